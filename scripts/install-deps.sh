@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# Installs the Debian packages Bulwark's tests and fixture builders use (run as root on Debian 12).
+# Idempotent: skips apt entirely when everything is already installed.
+set -euo pipefail
+PKGS=(
+  mmdebstrap umoci skopeo          # build real OCI images from Debian packages
+  docker-registry apache2-utils    # a real registry with htpasswd auth
+  openssl ca-certificates          # TLS for the test registry
+  golang-go                        # a real Go binary for the Go cataloger
+  zip unzip                        # jar / zip fixtures
+  postgresql                       # console storage tests
+  chromium                         # console end-to-end tests
+)
+missing=()
+for p in "${PKGS[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  echo "installing: ${missing[*]}" >&2
+  SUDO=""; [ "$(id -u)" = 0 ] || SUDO=sudo
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
