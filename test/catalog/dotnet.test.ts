@@ -1,0 +1,85 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { dotnetCataloger } from '../../src/catalog/dotnet/index.js';
+import { runCataloger } from '../helpers/catalog.js';
+
+const SYFT = '/work/shared/corpora/syft';
+const DOTNET = `${SYFT}/syft/pkg/cataloger/dotnet/testdata`;
+
+function syftExpected(testName: string): string[] {
+  const lines = readFileSync(`${SYFT}/expected_index.jsonl`, 'utf8').split('\n');
+  const row = lines.filter(Boolean).map((l) => JSON.parse(l)).find((r) => r.test === testName);
+  assert.ok(row, `no syft expectation for ${testName}`);
+  return [...new Set<string>(row.packages.filter((p: { purl?: string }) => p.purl).map((p: { purl: string }) => p.purl))].sort();
+}
+
+test('deps.json: packages and projects equal syft expectations, with dependencies and sha512', async () => {
+  const { packages, warnings } = await runCataloger(dotnetCataloger, {
+    '/app/TestLibrary.deps.json': readFileSync(`${DOTNET}/dir-example-1/TestLibrary.deps.json`),
+  });
+  assert.deepEqual(warnings, []);
+  assert.deepEqual(packages.map((p) => p.purl).sort(), syftExpected('TestParseDotnetDeps'));
+  const root = packages.find((p) => p.name === 'TestLibrary')!;
+  assert.equal(root.metadata?.type, 'project');
+  assert.deepEqual(
+    root.dependsOn?.map((d) => `${d.name}@${d.version}`).sort(),
+    [
+      'Microsoft.Extensions.DependencyInjection@6.0.0',
+      'Microsoft.Extensions.Logging@6.0.0',
+      'Newtonsoft.Json@13.0.1',
+      'Serilog.Sinks.Console@4.0.1',
+      'Serilog@2.10.0',
+      'TestCommon@1.0.0',
+    ],
+  );
+  const nj = packages.find((p) => p.name === 'Newtonsoft.Json')!;
+  assert.equal(nj.metadata?.type, 'package');
+  assert.match(String(nj.metadata?.sha512), /^sha512-ppPFpBcvxdsfU/);
+  assert.equal(nj.ecosystem, 'NuGet');
+  assert.equal(nj.foundBy, 'dotnet-deps');
+});
+
+test('deps.json: reference assemblies are not packages', async () => {
+  const { packages } = await runCataloger(dotnetCataloger, {
+    '/app/MyApp.deps.json': readFileSync(`${DOTNET}/deps-with-referenceassembly/MyApp.deps.json`),
+  });
+  assert.deepEqual(packages.map((p) => p.purl).sort(), ['pkg:nuget/MyApp@1.0.0', 'pkg:nuget/Newtonsoft.Json@13.0.3']);
+});
+
+test('packages.lock.json: one package per name+version across target frameworks, equal to syft', async () => {
+  const { packages, warnings } = await runCataloger(dotnetCataloger, {
+    '/src/packages.lock.json': readFileSync(`${DOTNET}/packages.lock.json`),
+  });
+  assert.deepEqual(warnings, []);
+  assert.deepEqual(packages.map((p) => p.purl).sort(), syftExpected('TestParseDotnetPackagesLock'));
+  const boot = packages.find((p) => p.name === 'bootstrap')!;
+  assert.deepEqual(boot.metadata?.targetFrameworks, ['net8.0', '.netcore2.0']);
+  // a dependency range resolves to the version locked for the same framework
+  const opts = packages.find((p) => p.name === 'Microsoft.Extensions.Options')!;
+  assert.deepEqual(opts.dependsOn, [
+    { name: 'Microsoft.Extensions.DependencyInjection.Abstractions', version: '9.0.0' },
+    { name: 'Microsoft.Extensions.Primitives', version: '9.0.0' },
+  ]);
+  assert.equal(packages.find((p) => p.name === 'AutoMapper')!.metadata?.type, 'Direct');
+  assert.equal(opts.metadata?.type, 'Transitive');
+});
+
+test('packages.lock.json: Project references (no resolved version) are skipped; BOM and bad JSON handled', async () => {
+  const lock = {
+    version: 2,
+    dependencies: {
+      'net8.0': {
+        Serilog: { type: 'CentralTransitive', requested: '[3.1.1, )', resolved: '3.1.1', contentHash: 'abc' },
+        'my.lib': { type: 'Project', dependencies: { Serilog: '[3.1.1, )' } },
+      },
+    },
+  };
+  const { packages, warnings } = await runCataloger(dotnetCataloger, {
+    '/a/packages.lock.json': '\uFEFF' + JSON.stringify(lock),
+    '/b/app.deps.json': '{"targets": ',
+  });
+  assert.deepEqual(packages.map((p) => p.purl), ['pkg:nuget/Serilog@3.1.1']);
+  assert.equal(warnings.length, 1);
+  assert.match(warnings[0]!, /^\/b\/app\.deps\.json: cannot parse deps\.json/);
+});
