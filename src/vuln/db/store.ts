@@ -1,0 +1,274 @@
+/**
+ * The advisory database: one SQLite file (better-sqlite3) holding raw OSV records and an index of
+ * affected packages by (ecosystem base name, normalised package name).
+ *
+ * Safety: an import runs in ONE write transaction (BEGIN IMMEDIATE ... COMMIT), so a crash or an
+ * error part-way leaves the previous content intact (SQLite rolls the journal back). The file is in
+ * WAL mode so scans reading it are not blocked by an import and never see half an import.
+ */
+import Database from 'better-sqlite3';
+import { mkdirSync, existsSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { BulwarkError } from '../../core/errors.js';
+import { ecosystemBase, normalizePackageName } from '../ecosystem.js';
+import type { OsvRecord } from '../osv.js';
+
+export const SCHEMA_VERSION = 1;
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS advisory (
+  id TEXT PRIMARY KEY,
+  modified TEXT NOT NULL,
+  withdrawn TEXT,
+  source TEXT,
+  json TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS affected (
+  ecosystem TEXT NOT NULL,      -- base name: "Debian", "PyPI"
+  name TEXT NOT NULL,           -- normalised per ecosystem
+  advisory_id TEXT NOT NULL,
+  full_ecosystem TEXT NOT NULL  -- as in the record: "Debian:12"
+);
+CREATE INDEX IF NOT EXISTS affected_pkg ON affected (ecosystem, name);
+CREATE INDEX IF NOT EXISTS affected_adv ON affected (advisory_id);
+CREATE TABLE IF NOT EXISTS source (
+  url TEXT PRIMARY KEY,
+  etag TEXT,
+  size INTEGER,
+  records INTEGER,
+  updated_at TEXT NOT NULL
+);
+`;
+
+export interface OpenOptions {
+  /** Open for reading only (scans). The file must exist. */
+  readonly?: boolean;
+}
+
+export interface ImportStats {
+  read: number;
+  inserted: number;
+  updated: number;
+  /** Records not newer (by `modified`) than the stored copy. */
+  unchanged: number;
+  /** Malformed records skipped with a warning. */
+  invalid: number;
+}
+
+export interface SourceState {
+  url: string;
+  etag?: string;
+  size?: number;
+  records?: number;
+  updatedAt: string;
+}
+
+export interface DbStatus {
+  path: string;
+  schemaVersion: number;
+  advisories: number;
+  withdrawn: number;
+  /** Advisories per ecosystem base name (an advisory affecting two ecosystems counts in both). */
+  ecosystems: Record<string, number>;
+  lastUpdate?: string;
+  sources: SourceState[];
+}
+
+export class AdvisoryDb {
+  readonly path: string;
+  private readonly db: Database.Database;
+  private readonly lookupStmt: Database.Statement<[string, string], { id: string; json: string }>;
+  private readonly cache = new Map<string, OsvRecord>();
+
+  private constructor(path: string, db: Database.Database) {
+    this.path = path;
+    this.db = db;
+    this.lookupStmt = db.prepare(
+      `SELECT a.id AS id, a.json AS json FROM affected f JOIN advisory a ON a.id = f.advisory_id
+       WHERE f.ecosystem = ? AND f.name = ? AND a.withdrawn IS NULL`,
+    );
+  }
+
+  static open(path: string, opts: OpenOptions = {}): AdvisoryDb {
+    if (opts.readonly && !existsSync(path)) {
+      throw new BulwarkError(
+        'NOT_FOUND',
+        `no vulnerability database at ${path}: run "bulwark db import PATH" or "bulwark db update" first (or pass --db FILE)`,
+        { subject: path },
+      );
+    }
+    let db: Database.Database;
+    try {
+      if (!opts.readonly) mkdirSync(dirname(path), { recursive: true });
+      db = new Database(path, { readonly: Boolean(opts.readonly), fileMustExist: Boolean(opts.readonly) });
+      db.pragma('busy_timeout = 10000');
+      if (!opts.readonly) {
+        db.pragma('journal_mode = WAL');
+        db.pragma('synchronous = NORMAL');
+      }
+    } catch (e) {
+      throw new BulwarkError('DB', `cannot open vulnerability database ${path}: ${(e as Error).message}`, { subject: path, cause: e });
+    }
+    try {
+      const version = AdvisoryDb.schemaVersionOf(db);
+      if (version === undefined) {
+        if (opts.readonly) throw new BulwarkError('DB', `${path} is not a Bulwark vulnerability database (no schema)`, { subject: path });
+        db.exec(SCHEMA);
+        db.prepare(`INSERT OR REPLACE INTO meta (key, value) VALUES ('schema_version', ?)`).run(String(SCHEMA_VERSION));
+      } else if (version > SCHEMA_VERSION) {
+        throw new BulwarkError(
+          'DB',
+          `${path} has schema version ${version}, newer than this Bulwark supports (${SCHEMA_VERSION}); upgrade Bulwark or use another --db`,
+          { subject: path },
+        );
+      }
+    } catch (e) {
+      db.close();
+      if (e instanceof BulwarkError) throw e;
+      throw new BulwarkError('DB', `${path}: not a usable SQLite database: ${(e as Error).message}`, { subject: path, cause: e });
+    }
+    return new AdvisoryDb(path, db);
+  }
+
+  private static schemaVersionOf(db: Database.Database): number | undefined {
+    const t = db.prepare(`SELECT name FROM sqlite_master WHERE type = 'table' AND name = 'meta'`).get();
+    if (!t) return undefined;
+    const row = db.prepare(`SELECT value FROM meta WHERE key = 'schema_version'`).get() as { value: string } | undefined;
+    return row ? Number(row.value) : undefined;
+  }
+
+  close(): void {
+    this.db.close();
+  }
+
+  /**
+   * Imports records in one transaction. `records` may be async (zip entries, downloads); if it
+   * throws, nothing of this import is kept. Records not newer than the stored copy are skipped.
+   */
+  async importRecords(
+    records: AsyncIterable<{ record: OsvRecord; source: string }> | Iterable<{ record: OsvRecord; source: string }>,
+    opts: { onProgress?: (s: ImportStats) => void } = {},
+  ): Promise<ImportStats> {
+    const stats: ImportStats = { read: 0, inserted: 0, updated: 0, unchanged: 0, invalid: 0 };
+    const getMod = this.db.prepare<[string], { modified: string }>(`SELECT modified FROM advisory WHERE id = ?`);
+    const upsert = this.db.prepare(
+      `INSERT INTO advisory (id, modified, withdrawn, source, json) VALUES (?, ?, ?, ?, ?)
+       ON CONFLICT (id) DO UPDATE SET modified = excluded.modified, withdrawn = excluded.withdrawn,
+         source = excluded.source, json = excluded.json`,
+    );
+    const delAff = this.db.prepare(`DELETE FROM affected WHERE advisory_id = ?`);
+    const insAff = this.db.prepare(`INSERT INTO affected (ecosystem, name, advisory_id, full_ecosystem) VALUES (?, ?, ?, ?)`);
+    this.db.exec('BEGIN IMMEDIATE');
+    try {
+      for await (const { record, source } of records) {
+        stats.read++;
+        const prev = getMod.get(record.id);
+        if (prev && Date.parse(prev.modified) >= Date.parse(record.modified)) {
+          stats.unchanged++;
+          continue;
+        }
+        upsert.run(record.id, record.modified, record.withdrawn ?? null, source, JSON.stringify(record));
+        if (prev) {
+          delAff.run(record.id);
+          stats.updated++;
+        } else stats.inserted++;
+        const seen = new Set<string>();
+        for (const a of record.affected ?? []) {
+          if (!a.package?.ecosystem || !a.package.name) continue;
+          const base = ecosystemBase(a.package.ecosystem);
+          const name = normalizePackageName(base, a.package.name);
+          const key = `${a.package.ecosystem}\0${name}`;
+          if (seen.has(key)) continue;
+          seen.add(key);
+          insAff.run(base, name, record.id, a.package.ecosystem);
+        }
+        if (opts.onProgress && stats.read % 5000 === 0) opts.onProgress(stats);
+      }
+      this.db.prepare(`INSERT OR REPLACE INTO meta (key, value) VALUES ('last_import', ?)`).run(new Date().toISOString());
+      this.db.exec('COMMIT');
+    } catch (e) {
+      if (this.db.inTransaction) this.db.exec('ROLLBACK');
+      throw e;
+    }
+    this.cache.clear();
+    return stats;
+  }
+
+  /**
+   * Non-withdrawn advisories that name this package (ecosystem base + name, normalised here).
+   * Parsed records are cached per id for the life of this handle.
+   */
+  lookup(ecosystem: string, name: string): OsvRecord[] {
+    const base = ecosystemBase(ecosystem);
+    const rows = this.lookupStmt.all(base, normalizePackageName(base, name));
+    const out: OsvRecord[] = [];
+    const ids = new Set<string>();
+    for (const r of rows) {
+      if (ids.has(r.id)) continue;
+      ids.add(r.id);
+      let rec = this.cache.get(r.id);
+      if (!rec) {
+        rec = JSON.parse(r.json) as OsvRecord;
+        if (this.cache.size > 50_000) this.cache.clear();
+        this.cache.set(r.id, rec);
+      }
+      out.push(rec);
+    }
+    return out;
+  }
+
+  /** One record by id (withdrawn included), or undefined. */
+  get(id: string): OsvRecord | undefined {
+    const row = this.db.prepare<[string], { json: string }>(`SELECT json FROM advisory WHERE id = ?`).get(id);
+    return row ? (JSON.parse(row.json) as OsvRecord) : undefined;
+  }
+
+  sourceState(url: string): SourceState | undefined {
+    const r = this.db
+      .prepare<[string], { url: string; etag: string | null; size: number | null; records: number | null; updated_at: string }>(
+        `SELECT * FROM source WHERE url = ?`,
+      )
+      .get(url);
+    return r ? { url: r.url, etag: r.etag ?? undefined, size: r.size ?? undefined, records: r.records ?? undefined, updatedAt: r.updated_at } : undefined;
+  }
+
+  recordSource(s: SourceState): void {
+    this.db
+      .prepare(`INSERT OR REPLACE INTO source (url, etag, size, records, updated_at) VALUES (?, ?, ?, ?, ?)`)
+      .run(s.url, s.etag ?? null, s.size ?? null, s.records ?? null, s.updatedAt);
+    this.db.prepare(`INSERT OR REPLACE INTO meta (key, value) VALUES ('last_update', ?)`).run(s.updatedAt);
+  }
+
+  status(): DbStatus {
+    const meta = new Map(
+      (this.db.prepare(`SELECT key, value FROM meta`).all() as { key: string; value: string }[]).map((r) => [r.key, r.value]),
+    );
+    const counts = this.db.prepare(`SELECT COUNT(*) AS n, COUNT(withdrawn) AS w FROM advisory`).get() as { n: number; w: number };
+    const eco: Record<string, number> = {};
+    for (const r of this.db
+      .prepare(`SELECT ecosystem, COUNT(DISTINCT advisory_id) AS n FROM affected GROUP BY ecosystem ORDER BY ecosystem`)
+      .all() as { ecosystem: string; n: number }[]) {
+      eco[r.ecosystem] = r.n;
+    }
+    const sources = (
+      this.db.prepare(`SELECT * FROM source ORDER BY url`).all() as {
+        url: string;
+        etag: string | null;
+        size: number | null;
+        records: number | null;
+        updated_at: string;
+      }[]
+    ).map((r) => ({ url: r.url, etag: r.etag ?? undefined, size: r.size ?? undefined, records: r.records ?? undefined, updatedAt: r.updated_at }));
+    const last = [meta.get('last_update'), meta.get('last_import')].filter(Boolean).sort().pop();
+    return {
+      path: this.path,
+      schemaVersion: Number(meta.get('schema_version') ?? SCHEMA_VERSION),
+      advisories: counts.n,
+      withdrawn: counts.w,
+      ecosystems: eco,
+      lastUpdate: last,
+      sources,
+    };
+  }
+}
