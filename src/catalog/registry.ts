@@ -4,8 +4,12 @@
  */
 import type { Cataloger } from './types.js';
 // --- imports (one per line) ---
+import { apkCataloger } from './apk/index.js';
+import { dpkgCataloger } from './dpkg/index.js';
 
 export const CATALOGERS: Cataloger[] = [
   // --- os ---
+  apkCataloger as Cataloger,
+  dpkgCataloger as Cataloger,
   // --- languages ---
 ];
