@@ -4,6 +4,7 @@
  */
 import type { Cataloger } from './types.js';
 // --- imports (one per line) ---
+import { npmCataloger } from './npm/index.js';
 import { apkCataloger } from './apk/index.js';
 import { dpkgCataloger } from './dpkg/index.js';
 
@@ -12,4 +13,5 @@ export const CATALOGERS: Cataloger[] = [
   apkCataloger as Cataloger,
   dpkgCataloger as Cataloger,
   // --- languages ---
+  npmCataloger as Cataloger,
 ];
