@@ -1,0 +1,76 @@
+/**
+ * SemVer 2.0 schemes built on the `semver` package: npm (loose parsing, as npm itself accepts
+ * "v1.2.3" and "=1.2.3"), Cargo (strict SemVer as the semver crate), Go modules (v prefix,
+ * +incompatible, pseudo-versions, and the standard library's go1.X.Y spellings) and a lenient
+ * generic scheme for OSV `SEMVER` ranges and ecosystems without a scheme of their own.
+ * Precedence follows SemVer §11: build metadata is ignored.
+ */
+import semverLib from 'semver';
+import { invalidVersion } from './errors.js';
+import type { VersionScheme } from './types.js';
+
+function fromParser(name: string, parse: (v: string) => string | null): VersionScheme {
+  const canonical = (v: string): string => {
+    const c = parse(v);
+    if (c === null) throw invalidVersion(name, v);
+    return c;
+  };
+  return {
+    name,
+    isValid: (v) => parse(v) !== null,
+    compare: (a, b) => semverLib.compare(canonical(a), canonical(b)),
+  };
+}
+
+/** Strict SemVer 2.0; the canonical form drops build metadata, which has no precedence. */
+const strict = (v: string): string | null => semverLib.valid(v.trim());
+
+/** npm: node-semver in loose mode, the way npm reads versions from package.json files. */
+export const npm: VersionScheme = fromParser('npm', (v) => semverLib.valid(v.trim(), { loose: true }));
+
+/** Cargo: strict SemVer 2.0 (no "v" prefix, no leading zeros). */
+export const cargo: VersionScheme = fromParser('cargo', (v) =>
+  /^[0-9]/.test(v.trim()) ? strict(v) : null,
+);
+
+/**
+ * Go: module versions ("v1.2.3", "1.2.3" as OSV writes them, "v2.0.0+incompatible",
+ * pseudo-versions "v0.0.0-20210101120000-abcdef123456" which are SemVer pre-releases and so sort
+ * before the release they precede) and toolchain versions ("go1.19.8", "go1.20" = 1.20.0,
+ * "go1.21rc2" = 1.21.0-rc.2, "go1.9beta1").
+ */
+export const go: VersionScheme = fromParser('go', parseGo);
+
+export function parseGo(v: string): string | null {
+  let s = v.trim();
+  if (s.startsWith('go')) {
+    const m = /^go([0-9]+)\.([0-9]+)(?:\.([0-9]+))?(?:(alpha|beta|rc)([0-9]+))?$/.exec(s);
+    if (!m) return null;
+    const pre = m[4] ? `-${m[4]}.${m[5]}` : '';
+    s = `${m[1]}.${m[2]}.${m[3] ?? '0'}${pre}`;
+  } else if (s.startsWith('v')) {
+    s = s.slice(1);
+  }
+  return /^[0-9]/.test(s) ? strict(s) : null;
+}
+
+/**
+ * Generic SemVer for OSV `SEMVER` ranges, Hex, Pub and unknown ecosystems: strict SemVer first;
+ * otherwise a "v"/"V" prefix is dropped, missing minor/patch become 0 ("2.1" = "2.1.0"), and a
+ * pre-release written without a hyphen ("1.20rc1", "1.0.0.alpha") is read as one.
+ */
+export const semver: VersionScheme = fromParser('semver', parseLenientSemver);
+
+export function parseLenientSemver(v: string): string | null {
+  let s = v.trim();
+  if (s.startsWith('v') || s.startsWith('V')) s = s.slice(1);
+  const exact = strict(s);
+  if (exact !== null) return exact;
+  const m = /^([0-9]+)(?:\.([0-9]+))?(?:\.([0-9]+))?(?:[-.]?([A-Za-z][0-9A-Za-z.-]*|[0-9]+(?:[.-][0-9A-Za-z-]+)*))??(\+[0-9A-Za-z.-]+)?$/.exec(s);
+  if (!m) return null;
+  const core = `${num(m[1])}.${num(m[2])}.${num(m[3])}`;
+  const pre = m[4] ? `-${m[4]}` : '';
+  return strict(core + pre + (m[5] ?? ''));
+}
+
+const num = (s: string | undefined): string => (s === undefined ? '0' : String(BigInt(s)));
