@@ -72,10 +72,12 @@ export function parseStatus(text: string, where: string, warn: (m: string) => vo
     const f = p.fields;
     const name = f.get('package');
     const version = f.get('version');
-    if (!name || !version) {
-      warn(`dpkg: ${where}:${p.line}: paragraph without ${name ? 'Version' : 'Package'} field; skipped`);
+    if (!name) {
+      if (f.size > 1) warn(`dpkg: ${where}:${p.line}: paragraph without a Package name; skipped`);
       continue;
     }
+    // dpkg always records a version for packages with files on disk; others are stubs
+    if (!version) continue;
     const status = f.get('status');
     if (status !== undefined) {
       const state = status.split(/\s+/)[2];
