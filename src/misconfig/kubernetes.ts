@@ -1,0 +1,179 @@
+/**
+ * Kubernetes manifests (YAML or JSON; multi-document; `List` kinds such as `v1/List` or
+ * `DeploymentList`) → policy inputs with source positions. Every field path maps back to its line
+ * through the `yaml` package's node ranges and a LineCounter.
+ */
+import { LineCounter, isMap, isScalar, isSeq, parseAllDocuments, type Document } from 'yaml';
+import { BulwarkError } from '../core/errors.js';
+import type { PathSeg, PolicyInput, Scope, ScopeItem } from '../policy/index.js';
+
+/** Where the pod spec sits in each workload kind. */
+const POD_SPEC_PATH: Record<string, PathSeg[]> = {
+  Pod: ['spec'],
+  PodTemplate: ['template', 'spec'],
+  Deployment: ['spec', 'template', 'spec'],
+  StatefulSet: ['spec', 'template', 'spec'],
+  DaemonSet: ['spec', 'template', 'spec'],
+  ReplicaSet: ['spec', 'template', 'spec'],
+  ReplicationController: ['spec', 'template', 'spec'],
+  Job: ['spec', 'template', 'spec'],
+  CronJob: ['spec', 'jobTemplate', 'spec', 'template', 'spec'],
+};
+
+const CONTAINER_LISTS = ['containers', 'initContainers', 'ephemeralContainers'] as const;
+const RBAC_KINDS = new Set(['Role', 'ClusterRole', 'RoleBinding', 'ClusterRoleBinding', 'ServiceAccount']);
+
+export interface ParsedManifests {
+  inputs: PolicyInput[];
+  warnings: string[];
+}
+
+type Obj = Record<string, unknown>;
+const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+function getPath(root: unknown, path: readonly PathSeg[]): unknown {
+  let cur = root;
+  for (const seg of path) {
+    if (cur === null || typeof cur !== 'object') return undefined;
+    cur = (cur as Record<string | number, unknown>)[seg];
+  }
+  return cur;
+}
+
+/** True when a parsed document looks like a Kubernetes object. */
+export function isKubernetesObject(v: unknown): v is Obj {
+  return isObj(v) && typeof v.kind === 'string' && typeof v.apiVersion === 'string';
+}
+
+/**
+ * Parses manifest text. Documents that are not Kubernetes objects (no apiVersion/kind) are
+ * skipped; YAML syntax errors throw with file and line.
+ */
+export function parseManifests(text: string, file: string): ParsedManifests {
+  const lc = new LineCounter();
+  const docs = parseAllDocuments(text, { lineCounter: lc, prettyErrors: false, uniqueKeys: false });
+  const inputs: PolicyInput[] = [];
+  const warnings: string[] = [];
+  const docList = Array.isArray(docs) ? docs : [docs];
+  for (const doc of docList) {
+    if (doc.errors.length) {
+      const e = doc.errors[0]!;
+      const pos = lc.linePos(e.pos[0]);
+      throw new BulwarkError('PARSE', `${file}:${pos.line}:${pos.col}: invalid YAML: ${e.message.split('\n')[0]}`, { subject: file });
+    }
+    if (doc.contents === null) continue;
+    let obj: unknown;
+    try {
+      obj = doc.toJS({ maxAliasCount: 1000 });
+    } catch (e) {
+      throw new BulwarkError('PARSE', `${file}: ${(e as Error).message}`, { subject: file });
+    }
+    if (!isKubernetesObject(obj)) continue;
+    const kind = obj.kind as string;
+    if (kind.endsWith('List') && Array.isArray(obj.items)) {
+      obj.items.forEach((item, i) => {
+        if (isKubernetesObject(item)) inputs.push(kubernetesInput(item, file, doc, lc, ['items', i]));
+        else warnings.push(`${file}: ${kind} item ${i} is not a Kubernetes object; skipped`);
+      });
+    } else inputs.push(kubernetesInput(obj, file, doc, lc, []));
+  }
+  return { inputs, warnings };
+}
+
+/**
+ * Adapts one Kubernetes object. `doc`/`lc` give source positions; without them (objects from the
+ * API server or an AdmissionReview) `locate` returns undefined.
+ */
+export function kubernetesInput(
+  obj: Obj,
+  file: string,
+  doc?: Document.Parsed | Document,
+  lc?: LineCounter,
+  prefix: PathSeg[] = [],
+): PolicyInput {
+  const kind = obj.kind as string;
+  const meta = isObj(obj.metadata) ? obj.metadata : {};
+  const podPath = POD_SPEC_PATH[kind];
+  const cache = new Map<Scope, ScopeItem[] | undefined>();
+  const scopeItems = (scope: Scope): ScopeItem[] | undefined => {
+    switch (scope) {
+      case 'resource':
+        return [{ vars: {}, path: [] }];
+      case 'pod':
+      case 'container':
+      case 'volume': {
+        if (!podPath) return undefined;
+        const spec = getPath(obj, podPath);
+        if (!isObj(spec)) return undefined;
+        const podMeta = getPath(obj, kind === 'Pod' ? ['metadata'] : [...podPath.slice(0, -1), 'metadata']);
+        const base = { spec, podMeta: isObj(podMeta) ? podMeta : {} };
+        if (scope === 'pod') return [{ vars: base, path: podPath }];
+        const items: ScopeItem[] = [];
+        if (scope === 'volume') {
+          if (Array.isArray(spec.volumes))
+            spec.volumes.forEach((v, i) => isObj(v) && items.push({ vars: { ...base, volume: v }, path: [...podPath, 'volumes', i] }));
+          return items;
+        }
+        for (const list of CONTAINER_LISTS) {
+          const cs = spec[list];
+          if (!Array.isArray(cs)) continue;
+          cs.forEach((c, i) => {
+            if (isObj(c)) items.push({ vars: { ...base, container: c, containerType: list }, path: [...podPath, list, i] });
+          });
+        }
+        return items;
+      }
+      case 'rule': {
+        if (!Array.isArray(obj.rules)) return undefined;
+        const items: ScopeItem[] = [];
+        obj.rules.forEach((r, i) => isObj(r) && items.push({ vars: { rule: r }, path: ['rules', i] }));
+        return items;
+      }
+      default:
+        return undefined;
+    }
+  };
+  return {
+    kind,
+    type: RBAC_KINDS.has(kind) ? 'rbac' : 'kubernetes',
+    ...(typeof meta.name === 'string' ? { name: meta.name } : {}),
+    ...(typeof meta.namespace === 'string' ? { namespace: meta.namespace } : {}),
+    apiVersion: obj.apiVersion as string,
+    file,
+    object: obj,
+    scope(s) {
+      if (!cache.has(s)) cache.set(s, scopeItems(s));
+      return cache.get(s);
+    },
+    locate(path) {
+      if (!doc || !lc) return undefined;
+      return locateInYaml(doc.contents, lc, [...prefix, ...path]);
+    },
+  };
+}
+
+type Ranged = { range?: [number, number, number] | null } | null | undefined;
+
+/**
+ * Lines of the deepest existing node on `path`: for a map entry, from its key's line to the end of
+ * its value; for a list item, the item's lines. A missing field points to its nearest parent.
+ */
+export function locateInYaml(root: unknown, lc: LineCounter, path: readonly PathSeg[]): { line: number; endLine?: number } | undefined {
+  let node: unknown = root;
+  let start: number | undefined = (root as Ranged)?.range?.[0];
+  for (const seg of path) {
+    if (isMap(node)) {
+      const pair = node.items.find((p) => (isScalar(p.key) ? p.key.value : p.key) === seg);
+      if (!pair) break;
+      start = (pair.key as Ranged)?.range?.[0] ?? start;
+      node = pair.value;
+    } else if (isSeq(node) && typeof seg === 'number' && seg < node.items.length) {
+      node = node.items[seg];
+      start = (node as Ranged)?.range?.[0] ?? start;
+    } else break;
+  }
+  if (start === undefined) return undefined;
+  const end = (node as Ranged)?.range?.[1];
+  const line = lc.linePos(start).line;
+  return { line, endLine: end !== undefined && end > start ? Math.max(line, lc.linePos(end - 1).line) : line };
+}

@@ -1,0 +1,9 @@
+/**
+ * Policy engine: checks as YAML data with CEL expressions, compiled once and evaluated side-effect
+ * free over any resource adapted to `PolicyInput`; compliance frameworks and reports.
+ */
+export type { CheckSpec, CompiledCheck, PathSeg, PolicyInput, Scope, ScopeItem } from './types.js';
+export { SCOPES } from './types.js';
+export { loadChecks, loadCheckText, builtinPolicyDir, WORKLOAD_KINDS, type LoadOptions } from './load.js';
+export { CheckSet, evaluate, type EvaluateOptions, type EvaluateResult } from './engine.js';
+export { formatFieldPath, parseFieldPath } from './path.js';

@@ -1,0 +1,83 @@
+/**
+ * Types of the policy engine. The engine knows nothing about file formats: inputs (Kubernetes
+ * objects, Dockerfiles, compose services, image configs) are adapted to `PolicyInput` by
+ * src/misconfig, by the admission webhook or by the cluster scanner.
+ */
+import type { ComplianceRef, Severity } from '../core/types.js';
+
+/** One step of a field path: an object key or a list index. */
+export type PathSeg = string | number;
+
+/**
+ * What a check iterates over. `resource`: once per resource. The others bind an extra CEL variable
+ * per item and report one finding per offending item, pointing to that item's field path:
+ * - `pod`: the pod spec of a workload (`spec`, `podMeta`)
+ * - `container`: every container, initContainer and ephemeralContainer (`container`, `containerType`, plus `spec`, `podMeta`)
+ * - `volume`: every pod volume (`volume`, plus `spec`)
+ * - `rule`: every RBAC rule of a Role/ClusterRole (`rule`)
+ * - `instruction`: every Dockerfile instruction (`instruction`, `stage`)
+ * - `stage`: every Dockerfile build stage (`stage`)
+ */
+export const SCOPES = ['resource', 'pod', 'container', 'volume', 'rule', 'instruction', 'stage'] as const;
+export type Scope = (typeof SCOPES)[number];
+
+export interface ScopeItem {
+  /** CEL variables bound for this item (in addition to `object`). */
+  vars: Record<string, unknown>;
+  /** Path of the item inside the resource. */
+  path: PathSeg[];
+  /** Source line of the item when it is not derived from the path (Dockerfile instructions). */
+  line?: number;
+  endLine?: number;
+}
+
+/** A resource as the engine sees it. */
+export interface PolicyInput {
+  /** Kubernetes kind, or Dockerfile, ComposeService, ImageConfig. */
+  kind: string;
+  /** Finding type: kubernetes, rbac, dockerfile, compose, image-config. */
+  type: string;
+  name?: string;
+  namespace?: string;
+  apiVersion?: string;
+  /** File (or image reference) the resource came from. */
+  file: string;
+  /** The parsed resource, bound to the CEL variable `object`. Plain JSON data only. */
+  object: unknown;
+  /** Items of a scope; undefined or empty when the scope does not apply to this resource. */
+  scope(scope: Scope): ScopeItem[] | undefined;
+  /** Source lines of a field path (the deepest existing node on it); undefined when unknown. */
+  locate(path: PathSeg[]): { line: number; endLine?: number } | undefined;
+}
+
+/** A check as written in a check file (after schema validation). */
+export interface CheckSpec {
+  id: string;
+  title: string;
+  severity: Severity;
+  description: string;
+  remediation: string;
+  /** Resource kinds; group names (Workload, PodTemplated) are expanded at load time. */
+  kinds: string[];
+  scope: Scope;
+  /** CEL expression that is true when the item VIOLATES the check. */
+  deny: string;
+  /** Message template: literal text with `{{ CEL }}` placeholders evaluated with the same variables. */
+  message?: string;
+  /** Field path below the scope item to point to (e.g. `securityContext.privileged`). */
+  field?: string;
+  references: string[];
+  compliance: ComplianceRef[];
+}
+
+export interface CompiledCheck extends CheckSpec {
+  /** Where it was defined: a policies/ file or a user file. */
+  source: string;
+  builtin: boolean;
+  /** Evaluates the deny expression; returns true (violation), false, or an Error. */
+  evaluate(vars: Record<string, unknown>): boolean | Error;
+  /** Renders the message template (or the title when there is none). */
+  render(vars: Record<string, unknown>): string;
+  /** Parsed `field`. */
+  fieldPath: PathSeg[];
+}
