@@ -100,14 +100,12 @@ function getToken(c: Cursor): number {
       const pre = PRE.findIndex((p) => rest.startsWith(p));
       if (pre >= 0) {
         c.i += PRE[pre]!.length;
-        nt = T.SuffixNo;
         v = pre - PRE.length; // negative: pre-releases sort before the end
         break;
       }
       const post = POST.findIndex((p) => rest.startsWith(p));
       if (post >= 0) {
         c.i += POST[post]!.length;
-        nt = T.SuffixNo;
         v = post;
         break;
       }
@@ -124,12 +122,21 @@ function getToken(c: Cursor): number {
   return v;
 }
 
-/** True when the whole string tokenizes (apk_version_validate). */
-export function isValidApk(v: string): boolean {
-  if (v === '' || !digit(v[0])) return false;
+/** True when the whole string follows apk's version grammar (apk_version_validate). */
+export function isWellFormedApk(v: string): boolean {
+  if (!isValidApk(v)) return false;
   const c: Cursor = { s: v, i: 0, t: T.Digit };
   while (c.t !== T.End && c.t !== T.Invalid) getToken(c);
   return c.t === T.End;
+}
+
+/**
+ * True when apk can order the version: it starts with a digit. apk-tools compares token by
+ * token and stops at the first token outside its grammar, so "1.0bc" or "23_foo" still have
+ * an order (apk's own test table has them); isWellFormedApk is the strict check.
+ */
+export function isValidApk(v: string): boolean {
+  return v !== '' && digit(v[0]) && !/\s/.test(v);
 }
 
 export function compareApk(a: string, b: string): number {
