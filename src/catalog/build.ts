@@ -6,7 +6,13 @@
 import type { AnalysisRecord, AnalysisResult, FileIndex } from '../core/analyzer.js';
 import type { Catalog, Distro, Location, Package, PackageType } from '../core/types.js';
 import { locationFrom, recordLocation } from './location.js';
-import { detectDistro, distroFromBaseFiles, OS_ANALYZER_NAME, osEcosystem, type OsFileResult } from './os/index.js';
+import {
+  detectDistro,
+  distroFromBaseFiles,
+  OS_ANALYZER_NAME,
+  osEcosystem,
+  type OsFileResult,
+} from './os/index.js';
 import type { Cataloger, PackageDraft } from './types.js';
 
 const OS_TYPES: ReadonlySet<PackageType> = new Set(['deb', 'apk', 'rpm']);
@@ -151,7 +157,11 @@ function resolveDependencies(built: Built[]): void {
       if (!found && group.length === 1) {
         const here = b.pkg.locations[0]?.path ?? '';
         const cands = pick(byCataloger.get(b.pkg.foundBy) ?? [], dep, b.pkg.type).filter((c) => c !== b);
-        found = cands.sort((x, y) => commonPrefix(here, y.pkg.locations[0]?.path ?? '') - commonPrefix(here, x.pkg.locations[0]?.path ?? ''))[0];
+        found = cands.sort(
+          (x, y) =>
+            commonPrefix(here, y.pkg.locations[0]?.path ?? '') -
+            commonPrefix(here, x.pkg.locations[0]?.path ?? ''),
+        )[0];
       }
       if (found && found !== b) ids.add(found.pkg.id);
     }
@@ -166,22 +176,24 @@ function resolveDependencies(built: Built[]): void {
  */
 function assignOwners(built: Built[], files: FileIndex): void {
   const owner = new Map<string, string>();
-  const symlinkedTop = new Map<string, boolean>();
-  const isSymlinkedTop = (p: string) => {
+  // Only the top directory is checked for a symlink (/lib, /bin, /sbin on merged-/usr systems):
+  // resolving every path of every OS package would cost more than it finds.
+  const topTarget = new Map<string, string | undefined>();
+  const viaTopSymlink = (p: string): string | undefined => {
     const slash = p.indexOf('/', 1);
-    const top = slash < 0 ? p : p.slice(0, slash);
-    let v = symlinkedTop.get(top);
-    if (v === undefined) symlinkedTop.set(top, (v = files.get(top)?.type === 'symlink'));
-    return v;
+    if (slash < 0) return undefined;
+    const top = p.slice(0, slash);
+    if (!topTarget.has(top))
+      topTarget.set(top, files.get(top)?.type === 'symlink' ? files.resolve(top) : undefined);
+    const target = topTarget.get(top);
+    return target ? target + p.slice(slash) : undefined;
   };
   for (const b of built) {
     if (!OS_TYPES.has(b.pkg.type) || !b.pkg.files) continue;
     for (const f of b.pkg.files) {
       if (!owner.has(f)) owner.set(f, b.pkg.id);
-      if (isSymlinkedTop(f)) {
-        const r = files.resolve(f);
-        if (r && !owner.has(r)) owner.set(r, b.pkg.id);
-      }
+      const alt = viaTopSymlink(f);
+      if (alt && !owner.has(alt)) owner.set(alt, b.pkg.id);
     }
   }
   if (!owner.size) return;

@@ -21,7 +21,9 @@ const expected: Expected[] = readFileSync(`${SYFT}/expected_index.jsonl`, 'utf8'
   .split('\n')
   .filter(Boolean)
   .map((l) => JSON.parse(l) as Expected)
-  .filter((e) => e.test_file.startsWith('syft/pkg/cataloger/debian/') && e.fixture.includes('/var/lib/dpkg/'));
+  .filter(
+    (e) => e.test_file.startsWith('syft/pkg/cataloger/debian/') && e.fixture.includes('/var/lib/dpkg/'),
+  );
 
 describe('dpkg cataloger: syft fixtures', () => {
   it('has the debian status fixtures to check', () => assert.ok(expected.length >= 4));
@@ -30,8 +32,18 @@ describe('dpkg cataloger: syft fixtures', () => {
       const content = readFileSync(join(SYFT, e.fixture));
       const { packages } = await runCataloger(dpkgCataloger, { '/var/lib/dpkg/status': content });
       assert.deepEqual(
-        packages.map((p) => ({ package: p.name, version: p.version, architecture: p.arch, source: p.sourceName })),
-        e.db_entries.map((d) => ({ package: d.package, version: d.version, architecture: d.architecture, source: d.source })),
+        packages.map((p) => ({
+          package: p.name,
+          version: p.version,
+          architecture: p.arch,
+          source: p.sourceName,
+        })),
+        e.db_entries.map((d) => ({
+          package: d.package,
+          version: d.version,
+          architecture: d.architecture,
+          source: d.source,
+        })),
       );
     });
   }
@@ -55,7 +67,10 @@ describe('dpkg cataloger: syft fixtures', () => {
     assert.deepEqual(warnings, []);
     assert.equal(packages.length, 1);
     const p = packages[0]!;
-    assert.deepEqual([p.name, p.version, p.arch, p.sourceName], ['libsqlite3-0', '3.34.1-3', 'arm64', 'sqlite3']);
+    assert.deepEqual(
+      [p.name, p.version, p.arch, p.sourceName],
+      ['libsqlite3-0', '3.34.1-3', 'arm64', 'sqlite3'],
+    );
     assert.equal(p.record?.path, '/var/lib/dpkg/status.d/libsqlite3-0');
     assert.ok(p.files?.includes('/usr/lib/aarch64-linux-gnu/libsqlite3.so.0.8.6'));
     assert.equal(p.files?.length, 6);
@@ -160,7 +175,9 @@ describe('dpkg cataloger: corner cases', () => {
   });
 
   it('CRLF line endings parse the same', async () => {
-    const { packages } = await runCataloger(dpkgCataloger, { '/var/lib/dpkg/status': status.replace(/\n/g, '\r\n') });
+    const { packages } = await runCataloger(dpkgCataloger, {
+      '/var/lib/dpkg/status': status.replace(/\n/g, '\r\n'),
+    });
     assert.deepEqual(
       packages.map((p) => p.name),
       ['a', 'c', 'e', 'f'],
@@ -174,15 +191,18 @@ describe('dpkg cataloger: corner cases', () => {
       '/var/lib/dpkg/info/libc6:amd64.list': '/.\n/lib/x86_64-linux-gnu\n/lib/x86_64-linux-gnu/libc.so.6\n',
       '/var/lib/dpkg/info/libc6:i386.list': '/.\n/lib/i386-linux-gnu/libc.so.6\n',
     });
-    assert.deepEqual(packages.map((p) => p.files), [
-      ['/lib/x86_64-linux-gnu', '/lib/x86_64-linux-gnu/libc.so.6'],
-      ['/lib/i386-linux-gnu/libc.so.6'],
-    ]);
+    assert.deepEqual(
+      packages.map((p) => p.files),
+      [['/lib/x86_64-linux-gnu', '/lib/x86_64-linux-gnu/libc.so.6'], ['/lib/i386-linux-gnu/libc.so.6']],
+    );
     assert.equal(packages[0]!.locations?.[0]?.path, '/var/lib/dpkg/info/libc6:amd64.list');
   });
 
   it('field parsers', () => {
-    assert.deepEqual(parseSourceField('glibc (2.36-9+deb12u4)'), { name: 'glibc', version: '2.36-9+deb12u4' });
+    assert.deepEqual(parseSourceField('glibc (2.36-9+deb12u4)'), {
+      name: 'glibc',
+      version: '2.36-9+deb12u4',
+    });
     assert.deepEqual(parseSourceField('glibc'), { name: 'glibc', version: undefined });
     assert.deepEqual(parseDependsField('libc6 (>= 2.34) [amd64], python3:any, a | b <!nocheck>'), [
       { alternatives: ['libc6'] },
@@ -199,10 +219,20 @@ describe('dpkg cataloger: corner cases', () => {
     assert.deepEqual(read('microsoft'), []);
     assert.deepEqual(read('cuda'), []);
     const python = read('python');
-    for (const l of ['Apache-2', 'Apache-2.0', 'Expat', 'GPL-2', 'PSF-2', 'Python']) assert.ok(python.includes(l), l);
+    for (const l of ['Apache-2', 'Apache-2.0', 'Expat', 'GPL-2', 'PSF-2', 'Python'])
+      assert.ok(python.includes(l), l);
     assert.ok(!python.some((l) => /\s/.test(l)), 'no free text');
     const lzma = read('liblzma5');
-    for (const l of ['GPL-2', 'GPL-2+', 'LGPL-2.1+', 'PD', 'probably-PD', 'Autoconf', 'config-h', 'permissive-fsf']) {
+    for (const l of [
+      'GPL-2',
+      'GPL-2+',
+      'LGPL-2.1+',
+      'PD',
+      'probably-PD',
+      'Autoconf',
+      'config-h',
+      'permissive-fsf',
+    ]) {
       assert.ok(lzma.includes(l), l);
     }
     assert.ok(!lzma.includes('none'));
@@ -210,35 +240,45 @@ describe('dpkg cataloger: corner cases', () => {
 });
 
 /** Real-world proof: this machine's own dpkg database against dpkg-query. */
-describe('dpkg cataloger: this machine /var/lib/dpkg equals dpkg-query', { skip: !existsSync('/var/lib/dpkg/status') && 'no dpkg here' }, () => {
-  it('same packages, versions, sources and architectures as dpkg-query -W', async () => {
-    const files: Record<string, Buffer> = { '/var/lib/dpkg/status': readFileSync('/var/lib/dpkg/status') };
-    for (const n of readdirSync('/var/lib/dpkg/info')) {
-      if (n.endsWith('.list')) files[`/var/lib/dpkg/info/${n}`] = readFileSync(`/var/lib/dpkg/info/${n}`);
-    }
-    const { packages, warnings } = await runCataloger(dpkgCataloger, files);
-    assert.deepEqual(warnings, []);
-    const out = execFileSync(
-      'dpkg-query',
-      ['-W', '-f', '${db:Status-Status} ${Package} ${Version} ${source:Package} ${source:Version} ${Architecture}\n'],
-      { encoding: 'utf8' },
-    );
-    const want = out
-      .split('\n')
-      .filter(Boolean)
-      .map((l) => l.split(' '))
-      .filter(([st]) => st !== 'not-installed' && st !== 'config-files')
-      .map((f) => f.slice(1).join(' '))
-      .sort();
-    const got = packages
-      .map((p) => `${p.name} ${p.version} ${p.sourceName ?? p.name} ${p.sourceVersion ?? p.version} ${p.arch}`)
-      .sort();
-    assert.ok(want.length > 50);
-    assert.deepEqual(got, want);
-    // the installed file lists are dpkg -L's
-    const dpkgFiles = execFileSync('dpkg', ['-L', 'dpkg'], { encoding: 'utf8' })
-      .split('\n')
-      .filter((l) => l && l !== '/.');
-    assert.deepEqual(packages.find((p) => p.name === 'dpkg')!.files, dpkgFiles);
-  });
-});
+describe(
+  'dpkg cataloger: this machine /var/lib/dpkg equals dpkg-query',
+  { skip: !existsSync('/var/lib/dpkg/status') && 'no dpkg here' },
+  () => {
+    it('same packages, versions, sources and architectures as dpkg-query -W', async () => {
+      const files: Record<string, Buffer> = { '/var/lib/dpkg/status': readFileSync('/var/lib/dpkg/status') };
+      for (const n of readdirSync('/var/lib/dpkg/info')) {
+        if (n.endsWith('.list')) files[`/var/lib/dpkg/info/${n}`] = readFileSync(`/var/lib/dpkg/info/${n}`);
+      }
+      const { packages, warnings } = await runCataloger(dpkgCataloger, files);
+      assert.deepEqual(warnings, []);
+      const out = execFileSync(
+        'dpkg-query',
+        [
+          '-W',
+          '-f',
+          '${db:Status-Status} ${Package} ${Version} ${source:Package} ${source:Version} ${Architecture}\n',
+        ],
+        { encoding: 'utf8' },
+      );
+      const want = out
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => l.split(' '))
+        .filter(([st]) => st !== 'not-installed' && st !== 'config-files')
+        .map((f) => f.slice(1).join(' '))
+        .sort();
+      const got = packages
+        .map(
+          (p) => `${p.name} ${p.version} ${p.sourceName ?? p.name} ${p.sourceVersion ?? p.version} ${p.arch}`,
+        )
+        .sort();
+      assert.ok(want.length > 50);
+      assert.deepEqual(got, want);
+      // the installed file lists are dpkg -L's
+      const dpkgFiles = execFileSync('dpkg', ['-L', 'dpkg'], { encoding: 'utf8' })
+        .split('\n')
+        .filter((l) => l && l !== '/.');
+      assert.deepEqual(packages.find((p) => p.name === 'dpkg')!.files, dpkgFiles);
+    });
+  },
+);

@@ -45,7 +45,8 @@ export function parseApkDb(text: string, where: string, warn: (m: string) => voi
   let startLine = 1;
   const flush = () => {
     if (cur && !bad) {
-      if (!cur.name || !cur.version) warn(`apk: ${where}:${startLine}: record without ${cur.name ? 'V' : 'P'} field; skipped`);
+      if (!cur.name || !cur.version)
+        warn(`apk: ${where}:${startLine}: record without ${cur.name ? 'V' : 'P'} field; skipped`);
       else out.push(cur);
     }
     cur = undefined;

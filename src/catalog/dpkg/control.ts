@@ -21,7 +21,10 @@ export interface ParseIssue {
  * names) so that large descriptions are not kept in memory. A malformed line makes its whole
  * paragraph invalid: it is reported in `issues` and dropped.
  */
-export function parseParagraphs(text: string, keep?: ReadonlySet<string>): { paragraphs: Paragraph[]; issues: ParseIssue[] } {
+export function parseParagraphs(
+  text: string,
+  keep?: ReadonlySet<string>,
+): { paragraphs: Paragraph[]; issues: ParseIssue[] } {
   const paragraphs: Paragraph[] = [];
   const issues: ParseIssue[] = [];
   let cur: Paragraph | undefined;
@@ -78,13 +81,14 @@ export function parseDependsField(value: string | undefined): DebDependency[] {
   for (const clause of value.split(',')) {
     const alternatives = clause
       .split('|')
-      .map((a) =>
-        a
-          .replace(/\([^)]*\)/g, '') // version constraint
-          .replace(/\[[^\]]*\]/g, '') // architecture restriction
-          .replace(/<[^>]*>/g, '') // build profile
-          .trim()
-          .replace(/:[a-z0-9-]+$/, ''), // :any, :amd64
+      .map(
+        (a) =>
+          a
+            .replace(/\([^)]*\)/g, '') // version constraint
+            .replace(/\[[^\]]*\]/g, '') // architecture restriction
+            .replace(/<[^>]*>/g, '') // build profile
+            .trim()
+            .replace(/:[a-z0-9-]+$/, ''), // :any, :amd64
       )
       .filter(Boolean);
     if (alternatives.length) out.push({ alternatives });

@@ -18,7 +18,13 @@ import { buildPurl } from '../../core/purl.js';
 import { recordLocation } from '../location.js';
 import { osEcosystem, purlDistro } from '../os/index.js';
 import type { Cataloger, CatalogContext, PackageDraft } from '../types.js';
-import { parseDependsField, parseParagraphs, parseProvidesField, parseSourceField, type DebDependency } from './control.js';
+import {
+  parseDependsField,
+  parseParagraphs,
+  parseProvidesField,
+  parseSourceField,
+  type DebDependency,
+} from './control.js';
 import { parseCopyrightLicenses } from './copyright.js';
 
 export const DPKG_CATALOGER = 'dpkg';
@@ -28,7 +34,8 @@ const STATUS_DIR = '/var/lib/dpkg/status.d/';
 const INFO_DIR = '/var/lib/dpkg/info/';
 const DOC_DIR = '/usr/share/doc/';
 /** Maintainer-script and control files that sit beside the paragraphs in status.d. */
-const CONTROL_SUFFIXES = /\.(md5sums|preinst|postinst|prerm|postrm|conffiles|list|shlibs|symbols|triggers|templates|config)$/;
+const CONTROL_SUFFIXES =
+  /\.(md5sums|preinst|postinst|prerm|postrm|conffiles|list|shlibs|symbols|triggers|templates|config)$/;
 /** Statuses whose files are not (or no longer) on disk. */
 const NOT_ON_DISK = new Set(['not-installed', 'config-files']);
 
@@ -110,7 +117,8 @@ function isStatusDFile(path: string): boolean {
 function wants(e: FileEntry): boolean {
   const p = e.path;
   if (p === STATUS_FILE) return true;
-  if (p.startsWith(STATUS_DIR)) return isStatusDFile(p) || (p.endsWith('.md5sums') && !p.slice(STATUS_DIR.length).includes('/'));
+  if (p.startsWith(STATUS_DIR))
+    return isStatusDFile(p) || (p.endsWith('.md5sums') && !p.slice(STATUS_DIR.length).includes('/'));
   if (p.startsWith(INFO_DIR)) return p.endsWith('.list') && !p.slice(INFO_DIR.length).includes('/');
   if (p.startsWith(DOC_DIR) && p.endsWith('/copyright')) return p.split('/').length === 6; // /usr/share/doc/NAME/copyright
   return false;
@@ -187,7 +195,13 @@ function finalize(records: AnalysisRecord<DpkgRecord>[], ctx: CatalogContext): P
     }
   }
   // status first, then status.d files in path order: the first paragraph for a name:arch wins
-  dbs.sort((a, b) => (a.record.path === STATUS_FILE ? -1 : b.record.path === STATUS_FILE ? 1 : a.record.path.localeCompare(b.record.path)));
+  dbs.sort((a, b) =>
+    a.record.path === STATUS_FILE
+      ? -1
+      : b.record.path === STATUS_FILE
+        ? 1
+        : a.record.path.localeCompare(b.record.path),
+  );
   const seen = new Set<string>();
   const chosen: { record: AnalysisRecord<DpkgRecord>; entry: DebEntry }[] = [];
   for (const db of dbs) {
@@ -204,9 +218,14 @@ function finalize(records: AnalysisRecord<DpkgRecord>[], ctx: CatalogContext): P
   return chosen.map(({ record, entry }) => {
     const list = fileLists.get(`${entry.name}:${entry.arch ?? ''}`) ?? fileLists.get(`${entry.name}:`);
     const files = list && list.result.kind === 'files' ? list.result.files : undefined;
-    const copyrightPath = ctx.files.resolve(`${DOC_DIR}${entry.name}/copyright`) ?? `${DOC_DIR}${entry.name}/copyright`;
+    const copyrightPath =
+      ctx.files.resolve(`${DOC_DIR}${entry.name}/copyright`) ?? `${DOC_DIR}${entry.name}/copyright`;
     const licenses = copyrights.get(copyrightPath) ?? [];
-    const upstream = entry.sourceName ? (entry.sourceVersion ? `${entry.sourceName}@${entry.sourceVersion}` : entry.sourceName) : undefined;
+    const upstream = entry.sourceName
+      ? entry.sourceVersion
+        ? `${entry.sourceName}@${entry.sourceVersion}`
+        : entry.sourceName
+      : undefined;
     const draft: PackageDraft = {
       name: entry.name,
       version: entry.version,

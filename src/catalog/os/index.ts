@@ -127,7 +127,14 @@ export function detectDistro(records: AnalysisRecord<OsFileResult>[]): Distro | 
   if (fromLsb) return fromLsb;
   const alpine = byPath.get('/etc/alpine-release')?.line;
   if (alpine && /^\d/.test(alpine)) return { id: 'alpine', versionId: alpine };
-  for (const p of ['/etc/redhat-release', '/etc/rocky-release', '/etc/almalinux-release', '/etc/centos-release', '/etc/fedora-release', '/etc/system-release']) {
+  for (const p of [
+    '/etc/redhat-release',
+    '/etc/rocky-release',
+    '/etc/almalinux-release',
+    '/etc/centos-release',
+    '/etc/fedora-release',
+    '/etc/system-release',
+  ]) {
     const line = byPath.get(p)?.line;
     const d = line && fromRedhatRelease(line);
     if (d) return d;
@@ -136,7 +143,9 @@ export function detectDistro(records: AnalysisRecord<OsFileResult>[]): Distro | 
   if (debian) {
     // "12.5" on a release; "trixie/sid" on testing/unstable.
     const m = /^(\d+)/.exec(debian);
-    return m ? { id: 'debian', versionId: m[1]! } : { id: 'debian', versionId: '', versionCodename: debian.split('/')[0] };
+    return m
+      ? { id: 'debian', versionId: m[1]! }
+      : { id: 'debian', versionId: '', versionCodename: debian.split('/')[0] };
   }
   return undefined;
 }
@@ -198,5 +207,9 @@ export function osEcosystem(type: PackageType, distro: Distro | undefined): stri
 /** The purl `distro` qualifier: "debian-12", "alpine-3.19.1", "rhel-9.3". */
 export function purlDistro(distro: Distro | undefined): string | undefined {
   if (!distro) return undefined;
-  return distro.versionId ? `${distro.id}-${distro.versionId}` : distro.versionCodename ? `${distro.id}-${distro.versionCodename}` : distro.id;
+  return distro.versionId
+    ? `${distro.id}-${distro.versionId}`
+    : distro.versionCodename
+      ? `${distro.id}-${distro.versionCodename}`
+      : distro.id;
 }
