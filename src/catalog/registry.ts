@@ -4,6 +4,9 @@
  */
 import type { Cataloger } from './types.js';
 // --- imports (one per line) ---
+import { dotnetCataloger } from './dotnet/index.js';
+import { javaCataloger } from './java/index.js';
+import { phpCataloger } from './php/index.js';
 import { npmCataloger } from './npm/index.js';
 import { apkCataloger } from './apk/index.js';
 import { dpkgCataloger } from './dpkg/index.js';
@@ -13,5 +16,8 @@ export const CATALOGERS: Cataloger[] = [
   apkCataloger as Cataloger,
   dpkgCataloger as Cataloger,
   // --- languages ---
+  dotnetCataloger as Cataloger,
+  javaCataloger as Cataloger,
+  phpCataloger as Cataloger,
   npmCataloger as Cataloger,
 ];

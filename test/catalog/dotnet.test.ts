@@ -9,9 +9,16 @@ const DOTNET = `${SYFT}/syft/pkg/cataloger/dotnet/testdata`;
 
 function syftExpected(testName: string): string[] {
   const lines = readFileSync(`${SYFT}/expected_index.jsonl`, 'utf8').split('\n');
-  const row = lines.filter(Boolean).map((l) => JSON.parse(l)).find((r) => r.test === testName);
+  const row = lines
+    .filter(Boolean)
+    .map((l) => JSON.parse(l))
+    .find((r) => r.test === testName);
   assert.ok(row, `no syft expectation for ${testName}`);
-  return [...new Set<string>(row.packages.filter((p: { purl?: string }) => p.purl).map((p: { purl: string }) => p.purl))].sort();
+  return [
+    ...new Set<string>(
+      row.packages.filter((p: { purl?: string }) => p.purl).map((p: { purl: string }) => p.purl),
+    ),
+  ].sort();
 }
 
 test('deps.json: packages and projects equal syft expectations, with dependencies and sha512', async () => {
@@ -22,17 +29,14 @@ test('deps.json: packages and projects equal syft expectations, with dependencie
   assert.deepEqual(packages.map((p) => p.purl).sort(), syftExpected('TestParseDotnetDeps'));
   const root = packages.find((p) => p.name === 'TestLibrary')!;
   assert.equal(root.metadata?.type, 'project');
-  assert.deepEqual(
-    root.dependsOn?.map((d) => `${d.name}@${d.version}`).sort(),
-    [
-      'Microsoft.Extensions.DependencyInjection@6.0.0',
-      'Microsoft.Extensions.Logging@6.0.0',
-      'Newtonsoft.Json@13.0.1',
-      'Serilog.Sinks.Console@4.0.1',
-      'Serilog@2.10.0',
-      'TestCommon@1.0.0',
-    ],
-  );
+  assert.deepEqual(root.dependsOn?.map((d) => `${d.name}@${d.version}`).sort(), [
+    'Microsoft.Extensions.DependencyInjection@6.0.0',
+    'Microsoft.Extensions.Logging@6.0.0',
+    'Newtonsoft.Json@13.0.1',
+    'Serilog.Sinks.Console@4.0.1',
+    'Serilog@2.10.0',
+    'TestCommon@1.0.0',
+  ]);
   const nj = packages.find((p) => p.name === 'Newtonsoft.Json')!;
   assert.equal(nj.metadata?.type, 'package');
   assert.match(String(nj.metadata?.sha512), /^sha512-ppPFpBcvxdsfU/);
@@ -44,7 +48,10 @@ test('deps.json: reference assemblies are not packages', async () => {
   const { packages } = await runCataloger(dotnetCataloger, {
     '/app/MyApp.deps.json': readFileSync(`${DOTNET}/deps-with-referenceassembly/MyApp.deps.json`),
   });
-  assert.deepEqual(packages.map((p) => p.purl).sort(), ['pkg:nuget/MyApp@1.0.0', 'pkg:nuget/Newtonsoft.Json@13.0.3']);
+  assert.deepEqual(packages.map((p) => p.purl).sort(), [
+    'pkg:nuget/MyApp@1.0.0',
+    'pkg:nuget/Newtonsoft.Json@13.0.3',
+  ]);
 });
 
 test('packages.lock.json: one package per name+version across target frameworks, equal to syft', async () => {
@@ -79,7 +86,10 @@ test('packages.lock.json: Project references (no resolved version) are skipped; 
     '/a/packages.lock.json': '\uFEFF' + JSON.stringify(lock),
     '/b/app.deps.json': '{"targets": ',
   });
-  assert.deepEqual(packages.map((p) => p.purl), ['pkg:nuget/Serilog@3.1.1']);
+  assert.deepEqual(
+    packages.map((p) => p.purl),
+    ['pkg:nuget/Serilog@3.1.1'],
+  );
   assert.equal(warnings.length, 1);
   assert.match(warnings[0]!, /^\/b\/app\.deps\.json: cannot parse deps\.json/);
 });

@@ -10,9 +10,16 @@ const PHP = `${SYFT}/syft/pkg/cataloger/php/testdata`;
 /** Packages syft's own test expects for a test name, as sorted "purl" strings. */
 function syftExpected(testName: string): string[] {
   const lines = readFileSync(`${SYFT}/expected_index.jsonl`, 'utf8').split('\n');
-  const row = lines.filter(Boolean).map((l) => JSON.parse(l)).find((r) => r.test === testName);
+  const row = lines
+    .filter(Boolean)
+    .map((l) => JSON.parse(l))
+    .find((r) => r.test === testName);
   assert.ok(row, `no syft expectation for ${testName}`);
-  return [...new Set<string>(row.packages.filter((p: { purl?: string }) => p.purl).map((p: { purl: string }) => p.purl))].sort();
+  return [
+    ...new Set<string>(
+      row.packages.filter((p: { purl?: string }) => p.purl).map((p: { purl: string }) => p.purl),
+    ),
+  ].sort();
 }
 
 test('composer.lock: production packages equal syft expectations; packages-dev are marked dev', async () => {
@@ -20,10 +27,16 @@ test('composer.lock: production packages equal syft expectations; packages-dev a
     '/app/composer.lock': readFileSync(`${PHP}/composer.lock`),
   });
   assert.deepEqual(warnings, []);
-  const prod = packages.filter((p) => !p.dev).map((p) => p.purl).sort();
+  const prod = packages
+    .filter((p) => !p.dev)
+    .map((p) => p.purl)
+    .sort();
   // syft's test lists only `packages`; we also report `packages-dev`, flagged dev (deliberate).
   assert.deepEqual(prod, syftExpected('TestParseComposerFileLock'));
-  const dev = packages.filter((p) => p.dev).map((p) => `${p.name}@${p.version}`).sort();
+  const dev = packages
+    .filter((p) => p.dev)
+    .map((p) => `${p.name}@${p.version}`)
+    .sort();
   assert.deepEqual(dev, ['behat/gherkin@v4.6.2', 'codeception/codeception@4.1.6']);
   const adapter = packages.find((p) => p.name === 'alcaeus/mongo-php-adapter')!;
   assert.deepEqual(adapter.licenses, ['MIT']);
@@ -43,13 +56,19 @@ test('installed.json: Composer 1 array and Composer 2 object give the packages s
     assert.deepEqual(warnings, []);
     assert.deepEqual(packages.map((p) => p.purl).sort(), expected, v);
     const cors = packages.find((p) => p.name === 'asm89/stack-cors')!;
-    assert.deepEqual(cors.dependsOn?.map((d) => d.name).sort(), ['symfony/http-foundation', 'symfony/http-kernel']);
+    assert.deepEqual(cors.dependsOn?.map((d) => d.name).sort(), [
+      'symfony/http-foundation',
+      'symfony/http-kernel',
+    ]);
   }
   // Composer 2 records which packages are dev-only
   const v2 = await runCataloger(phpCataloger, {
     '/srv/vendor/composer/installed.json': readFileSync(`${PHP}/vendor/composer_2/installed.json`),
   });
-  assert.deepEqual(v2.packages.filter((p) => p.dev).map((p) => p.name), ['behat/mink']);
+  assert.deepEqual(
+    v2.packages.filter((p) => p.dev).map((p) => p.name),
+    ['behat/mink'],
+  );
 });
 
 test('wants only the real file names; malformed input is a warning naming the file', async () => {
@@ -65,8 +84,16 @@ test('wants only the real file names; malformed input is a warning naming the fi
 
 test('a package without a vendor prefix or version is handled without crashing', async () => {
   const lock = JSON.stringify({
-    packages: [{ name: 'monolog/monolog', version: '3.5.0', license: 'MIT' }, { name: 'noversion/x' }, 42, null],
+    packages: [
+      { name: 'monolog/monolog', version: '3.5.0', license: 'MIT' },
+      { name: 'noversion/x' },
+      42,
+      null,
+    ],
   });
   const { packages } = await runCataloger(phpCataloger, { '/composer.lock': lock });
-  assert.deepEqual(packages.map((p) => [p.purl, p.licenses]), [['pkg:composer/monolog/monolog@3.5.0', ['MIT']]]);
+  assert.deepEqual(
+    packages.map((p) => [p.purl, p.licenses]),
+    [['pkg:composer/monolog/monolog@3.5.0', ['MIT']]],
+  );
 });
