@@ -8,6 +8,7 @@ import { dotnetCataloger } from './dotnet/index.js';
 import { javaCataloger } from './java/index.js';
 import { phpCataloger } from './php/index.js';
 import { npmCataloger } from './npm/index.js';
+import { pythonCataloger } from './python/index.js';
 import { apkCataloger } from './apk/index.js';
 import { dpkgCataloger } from './dpkg/index.js';
 
@@ -20,4 +21,5 @@ export const CATALOGERS: Cataloger[] = [
   javaCataloger as Cataloger,
   phpCataloger as Cataloger,
   npmCataloger as Cataloger,
+  pythonCataloger as Cataloger,
 ];
