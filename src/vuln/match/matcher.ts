@@ -1,0 +1,226 @@
+/**
+ * Matches cataloged packages against OSV advisories and builds vulnerability findings.
+ *
+ * - Lookup key: (ecosystem base, normalised name). OS packages of Debian/Ubuntu are looked up by
+ *   their SOURCE package (the advisories' key) and compared by source version; one finding is
+ *   reported per installed binary package.
+ * - An advisory's ecosystem must apply to the package's (`Debian:12` advisories only for Debian 12).
+ * - Withdrawn records are never returned by the store; GIT ranges are ignored.
+ * - Language packages owned by an OS package are skipped unless `includeOsOwned` (the distro
+ *   backports fixes, so their upstream version says little).
+ * - Records that are aliases of each other (by id or a shared alias) for the same package become
+ *   one finding; see `pickRepresentative` for which id is reported.
+ */
+import type { CvssScore, VulnStatus, VulnerabilityFinding } from '../../core/findings.js';
+import type { Catalog, Location, Package, Severity } from '../../core/types.js';
+import { severityRank } from '../../core/types.js';
+import { distroEcosystem, ecosystemApplies, ecosystemBase, normalizePackageName } from '../ecosystem.js';
+import type { OsvAffected, OsvRecord } from '../osv.js';
+import { evaluateAffected } from './range.js';
+import { comparatorFor } from './schemes.js';
+import { severityOf } from './severity.js';
+
+export interface AdvisorySource {
+  lookup(ecosystem: string, name: string): OsvRecord[];
+}
+
+export interface MatchOptions {
+  /** Also match language packages whose files belong to an OS package. */
+  includeOsOwned?: boolean;
+  warn?: (msg: string) => void;
+}
+
+export interface MatchStats {
+  packages: number;
+  lookups: number;
+  skippedOsOwned: number;
+  skippedNoEcosystem: number;
+}
+
+/** The ecosystem a package is matched in (the catalog's distro fills in missing OS ecosystems). */
+export function packageEcosystem(pkg: Package, catalog?: Pick<Catalog, 'distro'>): string {
+  if (pkg.ecosystem) return pkg.ecosystem;
+  if ((pkg.type === 'deb' || pkg.type === 'apk') && catalog?.distro) {
+    return distroEcosystem(catalog.distro.id, catalog.distro.versionId) ?? '';
+  }
+  return '';
+}
+
+const SOURCE_KEYED = new Set(['Debian', 'Ubuntu']);
+
+export function matchCatalog(
+  catalog: Catalog,
+  db: AdvisorySource,
+  opts: MatchOptions = {},
+): { findings: VulnerabilityFinding[]; stats: MatchStats } {
+  const stats: MatchStats = { packages: 0, lookups: 0, skippedOsOwned: 0, skippedNoEcosystem: 0 };
+  const findings: VulnerabilityFinding[] = [];
+  const warned = new Set<string>();
+  const warnOnce = (m: string) => {
+    if (warned.has(m)) return;
+    warned.add(m);
+    opts.warn?.(m);
+  };
+  for (const pkg of catalog.packages) {
+    stats.packages++;
+    if (pkg.ownedBy && !opts.includeOsOwned && pkg.type !== 'deb' && pkg.type !== 'apk' && pkg.type !== 'rpm') {
+      stats.skippedOsOwned++;
+      continue;
+    }
+    const eco = packageEcosystem(pkg, catalog);
+    if (!eco) {
+      stats.skippedNoEcosystem++;
+      continue;
+    }
+    stats.lookups++;
+    findings.push(...matchPackage(pkg, eco, db, warnOnce));
+  }
+  return { findings, stats };
+}
+
+/** Findings for one package in ecosystem `eco`. */
+export function matchPackage(pkg: Package, eco: string, db: AdvisorySource, warn?: (m: string) => void): VulnerabilityFinding[] {
+  const base = ecosystemBase(eco);
+  const sourceKeyed = SOURCE_KEYED.has(base);
+  const lookupName = sourceKeyed ? (pkg.sourceName ?? pkg.name) : pkg.name;
+  const version = sourceKeyed ? (pkg.sourceVersion ?? pkg.version) : pkg.version;
+  const cmpFor = comparatorFor(eco);
+  const hits: Hit[] = [];
+  for (const rec of db.lookup(eco, lookupName)) {
+    if (rec.withdrawn) continue;
+    let hit: Hit | undefined;
+    for (const a of rec.affected ?? []) {
+      if (!a.package || !ecosystemApplies(eco, a.package.ecosystem)) continue;
+      if (!sameName(base, a.package.name, lookupName)) continue;
+      const r = evaluateAffected(version, a, cmpFor);
+      if (r.invalid.length) warn?.(`${rec.id}: cannot compare ${pkg.name} version "${version}" in ${eco}; range skipped`);
+      if (!r.affected) continue;
+      if (!hit) hit = { record: rec, affected: a, fixed: [] };
+      for (const f of r.fixed) if (!hit.fixed.includes(f)) hit.fixed.push(f);
+    }
+    if (hit) hits.push(hit);
+  }
+  return mergeAliases(hits).map((group) => toFinding(pkg, group, eco, warn));
+}
+
+interface Hit {
+  record: OsvRecord;
+  affected: OsvAffected;
+  fixed: string[];
+}
+
+function sameName(base: string, a: string, b: string): boolean {
+  return a === b || normalizePackageName(base, a) === normalizePackageName(base, b);
+}
+
+function idsOf(r: OsvRecord): string[] {
+  return [r.id, ...(r.aliases ?? [])];
+}
+
+/** Groups hits whose records alias each other (share an id or alias), transitively. */
+export function mergeAliases(hits: Hit[]): Hit[][] {
+  const parent = hits.map((_, i) => i);
+  const find = (i: number): number => (parent[i] === i ? i : (parent[i] = find(parent[i]!)));
+  const byId = new Map<string, number>();
+  hits.forEach((h, i) => {
+    for (const id of idsOf(h.record)) {
+      const j = byId.get(id);
+      if (j === undefined) byId.set(id, i);
+      else parent[find(i)] = find(j);
+    }
+  });
+  const groups = new Map<number, Hit[]>();
+  hits.forEach((h, i) => {
+    const r = find(i);
+    const g = groups.get(r) ?? [];
+    g.push(h);
+    groups.set(r, g);
+  });
+  return [...groups.values()].map((g) => g.sort((a, b) => compareIds(a.record.id, b.record.id)));
+}
+
+/**
+ * Which id a merged finding carries: the ecosystem's own database (PYSEC, GO, RUSTSEC, DEBIAN...)
+ * over GitHub's cross-ecosystem GHSA, over bare CVE records; ties by id, so the choice never
+ * depends on DB order.
+ */
+export function compareIds(a: string, b: string): number {
+  const rank = (id: string) => (id.startsWith('CVE-') ? 2 : id.startsWith('GHSA-') ? 1 : 0);
+  return rank(a) - rank(b) || (a < b ? -1 : a > b ? 1 : 0);
+}
+
+function toFinding(pkg: Package, group: Hit[], eco: string, warn?: (m: string) => void): VulnerabilityFinding {
+  const main = group[0]!;
+  const rec = main.record;
+  const aliasSet = new Set<string>();
+  for (const h of group) for (const id of [...idsOf(h.record), ...(h.record.upstream ?? [])]) aliasSet.add(id);
+  aliasSet.delete(rec.id);
+  // severity: the representative's, else the first other record that has one
+  let sev = severityOf(rec, main.affected, warn);
+  const cvss: CvssScore[] = [...sev.cvss];
+  for (const h of group.slice(1)) {
+    const s = severityOf(h.record, h.affected, warn);
+    for (const c of s.cvss) if (!cvss.some((x) => x.vector === c.vector)) cvss.push(c);
+    if (sev.severity === 'UNKNOWN' && s.severity !== 'UNKNOWN') sev = s;
+  }
+  const fixed: string[] = [];
+  for (const h of group) for (const f of h.fixed) if (!fixed.includes(f)) fixed.push(f);
+  const urgency = strOf(main.affected.ecosystem_specific?.urgency) ?? strOf(main.affected.database_specific?.urgency);
+  const status: VulnStatus = fixed.length ? 'fixed' : 'affected';
+  const refs: string[] = [];
+  for (const h of group) for (const r of h.record.references ?? []) if (r.url && !refs.includes(r.url)) refs.push(r.url);
+  const loc: Location = pkg.locations[0] ?? { path: '' };
+  const f: VulnerabilityFinding = {
+    kind: 'vulnerability',
+    id: rec.id,
+    title: titleOf(group.map((h) => h.record)),
+    severity: sev.severity,
+    location: loc,
+    aliases: [...aliasSet].sort(),
+    cvss,
+    package: {
+      name: pkg.name,
+      version: pkg.version,
+      purl: pkg.purl,
+      ecosystem: eco,
+      ...(pkg.sourceName ? { sourceName: pkg.sourceName } : {}),
+      ...(pkg.sourceVersion ? { sourceVersion: pkg.sourceVersion } : {}),
+      id: pkg.id,
+    },
+    fixedVersions: fixed,
+    status,
+    references: refs,
+  };
+  const description = group.map((h) => h.record.details).find(Boolean);
+  if (description) f.description = description;
+  if (urgency) f.urgency = urgency;
+  if (sev.source) f.severitySource = sev.source;
+  if (rec.published) f.publishedAt = rec.published;
+  f.modifiedAt = rec.modified;
+  return f;
+}
+
+function strOf(v: unknown): string | undefined {
+  return typeof v === 'string' && v ? v : undefined;
+}
+
+function titleOf(records: OsvRecord[]): string {
+  for (const r of records) if (r.summary) return r.summary;
+  for (const r of records) {
+    if (r.details) {
+      const line = r.details.split('\n')[0]!.trim();
+      return line.length > 120 ? `${line.slice(0, 117)}...` : line;
+    }
+  }
+  return records[0]!.upstream?.[0] ?? records[0]!.id;
+}
+
+/** Sort key for findings: severity (high first), package, id. */
+export function compareFindings(a: VulnerabilityFinding, b: VulnerabilityFinding): number {
+  return (
+    severityRank(b.severity as Severity) - severityRank(a.severity as Severity) ||
+    a.package.name.localeCompare(b.package.name) ||
+    a.package.version.localeCompare(b.package.version) ||
+    a.id.localeCompare(b.id)
+  );
+}
