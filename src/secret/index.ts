@@ -14,3 +14,5 @@ export {
   DEFAULT_SECRET_MAX_BYTES,
   type SecretAnalyzerOptions,
 } from './analyzer.js';
+
+export { scanner } from './plugin.js';
