@@ -8,12 +8,13 @@ import type { ArtifactInfo } from '../core/analyzer.js';
 import { BulwarkError } from '../core/errors.js';
 import { buildPurl } from '../core/purl.js';
 import type { Catalog, Distro, Package } from '../core/types.js';
-import { classifyLicense, parenthesize } from './licenses.js';
+import { classifyLicense, parenthesize, splitTopLevelAnd } from './licenses.js';
 import {
   applyProperties,
   factsFromPurl,
   isOsPackage,
   packageProperties,
+  preferredName,
   type Property,
 } from './model.js';
 import { finishCatalog, type DraftPackage, type SbomReadResult } from './read-common.js';
@@ -45,9 +46,11 @@ export function cdxLicenses(licenses: string[]): Json[] | undefined {
   // license object (ids by id, the rest by name) so nothing is lost.
   if (classes.some((c) => c.kind === 'expression') && classes.every((c) => c.kind !== 'name')) {
     const exprs = classes.map((c) => (c.kind === 'id' ? c.id : c.kind === 'expression' ? c.expression : ''));
-    return [{ expression: exprs.length === 1 ? exprs[0] : exprs.map(parenthesize).join(' AND ') }];
+    return [{ expression: exprs.length === 1 ? exprs[0] : [...new Set(exprs.map(parenthesize))].join(' AND ') }];
   }
-  return classes.map((c) => (c.kind === 'id' ? { license: { id: c.id } } : { license: { name: c.kind === 'name' ? c.name : c.expression } }));
+  const objs = classes.map((c) => (c.kind === 'id' ? { license: { id: c.id } } : { license: { name: c.kind === 'name' ? c.name : c.expression } }));
+  const seen = new Set<string>();
+  return objs.filter((o) => !seen.has(JSON.stringify(o)) && seen.add(JSON.stringify(o)));
 }
 
 function artifactComponent(artifact: ArtifactInfo): Json {
@@ -256,12 +259,8 @@ function componentToPackage(c: Record<string, unknown>, n: number): DraftPackage
   // Components without a purl are groupings (lock files, applications) unless they are plain libraries.
   if (!facts && !(compName && (c.type === 'library' || c.type === 'framework'))) return undefined;
   const group = str(c.group);
-  let name = compName ?? facts?.name ?? '';
-  if (group && compName) name = facts?.type === 'maven' ? `${group}:${compName}` : `${group}/${compName}`;
-  if (facts && (facts.type === 'golang' || facts.type === 'npm' || facts.type === 'maven') && !group && compName && !compName.includes('/') && !compName.includes(':')) {
-    // Some producers put only the last path element in `name`; the purl has the full name.
-    name = facts.name;
-  }
+  let name = preferredName(compName, facts);
+  if (group && compName && !compName.startsWith(group)) name = facts?.type === 'maven' ? `${group}:${compName}` : `${group}/${compName}`;
   const type = facts?.type ?? 'generic';
   const p: Package = {
     id: str(c['bom-ref']) ?? `${type}:${name}@${str(c.version) ?? ''}#${n}`,
@@ -296,7 +295,8 @@ function readLicenses(v: unknown): string[] {
   const out: string[] = [];
   for (const l of v) {
     if (!isObj(l)) continue;
-    if (typeof l.expression === 'string') out.push(l.expression);
+    // an expression joining several declared licenses with AND reads back as those licenses
+    if (typeof l.expression === 'string') out.push(...splitTopLevelAnd(l.expression));
     else if (isObj(l.license)) {
       const s = str(l.license.id) ?? str(l.license.name);
       if (s) out.push(s);

@@ -43,7 +43,47 @@ export function licenseRefFor(name: string): string {
   return `LicenseRef-${cleaned || 'unknown'}`;
 }
 
-/** Wraps a compound expression in parentheses so it can be joined with AND. */
+/** Wraps a compound expression in parentheses (once) so it can be joined with AND. */
 export function parenthesize(expr: string): string {
-  return /\s(AND|OR)\s/i.test(expr) ? `(${expr})` : expr;
+  const inner = stripParens(expr);
+  return /\s(AND|OR|WITH)\s/i.test(inner) ? `(${inner})` : inner;
+}
+
+/** Removes parentheses that enclose the whole expression: "((A OR B))" → "A OR B". */
+export function stripParens(s: string): string {
+  let t = s.trim();
+  while (t.startsWith('(') && t.endsWith(')')) {
+    let depth = 0;
+    let wraps = true;
+    for (let i = 0; i < t.length - 1; i++) {
+      if (t[i] === '(') depth++;
+      else if (t[i] === ')') depth--;
+      if (depth === 0) {
+        wraps = false;
+        break;
+      }
+    }
+    if (!wraps) break;
+    t = t.slice(1, -1).trim();
+  }
+  return t;
+}
+
+/** Splits "A AND (B OR C)" at top-level ANDs into ["A", "B OR C"] (each a declared license). */
+export function splitTopLevelAnd(expr: string): string[] {
+  const parts: string[] = [];
+  let depth = 0;
+  let start = 0;
+  for (let i = 0; i < expr.length; i++) {
+    const ch = expr[i];
+    if (ch === '(') depth++;
+    else if (ch === ')') depth--;
+    else if (depth === 0 && /^\sAND\s/i.test(expr.slice(i, i + 5))) {
+      parts.push(expr.slice(start, i));
+      start = i + 5;
+      i += 4;
+    }
+  }
+  parts.push(expr.slice(start));
+  return parts.map(stripParens).filter(Boolean);
 }

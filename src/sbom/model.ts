@@ -206,3 +206,15 @@ export function ecosystemFor(type: PackageType, distro: Distro | undefined): str
   if (OS_PACKAGE_TYPES.has(type)) return distroEcosystem(distro);
   return LANGUAGE_ECOSYSTEMS[type] ?? '';
 }
+
+/**
+ * The package name to keep: the document's, unless the purl shows it lost its namespace (some
+ * producers write only "my-app" for pkg:maven/com.example/my-app or "b" for pkg:golang/a/b).
+ */
+export function preferredName(given: string | undefined, facts: PurlFacts | undefined): string {
+  if (!given) return facts?.name ?? '';
+  if (facts && ['golang', 'npm', 'maven', 'composer'].includes(facts.type) && !given.includes('/') && !given.includes(':')) {
+    return facts.name;
+  }
+  return given;
+}

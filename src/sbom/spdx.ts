@@ -7,8 +7,8 @@ import type { ArtifactInfo } from '../core/analyzer.js';
 import { BulwarkError } from '../core/errors.js';
 import type { Catalog, Distro, Package } from '../core/types.js';
 import { isoSeconds, type WriteOptions } from './cyclonedx.js';
-import { classifyLicense, licenseRefFor, parenthesize } from './licenses.js';
-import { applyProperties, factsFromPurl, isOsPackage, packageProperties, PROP, type Property } from './model.js';
+import { classifyLicense, licenseRefFor, parenthesize, splitTopLevelAnd, stripParens } from './licenses.js';
+import { applyProperties, factsFromPurl, isOsPackage, packageProperties, preferredName, PROP, type Property } from './model.js';
 import { finishCatalog, type DraftPackage, type SbomReadResult } from './read-common.js';
 
 type Json = Record<string, unknown>;
@@ -37,7 +37,8 @@ function declaredLicense(licenses: string[], extracted: Map<string, string>): st
     extracted.set(ref, c.name);
     return ref;
   });
-  return parts.length === 1 ? parts[0]! : parts.map(parenthesize).join(' AND ');
+  const joined = [...new Set(parts.map(parenthesize))];
+  return joined.length === 1 ? stripParens(joined[0]!) : joined.join(' AND ');
 }
 
 function sanitizeForUri(s: string): string {
@@ -85,6 +86,10 @@ export function toSPDX(catalog: Catalog, artifact: ArtifactInfo, opts: WriteOpti
     };
     if (distro.versionId) os.versionInfo = distro.versionId;
     if (distro.prettyName) os.description = distro.prettyName;
+    const osProps: Property[] = [];
+    if (distro.versionCodename) osProps.push({ name: 'bulwark:os:codename', value: distro.versionCodename });
+    if (distro.idLike?.length) osProps.push({ name: 'bulwark:os:idLike', value: distro.idLike.join(' ') });
+    if (osProps.length) os.annotations = annotate(osProps);
     packages.push(os);
     rel(rootId, 'CONTAINS', osId);
   }
@@ -143,45 +148,6 @@ export function toSPDX(catalog: Catalog, artifact: ArtifactInfo, opts: WriteOpti
 // ---------------------------------------------------------------------------------------------
 // Reader
 
-/** Splits "A AND (B OR C)" at top-level ANDs into ["A", "B OR C"]. */
-export function splitTopLevelAnd(expr: string): string[] {
-  const parts: string[] = [];
-  let depth = 0;
-  let start = 0;
-  for (let i = 0; i < expr.length; i++) {
-    const ch = expr[i];
-    if (ch === '(') depth++;
-    else if (ch === ')') depth--;
-    else if (depth === 0 && /^\sAND\s/i.test(expr.slice(i, i + 5))) {
-      parts.push(expr.slice(start, i));
-      start = i + 5;
-      i += 4;
-    }
-  }
-  parts.push(expr.slice(start));
-  return parts.map(stripParens).filter(Boolean);
-}
-
-function stripParens(s: string): string {
-  let t = s.trim();
-  while (t.startsWith('(') && t.endsWith(')')) {
-    // only if the outer parentheses enclose the whole string
-    let depth = 0;
-    let wraps = true;
-    for (let i = 0; i < t.length - 1; i++) {
-      if (t[i] === '(') depth++;
-      else if (t[i] === ')') depth--;
-      if (depth === 0) {
-        wraps = false;
-        break;
-      }
-    }
-    if (!wraps) break;
-    t = t.slice(1, -1).trim();
-  }
-  return t;
-}
-
 /** A Catalog from an SPDX 2.2/2.3 JSON document. */
 export function fromSPDX(doc: unknown, source = 'SPDX document'): SbomReadResult {
   if (!isObj(doc) || typeof doc.spdxVersion !== 'string') {
@@ -215,6 +181,10 @@ export function fromSPDX(doc: unknown, source = 'SPDX document'): SbomReadResult
       if (!distro && typeof sp.name === 'string') {
         distro = { id: sp.name.toLowerCase(), versionId: str(sp.versionInfo) ?? '' };
         if (typeof sp.description === 'string') distro.prettyName = sp.description;
+        for (const { name: k, value } of bulwarkAnnotations(sp)) {
+          if (k === 'bulwark:os:codename') distro.versionCodename = value;
+          if (k === 'bulwark:os:idLike') distro.idLike = value.split(' ').filter(Boolean);
+        }
       }
       continue;
     }
@@ -227,7 +197,7 @@ export function fromSPDX(doc: unknown, source = 'SPDX document'): SbomReadResult
     const type = facts?.type ?? 'generic';
     const pkg: Package = {
       id: sp.SPDXID,
-      name: str(sp.name) ?? facts?.name ?? '',
+      name: preferredName(str(sp.name), facts),
       version: str(sp.versionInfo) ?? facts?.version ?? '',
       type,
       ecosystem: '',
@@ -243,13 +213,7 @@ export function fromSPDX(doc: unknown, source = 'SPDX document'): SbomReadResult
     const srcVersion = src?.[2] ?? facts?.upstream?.version;
     if (srcName && srcName !== pkg.name) pkg.sourceName = srcName;
     if (srcVersion && srcVersion !== pkg.version) pkg.sourceVersion = srcVersion;
-    const props: Property[] = [];
-    for (const a of arr(sp.annotations)) {
-      if (!isObj(a) || typeof a.comment !== 'string') continue;
-      const m = /^(bulwark:[\w:.-]+)=([\s\S]*)$/.exec(a.comment);
-      if (m) props.push({ name: m[1]!, value: m[2]! });
-    }
-    applyProperties(pkg, props);
+    applyProperties(pkg, bulwarkAnnotations(sp));
     idOfSpdx.set(sp.SPDXID, pkg.id);
     drafts.push({ pkg, purlDistro: facts?.distro });
   }
@@ -269,6 +233,17 @@ export function fromSPDX(doc: unknown, source = 'SPDX document'): SbomReadResult
   }
   name ??= str(doc.name);
   return finishCatalog({ format: 'spdx', specVersion: spec, name, distro, packages: drafts, warnings });
+}
+
+/** Our name=value annotations on an SPDX element. */
+function bulwarkAnnotations(el: Record<string, unknown>): Property[] {
+  const props: Property[] = [];
+  for (const a of arr(el.annotations)) {
+    if (!isObj(a) || typeof a.comment !== 'string') continue;
+    const m = /^(bulwark:[\w:.-]+)=([\s\S]*)$/.exec(a.comment);
+    if (m) props.push({ name: m[1]!, value: m[2]! });
+  }
+  return props;
 }
 
 function readDeclared(v: string | undefined, extracted: Map<string, string>): string[] {
