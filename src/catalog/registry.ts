@@ -7,6 +7,7 @@ import type { Cataloger } from './types.js';
 import { dotnetCataloger } from './dotnet/index.js';
 import { javaCataloger } from './java/index.js';
 import { phpCataloger } from './php/index.js';
+import { rubyCataloger } from './ruby/index.js';
 import { npmCataloger } from './npm/index.js';
 import { pythonCataloger } from './python/index.js';
 import { apkCataloger } from './apk/index.js';
@@ -20,6 +21,7 @@ export const CATALOGERS: Cataloger[] = [
   dotnetCataloger as Cataloger,
   javaCataloger as Cataloger,
   phpCataloger as Cataloger,
+  rubyCataloger as Cataloger,
   npmCataloger as Cataloger,
   pythonCataloger as Cataloger,
 ];
