@@ -79,7 +79,7 @@ function zipDir(src: string, dest: string, extra: string[] = []): void {
 }
 
 const realJars = () =>
-  buildOnce('real-jars', (dir) =>
+  buildOnce('real-jars-v2', (dir) =>
     execFileSync(join(ROOT, 'test/catalog/fixtures/java/build-jars.sh'), [dir]),
   );
 
@@ -148,6 +148,14 @@ test('real jars built with javac/jar: war and ear nesting, stored Spring Boot li
     '/opt/app/webapp-3.1.0.war - pkg:maven/com.example/webapp@3.1.0 pom.properties',
     '/opt/app/webapp-3.1.0.war /opt/app/webapp-3.1.0.war:WEB-INF/lib/greeting-lib-1.4.2.jar pkg:maven/com.example/greeting-lib@1.4.2 pom.properties',
     '/opt/app/webapp-3.1.0.war /opt/app/webapp-3.1.0.war:WEB-INF/lib/util-core-2.0.0-RC1.jar pkg:maven/org.example/util-core@2.0.0-RC1 pom.properties',
+  ]);
+  // the war's pom.xml: runtime dependencies, ${property} versions resolved, test scope left out
+  const war = packages.find(
+    (p) => p.record?.path === '/opt/app/webapp-3.1.0.war' && !p.metadata?.virtualPath,
+  )!;
+  assert.deepEqual(war.dependsOn, [
+    { name: 'com.example:greeting-lib', version: '1.4.2' },
+    { name: 'org.example:util-core', version: '2.0.0-RC1' },
   ]);
   const greeting = packages.find((p) => p.record?.path === '/opt/app/greeting-lib-1.4.2.jar')!;
   assert.deepEqual(greeting.licenses, ['Apache-2.0']);
