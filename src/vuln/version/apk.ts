@@ -1,163 +1,163 @@
 /**
- * Alpine package versions, ordered as apk-tools does (version.c): a version is a sequence of
- * tokens — numbers separated by dots, an optional single lowercase letter after a number,
- * suffixes `_alpha`, `_beta`, `_pre`, `_rc` (pre-releases, before the plain version) and `_cvs`,
- * `_svn`, `_git`, `_hg`, `_p` (after it), each with an optional number, and a final `-rN`
- * package revision. A number after a dot with leading zeros compares as a fraction (1.01 < 1.1).
- * When one version runs out first, the other is greater unless its next token is a
- * pre-release suffix.
+ * Alpine package versions, ordered as current apk-tools does (version.c). Grammar:
+ * digit{.digit}...{letter}{_suffix{number}}...{~commit-hash}{-rN}. Versions are compared token
+ * by token:
+ * - numbers numerically, except that a number after a dot with a leading zero in either version
+ *   compares as a string ("1.01" < "1.1", "1.001" < "1.01"), as Gentoo does;
+ * - a single lowercase letter after a number ("1.0a");
+ * - suffixes `_alpha` < `_beta` < `_pre` < `_rc` < (none) < `_cvs` < `_svn` < `_git` < `_hg` < `_p`,
+ *   each with an optional number;
+ * - `~hash` commit hashes as strings, then the `-rN` package revision.
+ * When one version runs out first, the other is greater unless it continues with a pre-release
+ * suffix; a version that continues with something outside the grammar is the lesser.
  */
 import { invalidVersion } from './errors.js';
 import type { VersionScheme } from './types.js';
 
-// Token kinds, in apk-tools' order: the order matters when one version ends before the other.
-const enum T {
-  Invalid = -1,
-  DigitOrZero = 0,
-  Digit = 1,
-  Letter = 2,
-  Suffix = 3,
-  SuffixNo = 4,
-  RevisionNo = 5,
-  End = 6,
+// Token kinds in apk-tools' order; the order decides when one version ends before the other.
+const INITIAL_DIGIT = 0;
+const DIGIT = 1;
+const LETTER = 2;
+const SUFFIX = 3;
+const SUFFIX_NO = 4;
+const COMMIT_HASH = 5;
+const REVISION_NO = 6;
+const END = 7;
+const INVALID = 8;
+
+// Suffix ranks: pre-release suffixes below NONE (the plain version), post-release above.
+const SUFFIXES = ['alpha', 'beta', 'pre', 'rc', '', 'cvs', 'svn', 'git', 'hg', 'p'];
+const NONE = SUFFIXES.indexOf('');
+
+interface Token {
+  kind: number;
+  /** The token's text (digits, letter, suffix name, hash). */
+  text: string;
+  /** Suffix rank, for SUFFIX tokens. */
+  suffix: number;
 }
 
-const PRE = ['alpha', 'beta', 'pre', 'rc'];
-const POST = ['cvs', 'svn', 'git', 'hg', 'p'];
+class Reader {
+  private i = 0;
+  tok: Token = { kind: INITIAL_DIGIT, text: '', suffix: -1 };
+  constructor(private readonly s: string) {
+    this.digits(INITIAL_DIGIT);
+  }
 
-interface Cursor {
-  s: string;
-  i: number;
-  t: T;
-}
+  private span(re: RegExp): string {
+    const start = this.i;
+    while (this.i < this.s.length && re.test(this.s[this.i]!)) this.i++;
+    return this.s.slice(start, this.i);
+  }
 
-const digit = (c: string | undefined): boolean => c !== undefined && c >= '0' && c <= '9';
-const lower = (c: string | undefined): boolean => c !== undefined && c >= 'a' && c <= 'z';
+  private digits(kind: number): void {
+    const text = this.span(/[0-9]/);
+    this.tok = { kind: text === '' ? INVALID : kind, text, suffix: -1 };
+  }
 
-/** Decides the kind of the token that starts at the cursor (consuming its separator). */
-function nextKind(c: Cursor): void {
-  let n: T = T.Invalid;
-  const ch = c.s[c.i];
-  if (c.i >= c.s.length) n = T.End;
-  else if ((c.t === T.Digit || c.t === T.DigitOrZero) && lower(ch)) n = T.Letter;
-  else if (c.t === T.Letter && digit(ch)) n = T.Digit;
-  else if (c.t === T.Suffix && digit(ch)) n = T.SuffixNo;
-  else {
-    if (ch === '.') n = T.DigitOrZero;
-    else if (ch === '_') n = T.Suffix;
-    else if (ch === '-' && c.s[c.i + 1] === 'r') {
-      n = T.RevisionNo;
-      c.i++;
+  private invalid(): void {
+    this.tok = { kind: INVALID, text: '', suffix: -1 };
+  }
+
+  /** Advances to the next token, checking that it may follow the current one. */
+  next(): void {
+    const prev = this.tok.kind;
+    if (this.i >= this.s.length) {
+      this.tok = { kind: END, text: '', suffix: -1 };
+      return;
     }
-    c.i++;
+    const c = this.s[this.i]!;
+    if (c >= 'a' && c <= 'z') {
+      if (prev > DIGIT) return this.invalid();
+      this.i++;
+      this.tok = { kind: LETTER, text: c, suffix: -1 };
+    } else if (c === '.' || (c >= '0' && c <= '9')) {
+      if (c === '.') {
+        if (prev > DIGIT) return this.invalid();
+        this.i++;
+      }
+      if (prev === INITIAL_DIGIT || prev === DIGIT) this.digits(DIGIT);
+      else if (prev === SUFFIX) this.digits(SUFFIX_NO);
+      else this.invalid();
+    } else if (c === '_') {
+      if (prev > SUFFIX_NO) return this.invalid();
+      this.i++;
+      const name = this.span(/[a-z]/);
+      const rank = name === '' ? -1 : SUFFIXES.indexOf(name);
+      if (rank < 0) return this.invalid();
+      this.tok = { kind: SUFFIX, text: name, suffix: rank };
+    } else if (c === '~') {
+      if (prev >= COMMIT_HASH) return this.invalid();
+      this.i++;
+      const hash = this.span(/[0-9a-fA-F]/);
+      if (hash === '') return this.invalid();
+      this.tok = { kind: COMMIT_HASH, text: hash, suffix: -1 };
+    } else if (c === '-') {
+      if (prev >= REVISION_NO || this.s[this.i + 1] !== 'r') return this.invalid();
+      this.i += 2;
+      this.digits(REVISION_NO);
+    } else {
+      this.invalid();
+    }
   }
-  // Tokens may only move forward in the grammar, with these exceptions.
-  if (
-    n < c.t &&
-    !(n === T.DigitOrZero && c.t === T.Digit) &&
-    !(n === T.Suffix && c.t === T.SuffixNo) &&
-    !(n === T.Digit && c.t === T.Letter)
-  ) {
-    n = T.Invalid;
-  }
-  c.t = n;
 }
 
-/** Reads the value of the current token and advances; returns its weight. */
-function getToken(c: Cursor): number {
-  if (c.i >= c.s.length) {
-    c.t = T.End;
-    return 0;
-  }
-  let v = 0;
-  let nt: T = T.Invalid;
-  const start = c.i;
-  // Leading zeros after a dot: the more zeros, the smaller (a decimal fraction).
-  const leadingZeros = c.t === T.DigitOrZero && c.s[c.i] === '0';
-  const kind = leadingZeros ? 'zeros' : c.t;
-  switch (kind) {
-    case 'zeros':
-      while (c.s[c.i] === '0') c.i++;
-      nt = T.Digit;
-      v = -(c.i - start);
-      break;
-    case T.DigitOrZero:
-    case T.Digit:
-    case T.SuffixNo:
-    case T.RevisionNo:
-      while (digit(c.s[c.i])) {
-        v = v * 10 + (c.s.charCodeAt(c.i) - 48);
-        if (v > Number.MAX_SAFE_INTEGER / 10) throw invalidVersion('apk', c.s, 'number too large');
-        c.i++;
-      }
-      break;
-    case T.Letter:
-      v = c.s.charCodeAt(c.i);
-      c.i++;
-      break;
-    case T.Suffix: {
-      const rest = c.s.slice(c.i);
-      const pre = PRE.findIndex((p) => rest.startsWith(p));
-      if (pre >= 0) {
-        c.i += PRE[pre]!.length;
-        v = pre - PRE.length; // negative: pre-releases sort before the end
-        break;
-      }
-      const post = POST.findIndex((p) => rest.startsWith(p));
-      if (post >= 0) {
-        c.i += POST[post]!.length;
-        v = post;
-        break;
-      }
-      c.t = T.Invalid;
-      return -1;
-    }
+const byteOrder = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
+
+function compareNumbers(a: string, b: string): number {
+  const x = a.replace(/^0+(?=.)/, '');
+  const y = b.replace(/^0+(?=.)/, '');
+  return x.length !== y.length ? (x.length < y.length ? -1 : 1) : byteOrder(x, y);
+}
+
+/** Compares two tokens of the same kind. */
+function compareTokens(a: Token, b: Token): number {
+  switch (a.kind) {
+    case DIGIT:
+      // A leading zero in either makes it a string comparison (so 1.01 < 1.1, like decimals).
+      if (a.text[0] === '0' || b.text[0] === '0') return byteOrder(a.text, b.text);
+      return compareNumbers(a.text, b.text);
+    case INITIAL_DIGIT:
+    case SUFFIX_NO:
+    case REVISION_NO:
+      return compareNumbers(a.text, b.text);
+    case SUFFIX:
+      return Math.sign(a.suffix - b.suffix);
     default:
-      c.t = T.Invalid;
-      return -1;
+      return byteOrder(a.text, b.text);
   }
-  if (c.i >= c.s.length) c.t = T.End;
-  else if (nt !== T.Invalid) c.t = nt;
-  else nextKind(c);
-  return v;
 }
 
 /** True when the whole string follows apk's version grammar (apk_version_validate). */
 export function isWellFormedApk(v: string): boolean {
-  if (!isValidApk(v)) return false;
-  const c: Cursor = { s: v, i: 0, t: T.Digit };
-  while (c.t !== T.End && c.t !== T.Invalid) getToken(c);
-  return c.t === T.End;
+  const r = new Reader(v);
+  while (r.tok.kind < END) r.next();
+  return r.tok.kind === END;
 }
 
 /**
- * True when apk can order the version: it starts with a digit. apk-tools compares token by
- * token and stops at the first token outside its grammar, so "1.0bc" or "23_foo" still have
- * an order (apk's own test table has them); isWellFormedApk is the strict check.
+ * True when apk can order the version: it starts with a number. apk-tools compares token by
+ * token up to the first token outside its grammar, so "1.0bc" or "23_foo" still have an order
+ * (apk's own test table has them); isWellFormedApk is the strict check.
  */
 export function isValidApk(v: string): boolean {
-  return v !== '' && digit(v[0]) && !/\s/.test(v);
+  return new Reader(v).tok.kind === INITIAL_DIGIT && !/\s/.test(v);
 }
 
 export function compareApk(a: string, b: string): number {
   if (!isValidApk(a)) throw invalidVersion('apk', a);
   if (!isValidApk(b)) throw invalidVersion('apk', b);
-  const x: Cursor = { s: a, i: 0, t: T.Digit };
-  const y: Cursor = { s: b, i: 0, t: T.Digit };
-  let av = 0;
-  let bv = 0;
-  while (x.t === y.t && x.t !== T.End && x.t !== T.Invalid && av === bv) {
-    av = getToken(x);
-    bv = getToken(y);
+  const x = new Reader(a);
+  const y = new Reader(b);
+  for (; x.tok.kind === y.tok.kind && x.tok.kind < END; x.next(), y.next()) {
+    const r = compareTokens(x.tok, y.tok);
+    if (r !== 0) return r;
   }
-  if (av !== bv) return av < bv ? -1 : 1;
-  if (x.t === y.t) return 0;
+  if (x.tok.kind === y.tok.kind) return 0;
   // Equal so far and one continues: it is greater, unless it continues with a pre-release suffix.
-  if (x.t === T.Suffix && getToken({ ...x }) < 0) return -1;
-  if (y.t === T.Suffix && getToken({ ...y }) < 0) return 1;
-  if (x.t > y.t) return -1;
-  if (y.t > x.t) return 1;
-  return 0;
+  if (x.tok.kind === SUFFIX && x.tok.suffix < NONE) return -1;
+  if (y.tok.kind === SUFFIX && y.tok.suffix < NONE) return 1;
+  return x.tok.kind > y.tok.kind ? -1 : 1;
 }
 
 export const apk: VersionScheme = {

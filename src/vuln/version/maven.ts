@@ -1,8 +1,8 @@
 /**
  * Maven versions, ordered per the POM reference's "version order specification" (Maven's
  * ComparableVersion): the version is split into numbers and qualifiers at ".", "-" and at
- * transitions between digits and letters; "-" (and a digit/letter transition) opens a nested
- * list; trailing "null" items (0, "", "final", "ga", "release") are dropped; qualifiers order
+ * transitions between digits and letters; "-" (and a digit/letter transition, and a final
+ * qualifier) opens a nested list; trailing "null" items (0, "", "final", "ga", "release") are dropped; qualifiers order
  * alpha < beta < milestone < rc = cr < snapshot < "" = ga = final = release < sp < any other
  * (others alphabetically, case-insensitively); "a1", "b1", "m1" mean alpha-1, beta-1,
  * milestone-1; a number is greater than a qualifier and than a nested list.
@@ -71,6 +71,9 @@ export function parseMaven(version: string): Item[] {
       push();
     } else if (c >= '0' && c <= '9') {
       if (!isDigit && i > start) {
+        // A qualifier followed by a number ("RC1") is its own sub-list, as after a hyphen
+        // (Maven 3.9: 5.3.0.RC1 == 5.3.0-RC1 < 5.3.0-SNAPSHOT).
+        if (list.length > 0) push();
         list.push(strItem(v.slice(start, i), true));
         start = i;
         push();
@@ -85,7 +88,11 @@ export function parseMaven(version: string): Item[] {
       isDigit = false;
     }
   }
-  if (v.length > start) list.push(parseItem(isDigit, v.slice(start)));
+  if (v.length > start) {
+    // A final qualifier after a dot is read as if after a hyphen (Maven 3.9: 1.0.0.X1 < 1.0.0-X2).
+    if (!isDigit && list.length > 0) push();
+    list.push(parseItem(isDigit, v.slice(start)));
+  }
   while (stack.length) normalize(stack.pop()!);
   return root;
 }

@@ -66,7 +66,7 @@ export function parseLenientSemver(v: string): string | null {
   if (s.startsWith('v') || s.startsWith('V')) s = s.slice(1);
   const exact = strict(s);
   if (exact !== null) return exact;
-  const m = /^([0-9]+)(?:\.([0-9]+))?(?:\.([0-9]+))?(?:[-.]?([A-Za-z][0-9A-Za-z.-]*|[0-9]+(?:[.-][0-9A-Za-z-]+)*))??(\+[0-9A-Za-z.-]+)?$/.exec(s);
+  const m = /^([0-9]+)(?:\.([0-9]+))?(?:\.([0-9]+))?(?:(?:-|\.(?=[A-Za-z])|(?=[A-Za-z]))([0-9A-Za-z][0-9A-Za-z.-]*))?(\+[0-9A-Za-z.-]+)?$/.exec(s);
   if (!m) return null;
   const core = `${num(m[1])}.${num(m[2])}.${num(m[3])}`;
   const pre = m[4] ? `-${m[4]}` : '';
