@@ -12,11 +12,13 @@ import { npmCataloger } from './npm/index.js';
 import { pythonCataloger } from './python/index.js';
 import { apkCataloger } from './apk/index.js';
 import { dpkgCataloger } from './dpkg/index.js';
+import { rpmCataloger } from './rpm/index.js';
 
 export const CATALOGERS: Cataloger[] = [
   // --- os ---
   apkCataloger as Cataloger,
   dpkgCataloger as Cataloger,
+  rpmCataloger as Cataloger,
   // --- languages ---
   dotnetCataloger as Cataloger,
   javaCataloger as Cataloger,
