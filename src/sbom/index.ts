@@ -16,7 +16,7 @@ export { toCycloneDX, fromCycloneDX, type WriteOptions } from './cyclonedx.js';
 export { toSPDX, fromSPDX } from './spdx.js';
 export { formatTable, toCatalogJson, type CatalogJson } from './table.js';
 export { classifyLicense, type LicenseClass } from './licenses.js';
-export { distroEcosystem, factsFromPurl, type PurlFacts } from './model.js';
+export { factsFromPurl, type PurlFacts } from './model.js';
 export type { SbomReadResult, SbomFormatName } from './read-common.js';
 
 /** Output formats of `bulwark sbom`. "spdx" and "spdx-json" are the same (SPDX 2.3 JSON). */

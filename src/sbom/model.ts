@@ -8,6 +8,8 @@
 import { parsePurl } from '../core/purl.js';
 import type { Distro, Location, Package, PackageType } from '../core/types.js';
 
+export { ecosystemFor } from '../catalog/index.js';
+
 export const PROP = {
   ecosystem: 'bulwark:ecosystem',
   foundBy: 'bulwark:foundBy',
@@ -112,17 +114,6 @@ const PURL_TYPES: Record<string, PackageType> = {
   nuget: 'nuget',
 };
 
-const LANGUAGE_ECOSYSTEMS: Partial<Record<PackageType, string>> = {
-  npm: 'npm',
-  pypi: 'PyPI',
-  golang: 'Go',
-  maven: 'Maven',
-  gem: 'RubyGems',
-  cargo: 'crates.io',
-  composer: 'Packagist',
-  nuget: 'NuGet',
-};
-
 const DEBIAN_CODENAMES: Record<string, string> = {
   stretch: '9',
   buster: '10',
@@ -131,36 +122,13 @@ const DEBIAN_CODENAMES: Record<string, string> = {
   trixie: '13',
 };
 
-/** OSV ecosystem of an OS package of this distro ("Debian:12", "Alpine:v3.19", "Ubuntu:22.04"). */
-export function distroEcosystem(d: Distro | undefined): string {
-  if (!d || !d.id) return '';
-  const v = d.versionId ?? '';
-  switch (d.id) {
-    case 'debian':
-      return v ? `Debian:${v.split('.')[0]}` : 'Debian';
-    case 'ubuntu':
-      return v ? `Ubuntu:${v}` : 'Ubuntu';
-    case 'alpine': {
-      const mm = v.split('.').slice(0, 2).join('.');
-      return mm ? `Alpine:v${mm}` : 'Alpine';
-    }
-    case 'rocky':
-      return `Rocky Linux:${v.split('.')[0]}`;
-    case 'almalinux':
-      return `AlmaLinux:${v.split('.')[0]}`;
-    case 'rhel':
-      return `Red Hat:${v.split('.')[0]}`;
-    default:
-      return v ? `${d.id}:${v}` : d.id;
-  }
-}
-
 /** Distro named by a purl's `distro` qualifier ("debian-12", "alpine-3.19.1", "bookworm"). */
 export function distroFromQualifier(namespace: string | undefined, q: string | undefined): Distro | undefined {
   if (!q) return undefined;
   const m = /^([a-z][a-z0-9._]*)-(\d[\w.]*)$/i.exec(q);
   if (m) return { id: m[1]!.toLowerCase(), versionId: m[2]! };
-  const codename = q.toLowerCase();
+  let codename = q.toLowerCase();
+  if (namespace && codename.startsWith(`${namespace.toLowerCase()}-`)) codename = codename.slice(namespace.length + 1);
   if (DEBIAN_CODENAMES[codename]) return { id: 'debian', versionId: DEBIAN_CODENAMES[codename]!, versionCodename: codename };
   if (namespace) return { id: namespace.toLowerCase(), versionId: '', versionCodename: codename };
   return undefined;
@@ -199,12 +167,6 @@ export function factsFromPurl(purl: string): PurlFacts | undefined {
     facts.upstream = at > 0 ? { name: q.upstream.slice(0, at), version: q.upstream.slice(at + 1) } : { name: q.upstream };
   }
   return facts;
-}
-
-/** Ecosystem for a package read from an SBOM, when the SBOM did not carry ours. */
-export function ecosystemFor(type: PackageType, distro: Distro | undefined): string {
-  if (OS_PACKAGE_TYPES.has(type)) return distroEcosystem(distro);
-  return LANGUAGE_ECOSYSTEMS[type] ?? '';
 }
 
 /**
