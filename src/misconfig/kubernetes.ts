@@ -118,7 +118,10 @@ export function kubernetesInput(
           const cs = spec[list];
           if (!Array.isArray(cs)) continue;
           cs.forEach((c, i) => {
-            if (isObj(c)) items.push({ vars: { ...base, container: c, containerType: list }, path: [...podPath, list, i] });
+            if (!isObj(c)) return;
+            const label = list === 'containers' ? 'container' : list === 'initContainers' ? 'init container' : 'ephemeral container';
+            const containerRef = `${label} "${typeof c.name === 'string' ? c.name : `#${i}`}"`;
+            items.push({ vars: { ...base, container: c, containerType: list, containerRef }, path: [...podPath, list, i] });
           });
         }
         return items;

@@ -7,3 +7,19 @@ export { SCOPES } from './types.js';
 export { loadChecks, loadCheckText, builtinPolicyDir, WORKLOAD_KINDS, type LoadOptions } from './load.js';
 export { CheckSet, evaluate, type EvaluateOptions, type EvaluateResult } from './engine.js';
 export { formatFieldPath, parseFieldPath } from './path.js';
+export {
+  loadFrameworks,
+  getFramework,
+  parseFramework,
+  controlChecks,
+  complianceReport,
+  frameworkCheckIds,
+  type Framework,
+  type FrameworkControl,
+  type ComplianceReport,
+  type ControlResult,
+  type ControlStatus,
+  type ComplianceInput,
+} from './frameworks.js';
+export { renderComplianceHtml, controlAnchor } from './report/html.js';
+export { renderComplianceTable } from './report/table.js';

@@ -12,7 +12,8 @@ export type PathSeg = string | number;
  * What a check iterates over. `resource`: once per resource. The others bind an extra CEL variable
  * per item and report one finding per offending item, pointing to that item's field path:
  * - `pod`: the pod spec of a workload (`spec`, `podMeta`)
- * - `container`: every container, initContainer and ephemeralContainer (`container`, `containerType`, plus `spec`, `podMeta`)
+ * - `container`: every container, initContainer and ephemeralContainer (`container`, `containerType`
+ *   (the list name), `containerRef` (e.g. `init container "setup"`, for messages), plus `spec`, `podMeta`)
  * - `volume`: every pod volume (`volume`, plus `spec`)
  * - `rule`: every RBAC rule of a Role/ClusterRole (`rule`)
  * - `instruction`: every Dockerfile instruction (`instruction`, `stage`)
