@@ -9,9 +9,11 @@ import type { Catalog, Package } from '../core/types.js';
 import type { Scanner, ScannerContext } from '../report/scanner.js';
 import { AdvisoryDb } from './db/store.js';
 import { defaultDbPath } from './db/paths.js';
-import { compareFindings, matchCatalog } from './match/matcher.js';
+import { compareFindings, matchCatalog, type AdvisorySource } from './match/matcher.js';
 
 export interface VulnScannerOptions {
+  /** An open advisory source (the CLI opens the DB before the scan, to fail fast); else dbPath. */
+  db?: AdvisorySource;
   dbPath?: string;
   includeOsOwned?: boolean;
   /** Put the packages of each section into the report (for CycloneDX, --list-all-pkgs). */
@@ -90,13 +92,13 @@ export function createVulnScanner(opts: VulnScannerOptions = {}): Scanner {
     needsCatalog: true,
     analyzers: () => [],
     results(ctx: ScannerContext): ScanResult[] {
-      const db = AdvisoryDb.open(opts.dbPath ?? defaultDbPath(), { readonly: true });
+      const own = opts.db ? undefined : AdvisoryDb.open(opts.dbPath ?? defaultDbPath(), { readonly: true });
       try {
-        const { findings } = matchCatalog(ctx.catalog, db, { includeOsOwned: opts.includeOsOwned, warn: ctx.warn });
-        const name = ctx.analysis?.artifact.name ?? String(ctx.options.artifactName ?? 'target');
+        const { findings } = matchCatalog(ctx.catalog, opts.db ?? own!, { includeOsOwned: opts.includeOsOwned, warn: ctx.warn });
+        const name = String(ctx.options.artifactName ?? ctx.analysis?.artifact.name ?? 'target');
         return groupResults(ctx.catalog, findings, name, opts.listPackages);
       } finally {
-        db.close();
+        own?.close();
       }
     },
   };
