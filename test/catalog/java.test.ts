@@ -402,3 +402,25 @@ test('nesting depth is capped; ".." entry names are read, not rejected; corrupt 
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('standalone pom.xml: the project and its literal/self-resolved dependencies, as syft expects', async () => {
+  const { packages, warnings } = await runCataloger(javaCataloger, {
+    '/src/app/pom.xml': readFileSync(`${JAVA}/pom/example-java-app-maven/pom.xml`),
+    '/src/text/pom.xml': readFileSync(`${JAVA}/pom/commons-text-1.10.0/pom.xml`),
+    '/src/bad/pom.xml': readFileSync(`${JAVA}/corrupt/pom.xml`),
+  });
+  assert.deepEqual(warnings, ['/src/bad/pom.xml: cannot parse pom.xml: no <project> element']);
+  const app = packages.filter((p) => p.record?.path === '/src/app/pom.xml');
+  assert.deepEqual(app.map((p) => p.purl).sort(), syftExpected('Test_parsePomXML'));
+  assert.deepEqual(app.find((p) => p.name === 'org.anchore:example-java-app-maven')!.dependsOn, [
+    { name: 'com.joda:joda-time', version: '2.9.2' },
+  ]);
+  assert.equal(app.find((p) => p.name === 'junit:junit')!.dev, true); // <scope>test</scope>
+  // commons-text: ${graalvm.version} resolved from its <properties>; junit-jupiter (version managed by
+  // a BOM that is not in the artifact) left out rather than guessed
+  const text = packages.filter((p) => p.record?.path === '/src/text/pom.xml');
+  assert.ok(text.some((p) => p.purl === 'pkg:maven/org.graalvm.js/js@22.0.0.2' && p.dev));
+  assert.ok(text.some((p) => p.purl === 'pkg:maven/org.apache.commons/commons-lang3@3.12.0' && !p.dev));
+  assert.ok(!text.some((p) => p.name === 'org.junit.jupiter:junit-jupiter'));
+  assert.ok(text.every((p) => !p.version.includes('${')));
+});

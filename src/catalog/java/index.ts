@@ -15,6 +15,7 @@ import {
   type JavaPackage,
 } from './archive.js';
 import { parseGradleLockfile, type GradleLockEntry } from './gradle.js';
+import { readPomFile, type PomFile } from './pom-file.js';
 
 export {
   parseArchiveFileName,
@@ -26,7 +27,12 @@ export { parseManifest, parseProperties, parsePomXml } from './metadata.js';
 export { parseGradleLockfile } from './gradle.js';
 
 export type JavaRecord =
-  { kind: 'archive'; packages: JavaPackage[] } | { kind: 'gradle-lock'; entries: GradleLockEntry[] };
+  | { kind: 'archive'; packages: JavaPackage[] }
+  | { kind: 'gradle-lock'; entries: GradleLockEntry[] }
+  | { kind: 'pom'; pom: PomFile };
+
+/** Maven scopes that are not part of the running application. */
+const DEV_SCOPES = new Set(['test']);
 
 /** A Java cataloger with its own limits (tests use small ones; the default is DEFAULT_ARCHIVE_LIMITS). */
 export function createJavaCataloger(limits: ArchiveLimits = DEFAULT_ARCHIVE_LIMITS): Cataloger<JavaRecord> {
@@ -35,8 +41,17 @@ export function createJavaCataloger(limits: ArchiveLimits = DEFAULT_ARCHIVE_LIMI
     scope: 'final',
     // The top-level archive is handed over whole; what it contains is inflated within `limits`.
     maxBytes: 256 * 1024 * 1024,
-    wants: (e) => isJavaArchiveName(e.path) || posix.basename(e.path) === 'gradle.lockfile',
+    wants: (e) =>
+      isJavaArchiveName(e.path) || ['gradle.lockfile', 'pom.xml'].includes(posix.basename(e.path)),
     async analyze(file, ctx) {
+      if (posix.basename(file.path) === 'pom.xml') {
+        try {
+          return { kind: 'pom', pom: readPomFile(file.content.toString('utf8')) };
+        } catch (e) {
+          ctx.warn(`${file.path}: cannot parse pom.xml: ${(e as Error).message}`);
+          return undefined;
+        }
+      }
       if (posix.basename(file.path) === 'gradle.lockfile') {
         return { kind: 'gradle-lock', entries: parseGradleLockfile(file.content.toString('utf8')) };
       }
@@ -68,6 +83,32 @@ export function createJavaCataloger(limits: ArchiveLimits = DEFAULT_ARCHIVE_LIMI
               foundBy: 'java-gradle-lockfile',
               ...(dev ? { dev: true } : {}),
               metadata: { configurations: e.configurations },
+              record,
+            });
+          }
+          continue;
+        }
+        if (r.kind === 'pom') {
+          const { project, dependencies } = r.pom;
+          if (project) {
+            drafts.push({
+              ...mavenIdentity(project.groupId, project.artifactId, project.version),
+              licenses: project.licenses,
+              foundBy: 'java-pom',
+              dependsOn: dependencies
+                .filter((d) => !DEV_SCOPES.has(d.scope ?? ''))
+                .map((d) => ({ name: `${d.groupId}:${d.artifactId}`, version: d.version })),
+              metadata: { confidence: 'pom.xml' },
+              record,
+            });
+          }
+          for (const d of dependencies) {
+            drafts.push({
+              ...mavenIdentity(d.groupId, d.artifactId, d.version),
+              licenses: [],
+              foundBy: 'java-pom',
+              ...(DEV_SCOPES.has(d.scope ?? '') ? { dev: true } : {}),
+              metadata: { confidence: 'pom.xml', ...(d.scope ? { scope: d.scope } : {}) },
               record,
             });
           }

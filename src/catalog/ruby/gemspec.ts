@@ -33,7 +33,7 @@ function readLiteral(
   if (ch === '"') res = readQuoted(src, i + 1, '"', true, vars);
   else if (ch === "'") res = readQuoted(src, i + 1, "'", false, vars);
   else if (ch === '%') {
-    const pm = /^%([qQ]?)([<({[|!\/])/.exec(src.slice(i));
+    const pm = /^%([qQ]?)([<({[|!/])/.exec(src.slice(i));
     if (!pm) return undefined;
     const close = { '<': '>', '(': ')', '{': '}', '[': ']' }[pm[2]!] ?? pm[2]!;
     res = readQuoted(src, i + pm[0].length, close, pm[1] !== 'q', vars);
