@@ -8,6 +8,7 @@ import { dotnetCataloger } from './dotnet/index.js';
 import { javaCataloger } from './java/index.js';
 import { phpCataloger } from './php/index.js';
 import { rubyCataloger } from './ruby/index.js';
+import { goCataloger } from './go/index.js';
 import { npmCataloger } from './npm/index.js';
 import { pythonCataloger } from './python/index.js';
 import { apkCataloger } from './apk/index.js';
@@ -24,6 +25,7 @@ export const CATALOGERS: Cataloger[] = [
   javaCataloger as Cataloger,
   phpCataloger as Cataloger,
   rubyCataloger as Cataloger,
+  goCataloger as Cataloger,
   npmCataloger as Cataloger,
   pythonCataloger as Cataloger,
 ];
