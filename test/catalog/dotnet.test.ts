@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { dotnetCataloger } from '../../src/catalog/dotnet/index.js';
 import { runCataloger } from '../helpers/catalog.js';
 
@@ -92,4 +92,54 @@ test('packages.lock.json: Project references (no resolved version) are skipped; 
   );
   assert.equal(warnings.length, 1);
   assert.match(warnings[0]!, /^\/b\/app\.deps\.json: cannot parse deps\.json/);
+});
+
+test("project files: PackageReferences equal the Direct entries NuGet locked for them (syft's apps)", async () => {
+  let compared = 0;
+  for (const app of readdirSync(DOTNET)) {
+    const src = `${DOTNET}/${app}/src`;
+    if (!existsSync(`${src}/packages.lock.json`)) continue;
+    const proj = readdirSync(src).find((n) => n.endsWith('.csproj'));
+    if (!proj) continue;
+    const { packages, warnings } = await runCataloger(dotnetCataloger, {
+      [`/src/${proj}`]: readFileSync(`${src}/${proj}`),
+      '/src/packages.lock.json': readFileSync(`${src}/packages.lock.json`),
+    });
+    assert.deepEqual(warnings, []);
+    const fromProject = packages.filter((p) => p.foundBy === 'dotnet-project').map((p) => p.purl);
+    const direct = packages
+      .filter((p) => p.foundBy === 'dotnet-packages-lock' && p.metadata?.type === 'Direct')
+      .map((p) => p.purl);
+    assert.ok(fromProject.length > 0, app);
+    assert.deepEqual(fromProject.sort(), direct.sort(), app);
+    compared++;
+  }
+  assert.ok(compared >= 5, `only ${compared} apps compared`);
+});
+
+test('project files: PrivateAssets, $(Property) versions, <Version> children; ranges and floats left out', async () => {
+  const csproj = `<Project Sdk="Microsoft.NET.Sdk">
+  <PropertyGroup><TargetFramework>net8.0</TargetFramework><SerilogVersion>3.1.1</SerilogVersion></PropertyGroup>
+  <ItemGroup>
+    <PackageReference Include="Serilog" Version="$(SerilogVersion)" />
+    <PackageReference Include="Polly"><Version>8.2.0</Version></PackageReference>
+    <PackageReference Include="StyleCop.Analyzers" Version="1.2.0-beta.435" PrivateAssets="All" />
+    <PackageReference Include="Ranged" Version="[1.0,2.0)" />
+    <PackageReference Include="Floating" Version="6.*" />
+    <PackageReference Include="Undefined" Version="$(Nope)" />
+    <PackageReference Include="Central" />
+  </ItemGroup>
+</Project>`;
+  const { packages, warnings } = await runCataloger(dotnetCataloger, {
+    '/src/app.csproj': csproj,
+    '/src/broken.fsproj': '<Project><ItemGroup>',
+    '/src/other.vbproj': '<NotAProject/>',
+  });
+  assert.deepEqual(
+    packages.map((p) => p.purl),
+    ['pkg:nuget/Serilog@3.1.1', 'pkg:nuget/Polly@8.2.0', 'pkg:nuget/StyleCop.Analyzers@1.2.0-beta.435'],
+  );
+  assert.equal(packages[2]!.metadata?.privateAssets, 'All');
+  assert.equal(warnings.length, 1, warnings.join('\n'));
+  assert.match(warnings[0]!, /^\/src\/other\.vbproj: cannot parse project file: no <Project> element/);
 });

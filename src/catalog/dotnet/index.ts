@@ -2,12 +2,16 @@
  * .NET cataloger: <app>.deps.json (written next to every built .NET Core app: `libraries` says
  * what each Name/Version is — package, project, referenceassembly — and `targets` record the
  * dependency graph per runtime target) and NuGet's packages.lock.json (per target framework,
- * Direct / Transitive / CentralTransitive / Project entries).
+ * Direct / Transitive / CentralTransitive / Project entries), and PackageReference items of
+ * *.csproj/*.fsproj/*.vbproj project files (see project.ts for which versions count).
  * purl: pkg:nuget/Name@version (name case preserved, as NuGet displays it).
  */
 import { buildPurl } from '../../core/purl.js';
 import type { AnalysisRecord } from '../../core/analyzer.js';
 import type { Cataloger, PackageDraft } from '../types.js';
+import { parseProjectFile } from './project.js';
+
+export { parseProjectFile, type ProjectReference } from './project.js';
 
 export interface DotnetPackage {
   name: string;
@@ -19,10 +23,12 @@ export interface DotnetPackage {
   path?: string;
   dependsOn: { name: string; version?: string }[];
   targetFrameworks?: string[];
+  /** PackageReference PrivateAssets (e.g. "all": a build-time tool or analyzer). */
+  privateAssets?: string;
 }
 
 export interface DotnetFile {
-  kind: 'deps' | 'lock';
+  kind: 'deps' | 'lock' | 'project';
   packages: DotnetPackage[];
 }
 
@@ -67,7 +73,10 @@ export function parseDepsJson(text: string): DotnetFile {
       kind,
       sha512: str(lib.sha512),
       path: str(lib.path),
-      dependsOn: [...(deps.get(key) ?? new Map<string, string>())].map(([name, version]) => ({ name, version })),
+      dependsOn: [...(deps.get(key) ?? new Map<string, string>())].map(([name, version]) => ({
+        name,
+        version,
+      })),
     });
   }
   return { kind: 'deps', packages };
@@ -81,7 +90,8 @@ export function parsePackagesLock(text: string): DotnetFile {
     if (!isObj(entries)) continue;
     // Resolve each dependency's range to the version locked for the same target framework.
     const resolvedHere = new Map<string, string>();
-    for (const [name, e] of Object.entries(entries)) if (isObj(e) && str(e.resolved)) resolvedHere.set(name, e.resolved as string);
+    for (const [name, e] of Object.entries(entries))
+      if (isObj(e) && str(e.resolved)) resolvedHere.set(name, e.resolved as string);
     for (const [name, e] of Object.entries(entries)) {
       if (!isObj(e)) continue;
       const version = str(e.resolved);
@@ -90,14 +100,22 @@ export function parsePackagesLock(text: string): DotnetFile {
       const key = `${name}@${version}`;
       let p = byKey.get(key);
       if (!p) {
-        p = { name, version, kind: str(e.type) ?? 'unknown', contentHash: str(e.contentHash), dependsOn: [], targetFrameworks: [] };
+        p = {
+          name,
+          version,
+          kind: str(e.type) ?? 'unknown',
+          contentHash: str(e.contentHash),
+          dependsOn: [],
+          targetFrameworks: [],
+        };
         byKey.set(key, p);
       }
       p.targetFrameworks!.push(tfm);
       if (isObj(e.dependencies)) {
         for (const dep of Object.keys(e.dependencies)) {
           const v = resolvedHere.get(dep);
-          if (!p.dependsOn.some((d) => d.name === dep && d.version === v)) p.dependsOn.push({ name: dep, version: v });
+          if (!p.dependsOn.some((d) => d.name === dep && d.version === v))
+            p.dependsOn.push({ name: dep, version: v });
         }
       }
       if (p.kind !== 'Direct' && e.type === 'Direct') p.kind = 'Direct';
@@ -106,18 +124,39 @@ export function parsePackagesLock(text: string): DotnetFile {
   return { kind: 'lock', packages: [...byKey.values()] };
 }
 
+const PROJECT_FILE = /\.(cs|fs|vb)proj$/;
+
+const FOUND_BY = { deps: 'dotnet-deps', lock: 'dotnet-packages-lock', project: 'dotnet-project' } as const;
+
+function projectFile(text: string): DotnetFile {
+  return {
+    kind: 'project',
+    packages: parseProjectFile(text).map((r) => ({
+      name: r.name,
+      version: r.version,
+      kind: 'PackageReference',
+      dependsOn: [],
+      ...(r.privateAssets ? { privateAssets: r.privateAssets } : {}),
+    })),
+  };
+}
+
 export const dotnetCataloger: Cataloger<DotnetFile> = {
   name: 'dotnet',
   scope: 'final',
   maxBytes: 32 * 1024 * 1024,
-  wants: (e) => e.path.endsWith('.deps.json') || e.path.endsWith('/packages.lock.json'),
+  wants: (e) =>
+    e.path.endsWith('.deps.json') || e.path.endsWith('/packages.lock.json') || PROJECT_FILE.test(e.path),
   analyze(file, ctx) {
     const deps = file.path.endsWith('.deps.json');
+    const project = PROJECT_FILE.test(file.path);
     try {
       const text = file.content.toString('utf8').replace(/^\uFEFF/, '');
+      if (project) return projectFile(text);
       return deps ? parseDepsJson(text) : parsePackagesLock(text);
     } catch (e) {
-      ctx.warn(`${file.path}: cannot parse ${deps ? 'deps.json' : 'packages.lock.json'}: ${(e as Error).message}`);
+      const what = project ? 'project file' : deps ? 'deps.json' : 'packages.lock.json';
+      ctx.warn(`${file.path}: cannot parse ${what}: ${(e as Error).message}`);
       return undefined;
     }
   },
@@ -130,6 +169,7 @@ export const dotnetCataloger: Cataloger<DotnetFile> = {
         if (p.contentHash) metadata.contentHash = p.contentHash;
         if (p.path) metadata.path = p.path;
         if (p.targetFrameworks) metadata.targetFrameworks = p.targetFrameworks;
+        if (p.privateAssets) metadata.privateAssets = p.privateAssets;
         drafts.push({
           name: p.name,
           version: p.version,
@@ -137,7 +177,7 @@ export const dotnetCataloger: Cataloger<DotnetFile> = {
           ecosystem: 'NuGet',
           purl: buildPurl({ type: 'nuget', name: p.name, version: p.version }),
           licenses: [],
-          foundBy: record.result.kind === 'deps' ? 'dotnet-deps' : 'dotnet-packages-lock',
+          foundBy: FOUND_BY[record.result.kind],
           dependsOn: p.dependsOn,
           metadata,
           record,
