@@ -424,3 +424,39 @@ test('standalone pom.xml: the project and its literal/self-resolved dependencies
   assert.ok(!text.some((p) => p.name === 'org.junit.jupiter:junit-jupiter'));
   assert.ok(text.every((p) => !p.version.includes('${')));
 });
+
+test('encrypted entries are skipped with a warning; the entry-count cap is reported', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'bulwark-java-'));
+  try {
+    const src = join(dir, 'src');
+    mkdirSync(join(src, 'META-INF/maven/org.example/secret'), { recursive: true });
+    writeFileSync(
+      join(src, 'META-INF/maven/org.example/secret/pom.properties'),
+      'groupId=org.example\nartifactId=secret\nversion=1.0\n',
+    );
+    zipDir(src, join(dir, 'secret-1.0.jar'), ['-P', 'pw']);
+    const enc = await runCataloger(javaCataloger, {
+      '/e/secret-1.0.jar': readFileSync(join(dir, 'secret-1.0.jar')),
+    });
+    assert.deepEqual(enc.warnings, [
+      '/e/secret-1.0.jar: META-INF/maven/org.example/secret/pom.properties: encrypted entry skipped',
+    ]);
+    // nothing readable inside: the file name is the last resort, and says so
+    assert.deepEqual(
+      enc.packages.map((p) => [p.purl, p.metadata?.confidence]),
+      [['pkg:maven/secret/secret@1.0', 'filename']],
+    );
+
+    const few = createJavaCataloger({ ...DEFAULT_ARCHIVE_LIMITS, maxEntries: 2 });
+    const capped = await runCataloger(few, {
+      '/e/app.war': readFileSync(join(realJars(), 'webapp-3.1.0.war')),
+    });
+    assert.ok(
+      capped.warnings.some((w) =>
+        /^\/e\/app\.war: archive lists \d+ entries; reading only the first 2$/.test(w),
+      ),
+    );
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
