@@ -25,7 +25,7 @@ export interface DockerInstruction {
   cmd: string;
   /** The logical line as written (continuations joined, comments inside continuations removed). */
   original: string;
-  /** `--name=value` options before the arguments (a bare `--name` maps to "true"). */
+  /** `--name=value` options before the arguments (a bare `--name` maps to "true"; repeated flags are space-separated). */
   flags: Record<string, string>;
   /** Exec form: the JSON array; shell form: whitespace-separated words (quotes kept). */
   args: string[];
@@ -165,7 +165,9 @@ export function parseDockerfile(text: string, file = 'Dockerfile'): Dockerfile {
       if (!imageWritten) throw new BulwarkError('PARSE', `${file}:${r.line}: FROM requires an image`, { subject: file });
       let name: string | undefined;
       if (words.length >= 3 && words[1]!.toUpperCase() === 'AS') name = words[2]!.toLowerCase();
-      const image = substitute(imageWritten, globalArgs, escape);
+      // An ARG without a value leaves the reference unresolved: keep it as written.
+      const substituted = substitute(imageWritten, globalArgs, escape);
+      const image = substituted && !/^[:@]/.test(substituted) ? substituted : imageWritten;
       const ref = splitImageRef(image);
       const index = stages.length;
       ins.stage = index;
@@ -255,9 +257,14 @@ function parseInstruction(
   }
   if (cmd === 'HEALTHCHECK' || FLAG_CMDS.has(cmd)) {
     for (;;) {
+      // A lone escape character between flags is what a continuation leaves in a one-line test
+      // input (`--mount=a \    --mount=b`); it separates nothing, skip it.
+      if (rest.startsWith(escape + ' ') && /^\S+\s+--/.test(rest)) rest = rest.slice(1).trimStart();
       const f = /^--([A-Za-z][A-Za-z0-9-]*)(?:=((?:"[^"]*"|[^\s])*))?\s*/.exec(rest);
       if (!f) break;
-      ins.flags[f[1]!] = f[2] !== undefined ? unquote(f[2]) : 'true';
+      const v = f[2] !== undefined ? unquote(f[2]) : 'true';
+      // Repeated flags (several --mount) are kept space-separated.
+      ins.flags[f[1]!] = ins.flags[f[1]!] !== undefined ? `${ins.flags[f[1]!]} ${v}` : v;
       rest = rest.slice(f[0].length);
     }
   }
