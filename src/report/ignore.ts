@@ -134,8 +134,14 @@ function globToRegExp(glob: string): RegExp {
     const c = glob[i]!;
     if (c === '*') {
       if (glob[i + 1] === '*') {
-        re += '.*';
-        i++;
+        // "**/" matches zero or more directories; a trailing "**" anything below
+        if (glob[i + 2] === '/') {
+          re += '(?:.*/)?';
+          i += 2;
+        } else {
+          re += '.*';
+          i++;
+        }
       } else re += '[^/]*';
     } else if (c === '?') re += '[^/]';
     else re += c.replace(/[.+^${}()|[\]\\]/g, '\\$&');

@@ -35,7 +35,7 @@ export function renderTable(report: ScanReport, opts: TableOptions = {}): string
 }
 
 function section(r: ScanResult, opts: TableOptions): string[] {
-  const title = `${r.target}${r.type ? ` (${r.type})` : ''}`;
+  const title = r.class === 'os-pkgs' || !r.type ? r.target : `${r.target} (${r.type})`;
   const counts = countBySeverity(r.findings);
   const total = `Total: ${r.findings.length} (${SEVERITY_ORDER.map((s) => `${s}: ${counts[s]}`).join(', ')})`;
   const lines = [title, '='.repeat(Math.min(title.length, 100)), total];

@@ -13,6 +13,7 @@ import { evaluateAffected, inRange, matchCatalog, matchPackage, comparatorFor, t
 import type { OsvRecord, OsvAffected } from '../../src/vuln/osv.js';
 import { normalizePackageName, ecosystemBase } from '../../src/vuln/ecosystem.js';
 import type { Catalog, Package } from '../../src/core/types.js';
+import { schemeFor } from '../../src/vuln/version/index.js';
 
 const OSV = '/work/shared/data/osv';
 const load = (eco: string): OsvRecord[] => readdirSync(join(OSV, eco)).map((f) => JSON.parse(readFileSync(join(OSV, eco, f), 'utf8')) as OsvRecord);
@@ -58,8 +59,9 @@ test('range algorithm: introduced/fixed/last_affected/limit, unsorted events, mu
     [[{ introduced: '0' }, { limit: '*' }], '9.0.0', true, []],
     // pre-releases sort before their release
     [[{ introduced: '0' }, { fixed: '2.0.0' }], '2.0.0-rc.1', true, ['2.0.0']],
-    // introduced == fixed: empty range
-    [[{ introduced: '1.0.0' }, { fixed: '1.0.0' }], '1.0.0', false],
+    // adjacent intervals (fixed X, introduced X): X is affected (real PyPI records are written so)
+    [[{ introduced: '0' }, { fixed: '3.1.1' }, { introduced: '3.2.0' }, { fixed: '3.2.2' }, { introduced: '3.1.1' }, { fixed: '3.1.3' }], '3.1.1', true, ['3.1.3']],
+    [[{ introduced: '0' }, { fixed: '3.1.1' }, { introduced: '3.2.0' }, { fixed: '3.2.2' }, { introduced: '3.1.1' }, { fixed: '3.1.3' }], '3.1.3', false],
   ];
   for (const [events, v, affected, fixed] of cases) {
     const r = inRange(v, { type: 'SEMVER', events }, semverCmp);
@@ -124,7 +126,9 @@ test('real npm records agree with node-semver over their vulnerable_versions ran
 
 test('real PyPI records: every version OSV lists is inside the ranges, by PEP 440 ordering', () => {
   const cmp = comparatorFor('PyPI');
+  const pep440 = schemeFor('PyPI')!;
   let checked = 0;
+  let legacy = 0;
   const misses: string[] = [];
   for (const r of load('PyPI')) {
     if (r.withdrawn) continue;
@@ -133,13 +137,36 @@ test('real PyPI records: every version OSV lists is inside the ranges, by PEP 44
       if (!eco.length || !a.versions?.length) continue;
       const rangesOnly: OsvAffected = { ...a, versions: undefined, ranges: eco };
       for (const v of a.versions) {
+        // Legacy non-PEP 440 versions ("0.3m1", "2.0.0-final") cannot be ordered: they match only
+        // through the explicit list, exactly.
+        if (!pep440.isValid(v)) {
+          legacy++;
+          if (!evaluateAffected(v, a, cmp).affected) misses.push(`${r.id} ${a.package?.name} ${v} (listed)`);
+          continue;
+        }
         checked++;
         if (!evaluateAffected(v, rangesOnly, cmp).affected) misses.push(`${r.id} ${a.package?.name} ${v}`);
       }
     }
   }
-  assert.ok(checked > 50000, `checked ${checked}`);
-  assert.deepEqual(misses, []);
+  assert.ok(checked > 100000, `checked ${checked}`);
+  assert.ok(legacy > 0 && legacy < 200, `legacy versions ${legacy}`);
+  // Records whose `versions` list disagrees with their own ranges under the OSV algorithm (checked
+  // by hand): wagtail's events overlap (introduced 2.11 … fixed 2.11.7 and introduced 0 … fixed
+  // 2.11.6); gevent lists the fixed release 23.9.0 and its post-release; django lists 3.2/4.2
+  // pre-releases although the ranges start at the final 3.2 and 4.2. These versions are still
+  // reported, through the explicit list (checked below).
+  const known = [
+    'PYSEC-2021-114 wagtail 2.11.6',
+    'PYSEC-2023-177 gevent 23.9.0',
+    'PYSEC-2023-177 gevent 23.9.0.post1',
+    ...['3.2a1', '3.2b1', '3.2rc1', '4.2a1', '4.2b1', '4.2rc1'].map((v) => `PYSEC-2023-61 django ${v}`),
+  ];
+  assert.deepEqual(misses, known);
+  for (const k of known) {
+    const [id, , v] = k.split(' ');
+    assert.ok(rec('PyPI', id!).affected!.some((a) => evaluateAffected(v!, a, cmp).affected), `${k} reported through the list`);
+  }
 });
 
 test('Debian: looked up by source package, compared by source version, reported per binary; unfixed keep urgency', () => {

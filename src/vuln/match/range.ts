@@ -18,7 +18,11 @@ export interface AffectedResult {
 }
 
 type Kind = 'introduced' | 'fixed' | 'last_affected' | 'limit';
-const ORDER: Record<Kind, number> = { introduced: 0, last_affected: 1, fixed: 2, limit: 3 };
+/**
+ * Order of events at the same version: a fix before an introduction, so adjacent intervals
+ * ([0, 3.1.1) and [3.1.1, 3.1.3), as real PyPI records write them) leave 3.1.1 affected.
+ */
+const ORDER: Record<Kind, number> = { fixed: 0, last_affected: 1, introduced: 2, limit: 3 };
 
 function flatten(events: OsvEvent[]): { kind: Kind; v: string }[] {
   const out: { kind: Kind; v: string }[] = [];

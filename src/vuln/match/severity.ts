@@ -12,7 +12,7 @@
  */
 import type { CvssScore } from '../../core/findings.js';
 import type { Severity } from '../../core/types.js';
-import { scoreCvss } from '../cvss/index.js';
+import { severityOf as cvssSeverity, scoreCvss } from '../cvss/index.js';
 import type { OsvAffected, OsvRecord, OsvSeverity } from '../osv.js';
 
 export interface SeverityResult {
@@ -20,20 +20,6 @@ export interface SeverityResult {
   /** "cvss:3.1", "cvss:4.0", "source:ghsa", "source:debian-urgency"... */
   source?: string;
   cvss: CvssScore[];
-}
-
-function ratingV3(score: number): Severity {
-  if (score === 0) return 'UNKNOWN';
-  if (score < 4) return 'LOW';
-  if (score < 7) return 'MEDIUM';
-  if (score < 9) return 'HIGH';
-  return 'CRITICAL';
-}
-
-function ratingV2(score: number): Severity {
-  if (score < 4) return 'LOW';
-  if (score < 7) return 'MEDIUM';
-  return 'HIGH';
 }
 
 /** Maps a source's word to a severity; undefined for words that carry no rating. */
@@ -81,10 +67,12 @@ export function severityOf(record: OsvRecord, affected: OsvAffected | undefined,
   // de-duplicate by vector
   const seen = new Set<string>();
   const uniq = cvss.filter((c) => (seen.has(c.vector) ? false : (seen.add(c.vector), true)));
-  const v3 = uniq.find((c) => c.version === '3.1' || c.version === '3.0');
-  if (v3) return { severity: ratingV3(v3.score), source: `cvss:${v3.version}`, cvss: uniq };
-  const v4 = uniq.find((c) => c.version === '4.0');
-  if (v4) return { severity: ratingV3(v4.score), source: 'cvss:4.0', cvss: uniq };
+  // A 0.0 score (no impact) is no rating: fall through to the next source.
+  const rated = (versions: string[]) => uniq.find((c) => versions.includes(c.version) && cvssSeverity(c.score, c.version) !== 'UNKNOWN');
+  const v3 = rated(['3.1', '3.0']);
+  if (v3) return { severity: cvssSeverity(v3.score, v3.version), source: `cvss:${v3.version}`, cvss: uniq };
+  const v4 = rated(['4.0']);
+  if (v4) return { severity: cvssSeverity(v4.score, v4.version), source: 'cvss:4.0', cvss: uniq };
   const own: [unknown, string][] = [
     [affected?.ecosystem_specific?.severity, 'source:ecosystem_specific'],
     [affected?.database_specific?.severity, 'source:database_specific'],
@@ -99,7 +87,7 @@ export function severityOf(record: OsvRecord, affected: OsvAffected | undefined,
     const sev = w ? severityFromWord(w) : undefined;
     if (sev) return { severity: sev, source, cvss: uniq };
   }
-  const v2 = uniq.find((c) => c.version === '2.0');
-  if (v2) return { severity: ratingV2(v2.score), source: 'cvss:2.0', cvss: uniq };
+  const v2 = rated(['2.0']);
+  if (v2) return { severity: cvssSeverity(v2.score, v2.version), source: 'cvss:2.0', cvss: uniq };
   return { severity: 'UNKNOWN', cvss: uniq };
 }
