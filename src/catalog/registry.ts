@@ -11,6 +11,7 @@ import { rubyCataloger } from './ruby/index.js';
 import { goCataloger } from './go/index.js';
 import { npmCataloger } from './npm/index.js';
 import { pythonCataloger } from './python/index.js';
+import { rustCataloger } from './rust/index.js';
 import { apkCataloger } from './apk/index.js';
 import { dpkgCataloger } from './dpkg/index.js';
 import { rpmCataloger } from './rpm/index.js';
@@ -28,4 +29,5 @@ export const CATALOGERS: Cataloger[] = [
   goCataloger as Cataloger,
   npmCataloger as Cataloger,
   pythonCataloger as Cataloger,
+  rustCataloger as Cataloger,
 ];
