@@ -70,6 +70,9 @@ export const DEFAULT_ARCHIVE_LIMITS: ArchiveLimits = {
   maxTotalBytes: 512 * 1024 * 1024,
 };
 
+/** The JDK finds the manifest whatever the case of its name. */
+const isManifest = (name: string) => name.toUpperCase() === 'META-INF/MANIFEST.MF';
+
 const MAVEN_DIR = /^META-INF\/maven\/([^/]+)\/([^/]+)\/(pom\.properties|pom\.xml)$/;
 
 /** "commons-lang3-3.12.0.jar" → {name: "commons-lang3", version: "3.12.0"}; "gradle.hpi" → {name: "gradle"}. */
@@ -112,14 +115,14 @@ export async function scanArchive(
   await readZipEntries(
     content,
     (e) => {
-      if (e.name === 'META-INF/MANIFEST.MF' || MAVEN_DIR.test(e.name)) return true;
+      if (isManifest(e.name) || MAVEN_DIR.test(e.name)) return true;
       if (!isJavaArchiveName(e.name)) return false;
       if (depth < limits.maxDepth) return true;
       prefixWarn(`${e.name}: not opened, nested deeper than ${limits.maxDepth} archives`);
       return false;
     },
     async (e, data) => {
-      if (e.name === 'META-INF/MANIFEST.MF') {
+      if (isManifest(e.name)) {
         manifest = parseManifest(data.toString('utf8'));
         return;
       }
@@ -146,7 +149,10 @@ export async function scanArchive(
     prefixWarn,
   );
 
-  const fromFile = parseArchiveFileName(virtualPath.slice(virtualPath.lastIndexOf(':') + 1));
+  // the scanned file's own name, or the entry name of a nested archive ("...:WEB-INF/lib/x.jar")
+  const fromFile = parseArchiveFileName(
+    depth === 0 ? virtualPath : virtualPath.slice(virtualPath.lastIndexOf(':') + 1),
+  );
   const poms: JavaPackage[] = [];
   for (const f of maven.values()) {
     const p = fromMavenDir(f, virtualPath);
