@@ -15,10 +15,11 @@ export function dockerfileInput(text: string, file: string): PolicyInput {
   const df = plain(parseDockerfile(text, file)) as Dockerfile;
   const scopes: Partial<Record<Scope, ScopeItem[]>> = {
     resource: [{ vars: {}, path: [], line: df.stages.at(-1)?.line ?? 1 }],
-    stage: df.stages.map((s, i) => ({ vars: { stage: s }, path: ['stages', i], line: s.line })),
-    instruction: df.instructions.map((ins, i) => ({
+    // Dockerfile findings are located by line; their internal list indexes are no field path.
+    stage: df.stages.map((s) => ({ vars: { stage: s }, path: [], line: s.line })),
+    instruction: df.instructions.map((ins) => ({
       vars: { instruction: ins, stage: ins.stage >= 0 ? df.stages[ins.stage]! : {} },
-      path: ['instructions', i],
+      path: [],
       line: ins.line,
       endLine: ins.endLine,
     })),
@@ -26,7 +27,6 @@ export function dockerfileInput(text: string, file: string): PolicyInput {
   return {
     kind: 'Dockerfile',
     type: 'dockerfile',
-    name: file,
     file,
     object: df,
     scope: (s) => scopes[s],
