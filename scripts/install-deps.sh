@@ -8,6 +8,8 @@ PKGS=(
   openssl ca-certificates          # TLS for the test registry
   golang-go                        # a real Go binary for the Go cataloger
   zip unzip                        # jar / zip fixtures
+  openjdk-17-jdk-headless maven    # real jars (javac/jar; Debian's /usr/share/java and maven-repo)
+  ruby ruby-rack                   # real installed gemspecs
   postgresql                       # console storage tests
   chromium                         # console end-to-end tests
 )
