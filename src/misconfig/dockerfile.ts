@@ -216,7 +216,8 @@ function endsWithEscape(line: string, escape: string): boolean {
 
 function findHeredocMarkers(line: string): Omit<Heredoc, 'content'>[] {
   const out: Omit<Heredoc, 'content'>[] = [];
-  const re = /<<(-?)(?:"([^"\s]+)"|'([^'\s]+)'|([A-Za-z_][A-Za-z0-9_]*))/g;
+  // Names may contain dots and dashes (`COPY <<robots.txt <<humans.txt /dest/` in the Dockerfile reference).
+  const re = /<<(-?)(?:"([^"\s]+)"|'([^'\s]+)'|([A-Za-z_][A-Za-z0-9_.-]*))/g;
   for (const m of line.matchAll(re)) {
     const name = m[2] ?? m[3] ?? m[4]!;
     out.push({ name, chomp: m[1] === '-', quoted: m[2] !== undefined || m[3] !== undefined });
@@ -411,7 +412,7 @@ function runCommands(ins: DockerInstruction, vars: Record<string, string>, escap
       cmds.push(...splitShellCommands(body.replace(/\\\n/g, ' ')).filter((c) => !c.startsWith('#')));
     }
   }
-  return cmds.map((c) => c.replace(/<<-?["']?[A-Za-z_][A-Za-z0-9_]*["']?/g, '').trim()).filter(Boolean);
+  return cmds.map((c) => c.replace(/<<-?["']?[A-Za-z_][A-Za-z0-9_.-]*["']?/g, '').trim()).filter(Boolean);
 }
 
 /** Splits "registry:5000/ns/app:1.2@sha256:..." into repository, tag and digest. */
