@@ -8,6 +8,7 @@
  */
 import type { AnalysisResult, FileAnalyzer } from '../core/analyzer.js';
 import type { Catalog } from '../core/types.js';
+import { analyzeTarget } from '../image/index.js';
 import { buildCatalog as build } from './build.js';
 import { osReleaseAnalyzer } from './os/index.js';
 import { CATALOGERS } from './registry.js';
@@ -29,4 +30,12 @@ export function catalogAnalyzers(catalogers: readonly Cataloger[] = CATALOGERS):
  */
 export function buildCatalog(result: AnalysisResult, catalogers: readonly Cataloger[] = CATALOGERS): Catalog {
   return build(result, catalogers);
+}
+
+/** Options of catalogTarget: those of the image walker (credentials, platform, limits, kind). */
+export type CatalogTargetOptions = NonNullable<Parameters<typeof analyzeTarget>[2]>;
+
+/** Analyzes a target (image reference, oci:, docker-archive:, dir:) and catalogs it. */
+export async function catalogTarget(target: string, opts: CatalogTargetOptions = {}): Promise<Catalog> {
+  return buildCatalog(await analyzeTarget(target, catalogAnalyzers(), opts));
 }
