@@ -78,12 +78,22 @@ export function macroVector(m: Record<string, string>): number[] {
 
 const lookup = (eqs: number[]): number => MACROVECTOR_SCORES.get(eqs.join('')) ?? NaN;
 
-/** Round half up to one decimal, as the reference calculator does. */
+/**
+ * Round half up to one decimal. The interpolation runs in binary floating point, so a score that
+ * is exactly x.x5 may arrive one ulp below it (8.549999999999999); a tiny lift makes such ties
+ * round up, as the reference calculator does since its 2024 rounding fix. True scores are
+ * rationals with small denominators, so no genuine value lies within the lift of a tie.
+ */
 function round1(x: number): number {
-  return parseFloat((Math.round(x * 10) / 10).toFixed(1));
+  return Math.round((x + 1e-9) * 10) / 10;
 }
 
 export function scoreV4(m: Record<string, string>): number {
+  return round1(interpolateV4(m));
+}
+
+/** The v4.0 score before rounding to one decimal (exported for tests of the rounding). */
+export function interpolateV4(m: Record<string, string>): number {
   if (['VC', 'VI', 'VA', 'SC', 'SI', 'SA'].every((k) => effective(m, k) === 'N')) return 0;
   const eqs = macroVector(m);
   const [eq1, eq2, eq3, eq4, eq5, eq6] = eqs as [number, number, number, number, number, number];
@@ -142,5 +152,5 @@ export function scoreV4(m: Record<string, string>): number {
   // EQ5 counts as an existing lower MacroVector, but its proportion is always 0.
   if (!Number.isNaN(value - nextEq5)) existing++;
   const mean = existing === 0 ? 0 : sum / existing;
-  return round1(Math.max(0, Math.min(10, value - mean)));
+  return Math.max(0, Math.min(10, value - mean));
 }
