@@ -9,13 +9,13 @@
  * Needs the Debian packages rpm and db5.3-util.
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 
 const ROOT = new URL('../..', import.meta.url).pathname;
 const CACHE = join(ROOT, '.cache', 'catalog-rpm');
-const VERSION = 'v1';
+const VERSION = 'v2';
 
 const SPECS: Record<string, string> = {
   hello: `Name: hello
@@ -79,6 +79,16 @@ echo '#!/bin/false' > %{buildroot}/bin/sh
 `,
 };
 
+/** As Rocky Linux 9.3 ships it (trimmed). */
+const ROCKY_OS_RELEASE = `NAME="Rocky Linux"
+VERSION="9.3 (Blue Onyx)"
+ID="rocky"
+ID_LIKE="rhel centos fedora"
+VERSION_ID="9.3"
+PLATFORM_ID="platform:el9"
+PRETTY_NAME="Rocky Linux 9.3 (Blue Onyx)"
+`;
+
 export interface RpmFixture {
   /** Root whose /var/lib/rpm/rpmdb.sqlite holds the installed packages. */
   sqliteRoot: string;
@@ -86,6 +96,8 @@ export interface RpmFixture {
   /** Directory holding a Berkeley DB "Packages" with the same packages. */
   bdbDir: string;
   bdb: string;
+  /** A root filesystem with the packages really installed (files too) and a Rocky Linux 9 os-release. */
+  installedRoot: string;
 }
 
 function paths(): RpmFixture {
@@ -96,10 +108,11 @@ function paths(): RpmFixture {
     sqlite: join(sqliteRoot, 'var/lib/rpm/rpmdb.sqlite'),
     bdbDir,
     bdb: join(bdbDir, 'Packages'),
+    installedRoot: join(CACHE, VERSION, 'installed'),
   };
 }
 
-/** db_load -T text: printable bytes as-is, backslash doubled, others as \xx. */
+/** db_load "print" format: printable bytes as-is, backslash doubled, others as \xx. */
 function dbText(b: Buffer): string {
   let s = '';
   for (const c of b)
@@ -151,16 +164,29 @@ function build(out: RpmFixture, work: string): void {
   lines.push('DATA=END', '');
   writeFileSync(join(work, 'packages.txt'), lines.join('\n'));
   execFileSync('db5.3_load', ['-f', join(work, 'packages.txt'), join(bdb, 'Packages')], { stdio: 'pipe' });
+  // the same packages installed for real (files on disk), in a rootfs that says it is Rocky Linux 9
+  const installed = join(work, 'installed');
+  mkdirSync(join(installed, 'etc'), { recursive: true });
+  writeFileSync(join(installed, 'etc/os-release'), ROCKY_OS_RELEASE);
+  const irpm = ['--root', installed, '--dbpath', '/var/lib/rpm', '--define', '_db_backend sqlite'];
+  execFileSync('rpm', [...irpm, '--initdb'], { stdio: 'pipe' });
+  execFileSync('rpm', [...irpm, '-i', '--nodeps', '--noscripts', '--ignoreos', ...rpms], { stdio: 'pipe' });
+  const idb = new Database(join(installed, 'var/lib/rpm/rpmdb.sqlite'));
+  idb.pragma('wal_checkpoint(TRUNCATE)');
+  idb.pragma('journal_mode = DELETE');
+  idb.close();
   const final = join(CACHE, VERSION);
-  rmSync(final, { recursive: true, force: true });
+  for (const n of readdirSync(CACHE))
+    if (/^v\d+$/.test(n)) rmSync(join(CACHE, n), { recursive: true, force: true });
   mkdirSync(final, { recursive: true });
   renameSync(root, out.sqliteRoot);
   renameSync(bdb, out.bdbDir);
+  renameSync(installed, out.installedRoot);
 }
 
 export function rpmFixture(): RpmFixture {
   const out = paths();
-  if (existsSync(out.sqlite) && existsSync(out.bdb)) return out;
+  if (existsSync(out.sqlite) && existsSync(out.bdb) && existsSync(out.installedRoot)) return out;
   mkdirSync(CACHE, { recursive: true });
   const lock = join(CACHE, 'lock');
   const deadline = Date.now() + 120_000;
@@ -174,7 +200,7 @@ export function rpmFixture(): RpmFixture {
     }
   }
   try {
-    if (existsSync(out.sqlite) && existsSync(out.bdb)) return out;
+    if (existsSync(out.sqlite) && existsSync(out.bdb) && existsSync(out.installedRoot)) return out;
     const work = join(CACHE, `work-${process.pid}`);
     rmSync(work, { recursive: true, force: true });
     mkdirSync(work, { recursive: true });

@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { describe, it, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { parsePurl } from '../../src/core/purl.js';
+import { catalogTarget } from '../../src/catalog/index.js';
 import { rpmCataloger, readRpmDb } from '../../src/catalog/rpm/index.js';
 import { parseRpmHeader, parseSourceRpm } from '../../src/catalog/rpm/header.js';
 import { readSqliteBlobs } from '../../src/catalog/rpm/sqlite.js';
@@ -213,6 +214,30 @@ describe('rpm cataloger: databases written by rpm itself', () => {
       [],
     );
     assert.match(warnings[0]!, /^rpm: \/x: cannot read the bdb database/);
+  });
+
+  it('whole pipeline on a root filesystem where rpm installed the packages (dir:)', async () => {
+    const cat = await catalogTarget(`dir:${fx.installedRoot}`);
+    assert.deepEqual(cat.warnings, []);
+    assert.equal(cat.distro?.id, 'rocky');
+    const rpms = cat.packages.filter((p) => p.type === 'rpm');
+    assert.deepEqual(asRpmQa(rpms), rpmQueryAll(['--root', fx.installedRoot, '--dbpath', '/var/lib/rpm']));
+    const hello = rpms.find((p) => p.name === 'hello')!;
+    assert.equal(hello.ecosystem, 'Rocky Linux:9');
+    assert.equal(
+      hello.purl,
+      'pkg:rpm/rocky/hello@1.2.3-4.el9?arch=noarch&distro=rocky-9.3&epoch=2&upstream=hello-1.2.3-4.el9.src.rpm',
+    );
+    assert.deepEqual(
+      hello.locations.map((l) => l.path),
+      ['/var/lib/rpm/rpmdb.sqlite'],
+    );
+    const ids = new Map(rpms.map((p) => [p.name, p.id]));
+    assert.deepEqual(hello.dependsOn?.sort(), [ids.get('tinysh'), ids.get('world')].sort());
+    // the Python distribution the hello rpm installed is owned by it
+    const py = cat.packages.find((p) => p.type === 'pypi' && p.name === 'hello')!;
+    assert.equal(py.locations[0]!.path, '/usr/lib/python3.9/site-packages/hello-1.2.3.dist-info/METADATA');
+    assert.equal(py.ownedBy, hello.id);
   });
 
   it('source rpm names', () => {
