@@ -39,7 +39,7 @@ th{background:var(--bg);font-weight:600;font-size:12px;text-transform:uppercase;
 section.control{border:1px solid var(--line);border-radius:8px;padding:14px 16px;margin:12px 0;page-break-inside:avoid}
 section.control header{display:flex;gap:12px;align-items:center}
 code{font:12px/1.4 ui-monospace,SFMono-Regular,Menlo,monospace;background:var(--bg);padding:1px 4px;border-radius:4px;word-break:break-all}
-.note{color:var(--mute);font-size:13px}a{color:#175cd3}
+.note{color:var(--mute);font-size:13px}a{color:#175cd3}.nowrap,.nowrap code{white-space:nowrap;word-break:normal}
 @media print{main{padding:0}a{color:inherit;text-decoration:none}}
 `;
 
@@ -144,7 +144,7 @@ function controlDetail(c: ControlResult): string {
         const loc = `${f.location.path}${f.location.line ? `:${f.location.line}` : ''}`;
         out.push(
           `<tr><td>${esc(resourceLabel(f))}</td><td><code>${esc(loc)}</code>${f.location.fieldPath ? `<br><code>${esc(f.location.fieldPath)}</code>` : ''}</td>` +
-            `<td><code>${esc(f.id)}</code></td><td><span class="sev ${esc(f.severity)}">${esc(f.severity)}</span></td>` +
+            `<td class="nowrap"><code>${esc(f.id)}</code></td><td><span class="sev ${esc(f.severity)}">${esc(f.severity)}</span></td>` +
             `<td>${esc(f.message ?? f.title)}${f.remediation ? `<br><span class="note">Fix: ${esc(f.remediation)}</span>` : ''}</td></tr>`,
         );
       }
