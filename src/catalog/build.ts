@@ -134,29 +134,38 @@ function commonPrefix(a: string, b: string): number {
  * A dependency with no match is dropped (not installed / not in the artifact).
  */
 function resolveDependencies(built: Built[]): void {
-  const groups = new Map<string, Built[]>();
-  const byCataloger = new Map<string, Built[]>();
+  // name index per group (same file) and per cataloger: key "<group>\0<normalised name>"
+  const inGroup = new Map<string, Built[]>();
+  const inCataloger = new Map<string, Built[]>();
+  const groupSize = new Map<string, number>();
+  const push = (m: Map<string, Built[]>, k: string, b: Built) => {
+    const l = m.get(k);
+    if (l) l.push(b);
+    else m.set(k, [b]);
+  };
   for (const b of built) {
-    (groups.get(b.group) ?? groups.set(b.group, []).get(b.group)!).push(b);
-    (byCataloger.get(b.pkg.foundBy) ?? byCataloger.set(b.pkg.foundBy, []).get(b.pkg.foundBy)!).push(b);
+    const n = normName(b.pkg.type, b.pkg.name);
+    push(inGroup, `${b.group}\0${n}`, b);
+    push(inCataloger, `${b.pkg.foundBy}\0${n}`, b);
+    groupSize.set(b.group, (groupSize.get(b.group) ?? 0) + 1);
   }
-  const pick = (cands: Built[], dep: { name: string; version?: string }, type: PackageType): Built[] => {
-    const name = normName(type, dep.name);
-    const named = cands.filter((c) => normName(c.pkg.type, c.pkg.name) === name);
-    if (!dep.version) return named;
-    const exact = named.filter((c) => c.pkg.version === dep.version);
+  const pick = (named: Built[], version: string | undefined): Built[] => {
+    if (!version) return named;
+    const exact = named.filter((c) => c.pkg.version === version);
     return exact.length ? exact : named.length === 1 ? named : [];
   };
   for (const b of built) {
     const deps = b.draft.dependsOn;
     if (!deps?.length) continue;
-    const group = groups.get(b.group)!;
     const ids = new Set<string>();
     for (const dep of deps) {
-      let found = pick(group, dep, b.pkg.type)[0];
-      if (!found && group.length === 1) {
+      const n = normName(b.pkg.type, dep.name);
+      let found = pick(inGroup.get(`${b.group}\0${n}`) ?? [], dep.version)[0];
+      if (!found && groupSize.get(b.group) === 1) {
         const here = b.pkg.locations[0]?.path ?? '';
-        const cands = pick(byCataloger.get(b.pkg.foundBy) ?? [], dep, b.pkg.type).filter((c) => c !== b);
+        const cands = pick(inCataloger.get(`${b.pkg.foundBy}\0${n}`) ?? [], dep.version).filter(
+          (c) => c !== b,
+        );
         found = cands.sort(
           (x, y) =>
             commonPrefix(here, y.pkg.locations[0]?.path ?? '') -
