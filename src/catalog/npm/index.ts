@@ -104,7 +104,7 @@ export const npmCataloger: Cataloger<NpmRecord> = {
       return undefined;
     }
   },
-  finalize(records: AnalysisRecord<NpmRecord>[], _ctx: CatalogContext): PackageDraft[] {
+  finalize(records: AnalysisRecord<NpmRecord>[], ctx: CatalogContext): PackageDraft[] {
     const manifests = new Map<string, { record: AnalysisRecord<NpmRecord>; manifest: NpmManifest }>();
     for (const r of records)
       if (r.result.kind === 'manifest') manifests.set(posix.dirname(r.path), { record: r, manifest: r.result.manifest });
@@ -113,13 +113,20 @@ export const npmCataloger: Cataloger<NpmRecord> = {
       if (r.result.kind !== 'lock') continue;
       out.push(...lockDrafts(r, r.result.lock, manifests.get(posix.dirname(r.path))?.manifest));
     }
+    // A package directory, following symlinks (pnpm links node_modules/<dep> into node_modules/.pnpm).
+    const installedAt = (dir: string): string | undefined => {
+      if (manifests.get(dir)?.manifest.installed) return dir;
+      const realDir = ctx.files.resolve(dir);
+      return realDir && manifests.get(realDir)?.manifest.installed ? realDir : undefined;
+    };
     for (const [dir, { record, manifest: m }] of manifests) {
       if (!m.installed || !m.name || !m.version) continue;
       const deps: { name: string; version: string }[] = [];
       const wanted = { ...m.peerDependencies, ...m.optionalDependencies, ...m.dependencies };
       for (const depName of Object.keys(wanted)) {
-        const at = resolveNodeModule(dir, depName, (d) => manifests.get(d)?.manifest.installed === true);
-        const dm = at ? manifests.get(at)?.manifest : undefined;
+        const at = resolveNodeModule(dir, depName, (d) => installedAt(d) !== undefined);
+        const real = at && installedAt(at);
+        const dm = real ? manifests.get(real)?.manifest : undefined;
         if (dm?.name && dm.version) deps.push({ name: dm.name, version: dm.version });
       }
       out.push(
@@ -153,6 +160,9 @@ function lockDrafts(record: AnalysisRecord, lock: LockParse, manifest: NpmManife
     devSet = new Set([...dev].filter((k) => !prod.has(k)));
   }
   return lock.packages.map((p) => {
+    // yarn berry writes workspaces as "0.0.0-use.local"; the project's package.json has the real version
+    if (p.root && p.version === '0.0.0-use.local' && manifest?.version && manifest.name === p.name)
+      p = { ...p, version: manifest.version };
     const isDev = p.dev ?? devSet?.has(`${p.name}@${p.version}`) ?? false;
     const metadata: Record<string, unknown> = {};
     if (p.root) metadata.root = true;
