@@ -57,7 +57,10 @@ export function parseCvss(vector: string): CvssVector {
     const body = v.startsWith('(') && v.endsWith(')') ? v.slice(1, -1) : v;
     return { version: '2.0', metrics: parseMetrics(v, body, V2_METRICS, V2_MANDATORY) };
   }
-  throw cvssError(v, 'not a CVSS vector (expected "CVSS:3.1/...", "CVSS:4.0/..." or a v2 "AV:.../Au:..." vector)');
+  throw cvssError(
+    v,
+    'not a CVSS vector (expected "CVSS:3.1/...", "CVSS:4.0/..." or a v2 "AV:.../Au:..." vector)',
+  );
 }
 
 /** Qualitative rating of a score: v3/v4 per the specification, v2 per NVD's bands. */
@@ -81,7 +84,13 @@ export function scoreCvss(vector: string): CvssScore {
   const { version, metrics } = parseCvss(vector);
   const score =
     version === '2.0' ? scoreV2(metrics) : version === '4.0' ? scoreV4(metrics) : scoreV3(metrics, version);
-  return { version, vector: vector.trim(), score, rating: ratingOf(score, version), severity: severityOf(score, version) };
+  return {
+    version,
+    vector: vector.trim(),
+    score,
+    rating: ratingOf(score, version),
+    severity: severityOf(score, version),
+  };
 }
 
 /** OSV `severity[]` entry. */

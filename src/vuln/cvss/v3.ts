@@ -62,5 +62,7 @@ export function scoreV3(m: Record<string, string>, version: '3.0' | '3.1'): numb
   const pr = (changed ? PR_CHANGED : PR_UNCHANGED)[m.PR!]!;
   const exploitability = 8.22 * AV[m.AV!]! * AC[m.AC!]! * pr * UI[m.UI!]!;
   if (impact <= 0) return 0;
-  return changed ? roundup(Math.min(1.08 * (impact + exploitability), 10)) : roundup(Math.min(impact + exploitability, 10));
+  return changed
+    ? roundup(Math.min(1.08 * (impact + exploitability), 10))
+    : roundup(Math.min(impact + exploitability, 10));
 }

@@ -78,7 +78,11 @@ export const MACROVECTOR_SCORES: ReadonlyMap<string, number> = (() => {
 
 /** Highest severity vectors of each EQ level (EQ3 is keyed by EQ3 then EQ6). */
 export const MAX_COMPOSED = {
-  eq1: [['AV:N/PR:N/UI:N'], ['AV:A/PR:N/UI:N', 'AV:N/PR:L/UI:N', 'AV:N/PR:N/UI:P'], ['AV:P/PR:N/UI:N', 'AV:A/PR:L/UI:P']],
+  eq1: [
+    ['AV:N/PR:N/UI:N'],
+    ['AV:A/PR:N/UI:N', 'AV:N/PR:L/UI:N', 'AV:N/PR:N/UI:P'],
+    ['AV:P/PR:N/UI:N', 'AV:A/PR:L/UI:P'],
+  ],
   eq2: [['AC:L/AT:N'], ['AC:H/AT:N', 'AC:L/AT:P']],
   eq3: [
     [['VC:H/VI:H/VA:H/CR:H/IR:H/AR:H'], ['VC:H/VI:H/VA:L/CR:M/IR:M/AR:H', 'VC:H/VI:H/VA:H/CR:M/IR:M/AR:M']],

@@ -65,14 +65,22 @@ function effective(m: Record<string, string>, metric: string): string {
 export function macroVector(m: Record<string, string>): number[] {
   const e = (k: string): string => effective(m, k);
   const [AV, PR, UI] = [e('AV'), e('PR'), e('UI')];
-  const eq1 = AV === 'N' && PR === 'N' && UI === 'N' ? 0 : (AV === 'N' || PR === 'N' || UI === 'N') && AV !== 'P' ? 1 : 2;
+  const eq1 =
+    AV === 'N' && PR === 'N' && UI === 'N'
+      ? 0
+      : (AV === 'N' || PR === 'N' || UI === 'N') && AV !== 'P'
+        ? 1
+        : 2;
   const eq2 = e('AC') === 'L' && e('AT') === 'N' ? 0 : 1;
   const [VC, VI, VA] = [e('VC'), e('VI'), e('VA')];
   const eq3 = VC === 'H' && VI === 'H' ? 0 : VC === 'H' || VI === 'H' || VA === 'H' ? 1 : 2;
   const eq4 =
     e('MSI') === 'S' || e('MSA') === 'S' ? 0 : e('SC') === 'H' || e('SI') === 'H' || e('SA') === 'H' ? 1 : 2;
   const eq5 = { A: 0, P: 1, U: 2 }[e('E')]!;
-  const eq6 = (e('CR') === 'H' && VC === 'H') || (e('IR') === 'H' && VI === 'H') || (e('AR') === 'H' && VA === 'H') ? 0 : 1;
+  const eq6 =
+    (e('CR') === 'H' && VC === 'H') || (e('IR') === 'H' && VI === 'H') || (e('AR') === 'H' && VA === 'H')
+      ? 0
+      : 1;
   return [eq1, eq2, eq3, eq4, eq5, eq6];
 }
 

@@ -34,6 +34,7 @@ export function parseMetrics(
     metrics[name] = value;
   }
   const missing = mandatory.filter((m) => !Object.hasOwn(metrics, m));
-  if (missing.length) throw cvssError(vector, `missing mandatory metric${missing.length > 1 ? 's' : ''} ${missing.join(', ')}`);
+  if (missing.length)
+    throw cvssError(vector, `missing mandatory metric${missing.length > 1 ? 's' : ''} ${missing.join(', ')}`);
   return metrics;
 }

@@ -73,7 +73,9 @@ export function verrevcmp(a: string, b: string): number {
 export function compareDeb(a: string, b: string): number {
   const x = parseDeb(a);
   const y = parseDeb(b);
-  return compareDigits(x.epoch, y.epoch) || verrevcmp(x.upstream, y.upstream) || verrevcmp(x.revision, y.revision);
+  return (
+    compareDigits(x.epoch, y.epoch) || verrevcmp(x.upstream, y.upstream) || verrevcmp(x.revision, y.revision)
+  );
 }
 
 export const dpkg: VersionScheme = {

@@ -41,7 +41,7 @@ const BY_ECOSYSTEM: Record<string, VersionScheme> = {
   Alpine: apk,
   Chainguard: apk,
   Wolfi: apk,
-  'Alpaquita': apk,
+  Alpaquita: apk,
   'BellSoft Hardened Containers': apk,
   'Red Hat': rpm,
   'Rocky Linux': rpm,

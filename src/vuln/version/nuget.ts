@@ -12,7 +12,8 @@ interface NuGetVersion {
   pre: string[];
 }
 
-const RE = /^([0-9]+(?:\.[0-9]+){0,3})(?:-([0-9A-Za-z-]+(?:\.[0-9A-Za-z-]+)*))?(?:\+[0-9A-Za-z-]+(?:\.[0-9A-Za-z-]+)*)?$/;
+const RE =
+  /^([0-9]+(?:\.[0-9]+){0,3})(?:-([0-9A-Za-z-]+(?:\.[0-9A-Za-z-]+)*))?(?:\+[0-9A-Za-z-]+(?:\.[0-9A-Za-z-]+)*)?$/;
 
 function parse(v: string): NuGetVersion | null {
   const m = RE.exec(v.trim());
@@ -46,7 +47,8 @@ export function compareNuGet(a: string, b: string): number {
     if (d !== 0) return d;
   }
   // A release is newer than any of its pre-releases.
-  if (x.pre.length === 0 || y.pre.length === 0) return x.pre.length === y.pre.length ? 0 : x.pre.length === 0 ? 1 : -1;
+  if (x.pre.length === 0 || y.pre.length === 0)
+    return x.pre.length === y.pre.length ? 0 : x.pre.length === 0 ? 1 : -1;
   for (let i = 0; i < Math.max(x.pre.length, y.pre.length); i++) {
     if (i >= x.pre.length) return -1;
     if (i >= y.pre.length) return 1;

@@ -29,9 +29,7 @@ const strict = (v: string): string | null => semverLib.valid(v.trim());
 export const npm: VersionScheme = fromParser('npm', (v) => semverLib.valid(v.trim(), { loose: true }));
 
 /** Cargo: strict SemVer 2.0 (no "v" prefix, no leading zeros). */
-export const cargo: VersionScheme = fromParser('cargo', (v) =>
-  /^[0-9]/.test(v.trim()) ? strict(v) : null,
-);
+export const cargo: VersionScheme = fromParser('cargo', (v) => (/^[0-9]/.test(v.trim()) ? strict(v) : null));
 
 /**
  * Go: module versions ("v1.2.3", "1.2.3" as OSV writes them, "v2.0.0+incompatible",
@@ -66,7 +64,10 @@ export function parseLenientSemver(v: string): string | null {
   if (s.startsWith('v') || s.startsWith('V')) s = s.slice(1);
   const exact = strict(s);
   if (exact !== null) return exact;
-  const m = /^([0-9]+)(?:\.([0-9]+))?(?:\.([0-9]+))?(?:(?:-|\.(?=[A-Za-z])|(?=[A-Za-z]))([0-9A-Za-z][0-9A-Za-z.-]*))?(\+[0-9A-Za-z.-]+)?$/.exec(s);
+  const m =
+    /^([0-9]+)(?:\.([0-9]+))?(?:\.([0-9]+))?(?:(?:-|\.(?=[A-Za-z])|(?=[A-Za-z]))([0-9A-Za-z][0-9A-Za-z.-]*))?(\+[0-9A-Za-z.-]+)?$/.exec(
+      s,
+    );
   if (!m) return null;
   const core = `${num(m[1])}.${num(m[2])}.${num(m[3])}`;
   const pre = m[4] ? `-${m[4]}` : '';

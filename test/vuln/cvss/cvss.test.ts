@@ -7,7 +7,13 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { describe, test } from 'node:test';
 import { isBulwarkError } from '../../../src/core/errors.js';
-import { parseCvss, ratingOf, scoreCvss, scoreOsvSeverity, severityOf } from '../../../src/vuln/cvss/index.js';
+import {
+  parseCvss,
+  ratingOf,
+  scoreCvss,
+  scoreOsvSeverity,
+  severityOf,
+} from '../../../src/vuln/cvss/index.js';
 
 const V31_EXAMPLES: Array<[string, string, number]> = [
   ['CVE-2021-44228 Log4Shell', 'CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:C/C:H/I:H/A:H', 10.0],
@@ -55,14 +61,26 @@ const V2_EXAMPLES: Array<[string, string, number]> = [
 ];
 
 const V4_EXAMPLES: Array<[string, string, number]> = [
-  ['FIRST calculator: network, no interaction, low CIA', 'CVSS:4.0/AV:N/AC:L/AT:N/PR:N/UI:N/VC:L/VI:L/VA:L/SC:N/SI:N/SA:N', 6.9],
-  ['reference calculator doc example (E:A, MAV:A)', 'CVSS:4.0/AV:N/AC:L/AT:N/PR:N/UI:N/VC:H/VI:H/VA:L/SC:N/SI:N/SA:N/E:A/MAV:A', 8.7],
+  [
+    'FIRST calculator: network, no interaction, low CIA',
+    'CVSS:4.0/AV:N/AC:L/AT:N/PR:N/UI:N/VC:L/VI:L/VA:L/SC:N/SI:N/SA:N',
+    6.9,
+  ],
+  [
+    'reference calculator doc example (E:A, MAV:A)',
+    'CVSS:4.0/AV:N/AC:L/AT:N/PR:N/UI:N/VC:H/VI:H/VA:L/SC:N/SI:N/SA:N/E:A/MAV:A',
+    8.7,
+  ],
   ['NVD critical', 'CVSS:4.0/AV:N/AC:L/AT:N/PR:N/UI:N/VC:H/VI:H/VA:H/SC:N/SI:N/SA:N', 9.3],
   ['all high', 'CVSS:4.0/AV:N/AC:L/AT:N/PR:N/UI:N/VC:H/VI:H/VA:H/SC:H/SI:H/SA:H', 10.0],
   ['GHSA authenticated RCE', 'CVSS:4.0/AV:N/AC:L/AT:N/PR:L/UI:N/VC:H/VI:H/VA:H/SC:N/SI:N/SA:N', 8.7],
   ['GHSA local privilege escalation', 'CVSS:4.0/AV:L/AC:L/AT:N/PR:L/UI:N/VC:H/VI:H/VA:H/SC:N/SI:N/SA:N', 8.5],
   ['GHSA denial of service', 'CVSS:4.0/AV:N/AC:L/AT:N/PR:N/UI:N/VC:N/VI:N/VA:H/SC:N/SI:N/SA:N', 8.7],
-  ['GHSA stored XSS (active interaction)', 'CVSS:4.0/AV:N/AC:L/AT:N/PR:N/UI:A/VC:N/VI:N/VA:N/SC:L/SI:L/SA:N', 5.1],
+  [
+    'GHSA stored XSS (active interaction)',
+    'CVSS:4.0/AV:N/AC:L/AT:N/PR:N/UI:A/VC:N/VI:N/VA:N/SC:L/SI:L/SA:N',
+    5.1,
+  ],
   // An exact x.x5 tie that binary floating point reaches as 8.5499999: rounds half up, as the
   // reference calculator does since its fix (RedHatProductSecurity/cvss-v4-calculator#66).
   ['x.x5 tie rounds up', 'CVSS:4.0/AV:N/AC:L/AT:N/PR:N/UI:P/VC:H/VI:L/VA:N/SC:H/SI:H/SA:H', 8.6],
@@ -158,7 +176,13 @@ test('scoreOsvSeverity picks v3.x, then v4.0, then v2, and skips what it cannot 
     ])?.score,
     9.8,
   );
-  assert.equal(scoreOsvSeverity([{ type: 'CVSS_V4', score: v40 }, { type: 'CVSS_V2', score: v2 }])?.score, 6.9);
+  assert.equal(
+    scoreOsvSeverity([
+      { type: 'CVSS_V4', score: v40 },
+      { type: 'CVSS_V2', score: v2 },
+    ])?.score,
+    6.9,
+  );
   assert.equal(scoreOsvSeverity([{ type: 'CVSS_V2', score: v2 }])?.score, 7.5);
   assert.equal(scoreOsvSeverity([{ type: 'CVSS_V4', score: v40 }], ['4.0'])?.version, '4.0');
   // Not CVSS, invalid, or mislabelled: nothing to use, so the caller keeps the source's rating.

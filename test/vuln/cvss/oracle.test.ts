@@ -4,7 +4,7 @@
  * - every CVSS vector in the real OSV records under /work/shared/data/osv (660 CVSS_V3 entries;
  *   the data holds no v2 or v4 vectors);
  * - every possible v2, v3.0 and v3.1 base vector (729, 2,592 and 2,592);
- * - 8,000 pseudo-random v4.0 vectors with threat and environmental metrics, which must reach
+ * - 3,000 pseudo-random v4.0 vectors with threat and environmental metrics, which must reach
  *   all 270 MacroVectors.
  * Two known defects of the reference are tolerated, each only in its exact form:
  * - its v3.0/v3.1 Roundup sometimes returns two decimals (7.46 for a raw 7.46000x, where the
@@ -32,7 +32,11 @@ function oracle(vector: string): number {
 
 /** A v3.x answer of the reference that is not a one-decimal score, and ours is its Roundup. */
 function referenceRoundupDefect(v: string, ours: number, theirs: number): boolean {
-  return v.startsWith('CVSS:3.') && !Number.isInteger(Math.round(theirs * 1e6) / 1e5) && ours === Math.ceil(theirs * 10) / 10;
+  return (
+    v.startsWith('CVSS:3.') &&
+    !Number.isInteger(Math.round(theirs * 1e6) / 1e5) &&
+    ours === Math.ceil(theirs * 10) / 10
+  );
 }
 
 /** A v4.0 exact x.x5 tie that we round half up and the reference rounds down. */
@@ -118,7 +122,7 @@ test('every v2, v3.0 and v3.1 base vector scores as the reference implementation
   assert.deepEqual(compareAll(product(v2, '')), { n: 729, tolerated: 0 });
 });
 
-test('8,000 random v4.0 vectors (with threat and environmental metrics) score as the reference does', () => {
+test('3,000 random v4.0 vectors (with threat and environmental metrics) score as the reference does', () => {
   let s = 0x9e3779b9;
   const rand = (n: number): number => {
     s ^= s << 13;
@@ -130,11 +134,12 @@ test('8,000 random v4.0 vectors (with threat and environmental metrics) score as
   const base = names.slice(0, 11);
   const vectors: string[] = [];
   const macros = new Set<string>();
-  for (let i = 0; i < 8_000; i++) {
+  for (let i = 0; i < 3_000; i++) {
     const parts = base.map((k) => `${k}:${V4_METRICS[k]![rand(V4_METRICS[k]!.length)]}`);
     // Half the vectors carry optional metrics, each present with probability 1/3.
     if (i % 2 === 1) {
-      for (const k of names.slice(11)) if (rand(3) === 0) parts.push(`${k}:${V4_METRICS[k]![rand(V4_METRICS[k]!.length)]}`);
+      for (const k of names.slice(11))
+        if (rand(3) === 0) parts.push(`${k}:${V4_METRICS[k]![rand(V4_METRICS[k]!.length)]}`);
     }
     const v = `CVSS:4.0/${parts.join('/')}`;
     vectors.push(v);
@@ -142,7 +147,14 @@ test('8,000 random v4.0 vectors (with threat and environmental metrics) score as
   }
   // Plus the highest severity vector of every MacroVector, which must score its table value.
   for (const [key, value] of MACROVECTOR_SCORES) {
-    const [eq1, eq2, eq3, eq4, eq5, eq6] = key.split('').map(Number) as [number, number, number, number, number, number];
+    const [eq1, eq2, eq3, eq4, eq5, eq6] = key.split('').map(Number) as [
+      number,
+      number,
+      number,
+      number,
+      number,
+      number,
+    ];
     const parts = [
       MAX_COMPOSED.eq1[eq1]![0],
       MAX_COMPOSED.eq2[eq2]![0],

@@ -100,46 +100,47 @@ const EXCLUDED: Record<string, string> = {
 
 test('apk: apk-tools test table (apk_version.data) and go-apk-version cases', () => {
   const apk = schemes.apk!;
-  const table = readTable('apk_version.data').map(
-    ([a, op, b]): Case => ({ key: `${a} ${op} ${b}`, run: () => sign(apk.compare(a!, b!)) === OP[op!] }),
-  );
-  const jsonl = readJsonl<{ v1: string; op: string; v2: string }>('apk_compare.jsonl').map(
-    (r): Case => ({ key: `${r.v1} ${r.op} ${r.v2}`, run: () => sign(apk.compare(r.v1, r.v2)) === OP[r.op] }),
-  );
+  const table = readTable('apk_version.data').map(([a, op, b]): Case => ({
+    key: `${a} ${op} ${b}`,
+    run: () => sign(apk.compare(a!, b!)) === OP[op!],
+  }));
+  const jsonl = readJsonl<{ v1: string; op: string; v2: string }>('apk_compare.jsonl').map((r): Case => ({
+    key: `${r.v1} ${r.op} ${r.v2}`,
+    run: () => sign(apk.compare(r.v1, r.v2)) === OP[r.op],
+  }));
   assert.ok(table.length > 700 && jsonl.length > 700);
   check([...table, ...jsonl]);
 });
 
 test("dpkg: dpkg's own Dpkg_Version.t table and go-deb-version cases", () => {
   const dpkg = schemes.dpkg!;
-  const table = readTable('deb_dpkg_Dpkg_Version.t.txt').map(
-    ([a, b, r]): Case => ({ key: `${a} ${b} ${r}`, run: () => sign(dpkg.compare(a!, b!)) === Number(r) }),
-  );
+  const table = readTable('deb_dpkg_Dpkg_Version.t.txt').map(([a, b, r]): Case => ({
+    key: `${a} ${b} ${r}`,
+    run: () => sign(dpkg.compare(a!, b!)) === Number(r),
+  }));
   const go = readJsonl<{ test: string; v1: string; v2: string; v1_less: boolean }>(
     'deb_compare_go-deb-version.jsonl',
-  ).map(
-    (r): Case => ({
-      key: `${r.test} ${r.v1} ${r.v2}`,
-      // TestCompareString exercises the comparison of one version part (verrevcmp).
-      run: () => (r.test === 'TestCompareString' ? verrevcmp(r.v1, r.v2) : dpkg.compare(r.v1, r.v2)) < 0 === r.v1_less,
-    }),
-  );
+  ).map((r): Case => ({
+    key: `${r.test} ${r.v1} ${r.v2}`,
+    // TestCompareString exercises the comparison of one version part (verrevcmp).
+    run: () =>
+      (r.test === 'TestCompareString' ? verrevcmp(r.v1, r.v2) : dpkg.compare(r.v1, r.v2)) < 0 === r.v1_less,
+  }));
   assert.equal(table.length, 44);
   check([...table, ...go]);
 });
 
 test("rpm: rpm's own rpmvercmp.at cases and go-rpm-version's 4,489 cases", () => {
   const rpm = schemes.rpm!;
-  const at = readTable('rpm_rpmvercmp.at.txt').map(
-    ([a, b, r]): Case => ({
-      key: `${a} ${b} ${r}`,
-      // rpmvercmp.at tests plain version strings; as full versions they order the same way.
-      run: () => sign(rpmvercmp(a!, b!)) === Number(r) && sign(rpm.compare(a!, b!)) === Number(r),
-    }),
-  );
-  const go = readJsonl<{ v1: string; v2: string; result: number }>('rpm_compare.jsonl').map(
-    (r): Case => ({ key: `${r.v1} ${r.v2} ${r.result}`, run: () => sign(rpmvercmp(r.v1, r.v2)) === r.result }),
-  );
+  const at = readTable('rpm_rpmvercmp.at.txt').map(([a, b, r]): Case => ({
+    key: `${a} ${b} ${r}`,
+    // rpmvercmp.at tests plain version strings; as full versions they order the same way.
+    run: () => sign(rpmvercmp(a!, b!)) === Number(r) && sign(rpm.compare(a!, b!)) === Number(r),
+  }));
+  const go = readJsonl<{ v1: string; v2: string; result: number }>('rpm_compare.jsonl').map((r): Case => ({
+    key: `${r.v1} ${r.v2} ${r.result}`,
+    run: () => sign(rpmvercmp(r.v1, r.v2)) === r.result,
+  }));
   assert.ok(at.length > 60 && go.length === 4489);
   check([...at, ...go]);
 });
@@ -176,7 +177,10 @@ test('grype compare and constraint tables, for every format with a Bulwark schem
       continue;
     }
     const want = (r.result ?? r.want) as number;
-    cases.push({ key: `compare ${r.format} ${r.v1} ${r.v2} ${want}`, run: () => sign(s.compare(r.v1, r.v2)) === want });
+    cases.push({
+      key: `compare ${r.format} ${r.v1} ${r.v2} ${want}`,
+      run: () => sign(s.compare(r.v1, r.v2)) === want,
+    });
   }
   assert.ok(cases.length > 500, `only ${cases.length} grype cases`);
   check(cases, EXCLUDED);

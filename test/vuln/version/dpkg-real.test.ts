@@ -20,7 +20,29 @@ function rng(seed: number): () => number {
   };
 }
 
-const PIECES = ['0', '1', '2', '9', '10', '01', '.', '.', '+', '~', '~', 'a', 'b', 'z', 'A', 'Z', 'rc', 'dfsg', 'deb12u', 'ubuntu', 'git'];
+const PIECES = [
+  '0',
+  '1',
+  '2',
+  '9',
+  '10',
+  '01',
+  '.',
+  '.',
+  '+',
+  '~',
+  '~',
+  'a',
+  'b',
+  'z',
+  'A',
+  'Z',
+  'rc',
+  'dfsg',
+  'deb12u',
+  'ubuntu',
+  'git',
+];
 
 /** Versions dpkg accepts without error: upstream starts with a digit, non-empty revision. */
 function generate(r: () => number): string {

@@ -76,7 +76,8 @@ function inRanges(scheme: VersionScheme, v: string, ranges: Array<{ events: Even
     let inside = false;
     for (const e of r.events) {
       if (e.introduced !== undefined) {
-        inside = e.introduced === '0' || (scheme.isValid(e.introduced) && scheme.compare(v, e.introduced) >= 0);
+        inside =
+          e.introduced === '0' || (scheme.isValid(e.introduced) && scheme.compare(v, e.introduced) >= 0);
       } else if (e.fixed !== undefined && scheme.isValid(e.fixed)) {
         if (inside && scheme.compare(v, e.fixed) < 0) return true;
         inside = false;
@@ -120,6 +121,9 @@ test('PyPI: the versions osv.dev enumerated lie inside the ranges under our PEP 
     }
   }
   assert.ok(checked > 100_000, `only ${checked} versions checked`);
-  assert.deepEqual(outside.filter((o) => !RECORD_INCONSISTENCIES.has(o)), []);
+  assert.deepEqual(
+    outside.filter((o) => !RECORD_INCONSISTENCIES.has(o)),
+    [],
+  );
   assert.equal(outside.length, RECORD_INCONSISTENCIES.size);
 });

@@ -38,9 +38,13 @@ function checkInvalid(scheme: VersionScheme, versions: string[]): void {
     assert.equal(scheme.isValid(v), false, `${scheme.name}: "${v}" should be invalid`);
     assert.throws(
       () => scheme.compare(v, '1'),
-      (e: unknown) => isBulwarkError(e) && e.code === 'PARSE' && e.message.includes(v) && e.message.includes(scheme.name),
+      (e: unknown) =>
+        isBulwarkError(e) && e.code === 'PARSE' && e.message.includes(v) && e.message.includes(scheme.name),
     );
-    assert.throws(() => scheme.compare('1', v), (e: unknown) => isBulwarkError(e) && e.code === 'PARSE');
+    assert.throws(
+      () => scheme.compare('1', v),
+      (e: unknown) => isBulwarkError(e) && e.code === 'PARSE',
+    );
   }
 }
 
@@ -79,7 +83,15 @@ const TABLES: Record<string, { order: Groups[]; invalid: string[] }> = {
         '2:0',
       ],
       // Ubuntu-style revisions and security updates.
-      ['1.2.3-1', '1.2.3-1build1', '1.2.3-1ubuntu0.1', '1.2.3-1ubuntu0.10', '1.2.3-1ubuntu1', '1.2.3-1ubuntu1.1', '1.2.3-2'],
+      [
+        '1.2.3-1',
+        '1.2.3-1build1',
+        '1.2.3-1ubuntu0.1',
+        '1.2.3-1ubuntu0.10',
+        '1.2.3-1ubuntu1',
+        '1.2.3-1ubuntu1.1',
+        '1.2.3-2',
+      ],
     ],
     invalid: ['', 'a:1.0', '1.0 1', '1:', '1.0$'],
   },
@@ -121,7 +133,19 @@ const TABLES: Record<string, { order: Groups[]; invalid: string[] }> = {
   rpm: {
     order: [
       // Alphabetic segments are older than numeric ones.
-      ['a1', '1.0~rc1', '1.0~rc2', '1.0', '1.0^', '1.0^git1', '1.0^git2', '1.0a', '1.0.1', ['1.1', '1.01', '1.001'], '1.10'],
+      [
+        'a1',
+        '1.0~rc1',
+        '1.0~rc2',
+        '1.0',
+        '1.0^',
+        '1.0^git1',
+        '1.0^git2',
+        '1.0a',
+        '1.0.1',
+        ['1.1', '1.01', '1.001'],
+        '1.10',
+      ],
       [
         '1.0-1',
         ['1.0-1.el8', '0:1.0-1.el8'],
@@ -174,7 +198,15 @@ const TABLES: Record<string, { order: Groups[]; invalid: string[] }> = {
         'v2.1.0',
       ],
       // Standard library / toolchain versions.
-      [['go1.9beta1', '1.9.0-beta.1'], 'go1.9', ['go1.19', 'go1.19.0', '1.19.0'], 'go1.19.8', 'go1.20rc1', ['go1.20', '1.20.0'], 'go1.21.0'],
+      [
+        ['go1.9beta1', '1.9.0-beta.1'],
+        'go1.9',
+        ['go1.19', 'go1.19.0', '1.19.0'],
+        'go1.19.8',
+        'go1.20rc1',
+        ['go1.20', '1.20.0'],
+        'go1.21.0',
+      ],
     ],
     invalid: ['v1', '1.0', 'latest', 'go1', ''],
   },
