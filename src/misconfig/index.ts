@@ -3,163 +3,21 @@
  * Kustomize output on stdin, docker-compose files, Dockerfiles) and image configs, and evaluates the
  * policy checks over them.
  */
-import { readdirSync, readFileSync, statSync } from 'node:fs';
-import { basename, join } from 'node:path';
-import type { FileAnalyzer, ImageConfig } from '../core/analyzer.js';
-import { BulwarkError } from '../core/errors.js';
-import type { MisconfigFinding } from '../core/findings.js';
-import { CheckSet, evaluate, type PolicyInput } from '../policy/index.js';
-import { composeInputs, dockerfileInput, imageConfigInput } from './inputs.js';
-import { parseManifests } from './kubernetes.js';
-
+export {
+  configTypeOfName,
+  sniffConfigType,
+  configInputs,
+  scanConfigPaths,
+  scanImageConfig,
+  misconfigAnalyzer,
+  MAX_CONFIG_BYTES,
+  type ConfigFileType,
+  type ConfigScanTarget,
+  type ConfigScanResult,
+  type ConfigScanOptions,
+} from './scan.js';
 export { parseDockerfile, splitShellCommands, substitute, splitImageRef } from './dockerfile.js';
 export type { Dockerfile, DockerInstruction, DockerStage, Heredoc } from './dockerfile.js';
 export { parseManifests, kubernetesInput, isKubernetesObject, locateInYaml } from './kubernetes.js';
 export { composeInputs, dockerfileInput, imageConfigInput } from './inputs.js';
-
-export type ConfigFileType = 'dockerfile' | 'compose' | 'kubernetes';
-
-/** Files larger than this are skipped with a warning. */
-export const MAX_CONFIG_BYTES = 10 * 1024 * 1024;
-const SKIP_DIRS = new Set(['node_modules', '.git', 'vendor', '.cache']);
-
-/** Type of a configuration file from its name alone (undefined: not a config file we read). */
-export function configTypeOfName(path: string): ConfigFileType | 'yaml' | undefined {
-  const name = basename(path);
-  if (/^(Dockerfile|Containerfile)(\..+)?$/i.test(name) || /\.(dockerfile|containerfile)$/i.test(name)) return 'dockerfile';
-  if (/^(docker-)?compose([.-].*)?\.ya?ml$/i.test(name)) return 'compose';
-  if (/\.(ya?ml|json)$/i.test(name)) return 'yaml';
-  return undefined;
-}
-
-/** Guesses the type of text without a useful name (stdin). */
-export function sniffConfigType(text: string): ConfigFileType {
-  const firstInstruction = text
-    .split(/\r?\n/)
-    .find((l) => l.trim() && !l.trim().startsWith('#'))
-    ?.trim();
-  if (firstInstruction && /^(FROM|ARG)\s/i.test(firstInstruction) && !/^\s*(apiVersion|kind)\s*:/m.test(text)) return 'dockerfile';
-  if (/^services\s*:/m.test(text) && !/^kind\s*:/m.test(text)) return 'compose';
-  return 'kubernetes';
-}
-
-/** Parses one configuration file's text into policy inputs. */
-export function configInputs(text: string, file: string, type: ConfigFileType | 'yaml'): { inputs: PolicyInput[]; warnings: string[] } {
-  if (type === 'dockerfile') return { inputs: [dockerfileInput(text, file)], warnings: [] };
-  if (type === 'compose') return { inputs: composeInputs(text, file), warnings: [] };
-  const k8s = parseManifests(text, file);
-  // A YAML file without Kubernetes objects may still be a compose file with another name.
-  if (type === 'yaml' && !k8s.inputs.length && /^services\s*:/m.test(text)) return { inputs: composeInputs(text, file), warnings: [] };
-  return k8s;
-}
-
-export interface ConfigScanTarget {
-  /** The file path as given/found, or "-" for stdin. */
-  path: string;
-  type: ConfigFileType;
-  resources: number;
-}
-
-export interface ConfigScanResult {
-  targets: ConfigScanTarget[];
-  inputs: PolicyInput[];
-  findings: MisconfigFinding[];
-  warnings: string[];
-}
-
-export interface ConfigScanOptions {
-  includePasses?: boolean;
-  /** Reads stdin for the path "-" (injected by the CLI; tests pass text). */
-  readStdin?: () => Promise<string>;
-}
-
-/** Walks paths (files or directories; "-" is stdin) and evaluates the checks on every config file found. */
-export async function scanConfigPaths(paths: string[], checks: CheckSet, opts: ConfigScanOptions = {}): Promise<ConfigScanResult> {
-  const targets: ConfigScanTarget[] = [];
-  const inputs: PolicyInput[] = [];
-  const warnings: string[] = [];
-  const addText = (text: string, file: string, type: ConfigFileType | 'yaml') => {
-    const r = configInputs(text, file, type);
-    warnings.push(...r.warnings);
-    if (!r.inputs.length) return;
-    const t: ConfigFileType = type === 'yaml' ? (r.inputs[0]!.type === 'compose' ? 'compose' : 'kubernetes') : type;
-    targets.push({ path: file, type: t, resources: r.inputs.length });
-    inputs.push(...r.inputs);
-  };
-  const visit = (p: string, explicit: boolean) => {
-    let st;
-    try {
-      st = statSync(p);
-    } catch {
-      throw new BulwarkError('NOT_FOUND', `${p}: no such file or directory`, { subject: p });
-    }
-    if (st.isDirectory()) {
-      for (const name of readdirSync(p).sort()) {
-        if (SKIP_DIRS.has(name)) continue;
-        visit(join(p, name), false);
-      }
-      return;
-    }
-    if (!st.isFile()) return;
-    const type = configTypeOfName(p) ?? (explicit ? 'yaml' : undefined);
-    if (!type) return;
-    if (st.size > MAX_CONFIG_BYTES) {
-      warnings.push(`${p}: ${st.size} bytes is more than ${MAX_CONFIG_BYTES}; skipped`);
-      return;
-    }
-    const text = readFileSync(p, 'utf8');
-    if (explicit) return addText(text, p, type);
-    try {
-      addText(text, p, type);
-    } catch (e) {
-      // Inside a directory, a broken YAML file must not stop the scan of the others.
-      warnings.push(e instanceof Error ? e.message : String(e));
-    }
-  };
-  for (const p of paths) {
-    if (p === '-') {
-      if (!opts.readStdin) throw new BulwarkError('USAGE', 'reading from stdin is not available here');
-      const text = await opts.readStdin();
-      addText(text, '-', sniffConfigType(text));
-    } else visit(p, true);
-  }
-  const r = evaluate(checks, inputs, { includePasses: opts.includePasses });
-  return { targets, inputs, findings: r.findings, warnings: [...warnings, ...r.warnings] };
-}
-
-/** Evaluates the checks over an image configuration (user, env, ports, healthcheck, history). */
-export function scanImageConfig(config: ImageConfig, image: string, checks: CheckSet): { findings: MisconfigFinding[]; warnings: string[] } {
-  return evaluate(checks, [imageConfigInput(config, image)]);
-}
-
-/**
- * A single-pass file analyzer for images and filesystems: Dockerfiles, compose files and Kubernetes
- * manifests met during the walk are checked; the result of each file is its findings.
- */
-export function misconfigAnalyzer(checks: CheckSet): FileAnalyzer<MisconfigFinding[]> {
-  return {
-    name: 'misconfig',
-    scope: 'final',
-    maxBytes: MAX_CONFIG_BYTES,
-    wants: (e) => {
-      const t = configTypeOfName(e.path);
-      return t !== undefined && (t !== 'yaml' || !/\/(node_modules|\.git)\//.test(e.path));
-    },
-    analyze(file, ctx) {
-      const type = configTypeOfName(file.path);
-      if (!type) return undefined;
-      const text = file.content.toString('utf8');
-      // Only YAML/JSON that holds Kubernetes objects or compose services is relevant; cheap pre-filter.
-      if (type === 'yaml' && !/\b(apiVersion|services)\b/.test(text)) return undefined;
-      try {
-        const r = configInputs(text, file.path, type);
-        const ev = evaluate(checks, r.inputs);
-        for (const w of ev.warnings) ctx.warn(w);
-        return ev.findings.length ? ev.findings : undefined;
-      } catch (e) {
-        if (type !== 'yaml') ctx.warn(e instanceof Error ? e.message : String(e));
-        return undefined;
-      }
-    },
-  };
-}
+export { scanner, misconfigScanner } from './plugin.js';
