@@ -15,7 +15,7 @@ import Database from 'better-sqlite3';
 
 const ROOT = new URL('../..', import.meta.url).pathname;
 const CACHE = join(ROOT, '.cache', 'catalog-rpm');
-const VERSION = 'v2';
+const VERSION = 'v3';
 
 const SPECS: Record<string, string> = {
   hello: `Name: hello
@@ -144,10 +144,8 @@ function build(out: RpmFixture, work: string): void {
   const rpm = ['--root', root, '--dbpath', '/var/lib/rpm', '--define', '_db_backend sqlite'];
   execFileSync('rpm', [...rpm, '--initdb'], { stdio: 'pipe' });
   execFileSync('rpm', [...rpm, '-i', '--justdb', '--nodeps', '--noscripts', ...rpms], { stdio: 'pipe' });
-  // rpm leaves the WAL checkpointed; make sure the main file is self-contained
-  const db = new Database(join(root, 'var/lib/rpm/rpmdb.sqlite'));
-  db.pragma('wal_checkpoint(TRUNCATE)');
-  db.pragma('journal_mode = DELETE');
+  // rpm leaves its WAL-mode database checkpointed (empty -wal): the file is used as rpm left it
+  const db = new Database(join(root, 'var/lib/rpm/rpmdb.sqlite'), { readonly: true });
   const blobs = (
     db.prepare('SELECT hnum, blob FROM Packages ORDER BY hnum').raw().all() as [number, Buffer][]
   ).map(([n, b]) => ({ n, b }));
@@ -171,10 +169,6 @@ function build(out: RpmFixture, work: string): void {
   const irpm = ['--root', installed, '--dbpath', '/var/lib/rpm', '--define', '_db_backend sqlite'];
   execFileSync('rpm', [...irpm, '--initdb'], { stdio: 'pipe' });
   execFileSync('rpm', [...irpm, '-i', '--nodeps', '--noscripts', '--ignoreos', ...rpms], { stdio: 'pipe' });
-  const idb = new Database(join(installed, 'var/lib/rpm/rpmdb.sqlite'));
-  idb.pragma('wal_checkpoint(TRUNCATE)');
-  idb.pragma('journal_mode = DELETE');
-  idb.close();
   const final = join(CACHE, VERSION);
   for (const n of readdirSync(CACHE))
     if (/^v\d+$/.test(n)) rmSync(join(CACHE, n), { recursive: true, force: true });

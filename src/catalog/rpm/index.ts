@@ -140,7 +140,7 @@ export const rpmCataloger: Cataloger<RpmDbRecord> = {
   name: RPM_CATALOGER,
   scope: 'final',
   // big distributions' databases reach tens of megabytes
-  maxBytes: 512 * 1024 * 1024,
+  maxBytes: 256 * 1024 * 1024,
   wants: (e) => formatOf(e.path) !== undefined,
   analyze(file, ctx) {
     const format = formatOf(file.path)!;
