@@ -20,7 +20,7 @@ export interface CvssVector {
   metrics: Record<string, string>;
 }
 
-export interface CvssScore {
+export interface CvssResult {
   version: CvssVersion;
   /** The vector as given (trimmed). */
   vector: string;
@@ -73,14 +73,14 @@ export function ratingOf(score: number, version: CvssVersion): CvssRating {
   return 'CRITICAL';
 }
 
-/** Bulwark severity for a score (see CvssScore.severity). */
+/** Bulwark severity for a score (see CvssResult.severity). */
 export function severityOf(score: number, version: CvssVersion): Severity {
   const rating = ratingOf(score, version);
   return rating === 'NONE' ? 'UNKNOWN' : rating;
 }
 
 /** Parses and scores a vector. Throws like parseCvss. */
-export function scoreCvss(vector: string): CvssScore {
+export function scoreCvss(vector: string): CvssResult {
   const { version, metrics } = parseCvss(vector);
   const score =
     version === '2.0' ? scoreV2(metrics) : version === '4.0' ? scoreV4(metrics) : scoreV3(metrics, version);
@@ -114,8 +114,8 @@ const OSV_TYPES: Record<string, CvssVersion[]> = {
 export function scoreOsvSeverity(
   entries: readonly OsvSeverity[] | undefined,
   prefer: readonly CvssVersion[] = ['3.1', '3.0', '4.0', '2.0'],
-): CvssScore | undefined {
-  const scored: CvssScore[] = [];
+): CvssResult | undefined {
+  const scored: CvssResult[] = [];
   for (const e of entries ?? []) {
     if (!OSV_TYPES[e.type] || typeof e.score !== 'string') continue;
     try {

@@ -8,6 +8,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { isBulwarkError } from '../../../src/core/errors.js';
+import { isWellFormedApk } from '../../../src/vuln/version/apk.js';
 import { schemeFor, schemes, type VersionScheme } from '../../../src/vuln/version/index.js';
 
 type Groups = Array<string | string[]>;
@@ -431,4 +432,23 @@ test('schemeFor maps OSV ecosystem names, with release suffixes, to schemes', ()
   assert.equal(schemeFor('GIT'), undefined);
   assert.equal(schemeFor('CRAN'), undefined);
   assert.equal(schemeFor(''), undefined);
+});
+
+test("isWellFormedApk is apk's strict grammar; the scheme still orders what apk-tools orders", () => {
+  for (const v of [
+    '1.0',
+    '1.2.3_rc1-r4',
+    '1.0a_p2',
+    '2.0_alpha1_pre2',
+    '1.0~abc123-r0',
+    '0.1.0_git20240101-r1',
+  ]) {
+    assert.equal(isWellFormedApk(v), true, v);
+  }
+  for (const v of ['1.0bc', '23_foo', '1.0-r', '1.0-1', 'v1.0', '1.0~', '1..0', '']) {
+    assert.equal(isWellFormedApk(v), false, v);
+  }
+  // Not well formed, yet ordered token by token like apk-tools does (its own test table has these).
+  assert.ok(schemes.apk!.compare('1.0', '1.0bc') < 0);
+  assert.ok(schemes.apk!.compare('23_foo', '4_beta') > 0);
 });
