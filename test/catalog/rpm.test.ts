@@ -85,6 +85,26 @@ describe('rpm cataloger: syft Berkeley DB fixture', () => {
     assert.deepEqual(packages[0]!.licenses, ['MIT']);
   });
 
+  it('container-manifest-2 (Mariner distroless) equals syft expected packages and purls', async () => {
+    const expected = readFileSync(`${SYFT}/expected_index.jsonl`, 'utf8')
+      .split('\n')
+      .filter(Boolean)
+      .map(
+        (l) => JSON.parse(l) as { test: string; packages: { name: string; version: string; purl: string }[] },
+      )
+      .find((e) => e.test === 'TestParseRpmManifest')!;
+    const { packages, warnings } = await runCataloger(rpmCataloger, {
+      '/var/lib/rpmmanifest/container-manifest-2': readFileSync(`${REDHAT}/container-manifest-2`),
+    });
+    assert.deepEqual(warnings, []);
+    assert.ok(expected.packages.length >= 5);
+    assert.deepEqual(
+      packages.map((p) => ({ name: p.name, version: p.version, purl: parsePurl(p.purl) })),
+      expected.packages.map((p) => ({ name: p.name, version: p.version, purl: parsePurl(p.purl) })),
+    );
+    assert.equal(packages.find((p) => p.name === 'openssl-libs')!.sourceName, 'openssl');
+  });
+
   it('syft glob-paths placeholders (empty and 5-byte files) warn, never throw', async () => {
     const { packages, warnings } = await runCataloger(rpmCataloger, readTree(`${REDHAT}/glob-paths`));
     assert.deepEqual(packages, []);

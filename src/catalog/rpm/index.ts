@@ -3,8 +3,9 @@
  * package database in any of rpm's three formats, found in any of its usual directories:
  *   rpmdb.sqlite (rpm >= 4.16), Packages (Berkeley DB hash), Packages.db (NDB)
  *   in /var/lib/rpm, /usr/lib/sysimage/rpm, /usr/share/rpm.
+ * and, without any of them, /var/lib/rpmmanifest/container-manifest-2 (Mariner distroless).
  * When an image holds more than one database (a stale Packages next to rpmdb.sqlite after a
- * migration), the newest format is used: sqlite, then NDB, then Berkeley DB.
+ * migration), the newest format is used: sqlite, then NDB, then Berkeley DB, then the manifest.
  *
  * Versions are reported as rpm prints them with %{EPOCHNUM}-less NEVRA: "[EPOCH:]VERSION-RELEASE".
  * Requires are resolved to installed packages by name, then by Provides, then by file path.
@@ -23,8 +24,10 @@ export const RPM_CATALOGER = 'rpm';
 
 const DB_DIRS = ['/var/lib/rpm', '/usr/lib/sysimage/rpm', '/usr/share/rpm'];
 const DB_FILES = { 'rpmdb.sqlite': 'sqlite', 'Packages.db': 'ndb', Packages: 'bdb' } as const;
-type DbFormat = (typeof DB_FILES)[keyof typeof DB_FILES];
-const FORMAT_RANK: Record<DbFormat, number> = { sqlite: 0, ndb: 1, bdb: 2 };
+/** CBL-Mariner / Azure Linux distroless images list their rpms here instead of an rpmdb. */
+const MANIFEST = '/var/lib/rpmmanifest/container-manifest-2';
+type DbFormat = (typeof DB_FILES)[keyof typeof DB_FILES] | 'manifest';
+const FORMAT_RANK: Record<DbFormat, number> = { sqlite: 0, ndb: 1, bdb: 2, manifest: 3 };
 
 export interface RpmDbRecord {
   format: DbFormat;
@@ -32,8 +35,40 @@ export interface RpmDbRecord {
 }
 
 function formatOf(path: string): DbFormat | undefined {
+  if (path === MANIFEST) return 'manifest';
   if (!DB_DIRS.includes(posix.dirname(path))) return undefined;
   return (DB_FILES as Record<string, DbFormat>)[posix.basename(path)];
+}
+
+/**
+ * container-manifest-2: one tab-separated line per package: name, version-release, install time,
+ * build time, vendor, epoch ("(none)" or a number), size, arch, checksum type, source rpm.
+ */
+export function parseRpmManifest(text: string, where: string, warn: (m: string) => void): RpmHeader[] {
+  const out: RpmHeader[] = [];
+  text.split('\n').forEach((line, i) => {
+    if (!line.trim()) return;
+    const f = line.replace(/\r$/, '').split('\t');
+    const m = /^(.+)-([^-]+)$/.exec(f[1] ?? '');
+    if (f.length < 10 || !f[0] || !m) {
+      warn(`rpm: ${where}:${i + 1}: malformed manifest line; skipped`);
+      return;
+    }
+    const h: RpmHeader = {
+      name: f[0],
+      version: m[1]!,
+      release: m[2]!,
+      provides: [],
+      requires: [],
+      files: [],
+    };
+    if (/^\d+$/.test(f[5]!)) h.epoch = Number(f[5]);
+    if (f[4] && f[4] !== '(none)') h.vendor = f[4];
+    if (f[7]) h.arch = f[7];
+    if (f[9]) h.sourceRpm = f[9];
+    out.push(h);
+  });
+  return out;
 }
 
 /** Reads one rpm database file into package headers; corrupt headers are skipped with a warning. */
@@ -43,6 +78,7 @@ export function readRpmDb(
   where: string,
   warn: (m: string) => void,
 ): RpmHeader[] {
+  if (format === 'manifest') return parseRpmManifest(content.toString('utf8'), where, warn);
   let blobs: Buffer[];
   try {
     blobs =
