@@ -159,6 +159,7 @@ test('go binaries: packages equal `go version -m` for ELF (64/32-bit, big-endian
     const file = bin(t);
     const want = goVersionM(file);
     assert.equal(want.deps.length, 3, `${file}: go version -m lists the three deps`);
+    assert.deepEqual(want.deps.map((d) => d.to?.path ?? '').sort(), ['', './local', 'example.com/fork']);
     const { packages, warnings } = await runCataloger(goCataloger, { '/usr/local/bin/app': readFileSync(file) });
     assert.deepEqual(warnings, []);
     const got = new Map(packages.map((p) => [p.name, p]));
@@ -168,10 +169,13 @@ test('go binaries: packages equal `go version -m` for ELF (64/32-bit, big-endian
     assert.equal(std.purl, `pkg:golang/stdlib@${std.version}`);
     // dependencies with replacements applied
     for (const d of want.deps) {
-      if (d.to && !d.to.version) {
+      if (d.to && d.to.path.startsWith('./')) {
+        // "=> ./local (devel)": a directory, reported under the module path without a version
         const p = got.get(d.path)!;
         assert.equal(p.version, '', `${d.path} replaced by a local directory has no version`);
         assert.equal(p.purl, `pkg:golang/${d.path}`);
+        assert.equal(p.metadata?.replacedBy, d.to.path);
+        assert.equal(got.get(d.to.path), undefined);
       } else if (d.to) {
         const p = got.get(d.to.path)!;
         assert.equal(p.version, d.to.version);

@@ -12,10 +12,19 @@ const FIX = join(import.meta.dirname, 'fixtures', 'npm');
 const byKey = (ps: { name: string; version: string }[]) => ps.map((p) => `${p.name}@${p.version}`).sort();
 
 test('yarn classic: quoted multi-specifier keys, npm: aliases, optional deps, dev from package.json', async () => {
-  const { packages, warnings } = await runCataloger(npmCataloger, readTree(join(FIX, 'yarn-classic'), '/src'));
+  const { packages, warnings } = await runCataloger(
+    npmCataloger,
+    readTree(join(FIX, 'yarn-classic'), '/src'),
+  );
   assert.deepEqual(warnings, []);
   const lock = packages.filter((p) => p.foundBy === 'yarn-lock');
-  assert.deepEqual(byKey(lock), ['@scope/a@1.2.0', 'b@2.0.1', 'devhelper@1.0.0', 'devtool@5.1.0', 'real-c@3.0.0']);
+  assert.deepEqual(byKey(lock), [
+    '@scope/a@1.2.0',
+    'b@2.0.1',
+    'devhelper@1.0.0',
+    'devtool@5.1.0',
+    'real-c@3.0.0',
+  ]);
   const a = lock.find((p) => p.name === '@scope/a')!;
   assert.equal(a.purl, 'pkg:npm/%40scope/a@1.2.0');
   // fsevents is not in the lock (not installed on this platform): no edge, no error
@@ -28,7 +37,10 @@ test('yarn classic: quoted multi-specifier keys, npm: aliases, optional deps, de
 });
 
 test('package-lock v3: workspaces via links, nested node_modules shadowing, aliases, license forms, flags', async () => {
-  const { packages, warnings } = await runCataloger(npmCataloger, readTree(join(FIX, 'lock-v2-workspaces'), '/repo'));
+  const { packages, warnings } = await runCataloger(
+    npmCataloger,
+    readTree(join(FIX, 'lock-v2-workspaces'), '/repo'),
+  );
   assert.deepEqual(warnings, []);
   assert.deepEqual(byKey(packages), [
     'jest-ish@1.0.0',
@@ -41,7 +53,11 @@ test('package-lock v3: workspaces via links, nested node_modules shadowing, alia
     'ws-lib@0.3.0',
   ]);
   const get = (k: string) => packages.find((p) => `${p.name}@${p.version}` === k)!;
-  assert.deepEqual(byKey(get('mono@1.0.0').dependsOn as never), ['jest-ish@1.0.0', 'left-pad@1.3.0', 'ws-lib@0.3.0']);
+  assert.deepEqual(byKey(get('mono@1.0.0').dependsOn as never), [
+    'jest-ish@1.0.0',
+    'left-pad@1.3.0',
+    'ws-lib@0.3.0',
+  ]);
   // the workspace resolves left-pad to its own nested copy, old to the hoisted one
   assert.deepEqual(byKey(get('ws-lib@0.3.0').dependsOn as never), ['left-pad@1.0.0', 'old@1.0.0']);
   assert.deepEqual(get('jest-ish@1.0.0').dependsOn, [{ name: 'string-width', version: '4.2.3' }]);
@@ -57,17 +73,27 @@ test('installed package.json: only node_modules/<name> and node_modules/@scope/<
   const pj = (o: object) => JSON.stringify(o);
   const { packages, warnings } = await runCataloger(npmCataloger, {
     '/app/package.json': pj({ name: 'app', version: '1.0.0' }),
-    '/app/node_modules/x/package.json': pj({ name: 'x', version: '1.0.0', license: 'MIT', dependencies: { y: '^2' } }),
+    '/app/node_modules/x/package.json': pj({
+      name: 'x',
+      version: '1.0.0',
+      license: 'MIT',
+      dependencies: { y: '^2' },
+    }),
     '/app/node_modules/x/lib/package.json': pj({ type: 'module' }),
     '/app/node_modules/x/dist/package.json': pj({ name: 'x-dist', version: '9.9.9' }),
     '/app/node_modules/@s/y/package.json': pj({ name: '@s/y', version: '2.0.0', licenses: ['ISC'] }),
-    '/app/node_modules/y/package.json': pj({ name: 'y', version: '2.1.0', licenses: [{ type: 'BSD-2-Clause', url: 'x' }] }),
+    '/app/node_modules/y/package.json': pj({
+      name: 'y',
+      version: '2.1.0',
+      licenses: [{ type: 'BSD-2-Clause', url: 'x' }],
+    }),
     '/app/node_modules/broken/package.json': '{ "name": ',
     '/app/node_modules/.bin/package.json': pj({ name: 'nope', version: '1.0.0' }),
   });
   assert.deepEqual(byKey(packages), ['@s/y@2.0.0', 'x@1.0.0', 'y@2.1.0']);
   assert.equal(warnings.length, 1);
-  assert.match(warnings[0]!, /\/app\/node_modules\/broken\/package\.json: cannot parse package\.json/);
+  // (the walker prefixes the analyzer name, path and layer; see the pipeline test in rust-real)
+  assert.match(warnings[0]!, /^cannot parse package\.json: /);
   const x = packages.find((p) => p.name === 'x')!;
   assert.deepEqual(x.dependsOn, [{ name: 'y', version: '2.1.0' }]);
   assert.deepEqual(packages.find((p) => p.name === 'y')!.licenses, ['BSD-2-Clause']);
@@ -82,7 +108,7 @@ test('a corrupt lock file is a warning naming the file, not a crash', async () =
   });
   assert.equal(packages.length, 0);
   assert.equal(warnings.length, 3);
-  assert.match(warnings.join('\n'), /\/a\/package-lock\.json/);
-  assert.match(warnings.join('\n'), /\/b\/yarn\.lock: cannot parse yarn\.lock: line 4/);
-  assert.match(warnings.join('\n'), /\/c\/pnpm-lock\.yaml/);
+  assert.match(warnings[0]!, /^cannot parse package-lock\.json: /);
+  assert.match(warnings[1]!, /^cannot parse yarn\.lock: line 4: /);
+  assert.match(warnings[2]!, /^cannot parse pnpm-lock\.yaml: /);
 });

@@ -12,9 +12,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { createHash } from 'node:crypto';
+import { catalogTarget } from '../../src/catalog/index.js';
 import { rustCataloger } from '../../src/catalog/rust/index.js';
 import { runCataloger } from '../helpers/catalog.js';
 
@@ -172,14 +173,32 @@ test('cargo-auditable .dep-v0 in a real ELF: runtime crates and edges, build-onl
   void byId;
 });
 
-test('a corrupt .dep-v0 section is a warning naming the binary', async () => {
+test('through the real pipeline (dir: target): ids, dependency ids, locations; a corrupt .dep-v0 warns with the path', async () => {
   ensureBuilt();
   const bad = join(DIR, 'bad.zlib');
   writeFileSync(bad, Buffer.from('not zlib at all'));
-  const out = join(DIR, 'app-bad');
-  execFileSync('objcopy', ['--add-section', `.dep-v0=${bad}`, join(DIR, 'target', 'release', 'app'), out]);
-  const { packages, warnings } = await runCataloger(rustCataloger, { '/usr/local/bin/app-bad': readFileSync(out) });
-  assert.deepEqual(packages, []);
-  assert.equal(warnings.length, 1);
-  assert.match(warnings[0]!, /^\/usr\/local\/bin\/app-bad: cannot parse cargo-auditable data \(\.dep-v0\)/);
+  const tree = join(DIR, 'pipeline');
+  rmSync(tree, { recursive: true, force: true });
+  mkdirSync(join(tree, 'bin'), { recursive: true });
+  mkdirSync(join(tree, 'src'), { recursive: true });
+  execFileSync('objcopy', ['--add-section', `.dep-v0=${bad}`, join(DIR, 'target', 'release', 'app'), join(tree, 'bin', 'app-bad')]);
+  copyFileSync(join(DIR, 'app-auditable'), join(tree, 'bin', 'app'));
+  copyFileSync(join(DIR, 'app', 'Cargo.lock'), join(tree, 'src', 'Cargo.lock'));
+  const catalog = await catalogTarget(`dir:${tree}`);
+  const w = catalog.warnings.filter((x) => x.includes('app-bad'));
+  assert.equal(w.length, 1, catalog.warnings.join('\n'));
+  assert.match(w[0]!, /rust: .*\/bin\/app-bad.*cannot parse cargo-auditable data \(\.dep-v0\): /);
+  const bin = catalog.packages.filter((p) => p.foundBy === 'rust-binary');
+  const lock = catalog.packages.filter((p) => p.foundBy === 'rust-cargo-lock');
+  assert.equal(bin.length, 5); // the build-only tinybuild is in the lock but not the binary
+  assert.equal(lock.length, 6);
+  assert.ok(bin.every((p) => p.locations[0]?.path === '/bin/app'));
+  assert.ok(lock.every((p) => p.locations[0]?.path === '/src/Cargo.lock'));
+  // dependency ids point at packages of the same file
+  const root = bin.find((p) => p.name === 'app')!;
+  const byId = new Map(catalog.packages.map((p) => [p.id, p]));
+  assert.deepEqual(
+    root.dependsOn!.map((id) => `${byId.get(id)!.name}@${byId.get(id)!.version} ${byId.get(id)!.foundBy}`).sort(),
+    ['tinybar@0.4.0 rust-binary', 'tinyfoo@2.0.0 rust-binary', 'util@0.1.0 rust-binary'],
+  );
 });

@@ -79,9 +79,14 @@ function draft(path: string, version: string, foundBy: string, record: AnalysisR
 }
 
 /** Effective identity of a module after its replacement. */
+export function isLocalReplacement(r: GoModule): boolean {
+  // Go writes "=> ./dir (devel)" for a directory replacement; a module path never starts with . or /
+  return !r.version || r.version === '(devel)' || /^(\.\.?[/\\]|[/\\]|[A-Za-z]:[/\\])/.test(r.path);
+}
+
 function effective(m: GoModule): { path: string; version: string; sum?: string; replaced?: GoModule } {
   if (!m.replace) return { path: m.path, version: m.version, sum: m.sum };
-  if (!m.replace.version) return { path: m.path, version: '', replaced: m.replace }; // local directory
+  if (isLocalReplacement(m.replace)) return { path: m.path, version: '', replaced: m.replace }; // local directory
   return { path: m.replace.path, version: m.replace.version, sum: m.replace.sum, replaced: m };
 }
 
@@ -94,7 +99,10 @@ function binaryDrafts(record: AnalysisRecord, info: GoBuildInfo): PackageDraft[]
   for (const d of deps) {
     const metadata: Record<string, unknown> = { ...common };
     if (d.sum) metadata.h1Digest = d.sum;
-    if (d.replaced) metadata.replaces = d.replaced.version ? `${d.replaced.path}@${d.replaced.version}` : d.replaced.path;
+    if (d.replaced === undefined) {
+      /* not replaced */
+    } else if (d.version === '') metadata.replacedBy = d.replaced.path; // local directory
+    else metadata.replaces = `${d.replaced.path}@${d.replaced.version}`;
     out.push(draft(d.path, d.version, 'go-binary', record, { metadata }));
   }
   const std = stdlibVersion(info.goVersion);
@@ -142,7 +150,7 @@ export const goCataloger: Cataloger<GoRecord> = {
       try {
         return { kind: 'gomod', mod: parseGoMod(file.content.toString('utf8')) };
       } catch (e) {
-        ctx.warn(`${file.path}: cannot parse go.mod: ${e instanceof Error ? e.message : String(e)}`);
+        ctx.warn(`cannot parse go.mod: ${e instanceof Error ? e.message : String(e)}`);
         return undefined;
       }
     }

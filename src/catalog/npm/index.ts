@@ -100,7 +100,7 @@ export const npmCataloger: Cataloger<NpmRecord> = {
       return { kind: 'lock', lock: parsePackageLock(parseJson(file)) };
     } catch (e) {
       // Installed packages sometimes ship broken package.json files in test fixtures: warn, move on.
-      ctx.warn(`${file.path}: cannot parse ${base}: ${e instanceof Error ? e.message : String(e)}`);
+      ctx.warn(`cannot parse ${base}: ${e instanceof Error ? e.message : String(e)}`);
       return undefined;
     }
   },

@@ -98,7 +98,7 @@ export const pythonCataloger: Cataloger<PythonRecord> = {
           return undefined;
       }
     } catch (e) {
-      ctx.warn(`${file.path}: cannot parse ${posix.basename(file.path)}: ${e instanceof Error ? e.message : String(e)}`);
+      ctx.warn(`cannot parse ${posix.basename(file.path)}: ${e instanceof Error ? e.message : String(e)}`);
       return undefined;
     }
   },

@@ -55,7 +55,7 @@ export const rustCataloger: Cataloger<RustRecord> = {
       return packages ? { kind: 'binary', packages } : undefined;
     } catch (e) {
       const what = posix.basename(file.path) === 'Cargo.lock' ? 'Cargo.lock' : 'cargo-auditable data (.dep-v0)';
-      ctx.warn(`${file.path}: cannot parse ${what}: ${e instanceof Error ? e.message : String(e)}`);
+      ctx.warn(`cannot parse ${what}: ${e instanceof Error ? e.message : String(e)}`);
       return undefined;
     }
   },
