@@ -126,6 +126,15 @@ function dbText(b: Buffer): string {
 }
 
 function build(out: RpmFixture, work: string): void {
+  for (const tool of ['rpmbuild', 'rpm', 'db5.3_load']) {
+    try {
+      execFileSync('sh', ['-c', `command -v ${tool}`], { stdio: 'pipe' });
+    } catch {
+      throw new Error(
+        `rpm fixture: ${tool} not found; install the Debian packages rpm and db5.3-util (scripts/install-deps.sh)`,
+      );
+    }
+  }
   const top = join(work, 'top');
   for (const [name, spec] of Object.entries(SPECS)) {
     const f = join(work, `${name}.spec`);
