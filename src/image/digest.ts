@@ -54,7 +54,8 @@ export class HashingStream extends Transform {
   private readonly algorithm: 'sha256' | 'sha512';
 
   constructor(private readonly opts: HashingStreamOptions) {
-    super();
+    // Large buffers: decompressors emit 128 KiB chunks; a 16 KiB mark would stall the pipeline.
+    super({ highWaterMark: 1024 * 1024 });
     this.algorithm = opts.expected ? algorithmOf(opts.expected) : 'sha256';
     this.hash = createHash(this.algorithm);
   }

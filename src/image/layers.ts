@@ -116,7 +116,7 @@ async function walkLayer(
     stages[1] = new HashingStream({ expected: layer.diffId, what: `${what} (diff_id)`, maxBytes: opts.maxLayerBytes ?? DEFAULT_MAX_LAYER_BYTES });
   }
 
-  const extract = lenientEnd(tarExtract());
+  const extract = lenientEnd(tarExtract({ highWaterMark: 1024 * 1024 } as object));
   extract.on('entry', (header: Header, stream: unknown, next: (err?: Error | null) => void) => {
     // tar-stream's entry streams are streamx Readables; they behave like node's for what we use.
     handleEntry(header, stream as Readable, ref, tree, collector, warnings, opts, state).then(

@@ -9,7 +9,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { gzipSync } from 'node:zlib';
-import { pack, type Headers } from 'tar-stream';
+import { pack, type Header } from 'tar-stream';
 import type { FileAnalyzer, FileEntry } from '../../src/core/analyzer.js';
 import type { LayerRef } from '../../src/core/types.js';
 
@@ -37,13 +37,13 @@ export function sha256(b: Buffer): string {
   return `sha256:${createHash('sha256').update(b).digest('hex')}`;
 }
 
-export type TarEntry = Headers & { content?: Buffer | string };
+export type TarEntry = Partial<Header> & { name: string; content?: Buffer | string };
 
 /** A tar archive from entries (tar-stream writes it, with end-of-archive blocks unless cut later). */
 export async function tarBuffer(entries: TarEntry[]): Promise<Buffer> {
   const p = pack();
   const chunks: Buffer[] = [];
-  p.on('data', (c: Buffer) => chunks.push(c));
+  p.on('data', (c: unknown) => void chunks.push(c as Buffer));
   const done = new Promise<void>((resolve, reject) => {
     p.on('end', resolve);
     p.on('error', reject);
@@ -51,7 +51,10 @@ export async function tarBuffer(entries: TarEntry[]): Promise<Buffer> {
   for (const { content, ...h } of entries) {
     const body = content === undefined ? undefined : Buffer.isBuffer(content) ? content : Buffer.from(content);
     await new Promise<void>((resolve, reject) => {
-      p.entry({ mode: 0o644, ...h, size: body?.length ?? h.size ?? 0 }, body, (err) => (err ? reject(err) : resolve()));
+      const header = { mode: 0o644, ...h, size: body?.length ?? h.size ?? 0 } as Header;
+      const cb = (err?: Error | null) => (err ? reject(err) : resolve());
+      if (body) p.entry(header, body, cb);
+      else (p.entry(header, cb) as unknown as { end(): void }).end();
     });
   }
   p.finalize();
@@ -86,7 +89,12 @@ export function writeOciLayout(dir: string, tag: string, layers: LayoutLayer[], 
   mkdirSync(dir, { recursive: true });
   writeFileSync(join(dir, 'oci-layout'), JSON.stringify({ imageLayoutVersion: '1.0.0' }));
   const layerDescs = layers.map((l) => {
-    const w = writeBlob(dir, l.blob);
+    let w = { digest: sha256(l.blob), size: l.blob.length };
+    if (l.digest) {
+      // Tampered on purpose: the bytes are stored under the digest the manifest claims.
+      mkdirSync(join(dir, 'blobs', 'sha256'), { recursive: true });
+      writeFileSync(join(dir, 'blobs', 'sha256', l.digest.slice(7)), l.blob);
+    } else w = writeBlob(dir, l.blob);
     return { mediaType: l.mediaType ?? 'application/vnd.oci.image.layer.v1.tar+gzip', digest: l.digest ?? w.digest, size: w.size };
   });
   const config = {
