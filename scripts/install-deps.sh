@@ -10,6 +10,7 @@ PKGS=(
   zip unzip                        # jar / zip fixtures
   openjdk-17-jdk-headless maven    # real jars (javac/jar; Debian's /usr/share/java and maven-repo)
   ruby ruby-rack                   # real installed gemspecs
+  rpm db5.3-util                   # real rpm databases (rpmbuild, rpm, db5.3_load)
   postgresql                       # console storage tests
   chromium                         # console end-to-end tests
 )
