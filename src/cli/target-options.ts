@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs';
 import { Option, type Command } from 'commander';
 import { BulwarkError } from '../core/errors.js';
 import type { Logger } from '../core/log.js';
+import type { SourceOptions } from '../image/index.js';
 
 export interface TargetCliOptions {
   username?: string;
@@ -137,4 +138,37 @@ export async function resolveTargetOptions(
     out.caCertPem = pem;
   }
   return out;
+}
+
+/** The image module's source options for these target options. */
+export function toAnalyzeOptions(t: TargetOptions, logger: Logger): SourceOptions {
+  const o: SourceOptions = { insecure: t.insecure, logger };
+  if (t.username !== undefined) {
+    o.username = t.username;
+    o.password = t.password;
+  }
+  if (t.caCert) o.caCertFile = t.caCert;
+  if (t.platform) o.platform = [t.platform.os, t.platform.architecture, t.platform.variant].filter(Boolean).join('/');
+  return o;
+}
+
+/**
+ * --timeout bounds the whole command, as in Trivy. When it runs out the process ends with one line
+ * on stderr and exit code 1 (open registry connections would otherwise keep it alive). Returns the
+ * function that disarms it.
+ */
+export function armTimeout(ms: number, what: string): () => void {
+  const t = setTimeout(() => {
+    process.stderr.write(`bulwark: ${what}: timed out after ${formatDuration(ms)} (raise --timeout)\n`);
+    process.exit(1);
+  }, ms);
+  t.unref();
+  return () => clearTimeout(t);
+}
+
+export function formatDuration(ms: number): string {
+  if (ms % 3_600_000 === 0) return `${ms / 3_600_000}h`;
+  if (ms % 60_000 === 0) return `${ms / 60_000}m`;
+  if (ms % 1000 === 0) return `${ms / 1000}s`;
+  return `${ms}ms`;
 }

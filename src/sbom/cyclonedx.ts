@@ -159,10 +159,12 @@ export function toCycloneDX(catalog: Catalog, artifact: ArtifactInfo, opts: Writ
   }
   const dependencies: Json[] = [{ ref: ARTIFACT_REF, dependsOn: uniq(rootDeps) }];
   if (osComponentRef) dependencies.push({ ref: osComponentRef, dependsOn: uniq(osDeps) });
+  const listed = new Set<string>();
   for (const p of catalog.packages) {
     if (!p.dependsOn) continue;
     const ref = refOf.get(p.id)!;
-    if (dependencies.some((d) => d.ref === ref)) continue;
+    if (listed.has(ref)) continue;
+    listed.add(ref);
     const deps = uniq(p.dependsOn.map((d) => refOf.get(d)).filter((r): r is string => r !== undefined && r !== ref));
     dependencies.push({ ref, dependsOn: deps });
   }
