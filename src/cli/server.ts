@@ -1,4 +1,30 @@
+/**
+ * `bulwark server`: the console (HTTP API, web UI, registry scanning, notifications).
+ */
+import { defaultDbPath } from '../vuln/index.js';
+import { startServer, defaultDataDir } from '../server/index.js';
 import type { CliContext } from './context.js';
 
-/** Placeholder until this command group is implemented; registers nothing. */
-export function register(_ctx: CliContext): void {}
+export function register(ctx: CliContext): void {
+  ctx.program
+    .command('server')
+    .description('run the Bulwark console (API, web UI, registry scans, notifications)')
+    .option('--listen <host:port>', 'address to listen on', '127.0.0.1:8080')
+    .option('--data <dir>', `data directory: SQLite database, secret key (default ${defaultDataDir()}; env BULWARK_DATA)`)
+    .option('--database <url>', 'PostgreSQL URL (postgres://user:pass@host/db) instead of SQLite in the data directory (env BULWARK_DATABASE_URL)')
+    .option('--db <file>', 'vulnerability database for registry scans', defaultDbPath())
+    .action(async (o: { listen: string; data?: string; database?: string; db: string }) => {
+      const logger = ctx.logger();
+      const srv = await startServer({ listen: o.listen, dataDir: o.data, database: o.database ?? process.env.BULWARK_DATABASE_URL, advisoryDbPath: o.db, logger });
+      await new Promise<void>((resolve) => {
+        const stop = () => {
+          process.off('SIGINT', stop);
+          process.off('SIGTERM', stop);
+          logger.info('shutting down');
+          void srv.close().then(resolve, resolve);
+        };
+        process.on('SIGINT', stop);
+        process.on('SIGTERM', stop);
+      });
+    });
+}

@@ -1,0 +1,150 @@
+/**
+ * Builds the console: Fastify app, routes, metrics and background workers over one store.
+ */
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import cookie from '@fastify/cookie';
+import fastifyStatic from '@fastify/static';
+import Fastify, { type FastifyInstance } from 'fastify';
+import type { Logger } from '../core/log.js';
+import { Auth } from './auth.js';
+import { SecretBox } from './crypto.js';
+import { openStore, type Store } from './db/index.js';
+import { HttpError, Router } from './http.js';
+import { Counter, Histogram, Registry } from './metrics.js';
+import type { ServerContext } from './context.js';
+import { authRoutes } from './api/auth.js';
+import { scanRoutes } from './api/scans.js';
+import { registryRoutes } from './api/registries.js';
+import { notifyRoutes } from './api/notify.js';
+import { systemGauges } from './api/system.js';
+import { JobRunner } from './jobs.js';
+import { Notifier } from './notify/index.js';
+import { VERSION } from '../cli/version.js';
+
+export interface ServerOptions {
+  /** Data directory: SQLite file, secret key. */
+  dataDir: string;
+  /** postgres://... ; default SQLite DATA/bulwark.db. */
+  database?: string;
+  advisoryDbPath: string;
+  logger: Logger;
+  /** Start the job runner and notification delivery (default true). */
+  workers?: boolean;
+  jobConcurrency?: number;
+  /** Directory of the built web UI; default web/dist of the package when present. */
+  webDir?: string;
+  /** Intervals (ms) of the background loops; tests shorten them. */
+  pollMs?: number;
+  env?: NodeJS.ProcessEnv;
+}
+
+export interface Console {
+  app: FastifyInstance;
+  ctx: ServerContext;
+  jobs: JobRunner;
+  notifier: Notifier;
+  /** What to tell the operator at first start. */
+  bootstrap: Awaited<ReturnType<Auth['bootstrap']>>;
+  /** Every registered route (method, URL pattern). */
+  routes: { method: string; url: string }[];
+  close(): Promise<void>;
+}
+
+const PUBLIC_PREFIXES = ['/healthz', '/metrics', '/api/openapi.json'];
+
+export async function createConsole(o: ServerOptions): Promise<Console> {
+  const store: Store = await openStore(o.database ?? join(o.dataDir, 'bulwark.db'));
+  const box = SecretBox.load(join(o.dataDir, 'secret.key'), (o.env ?? process.env).BULWARK_SECRET_KEY);
+  const app = Fastify({ logger: false, bodyLimit: 64 * 1024 * 1024, trustProxy: false });
+  /** Every route Fastify registers (including plugins'), for the authentication test. */
+  const routes: { method: string; url: string }[] = [];
+  app.addHook('onRoute', (r) => {
+    for (const m of Array.isArray(r.method) ? r.method : [r.method]) routes.push({ method: m, url: r.url });
+  });
+  await app.register(cookie);
+  const auth = new Auth(store.db);
+  const router = new Router(app, auth);
+  const metrics = new Registry();
+  const ctx: ServerContext = {
+    store,
+    db: store.db,
+    dialect: store.dialect,
+    router,
+    auth,
+    box,
+    metrics,
+    logger: o.logger,
+    dataDir: o.dataDir,
+    advisoryDbPath: o.advisoryDbPath,
+    onScanStored: [],
+  };
+
+  const requests = metrics.register(new Counter('bulwark_http_requests_total', 'HTTP requests by method, route and status'));
+  const latency = metrics.register(new Histogram('bulwark_http_request_duration_seconds', 'HTTP request latency by method and route'));
+  app.addHook('onResponse', async (req, reply) => {
+    const route = req.routeOptions.url ?? 'unmatched';
+    requests.inc({ method: req.method, route, status: String(reply.statusCode) });
+    latency.observe({ method: req.method, route }, reply.elapsedTime / 1000);
+  });
+  app.setErrorHandler((err, _req, reply) => {
+    if (err instanceof HttpError) return reply.code(err.status).send({ error: { code: err.code, message: err.message } });
+    const e = err as Error & { statusCode?: number; code?: string };
+    if (e.statusCode && e.statusCode < 500) return reply.code(e.statusCode).send({ error: { code: e.code ?? 'BAD_REQUEST', message: e.message } });
+    o.logger.warn(`internal error: ${e.message}`);
+    return reply.code(500).send({ error: { code: 'INTERNAL', message: 'internal server error' } });
+  });
+
+  app.get('/healthz', async () => {
+    await store.db.selectFrom('settings').select('key').limit(1).execute();
+    return { status: 'ok', version: VERSION, database: store.dialect };
+  });
+  app.get('/metrics', async (_req, reply) => {
+    reply.type('text/plain; version=0.0.4; charset=utf-8');
+    return metrics.render();
+  });
+
+  authRoutes(ctx);
+  scanRoutes(ctx);
+  const jobs = new JobRunner(ctx, { concurrency: o.jobConcurrency ?? 2, pollMs: o.pollMs ?? 1000 });
+  registryRoutes(ctx, jobs);
+  const notifier = new Notifier(ctx, { pollMs: o.pollMs ?? 1000 });
+  notifyRoutes(ctx, notifier);
+  jobs.onFailed.push((j) => notifier.scanFailed(j));
+  systemGauges(ctx);
+
+  let doc: Record<string, unknown> | undefined;
+  app.get('/api/openapi.json', async () => (doc ??= router.openapi({ title: 'Bulwark console API', version: VERSION })));
+
+  const webDir = o.webDir ?? fileURLToPath(new URL('../../web/dist', import.meta.url));
+  const hasWeb = existsSync(join(webDir, 'index.html'));
+  if (hasWeb) await app.register(fastifyStatic, { root: webDir, prefix: '/', wildcard: false, index: ['index.html'] });
+  app.setNotFoundHandler((req, reply) => {
+    // Single-page app: unknown non-API GETs get index.html (client-side routes).
+    if (hasWeb && req.method === 'GET' && !req.url.startsWith('/api/') && !PUBLIC_PREFIXES.some((p) => req.url === p)) {
+      return reply.type('text/html').sendFile('index.html');
+    }
+    return reply.code(404).send({ error: { code: 'NOT_FOUND', message: `no route ${req.method} ${req.url.split('?')[0]}` } });
+  });
+
+  const bootstrap = await auth.bootstrap(o.env ?? process.env);
+  if (o.workers ?? true) {
+    jobs.start();
+    notifier.start();
+  }
+  return {
+    app,
+    ctx,
+    jobs,
+    notifier,
+    bootstrap,
+    routes,
+    async close() {
+      await jobs.stop();
+      await notifier.stop();
+      await app.close();
+      await store.close();
+    },
+  };
+}

@@ -1,0 +1,33 @@
+/** What every route group and background worker receives. */
+import type { Kysely } from 'kysely';
+import type { Logger } from '../core/log.js';
+import type { Auth } from './auth.js';
+import type { SecretBox } from './crypto.js';
+import type { Database, Dialect, Store } from './db/index.js';
+import type { Router } from './http.js';
+import type { Registry } from './metrics.js';
+
+export interface ServerContext {
+  store: Store;
+  db: Kysely<Database>;
+  dialect: Dialect;
+  router: Router;
+  auth: Auth;
+  box: SecretBox;
+  metrics: Registry;
+  logger: Logger;
+  dataDir: string;
+  /** Advisory DB used by registry scan jobs (path of the SQLite file). */
+  advisoryDbPath: string;
+  /** Called after a scan is stored (notifications). */
+  onScanStored: ((e: ScanStoredEvent) => Promise<void>)[];
+}
+
+export interface ScanStoredEvent {
+  scanId: number;
+  imageId: number;
+  imageName: string;
+  digest: string;
+  registryId: number | null;
+  previousScanId: number | null;
+}

@@ -1,0 +1,184 @@
+/**
+ * Schema migrations, the same for SQLite and PostgreSQL; only the auto-increment id column differs.
+ * Add a new entry to MIGRATIONS for every change; never edit one that has shipped.
+ */
+import { Migrator, type Kysely, type Migration, type MigrationProvider, type CreateTableBuilder } from 'kysely';
+
+export type Dialect = 'sqlite' | 'postgres';
+
+function withId<T extends string>(t: CreateTableBuilder<T, never>, dialect: Dialect): CreateTableBuilder<T, 'id'> {
+  return dialect === 'postgres'
+    ? t.addColumn('id', 'serial', (c) => c.primaryKey())
+    : t.addColumn('id', 'integer', (c) => c.primaryKey().autoIncrement());
+}
+
+function initial(dialect: Dialect): Migration {
+  return {
+    async up(db: Kysely<any>) {
+      const table = (name: string) => withId(db.schema.createTable(name), dialect);
+      await table('users')
+        .addColumn('username', 'text', (c) => c.notNull().unique())
+        .addColumn('password_hash', 'text', (c) => c.notNull())
+        .addColumn('role', 'text', (c) => c.notNull())
+        .addColumn('disabled', 'integer', (c) => c.notNull().defaultTo(0))
+        .addColumn('created_at', 'text', (c) => c.notNull())
+        .execute();
+      await db.schema
+        .createTable('sessions')
+        .addColumn('id_hash', 'text', (c) => c.primaryKey())
+        .addColumn('user_id', 'integer', (c) => c.notNull())
+        .addColumn('csrf', 'text', (c) => c.notNull())
+        .addColumn('created_at', 'text', (c) => c.notNull())
+        .addColumn('expires_at', 'text', (c) => c.notNull())
+        .execute();
+      await table('api_tokens')
+        .addColumn('user_id', 'integer', (c) => c.notNull())
+        .addColumn('name', 'text', (c) => c.notNull())
+        .addColumn('prefix', 'text', (c) => c.notNull().unique())
+        .addColumn('token_hash', 'text', (c) => c.notNull())
+        .addColumn('role', 'text', (c) => c.notNull())
+        .addColumn('created_at', 'text', (c) => c.notNull())
+        .addColumn('last_used_at', 'text')
+        .execute();
+      await table('audit_log')
+        .addColumn('at', 'text', (c) => c.notNull())
+        .addColumn('actor', 'text', (c) => c.notNull())
+        .addColumn('action', 'text', (c) => c.notNull())
+        .addColumn('target', 'text', (c) => c.notNull())
+        .addColumn('detail', 'text')
+        .execute();
+      await table('images')
+        .addColumn('name', 'text', (c) => c.notNull())
+        .addColumn('digest', 'text', (c) => c.notNull())
+        .addColumn('registry_id', 'integer')
+        .addColumn('tags', 'text', (c) => c.notNull())
+        .addColumn('os', 'text')
+        .addColumn('first_seen', 'text', (c) => c.notNull())
+        .addColumn('last_scan_id', 'integer')
+        .addColumn('last_scan_at', 'text')
+        .addUniqueConstraint('images_name_digest', ['name', 'digest'])
+        .execute();
+      await table('scans')
+        .addColumn('image_id', 'integer', (c) => c.notNull())
+        .addColumn('created_at', 'text', (c) => c.notNull())
+        .addColumn('source', 'text', (c) => c.notNull())
+        .addColumn('submitted_by', 'text', (c) => c.notNull())
+        .addColumn('advisory_db', 'text')
+        .addColumn('critical', 'integer', (c) => c.notNull())
+        .addColumn('high', 'integer', (c) => c.notNull())
+        .addColumn('medium', 'integer', (c) => c.notNull())
+        .addColumn('low', 'integer', (c) => c.notNull())
+        .addColumn('unknown', 'integer', (c) => c.notNull())
+        .addColumn('report', 'text', (c) => c.notNull())
+        .execute();
+      await db.schema.createIndex('scans_image').on('scans').columns(['image_id', 'created_at']).execute();
+      await table('findings')
+        .addColumn('scan_id', 'integer', (c) => c.notNull())
+        .addColumn('image_id', 'integer', (c) => c.notNull())
+        .addColumn('kind', 'text', (c) => c.notNull())
+        .addColumn('advisory_id', 'text', (c) => c.notNull())
+        .addColumn('severity', 'text', (c) => c.notNull())
+        .addColumn('severity_rank', 'integer', (c) => c.notNull())
+        .addColumn('title', 'text', (c) => c.notNull())
+        .addColumn('pkg_name', 'text', (c) => c.notNull())
+        .addColumn('pkg_version', 'text', (c) => c.notNull())
+        .addColumn('pkg_purl', 'text', (c) => c.notNull())
+        .addColumn('ecosystem', 'text', (c) => c.notNull())
+        .addColumn('fixed_version', 'text', (c) => c.notNull())
+        .addColumn('fixable', 'integer', (c) => c.notNull())
+        .addColumn('path', 'text', (c) => c.notNull())
+        .addColumn('fkey', 'text', (c) => c.notNull())
+        .execute();
+      await db.schema.createIndex('findings_scan_sev').on('findings').columns(['scan_id', 'severity_rank', 'id']).execute();
+      await db.schema.createIndex('findings_advisory').on('findings').columns(['advisory_id']).execute();
+      await db.schema.createIndex('findings_pkg').on('findings').columns(['pkg_name']).execute();
+      await table('suppressions')
+        .addColumn('advisory_id', 'text', (c) => c.notNull())
+        .addColumn('pkg_name', 'text', (c) => c.notNull())
+        .addColumn('image_name', 'text', (c) => c.notNull())
+        .addColumn('reason', 'text', (c) => c.notNull())
+        .addColumn('owner', 'text', (c) => c.notNull())
+        .addColumn('expires_at', 'text')
+        .addColumn('created_by', 'text', (c) => c.notNull())
+        .addColumn('created_at', 'text', (c) => c.notNull())
+        .execute();
+      await table('registries')
+        .addColumn('name', 'text', (c) => c.notNull().unique())
+        .addColumn('url', 'text', (c) => c.notNull())
+        .addColumn('username', 'text', (c) => c.notNull())
+        .addColumn('secret', 'text', (c) => c.notNull())
+        .addColumn('ca_cert', 'text', (c) => c.notNull())
+        .addColumn('insecure', 'integer', (c) => c.notNull())
+        .addColumn('repositories', 'text', (c) => c.notNull())
+        .addColumn('tag_filter', 'text', (c) => c.notNull())
+        .addColumn('schedule_minutes', 'integer', (c) => c.notNull())
+        .addColumn('last_scheduled_at', 'text')
+        .addColumn('created_at', 'text', (c) => c.notNull())
+        .execute();
+      await table('jobs')
+        .addColumn('type', 'text', (c) => c.notNull())
+        .addColumn('payload', 'text', (c) => c.notNull())
+        .addColumn('status', 'text', (c) => c.notNull())
+        .addColumn('attempts', 'integer', (c) => c.notNull())
+        .addColumn('max_attempts', 'integer', (c) => c.notNull())
+        .addColumn('run_after', 'text', (c) => c.notNull())
+        .addColumn('progress', 'integer', (c) => c.notNull())
+        .addColumn('message', 'text', (c) => c.notNull())
+        .addColumn('locked_by', 'text')
+        .addColumn('locked_at', 'text')
+        .addColumn('created_at', 'text', (c) => c.notNull())
+        .addColumn('updated_at', 'text', (c) => c.notNull())
+        .addColumn('finished_at', 'text')
+        .execute();
+      await db.schema.createIndex('jobs_status').on('jobs').columns(['status', 'run_after']).execute();
+      await db.schema
+        .createTable('settings')
+        .addColumn('key', 'text', (c) => c.primaryKey())
+        .addColumn('value', 'text', (c) => c.notNull())
+        .execute();
+      await table('notify_destinations')
+        .addColumn('name', 'text', (c) => c.notNull())
+        .addColumn('type', 'text', (c) => c.notNull())
+        .addColumn('config', 'text', (c) => c.notNull())
+        .addColumn('created_at', 'text', (c) => c.notNull())
+        .execute();
+      await table('notify_rules')
+        .addColumn('name', 'text', (c) => c.notNull())
+        .addColumn('event', 'text', (c) => c.notNull())
+        .addColumn('min_severity', 'text', (c) => c.notNull())
+        .addColumn('registry_filter', 'text', (c) => c.notNull())
+        .addColumn('destination_id', 'integer', (c) => c.notNull())
+        .addColumn('enabled', 'integer', (c) => c.notNull())
+        .addColumn('created_at', 'text', (c) => c.notNull())
+        .execute();
+      await table('outbox')
+        .addColumn('destination_id', 'integer', (c) => c.notNull())
+        .addColumn('event', 'text', (c) => c.notNull())
+        .addColumn('status', 'text', (c) => c.notNull())
+        .addColumn('attempts', 'integer', (c) => c.notNull())
+        .addColumn('next_attempt_at', 'text', (c) => c.notNull())
+        .addColumn('last_error', 'text', (c) => c.notNull())
+        .addColumn('created_at', 'text', (c) => c.notNull())
+        .addColumn('delivered_at', 'text')
+        .execute();
+      await db.schema.createIndex('outbox_status').on('outbox').columns(['status', 'next_attempt_at']).execute();
+    },
+  };
+}
+
+const MIGRATIONS: Record<string, (d: Dialect) => Migration> = {
+  '0001_initial': initial,
+};
+
+export async function migrate(db: Kysely<any>, dialect: Dialect): Promise<void> {
+  const provider: MigrationProvider = {
+    async getMigrations() {
+      return Object.fromEntries(Object.entries(MIGRATIONS).map(([k, f]) => [k, f(dialect)]));
+    },
+  };
+  const { error, results } = await new Migrator({ db, provider }).migrateToLatest();
+  if (error) {
+    const failed = results?.find((r) => r.status === 'Error')?.migrationName;
+    throw new Error(`database migration ${failed ?? ''} failed: ${(error as Error).message ?? String(error)}`);
+  }
+}

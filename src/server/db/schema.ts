@@ -1,0 +1,180 @@
+/**
+ * Console database schema (one set of tables for SQLite and PostgreSQL). Timestamps are ISO-8601 UTC
+ * strings (sortable as text on both dialects); booleans are 0/1 integers; JSON is stored as text.
+ */
+import type { Generated } from 'kysely';
+
+export interface UsersTable {
+  id: Generated<number>;
+  username: string;
+  password_hash: string;
+  role: string;
+  disabled: number;
+  created_at: string;
+}
+export interface SessionsTable {
+  /** sha256 of the session cookie value. */
+  id_hash: string;
+  user_id: number;
+  csrf: string;
+  created_at: string;
+  expires_at: string;
+}
+export interface ApiTokensTable {
+  id: Generated<number>;
+  user_id: number;
+  name: string;
+  /** Public lookup prefix of the token ("bwk_xxxxxxxx"), not secret. */
+  prefix: string;
+  token_hash: string;
+  role: string;
+  created_at: string;
+  last_used_at: string | null;
+}
+export interface AuditTable {
+  id: Generated<number>;
+  at: string;
+  actor: string;
+  action: string;
+  target: string;
+  detail: string | null;
+}
+export interface ImagesTable {
+  id: Generated<number>;
+  /** Repository name without tag/digest, e.g. "127.0.0.1:5000/library/debian". */
+  name: string;
+  digest: string;
+  registry_id: number | null;
+  tags: string;
+  os: string | null;
+  first_seen: string;
+  last_scan_id: number | null;
+  last_scan_at: string | null;
+}
+export interface ScansTable {
+  id: Generated<number>;
+  image_id: number;
+  created_at: string;
+  source: string;
+  /** User or token that uploaded it / "registry:<id>". */
+  submitted_by: string;
+  advisory_db: string | null;
+  critical: number;
+  high: number;
+  medium: number;
+  low: number;
+  unknown: number;
+  report: string;
+}
+export interface FindingsTable {
+  id: Generated<number>;
+  scan_id: number;
+  image_id: number;
+  kind: string;
+  advisory_id: string;
+  severity: string;
+  severity_rank: number;
+  title: string;
+  pkg_name: string;
+  pkg_version: string;
+  pkg_purl: string;
+  ecosystem: string;
+  fixed_version: string;
+  fixable: number;
+  path: string;
+  /** Stable key of a finding across scans of the same image (diffs). */
+  fkey: string;
+}
+export interface SuppressionsTable {
+  id: Generated<number>;
+  advisory_id: string;
+  /** Empty string = any. */
+  pkg_name: string;
+  image_name: string;
+  reason: string;
+  owner: string;
+  expires_at: string | null;
+  created_by: string;
+  created_at: string;
+}
+export interface RegistriesTable {
+  id: Generated<number>;
+  name: string;
+  url: string;
+  username: string;
+  /** AES-256-GCM sealed password (see crypto.ts); '' when none. */
+  secret: string;
+  ca_cert: string;
+  insecure: number;
+  repositories: string;
+  tag_filter: string;
+  schedule_minutes: number;
+  last_scheduled_at: string | null;
+  created_at: string;
+}
+export interface JobsTable {
+  id: Generated<number>;
+  type: string;
+  payload: string;
+  status: string;
+  attempts: number;
+  max_attempts: number;
+  run_after: string;
+  progress: number;
+  message: string;
+  locked_by: string | null;
+  locked_at: string | null;
+  created_at: string;
+  updated_at: string;
+  finished_at: string | null;
+}
+export interface SettingsTable {
+  key: string;
+  value: string;
+}
+export interface DestinationsTable {
+  id: Generated<number>;
+  name: string;
+  type: string;
+  /** JSON config; secrets inside are sealed. */
+  config: string;
+  created_at: string;
+}
+export interface RulesTable {
+  id: Generated<number>;
+  name: string;
+  event: string;
+  min_severity: string;
+  registry_filter: string;
+  destination_id: number;
+  enabled: number;
+  created_at: string;
+}
+export interface OutboxTable {
+  id: Generated<number>;
+  destination_id: number;
+  event: string;
+  status: string;
+  attempts: number;
+  next_attempt_at: string;
+  last_error: string;
+  created_at: string;
+  delivered_at: string | null;
+}
+
+export interface Database {
+  users: UsersTable;
+  sessions: SessionsTable;
+  api_tokens: ApiTokensTable;
+  audit_log: AuditTable;
+  images: ImagesTable;
+  scans: ScansTable;
+  findings: FindingsTable;
+  suppressions: SuppressionsTable;
+  registries: RegistriesTable;
+  jobs: JobsTable;
+  settings: SettingsTable;
+  notify_destinations: DestinationsTable;
+  notify_rules: RulesTable;
+  outbox: OutboxTable;
+}

@@ -1,0 +1,187 @@
+/**
+ * Route definitions with zod schemas: one `defineRoute` call registers the Fastify route, enforces
+ * authentication, role and CSRF, validates params/query/body, and feeds the OpenAPI document.
+ */
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { z } from 'zod';
+import type { Principal, Role } from './auth.js';
+
+export const ROLES = ['viewer', 'operator', 'admin'] as const;
+
+export class HttpError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+export const ErrorBody = z.object({ error: z.object({ code: z.string(), message: z.string() }) }).meta({ id: 'Error' });
+
+export type Access = 'public' | Role;
+
+export interface RouteCtx<P, Q, B> {
+  params: P;
+  query: Q;
+  body: B;
+  /** Set for every non-public route. */
+  principal: Principal;
+  req: FastifyRequest;
+  reply: FastifyReply;
+}
+
+export interface RouteDef<P extends z.ZodType, Q extends z.ZodType, B extends z.ZodType, R extends z.ZodType> {
+  method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
+  url: string;
+  summary: string;
+  tag: string;
+  access: Access;
+  params?: P;
+  query?: Q;
+  body?: B;
+  /** JSON response schema (documentation); `text` for non-JSON bodies. */
+  response?: R;
+  responseText?: string;
+  status?: number;
+  handler(ctx: RouteCtx<z.output<P>, z.output<Q>, z.output<B>>): Promise<z.input<R> | string | void>;
+}
+
+export interface Authenticator {
+  /** Principal for the request or undefined (no/invalid credentials). */
+  authenticate(req: FastifyRequest): Promise<Principal | undefined>;
+  /** True when the request carries a valid CSRF token for its session (or needs none). */
+  csrfOk(req: FastifyRequest, p: Principal): boolean;
+}
+
+interface Documented {
+  def: RouteDef<any, any, any, any>;
+}
+
+const rank: Record<Role, number> = { viewer: 0, operator: 1, admin: 2 };
+
+export class Router {
+  readonly routes: Documented[] = [];
+  constructor(
+    private readonly app: FastifyInstance,
+    private readonly auth: Authenticator,
+  ) {}
+
+  add<P extends z.ZodType = z.ZodObject<{}>, Q extends z.ZodType = z.ZodObject<{}>, B extends z.ZodType = z.ZodUnknown, R extends z.ZodType = z.ZodUnknown>(
+    def: RouteDef<P, Q, B, R>,
+  ): void {
+    this.routes.push({ def });
+    const auth = this.auth;
+    this.app.route({
+      method: def.method,
+      url: def.url,
+      handler: async (req, reply) => {
+        let principal: Principal | undefined;
+        if (def.access !== 'public') {
+          principal = await auth.authenticate(req);
+          if (!principal) throw new HttpError(401, 'UNAUTHENTICATED', 'authentication required (session cookie or Authorization: Bearer token)');
+          if (def.method !== 'GET' && !auth.csrfOk(req, principal)) {
+            throw new HttpError(403, 'CSRF', 'missing or wrong X-CSRF-Token header');
+          }
+          if (rank[principal.role] < rank[def.access]) throw new HttpError(403, 'FORBIDDEN', `this action needs the ${def.access} role`);
+        }
+        const params = parse(def.params, req.params, 'path parameter');
+        const query = parse(def.query, req.query, 'query parameter');
+        const body = parse(def.body, req.body, 'request body');
+        const out = await def.handler({ params, query, body, principal: principal!, req, reply } as RouteCtx<any, any, any>);
+        if (reply.sent) return;
+        if (def.status) reply.code(def.status);
+        if (typeof out === 'string') return reply.send(out);
+        return out === undefined ? reply.code(def.status ?? 204).send() : out;
+      },
+    });
+  }
+
+  /** OpenAPI 3.1 document of every route added. */
+  openapi(info: { title: string; version: string }): Record<string, unknown> {
+    const paths: Record<string, Record<string, unknown>> = {};
+    const registry = z.registry<{ id: string }>();
+    const schemas: Record<string, unknown> = {};
+    const toSchema = (s: z.ZodType, io: 'input' | 'output'): Record<string, unknown> => {
+      const js = z.toJSONSchema(s, { io, unrepresentable: 'any', target: 'draft-2020-12', reused: 'inline' }) as Record<string, unknown>;
+      delete js.$schema;
+      return js;
+    };
+    void registry;
+    for (const { def } of this.routes) {
+      const path = def.url.replace(/:([A-Za-z_]+)/g, '{$1}');
+      const op: Record<string, unknown> = { summary: def.summary, tags: [def.tag], operationId: opId(def.method, def.url) };
+      const parameters: unknown[] = [];
+      for (const [where, schema] of [['path', def.params], ['query', def.query]] as const) {
+        if (!schema) continue;
+        const js = toSchema(schema, 'input') as { properties?: Record<string, unknown>; required?: string[] };
+        for (const [name, s] of Object.entries(js.properties ?? {})) {
+          parameters.push({ name, in: where, required: where === 'path' || (js.required ?? []).includes(name), schema: s });
+        }
+      }
+      if (parameters.length) op.parameters = parameters;
+      if (def.body) op.requestBody = { required: true, content: { 'application/json': { schema: toSchema(def.body, 'input') } } };
+      const ok = String(def.status ?? 200);
+      const responses: Record<string, unknown> = {};
+      if (def.responseText) responses[ok] = { description: 'OK', content: { [def.responseText]: { schema: { type: 'string' } } } };
+      else if (def.response) responses[ok] = { description: 'OK', content: { 'application/json': { schema: toSchema(def.response, 'output') } } };
+      else responses[ok === '200' ? '204' : ok] = { description: 'No content' };
+      const err = { description: 'Error', content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } } };
+      responses['400'] = err;
+      if (def.access !== 'public') {
+        responses['401'] = err;
+        responses['403'] = err;
+        op.security = [{ session: [], csrf: [] }, { bearer: [] }];
+        op['x-required-role'] = def.access;
+      } else op.security = [];
+      op.responses = responses;
+      (paths[path] ??= {})[def.method.toLowerCase()] = op;
+    }
+    schemas.Error = toSchema(ErrorBody, 'output');
+    return {
+      openapi: '3.1.0',
+      info: { ...info, description: 'Bulwark console API. Sessions: cookie bulwark_session plus the X-CSRF-Token header (value of the bulwark_csrf cookie) on state-changing requests. CI: Authorization: Bearer <API token>.' },
+      paths,
+      components: {
+        schemas,
+        securitySchemes: {
+          session: { type: 'apiKey', in: 'cookie', name: 'bulwark_session' },
+          csrf: { type: 'apiKey', in: 'header', name: 'X-CSRF-Token' },
+          bearer: { type: 'http', scheme: 'bearer', description: 'API token (bwk_...)' },
+        },
+      },
+    };
+  }
+}
+
+function opId(method: string, url: string): string {
+  const parts = url.replace(/^\/api\//, '').split('/').map((p) => (p.startsWith(':') ? 'by_' + p.slice(1) : p));
+  return (method.toLowerCase() + '_' + parts.join('_')).replace(/[^A-Za-z0-9_]/g, '_');
+}
+
+function parse<T extends z.ZodType | undefined>(schema: T, value: unknown, what: string): unknown {
+  if (!schema) return value ?? {};
+  const r = schema.safeParse(value ?? {});
+  if (!r.success) {
+    const msg = r.error.issues.map((i) => `${i.path.length ? i.path.join('.') : what}: ${i.message}`).join('; ');
+    throw new HttpError(400, 'BAD_REQUEST', `invalid ${what}: ${msg}`);
+  }
+  return r.data;
+}
+
+/** Common paging/sorting query: page (1-based), pageSize (≤ 500), sort (field), order. */
+export function pagingQuery<S extends readonly [string, ...string[]]>(sortFields: S, defaultSort: S[number]) {
+  return z.object({
+    page: z.coerce.number().int().min(1).default(1),
+    pageSize: z.coerce.number().int().min(1).max(500).default(50),
+    sort: z.enum(sortFields).default(defaultSort as never),
+    order: z.enum(['asc', 'desc']).default('desc'),
+  });
+}
+
+export function page<T extends z.ZodType>(item: T) {
+  return z.object({ items: z.array(item), total: z.number().int(), page: z.number().int(), pageSize: z.number().int() });
+}
+
+export const IdParams = z.object({ id: z.coerce.number().int().positive() });
