@@ -235,3 +235,19 @@ test('wants: executables and bin dirs, not small files or scripts by name; go.mo
   assert.equal(goCataloger.wants(e('/src/app/go.mod', 0o644, 200)), true);
   assert.equal(goCataloger.wants(e('/root/go/pkg/mod/github.com/x/y@v1.0.0/go.mod', 0o644, 200)), false);
 });
+
+test('Go binaries built by Debian (GOPATH mode, cgo, PIE): stdlib and deps equal `go version -m`', async () => {
+  const candidates = ['/usr/bin/skopeo', '/usr/bin/umoci', '/usr/bin/docker-registry', '/usr/lib/go-1.19/bin/go', '/usr/lib/go-1.19/bin/gofmt'];
+  const files = candidates.filter((f) => existsSync(f));
+  assert.ok(files.length >= 2, 'Debian Go binaries are installed (golang-go, skopeo, umoci)');
+  for (const f of files) {
+    const want = goVersionM(f);
+    const info = readGoBuildInfo(readFileSync(f))!;
+    assert.equal(info.goVersion, want.goVersion, f);
+    assert.deepEqual(info.deps.map((d) => `${d.path}@${d.version}`), want.deps.map((d) => `${d.path}@${d.version}`), f);
+    assert.equal(info.main?.path, want.mod[0], f);
+    assert.equal(info.settings.GOARCH, want.build.GOARCH, f);
+    const { packages } = await runCataloger(goCataloger, { [`/usr/bin/${f.split('/').pop()}`]: readFileSync(f) });
+    assert.ok(packages.some((p) => p.name === 'stdlib' && `go${p.version}` === want.goVersion), f);
+  }
+});

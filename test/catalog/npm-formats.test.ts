@@ -112,3 +112,16 @@ test('a corrupt lock file is a warning naming the file, not a crash', async () =
   assert.match(warnings[1]!, /^cannot parse yarn\.lock: line 4: /);
   assert.match(warnings[2]!, /^cannot parse pnpm-lock\.yaml: /);
 });
+
+test('keys like __proto__ in lock files are data, not prototypes', async () => {
+  const { packages, warnings } = await runCataloger(npmCataloger, {
+    '/p/yarn.lock': '"__proto__@^1":\n  version "1.0.0"\n  dependencies:\n    __proto__ "^1"\n    constructor "^2"\n',
+    '/q/package-lock.json': JSON.stringify({
+      lockfileVersion: 3,
+      packages: { '': { name: 'q', version: '1.0.0', dependencies: { ['__proto__']: '1' } }, 'node_modules/__proto__': { version: '1.0.0' } },
+    }),
+  });
+  assert.deepEqual(warnings, []);
+  assert.deepEqual(byKey(packages), ['__proto__@1.0.0', '__proto__@1.0.0', 'q@1.0.0']);
+  assert.equal(({} as Record<string, unknown>).version, undefined);
+});

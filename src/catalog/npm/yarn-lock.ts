@@ -8,7 +8,7 @@
  * project's package.json when one sits next to the lock file.
  */
 import { parse as parseYaml } from 'yaml';
-import { type LockPackage, type LockParse, isObject, parseAlias, stringRecord } from './common.js';
+import { type LockPackage, type LockParse, dict, isObject, parseAlias, stringRecord } from './common.js';
 
 /** "name@range" → [name, range]; the name may be scoped ("@s/n@^1"). */
 export function splitSpecifier(spec: string): [string, string] {
@@ -79,7 +79,7 @@ function parseClassic(text: string): Entry[] {
     const indent = line.length - line.trimStart().length;
     if (indent === 0) {
       if (!line.trimEnd().endsWith(':')) throw new Error(`line ${i + 1}: expected an entry header ending in ':'`);
-      cur = { specs: splitKeys(line.trimEnd().slice(0, -1)), fields: {}, sections: {} };
+      cur = { specs: splitKeys(line.trimEnd().slice(0, -1)), fields: dict(), sections: dict() };
       entries.push(cur);
       section = undefined;
     } else if (!cur) {
@@ -87,7 +87,7 @@ function parseClassic(text: string): Entry[] {
     } else if (indent <= 2) {
       const t = line.trim();
       if (t.endsWith(':') && !t.includes(' ')) {
-        section = {};
+        section = dict();
         cur.sections[unquote(t.slice(0, -1))] = section;
       } else {
         const [k, v] = splitLine(t);
@@ -106,8 +106,8 @@ function parseBerry(doc: Record<string, unknown>): Entry[] {
   const entries: Entry[] = [];
   for (const [key, v] of Object.entries(doc)) {
     if (key === '__metadata' || !isObject(v)) continue;
-    const fields: Record<string, string> = {};
-    const sections: Record<string, Record<string, string>> = {};
+    const fields: Record<string, string> = dict();
+    const sections: Record<string, Record<string, string>> = dict();
     for (const [k, x] of Object.entries(v)) {
       if (isObject(x)) sections[k] = stringRecord(x);
       else if (x !== null && x !== undefined && typeof x !== 'object') fields[k] = String(x);
@@ -176,7 +176,7 @@ export function parseYarnLock(text: string): LockParse {
     const { specs: _s, rawDeps: _r, ...pkg } = p;
     out.push(pkg);
   }
-  const rootSpecs: Record<string, string> = {};
+  const rootSpecs = dict<string>();
   for (const [spec, id] of specToId) rootSpecs[spec] = id;
   return { format: 'yarn', packages: out, devKnown: false, rootSpecs };
 }
