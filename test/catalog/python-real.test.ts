@@ -68,3 +68,16 @@ test('Debian dist-packages: same distributions, versions and requirements as imp
     );
   }
 });
+
+test('requirements.txt written by `pip freeze` over the same directory: every pin, as pip wrote it', { skip: !existsSync(SITE) }, async () => {
+  const frozen = execFileSync('python3', ['-m', 'pip', 'freeze', '--all', '--path', SITE], { encoding: 'utf8' });
+  const pins = frozen.split('\n').filter((l) => /^[A-Za-z0-9][\w.-]*==\S+$/.test(l.trim()));
+  assert.ok(pins.length >= 10, frozen);
+  const { packages, warnings } = await runCataloger(pythonCataloger, { '/app/requirements.txt': frozen });
+  assert.deepEqual(warnings, []);
+  assert.deepEqual(
+    packages.map((p) => `${p.name}==${p.version}`),
+    pins.map((l) => l.trim()),
+  );
+  assert.ok(packages.every((p) => p.foundBy === 'python-requirements'));
+});
