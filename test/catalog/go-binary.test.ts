@@ -72,9 +72,21 @@ function ensureBinaries() {
     if (existsSync(join(DIR, 'done'))) return;
     rmSync(DIR, { recursive: true, force: true });
     const proxy = join(DIR, 'proxy');
-    proxyModule(proxy, 'example.com/greet', 'v1.2.3', 'example.com/greet', 'package greet\n\nfunc Hello() string { return "hello" }\n');
+    proxyModule(
+      proxy,
+      'example.com/greet',
+      'v1.2.3',
+      'example.com/greet',
+      'package greet\n\nfunc Hello() string { return "hello" }\n',
+    );
     // a fork published under another path that keeps the original module path (how forks work)
-    proxyModule(proxy, 'example.com/fork', 'v0.2.0', 'example.com/orig', 'package orig\n\nfunc Name() string { return "fork" }\n');
+    proxyModule(
+      proxy,
+      'example.com/fork',
+      'v0.2.0',
+      'example.com/orig',
+      'package orig\n\nfunc Name() string { return "fork" }\n',
+    );
     const app = join(DIR, 'app');
     write(join(app, 'local', 'go.mod'), 'module example.com/local\n\ngo 1.19\n');
     write(join(app, 'local', 'local.go'), 'package local\n\nfunc X() int { return 42 }\n');
@@ -113,7 +125,11 @@ function ensureBinaries() {
       GIT_COMMITTER_DATE: '2024-05-06T07:08:09Z',
     };
     const git = (...a: string[]) =>
-      execFileSync('git', ['-c', 'user.name=t', '-c', 'user.email=t@example.com', ...a], { cwd: app, env, stdio: 'ignore' });
+      execFileSync('git', ['-c', 'user.name=t', '-c', 'user.email=t@example.com', ...a], {
+        cwd: app,
+        env,
+        stdio: 'ignore',
+      });
     git('init', '-q');
     execFileSync('go', ['mod', 'tidy'], { cwd: app, env, stdio: ['ignore', 'ignore', 'pipe'] });
     git('add', '-A');
@@ -153,52 +169,58 @@ function goVersionM(file: string) {
   return res;
 }
 
-test('go binaries: packages equal `go version -m` for ELF (64/32-bit, big-endian), Mach-O and PE', { timeout: 900_000 }, async () => {
-  ensureBinaries();
-  for (const t of TARGETS) {
-    const file = bin(t);
-    const want = goVersionM(file);
-    assert.equal(want.deps.length, 3, `${file}: go version -m lists the three deps`);
-    assert.deepEqual(want.deps.map((d) => d.to?.path ?? '').sort(), ['', './local', 'example.com/fork']);
-    const { packages, warnings } = await runCataloger(goCataloger, { '/usr/local/bin/app': readFileSync(file) });
-    assert.deepEqual(warnings, []);
-    const got = new Map(packages.map((p) => [p.name, p]));
-    // stdlib, without the "go" prefix
-    const std = got.get('stdlib')!;
-    assert.equal(`go${std.version}`, want.goVersion);
-    assert.equal(std.purl, `pkg:golang/stdlib@${std.version}`);
-    // dependencies with replacements applied
-    for (const d of want.deps) {
-      if (d.to && d.to.path.startsWith('./')) {
-        // "=> ./local (devel)": a directory, reported under the module path without a version
-        const p = got.get(d.path)!;
-        assert.equal(p.version, '', `${d.path} replaced by a local directory has no version`);
-        assert.equal(p.purl, `pkg:golang/${d.path}`);
-        assert.equal(p.metadata?.replacedBy, d.to.path);
-        assert.equal(got.get(d.to.path), undefined);
-      } else if (d.to) {
-        const p = got.get(d.to.path)!;
-        assert.equal(p.version, d.to.version);
-        assert.equal(p.metadata?.replaces, `${d.path}@${d.version}`);
-      } else {
-        const p = got.get(d.path)!;
-        assert.equal(p.version, d.version);
-        assert.equal(p.metadata?.h1Digest, d.sum);
-        assert.equal(p.purl, `pkg:golang/${d.path}@${d.version}`);
+test(
+  'go binaries: packages equal `go version -m` for ELF (64/32-bit, big-endian), Mach-O and PE',
+  { timeout: 900_000 },
+  async () => {
+    ensureBinaries();
+    for (const t of TARGETS) {
+      const file = bin(t);
+      const want = goVersionM(file);
+      assert.equal(want.deps.length, 3, `${file}: go version -m lists the three deps`);
+      assert.deepEqual(want.deps.map((d) => d.to?.path ?? '').sort(), ['', './local', 'example.com/fork']);
+      const { packages, warnings } = await runCataloger(goCataloger, {
+        '/usr/local/bin/app': readFileSync(file),
+      });
+      assert.deepEqual(warnings, []);
+      const got = new Map(packages.map((p) => [p.name, p]));
+      // stdlib, without the "go" prefix
+      const std = got.get('stdlib')!;
+      assert.equal(`go${std.version}`, want.goVersion);
+      assert.equal(std.purl, `pkg:golang/stdlib@${std.version}`);
+      // dependencies with replacements applied
+      for (const d of want.deps) {
+        if (d.to && d.to.path.startsWith('./')) {
+          // "=> ./local (devel)": a directory, reported under the module path without a version
+          const p = got.get(d.path)!;
+          assert.equal(p.version, '', `${d.path} replaced by a local directory has no version`);
+          assert.equal(p.purl, `pkg:golang/${d.path}`);
+          assert.equal(p.metadata?.replacedBy, d.to.path);
+          assert.equal(got.get(d.to.path), undefined);
+        } else if (d.to) {
+          const p = got.get(d.to.path)!;
+          assert.equal(p.version, d.to.version);
+          assert.equal(p.metadata?.replaces, `${d.path}@${d.version}`);
+        } else {
+          const p = got.get(d.path)!;
+          assert.equal(p.version, d.version);
+          assert.equal(p.metadata?.h1Digest, d.sum);
+          assert.equal(p.purl, `pkg:golang/${d.path}@${d.version}`);
+        }
       }
+      // main module: "(devel)" in the binary, pseudo-version from the recorded VCS commit
+      assert.equal(want.mod[1], '(devel)');
+      const main = got.get(want.mod[0]!)!;
+      const rev = want.build['vcs.revision']!;
+      assert.ok(rev, 'built in a git checkout');
+      assert.equal(main.version, `v0.0.0-20240506070809-${rev.slice(0, 12)}`);
+      assert.equal(main.metadata?.GOOS, t.goos);
+      assert.equal(main.metadata?.GOARCH, t.goarch);
+      assert.equal(main.dependsOn?.length, 4);
+      assert.equal(packages.length, 5);
     }
-    // main module: "(devel)" in the binary, pseudo-version from the recorded VCS commit
-    assert.equal(want.mod[1], '(devel)');
-    const main = got.get(want.mod[0]!)!;
-    const rev = want.build['vcs.revision']!;
-    assert.ok(rev, 'built in a git checkout');
-    assert.equal(main.version, `v0.0.0-20240506070809-${rev.slice(0, 12)}`);
-    assert.equal(main.metadata?.GOOS, t.goos);
-    assert.equal(main.metadata?.GOARCH, t.goarch);
-    assert.equal(main.dependsOn?.length, 4);
-    assert.equal(packages.length, 5);
-  }
-});
+  },
+);
 
 test('non-Go executables and corrupt headers are ignored quickly, without warnings', async () => {
   const ls = readFileSync('/bin/ls');
@@ -237,17 +259,32 @@ test('wants: executables and bin dirs, not small files or scripts by name; go.mo
 });
 
 test('Go binaries built by Debian (GOPATH mode, cgo, PIE): stdlib and deps equal `go version -m`', async () => {
-  const candidates = ['/usr/bin/skopeo', '/usr/bin/umoci', '/usr/bin/docker-registry', '/usr/lib/go-1.19/bin/go', '/usr/lib/go-1.19/bin/gofmt'];
+  const candidates = [
+    '/usr/bin/skopeo',
+    '/usr/bin/umoci',
+    '/usr/bin/docker-registry',
+    '/usr/lib/go-1.19/bin/go',
+    '/usr/lib/go-1.19/bin/gofmt',
+  ];
   const files = candidates.filter((f) => existsSync(f));
   assert.ok(files.length >= 2, 'Debian Go binaries are installed (golang-go, skopeo, umoci)');
   for (const f of files) {
     const want = goVersionM(f);
     const info = readGoBuildInfo(readFileSync(f))!;
     assert.equal(info.goVersion, want.goVersion, f);
-    assert.deepEqual(info.deps.map((d) => `${d.path}@${d.version}`), want.deps.map((d) => `${d.path}@${d.version}`), f);
+    assert.deepEqual(
+      info.deps.map((d) => `${d.path}@${d.version}`),
+      want.deps.map((d) => `${d.path}@${d.version}`),
+      f,
+    );
     assert.equal(info.main?.path, want.mod[0], f);
     assert.equal(info.settings.GOARCH, want.build.GOARCH, f);
-    const { packages } = await runCataloger(goCataloger, { [`/usr/bin/${f.split('/').pop()}`]: readFileSync(f) });
-    assert.ok(packages.some((p) => p.name === 'stdlib' && `go${p.version}` === want.goVersion), f);
+    const { packages } = await runCataloger(goCataloger, {
+      [`/usr/bin/${f.split('/').pop()}`]: readFileSync(f),
+    });
+    assert.ok(
+      packages.some((p) => p.name === 'stdlib' && `go${p.version}` === want.goVersion),
+      f,
+    );
   }
 });

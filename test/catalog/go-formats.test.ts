@@ -60,8 +60,18 @@ test('go.mod: blocks, indirect, versioned vs unversioned replace, exclude, quote
   assert.deepEqual(mod.requires, [
     { path: 'example.com/a', version: 'v1.0.0', indirect: false },
     { path: 'example.com/b', version: 'v2.0.0+incompatible', indirect: true },
-    { path: 'example.com/c-fork', version: 'v1.1.1', indirect: true, replaced: { path: 'example.com/c', version: 'v1.1.0' } },
-    { path: 'example.com/d', version: '', indirect: false, replaced: { path: 'example.com/d', version: 'v0.3.0' } },
+    {
+      path: 'example.com/c-fork',
+      version: 'v1.1.1',
+      indirect: true,
+      replaced: { path: 'example.com/c', version: 'v1.1.0' },
+    },
+    {
+      path: 'example.com/d',
+      version: '',
+      indirect: false,
+      replaced: { path: 'example.com/d', version: 'v0.3.0' },
+    },
   ]);
   assert.throws(() => parseGoMod('replace example.com/x\n'), /line 1: malformed replace/);
 });
@@ -70,9 +80,14 @@ test('go.mod: blocks, indirect, versioned vs unversioned replace, exclude, quote
 function oldStyleElf(is64: boolean, le: boolean, version: string, modinfo: string): Buffer {
   const ptr = is64 ? 8 : 4;
   const w = (b: Buffer, off: number, v: number, size: number) => {
-    if (size === 8) le ? b.writeBigUInt64LE(BigInt(v), off) : b.writeBigUInt64BE(BigInt(v), off);
-    else if (size === 4) le ? b.writeUInt32LE(v, off) : b.writeUInt32BE(v, off);
-    else le ? b.writeUInt16LE(v, off) : b.writeUInt16BE(v, off);
+    if (size === 8) {
+      if (le) b.writeBigUInt64LE(BigInt(v), off);
+      else b.writeBigUInt64BE(BigInt(v), off);
+    } else if (size === 4) {
+      if (le) b.writeUInt32LE(v, off);
+      else b.writeUInt32BE(v, off);
+    } else if (le) b.writeUInt16LE(v, off);
+    else b.writeUInt16BE(v, off);
   };
   const RODATA = 0x401000;
   const DATA = 0x402000;
@@ -90,7 +105,6 @@ function oldStyleElf(is64: boolean, le: boolean, version: string, modinfo: strin
   w(bi, 16, DATA, ptr);
   w(bi, 16 + ptr, DATA + 2 * ptr, ptr);
   const shstr = Buffer.from('\0.rodata\0.data\0.go.buildinfo\0.shstrtab\0', 'latin1');
-  const ehsize = is64 ? 64 : 52;
   const shentsize = is64 ? 64 : 40;
   const parts = [rodata, data, bi, shstr];
   const offs: number[] = [];
@@ -118,7 +132,6 @@ function oldStyleElf(is64: boolean, le: boolean, version: string, modinfo: strin
     w(out, 0x30, 5, 2);
     w(out, 0x32, 4, 2);
   }
-  void ehsize;
   parts.forEach((p, i) => p.copy(out, offs[i]));
   const names = [1, 9, 15, 29];
   const addrs = [RODATA, DATA, BI, 0];

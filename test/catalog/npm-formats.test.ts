@@ -115,10 +115,14 @@ test('a corrupt lock file is a warning naming the file, not a crash', async () =
 
 test('keys like __proto__ in lock files are data, not prototypes', async () => {
   const { packages, warnings } = await runCataloger(npmCataloger, {
-    '/p/yarn.lock': '"__proto__@^1":\n  version "1.0.0"\n  dependencies:\n    __proto__ "^1"\n    constructor "^2"\n',
+    '/p/yarn.lock':
+      '"__proto__@^1":\n  version "1.0.0"\n  dependencies:\n    __proto__ "^1"\n    constructor "^2"\n',
     '/q/package-lock.json': JSON.stringify({
       lockfileVersion: 3,
-      packages: { '': { name: 'q', version: '1.0.0', dependencies: { ['__proto__']: '1' } }, 'node_modules/__proto__': { version: '1.0.0' } },
+      packages: {
+        '': { name: 'q', version: '1.0.0', dependencies: { ['__proto__']: '1' } },
+        'node_modules/__proto__': { version: '1.0.0' },
+      },
     }),
   });
   assert.deepEqual(warnings, []);

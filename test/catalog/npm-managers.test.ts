@@ -9,7 +9,17 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, readlinkSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  lstatSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  readlinkSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { join, relative } from 'node:path';
 import { type NpmRecord, npmCataloger } from '../../src/catalog/npm/index.js';
 import type { AnalysisRecord, FileEntry } from '../../src/core/analyzer.js';
@@ -24,7 +34,12 @@ const MANIFEST = {
   name: 'pm-tree',
   version: '1.0.0',
   private: true,
-  dependencies: { express: '4.21.2', '@babel/code-frame': '7.24.7', 'str-alias': 'npm:string-width@4.2.3', debug: '4.3.7' },
+  dependencies: {
+    express: '4.21.2',
+    '@babel/code-frame': '7.24.7',
+    'str-alias': 'npm:string-width@4.2.3',
+    debug: '4.3.7',
+  },
   devDependencies: { 'is-number': '7.0.0', chalk: '^4.1.0' },
 };
 
@@ -58,7 +73,12 @@ function run(cmd: string, args: string[], cwd: string, env: Record<string, strin
     });
   } catch (e) {
     const x = e as { stdout?: Buffer; stderr?: Buffer };
-    throw new Error(`${cmd} ${args.join(' ')} in ${cwd} failed:\n${x.stdout?.toString() ?? ''}${x.stderr?.toString() ?? ''}`);
+    throw new Error(
+      `${cmd} ${args.join(' ')} in ${cwd} failed:\n${x.stdout?.toString() ?? ''}${x.stderr?.toString() ?? ''}`,
+      {
+        cause: e,
+      },
+    );
   }
 }
 
@@ -68,8 +88,23 @@ function ensureTrees() {
     rmSync(DIR, { recursive: true, force: true });
     if (!existsSync(join(TOOLS, 'node_modules', 'pnpm'))) {
       mkdirSync(TOOLS, { recursive: true });
-      writeFileSync(join(TOOLS, 'package.json'), JSON.stringify({ name: 'tools', version: '1.0.0', private: true }));
-      run('npm', ['install', '--no-audit', '--no-fund', '--ignore-scripts', 'yarn@1.22.22', 'pnpm@9.15.9', '@yarnpkg/cli-dist@4.5.3'], TOOLS);
+      writeFileSync(
+        join(TOOLS, 'package.json'),
+        JSON.stringify({ name: 'tools', version: '1.0.0', private: true }),
+      );
+      run(
+        'npm',
+        [
+          'install',
+          '--no-audit',
+          '--no-fund',
+          '--ignore-scripts',
+          'yarn@1.22.22',
+          'pnpm@9.15.9',
+          '@yarnpkg/cli-dist@4.5.3',
+        ],
+        TOOLS,
+      );
     }
     const yarn1 = join(TOOLS, 'node_modules', 'yarn', 'bin', 'yarn.js');
     const berry = join(TOOLS, 'node_modules', '@yarnpkg', 'cli-dist', 'bin', 'yarn.js');
@@ -80,7 +115,16 @@ function ensureTrees() {
       writeFileSync(join(d, 'package.json'), JSON.stringify(MANIFEST, null, 2));
       return d;
     };
-    const y1args = ['install', '--registry', REGISTRY, '--ignore-scripts', '--non-interactive', '--no-progress', '--cache-folder', join(DIR, 'yarn-cache')];
+    const y1args = [
+      'install',
+      '--registry',
+      REGISTRY,
+      '--ignore-scripts',
+      '--non-interactive',
+      '--no-progress',
+      '--cache-folder',
+      join(DIR, 'yarn-cache'),
+    ];
     const y = project('yarn1');
     run('node', [yarn1, ...y1args], y);
     const yp = project('yarn1-prod');
@@ -95,7 +139,11 @@ function ensureTrees() {
     writeFileSync(join(b, 'yarn.lock'), '');
     run('node', [berry, 'install'], b, { YARN_ENABLE_PROGRESS_BARS: 'false' });
     const p = project('pnpm');
-    run('node', [pnpm, 'install', '--registry', REGISTRY, '--ignore-scripts', '--store-dir', join(DIR, 'pnpm-store')], p);
+    run(
+      'node',
+      [pnpm, 'install', '--registry', REGISTRY, '--ignore-scripts', '--store-dir', join(DIR, 'pnpm-store')],
+      p,
+    );
     for (const d of [y, yp, b]) {
       // npm ls exits 1 on the production tree (dev dependencies "missing"): its JSON is still the tree
       const r = spawnSync('npm', ['ls', '--all', '--json', '--long'], { cwd: d, maxBuffer: 256 << 20 });
@@ -121,7 +169,8 @@ function lsGraph(root: LsNode) {
     const k = `${n.from ?? n.name ?? key}@${n.version}`;
     const set = nodes.get(k) ?? new Set<string>();
     nodes.set(k, set);
-    for (const [dn, d] of Object.entries(n.dependencies ?? {})) if (typeof d === 'object' && d.version) set.add(visit(dn, d));
+    for (const [dn, d] of Object.entries(n.dependencies ?? {}))
+      if (typeof d === 'object' && d.version) set.add(visit(dn, d));
     return k;
   };
   // (npm ls --long also has package.json's devDependencies {name: range} on nodes: not tree nodes)
@@ -138,7 +187,10 @@ function readLs(dir: string): LsNode {
 }
 
 function lockFiles(dir: string, lock: string): Record<string, Buffer> {
-  return { [`/app/${lock}`]: readFileSync(join(dir, lock)), '/app/package.json': readFileSync(join(dir, 'package.json')) };
+  return {
+    [`/app/${lock}`]: readFileSync(join(dir, lock)),
+    '/app/package.json': readFileSync(join(dir, 'package.json')),
+  };
 }
 
 const key = (p: { name: string; version?: string }) => `${p.name}@${p.version}`;
@@ -156,50 +208,73 @@ function installedFiles(dir: string): Record<string, Buffer> {
       const p = join(d, name);
       const st = statSync(p);
       if (st.isDirectory()) walk(p);
-      else if (name === 'package.json' && p.includes('node_modules')) out[`/app/${relative(dir, p)}`] = readFileSync(p);
+      else if (name === 'package.json' && p.includes('node_modules'))
+        out[`/app/${relative(dir, p)}`] = readFileSync(p);
     }
   };
   walk(join(dir, 'node_modules'));
   return out;
 }
 
-test('yarn classic lock from real yarn 1.22: packages, edges and dev equal what yarn installed', { timeout: 900_000 }, async () => {
-  ensureTrees();
-  const dir = join(DIR, 'yarn1');
-  const { packages, warnings } = await runCataloger(npmCataloger, lockFiles(dir, 'yarn.lock'));
-  assert.deepEqual(warnings, []);
-  const { nodes } = lsGraph(readLs(dir));
-  nodes.delete(`${MANIFEST.name}@${MANIFEST.version}`);
-  assert.ok(nodes.size > 60);
-  assert.deepEqual([...new Set(packages.map(key))].sort(), [...nodes.keys()].sort());
-  // Edges: what the lock pins equals what Node resolves in the tree yarn laid out.
-  const installed = await runCataloger(npmCataloger, installedFiles(dir));
-  const lockEdges = edgesOf(packages);
-  for (const [k, deps] of edgesOf(installed.packages)) assert.deepEqual(lockEdges.get(k), deps, `dependencies of ${k}`);
-  // Dev: the packages `yarn install --production` installs are exactly our non-dev ones.
-  const prod = lsGraph(readLs(join(DIR, 'yarn1-prod'))).nodes;
-  prod.delete(`${MANIFEST.name}@${MANIFEST.version}`);
-  assert.deepEqual(packages.filter((p) => !p.dev).map(key).sort(), [...prod.keys()].sort());
-  assert.ok(packages.some((p) => p.dev));
-  assert.ok(packages.some((p) => key(p) === 'string-width@4.2.3' && !p.dev), 'alias entry under the real name');
-});
+test(
+  'yarn classic lock from real yarn 1.22: packages, edges and dev equal what yarn installed',
+  { timeout: 900_000 },
+  async () => {
+    ensureTrees();
+    const dir = join(DIR, 'yarn1');
+    const { packages, warnings } = await runCataloger(npmCataloger, lockFiles(dir, 'yarn.lock'));
+    assert.deepEqual(warnings, []);
+    const { nodes } = lsGraph(readLs(dir));
+    nodes.delete(`${MANIFEST.name}@${MANIFEST.version}`);
+    assert.ok(nodes.size > 60);
+    assert.deepEqual([...new Set(packages.map(key))].sort(), [...nodes.keys()].sort());
+    // Edges: what the lock pins equals what Node resolves in the tree yarn laid out.
+    const installed = await runCataloger(npmCataloger, installedFiles(dir));
+    const lockEdges = edgesOf(packages);
+    for (const [k, deps] of edgesOf(installed.packages))
+      assert.deepEqual(lockEdges.get(k), deps, `dependencies of ${k}`);
+    // Dev: the packages `yarn install --production` installs are exactly our non-dev ones.
+    const prod = lsGraph(readLs(join(DIR, 'yarn1-prod'))).nodes;
+    prod.delete(`${MANIFEST.name}@${MANIFEST.version}`);
+    assert.deepEqual(
+      packages
+        .filter((p) => !p.dev)
+        .map(key)
+        .sort(),
+      [...prod.keys()].sort(),
+    );
+    assert.ok(packages.some((p) => p.dev));
+    assert.ok(
+      packages.some((p) => key(p) === 'string-width@4.2.3' && !p.dev),
+      'alias entry under the real name',
+    );
+  },
+);
 
-test('yarn berry lock from real yarn 4: packages and edges equal the node_modules tree it installed', { timeout: 900_000 }, async () => {
-  ensureTrees();
-  const dir = join(DIR, 'berry');
-  const { packages, warnings } = await runCataloger(npmCataloger, lockFiles(dir, 'yarn.lock'));
-  assert.deepEqual(warnings, []);
-  const { nodes } = lsGraph(readLs(dir));
-  const rootKey = `${MANIFEST.name}@${MANIFEST.version}`;
-  const root = packages.find((p) => p.metadata?.root)!;
-  assert.equal(key(root), rootKey, 'the workspace root gets the project version, not 0.0.0-use.local');
-  assert.deepEqual([...new Set(packages.filter((p) => p !== root).map(key))].sort(), [...nodes.keys()].sort());
-  const installed = await runCataloger(npmCataloger, installedFiles(dir));
-  const lockEdges = edgesOf(packages);
-  for (const [k, deps] of edgesOf(installed.packages)) assert.deepEqual(lockEdges.get(k), deps, `dependencies of ${k}`);
-  const devNames = packages.filter((p) => p.dev).map((p) => p.name);
-  assert.ok(devNames.includes('is-number') && !devNames.includes('express'));
-});
+test(
+  'yarn berry lock from real yarn 4: packages and edges equal the node_modules tree it installed',
+  { timeout: 900_000 },
+  async () => {
+    ensureTrees();
+    const dir = join(DIR, 'berry');
+    const { packages, warnings } = await runCataloger(npmCataloger, lockFiles(dir, 'yarn.lock'));
+    assert.deepEqual(warnings, []);
+    const { nodes } = lsGraph(readLs(dir));
+    const rootKey = `${MANIFEST.name}@${MANIFEST.version}`;
+    const root = packages.find((p) => p.metadata?.root)!;
+    assert.equal(key(root), rootKey, 'the workspace root gets the project version, not 0.0.0-use.local');
+    assert.deepEqual(
+      [...new Set(packages.filter((p) => p !== root).map(key))].sort(),
+      [...nodes.keys()].sort(),
+    );
+    const installed = await runCataloger(npmCataloger, installedFiles(dir));
+    const lockEdges = edgesOf(packages);
+    for (const [k, deps] of edgesOf(installed.packages))
+      assert.deepEqual(lockEdges.get(k), deps, `dependencies of ${k}`);
+    const devNames = packages.filter((p) => p.dev).map((p) => p.name);
+    assert.ok(devNames.includes('is-number') && !devNames.includes('express'));
+  },
+);
 
 test('pnpm 9 lock from real pnpm: packages, edges and dev equal pnpm ls', { timeout: 900_000 }, async () => {
   ensureTrees();
@@ -224,40 +299,57 @@ test('pnpm 9 lock from real pnpm: packages, edges and dev equal pnpm ls', { time
   };
   const prod = reach(prodRoots);
   const wantDev = [...reach(devRoots)].filter((k) => !prod.has(k)).sort();
-  assert.deepEqual(packages.filter((p) => p.dev).map(key).sort(), wantDev);
+  assert.deepEqual(
+    packages
+      .filter((p) => p.dev)
+      .map(key)
+      .sort(),
+    wantDev,
+  );
   assert.ok(wantDev.length > 0);
 });
 
-test('pnpm node_modules (symlinked layout): installed packages and edges equal pnpm ls', { timeout: 900_000 }, async () => {
-  ensureTrees();
-  const dir = join(DIR, 'pnpm');
-  // Walk like the image walker: symlinks are entries, not followed; only regular files are analyzed.
-  const entries: FileEntry[] = [];
-  const records: AnalysisRecord<NpmRecord>[] = [];
-  const warnings: string[] = [];
-  const walk = (d: string) => {
-    for (const name of readdirSync(d)) {
-      const p = join(d, name);
-      const path = `/app/${relative(dir, p)}`;
-      const st = lstatSync(p);
-      if (st.isSymbolicLink()) entries.push({ path, type: 'symlink', size: 0, mode: st.mode, linkTarget: readlinkSync(p) });
-      else if (st.isDirectory()) {
-        entries.push({ path, type: 'dir', size: 0, mode: st.mode });
-        walk(p);
-      } else if (st.isFile()) {
-        const e: FileEntry = { path, type: 'file', size: st.size, mode: st.mode };
-        entries.push(e);
-        if (!npmCataloger.wants(e) || !path.includes('/node_modules/')) continue;
-        const result = npmCataloger.analyze({ ...e, content: readFileSync(p) }, { warn: (m) => void warnings.push(m) });
-        if (result && !(result instanceof Promise)) records.push({ path, result });
+test(
+  'pnpm node_modules (symlinked layout): installed packages and edges equal pnpm ls',
+  { timeout: 900_000 },
+  async () => {
+    ensureTrees();
+    const dir = join(DIR, 'pnpm');
+    // Walk like the image walker: symlinks are entries, not followed; only regular files are analyzed.
+    const entries: FileEntry[] = [];
+    const records: AnalysisRecord<NpmRecord>[] = [];
+    const warnings: string[] = [];
+    const walk = (d: string) => {
+      for (const name of readdirSync(d)) {
+        const p = join(d, name);
+        const path = `/app/${relative(dir, p)}`;
+        const st = lstatSync(p);
+        if (st.isSymbolicLink())
+          entries.push({ path, type: 'symlink', size: 0, mode: st.mode, linkTarget: readlinkSync(p) });
+        else if (st.isDirectory()) {
+          entries.push({ path, type: 'dir', size: 0, mode: st.mode });
+          walk(p);
+        } else if (st.isFile()) {
+          const e: FileEntry = { path, type: 'file', size: st.size, mode: st.mode };
+          entries.push(e);
+          if (!npmCataloger.wants(e) || !path.includes('/node_modules/')) continue;
+          const result = npmCataloger.analyze(
+            { ...e, content: readFileSync(p) },
+            { warn: (m) => void warnings.push(m) },
+          );
+          if (result && !(result instanceof Promise)) records.push({ path, result });
+        }
       }
-    }
-  };
-  walk(join(dir, 'node_modules'));
-  const packages = npmCataloger.finalize(records, { files: memoryIndex(entries), warn: (m) => void warnings.push(m) });
-  assert.deepEqual(warnings, []);
-  const { nodes } = lsGraph(readLs(dir));
-  assert.deepEqual([...new Set(packages.map(key))].sort(), [...nodes.keys()].sort());
-  const ours = edgesOf(packages);
-  for (const [k, deps] of nodes) assert.deepEqual(ours.get(k), [...deps].sort(), `dependencies of ${k}`);
-});
+    };
+    walk(join(dir, 'node_modules'));
+    const packages = npmCataloger.finalize(records, {
+      files: memoryIndex(entries),
+      warn: (m) => void warnings.push(m),
+    });
+    assert.deepEqual(warnings, []);
+    const { nodes } = lsGraph(readLs(dir));
+    assert.deepEqual([...new Set(packages.map(key))].sort(), [...nodes.keys()].sort());
+    const ours = edgesOf(packages);
+    for (const [k, deps] of nodes) assert.deepEqual(ours.get(k), [...deps].sort(), `dependencies of ${k}`);
+  },
+);

@@ -39,7 +39,10 @@ function ensureTree(): void {
     if (existsSync(join(DIR, 'done'))) return;
     rmSync(DIR, { recursive: true, force: true });
     mkdirSync(DIR, { recursive: true });
-    writeFileSync(join(DIR, 'package.json'), JSON.stringify({ name: 'real-tree', version: '1.0.0', private: true }));
+    writeFileSync(
+      join(DIR, 'package.json'),
+      JSON.stringify({ name: 'real-tree', version: '1.0.0', private: true }),
+    );
     const npm = (...args: string[]) =>
       execFileSync('npm', [...args, '--no-audit', '--no-fund', '--ignore-scripts', '--loglevel=error'], {
         cwd: DIR,
@@ -48,9 +51,19 @@ function ensureTree(): void {
       });
     // A scoped package, an alias, nested duplicate versions (debug@2 under express, debug@4 elsewhere)
     // and a dev dependency.
-    npm('install', 'express@4.21.2', '@babel/code-frame@7.24.7', 'chalk@4.1.2', 'str-alias@npm:string-width@4.2.3', 'debug@4.3.7');
+    npm(
+      'install',
+      'express@4.21.2',
+      '@babel/code-frame@7.24.7',
+      'chalk@4.1.2',
+      'str-alias@npm:string-width@4.2.3',
+      'debug@4.3.7',
+    );
     npm('install', '-D', 'is-number@7.0.0');
-    writeFileSync(join(DIR, 'ls.json'), execFileSync('npm', ['ls', '--all', '--json'], { cwd: DIR, maxBuffer: 64 << 20 }));
+    writeFileSync(
+      join(DIR, 'ls.json'),
+      execFileSync('npm', ['ls', '--all', '--json'], { cwd: DIR, maxBuffer: 64 << 20 }),
+    );
     writeFileSync(join(DIR, 'done'), '');
   });
 }
@@ -86,7 +99,8 @@ function npmGraph(): { nodes: Map<string, Set<string>>; dev: Set<string> } {
   // `npm ls --json` names an aliased package by its alias ("str-alias"); the lock has the real name.
   const realName = new Map<string, string>();
   const keyName = (k: string) => k.slice(k.lastIndexOf('node_modules/') + 'node_modules/'.length);
-  for (const [k, e] of Object.entries(lock.packages)) if (k && e.name && e.name !== keyName(k)) realName.set(keyName(k), e.name);
+  for (const [k, e] of Object.entries(lock.packages))
+    if (k && e.name && e.name !== keyName(k)) realName.set(keyName(k), e.name);
   const nodes = new Map<string, Set<string>>();
   const visit = (name: string, n: LsNode): string => {
     const k = `${realName.get(name) ?? name}@${n.version}`;
@@ -97,44 +111,57 @@ function npmGraph(): { nodes: Map<string, Set<string>>; dev: Set<string> } {
   };
   visit(ls.name, ls);
   const dev = new Set<string>();
-  for (const [k, e] of Object.entries(lock.packages)) if (e.dev) dev.add(`${e.name ?? keyName(k)}@${e.version}`);
+  for (const [k, e] of Object.entries(lock.packages))
+    if (e.dev) dev.add(`${e.name ?? keyName(k)}@${e.version}`);
   return { nodes, dev };
 }
 
-test('real npm tree: lock and installed packages equal npm ls --all, edges included', { timeout: 600_000 }, async () => {
-  ensureTree();
-  const { nodes, dev } = npmGraph();
-  assert.ok(nodes.size > 60, `npm ls lists ${nodes.size} packages`);
-  const { packages, warnings } = await runCataloger(npmCataloger, treeFiles());
-  assert.deepEqual(warnings, []);
-  for (const foundBy of ['npm-lock', 'npm-installed']) {
-    const ps = packages.filter((p) => p.foundBy === foundBy);
-    const keys = new Set(ps.map((p) => `${p.name}@${p.version}`));
-    const want = new Set([...nodes.keys()].filter((k) => foundBy === 'npm-lock' || !k.startsWith('real-tree@')));
-    assert.deepEqual([...keys].sort(), [...want].sort(), `${foundBy}: same packages as npm ls`);
-    // Every edge npm ls shows is one of ours, and we invent none.
-    const ours = new Map<string, Set<string>>();
-    for (const p of ps) {
-      const s = ours.get(`${p.name}@${p.version}`) ?? new Set();
-      for (const d of p.dependsOn ?? []) s.add(`${d.name}@${d.version}`);
-      ours.set(`${p.name}@${p.version}`, s);
+test(
+  'real npm tree: lock and installed packages equal npm ls --all, edges included',
+  { timeout: 600_000 },
+  async () => {
+    ensureTree();
+    const { nodes, dev } = npmGraph();
+    assert.ok(nodes.size > 60, `npm ls lists ${nodes.size} packages`);
+    const { packages, warnings } = await runCataloger(npmCataloger, treeFiles());
+    assert.deepEqual(warnings, []);
+    for (const foundBy of ['npm-lock', 'npm-installed']) {
+      const ps = packages.filter((p) => p.foundBy === foundBy);
+      const keys = new Set(ps.map((p) => `${p.name}@${p.version}`));
+      const want = new Set(
+        [...nodes.keys()].filter((k) => foundBy === 'npm-lock' || !k.startsWith('real-tree@')),
+      );
+      assert.deepEqual([...keys].sort(), [...want].sort(), `${foundBy}: same packages as npm ls`);
+      // Every edge npm ls shows is one of ours, and we invent none.
+      const ours = new Map<string, Set<string>>();
+      for (const p of ps) {
+        const s = ours.get(`${p.name}@${p.version}`) ?? new Set();
+        for (const d of p.dependsOn ?? []) s.add(`${d.name}@${d.version}`);
+        ours.set(`${p.name}@${p.version}`, s);
+      }
+      for (const [k, deps] of nodes) {
+        if (!ours.has(k)) continue;
+        assert.deepEqual([...ours.get(k)!].sort(), [...deps].sort(), `${foundBy}: dependencies of ${k}`);
+      }
     }
-    for (const [k, deps] of nodes) {
-      if (!ours.has(k)) continue;
-      assert.deepEqual([...ours.get(k)!].sort(), [...deps].sort(), `${foundBy}: dependencies of ${k}`);
-    }
-  }
-  const lockPkgs = packages.filter((p) => p.foundBy === 'npm-lock');
-  assert.deepEqual(
-    lockPkgs.filter((p) => p.dev).map((p) => `${p.name}@${p.version}`).sort(),
-    [...dev].sort(),
-  );
-  assert.ok(lockPkgs.some((p) => p.name === 'string-width' && p.version === '4.2.3'), 'alias resolved to the real name');
-  const debugs = new Set(lockPkgs.filter((p) => p.name === 'debug').map((p) => p.version));
-  assert.ok(debugs.size >= 2, 'nested duplicate versions are kept apart');
-  const frame = lockPkgs.find((p) => p.name === '@babel/code-frame')!;
-  assert.equal(frame.purl, 'pkg:npm/%40babel/code-frame@7.24.7');
-  assert.deepEqual(frame.licenses, ['MIT']);
-  const express = packages.find((p) => p.foundBy === 'npm-installed' && p.name === 'express')!;
-  assert.deepEqual(express.licenses, ['MIT']);
-});
+    const lockPkgs = packages.filter((p) => p.foundBy === 'npm-lock');
+    assert.deepEqual(
+      lockPkgs
+        .filter((p) => p.dev)
+        .map((p) => `${p.name}@${p.version}`)
+        .sort(),
+      [...dev].sort(),
+    );
+    assert.ok(
+      lockPkgs.some((p) => p.name === 'string-width' && p.version === '4.2.3'),
+      'alias resolved to the real name',
+    );
+    const debugs = new Set(lockPkgs.filter((p) => p.name === 'debug').map((p) => p.version));
+    assert.ok(debugs.size >= 2, 'nested duplicate versions are kept apart');
+    const frame = lockPkgs.find((p) => p.name === '@babel/code-frame')!;
+    assert.equal(frame.purl, 'pkg:npm/%40babel/code-frame@7.24.7');
+    assert.deepEqual(frame.licenses, ['MIT']);
+    const express = packages.find((p) => p.foundBy === 'npm-installed' && p.name === 'express')!;
+    assert.deepEqual(express.licenses, ['MIT']);
+  },
+);

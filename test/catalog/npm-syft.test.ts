@@ -105,10 +105,13 @@ test('yarn v1 dependencies resolve to the exact version of the entry whose speci
 });
 
 test('pnpm v9 snapshots give dependency edges with exact versions', async () => {
-  const { packages } = await catalogFixture('syft/pkg/cataloger/javascript/testdata/pnpm-v9-snapshots/pnpm-lock.yaml');
-  const cs = packages.find((p) => p.name === 'cross-spawn')!;
-  assert.deepEqual(
-    sorted(cs.dependsOn!.map(key)),
-    ['path-key@3.1.1', 'shebang-command@2.0.0', 'which@2.0.2'],
+  const { packages } = await catalogFixture(
+    'syft/pkg/cataloger/javascript/testdata/pnpm-v9-snapshots/pnpm-lock.yaml',
   );
+  const cs = packages.find((p) => p.name === 'cross-spawn')!;
+  assert.deepEqual(sorted(cs.dependsOn!.map(key)), [
+    'path-key@3.1.1',
+    'shebang-command@2.0.0',
+    'which@2.0.2',
+  ]);
 });

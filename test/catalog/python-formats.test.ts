@@ -14,7 +14,9 @@ const fix = (name: string) => readFileSync(join(FIX, name));
 const keys = (ps: { name: string; version: string }[]) => ps.map((p) => `${p.name}@${p.version}`).sort();
 
 test('requirements: only exact pins; hashes, continuations, extras, markers, options and comments', async () => {
-  const { packages, warnings } = await runCataloger(pythonCataloger, { '/srv/requirements-prod.txt': fix('requirements-prod.txt') });
+  const { packages, warnings } = await runCataloger(pythonCataloger, {
+    '/srv/requirements-prod.txt': fix('requirements-prod.txt'),
+  });
   assert.deepEqual(warnings, []);
   assert.deepEqual(keys(packages), ['Django@4.2.7', 'Flask@3.0.0', 'requests@2.31.0', 'zope.interface@6.1']);
   assert.equal(packages.find((p) => p.name === 'zope.interface')!.purl, 'pkg:pypi/zope-interface@6.1');
@@ -24,7 +26,10 @@ test('requirements: only exact pins; hashes, continuations, extras, markers, opt
 test('poetry.lock: groups decide dev (a package in main and dev is prod); dependencies pinned by name', async () => {
   const { packages } = await runCataloger(pythonCataloger, { '/p/poetry.lock': fix('poetry.lock') });
   assert.deepEqual(keys(packages), ['Requests@2.31.0', 'certifi@2023.7.22', 'pytest@7.4.3', 'urllib3@2.0.7']);
-  assert.deepEqual(packages.filter((p) => p.dev).map((p) => p.name), ['pytest']);
+  assert.deepEqual(
+    packages.filter((p) => p.dev).map((p) => p.name),
+    ['pytest'],
+  );
   assert.deepEqual(packages.find((p) => p.name === 'Requests')!.dependsOn, [
     { name: 'certifi', version: '2023.7.22' },
     { name: 'urllib3', version: '2.0.7' },
@@ -33,8 +38,21 @@ test('poetry.lock: groups decide dev (a package in main and dev is prod); depend
 
 test('uv.lock: project included, dev = reachable from dev-dependencies only, extras count as prod', async () => {
   const { packages } = await runCataloger(pythonCataloger, { '/p/uv.lock': fix('uv.lock') });
-  assert.deepEqual(keys(packages), ['app@0.1.0', 'click@8.1.7', 'httpx@0.27.0', 'idna@3.7', 'pluggy@1.5.0', 'pytest@8.2.0']);
-  assert.deepEqual(packages.filter((p) => p.dev).map((p) => p.name).sort(), ['pluggy', 'pytest']);
+  assert.deepEqual(keys(packages), [
+    'app@0.1.0',
+    'click@8.1.7',
+    'httpx@0.27.0',
+    'idna@3.7',
+    'pluggy@1.5.0',
+    'pytest@8.2.0',
+  ]);
+  assert.deepEqual(
+    packages
+      .filter((p) => p.dev)
+      .map((p) => p.name)
+      .sort(),
+    ['pluggy', 'pytest'],
+  );
   assert.deepEqual(packages.find((p) => p.name === 'pytest')!.dependsOn, [
     { name: 'idna', version: '3.7' },
     { name: 'pluggy', version: '1.5.0' },
@@ -44,7 +62,10 @@ test('uv.lock: project included, dev = reachable from dev-dependencies only, ext
 test('Pipfile.lock: default is prod, develop is dev, a package in both is prod, editables skipped', async () => {
   const { packages } = await runCataloger(pythonCataloger, { '/p/Pipfile.lock': fix('Pipfile.lock') });
   assert.deepEqual(keys(packages), ['attrs@23.1.0', 'pytest@7.4.0', 'six@1.16.0']);
-  assert.deepEqual(packages.filter((p) => p.dev).map((p) => p.name), ['pytest']);
+  assert.deepEqual(
+    packages.filter((p) => p.dev).map((p) => p.name),
+    ['pytest'],
+  );
 });
 
 test('installed metadata: License-Expression, classifiers, extras-only requirements, egg requires.txt, no version', async () => {
@@ -61,11 +82,14 @@ test('installed metadata: License-Expression, classifiers, extras-only requireme
       '',
       'Requires-Dist: not-a-header-this-is-the-description',
     ].join('\n'),
-    '/site/Foo_Bar-1.0.dist-info/direct_url.json': '{"url": "https://g.example/foo.git", "vcs_info": {"vcs": "git", "commit_id": "abc"}}',
+    '/site/Foo_Bar-1.0.dist-info/direct_url.json':
+      '{"url": "https://g.example/foo.git", "vcs_info": {"vcs": "git", "commit_id": "abc"}}',
     '/site/classic-2.0.dist-info/METADATA':
       'Name: classic\nVersion: 2.0\nLicense: UNKNOWN\nClassifier: License :: OSI Approved :: MIT License\nClassifier: Programming Language :: Python\n',
-    '/usr/lib/python3/dist-packages/deb_pkg-3.0.egg-info/PKG-INFO': 'Metadata-Version: 1.2\nName: deb-pkg\nVersion: 3.0\nLicense: BSD\n',
-    '/usr/lib/python3/dist-packages/deb_pkg-3.0.egg-info/requires.txt': 'six>=1.0\n\n[:python_version < "3"]\nenum34\n\n[tests]\npytest\n',
+    '/usr/lib/python3/dist-packages/deb_pkg-3.0.egg-info/PKG-INFO':
+      'Metadata-Version: 1.2\nName: deb-pkg\nVersion: 3.0\nLicense: BSD\n',
+    '/usr/lib/python3/dist-packages/deb_pkg-3.0.egg-info/requires.txt':
+      'six>=1.0\n\n[:python_version < "3"]\nenum34\n\n[tests]\npytest\n',
     '/usr/lib/python3/dist-packages/old-1.0.egg-info': 'Metadata-Version: 1.0\nName: old\nVersion: 1.0\n',
     '/site/nover.dist-info/METADATA': 'Name: nover\n',
   });

@@ -39,7 +39,13 @@ async function run(fixture: string) {
 }
 
 // Specifiers in syft's requirements.txt fixture that are ranges, not pins.
-const SYFT_RANGE_GUESSES = new Set(['sqlalchemy@2.0.0', 'bar@2.0.0', 'numpy@3.4.1', 'mopidy-dirble@1.1', 'requests@2.8.0']);
+const SYFT_RANGE_GUESSES = new Set([
+  'sqlalchemy@2.0.0',
+  'bar@2.0.0',
+  'numpy@3.4.1',
+  'mopidy-dirble@1.1',
+  'requests@2.8.0',
+]);
 
 test('syft corpus has the Python cases this test relies on', () => {
   assert.ok(expected.length >= 10, `${expected.length} cases`);

@@ -48,13 +48,19 @@ function withLock(fn: () => void) {
 }
 
 function crate(dir: string, name: string, version: string, src: string, deps = '') {
-  write(join(dir, 'Cargo.toml'), `[package]\nname = "${name}"\nversion = "${version}"\nedition = "2021"\n${deps}`);
+  write(
+    join(dir, 'Cargo.toml'),
+    `[package]\nname = "${name}"\nversion = "${version}"\nedition = "2021"\n${deps}`,
+  );
   write(join(dir, 'src', 'lib.rs'), src);
 }
 
 interface Meta {
   packages: { id: string; name: string; version: string; source: string | null }[];
-  resolve: { root: string; nodes: { id: string; deps: { pkg: string; dep_kinds: { kind: string | null }[] }[] }[] };
+  resolve: {
+    root: string;
+    nodes: { id: string; deps: { pkg: string; dep_kinds: { kind: string | null }[] }[] }[];
+  };
 }
 
 function ensureBuilt() {
@@ -64,10 +70,19 @@ function ensureBuilt() {
     const v = join(DIR, 'vendor');
     crate(join(v, 'tinyfoo-1.2.3'), 'tinyfoo', '1.2.3', 'pub fn foo() -> u32 { 1 }\n');
     crate(join(v, 'tinyfoo'), 'tinyfoo', '2.0.0', 'pub fn foo() -> u32 { 2 }\n');
-    crate(join(v, 'tinybar'), 'tinybar', '0.4.0', 'pub fn bar() -> u32 { tinyfoo::foo() + 1 }\n', '[dependencies]\ntinyfoo = "1"\n');
+    crate(
+      join(v, 'tinybar'),
+      'tinybar',
+      '0.4.0',
+      'pub fn bar() -> u32 { tinyfoo::foo() + 1 }\n',
+      '[dependencies]\ntinyfoo = "1"\n',
+    );
     crate(join(v, 'tinybuild'), 'tinybuild', '0.1.0', 'pub fn gen() -> &\'static str { "x" }\n');
     for (const c of ['tinyfoo-1.2.3', 'tinyfoo', 'tinybar', 'tinybuild'])
-      write(join(v, c, '.cargo-checksum.json'), JSON.stringify({ files: {}, package: createHash('sha256').update(c).digest('hex') }));
+      write(
+        join(v, c, '.cargo-checksum.json'),
+        JSON.stringify({ files: {}, package: createHash('sha256').update(c).digest('hex') }),
+      );
     crate(join(DIR, 'util'), 'util', '0.1.0', 'pub fn u() -> u32 { 3 }\n');
     const app = join(DIR, 'app');
     write(
@@ -75,11 +90,26 @@ function ensureBuilt() {
       '[package]\nname = "app"\nversion = "1.0.0"\nedition = "2021"\n\n[dependencies]\ntinybar = "0.4"\ntinyfoo = "2"\nutil = { path = "../util" }\n\n[build-dependencies]\ntinybuild = "0.1"\n',
     );
     write(join(app, 'build.rs'), 'fn main() { let _ = tinybuild::gen(); }\n');
-    write(join(app, 'src', 'main.rs'), 'fn main() { println!("{}", tinybar::bar() + tinyfoo::foo() + util::u()); }\n');
-    write(join(DIR, '.cargo', 'config.toml'), `[source.crates-io]\nreplace-with = "vendored"\n[source.vendored]\ndirectory = "${v}"\n`);
+    write(
+      join(app, 'src', 'main.rs'),
+      'fn main() { println!("{}", tinybar::bar() + tinyfoo::foo() + util::u()); }\n',
+    );
+    write(
+      join(DIR, '.cargo', 'config.toml'),
+      `[source.crates-io]\nreplace-with = "vendored"\n[source.vendored]\ndirectory = "${v}"\n`,
+    );
     const env = { ...process.env, CARGO_TARGET_DIR: join(DIR, 'target') };
-    execFileSync('cargo', ['build', '--release', '--offline', '--quiet'], { cwd: app, env, stdio: ['ignore', 'ignore', 'inherit'], timeout: 600_000 });
-    const meta = execFileSync('cargo', ['metadata', '--offline', '--format-version', '1'], { cwd: app, env, maxBuffer: 64 << 20 });
+    execFileSync('cargo', ['build', '--release', '--offline', '--quiet'], {
+      cwd: app,
+      env,
+      stdio: ['ignore', 'ignore', 'inherit'],
+      timeout: 600_000,
+    });
+    const meta = execFileSync('cargo', ['metadata', '--offline', '--format-version', '1'], {
+      cwd: app,
+      env,
+      maxBuffer: 64 << 20,
+    });
     writeFileSync(join(DIR, 'metadata.json'), meta);
     // cargo-auditable's schema, from cargo's own resolve graph
     const m = JSON.parse(meta.toString()) as Meta;
@@ -102,14 +132,27 @@ function ensureBuilt() {
           version: p.version,
           source: p.source === CRATES_IO ? 'crates.io' : p.source === null ? 'local' : 'registry',
           ...(runtime.has(id) ? {} : { kind: 'build' }),
-          dependencies: nodes.get(id)!.deps.map((d) => ids.indexOf(d.pkg)).sort((a, b) => a - b),
+          dependencies: nodes
+            .get(id)!
+            .deps.map((d) => ids.indexOf(d.pkg))
+            .sort((a, b) => a - b),
           ...(id === m.resolve.root ? { root: true } : {}),
         };
       }),
     };
     writeFileSync(join(DIR, 'audit.json'), JSON.stringify(audit));
-    execFileSync('python3', ['-c', 'import sys,zlib; open(sys.argv[2],"wb").write(zlib.compress(open(sys.argv[1],"rb").read(), 9))', join(DIR, 'audit.json'), join(DIR, 'audit.zlib')]);
-    execFileSync('objcopy', ['--add-section', `.dep-v0=${join(DIR, 'audit.zlib')}`, join(DIR, 'target', 'release', 'app'), join(DIR, 'app-auditable')]);
+    execFileSync('python3', [
+      '-c',
+      'import sys,zlib; open(sys.argv[2],"wb").write(zlib.compress(open(sys.argv[1],"rb").read(), 9))',
+      join(DIR, 'audit.json'),
+      join(DIR, 'audit.zlib'),
+    ]);
+    execFileSync('objcopy', [
+      '--add-section',
+      `.dep-v0=${join(DIR, 'audit.zlib')}`,
+      join(DIR, 'target', 'release', 'app'),
+      join(DIR, 'app-auditable'),
+    ]);
     writeFileSync(join(DIR, 'done'), '');
   });
 }
@@ -122,56 +165,75 @@ function metaGraph() {
   for (const n of m.resolve.nodes)
     edges.set(key(n.id), {
       all: n.deps.map((d) => key(d.pkg)).sort(),
-      runtime: n.deps.filter((d) => d.dep_kinds.some((k) => k.kind === null)).map((d) => key(d.pkg)).sort(),
+      runtime: n.deps
+        .filter((d) => d.dep_kinds.some((k) => k.kind === null))
+        .map((d) => key(d.pkg))
+        .sort(),
     });
   return { m, byId, key, edges };
 }
 
-test('real Cargo.lock (v4) equals cargo metadata: packages, sources, dependency edges', { timeout: 900_000 }, async () => {
-  ensureBuilt();
-  const { m, edges } = metaGraph();
-  const { packages, warnings } = await runCataloger(rustCataloger, { '/src/app/Cargo.lock': readFileSync(join(DIR, 'app', 'Cargo.lock')) });
-  assert.deepEqual(warnings, []);
-  const k = (p: { name: string; version: string }) => `${p.name}@${p.version}`;
-  assert.deepEqual(packages.map(k).sort(), m.packages.map(k).sort());
-  for (const p of packages) {
-    assert.deepEqual(p.dependsOn!.map(k).sort(), edges.get(k(p))!.all, `dependencies of ${k(p)}`);
-    const src = m.packages.find((x) => k(x) === k(p))!.source;
-    assert.equal(p.metadata?.source, src ?? 'local');
-    assert.equal(p.purl, src ? `pkg:cargo/${p.name}@${p.version}` : '');
-    // the checksum cargo recorded is the vendored crate's package checksum
-    const vendored = p.name === 'tinyfoo' && p.version === '1.2.3' ? 'tinyfoo-1.2.3' : p.name;
-    if (src) assert.equal(p.metadata?.checksum, createHash('sha256').update(vendored).digest('hex'));
-  }
-});
+test(
+  'real Cargo.lock (v4) equals cargo metadata: packages, sources, dependency edges',
+  { timeout: 900_000 },
+  async () => {
+    ensureBuilt();
+    const { m, edges } = metaGraph();
+    const { packages, warnings } = await runCataloger(rustCataloger, {
+      '/src/app/Cargo.lock': readFileSync(join(DIR, 'app', 'Cargo.lock')),
+    });
+    assert.deepEqual(warnings, []);
+    const k = (p: { name: string; version: string }) => `${p.name}@${p.version}`;
+    assert.deepEqual(packages.map(k).sort(), m.packages.map(k).sort());
+    for (const p of packages) {
+      assert.deepEqual(p.dependsOn!.map(k).sort(), edges.get(k(p))!.all, `dependencies of ${k(p)}`);
+      const src = m.packages.find((x) => k(x) === k(p))!.source;
+      assert.equal(p.metadata?.source, src ?? 'local');
+      assert.equal(p.purl, src ? `pkg:cargo/${p.name}@${p.version}` : '');
+      // the checksum cargo recorded is the vendored crate's package checksum
+      const vendored = p.name === 'tinyfoo' && p.version === '1.2.3' ? 'tinyfoo-1.2.3' : p.name;
+      if (src) assert.equal(p.metadata?.checksum, createHash('sha256').update(vendored).digest('hex'));
+    }
+  },
+);
 
-test('cargo-auditable .dep-v0 in a real ELF: runtime crates and edges, build-only crates left out', { timeout: 900_000 }, async () => {
-  ensureBuilt();
-  const { m, byId, key, edges } = metaGraph();
-  const bin = readFileSync(join(DIR, 'app-auditable'));
-  const { packages, warnings } = await runCataloger(rustCataloger, {
-    '/usr/local/bin/app': bin,
-    '/usr/local/bin/plain': readFileSync(join(DIR, 'target', 'release', 'app')),
-  });
-  assert.deepEqual(warnings, []);
-  const k = (p: { name: string; version: string }) => `${p.name}@${p.version}`;
-  const buildOnly = new Set(['tinybuild@0.1.0']);
-  assert.ok(m.packages.some((p) => buildOnly.has(k(p))), 'the build dependency is in the tree');
-  assert.deepEqual(
-    packages.map(k).sort(),
-    m.packages.map(k).filter((x) => !buildOnly.has(x)).sort(),
-    'the binary without .dep-v0 adds nothing',
-  );
-  for (const p of packages) {
-    assert.equal(p.foundBy, 'rust-binary');
-    assert.deepEqual(p.dependsOn!.map(k).sort(), edges.get(k(p))!.runtime, `dependencies of ${k(p)}`);
-  }
-  const root = packages.find((p) => p.metadata?.root)!;
-  assert.equal(key(m.resolve.root), k(root));
-  assert.equal(root.purl, '');
-  assert.equal(packages.find((p) => k(p) === 'tinyfoo@1.2.3')!.purl, 'pkg:cargo/tinyfoo@1.2.3');
-  void byId;
-});
+test(
+  'cargo-auditable .dep-v0 in a real ELF: runtime crates and edges, build-only crates left out',
+  { timeout: 900_000 },
+  async () => {
+    ensureBuilt();
+    const { m, byId, key, edges } = metaGraph();
+    const bin = readFileSync(join(DIR, 'app-auditable'));
+    const { packages, warnings } = await runCataloger(rustCataloger, {
+      '/usr/local/bin/app': bin,
+      '/usr/local/bin/plain': readFileSync(join(DIR, 'target', 'release', 'app')),
+    });
+    assert.deepEqual(warnings, []);
+    const k = (p: { name: string; version: string }) => `${p.name}@${p.version}`;
+    const buildOnly = new Set(['tinybuild@0.1.0']);
+    assert.ok(
+      m.packages.some((p) => buildOnly.has(k(p))),
+      'the build dependency is in the tree',
+    );
+    assert.deepEqual(
+      packages.map(k).sort(),
+      m.packages
+        .map(k)
+        .filter((x) => !buildOnly.has(x))
+        .sort(),
+      'the binary without .dep-v0 adds nothing',
+    );
+    for (const p of packages) {
+      assert.equal(p.foundBy, 'rust-binary');
+      assert.deepEqual(p.dependsOn!.map(k).sort(), edges.get(k(p))!.runtime, `dependencies of ${k(p)}`);
+    }
+    const root = packages.find((p) => p.metadata?.root)!;
+    assert.equal(key(m.resolve.root), k(root));
+    assert.equal(root.purl, '');
+    assert.equal(packages.find((p) => k(p) === 'tinyfoo@1.2.3')!.purl, 'pkg:cargo/tinyfoo@1.2.3');
+    void byId;
+  },
+);
 
 test('through the real pipeline (dir: target): ids, dependency ids, locations; a corrupt .dep-v0 warns with the path', async () => {
   ensureBuilt();
@@ -181,7 +243,12 @@ test('through the real pipeline (dir: target): ids, dependency ids, locations; a
   rmSync(tree, { recursive: true, force: true });
   mkdirSync(join(tree, 'bin'), { recursive: true });
   mkdirSync(join(tree, 'src'), { recursive: true });
-  execFileSync('objcopy', ['--add-section', `.dep-v0=${bad}`, join(DIR, 'target', 'release', 'app'), join(tree, 'bin', 'app-bad')]);
+  execFileSync('objcopy', [
+    '--add-section',
+    `.dep-v0=${bad}`,
+    join(DIR, 'target', 'release', 'app'),
+    join(tree, 'bin', 'app-bad'),
+  ]);
   copyFileSync(join(DIR, 'app-auditable'), join(tree, 'bin', 'app'));
   copyFileSync(join(DIR, 'app', 'Cargo.lock'), join(tree, 'src', 'Cargo.lock'));
   const catalog = await catalogTarget(`dir:${tree}`);
@@ -198,7 +265,9 @@ test('through the real pipeline (dir: target): ids, dependency ids, locations; a
   const root = bin.find((p) => p.name === 'app')!;
   const byId = new Map(catalog.packages.map((p) => [p.id, p]));
   assert.deepEqual(
-    root.dependsOn!.map((id) => `${byId.get(id)!.name}@${byId.get(id)!.version} ${byId.get(id)!.foundBy}`).sort(),
+    root
+      .dependsOn!.map((id) => `${byId.get(id)!.name}@${byId.get(id)!.version} ${byId.get(id)!.foundBy}`)
+      .sort(),
     ['tinybar@0.4.0 rust-binary', 'tinyfoo@2.0.0 rust-binary', 'util@0.1.0 rust-binary'],
   );
 });

@@ -26,23 +26,25 @@ test('syft Cargo.lock fixtures: same crates (duplicates from git and registry ke
   assert.equal(expected.length, 3);
   for (const c of expected) {
     const abs = join(CORPUS, 'syft', c.fixture!.replace(/^syft\//, ''));
-    const { packages, warnings } = await runCataloger(rustCataloger, { '/src/Cargo.lock': readFileSync(abs) });
+    const { packages, warnings } = await runCataloger(rustCataloger, {
+      '/src/Cargo.lock': readFileSync(abs),
+    });
     assert.deepEqual(warnings, []);
-    const k = (p: { name: string; version: string; purl?: string }) => `${p.name}@${p.version} ${p.purl ?? ''}`;
+    const k = (p: { name: string; version: string; purl?: string }) =>
+      `${p.name}@${p.version} ${p.purl ?? ''}`;
     assert.deepEqual(packages.map(k).sort(), c.packages.map(k).sort(), c.fixture);
   }
 });
 
 test('git and registry copies of one crate version resolve by source in dependency entries', async () => {
-  const crates = parseCargoLock(readFileSync(join(CORPUS, 'syft/pkg/cataloger/rust/testdata/Cargo.lock-with-git-deps'), 'utf8'));
-  const hello = crates.find((c) => c.name === 'hello_world')!;
-  assert.deepEqual(
-    hello.deps.map((d) => `${d.name}@${d.version} ${d.source}`).sort(),
-    [
-      'nom-regex@0.2.0 registry+https://github.com/rust-lang/crates.io-index',
-      'regex@1.11.1 git+https://github.com/rust-lang/regex.git#1a069b9232c607b34c4937122361aa075ef573fa',
-    ],
+  const crates = parseCargoLock(
+    readFileSync(join(CORPUS, 'syft/pkg/cataloger/rust/testdata/Cargo.lock-with-git-deps'), 'utf8'),
   );
+  const hello = crates.find((c) => c.name === 'hello_world')!;
+  assert.deepEqual(hello.deps.map((d) => `${d.name}@${d.version} ${d.source}`).sort(), [
+    'nom-regex@0.2.0 registry+https://github.com/rust-lang/crates.io-index',
+    'regex@1.11.1 git+https://github.com/rust-lang/regex.git#1a069b9232c607b34c4937122361aa075ef573fa',
+  ]);
 });
 
 test('Cargo.lock v1: [metadata] checksums, dependency entries with versions and sources', () => {
@@ -79,15 +81,23 @@ test('Cargo.lock v1: [metadata] checksums, dependency entries with versions and 
     ].join('\n'),
   );
   const get = (n: string, v: string) => crates.find((c) => c.name === n && c.version === v)!;
-  assert.deepEqual(get('a', '0.1.0').deps.map((d) => `${d.name}@${d.version}`), ['b@1.0.0', 'b@2.0.0']);
+  assert.deepEqual(
+    get('a', '0.1.0').deps.map((d) => `${d.name}@${d.version}`),
+    ['b@1.0.0', 'b@2.0.0'],
+  );
   assert.equal(get('b', '1.0.0').checksum, '1111');
   assert.equal(get('b', '2.0.0').checksum, '2222');
   assert.equal(get('c', '0.3.0').checksum, undefined);
-  assert.deepEqual(get('b', '2.0.0').deps.map((d) => d.name), ['c']);
+  assert.deepEqual(
+    get('b', '2.0.0').deps.map((d) => d.name),
+    ['c'],
+  );
 });
 
 test('a corrupt Cargo.lock is a warning naming the file', async () => {
-  const { packages, warnings } = await runCataloger(rustCataloger, { '/x/Cargo.lock': '[[package]\nname = "a"' });
+  const { packages, warnings } = await runCataloger(rustCataloger, {
+    '/x/Cargo.lock': '[[package]\nname = "a"',
+  });
   assert.deepEqual(packages, []);
   assert.equal(warnings.length, 1);
   assert.match(warnings[0]!, /^cannot parse Cargo\.lock: /);

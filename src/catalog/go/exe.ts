@@ -102,8 +102,20 @@ function parseElf(b: Buffer): Executable | undefined {
     if (!r.ok(o, is64 ? 64 : 40)) return undefined;
     raw.push(
       is64
-        ? { nameOff: r.u32(o), type: r.u32(o + 4), addr: r.u64(o + 16), offset: r.u64(o + 24), size: r.u64(o + 32) }
-        : { nameOff: r.u32(o), type: r.u32(o + 4), addr: r.u32(o + 12), offset: r.u32(o + 16), size: r.u32(o + 20) },
+        ? {
+            nameOff: r.u32(o),
+            type: r.u32(o + 4),
+            addr: r.u64(o + 16),
+            offset: r.u64(o + 24),
+            size: r.u64(o + 32),
+          }
+        : {
+            nameOff: r.u32(o),
+            type: r.u32(o + 4),
+            addr: r.u32(o + 12),
+            offset: r.u32(o + 16),
+            size: r.u32(o + 20),
+          },
     );
   }
   const strtab = raw[shstrndx];

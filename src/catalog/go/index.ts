@@ -64,7 +64,13 @@ function pseudoVersion(settings: Record<string, string>): string | undefined {
   return `v0.0.0-${ts}-${rev.slice(0, 12)}`;
 }
 
-function draft(path: string, version: string, foundBy: string, record: AnalysisRecord, extra: Partial<PackageDraft> = {}): PackageDraft {
+function draft(
+  path: string,
+  version: string,
+  foundBy: string,
+  record: AnalysisRecord,
+  extra: Partial<PackageDraft> = {},
+): PackageDraft {
   return {
     name: path,
     version,
@@ -101,7 +107,8 @@ function binaryDrafts(record: AnalysisRecord, info: GoBuildInfo): PackageDraft[]
     if (d.sum) metadata.h1Digest = d.sum;
     if (d.replaced === undefined) {
       /* not replaced */
-    } else if (d.version === '') metadata.replacedBy = d.replaced.path; // local directory
+    } else if (d.version === '')
+      metadata.replacedBy = d.replaced.path; // local directory
     else metadata.replaces = `${d.replaced.path}@${d.replaced.version}`;
     out.push(draft(d.path, d.version, 'go-binary', record, { metadata }));
   }

@@ -93,7 +93,11 @@ export function parseAlias(spec: string): { name: string; version: string } | un
  * "/app/node_modules/a/node_modules/b"), the first "<dir>/node_modules/<name>" that `has` going up.
  * `has` receives the candidate package directory.
  */
-export function resolveNodeModule(fromDir: string, name: string, has: (dir: string) => boolean): string | undefined {
+export function resolveNodeModule(
+  fromDir: string,
+  name: string,
+  has: (dir: string) => boolean,
+): string | undefined {
   let dir = fromDir;
   for (;;) {
     if (posix.basename(dir) !== 'node_modules') {

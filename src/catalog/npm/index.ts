@@ -54,7 +54,12 @@ const FOUND_BY: Record<LockParse['format'], string> = {
 export function isInstalledManifestPath(path: string): boolean {
   const parts = path.split('/');
   const n = parts.length;
-  if (n >= 3 && parts[n - 3] === 'node_modules' && !parts[n - 2]!.startsWith('@') && !parts[n - 2]!.startsWith('.'))
+  if (
+    n >= 3 &&
+    parts[n - 3] === 'node_modules' &&
+    !parts[n - 2]!.startsWith('@') &&
+    !parts[n - 2]!.startsWith('.')
+  )
     return true;
   return n >= 4 && parts[n - 4] === 'node_modules' && parts[n - 3]!.startsWith('@');
 }
@@ -96,7 +101,8 @@ export const npmCataloger: Cataloger<NpmRecord> = {
         return { kind: 'manifest', manifest };
       }
       if (base === 'yarn.lock') return { kind: 'lock', lock: parseYarnLock(file.content.toString('utf8')) };
-      if (base === 'pnpm-lock.yaml') return { kind: 'lock', lock: parsePnpmLock(file.content.toString('utf8')) };
+      if (base === 'pnpm-lock.yaml')
+        return { kind: 'lock', lock: parsePnpmLock(file.content.toString('utf8')) };
       return { kind: 'lock', lock: parsePackageLock(parseJson(file)) };
     } catch (e) {
       // Installed packages sometimes ship broken package.json files in test fixtures: warn, move on.
@@ -107,7 +113,8 @@ export const npmCataloger: Cataloger<NpmRecord> = {
   finalize(records: AnalysisRecord<NpmRecord>[], ctx: CatalogContext): PackageDraft[] {
     const manifests = new Map<string, { record: AnalysisRecord<NpmRecord>; manifest: NpmManifest }>();
     for (const r of records)
-      if (r.result.kind === 'manifest') manifests.set(posix.dirname(r.path), { record: r, manifest: r.result.manifest });
+      if (r.result.kind === 'manifest')
+        manifests.set(posix.dirname(r.path), { record: r, manifest: r.result.manifest });
     const out: PackageDraft[] = [];
     for (const r of records) {
       if (r.result.kind !== 'lock') continue;
@@ -141,19 +148,31 @@ export const npmCataloger: Cataloger<NpmRecord> = {
   },
 };
 
-function lockDrafts(record: AnalysisRecord, lock: LockParse, manifest: NpmManifest | undefined): PackageDraft[] {
+function lockDrafts(
+  record: AnalysisRecord,
+  lock: LockParse,
+  manifest: NpmManifest | undefined,
+): PackageDraft[] {
   const foundBy = FOUND_BY[lock.format];
   let devSet: Set<string> | undefined;
   if (!lock.devKnown && manifest && lock.rootSpecs) {
     // Dev = reachable from devDependencies only (yarn does not record it).
     const graph = new Map<string, string[]>();
-    for (const p of lock.packages) graph.set(`${p.name}@${p.version}`, p.deps.map((d) => `${d.name}@${d.version}`));
+    for (const p of lock.packages)
+      graph.set(
+        `${p.name}@${p.version}`,
+        p.deps.map((d) => `${d.name}@${d.version}`),
+      );
     const roots = (deps: Record<string, string>) =>
       Object.entries(deps)
         .map(([n, r]) => lock.rootSpecs![`${n}@${r}`] ?? lock.rootSpecs![`${n}@npm:${r}`])
         .filter((x): x is string => Boolean(x));
     const prod = reachable(
-      [...roots(manifest.dependencies), ...roots(manifest.optionalDependencies), ...roots(manifest.peerDependencies)],
+      [
+        ...roots(manifest.dependencies),
+        ...roots(manifest.optionalDependencies),
+        ...roots(manifest.peerDependencies),
+      ],
       graph,
     );
     const dev = reachable(roots(manifest.devDependencies), graph);

@@ -40,7 +40,11 @@ function parseKey(key: string, v5: boolean): { name: string; version: string } |
 }
 
 /** A dependency value ("1.0.0", "1.0.0_peer", "1.0.0(peer)", "/real@1.0.0", "real@1.0.0") → name, version. */
-function parseDepValue(depName: string, value: string, v5: boolean): { name: string; version: string } | undefined {
+function parseDepValue(
+  depName: string,
+  value: string,
+  v5: boolean,
+): { name: string; version: string } | undefined {
   if (value.startsWith('link:') || value.startsWith('file:')) return undefined;
   const bare = stripPeers(value, v5);
   if (value.startsWith('/') || (/^@?[^@]+@/.test(bare) && !/^\d/.test(bare))) return parseKey(value, v5);
@@ -51,7 +55,12 @@ function importerDeps(v: unknown, v5: boolean): { name: string; version: string 
   const out: { name: string; version: string }[] = [];
   if (!isObject(v)) return out;
   for (const [name, spec] of Object.entries(v)) {
-    const version = typeof spec === 'string' ? spec : isObject(spec) && typeof spec.version === 'string' ? spec.version : undefined;
+    const version =
+      typeof spec === 'string'
+        ? spec
+        : isObject(spec) && typeof spec.version === 'string'
+          ? spec.version
+          : undefined;
     if (!version) continue;
     const d = parseDepValue(name, version, v5);
     if (d) out.push(d);
@@ -84,7 +93,8 @@ function parseDoc(doc: Record<string, unknown>, out: Map<string, LockPackage>): 
     else if (e.dev === true && p.dev !== false) p.dev = true;
     if (e.optional === true) p.optional = true;
     if (!snapshots) p.deps.push(...depsOf(e));
-    if (isObject(e.resolution) && typeof e.resolution.integrity === 'string') p.integrity = e.resolution.integrity;
+    if (isObject(e.resolution) && typeof e.resolution.integrity === 'string')
+      p.integrity = e.resolution.integrity;
     local.set(k, p);
   }
   if (snapshots) {

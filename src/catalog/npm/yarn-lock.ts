@@ -78,7 +78,8 @@ function parseClassic(text: string): Entry[] {
     if (!line.trim() || line.trimStart().startsWith('#')) continue;
     const indent = line.length - line.trimStart().length;
     if (indent === 0) {
-      if (!line.trimEnd().endsWith(':')) throw new Error(`line ${i + 1}: expected an entry header ending in ':'`);
+      if (!line.trimEnd().endsWith(':'))
+        throw new Error(`line ${i + 1}: expected an entry header ending in ':'`);
       cur = { specs: splitKeys(line.trimEnd().slice(0, -1)), fields: dict(), sections: dict() };
       entries.push(cur);
       section = undefined;
@@ -112,7 +113,14 @@ function parseBerry(doc: Record<string, unknown>): Entry[] {
       if (isObject(x)) sections[k] = stringRecord(x);
       else if (x !== null && x !== undefined && typeof x !== 'object') fields[k] = String(x);
     }
-    entries.push({ specs: key.split(',').map((s) => s.trim()).filter(Boolean), fields, sections });
+    entries.push({
+      specs: key
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean),
+      fields,
+      sections,
+    });
   }
   return entries;
 }

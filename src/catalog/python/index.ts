@@ -21,7 +21,13 @@ import {
 } from './locks.js';
 import { type CoreMetadata, parseCoreMetadata, parseRequiresTxt } from './metadata.js';
 
-export { normalizePyName, parsePipfileLock, parsePoetryLock, parseRequirements, parseUvLock } from './locks.js';
+export {
+  normalizePyName,
+  parsePipfileLock,
+  parsePoetryLock,
+  parseRequirements,
+  parseUvLock,
+} from './locks.js';
 export { parseCoreMetadata, parseRequiresTxt } from './metadata.js';
 export type { PyLockPackage } from './locks.js';
 export type { CoreMetadata } from './metadata.js';
@@ -32,9 +38,15 @@ export type PythonRecord =
   | { kind: 'direct-url'; vcsUrl?: string }
   | { kind: 'lock'; format: 'requirements' | 'pipfile' | 'poetry' | 'uv'; packages: PyLockPackage[] };
 
-const FOUND_BY = { requirements: 'python-requirements', pipfile: 'python-pipfile-lock', poetry: 'python-poetry-lock', uv: 'python-uv-lock' };
+const FOUND_BY = {
+  requirements: 'python-requirements',
+  pipfile: 'python-pipfile-lock',
+  poetry: 'python-poetry-lock',
+  uv: 'python-uv-lock',
+};
 
-type Kind = 'metadata' | 'egg-file' | 'requires' | 'direct-url' | 'requirements' | 'pipfile' | 'poetry' | 'uv';
+type Kind =
+  'metadata' | 'egg-file' | 'requires' | 'direct-url' | 'requirements' | 'pipfile' | 'poetry' | 'uv';
 
 function classify(path: string): Kind | undefined {
   const base = posix.basename(path);
@@ -50,11 +62,16 @@ function classify(path: string): Kind | undefined {
   if (base === 'Pipfile.lock') return 'pipfile';
   if (base === 'poetry.lock') return 'poetry';
   if (base === 'uv.lock') return 'uv';
-  if (/requirements.*\.txt$/i.test(base) || (parent === 'requirements' && base.endsWith('.txt'))) return 'requirements';
+  if (/requirements.*\.txt$/i.test(base) || (parent === 'requirements' && base.endsWith('.txt')))
+    return 'requirements';
   return undefined;
 }
 
-export function pypiPurl(name: string, version: string, qualifiers?: Record<string, string | undefined>): string {
+export function pypiPurl(
+  name: string,
+  version: string,
+  qualifiers?: Record<string, string | undefined>,
+): string {
   return buildPurl({ type: 'pypi', name: normalizePyName(name), version, qualifiers });
 }
 
@@ -132,7 +149,9 @@ export const pythonCataloger: Cataloger<PythonRecord> = {
       if (res.kind !== 'metadata') continue;
       const m = res.meta;
       if (!m.name || !m.version) continue; // no version: nothing to match or report reliably
-      const siblings = posix.basename(r.path).toLowerCase().endsWith('.egg-info') ? [] : (byDir.get(posix.dirname(r.path)) ?? []);
+      const siblings = posix.basename(r.path).toLowerCase().endsWith('.egg-info')
+        ? []
+        : (byDir.get(posix.dirname(r.path)) ?? []);
       let requires = m.requires;
       let vcsUrl: string | undefined;
       for (const s of siblings) {

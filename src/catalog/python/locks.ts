@@ -101,7 +101,8 @@ export function parsePoetryLock(text: string): PyLockPackage[] {
   for (const p of Array.isArray(doc.package) ? doc.package : []) {
     if (!isObj(p) || typeof p.name !== 'string' || typeof p.version !== 'string') continue;
     const groups = Array.isArray(p.groups) ? p.groups.map(String) : undefined;
-    const dev = p.category === 'dev' || (groups !== undefined && groups.length > 0 && !groups.includes('main'));
+    const dev =
+      p.category === 'dev' || (groups !== undefined && groups.length > 0 && !groups.includes('main'));
     const deps = isObj(p.dependencies) ? Object.keys(p.dependencies).map((name) => ({ name })) : [];
     out.push({ name: p.name, version: p.version, ...(dev ? { dev: true } : {}), deps });
   }
@@ -121,7 +122,10 @@ export function parseUvLock(text: string): PyLockPackage[] {
     (Array.isArray(v) ? v : [])
       .filter(isObj)
       .filter((d) => typeof d.name === 'string')
-      .map((d) => ({ name: d.name as string, ...(typeof d.version === 'string' ? { version: d.version } : {}) }));
+      .map((d) => ({
+        name: d.name as string,
+        ...(typeof d.version === 'string' ? { version: d.version } : {}),
+      }));
   const groupDeps = (v: unknown): Dep[] => (isObj(v) ? Object.values(v).flatMap(depList) : []);
   const pkgs: (PyLockPackage & { devDeps: Dep[]; optDeps: Dep[]; root: boolean })[] = [];
   for (const p of Array.isArray(doc.package) ? doc.package : []) {
@@ -139,10 +143,16 @@ export function parseUvLock(text: string): PyLockPackage[] {
       root,
     });
   }
-  const out: PyLockPackage[] = pkgs.map((p) => ({ name: p.name, version: p.version, deps: [...p.deps, ...p.optDeps] }));
+  const out: PyLockPackage[] = pkgs.map((p) => ({
+    name: p.name,
+    version: p.version,
+    deps: [...p.deps, ...p.optDeps],
+  }));
   pinByName(out);
   const find = (d: Dep) =>
-    pkgs.findIndex((p) => normalizePyName(p.name) === normalizePyName(d.name) && (!d.version || d.version === p.version));
+    pkgs.findIndex(
+      (p) => normalizePyName(p.name) === normalizePyName(d.name) && (!d.version || d.version === p.version),
+    );
   const walk = (starts: number[], edges: (i: number) => Dep[]) => {
     const seen = new Set<number>();
     const stack = [...starts];
@@ -158,7 +168,10 @@ export function parseUvLock(text: string): PyLockPackage[] {
   if (roots.length) {
     const prodEdges = (i: number) => [...pkgs[i]!.deps, ...pkgs[i]!.optDeps];
     const prod = walk(roots, prodEdges);
-    const dev = walk(roots.flatMap((r) => pkgs[r]!.devDeps.map(find)), prodEdges);
+    const dev = walk(
+      roots.flatMap((r) => pkgs[r]!.devDeps.map(find)),
+      prodEdges,
+    );
     out.forEach((p, i) => {
       if (!prod.has(i) && dev.has(i)) p.dev = true;
     });

@@ -33,7 +33,8 @@ export function parseAuditableJson(json: unknown): AuditablePackage[] {
   if (!Array.isArray(pkgs)) throw new Error('no "packages" list');
   return pkgs.map((p, i) => {
     const o = p as Record<string, unknown>;
-    if (typeof o?.name !== 'string' || typeof o.version !== 'string') throw new Error(`package ${i}: missing name or version`);
+    if (typeof o?.name !== 'string' || typeof o.version !== 'string')
+      throw new Error(`package ${i}: missing name or version`);
     const deps = Array.isArray(o.dependencies) ? o.dependencies : [];
     return {
       name: o.name,

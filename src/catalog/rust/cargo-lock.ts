@@ -45,7 +45,9 @@ export function parseCargoLock(text: string): LockedCrate[] {
       ...(typeof o.source === 'string' ? { source: o.source } : {}),
       ...(typeof o.checksum === 'string' ? { checksum: o.checksum } : {}),
       deps: [],
-      depSpecs: Array.isArray(o.dependencies) ? o.dependencies.filter((d): d is string => typeof d === 'string') : [],
+      depSpecs: Array.isArray(o.dependencies)
+        ? o.dependencies.filter((d): d is string => typeof d === 'string')
+        : [],
     });
   }
   // v1: checksums in [metadata]
@@ -70,7 +72,8 @@ export function parseCargoLock(text: string): LockedCrate[] {
           (!source || (x.source !== undefined && sourceBase(x.source) === sourceBase(source))),
       );
       // An unambiguous short form matches one crate; an ambiguous one is left out rather than guessed.
-      if (cands.length === 1) c.deps.push({ name: cands[0]!.name, version: cands[0]!.version, source: cands[0]!.source });
+      if (cands.length === 1)
+        c.deps.push({ name: cands[0]!.name, version: cands[0]!.version, source: cands[0]!.source });
     }
   }
   return crates.map(({ depSpecs: _d, ...c }) => c);

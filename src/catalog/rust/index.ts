@@ -20,13 +20,21 @@ export { parseAuditableJson, readAuditableDeps, readAuditableSection } from './a
 export type { CrateRef, LockedCrate } from './cargo-lock.js';
 export type { AuditablePackage } from './auditable.js';
 
-export type RustRecord = { kind: 'lock'; crates: LockedCrate[] } | { kind: 'binary'; packages: AuditablePackage[] };
+export type RustRecord =
+  { kind: 'lock'; crates: LockedCrate[] } | { kind: 'binary'; packages: AuditablePackage[] };
 
 export function cargoPurl(name: string, version: string, local: boolean): string {
   return local ? '' : buildPurl({ type: 'cargo', name, version });
 }
 
-function draft(name: string, version: string, local: boolean, foundBy: string, record: AnalysisRecord, extra: Partial<PackageDraft>): PackageDraft {
+function draft(
+  name: string,
+  version: string,
+  local: boolean,
+  foundBy: string,
+  record: AnalysisRecord,
+  extra: Partial<PackageDraft>,
+): PackageDraft {
   return {
     name,
     version,
@@ -50,11 +58,13 @@ export const rustCataloger: Cataloger<RustRecord> = {
   },
   analyze(file: AnalyzerFile, ctx: AnalyzeContext): RustRecord | undefined {
     try {
-      if (posix.basename(file.path) === 'Cargo.lock') return { kind: 'lock', crates: parseCargoLock(file.content.toString('utf8')) };
+      if (posix.basename(file.path) === 'Cargo.lock')
+        return { kind: 'lock', crates: parseCargoLock(file.content.toString('utf8')) };
       const packages = readAuditableDeps(file.content);
       return packages ? { kind: 'binary', packages } : undefined;
     } catch (e) {
-      const what = posix.basename(file.path) === 'Cargo.lock' ? 'Cargo.lock' : 'cargo-auditable data (.dep-v0)';
+      const what =
+        posix.basename(file.path) === 'Cargo.lock' ? 'Cargo.lock' : 'cargo-auditable data (.dep-v0)';
       ctx.warn(`cannot parse ${what}: ${e instanceof Error ? e.message : String(e)}`);
       return undefined;
     }
