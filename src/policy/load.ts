@@ -9,6 +9,7 @@ import { join, relative, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { celEnv, isCelError, parse, plan, type CelEnv } from '@bufbuild/cel';
 import { strings } from '@bufbuild/cel/ext';
+import { RE2JS } from '@bufbuild/re2';
 import { LineCounter, parseDocument, type Document } from 'yaml';
 import { z } from 'zod';
 import { BulwarkError } from '../core/errors.js';
@@ -51,10 +52,29 @@ export const checkSchema = z
 
 const fileSchema = z.object({ checks: z.array(z.unknown()) }).strict();
 
+/**
+ * RE2 (linear time, as CEL specifies) with compiled patterns cached: the standard `matches()`
+ * recompiles its pattern on every call, which dominated evaluation time. Bounded, since a pattern
+ * may come from the evaluated data.
+ */
+const RE2_CACHE_MAX = 2048;
+const re2Cache = new Map<string, { test(s: string): boolean }>();
+const cachedRe2 = {
+  compile(pattern: string) {
+    let m = re2Cache.get(pattern);
+    if (!m) {
+      if (re2Cache.size >= RE2_CACHE_MAX) re2Cache.clear();
+      m = RE2JS.compile(pattern);
+      re2Cache.set(pattern, m);
+    }
+    return m;
+  },
+};
+
 let sharedEnv: CelEnv | undefined;
-/** The CEL environment: standard library plus the strings extension. */
+/** The CEL environment: standard library, the strings extension, cached RE2 for matches(). */
 export function policyEnv(): CelEnv {
-  sharedEnv ??= celEnv({ funcs: strings });
+  sharedEnv ??= celEnv({ funcs: strings, re2: cachedRe2 });
   return sharedEnv;
 }
 
