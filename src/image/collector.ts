@@ -10,7 +10,13 @@
  * - At the end, records of 'final' analyzers are kept only if their file version is still in the
  *   final tree (see FileTree sequence numbers); 'all-layers' analyzers keep everything.
  */
-import { DEFAULT_MAX_BYTES, type AnalysisRecord, type AnalyzeContext, type FileAnalyzer, type FileEntry } from '../core/analyzer.js';
+import {
+  DEFAULT_MAX_BYTES,
+  type AnalysisRecord,
+  type AnalyzeContext,
+  type FileAnalyzer,
+  type FileEntry,
+} from '../core/analyzer.js';
 import type { LayerRef } from '../core/types.js';
 import type { FileTree } from './tree.js';
 
@@ -23,7 +29,10 @@ interface StoredRecord {
 export class Warnings {
   readonly list: string[] = [];
   private dropped = 0;
-  constructor(private readonly max = 1000, private readonly onWarn?: (msg: string) => void) {}
+  constructor(
+    private readonly max = 1000,
+    private readonly onWarn?: (msg: string) => void,
+  ) {}
   add(msg: string): void {
     if (this.list.length < this.max) {
       this.list.push(msg);
@@ -63,7 +72,9 @@ export class Collector {
       try {
         if (a.wants(entry)) out.push(a);
       } catch (e) {
-        this.warnings.add(`analyzer ${a.name}: wants() failed on ${describeLocation(entry.path, entry.layer)}: ${(e as Error).message}`);
+        this.warnings.add(
+          `analyzer ${a.name}: wants() failed on ${describeLocation(entry.path, entry.layer)}: ${(e as Error).message}`,
+        );
       }
     }
     return out;
@@ -82,7 +93,9 @@ export class Collector {
     const fits = wanting.filter((a) => {
       const cap = a.maxBytes ?? DEFAULT_MAX_BYTES;
       if (entry.size <= cap) return true;
-      this.warnings.add(`skipped ${describeLocation(entry.path, entry.layer)} for ${a.name}: ${entry.size} bytes is over its ${cap}-byte limit`);
+      this.warnings.add(
+        `skipped ${describeLocation(entry.path, entry.layer)} for ${a.name}: ${entry.size} bytes is over its ${cap}-byte limit`,
+      );
       return false;
     });
     if (fits.length === 0) return;
@@ -93,12 +106,16 @@ export class Collector {
     const file = { ...entry, content };
     for (const a of fits) {
       if (content.length > (a.maxBytes ?? DEFAULT_MAX_BYTES)) continue;
-      const ctx: AnalyzeContext = { warn: (m) => this.warnings.add(`${a.name}: ${describeLocation(entry.path, entry.layer)}: ${m}`) };
+      const ctx: AnalyzeContext = {
+        warn: (m) => this.warnings.add(`${a.name}: ${describeLocation(entry.path, entry.layer)}: ${m}`),
+      };
       let result: unknown;
       try {
         result = await a.analyze(file, ctx);
       } catch (e) {
-        this.warnings.add(`analyzer ${a.name} failed on ${describeLocation(entry.path, entry.layer)}: ${(e as Error).message}`);
+        this.warnings.add(
+          `analyzer ${a.name} failed on ${describeLocation(entry.path, entry.layer)}: ${(e as Error).message}`,
+        );
         continue;
       }
       results.set(a.name, result);
@@ -115,7 +132,9 @@ export class Collector {
     const results = seen && seen.seq === targetSeq ? seen.results : undefined;
     for (const a of wanting) {
       if (!results || !results.has(a.name)) {
-        this.warnings.add(`${a.name}: hard link ${describeLocation(entry.path, entry.layer)} -> ${targetPath}: target content was not read for this analyzer; skipped`);
+        this.warnings.add(
+          `${a.name}: hard link ${describeLocation(entry.path, entry.layer)} -> ${targetPath}: target content was not read for this analyzer; skipped`,
+        );
         continue;
       }
       const result = results.get(a.name);
@@ -135,7 +154,9 @@ export class Collector {
       const stored = this.records.get(a.name)!;
       out.set(
         a.name,
-        a.scope === 'final' ? stored.filter((s) => tree.seqOf(s.record.path) === s.seq).map((s) => s.record) : stored.map((s) => s.record),
+        a.scope === 'final'
+          ? stored.filter((s) => tree.seqOf(s.record.path) === s.seq).map((s) => s.record)
+          : stored.map((s) => s.record),
       );
     }
     this.analyzed.clear();

@@ -52,7 +52,8 @@ export async function lookupCredentials(
   registry: string,
   opts: { username?: string; password?: string; dockerConfigPath?: string; logger?: Logger },
 ): Promise<Credentials | undefined> {
-  if (opts.username !== undefined && opts.password !== undefined) return { username: opts.username, password: opts.password };
+  if (opts.username !== undefined && opts.password !== undefined)
+    return { username: opts.username, password: opts.password };
   const path = dockerConfigPath(opts.dockerConfigPath);
   let cfg: DockerConfig;
   try {

@@ -74,7 +74,10 @@ class ZstdDecompress extends Transform {
   }
 
   override _transform(chunk: Buffer, _enc: BufferEncoding, cb: TransformCallback): void {
-    this.feed(chunk).then(() => cb(), (e: unknown) => cb(this.toError(e)));
+    this.feed(chunk).then(
+      () => cb(),
+      (e: unknown) => cb(this.toError(e)),
+    );
   }
 
   override _flush(cb: TransformCallback): void {
@@ -101,7 +104,9 @@ class ZstdDecompress extends Transform {
 
   private toError(e: unknown): Error {
     if (e instanceof BulwarkError) return e;
-    return new BulwarkError('CORRUPT', `${this.what}: corrupt zstd stream (${(e as Error).message})`, { cause: e });
+    return new BulwarkError('CORRUPT', `${this.what}: corrupt zstd stream (${(e as Error).message})`, {
+      cause: e,
+    });
   }
 }
 
@@ -121,7 +126,10 @@ function checkZstdWindow(head: Buffer, what: string): void {
     for (let i = fcsBytes - 1; i >= 0; i--) size = size * 256 + head[off + i]!;
     if (fcsBytes === 2) size += 256;
     if (size > MAX_ZSTD_WINDOW) {
-      throw new BulwarkError('LIMIT', `${what}: zstd frame needs a ${size}-byte window (limit ${MAX_ZSTD_WINDOW})`);
+      throw new BulwarkError(
+        'LIMIT',
+        `${what}: zstd frame needs a ${size}-byte window (limit ${MAX_ZSTD_WINDOW})`,
+      );
     }
     return;
   }
@@ -130,7 +138,10 @@ function checkZstdWindow(head: Buffer, what: string): void {
   const base = 2 ** (10 + exp);
   const window = base + (base / 8) * (wd & 7);
   if (window > MAX_ZSTD_WINDOW) {
-    throw new BulwarkError('LIMIT', `${what}: zstd frame needs a ${window}-byte window (limit ${MAX_ZSTD_WINDOW})`);
+    throw new BulwarkError(
+      'LIMIT',
+      `${what}: zstd frame needs a ${window}-byte window (limit ${MAX_ZSTD_WINDOW})`,
+    );
   }
 }
 

@@ -32,7 +32,9 @@ export function digestOf(data: Buffer, algorithm: 'sha256' | 'sha512' = 'sha256'
 export function verifyBuffer(data: Buffer, expected: string, what: string): void {
   const got = digestOf(data, algorithmOf(expected));
   if (got !== expected) {
-    throw new BulwarkError('DIGEST_MISMATCH', `${what}: digest mismatch (expected ${expected}, got ${got})`, { subject: expected });
+    throw new BulwarkError('DIGEST_MISMATCH', `${what}: digest mismatch (expected ${expected}, got ${got})`, {
+      subject: expected,
+    });
   }
 }
 
@@ -64,9 +66,13 @@ export class HashingStream extends Transform {
     this.bytes += chunk.length;
     if (this.opts.maxBytes !== undefined && this.bytes > this.opts.maxBytes) {
       cb(
-        new BulwarkError('LIMIT', `${this.opts.what}: more than ${this.opts.maxBytes} uncompressed bytes (limit); refusing to read further`, {
-          subject: this.opts.what,
-        }),
+        new BulwarkError(
+          'LIMIT',
+          `${this.opts.what}: more than ${this.opts.maxBytes} uncompressed bytes (limit); refusing to read further`,
+          {
+            subject: this.opts.what,
+          },
+        ),
       );
       return;
     }
@@ -80,7 +86,11 @@ export class HashingStream extends Transform {
     const exp = this.opts.expected;
     if (exp && exp !== this.digest) {
       cb(
-        new BulwarkError('DIGEST_MISMATCH', `${this.opts.what}: digest mismatch (expected ${exp}, got ${this.digest})`, { subject: exp }),
+        new BulwarkError(
+          'DIGEST_MISMATCH',
+          `${this.opts.what}: digest mismatch (expected ${exp}, got ${this.digest})`,
+          { subject: exp },
+        ),
       );
       return;
     }

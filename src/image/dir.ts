@@ -17,7 +17,14 @@ import { DEFAULT_MAX_ENTRIES } from './layers.js';
 import { joinPath } from './paths.js';
 import { FileTree } from './tree.js';
 
-const ROOTFS_MARKERS = ['etc/os-release', 'usr/lib/os-release', 'var/lib/dpkg/status', 'lib/apk/db/installed', 'var/lib/rpm', 'usr/lib/sysimage/rpm'];
+const ROOTFS_MARKERS = [
+  'etc/os-release',
+  'usr/lib/os-release',
+  'var/lib/dpkg/status',
+  'lib/apk/db/installed',
+  'var/lib/rpm',
+  'usr/lib/sysimage/rpm',
+];
 /** Pseudo filesystems skipped at the top of a root filesystem. */
 const ROOTFS_SKIP = new Set(['/proc', '/sys', '/dev']);
 
@@ -56,7 +63,10 @@ export async function analyzeDir(
   try {
     root = await realpath(dirArg);
   } catch (e) {
-    throw new BulwarkError('NOT_FOUND', `${dirArg}: no such file or directory`, { subject: dirArg, cause: e });
+    throw new BulwarkError('NOT_FOUND', `${dirArg}: no such file or directory`, {
+      subject: dirArg,
+      cause: e,
+    });
   }
   const top = await lstat(root);
   const warnings = new Warnings();
@@ -69,14 +79,18 @@ export async function analyzeDir(
   // A single file: the artifact is its directory holding just that file.
   let single: string | undefined;
   if (!top.isDirectory()) {
-    if (!top.isFile()) throw new BulwarkError('USAGE', `${dirArg} is neither a directory nor a regular file`, { subject: dirArg });
+    if (!top.isFile())
+      throw new BulwarkError('USAGE', `${dirArg} is neither a directory nor a regular file`, {
+        subject: dirArg,
+      });
     single = root.slice(root.lastIndexOf('/') + 1);
     root = root.slice(0, root.lastIndexOf('/')) || '/';
   }
   const artifactKind = kind ?? (single === undefined && (await looksLikeRootfs(root)) ? 'rootfs' : 'fs');
 
   const visit = async (rel: string, abs: string, d: Dirent | undefined): Promise<boolean> => {
-    if (++count > maxEntries) throw new BulwarkError('LIMIT', `more than ${maxEntries} entries under ${dirArg} (limit)`);
+    if (++count > maxEntries)
+      throw new BulwarkError('LIMIT', `more than ${maxEntries} entries under ${dirArg} (limit)`);
     let st;
     try {
       st = await lstat(abs);

@@ -20,11 +20,13 @@ interface ArchiveManifestEntry {
   Layers: string[];
 }
 
-/** Splits "FILE[:REF]": REF only when FILE alone does not exist. */
+/** Splits "FILE[:REF]" (REF may hold ':' itself): FILE is the shortest prefix that exists. */
 export async function splitArchiveTarget(spec: string): Promise<{ file: string; ref?: string }> {
   if (await stat(spec).catch(() => undefined)) return { file: spec };
-  const i = spec.lastIndexOf(':');
-  if (i > 0 && (await stat(spec.slice(0, i)).catch(() => undefined))) return { file: spec.slice(0, i), ref: spec.slice(i + 1) };
+  for (let i = spec.indexOf(':'); i > 0; i = spec.indexOf(':', i + 1)) {
+    if ((await stat(spec.slice(0, i)).catch(() => undefined))?.isFile())
+      return { file: spec.slice(0, i), ref: spec.slice(i + 1) };
+  }
   return { file: spec };
 }
 
@@ -49,33 +51,67 @@ function digestFromName(name: string): string | undefined {
   return `sha256:${m[1]}`;
 }
 
-export async function openDockerArchive(target: { file: string; ref?: string }, name: string): Promise<ImagePlan> {
+export async function openDockerArchive(
+  target: { file: string; ref?: string },
+  name: string,
+): Promise<ImagePlan> {
   const { file } = target;
   const st = await stat(file).catch((e: unknown) => {
-    throw new BulwarkError('NOT_FOUND', `docker archive ${file}: cannot read (${(e as NodeJS.ErrnoException).code ?? e})`, { subject: file });
+    throw new BulwarkError(
+      'NOT_FOUND',
+      `docker archive ${file}: cannot read (${(e as NodeJS.ErrnoException).code ?? e})`,
+      { subject: file },
+    );
   });
-  if (!st.isFile()) throw new BulwarkError('USAGE', `docker archive ${file} is not a file`, { subject: file });
+  if (!st.isFile())
+    throw new BulwarkError('USAGE', `docker archive ${file} is not a file`, { subject: file });
   const index = await indexTar(file);
   const mf = index.get('manifest.json');
-  if (!mf) throw new BulwarkError('PARSE', `${file}: no manifest.json; not a docker-archive (docker save) tarball`, { subject: file });
+  if (!mf)
+    throw new BulwarkError('PARSE', `${file}: no manifest.json; not a docker-archive (docker save) tarball`, {
+      subject: file,
+    });
   let manifest: ArchiveManifestEntry[];
   try {
-    manifest = JSON.parse((await readEntry(file, mf, `${file} manifest.json`)).toString('utf8')) as ArchiveManifestEntry[];
+    manifest = JSON.parse(
+      (await readEntry(file, mf, `${file} manifest.json`)).toString('utf8'),
+    ) as ArchiveManifestEntry[];
   } catch (e) {
     if (e instanceof BulwarkError) throw e;
-    throw new BulwarkError('PARSE', `${file} manifest.json: not valid JSON (${(e as Error).message})`, { subject: file });
+    throw new BulwarkError('PARSE', `${file} manifest.json: not valid JSON (${(e as Error).message})`, {
+      subject: file,
+    });
   }
-  if (!Array.isArray(manifest) || manifest.length === 0) throw new BulwarkError('PARSE', `${file} manifest.json: no images listed`, { subject: file });
+  if (!Array.isArray(manifest) || manifest.length === 0)
+    throw new BulwarkError('PARSE', `${file} manifest.json: no images listed`, { subject: file });
 
   let img: ArchiveManifestEntry | undefined;
   const allTags = manifest.flatMap((m) => m.RepoTags ?? []);
   if (target.ref) {
-    img = manifest.find((m) => (m.RepoTags ?? []).some((t) => t === target.ref || t.endsWith(`/${target.ref}`)));
-    if (!img) throw new BulwarkError('NOT_FOUND', `${file}: no image tagged "${target.ref}" (tags: ${allTags.join(', ') || 'none'})`, { subject: file });
+    img = manifest.find((m) =>
+      (m.RepoTags ?? []).some((t) => t === target.ref || t.endsWith(`/${target.ref}`)),
+    );
+    if (!img)
+      throw new BulwarkError(
+        'NOT_FOUND',
+        `${file}: no image tagged "${target.ref}" (tags: ${allTags.join(', ') || 'none'})`,
+        { subject: file },
+      );
   } else if (manifest.length === 1) img = manifest[0];
-  else throw new BulwarkError('USAGE', `${file} holds ${manifest.length} images; name one as docker-archive:${file}:REF (tags: ${allTags.join(', ')})`);
-  if (!img || typeof img.Config !== 'string' || !Array.isArray(img.Layers) || !img.Layers.every((l) => typeof l === 'string')) {
-    throw new BulwarkError('PARSE', `${file} manifest.json: entry without Config and Layers`, { subject: file });
+  else
+    throw new BulwarkError(
+      'USAGE',
+      `${file} holds ${manifest.length} images; name one as docker-archive:${file}:REF (tags: ${allTags.join(', ')})`,
+    );
+  if (
+    !img ||
+    typeof img.Config !== 'string' ||
+    !Array.isArray(img.Layers) ||
+    !img.Layers.every((l) => typeof l === 'string')
+  ) {
+    throw new BulwarkError('PARSE', `${file} manifest.json: entry without Config and Layers`, {
+      subject: file,
+    });
   }
 
   const configEntry = resolveTarEntry(index, img.Config, file);
@@ -105,7 +141,13 @@ export async function openDockerArchive(target: { file: string; ref?: string }, 
         digest: ref.digest,
         diffId: ref.diffId,
         open: async () =>
-          e.size === 0 ? Readable.from([]) : createReadStream(file, { start: e.offset, end: e.offset + e.size - 1, highWaterMark: 1024 * 1024 }),
+          e.size === 0
+            ? Readable.from([])
+            : createReadStream(file, {
+                start: e.offset,
+                end: e.offset + e.size - 1,
+                highWaterMark: 1024 * 1024,
+              }),
       };
     }),
   };

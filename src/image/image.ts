@@ -28,7 +28,11 @@ export async function analyzePlan(
   const warnings = new Warnings();
   const tree = new FileTree();
   const collector = new Collector(analyzers, warnings);
-  const walk: WalkOptions = { maxLayerBytes: opts.maxLayerBytes, maxEntries: opts.maxEntries, logger: opts.logger };
+  const walk: WalkOptions = {
+    maxLayerBytes: opts.maxLayerBytes,
+    maxEntries: opts.maxEntries,
+    logger: opts.logger,
+  };
   await walkLayers(plan.layers, tree, collector, warnings, walk);
   return { artifact: plan.artifact, files: tree, results: collector.finish(tree), warnings: warnings.done() };
 }

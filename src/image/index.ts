@@ -24,7 +24,15 @@ import { RegistryClient } from './registry.js';
 
 export { RegistryClient, parseChallenge, type RegistryOptions, type ManifestResponse } from './registry.js';
 export { parseImageReference, formatReference, type ImageReference } from './reference.js';
-export { MEDIA, MANIFEST_ACCEPT, selectPlatform, parsePlatform, type Descriptor, type ImageIndex, type ImageManifest } from './manifest.js';
+export {
+  MEDIA,
+  MANIFEST_ACCEPT,
+  selectPlatform,
+  parsePlatform,
+  type Descriptor,
+  type ImageIndex,
+  type ImageManifest,
+} from './manifest.js';
 export { DEFAULT_MAX_LAYER_BYTES, DEFAULT_MAX_ENTRIES } from './layers.js';
 export { FileTree } from './tree.js';
 export { normalizeEntryPath } from './paths.js';
@@ -76,7 +84,12 @@ export async function parseTarget(target: string, kind?: TargetKind): Promise<Pa
 }
 
 /** Resolves a registry image to a plan whose layers stream from the registry. */
-async function openRegistryImage(client: RegistryClient, ref: string, name: string, platform?: string): Promise<ImagePlan> {
+async function openRegistryImage(
+  client: RegistryClient,
+  ref: string,
+  name: string,
+  platform?: string,
+): Promise<ImagePlan> {
   const r = parseImageReference(ref);
   const reference = r.digest ?? r.tag!;
   const img = await client.resolveImage(r.repository, reference, platform);
@@ -126,7 +139,13 @@ export async function analyzeTarget(
   const limits = { maxLayerBytes: opts.maxLayerBytes, maxEntries: opts.maxEntries, logger: opts.logger };
   switch (t.type) {
     case 'dir':
-      return analyzeDir(t.path, target, opts.kind === 'fs' || opts.kind === 'rootfs' ? opts.kind : undefined, analyzers, limits);
+      return analyzeDir(
+        t.path,
+        target,
+        opts.kind === 'fs' || opts.kind === 'rootfs' ? opts.kind : undefined,
+        analyzers,
+        limits,
+      );
     case 'oci': {
       const plan = await openOciLayout(await splitOciTarget(t.spec), target, opts.platform);
       return analyzePlan(plan, analyzers, limits);

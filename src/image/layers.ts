@@ -97,7 +97,9 @@ async function walkLayer(
       const now = Date.now();
       if (opts.logger && now - lastProgress > 200) {
         lastProgress = now;
-        opts.logger.progress(`layer ${ref.index + 1}/${total} ${(ref.digest ?? '').slice(7, 19)} ${(n / 1e6).toFixed(1)}${sizeText} MB`);
+        opts.logger.progress(
+          `layer ${ref.index + 1}/${total} ${(ref.digest ?? '').slice(7, 19)} ${(n / 1e6).toFixed(1)}${sizeText} MB`,
+        );
       }
     },
   });
@@ -105,15 +107,26 @@ async function walkLayer(
   const dec = decompressor(compression, what);
   // Uncompressed blob: its digest is the diff_id, one hash is enough.
   const diffHash = dec
-    ? new HashingStream({ expected: layer.diffId, what: `${what} uncompressed (diff_id)`, maxBytes: opts.maxLayerBytes ?? DEFAULT_MAX_LAYER_BYTES })
+    ? new HashingStream({
+        expected: layer.diffId,
+        what: `${what} uncompressed (diff_id)`,
+        maxBytes: opts.maxLayerBytes ?? DEFAULT_MAX_LAYER_BYTES,
+      })
     : undefined;
   if (dec && diffHash) stages.push(dec, diffHash);
   if (!dec && layer.diffId && layer.digest && layer.diffId !== layer.digest) {
-    throw new BulwarkError('DIGEST_MISMATCH', `${what}: uncompressed layer whose digest ${layer.digest} differs from its diff_id ${layer.diffId}`);
+    throw new BulwarkError(
+      'DIGEST_MISMATCH',
+      `${what}: uncompressed layer whose digest ${layer.digest} differs from its diff_id ${layer.diffId}`,
+    );
   }
   if (!dec && !layer.digest && layer.diffId) {
     // An uncompressed layer verified against its diff_id.
-    stages[1] = new HashingStream({ expected: layer.diffId, what: `${what} (diff_id)`, maxBytes: opts.maxLayerBytes ?? DEFAULT_MAX_LAYER_BYTES });
+    stages[1] = new HashingStream({
+      expected: layer.diffId,
+      what: `${what} (diff_id)`,
+      maxBytes: opts.maxLayerBytes ?? DEFAULT_MAX_LAYER_BYTES,
+    });
   }
 
   const extract = lenientEnd(tarExtract({ highWaterMark: 1024 * 1024 } as object));
@@ -150,7 +163,14 @@ function lenientEnd<T extends object>(extract: T): T {
   };
   const final = x._final.bind(x);
   x._final = (cb) => {
-    if (x._stream === null && !x._longHeader && x._missing > 0 && x._missing < 512 && x._buffer.buffered === 0) x._missing = 0;
+    if (
+      x._stream === null &&
+      !x._longHeader &&
+      x._missing > 0 &&
+      x._missing < 512 &&
+      x._buffer.buffered === 0
+    )
+      x._missing = 0;
     final(cb);
   };
   return extract;
@@ -195,7 +215,9 @@ async function handleEntry(
   const name = header.name;
   const path = name.length <= MAX_PATH ? normalizeEntryPath(name) : undefined;
   if (path === undefined) {
-    warnings.add(`${layerName(ref)}: skipped entry ${JSON.stringify(name.slice(0, 200))}: ${name.length > MAX_PATH ? 'name too long' : 'path leaves the image root'}`);
+    warnings.add(
+      `${layerName(ref)}: skipped entry ${JSON.stringify(name.slice(0, 200))}: ${name.length > MAX_PATH ? 'name too long' : 'path leaves the image root'}`,
+    );
     return drain(stream);
   }
   if (path === '/') return drain(stream);
@@ -205,7 +227,8 @@ async function handleEntry(
     if (base === '.wh..wh..opq') tree.makeOpaque(dir, ref.index);
     else {
       const target = base.slice(4);
-      if (target === '' || target === '.' || target === '..') warnings.add(`${layerName(ref)}: ignored malformed whiteout ${path}`);
+      if (target === '' || target === '.' || target === '..')
+        warnings.add(`${layerName(ref)}: ignored malformed whiteout ${path}`);
       else tree.remove(joinPath(dir, target));
     }
     return drain(stream);
@@ -238,7 +261,10 @@ async function handleEntry(
       tree.put(entry);
       return drain(stream);
     case 'link': {
-      const target = header.linkname && header.linkname.length <= MAX_PATH ? normalizeEntryPath(header.linkname) : undefined;
+      const target =
+        header.linkname && header.linkname.length <= MAX_PATH
+          ? normalizeEntryPath(header.linkname)
+          : undefined;
       const t = target ? tree.get(target) : undefined;
       if (!target || !t || (t.type !== 'file' && t.type !== 'hardlink')) {
         warnings.add(
@@ -275,11 +301,19 @@ async function explainLayerError(e: unknown, layer: LayerSource): Promise<Bulwar
   const msg = err?.message ?? String(e);
   let text: string;
   if (err?.code === 'Z_BUF_ERROR' || /unexpected end of file/i.test(msg)) text = 'truncated gzip stream';
-  else if (err?.code === 'Z_DATA_ERROR' || /incorrect header check|invalid (block|distance|stored)/i.test(msg)) text = `corrupt gzip data (${msg})`;
+  else if (
+    err?.code === 'Z_DATA_ERROR' ||
+    /incorrect header check|invalid (block|distance|stored)/i.test(msg)
+  )
+    text = `corrupt gzip data (${msg})`;
   else if (/Unexpected end of data/i.test(msg)) text = 'truncated tar stream (an entry is cut short)';
-  else if (/Invalid tar header|Invalid header|Header exceeds max size|checksum/i.test(msg)) text = `corrupt tar header (${msg})`;
+  else if (/Invalid tar header|Invalid header|Header exceeds max size|checksum/i.test(msg))
+    text = `corrupt tar header (${msg})`;
   else if (err?.code && /^(ECONN|ETIMEDOUT|EPIPE|UND_ERR)/.test(err.code)) {
-    return new BulwarkError('NETWORK', `${what}: reading the blob failed (${msg})`, { subject: layer.ref.digest, cause: e });
+    return new BulwarkError('NETWORK', `${what}: reading the blob failed (${msg})`, {
+      subject: layer.ref.digest,
+      cause: e,
+    });
   } else text = msg;
   const corrupt = new BulwarkError('CORRUPT', `${what}: ${text}`, { subject: layer.ref.digest, cause: e });
   // A tampered blob often breaks decompression before its digest can be checked: re-hash it so

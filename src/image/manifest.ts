@@ -40,7 +40,8 @@ export interface ImageIndex {
   manifests: Descriptor[];
 }
 
-export type ManifestDoc = { kind: 'manifest'; manifest: ImageManifest } | { kind: 'index'; index: ImageIndex };
+export type ManifestDoc =
+  { kind: 'manifest'; manifest: ImageManifest } | { kind: 'index'; index: ImageIndex };
 
 function parseJson(body: Buffer, what: string): Record<string, unknown> {
   let v: unknown;
@@ -49,7 +50,8 @@ function parseJson(body: Buffer, what: string): Record<string, unknown> {
   } catch (e) {
     throw new BulwarkError('PARSE', `${what}: not valid JSON (${(e as Error).message})`);
   }
-  if (!v || typeof v !== 'object' || Array.isArray(v)) throw new BulwarkError('PARSE', `${what}: expected a JSON object`);
+  if (!v || typeof v !== 'object' || Array.isArray(v))
+    throw new BulwarkError('PARSE', `${what}: expected a JSON object`);
   return v as Record<string, unknown>;
 }
 
@@ -73,36 +75,61 @@ function parseDescriptor(v: unknown, what: string): Descriptor {
 export function parseManifestDoc(body: Buffer, what: string, contentType?: string): ManifestDoc {
   const doc = parseJson(body, what);
   const ct = contentType?.split(';')[0]?.trim();
-  const mediaType = (typeof doc.mediaType === 'string' && doc.mediaType) || (ct && ct !== 'application/json' ? ct : '');
-  if (doc.schemaVersion === 1 || mediaType === MEDIA.dockerSchema1 || mediaType === MEDIA.dockerSchema1Signed) {
-    throw new BulwarkError('UNSUPPORTED', `${what}: Docker schema 1 manifests are not supported (push the image again with a current tool)`);
+  const mediaType =
+    (typeof doc.mediaType === 'string' && doc.mediaType) || (ct && ct !== 'application/json' ? ct : '');
+  if (
+    doc.schemaVersion === 1 ||
+    mediaType === MEDIA.dockerSchema1 ||
+    mediaType === MEDIA.dockerSchema1Signed
+  ) {
+    throw new BulwarkError(
+      'UNSUPPORTED',
+      `${what}: Docker schema 1 manifests are not supported (push the image again with a current tool)`,
+    );
   }
   if (Array.isArray(doc.manifests) || mediaType === MEDIA.ociIndex || mediaType === MEDIA.dockerList) {
-    if (!Array.isArray(doc.manifests)) throw new BulwarkError('PARSE', `${what}: index without a manifests list`);
+    if (!Array.isArray(doc.manifests))
+      throw new BulwarkError('PARSE', `${what}: index without a manifests list`);
     return {
       kind: 'index',
-      index: { mediaType: mediaType || MEDIA.ociIndex, manifests: doc.manifests.map((m, i) => parseDescriptor(m, `${what} manifests[${i}]`)) },
+      index: {
+        mediaType: mediaType || MEDIA.ociIndex,
+        manifests: doc.manifests.map((m, i) => parseDescriptor(m, `${what} manifests[${i}]`)),
+      },
     };
   }
-  if (!doc.config || !Array.isArray(doc.layers)) throw new BulwarkError('PARSE', `${what}: not an image manifest (no config or layers)`);
+  if (!doc.config || !Array.isArray(doc.layers))
+    throw new BulwarkError('PARSE', `${what}: not an image manifest (no config or layers)`);
   const config = parseDescriptor(doc.config, `${what} config`);
   if (config.mediaType && config.mediaType !== MEDIA.ociConfig && config.mediaType !== MEDIA.dockerConfig) {
-    throw new BulwarkError('UNSUPPORTED', `${what}: not a container image (config media type ${config.mediaType})`);
+    throw new BulwarkError(
+      'UNSUPPORTED',
+      `${what}: not a container image (config media type ${config.mediaType})`,
+    );
   }
   return {
     kind: 'manifest',
-    manifest: { mediaType: mediaType || MEDIA.ociManifest, config, layers: doc.layers.map((l, i) => parseDescriptor(l, `${what} layers[${i}]`)) },
+    manifest: {
+      mediaType: mediaType || MEDIA.ociManifest,
+      config,
+      layers: doc.layers.map((l, i) => parseDescriptor(l, `${what} layers[${i}]`)),
+    },
   };
 }
 
 export function parseImageConfig(body: Buffer, what: string): ImageConfig {
   const c = parseJson(body, what) as ImageConfig;
   if (c.rootfs !== undefined) {
-    if (!c.rootfs || !Array.isArray(c.rootfs.diff_ids) || !c.rootfs.diff_ids.every((d) => typeof d === 'string')) {
+    if (
+      !c.rootfs ||
+      !Array.isArray(c.rootfs.diff_ids) ||
+      !c.rootfs.diff_ids.every((d) => typeof d === 'string')
+    ) {
       throw new BulwarkError('PARSE', `${what}: rootfs.diff_ids is not a list of digests`);
     }
   }
-  if (c.history !== undefined && !Array.isArray(c.history)) throw new BulwarkError('PARSE', `${what}: history is not a list`);
+  if (c.history !== undefined && !Array.isArray(c.history))
+    throw new BulwarkError('PARSE', `${what}: history is not a list`);
   return c;
 }
 
@@ -114,7 +141,11 @@ export interface Platform {
 
 export function parsePlatform(s: string): Platform {
   const m = /^([a-z0-9]+)\/([a-z0-9_]+)(?:\/([a-z0-9]+))?$/i.exec(s.trim());
-  if (!m) throw new BulwarkError('USAGE', `invalid platform "${s}" (expected os/arch or os/arch/variant, e.g. linux/arm64/v8)`);
+  if (!m)
+    throw new BulwarkError(
+      'USAGE',
+      `invalid platform "${s}" (expected os/arch or os/arch/variant, e.g. linux/arm64/v8)`,
+    );
   return { os: m[1]!.toLowerCase(), architecture: m[2]!.toLowerCase(), variant: m[3]?.toLowerCase() };
 }
 
@@ -140,12 +171,16 @@ export function selectPlatform(index: ImageIndex, platform: string | undefined, 
     (m) =>
       m.platform?.os === want.os &&
       m.platform?.architecture === want.architecture &&
-      (want.variant === undefined || normVariant(m.platform.architecture, m.platform.variant) === normVariant(want.architecture, want.variant)),
+      (want.variant === undefined ||
+        normVariant(m.platform.architecture, m.platform.variant) ===
+          normVariant(want.architecture, want.variant)),
   );
   if (match) return match;
   // Indexes without platform fields (some OCI layouts): take the only entry when no platform was asked for.
   if (platform === undefined && images.length === 1 && !images[0]!.platform) return images[0]!;
-  const available = images.map((m) => (m.platform ? formatPlatform(m.platform) : `(no platform) ${m.digest}`));
+  const available = images.map((m) =>
+    m.platform ? formatPlatform(m.platform) : `(no platform) ${m.digest}`,
+  );
   throw new BulwarkError(
     'NOT_FOUND',
     `${what}: no image for platform ${formatPlatform(want)}; available: ${available.join(', ') || 'none'} (choose one with --platform)`,
@@ -153,14 +188,26 @@ export function selectPlatform(index: ImageIndex, platform: string | undefined, 
 }
 
 /** LayerRefs from a manifest's layers and the config (diff_ids, history without empty layers). */
-export function layerRefs(layers: Pick<Descriptor, 'digest' | 'size' | 'mediaType'>[], config: ImageConfig, what: string): LayerRef[] {
+export function layerRefs(
+  layers: Pick<Descriptor, 'digest' | 'size' | 'mediaType'>[],
+  config: ImageConfig,
+  what: string,
+): LayerRef[] {
   const diffIds = config.rootfs?.diff_ids;
   if (diffIds && diffIds.length !== layers.length) {
-    throw new BulwarkError('CORRUPT', `${what}: the config lists ${diffIds.length} diff_ids but there are ${layers.length} layers`);
+    throw new BulwarkError(
+      'CORRUPT',
+      `${what}: the config lists ${diffIds.length} diff_ids but there are ${layers.length} layers`,
+    );
   }
   const history = (config.history ?? []).filter((h) => h && !h.empty_layer);
   return layers.map((l, index) => {
-    const ref: LayerRef = { index, digest: l.digest || undefined, size: l.size, mediaType: l.mediaType || undefined };
+    const ref: LayerRef = {
+      index,
+      digest: l.digest || undefined,
+      size: l.size,
+      mediaType: l.mediaType || undefined,
+    };
     if (diffIds) ref.diffId = checkDigest(diffIds[index], `${what} rootfs.diff_ids[${index}]`);
     const createdBy = history.length === layers.length ? history[index]?.created_by : undefined;
     if (createdBy) ref.createdBy = createdBy;

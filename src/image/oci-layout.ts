@@ -10,7 +10,14 @@ import { BulwarkError } from '../core/errors.js';
 import { checkJsonSize } from './blobs.js';
 import { checkDigest, verifyBuffer } from './digest.js';
 import type { ImagePlan } from './image.js';
-import { layerRefs, parseImageConfig, parseManifestDoc, selectPlatform, type Descriptor, type ImageIndex } from './manifest.js';
+import {
+  layerRefs,
+  parseImageConfig,
+  parseManifestDoc,
+  selectPlatform,
+  type Descriptor,
+  type ImageIndex,
+} from './manifest.js';
 
 const REF_NAME = 'org.opencontainers.image.ref.name';
 
@@ -40,13 +47,20 @@ async function readBlob(dir: string, d: Descriptor, what: string): Promise<Buffe
   try {
     buf = await readFile(blobPath(dir, d.digest));
   } catch (e) {
-    throw new BulwarkError('NOT_FOUND', `${what}: blob ${d.digest} is missing from ${dir}`, { subject: d.digest, cause: e });
+    throw new BulwarkError('NOT_FOUND', `${what}: blob ${d.digest} is missing from ${dir}`, {
+      subject: d.digest,
+      cause: e,
+    });
   }
   verifyBuffer(buf, d.digest, `${what} (blob ${d.digest})`);
   return buf;
 }
 
-export async function openOciLayout(target: OciTarget, name: string, platform: string | undefined): Promise<ImagePlan> {
+export async function openOciLayout(
+  target: OciTarget,
+  name: string,
+  platform: string | undefined,
+): Promise<ImagePlan> {
   const { dir, tag } = target;
   let indexBuf: Buffer;
   try {
@@ -55,7 +69,10 @@ export async function openOciLayout(target: OciTarget, name: string, platform: s
     indexBuf = await readFile(join(dir, 'index.json'));
   } catch (e) {
     if (e instanceof BulwarkError) throw e;
-    throw new BulwarkError('NOT_FOUND', `${dir} is not an OCI image layout (no readable index.json)`, { subject: dir, cause: e });
+    throw new BulwarkError('NOT_FOUND', `${dir} is not an OCI image layout (no readable index.json)`, {
+      subject: dir,
+      cause: e,
+    });
   }
   const top = parseManifestDoc(indexBuf, `${dir}/index.json`);
   if (top.kind !== 'index') throw new BulwarkError('PARSE', `${dir}/index.json: not an image index`);
@@ -66,7 +83,11 @@ export async function openOciLayout(target: OciTarget, name: string, platform: s
     const found = top.index.manifests.find((m) => tagged(m) === tag);
     if (!found) {
       const tags = top.index.manifests.map(tagged).filter(Boolean);
-      throw new BulwarkError('NOT_FOUND', `tag "${tag}" not found in OCI layout ${dir} (tags: ${tags.join(', ') || 'none'})`, { subject: dir });
+      throw new BulwarkError(
+        'NOT_FOUND',
+        `tag "${tag}" not found in OCI layout ${dir} (tags: ${tags.join(', ') || 'none'})`,
+        { subject: dir },
+      );
     }
     desc = found;
   } else if (top.index.manifests.length === 1) {
@@ -74,8 +95,13 @@ export async function openOciLayout(target: OciTarget, name: string, platform: s
   } else {
     const tags = top.index.manifests.map(tagged).filter(Boolean);
     // A layout that is itself one multi-platform image: select from its index directly.
-    if (tags.length === 0 && top.index.manifests.every((m) => m.platform)) desc = selectPlatform(top.index, platform, `${dir}/index.json`);
-    else throw new BulwarkError('USAGE', `OCI layout ${dir} holds ${top.index.manifests.length} images; name one as oci:${dir}:TAG (tags: ${tags.join(', ')})`);
+    if (tags.length === 0 && top.index.manifests.every((m) => m.platform))
+      desc = selectPlatform(top.index, platform, `${dir}/index.json`);
+    else
+      throw new BulwarkError(
+        'USAGE',
+        `OCI layout ${dir} holds ${top.index.manifests.length} images; name one as oci:${dir}:TAG (tags: ${tags.join(', ')})`,
+      );
   }
 
   // Follow nested indexes down to one image manifest.
@@ -110,7 +136,10 @@ export async function openOciLayout(target: OciTarget, name: string, platform: s
           open: async () => {
             const p = blobPath(dir, l.digest);
             await stat(p).catch((e: unknown) => {
-              throw new BulwarkError('NOT_FOUND', `layer ${i} (${l.digest}): blob missing from ${dir}`, { subject: l.digest, cause: e });
+              throw new BulwarkError('NOT_FOUND', `layer ${i} (${l.digest}): blob missing from ${dir}`, {
+                subject: l.digest,
+                cause: e,
+              });
             });
             return createReadStream(p, { highWaterMark: 1024 * 1024 });
           },

@@ -18,7 +18,14 @@ import type { Logger } from '../core/log.js';
 import { checkJsonSize, MAX_JSON_BLOB } from './blobs.js';
 import { lookupCredentials, type Credentials } from './credentials.js';
 import { checkDigest, digestOf, verifyBuffer, HashingStream } from './digest.js';
-import { MANIFEST_ACCEPT, parseManifestDoc, selectPlatform, type ImageIndex, type ImageManifest, type ManifestDoc } from './manifest.js';
+import {
+  MANIFEST_ACCEPT,
+  parseManifestDoc,
+  selectPlatform,
+  type ImageIndex,
+  type ImageManifest,
+  type ManifestDoc,
+} from './manifest.js';
 import { DOCKER_HUB } from './reference.js';
 
 export interface RegistryOptions {
@@ -55,7 +62,8 @@ export function parseChallenge(header: string | string[] | undefined): Challenge
   if (!m) return undefined;
   const params: Record<string, string> = {};
   const re = /(\w+)\s*=\s*(?:"((?:[^"\\]|\\.)*)"|([^\s,]+))/g;
-  for (let p; (p = re.exec(m[2]!)); ) params[p[1]!.toLowerCase()] = (p[2] ?? p[3] ?? '').replace(/\\(.)/g, '$1');
+  for (let p; (p = re.exec(m[2]!));)
+    params[p[1]!.toLowerCase()] = (p[2] ?? p[3] ?? '').replace(/\\(.)/g, '$1');
   return { scheme: m[1]!.toLowerCase(), params };
 }
 
@@ -90,7 +98,10 @@ export class RegistryClient {
   private readonly tokens = new Map<string, string>();
   private lastChallenge?: Challenge;
 
-  constructor(registry: string, private readonly opts: RegistryOptions = {}) {
+  constructor(
+    registry: string,
+    private readonly opts: RegistryOptions = {},
+  ) {
     this.registry = registry;
     this.host = registry === DOCKER_HUB ? 'registry-1.docker.io' : registry;
     const connect: { ca?: string[]; rejectUnauthorized?: boolean } = {};
@@ -99,7 +110,10 @@ export class RegistryClient {
       try {
         pem = readFileSync(opts.caCertFile, 'utf8');
       } catch (e) {
-        throw new BulwarkError('USAGE', `CA certificate ${opts.caCertFile}: cannot read (${(e as NodeJS.ErrnoException).code ?? e})`);
+        throw new BulwarkError(
+          'USAGE',
+          `CA certificate ${opts.caCertFile}: cannot read (${(e as NodeJS.ErrnoException).code ?? e})`,
+        );
       }
       connect.ca = [...rootCertificates, pem];
     }
@@ -137,7 +151,11 @@ export class RegistryClient {
   }
 
   /** Answers a 401 challenge; returns false when there is nothing more to try. */
-  private async authenticate(ch: Challenge | undefined, scope: string | undefined, repo: string | undefined): Promise<boolean> {
+  private async authenticate(
+    ch: Challenge | undefined,
+    scope: string | undefined,
+    repo: string | undefined,
+  ): Promise<boolean> {
     if (!ch) return false;
     this.lastChallenge = ch;
     const creds = await this.credentials();
@@ -152,8 +170,15 @@ export class RegistryClient {
     const wantScope = scope ?? ch.params.scope;
     if (wantScope) realm.searchParams.set('scope', wantScope);
     const headers: Record<string, string> = { 'user-agent': 'bulwark' };
-    if (creds) headers.authorization = `Basic ${Buffer.from(`${creds.username}:${creds.password}`).toString('base64')}`;
-    const res = await this.send('GET', realm.toString(), headers, repo, `token service ${realm.origin}${realm.pathname}`);
+    if (creds)
+      headers.authorization = `Basic ${Buffer.from(`${creds.username}:${creds.password}`).toString('base64')}`;
+    const res = await this.send(
+      'GET',
+      realm.toString(),
+      headers,
+      repo,
+      `token service ${realm.origin}${realm.pathname}`,
+    );
     const body = await readLimited(res.body, MAX_JSON_BLOB);
     if (res.statusCode === 401 || res.statusCode === 403) {
       throw new BulwarkError(
@@ -163,9 +188,13 @@ export class RegistryClient {
       );
     }
     if (res.statusCode !== 200) {
-      throw new BulwarkError('AUTH', `the token service ${realm.origin}${realm.pathname} answered HTTP ${res.statusCode} for ${this.where(repo)}`, {
-        subject: this.registry,
-      });
+      throw new BulwarkError(
+        'AUTH',
+        `the token service ${realm.origin}${realm.pathname} answered HTTP ${res.statusCode} for ${this.where(repo)}`,
+        {
+          subject: this.registry,
+        },
+      );
     }
     let token: string | undefined;
     try {
@@ -174,7 +203,11 @@ export class RegistryClient {
     } catch {
       /* handled below */
     }
-    if (!token) throw new BulwarkError('AUTH', `the token service ${realm.origin}${realm.pathname} returned no token for ${this.where(repo)}`);
+    if (!token)
+      throw new BulwarkError(
+        'AUTH',
+        `the token service ${realm.origin}${realm.pathname} returned no token for ${this.where(repo)}`,
+      );
     this.tokens.set(scope ?? '', token);
     return true;
   }
@@ -190,7 +223,13 @@ export class RegistryClient {
     for (let attempt = 0; ; attempt++) {
       let res: Dispatcher.ResponseData;
       try {
-        res = await request(url, { method, headers, dispatcher: this.dispatcher, headersTimeout: this.timeoutMs, bodyTimeout: this.timeoutMs });
+        res = await request(url, {
+          method,
+          headers,
+          dispatcher: this.dispatcher,
+          headersTimeout: this.timeoutMs,
+          bodyTimeout: this.timeoutMs,
+        });
       } catch (e) {
         const code = errCode(e);
         if (TLS_CERT_CODES.test(code)) {
@@ -213,10 +252,14 @@ export class RegistryClient {
           continue;
         }
         const timeout = /TIMEOUT/.test(code);
-        throw new BulwarkError(timeout ? 'TIMEOUT' : 'NETWORK', `${what} for ${this.where(repo)}: ${timeout ? 'timed out' : `request failed (${code || (e as Error).message})`} after ${attempt + 1} attempts`, {
-          subject: this.registry,
-          cause: e,
-        });
+        throw new BulwarkError(
+          timeout ? 'TIMEOUT' : 'NETWORK',
+          `${what} for ${this.where(repo)}: ${timeout ? 'timed out' : `request failed (${code || (e as Error).message})`} after ${attempt + 1} attempts`,
+          {
+            subject: this.registry,
+            cause: e,
+          },
+        );
       }
       if (RETRY_STATUS.has(res.statusCode) && attempt < this.retries) {
         const wait = retryAfterMs(res.headers['retry-after']);
@@ -237,12 +280,21 @@ export class RegistryClient {
   /** GET/HEAD with auth and redirects; returns a 2xx response or throws a clear error. */
   private async fetch(
     path: string,
-    o: { repo?: string; scope?: string; accept?: string[]; method?: 'GET' | 'HEAD'; range?: number; what: string; notFound?: string },
+    o: {
+      repo?: string;
+      scope?: string;
+      accept?: string[];
+      method?: 'GET' | 'HEAD';
+      range?: number;
+      what: string;
+      notFound?: string;
+    },
   ): Promise<Dispatcher.ResponseData> {
     let url = this.url(path);
     let authTried = false;
-    for (let redirects = 0; ; ) {
-      if (this.scheme === 'http' && url.startsWith(`https://${this.host}/`)) url = `http://${url.slice('https://'.length)}`;
+    for (let redirects = 0; ;) {
+      if (this.scheme === 'http' && url.startsWith(`https://${this.host}/`))
+        url = `http://${url.slice('https://'.length)}`;
       const headers: Record<string, string> = { 'user-agent': 'bulwark' };
       if (o.accept) headers.accept = o.accept.join(', ');
       if (o.range) headers.range = `bytes=${o.range}-`;
@@ -260,13 +312,18 @@ export class RegistryClient {
       const body = await readLimited(res.body, 64 * 1024).catch(() => Buffer.alloc(0));
       if (res.statusCode === 401 && sameHost && !authTried) {
         authTried = true;
-        if (await this.authenticate(parseChallenge(res.headers['www-authenticate']), o.scope, o.repo)) continue;
+        if (await this.authenticate(parseChallenge(res.headers['www-authenticate']), o.scope, o.repo))
+          continue;
       }
       throw await this.statusError(res.statusCode, body, o);
     }
   }
 
-  private async statusError(status: number, body: Buffer, o: { repo?: string; what: string; notFound?: string }): Promise<BulwarkError> {
+  private async statusError(
+    status: number,
+    body: Buffer,
+    o: { repo?: string; what: string; notFound?: string },
+  ): Promise<BulwarkError> {
     let code = '';
     try {
       code = (JSON.parse(body.toString('utf8')) as { errors?: { code?: string }[] }).errors?.[0]?.code ?? '';
@@ -284,13 +341,27 @@ export class RegistryClient {
         { subject: this.registry },
       );
     }
-    if (status === 403) return new BulwarkError('FORBIDDEN', `${where}: access denied (HTTP 403${code ? ` ${code}` : ''})`, { subject: this.registry });
+    if (status === 403)
+      return new BulwarkError('FORBIDDEN', `${where}: access denied (HTTP 403${code ? ` ${code}` : ''})`, {
+        subject: this.registry,
+      });
     if (status === 404) {
-      const msg = code === 'NAME_UNKNOWN' ? `${where}: repository not found` : `${where}: ${o.notFound ?? `${o.what} not found`}`;
-      return new BulwarkError('NOT_FOUND', `${msg} (HTTP 404${code ? ` ${code}` : ''})`, { subject: this.registry });
+      const msg =
+        code === 'NAME_UNKNOWN'
+          ? `${where}: repository not found`
+          : `${where}: ${o.notFound ?? `${o.what} not found`}`;
+      return new BulwarkError('NOT_FOUND', `${msg} (HTTP 404${code ? ` ${code}` : ''})`, {
+        subject: this.registry,
+      });
     }
-    if (status === 429) return new BulwarkError('RATE_LIMIT', `${where}: ${o.what}: too many requests (HTTP 429), gave up after ${this.retries + 1} attempts`);
-    return new BulwarkError('NETWORK', `${where}: ${o.what}: HTTP ${status}${code ? ` ${code}` : ''}`, { subject: this.registry });
+    if (status === 429)
+      return new BulwarkError(
+        'RATE_LIMIT',
+        `${where}: ${o.what}: too many requests (HTTP 429), gave up after ${this.retries + 1} attempts`,
+      );
+    return new BulwarkError('NETWORK', `${where}: ${o.what}: HTTP ${status}${code ? ` ${code}` : ''}`, {
+      subject: this.registry,
+    });
   }
 
   /** GET /v2/ (checks reachability and credentials). */
@@ -321,7 +392,11 @@ export class RegistryClient {
       const header = res.headers['docker-content-digest'];
       const hd = Array.isArray(header) ? header[0] : header;
       if (hd && hd.startsWith('sha256:') && hd !== digest) {
-        throw new BulwarkError('DIGEST_MISMATCH', `${what}: content digest ${digest} differs from Docker-Content-Digest ${hd}`, { subject: hd });
+        throw new BulwarkError(
+          'DIGEST_MISMATCH',
+          `${what}: content digest ${digest} differs from Docker-Content-Digest ${hd}`,
+          { subject: hd },
+        );
       }
     }
     const ct = res.headers['content-type'];
@@ -333,7 +408,8 @@ export class RegistryClient {
   /** An index (multi-platform list); errors if the reference is a single image. */
   async getIndex(repo: string, reference: string): Promise<{ digest: string; index: ImageIndex }> {
     const m = await this.getManifest(repo, reference);
-    if (m.doc.kind !== 'index') throw new BulwarkError('USAGE', `${reference} in ${this.where(repo)} is a single image, not an index`);
+    if (m.doc.kind !== 'index')
+      throw new BulwarkError('USAGE', `${reference} in ${this.where(repo)} is a single image, not an index`);
     return { digest: m.digest, index: m.doc.index };
   }
 
@@ -349,7 +425,8 @@ export class RegistryClient {
       indexDigest = m.digest;
       const d = selectPlatform(m.doc.index, platform, `${this.registry}/${repo}:${reference}`);
       m = await this.getManifest(repo, d.digest);
-      if (m.doc.kind !== 'manifest') throw new BulwarkError('UNSUPPORTED', `${this.where(repo)}: nested index ${d.digest}`);
+      if (m.doc.kind !== 'manifest')
+        throw new BulwarkError('UNSUPPORTED', `${this.where(repo)}: nested index ${d.digest}`);
     }
     return { digest: m.digest, manifest: m.doc.manifest, indexDigest };
   }
@@ -358,11 +435,21 @@ export class RegistryClient {
    * A blob as a stream. With `verify` (default) the stream errors at its end if the content does not
    * match the digest. A download cut by a network error resumes with a Range request.
    */
-  async getBlob(repo: string, digest: string, opts: { verify?: boolean } = {}): Promise<{ stream: Readable; size?: number }> {
+  async getBlob(
+    repo: string,
+    digest: string,
+    opts: { verify?: boolean } = {},
+  ): Promise<{ stream: Readable; size?: number }> {
     checkDigest(digest, `blob of ${this.where(repo)}`);
     const what = `blob ${digest}`;
-    const first = await this.fetch(`/v2/${repo}/blobs/${digest}`, { repo, scope: `repository:${repo}:pull`, what, notFound: `${what} not found` });
-    const size = first.headers['content-length'] !== undefined ? Number(first.headers['content-length']) : undefined;
+    const first = await this.fetch(`/v2/${repo}/blobs/${digest}`, {
+      repo,
+      scope: `repository:${repo}:pull`,
+      what,
+      notFound: `${what} not found`,
+    });
+    const size =
+      first.headers['content-length'] !== undefined ? Number(first.headers['content-length']) : undefined;
     const out = new PassThrough({ highWaterMark: 1024 * 1024 });
     let received = 0;
     let resumes = 0;
@@ -377,14 +464,27 @@ export class RegistryClient {
       body.on('end', () => out.end());
       body.on('error', (e: Error) => {
         const code = errCode(e);
-        if (resumes < this.retries && /^(ECONNRESET|EPIPE|UND_ERR_SOCKET|UND_ERR_BODY_TIMEOUT|ETIMEDOUT)$/.test(code)) {
+        if (
+          resumes < this.retries &&
+          /^(ECONNRESET|EPIPE|UND_ERR_SOCKET|UND_ERR_BODY_TIMEOUT|ETIMEDOUT)$/.test(code)
+        ) {
           resumes++;
           this.opts.logger?.debug(`${what}: resuming at byte ${received} after ${code}`);
-          this.fetch(`/v2/${repo}/blobs/${digest}`, { repo, scope: `repository:${repo}:pull`, what, range: received })
+          this.fetch(`/v2/${repo}/blobs/${digest}`, {
+            repo,
+            scope: `repository:${repo}:pull`,
+            what,
+            range: received,
+          })
             .then((res) => {
               if (res.statusCode !== 206) {
                 res.body.destroy();
-                out.destroy(new BulwarkError('NETWORK', `${what} of ${this.where(repo)}: connection lost and the registry cannot resume (no range support)`));
+                out.destroy(
+                  new BulwarkError(
+                    'NETWORK',
+                    `${what} of ${this.where(repo)}: connection lost and the registry cannot resume (no range support)`,
+                  ),
+                );
                 return;
               }
               pump(res.body as unknown as Readable);
@@ -392,7 +492,13 @@ export class RegistryClient {
             .catch((err: unknown) => out.destroy(err as Error));
           return;
         }
-        out.destroy(new BulwarkError('NETWORK', `${what} of ${this.where(repo)}: download failed (${code || e.message})`, { cause: e }));
+        out.destroy(
+          new BulwarkError(
+            'NETWORK',
+            `${what} of ${this.where(repo)}: download failed (${code || e.message})`,
+            { cause: e },
+          ),
+        );
       });
     };
     pump(first.body as unknown as Readable);
@@ -412,15 +518,26 @@ export class RegistryClient {
 
   /** All tags of a repository (follows Link pagination). */
   async listTags(repo: string): Promise<string[]> {
-    return this.paginate(`/v2/${repo}/tags/list?n=1000`, 'tags', { repo, scope: `repository:${repo}:pull`, what: 'tag list' });
+    return this.paginate(`/v2/${repo}/tags/list?n=1000`, 'tags', {
+      repo,
+      scope: `repository:${repo}:pull`,
+      what: 'tag list',
+    });
   }
 
   /** All repositories (GET /v2/_catalog, paginated). */
   async catalog(): Promise<string[]> {
-    return this.paginate('/v2/_catalog?n=1000', 'repositories', { scope: 'registry:catalog:*', what: 'catalog' });
+    return this.paginate('/v2/_catalog?n=1000', 'repositories', {
+      scope: 'registry:catalog:*',
+      what: 'catalog',
+    });
   }
 
-  private async paginate(start: string, key: 'tags' | 'repositories', o: { repo?: string; scope: string; what: string }): Promise<string[]> {
+  private async paginate(
+    start: string,
+    key: 'tags' | 'repositories',
+    o: { repo?: string; scope: string; what: string },
+  ): Promise<string[]> {
     const out: string[] = [];
     let path: string | undefined = start;
     for (let page = 0; path && page < 1000; page++) {
@@ -446,7 +563,11 @@ export class RegistryClient {
   }
 }
 
-async function readLimited(body: AsyncIterable<Buffer> | Readable, max: number, what = 'response'): Promise<Buffer> {
+async function readLimited(
+  body: AsyncIterable<Buffer> | Readable,
+  max: number,
+  what = 'response',
+): Promise<Buffer> {
   const chunks: Buffer[] = [];
   let n = 0;
   for await (const c of body as AsyncIterable<Buffer>) {

@@ -66,14 +66,25 @@ export async function indexTar(file: string): Promise<Map<string, TarIndexEntry>
       const stored = parseNumber(header.subarray(148, 156));
       let sum = 0;
       for (let i = 0; i < 512; i++) sum += i >= 148 && i < 156 ? 0x20 : header[i]!;
-      if (stored !== sum) throw new BulwarkError('CORRUPT', `${file}: corrupt tar header at offset ${off} (checksum)`, { subject: file });
+      if (stored !== sum)
+        throw new BulwarkError('CORRUPT', `${file}: corrupt tar header at offset ${off} (checksum)`, {
+          subject: file,
+        });
       const size = parseNumber(header.subarray(124, 136));
       const typeflag = String.fromCharCode(header[156]!);
       const dataOff = off + 512;
-      if (dataOff + size > fileSize) throw new BulwarkError('CORRUPT', `${file}: truncated archive (entry at offset ${off} runs past the end)`, { subject: file });
+      if (dataOff + size > fileSize)
+        throw new BulwarkError(
+          'CORRUPT',
+          `${file}: truncated archive (entry at offset ${off} runs past the end)`,
+          { subject: file },
+        );
       const next = dataOff + Math.ceil(size / 512) * 512;
       if (typeflag === 'L' || typeflag === 'K' || typeflag === 'x' || typeflag === 'g') {
-        if (size > MAX_META) throw new BulwarkError('CORRUPT', `${file}: oversized tar metadata entry at offset ${off}`, { subject: file });
+        if (size > MAX_META)
+          throw new BulwarkError('CORRUPT', `${file}: oversized tar metadata entry at offset ${off}`, {
+            subject: file,
+          });
         const data = Buffer.alloc(size);
         await fh.read(data, 0, size, dataOff);
         if (typeflag === 'L') longName = cstr(data);
@@ -82,8 +93,13 @@ export async function indexTar(file: string): Promise<Map<string, TarIndexEntry>
         off = next;
         continue;
       }
-      const prefix = header.subarray(257, 263).toString('latin1').startsWith('ustar') ? cstr(header.subarray(345, 500)) : '';
-      let name = pax.path ?? longName ?? (prefix ? `${prefix}/${cstr(header.subarray(0, 100))}` : cstr(header.subarray(0, 100)));
+      const prefix = header.subarray(257, 263).toString('latin1').startsWith('ustar')
+        ? cstr(header.subarray(345, 500))
+        : '';
+      let name =
+        pax.path ??
+        longName ??
+        (prefix ? `${prefix}/${cstr(header.subarray(0, 100))}` : cstr(header.subarray(0, 100)));
       const linkname = pax.linkpath ?? longLink ?? cstr(header.subarray(157, 257));
       const realSize = pax.size !== undefined ? Number(pax.size) : size;
       longName = longLink = undefined;
@@ -91,9 +107,19 @@ export async function indexTar(file: string): Promise<Map<string, TarIndexEntry>
       const norm = normalizeEntryPath(name);
       if (norm !== undefined && norm !== '/') {
         name = norm.slice(1);
-        const type = typeflag === '0' || typeflag === '\0' || typeflag === '7' ? 'file' : typeflag === '2' ? 'symlink' : typeflag === '1' ? 'link' : typeflag === '5' ? 'dir' : 'other';
+        const type =
+          typeflag === '0' || typeflag === '\0' || typeflag === '7'
+            ? 'file'
+            : typeflag === '2'
+              ? 'symlink'
+              : typeflag === '1'
+                ? 'link'
+                : typeflag === '5'
+                  ? 'dir'
+                  : 'other';
         out.set(name, { name, type, offset: dataOff, size: realSize, linkname: linkname || undefined });
-        if (out.size > MAX_ENTRIES) throw new BulwarkError('LIMIT', `${file}: more than ${MAX_ENTRIES} entries in the archive`);
+        if (out.size > MAX_ENTRIES)
+          throw new BulwarkError('LIMIT', `${file}: more than ${MAX_ENTRIES} entries in the archive`);
       }
       off = dataOff + Math.ceil(realSize / 512) * 512;
     }
@@ -104,7 +130,11 @@ export async function indexTar(file: string): Promise<Map<string, TarIndexEntry>
 }
 
 /** Follows symlinks and hard links between entries of the archive (old `docker save` layouts use them). */
-export function resolveTarEntry(index: Map<string, TarIndexEntry>, name: string, file: string): TarIndexEntry {
+export function resolveTarEntry(
+  index: Map<string, TarIndexEntry>,
+  name: string,
+  file: string,
+): TarIndexEntry {
   let cur = normalizeEntryPath(name)?.slice(1);
   for (let i = 0; i < 16 && cur !== undefined; i++) {
     const e = index.get(cur);

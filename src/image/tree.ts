@@ -19,7 +19,11 @@ interface Node {
 const MAX_LINKS = 40;
 
 export class FileTree implements FileIndex {
-  private readonly root: Node = { entry: { path: '/', type: 'dir', size: 0, mode: 0o755 }, seq: 0, children: new Map() };
+  private readonly root: Node = {
+    entry: { path: '/', type: 'dir', size: 0, mode: 0o755 },
+    seq: 0,
+    children: new Map(),
+  };
   private count = 0;
   private nextSeq = 1;
 
@@ -40,7 +44,11 @@ export class FileTree implements FileIndex {
         // Missing parent, or a non-directory in the way: an implicit directory takes its place.
         // Entries are placed by name only; symlinks are never followed while applying a layer.
         if (child) this.count -= countNodes(child);
-        child = { entry: { path, type: 'dir', size: 0, mode: 0o755, layer: entry.layer }, seq: this.nextSeq++, children: new Map() };
+        child = {
+          entry: { path, type: 'dir', size: 0, mode: 0o755, layer: entry.layer },
+          seq: this.nextSeq++,
+          children: new Map(),
+        };
         dir.children!.set(parts[i]!, child);
         this.count++;
       }

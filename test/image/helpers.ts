@@ -23,7 +23,12 @@ export interface Seen {
 }
 
 /** An analyzer that keeps every wanted file's content (tests only; files are small). */
-export function recorder(name: string, scope: 'final' | 'all-layers', wants: (e: FileEntry) => boolean, maxBytes?: number): FileAnalyzer<Seen> {
+export function recorder(
+  name: string,
+  scope: 'final' | 'all-layers',
+  wants: (e: FileEntry) => boolean,
+  maxBytes?: number,
+): FileAnalyzer<Seen> {
   return {
     name,
     scope,
@@ -49,7 +54,8 @@ export async function tarBuffer(entries: TarEntry[]): Promise<Buffer> {
     p.on('error', reject);
   });
   for (const { content, ...h } of entries) {
-    const body = content === undefined ? undefined : Buffer.isBuffer(content) ? content : Buffer.from(content);
+    const body =
+      content === undefined ? undefined : Buffer.isBuffer(content) ? content : Buffer.from(content);
     await new Promise<void>((resolve, reject) => {
       const header = { mode: 0o644, ...h, size: body?.length ?? h.size ?? 0 } as Header;
       const cb = (err?: Error | null) => (err ? reject(err) : resolve());
@@ -95,7 +101,11 @@ export function writeOciLayout(dir: string, tag: string, layers: LayoutLayer[], 
       mkdirSync(join(dir, 'blobs', 'sha256'), { recursive: true });
       writeFileSync(join(dir, 'blobs', 'sha256', l.digest.slice(7)), l.blob);
     } else w = writeBlob(dir, l.blob);
-    return { mediaType: l.mediaType ?? 'application/vnd.oci.image.layer.v1.tar+gzip', digest: l.digest ?? w.digest, size: w.size };
+    return {
+      mediaType: l.mediaType ?? 'application/vnd.oci.image.layer.v1.tar+gzip',
+      digest: l.digest ?? w.digest,
+      size: w.size,
+    };
   });
   const config = {
     architecture: arch,
@@ -113,14 +123,25 @@ export function writeOciLayout(dir: string, tag: string, layers: LayoutLayer[], 
   const m = writeBlob(dir, Buffer.from(JSON.stringify(manifest)));
   const index = {
     schemaVersion: 2,
-    manifests: [{ mediaType: 'application/vnd.oci.image.manifest.v1+json', ...m, annotations: { 'org.opencontainers.image.ref.name': tag } }],
+    manifests: [
+      {
+        mediaType: 'application/vnd.oci.image.manifest.v1+json',
+        ...m,
+        annotations: { 'org.opencontainers.image.ref.name': tag },
+      },
+    ],
   };
   writeFileSync(join(dir, 'index.json'), JSON.stringify(index));
   return m.digest;
 }
 
 /** A small real image made with umoci: `files` (path → content) inserted as one layer. */
-export async function umociImage(layout: string, tag: string, files: Record<string, string>, arch = 'amd64'): Promise<void> {
+export async function umociImage(
+  layout: string,
+  tag: string,
+  files: Record<string, string>,
+  arch = 'amd64',
+): Promise<void> {
   const src = join(layout, `..`, `${tag}-src`);
   for (const [p, content] of Object.entries(files)) {
     mkdirSync(join(src, p, '..'), { recursive: true });
@@ -128,6 +149,14 @@ export async function umociImage(layout: string, tag: string, files: Record<stri
   }
   await execFileP('umoci', ['init', '--layout', layout]).catch(() => undefined); // exists already: fine
   await execFileP('umoci', ['new', '--image', `${layout}:${tag}`]);
-  await execFileP('umoci', ['config', '--image', `${layout}:${tag}`, '--os', 'linux', '--architecture', arch]);
+  await execFileP('umoci', [
+    'config',
+    '--image',
+    `${layout}:${tag}`,
+    '--os',
+    'linux',
+    '--architecture',
+    arch,
+  ]);
   await execFileP('umoci', ['insert', '--image', `${layout}:${tag}`, src, '/']);
 }

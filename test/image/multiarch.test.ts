@@ -14,7 +14,8 @@ import { startRegistry, type FixtureImage, type TestRegistry } from '../fixtures
 import { execFileP, recorder, type Seen } from './helpers.js';
 
 const arch = () => recorder('arch', 'final', (e) => e.path === '/etc/arch');
-const content = (r: Awaited<ReturnType<typeof analyzeTarget>>) => (r.results.get('arch')![0]!.result as Seen).content.toString().trim();
+const content = (r: Awaited<ReturnType<typeof analyzeTarget>>) =>
+  (r.results.get('arch')![0]!.result as Seen).content.toString().trim();
 
 interface Desc {
   mediaType: string;
@@ -37,7 +38,8 @@ async function buildMultiArch(dir: string): Promise<string> {
   // The index umoci does not write: both manifests with their platforms, tagged "multi".
   const indexPath = join(layout, 'index.json');
   const top = JSON.parse(readFileSync(indexPath, 'utf8')) as { schemaVersion: number; manifests: Desc[] };
-  const byTag = (t: string) => top.manifests.find((m) => m.annotations?.['org.opencontainers.image.ref.name'] === t)!;
+  const byTag = (t: string) =>
+    top.manifests.find((m) => m.annotations?.['org.opencontainers.image.ref.name'] === t)!;
   const strip = ({ mediaType, digest, size }: Desc) => ({ mediaType, digest, size });
   const index = {
     schemaVersion: 2,
@@ -67,7 +69,13 @@ describe('multi-platform images', { timeout: 300_000 }, () => {
   before(async () => {
     tmp = mkdtempSync(join(tmpdir(), 'bulwark-multi-'));
     [layout, reg] = await Promise.all([buildMultiArch(tmp), startRegistry({ tls: true, auth: true })]);
-    const img: FixtureImage = { ociDir: layout, tag: 'multi', dockerArchive: '', rootfs: '', expected: { dpkg: [], npm: [], python: [], go: [], goStdlib: '' } };
+    const img: FixtureImage = {
+      ociDir: layout,
+      tag: 'multi',
+      dockerArchive: '',
+      rootfs: '',
+      expected: { dpkg: [], npm: [], python: [], go: [], goStdlib: '' },
+    };
     await reg.push(img, 'bulwark/multi', '1', { all: true });
   });
   after(async () => {
@@ -80,23 +88,41 @@ describe('multi-platform images', { timeout: 300_000 }, () => {
     const arm = await analyzeTarget(`oci:${layout}:multi`, [arch()], { platform: 'linux/arm64' });
     assert.equal(content(arm), 'arm64');
     assert.equal(arm.artifact.config?.architecture, 'arm64');
-    assert.equal(content(await analyzeTarget(`oci:${layout}:multi`, [arch()], { platform: 'linux/arm64/v8' })), 'arm64');
-    await assert.rejects(analyzeTarget(`oci:${layout}:multi`, [arch()], { platform: 'linux/s390x' }), (e: unknown) => {
-      assert.ok(e instanceof BulwarkError && e.code === 'NOT_FOUND');
-      assert.match(e.message, /no image for platform linux\/s390x; available: linux\/amd64, linux\/arm64\/v8/);
-      return true;
-    });
-    await assert.rejects(analyzeTarget(`oci:${layout}:nope`, [arch()]), /tag "nope" not found in OCI layout .* \(tags: amd64, arm64, multi\)/);
+    assert.equal(
+      content(await analyzeTarget(`oci:${layout}:multi`, [arch()], { platform: 'linux/arm64/v8' })),
+      'arm64',
+    );
+    await assert.rejects(
+      analyzeTarget(`oci:${layout}:multi`, [arch()], { platform: 'linux/s390x' }),
+      (e: unknown) => {
+        assert.ok(e instanceof BulwarkError && e.code === 'NOT_FOUND');
+        assert.match(
+          e.message,
+          /no image for platform linux\/s390x; available: linux\/amd64, linux\/arm64\/v8/,
+        );
+        return true;
+      },
+    );
+    await assert.rejects(
+      analyzeTarget(`oci:${layout}:nope`, [arch()]),
+      /tag "nope" not found in OCI layout .* \(tags: amd64, arm64, multi\)/,
+    );
   });
 
   test('registry: the index is resolved per platform; repoDigests name the index', async () => {
     const o = { username: reg.username, password: reg.password, caCertFile: reg.caCertFile };
     const amd = await analyzeTarget(`${reg.host}/bulwark/multi:1`, [arch()], o);
-    const arm = await analyzeTarget(`${reg.host}/bulwark/multi:1`, [arch()], { ...o, platform: 'linux/arm64' });
+    const arm = await analyzeTarget(`${reg.host}/bulwark/multi:1`, [arch()], {
+      ...o,
+      platform: 'linux/arm64',
+    });
     assert.equal(content(amd), 'amd64');
     assert.equal(content(arm), 'arm64');
     assert.notEqual(amd.artifact.digest, arm.artifact.digest);
     assert.deepEqual(amd.artifact.repoDigests, arm.artifact.repoDigests, 'both name the index digest');
-    await assert.rejects(analyzeTarget(`${reg.host}/bulwark/multi:1`, [arch()], { ...o, platform: 'windows/amd64' }), /available: linux\/amd64, linux\/arm64\/v8/);
+    await assert.rejects(
+      analyzeTarget(`${reg.host}/bulwark/multi:1`, [arch()], { ...o, platform: 'windows/amd64' }),
+      /available: linux\/amd64, linux\/arm64\/v8/,
+    );
   });
 });

@@ -25,9 +25,23 @@ async function smallImage(dir: string): Promise<FixtureImage> {
   writeFileSync(join(src, 'hello.txt'), 'hello from a small image\n');
   await execFileP('umoci', ['init', '--layout', layout]);
   await execFileP('umoci', ['new', '--image', `${layout}:small`]);
-  await execFileP('umoci', ['config', '--image', `${layout}:small`, '--os', 'linux', '--architecture', 'amd64']);
+  await execFileP('umoci', [
+    'config',
+    '--image',
+    `${layout}:small`,
+    '--os',
+    'linux',
+    '--architecture',
+    'amd64',
+  ]);
   await execFileP('umoci', ['insert', '--image', `${layout}:small`, join(src, 'hello.txt'), '/hello.txt']);
-  return { ociDir: layout, tag: 'small', dockerArchive: '', rootfs: '', expected: { dpkg: [], npm: [], python: [], go: [], goStdlib: '' } };
+  return {
+    ociDir: layout,
+    tag: 'small',
+    dockerArchive: '',
+    rootfs: '',
+    expected: { dpkg: [], npm: [], python: [], go: [], goStdlib: '' },
+  };
 }
 
 async function rejectsWith(p: Promise<unknown>, code: string, re: RegExp): Promise<BulwarkError> {
@@ -49,7 +63,11 @@ describe('registry source against docker-registry', { timeout: 600_000 }, () => 
   let reg: TestRegistry; // TLS + basic auth
   before(async () => {
     tmp = mkdtempSync(join(tmpdir(), 'bulwark-regtest-'));
-    [img, small, reg] = await Promise.all([debianImage(), smallImage(tmp), startRegistry({ tls: true, auth: true })]);
+    [img, small, reg] = await Promise.all([
+      debianImage(),
+      smallImage(tmp),
+      startRegistry({ tls: true, auth: true }),
+    ]);
     await Promise.all([reg.push(img, 'bulwark/debian', '1.0'), reg.push(small, 'bulwark/small', 'v1')]);
   });
   after(async () => {
@@ -75,7 +93,11 @@ describe('registry source against docker-registry', { timeout: 600_000 }, () => 
 
   test('wrong password: 401 message names registry and repository, never the password', async () => {
     const e = await rejectsWith(
-      analyzeTarget(`${reg.host}/bulwark/small:v1`, [hello()], { username: reg.username, password: 'not-the-Secret-42', caCertFile: reg.caCertFile }),
+      analyzeTarget(`${reg.host}/bulwark/small:v1`, [hello()], {
+        username: reg.username,
+        password: 'not-the-Secret-42',
+        caCertFile: reg.caCertFile,
+      }),
       'AUTH',
       /authentication failed for user "bulwark"/,
     );
@@ -85,7 +107,10 @@ describe('registry source against docker-registry', { timeout: 600_000 }, () => 
 
   test('no credentials: 401 says how to log in', async () => {
     await rejectsWith(
-      analyzeTarget(`${reg.host}/bulwark/small:v1`, [hello()], { caCertFile: reg.caCertFile, dockerConfigPath: join(tmp, 'none.json') }),
+      analyzeTarget(`${reg.host}/bulwark/small:v1`, [hello()], {
+        caCertFile: reg.caCertFile,
+        dockerConfigPath: join(tmp, 'none.json'),
+      }),
       'AUTH',
       /authentication required.*--username/,
     );
@@ -93,30 +118,67 @@ describe('registry source against docker-registry', { timeout: 600_000 }, () => 
 
   test('missing tag and missing repository: 404 messages', async () => {
     const o = { username: reg.username, password: reg.password, caCertFile: reg.caCertFile };
-    await rejectsWith(analyzeTarget(`${reg.host}/bulwark/small:nope`, [hello()], o), 'NOT_FOUND', /repository bulwark\/small on registry 127\.0\.0\.1:\d+: manifest "nope" not found/);
-    await rejectsWith(analyzeTarget(`${reg.host}/bulwark/absent:v1`, [hello()], o), 'NOT_FOUND', /bulwark\/absent.*(repository not found|not found)/);
+    await rejectsWith(
+      analyzeTarget(`${reg.host}/bulwark/small:nope`, [hello()], o),
+      'NOT_FOUND',
+      /repository bulwark\/small on registry 127\.0\.0\.1:\d+: manifest "nope" not found/,
+    );
+    await rejectsWith(
+      analyzeTarget(`${reg.host}/bulwark/absent:v1`, [hello()], o),
+      'NOT_FOUND',
+      /bulwark\/absent.*(repository not found|not found)/,
+    );
   });
 
   test('credentials from a Docker config file (auth and username/password forms)', async () => {
     const cfg1 = join(tmp, 'config1.json');
-    writeFileSync(cfg1, JSON.stringify({ auths: { [`https://${reg.host}`]: { auth: Buffer.from(`${reg.username}:${reg.password}`).toString('base64') } } }));
-    const r = await analyzeTarget(`${reg.host}/bulwark/small:v1`, [hello()], { caCertFile: reg.caCertFile, dockerConfigPath: cfg1 });
-    assert.equal((r.results.get('hello')![0]!.result as Seen).content.toString(), 'hello from a small image\n');
+    writeFileSync(
+      cfg1,
+      JSON.stringify({
+        auths: {
+          [`https://${reg.host}`]: {
+            auth: Buffer.from(`${reg.username}:${reg.password}`).toString('base64'),
+          },
+        },
+      }),
+    );
+    const r = await analyzeTarget(`${reg.host}/bulwark/small:v1`, [hello()], {
+      caCertFile: reg.caCertFile,
+      dockerConfigPath: cfg1,
+    });
+    assert.equal(
+      (r.results.get('hello')![0]!.result as Seen).content.toString(),
+      'hello from a small image\n',
+    );
     const cfg2 = join(tmp, 'config2.json');
-    writeFileSync(cfg2, JSON.stringify({ auths: { [reg.host]: { username: reg.username, password: reg.password } } }));
-    const r2 = await analyzeTarget(`${reg.host}/bulwark/small:v1`, [hello()], { caCertFile: reg.caCertFile, dockerConfigPath: cfg2 });
+    writeFileSync(
+      cfg2,
+      JSON.stringify({ auths: { [reg.host]: { username: reg.username, password: reg.password } } }),
+    );
+    const r2 = await analyzeTarget(`${reg.host}/bulwark/small:v1`, [hello()], {
+      caCertFile: reg.caCertFile,
+      dockerConfigPath: cfg2,
+    });
     assert.equal(r2.results.get('hello')!.length, 1);
   });
 
   test('TLS: an unknown CA is refused with a hint; --insecure accepts it', async () => {
     const o = { username: reg.username, password: reg.password };
-    await rejectsWith(analyzeTarget(`${reg.host}/bulwark/small:v1`, [hello()], o), 'NETWORK', /not trusted.*--ca-cert/);
+    await rejectsWith(
+      analyzeTarget(`${reg.host}/bulwark/small:v1`, [hello()], o),
+      'NETWORK',
+      /not trusted.*--ca-cert/,
+    );
     const r = await analyzeTarget(`${reg.host}/bulwark/small:v1`, [hello()], { ...o, insecure: true });
     assert.equal(r.results.get('hello')!.length, 1);
   });
 
   test('RegistryClient: tags, catalog, manifest digest verification', async () => {
-    const c = new RegistryClient(reg.host, { username: reg.username, password: reg.password, caCertFile: reg.caCertFile });
+    const c = new RegistryClient(reg.host, {
+      username: reg.username,
+      password: reg.password,
+      caCertFile: reg.caCertFile,
+    });
     try {
       assert.deepEqual(await c.listTags('bulwark/small'), ['v1']);
       assert.deepEqual((await c.catalog()).sort(), ['bulwark/debian', 'bulwark/small']);
@@ -127,7 +189,10 @@ describe('registry source against docker-registry', { timeout: 600_000 }, () => 
     } finally {
       await c.close();
     }
-    assert.deepEqual(parseImageReference(`${reg.host}/bulwark/small@${'sha256:' + 'a'.repeat(64)}`).digest, `sha256:${'a'.repeat(64)}`);
+    assert.deepEqual(
+      parseImageReference(`${reg.host}/bulwark/small@${'sha256:' + 'a'.repeat(64)}`).digest,
+      `sha256:${'a'.repeat(64)}`,
+    );
   });
 });
 
@@ -137,71 +202,130 @@ describe('registry source against docker-registry', { timeout: 600_000 }, () => 
  * checks the basic credentials and signs ES256 tokens with the requested access. The registry
  * itself verifies every token, as it would with any real token service.
  */
-describe('bearer-token auth (docker-registry + a token service run by the test)', { timeout: 300_000 }, () => {
-  let tmp: string;
-  let reg: TestRegistry;
-  let server: Server;
-  let small: FixtureImage;
-  const issued: string[] = [];
-  before(async () => {
-    tmp = mkdtempSync(join(tmpdir(), 'bulwark-token-'));
-    await execFileP('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-days', '2', '-subj', '/CN=bulwark token signer',
-      '-keyout', join(tmp, 'signer.key'), '-out', join(tmp, 'signer.crt')]);
-    const key = readFileSync(join(tmp, 'signer.key'));
-    const certDer = (await execFileP('openssl', ['x509', '-in', join(tmp, 'signer.crt'), '-outform', 'DER'], { encoding: 'buffer' } as never)) as unknown as { stdout: Buffer };
-    const x5c = [Buffer.from(certDer.stdout).toString('base64')];
-    const b64 = (o: unknown) => Buffer.from(JSON.stringify(o)).toString('base64url');
-    server = createServer((req, res) => {
-      const url = new URL(req.url ?? '/', 'http://x');
-      const auth = req.headers.authorization ?? '';
-      const [user, pass] = Buffer.from(auth.replace(/^Basic /, ''), 'base64').toString().split(':');
-      if (!auth.startsWith('Basic ') || user !== reg.username || pass !== reg.password) {
-        res.writeHead(401, { 'content-type': 'application/json' }).end('{"details":"bad credentials"}');
-        return;
-      }
-      const access = url.searchParams.getAll('scope').map((s) => {
-        const [type, name, actions] = s.split(':');
-        return { type, name, actions: (actions ?? '').split(',') };
+describe(
+  'bearer-token auth (docker-registry + a token service run by the test)',
+  { timeout: 300_000 },
+  () => {
+    let tmp: string;
+    let reg: TestRegistry;
+    let server: Server;
+    let small: FixtureImage;
+    const issued: string[] = [];
+    before(async () => {
+      tmp = mkdtempSync(join(tmpdir(), 'bulwark-token-'));
+      await execFileP('openssl', [
+        'req',
+        '-x509',
+        '-newkey',
+        'ec',
+        '-pkeyopt',
+        'ec_paramgen_curve:P-256',
+        '-nodes',
+        '-days',
+        '2',
+        '-subj',
+        '/CN=bulwark token signer',
+        '-keyout',
+        join(tmp, 'signer.key'),
+        '-out',
+        join(tmp, 'signer.crt'),
+      ]);
+      const key = readFileSync(join(tmp, 'signer.key'));
+      const certDer = (await execFileP(
+        'openssl',
+        ['x509', '-in', join(tmp, 'signer.crt'), '-outform', 'DER'],
+        { encoding: 'buffer' } as never,
+      )) as unknown as { stdout: Buffer };
+      const x5c = [Buffer.from(certDer.stdout).toString('base64')];
+      const b64 = (o: unknown) => Buffer.from(JSON.stringify(o)).toString('base64url');
+      server = createServer((req, res) => {
+        const url = new URL(req.url ?? '/', 'http://x');
+        const auth = req.headers.authorization ?? '';
+        const [user, pass] = Buffer.from(auth.replace(/^Basic /, ''), 'base64')
+          .toString()
+          .split(':');
+        if (!auth.startsWith('Basic ') || user !== reg.username || pass !== reg.password) {
+          res.writeHead(401, { 'content-type': 'application/json' }).end('{"details":"bad credentials"}');
+          return;
+        }
+        const access = url.searchParams.getAll('scope').map((s) => {
+          const [type, name, actions] = s.split(':');
+          return { type, name, actions: (actions ?? '').split(',') };
+        });
+        const now = Math.floor(Date.now() / 1000);
+        const header = b64({ typ: 'JWT', alg: 'ES256', x5c });
+        const claims = b64({
+          iss: 'bulwark-test-issuer',
+          sub: user,
+          aud: url.searchParams.get('service'),
+          exp: now + 300,
+          nbf: now - 10,
+          iat: now,
+          jti: randomUUID(),
+          access,
+        });
+        const sig = createSign('SHA256')
+          .update(`${header}.${claims}`)
+          .sign({ key, dsaEncoding: 'ieee-p1363' })
+          .toString('base64url');
+        const token = `${header}.${claims}.${sig}`;
+        issued.push(url.searchParams.getAll('scope').join(' '));
+        res
+          .writeHead(200, { 'content-type': 'application/json' })
+          .end(JSON.stringify({ token, expires_in: 300 }));
       });
-      const now = Math.floor(Date.now() / 1000);
-      const header = b64({ typ: 'JWT', alg: 'ES256', x5c });
-      const claims = b64({ iss: 'bulwark-test-issuer', sub: user, aud: url.searchParams.get('service'), exp: now + 300, nbf: now - 10, iat: now, jti: randomUUID(), access });
-      const sig = createSign('SHA256').update(`${header}.${claims}`).sign({ key, dsaEncoding: 'ieee-p1363' }).toString('base64url');
-      const token = `${header}.${claims}.${sig}`;
-      issued.push(url.searchParams.getAll('scope').join(' '));
-      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ token, expires_in: 300 }));
+      await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+      const port = (server.address() as { port: number }).port;
+      reg = await startRegistry({
+        tls: true,
+        tokenAuth: {
+          realm: `http://127.0.0.1:${port}/token`,
+          service: 'bulwark-test-registry',
+          issuer: 'bulwark-test-issuer',
+          rootCertBundle: join(tmp, 'signer.crt'),
+        },
+      });
+      small = await smallImage(tmp);
+      await reg.push(small, 'bulwark/small', 'v1');
     });
-    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-    const port = (server.address() as { port: number }).port;
-    reg = await startRegistry({
-      tls: true,
-      tokenAuth: { realm: `http://127.0.0.1:${port}/token`, service: 'bulwark-test-registry', issuer: 'bulwark-test-issuer', rootCertBundle: join(tmp, 'signer.crt') },
+    after(async () => {
+      await reg?.stop();
+      server?.close();
+      rmSync(tmp, { recursive: true, force: true });
     });
-    small = await smallImage(tmp);
-    await reg.push(small, 'bulwark/small', 'v1');
-  });
-  after(async () => {
-    await reg?.stop();
-    server?.close();
-    rmSync(tmp, { recursive: true, force: true });
-  });
 
-  test('challenge → token → pull', async () => {
-    issued.length = 0;
-    const r = await analyzeTarget(`${reg.host}/bulwark/small:v1`, [hello()], { username: reg.username, password: reg.password, caCertFile: reg.caCertFile });
-    assert.equal((r.results.get('hello')![0]!.result as Seen).content.toString(), 'hello from a small image\n');
-    assert.deepEqual(issued, ['repository:bulwark/small:pull'], 'one token for the pull scope, reused for every request');
-  });
+    test('challenge → token → pull', async () => {
+      issued.length = 0;
+      const r = await analyzeTarget(`${reg.host}/bulwark/small:v1`, [hello()], {
+        username: reg.username,
+        password: reg.password,
+        caCertFile: reg.caCertFile,
+      });
+      assert.equal(
+        (r.results.get('hello')![0]!.result as Seen).content.toString(),
+        'hello from a small image\n',
+      );
+      assert.deepEqual(
+        issued,
+        ['repository:bulwark/small:pull'],
+        'one token for the pull scope, reused for every request',
+      );
+    });
 
-  test('the token service refuses wrong credentials: clear message', async () => {
-    const e = await rejectsWith(
-      analyzeTarget(`${reg.host}/bulwark/small:v1`, [hello()], { username: reg.username, password: 'wrong-pw-77', caCertFile: reg.caCertFile }),
-      'AUTH',
-      /token service http:\/\/127\.0\.0\.1:\d+\/token refused the credentials of user "bulwark" for repository bulwark\/small/,
-    );
-    assert.ok(!e.message.includes('wrong-pw-77'));
-  });
-});
+    test('the token service refuses wrong credentials: clear message', async () => {
+      const e = await rejectsWith(
+        analyzeTarget(`${reg.host}/bulwark/small:v1`, [hello()], {
+          username: reg.username,
+          password: 'wrong-pw-77',
+          caCertFile: reg.caCertFile,
+        }),
+        'AUTH',
+        /token service http:\/\/127\.0\.0\.1:\d+\/token refused the credentials of user "bulwark" for repository bulwark\/small/,
+      );
+      assert.ok(!e.message.includes('wrong-pw-77'));
+    });
+  },
+);
 
 /**
  * Retries: a small HTTP proxy on 127.0.0.1 in front of the real registry fails the first requests
@@ -231,10 +355,19 @@ describe('retries on 429 and 503', { timeout: 300_000 }, () => {
         res.writeHead(503).end('unavailable');
         return;
       }
-      const up = httpRequest({ host, port: Number(port), method: req.method, path: req.url, headers: { ...req.headers, host: reg.host } }, (ur) => {
-        res.writeHead(ur.statusCode ?? 502, ur.headers);
-        ur.pipe(res);
-      });
+      const up = httpRequest(
+        {
+          host,
+          port: Number(port),
+          method: req.method,
+          path: req.url,
+          headers: { ...req.headers, host: reg.host },
+        },
+        (ur) => {
+          res.writeHead(ur.statusCode ?? 502, ur.headers);
+          ur.pipe(res);
+        },
+      );
       up.on('error', () => res.destroy());
       req.pipe(up);
     });
@@ -249,7 +382,12 @@ describe('retries on 429 and 503', { timeout: 300_000 }, () => {
 
   test('429 then 503 are retried (plain HTTP via --insecure)', async () => {
     Object.assign(plan, { fail429: 2, fail503: 2, seen429: 0, seen503: 0 });
-    const r = await analyzeTarget(`${proxyHost}/bulwark/small:v1`, [hello()], { username: reg.username, password: reg.password, insecure: true, retries: 4 });
+    const r = await analyzeTarget(`${proxyHost}/bulwark/small:v1`, [hello()], {
+      username: reg.username,
+      password: reg.password,
+      insecure: true,
+      retries: 4,
+    });
     assert.equal(r.results.get('hello')!.length, 1);
     assert.deepEqual([plan.seen429, plan.seen503], [2, 2]);
   });
@@ -257,7 +395,12 @@ describe('retries on 429 and 503', { timeout: 300_000 }, () => {
   test('gives up after the configured retries with a clear message', async () => {
     Object.assign(plan, { fail429: 5, fail503: 0, seen429: 0, seen503: 0 });
     await rejectsWith(
-      analyzeTarget(`${proxyHost}/bulwark/small:v1`, [hello()], { username: reg.username, password: reg.password, insecure: true, retries: 1 }),
+      analyzeTarget(`${proxyHost}/bulwark/small:v1`, [hello()], {
+        username: reg.username,
+        password: reg.password,
+        insecure: true,
+        retries: 1,
+      }),
       'RATE_LIMIT',
       /bulwark\/small.*too many requests \(HTTP 429\), gave up after 2 attempts/,
     );

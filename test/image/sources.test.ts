@@ -36,7 +36,14 @@ function seen(r: AnalysisResult, name: string): Seen[] {
 function parseStatus(text: string) {
   return text
     .split(/\n\n+/)
-    .map((stanza) => Object.fromEntries(stanza.split('\n').filter((l) => /^\S+: /.test(l)).map((l) => [l.slice(0, l.indexOf(':')), l.slice(l.indexOf(':') + 2)])))
+    .map((stanza) =>
+      Object.fromEntries(
+        stanza
+          .split('\n')
+          .filter((l) => /^\S+: /.test(l))
+          .map((l) => [l.slice(0, l.indexOf(':')), l.slice(l.indexOf(':') + 2)]),
+      ),
+    )
     .filter((f) => f.Status?.endsWith(' installed'))
     .map((f) => ({ name: f.Package as string, version: f.Version as string, arch: f.Architecture as string }))
     .sort((a, b) => a.name.localeCompare(b.name));
@@ -53,11 +60,16 @@ function checkContents(r: AnalysisResult, img: FixtureImage, layered: boolean) {
   // npm: only /app's lock in the final filesystem (/opt/legacy was replaced by an opaque dir).
   const locks = seen(r, 'npm-lock');
   assert.deepEqual(locks.map((s) => s.path).sort(), ['/app/package-lock.json']);
-  const lock = JSON.parse(locks.find((s) => s.path === '/app/package-lock.json')!.content.toString('utf8')) as {
+  const lock = JSON.parse(
+    locks.find((s) => s.path === '/app/package-lock.json')!.content.toString('utf8'),
+  ) as {
     packages: Record<string, { version?: string }>;
   };
   assert.deepEqual(
-    Object.entries(lock.packages).filter(([k]) => k).map(([k, v]) => `/app/${k}@${v.version}`).sort(),
+    Object.entries(lock.packages)
+      .filter(([k]) => k)
+      .map(([k, v]) => `/app/${k}@${v.version}`)
+      .sort(),
     img.expected.npm.map((p) => `${p.path}@${p.version}`).sort(),
   );
   // Python: the METADATA/PKG-INFO files present = what importlib.metadata found (PyYAML was whited out).
@@ -126,9 +138,14 @@ describe('local image sources on the real Debian fixture', { timeout: 600_000 },
     checkTree(oci);
     assert.deepEqual(oci.warnings, []);
     // Layer refs from the manifest, diff_ids and history (empty_layer entries skipped).
-    const index = JSON.parse(readFileSync(join(img.ociDir, 'index.json'), 'utf8')) as { manifests: { digest: string }[] };
+    const index = JSON.parse(readFileSync(join(img.ociDir, 'index.json'), 'utf8')) as {
+      manifests: { digest: string }[];
+    };
     const blob = (d: string) => readFileSync(join(img.ociDir, 'blobs', 'sha256', d.slice(7)));
-    const manifest = JSON.parse(blob(index.manifests[0]!.digest).toString()) as { config: { digest: string }; layers: { digest: string; size: number }[] };
+    const manifest = JSON.parse(blob(index.manifests[0]!.digest).toString()) as {
+      config: { digest: string };
+      layers: { digest: string; size: number }[];
+    };
     const config = JSON.parse(blob(manifest.config.digest).toString()) as { rootfs: { diff_ids: string[] } };
     assert.equal(oci.artifact.digest, index.manifests[0]!.digest);
     assert.equal(oci.artifact.imageId, manifest.config.digest);
@@ -144,7 +161,10 @@ describe('local image sources on the real Debian fixture', { timeout: 600_000 },
     assert.match(oci.artifact.layers[0]!.createdBy ?? '', /^mmdebstrap /);
     assert.equal(oci.artifact.layers[1]!.createdBy, 'COPY app/ /app');
     assert.equal(oci.artifact.config?.architecture, 'amd64');
-    assert.ok(progress.some((m) => /^layer 1\/8 /.test(m)), 'progress reported per layer');
+    assert.ok(
+      progress.some((m) => /^layer 1\/8 /.test(m)),
+      'progress reported per layer',
+    );
   });
 
   test('umoci insert layers (no tar padding, no end-of-archive blocks) are read in full', () => {
@@ -162,13 +182,21 @@ describe('local image sources on the real Debian fixture', { timeout: 600_000 },
     const r = await analyzeTarget(`docker-archive:${img.dockerArchive}`, analyzers());
     checkContents(r, img, true);
     checkTree(r);
-    assert.deepEqual(r.artifact.repoTags, ['docker.io/bulwark/debian:fixture'], 'RepoTags as skopeo wrote them');
+    assert.deepEqual(
+      r.artifact.repoTags,
+      ['docker.io/bulwark/debian:fixture'],
+      'RepoTags as skopeo wrote them',
+    );
     assert.equal(r.artifact.imageId, oci.artifact.imageId, 'same config blob');
     assert.deepEqual(
       r.artifact.layers.map((l) => l.diffId),
       oci.artifact.layers.map((l) => l.diffId),
     );
-    assert.equal(r.artifact.layers[0]!.mediaType, 'application/vnd.oci.image.layer.v1.tar', 'skopeo stores layers uncompressed');
+    assert.equal(
+      r.artifact.layers[0]!.mediaType,
+      'application/vnd.oci.image.layer.v1.tar',
+      'skopeo stores layers uncompressed',
+    );
     assert.deepEqual([...r.files.paths()].sort(), [...oci.files.paths()].sort());
   });
 
@@ -179,10 +207,18 @@ describe('local image sources on the real Debian fixture', { timeout: 600_000 },
     checkTree(r);
     // Same files as the image, except the pseudo filesystems a rootfs scan skips.
     const skip = (p: string) => /^\/(dev|proc|sys)(\/|$)/.test(p);
-    assert.deepEqual([...r.files.paths()].filter((p) => !skip(p)).sort(), [...oci.files.paths()].filter((p) => !skip(p)).sort());
+    assert.deepEqual(
+      [...r.files.paths()].filter((p) => !skip(p)).sort(),
+      [...oci.files.paths()].filter((p) => !skip(p)).sort(),
+    );
     // A project directory inside it is an 'fs' target with paths relative to it.
     const app = await analyzeTarget(join(img.rootfs, 'app'), analyzers(), { kind: 'fs' });
     assert.equal(app.artifact.kind, 'fs');
-    assert.deepEqual(seen(app, 'npm-lock').map((s) => s.path).sort(), ['/package-lock.json']);
+    assert.deepEqual(
+      seen(app, 'npm-lock')
+        .map((s) => s.path)
+        .sort(),
+      ['/package-lock.json'],
+    );
   });
 });
