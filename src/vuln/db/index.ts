@@ -30,7 +30,7 @@ export async function importOsv(
       if (/^https?:\/\//i.test(input)) {
         const file = join(tmp, `input-${i}`);
         await download(input, file);
-        for await (const r of readOsvPath(file, readOpts)) yield { record: r.record, source: input };
+        for await (const r of readOsvPath(file, readOpts)) yield { ...r, source: input };
       } else {
         yield* readOsvPath(input, readOpts);
       }

@@ -30,7 +30,7 @@ CREATE TABLE IF NOT EXISTS affected (
   advisory_id TEXT NOT NULL,
   full_ecosystem TEXT NOT NULL  -- as in the record: "Debian:12"
 );
-CREATE INDEX IF NOT EXISTS affected_pkg ON affected (ecosystem, name);
+CREATE INDEX IF NOT EXISTS affected_pkg ON affected (ecosystem, name, advisory_id);
 CREATE INDEX IF NOT EXISTS affected_adv ON affected (advisory_id);
 CREATE TABLE IF NOT EXISTS source (
   url TEXT PRIMARY KEY,
@@ -78,16 +78,17 @@ export interface DbStatus {
 export class AdvisoryDb {
   readonly path: string;
   private readonly db: Database.Database;
-  private readonly lookupStmt: Database.Statement<[string, string], { id: string; json: string }>;
-  private readonly cache = new Map<string, OsvRecord>();
+  private readonly idsStmt: Database.Statement<[string, string], { id: string }>;
+  private readonly recordStmt: Database.Statement<[string], { json: string; withdrawn: string | null }>;
+  /** Parsed records by id; null for withdrawn ones. */
+  private readonly cache = new Map<string, OsvRecord | null>();
 
   private constructor(path: string, db: Database.Database) {
     this.path = path;
     this.db = db;
-    this.lookupStmt = db.prepare(
-      `SELECT a.id AS id, a.json AS json FROM affected f JOIN advisory a ON a.id = f.advisory_id
-       WHERE f.ecosystem = ? AND f.name = ? AND a.withdrawn IS NULL`,
-    );
+    // ids from the covering index only; record text fetched (and parsed) once per id
+    this.idsStmt = db.prepare(`SELECT DISTINCT advisory_id AS id FROM affected WHERE ecosystem = ? AND name = ?`);
+    this.recordStmt = db.prepare(`SELECT json, withdrawn FROM advisory WHERE id = ?`);
   }
 
   static open(path: string, opts: OpenOptions = {}): AdvisoryDb {
@@ -147,7 +148,7 @@ export class AdvisoryDb {
    * throws, nothing of this import is kept. Records not newer than the stored copy are skipped.
    */
   async importRecords(
-    records: AsyncIterable<{ record: OsvRecord; source: string }> | Iterable<{ record: OsvRecord; source: string }>,
+    records: AsyncIterable<{ record: OsvRecord; source: string; raw?: string }> | Iterable<{ record: OsvRecord; source: string; raw?: string }>,
     opts: { onProgress?: (s: ImportStats) => void } = {},
   ): Promise<ImportStats> {
     const stats: ImportStats = { read: 0, inserted: 0, updated: 0, unchanged: 0, invalid: 0 };
@@ -161,14 +162,14 @@ export class AdvisoryDb {
     const insAff = this.db.prepare(`INSERT INTO affected (ecosystem, name, advisory_id, full_ecosystem) VALUES (?, ?, ?, ?)`);
     this.db.exec('BEGIN IMMEDIATE');
     try {
-      for await (const { record, source } of records) {
+      for await (const { record, source, raw } of records) {
         stats.read++;
         const prev = getMod.get(record.id);
         if (prev && Date.parse(prev.modified) >= Date.parse(record.modified)) {
           stats.unchanged++;
           continue;
         }
-        upsert.run(record.id, record.modified, record.withdrawn ?? null, source, JSON.stringify(record));
+        upsert.run(record.id, record.modified, record.withdrawn ?? null, source, raw ?? JSON.stringify(record));
         if (prev) {
           delAff.run(record.id);
           stats.updated++;
@@ -201,19 +202,17 @@ export class AdvisoryDb {
    */
   lookup(ecosystem: string, name: string): OsvRecord[] {
     const base = ecosystemBase(ecosystem);
-    const rows = this.lookupStmt.all(base, normalizePackageName(base, name));
+    const rows = this.idsStmt.all(base, normalizePackageName(base, name));
     const out: OsvRecord[] = [];
-    const ids = new Set<string>();
-    for (const r of rows) {
-      if (ids.has(r.id)) continue;
-      ids.add(r.id);
-      let rec = this.cache.get(r.id);
-      if (!rec) {
-        rec = JSON.parse(r.json) as OsvRecord;
+    for (const { id } of rows) {
+      let rec = this.cache.get(id);
+      if (rec === undefined) {
+        const row = this.recordStmt.get(id);
+        rec = row && row.withdrawn === null ? (JSON.parse(row.json) as OsvRecord) : null;
         if (this.cache.size > 50_000) this.cache.clear();
-        this.cache.set(r.id, rec);
+        this.cache.set(id, rec);
       }
-      out.push(rec);
+      if (rec) out.push(rec);
     }
     return out;
   }

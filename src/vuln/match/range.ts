@@ -36,18 +36,27 @@ function flatten(events: OsvEvent[]): { kind: Kind; v: string }[] {
 }
 
 /** Is `version` inside this ECOSYSTEM/SEMVER range? */
+/** Sorted events per range object and comparator (records are cached by the store). */
+const sortedCache = new WeakMap<OsvRange, { cmp: Compare; events: { kind: Kind; v: string }[] }>();
+
 export function inRange(version: string, range: OsvRange, cmp: Compare, normalize: (v: string) => string = (v) => v): {
   affected: boolean;
   fixed: string[];
 } {
-  const events = flatten(range.events);
   const key = (e: { kind: Kind; v: string }) => (e.kind === 'introduced' && e.v === '0' ? undefined : normalize(e.v));
-  events.sort((a, b) => {
-    const ka = key(a);
-    const kb = key(b);
-    if (ka === undefined || kb === undefined) return ka === kb ? ORDER[a.kind] - ORDER[b.kind] : ka === undefined ? -1 : 1;
-    return cmp(ka, kb) || ORDER[a.kind] - ORDER[b.kind];
-  });
+  let cached = sortedCache.get(range);
+  if (!cached || cached.cmp !== cmp) {
+    const sorted = flatten(range.events);
+    sorted.sort((a, b) => {
+      const ka = key(a);
+      const kb = key(b);
+      if (ka === undefined || kb === undefined) return ka === kb ? ORDER[a.kind] - ORDER[b.kind] : ka === undefined ? -1 : 1;
+      return cmp(ka, kb) || ORDER[a.kind] - ORDER[b.kind];
+    });
+    cached = { cmp, events: sorted };
+    sortedCache.set(range, cached);
+  }
+  const events = cached.events;
   const v = normalize(version);
   let affected = false;
   let fixedAbove: string[] = [];
@@ -82,22 +91,28 @@ export function evaluateAffected(
   cmpFor: (rangeType: string) => { cmp: Compare; normalize?: (v: string) => string } | undefined,
 ): AffectedResult {
   const res: AffectedResult = { affected: false, fixed: [], invalid: [] };
-  const eco = cmpFor('ECOSYSTEM');
-  for (const listed of a.versions ?? []) {
-    if (listed === version) res.affected = true;
-    else if (eco) {
-      try {
-        if (eco.cmp((eco.normalize ?? id)(listed), (eco.normalize ?? id)(version)) === 0) res.affected = true;
-      } catch {
-        // an unparsable listed version cannot equal a valid installed one
+  const usable = (a.ranges ?? []).filter((r) => r.type !== 'GIT' && cmpFor(r.type));
+  // Explicit versions: exact text always; equality under the scheme ("1.0" == "1.0.0" in PEP 440)
+  // only when there is no range to decide by, as comparing against long lists is costly and the
+  // lists are generated from the ranges anyway.
+  if (a.versions?.includes(version)) res.affected = true;
+  else if (a.versions?.length && !usable.length) {
+    const eco = cmpFor('ECOSYSTEM');
+    if (eco) {
+      for (const listed of a.versions) {
+        try {
+          if (eco.cmp((eco.normalize ?? id)(listed), (eco.normalize ?? id)(version)) === 0) {
+            res.affected = true;
+            break;
+          }
+        } catch {
+          // an unparsable listed version cannot equal a valid installed one
+        }
       }
     }
-    if (res.affected) break;
   }
-  for (const r of a.ranges ?? []) {
-    if (r.type === 'GIT') continue;
-    const c = cmpFor(r.type);
-    if (!c) continue;
+  for (const r of usable) {
+    const c = cmpFor(r.type)!;
     try {
       const { affected, fixed } = inRange(version, r, c.cmp, c.normalize);
       if (affected) {

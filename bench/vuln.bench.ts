@@ -1,0 +1,175 @@
+/**
+ * Vulnerability DB and matching throughput.
+ *
+ * 1. Import rate: ≥100k OSV advisories synthesised from the real ones in /work/shared/data/osv by
+ *    renaming (15 copies: ids get "-S<k>", package names a "-s<k>" suffix, "/s<k>" for Go), zipped
+ *    like osv.dev's all.zip (cached under .cache/bench/), imported into a fresh DB: records/s.
+ * 2. Match rate: 20,000 package lookups (names and versions taken from the advisories, half
+ *    unknown names) against that DB through matchCatalog: lookups/s.
+ * 3. `scan image` of the real fixture image (vuln scanner, table output) in a child process running
+ *    the built CLI code, against a baseline measured in the same run: gunzip of every layer blob
+ *    (the least any scanner must do). Target ratio ≤ 2.5x. Best of two runs each.
+ * Prints the numbers and ratios; exits non-zero only if it cannot run.
+ */
+import { execFileSync, spawnSync } from 'node:child_process';
+import { createReadStream, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Writable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { fileURLToPath } from 'node:url';
+import { createGunzip } from 'node:zlib';
+import type { Package } from '../src/core/types.js';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+const OSV = '/work/shared/data/osv';
+const COPIES = 15;
+const SCAN_RATIO_TARGET = 2.5;
+
+function rename(rec: Record<string, any>, k: number): Record<string, any> {
+  const r = structuredClone(rec);
+  r.id = `${r.id}-S${k}`;
+  r.aliases = (r.aliases ?? []).map((a: string) => `${a}-S${k}`);
+  for (const a of r.affected ?? []) {
+    if (!a.package) continue;
+    a.package.name = a.package.ecosystem === 'Go' ? `${a.package.name}/s${k}` : `${a.package.name}-s${k}`;
+    delete a.package.purl;
+  }
+  return r;
+}
+
+/** Builds (once) the synthetic all.zip; returns its path and record count. */
+function syntheticZip(): { zip: string; records: number; sample: { eco: string; name: string; version: string }[] } {
+  const dir = join(root, '.cache', 'bench');
+  const zip = join(dir, `osv-synthetic-${COPIES}.zip`);
+  const samplePath = `${zip}.sample.json`;
+  if (existsSync(zip) && existsSync(samplePath)) return JSON.parse(readFileSync(samplePath, 'utf8'));
+  mkdirSync(dir, { recursive: true });
+  const tmp = mkdtempSync(join(tmpdir(), 'bulwark-bench-osv-'));
+  let records = 0;
+  const sample: { eco: string; name: string; version: string }[] = [];
+  for (const eco of readdirSync(OSV)) {
+    for (const f of readdirSync(join(OSV, eco))) {
+      const rec = JSON.parse(readFileSync(join(OSV, eco, f), 'utf8'));
+      for (let k = 0; k < COPIES; k++) {
+        const r = rename(rec, k);
+        writeFileSync(join(tmp, `${r.id}.json`), JSON.stringify(r));
+        records++;
+        const a = r.affected?.[0];
+        const ev = a?.ranges?.[0]?.events?.find((e: any) => e.fixed || e.last_affected);
+        if (a?.package && sample.length < 10_000 && records % 7 === 0) {
+          sample.push({ eco: a.package.ecosystem, name: a.package.name, version: ev?.fixed ?? ev?.last_affected ?? '1.0.0' });
+        }
+      }
+    }
+  }
+  execFileSync('zip', ['-q', '-1', '-j', '-r', zip, '.'], { cwd: tmp, maxBuffer: 1 << 26 });
+  rmSync(tmp, { recursive: true, force: true });
+  const out = { zip, records, sample };
+  writeFileSync(samplePath, JSON.stringify(out));
+  return out;
+}
+
+async function dbBench(): Promise<void> {
+  const { AdvisoryDb, importOsv } = await import('../src/vuln/db/index.js');
+  const { matchCatalog } = await import('../src/vuln/match/index.js');
+  const t0 = performance.now();
+  const { zip, records, sample } = syntheticZip();
+  console.log(`synthetic export: ${records} advisories (${COPIES} renamed copies of the real ones), ready in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+  if (records < 100_000) throw new Error(`only ${records} synthetic records`);
+  const tmp = mkdtempSync(join(tmpdir(), 'bulwark-bench-db-'));
+  try {
+    const db = AdvisoryDb.open(join(tmp, 'db.sqlite'));
+    const t1 = performance.now();
+    const stats = await importOsv(db, [zip]);
+    const importS = (performance.now() - t1) / 1000;
+    console.log(`import: ${stats.inserted} records in ${importS.toFixed(1)} s = ${Math.round(stats.inserted / importS)} records/s`);
+
+    const packages: Package[] = [];
+    for (let i = 0; packages.length < 20_000; i++) {
+      const s = sample[i % sample.length]!;
+      const unknown = i % 2 === 1;
+      packages.push({
+        id: `p${i}`,
+        name: unknown ? `${s.name}-nope${i}` : s.name,
+        version: s.version,
+        type: 'generic',
+        ecosystem: s.eco,
+        purl: `pkg:generic/${encodeURIComponent(s.name)}@${encodeURIComponent(s.version)}`,
+        licenses: [],
+        locations: [{ path: '/bench' }],
+        foundBy: 'bench',
+      });
+    }
+    const reader = AdvisoryDb.open(join(tmp, 'db.sqlite'), { readonly: true });
+    for (let round = 0; round < 2; round++) {
+      const t2 = performance.now();
+      const { findings, stats: ms } = matchCatalog({ packages, warnings: [] }, reader);
+      const s = (performance.now() - t2) / 1000;
+      console.log(
+        `match (${round ? 'warm' : 'cold'} cache): ${ms.lookups} package lookups in ${s.toFixed(2)} s = ${Math.round(ms.lookups / s)} lookups/s (${findings.length} findings)`,
+      );
+    }
+    reader.close();
+    db.close();
+  } finally {
+    rmSync(tmp, { recursive: true, force: true });
+  }
+}
+
+/** Layer blobs of the OCI layout's first manifest. */
+function layerBlobs(ociDir: string): { path: string; gzip: boolean }[] {
+  const blob = (d: string) => join(ociDir, 'blobs', ...d.split(':'));
+  const index = JSON.parse(readFileSync(join(ociDir, 'index.json'), 'utf8'));
+  const manifest = JSON.parse(readFileSync(blob(index.manifests[0].digest), 'utf8'));
+  return manifest.layers.map((l: { digest: string; mediaType: string }) => ({ path: blob(l.digest), gzip: /gzip/.test(l.mediaType) }));
+}
+
+async function gunzipAll(ociDir: string): Promise<number> {
+  const t = performance.now();
+  for (const l of layerBlobs(ociDir)) {
+    const sink = new Writable({ write: (_c, _e, cb) => cb() });
+    if (l.gzip) await pipeline(createReadStream(l.path), createGunzip(), sink);
+    else await pipeline(createReadStream(l.path), sink);
+  }
+  return performance.now() - t;
+}
+
+async function scanBench(): Promise<void> {
+  const { debianImage } = await import('../test/fixtures/index.js');
+  const { AdvisoryDb, importOsv } = await import('../src/vuln/db/index.js');
+  const img = await debianImage();
+  const tmp = mkdtempSync(join(tmpdir(), 'bulwark-bench-scan-'));
+  try {
+    const dbPath = join(tmp, 'db.sqlite');
+    const db = AdvisoryDb.open(dbPath);
+    await importOsv(db, [OSV]);
+    db.close();
+    const target = `oci:${img.ociDir}:${img.tag}`;
+    await gunzipAll(img.ociDir); // warm the page cache
+    const base = Math.min(await gunzipAll(img.ociDir), await gunzipAll(img.ociDir));
+    const runs: number[] = [];
+    let findings = 0;
+    for (let i = 0; i < 2; i++) {
+      const t = performance.now();
+      const r = spawnSync(
+        process.execPath,
+        [join(root, 'bin', 'bulwark'), 'scan', 'image', target, '--db', dbPath, '--scanners', 'vuln', '--format', 'json', '-o', join(tmp, 'out.json'), '-q'],
+        { cwd: tmp, encoding: 'utf8' },
+      );
+      runs.push(performance.now() - t);
+      if (r.status !== 0) throw new Error(`scan failed (${r.status}): ${r.stderr}`);
+      findings = JSON.parse(readFileSync(join(tmp, 'out.json'), 'utf8')).results.reduce((n: number, x: { findings: unknown[] }) => n + x.findings.length, 0);
+    }
+    const best = Math.min(...runs);
+    const ratio = best / base;
+    console.log(`gunzip baseline (all layers): ${base.toFixed(0)} ms`);
+    console.log(`bulwark scan image (vuln, json, whole CLI process): ${best.toFixed(0)} ms, ${findings} findings`);
+    console.log(`ratio scan/gunzip: ${ratio.toFixed(2)}x (target <= ${SCAN_RATIO_TARGET}x) ${ratio <= SCAN_RATIO_TARGET ? 'OK' : 'OVER TARGET'}`);
+  } finally {
+    rmSync(tmp, { recursive: true, force: true });
+  }
+}
+
+await dbBench();
+await scanBench();
