@@ -56,7 +56,9 @@ export function findingRow(f: Finding): FindingRow | undefined {
   if (f.kind === 'vulnerability' && f.suppressed) return undefined;
   const pkg = f.kind === 'vulnerability' ? f.package : f.kind === 'license' ? f.package : undefined;
   const fixed = f.kind === 'vulnerability' ? f.fixedVersions : [];
-  const path = f.location?.path ?? '';
+  // Package findings are one per package location; others (secrets, checks) one per line.
+  const line = pkg || f.location?.line === undefined ? '' : `:${f.location.line}`;
+  const path = (f.location?.path ?? '') + line;
   return {
     kind: f.kind,
     advisory_id: f.id,
