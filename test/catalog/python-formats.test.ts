@@ -105,7 +105,7 @@ test('installed metadata: License-Expression, classifiers, extras-only requireme
   assert.deepEqual(deb.licenses, ['BSD']);
 });
 
-test('corrupt lock files warn with the path and do not stop the others', async () => {
+test('corrupt lock files warn (the walker adds path and layer) and do not stop the others', async () => {
   const { packages, warnings } = await runCataloger(pythonCataloger, {
     '/a/poetry.lock': '[[package]\nname = ',
     '/b/Pipfile.lock': '{',
