@@ -28,7 +28,10 @@ function corpus(): { text: string; resources: number } {
   }
   const out: string[] = [];
   for (let i = 0; i < COPIES; i++) {
-    for (const d of docs) out.push(d.replace(/^(  name: )(\S+)/m, `$1$2-${i}`).replace(/^(  namespace: )(\S+)/m, `$1$2-${i % 17}`));
+    for (const d of docs)
+      out.push(
+        d.replace(/^( {2}name: )(\S+)/m, `$1$2-${i}`).replace(/^( {2}namespace: )(\S+)/m, `$1$2-${i % 17}`),
+      );
   }
   return { text: out.join('\n---\n') + '\n', resources: out.length };
 }
@@ -69,8 +72,16 @@ const measuredMs = best(() => {
 });
 const evalOnlyMs = measuredMs - baselineMs;
 
-console.log(`corpus: ${resources} resources (${(text.length / 1e6).toFixed(1)} MB YAML), ${checks.length} checks compiled in ${compileMs.toFixed(0)} ms`);
-console.log(`baseline  YAML parse:          ${baselineMs.toFixed(0)} ms  (${((resources / baselineMs) * 1000).toFixed(0)} resources/s)`);
-console.log(`measured  parse + all checks:  ${measuredMs.toFixed(0)} ms  (${((resources / measuredMs) * 1000).toFixed(0)} resources/s, ${findings} findings)`);
-console.log(`check evaluations: ${evaluations} → ${((evaluations / measuredMs) * 1000).toFixed(0)} checks/s end to end, ${((evaluations / Math.max(evalOnlyMs, 1)) * 1000).toFixed(0)} checks/s for evaluation alone`);
+console.log(
+  `corpus: ${resources} resources (${(text.length / 1e6).toFixed(1)} MB YAML), ${checks.length} checks compiled in ${compileMs.toFixed(0)} ms`,
+);
+console.log(
+  `baseline  YAML parse:          ${baselineMs.toFixed(0)} ms  (${((resources / baselineMs) * 1000).toFixed(0)} resources/s)`,
+);
+console.log(
+  `measured  parse + all checks:  ${measuredMs.toFixed(0)} ms  (${((resources / measuredMs) * 1000).toFixed(0)} resources/s, ${findings} findings)`,
+);
+console.log(
+  `check evaluations: ${evaluations} → ${((evaluations / measuredMs) * 1000).toFixed(0)} checks/s end to end, ${((evaluations / Math.max(evalOnlyMs, 1)) * 1000).toFixed(0)} checks/s for evaluation alone`,
+);
 console.log(`ratio measured/baseline: ${(measuredMs / baselineMs).toFixed(2)}x`);

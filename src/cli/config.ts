@@ -41,7 +41,8 @@ async function readStdin(): Promise<string> {
   for await (const c of process.stdin) {
     const b = c as Buffer;
     size += b.length;
-    if (size > MAX_CONFIG_BYTES) throw new BulwarkError('LIMIT', `stdin: more than ${MAX_CONFIG_BYTES} bytes of configuration`);
+    if (size > MAX_CONFIG_BYTES)
+      throw new BulwarkError('LIMIT', `stdin: more than ${MAX_CONFIG_BYTES} bytes of configuration`);
     chunks.push(b);
   }
   return Buffer.concat(chunks).toString('utf8');
@@ -50,12 +51,22 @@ async function readStdin(): Promise<string> {
 export function register(ctx: CliContext): void {
   ctx.scan
     .command('config')
-    .description('scan Kubernetes manifests, Helm/Kustomize output ("-" reads stdin), docker-compose files and Dockerfiles for misconfigurations')
+    .description(
+      'scan Kubernetes manifests, Helm/Kustomize output ("-" reads stdin), docker-compose files and Dockerfiles for misconfigurations',
+    )
     .argument('<paths...>', 'files or directories; "-" for standard input')
     .addOption(new Option('-f, --format <format>', 'output format').choices(FORMATS).default('table'))
     .option('-o, --output <file>', 'write the report to a file instead of stdout')
-    .option('--compliance <framework>', 'compliance report for a framework: pss-baseline, pss-restricted, cis-k8s, cis-docker, nsa-cisa, mitre, nist-800-190, pci-dss-4.0, mlps-2.0')
-    .option('--policy <dir>', 'extra check files or directories (repeatable)', (v: string, prev: string[]) => [...prev, v], [] as string[])
+    .option(
+      '--compliance <framework>',
+      'compliance report for a framework: pss-baseline, pss-restricted, cis-k8s, cis-docker, nsa-cisa, mitre, nist-800-190, pci-dss-4.0, mlps-2.0',
+    )
+    .option(
+      '--policy <dir>',
+      'extra check files or directories (repeatable)',
+      (v: string, prev: string[]) => [...prev, v],
+      [] as string[],
+    )
     .option('-s, --severity <list>', 'severities to report, e.g. HIGH,CRITICAL')
     .option('--exit-code <code>', 'exit code when misconfigurations (or failed controls) are found', '0')
     .option('--include-non-failures', 'also report passed checks (json, sarif, junit)')
@@ -63,19 +74,24 @@ export function register(ctx: CliContext): void {
     .action(async (paths: string[], opts: ConfigOptions) => {
       const log = ctx.logger();
       const exitCode = Number(opts.exitCode);
-      if (!Number.isInteger(exitCode) || exitCode < 0 || exitCode > 255) throw new BulwarkError('USAGE', `--exit-code must be 0-255, not "${opts.exitCode}"`);
-      if (opts.format === 'html' && !opts.compliance) throw new BulwarkError('USAGE', '--format html is the compliance report; add --compliance FRAMEWORK');
+      if (!Number.isInteger(exitCode) || exitCode < 0 || exitCode > 255)
+        throw new BulwarkError('USAGE', `--exit-code must be 0-255, not "${opts.exitCode}"`);
+      if (opts.format === 'html' && !opts.compliance)
+        throw new BulwarkError('USAGE', '--format html is the compliance report; add --compliance FRAMEWORK');
       const severities = opts.severity ? parseSeverityList(opts.severity) : undefined;
       const checks = loadChecks({ extra: opts.policy });
       const framework = opts.compliance ? getFramework(opts.compliance) : undefined;
       // A compliance scan runs only the checks of the framework's controls.
-      const selected = framework ? checks.filter((c) => frameworkCheckIds(framework, checks).has(c.id)) : checks;
+      const selected = framework
+        ? checks.filter((c) => frameworkCheckIds(framework, checks).has(c.id))
+        : checks;
       const scan = await scanConfigPaths(paths, new CheckSet(selected), {
         includePasses: Boolean(framework || opts.includeNonFailures),
         readStdin,
       });
       for (const w of scan.warnings) log.warn(w);
-      if (!scan.targets.length) log.warn(`no Kubernetes manifests, compose files or Dockerfiles found in ${paths.join(', ')}`);
+      if (!scan.targets.length)
+        log.warn(`no Kubernetes manifests, compose files or Dockerfiles found in ${paths.join(', ')}`);
 
       const report = toScanReport(paths, scan.targets, scan.findings, scan.warnings);
       const filtered = filterReport(report, {
@@ -114,7 +130,13 @@ export function register(ctx: CliContext): void {
 }
 
 function dropPasses(r: ScanReport): ScanReport {
-  return { ...r, results: r.results.map((x) => ({ ...x, findings: x.findings.filter((f) => f.kind !== 'misconfig' || f.status === 'fail') })) };
+  return {
+    ...r,
+    results: r.results.map((x) => ({
+      ...x,
+      findings: x.findings.filter((f) => f.kind !== 'misconfig' || f.status === 'fail'),
+    })),
+  };
 }
 
 function toScanReport(

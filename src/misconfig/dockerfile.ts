@@ -95,7 +95,9 @@ export function parseDockerfile(text: string, file = 'Dockerfile'): Dockerfile {
   }
   const escape = directives.escape ?? '\\';
   if (escape !== '\\' && escape !== '`') {
-    throw new BulwarkError('PARSE', `${file}:1: invalid escape directive "${escape}" (must be \\ or \`)`, { subject: file });
+    throw new BulwarkError('PARSE', `${file}:1: invalid escape directive "${escape}" (must be \\ or \`)`, {
+      subject: file,
+    });
   }
 
   const raw: { text: string; line: number; endLine: number; heredocs: Heredoc[] }[] = [];
@@ -126,7 +128,8 @@ export function parseDockerfile(text: string, file = 'Dockerfile'): Dockerfile {
     i++;
     const heredocs: Heredoc[] = [];
     const word = /^\s*(\S+)/.exec(logical)?.[1]?.toUpperCase() ?? '';
-    const heredocCmd = word === 'ONBUILD' ? (/^\s*\S+\s+(\S+)/.exec(logical)?.[1]?.toUpperCase() ?? '') : word;
+    const heredocCmd =
+      word === 'ONBUILD' ? (/^\s*\S+\s+(\S+)/.exec(logical)?.[1]?.toUpperCase() ?? '') : word;
     if (HEREDOC_CMDS.has(heredocCmd)) {
       for (const h of findHeredocMarkers(logical)) {
         const body: string[] = [];
@@ -142,7 +145,9 @@ export function parseDockerfile(text: string, file = 'Dockerfile'): Dockerfile {
           body.push(l);
         }
         if (!closed) {
-          throw new BulwarkError('PARSE', `${file}:${start + 1}: heredoc <<${h.name} is not terminated`, { subject: file });
+          throw new BulwarkError('PARSE', `${file}:${start + 1}: heredoc <<${h.name} is not terminated`, {
+            subject: file,
+          });
         }
         end = i - 1;
         heredocs.push({ ...h, content: body.join('\n') + (body.length ? '\n' : '') });
@@ -162,7 +167,8 @@ export function parseDockerfile(text: string, file = 'Dockerfile'): Dockerfile {
     if (ins.cmd === 'FROM') {
       const words = ins.args;
       const imageWritten = words[0] ?? '';
-      if (!imageWritten) throw new BulwarkError('PARSE', `${file}:${r.line}: FROM requires an image`, { subject: file });
+      if (!imageWritten)
+        throw new BulwarkError('PARSE', `${file}:${r.line}: FROM requires an image`, { subject: file });
       let name: string | undefined;
       if (words.length >= 3 && words[1]!.toUpperCase() === 'AS') name = words[2]!.toLowerCase();
       // An ARG without a value leaves the reference unresolved: keep it as written.
@@ -190,7 +196,8 @@ export function parseDockerfile(text: string, file = 'Dockerfile'): Dockerfile {
         const k = eq < 0 ? w : w.slice(0, eq);
         const target = stage ? vars : globalArgs;
         // A stage-level `ARG NAME` without default inherits the global default.
-        target[k] = eq < 0 ? (globalArgs[k] ?? target[k] ?? '') : substitute(unquote(w.slice(eq + 1)), target, escape);
+        target[k] =
+          eq < 0 ? (globalArgs[k] ?? target[k] ?? '') : substitute(unquote(w.slice(eq + 1)), target, escape);
       }
     } else if (ins.cmd === 'ENV') {
       for (const [k, v] of parseKeyValues(ins.value)) vars[k] = substitute(v, vars, escape);
@@ -250,7 +257,8 @@ function parseInstruction(
     commands: [],
   };
   if (cmd === 'ONBUILD') {
-    if (!rest.trim()) throw new BulwarkError('PARSE', `${file}:${line}: ONBUILD requires an instruction`, { subject: file });
+    if (!rest.trim())
+      throw new BulwarkError('PARSE', `${file}:${line}: ONBUILD requires an instruction`, { subject: file });
     ins.trigger = parseInstruction(rest, line, endLine, heredocs, escape, file);
     ins.value = rest;
     ins.args = splitWords(rest);
@@ -430,5 +438,9 @@ export function splitImageRef(image: string): { repository: string; tag?: string
     tag = rest.slice(colon + 1);
     rest = rest.slice(0, colon);
   }
-  return { repository: rest, ...(tag !== undefined ? { tag } : {}), ...(digest !== undefined ? { digest } : {}) };
+  return {
+    repository: rest,
+    ...(tag !== undefined ? { tag } : {}),
+    ...(digest !== undefined ? { digest } : {}),
+  };
 }

@@ -51,7 +51,11 @@ export function composeInputs(text: string, file: string): PolicyInput[] {
   if (doc.errors.length) {
     const e = doc.errors[0]!;
     const pos = lc.linePos(e.pos[0]);
-    throw new BulwarkError('PARSE', `${file}:${pos.line}:${pos.col}: invalid YAML: ${e.message.split('\n')[0]}`, { subject: file });
+    throw new BulwarkError(
+      'PARSE',
+      `${file}:${pos.line}:${pos.col}: invalid YAML: ${e.message.split('\n')[0]}`,
+      { subject: file },
+    );
   }
   const obj = doc.toJS({ maxAliasCount: 1000 }) as { services?: Record<string, unknown> } | null;
   const services = obj?.services;

@@ -59,7 +59,11 @@ export function parseManifests(text: string, file: string): ParsedManifests {
     if (doc.errors.length) {
       const e = doc.errors[0]!;
       const pos = lc.linePos(e.pos[0]);
-      throw new BulwarkError('PARSE', `${file}:${pos.line}:${pos.col}: invalid YAML: ${e.message.split('\n')[0]}`, { subject: file });
+      throw new BulwarkError(
+        'PARSE',
+        `${file}:${pos.line}:${pos.col}: invalid YAML: ${e.message.split('\n')[0]}`,
+        { subject: file },
+      );
     }
     if (doc.contents === null) continue;
     let obj: unknown;
@@ -111,7 +115,10 @@ export function kubernetesInput(
         const items: ScopeItem[] = [];
         if (scope === 'volume') {
           if (Array.isArray(spec.volumes))
-            spec.volumes.forEach((v, i) => isObj(v) && items.push({ vars: { ...base, volume: v }, path: [...podPath, 'volumes', i] }));
+            spec.volumes.forEach(
+              (v, i) =>
+                isObj(v) && items.push({ vars: { ...base, volume: v }, path: [...podPath, 'volumes', i] }),
+            );
           return items;
         }
         for (const list of CONTAINER_LISTS) {
@@ -119,9 +126,17 @@ export function kubernetesInput(
           if (!Array.isArray(cs)) continue;
           cs.forEach((c, i) => {
             if (!isObj(c)) return;
-            const label = list === 'containers' ? 'container' : list === 'initContainers' ? 'init container' : 'ephemeral container';
+            const label =
+              list === 'containers'
+                ? 'container'
+                : list === 'initContainers'
+                  ? 'init container'
+                  : 'ephemeral container';
             const containerRef = `${label} "${typeof c.name === 'string' ? c.name : `#${i}`}"`;
-            items.push({ vars: { ...base, container: c, containerType: list, containerRef }, path: [...podPath, list, i] });
+            items.push({
+              vars: { ...base, container: c, containerType: list, containerRef },
+              path: [...podPath, list, i],
+            });
           });
         }
         return items;
@@ -161,7 +176,11 @@ type Ranged = { range?: [number, number, number] | null } | null | undefined;
  * Lines of the deepest existing node on `path`: for a map entry, from its key's line to the end of
  * its value; for a list item, the item's lines. A missing field points to its nearest parent.
  */
-export function locateInYaml(root: unknown, lc: LineCounter, path: readonly PathSeg[]): { line: number; endLine?: number } | undefined {
+export function locateInYaml(
+  root: unknown,
+  lc: LineCounter,
+  path: readonly PathSeg[],
+): { line: number; endLine?: number } | undefined {
   let node: unknown = root;
   let start: number | undefined = (root as Ranged)?.range?.[0];
   for (const seg of path) {
@@ -178,5 +197,8 @@ export function locateInYaml(root: unknown, lc: LineCounter, path: readonly Path
   if (start === undefined) return undefined;
   const end = (node as Ranged)?.range?.[1];
   const line = lc.linePos(start).line;
-  return { line, endLine: end !== undefined && end > start ? Math.max(line, lc.linePos(end - 1).line) : line };
+  return {
+    line,
+    endLine: end !== undefined && end > start ? Math.max(line, lc.linePos(end - 1).line) : line,
+  };
 }

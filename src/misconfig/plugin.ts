@@ -33,13 +33,25 @@ export const scanner: Scanner = (() => {
       if (config && a.artifact.kind === 'image') {
         const r = scanImageConfig(config, a.artifact.name, checksFor(ctx.options));
         for (const w of r.warnings) ctx.warn(w);
-        out.push({ target: `${a.artifact.name} (image config)`, class: 'config', type: 'image-config', findings: r.findings });
+        out.push({
+          target: `${a.artifact.name} (image config)`,
+          class: 'config',
+          type: 'image-config',
+          findings: r.findings,
+        });
       }
       const records = [...(a.results.get(ANALYZER) ?? [])].sort((x, y) => x.path.localeCompare(y.path));
       for (const rec of records) {
         const findings = (rec.result as MisconfigFinding[]).map((f) =>
           rec.layer
-            ? { ...f, location: { ...f.location, layer: rec.layer.diffId ?? rec.layer.digest, layerIndex: rec.layer.index } }
+            ? {
+                ...f,
+                location: {
+                  ...f.location,
+                  layer: rec.layer.diffId ?? rec.layer.digest,
+                  layerIndex: rec.layer.index,
+                },
+              }
             : f,
         );
         out.push({ target: rec.path, class: 'config', type: findings[0]?.type ?? 'config', findings });

@@ -11,7 +11,6 @@ import { CheckSet, evaluate, type PolicyInput } from '../policy/index.js';
 import { composeInputs, dockerfileInput, imageConfigInput } from './inputs.js';
 import { parseManifests } from './kubernetes.js';
 
-
 export type ConfigFileType = 'dockerfile' | 'compose' | 'kubernetes';
 
 /** Files larger than this are skipped with a warning. */
@@ -21,7 +20,8 @@ const SKIP_DIRS = new Set(['node_modules', '.git', 'vendor', '.cache']);
 /** Type of a configuration file from its name alone (undefined: not a config file we read). */
 export function configTypeOfName(path: string): ConfigFileType | 'yaml' | undefined {
   const name = basename(path);
-  if (/^(Dockerfile|Containerfile)(\..+)?$/i.test(name) || /\.(dockerfile|containerfile)$/i.test(name)) return 'dockerfile';
+  if (/^(Dockerfile|Containerfile)(\..+)?$/i.test(name) || /\.(dockerfile|containerfile)$/i.test(name))
+    return 'dockerfile';
   if (/^(docker-)?compose([.-].*)?\.ya?ml$/i.test(name)) return 'compose';
   if (/\.(ya?ml|json)$/i.test(name)) return 'yaml';
   return undefined;
@@ -33,18 +33,24 @@ export function sniffConfigType(text: string): ConfigFileType {
     .split(/\r?\n/)
     .find((l) => l.trim() && !l.trim().startsWith('#'))
     ?.trim();
-  if (firstInstruction && /^(FROM|ARG)\s/i.test(firstInstruction) && !/^\s*(apiVersion|kind)\s*:/m.test(text)) return 'dockerfile';
+  if (firstInstruction && /^(FROM|ARG)\s/i.test(firstInstruction) && !/^\s*(apiVersion|kind)\s*:/m.test(text))
+    return 'dockerfile';
   if (/^services\s*:/m.test(text) && !/^kind\s*:/m.test(text)) return 'compose';
   return 'kubernetes';
 }
 
 /** Parses one configuration file's text into policy inputs. */
-export function configInputs(text: string, file: string, type: ConfigFileType | 'yaml'): { inputs: PolicyInput[]; warnings: string[] } {
+export function configInputs(
+  text: string,
+  file: string,
+  type: ConfigFileType | 'yaml',
+): { inputs: PolicyInput[]; warnings: string[] } {
   if (type === 'dockerfile') return { inputs: [dockerfileInput(text, file)], warnings: [] };
   if (type === 'compose') return { inputs: composeInputs(text, file), warnings: [] };
   const k8s = parseManifests(text, file);
   // A YAML file without Kubernetes objects may still be a compose file with another name.
-  if (type === 'yaml' && !k8s.inputs.length && /^services\s*:/m.test(text)) return { inputs: composeInputs(text, file), warnings: [] };
+  if (type === 'yaml' && !k8s.inputs.length && /^services\s*:/m.test(text))
+    return { inputs: composeInputs(text, file), warnings: [] };
   return k8s;
 }
 
@@ -69,7 +75,11 @@ export interface ConfigScanOptions {
 }
 
 /** Walks paths (files or directories; "-" is stdin) and evaluates the checks on every config file found. */
-export async function scanConfigPaths(paths: string[], checks: CheckSet, opts: ConfigScanOptions = {}): Promise<ConfigScanResult> {
+export async function scanConfigPaths(
+  paths: string[],
+  checks: CheckSet,
+  opts: ConfigScanOptions = {},
+): Promise<ConfigScanResult> {
   const targets: ConfigScanTarget[] = [];
   const inputs: PolicyInput[] = [];
   const warnings: string[] = [];
@@ -77,7 +87,8 @@ export async function scanConfigPaths(paths: string[], checks: CheckSet, opts: C
     const r = configInputs(text, file, type);
     warnings.push(...r.warnings);
     if (!r.inputs.length) return;
-    const t: ConfigFileType = type === 'yaml' ? (r.inputs[0]!.type === 'compose' ? 'compose' : 'kubernetes') : type;
+    const t: ConfigFileType =
+      type === 'yaml' ? (r.inputs[0]!.type === 'compose' ? 'compose' : 'kubernetes') : type;
     targets.push({ path: file, type: t, resources: r.inputs.length });
     inputs.push(...r.inputs);
   };
@@ -123,7 +134,11 @@ export async function scanConfigPaths(paths: string[], checks: CheckSet, opts: C
 }
 
 /** Evaluates the checks over an image configuration (user, env, ports, healthcheck, history). */
-export function scanImageConfig(config: ImageConfig, image: string, checks: CheckSet): { findings: MisconfigFinding[]; warnings: string[] } {
+export function scanImageConfig(
+  config: ImageConfig,
+  image: string,
+  checks: CheckSet,
+): { findings: MisconfigFinding[]; warnings: string[] } {
   return evaluate(checks, [imageConfigInput(config, image)]);
 }
 

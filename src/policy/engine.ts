@@ -37,7 +37,11 @@ export class CheckSet {
   }
 }
 
-export function evaluate(set: CheckSet, inputs: Iterable<PolicyInput>, opts: EvaluateOptions = {}): EvaluateResult {
+export function evaluate(
+  set: CheckSet,
+  inputs: Iterable<PolicyInput>,
+  opts: EvaluateOptions = {},
+): EvaluateResult {
   const findings: MisconfigFinding[] = [];
   const warnings = new Set<string>();
   for (const input of inputs) {
@@ -56,7 +60,8 @@ export function evaluate(set: CheckSet, inputs: Iterable<PolicyInput>, opts: Eva
         failed = true;
         findings.push(makeFinding(check, input, item, 'fail', check.render(vars)));
       }
-      if (!failed && opts.includePasses) findings.push(makeFinding(check, input, { vars: {}, path: [] }, 'pass'));
+      if (!failed && opts.includePasses)
+        findings.push(makeFinding(check, input, { vars: {}, path: [] }, 'pass'));
     }
   }
   return { findings, warnings: [...warnings] };

@@ -44,7 +44,9 @@ export function parseFramework(text: string, source: string): Framework {
   try {
     raw = parseYaml(text);
   } catch (e) {
-    throw new BulwarkError('PARSE', `${source}: invalid YAML: ${(e as Error).message.split('\n')[0]}`, { subject: source });
+    throw new BulwarkError('PARSE', `${source}: invalid YAML: ${(e as Error).message.split('\n')[0]}`, {
+      subject: source,
+    });
   }
   const r = frameworkSchema.safeParse(raw);
   if (!r.success) {
@@ -53,7 +55,8 @@ export function parseFramework(text: string, source: string): Framework {
   }
   const seen = new Set<string>();
   for (const c of r.data.controls) {
-    if (seen.has(c.id)) throw new BulwarkError('PARSE', `${source}: control ${c.id} is listed twice`, { subject: source });
+    if (seen.has(c.id))
+      throw new BulwarkError('PARSE', `${source}: control ${c.id} is listed twice`, { subject: source });
     seen.add(c.id);
   }
   return r.data;
@@ -73,7 +76,11 @@ export function loadFrameworks(dir = join(builtinPolicyDir(), 'frameworks')): Ma
 /** The framework named on the command line, or a USAGE error listing the known ones. */
 export function getFramework(id: string, frameworks = loadFrameworks()): Framework {
   const fw = frameworks.get(id);
-  if (!fw) throw new BulwarkError('USAGE', `unknown compliance framework "${id}" (expected one of ${[...frameworks.keys()].join(', ')})`);
+  if (!fw)
+    throw new BulwarkError(
+      'USAGE',
+      `unknown compliance framework "${id}" (expected one of ${[...frameworks.keys()].join(', ')})`,
+    );
   return fw;
 }
 
@@ -88,11 +95,17 @@ export function controlChecks(fw: Framework, checks: readonly CompiledCheck[]): 
     const list: CompiledCheck[] = [];
     for (const id of ctl.checks) {
       const c = byId.get(id);
-      if (!c) throw new BulwarkError('PARSE', `framework ${fw.id}: control ${ctl.id} lists unknown check ${id}`);
+      if (!c)
+        throw new BulwarkError('PARSE', `framework ${fw.id}: control ${ctl.id} lists unknown check ${id}`);
       list.push(c);
     }
     for (const c of checks) {
-      if (!c.builtin && !list.includes(c) && c.compliance.some((r) => r.framework === fw.framework && r.control === ctl.id)) list.push(c);
+      if (
+        !c.builtin &&
+        !list.includes(c) &&
+        c.compliance.some((r) => r.framework === fw.framework && r.control === ctl.id)
+      )
+        list.push(c);
     }
     out.set(ctl.id, list);
   }
@@ -147,7 +160,12 @@ export function complianceReport(fw: Framework, input: ComplianceInput): Complia
     const failures = results.filter((f) => f.status === 'fail');
     // One evaluation per (check, resource): a passing resource yields one pass result, a failing one
     // one or more fail results.
-    const evaluated = new Set(results.map((f) => `${f.id}\0${f.location.path}\0${f.resource?.kind}\0${f.resource?.namespace}\0${f.resource?.name}`)).size;
+    const evaluated = new Set(
+      results.map(
+        (f) =>
+          `${f.id}\0${f.location.path}\0${f.resource?.kind}\0${f.resource?.namespace}\0${f.resource?.name}`,
+      ),
+    ).size;
     const status: ControlStatus = !checks.length ? 'manual' : failures.length ? 'fail' : 'pass';
     const severity = failures.reduce<Severity | undefined>(
       (m, f) => (m === undefined || severityRank(f.severity) > severityRank(m) ? f.severity : m),

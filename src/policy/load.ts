@@ -95,7 +95,7 @@ function compileCel(expr: string): Compiled {
     const msg = e instanceof Error ? e.message : String(e);
     // The parser reports "<input>:LINE:COL: message".
     const m = /^<input>:(\d+):(\d+):\s*([\s\S]*)$/.exec(msg);
-    throw new Error(m ? `CEL syntax error at ${m[1]}:${m[2]}: ${m[3]}` : `CEL syntax error: ${msg}`);
+    throw new Error(m ? `CEL syntax error at ${m[1]}:${m[2]}: ${m[3]}` : `CEL syntax error: ${msg}`, { cause: e });
   }
   const fn = plan(policyEnv(), ast);
   return (vars) => fn(vars as never);
@@ -129,7 +129,8 @@ function formatCelValue(v: unknown): string {
   if (typeof v === 'string') return v;
   if (typeof v === 'bigint' || typeof v === 'number' || typeof v === 'boolean') return String(v);
   if (v === null || v === undefined) return 'null';
-  if (typeof v === 'object' && Symbol.iterator in v) return `[${[...(v as Iterable<unknown>)].map(formatCelValue).join(', ')}]`;
+  if (typeof v === 'object' && Symbol.iterator in v)
+    return `[${[...(v as Iterable<unknown>)].map(formatCelValue).join(', ')}]`;
   return String(v);
 }
 
@@ -140,19 +141,19 @@ export function compileCheck(spec: CheckSpec, source: string, builtin: boolean):
   try {
     deny = compileCel(spec.deny);
   } catch (e) {
-    throw new Error(`deny: ${(e as Error).message}`);
+    throw new Error(`deny: ${(e as Error).message}`, { cause: e });
   }
   let render: (vars: Record<string, unknown>) => string;
   try {
     render = spec.message ? compileTemplate(spec.message) : () => spec.title;
   } catch (e) {
-    throw new Error(`message: ${(e as Error).message}`);
+    throw new Error(`message: ${(e as Error).message}`, { cause: e });
   }
   let fieldPath;
   try {
     fieldPath = spec.field ? parseFieldPath(spec.field) : [];
   } catch (e) {
-    throw new Error(`field: ${(e as Error).message}`);
+    throw new Error(`field: ${(e as Error).message}`, { cause: e });
   }
   return {
     ...spec,
@@ -182,24 +183,37 @@ export function loadCheckText(text: string, source: string, builtin = false): Co
   if (doc.errors.length) {
     const e = doc.errors[0]!;
     const pos = lc.linePos(e.pos[0]);
-    throw new BulwarkError('PARSE', `${source}:${pos.line}:${pos.col}: invalid YAML: ${e.message.split('\n')[0]}`, {
-      subject: source,
-    });
+    throw new BulwarkError(
+      'PARSE',
+      `${source}:${pos.line}:${pos.col}: invalid YAML: ${e.message.split('\n')[0]}`,
+      {
+        subject: source,
+      },
+    );
   }
   const top = fileSchema.safeParse(doc.toJS());
   if (!top.success) {
-    throw new BulwarkError('PARSE', `${source}: a check file needs a top-level "checks:" list (${z.prettifyError(top.error).replace(/\n/g, ' ')})`, {
-      subject: source,
-    });
+    throw new BulwarkError(
+      'PARSE',
+      `${source}: a check file needs a top-level "checks:" list (${z.prettifyError(top.error).replace(/\n/g, ' ')})`,
+      {
+        subject: source,
+      },
+    );
   }
   const out: CompiledCheck[] = [];
   top.data.checks.forEach((raw, i) => {
-    const id = raw && typeof raw === 'object' && typeof (raw as { id?: unknown }).id === 'string' ? (raw as { id: string }).id : `#${i + 1}`;
+    const id =
+      raw && typeof raw === 'object' && typeof (raw as { id?: unknown }).id === 'string'
+        ? (raw as { id: string }).id
+        : `#${i + 1}`;
     const line = lineOf(doc, lc, ['checks', i]);
     const where = `${source}${line ? `:${line}` : ''}: check ${id}`;
     const parsed = checkSchema.safeParse(raw);
     if (!parsed.success) {
-      const issues = parsed.error.issues.map((iss) => `${iss.path.join('.') || '(check)'}: ${iss.message}`).join('; ');
+      const issues = parsed.error.issues
+        .map((iss) => `${iss.path.join('.') || '(check)'}: ${iss.message}`)
+        .join('; ');
       throw new BulwarkError('PARSE', `${where}: ${issues}`, { subject: source });
     }
     try {
@@ -207,9 +221,13 @@ export function loadCheckText(text: string, source: string, builtin = false): Co
     } catch (e) {
       const field = (e as Error).message.split(':')[0]!;
       const fl = lineOf(doc, lc, ['checks', i, field]);
-      throw new BulwarkError('PARSE', `${source}${fl ? `:${fl}` : line ? `:${line}` : ''}: check ${id}: ${(e as Error).message}`, {
-        subject: source,
-      });
+      throw new BulwarkError(
+        'PARSE',
+        `${source}${fl ? `:${fl}` : line ? `:${line}` : ''}: check ${id}: ${(e as Error).message}`,
+        {
+          subject: source,
+        },
+      );
     }
   });
   return out;
@@ -248,7 +266,11 @@ export function loadChecks(opts: LoadOptions = {}): CompiledCheck[] {
     try {
       text = readFileSync(path, 'utf8');
     } catch (e) {
-      throw new BulwarkError('NOT_FOUND', `cannot read check file ${path}: ${(e as NodeJS.ErrnoException).code ?? e}`, { subject: path });
+      throw new BulwarkError(
+        'NOT_FOUND',
+        `cannot read check file ${path}: ${(e as NodeJS.ErrnoException).code ?? e}`,
+        { subject: path },
+      );
     }
     const source = builtin ? `policies/${relative(base, path)}` : path;
     checks.push(...loadCheckText(text, source, builtin));
@@ -265,13 +287,17 @@ export function loadChecks(opts: LoadOptions = {}): CompiledCheck[] {
       throw new BulwarkError('NOT_FOUND', `policy path ${p} does not exist`, { subject: p });
     }
     const files = st.isDirectory() ? yamlFilesUnder(p) : [p];
-    if (st.isDirectory() && !files.length) throw new BulwarkError('NOT_FOUND', `no .yaml check files in ${p}`, { subject: p });
+    if (st.isDirectory() && !files.length)
+      throw new BulwarkError('NOT_FOUND', `no .yaml check files in ${p}`, { subject: p });
     for (const f of files) add(f, false, p);
   }
   const seen = new Map<string, string>();
   for (const c of checks) {
     const prev = seen.get(c.id);
-    if (prev) throw new BulwarkError('PARSE', `check id ${c.id} is defined twice: ${prev} and ${c.source}`, { subject: c.source });
+    if (prev)
+      throw new BulwarkError('PARSE', `check id ${c.id} is defined twice: ${prev} and ${c.source}`, {
+        subject: c.source,
+      });
     seen.set(c.id, c.source);
   }
   return checks;

@@ -16,7 +16,10 @@ const tmp = mkdtempSync(join(tmpdir(), 'bw-cfg-cli-'));
 
 function bulwark(args: string[], stdin?: string): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
-    const p = spawn(process.execPath, [join(ROOT, 'bin', 'bulwark'), ...args], { cwd: ROOT, env: { PATH: process.env.PATH ?? '', HOME: tmp } });
+    const p = spawn(process.execPath, [join(ROOT, 'bin', 'bulwark'), ...args], {
+      cwd: ROOT,
+      env: { PATH: process.env.PATH ?? '', HOME: tmp },
+    });
     let stdout = '';
     let stderr = '';
     p.stdout.on('data', (d) => (stdout += d));
@@ -69,9 +72,15 @@ test('Helm output on stdin ("-"), JSON report with file "-", lines and field pat
   assert.equal(r.code, 0, r.stderr);
   const rep = JSON.parse(r.stdout);
   assert.equal(rep.artifact.kind, 'config');
-  assert.deepEqual(rep.results.map((x: { target: string; type: string }) => [x.target, x.type]), [['-', 'kubernetes']]);
+  assert.deepEqual(
+    rep.results.map((x: { target: string; type: string }) => [x.target, x.type]),
+    [['-', 'kubernetes']],
+  );
   const f = rep.results[0].findings;
-  assert.deepEqual(f.map((x: { id: string }) => x.id), ['BW-K8S-001']);
+  assert.deepEqual(
+    f.map((x: { id: string }) => x.id),
+    ['BW-K8S-001'],
+  );
   assert.equal(f[0].location.path, '-');
   assert.equal(f[0].location.line, 32);
   assert.equal(f[0].location.fieldPath, 'spec.template.spec.containers[0].securityContext.privileged');
@@ -79,20 +88,40 @@ test('Helm output on stdin ("-"), JSON report with file "-", lines and field pat
 });
 
 test('a Dockerfile on stdin is recognised by its content', async () => {
-  const r = await bulwark(['scan', 'config', '-', '-f', 'json'], 'FROM debian:latest\nRUN apt-get install -y curl\n');
+  const r = await bulwark(
+    ['scan', 'config', '-', '-f', 'json'],
+    'FROM debian:latest\nRUN apt-get install -y curl\n',
+  );
   assert.equal(r.code, 0, r.stderr);
   const rep = JSON.parse(r.stdout);
   assert.equal(rep.results[0].type, 'dockerfile');
-  assert.ok(rep.results[0].findings.some((x: { id: string; location: { line: number } }) => x.id === 'BW-DF-004' && x.location.line === 1));
+  assert.ok(
+    rep.results[0].findings.some(
+      (x: { id: string; location: { line: number } }) => x.id === 'BW-DF-004' && x.location.line === 1,
+    ),
+  );
 });
 
 test('SARIF and JUnit outputs to files; --exit-code when misconfigurations remain', async () => {
   const sarif = join(tmp, 'out.sarif');
-  const r = await bulwark(['scan', 'config', join(FIX, 'k8s'), '-f', 'sarif', '-o', sarif, '--exit-code', '5']);
+  const r = await bulwark([
+    'scan',
+    'config',
+    join(FIX, 'k8s'),
+    '-f',
+    'sarif',
+    '-o',
+    sarif,
+    '--exit-code',
+    '5',
+  ]);
   assert.equal(r.code, 5, r.stderr);
   const s = JSON.parse(readFileSync(sarif, 'utf8'));
   assert.equal(s.version, '2.1.0');
-  const res = s.runs[0].results as { ruleId: string; locations: { physicalLocation: { artifactLocation: { uri: string }; region?: { startLine: number } } }[] }[];
+  const res = s.runs[0].results as {
+    ruleId: string;
+    locations: { physicalLocation: { artifactLocation: { uri: string }; region?: { startLine: number } } }[];
+  }[];
   const priv = res.find((x) => x.ruleId === 'BW-K8S-001');
   assert.ok(priv, 'privileged container in SARIF');
   assert.match(priv.locations[0]!.physicalLocation.artifactLocation.uri, /fluentd-daemonset\.yaml$/);
@@ -108,7 +137,15 @@ test('SARIF and JUnit outputs to files; --exit-code when misconfigurations remai
 
   const none = await bulwark(['scan', 'config', join(FIX, 'k8s', 'hardened.yaml'), '--exit-code', '5']);
   assert.equal(none.code, 0, none.stderr);
-  const crit = await bulwark(['scan', 'config', join(FIX, 'k8s', 'cronjob.yaml'), '-s', 'CRITICAL', '--exit-code', '5']);
+  const crit = await bulwark([
+    'scan',
+    'config',
+    join(FIX, 'k8s', 'cronjob.yaml'),
+    '-s',
+    'CRITICAL',
+    '--exit-code',
+    '5',
+  ]);
   assert.equal(crit.code, 0, 'only lower severities found');
 });
 
@@ -117,14 +154,34 @@ test('--compliance: table, JSON and a self-contained HTML file; exit code on fai
   assert.equal(t.code, 0, t.stderr);
   assert.match(t.stdout, /Kubernetes Pod Security Standards: Baseline/);
   assert.match(t.stdout, /Privileged Containers\s+FAIL\s+HIGH/);
-  const j = await bulwark(['scan', 'config', join(FIX, 'k8s'), '--compliance', 'cis-k8s', '-f', 'json', '--exit-code', '3']);
+  const j = await bulwark([
+    'scan',
+    'config',
+    join(FIX, 'k8s'),
+    '--compliance',
+    'cis-k8s',
+    '-f',
+    'json',
+    '--exit-code',
+    '3',
+  ]);
   assert.equal(j.code, 3);
   const rep = JSON.parse(j.stdout);
   assert.equal(rep.framework.id, 'cis-k8s');
   assert.equal(rep.controls.find((c: { id: string }) => c.id === '5.1.1').status, 'fail');
   assert.equal(rep.controls.find((c: { id: string }) => c.id === '5.3.1').status, 'manual');
   const html = join(tmp, 'report.html');
-  const h = await bulwark(['scan', 'config', join(FIX, 'docker'), '--compliance', 'cis-docker', '-f', 'html', '-o', html]);
+  const h = await bulwark([
+    'scan',
+    'config',
+    join(FIX, 'docker'),
+    '--compliance',
+    'cis-docker',
+    '-f',
+    'html',
+    '-o',
+    html,
+  ]);
   assert.equal(h.code, 0, h.stderr);
   const doc = readFileSync(html, 'utf8');
   assert.match(doc, /^<!DOCTYPE html>/);
@@ -150,26 +207,43 @@ test('--policy adds user checks; --ignorefile suppresses by id', async () => {
   );
   const r = await bulwark(['scan', 'config', '-', '-f', 'json', '--policy', pol, '-s', 'HIGH'], HELM);
   assert.equal(r.code, 0, r.stderr);
-  const ids = JSON.parse(r.stdout).results[0].findings.map((x: { id: string }) => x.id).sort();
+  const ids = JSON.parse(r.stdout)
+    .results[0].findings.map((x: { id: string }) => x.id)
+    .sort();
   assert.deepEqual(ids, ['BW-K8S-001', 'ORG-001']);
   const ign = join(tmp, '.bulwarkignore');
   writeFileSync(ign, '# accepted risk\nBW-K8S-001\n');
-  const s = await bulwark(['scan', 'config', '-', '-f', 'json', '--ignorefile', ign, '-s', 'HIGH', '--exit-code', '1'], HELM);
+  const s = await bulwark(
+    ['scan', 'config', '-', '-f', 'json', '--ignorefile', ign, '-s', 'HIGH', '--exit-code', '1'],
+    HELM,
+  );
   assert.equal(s.code, 0, s.stderr);
   assert.deepEqual(JSON.parse(s.stdout).results[0].findings, []);
 });
 
 test('bad input: clear one-line errors, no stack traces', async () => {
   const cases: [string[], RegExp, string?][] = [
-    [['scan', 'config', join(FIX, 'k8s'), '--compliance', 'sox'], /unknown compliance framework "sox" \(expected one of .*pss-baseline/],
-    [['scan', 'config', join(FIX, 'k8s'), '-f', 'html'], /--format html is the compliance report; add --compliance FRAMEWORK/],
+    [
+      ['scan', 'config', join(FIX, 'k8s'), '--compliance', 'sox'],
+      /unknown compliance framework "sox" \(expected one of .*pss-baseline/,
+    ],
+    [
+      ['scan', 'config', join(FIX, 'k8s'), '-f', 'html'],
+      /--format html is the compliance report; add --compliance FRAMEWORK/,
+    ],
     [['scan', 'config', join(tmp, 'nope.yaml')], /nope\.yaml: no such file or directory/],
     [['scan', 'config', '-'], /^bulwark: -:\d+:\d+: invalid YAML/, 'kind: Pod\n  x: : y\n'],
   ];
   const badPol = join(tmp, 'bad-policies');
   mkdirSync(badPol, { recursive: true });
-  writeFileSync(join(badPol, 'x.yaml'), 'checks:\n  - id: X-1\n    title: t\n    severity: LOW\n    description: d\n    remediation: r\n    kinds: [Pod]\n    deny: "object.spec.("\n');
-  cases.push([['scan', 'config', join(FIX, 'k8s'), '--policy', badPol], /x\.yaml:8: check X-1: deny: CEL syntax error at 1:\d+/]);
+  writeFileSync(
+    join(badPol, 'x.yaml'),
+    'checks:\n  - id: X-1\n    title: t\n    severity: LOW\n    description: d\n    remediation: r\n    kinds: [Pod]\n    deny: "object.spec.("\n',
+  );
+  cases.push([
+    ['scan', 'config', join(FIX, 'k8s'), '--policy', badPol],
+    /x\.yaml:8: check X-1: deny: CEL syntax error at 1:\d+/,
+  ]);
   for (const [args, re, stdin] of cases) {
     const r = await bulwark(args, stdin);
     assert.equal(r.code, 1, `${args.join(' ')}: ${r.stderr}`);

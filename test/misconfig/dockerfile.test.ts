@@ -14,7 +14,15 @@ const read = (f: string) => readFileSync(join(FIX, f), 'utf8');
 
 test('continuation lines join; comment and blank lines inside a continuation are dropped; lines are kept', () => {
   const df = parseDockerfile(
-    ['FROM debian:12', 'RUN apt-get update && \\', '    # a comment inside', '', '    apt-get install -y \\', '      curl', 'USER app'].join('\n'),
+    [
+      'FROM debian:12',
+      'RUN apt-get update && \\',
+      '    # a comment inside',
+      '',
+      '    apt-get install -y \\',
+      '      curl',
+      'USER app',
+    ].join('\n'),
   );
   const run = df.instructions[1]!;
   assert.equal(run.cmd, 'RUN');
@@ -49,7 +57,10 @@ test('parser directives only at the top; a directive after a comment is a commen
   const late = parseDockerfile('# hello\n# escape=`\nFROM x\nRUN a \\\n  b\n');
   assert.equal(late.escape, '\\');
   assert.equal(late.instructions[1]!.value, 'a   b');
-  assert.throws(() => parseDockerfile('# escape=x\nFROM a\n', 'Dockerfile.bad'), /Dockerfile\.bad:1: invalid escape directive/);
+  assert.throws(
+    () => parseDockerfile('# escape=x\nFROM a\n', 'Dockerfile.bad'),
+    /Dockerfile\.bad:1: invalid escape directive/,
+  );
 });
 
 test('heredocs: <<EOF, <<-EOF (tabs stripped), quoted delimiters, several per instruction', () => {
@@ -71,14 +82,32 @@ test('heredocs: <<EOF, <<-EOF (tabs stripped), quoted delimiters, several per in
   assert.equal(run2!.heredocs[0]!.quoted, true);
   assert.equal(run2!.heredocs[0]!.name, 'SCRIPT');
   // What follows the heredocs is parsed as instructions again.
-  assert.deepEqual(df.instructions.slice(-3).map((i) => [i.cmd, i.line]), [['USER', 16], ['HEALTHCHECK', 17], ['CMD', 18]]);
+  assert.deepEqual(
+    df.instructions.slice(-3).map((i) => [i.cmd, i.line]),
+    [
+      ['USER', 16],
+      ['HEALTHCHECK', 17],
+      ['CMD', 18],
+    ],
+  );
 
-  const two = parseDockerfile('FROM a\nCOPY <<one.txt <<two.txt /dest/\nfirst\none.txt\nsecond\ntwo.txt\nRUN x\n');
+  const two = parseDockerfile(
+    'FROM a\nCOPY <<one.txt <<two.txt /dest/\nfirst\none.txt\nsecond\ntwo.txt\nRUN x\n',
+  );
   const c = two.instructions[1]!;
-  assert.deepEqual(c.heredocs.map((h) => [h.name, h.content]), [['one.txt', 'first\n'], ['two.txt', 'second\n']]);
+  assert.deepEqual(
+    c.heredocs.map((h) => [h.name, h.content]),
+    [
+      ['one.txt', 'first\n'],
+      ['two.txt', 'second\n'],
+    ],
+  );
   assert.equal(c.endLine, 6);
   assert.equal(two.instructions[2]!.line, 7);
-  assert.throws(() => parseDockerfile('FROM a\nRUN <<EOF\necho\n', 'Df'), /Df:2: heredoc <<EOF is not terminated/);
+  assert.throws(
+    () => parseDockerfile('FROM a\nRUN <<EOF\necho\n', 'Df'),
+    /Df:2: heredoc <<EOF is not terminated/,
+  );
 });
 
 test('JSON vs shell form: invalid JSON falls back to shell form; HEALTHCHECK CMD exec form', () => {
@@ -102,7 +131,13 @@ test('multi-stage FROM ... AS, --platform, ARG substitution in FROM, COPY --from
     df.stages.map((s) => [s.name, s.image, s.repository, s.tag, s.fromStage]),
     [
       ['build', 'golang:1.22-bookworm', 'golang', '1.22-bookworm', false],
-      ['final', 'gcr.io/distroless/static-debian12:nonroot', 'gcr.io/distroless/static-debian12', 'nonroot', false],
+      [
+        'final',
+        'gcr.io/distroless/static-debian12:nonroot',
+        'gcr.io/distroless/static-debian12',
+        'nonroot',
+        false,
+      ],
     ],
   );
   const run = df.instructions.find((i) => i.cmd === 'RUN')!;
@@ -110,25 +145,38 @@ test('multi-stage FROM ... AS, --platform, ARG substitution in FROM, COPY --from
   assert.equal(df.instructions.find((i) => i.cmd === 'COPY' && i.flags.from)!.flags.from, 'build');
   assert.equal(df.stages[1]!.user, 'nonroot:nonroot');
 
-  const p = parseDockerfile('ARG BASE=alpine\nFROM --platform=$BUILDPLATFORM ${BASE}:3.19 AS Builder\nFROM builder\nFROM reg:5000/x@sha256:abc\n');
+  const p = parseDockerfile(
+    'ARG BASE=alpine\nFROM --platform=$BUILDPLATFORM ${BASE}:3.19 AS Builder\nFROM builder\nFROM reg:5000/x@sha256:abc\n',
+  );
   assert.equal(p.stages[0]!.platform, '$BUILDPLATFORM');
   assert.equal(p.stages[0]!.name, 'builder');
   assert.equal(p.stages[0]!.image, 'alpine:3.19');
   assert.equal(p.stages[1]!.fromStage, true);
-  assert.deepEqual(splitImageRef('reg:5000/x@sha256:abc'), { repository: 'reg:5000/x', digest: 'sha256:abc' });
+  assert.deepEqual(splitImageRef('reg:5000/x@sha256:abc'), {
+    repository: 'reg:5000/x',
+    digest: 'sha256:abc',
+  });
   assert.deepEqual(splitImageRef('reg:5000/x'), { repository: 'reg:5000/x' });
 });
 
 test('ARG/ENV substitution: ${VAR:-default}, ${VAR:+alt}, escaped \\$, ENV legacy form, USER from ARG', () => {
   assert.equal(substitute('${A:-x}-${B:-y}-${A:+z}-$A-\\$A', { A: '1' }), '1-y-z-1-$A');
   assert.equal(substitute('${EMPTY:-d}|${EMPTY-d}', { EMPTY: '' }), 'd|');
-  const df = parseDockerfile('FROM a\nARG UID=1000\nENV HOME /home/app user\nENV A=1 B="two words"\nUSER ${UID}:${GID:-1000}\nRUN echo $HOME && useradd -u $UID app\n');
+  const df = parseDockerfile(
+    'FROM a\nARG UID=1000\nENV HOME /home/app user\nENV A=1 B="two words"\nUSER ${UID}:${GID:-1000}\nRUN echo $HOME && useradd -u $UID app\n',
+  );
   assert.equal(df.stages[0]!.user, '1000:1000');
   assert.deepEqual(df.instructions.at(-1)!.commands, ['echo /home/app user', 'useradd -u 1000 app']);
 });
 
 test('shell splitting keeps quoted operators together', () => {
-  assert.deepEqual(splitShellCommands(`a "x && y" && b 'c;d' ; e | f || g`), ['a "x && y"', "b 'c;d'", 'e', 'f', 'g']);
+  assert.deepEqual(splitShellCommands(`a "x && y" && b 'c;d' ; e | f || g`), [
+    'a "x && y"',
+    "b 'c;d'",
+    'e',
+    'f',
+    'g',
+  ]);
 });
 
 test('ONBUILD wraps an instruction; lower-case instructions are accepted', () => {
@@ -156,8 +204,15 @@ test('realistic fixtures: the legacy Dockerfile trips the expected checks at the
   assert.deepEqual(at('BW-DF-010'), [14]);
   assert.deepEqual(at('BW-DF-012'), [1]);
   assert.deepEqual(at('BW-DF-001'), [1]);
-  assert.ok(!JSON.stringify(legacy).includes('npm_0123456789abcdef'), 'the secret value is never in a finding');
+  assert.ok(
+    !JSON.stringify(legacy).includes('npm_0123456789abcdef'),
+    'the secret value is never in a finding',
+  );
   for (const f of ['Dockerfile.go-multistage', 'Dockerfile.heredoc', 'Dockerfile.windows']) {
-    assert.deepEqual(scanText(read(f), f, 'dockerfile').map((x) => `${x.id}@${x.location.line}`), [], f);
+    assert.deepEqual(
+      scanText(read(f), f, 'dockerfile').map((x) => `${x.id}@${x.location.line}`),
+      [],
+      f,
+    );
   }
 });

@@ -16,14 +16,20 @@ const FIX = join(import.meta.dirname, 'fixtures', 'k8s');
 const read = (f: string) => readFileSync(join(FIX, f), 'utf8');
 
 async function scan(...files: string[]) {
-  const r = await scanConfigPaths(files.map((f) => join(FIX, f)), builtinSet());
+  const r = await scanConfigPaths(
+    files.map((f) => join(FIX, f)),
+    builtinSet(),
+  );
   assert.deepEqual(r.warnings, []);
   return r;
 }
 
 function find(fs: MisconfigFinding[], id: string, fieldPath?: string): MisconfigFinding {
   const f = fs.find((x) => x.id === id && (fieldPath === undefined || x.location.fieldPath === fieldPath));
-  assert.ok(f, `no ${id} ${fieldPath ?? ''} in ${fs.map((x) => `${x.id} ${x.location.fieldPath}`).join('; ')}`);
+  assert.ok(
+    f,
+    `no ${id} ${fieldPath ?? ''} in ${fs.map((x) => `${x.id} ${x.location.fieldPath}`).join('; ')}`,
+  );
   return f;
 }
 
@@ -64,17 +70,27 @@ test('StatefulSet: initContainers are checked, annotation AppArmor and pod-templ
   assert.equal(root.location.fieldPath, 'spec.template.spec.initContainers[0].securityContext.runAsUser');
   assert.equal(root.location.line, 27);
   const caps = find(findings, 'BW-K8S-032');
-  assert.equal(caps.location.fieldPath, 'spec.template.spec.initContainers[0].securityContext.capabilities.add');
+  assert.equal(
+    caps.location.fieldPath,
+    'spec.template.spec.initContainers[0].securityContext.capabilities.add',
+  );
   assert.equal(caps.location.line, 29);
   assert.match(caps.message!, /SYS_ADMIN/);
   const aa = find(findings, 'BW-K8S-008');
-  assert.equal(aa.location.fieldPath, 'spec.template.spec.containers[0].securityContext.appArmorProfile.type');
+  assert.equal(
+    aa.location.fieldPath,
+    'spec.template.spec.containers[0].securityContext.appArmorProfile.type',
+  );
   assert.equal(aa.message, 'container "nginx" runs without AppArmor confinement');
   const hp = find(findings, 'BW-K8S-006');
   assert.equal(hp.location.fieldPath, 'spec.template.spec.containers[0].ports');
   assert.match(hp.message!, /8080/);
   // A missing field points at the container that lacks it.
-  const ro = find(findings, 'BW-K8S-021', 'spec.template.spec.containers[0].securityContext.readOnlyRootFilesystem');
+  const ro = find(
+    findings,
+    'BW-K8S-021',
+    'spec.template.spec.containers[0].securityContext.readOnlyRootFilesystem',
+  );
   assert.equal(ro.location.line, 34);
   // Probes are required of regular containers only.
   assert.deepEqual(
@@ -96,7 +112,10 @@ test('CronJob: the pod template under jobTemplate is found; default namespace fl
 
 test('JSON v1 List: each item is a resource, paths are relative to the item, lines absolute', async () => {
   const { findings, targets } = await scan('list.json');
-  assert.deepEqual(targets.map((t) => t.resources), [2]);
+  assert.deepEqual(
+    targets.map((t) => t.resources),
+    [2],
+  );
   const pid = find(findings, 'BW-K8S-002');
   assert.equal(pid.resource?.kind, 'Pod');
   assert.equal(pid.resource?.name, 'debug');
@@ -111,7 +130,10 @@ test('JSON v1 List: each item is a resource, paths are relative to the item, lin
 
 test('multi-document app: Service type, Ingress TLS, literal secret env var, Namespace PSA label', async () => {
   const { findings, targets } = await scan('guestbook.yaml');
-  assert.deepEqual(targets.map((t) => t.resources), [7]);
+  assert.deepEqual(
+    targets.map((t) => t.resources),
+    [7],
+  );
   assert.equal(find(findings, 'BW-K8S-040').location.line, 100);
   assert.equal(find(findings, 'BW-K8S-041').resource?.name, 'guestbook');
   const env = find(findings, 'BW-K8S-033');
@@ -124,7 +146,10 @@ test('multi-document app: Service type, Ingress TLS, literal secret env var, Nam
 
 test('RBAC: secret readers, exec, escalation verbs, cluster-admin and default service account bindings', async () => {
   const { findings } = await scan('rbac.yaml');
-  const byId = (id: string) => findings.filter((f) => f.id === id).map((f) => `${f.resource?.name} ${f.location.fieldPath}@${f.location.line}`);
+  const byId = (id: string) =>
+    findings
+      .filter((f) => f.id === id)
+      .map((f) => `${f.resource?.name} ${f.location.fieldPath}@${f.location.line}`);
   assert.deepEqual(byId('BW-RBAC-002'), ['secret-reader rules[0]@17']);
   assert.deepEqual(byId('BW-RBAC-003'), ['ops-debug rules[1]@29']);
   assert.deepEqual(byId('BW-RBAC-005'), ['ops-debug rules[2]@32']);
@@ -137,25 +162,58 @@ test('RBAC: secret readers, exec, escalation verbs, cluster-admin and default se
 
 test('a hardened Deployment (restricted PSS, limits, probes, digest) has no findings', async () => {
   const { findings } = await scan('hardened.yaml');
-  assert.deepEqual(findings.map((f) => f.id), []);
+  assert.deepEqual(
+    findings.map((f) => f.id),
+    [],
+  );
 });
 
 test('the nginx Deployment from the docs fails the restricted profile but passes baseline', async () => {
   const { findings } = await scan('nginx-deployment.yaml');
   const pss = findings.filter((f) => f.compliance?.some((c) => c.framework === 'pss'));
-  const controls = new Set(pss.flatMap((f) => f.compliance!.filter((c) => c.framework === 'pss').map((c) => c.control)));
-  assert.deepEqual([...controls].sort(), ['Capabilities', 'Privilege Escalation', 'Running as Non-root', 'Seccomp']);
-  const baselineIds = ['BW-K8S-001', 'BW-K8S-002', 'BW-K8S-003', 'BW-K8S-004', 'BW-K8S-005', 'BW-K8S-006', 'BW-K8S-007', 'BW-K8S-008', 'BW-K8S-009', 'BW-K8S-010', 'BW-K8S-011', 'BW-K8S-012', 'BW-K8S-013'];
+  const controls = new Set(
+    pss.flatMap((f) => f.compliance!.filter((c) => c.framework === 'pss').map((c) => c.control)),
+  );
+  assert.deepEqual([...controls].sort(), [
+    'Capabilities',
+    'Privilege Escalation',
+    'Running as Non-root',
+    'Seccomp',
+  ]);
+  const baselineIds = [
+    'BW-K8S-001',
+    'BW-K8S-002',
+    'BW-K8S-003',
+    'BW-K8S-004',
+    'BW-K8S-005',
+    'BW-K8S-006',
+    'BW-K8S-007',
+    'BW-K8S-008',
+    'BW-K8S-009',
+    'BW-K8S-010',
+    'BW-K8S-011',
+    'BW-K8S-012',
+    'BW-K8S-013',
+  ];
   assert.ok(!findings.some((f) => baselineIds.includes(f.id)));
 });
 
 test('documents without apiVersion/kind are skipped; YAML errors name file, line and column', () => {
-  const r = parseManifests('foo: bar\n---\n# only a comment\n---\napiVersion: v1\nkind: Namespace\nmetadata: {name: x}\n', 'm.yaml');
-  assert.deepEqual(r.inputs.map((i) => i.kind), ['Namespace']);
-  assert.throws(() => parseManifests('apiVersion: v1\nkind: Pod\nmetadata:\n  name: [unclosed\n', 'bad.yaml'), (e: Error) => {
-    assert.match(e.message, /^bad\.yaml:\d+:\d+: invalid YAML/);
-    return true;
-  });
+  const r = parseManifests(
+    'foo: bar\n---\n# only a comment\n---\napiVersion: v1\nkind: Namespace\nmetadata: {name: x}\n',
+    'm.yaml',
+  );
+  assert.deepEqual(
+    r.inputs.map((i) => i.kind),
+    ['Namespace'],
+  );
+  assert.throws(
+    () => parseManifests('apiVersion: v1\nkind: Pod\nmetadata:\n  name: [unclosed\n', 'bad.yaml'),
+    (e: Error) => {
+      assert.match(e.message, /^bad\.yaml:\d+:\d+: invalid YAML/);
+      return true;
+    },
+  );
 });
 
 test('a broken file inside a directory is a warning, the others are still scanned', async () => {

@@ -23,22 +23,45 @@ test('image: image-config checks and config files inside layers, with the layer 
     const umoci = (...a: string[]) => execFileSync('umoci', a, { cwd: dir, stdio: 'pipe' });
     umoci('init', '--layout', 'oci');
     umoci('new', '--image', 'oci:app');
-    umoci('config', '--image', 'oci:app', '--config.user', 'root', '--config.exposedports', '22/tcp', '--config.env', 'GITHUB_TOKEN=ghp_example', '--config.env', 'PATH=/usr/bin');
+    umoci(
+      'config',
+      '--image',
+      'oci:app',
+      '--config.user',
+      'root',
+      '--config.exposedports',
+      '22/tcp',
+      '--config.env',
+      'GITHUB_TOKEN=ghp_example',
+      '--config.env',
+      'PATH=/usr/bin',
+    );
     mkdirSync(join(dir, 'l', 'srv', 'deploy'), { recursive: true });
     cpSync(join(FIX, 'docker', 'Dockerfile.legacy-node'), join(dir, 'l', 'srv', 'Dockerfile'));
     cpSync(join(FIX, 'k8s', 'fluentd-daemonset.yaml'), join(dir, 'l', 'srv', 'deploy', 'ds.yaml'));
     umoci('insert', '--image', 'oci:app', join(dir, 'l', 'srv'), '/srv');
 
-    const analysis = await analyzeTarget(`oci:${join(dir, 'oci')}:app`, scanner.analyzers({}), { kind: 'image' });
+    const analysis = await analyzeTarget(`oci:${join(dir, 'oci')}:app`, scanner.analyzers({}), {
+      kind: 'image',
+    });
     const warnings: string[] = [];
-    const results = await scanner.results({ analysis, catalog, targetKind: 'image', warn: (m) => warnings.push(m), options: {} });
+    const results = await scanner.results({
+      analysis,
+      catalog,
+      targetKind: 'image',
+      warn: (m) => warnings.push(m),
+      options: {},
+    });
     assert.deepEqual(warnings, []);
     const byTarget = new Map(results.map((r) => [r.target, r]));
     const cfg = results.find((r) => r.type === 'image-config');
     assert.ok(cfg, `targets: ${[...byTarget.keys()].join(', ')}`);
     const cfgIds = cfg.findings.map((f) => f.id).sort();
     assert.deepEqual(cfgIds, ['BW-IMG-001', 'BW-IMG-002', 'BW-IMG-003', 'BW-IMG-004']);
-    assert.ok(!JSON.stringify(cfg.findings).includes('ghp_example'), 'the token value is not in the findings');
+    assert.ok(
+      !JSON.stringify(cfg.findings).includes('ghp_example'),
+      'the token value is not in the findings',
+    );
 
     const df = byTarget.get('/srv/Dockerfile');
     assert.ok(df, `targets: ${[...byTarget.keys()].join(', ')}`);
@@ -62,7 +85,13 @@ test('fs: a project directory; YAML files that are not manifests are ignored', a
     const { writeFileSync } = await import('node:fs');
     writeFileSync(join(dir, '.gitlab-ci.yml'), 'stages: [build]\nbuild:\n  script: [make]\n');
     const analysis = await analyzeTarget(dir, scanner.analyzers({}), { kind: 'fs' });
-    const results = await scanner.results({ analysis, catalog, targetKind: 'fs', warn: () => {}, options: {} });
+    const results = await scanner.results({
+      analysis,
+      catalog,
+      targetKind: 'fs',
+      warn: () => {},
+      options: {},
+    });
     assert.deepEqual(results.map((r) => [r.target.replace(/^\//, ''), r.type]).sort(), [
       ['cronjob.yaml', 'kubernetes'],
       ['docker-compose.yml', 'compose'],

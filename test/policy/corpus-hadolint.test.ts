@@ -52,8 +52,10 @@ const MAP: Record<string, string> = {
 
 /** "rule:line" of cases where Bulwark's check intentionally differs, with why. */
 const DIFFERS: Record<string, string> = {
-  'DL3002:77': 'a root USER in an intermediate stage does not reach the image; BW-DF-001 rates the final stage only',
-  'DL3002:88': 'the final stage has no USER: the image runs as root (CIS Docker 4.1), which BW-DF-001 reports',
+  'DL3002:77':
+    'a root USER in an intermediate stage does not reach the image; BW-DF-001 rates the final stage only',
+  'DL3002:88':
+    'the final stage has no USER: the image runs as root (CIS Docker 4.1), which BW-DF-001 reports',
 };
 
 test('the Dockerfile parser accepts every hadolint test Dockerfile', () => {
@@ -77,7 +79,9 @@ test('hadolint rule cases: mapped Dockerfile checks agree', () => {
     const flagged = idsOf(scanText(c.dockerfile, 'Dockerfile', 'dockerfile')).has(ours);
     checked++;
     if (flagged !== c.expect_violation) {
-      mismatches.push(`${key} (${ours}) "${c.it}": expected ${c.expect_violation ? 'violation' : 'no violation'}\n${c.dockerfile}`);
+      mismatches.push(
+        `${key} (${ours}) "${c.it}": expected ${c.expect_violation ? 'violation' : 'no violation'}\n${c.dockerfile}`,
+      );
     }
   }
   assert.ok(checked > 150, `only ${checked} cases checked`);

@@ -94,7 +94,8 @@ const POLARIS_MAP: Record<string, string> = {
 };
 
 /** Example (corpus path, and index for trivy) → why Bulwark rates it differently. */
-const POLARIS_INSECURE_CAPS = 'PSS Restricted (BW-K8S-019) requires drop: [ALL] literally; dropping each default capability by name is not accepted';
+const POLARIS_INSECURE_CAPS =
+  'PSS Restricted (BW-K8S-019) requires drop: [ALL] literally; dropping each default capability by name is not accepted';
 const DIFFERS: Record<string, string> = {
   'trivy kubernetes/protecting_pod_service_account_tokens good[0]':
     'trivy flags only an explicit token volume mount; the token is mounted by default, so BW-K8S-028 (CIS 5.1.6) requires automountServiceAccountToken: false',
@@ -102,7 +103,8 @@ const DIFFERS: Record<string, string> = {
     'adding NET_BIND_SERVICE is allowed by the PSS Baseline profile that BW-K8S-007 implements (Restricted allows it too)',
   'polaris automountServiceAccountToken/success.serviceaccount.yaml':
     'BW-K8S-028 rates the pod spec alone (its ServiceAccount may live elsewhere); the ServiceAccount side is BW-RBAC-009',
-  'polaris clusterrolePodExecAttach/success.gce_calico_clusterrole.yaml': 'polaris exempts a GKE Calico role by name; Bulwark exempts only Kubernetes default roles',
+  'polaris clusterrolePodExecAttach/success.gce_calico_clusterrole.yaml':
+    'polaris exempts a GKE Calico role by name; Bulwark exempts only Kubernetes default roles',
   'polaris rolePodExecAttach/success.gce_calico_binding.yaml': 'same GKE Calico exemption',
   'polaris insecureCapabilities/success.all.yaml': POLARIS_INSECURE_CAPS,
   'polaris insecureCapabilities/success.case.yaml': POLARIS_INSECURE_CAPS,
@@ -110,7 +112,15 @@ const DIFFERS: Record<string, string> = {
   'polaris insecureCapabilities/success.yaml': POLARIS_INSECURE_CAPS,
 };
 
-function mismatch(list: string[], key: string, check: string, text: string, file: string, type: 'dockerfile' | 'yaml', expectFail: boolean) {
+function mismatch(
+  list: string[],
+  key: string,
+  check: string,
+  text: string,
+  file: string,
+  type: 'dockerfile' | 'yaml',
+  expectFail: boolean,
+) {
   if (DIFFERS[key]) return;
   const flagged = idsOf(scanText(text, file, type)).has(check);
   if (flagged !== expectFail) list.push(`${key}: ${check} should ${expectFail ? 'fail' : 'pass'}`);
@@ -120,13 +130,42 @@ test('trivy-checks good/bad examples', () => {
   const bad: string[] = [];
   let n = 0;
   for (const [name, check] of Object.entries(TRIVY_MAP)) {
-    const doc = parseYaml(readFileSync(join(TRIVY, `${name}.yaml`), 'utf8')) as Record<string, { good?: string[]; bad?: string[] }>;
+    const doc = parseYaml(readFileSync(join(TRIVY, `${name}.yaml`), 'utf8')) as Record<
+      string,
+      { good?: string[]; bad?: string[] }
+    >;
     const type = name.startsWith('docker/') ? 'dockerfile' : 'yaml';
     const ex = doc.dockerfile ?? doc.kubernetes ?? doc.yaml;
     assert.ok(ex, `${name}: no examples`);
     assert.ok(ex.good?.length || ex.bad?.length, `${name}: no examples`);
-    (ex.good ?? []).forEach((t, i) => (n++, mismatch(bad, `trivy ${name} good[${i}]`, check, t, type === 'dockerfile' ? 'Dockerfile' : 'pod.yaml', type, false)));
-    (ex.bad ?? []).forEach((t, i) => (n++, mismatch(bad, `trivy ${name} bad[${i}]`, check, t, type === 'dockerfile' ? 'Dockerfile' : 'pod.yaml', type, true)));
+    (ex.good ?? []).forEach(
+      (t, i) => (
+        n++,
+        mismatch(
+          bad,
+          `trivy ${name} good[${i}]`,
+          check,
+          t,
+          type === 'dockerfile' ? 'Dockerfile' : 'pod.yaml',
+          type,
+          false,
+        )
+      ),
+    );
+    (ex.bad ?? []).forEach(
+      (t, i) => (
+        n++,
+        mismatch(
+          bad,
+          `trivy ${name} bad[${i}]`,
+          check,
+          t,
+          type === 'dockerfile' ? 'Dockerfile' : 'pod.yaml',
+          type,
+          true,
+        )
+      ),
+    );
   }
   assert.ok(n >= 90, `${n} examples`);
   assert.deepEqual(bad, []);
@@ -137,7 +176,10 @@ test('polaris success/failure examples', () => {
   let n = 0;
   for (const [dir, check] of Object.entries(POLARIS_MAP)) {
     const files = readdirSync(join(POLARIS, dir)).filter((f) => /^(success|failure).*\.ya?ml$/.test(f));
-    assert.ok(files.some((f) => f.startsWith('success')) && files.some((f) => f.startsWith('failure')), `${dir}: needs both`);
+    assert.ok(
+      files.some((f) => f.startsWith('success')) && files.some((f) => f.startsWith('failure')),
+      `${dir}: needs both`,
+    );
     for (const f of files) {
       n++;
       const text = readFileSync(join(POLARIS, dir, f), 'utf8');

@@ -7,7 +7,14 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CheckSet, evaluate, formatFieldPath, loadChecks, loadCheckText, parseFieldPath } from '../../src/policy/index.js';
+import {
+  CheckSet,
+  evaluate,
+  formatFieldPath,
+  loadChecks,
+  loadCheckText,
+  parseFieldPath,
+} from '../../src/policy/index.js';
 import { parseManifests } from '../../src/misconfig/index.js';
 import { builtinChecks } from './helpers.js';
 
@@ -29,7 +36,10 @@ test('a valid user check: deny, message template with CEL, field path and line',
 `),
     'org.yaml',
   );
-  const m = parseManifests('apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\n  labels:\n    app: x\nspec:\n  containers: []\n', 'p.yaml');
+  const m = parseManifests(
+    'apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\n  labels:\n    app: x\nspec:\n  containers: []\n',
+    'p.yaml',
+  );
   const r = evaluate(new CheckSet([c!]), m.inputs);
   assert.deepEqual(r.warnings, []);
   assert.equal(r.findings.length, 1);
@@ -45,17 +55,30 @@ test('CEL syntax error names the file, the deny line, the check id and the posit
   assert.throws(
     () => loadCheckText(CHECK(`    deny: "object.metadata.(name"\n`), 'policies/org.yaml'),
     (e: Error) => {
-      assert.match(e.message, /^policies\/org\.yaml:8: check ORG-001: deny: CEL syntax error at 1:16: found \. but expecting end of input$/);
+      assert.match(
+        e.message,
+        /^policies\/org\.yaml:8: check ORG-001: deny: CEL syntax error at 1:16: found \. but expecting end of input$/,
+      );
       return true;
     },
   );
-  assert.throws(() => loadCheckText(CHECK(`    deny: "true"\n    message: "{{ object. }}"\n`), 'o.yaml'), /o\.yaml:9: check ORG-001: message: CEL syntax error/);
-  assert.throws(() => loadCheckText(CHECK(`    deny: "true"\n    message: "{{ open"\n`), 'o.yaml'), /check ORG-001: message: unterminated "\{\{"/);
+  assert.throws(
+    () => loadCheckText(CHECK(`    deny: "true"\n    message: "{{ object. }}"\n`), 'o.yaml'),
+    /o\.yaml:9: check ORG-001: message: CEL syntax error/,
+  );
+  assert.throws(
+    () => loadCheckText(CHECK(`    deny: "true"\n    message: "{{ open"\n`), 'o.yaml'),
+    /check ORG-001: message: unterminated "\{\{"/,
+  );
 });
 
 test('schema errors are listed per field; unknown keys and bad severities are rejected', () => {
   assert.throws(
-    () => loadCheckText(CHECK(`    deny: "true"\n    scope: everything\n    colour: red\n`).replace('MEDIUM', 'SEVERE'), 'x.yaml'),
+    () =>
+      loadCheckText(
+        CHECK(`    deny: "true"\n    scope: everything\n    colour: red\n`).replace('MEDIUM', 'SEVERE'),
+        'x.yaml',
+      ),
     (e: Error) => {
       assert.match(e.message, /^x\.yaml:2: check ORG-001: /);
       assert.match(e.message, /severity/);
@@ -64,8 +87,14 @@ test('schema errors are listed per field; unknown keys and bad severities are re
       return true;
     },
   );
-  assert.throws(() => loadCheckText('rules: []\n', 'y.yaml'), /y\.yaml: a check file needs a top-level "checks:" list/);
-  assert.throws(() => loadCheckText('checks: [\n', 'z.yaml'), /^Error: z\.yaml:\d+:\d+: invalid YAML|z\.yaml:\d+:\d+: invalid YAML/);
+  assert.throws(
+    () => loadCheckText('rules: []\n', 'y.yaml'),
+    /y\.yaml: a check file needs a top-level "checks:" list/,
+  );
+  assert.throws(
+    () => loadCheckText('checks: [\n', 'z.yaml'),
+    /^Error: z\.yaml:\d+:\d+: invalid YAML|z\.yaml:\d+:\d+: invalid YAML/,
+  );
 });
 
 test('--policy directories add checks; duplicate ids are an error naming both files', () => {
@@ -80,8 +109,14 @@ test('--policy directories add checks; duplicate ids are an error naming both fi
     assert.equal(mine.source, join(dir, 'k8s', 'team.yaml'));
     assert.equal(all.length, builtinChecks().length + 1);
     writeFileSync(join(dir, 'dup.yaml'), CHECK(`    deny: "false"\n`));
-    assert.throws(() => loadChecks({ extra: [dir] }), /check id ORG-001 is defined twice: .*dup\.yaml and .*team\.yaml|defined twice/);
-    assert.throws(() => loadChecks({ extra: [join(dir, 'missing')] }), /policy path .*missing does not exist/);
+    assert.throws(
+      () => loadChecks({ extra: [dir] }),
+      /check id ORG-001 is defined twice: .*dup\.yaml and .*team\.yaml|defined twice/,
+    );
+    assert.throws(
+      () => loadChecks({ extra: [join(dir, 'missing')] }),
+      /policy path .*missing does not exist/,
+    );
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -89,7 +124,10 @@ test('--policy directories add checks; duplicate ids are an error naming both fi
 
 test('evaluation errors (a field read without has()) become warnings, never findings or crashes', () => {
   const [c] = loadCheckText(CHECK(`    deny: "object.metadata.labels.team == ''"\n`), 'o.yaml');
-  const m = parseManifests('apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec: {containers: []}\n', 'p.yaml');
+  const m = parseManifests(
+    'apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec: {containers: []}\n',
+    'p.yaml',
+  );
   const r = evaluate(new CheckSet([c!]), m.inputs);
   assert.equal(r.findings.length, 0);
   assert.equal(r.warnings.length, 1);

@@ -11,7 +11,17 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { chromium, type Browser } from 'playwright-core';
-import { CheckSet, complianceReport, controlAnchor, evaluate, loadCheckText, loadFrameworks, renderComplianceHtml, renderComplianceTable, type ComplianceReport } from '../../src/policy/index.js';
+import {
+  CheckSet,
+  complianceReport,
+  controlAnchor,
+  evaluate,
+  loadCheckText,
+  loadFrameworks,
+  renderComplianceHtml,
+  renderComplianceTable,
+  type ComplianceReport,
+} from '../../src/policy/index.js';
 import { imageConfigInput, scanConfigPaths } from '../../src/misconfig/index.js';
 import type { MisconfigFinding } from '../../src/core/findings.js';
 import { builtinChecks } from './helpers.js';
@@ -21,7 +31,17 @@ const FIX = join(ROOT, 'test', 'misconfig', 'fixtures');
 const OUT = join(ROOT, 'test-results', 'compliance');
 const CHROMIUM = '/usr/bin/chromium';
 const frameworks = loadFrameworks();
-const EXPECTED_FRAMEWORKS = ['cis-docker', 'cis-k8s', 'mitre', 'mlps-2.0', 'nist-800-190', 'nsa-cisa', 'pci-dss-4.0', 'pss-baseline', 'pss-restricted'];
+const EXPECTED_FRAMEWORKS = [
+  'cis-docker',
+  'cis-k8s',
+  'mitre',
+  'mlps-2.0',
+  'nist-800-190',
+  'nsa-cisa',
+  'pci-dss-4.0',
+  'pss-baseline',
+  'pss-restricted',
+];
 
 // A user check whose message and resource carry markup: the HTML must show it as text.
 const EVIL = loadCheckText(
@@ -46,11 +66,23 @@ let browser: Browser | undefined;
 before(async () => {
   const set = new CheckSet([...builtinChecks(), ...EVIL]);
   const r = await scanConfigPaths([join(FIX, 'k8s'), join(FIX, 'docker')], set, { includePasses: true });
-  const img = evaluate(set, [imageConfigInput({ config: { User: '', Env: ['PATH=/bin', 'GITHUB_TOKEN=ghp_x'], ExposedPorts: { '22/tcp': {} } } }, 'registry.local/legacy:1')], {
-    includePasses: true,
-  });
+  const img = evaluate(
+    set,
+    [
+      imageConfigInput(
+        { config: { User: '', Env: ['PATH=/bin', 'GITHUB_TOKEN=ghp_x'], ExposedPorts: { '22/tcp': {} } } },
+        'registry.local/legacy:1',
+      ),
+    ],
+    {
+      includePasses: true,
+    },
+  );
   findings = [...r.findings, ...img.findings];
-  inputs = [...r.targets.map((t) => ({ path: t.path.slice(ROOT.length + 1), type: t.type, resources: t.resources })), { path: 'registry.local/legacy:1', type: 'image-config', resources: 1 }];
+  inputs = [
+    ...r.targets.map((t) => ({ path: t.path.slice(ROOT.length + 1), type: t.type, resources: t.resources })),
+    { path: 'registry.local/legacy:1', type: 'image-config', resources: 1 },
+  ];
   mkdirSync(OUT, { recursive: true });
   browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
 });
@@ -67,31 +99,62 @@ test('catalogues: all nine frameworks, every listed check exists and maps back, 
       for (const id of ctl.checks) {
         const c = checks.get(id);
         if (!c) problems.push(`${fw.id} ${ctl.id}: unknown check ${id}`);
-        else if (!c.compliance.some((r) => r.framework === fw.framework && r.control === ctl.id)) problems.push(`${fw.id} ${ctl.id}: ${id} has no compliance ref {${fw.framework}, ${ctl.id}}`);
+        else if (!c.compliance.some((r) => r.framework === fw.framework && r.control === ctl.id))
+          problems.push(`${fw.id} ${ctl.id}: ${id} has no compliance ref {${fw.framework}, ${ctl.id}}`);
       }
     }
   }
   for (const c of checks.values()) {
     for (const ref of c.compliance) {
-      const listed = [...frameworks.values()].some((fw) => fw.framework === ref.framework && fw.controls.some((ctl) => ctl.id === ref.control && ctl.checks.includes(c.id)));
+      const listed = [...frameworks.values()].some(
+        (fw) =>
+          fw.framework === ref.framework &&
+          fw.controls.some((ctl) => ctl.id === ref.control && ctl.checks.includes(c.id)),
+      );
       if (!listed) problems.push(`${c.id}: ref {${ref.framework}, ${ref.control}} is in no catalogue`);
     }
   }
   assert.deepEqual(problems, []);
   // PSS control names exactly as the Kubernetes page writes them.
-  assert.deepEqual(frameworks.get('pss-restricted')!.controls.map((c) => c.id).sort(), [
-    '/proc Mount Type', 'AppArmor', 'Capabilities', 'Host Namespaces', 'Host Ports', 'HostPath Volumes', 'HostProcess', 'Privilege Escalation',
-    'Privileged Containers', 'Running as Non-root', 'Running as Non-root user', 'SELinux', 'Seccomp', 'Sysctls', 'Volume Types',
-  ]);
+  assert.deepEqual(
+    frameworks
+      .get('pss-restricted')!
+      .controls.map((c) => c.id)
+      .sort(),
+    [
+      '/proc Mount Type',
+      'AppArmor',
+      'Capabilities',
+      'Host Namespaces',
+      'Host Ports',
+      'HostPath Volumes',
+      'HostProcess',
+      'Privilege Escalation',
+      'Privileged Containers',
+      'Running as Non-root',
+      'Running as Non-root user',
+      'SELinux',
+      'Seccomp',
+      'Sysctls',
+      'Volume Types',
+    ],
+  );
   // CIS Kubernetes section 5 numbering and titles come from kube-bench cfg/cis-1.10.
   const kb = readFileSync('/work/shared/corpora/kube-bench/cfg/cis-1.10/policies.yaml', 'utf8');
-  for (const ctl of frameworks.get('cis-k8s')!.controls) assert.ok(kb.includes(`id: ${ctl.id}\n        text: "${ctl.title}"`), ctl.id);
+  for (const ctl of frameworks.get('cis-k8s')!.controls)
+    assert.ok(kb.includes(`id: ${ctl.id}\n        text: "${ctl.title}"`), ctl.id);
 });
 
 for (const id of EXPECTED_FRAMEWORKS) {
   test(`compliance report ${id}: table, JSON and HTML`, async () => {
     const fw = frameworks.get(id)!;
-    const r = complianceReport(fw, { findings, checks: [...builtinChecks(), ...EVIL], inputs, toolVersion: '0.0.0-test', now: new Date('2026-11-23T12:00:00Z') });
+    const r = complianceReport(fw, {
+      findings,
+      checks: [...builtinChecks(), ...EVIL],
+      inputs,
+      toolVersion: '0.0.0-test',
+      now: new Date('2026-11-23T12:00:00Z'),
+    });
     assert.equal(r.controls.length, fw.controls.length);
     assert.equal(r.summary.pass + r.summary.fail + r.summary.manual, r.summary.total);
     for (const c of r.controls) {
@@ -107,7 +170,12 @@ for (const id of EXPECTED_FRAMEWORKS) {
     writeFileSync(join(OUT, `${id}.txt`), table);
     writeFileSync(join(OUT, `${id}.json`), json);
     writeFileSync(join(OUT, `${id}.html`), html);
-    assert.match(table, new RegExp(`Controls: ${r.summary.total} \\(PASS: ${r.summary.pass}, FAIL: ${r.summary.fail}, MANUAL: ${r.summary.manual}\\)`));
+    assert.match(
+      table,
+      new RegExp(
+        `Controls: ${r.summary.total} \\(PASS: ${r.summary.pass}, FAIL: ${r.summary.fail}, MANUAL: ${r.summary.manual}\\)`,
+      ),
+    );
     for (const c of r.controls) assert.ok(table.includes(c.id), `table lists ${c.id}`);
     assert.deepEqual(JSON.parse(json).summary, r.summary);
 
@@ -122,19 +190,37 @@ for (const id of EXPECTED_FRAMEWORKS) {
     assert.equal(await page.getAttribute('time', 'datetime'), '2026-11-23T12:00:00.000Z');
     const cards = await page.$$eval('#summary .card .n', (els) => els.map((e) => Number(e.textContent)));
     assert.deepEqual(cards, [r.summary.total, r.summary.pass, r.summary.fail, r.summary.manual]);
-    const rows = await page.$$eval('#controls tbody tr', (els) => els.map((e) => [e.getAttribute('data-control'), e.getAttribute('data-status')]));
-    assert.deepEqual(rows, r.controls.map((c) => [c.id, c.status]));
+    const rows = await page.$$eval('#controls tbody tr', (els) =>
+      els.map((e) => [e.getAttribute('data-control'), e.getAttribute('data-status')]),
+    );
+    assert.deepEqual(
+      rows,
+      r.controls.map((c) => [c.id, c.status]),
+    );
     assert.equal(await page.$$eval('#inputs tbody tr', (e) => e.length), inputs.length);
     const sections = await page.$$eval('section.control', (els) =>
-      els.map((e) => [e.id, e.getAttribute('data-status'), e.querySelectorAll('table.failures tbody tr').length]),
+      els.map((e) => [
+        e.id,
+        e.getAttribute('data-status'),
+        e.querySelectorAll('table.failures tbody tr').length,
+      ]),
     );
-    assert.deepEqual(sections, r.controls.map((c) => [controlAnchor(c.id), c.status, c.failures.length]));
+    assert.deepEqual(
+      sections,
+      r.controls.map((c) => [controlAnchor(c.id), c.status, c.failures.length]),
+    );
     // Every control link in the overview leads to its detail section.
     const links = await page.$$eval('#controls tbody a', (els) => els.map((e) => e.getAttribute('href')));
-    assert.deepEqual(links, r.controls.map((c) => `#${controlAnchor(c.id)}`));
+    assert.deepEqual(
+      links,
+      r.controls.map((c) => `#${controlAnchor(c.id)}`),
+    );
     // Self-contained: no scripts, no external resources, nothing fetched, nothing executed.
     assert.equal(await page.$$eval('script, img, link, iframe, object, embed', (e) => e.length), 0);
-    assert.deepEqual(requests.filter((u) => !u.startsWith('about:') && !u.startsWith('data:')), []);
+    assert.deepEqual(
+      requests.filter((u) => !u.startsWith('about:') && !u.startsWith('data:')),
+      [],
+    );
     assert.deepEqual(dialogs, []);
     if (id === 'pss-baseline') {
       // The user check with markup shows up literally, as text.
@@ -148,7 +234,12 @@ for (const id of EXPECTED_FRAMEWORKS) {
 
 test('expected control results on the fixtures', () => {
   const get = (fw: string, ctl: string) => {
-    const r = complianceReport(frameworks.get(fw)!, { findings, checks: builtinChecks(), inputs, toolVersion: 't' });
+    const r = complianceReport(frameworks.get(fw)!, {
+      findings,
+      checks: builtinChecks(),
+      inputs,
+      toolVersion: 't',
+    });
     return r.controls.find((c) => c.id === ctl)!;
   };
   const priv = get('pss-baseline', 'Privileged Containers');
@@ -168,20 +259,42 @@ test('expected control results on the fixtures', () => {
 });
 
 test('the hardened Deployment passes every Restricted control', async () => {
-  const r0 = await scanConfigPaths([join(FIX, 'k8s', 'hardened.yaml')], new CheckSet(builtinChecks()), { includePasses: true });
-  const r = complianceReport(frameworks.get('pss-restricted')!, { findings: r0.findings, checks: builtinChecks(), inputs: [], toolVersion: 't' });
+  const r0 = await scanConfigPaths([join(FIX, 'k8s', 'hardened.yaml')], new CheckSet(builtinChecks()), {
+    includePasses: true,
+  });
+  const r = complianceReport(frameworks.get('pss-restricted')!, {
+    findings: r0.findings,
+    checks: builtinChecks(),
+    inputs: [],
+    toolVersion: 't',
+  });
   assert.deepEqual(r.summary, { total: 15, pass: 15, fail: 0, manual: 0 });
-  assert.ok(r.controls.every((c) => c.evaluated === c.checks.length), 'each check evaluated once on the one Deployment');
+  assert.ok(
+    r.controls.every((c) => c.evaluated === c.checks.length),
+    'each check evaluated once on the one Deployment',
+  );
 });
 
 test('screenshot of the PSS restricted report with chromium --headless', () => {
   const html = join(OUT, 'pss-restricted.html');
   assert.ok(existsSync(html), 'report written by the test above');
   const png = join(ROOT, 'test-results', 'compliance-pss-restricted.png');
-  execFileSync(CHROMIUM, ['--headless', '--no-sandbox', '--disable-gpu', '--hide-scrollbars', `--screenshot=${png}`, '--window-size=1200,2400', `file://${html}`], {
-    stdio: 'ignore',
-    timeout: 60_000,
-  });
+  execFileSync(
+    CHROMIUM,
+    [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--hide-scrollbars',
+      `--screenshot=${png}`,
+      '--window-size=1200,2400',
+      `file://${html}`,
+    ],
+    {
+      stdio: 'ignore',
+      timeout: 60_000,
+    },
+  );
   const buf = readFileSync(png);
   assert.equal(buf.subarray(1, 4).toString('latin1'), 'PNG');
   assert.ok(buf.length > 20_000, `${buf.length} bytes`);

@@ -16,7 +16,12 @@ export function builtinSet(): CheckSet {
 }
 
 /** Evaluates the built-in checks (or `checks`) on one text; evaluation errors fail the test. */
-export function scanText(text: string, file: string, type?: ConfigFileType | 'yaml', checks = builtinSet()): MisconfigFinding[] {
+export function scanText(
+  text: string,
+  file: string,
+  type?: ConfigFileType | 'yaml',
+  checks = builtinSet(),
+): MisconfigFinding[] {
   const { inputs } = configInputs(text, file, type ?? sniffConfigType(text));
   const r = evaluate(checks, inputs);
   if (r.warnings.length) throw new Error(`evaluation errors on ${file}:\n${r.warnings.join('\n')}`);

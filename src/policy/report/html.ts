@@ -17,7 +17,13 @@ const esc = (s: unknown): string =>
 
 /** Anchor id for a control (ids contain spaces, slashes and dots). */
 export function controlAnchor(id: string): string {
-  return 'control-' + id.replace(/[^A-Za-z0-9]+/g, '-').replace(/^-|-$/g, '').toLowerCase();
+  return (
+    'control-' +
+    id
+      .replace(/[^A-Za-z0-9]+/g, '-')
+      .replace(/^-|-$/g, '')
+      .toLowerCase()
+  );
 }
 
 const CSS = `
@@ -87,7 +93,8 @@ export function renderComplianceHtml(r: ComplianceReport): string {
   if (!r.inputs.length) out.push('<p class="note">No configuration files were found.</p>');
   else {
     out.push('<table><thead><tr><th>Input</th><th>Type</th><th>Resources</th></tr></thead><tbody>');
-    for (const i of r.inputs) out.push(`<tr><td><code>${esc(i.path)}</code></td><td>${esc(i.type)}</td><td>${i.resources}</td></tr>`);
+    for (const i of r.inputs)
+      out.push(`<tr><td><code>${esc(i.path)}</code></td><td>${esc(i.type)}</td><td>${i.resources}</td></tr>`);
     out.push('</tbody></table>');
   }
   out.push('</section>');
@@ -127,9 +134,15 @@ function controlDetail(c: ControlResult): string {
     `<header><span class="status ${c.status}">${c.status.toUpperCase()}</span><h3>${esc(c.id)}: ${esc(c.title)}</h3></header>`,
   );
   if (c.status === 'manual') {
-    out.push('<p class="note">No automated check covers this control. Review it manually and keep the evidence with this report.</p>');
+    out.push(
+      '<p class="note">No automated check covers this control. Review it manually and keep the evidence with this report.</p>',
+    );
   } else {
-    out.push('<p class="note">Checks: ' + c.checks.map((k) => `<code>${esc(k.id)}</code> ${esc(k.title)}`).join('; ') + '</p>');
+    out.push(
+      '<p class="note">Checks: ' +
+        c.checks.map((k) => `<code>${esc(k.id)}</code> ${esc(k.title)}`).join('; ') +
+        '</p>',
+    );
     if (c.status === 'pass') {
       out.push(
         c.evaluated
