@@ -14,6 +14,10 @@ PKGS=(
   postgresql                       # console storage tests
   chromium                         # console end-to-end tests
 )
+# toolchains that may already come from elsewhere (rustup): install Debian's only when absent
+command -v cargo >/dev/null 2>&1 || PKGS+=(cargo)
+command -v objcopy >/dev/null 2>&1 || PKGS+=(binutils)
+command -v git >/dev/null 2>&1 || PKGS+=(git)
 missing=()
 for p in "${PKGS[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
