@@ -104,7 +104,7 @@ export class RegistryClient {
   ) {
     this.registry = registry;
     this.host = registry === DOCKER_HUB ? 'registry-1.docker.io' : registry;
-    const connect: { ca?: string[]; rejectUnauthorized?: boolean } = {};
+    const connect: { ca?: string[]; rejectUnauthorized?: boolean; timeout?: number } = {};
     if (opts.caCertFile) {
       let pem: string;
       try {
@@ -119,6 +119,7 @@ export class RegistryClient {
     }
     if (opts.insecure) connect.rejectUnauthorized = false;
     this.timeoutMs = opts.timeoutMs ?? 60_000;
+    connect.timeout = this.timeoutMs;
     this.retries = opts.retries ?? 3;
     this.dispatcher = new Agent({ connect, headersTimeout: this.timeoutMs, bodyTimeout: this.timeoutMs });
   }

@@ -4,8 +4,9 @@
  */
 import assert from 'node:assert/strict';
 import { createServer, request as httpRequest, type Server } from 'node:http';
-import { createSign, randomUUID } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createSign, randomBytes, randomUUID } from 'node:crypto';
+import { createServer as createNetServer } from 'node:net';
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -37,6 +38,16 @@ async function smallImage(dir: string): Promise<FixtureImage> {
   await execFileP('umoci', ['insert', '--image', `${layout}:small`, join(src, 'hello.txt'), '/hello.txt']);
   return {
     ociDir: layout,
+    tag: 'small',
+    dockerArchive: '',
+    rootfs: '',
+    expected: { dpkg: [], npm: [], python: [], go: [], goStdlib: '' },
+  };
+}
+
+async function smallImageRef(dir: string): Promise<FixtureImage> {
+  return {
+    ociDir: join(dir, 'small'),
     tag: 'small',
     dockerArchive: '',
     rootfs: '',
@@ -160,6 +171,31 @@ describe('registry source against docker-registry', { timeout: 600_000 }, () => 
       dockerConfigPath: cfg2,
     });
     assert.equal(r2.results.get('hello')!.length, 1);
+  });
+
+  test('credentials from a docker-credential helper named in credHelpers', async () => {
+    // A credential helper is a program speaking the docker-credential protocol: host on stdin, JSON out.
+    const bin = join(tmp, 'bin');
+    mkdirSync(bin, { recursive: true });
+    const helper = join(bin, 'docker-credential-bulwarktest');
+    writeFileSync(
+      helper,
+      `#!/bin/sh\nread host\n[ "$1" = get ] && [ "$host" = "${reg.host}" ] && printf '{"ServerURL":"%s","Username":"${reg.username}","Secret":"${reg.password}"}' "$host"\n`,
+    );
+    chmodSync(helper, 0o755);
+    const cfg = join(tmp, 'config-helper.json');
+    writeFileSync(cfg, JSON.stringify({ credHelpers: { [reg.host]: 'bulwarktest' } }));
+    const oldPath = process.env.PATH;
+    process.env.PATH = `${bin}:${oldPath}`;
+    try {
+      const r = await analyzeTarget(`${reg.host}/bulwark/small:v1`, [hello()], {
+        caCertFile: reg.caCertFile,
+        dockerConfigPath: cfg,
+      });
+      assert.equal(r.results.get('hello')!.length, 1);
+    } finally {
+      process.env.PATH = oldPath;
+    }
   });
 
   test('TLS: an unknown CA is refused with a hint; --insecure accepts it', async () => {
@@ -336,11 +372,24 @@ describe('retries on 429 and 503', { timeout: 300_000 }, () => {
   let reg: TestRegistry;
   let proxy: Server;
   let proxyHost: string;
-  const plan = { fail429: 0, fail503: 0, seen429: 0, seen503: 0 };
+  const plan = { fail429: 0, fail503: 0, seen429: 0, seen503: 0, cutBlobAfter: 0, ranges: [] as string[] };
   before(async () => {
     tmp = mkdtempSync(join(tmpdir(), 'bulwark-retry-'));
     reg = await startRegistry({ tls: false, auth: true });
     await reg.push(await smallImage(tmp), 'bulwark/small', 'v1');
+    // An image with one incompressible 3 MB file, for downloads cut in the middle.
+    const big = join(tmp, 'big-src');
+    mkdirSync(big);
+    writeFileSync(join(big, 'big.bin'), randomBytes(3 * 1024 * 1024));
+    await execFileP('umoci', ['new', '--image', `${join(tmp, 'small')}:big`]);
+    await execFileP('umoci', [
+      'insert',
+      '--image',
+      `${join(tmp, 'small')}:big`,
+      join(big, 'big.bin'),
+      '/big.bin',
+    ]);
+    await reg.push({ ...(await smallImageRef(tmp)), tag: 'big' }, 'bulwark/big', 'v1');
     const [host, port] = reg.host.split(':');
     proxy = createServer((req, res) => {
       if (plan.fail429 > 0) {
@@ -355,6 +404,8 @@ describe('retries on 429 and 503', { timeout: 300_000 }, () => {
         res.writeHead(503).end('unavailable');
         return;
       }
+      if (req.headers.range) plan.ranges.push(req.headers.range);
+      const cutting = req.url?.includes('/blobs/') ? plan.cutBlobAfter : 0;
       const up = httpRequest(
         {
           host,
@@ -365,7 +416,20 @@ describe('retries on 429 and 503', { timeout: 300_000 }, () => {
         },
         (ur) => {
           res.writeHead(ur.statusCode ?? 502, ur.headers);
-          ur.pipe(res);
+          // Drop the connection after `cut` bytes of the first blob bigger than that.
+          const cut = cutting && Number(ur.headers['content-length']) > cutting ? cutting : 0;
+          if (!cut) return void ur.pipe(res);
+          plan.cutBlobAfter = 0;
+          let sent = 0;
+          ur.on('data', (c: Buffer) => {
+            if (sent >= cut) return;
+            res.write(c.subarray(0, cut - sent));
+            sent += c.length;
+            if (sent >= cut) {
+              ur.destroy();
+              res.socket?.destroy();
+            }
+          });
         },
       );
       up.on('error', () => res.destroy());
@@ -390,6 +454,43 @@ describe('retries on 429 and 503', { timeout: 300_000 }, () => {
     });
     assert.equal(r.results.get('hello')!.length, 1);
     assert.deepEqual([plan.seen429, plan.seen503], [2, 2]);
+  });
+
+  test('a blob download cut in the middle resumes with a Range request', async () => {
+    Object.assign(plan, { cutBlobAfter: 1024 * 1024, ranges: [] });
+    const r = await analyzeTarget(
+      `${proxyHost}/bulwark/big:v1`,
+      [recorder('big', 'final', (e) => e.path === '/big.bin')],
+      {
+        username: reg.username,
+        password: reg.password,
+        insecure: true,
+      },
+    );
+    const got = (r.results.get('big')![0]!.result as Seen).content;
+    assert.ok(got.equals(readFileSync(join(tmp, 'big-src', 'big.bin'))), 'content intact after the resume');
+    assert.equal(plan.ranges.length, 1);
+    assert.match(plan.ranges[0]!, /^bytes=\d+-$/);
+    assert.ok(Number(/\d+/.exec(plan.ranges[0]!)![0]) >= 1024 * 1024 - 65536);
+  });
+
+  test('a registry that never answers times out', async () => {
+    const silent = createNetServer(() => {}); // accepts, never answers
+    await new Promise<void>((r) => silent.listen(0, '127.0.0.1', r));
+    const port = (silent.address() as { port: number }).port;
+    try {
+      const t0 = Date.now();
+      await rejectsWith(
+        analyzeTarget(`127.0.0.1:${port}/bulwark/small:v1`, [], { timeoutMs: 300, retries: 1 }),
+        'TIMEOUT',
+        new RegExp(
+          `manifest v1 for repository bulwark/small on registry 127\\.0\\.0\\.1:${port}: timed out after 2 attempts`,
+        ),
+      );
+      assert.ok(Date.now() - t0 < 5000);
+    } finally {
+      silent.close();
+    }
   });
 
   test('gives up after the configured retries with a clear message', async () => {
