@@ -37,6 +37,11 @@ export interface ServerOptions {
   webDir?: string;
   /** Intervals (ms) of the background loops; tests shorten them. */
   pollMs?: number;
+  /** First retry delays (ms) of jobs and notification deliveries; attempts before giving up. */
+  jobBackoffMs?: number;
+  jobMaxAttempts?: number;
+  notifyBackoffMs?: number;
+  notifyMaxAttempts?: number;
   env?: NodeJS.ProcessEnv;
 }
 
@@ -107,9 +112,9 @@ export async function createConsole(o: ServerOptions): Promise<Console> {
 
   authRoutes(ctx);
   scanRoutes(ctx);
-  const jobs = new JobRunner(ctx, { concurrency: o.jobConcurrency ?? 2, pollMs: o.pollMs ?? 1000 });
+  const jobs = new JobRunner(ctx, { concurrency: o.jobConcurrency ?? 2, pollMs: o.pollMs ?? 1000, backoffMs: o.jobBackoffMs, maxAttempts: o.jobMaxAttempts });
   registryRoutes(ctx, jobs);
-  const notifier = new Notifier(ctx, { pollMs: o.pollMs ?? 1000 });
+  const notifier = new Notifier(ctx, { pollMs: o.pollMs ?? 1000, backoffMs: o.notifyBackoffMs, maxAttempts: o.notifyMaxAttempts });
   notifyRoutes(ctx, notifier);
   jobs.onFailed.push((j) => notifier.scanFailed(j));
   systemGauges(ctx);

@@ -162,7 +162,7 @@ export class JobRunner {
       if (job.type === 'registry-sync') await this.registrySync(payload as RegistrySyncPayload, ctx);
       else if (job.type === 'image-scan') await this.imageScan(payload as ImageScanPayload, ctx);
       else throw new Error(`unknown job type ${job.type}`);
-      await db.updateTable('jobs').set({ status: 'succeeded', progress: 100, message: 'done', locked_by: null, updated_at: now(), finished_at: now() }).where('id', '=', job.id).execute();
+      await db.updateTable('jobs').set({ status: 'succeeded', progress: 100, locked_by: null, updated_at: now(), finished_at: now() }).where('id', '=', job.id).execute();
     } catch (e) {
       const message = describeError(e).slice(0, 1000);
       if (job.attempts < job.max_attempts) {
