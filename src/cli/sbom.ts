@@ -8,7 +8,7 @@ import { renderSbom, SBOM_FORMATS, type SbomOutputFormat } from '../sbom/index.j
 import { analyzeTarget } from '../image/index.js';
 import { buildCatalog, catalogAnalyzers } from '../catalog/index.js';
 import type { CliContext } from './context.js';
-import { stdoutIsTTY, writeOutput } from './output.js';
+import { openOutput, stdoutIsTTY } from './output.js';
 import { addTargetOptions, armTimeout, resolveTargetOptions, toAnalyzeOptions, type TargetCliOptions } from './target-options.js';
 import { VERSION } from './version.js';
 
@@ -58,6 +58,8 @@ Exit codes: 0 success, 1 error, 2 usage error.`,
     }
     const toTerminal = opts.output === undefined && stdoutIsTTY();
     const format: SbomOutputFormat = opts.format ?? (toTerminal ? 'table' : 'cyclonedx');
+    // Open -o FILE first: a path that cannot be written fails before minutes of analysis.
+    const out = await openOutput(opts.output);
     const disarm = armTimeout(targetOpts.timeoutMs, target);
     try {
       logger.progress(`analyzing ${target}`);
@@ -66,7 +68,12 @@ Exit codes: 0 success, 1 error, 2 usage error.`,
       const catalog = buildCatalog(result);
       logger.progress('');
       for (const w of catalog.warnings) logger.warn(w);
-      await writeOutput(renderSbom(format, catalog, result.artifact, { toolVersion: VERSION }), opts.output);
+      const text = renderSbom(format, catalog, result.artifact, { toolVersion: VERSION });
+      if (!out.stream.write(text)) await new Promise<void>((r) => out.stream.once('drain', () => r()));
+      await out.close();
+    } catch (e) {
+      await out.abort();
+      throw e;
     } finally {
       logger.progress('');
       disarm();
