@@ -19,8 +19,11 @@ export interface ServerContext {
   dataDir: string;
   /** Advisory DB used by registry scan jobs (path of the SQLite file). */
   advisoryDbPath: string;
-  /** Called after a scan is stored (notifications). */
-  onScanStored: ((e: ScanStoredEvent) => Promise<void>)[];
+  /**
+   * Called inside the transaction that stores a scan (notifications write their outbox rows there,
+   * so an event is queued if and only if the scan is stored).
+   */
+  onScanStored: ((e: ScanStoredEvent, tx: Kysely<Database>) => Promise<void>)[];
 }
 
 export interface ScanStoredEvent {

@@ -234,8 +234,9 @@ export class JobRunner {
       logger,
     );
     await ctx.progress(90, `storing results of ${ref}`);
-    const stored = await storeReport(this.s.db, run.report, { source: 'registry', submittedBy: `registry:${reg.name}`, registryId: reg.id, advisoryDb: dbStatus ?? null, imageName: `${host}/${p.repository}` });
-    for (const h of this.s.onScanStored) await h({ ...stored, registryId: reg.id });
+    const stored = await storeReport(this.s.db, run.report, { source: 'registry', submittedBy: `registry:${reg.name}`, registryId: reg.id, advisoryDb: dbStatus ?? null, imageName: `${host}/${p.repository}` }, async (st, tx) => {
+      for (const h of this.s.onScanStored) await h({ ...st, registryId: reg.id }, tx);
+    });
     await ctx.progress(100, `${stored.findings} finding(s) in ${ref}`);
   }
 

@@ -99,6 +99,8 @@ export async function storeReport(
   db: Kysely<Database>,
   report: ScanReport,
   opts: { source: 'upload' | 'registry'; submittedBy: string; registryId?: number | null; advisoryDb?: string | null; imageName?: string },
+  /** Runs in the same transaction once the scan is stored (outbox writes). */
+  onStored?: (stored: StoredScan, tx: Kysely<Database>) => Promise<void>,
 ): Promise<StoredScan> {
   const name = opts.imageName ?? imageNameOf(report);
   const digest = digestOf(report);
@@ -146,6 +148,8 @@ export async function storeReport(
       .set({ last_scan_id: scanId, last_scan_at: at, tags: JSON.stringify([...tags]), ...(opts.registryId ? { registry_id: opts.registryId } : {}) })
       .where('id', '=', image.id)
       .execute();
-    return { scanId, imageId: image.id, imageName: name, digest, previousScanId: image.last_scan_id, findings: rows.length };
+    const stored = { scanId, imageId: image.id, imageName: name, digest, previousScanId: image.last_scan_id, findings: rows.length };
+    if (onStored) await onStored(stored, tx);
+    return stored;
   });
 }

@@ -142,9 +142,10 @@ export function scanRoutes(s: ServerContext): void {
     response: z.object({ scanId: z.number().int(), imageId: z.number().int(), imageName: z.string(), digest: z.string(), findings: z.number().int() }),
     async handler({ body, principal }) {
       validateReport(body);
-      const stored = await storeReport(db, body, { source: 'upload', submittedBy: actorName(principal) });
-      await audit(db, actorName(principal), 'scan.upload', `image:${stored.imageName}@${stored.digest}`, { scanId: stored.scanId, findings: stored.findings });
-      for (const h of s.onScanStored) await h({ ...stored, registryId: null });
+      const stored = await storeReport(db, body, { source: 'upload', submittedBy: actorName(principal) }, async (st, tx) => {
+        await audit(tx, actorName(principal), 'scan.upload', `image:${st.imageName}@${st.digest}`, { scanId: st.scanId, findings: st.findings });
+        for (const h of s.onScanStored) await h({ ...st, registryId: null }, tx);
+      });
       const { previousScanId: _p, ...out } = stored;
       return out;
     },

@@ -43,7 +43,7 @@ export class Notifier {
     this.backoffMs = o.backoffMs ?? 5000;
     this.maxAttempts = o.maxAttempts ?? 10;
     this.leaseMs = o.leaseMs ?? 60_000;
-    s.onScanStored.push((e) => this.onScanStored(e));
+    s.onScanStored.push((e, tx) => this.onScanStored(e, tx));
   }
 
   start(): void {
@@ -97,8 +97,7 @@ export class Notifier {
       .execute();
   }
 
-  private async onScanStored(e: ScanStoredEvent): Promise<void> {
-    const db = this.s.db;
+  private async onScanStored(e: ScanStoredEvent, db: Kysely<Database>): Promise<void> {
     const registryName = e.registryId ? (await db.selectFrom('registries').select('name').where('id', '=', e.registryId).executeTakeFirst())?.name : undefined;
     const head = await db.selectFrom('findings').selectAll().where('scan_id', '=', e.scanId).execute();
     const baseKeys = new Set(
@@ -107,14 +106,14 @@ export class Notifier {
     const fresh = head.filter((f) => !baseKeys.has(f.fkey) && f.kind === 'vulnerability');
     const base = { time: now(), image: { name: e.imageName, digest: e.digest }, scanId: e.scanId, ...(registryName ? { registry: registryName } : {}) };
     const counts = head.length;
-    await this.emit({ ...base, id: randomUUID(), type: 'scan-completed', severity: maxSeverity(head.map((f) => f.severity as Severity)), summary: `scan of ${e.imageName} completed: ${counts} finding(s)` }, { registryName });
+    await this.emit({ ...base, id: randomUUID(), type: 'scan-completed', severity: maxSeverity(head.map((f) => f.severity as Severity)), summary: `scan of ${e.imageName} completed: ${counts} finding(s)` }, { registryName }, db);
     if (fresh.length) {
       const findings = fresh
         .sort((a, b) => b.severity_rank - a.severity_rank)
         .map((f) => ({ advisoryId: f.advisory_id, severity: f.severity as Severity, pkgName: f.pkg_name, pkgVersion: f.pkg_version, fixedVersion: f.fixed_version, title: f.title }));
       const ev: NotifyEvent = { ...base, id: randomUUID(), type: 'new-finding', severity: maxSeverity(findings.map((f) => f.severity)), summary: '', findings };
       ev.summary = summarize(ev, findings);
-      await this.emit(ev, { registryName });
+      await this.emit(ev, { registryName }, db);
     }
   }
 
