@@ -96,6 +96,19 @@ describe('docker-archive integrity', { timeout: 120_000 }, () => {
     );
   });
 
+  test('without a prefix: an existing file is a docker-archive, a directory a dir:, a single file works too', async () => {
+    const h = () => recorder('h', 'final', (e) => e.path === '/hello.txt');
+    const r = await analyzeTarget(archive, [h()]);
+    assert.equal(r.artifact.kind, 'image');
+    assert.equal(r.results.get('h')!.length, 1);
+    const d = await analyzeTarget(join(tmp, 'src'), [h()]);
+    assert.equal(d.artifact.kind, 'fs');
+    assert.equal(d.results.get('h')!.length, 1);
+    const f = await analyzeTarget(`dir:${join(tmp, 'src', 'hello.txt')}`, [h()]);
+    assert.deepEqual([...f.files.paths()], ['/hello.txt']);
+    assert.equal(f.results.get('h')!.length, 1);
+  });
+
   test('a changed byte inside a layer is a digest mismatch naming the layer', async () => {
     const buf = Buffer.from(readFileSync(archive));
     const at = buf.indexOf('hello hello');
