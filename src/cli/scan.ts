@@ -159,7 +159,7 @@ export async function runScan(
       const analyzers: FileAnalyzer[] = [...(needCatalog ? catalogAnalyzers() : []), ...scanners.flatMap((s) => s.analyzers(options))];
       const targetOpts = await resolveTargetOptions(o, logger);
       const spec = kind === 'image' ? target : /^dir:/.test(target) ? target : `dir:${target}`;
-      const result: AnalysisResult = await analyzeTarget(spec, analyzers, toAnalyzeOptions(targetOpts, logger));
+      const result: AnalysisResult = await analyzeTarget(spec, analyzers, { ...toAnalyzeOptions(targetOpts, logger), kind: kind === 'image' ? 'image' : kind });
       analysis = result;
       if (needCatalog) catalog = buildCatalog(result);
       const a = result.artifact;
@@ -179,6 +179,7 @@ export async function runScan(
     options.artifactName = artifact.name;
     const results: ScanResult[] = [];
     for (const s of scanners) results.push(...(await s.results({ analysis, catalog, targetKind: kind, warn, options })));
+    if (kind === 'fs') for (const r of results) relativize(r);
     const report: ScanReport = {
       schemaVersion: 1,
       createdAt: new Date().toISOString(),
@@ -195,6 +196,14 @@ export async function runScan(
   } finally {
     db?.close();
   }
+}
+
+/** Project directories: paths relative to the scanned directory, as the Location contract says. */
+function relativize(r: ScanResult): void {
+  const rel = (p: string) => p.replace(/^\/+/, '');
+  if (r.target.startsWith('/')) r.target = rel(r.target);
+  for (const f of r.findings) f.location = { ...f.location, path: rel(f.location.path) };
+  for (const p of r.packages ?? []) p.locations = p.locations.map((l) => ({ ...l, path: rel(l.path) }));
 }
 
 export function register(ctx: CliContext): void {
