@@ -21,3 +21,4 @@ export type { Dockerfile, DockerInstruction, DockerStage, Heredoc } from './dock
 export { parseManifests, kubernetesInput, isKubernetesObject, locateInYaml } from './kubernetes.js';
 export { composeInputs, dockerfileInput, imageConfigInput } from './inputs.js';
 export { scanner, misconfigScanner } from './plugin.js';
+export { readCluster, clusterInputs, type ClusterOptions, type ClusterSnapshot } from './cluster.js';

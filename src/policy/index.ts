@@ -23,3 +23,15 @@ export {
 } from './frameworks.js';
 export { renderComplianceHtml, controlAnchor } from './report/html.js';
 export { renderComplianceTable } from './report/table.js';
+export {
+  analyzeRbac,
+  renderRbacTable,
+  subjectLabel,
+  RBAC_CAPABILITIES,
+  CAPABILITY_TITLES,
+  type RbacAnalysis,
+  type RbacCapability,
+  type RbacGrant,
+  type RbacSubject,
+  type RbacSubjectReport,
+} from './rbac.js';

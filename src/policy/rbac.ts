@@ -1,0 +1,266 @@
+/**
+ * RBAC analysis: from Roles, ClusterRoles and their bindings, which subject (User, Group,
+ * ServiceAccount) can read Secrets, exec into pods, create privileged pods, or escalate its
+ * privileges — where (cluster-wide or in which namespace) and through which binding and role.
+ *
+ * Pure data in, data out: the same function serves manifests on disk and a live cluster.
+ * Rules with resourceNames are treated as not granting the capability (they name single objects).
+ */
+
+type Obj = Record<string, unknown>;
+
+export const RBAC_CAPABILITIES = ['read-secrets', 'exec-pods', 'create-privileged-pods', 'escalate'] as const;
+export type RbacCapability = (typeof RBAC_CAPABILITIES)[number];
+
+export const CAPABILITY_TITLES: Record<RbacCapability, string> = {
+  'read-secrets': 'can read Secrets',
+  'exec-pods': 'can exec into (or attach to) pods',
+  'create-privileged-pods':
+    'can create privileged pods (workload creation where Pod Security admission does not forbid it)',
+  escalate: 'can escalate privileges (bind, escalate, impersonate, mint tokens, or full wildcard)',
+};
+
+export interface RbacSubject {
+  kind: 'User' | 'Group' | 'ServiceAccount';
+  name: string;
+  namespace?: string;
+}
+
+export interface RbacGrant {
+  capability: RbacCapability;
+  /** "cluster" for a ClusterRoleBinding, else the namespace of the RoleBinding. */
+  scope: string;
+  binding: string;
+  role: string;
+  /** What in the role grants it: "create pods/exec", "get secrets", "escalate clusterroles"... */
+  reason: string;
+}
+
+export interface RbacSubjectReport {
+  subject: RbacSubject;
+  grants: RbacGrant[];
+}
+
+export interface RbacAnalysis {
+  subjects: RbacSubjectReport[];
+  /** Bindings whose role does not exist among the objects (warnings). */
+  danglingBindings: string[];
+}
+
+interface Rule {
+  apiGroups: string[];
+  resources: string[];
+  verbs: string[];
+  resourceNames: string[];
+}
+
+const strs = (v: unknown): string[] =>
+  Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : [];
+const meta = (o: Obj) => (o.metadata && typeof o.metadata === 'object' ? (o.metadata as Obj) : {});
+const nameOf = (o: Obj) => String(meta(o).name ?? '');
+const nsOf = (o: Obj) => (typeof meta(o).namespace === 'string' ? (meta(o).namespace as string) : undefined);
+
+function rulesOf(role: Obj): Rule[] {
+  return (Array.isArray(role.rules) ? role.rules : [])
+    .filter((r): r is Obj => !!r && typeof r === 'object')
+    .map((r) => ({
+      apiGroups: strs(r.apiGroups),
+      resources: strs(r.resources),
+      verbs: strs(r.verbs),
+      resourceNames: strs(r.resourceNames),
+    }));
+}
+
+const has = (list: string[], ...wanted: string[]) => list.some((x) => x === '*' || wanted.includes(x));
+
+/** Matches a rule against API groups, resources and verbs; returns "verb resource" or undefined. */
+function grants(rule: Rule, groups: string[], resources: string[], verbs: string[]): string | undefined {
+  if (rule.resourceNames.length) return undefined;
+  if (!has(rule.apiGroups, ...groups)) return undefined;
+  const res = rule.resources.find((r) => r === '*' || resources.includes(r));
+  const verb = rule.verbs.find((v) => v === '*' || verbs.includes(v));
+  return res && verb ? `${verb} ${res}` : undefined;
+}
+
+const WORKLOADS: [string[], string[]][] = [
+  [[''], ['pods']],
+  [['apps'], ['deployments', 'daemonsets', 'statefulsets', 'replicasets']],
+  [['batch'], ['jobs', 'cronjobs']],
+  [[''], ['replicationcontrollers']],
+];
+
+function capabilitiesOfRule(rule: Rule): [RbacCapability, string][] {
+  const out: [RbacCapability, string][] = [];
+  const secrets = grants(rule, [''], ['secrets'], ['get', 'list', 'watch']);
+  if (secrets) out.push(['read-secrets', secrets]);
+  const exec = grants(rule, [''], ['pods/exec', 'pods/attach'], ['create', 'get']);
+  if (exec) out.push(['exec-pods', exec]);
+  for (const [g, r] of WORKLOADS) {
+    const c = grants(rule, g, r, ['create']);
+    if (c) {
+      out.push(['create-privileged-pods', c]);
+      break;
+    }
+  }
+  const esc =
+    grants(rule, ['rbac.authorization.k8s.io'], ['roles', 'clusterroles'], ['bind', 'escalate']) ??
+    grants(rule, [''], ['users', 'groups', 'serviceaccounts'], ['impersonate']) ??
+    grants(rule, ['authentication.k8s.io'], ['userextras/scopes', 'uids'], ['impersonate']) ??
+    grants(rule, [''], ['serviceaccounts/token'], ['create']) ??
+    (rule.verbs.includes('*') &&
+    rule.resources.includes('*') &&
+    rule.apiGroups.includes('*') &&
+    !rule.resourceNames.length
+      ? '* *'
+      : undefined);
+  if (esc) out.push(['escalate', esc]);
+  return out;
+}
+
+/**
+ * Namespaces where Pod Security admission forbids privileged pods (enforce=baseline or restricted).
+ * Namespaces not among the objects are assumed to allow them.
+ */
+function protectedNamespaces(objects: Obj[]): Set<string> {
+  const out = new Set<string>();
+  for (const o of objects) {
+    if (o.kind !== 'Namespace') continue;
+    const labels = (meta(o).labels ?? {}) as Record<string, string>;
+    if (['baseline', 'restricted'].includes(labels['pod-security.kubernetes.io/enforce'] ?? ''))
+      out.add(nameOf(o));
+  }
+  return out;
+}
+
+/**
+ * Kubernetes' bootstrap ClusterRoles, reduced to the rules this analysis looks at (from the
+ * Kubernetes RBAC documentation's "User-facing roles"). Used only when the objects do not define
+ * them, i.e. when analysing manifests rather than a live cluster.
+ */
+const DEFAULT_CLUSTER_ROLES: Obj[] = [
+  {
+    kind: 'ClusterRole',
+    metadata: { name: 'cluster-admin' },
+    rules: [{ apiGroups: ['*'], resources: ['*'], verbs: ['*'] }],
+  },
+  ...['admin', 'edit'].map((name) => ({
+    kind: 'ClusterRole',
+    metadata: { name },
+    rules: [
+      {
+        apiGroups: [''],
+        resources: ['secrets'],
+        verbs: ['get', 'list', 'watch', 'create', 'update', 'patch', 'delete'],
+      },
+      {
+        apiGroups: [''],
+        resources: ['pods', 'pods/exec', 'pods/attach'],
+        verbs: ['create', 'get', 'list', 'watch', 'delete'],
+      },
+      {
+        apiGroups: ['apps'],
+        resources: ['deployments', 'daemonsets', 'statefulsets', 'replicasets'],
+        verbs: ['create', 'update', 'patch', 'delete'],
+      },
+      { apiGroups: [''], resources: ['serviceaccounts'], verbs: ['impersonate'] },
+    ],
+  })),
+  {
+    kind: 'ClusterRole',
+    metadata: { name: 'view' },
+    rules: [
+      { apiGroups: [''], resources: ['pods', 'services', 'configmaps'], verbs: ['get', 'list', 'watch'] },
+    ],
+  },
+];
+
+export function analyzeRbac(objects: readonly Obj[]): RbacAnalysis {
+  const roles = new Map<string, Obj>();
+  for (const o of DEFAULT_CLUSTER_ROLES) roles.set(`ClusterRole/${nameOf(o)}`, o);
+  for (const o of objects) {
+    if (o.kind === 'ClusterRole') roles.set(`ClusterRole/${nameOf(o)}`, o);
+    if (o.kind === 'Role') roles.set(`Role/${nsOf(o) ?? 'default'}/${nameOf(o)}`, o);
+  }
+  const guarded = protectedNamespaces(objects as Obj[]);
+  const bySubject = new Map<string, RbacSubjectReport>();
+  const dangling: string[] = [];
+
+  for (const b of objects) {
+    if (b.kind !== 'RoleBinding' && b.kind !== 'ClusterRoleBinding') continue;
+    const ref = (b.roleRef ?? {}) as Obj;
+    const bns = b.kind === 'RoleBinding' ? (nsOf(b) ?? 'default') : undefined;
+    const roleKey =
+      ref.kind === 'Role' ? `Role/${bns}/${String(ref.name)}` : `ClusterRole/${String(ref.name)}`;
+    const bindingLabel = `${b.kind}/${bns ? `${bns}/` : ''}${nameOf(b)}`;
+    const role = roles.get(roleKey);
+    if (!role) {
+      dangling.push(`${bindingLabel} → ${roleKey}`);
+      continue;
+    }
+    const scope = bns ?? 'cluster';
+    const caps = rulesOf(role).flatMap(capabilitiesOfRule);
+    const found: RbacGrant[] = [];
+    for (const [capability, reason] of caps) {
+      if (capability === 'create-privileged-pods') {
+        // Pod Security admission in enforce mode blocks privileged pods in that namespace. A
+        // cluster-wide grant always counts: kube-system and new namespaces are rarely guarded.
+        if (scope !== 'cluster' && guarded.has(scope)) continue;
+      }
+      if (!found.some((g) => g.capability === capability)) {
+        found.push({
+          capability,
+          scope,
+          binding: bindingLabel,
+          role: roleKey.replace(/^Role\/[^/]+\//, 'Role/'),
+          reason,
+        });
+      }
+    }
+    if (!found.length) continue;
+    for (const s of Array.isArray(b.subjects) ? (b.subjects as Obj[]) : []) {
+      const kind = s.kind;
+      if (kind !== 'User' && kind !== 'Group' && kind !== 'ServiceAccount') continue;
+      const subject: RbacSubject = {
+        kind,
+        name: String(s.name ?? ''),
+        ...(kind === 'ServiceAccount'
+          ? { namespace: typeof s.namespace === 'string' ? s.namespace : (bns ?? 'default') }
+          : {}),
+      };
+      const key = `${subject.kind}\0${subject.namespace ?? ''}\0${subject.name}`;
+      let rep = bySubject.get(key);
+      if (!rep) bySubject.set(key, (rep = { subject, grants: [] }));
+      rep.grants.push(...found);
+    }
+  }
+  const subjects = [...bySubject.values()].sort(
+    (a, b) =>
+      a.subject.kind.localeCompare(b.subject.kind) ||
+      (a.subject.namespace ?? '').localeCompare(b.subject.namespace ?? '') ||
+      a.subject.name.localeCompare(b.subject.name),
+  );
+  return { subjects, danglingBindings: dangling };
+}
+
+export function subjectLabel(s: RbacSubject): string {
+  return s.kind === 'ServiceAccount' ? `ServiceAccount ${s.namespace}/${s.name}` : `${s.kind} ${s.name}`;
+}
+
+/** Text report: one section per capability, listing who has it, where and through what. */
+export function renderRbacTable(a: RbacAnalysis): string {
+  const out: string[] = [];
+  for (const cap of RBAC_CAPABILITIES) {
+    const rows = a.subjects.flatMap((s) =>
+      s.grants.filter((g) => g.capability === cap).map((g) => ({ s, g })),
+    );
+    out.push(`Who ${CAPABILITY_TITLES[cap]} (${rows.length})`);
+    if (!rows.length) out.push('  nobody', '');
+    else {
+      for (const { s, g } of rows)
+        out.push(`  ${subjectLabel(s.subject)}  [${g.scope}]  via ${g.binding} → ${g.role} (${g.reason})`);
+      out.push('');
+    }
+  }
+  for (const d of a.danglingBindings) out.push(`WARN binding to a missing role: ${d}`);
+  return out.join('\n').replace(/\n+$/, '\n');
+}
