@@ -388,6 +388,29 @@ describe('hostile and broken layers', { timeout: 300_000 }, () => {
     assert.equal((r.results.get('all')![0]!.result as Seen).content.toString(), 'ID=debian\n');
     assert.equal(r.artifact.layers[0]!.mediaType, 'application/vnd.oci.image.layer.v1.tar+zstd');
   });
+
+  test(
+    'zstd bomb: 256 MiB of zeros from a few KB stays bounded in memory',
+    { skip: !hasZstd() && 'zstd not installed' },
+    async () => {
+      const n = 256 * 1024 * 1024;
+      const out = join(tmp, 'zeros.zst');
+      await execFileP('sh', ['-c', `head -c ${n} /dev/zero | zstd -q -3 > ${out}`]);
+      const blob = readFileSync(out);
+      assert.ok(blob.length < 64 * 1024, `${blob.length} bytes`);
+      const diffId = `sha256:${createHash('sha256').update(Buffer.alloc(n)).digest('hex')}`;
+      const target = layout([{ blob, diffId, mediaType: 'application/vnd.oci.image.layer.v1.tar+zstd' }]);
+      let peak = 0;
+      const base = process.memoryUsage().rss;
+      const timer = setInterval(() => (peak = Math.max(peak, process.memoryUsage().rss)), 5);
+      // All zeros is a tar holding nothing but end-of-archive blocks: an empty, valid layer.
+      const r = await analyzeTarget(target, [everything()]);
+      clearInterval(timer);
+      assert.equal(r.files.size, 0);
+      assert.equal(r.artifact.layers[0]!.diffId, diffId);
+      assert.ok(peak - base < 100 * 1024 * 1024, `RSS grew by ${((peak - base) / 1e6).toFixed(0)} MB`);
+    },
+  );
 });
 
 function hasZstd(): boolean {
