@@ -1,7 +1,6 @@
 /**
  * `bulwark db import|update|status`: the offline OSV advisory database.
  */
-import { BulwarkError } from '../core/errors.js';
 import { AdvisoryDb, defaultDbPath, importOsv, updateDb, DEFAULT_MIRROR } from '../vuln/db/index.js';
 import { DEFAULT_UPDATE_ECOSYSTEMS } from '../vuln/ecosystem.js';
 import type { CliContext } from './context.js';
@@ -30,7 +29,8 @@ export function register(ctx: CliContext): void {
       }
     });
 
-  db.command('update')
+  const update = db.command('update');
+  update
     .description('download osv.dev per-ecosystem exports (resumable, verified) and import what changed')
     .option('--db <file>', 'database file')
     .option('--ecosystem <list>', `comma-separated OSV ecosystems (default: ${DEFAULT_UPDATE_ECOSYSTEMS.join(',')})`)
@@ -38,8 +38,8 @@ export function register(ctx: CliContext): void {
     .action(async (o: { db?: string; ecosystem?: string; mirror?: string }) => {
       const log = ctx.logger();
       const ecosystems = o.ecosystem ? o.ecosystem.split(',').map((s) => s.trim()).filter(Boolean) : [...DEFAULT_UPDATE_ECOSYSTEMS];
-      if (!ecosystems.length) throw new BulwarkError('USAGE', '--ecosystem: empty list');
-      if (o.mirror && !/^https?:\/\//.test(o.mirror)) throw new BulwarkError('USAGE', `--mirror: not an http(s) URL: ${o.mirror}`);
+      if (!ecosystems.length) update.error('error: --ecosystem: empty list', { exitCode: 2, code: 'bulwark.usage' });
+      if (o.mirror && !/^https?:\/\//.test(o.mirror)) update.error(`error: --mirror: not an http(s) URL: ${o.mirror}`, { exitCode: 2, code: 'bulwark.usage' });
       const handle = AdvisoryDb.open(dbOption(o));
       try {
         const res = await updateDb(handle, { ecosystems, mirror: o.mirror, warn: (m) => log.warn(m), info: (m) => log.info(m) });
@@ -55,12 +55,13 @@ export function register(ctx: CliContext): void {
       }
     });
 
-  db.command('status')
+  const status = db.command('status');
+  status
     .description('show the database path, schema version, last update and records per ecosystem')
     .option('--db <file>', 'database file')
     .option('--format <fmt>', 'table or json', 'table')
     .action((o: { db?: string; format: string }) => {
-      if (o.format !== 'table' && o.format !== 'json') throw new BulwarkError('USAGE', `--format: expected table or json, got "${o.format}"`);
+      if (o.format !== 'table' && o.format !== 'json') status.error(`error: --format: expected table or json, got "${o.format}"`, { exitCode: 2, code: 'bulwark.usage' });
       const handle = AdvisoryDb.open(dbOption(o), { readonly: true });
       try {
         const s = handle.status();
