@@ -1,0 +1,227 @@
+/**
+ * The console API client: JSON over fetch with the session cookie, and the CSRF double-submit header
+ * (X-CSRF-Token = the readable bulwark_csrf cookie) on every state-changing request, as the server
+ * expects (docs/server.md).
+ */
+
+export type Severity = 'CRITICAL' | 'HIGH' | 'MEDIUM' | 'LOW' | 'UNKNOWN';
+export const SEVERITIES: Severity[] = ['CRITICAL', 'HIGH', 'MEDIUM', 'LOW', 'UNKNOWN'];
+export type Role = 'viewer' | 'operator' | 'admin';
+export const ROLES: Role[] = ['viewer', 'operator', 'admin'];
+
+export interface Page<T> {
+  items: T[];
+  total: number;
+  page: number;
+  pageSize: number;
+}
+export interface Counts {
+  critical: number;
+  high: number;
+  medium: number;
+  low: number;
+  unknown: number;
+}
+export interface Me {
+  user: { id: number; username: string; role: Role; via: 'session' | 'token' };
+  csrfToken?: string;
+}
+export interface Image {
+  id: number;
+  name: string;
+  digest: string;
+  tags: string[];
+  os: string | null;
+  registryId: number | null;
+  firstSeen: string;
+  lastScanId: number | null;
+  lastScanAt: string | null;
+  counts: Counts;
+}
+export interface Finding {
+  id: number;
+  scanId: number;
+  imageId: number;
+  imageName: string;
+  imageDigest: string;
+  kind: string;
+  advisoryId: string;
+  severity: Severity;
+  title: string;
+  pkgName: string;
+  pkgVersion: string;
+  pkgPurl: string;
+  ecosystem: string;
+  fixedVersion: string;
+  fixable: boolean;
+  path: string;
+  suppressed: boolean;
+}
+export interface AdvisoryRow {
+  advisoryId: string;
+  title: string;
+  maxSeverity: Severity;
+  findings: number;
+  images: number;
+  fixable: number;
+}
+export interface Summary {
+  images: number;
+  bySeverity: Counts;
+  fixableCritical: number;
+  trend: (Counts & { date: string })[];
+  topImages: { id: number; name: string; digest: string; critical: number; high: number }[];
+}
+export interface Registry {
+  id: number;
+  name: string;
+  url: string;
+  username: string;
+  hasPassword: boolean;
+  caCert: string;
+  insecure: boolean;
+  repositories: string[];
+  tagFilter: string;
+  scheduleMinutes: number;
+  lastScheduledAt: string | null;
+  createdAt: string;
+}
+export interface Job {
+  id: number;
+  type: string;
+  payload: Record<string, unknown>;
+  status: 'queued' | 'running' | 'succeeded' | 'failed';
+  attempts: number;
+  maxAttempts: number;
+  progress: number;
+  message: string;
+  createdAt: string;
+  updatedAt: string;
+  finishedAt: string | null;
+}
+export interface Suppression {
+  id: number;
+  advisoryId: string;
+  pkgName: string;
+  imageName: string;
+  reason: string;
+  owner: string;
+  expiresAt: string | null;
+  createdBy: string;
+  createdAt: string;
+  active: boolean;
+}
+export interface User {
+  id: number;
+  username: string;
+  role: Role;
+  disabled: boolean;
+  createdAt: string;
+}
+export interface AuditEntry {
+  id: number;
+  at: string;
+  actor: string;
+  action: string;
+  target: string;
+  detail: Record<string, unknown> | null;
+}
+export interface Destination {
+  id: number;
+  name: string;
+  type: 'syslog' | 'webhook' | 'slack';
+  config: Record<string, unknown>;
+  createdAt?: string;
+}
+export interface Rule {
+  id: number;
+  name: string;
+  event: string;
+  minSeverity: Severity;
+  registryFilter: string;
+  destinationId: number;
+  enabled: boolean;
+  createdAt: string;
+}
+export interface Delivery {
+  id: number;
+  destinationId: number;
+  status: 'pending' | 'sending' | 'delivered' | 'dead';
+  attempts: number;
+  nextAttemptAt: string;
+  lastError: string;
+  createdAt: string;
+  deliveredAt: string | null;
+  event: Record<string, unknown>;
+}
+/** The parts of the stored ScanReport (src/core/findings.ts) the image page shows. */
+export interface ScanReport {
+  createdAt: string;
+  artifact: {
+    name: string;
+    digest?: string;
+    os?: { name?: string; version?: string; family?: string };
+    layers?: { index: number; digest?: string; diffId?: string; createdBy?: string; size?: number; mediaType?: string }[];
+  };
+  results: {
+    target: string;
+    class: string;
+    type?: string;
+    packages?: { id: string; name: string; version: string; type: string; ecosystem: string; purl: string; licenses: string[] }[];
+  }[];
+}
+
+/** An API error with the server's code and message ({"error": {code, message}}). */
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+function csrfCookie(): string {
+  const m = /(?:^|;\s*)bulwark_csrf=([^;]*)/.exec(document.cookie);
+  return m ? decodeURIComponent(m[1]!) : '';
+}
+
+/** Called when any request answers 401 (the session expired): the app goes to the login page. */
+let onUnauthorized: () => void = () => {};
+export function setUnauthorizedHandler(f: () => void): void {
+  onUnauthorized = f;
+}
+
+export async function api<T>(method: 'GET' | 'POST' | 'PATCH' | 'DELETE', path: string, body?: unknown): Promise<T> {
+  const headers: Record<string, string> = { accept: 'application/json' };
+  if (body !== undefined) headers['content-type'] = 'application/json';
+  if (method !== 'GET') headers['x-csrf-token'] = csrfCookie();
+  const res = await fetch(path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body), credentials: 'same-origin' });
+  const text = await res.text();
+  let data: unknown = undefined;
+  try {
+    data = text ? JSON.parse(text) : undefined;
+  } catch {
+    data = undefined;
+  }
+  if (!res.ok) {
+    const err = (data as { error?: { code?: string; message?: string } } | undefined)?.error;
+    if (res.status === 401 && !path.startsWith('/api/auth/')) onUnauthorized();
+    throw new ApiError(res.status, err?.code ?? String(res.status), err?.message ?? `${method} ${path}: HTTP ${res.status}`);
+  }
+  return data as T;
+}
+
+export const get = <T>(path: string) => api<T>('GET', path);
+export const post = <T>(path: string, body?: unknown) => api<T>('POST', path, body ?? {});
+export const patch = <T>(path: string, body: unknown) => api<T>('PATCH', path, body);
+export const del = <T>(path: string) => api<T>('DELETE', path);
+
+/** A query string from the non-empty values (the server filters, sorts and pages). */
+export function qs(params: Record<string, string | number | boolean | undefined | null>): string {
+  const u = new URLSearchParams();
+  for (const [k, v] of Object.entries(params)) if (v !== undefined && v !== null && v !== '') u.set(k, String(v));
+  const s = u.toString();
+  return s ? `?${s}` : '';
+}

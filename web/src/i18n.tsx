@@ -1,0 +1,457 @@
+/**
+ * English and Simplified Chinese. Every visible string is a key here; the zh-CN dictionary is typed
+ * against the English one, so a missing translation is a compile error. The choice is kept in
+ * localStorage ("bulwark.lang") and applied at runtime (no reload).
+ */
+import { createContext, useCallback, useContext, useEffect, useState, type ReactNode } from 'react';
+
+const en = {
+  'lang.label': 'Language',
+  'nav.dashboard': 'Dashboard',
+  'nav.images': 'Images',
+  'nav.advisories': 'Advisories',
+  'nav.registries': 'Registries',
+  'nav.suppressions': 'Suppressions',
+  'nav.notifications': 'Notifications',
+  'nav.users': 'Users',
+  'nav.audit': 'Audit log',
+
+  'common.loading': 'Loading…',
+  'common.empty': 'Nothing here yet.',
+  'common.prev': 'Previous',
+  'common.next': 'Next',
+  'common.pageOf': 'Page {page} of {pages} · {total} total',
+  'common.notFound': 'Page not found.',
+  'common.cancel': 'Cancel',
+  'common.save': 'Save',
+  'common.delete': 'Delete',
+  'common.all': 'All',
+  'common.enabled': 'Enabled',
+  'common.disabled': 'Disabled',
+  'common.noFix': 'no fix',
+
+  'auth.loginTitle': 'Sign in to Bulwark',
+  'auth.username': 'Username',
+  'auth.password': 'Password',
+  'auth.login': 'Sign in',
+  'auth.logout': 'Sign out',
+  'auth.bootstrapTitle': 'Set up the first administrator',
+  'auth.bootstrapHelp':
+    'Enter the one-time token that `bulwark server` printed when it first started, then choose the administrator’s name and password.',
+  'auth.token': 'One-time token',
+  'auth.newPassword': 'New password',
+  'auth.confirmPassword': 'Confirm password',
+  'auth.createAdmin': 'Create administrator',
+  'auth.mismatch': 'The passwords do not match.',
+
+  'role.viewer': 'Viewer',
+  'role.operator': 'Operator',
+  'role.admin': 'Administrator',
+
+  'sev.CRITICAL': 'Critical',
+  'sev.HIGH': 'High',
+  'sev.MEDIUM': 'Medium',
+  'sev.LOW': 'Low',
+  'sev.UNKNOWN': 'Unknown',
+
+  'kind.vulnerability': 'Vulnerability',
+  'kind.secret': 'Secret',
+  'kind.misconfig': 'Misconfiguration',
+  'kind.license': 'License',
+  'kind.malware': 'Malware',
+
+  'col.image': 'Image',
+  'col.images': 'Images',
+  'col.tags': 'Tags',
+  'col.digest': 'Digest',
+  'col.os': 'OS',
+  'col.lastScan': 'Last scan',
+  'col.severity': 'Severity',
+  'col.advisory': 'Advisory',
+  'col.package': 'Package',
+  'col.version': 'Version',
+  'col.fixedIn': 'Fixed in',
+  'col.title': 'Title',
+  'col.actions': 'Actions',
+  'col.kind': 'Kind',
+  'col.type': 'Type',
+  'col.licenses': 'Licenses',
+  'col.findings': 'Findings',
+  'col.size': 'Size',
+  'col.createdBy': 'Created by',
+  'col.scan': 'Scan',
+  'col.date': 'Date',
+  'col.source': 'Source',
+  'col.reason': 'Reason',
+  'col.owner': 'Owner',
+  'col.expires': 'Expires',
+  'col.status': 'Status',
+  'col.name': 'Name',
+  'col.url': 'URL',
+  'col.id': 'ID',
+  'col.target': 'Target',
+  'col.progress': 'Progress',
+  'col.attempts': 'Attempts',
+  'col.message': 'Message',
+  'col.updated': 'Updated',
+  'col.role': 'Role',
+  'col.created': 'Created',
+
+  'dash.images': 'Images',
+  'dash.fixableCritical': 'Fixable criticals',
+  'dash.trend': 'Findings over the last 30 days',
+  'dash.noTrend': 'No scans in this period.',
+  'dash.topImages': 'Most risky images',
+
+  'images.search': 'Filter by image name',
+  'image.sbom': 'SBOM',
+  'image.sbomUnavailable': 'this server has no SBOM export',
+  'image.reportJson': 'Scan report (JSON)',
+  'image.tab.findings': 'Findings',
+  'image.tab.packages': 'Packages',
+  'image.tab.layers': 'Layers',
+  'image.tab.scans': 'Scan history',
+
+  'findings.search': 'Search advisory, package or title',
+  'findings.fixability': 'Fix available',
+  'findings.fixAny': 'Fixed or not',
+  'findings.fixable': 'Fixable',
+  'findings.notFixable': 'No fix yet',
+  'findings.allKinds': 'All kinds',
+  'findings.allSeverities': 'All severities',
+  'findings.hideSuppressed': 'Hide suppressed',
+  'findings.showSuppressed': 'Include suppressed',
+  'findings.onlySuppressed': 'Only suppressed',
+  'findings.suppress': 'Suppress',
+  'findings.suppressed': 'Suppressed',
+  'findings.open': 'Open',
+  'findings.suppressTitle': 'Suppress',
+  'findings.scope': 'Applies to',
+  'findings.scopeImage': 'This image only',
+  'findings.scopeAll': 'All images',
+
+  'packages.search': 'Filter by name or purl',
+  'packages.advisories': 'Advisories',
+
+  'advisory.affected': '{images} image(s), {findings} finding(s)',
+  'advisory.none': 'No image is affected by this advisory.',
+  'advisory.images': 'Affected images',
+
+  'registries.add': 'Add registry',
+  'registries.repositories': 'Repositories',
+  'registries.reposHelp': 'empty: all (catalog)',
+  'registries.allRepos': 'all',
+  'registries.tagFilter': 'Tag filter (regex)',
+  'registries.allTags': 'all tags',
+  'registries.schedule': 'Schedule',
+  'registries.scheduleMinutes': 'Scan every (minutes, 0 = manual)',
+  'registries.everyMin': 'every {n} min',
+  'registries.manual': 'manual',
+  'registries.insecure': 'Skip TLS verification',
+  'registries.caCert': 'CA certificate (PEM)',
+  'registries.scanNow': 'Scan now',
+  'registries.confirmDelete': 'Delete registry {name}?',
+  'registries.jobs': 'Jobs',
+  'job.registry-sync': 'Registry sync',
+  'job.image-scan': 'Image scan',
+  'job.status.queued': 'Queued',
+  'job.status.running': 'Running',
+  'job.status.succeeded': 'Succeeded',
+  'job.status.failed': 'Failed',
+
+  'notify.destinations': 'Destinations',
+  'notify.rules': 'Rules',
+  'notify.deadLetters': 'Dead letters (deliveries that gave up)',
+  'notify.config': 'Configuration',
+  'notify.test': 'Send test',
+  'notify.testSent': 'Test event queued.',
+  'notify.event': 'Event',
+  'notify.minSeverity': 'Minimum severity',
+  'notify.registryFilter': 'Registry or namespace',
+  'notify.destination': 'Destination',
+  'notify.lastError': 'Last error',
+  'notify.retry': 'Retry',
+  'notify.retried': 'Delivery queued again.',
+  'notify.host': 'Host',
+  'notify.port': 'Port',
+  'notify.transport': 'Transport',
+  'notify.format': 'Format',
+  'notify.hmacSecret': 'HMAC secret',
+  'notify.addDestination': 'Add destination',
+  'notify.addRule': 'Add rule',
+  'notify.type.syslog': 'Syslog',
+  'notify.type.webhook': 'Webhook',
+  'notify.type.slack': 'Slack',
+  'event.new-finding': 'New finding',
+  'event.scan-completed': 'Scan completed',
+  'event.scan-failed': 'Scan failed',
+  'event.test': 'Test',
+
+  'users.add': 'Add user',
+  'users.enable': 'Enable',
+  'users.disable': 'Disable',
+  'users.confirmDelete': 'Delete user {name}?',
+
+  'audit.actor': 'Actor',
+  'audit.action': 'Action',
+  'audit.detail': 'Detail',
+
+  'suppressions.help': 'Suppressed findings are hidden from every view until the suppression expires or is deleted.',
+  'suppressions.never': 'never',
+  'suppressions.active': 'Active',
+  'suppressions.expired': 'Expired',
+  'suppressions.createdBy': 'Created',
+} as const;
+
+export type Key = keyof typeof en;
+
+const zhCN: Record<Key, string> = {
+  'lang.label': '语言',
+  'nav.dashboard': '概览',
+  'nav.images': '镜像',
+  'nav.advisories': '安全公告',
+  'nav.registries': '镜像仓库',
+  'nav.suppressions': '忽略规则',
+  'nav.notifications': '通知',
+  'nav.users': '用户',
+  'nav.audit': '审计日志',
+
+  'common.loading': '加载中…',
+  'common.empty': '暂无数据。',
+  'common.prev': '上一页',
+  'common.next': '下一页',
+  'common.pageOf': '第 {page} / {pages} 页 · 共 {total} 条',
+  'common.notFound': '页面不存在。',
+  'common.cancel': '取消',
+  'common.save': '保存',
+  'common.delete': '删除',
+  'common.all': '全部',
+  'common.enabled': '已启用',
+  'common.disabled': '已停用',
+  'common.noFix': '暂无修复',
+
+  'auth.loginTitle': '登录 Bulwark',
+  'auth.username': '用户名',
+  'auth.password': '密码',
+  'auth.login': '登录',
+  'auth.logout': '退出登录',
+  'auth.bootstrapTitle': '创建首个管理员',
+  'auth.bootstrapHelp': '请输入 `bulwark server` 首次启动时打印的一次性令牌，然后设置管理员的用户名和密码。',
+  'auth.token': '一次性令牌',
+  'auth.newPassword': '新密码',
+  'auth.confirmPassword': '确认密码',
+  'auth.createAdmin': '创建管理员',
+  'auth.mismatch': '两次输入的密码不一致。',
+
+  'role.viewer': '只读用户',
+  'role.operator': '操作员',
+  'role.admin': '管理员',
+
+  'sev.CRITICAL': '严重',
+  'sev.HIGH': '高危',
+  'sev.MEDIUM': '中危',
+  'sev.LOW': '低危',
+  'sev.UNKNOWN': '未知',
+
+  'kind.vulnerability': '漏洞',
+  'kind.secret': '密钥泄露',
+  'kind.misconfig': '错误配置',
+  'kind.license': '许可证',
+  'kind.malware': '恶意软件',
+
+  'col.image': '镜像',
+  'col.images': '镜像数',
+  'col.tags': '标签',
+  'col.digest': '摘要',
+  'col.os': '操作系统',
+  'col.lastScan': '最近扫描',
+  'col.severity': '严重程度',
+  'col.advisory': '公告编号',
+  'col.package': '软件包',
+  'col.version': '版本',
+  'col.fixedIn': '修复版本',
+  'col.title': '标题',
+  'col.actions': '操作',
+  'col.kind': '类型',
+  'col.type': '类型',
+  'col.licenses': '许可证',
+  'col.findings': '问题数',
+  'col.size': '大小',
+  'col.createdBy': '创建命令',
+  'col.scan': '扫描',
+  'col.date': '时间',
+  'col.source': '来源',
+  'col.reason': '原因',
+  'col.owner': '负责人',
+  'col.expires': '到期时间',
+  'col.status': '状态',
+  'col.name': '名称',
+  'col.url': '地址',
+  'col.id': '编号',
+  'col.target': '对象',
+  'col.progress': '进度',
+  'col.attempts': '尝试次数',
+  'col.message': '消息',
+  'col.updated': '更新时间',
+  'col.role': '角色',
+  'col.created': '创建时间',
+
+  'dash.images': '镜像',
+  'dash.fixableCritical': '可修复的严重漏洞',
+  'dash.trend': '近 30 天问题趋势',
+  'dash.noTrend': '此期间没有扫描。',
+  'dash.topImages': '风险最高的镜像',
+
+  'images.search': '按镜像名称筛选',
+  'image.sbom': '软件物料清单',
+  'image.sbomUnavailable': '此服务器不提供 SBOM 导出',
+  'image.reportJson': '扫描报告（JSON）',
+  'image.tab.findings': '安全问题',
+  'image.tab.packages': '软件包',
+  'image.tab.layers': '镜像层',
+  'image.tab.scans': '扫描历史',
+
+  'findings.search': '搜索公告、软件包或标题',
+  'findings.fixability': '是否可修复',
+  'findings.fixAny': '不限修复状态',
+  'findings.fixable': '可修复',
+  'findings.notFixable': '暂无修复',
+  'findings.allKinds': '全部类型',
+  'findings.allSeverities': '全部严重程度',
+  'findings.hideSuppressed': '隐藏已忽略',
+  'findings.showSuppressed': '包含已忽略',
+  'findings.onlySuppressed': '仅已忽略',
+  'findings.suppress': '忽略',
+  'findings.suppressed': '已忽略',
+  'findings.open': '未处理',
+  'findings.suppressTitle': '忽略',
+  'findings.scope': '适用范围',
+  'findings.scopeImage': '仅此镜像',
+  'findings.scopeAll': '所有镜像',
+
+  'packages.search': '按名称或 purl 筛选',
+  'packages.advisories': '相关公告',
+
+  'advisory.affected': '{images} 个镜像，{findings} 个问题',
+  'advisory.none': '没有镜像受此公告影响。',
+  'advisory.images': '受影响的镜像',
+
+  'registries.add': '添加仓库',
+  'registries.repositories': '镜像库',
+  'registries.reposHelp': '留空：全部（目录）',
+  'registries.allRepos': '全部',
+  'registries.tagFilter': '标签过滤（正则）',
+  'registries.allTags': '全部标签',
+  'registries.schedule': '计划',
+  'registries.scheduleMinutes': '扫描间隔（分钟，0 为手动）',
+  'registries.everyMin': '每 {n} 分钟',
+  'registries.manual': '手动',
+  'registries.insecure': '跳过 TLS 校验',
+  'registries.caCert': 'CA 证书（PEM）',
+  'registries.scanNow': '立即扫描',
+  'registries.confirmDelete': '删除仓库 {name}？',
+  'registries.jobs': '任务',
+  'job.registry-sync': '仓库同步',
+  'job.image-scan': '镜像扫描',
+  'job.status.queued': '排队中',
+  'job.status.running': '运行中',
+  'job.status.succeeded': '成功',
+  'job.status.failed': '失败',
+
+  'notify.destinations': '通知目标',
+  'notify.rules': '通知规则',
+  'notify.deadLetters': '死信（已放弃的投递）',
+  'notify.config': '配置',
+  'notify.test': '发送测试',
+  'notify.testSent': '测试事件已加入队列。',
+  'notify.event': '事件',
+  'notify.minSeverity': '最低严重程度',
+  'notify.registryFilter': '仓库或命名空间',
+  'notify.destination': '通知目标',
+  'notify.lastError': '最近错误',
+  'notify.retry': '重试',
+  'notify.retried': '已重新加入投递队列。',
+  'notify.host': '主机',
+  'notify.port': '端口',
+  'notify.transport': '传输协议',
+  'notify.format': '格式',
+  'notify.hmacSecret': 'HMAC 密钥',
+  'notify.addDestination': '添加通知目标',
+  'notify.addRule': '添加规则',
+  'notify.type.syslog': 'Syslog',
+  'notify.type.webhook': 'Webhook',
+  'notify.type.slack': 'Slack',
+  'event.new-finding': '新问题',
+  'event.scan-completed': '扫描完成',
+  'event.scan-failed': '扫描失败',
+  'event.test': '测试',
+
+  'users.add': '添加用户',
+  'users.enable': '启用',
+  'users.disable': '停用',
+  'users.confirmDelete': '删除用户 {name}？',
+
+  'audit.actor': '操作者',
+  'audit.action': '动作',
+  'audit.detail': '详情',
+
+  'suppressions.help': '被忽略的问题在所有视图中隐藏，直到忽略规则到期或被删除。',
+  'suppressions.never': '永不',
+  'suppressions.active': '生效中',
+  'suppressions.expired': '已过期',
+  'suppressions.createdBy': '创建',
+};
+
+export const LANGUAGES = { en: 'English', 'zh-CN': '简体中文' } as const;
+export type Lang = keyof typeof LANGUAGES;
+const DICTS: Record<Lang, Record<Key, string>> = { en, 'zh-CN': zhCN };
+const STORAGE_KEY = 'bulwark.lang';
+
+function initialLang(): Lang {
+  const saved = localStorage.getItem(STORAGE_KEY);
+  if (saved === 'en' || saved === 'zh-CN') return saved;
+  return navigator.language.toLowerCase().startsWith('zh') ? 'zh-CN' : 'en';
+}
+
+/** Translate a key with {placeholder} values. */
+export function translate(lang: Lang, key: Key, vars?: Record<string, string | number>): string {
+  const s = DICTS[lang][key] ?? en[key] ?? key;
+  return vars ? s.replace(/\{(\w+)\}/g, (m, k: string) => (k in vars ? String(vars[k]) : m)) : s;
+}
+
+interface I18n {
+  lang: Lang;
+  setLang: (l: Lang) => void;
+  t: (key: Key, vars?: Record<string, string | number>) => string;
+}
+const Ctx = createContext<I18n>({ lang: 'en', setLang: () => {}, t: (k, v) => translate('en', k, v) });
+
+export function I18nProvider({ children }: { children: ReactNode }) {
+  const [lang, setLangState] = useState<Lang>(initialLang);
+  useEffect(() => {
+    document.documentElement.lang = lang;
+  }, [lang]);
+  const setLang = useCallback((l: Lang) => {
+    localStorage.setItem(STORAGE_KEY, l);
+    setLangState(l);
+  }, []);
+  const t = useCallback((key: Key, vars?: Record<string, string | number>) => translate(lang, key, vars), [lang]);
+  return <Ctx.Provider value={{ lang, setLang, t }}>{children}</Ctx.Provider>;
+}
+
+export function useT(): I18n {
+  return useContext(Ctx);
+}
+
+export function LanguageSwitch() {
+  const { lang, setLang, t } = useT();
+  return (
+    <select className="lang" data-testid="language" value={lang} onChange={(e) => setLang(e.target.value as Lang)} aria-label={t('lang.label')}>
+      {(Object.keys(LANGUAGES) as Lang[]).map((l) => (
+        <option key={l} value={l}>
+          {LANGUAGES[l]}
+        </option>
+      ))}
+    </select>
+  );
+}

@@ -1,0 +1,120 @@
+/** The console's shell: session check, first-run bootstrap, navigation and page routing. */
+import { StrictMode, useCallback, useEffect, useState, type ReactNode } from 'react';
+import { createRoot } from 'react-dom/client';
+import { get, post, setUnauthorizedHandler, type Me, type Role } from './api';
+import { Link } from './components';
+import { I18nProvider, LanguageSwitch, useT, type Key } from './i18n';
+import { match, navigate, useLocation } from './router';
+import { LoginPage, BootstrapPage } from './pages/auth';
+import { DashboardPage } from './pages/dashboard';
+import { ImagesPage, ImagePage } from './pages/images';
+import { AdvisoriesPage, AdvisoryPage } from './pages/advisories';
+import { RegistriesPage } from './pages/registries';
+import { NotificationsPage } from './pages/notifications';
+import { UsersPage } from './pages/users';
+import { AuditPage } from './pages/audit';
+import { SuppressionsPage } from './pages/suppressions';
+import './styles.css';
+
+const NAV: { to: string; label: Key; role?: Role }[] = [
+  { to: '/', label: 'nav.dashboard' },
+  { to: '/images', label: 'nav.images' },
+  { to: '/advisories', label: 'nav.advisories' },
+  { to: '/registries', label: 'nav.registries' },
+  { to: '/suppressions', label: 'nav.suppressions' },
+  { to: '/notifications', label: 'nav.notifications' },
+  { to: '/users', label: 'nav.users', role: 'admin' },
+  { to: '/audit', label: 'nav.audit', role: 'admin' },
+];
+
+function Routes({ me }: { me: Me['user'] }): ReactNode {
+  const { path } = useLocation();
+  const { t } = useT();
+  let m: Record<string, string> | undefined;
+  if (path === '/' || path === '') return <DashboardPage />;
+  if (path === '/images') return <ImagesPage />;
+  if ((m = match('/images/:id', path))) return <ImagePage id={Number(m.id)} me={me} />;
+  if (path === '/advisories') return <AdvisoriesPage />;
+  if ((m = match('/advisories/:id', path))) return <AdvisoryPage id={m.id!} />;
+  if (path === '/registries') return <RegistriesPage me={me} />;
+  if (path === '/suppressions') return <SuppressionsPage me={me} />;
+  if (path === '/notifications') return <NotificationsPage me={me} />;
+  if (path === '/users') return <UsersPage />;
+  if (path === '/audit') return <AuditPage />;
+  return <p>{t('common.notFound')}</p>;
+}
+
+function Shell({ me, onLogout }: { me: Me['user']; onLogout: () => void }) {
+  const { t } = useT();
+  const { path } = useLocation();
+  const roleOk = (r?: Role) => !r || me.role === 'admin' || (r === 'operator' && me.role === 'operator');
+  return (
+    <div className="app">
+      <header>
+        <span className="brand">Bulwark</span>
+        <nav>
+          {NAV.filter((n) => roleOk(n.role)).map((n) => (
+            <Link key={n.to} to={n.to} className={(n.to === '/' ? path === '/' : path.startsWith(n.to)) ? 'active' : ''}>
+              {t(n.label)}
+            </Link>
+          ))}
+        </nav>
+        <div className="right">
+          <LanguageSwitch />
+          <span className="user" data-testid="current-user">
+            {me.username} · {t(`role.${me.role}` as Key)}
+          </span>
+          <button onClick={onLogout}>{t('auth.logout')}</button>
+        </div>
+      </header>
+      <main>
+        <Routes me={me} />
+      </main>
+    </div>
+  );
+}
+
+function App() {
+  const [state, setState] = useState<{ phase: 'loading' } | { phase: 'bootstrap' } | { phase: 'login' } | { phase: 'in'; me: Me['user'] }>({ phase: 'loading' });
+  const { path } = useLocation();
+  const { t } = useT();
+
+  const refresh = useCallback(async () => {
+    try {
+      const me = await get<Me>('/api/auth/me');
+      setState({ phase: 'in', me: me.user });
+      if (path === '/login' || path === '/bootstrap') navigate('/', true);
+    } catch {
+      const status = await get<{ needsBootstrap: boolean }>('/api/auth/status').catch(() => ({ needsBootstrap: false }));
+      setState({ phase: status.needsBootstrap ? 'bootstrap' : 'login' });
+    }
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, []);
+
+  useEffect(() => {
+    setUnauthorizedHandler(() => setState({ phase: 'login' }));
+    void refresh();
+  }, [refresh]);
+
+  if (state.phase === 'loading') return <p className="center">{t('common.loading')}</p>;
+  if (state.phase === 'bootstrap') return <BootstrapPage onDone={refresh} />;
+  if (state.phase === 'login') return <LoginPage onLogin={refresh} />;
+  return (
+    <Shell
+      me={state.me}
+      onLogout={async () => {
+        await post('/api/auth/logout').catch(() => undefined);
+        setState({ phase: 'login' });
+        navigate('/login', true);
+      }}
+    />
+  );
+}
+
+createRoot(document.getElementById('root')!).render(
+  <StrictMode>
+    <I18nProvider>
+      <App />
+    </I18nProvider>
+  </StrictMode>,
+);

@@ -1,0 +1,399 @@
+/** Images list and image page (findings with filters and suppression, packages, layers, scans, SBOM download). */
+import { useEffect, useMemo, useState, type FormEvent } from 'react';
+import { get, post, SEVERITIES, type Finding, type Image, type Me, type Page, type ScanReport } from '../api';
+import { CountsCells, DataTable, ErrorBox, fmtDate, Link, SeverityBadge, shortDigest, useResource, useServerList, type Column } from '../components';
+import { useT, type Key } from '../i18n';
+
+export function ImagesPage() {
+  const { t } = useT();
+  const [q, setQ] = useState('');
+  const list = useServerList<Image>('/api/images', { q }, { sort: 'critical', order: 'desc' });
+  return (
+    <div>
+      <h1>{t('nav.images')}</h1>
+      <div className="filters">
+        <input placeholder={t('images.search')} value={q} onChange={(e) => setQ(e.target.value)} aria-label={t('images.search')} />
+      </div>
+      <table className="hidden" />
+      <DataTable
+        testId="images-table"
+        list={list}
+        rowKey={(r) => r.id}
+        columns={[
+          { key: 'name', label: 'col.image', sort: 'name', render: (r) => <Link to={`/images/${r.id}`}>{r.name}</Link> },
+          { key: 'tags', label: 'col.tags', render: (r) => r.tags.join(', ') },
+          { key: 'digest', label: 'col.digest', render: (r) => <code>{shortDigest(r.digest)}</code> },
+          { key: 'critical', label: 'sev.CRITICAL', sort: 'critical', className: 'num', render: (r) => <span className="sevtext-critical">{r.counts.critical}</span> },
+          { key: 'high', label: 'sev.HIGH', sort: 'high', className: 'num', render: (r) => <span className="sevtext-high">{r.counts.high}</span> },
+          { key: 'medium', label: 'sev.MEDIUM', className: 'num', render: (r) => r.counts.medium },
+          { key: 'low', label: 'sev.LOW', className: 'num', render: (r) => r.counts.low },
+          { key: 'lastScanAt', label: 'col.lastScan', sort: 'lastScanAt', render: (r) => fmtDate(r.lastScanAt) },
+        ]}
+      />
+    </div>
+  );
+}
+
+/** Whether the server offers SBOM downloads of a stored scan (feature-detected from the OpenAPI document). */
+function useSbomRoute(): boolean {
+  const [has, setHas] = useState(false);
+  useEffect(() => {
+    get<{ paths: Record<string, unknown> }>('/api/openapi.json').then(
+      (d) => setHas(Boolean(d.paths['/api/scans/{id}/sbom'])),
+      () => setHas(false),
+    );
+  }, []);
+  return has;
+}
+
+type Tab = 'findings' | 'packages' | 'layers' | 'scans';
+
+export function ImagePage({ id, me }: { id: number; me: Me['user'] }) {
+  const { t } = useT();
+  const img = useResource<Image>(`/api/images/${id}`);
+  const [tab, setTab] = useState<Tab>('findings');
+  const hasSbom = useSbomRoute();
+  const image = img.data;
+  return (
+    <div>
+      <ErrorBox error={img.error} />
+      {image && (
+        <>
+          <h1 data-testid="image-name">{image.name}</h1>
+          <div className="meta">
+            <span>
+              {t('col.digest')}: <code>{image.digest}</code>
+            </span>
+            <span>
+              {t('col.tags')}: {image.tags.join(', ') || '—'}
+            </span>
+            <span>
+              {t('col.os')}: {image.os ?? '—'}
+            </span>
+            <span>
+              {t('col.lastScan')}: {fmtDate(image.lastScanAt)}
+            </span>
+          </div>
+          <table className="counts">
+            <thead>
+              <tr>
+                <th>{t('sev.CRITICAL')}</th>
+                <th>{t('sev.HIGH')}</th>
+                <th>{t('sev.MEDIUM')}</th>
+                <th>{t('sev.LOW')}</th>
+              </tr>
+            </thead>
+            <tbody>
+              <tr>
+                <CountsCells c={image.counts} />
+              </tr>
+            </tbody>
+          </table>
+          {image.lastScanId !== null && (
+            <div className="downloads">
+              <span>{t('image.sbom')}:</span>
+              {hasSbom ? (
+                <>
+                  <a href={`/api/scans/${image.lastScanId}/sbom?format=cyclonedx`} download>
+                    CycloneDX 1.6
+                  </a>
+                  <a href={`/api/scans/${image.lastScanId}/sbom?format=spdx`} download>
+                    SPDX 2.3
+                  </a>
+                </>
+              ) : (
+                <span className="muted">{t('image.sbomUnavailable')}</span>
+              )}
+              <a href={`/api/scans/${image.lastScanId}/report`} download={`scan-${image.lastScanId}.json`}>
+                {t('image.reportJson')}
+              </a>
+            </div>
+          )}
+          <div className="tabs" role="tablist">
+            {(['findings', 'packages', 'layers', 'scans'] as Tab[]).map((k) => (
+              <button key={k} role="tab" aria-selected={tab === k} className={tab === k ? 'active' : ''} onClick={() => setTab(k)}>
+                {t(`image.tab.${k}` as Key)}
+              </button>
+            ))}
+          </div>
+          {tab === 'findings' && <FindingsView image={image} me={me} onChange={img.reload} />}
+          {tab === 'packages' && image.lastScanId !== null && <PackagesView scanId={image.lastScanId} />}
+          {tab === 'layers' && image.lastScanId !== null && <LayersView scanId={image.lastScanId} />}
+          {tab === 'scans' && <ScansView imageId={image.id} />}
+        </>
+      )}
+    </div>
+  );
+}
+
+function FindingsView({ image, me, onChange }: { image: Image; me: Me['user']; onChange: () => void }) {
+  const { t } = useT();
+  const [severity, setSeverity] = useState<string[]>([]);
+  const [fixable, setFixable] = useState('');
+  const [kind, setKind] = useState('');
+  const [q, setQ] = useState('');
+  const [suppressed, setSuppressed] = useState('exclude');
+  const [suppressing, setSuppressing] = useState<Finding | null>(null);
+  const list = useServerList<Finding>(
+    '/api/findings',
+    { imageId: image.id, severity: severity.join(','), fixable, kind, q, suppressed },
+    { sort: 'severity', order: 'desc' },
+  );
+  const canSuppress = me.role !== 'viewer';
+  const columns: Column<Finding>[] = [
+    { key: 'severity', label: 'col.severity', sort: 'severity', render: (r) => <SeverityBadge s={r.severity} /> },
+    { key: 'advisory', label: 'col.advisory', sort: 'advisory', render: (r) => <Link to={`/advisories/${encodeURIComponent(r.advisoryId)}`}>{r.advisoryId}</Link> },
+    { key: 'package', label: 'col.package', sort: 'package', render: (r) => r.pkgName },
+    { key: 'version', label: 'col.version', render: (r) => r.pkgVersion },
+    { key: 'fixed', label: 'col.fixedIn', sort: 'fixable', render: (r) => r.fixedVersion || <span className="muted">{t('common.noFix')}</span> },
+    { key: 'title', label: 'col.title', className: 'title', render: (r) => r.title },
+  ];
+  if (canSuppress)
+    columns.push({
+      key: 'act',
+      label: 'col.actions',
+      render: (r) =>
+        r.suppressed ? (
+          <span className="muted">{t('findings.suppressed')}</span>
+        ) : (
+          <button data-testid={`suppress-${r.advisoryId}-${r.pkgName}`} onClick={() => setSuppressing(r)}>
+            {t('findings.suppress')}
+          </button>
+        ),
+    });
+  return (
+    <div>
+      <div className="filters">
+        <span>{t('col.severity')}:</span>
+        {SEVERITIES.map((s) => (
+          <label key={s} className="check">
+            <input type="checkbox" checked={severity.includes(s)} onChange={(e) => setSeverity(e.target.checked ? [...severity, s] : severity.filter((x) => x !== s))} />
+            {t(`sev.${s}` as Key)}
+          </label>
+        ))}
+        <select value={fixable} onChange={(e) => setFixable(e.target.value)} aria-label={t('findings.fixability')}>
+          <option value="">{t('findings.fixAny')}</option>
+          <option value="true">{t('findings.fixable')}</option>
+          <option value="false">{t('findings.notFixable')}</option>
+        </select>
+        <select value={kind} onChange={(e) => setKind(e.target.value)} aria-label={t('col.kind')}>
+          <option value="">{t('findings.allKinds')}</option>
+          {['vulnerability', 'secret', 'misconfig', 'license', 'malware'].map((k) => (
+            <option key={k} value={k}>
+              {t(`kind.${k}` as Key)}
+            </option>
+          ))}
+        </select>
+        <select value={suppressed} onChange={(e) => setSuppressed(e.target.value)} aria-label={t('nav.suppressions')}>
+          <option value="exclude">{t('findings.hideSuppressed')}</option>
+          <option value="include">{t('findings.showSuppressed')}</option>
+          <option value="only">{t('findings.onlySuppressed')}</option>
+        </select>
+        <input placeholder={t('findings.search')} value={q} onChange={(e) => setQ(e.target.value)} aria-label={t('findings.search')} />
+      </div>
+      {suppressing && (
+        <SuppressForm
+          finding={suppressing}
+          me={me}
+          onCancel={() => setSuppressing(null)}
+          onDone={() => {
+            setSuppressing(null);
+            list.reload();
+            onChange();
+          }}
+        />
+      )}
+      <DataTable testId="findings-table" list={list} rowKey={(r) => r.id} columns={columns} />
+    </div>
+  );
+}
+
+function SuppressForm({ finding, me, onCancel, onDone }: { finding: Finding; me: Me['user']; onCancel: () => void; onDone: () => void }) {
+  const { t } = useT();
+  const [reason, setReason] = useState('');
+  const [owner, setOwner] = useState(me.username);
+  const [expires, setExpires] = useState('');
+  const [scope, setScope] = useState<'image' | 'all'>('image');
+  const [error, setError] = useState<unknown>();
+  async function submit(e: FormEvent) {
+    e.preventDefault();
+    try {
+      await post('/api/suppressions', {
+        advisoryId: finding.advisoryId,
+        pkgName: finding.pkgName,
+        imageName: scope === 'image' ? finding.imageName : '',
+        reason,
+        owner,
+        expiresAt: expires ? new Date(`${expires}T23:59:59Z`).toISOString() : null,
+      });
+      onDone();
+    } catch (err) {
+      setError(err);
+    }
+  }
+  return (
+    <form className="panel" onSubmit={submit} data-testid="suppress-form">
+      <h3>
+        {t('findings.suppressTitle')} {finding.advisoryId} · {finding.pkgName}
+      </h3>
+      <label>
+        {t('col.reason')}
+        <input name="reason" value={reason} onChange={(e) => setReason(e.target.value)} required />
+      </label>
+      <label>
+        {t('col.owner')}
+        <input name="owner" value={owner} onChange={(e) => setOwner(e.target.value)} required />
+      </label>
+      <label>
+        {t('col.expires')}
+        <input name="expires" type="date" value={expires} onChange={(e) => setExpires(e.target.value)} />
+      </label>
+      <label>
+        {t('findings.scope')}
+        <select value={scope} onChange={(e) => setScope(e.target.value as 'image' | 'all')}>
+          <option value="image">{t('findings.scopeImage')}</option>
+          <option value="all">{t('findings.scopeAll')}</option>
+        </select>
+      </label>
+      <ErrorBox error={error} />
+      <div className="row">
+        <button type="submit" className="primary">
+          {t('findings.suppress')}
+        </button>
+        <button type="button" onClick={onCancel}>
+          {t('common.cancel')}
+        </button>
+      </div>
+    </form>
+  );
+}
+
+const PKG_PAGE = 50;
+
+/** Packages of the stored scan report (the API returns the report whole; paged here). */
+function PackagesView({ scanId }: { scanId: number }) {
+  const { t } = useT();
+  const rep = useResource<ScanReport>(`/api/scans/${scanId}/report`);
+  const [q, setQ] = useState('');
+  const [page, setPage] = useState(1);
+  const pkgs = useMemo(() => {
+    const all = (rep.data?.results ?? []).flatMap((r) => (r.packages ?? []).map((p) => ({ ...p, target: r.target })));
+    const needle = q.toLowerCase();
+    return all.filter((p) => !needle || p.name.toLowerCase().includes(needle) || p.purl.toLowerCase().includes(needle)).sort((a, b) => a.name.localeCompare(b.name));
+  }, [rep.data, q]);
+  const pages = Math.max(1, Math.ceil(pkgs.length / PKG_PAGE));
+  return (
+    <div>
+      <ErrorBox error={rep.error} />
+      <div className="filters">
+        <input placeholder={t('packages.search')} value={q} onChange={(e) => (setQ(e.target.value), setPage(1))} aria-label={t('packages.search')} />
+      </div>
+      <table data-testid="packages-table">
+        <thead>
+          <tr>
+            <th>{t('col.package')}</th>
+            <th>{t('col.version')}</th>
+            <th>{t('col.type')}</th>
+            <th>{t('col.licenses')}</th>
+            <th>purl</th>
+            <th>{t('col.findings')}</th>
+          </tr>
+        </thead>
+        <tbody>
+          {pkgs.slice((page - 1) * PKG_PAGE, page * PKG_PAGE).map((p) => (
+            <tr key={`${p.target}:${p.id}`}>
+              <td>{p.name}</td>
+              <td>{p.version}</td>
+              <td>{p.type}</td>
+              <td>{p.licenses.join(', ')}</td>
+              <td>
+                <code className="small">{p.purl}</code>
+              </td>
+              <td>
+                <PackageFindingsLink name={p.name} />
+              </td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+      <div className="pager">
+        <button disabled={page <= 1} onClick={() => setPage(page - 1)}>
+          {t('common.prev')}
+        </button>
+        <span>{t('common.pageOf', { page, pages, total: pkgs.length })}</span>
+        <button disabled={page >= pages} onClick={() => setPage(page + 1)}>
+          {t('common.next')}
+        </button>
+      </div>
+    </div>
+  );
+}
+
+function PackageFindingsLink({ name }: { name: string }) {
+  const { t } = useT();
+  return <Link to={`/advisories?package=${encodeURIComponent(name)}`}>{t('packages.advisories')}</Link>;
+}
+
+function LayersView({ scanId }: { scanId: number }) {
+  const { t } = useT();
+  const rep = useResource<ScanReport>(`/api/scans/${scanId}/report`);
+  const layers = rep.data?.artifact.layers ?? [];
+  return (
+    <div>
+      <ErrorBox error={rep.error} />
+      <table data-testid="layers-table">
+        <thead>
+          <tr>
+            <th>#</th>
+            <th>{t('col.digest')}</th>
+            <th>{t('col.size')}</th>
+            <th>{t('col.createdBy')}</th>
+          </tr>
+        </thead>
+        <tbody>
+          {layers.map((l) => (
+            <tr key={l.index}>
+              <td>{l.index}</td>
+              <td>
+                <code>{shortDigest(l.digest ?? l.diffId ?? '')}</code>
+              </td>
+              <td className="num">{l.size !== undefined ? fmtSize(l.size) : '—'}</td>
+              <td className="title">{l.createdBy ?? '—'}</td>
+            </tr>
+          ))}
+          {rep.data && layers.length === 0 && (
+            <tr>
+              <td colSpan={4} className="empty">
+                {t('common.empty')}
+              </td>
+            </tr>
+          )}
+        </tbody>
+      </table>
+    </div>
+  );
+}
+
+function ScansView({ imageId }: { imageId: number }) {
+  const list = useServerList<{ id: number; createdAt: string } & Record<string, unknown>>('/api/scans', { imageId }, { sort: 'createdAt', order: 'desc' });
+  return (
+    <DataTable
+      list={list}
+      rowKey={(r) => r.id}
+      columns={[
+        { key: 'id', label: 'col.scan', render: (r) => `#${r.id}` },
+        { key: 'createdAt', label: 'col.date', render: (r) => fmtDate(r.createdAt) },
+        { key: 'source', label: 'col.source', render: (r) => String(r.source ?? '') },
+        { key: 'json', label: 'image.reportJson', render: (r) => <a href={`/api/scans/${r.id}/report`} download={`scan-${r.id}.json`}>JSON</a> },
+      ]}
+    />
+  );
+}
+
+function fmtSize(n: number): string {
+  if (n < 1024) return `${n} B`;
+  if (n < 1024 * 1024) return `${(n / 1024).toFixed(1)} KiB`;
+  return `${(n / 1024 / 1024).toFixed(1)} MiB`;
+}
+
+export type { Page };
