@@ -5,7 +5,7 @@
  * the walk and the read is skipped). Contents are read only for files an analyzer wants, up to its cap.
  * Paths are absolute inside the artifact: PATH/etc/passwd is "/etc/passwd".
  */
-import { constants, type Dirent } from 'node:fs';
+import { constants, type Dirent, type Stats } from 'node:fs';
 import { lstat, open, opendir, readlink, realpath } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { AnalysisResult, FileAnalyzer, FileEntry } from '../core/analyzer.js';
@@ -88,16 +88,17 @@ export async function analyzeDir(
   }
   const artifactKind = kind ?? (single === undefined && (await looksLikeRootfs(root)) ? 'rootfs' : 'fs');
 
-  const visit = async (rel: string, abs: string, d: Dirent | undefined): Promise<boolean> => {
+  const statOrWarn = (rel: string, abs: string): Promise<Stats | undefined> =>
+    lstat(abs).catch((e: unknown) => {
+      warnings.add(`${rel}: cannot stat (${(e as NodeJS.ErrnoException).code ?? e})`);
+      return undefined;
+    });
+
+  const visit = async (rel: string, abs: string, pre?: Promise<Stats | undefined>): Promise<boolean> => {
     if (++count > maxEntries)
       throw new BulwarkError('LIMIT', `more than ${maxEntries} entries under ${dirArg} (limit)`);
-    let st;
-    try {
-      st = await lstat(abs);
-    } catch (e) {
-      warnings.add(`${rel}: cannot stat (${(e as NodeJS.ErrnoException).code ?? e})`);
-      return false;
-    }
+    const st = await (pre ?? statOrWarn(rel, abs));
+    if (!st) return false;
     const entry: FileEntry = { path: rel, type: 'other', size: 0, mode: st.mode & 0o7777 };
     if (st.isDirectory()) {
       entry.type = 'dir';
@@ -114,7 +115,6 @@ export async function analyzeDir(
       tree.put(entry); // devices, sockets, fifos: listed, never opened
       return false;
     }
-    void d;
     entry.type = 'file';
     entry.size = st.size;
     const seq = tree.put(entry);
@@ -138,7 +138,7 @@ export async function analyzeDir(
   };
 
   if (single !== undefined) {
-    await visit(`/${single}`, join(root, single), undefined);
+    await visit(`/${single}`, join(root, single));
   } else {
     // Depth-first, names sorted, with an explicit stack (deep trees do not grow the JS stack).
     const stack: { rel: string; abs: string }[] = [{ rel: '/', abs: root }];
@@ -155,11 +155,16 @@ export async function analyzeDir(
       }
       names.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
       const subdirs: { rel: string; abs: string }[] = [];
-      for (const d of names) {
-        const childRel = joinPath(rel, d.name);
-        if (artifactKind === 'rootfs' && rel === '/' && ROOTFS_SKIP.has(childRel)) continue;
-        const childAbs = join(abs, d.name);
-        if (await visit(childRel, childAbs, d)) subdirs.push({ rel: childRel, abs: childAbs });
+      const children = names
+        .map((d) => ({ rel: joinPath(rel, d.name), abs: join(abs, d.name) }))
+        .filter((c) => !(artifactKind === 'rootfs' && rel === '/' && ROOTFS_SKIP.has(c.rel)));
+      // lstat a directory's entries concurrently (the thread pool), then visit them in order.
+      for (let i = 0; i < children.length; i += 64) {
+        const batch = children.slice(i, i + 64);
+        const stats = batch.map((c) => statOrWarn(c.rel, c.abs));
+        for (let j = 0; j < batch.length; j++) {
+          if (await visit(batch[j]!.rel, batch[j]!.abs, stats[j])) subdirs.push(batch[j]!);
+        }
       }
       for (let i = subdirs.length - 1; i >= 0; i--) stack.push(subdirs[i]!);
     }
