@@ -229,7 +229,7 @@ async function handleEntry(
       const target = base.slice(4);
       if (target === '' || target === '.' || target === '..')
         warnings.add(`${layerName(ref)}: ignored malformed whiteout ${path}`);
-      else tree.remove(joinPath(dir, target));
+      else tree.remove(joinPath(dir, target), ref.index);
     }
     return drain(stream);
   }

@@ -69,14 +69,28 @@ export class FileTree implements FileIndex {
     return seq;
   }
 
-  /** Removes path and everything below it (a ".wh.NAME" whiteout). */
-  remove(path: string): void {
+  /**
+   * Whiteout ".wh.NAME" in layer `layerIndex`: removes what lower layers put at path (and below).
+   * As the OCI spec says, it does not hide entries of its own layer, whatever their order in the tar.
+   * Without a layer index (not an image) the path goes unconditionally.
+   */
+  remove(path: string, layerIndex?: number): void {
     const parts = splitPath(path);
     if (parts.length === 0) return;
     const parent = this.lookup(parts.slice(0, -1));
     const name = parts[parts.length - 1]!;
     const node = parent?.children?.get(name);
     if (!parent || !node) return;
+    if (layerIndex !== undefined) {
+      if (node.entry.layer?.index === layerIndex) return;
+      if (node.children) {
+        this.pruneLower(node, layerIndex);
+        if (node.children.size > 0) return; // same-layer entries below it keep the directory
+      }
+      parent.children!.delete(name);
+      this.count--;
+      return;
+    }
     parent.children!.delete(name);
     this.count -= countNodes(node);
   }
@@ -87,18 +101,19 @@ export class FileTree implements FileIndex {
    */
   makeOpaque(dir: string, layerIndex: number): void {
     const node = this.lookup(splitPath(dir));
-    if (!node?.children) return;
-    const prune = (n: Node): void => {
-      for (const [name, child] of n.children!) {
-        const sameLayer = child.entry.layer?.index === layerIndex;
-        if (child.children) prune(child);
-        if (!sameLayer && !(child.children && child.children.size > 0)) {
-          n.children!.delete(name);
-          this.count--;
-        }
+    if (node?.children) this.pruneLower(node, layerIndex);
+  }
+
+  /** Removes every descendant written before layer `layerIndex`, keeping the same layer's ones. */
+  private pruneLower(n: Node, layerIndex: number): void {
+    for (const [name, child] of n.children!) {
+      const sameLayer = child.entry.layer?.index === layerIndex;
+      if (child.children) this.pruneLower(child, layerIndex);
+      if (!sameLayer && !(child.children && child.children.size > 0)) {
+        n.children!.delete(name);
+        this.count--;
       }
-    };
-    prune(node);
+    }
   }
 
   get(path: string): FileEntry | undefined {

@@ -350,14 +350,16 @@ describe('hostile and broken layers', { timeout: 300_000 }, () => {
       { name: '.wh.b', content: '' },
       { name: 'c', content: 'file over dir' },
       { name: 'keep', content: 'k1' },
+      { name: 'same', content: 's1' }, // a whiteout never hides its own layer's entries
+      { name: '.wh.same', content: '' },
     ]);
     const r = await analyzeTarget(layout([gzLayer(l0), gzLayer(l1)]), [finalAll(), everything()]);
-    assert.deepEqual(paths(r), ['/a', '/a/new', '/c', '/keep']);
+    assert.deepEqual(paths(r), ['/a', '/a/new', '/c', '/keep', '/same']);
     const fin = r.results
       .get('final')!
       .map((x) => `${x.path}@${x.layer!.index}`)
       .sort();
-    assert.deepEqual(fin, ['/a/new@1', '/c@1', '/keep@1']);
+    assert.deepEqual(fin, ['/a/new@1', '/c@1', '/keep@1', '/same@1']);
     const all = r.results
       .get('all')!
       .map((x) => `${x.path}@${x.layer!.index}`)
@@ -371,6 +373,7 @@ describe('hostile and broken layers', { timeout: 300_000 }, () => {
       '/c@1',
       '/keep@0',
       '/keep@1',
+      '/same@1',
     ]);
     assert.equal(r.files.get('/keep')?.layer?.index, 1);
   });
