@@ -7,7 +7,7 @@ PKGS=(
   docker-registry apache2-utils    # a real registry with htpasswd auth
   openssl ca-certificates          # TLS for the test registry
   golang-go                        # a real Go binary for the Go cataloger
-  zip unzip                        # jar / zip fixtures
+  zip unzip zstd                   # jar / zip fixtures, zstd layers
   openjdk-17-jdk-headless maven    # real jars (javac/jar; Debian's /usr/share/java and maven-repo)
   ruby ruby-rack                   # real installed gemspecs
   rpm db5.3-util                   # real rpm databases (rpmbuild, rpm, db5.3_load)
