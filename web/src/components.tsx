@@ -224,7 +224,7 @@ export function TrendChart({ points }: { points: (Counts & { date: string })[] }
   const { t } = useT();
   const W = 640;
   const H = 200;
-  const pad = { l: 40, r: 10, t: 10, b: 28 };
+  const pad = { l: 40, r: 28, t: 10, b: 28 };
   if (points.length === 0) return <p className="muted">{t('dash.noTrend')}</p>;
   const max = Math.max(1, ...points.flatMap((p) => TREND_COLORS.map(([k]) => p[k])));
   const x = (i: number) => pad.l + (points.length === 1 ? (W - pad.l - pad.r) / 2 : (i * (W - pad.l - pad.r)) / (points.length - 1));
@@ -252,7 +252,7 @@ export function TrendChart({ points }: { points: (Counts & { date: string })[] }
       ))}
       {points.map((p, i) =>
         i === 0 || i === points.length - 1 || i % Math.ceil(points.length / 6) === 0 ? (
-          <text key={p.date} x={x(i)} y={H - 8} textAnchor="middle" fontSize="11" fill="#666">
+          <text key={p.date} x={x(i)} y={H - 8} textAnchor={i === points.length - 1 ? 'end' : 'middle'} fontSize="11" fill="#666">
             {p.date.slice(5)}
           </text>
         ) : null,

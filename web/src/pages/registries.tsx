@@ -11,10 +11,9 @@ export function RegistriesPage({ me }: { me: Me['user'] }) {
   const [adding, setAdding] = useState(false);
   const jobs = useServerList<Job>('/api/jobs', {}, { sort: 'id', order: 'desc' }, 10);
   const active = jobs.data?.items.some((j) => j.status === 'queued' || j.status === 'running');
-  // Poll while jobs run so progress is visible.
+  // Poll so progress is visible: fast while jobs run, slowly otherwise (scheduled scans, DB-change rescans).
   useEffect(() => {
-    if (!active) return;
-    const h = setInterval(jobs.reload, 1500);
+    const h = setInterval(jobs.reload, active ? 1500 : 5000);
     return () => clearInterval(h);
   }, [active, jobs.reload]);
 

@@ -1,0 +1,199 @@
+/**
+ * The console end to end in a real browser (Debian's chromium via playwright-core) against a real
+ * `bulwark server` process with the real OSV Debian advisories, and the real docker-registry (TLS +
+ * htpasswd) holding the real Debian fixture image: bootstrap the admin with the printed one-time
+ * token, log in, add the registry, scan it, see the findings on the image page, suppress one and see
+ * it gone, switch to Simplified Chinese. Screenshots go to test-results/web/.
+ */
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+import type { Page } from 'playwright-core';
+import { startRegistry, type TestRegistry } from '../fixtures/index.js';
+import { advisoryDbCopy, debianReport } from '../server/data.js';
+import { ensureWebBuilt, openBrowser, startServerProcess, type Browser, type ServerProcess } from './helpers.js';
+
+const PASSWORD = 'correct horse battery staple 42';
+
+let dir: string;
+let reg: TestRegistry;
+let server: ServerProcess;
+let browser: Browser;
+
+before(async () => {
+  ensureWebBuilt();
+  dir = mkdtempSync(join(tmpdir(), 'bulwark-web-'));
+  const { image } = await debianReport();
+  reg = await startRegistry({ tls: true, auth: true });
+  await reg.push(image, 'team-a/debian', '1.0');
+  await reg.push(image, 'team-a/debian', 'dev');
+  const advisoryDb = await advisoryDbCopy(dir, ['Debian']);
+  server = await startServerProcess(join(dir, 'data'), advisoryDb);
+  browser = await openBrowser();
+});
+
+after(async () => {
+  await browser?.close();
+  await server?.stop();
+  await reg?.stop();
+  if (dir) rmSync(dir, { recursive: true, force: true });
+});
+
+/** "Page 1 of 3 · 57 total" → 57 (the server's total for the current filters). */
+async function total(page: Page, table: string): Promise<number> {
+  const text = await page.locator(`[data-testid="${table}"] .pager span`).first().textContent();
+  const m = /(\d+)\s*(total|条)/.exec(text ?? '');
+  assert.ok(m, `pager text: ${text}`);
+  return Number(m[1]);
+}
+
+test('console in the browser: bootstrap, login, registry scan, findings, suppression, zh-CN', { timeout: 170_000 }, async () => {
+  const { page } = browser;
+  try {
+    await flow(page);
+  } catch (e) {
+    await browser.shot('failure').catch(() => undefined);
+    throw new Error(`${(e as Error).message}\nserver log:\n${server.log().slice(-3000)}`, { cause: e });
+  }
+});
+
+async function flow(page: Page): Promise<void> {
+  const pageErrors: string[] = [];
+  page.on('pageerror', (e) => pageErrors.push(e.message));
+  assert.match(server.token, /\S{16,}/, `the server printed a one-time token: ${server.log()}`);
+
+  // First run: the UI asks for the one-time token and creates the admin.
+  await page.goto(server.url);
+  await page.getByRole('heading', { name: 'Set up the first administrator' }).waitFor();
+  await browser.shot('01-bootstrap');
+  await page.locator('input[name=token]').fill('not-the-token');
+  await page.locator('input[name=password]').fill(PASSWORD);
+  await page.locator('input[name=confirm]').fill(PASSWORD);
+  await page.getByRole('button', { name: 'Create administrator' }).click();
+  await page.getByRole('alert').waitFor();
+  await page.locator('input[name=token]').fill(server.token);
+  await page.getByRole('button', { name: 'Create administrator' }).click();
+  await page.getByTestId('current-user').filter({ hasText: 'admin' }).waitFor();
+
+  // Log out and back in with the new password.
+  await page.getByRole('button', { name: 'Sign out' }).click();
+  await page.getByRole('heading', { name: 'Sign in to Bulwark' }).waitFor();
+  await page.locator('input[name=username]').fill('admin');
+  await page.locator('input[name=password]').fill('wrong password');
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.getByRole('alert').waitFor();
+  await browser.shot('02-login-error');
+  await page.locator('input[name=password]').fill(PASSWORD);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.getByTestId('current-user').waitFor();
+  // The session cookie is HttpOnly: the page cannot read it, only the CSRF cookie.
+  const cookies = await browser.context.cookies(server.url);
+  assert.equal(cookies.find((c) => c.name === 'bulwark_session')?.httpOnly, true);
+  assert.ok(!(await page.evaluate(() => document.cookie)).includes('bulwark_session'));
+
+  // Add the TLS + basic-auth registry, keeping only tag 1.0.
+  await page.getByRole('link', { name: 'Registries' }).click();
+  await page.getByRole('button', { name: 'Add registry' }).click();
+  const form = page.getByTestId('registry-form');
+  await form.locator('input[name=name]').fill('test');
+  await form.locator('input[name=url]').fill(`https://${reg.host}`);
+  await form.locator('input[name=username]').fill(reg.username);
+  await form.locator('input[name=password]').fill(reg.password);
+  await form.locator('input[name=repositories]').fill('team-a/debian');
+  await form.locator('input[name=tagFilter]').fill('^1\\.');
+  await form.locator('textarea[name=caCert]').fill(readFileSync(reg.caCertFile, 'utf8'));
+  await form.getByRole('button', { name: 'Save' }).click();
+  const row = page.getByTestId('registries-table').locator('tr', { hasText: reg.host });
+  await row.waitFor();
+  assert.ok(!(await page.content()).includes(reg.password), 'the password is never shown');
+
+  // Scan it and watch the jobs finish.
+  await page.getByTestId('scan-registry-test').click();
+  const jobs = page.getByTestId('jobs-table');
+  await jobs.locator('tr', { hasText: 'Registry sync' }).filter({ hasText: 'Succeeded' }).waitFor({ timeout: 60_000 });
+  await jobs.locator('tr', { hasText: 'team-a/debian:1.0' }).filter({ hasText: 'Succeeded' }).waitFor({ timeout: 90_000 });
+  assert.equal(await jobs.locator('tr', { hasText: 'team-a/debian:dev' }).count(), 0, 'the tag filter kept 1.0 only');
+  assert.equal(await jobs.locator('tr', { hasText: 'Failed' }).count(), 0);
+  await browser.shot('03-registries-jobs');
+
+  // The image and its findings.
+  await page.getByRole('link', { name: 'Images' }).click();
+  await page.getByTestId('images-table').getByRole('link', { name: `${reg.host}/team-a/debian` }).click();
+  await page.getByTestId('image-name').waitFor();
+  const findings = page.getByTestId('findings-table');
+  await findings.locator('tbody tr button').first().waitFor();
+  const before = await total(page, 'findings-table');
+  assert.ok(before > 10, `the Debian image has many vulnerabilities (got ${before})`);
+  await browser.shot('04-image-findings');
+
+  // Severity filter is applied by the server: only CRITICAL rows remain.
+  await page.getByRole('checkbox', { name: 'Critical' }).check();
+  await page.waitForFunction(() => !document.querySelector('[data-testid="findings-table"] .sev-high, [data-testid="findings-table"] .sev-medium, [data-testid="findings-table"] .sev-low'));
+  const critical = await total(page, 'findings-table');
+  assert.ok(critical < before);
+  await page.getByRole('checkbox', { name: 'Critical' }).uncheck();
+  await page.waitForFunction((n) => document.querySelector('[data-testid="findings-table"] .pager span')?.textContent?.includes(`${n} total`), before);
+
+  // Suppress the first vulnerability: it disappears from the list and the total drops.
+  await page.getByRole('combobox', { name: 'Kind' }).selectOption('vulnerability');
+  await page.waitForFunction(() => !document.querySelector('[data-testid="findings-table"] a[href*="generic-password"]'));
+  const vulns = await total(page, 'findings-table');
+  assert.ok(vulns > 10 && vulns < before, `vulnerabilities: ${vulns} of ${before}`);
+  const btn = findings.locator('tbody tr button').first();
+  const testId = (await btn.getAttribute('data-testid'))!;
+  const sameRows = await findings.getByTestId(testId).count();
+  await btn.click();
+  const sf = page.getByTestId('suppress-form');
+  await sf.locator('input[name=reason]').fill('not reachable: the binary is never executed');
+  await sf.locator('input[name=owner]').fill('security-team');
+  await browser.shot('05-suppress-form');
+  await sf.getByRole('button', { name: 'Suppress' }).click();
+  await sf.waitFor({ state: 'detached' });
+  await page.waitForFunction((n) => document.querySelector('[data-testid="findings-table"] .pager span')?.textContent?.includes(`${n} total`), vulns - sameRows);
+  assert.equal(await findings.getByTestId(testId).count(), 0, `${testId} is gone`);
+  await browser.shot('06-after-suppress');
+  // It is still there for whoever asks for suppressed findings.
+  await page.getByRole('combobox', { name: 'Suppressions' }).selectOption('only');
+  await page.waitForFunction((n) => document.querySelector('[data-testid="findings-table"] .pager span')?.textContent?.includes(`${n} total`), sameRows);
+  assert.equal(await findings.locator('tbody tr', { hasText: 'Suppressed' }).count(), sameRows);
+
+  // The suppression is listed with its reason and owner, and audited.
+  await page.getByRole('link', { name: 'Suppressions' }).click();
+  await page.getByTestId('suppressions-table').locator('tr', { hasText: 'security-team' }).filter({ hasText: 'not reachable' }).waitFor();
+  await page.getByRole('link', { name: 'Audit log' }).click();
+  await page.getByTestId('audit-table').locator('tr', { hasText: 'suppression' }).first().waitFor();
+
+  // Dashboard counts and trend after the scan.
+  await page.getByRole('link', { name: 'Dashboard' }).click();
+  await page.getByTestId('severity-cards').waitFor();
+  await page.locator('svg.trend polyline').first().waitFor({ state: 'attached' });
+  // Today's point of the trend is above the zero line for at least one severity.
+  const lifted = await page.evaluate(() =>
+    [...document.querySelectorAll('svg.trend polyline')].some((l) => {
+      const pts = (l.getAttribute('points') ?? '').trim().split(' ');
+      return pts[0]!.split(',')[1] !== pts.at(-1)!.split(',')[1];
+    }),
+  );
+  assert.ok(lifted, 'the trend shows today\'s findings');
+  await browser.shot('07-dashboard');
+
+  // Simplified Chinese, at runtime and kept across a reload.
+  await page.getByTestId('language').selectOption('zh-CN');
+  await page.getByRole('link', { name: '镜像', exact: true }).waitFor();
+  await page.getByRole('heading', { name: '概览' }).waitFor();
+  assert.ok((await page.getByRole('button', { name: '退出登录' }).count()) === 1);
+  await browser.shot('08-dashboard-zh-CN');
+  await page.reload();
+  await page.getByRole('link', { name: '镜像', exact: true }).click();
+  await page.getByTestId('images-table').getByRole('link', { name: `${reg.host}/team-a/debian` }).click();
+  await page.getByRole('columnheader', { name: '严重程度' }).waitFor();
+  await page.getByRole('tab', { name: '软件包' }).waitFor();
+  // The UI's own text (headers, filters, tabs, pager) is Chinese; only data (advisory titles) stays as is.
+  const chrome = (await page.locator('main thead, main .filters, main .tabs, main .pager, main .meta').allInnerTexts()).join('\n');
+  for (const english of ['Severity', 'Package', 'Findings', 'Previous', 'Next', 'Hide suppressed', 'Digest', 'Critical']) assert.ok(!chrome.includes(english), `"${english}" is translated: ${chrome}`);
+  await browser.shot('09-image-zh-CN');
+
+  assert.deepEqual(pageErrors, [], 'no script errors in the page');
+}
