@@ -16,6 +16,10 @@ export type ConfigFileType = 'dockerfile' | 'compose' | 'kubernetes';
 /** Files larger than this are skipped with a warning. */
 export const MAX_CONFIG_BYTES = 10 * 1024 * 1024;
 const SKIP_DIRS = new Set(['node_modules', '.git', 'vendor', '.cache']);
+/** In image and filesystem walks: YAML/JSON files larger than this are not considered manifests. */
+const MAX_MANIFEST_IN_TREE = 2 * 1024 * 1024;
+const SKIP_IN_TREE =
+  /\/(node_modules|\.git|vendor|site-packages|dist-packages|__pycache__)\/|^\/(usr|proc|sys|dev|var\/lib|lib|lib64|etc\/ssl)\//;
 
 /** Type of a configuration file from its name alone (undefined: not a config file we read). */
 export function configTypeOfName(path: string): ConfigFileType | 'yaml' | undefined {
@@ -153,7 +157,10 @@ export function misconfigAnalyzer(checks: CheckSet): FileAnalyzer<MisconfigFindi
     maxBytes: MAX_CONFIG_BYTES,
     wants: (e) => {
       const t = configTypeOfName(e.path);
-      return t !== undefined && (t !== 'yaml' || !/\/(node_modules|\.git)\//.test(e.path));
+      if (t === undefined) return false;
+      if (t !== 'yaml') return true;
+      // Manifests are small and live in project trees, not in package and data directories.
+      return e.size <= MAX_MANIFEST_IN_TREE && !SKIP_IN_TREE.test(e.path);
     },
     analyze(file, ctx) {
       const type = configTypeOfName(file.path);

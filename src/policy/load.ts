@@ -7,7 +7,17 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { celEnv, isCelError, parse, plan, type CelEnv } from '@bufbuild/cel';
+import {
+  CelScalar,
+  celEnv,
+  celMethod,
+  isCelError,
+  listType,
+  parse,
+  plan,
+  type CelEnv,
+  type CelList,
+} from '@bufbuild/cel';
 import { strings } from '@bufbuild/cel/ext';
 import { RE2JS } from '@bufbuild/re2';
 import { LineCounter, parseDocument, type Document } from 'yaml';
@@ -71,10 +81,33 @@ const cachedRe2 = {
   },
 };
 
+/**
+ * Bulwark's CEL functions (documented in docs/policy.md):
+ * - `list.lastMatch(pattern)`: index of the last string element matching the RE2 pattern, or -1.
+ *   Order-aware checks use it, e.g. "the last install comes after the last cache clean".
+ */
+const bulwarkFuncs = [
+  celMethod(
+    'lastMatch',
+    listType(CelScalar.STRING),
+    [CelScalar.STRING],
+    CelScalar.INT,
+    function (this: CelList, pattern: string) {
+      const re = cachedRe2.compile(pattern);
+      let last = -1;
+      for (let i = 0; i < this.size; i++) {
+        const v = this.get(i);
+        if (typeof v === 'string' && re.test(v)) last = i;
+      }
+      return BigInt(last);
+    },
+  ),
+];
+
 let sharedEnv: CelEnv | undefined;
-/** The CEL environment: standard library, the strings extension, cached RE2 for matches(). */
+/** The CEL environment: standard library, the strings extension, Bulwark's functions, cached RE2. */
 export function policyEnv(): CelEnv {
-  sharedEnv ??= celEnv({ funcs: strings, re2: cachedRe2 });
+  sharedEnv ??= celEnv({ funcs: [...strings, ...bulwarkFuncs], re2: cachedRe2 });
   return sharedEnv;
 }
 
@@ -95,7 +128,9 @@ function compileCel(expr: string): Compiled {
     const msg = e instanceof Error ? e.message : String(e);
     // The parser reports "<input>:LINE:COL: message".
     const m = /^<input>:(\d+):(\d+):\s*([\s\S]*)$/.exec(msg);
-    throw new Error(m ? `CEL syntax error at ${m[1]}:${m[2]}: ${m[3]}` : `CEL syntax error: ${msg}`, { cause: e });
+    throw new Error(m ? `CEL syntax error at ${m[1]}:${m[2]}: ${m[3]}` : `CEL syntax error: ${msg}`, {
+      cause: e,
+    });
   }
   const fn = plan(policyEnv(), ast);
   return (vars) => fn(vars as never);
