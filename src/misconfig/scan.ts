@@ -104,8 +104,15 @@ export async function scanConfigPaths(
       throw new BulwarkError('NOT_FOUND', `${p}: no such file or directory`, { subject: p });
     }
     if (st.isDirectory()) {
-      for (const name of readdirSync(p).sort()) {
-        if (SKIP_DIRS.has(name)) continue;
+      const names = readdirSync(p).sort();
+      // A Helm chart's templates are not YAML until rendered.
+      const chart = names.includes('Chart.yaml');
+      if (chart)
+        warnings.push(
+          `${p}: Helm chart templates are skipped; scan the rendered output: helm template ${p} | bulwark scan config -`,
+        );
+      for (const name of names) {
+        if (SKIP_DIRS.has(name) || (chart && name === 'templates')) continue;
         visit(join(p, name), false);
       }
       return;

@@ -232,3 +232,25 @@ test('a broken file inside a directory is a warning, the others are still scanne
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('a Helm chart directory: templates are skipped with advice to render them, values.yaml is no manifest', async () => {
+  const { mkdtempSync, writeFileSync, mkdirSync, rmSync } = await import('node:fs');
+  const { tmpdir } = await import('node:os');
+  const dir = mkdtempSync(join(tmpdir(), 'bw-chart-'));
+  try {
+    writeFileSync(join(dir, 'Chart.yaml'), 'apiVersion: v2\nname: web\nversion: 0.1.0\n');
+    writeFileSync(join(dir, 'values.yaml'), 'replicaCount: 1\nimage:\n  repository: nginx\n');
+    mkdirSync(join(dir, 'templates'));
+    writeFileSync(
+      join(dir, 'templates', 'deployment.yaml'),
+      'apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: {{ include "web.fullname" . }}\n',
+    );
+    const r = await scanConfigPaths([dir], builtinSet());
+    assert.deepEqual(r.targets, []);
+    assert.deepEqual(r.warnings, [
+      `${dir}: Helm chart templates are skipped; scan the rendered output: helm template ${dir} | bulwark scan config -`,
+    ]);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
