@@ -10,10 +10,9 @@ import * as sbomCmd from './sbom.js';
 import * as scanCmd from './scan.js';
 import * as dbCmd from './db.js';
 import * as configCmd from './config.js';
-import * as clusterCmd from './cluster.js';
 import * as serverCmd from './server.js';
 
-const groups = [sbomCmd, scanCmd, dbCmd, configCmd, clusterCmd, serverCmd];
+const groups = [sbomCmd, scanCmd, dbCmd, configCmd, serverCmd];
 
 export async function main(argv: string[]): Promise<number> {
   const program = new Command('bulwark')
