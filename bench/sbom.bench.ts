@@ -69,25 +69,35 @@ async function gunzipAll(layers: { path: string; gzip: boolean }[]): Promise<num
 }
 
 function runChild(target: string): ChildResult {
-  const r = spawnSync(process.execPath, ['--import', 'tsx', fileURLToPath(import.meta.url), '--child', target], {
-    cwd: root,
-    encoding: 'utf8',
-    maxBuffer: 1 << 20,
-  });
-  if (r.status !== 0) throw new Error(`SBOM child failed (exit ${r.status}): ${r.stderr.trim().split('\n').slice(-5).join(' | ')}`);
+  const r = spawnSync(
+    process.execPath,
+    ['--import', 'tsx', fileURLToPath(import.meta.url), '--child', target],
+    {
+      cwd: root,
+      encoding: 'utf8',
+      maxBuffer: 1 << 20,
+    },
+  );
+  if (r.status !== 0)
+    throw new Error(
+      `SBOM child failed (exit ${r.status}): ${r.stderr.trim().split('\n').slice(-5).join(' | ')}`,
+    );
   const line = r.stdout.trim().split('\n').pop() ?? '';
   return JSON.parse(line) as ChildResult;
 }
 
 async function main(): Promise<void> {
-  if (!existsSync(join(root, 'dist', 'image', 'index.js'))) throw new Error('dist/ is missing: run `npm run build` (npm run bench does)');
+  if (!existsSync(join(root, 'dist', 'image', 'index.js')))
+    throw new Error('dist/ is missing: run `npm run build` (npm run bench does)');
   const { debianImage } = await import('../test/fixtures/index.js');
   const img = await debianImage();
   const layers = layerBlobs(img.ociDir);
   const compressed = layers.reduce((n, l) => n + l.size, 0);
   const target = `oci:${img.ociDir}:${img.tag}`;
   console.log(`image: ${target}`);
-  console.log(`layers: ${layers.length}, ${(compressed / 1e6).toFixed(1)} MB as stored (${layers.filter((l) => l.gzip).length} gzip)`);
+  console.log(
+    `layers: ${layers.length}, ${(compressed / 1e6).toFixed(1)} MB as stored (${layers.filter((l) => l.gzip).length} gzip)`,
+  );
 
   await gunzipAll(layers); // warm the page cache for both sides
   const base: number[] = [];
@@ -100,11 +110,19 @@ async function main(): Promise<void> {
   const best = runs.reduce((x, y) => (y.ms < x.ms ? y : x));
   const rss = Math.max(...runs.map((r) => r.maxRssMb));
   const ratio = best.ms / b;
-  console.log(`baseline  gunzip all layers (this process): ${b.toFixed(0)} ms   [runs: ${base.map((x) => x.toFixed(0)).join(', ')}]`);
-  console.log(`sbom      analyze + catalog + CycloneDX:    ${best.ms.toFixed(0)} ms   [runs: ${runs.map((r) => r.ms.toFixed(0)).join(', ')}]`);
+  console.log(
+    `baseline  gunzip all layers (this process): ${b.toFixed(0)} ms   [runs: ${base.map((x) => x.toFixed(0)).join(', ')}]`,
+  );
+  console.log(
+    `sbom      analyze + catalog + CycloneDX:    ${best.ms.toFixed(0)} ms   [runs: ${runs.map((r) => r.ms.toFixed(0)).join(', ')}]`,
+  );
   console.log(`          ${best.packages} packages, CycloneDX ${(best.bytes / 1e6).toFixed(2)} MB`);
-  console.log(`ratio     ${ratio.toFixed(2)}x (target ≤ ${RATIO_TARGET.toFixed(1)}x) ${ratio <= RATIO_TARGET ? 'OK' : 'OVER TARGET'}`);
-  console.log(`peak RSS  ${rss.toFixed(0)} MB (sbom process; target < ${RSS_TARGET_MB} MB) ${rss < RSS_TARGET_MB ? 'OK' : 'OVER TARGET'}`);
+  console.log(
+    `ratio     ${ratio.toFixed(2)}x (target ≤ ${RATIO_TARGET.toFixed(1)}x) ${ratio <= RATIO_TARGET ? 'OK' : 'OVER TARGET'}`,
+  );
+  console.log(
+    `peak RSS  ${rss.toFixed(0)} MB (sbom process; target < ${RSS_TARGET_MB} MB) ${rss < RSS_TARGET_MB ? 'OK' : 'OVER TARGET'}`,
+  );
 }
 
 const args = process.argv.slice(2);

@@ -30,7 +30,9 @@ export interface Output {
 
 function fileError(file: string, e: unknown): BulwarkError {
   const code = (e as NodeJS.ErrnoException).code;
-  return new BulwarkError('USAGE', `cannot write ${file}: ${code ?? (e as Error).message}`, { subject: file });
+  return new BulwarkError('USAGE', `cannot write ${file}: ${code ?? (e as Error).message}`, {
+    subject: file,
+  });
 }
 
 /** Opens the output: stdout when `file` is undefined or "-", else the file. */
@@ -40,7 +42,10 @@ export async function openOutput(file?: string): Promise<Output> {
     return {
       stream: out,
       isTTY: Boolean(out.isTTY),
-      close: () => new Promise<void>((resolve) => (out.writableNeedDrain ? out.once('drain', () => resolve()) : resolve())),
+      close: () =>
+        new Promise<void>((resolve) =>
+          out.writableNeedDrain ? out.once('drain', () => resolve()) : resolve(),
+        ),
       abort: async () => {},
     };
   }

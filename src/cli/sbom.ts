@@ -9,7 +9,13 @@ import { analyzeTarget } from '../image/index.js';
 import { buildCatalog, catalogAnalyzers } from '../catalog/index.js';
 import type { CliContext } from './context.js';
 import { openOutput, stdoutIsTTY } from './output.js';
-import { addTargetOptions, armTimeout, resolveTargetOptions, toAnalyzeOptions, type TargetCliOptions } from './target-options.js';
+import {
+  addTargetOptions,
+  armTimeout,
+  resolveTargetOptions,
+  toAnalyzeOptions,
+  type TargetCliOptions,
+} from './target-options.js';
 import { VERSION } from './version.js';
 
 interface SbomCliOptions extends TargetCliOptions {
@@ -29,7 +35,10 @@ export function register(ctx: CliContext): void {
     .description('list the packages of an image or directory as a table, JSON, CycloneDX or SPDX')
     .argument('<target>', 'image reference, oci:DIR[:TAG], docker-archive:FILE or dir:PATH')
     .addOption(
-      new Option('-f, --format <format>', 'output format (default: table on a terminal, cyclonedx otherwise)').choices([...SBOM_FORMATS]),
+      new Option(
+        '-f, --format <format>',
+        'output format (default: table on a terminal, cyclonedx otherwise)',
+      ).choices([...SBOM_FORMATS]),
     )
     .option('-o, --output <file>', 'write to FILE instead of standard output');
   addTargetOptions(cmd);
@@ -53,7 +62,8 @@ Exit codes: 0 success, 1 error, 2 usage error.`,
     try {
       targetOpts = await resolveTargetOptions(opts, logger);
     } catch (e) {
-      if (isBulwarkError(e) && e.code === 'USAGE') cmd.error(`error: ${e.message}`, { exitCode: 2, code: 'bulwark.usage' });
+      if (isBulwarkError(e) && e.code === 'USAGE')
+        cmd.error(`error: ${e.message}`, { exitCode: 2, code: 'bulwark.usage' });
       throw e;
     }
     const toTerminal = opts.output === undefined && stdoutIsTTY();

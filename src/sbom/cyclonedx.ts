@@ -46,9 +46,15 @@ export function cdxLicenses(licenses: string[]): Json[] | undefined {
   // license object (ids by id, the rest by name) so nothing is lost.
   if (classes.some((c) => c.kind === 'expression') && classes.every((c) => c.kind !== 'name')) {
     const exprs = classes.map((c) => (c.kind === 'id' ? c.id : c.kind === 'expression' ? c.expression : ''));
-    return [{ expression: exprs.length === 1 ? exprs[0] : [...new Set(exprs.map(parenthesize))].join(' AND ') }];
+    return [
+      { expression: exprs.length === 1 ? exprs[0] : [...new Set(exprs.map(parenthesize))].join(' AND ') },
+    ];
   }
-  const objs = classes.map((c) => (c.kind === 'id' ? { license: { id: c.id } } : { license: { name: c.kind === 'name' ? c.name : c.expression } }));
+  const objs = classes.map((c) =>
+    c.kind === 'id'
+      ? { license: { id: c.id } }
+      : { license: { name: c.kind === 'name' ? c.name : c.expression } },
+  );
   const seen = new Set<string>();
   return objs.filter((o) => !seen.has(JSON.stringify(o)) && seen.add(JSON.stringify(o)));
 }
@@ -65,7 +71,8 @@ function artifactComponent(artifact: ArtifactInfo): Json {
   if (cfg?.os || cfg?.architecture) {
     add('bulwark:image:platform', [cfg.os, cfg.architecture, cfg.variant].filter(Boolean).join('/'));
   }
-  for (const l of artifact.layers) add('bulwark:layer', [l.index, l.diffId ?? '', l.digest ?? ''].join(' ').trim());
+  for (const l of artifact.layers)
+    add('bulwark:layer', [l.index, l.diffId ?? '', l.digest ?? ''].join(' ').trim());
   const c: Json = {
     'bom-ref': ARTIFACT_REF,
     type: artifact.kind === 'image' ? 'container' : 'application',
@@ -109,7 +116,9 @@ function packageComponent(p: Package, ref: string): Json {
   if (props.length) c.properties = props;
   if (p.locations.length) {
     const seen = new Set<string>();
-    const occ = p.locations.filter((l) => !seen.has(l.path) && seen.add(l.path)).map((l) => ({ location: l.path }));
+    const occ = p.locations
+      .filter((l) => !seen.has(l.path) && seen.add(l.path))
+      .map((l) => ({ location: l.path }));
     c.evidence = { occurrences: occ };
   }
   return c;
@@ -165,7 +174,9 @@ export function toCycloneDX(catalog: Catalog, artifact: ArtifactInfo, opts: Writ
     const ref = refOf.get(p.id)!;
     if (listed.has(ref)) continue;
     listed.add(ref);
-    const deps = uniq(p.dependsOn.map((d) => refOf.get(d)).filter((r): r is string => r !== undefined && r !== ref));
+    const deps = uniq(
+      p.dependsOn.map((d) => refOf.get(d)).filter((r): r is string => r !== undefined && r !== ref),
+    );
     dependencies.push({ ref, dependsOn: deps });
   }
 
@@ -201,11 +212,19 @@ const TRIVY = 'aquasecurity:trivy:';
 /** A Catalog from a CycloneDX JSON BOM (spec 1.2–1.6). */
 export function fromCycloneDX(bom: unknown, source = 'CycloneDX BOM'): SbomReadResult {
   if (!isObj(bom) || bom.bomFormat !== 'CycloneDX') {
-    throw new BulwarkError('PARSE', `${source}: not a CycloneDX JSON document (bomFormat is not "CycloneDX")`, { subject: source });
+    throw new BulwarkError(
+      'PARSE',
+      `${source}: not a CycloneDX JSON document (bomFormat is not "CycloneDX")`,
+      { subject: source },
+    );
   }
   const spec = String(bom.specVersion ?? '');
   if (!/^1\.[2-7]$/.test(spec)) {
-    throw new BulwarkError('UNSUPPORTED', `${source}: CycloneDX specVersion "${spec}" is not supported (1.2 to 1.7)`, { subject: source });
+    throw new BulwarkError(
+      'UNSUPPORTED',
+      `${source}: CycloneDX specVersion "${spec}" is not supported (1.2 to 1.7)`,
+      { subject: source },
+    );
   }
   const warnings: string[] = [];
   let distro: Distro | undefined;
@@ -241,7 +260,10 @@ export function fromCycloneDX(bom: unknown, source = 'CycloneDX BOM'): SbomReadR
 
   for (const d of Array.isArray(bom.dependencies) ? bom.dependencies : []) {
     if (!isObj(d) || typeof d.ref !== 'string' || !Array.isArray(d.dependsOn)) continue;
-    rawDeps.set(d.ref, d.dependsOn.filter((x): x is string => typeof x === 'string'));
+    rawDeps.set(
+      d.ref,
+      d.dependsOn.filter((x): x is string => typeof x === 'string'),
+    );
   }
   for (const [ref, deps] of rawDeps) {
     const id = idOfRef.get(ref);
@@ -250,8 +272,16 @@ export function fromCycloneDX(bom: unknown, source = 'CycloneDX BOM'): SbomReadR
     if (p) p.dependsOn = deps.map((d) => idOfRef.get(d)).filter((x): x is string => x !== undefined);
   }
 
-  const metaName = isObj(bom.metadata) && isObj(bom.metadata.component) ? str(bom.metadata.component.name) : undefined;
-  return finishCatalog({ format: 'cyclonedx', specVersion: spec, name: metaName, distro, packages: pkgs, warnings });
+  const metaName =
+    isObj(bom.metadata) && isObj(bom.metadata.component) ? str(bom.metadata.component.name) : undefined;
+  return finishCatalog({
+    format: 'cyclonedx',
+    specVersion: spec,
+    name: metaName,
+    distro,
+    packages: pkgs,
+    warnings,
+  });
 }
 
 function componentToPackage(c: Record<string, unknown>, n: number): DraftPackage | undefined {
@@ -262,7 +292,8 @@ function componentToPackage(c: Record<string, unknown>, n: number): DraftPackage
   if (!facts && !(compName && (c.type === 'library' || c.type === 'framework'))) return undefined;
   const group = str(c.group);
   let name = preferredName(compName, facts);
-  if (group && compName && !compName.startsWith(group)) name = facts?.type === 'maven' ? `${group}:${compName}` : `${group}/${compName}`;
+  if (group && compName && !compName.startsWith(group))
+    name = facts?.type === 'maven' ? `${group}:${compName}` : `${group}/${compName}`;
   const type = facts?.type ?? 'generic';
   const p: Package = {
     id: str(c['bom-ref']) ?? `${type}:${name}@${str(c.version) ?? ''}#${n}`,
@@ -277,16 +308,19 @@ function componentToPackage(c: Record<string, unknown>, n: number): DraftPackage
   };
   if (facts?.arch) p.arch = facts.arch;
   if (facts?.upstream && facts.upstream.name !== name) p.sourceName = facts.upstream.name;
-  if (facts?.upstream?.version && facts.upstream.version !== p.version) p.sourceVersion = facts.upstream.version;
+  if (facts?.upstream?.version && facts.upstream.version !== p.version)
+    p.sourceVersion = facts.upstream.version;
   const ps = props(c.properties);
   // Other producers' conventions for the fields vulnerability matching needs (Trivy, Syft).
   for (const x of ps) {
     if (x.name === `${TRIVY}SrcName`) p.sourceName = x.value;
     if (x.name === `${TRIVY}SrcVersion`) p.sourceVersion = x.value;
-    if (x.name === `${TRIVY}FilePath` || /^syft:location:\d+:path$/.test(x.name)) p.locations.push({ path: x.value });
+    if (x.name === `${TRIVY}FilePath` || /^syft:location:\d+:path$/.test(x.name))
+      p.locations.push({ path: x.value });
   }
   if (!p.locations.length && isObj(c.evidence) && Array.isArray(c.evidence.occurrences)) {
-    for (const o of c.evidence.occurrences) if (isObj(o) && typeof o.location === 'string') p.locations.push({ path: o.location });
+    for (const o of c.evidence.occurrences)
+      if (isObj(o) && typeof o.location === 'string') p.locations.push({ path: o.location });
   }
   applyProperties(p, ps);
   return { pkg: p, purlDistro: facts?.distro };
@@ -309,7 +343,9 @@ function readLicenses(v: unknown): string[] {
 
 function props(v: unknown): Property[] {
   if (!Array.isArray(v)) return [];
-  return v.filter((p): p is Property => isObj(p) && typeof p.name === 'string' && typeof p.value === 'string');
+  return v.filter(
+    (p): p is Property => isObj(p) && typeof p.name === 'string' && typeof p.value === 'string',
+  );
 }
 
 function isObj(v: unknown): v is Record<string, unknown> {
@@ -319,4 +355,3 @@ function isObj(v: unknown): v is Record<string, unknown> {
 function str(v: unknown): string | undefined {
   return typeof v === 'string' && v !== '' ? v : undefined;
 }
-

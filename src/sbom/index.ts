@@ -24,7 +24,12 @@ export const SBOM_FORMATS = ['table', 'json', 'cyclonedx', 'spdx', 'spdx-json'] 
 export type SbomOutputFormat = (typeof SBOM_FORMATS)[number];
 
 /** The catalog of one artifact rendered in the given format (text ending with a newline). */
-export function renderSbom(format: SbomOutputFormat, catalog: Catalog, artifact: ArtifactInfo, opts: WriteOptions = {}): string {
+export function renderSbom(
+  format: SbomOutputFormat,
+  catalog: Catalog,
+  artifact: ArtifactInfo,
+  opts: WriteOptions = {},
+): string {
   switch (format) {
     case 'table':
       return formatTable(catalog, artifact);
@@ -60,7 +65,11 @@ export function readSbom(text: string, source = 'SBOM'): SbomReadResult {
     if (o.bomFormat === 'CycloneDX') return fromCycloneDX(doc, source);
     if (typeof o.spdxVersion === 'string') return fromSPDX(doc, source);
   }
-  throw new BulwarkError('PARSE', `${source}: neither a CycloneDX BOM (bomFormat) nor an SPDX document (spdxVersion)`, { subject: source });
+  throw new BulwarkError(
+    'PARSE',
+    `${source}: neither a CycloneDX BOM (bomFormat) nor an SPDX document (spdxVersion)`,
+    { subject: source },
+  );
 }
 
 /** Largest SBOM file read (they are parsed whole: JSON documents cannot be consumed in pieces). */
@@ -72,14 +81,21 @@ export async function readSbomFile(path: string, maxBytes = MAX_SBOM_BYTES): Pro
     fh = await open(path, 'r');
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
-    throw new BulwarkError(code === 'ENOENT' ? 'NOT_FOUND' : 'PARSE', `${path}: cannot read SBOM (${code ?? (e as Error).message})`, {
-      subject: path,
-    });
+    throw new BulwarkError(
+      code === 'ENOENT' ? 'NOT_FOUND' : 'PARSE',
+      `${path}: cannot read SBOM (${code ?? (e as Error).message})`,
+      {
+        subject: path,
+      },
+    );
   }
   try {
     const st = await fh.stat();
     if (!st.isFile()) throw new BulwarkError('PARSE', `${path}: not a regular file`, { subject: path });
-    if (st.size > maxBytes) throw new BulwarkError('LIMIT', `${path}: SBOM is ${st.size} bytes, more than the ${maxBytes} limit`, { subject: path });
+    if (st.size > maxBytes)
+      throw new BulwarkError('LIMIT', `${path}: SBOM is ${st.size} bytes, more than the ${maxBytes} limit`, {
+        subject: path,
+      });
     const text = await fh.readFile('utf8');
     return readSbom(text, path);
   } finally {

@@ -6,9 +6,7 @@ import { fixupSpdxId } from '@cyclonedx/cyclonedx-library/SPDX';
 import parseSpdx from 'spdx-expression-parse';
 
 export type LicenseClass =
-  | { kind: 'id'; id: string }
-  | { kind: 'expression'; expression: string }
-  | { kind: 'name'; name: string };
+  { kind: 'id'; id: string } | { kind: 'expression'; expression: string } | { kind: 'name'; name: string };
 
 /**
  * - `id`: a single id on the SPDX license list (case fixed up: "mit" → "MIT");

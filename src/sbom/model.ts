@@ -73,7 +73,8 @@ export function applyProperties(p: Package, props: Iterable<Property>): void {
         break;
       case PROP.layerIndex: {
         const n = Number(value);
-        if (fromProps?.length && Number.isInteger(n) && n >= 0) fromProps[fromProps.length - 1]!.layerIndex = n;
+        if (fromProps?.length && Number.isInteger(n) && n >= 0)
+          fromProps[fromProps.length - 1]!.layerIndex = n;
         break;
       }
       case PROP.sourceName:
@@ -123,13 +124,18 @@ const DEBIAN_CODENAMES: Record<string, string> = {
 };
 
 /** Distro named by a purl's `distro` qualifier ("debian-12", "alpine-3.19.1", "bookworm"). */
-export function distroFromQualifier(namespace: string | undefined, q: string | undefined): Distro | undefined {
+export function distroFromQualifier(
+  namespace: string | undefined,
+  q: string | undefined,
+): Distro | undefined {
   if (!q) return undefined;
   const m = /^([a-z][a-z0-9._]*)-(\d[\w.]*)$/i.exec(q);
   if (m) return { id: m[1]!.toLowerCase(), versionId: m[2]! };
   let codename = q.toLowerCase();
-  if (namespace && codename.startsWith(`${namespace.toLowerCase()}-`)) codename = codename.slice(namespace.length + 1);
-  if (DEBIAN_CODENAMES[codename]) return { id: 'debian', versionId: DEBIAN_CODENAMES[codename]!, versionCodename: codename };
+  if (namespace && codename.startsWith(`${namespace.toLowerCase()}-`))
+    codename = codename.slice(namespace.length + 1);
+  if (DEBIAN_CODENAMES[codename])
+    return { id: 'debian', versionId: DEBIAN_CODENAMES[codename]!, versionCodename: codename };
   if (namespace) return { id: namespace.toLowerCase(), versionId: '', versionCodename: codename };
   return undefined;
 }
@@ -164,7 +170,8 @@ export function factsFromPurl(purl: string): PurlFacts | undefined {
   if (OS_PACKAGE_TYPES.has(type)) facts.distro = distroFromQualifier(p.namespace, q.distro);
   if (q.upstream) {
     const at = q.upstream.indexOf('@');
-    facts.upstream = at > 0 ? { name: q.upstream.slice(0, at), version: q.upstream.slice(at + 1) } : { name: q.upstream };
+    facts.upstream =
+      at > 0 ? { name: q.upstream.slice(0, at), version: q.upstream.slice(at + 1) } : { name: q.upstream };
   }
   return facts;
 }
@@ -175,7 +182,12 @@ export function factsFromPurl(purl: string): PurlFacts | undefined {
  */
 export function preferredName(given: string | undefined, facts: PurlFacts | undefined): string {
   if (!given) return facts?.name ?? '';
-  if (facts && ['golang', 'npm', 'maven', 'composer'].includes(facts.type) && !given.includes('/') && !given.includes(':')) {
+  if (
+    facts &&
+    ['golang', 'npm', 'maven', 'composer'].includes(facts.type) &&
+    !given.includes('/') &&
+    !given.includes(':')
+  ) {
     return facts.name;
   }
   return given;

@@ -27,7 +27,8 @@ export function finishCatalog(d: {
   packages: DraftPackage[];
   warnings: string[];
 }): SbomReadResult {
-  const distro = d.distro ?? d.packages.find((x) => isOsPackage(x.pkg) && x.purlDistro?.versionId)?.purlDistro;
+  const distro =
+    d.distro ?? d.packages.find((x) => isOsPackage(x.pkg) && x.purlDistro?.versionId)?.purlDistro;
   const seen = new Set<string>();
   const packages: Package[] = [];
   for (const { pkg, purlDistro } of d.packages) {

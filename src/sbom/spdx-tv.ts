@@ -19,7 +19,8 @@ function* tagValues(text: string, source: string): Generator<[string, string, nu
     if (value.trimStart().startsWith('<text>')) {
       value = value.trimStart().slice('<text>'.length);
       while (!value.includes('</text>')) {
-        if (++i >= lines.length) throw new BulwarkError('PARSE', `${source}:${start}: <text> is never closed`, { subject: source });
+        if (++i >= lines.length)
+          throw new BulwarkError('PARSE', `${source}:${start}: <text> is never closed`, { subject: source });
         value += '\n' + lines[i];
       }
       value = value.slice(0, value.indexOf('</text>'));
@@ -73,7 +74,10 @@ export function tagValueToJson(text: string, source = 'SPDX document'): Json {
         continue;
       case 'Relationship': {
         const m = /^(\S+)\s+(\S+)\s+(\S+)/.exec(value);
-        if (!m) throw new BulwarkError('PARSE', `${source}:${line}: malformed Relationship "${value}"`, { subject: source });
+        if (!m)
+          throw new BulwarkError('PARSE', `${source}:${line}: malformed Relationship "${value}"`, {
+            subject: source,
+          });
         relationships.push({ spdxElementId: m[1], relationshipType: m[2], relatedSpdxElement: m[3] });
         continue;
       }
@@ -117,7 +121,12 @@ export function tagValueToJson(text: string, source = 'SPDX document'): Json {
           break;
         case 'ExternalRef': {
           const m = /^(\S+)\s+(\S+)\s+(\S+)/.exec(value);
-          if (m) ((pkg.externalRefs ??= []) as Json[]).push({ referenceCategory: m[1], referenceType: m[2], referenceLocator: m[3] });
+          if (m)
+            ((pkg.externalRefs ??= []) as Json[]).push({
+              referenceCategory: m[1],
+              referenceType: m[2],
+              referenceLocator: m[3],
+            });
           break;
         }
       }

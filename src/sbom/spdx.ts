@@ -8,7 +8,15 @@ import { BulwarkError } from '../core/errors.js';
 import type { Catalog, Distro, Package } from '../core/types.js';
 import { isoSeconds, type WriteOptions } from './cyclonedx.js';
 import { classifyLicense, licenseRefFor, parenthesize, splitTopLevelAnd, stripParens } from './licenses.js';
-import { applyProperties, factsFromPurl, isOsPackage, packageProperties, preferredName, PROP, type Property } from './model.js';
+import {
+  applyProperties,
+  factsFromPurl,
+  isOsPackage,
+  packageProperties,
+  preferredName,
+  PROP,
+  type Property,
+} from './model.js';
 import { finishCatalog, type DraftPackage, type SbomReadResult } from './read-common.js';
 
 type Json = Record<string, unknown>;
@@ -19,7 +27,10 @@ export const DOCUMENT_ID = 'SPDXRef-DOCUMENT';
 /** SPDX element id for a catalog package: readable prefix plus a hash of the (unique) catalog id. */
 export function spdxIdFor(p: Pick<Package, 'id' | 'type' | 'name'>): string {
   const h = createHash('sha256').update(p.id).digest('hex').slice(0, 16);
-  const name = p.name.replace(/[^A-Za-z0-9.-]+/g, '-').replace(/^-+|-+$/g, '').slice(0, 60);
+  const name = p.name
+    .replace(/[^A-Za-z0-9.-]+/g, '-')
+    .replace(/^-+|-+$/g, '')
+    .slice(0, 60);
   return `SPDXRef-Package-${p.type}-${name ? name + '-' : ''}${h}`;
 }
 
@@ -33,7 +44,8 @@ function declaredLicense(licenses: string[], extracted: Map<string, string>): st
     if (c.kind === 'expression') return c.expression;
     // Free text is not an SPDX expression: refer to it as LicenseRef-* and ship the text once.
     let ref = licenseRefFor(c.name);
-    for (let n = 2; extracted.has(ref) && extracted.get(ref) !== c.name; n++) ref = `${licenseRefFor(c.name)}-${n}`;
+    for (let n = 2; extracted.has(ref) && extracted.get(ref) !== c.name; n++)
+      ref = `${licenseRefFor(c.name)}-${n}`;
     extracted.set(ref, c.name);
     return ref;
   });
@@ -42,7 +54,12 @@ function declaredLicense(licenses: string[], extracted: Map<string, string>): st
 }
 
 function sanitizeForUri(s: string): string {
-  return s.replace(/[^A-Za-z0-9._-]+/g, '-').replace(/^-+|-+$/g, '').slice(0, 100) || 'artifact';
+  return (
+    s
+      .replace(/[^A-Za-z0-9._-]+/g, '-')
+      .replace(/^-+|-+$/g, '')
+      .slice(0, 100) || 'artifact'
+  );
 }
 
 /** An SPDX 2.3 document (plain JSON object) for the catalog of one artifact. */
@@ -52,7 +69,12 @@ export function toSPDX(catalog: Catalog, artifact: ArtifactInfo, opts: WriteOpti
   const annotator = `Tool: ${tool}`;
   const extracted = new Map<string, string>();
   const annotate = (ps: Property[]) =>
-    ps.map((x) => ({ annotationDate: created, annotationType: 'OTHER', annotator, comment: `${x.name}=${x.value}` }));
+    ps.map((x) => ({
+      annotationDate: created,
+      annotationType: 'OTHER',
+      annotator,
+      comment: `${x.name}=${x.value}`,
+    }));
 
   const rootId = `SPDXRef-${artifact.kind === 'image' ? 'ContainerImage' : 'Filesystem'}-${createHash('sha256').update(artifact.name).digest('hex').slice(0, 16)}`;
   const root: Json = {
@@ -70,8 +92,11 @@ export function toSPDX(catalog: Catalog, artifact: ArtifactInfo, opts: WriteOpti
   root.annotations = annotate(rootProps);
 
   const packages: Json[] = [root];
-  const relationships: Json[] = [{ spdxElementId: DOCUMENT_ID, relationshipType: 'DESCRIBES', relatedSpdxElement: rootId }];
-  const rel = (a: string, type: string, b: string) => relationships.push({ spdxElementId: a, relationshipType: type, relatedSpdxElement: b });
+  const relationships: Json[] = [
+    { spdxElementId: DOCUMENT_ID, relationshipType: 'DESCRIBES', relatedSpdxElement: rootId },
+  ];
+  const rel = (a: string, type: string, b: string) =>
+    relationships.push({ spdxElementId: a, relationshipType: type, relatedSpdxElement: b });
 
   let osId: string | undefined;
   const distro = catalog.distro;
@@ -116,7 +141,10 @@ export function toSPDX(catalog: Catalog, artifact: ArtifactInfo, opts: WriteOpti
     if (p.sourceName || p.sourceVersion) {
       sp.sourceInfo = `built package from: ${p.sourceName ?? p.name} ${p.sourceVersion ?? p.version}`;
     }
-    if (p.purl) sp.externalRefs = [{ referenceCategory: 'PACKAGE-MANAGER', referenceType: 'purl', referenceLocator: p.purl }];
+    if (p.purl)
+      sp.externalRefs = [
+        { referenceCategory: 'PACKAGE-MANAGER', referenceType: 'purl', referenceLocator: p.purl },
+      ];
     sp.annotations = annotate([{ name: PROP.id, value: p.id }, ...packageProperties(p)]);
     packages.push(sp);
     rel(isOsPackage(p) && osId ? osId : rootId, 'CONTAINS', sid);
@@ -140,7 +168,11 @@ export function toSPDX(catalog: Catalog, artifact: ArtifactInfo, opts: WriteOpti
     relationships,
   };
   if (extracted.size) {
-    doc.hasExtractedLicensingInfos = [...extracted].map(([licenseId, text]) => ({ licenseId, extractedText: text, name: text }));
+    doc.hasExtractedLicensingInfos = [...extracted].map(([licenseId, text]) => ({
+      licenseId,
+      extractedText: text,
+      name: text,
+    }));
   }
   return doc;
 }
@@ -151,20 +183,29 @@ export function toSPDX(catalog: Catalog, artifact: ArtifactInfo, opts: WriteOpti
 /** A Catalog from an SPDX 2.2/2.3 JSON document. */
 export function fromSPDX(doc: unknown, source = 'SPDX document'): SbomReadResult {
   if (!isObj(doc) || typeof doc.spdxVersion !== 'string') {
-    throw new BulwarkError('PARSE', `${source}: not an SPDX JSON document (no spdxVersion)`, { subject: source });
+    throw new BulwarkError('PARSE', `${source}: not an SPDX JSON document (no spdxVersion)`, {
+      subject: source,
+    });
   }
   const spec = doc.spdxVersion;
   if (!/^SPDX-2\.[0-3]$/.test(spec)) {
-    throw new BulwarkError('UNSUPPORTED', `${source}: ${spec} is not supported (SPDX-2.2 or SPDX-2.3)`, { subject: source });
+    throw new BulwarkError('UNSUPPORTED', `${source}: ${spec} is not supported (SPDX-2.2 or SPDX-2.3)`, {
+      subject: source,
+    });
   }
   const warnings: string[] = [];
   const extractedText = new Map<string, string>();
   for (const e of arr(doc.hasExtractedLicensingInfos)) {
-    if (isObj(e) && typeof e.licenseId === 'string') extractedText.set(e.licenseId, str(e.extractedText) ?? str(e.name) ?? e.licenseId);
+    if (isObj(e) && typeof e.licenseId === 'string')
+      extractedText.set(e.licenseId, str(e.extractedText) ?? str(e.name) ?? e.licenseId);
   }
   const rels = arr(doc.relationships).filter(isObj);
-  const described = new Set<string>(arr(doc.documentDescribes).filter((x): x is string => typeof x === 'string'));
-  for (const r of rels) if (r.spdxElementId === DOCUMENT_ID && r.relationshipType === 'DESCRIBES') described.add(String(r.relatedSpdxElement));
+  const described = new Set<string>(
+    arr(doc.documentDescribes).filter((x): x is string => typeof x === 'string'),
+  );
+  for (const r of rels)
+    if (r.spdxElementId === DOCUMENT_ID && r.relationshipType === 'DESCRIBES')
+      described.add(String(r.relatedSpdxElement));
 
   let distro: Distro | undefined;
   let name: string | undefined;
@@ -175,7 +216,9 @@ export function fromSPDX(doc: unknown, source = 'SPDX document'): SbomReadResult
     const purpose = str(sp.primaryPackagePurpose);
     const purl = arr(sp.externalRefs)
       .filter(isObj)
-      .find((r) => r.referenceType === 'purl' && /^PACKAGE[-_]MANAGER$/.test(String(r.referenceCategory)))?.referenceLocator;
+      .find(
+        (r) => r.referenceType === 'purl' && /^PACKAGE[-_]MANAGER$/.test(String(r.referenceCategory)),
+      )?.referenceLocator;
     const facts = typeof purl === 'string' ? factsFromPurl(purl) : undefined;
     if (purpose === 'OPERATING-SYSTEM') {
       if (!distro && typeof sp.name === 'string') {

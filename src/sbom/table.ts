@@ -13,7 +13,10 @@ function whereFrom(p: Package): string {
 /** A plain-text table: one line per package, sorted by type then name, with a header line. */
 export function formatTable(catalog: Catalog, artifact: Pick<ArtifactInfo, 'name'>): string {
   const rows = [...catalog.packages]
-    .sort((a, b) => a.type.localeCompare(b.type) || a.name.localeCompare(b.name) || a.version.localeCompare(b.version))
+    .sort(
+      (a, b) =>
+        a.type.localeCompare(b.type) || a.name.localeCompare(b.name) || a.version.localeCompare(b.version),
+    )
     .map((p) => [p.name, p.version, p.type, whereFrom(p)]);
   const header = ['NAME', 'VERSION', 'TYPE', 'LOCATION'];
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
@@ -43,7 +46,8 @@ export interface CatalogJson {
 export function toCatalogJson(catalog: Catalog, artifact: ArtifactInfo): CatalogJson {
   const { config, ...rest } = artifact;
   const a: CatalogJson['artifact'] = { ...rest };
-  if (config?.os || config?.architecture) a.platform = [config.os, config.architecture, config.variant].filter(Boolean).join('/');
+  if (config?.os || config?.architecture)
+    a.platform = [config.os, config.architecture, config.variant].filter(Boolean).join('/');
   const out: CatalogJson = {
     schemaVersion: 1,
     artifact: a,

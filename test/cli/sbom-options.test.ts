@@ -17,7 +17,8 @@ describe('target options', () => {
     assert.equal(parseDuration('250ms'), 250);
     assert.equal(parseDuration('300'), 300_000);
     assert.equal(parseDuration('1.5s'), 1500);
-    for (const bad of ['', 'abc', '5x', '5m junk', 'm5']) assert.throws(() => parseDuration(bad), /invalid --timeout/, bad);
+    for (const bad of ['', 'abc', '5x', '5m junk', 'm5'])
+      assert.throws(() => parseDuration(bad), /invalid --timeout/, bad);
   });
 
   it('parses platforms os/arch[/variant]', () => {
@@ -30,7 +31,9 @@ describe('target options', () => {
 
   it('takes the password from BULWARK_PASSWORD, warns for --password, refuses half credentials', async () => {
     const log = memoryLogger();
-    const a = await resolveTargetOptions({ username: 'alice', timeout: '5m0s' }, log, { BULWARK_PASSWORD: 's3cret' });
+    const a = await resolveTargetOptions({ username: 'alice', timeout: '5m0s' }, log, {
+      BULWARK_PASSWORD: 's3cret',
+    });
     assert.deepEqual([a.username, a.password, a.timeoutMs, a.insecure], ['alice', 's3cret', 300_000, false]);
     assert.deepEqual(log.warnings, []);
 
@@ -54,12 +57,24 @@ describe('target options', () => {
     const o = await resolveTargetOptions({ caCert }, memoryLogger(), {});
     assert.equal(o.caCert, caCert);
     assert.match(o.caCertPem!, /-----BEGIN CERTIFICATE-----/);
-    await assert.rejects(resolveTargetOptions({ caCert: join(dir, 'missing.pem') }, memoryLogger(), {}), /--ca-cert .*missing\.pem: cannot read \(ENOENT\)/);
+    await assert.rejects(
+      resolveTargetOptions({ caCert: join(dir, 'missing.pem') }, memoryLogger(), {}),
+      /--ca-cert .*missing\.pem: cannot read \(ENOENT\)/,
+    );
     const notPem = join(dir, 'not.pem');
     writeFileSync(notPem, 'hello');
-    await assert.rejects(resolveTargetOptions({ caCert: notPem }, memoryLogger(), {}), /not\.pem: no PEM certificate/);
-    await assert.rejects(resolveTargetOptions({ platform: 'bogus' }, memoryLogger(), {}), /invalid --platform/);
-    await assert.rejects(resolveTargetOptions({ timeout: '0s' }, memoryLogger(), {}), /must be more than zero/);
+    await assert.rejects(
+      resolveTargetOptions({ caCert: notPem }, memoryLogger(), {}),
+      /not\.pem: no PEM certificate/,
+    );
+    await assert.rejects(
+      resolveTargetOptions({ platform: 'bogus' }, memoryLogger(), {}),
+      /invalid --platform/,
+    );
+    await assert.rejects(
+      resolveTargetOptions({ timeout: '0s' }, memoryLogger(), {}),
+      /must be more than zero/,
+    );
   });
 });
 

@@ -77,7 +77,13 @@ export function cornerCatalog(): Catalog {
       ecosystem: 'PyPI',
       purl: 'pkg:pypi/requests@2.28.1',
       licenses: ['Apache 2.0'],
-      locations: [{ path: '/usr/lib/python3/dist-packages/requests-2.28.1.egg-info/PKG-INFO', layer: L0, layerIndex: 0 }],
+      locations: [
+        {
+          path: '/usr/lib/python3/dist-packages/requests-2.28.1.egg-info/PKG-INFO',
+          layer: L0,
+          layerIndex: 0,
+        },
+      ],
       foundBy: 'python-installed',
       ownedBy: 'deb:libc6@2.36-9+deb12u4',
     },
@@ -105,7 +111,12 @@ export function cornerCatalog(): Catalog {
     },
   ];
   return {
-    distro: { id: 'debian', versionId: '12', versionCodename: 'bookworm', prettyName: 'Debian GNU/Linux 12 (bookworm)' },
+    distro: {
+      id: 'debian',
+      versionId: '12',
+      versionCodename: 'bookworm',
+      prettyName: 'Debian GNU/Linux 12 (bookworm)',
+    },
     packages: pkgs,
     warnings: [],
   };

@@ -16,7 +16,11 @@ const text = (p: string) => readFileSync(join(SYFT, p), 'utf8');
 /** The purls a document lists for its packages, read straight from the JSON (independent of our reader). */
 function spdxPurls(doc: any): string[] {
   return doc.packages
-    .flatMap((p: any) => (p.externalRefs ?? []).filter((r: any) => r.referenceType === 'purl').map((r: any) => r.referenceLocator))
+    .flatMap((p: any) =>
+      (p.externalRefs ?? [])
+        .filter((r: any) => r.referenceType === 'purl')
+        .map((r: any) => r.referenceLocator),
+    )
     .sort();
 }
 
@@ -51,11 +55,16 @@ describe('SPDX JSON reader (Syft documents)', () => {
     const raw = text('spdxtagvalue/testdata/tag-value.spdx');
     const { catalog, specVersion } = readSbom(raw, 'tag-value.spdx');
     assert.equal(specVersion, 'SPDX-2.3');
-    const purlsInFile = [...raw.matchAll(/^ExternalRef: PACKAGE-MANAGER purl (\S+)$/gm)].map((m) => m[1]).sort();
+    const purlsInFile = [...raw.matchAll(/^ExternalRef: PACKAGE-MANAGER purl (\S+)$/gm)]
+      .map((m) => m[1])
+      .sort();
     assert.deepEqual(catalog.packages.map((p) => p.purl).sort(), purlsInFile);
     assert.equal(new Set(catalog.packages.map((p) => p.id)).size, catalog.packages.length);
     const app = catalog.packages.find((p) => p.purl === 'pkg:maven/com.mycompany.app/my-app@1')!;
-    assert.deepEqual([app.type, app.name, app.ecosystem, app.licenses], ['maven', 'com.mycompany.app:my-app', 'Maven', []]);
+    assert.deepEqual(
+      [app.type, app.name, app.ecosystem, app.licenses],
+      ['maven', 'com.mycompany.app:my-app', 'Maven', []],
+    );
     const bb = catalog.packages.find((p) => p.name === 'busybox')!;
     assert.deepEqual([bb.ecosystem, bb.licenses], ['Alpine:v3.12', ['GPL-2.0-only']]);
   });
@@ -69,7 +78,10 @@ describe('CycloneDX JSON reader (Syft documents)', () => {
       const { catalog, specVersion } = readSbom(raw);
       assert.equal(specVersion, v);
       const expected = doc.components.filter((c: any) => c.purl).map((c: any) => c.purl);
-      assert.deepEqual(catalog.packages.map((p) => p.purl), expected);
+      assert.deepEqual(
+        catalog.packages.map((p) => p.purl),
+        expected,
+      );
       for (const p of catalog.packages) {
         assert.equal(p.type, 'golang');
         assert.equal(p.ecosystem, 'Go');
@@ -79,7 +91,9 @@ describe('CycloneDX JSON reader (Syft documents)', () => {
   }
 
   it('reads an image BOM: OS component → distro, syft location properties, unparseable purl kept as generic', () => {
-    const { catalog, name } = readSbom(text('cyclonedxjson/testdata/snapshot/TestCycloneDxImageEncoder.golden'));
+    const { catalog, name } = readSbom(
+      text('cyclonedxjson/testdata/snapshot/TestCycloneDxImageEncoder.golden'),
+    );
     assert.equal(name, 'user-image-input');
     assert.equal(catalog.distro?.id, 'debian');
     assert.equal(catalog.distro?.versionId, '1.2.3');
@@ -100,16 +114,30 @@ describe('reader errors', () => {
   };
   it('names the file and the problem', () => {
     fails('{"bomFormat": "CycloneDX", "specVersion": "1.6", "components": [', /not valid JSON/);
-    fails('<?xml version="1.0"?><bom xmlns="http://cyclonedx.org/schema/bom/1.6"/>', /XML SBOMs are not supported/);
+    fails(
+      '<?xml version="1.0"?><bom xmlns="http://cyclonedx.org/schema/bom/1.6"/>',
+      /XML SBOMs are not supported/,
+    );
     fails('{"hello": "world"}', /neither a CycloneDX BOM .* nor an SPDX document/);
     fails('{"bomFormat": "CycloneDX", "specVersion": "2.0"}', /specVersion "2.0" is not supported/);
     fails('{"spdxVersion": "SPDX-3.0"}', /SPDX-3.0 is not supported/);
-    fails('SPDXVersion: SPDX-2.3\nPackageName: x\nPackageComment: <text>never closed\n', /in.json:3: <text> is never closed/);
+    fails(
+      'SPDXVersion: SPDX-2.3\nPackageName: x\nPackageComment: <text>never closed\n',
+      /in.json:3: <text> is never closed/,
+    );
   });
 
-  it('refuses Syft\'s deliberately bad documents with a message, not a crash', () => {
-    for (const p of ['cyclonedxjson/testdata/bad-sbom', 'spdxjson/testdata/spdx/bad/bad-sbom', 'spdxtagvalue/testdata/bad-sbom']) {
-      assert.throws(() => readSbom(text(p), p), (e: unknown) => isBulwarkError(e), p);
+  it("refuses Syft's deliberately bad documents with a message, not a crash", () => {
+    for (const p of [
+      'cyclonedxjson/testdata/bad-sbom',
+      'spdxjson/testdata/spdx/bad/bad-sbom',
+      'spdxtagvalue/testdata/bad-sbom',
+    ]) {
+      assert.throws(
+        () => readSbom(text(p), p),
+        (e: unknown) => isBulwarkError(e),
+        p,
+      );
     }
   });
 

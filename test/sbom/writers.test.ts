@@ -24,7 +24,11 @@ function expectedAfterRoundTrip(pkgs: Package[], opts: { emptyDepsKnown: boolean
       ...new Set(
         c.licenses.map((l) => {
           const k = classifyLicense(l);
-          return k.kind === 'id' ? k.id : k.kind === 'expression' ? k.expression.replace(/^\((.*)\)$/, '$1') : k.name;
+          return k.kind === 'id'
+            ? k.id
+            : k.kind === 'expression'
+              ? k.expression.replace(/^\((.*)\)$/, '$1')
+              : k.name;
         }),
       ),
     ];
@@ -43,14 +47,22 @@ describe('CycloneDX 1.6 writer', () => {
     assert.equal(bom.specVersion, '1.6');
     assert.match(bom.serialNumber, /^urn:uuid:[0-9a-f-]{36}$/);
     assert.match(bom.metadata.timestamp, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/);
-    assert.deepEqual(bom.metadata.tools.components[0], { type: 'application', name: 'bulwark', group: 'bulwark', version: '9.9.9' });
+    assert.deepEqual(bom.metadata.tools.components[0], {
+      type: 'application',
+      name: 'bulwark',
+      group: 'bulwark',
+      version: '9.9.9',
+    });
   });
 
   it('describes the image as a container component with digest, tags and a pkg:oci purl', () => {
     const c = bom.metadata.component;
     assert.equal(c.type, 'container');
     assert.equal(c.name, '127.0.0.1:5000/bulwark/app:1.0');
-    assert.equal(c.purl, `pkg:oci/app@sha256:${'a'.repeat(64)}?arch=amd64&repository_url=127.0.0.1%3A5000%2Fbulwark%2Fapp`);
+    assert.equal(
+      c.purl,
+      `pkg:oci/app@sha256:${'a'.repeat(64)}?arch=amd64&repository_url=127.0.0.1%3A5000%2Fbulwark%2Fapp`,
+    );
     const props = Object.fromEntries(c.properties.map((p: Json) => [p.name, p.value]));
     assert.equal(props['bulwark:image:digest'], 'sha256:' + 'a'.repeat(64));
     assert.equal(props['bulwark:image:tag'], '127.0.0.1:5000/bulwark/app:1.0');
@@ -61,7 +73,10 @@ describe('CycloneDX 1.6 writer', () => {
 
   it('has an operating-system component and one library component per package, bom-ref = package id', () => {
     const os = bom.components.find((c: Json) => c.type === 'operating-system');
-    assert.deepEqual([os.name, os.version, os.description], ['debian', '12', 'Debian GNU/Linux 12 (bookworm)']);
+    assert.deepEqual(
+      [os.name, os.version, os.description],
+      ['debian', '12', 'Debian GNU/Linux 12 (bookworm)'],
+    );
     const libs = bom.components.filter((c: Json) => c.type === 'library');
     assert.deepEqual(
       libs.map((c: Json) => c['bom-ref']),
@@ -87,7 +102,10 @@ describe('CycloneDX 1.6 writer', () => {
     assert.deepEqual(lic('libgcc-s1'), [{ expression: 'GPL-3.0-or-later WITH GCC-exception-3.1' }]);
     // expression + id (lower-case "mit" fixed up): joined into one expression
     assert.deepEqual(lic('@scope/app'), [{ expression: '(MIT OR Apache-2.0) AND MIT' }]);
-    assert.deepEqual(lic('left-pad'), [{ license: { id: 'WTFPL' } }, { license: { name: 'Some Custom License v2 (see LICENSE)' } }]);
+    assert.deepEqual(lic('left-pad'), [
+      { license: { id: 'WTFPL' } },
+      { license: { name: 'Some Custom License v2 (see LICENSE)' } },
+    ]);
     assert.deepEqual(lic('requests'), [{ license: { name: 'Apache 2.0' } }]);
     assert.equal(lic('stdlib'), undefined);
   });
@@ -101,14 +119,21 @@ describe('CycloneDX 1.6 writer', () => {
       'golang:stdlib@go1.19.8',
       'generic:no-version',
     ]);
-    assert.deepEqual(deps.get('bulwark:os:debian@12'), ['deb:libc6@2.36-9+deb12u4', 'deb:libgcc-s1@12.2.0-14']);
+    assert.deepEqual(deps.get('bulwark:os:debian@12'), [
+      'deb:libc6@2.36-9+deb12u4',
+      'deb:libgcc-s1@12.2.0-14',
+    ]);
     assert.deepEqual(deps.get('deb:libc6@2.36-9+deb12u4'), ['deb:libgcc-s1@12.2.0-14']);
     // the dangling reference is dropped rather than pointing at nothing
     assert.deepEqual(deps.get('npm:@scope/app@1.0.0'), ['npm:left-pad@1.3.0']);
     assert.deepEqual(deps.get('npm:left-pad@1.3.0'), []);
     assert.equal(deps.has('pypi:requests@2.28.1'), false, 'no entry where dependencies are unknown');
-    const refs = new Set([bom.metadata.component['bom-ref'], ...bom.components.map((c: Json) => c['bom-ref'])]);
-    for (const d of bom.dependencies) for (const r of [d.ref, ...d.dependsOn]) assert.ok(refs.has(r), `unknown ref ${r}`);
+    const refs = new Set([
+      bom.metadata.component['bom-ref'],
+      ...bom.components.map((c: Json) => c['bom-ref']),
+    ]);
+    for (const d of bom.dependencies)
+      for (const r of [d.ref, ...d.dependsOn]) assert.ok(refs.has(r), `unknown ref ${r}`);
   });
 
   it('keeps bom-refs unique when the catalog repeats an id', () => {
@@ -126,9 +151,15 @@ describe('CycloneDX 1.6 writer', () => {
     const b = toCycloneDX(cat, { kind: 'fs', name: 'dir:/srv/app', layers: [] }) as Json;
     assertValidCycloneDX(b);
     assert.equal(b.metadata.component.type, 'application');
-    assert.equal(b.components.some((c: Json) => c.type === 'operating-system'), false);
+    assert.equal(
+      b.components.some((c: Json) => c.type === 'operating-system'),
+      false,
+    );
     // without an OS component, OS packages hang off the artifact directly
-    assert.ok(b.dependencies[0].dependsOn.includes('deb:libgcc-s1@12.2.0-14') === false, 'libgcc-s1 is a dependency of libc6');
+    assert.ok(
+      b.dependencies[0].dependsOn.includes('deb:libgcc-s1@12.2.0-14') === false,
+      'libgcc-s1 is a dependency of libc6',
+    );
     assert.ok(b.dependencies[0].dependsOn.includes('deb:libc6@2.36-9+deb12u4'));
   });
 
@@ -136,7 +167,10 @@ describe('CycloneDX 1.6 writer', () => {
     const read = readSbom(JSON.stringify(bom), 'bom.json');
     assert.equal(read.format, 'cyclonedx');
     assert.deepEqual(read.catalog.distro, cornerCatalog().distro);
-    assert.deepEqual(read.catalog.packages.map(comparable), expectedAfterRoundTrip(catalog.packages, { emptyDepsKnown: true }));
+    assert.deepEqual(
+      read.catalog.packages.map(comparable),
+      expectedAfterRoundTrip(catalog.packages, { emptyDepsKnown: true }),
+    );
   });
 });
 
@@ -150,7 +184,10 @@ describe('SPDX 2.3 writer', () => {
     assert.equal(doc.dataLicense, 'CC0-1.0');
     assert.equal(doc.SPDXID, 'SPDXRef-DOCUMENT');
     assert.deepEqual(doc.creationInfo.creators, ['Tool: bulwark-9.9.9']);
-    assert.match(doc.documentNamespace, /^https:\/\/spdx\.org\/spdxdocs\/bulwark-image-127\.0\.0\.1-5000-bulwark-app-1\.0-[0-9a-f-]{36}$/);
+    assert.match(
+      doc.documentNamespace,
+      /^https:\/\/spdx\.org\/spdxdocs\/bulwark-image-127\.0\.0\.1-5000-bulwark-app-1\.0-[0-9a-f-]{36}$/,
+    );
     const other = toSPDX(catalog, imageArtifact()) as Json;
     assert.notEqual(other.documentNamespace, doc.documentNamespace, 'each document gets its own namespace');
   });
@@ -168,13 +205,18 @@ describe('SPDX 2.3 writer', () => {
     for (const [i, p] of catalog.packages.entries()) {
       const sp = libs[i];
       assert.equal(sp.name, p.name);
-      assert.deepEqual(sp.externalRefs, [{ referenceCategory: 'PACKAGE-MANAGER', referenceType: 'purl', referenceLocator: p.purl }]);
+      assert.deepEqual(sp.externalRefs, [
+        { referenceCategory: 'PACKAGE-MANAGER', referenceType: 'purl', referenceLocator: p.purl },
+      ]);
       assert.equal(sp.downloadLocation, 'NOASSERTION');
       assert.equal(sp.licenseConcluded, 'NOASSERTION');
       assert.equal(sp.copyrightText, 'NOASSERTION');
       assert.equal(sp.filesAnalyzed, false);
     }
-    assert.equal(libs.find((p: Json) => p.name === 'libc6').sourceInfo, 'built package from: glibc 2.36-9+deb12u4');
+    assert.equal(
+      libs.find((p: Json) => p.name === 'libc6').sourceInfo,
+      'built package from: glibc 2.36-9+deb12u4',
+    );
   });
 
   it('declares licenses as SPDX expressions, free text through LicenseRef- with its text', () => {
@@ -184,15 +226,22 @@ describe('SPDX 2.3 writer', () => {
     assert.equal(decl('@scope/app'), '(MIT OR Apache-2.0) AND MIT');
     assert.equal(decl('requests'), 'LicenseRef-Apache-2.0');
     assert.equal(decl('stdlib'), 'NOASSERTION');
-    const extracted = new Map(doc.hasExtractedLicensingInfos.map((e: Json) => [e.licenseId, e.extractedText]));
+    const extracted = new Map(
+      doc.hasExtractedLicensingInfos.map((e: Json) => [e.licenseId, e.extractedText]),
+    );
     assert.equal(extracted.get('LicenseRef-GPL-2'), 'GPL-2+');
     assert.equal(extracted.get('LicenseRef-Apache-2.0'), 'Apache 2.0');
-    assert.equal(extracted.get('LicenseRef-Some-Custom-License-v2-see-LICENSE'), 'Some Custom License v2 (see LICENSE)');
+    assert.equal(
+      extracted.get('LicenseRef-Some-Custom-License-v2-see-LICENSE'),
+      'Some Custom License v2 (see LICENSE)',
+    );
   });
 
   it('relates DOCUMENT DESCRIBES image, image CONTAINS OS and packages, OS CONTAINS OS packages, DEPENDS_ON', () => {
     const idOf = (name: string) => doc.packages.find((p: Json) => p.name === name).SPDXID;
-    const rel = new Set(doc.relationships.map((r: Json) => `${r.spdxElementId} ${r.relationshipType} ${r.relatedSpdxElement}`));
+    const rel = new Set(
+      doc.relationships.map((r: Json) => `${r.spdxElementId} ${r.relationshipType} ${r.relatedSpdxElement}`),
+    );
     const root = doc.packages[0].SPDXID;
     const os = idOf('debian');
     assert.ok(rel.has(`SPDXRef-DOCUMENT DESCRIBES ${root}`));
@@ -210,7 +259,10 @@ describe('SPDX 2.3 writer', () => {
     assert.equal(read.format, 'spdx');
     assert.equal(read.name, '127.0.0.1:5000/bulwark/app:1.0');
     assert.deepEqual(read.catalog.distro, cornerCatalog().distro);
-    assert.deepEqual(read.catalog.packages.map(comparable), expectedAfterRoundTrip(catalog.packages, { emptyDepsKnown: false }));
+    assert.deepEqual(
+      read.catalog.packages.map(comparable),
+      expectedAfterRoundTrip(catalog.packages, { emptyDepsKnown: false }),
+    );
   });
 });
 
@@ -225,7 +277,15 @@ describe('table and json views', () => {
     const rows = lines.slice(3).map((l) => starts.map((s, i) => l.slice(s, starts[i + 1]).trim()));
     assert.deepEqual(
       rows.map((r) => `${r[2]}:${r[0]}`),
-      ['deb:libc6', 'deb:libgcc-s1', 'generic:no-version', 'golang:stdlib', 'npm:@scope/app', 'npm:left-pad', 'pypi:requests'],
+      [
+        'deb:libc6',
+        'deb:libgcc-s1',
+        'generic:no-version',
+        'golang:stdlib',
+        'npm:@scope/app',
+        'npm:left-pad',
+        'pypi:requests',
+      ],
     );
     assert.deepEqual(rows[0], ['libc6', '2.36-9+deb12u4', 'deb', '/var/lib/dpkg/status [layer 0]']);
     assert.equal(rows[4]![3], '/srv/app/package-lock.json [layer 2] (+1)');
@@ -242,8 +302,17 @@ describe('table and json views', () => {
   });
 
   it('renders spdx and spdx-json identically apart from ids and time', () => {
-    const opts = { timestamp: new Date('2024-01-02T03:04:05.678Z'), uuid: '00000000-0000-4000-8000-000000000000' };
-    assert.equal(renderSbom('spdx', cornerCatalog(), imageArtifact(), opts), renderSbom('spdx-json', cornerCatalog(), imageArtifact(), opts));
-    assert.match(renderSbom('cyclonedx', cornerCatalog(), imageArtifact(), opts), /"timestamp": "2024-01-02T03:04:05Z"/);
+    const opts = {
+      timestamp: new Date('2024-01-02T03:04:05.678Z'),
+      uuid: '00000000-0000-4000-8000-000000000000',
+    };
+    assert.equal(
+      renderSbom('spdx', cornerCatalog(), imageArtifact(), opts),
+      renderSbom('spdx-json', cornerCatalog(), imageArtifact(), opts),
+    );
+    assert.match(
+      renderSbom('cyclonedx', cornerCatalog(), imageArtifact(), opts),
+      /"timestamp": "2024-01-02T03:04:05Z"/,
+    );
   });
 });
