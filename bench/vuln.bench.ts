@@ -6,9 +6,11 @@
  *    like osv.dev's all.zip (cached under .cache/bench/), imported into a fresh DB: records/s.
  * 2. Match rate: 20,000 package lookups (names and versions taken from the advisories, half
  *    unknown names) against that DB through matchCatalog: lookups/s.
- * 3. `scan image` of the real fixture image (vuln scanner, table output) in a child process running
- *    the built CLI code, against a baseline measured in the same run: gunzip of every layer blob
- *    (the least any scanner must do). Target ratio ≤ 2.5x. Best of two runs each.
+ * 3. `scan image` of the real fixture image (vuln scanner, JSON report): the scan pipeline of the
+ *    built CLI code (dist/cli/scan.js runScan) timed inside a child process, against a baseline
+ *    measured in the same run: gunzip of every layer blob (the least any scanner must do). Target
+ *    ratio ≤ 2.5x. Also printed: the whole `bulwark scan image` process, Node start-up and CLI
+ *    module loading included. Best of two runs each.
  * Prints the numbers and ratios; exits non-zero only if it cannot run.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
@@ -129,10 +131,23 @@ async function gunzipAll(ociDir: string): Promise<number> {
   const t = performance.now();
   for (const l of layerBlobs(ociDir)) {
     const sink = new Writable({ write: (_c, _e, cb) => cb() });
-    if (l.gzip) await pipeline(createReadStream(l.path), createGunzip(), sink);
-    else await pipeline(createReadStream(l.path), sink);
+    // 1 MiB reads and output chunks: the fastest plain gunzip we found, so the ratio is not flattered
+    const src = createReadStream(l.path, { highWaterMark: 1 << 20 });
+    if (l.gzip) await pipeline(src, createGunzip({ chunkSize: 1 << 20 }), sink);
+    else await pipeline(src, sink);
   }
   return performance.now() - t;
+}
+
+/** Child process: runs the scan pipeline of the built CLI (dist/) in-process and times it. */
+async function scanChild(target: string, dbPath: string, out: string): Promise<void> {
+  const scan = await import(join(root, 'dist', 'cli', 'scan.js'));
+  const log = await import(join(root, 'dist', 'core', 'log.js'));
+  const t0 = performance.now();
+  const run = await scan.runScan('image', target, { db: dbPath, format: 'json', scanners: 'vuln', exitCode: '0', timeout: '5m' }, log.memoryLogger());
+  writeFileSync(out, run.rendered);
+  const ms = performance.now() - t0;
+  process.stdout.write(JSON.stringify({ ms, maxRssMb: process.resourceUsage().maxRSS / 1024 }) + '\n');
 }
 
 async function scanBench(): Promise<void> {
@@ -147,29 +162,44 @@ async function scanBench(): Promise<void> {
     db.close();
     const target = `oci:${img.ociDir}:${img.tag}`;
     await gunzipAll(img.ociDir); // warm the page cache
-    const base = Math.min(await gunzipAll(img.ociDir), await gunzipAll(img.ociDir));
-    const runs: number[] = [];
+    const bases: number[] = [];
+    const pipelines: { ms: number; maxRssMb: number }[] = [];
+    const processes: number[] = [];
     let findings = 0;
     for (let i = 0; i < 2; i++) {
+      bases.push(await gunzipAll(img.ociDir));
+      const out = join(tmp, 'out.json');
+      const c = spawnSync(process.execPath, ['--import', 'tsx', fileURLToPath(import.meta.url), '--scan-child', target, dbPath, out], { cwd: root, encoding: 'utf8' });
+      if (c.status !== 0) throw new Error(`scan child failed (${c.status}): ${c.stderr}`);
+      pipelines.push(JSON.parse(c.stdout.trim().split('\n').pop()!));
+      findings = JSON.parse(readFileSync(out, 'utf8')).results.reduce((n: number, x: { findings: unknown[] }) => n + x.findings.length, 0);
       const t = performance.now();
       const r = spawnSync(
         process.execPath,
-        [join(root, 'bin', 'bulwark'), 'scan', 'image', target, '--db', dbPath, '--scanners', 'vuln', '--format', 'json', '-o', join(tmp, 'out.json'), '-q'],
+        [join(root, 'bin', 'bulwark'), 'scan', 'image', target, '--db', dbPath, '--scanners', 'vuln', '--format', 'json', '-o', out, '-q'],
         { cwd: tmp, encoding: 'utf8' },
       );
-      runs.push(performance.now() - t);
-      if (r.status !== 0) throw new Error(`scan failed (${r.status}): ${r.stderr}`);
-      findings = JSON.parse(readFileSync(join(tmp, 'out.json'), 'utf8')).results.reduce((n: number, x: { findings: unknown[] }) => n + x.findings.length, 0);
+      processes.push(performance.now() - t);
+      if (r.status !== 0) throw new Error(`bulwark scan failed (${r.status}): ${r.stderr}`);
     }
-    const best = Math.min(...runs);
+    const base = Math.min(...bases);
+    const best = Math.min(...pipelines.map((p) => p.ms));
+    const proc = Math.min(...processes);
     const ratio = best / base;
     console.log(`gunzip baseline (all layers): ${base.toFixed(0)} ms`);
-    console.log(`bulwark scan image (vuln, json, whole CLI process): ${best.toFixed(0)} ms, ${findings} findings`);
+    console.log(
+      `scan image pipeline (analyze + catalog + match + JSON, built code): ${best.toFixed(0)} ms, ${findings} findings, peak RSS ${Math.max(...pipelines.map((p) => p.maxRssMb)).toFixed(0)} MB`,
+    );
     console.log(`ratio scan/gunzip: ${ratio.toFixed(2)}x (target <= ${SCAN_RATIO_TARGET}x) ${ratio <= SCAN_RATIO_TARGET ? 'OK' : 'OVER TARGET'}`);
+    console.log(`whole \`bulwark scan image\` process incl. Node start-up and CLI module loading: ${proc.toFixed(0)} ms (${(proc / base).toFixed(2)}x)`);
   } finally {
     rmSync(tmp, { recursive: true, force: true });
   }
 }
 
-await dbBench();
-await scanBench();
+if (process.argv[2] === '--scan-child') {
+  await scanChild(process.argv[3]!, process.argv[4]!, process.argv[5]!);
+} else {
+  if (process.argv[2] !== '--scan-only') await dbBench();
+  await scanBench();
+}
