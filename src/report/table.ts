@@ -25,8 +25,8 @@ const COLORS: Record<Severity, string> = {
 export function renderTable(report: ScanReport, opts: TableOptions = {}): string {
   const out: string[] = [];
   const a = report.artifact;
-  const os = a.os ? ` (${a.os.id} ${a.os.versionId})` : '';
-  out.push(`${a.name}${os}`);
+  const os = a.os ? `, ${a.os.id} ${a.os.versionId}` : '';
+  out.push(`Report for ${a.name} (${a.kind}${os})`);
   out.push('');
   if (!report.results.length) out.push('No targets found.', '');
   for (const r of report.results) out.push(...section(r, opts), '');

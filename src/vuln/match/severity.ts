@@ -61,7 +61,20 @@ function str(v: unknown): string | undefined {
   return typeof v === 'string' && v ? v : undefined;
 }
 
+/** Results per affected entry (or record): records are cached by the store, so a scan scores each once. */
+const memo = new WeakMap<object, SeverityResult>();
+
 export function severityOf(record: OsvRecord, affected: OsvAffected | undefined, warn?: (m: string) => void): SeverityResult {
+  const key = affected ?? record;
+  let r = memo.get(key);
+  if (!r) {
+    r = computeSeverity(record, affected, warn);
+    memo.set(key, r);
+  }
+  return { ...r, cvss: [...r.cvss] };
+}
+
+function computeSeverity(record: OsvRecord, affected: OsvAffected | undefined, warn?: (m: string) => void): SeverityResult {
   const src = str(record.database_specific?.source) ?? record.id.split('-')[0]?.toLowerCase();
   const cvss = [...cvssScores(affected?.severity, src, warn), ...cvssScores(record.severity, src, warn)];
   // de-duplicate by vector
