@@ -159,11 +159,58 @@ async function flow(page: Page): Promise<void> {
   await page.waitForFunction((n) => document.querySelector('[data-testid="findings-table"] .pager span')?.textContent?.includes(`${n} total`), sameRows);
   assert.equal(await findings.locator('tbody tr', { hasText: 'Suppressed' }).count(), sameRows);
 
+  // Packages and layers of the stored scan report.
+  // The page shows what the stored report holds (registry scans store only vulnerable packages today).
+  const imageId = /\/images\/(\d+)/.exec(page.url())![1];
+  const img = (await (await page.request.get(`${server.url}/api/images/${imageId}`)).json()) as { lastScanId: number };
+  const report = (await (await page.request.get(`${server.url}/api/scans/${img.lastScanId}/report`)).json()) as {
+    artifact: { layers: unknown[] };
+    results: { packages?: unknown[] }[];
+  };
+  const pkgCount = report.results.reduce((n, r) => n + (r.packages?.length ?? 0), 0);
+  await page.getByRole('tab', { name: 'Packages' }).click();
+  if (pkgCount > 0) await page.getByTestId('packages-table').locator('.pager', { hasText: `${pkgCount} total` }).waitFor();
+  else await page.getByTestId('no-packages').waitFor();
+  await page.getByRole('tab', { name: 'Layers' }).click();
+  await page.getByTestId('layers-table').locator('tbody tr code').first().waitFor();
+  assert.ok(report.artifact.layers.length >= 1);
+  assert.equal(await page.getByTestId('layers-table').locator('tbody tr').count(), report.artifact.layers.length, 'one row per layer');
+  await browser.shot('07-image-layers');
+
+  // The advisory page lists the affected image.
+  await page.getByRole('tab', { name: 'Findings' }).click();
+  const advLink = findings.locator('tbody tr a[href^="/advisories/"]').first();
+  const advisory = (await advLink.textContent())!;
+  await advLink.click();
+  await page.getByRole('heading', { name: advisory }).waitFor();
+  await page.getByTestId('affected-table').getByRole('link', { name: `${reg.host}/team-a/debian` }).first().waitFor();
+  await browser.shot('08-advisory');
+
   // The suppression is listed with its reason and owner, and audited.
   await page.getByRole('link', { name: 'Suppressions' }).click();
   await page.getByTestId('suppressions-table').locator('tr', { hasText: 'security-team' }).filter({ hasText: 'not reachable' }).waitFor();
   await page.getByRole('link', { name: 'Audit log' }).click();
   await page.getByTestId('audit-table').locator('tr', { hasText: 'suppression' }).first().waitFor();
+
+  // Users: an operator is added with a role.
+  await page.getByRole('link', { name: 'Users' }).click();
+  await page.getByRole('textbox', { name: 'Username' }).fill('ops1');
+  await page.getByRole('textbox', { name: 'Password' }).fill('operator password 123');
+  await page.getByRole('combobox', { name: 'Role' }).first().selectOption('operator');
+  await page.getByRole('button', { name: 'Add user' }).click();
+  await page.getByTestId('users-table').locator('tr', { hasText: 'ops1' }).waitFor();
+  assert.equal(await page.getByTestId('users-table').locator('tr', { hasText: 'ops1' }).locator('select').inputValue(), 'operator');
+
+  // Notifications: a webhook destination and a rule for new HIGH findings.
+  await page.getByRole('link', { name: 'Notifications' }).click();
+  await page.getByRole('textbox', { name: 'Name' }).first().fill('siem-hook');
+  await page.getByRole('textbox', { name: 'URL' }).fill('https://127.0.0.1:9/hook');
+  await page.getByRole('button', { name: 'Add destination' }).click();
+  await page.locator('tr', { hasText: 'siem-hook' }).waitFor();
+  await page.getByRole('textbox', { name: 'Name' }).nth(1).fill('high-findings');
+  await page.getByRole('button', { name: 'Add rule' }).click();
+  await page.locator('tr', { hasText: 'high-findings' }).filter({ hasText: 'siem-hook' }).waitFor();
+  await browser.shot('09-notifications');
 
   // Dashboard counts and trend after the scan.
   await page.getByRole('link', { name: 'Dashboard' }).click();
@@ -177,14 +224,14 @@ async function flow(page: Page): Promise<void> {
     }),
   );
   assert.ok(lifted, 'the trend shows today\'s findings');
-  await browser.shot('07-dashboard');
+  await browser.shot('10-dashboard');
 
   // Simplified Chinese, at runtime and kept across a reload.
   await page.getByTestId('language').selectOption('zh-CN');
   await page.getByRole('link', { name: '镜像', exact: true }).waitFor();
   await page.getByRole('heading', { name: '概览' }).waitFor();
   assert.ok((await page.getByRole('button', { name: '退出登录' }).count()) === 1);
-  await browser.shot('08-dashboard-zh-CN');
+  await browser.shot('11-dashboard-zh-CN');
   await page.reload();
   await page.getByRole('link', { name: '镜像', exact: true }).click();
   await page.getByTestId('images-table').getByRole('link', { name: `${reg.host}/team-a/debian` }).click();
@@ -193,7 +240,7 @@ async function flow(page: Page): Promise<void> {
   // The UI's own text (headers, filters, tabs, pager) is Chinese; only data (advisory titles) stays as is.
   const chrome = (await page.locator('main thead, main .filters, main .tabs, main .pager, main .meta').allInnerTexts()).join('\n');
   for (const english of ['Severity', 'Package', 'Findings', 'Previous', 'Next', 'Hide suppressed', 'Digest', 'Critical']) assert.ok(!chrome.includes(english), `"${english}" is translated: ${chrome}`);
-  await browser.shot('09-image-zh-CN');
+  await browser.shot('12-image-zh-CN');
 
   assert.deepEqual(pageErrors, [], 'no script errors in the page');
 }

@@ -132,6 +132,7 @@ const en = {
 
   'packages.search': 'Filter by name or purl',
   'packages.advisories': 'Advisories',
+  'packages.none': 'This scan stored no package list (only vulnerable packages are listed under Findings). Upload scans made with --list-all-pkgs to see every package.',
 
   'advisory.affected': '{images} image(s), {findings} finding(s)',
   'advisory.none': 'No image is affected by this advisory.',
@@ -331,6 +332,7 @@ const zhCN: Record<Key, string> = {
 
   'packages.search': '按名称或 purl 筛选',
   'packages.advisories': '相关公告',
+  'packages.none': '此次扫描未保存软件包清单（存在漏洞的软件包见“安全问题”）。上传使用 --list-all-pkgs 的扫描结果即可查看全部软件包。',
 
   'advisory.affected': '{images} 个镜像，{findings} 个问题',
   'advisory.none': '没有镜像受此公告影响。',

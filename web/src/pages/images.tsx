@@ -283,12 +283,13 @@ function PackagesView({ scanId }: { scanId: number }) {
   }, [rep.data, q]);
   const pages = Math.max(1, Math.ceil(pkgs.length / PKG_PAGE));
   return (
-    <div>
+    <div data-testid="packages-table">
       <ErrorBox error={rep.error} />
+      {rep.data && !rep.data.results.some((r) => r.packages?.length) && <p className="info" data-testid="no-packages">{t('packages.none')}</p>}
       <div className="filters">
         <input placeholder={t('packages.search')} value={q} onChange={(e) => (setQ(e.target.value), setPage(1))} aria-label={t('packages.search')} />
       </div>
-      <table data-testid="packages-table">
+      <table>
         <thead>
           <tr>
             <th>{t('col.package')}</th>
