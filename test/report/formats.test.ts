@@ -42,6 +42,10 @@ test('sarif: valid SARIF 2.1.0 with GitHub code-scanning requirements; one rule 
   assert.equal(sec.locations[0].physicalLocation.artifactLocation.uri, 'app/.env');
   assert.equal(sec.level, 'error');
   assert.equal(run.results.find((r: any) => r.ruleId === 'GPL-3.0-only').level, 'warning');
+  // the validator does reject what the schema forbids
+  const bad = structuredClone(doc);
+  bad.runs[0].results[0].level = 'fatal';
+  assert.throws(() => assertValidSarif(bad), /SARIF schema violations/);
 });
 
 test('junit: well-formed XML, one testsuite per target, a failing testcase per finding, text escaped', () => {

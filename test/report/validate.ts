@@ -1,7 +1,6 @@
 /**
- * SARIF 2.1.0 validation for tests: the JSON schema in ./schemas (see README there; draft-04, read
- * by ajv after renaming the draft-04 `id` keyword) plus the extra rules GitHub code scanning
- * applies on upload. XML well-formedness is checked by Python's expat parser (a real XML parser).
+ * SARIF 2.1.0 validation for tests: the OASIS JSON schema in ./schemas (see README there) plus
+ * the extra rules GitHub code scanning applies on upload. XML well-formedness is checked by Python's expat parser (a real XML parser).
  */
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -13,12 +12,10 @@ let sarif: ValidateFunction | undefined;
 
 export function assertValidSarif(doc: unknown): void {
   if (!sarif) {
-    const schema = JSON.parse(readFileSync(new URL('./schemas/sarif-2.1.0-rtm.5.json', import.meta.url), 'utf8')) as Record<string, unknown>;
-    const { id, $schema: _s, ...rest } = schema;
-    // unicodeRegExp off: rtm.5's `language` pattern has a stray "]" that only non-unicode RegExp accepts
-    const ajv = new Ajv({ strict: false, allErrors: true, unicodeRegExp: false });
+    const schema = JSON.parse(readFileSync(new URL('./schemas/sarif-schema-2.1.0.json', import.meta.url), 'utf8')) as Record<string, unknown>;
+    const ajv = new Ajv({ strict: false, allErrors: true });
     addFormats(ajv);
-    sarif = ajv.compile({ ...rest, $id: id });
+    sarif = ajv.compile(schema);
   }
   if (!sarif(doc)) {
     throw new Error(`SARIF schema violations:\n${(sarif.errors ?? []).slice(0, 10).map((e) => `${e.instancePath} ${e.message} ${JSON.stringify(e.params)}`).join('\n')}`);
