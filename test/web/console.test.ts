@@ -13,7 +13,13 @@ import { after, before, test } from 'node:test';
 import type { Page } from 'playwright-core';
 import { startRegistry, type TestRegistry } from '../fixtures/index.js';
 import { advisoryDbCopy, debianReport } from '../server/data.js';
-import { ensureWebBuilt, openBrowser, startServerProcess, type Browser, type ServerProcess } from './helpers.js';
+import {
+  ensureWebBuilt,
+  openBrowser,
+  startServerProcess,
+  type Browser,
+  type ServerProcess,
+} from './helpers.js';
 
 const PASSWORD = 'correct horse battery staple 42';
 
@@ -49,15 +55,19 @@ async function total(page: Page, table: string): Promise<number> {
   return Number(m[1]);
 }
 
-test('console in the browser: bootstrap, login, registry scan, findings, suppression, zh-CN', { timeout: 170_000 }, async () => {
-  const { page } = browser;
-  try {
-    await flow(page);
-  } catch (e) {
-    await browser.shot('failure').catch(() => undefined);
-    throw new Error(`${(e as Error).message}\nserver log:\n${server.log().slice(-3000)}`, { cause: e });
-  }
-});
+test(
+  'console in the browser: bootstrap, login, registry scan, findings, suppression, zh-CN',
+  { timeout: 170_000 },
+  async () => {
+    const { page } = browser;
+    try {
+      await flow(page);
+    } catch (e) {
+      await browser.shot('failure').catch(() => undefined);
+      throw new Error(`${(e as Error).message}\nserver log:\n${server.log().slice(-3000)}`, { cause: e });
+    }
+  },
+);
 
 async function flow(page: Page): Promise<void> {
   const pageErrors: string[] = [];
@@ -112,15 +122,28 @@ async function flow(page: Page): Promise<void> {
   // Scan it and watch the jobs finish.
   await page.getByTestId('scan-registry-test').click();
   const jobs = page.getByTestId('jobs-table');
-  await jobs.locator('tr', { hasText: 'Registry sync' }).filter({ hasText: 'Succeeded' }).waitFor({ timeout: 60_000 });
-  await jobs.locator('tr', { hasText: 'team-a/debian:1.0' }).filter({ hasText: 'Succeeded' }).waitFor({ timeout: 90_000 });
-  assert.equal(await jobs.locator('tr', { hasText: 'team-a/debian:dev' }).count(), 0, 'the tag filter kept 1.0 only');
+  await jobs
+    .locator('tr', { hasText: 'Registry sync' })
+    .filter({ hasText: 'Succeeded' })
+    .waitFor({ timeout: 60_000 });
+  await jobs
+    .locator('tr', { hasText: 'team-a/debian:1.0' })
+    .filter({ hasText: 'Succeeded' })
+    .waitFor({ timeout: 90_000 });
+  assert.equal(
+    await jobs.locator('tr', { hasText: 'team-a/debian:dev' }).count(),
+    0,
+    'the tag filter kept 1.0 only',
+  );
   assert.equal(await jobs.locator('tr', { hasText: 'Failed' }).count(), 0);
   await browser.shot('03-registries-jobs');
 
   // The image and its findings.
   await page.getByRole('link', { name: 'Images' }).click();
-  await page.getByTestId('images-table').getByRole('link', { name: `${reg.host}/team-a/debian` }).click();
+  await page
+    .getByTestId('images-table')
+    .getByRole('link', { name: `${reg.host}/team-a/debian` })
+    .click();
   await page.getByTestId('image-name').waitFor();
   const findings = page.getByTestId('findings-table');
   await findings.locator('tbody tr button').first().waitFor();
@@ -130,15 +153,28 @@ async function flow(page: Page): Promise<void> {
 
   // Severity filter is applied by the server: only CRITICAL rows remain.
   await page.getByRole('checkbox', { name: 'Critical' }).check();
-  await page.waitForFunction(() => !document.querySelector('[data-testid="findings-table"] .sev-high, [data-testid="findings-table"] .sev-medium, [data-testid="findings-table"] .sev-low'));
+  await page.waitForFunction(
+    () =>
+      !document.querySelector(
+        '[data-testid="findings-table"] .sev-high, [data-testid="findings-table"] .sev-medium, [data-testid="findings-table"] .sev-low',
+      ),
+  );
   const critical = await total(page, 'findings-table');
   assert.ok(critical < before);
   await page.getByRole('checkbox', { name: 'Critical' }).uncheck();
-  await page.waitForFunction((n) => document.querySelector('[data-testid="findings-table"] .pager span')?.textContent?.includes(`${n} total`), before);
+  await page.waitForFunction(
+    (n) =>
+      document
+        .querySelector('[data-testid="findings-table"] .pager span')
+        ?.textContent?.includes(`${n} total`),
+    before,
+  );
 
   // Suppress the first vulnerability: it disappears from the list and the total drops.
   await page.getByRole('combobox', { name: 'Kind' }).selectOption('vulnerability');
-  await page.waitForFunction(() => !document.querySelector('[data-testid="findings-table"] a[href*="generic-password"]'));
+  await page.waitForFunction(
+    () => !document.querySelector('[data-testid="findings-table"] a[href*="generic-password"]'),
+  );
   const vulns = await total(page, 'findings-table');
   assert.ok(vulns > 10 && vulns < before, `vulnerabilities: ${vulns} of ${before}`);
   const btn = findings.locator('tbody tr button').first();
@@ -151,30 +187,54 @@ async function flow(page: Page): Promise<void> {
   await browser.shot('05-suppress-form');
   await sf.getByRole('button', { name: 'Suppress' }).click();
   await sf.waitFor({ state: 'detached' });
-  await page.waitForFunction((n) => document.querySelector('[data-testid="findings-table"] .pager span')?.textContent?.includes(`${n} total`), vulns - sameRows);
+  await page.waitForFunction(
+    (n) =>
+      document
+        .querySelector('[data-testid="findings-table"] .pager span')
+        ?.textContent?.includes(`${n} total`),
+    vulns - sameRows,
+  );
   assert.equal(await findings.getByTestId(testId).count(), 0, `${testId} is gone`);
   await browser.shot('06-after-suppress');
   // It is still there for whoever asks for suppressed findings.
   await page.getByRole('combobox', { name: 'Suppressions' }).selectOption('only');
-  await page.waitForFunction((n) => document.querySelector('[data-testid="findings-table"] .pager span')?.textContent?.includes(`${n} total`), sameRows);
+  await page.waitForFunction(
+    (n) =>
+      document
+        .querySelector('[data-testid="findings-table"] .pager span')
+        ?.textContent?.includes(`${n} total`),
+    sameRows,
+  );
   assert.equal(await findings.locator('tbody tr', { hasText: 'Suppressed' }).count(), sameRows);
 
   // Packages and layers of the stored scan report.
   // The page shows what the stored report holds (registry scans store only vulnerable packages today).
   const imageId = /\/images\/(\d+)/.exec(page.url())![1];
-  const img = (await (await page.request.get(`${server.url}/api/images/${imageId}`)).json()) as { lastScanId: number };
-  const report = (await (await page.request.get(`${server.url}/api/scans/${img.lastScanId}/report`)).json()) as {
+  const img = (await (await page.request.get(`${server.url}/api/images/${imageId}`)).json()) as {
+    lastScanId: number;
+  };
+  const report = (await (
+    await page.request.get(`${server.url}/api/scans/${img.lastScanId}/report`)
+  ).json()) as {
     artifact: { layers: unknown[] };
     results: { packages?: unknown[] }[];
   };
   const pkgCount = report.results.reduce((n, r) => n + (r.packages?.length ?? 0), 0);
   await page.getByRole('tab', { name: 'Packages' }).click();
-  if (pkgCount > 0) await page.getByTestId('packages-table').locator('.pager', { hasText: `${pkgCount} total` }).waitFor();
+  if (pkgCount > 0)
+    await page
+      .getByTestId('packages-table')
+      .locator('.pager', { hasText: `${pkgCount} total` })
+      .waitFor();
   else await page.getByTestId('no-packages').waitFor();
   await page.getByRole('tab', { name: 'Layers' }).click();
   await page.getByTestId('layers-table').locator('tbody tr code').first().waitFor();
   assert.ok(report.artifact.layers.length >= 1);
-  assert.equal(await page.getByTestId('layers-table').locator('tbody tr').count(), report.artifact.layers.length, 'one row per layer');
+  assert.equal(
+    await page.getByTestId('layers-table').locator('tbody tr').count(),
+    report.artifact.layers.length,
+    'one row per layer',
+  );
   await browser.shot('07-image-layers');
 
   // The advisory page lists the affected image.
@@ -183,12 +243,20 @@ async function flow(page: Page): Promise<void> {
   const advisory = (await advLink.textContent())!;
   await advLink.click();
   await page.getByRole('heading', { name: advisory }).waitFor();
-  await page.getByTestId('affected-table').getByRole('link', { name: `${reg.host}/team-a/debian` }).first().waitFor();
+  await page
+    .getByTestId('affected-table')
+    .getByRole('link', { name: `${reg.host}/team-a/debian` })
+    .first()
+    .waitFor();
   await browser.shot('08-advisory');
 
   // The suppression is listed with its reason and owner, and audited.
   await page.getByRole('link', { name: 'Suppressions' }).click();
-  await page.getByTestId('suppressions-table').locator('tr', { hasText: 'security-team' }).filter({ hasText: 'not reachable' }).waitFor();
+  await page
+    .getByTestId('suppressions-table')
+    .locator('tr', { hasText: 'security-team' })
+    .filter({ hasText: 'not reachable' })
+    .waitFor();
   await page.getByRole('link', { name: 'Audit log' }).click();
   await page.getByTestId('audit-table').locator('tr', { hasText: 'suppression' }).first().waitFor();
 
@@ -199,7 +267,10 @@ async function flow(page: Page): Promise<void> {
   await page.getByRole('combobox', { name: 'Role' }).first().selectOption('operator');
   await page.getByRole('button', { name: 'Add user' }).click();
   await page.getByTestId('users-table').locator('tr', { hasText: 'ops1' }).waitFor();
-  assert.equal(await page.getByTestId('users-table').locator('tr', { hasText: 'ops1' }).locator('select').inputValue(), 'operator');
+  assert.equal(
+    await page.getByTestId('users-table').locator('tr', { hasText: 'ops1' }).locator('select').inputValue(),
+    'operator',
+  );
 
   // Notifications: a webhook destination and a rule for new HIGH findings.
   await page.getByRole('link', { name: 'Notifications' }).click();
@@ -223,7 +294,7 @@ async function flow(page: Page): Promise<void> {
       return pts[0]!.split(',')[1] !== pts.at(-1)!.split(',')[1];
     }),
   );
-  assert.ok(lifted, 'the trend shows today\'s findings');
+  assert.ok(lifted, "the trend shows today's findings");
   await browser.shot('10-dashboard');
 
   // Simplified Chinese, at runtime and kept across a reload.
@@ -234,12 +305,27 @@ async function flow(page: Page): Promise<void> {
   await browser.shot('11-dashboard-zh-CN');
   await page.reload();
   await page.getByRole('link', { name: '镜像', exact: true }).click();
-  await page.getByTestId('images-table').getByRole('link', { name: `${reg.host}/team-a/debian` }).click();
+  await page
+    .getByTestId('images-table')
+    .getByRole('link', { name: `${reg.host}/team-a/debian` })
+    .click();
   await page.getByRole('columnheader', { name: '严重程度' }).waitFor();
   await page.getByRole('tab', { name: '软件包' }).waitFor();
   // The UI's own text (headers, filters, tabs, pager) is Chinese; only data (advisory titles) stays as is.
-  const chrome = (await page.locator('main thead, main .filters, main .tabs, main .pager, main .meta').allInnerTexts()).join('\n');
-  for (const english of ['Severity', 'Package', 'Findings', 'Previous', 'Next', 'Hide suppressed', 'Digest', 'Critical']) assert.ok(!chrome.includes(english), `"${english}" is translated: ${chrome}`);
+  const chrome = (
+    await page.locator('main thead, main .filters, main .tabs, main .pager, main .meta').allInnerTexts()
+  ).join('\n');
+  for (const english of [
+    'Severity',
+    'Package',
+    'Findings',
+    'Previous',
+    'Next',
+    'Hide suppressed',
+    'Digest',
+    'Critical',
+  ])
+    assert.ok(!chrome.includes(english), `"${english}" is translated: ${chrome}`);
   await browser.shot('12-image-zh-CN');
 
   assert.deepEqual(pageErrors, [], 'no script errors in the page');

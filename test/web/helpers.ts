@@ -20,10 +20,21 @@ export function ensureWebBuilt(): void {
   if (existsSync(join(repoRoot, 'web', 'dist', 'index.html'))) return;
   const lock = join(repoRoot, '.cache', 'web-build.lock');
   mkdirSync(join(repoRoot, '.cache'), { recursive: true });
-  execFileSync('flock', [lock, process.execPath, join(repoRoot, 'node_modules', 'vite', 'bin', 'vite.js'), 'build', '--config', join(repoRoot, 'web', 'vite.config.ts')], {
-    cwd: repoRoot,
-    stdio: ['ignore', 'ignore', 'inherit'],
-  });
+  execFileSync(
+    'flock',
+    [
+      lock,
+      process.execPath,
+      join(repoRoot, 'node_modules', 'vite', 'bin', 'vite.js'),
+      'build',
+      '--config',
+      join(repoRoot, 'web', 'vite.config.ts'),
+    ],
+    {
+      cwd: repoRoot,
+      stdio: ['ignore', 'ignore', 'inherit'],
+    },
+  );
 }
 
 export interface ServerProcess {
@@ -36,20 +47,41 @@ export interface ServerProcess {
 }
 
 /** Starts `node bin/bulwark server` on a free 127.0.0.1 port and waits for its first-start line. */
-export async function startServerProcess(dataDir: string, advisoryDb: string, env: NodeJS.ProcessEnv = {}): Promise<ServerProcess> {
-  if (!existsSync(join(repoRoot, 'dist', 'cli', 'main.js'))) throw new Error('dist/ is missing: run `npm run build` first');
+export async function startServerProcess(
+  dataDir: string,
+  advisoryDb: string,
+  env: NodeJS.ProcessEnv = {},
+): Promise<ServerProcess> {
+  if (!existsSync(join(repoRoot, 'dist', 'cli', 'main.js')))
+    throw new Error('dist/ is missing: run `npm run build` first');
   const port = await freePort();
-  const child: ChildProcess = spawn(process.execPath, [join(repoRoot, 'bin', 'bulwark'), 'server', '--listen', `127.0.0.1:${port}`, '--data', dataDir, '--db', advisoryDb], {
-    cwd: repoRoot,
-    env: { ...process.env, BULWARK_ADMIN_PASSWORD: '', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const child: ChildProcess = spawn(
+    process.execPath,
+    [
+      join(repoRoot, 'bin', 'bulwark'),
+      'server',
+      '--listen',
+      `127.0.0.1:${port}`,
+      '--data',
+      dataDir,
+      '--db',
+      advisoryDb,
+    ],
+    {
+      cwd: repoRoot,
+      env: { ...process.env, BULWARK_ADMIN_PASSWORD: '', ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
   let err = '';
   child.stderr!.setEncoding('utf8').on('data', (d: string) => (err += d));
   child.stdout!.resume();
   const exited = new Promise<void>((r) => child.once('exit', () => r()));
   const line = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`bulwark server did not start in 30 s; stderr:\n${err}`)), 30_000);
+    const timer = setTimeout(
+      () => reject(new Error(`bulwark server did not start in 30 s; stderr:\n${err}`)),
+      30_000,
+    );
     const check = () => {
       const m = /^Bulwark console: .*$/m.exec(err);
       if (m) {
@@ -89,7 +121,8 @@ export interface Browser {
 
 /** Debian's chromium, headless, with a new empty profile; a laptop-sized window. */
 export async function openBrowser(): Promise<Browser> {
-  if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: install Debian's chromium (scripts/install-deps.sh)`);
+  if (!existsSync(CHROMIUM))
+    throw new Error(`${CHROMIUM} is missing: install Debian's chromium (scripts/install-deps.sh)`);
   mkdirSync(resultsDir, { recursive: true });
   const profile = mkdtempSync(join(tmpdir(), 'bulwark-chromium-'));
   const context = await chromium.launchPersistentContext(profile, {
@@ -97,7 +130,16 @@ export async function openBrowser(): Promise<Browser> {
     headless: true,
     viewport: { width: 1366, height: 800 },
     locale: 'en-US',
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
   });
   context.setDefaultTimeout(20_000);
   const page = context.pages()[0] ?? (await context.newPage());

@@ -161,13 +161,28 @@ export interface ScanReport {
     name: string;
     digest?: string;
     os?: { name?: string; version?: string; family?: string };
-    layers?: { index: number; digest?: string; diffId?: string; createdBy?: string; size?: number; mediaType?: string }[];
+    layers?: {
+      index: number;
+      digest?: string;
+      diffId?: string;
+      createdBy?: string;
+      size?: number;
+      mediaType?: string;
+    }[];
   };
   results: {
     target: string;
     class: string;
     type?: string;
-    packages?: { id: string; name: string; version: string; type: string; ecosystem: string; purl: string; licenses: string[] }[];
+    packages?: {
+      id: string;
+      name: string;
+      version: string;
+      type: string;
+      ecosystem: string;
+      purl: string;
+      licenses: string[];
+    }[];
   }[];
 }
 
@@ -193,11 +208,20 @@ export function setUnauthorizedHandler(f: () => void): void {
   onUnauthorized = f;
 }
 
-export async function api<T>(method: 'GET' | 'POST' | 'PATCH' | 'DELETE', path: string, body?: unknown): Promise<T> {
+export async function api<T>(
+  method: 'GET' | 'POST' | 'PATCH' | 'DELETE',
+  path: string,
+  body?: unknown,
+): Promise<T> {
   const headers: Record<string, string> = { accept: 'application/json' };
   if (body !== undefined) headers['content-type'] = 'application/json';
   if (method !== 'GET') headers['x-csrf-token'] = csrfCookie();
-  const res = await fetch(path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body), credentials: 'same-origin' });
+  const res = await fetch(path, {
+    method,
+    headers,
+    body: body === undefined ? undefined : JSON.stringify(body),
+    credentials: 'same-origin',
+  });
   const text = await res.text();
   let data: unknown = undefined;
   try {
@@ -208,7 +232,11 @@ export async function api<T>(method: 'GET' | 'POST' | 'PATCH' | 'DELETE', path: 
   if (!res.ok) {
     const err = (data as { error?: { code?: string; message?: string } } | undefined)?.error;
     if (res.status === 401 && !path.startsWith('/api/auth/')) onUnauthorized();
-    throw new ApiError(res.status, err?.code ?? String(res.status), err?.message ?? `${method} ${path}: HTTP ${res.status}`);
+    throw new ApiError(
+      res.status,
+      err?.code ?? String(res.status),
+      err?.message ?? `${method} ${path}: HTTP ${res.status}`,
+    );
   }
   return data as T;
 }
@@ -221,7 +249,8 @@ export const del = <T>(path: string) => api<T>('DELETE', path);
 /** A query string from the non-empty values (the server filters, sorts and pages). */
 export function qs(params: Record<string, string | number | boolean | undefined | null>): string {
   const u = new URLSearchParams();
-  for (const [k, v] of Object.entries(params)) if (v !== undefined && v !== null && v !== '') u.set(k, String(v));
+  for (const [k, v] of Object.entries(params))
+    if (v !== undefined && v !== null && v !== '') u.set(k, String(v));
   const s = u.toString();
   return s ? `?${s}` : '';
 }

@@ -39,7 +39,10 @@ export function CountsCells({ c }: { c: Counts }) {
 
 export function ErrorBox({ error }: { error: unknown }) {
   if (!error) return null;
-  const msg = error instanceof ApiError ? `${error.message} (${error.code})` : String((error as Error).message ?? error);
+  const msg =
+    error instanceof ApiError
+      ? `${error.message} (${error.code})`
+      : String((error as Error).message ?? error);
   return (
     <div className="error" role="alert">
       {msg}
@@ -48,7 +51,12 @@ export function ErrorBox({ error }: { error: unknown }) {
 }
 
 /** Loads a JSON resource; `reload()` fetches it again. */
-export function useResource<T>(path: string | null): { data?: T; error?: unknown; loading: boolean; reload: () => void } {
+export function useResource<T>(path: string | null): {
+  data?: T;
+  error?: unknown;
+  loading: boolean;
+  reload: () => void;
+} {
   const [state, setState] = useState<{ data?: T; error?: unknown; loading: boolean }>({ loading: true });
   const [n, setN] = useState(0);
   useEffect(() => {
@@ -85,7 +93,9 @@ export interface ServerList<T> {
   page: number;
   setPage: (p: number) => void;
   sort: { sort: string; order: 'asc' | 'desc' };
-  setSort: (f: (s: { sort: string; order: 'asc' | 'desc' }) => { sort: string; order: 'asc' | 'desc' }) => void;
+  setSort: (
+    f: (s: { sort: string; order: 'asc' | 'desc' }) => { sort: string; order: 'asc' | 'desc' },
+  ) => void;
   pageSize: number;
 }
 
@@ -99,7 +109,9 @@ export function useServerList<T>(
   const [sort, setSort] = useState(initialSort);
   const key = JSON.stringify(filters);
   useEffect(() => setPage(1), [key]);
-  const res = useResource<Page<T>>(`${path}${qs({ ...filters, page, pageSize, sort: sort.sort, order: sort.order })}`);
+  const res = useResource<Page<T>>(
+    `${path}${qs({ ...filters, page, pageSize, sort: sort.sort, order: sort.order })}`,
+  );
   return { ...res, page, setPage, sort, setSort, pageSize };
 }
 
@@ -129,7 +141,11 @@ export function DataTable<T>({
                   <button
                     className="sortbtn"
                     onClick={() =>
-                      list.setSort((s) => (s.sort === c.sort ? { sort: s.sort, order: s.order === 'asc' ? 'desc' : 'asc' } : { sort: c.sort!, order: 'desc' }))
+                      list.setSort((s) =>
+                        s.sort === c.sort
+                          ? { sort: s.sort, order: s.order === 'asc' ? 'desc' : 'asc' }
+                          : { sort: c.sort!, order: 'desc' },
+                      )
                     }
                   >
                     {t(c.label)} {list.sort.sort === c.sort ? (list.sort.order === 'asc' ? '▲' : '▼') : ''}
@@ -175,7 +191,17 @@ export function DataTable<T>({
 }
 
 /** Plain table for short unpaged lists (registries, users, rules...). */
-export function SimpleTable<T>({ rows, columns, rowKey, testId }: { rows: T[] | undefined; columns: Column<T>[]; rowKey: (row: T) => string | number; testId?: string }) {
+export function SimpleTable<T>({
+  rows,
+  columns,
+  rowKey,
+  testId,
+}: {
+  rows: T[] | undefined;
+  columns: Column<T>[];
+  rowKey: (row: T) => string | number;
+  testId?: string;
+}) {
   const { t } = useT();
   return (
     <div className="tablewrap" data-testid={testId}>
@@ -227,7 +253,8 @@ export function TrendChart({ points }: { points: (Counts & { date: string })[] }
   const pad = { l: 40, r: 28, t: 10, b: 28 };
   if (points.length === 0) return <p className="muted">{t('dash.noTrend')}</p>;
   const max = Math.max(1, ...points.flatMap((p) => TREND_COLORS.map(([k]) => p[k])));
-  const x = (i: number) => pad.l + (points.length === 1 ? (W - pad.l - pad.r) / 2 : (i * (W - pad.l - pad.r)) / (points.length - 1));
+  const x = (i: number) =>
+    pad.l + (points.length === 1 ? (W - pad.l - pad.r) / 2 : (i * (W - pad.l - pad.r)) / (points.length - 1));
   const y = (v: number) => pad.t + (H - pad.t - pad.b) * (1 - v / max);
   const ticks = [0, Math.round(max / 2), max];
   return (
@@ -242,7 +269,12 @@ export function TrendChart({ points }: { points: (Counts & { date: string })[] }
       ))}
       {TREND_COLORS.map(([k, color]) => (
         <g key={k}>
-          <polyline fill="none" stroke={color} strokeWidth="2" points={points.map((p, i) => `${x(i)},${y(p[k])}`).join(' ')} />
+          <polyline
+            fill="none"
+            stroke={color}
+            strokeWidth="2"
+            points={points.map((p, i) => `${x(i)},${y(p[k])}`).join(' ')}
+          />
           {points.map((p, i) => (
             <circle key={i} cx={x(i)} cy={y(p[k])} r="3" fill={color}>
               <title>{`${p.date} ${t(`sev.${k.toUpperCase()}` as Key)}: ${p[k]}`}</title>
@@ -252,7 +284,14 @@ export function TrendChart({ points }: { points: (Counts & { date: string })[] }
       ))}
       {points.map((p, i) =>
         i === 0 || i === points.length - 1 || i % Math.ceil(points.length / 6) === 0 ? (
-          <text key={p.date} x={x(i)} y={H - 8} textAnchor={i === points.length - 1 ? 'end' : 'middle'} fontSize="11" fill="#666">
+          <text
+            key={p.date}
+            x={x(i)}
+            y={H - 8}
+            textAnchor={i === points.length - 1 ? 'end' : 'middle'}
+            fontSize="11"
+            fill="#666"
+          >
             {p.date.slice(5)}
           </text>
         ) : null,
@@ -277,7 +316,8 @@ export function TrendLegend() {
 export function fmtDate(s: string | null | undefined): string {
   if (!s) return '—';
   const d = new Date(s);
-  return isNaN(d.getTime()) ? s : d.toLocaleString();
+  // The UI language (set on <html lang> by the i18n provider), not the browser's.
+  return isNaN(d.getTime()) ? s : d.toLocaleString(document.documentElement.lang || undefined);
 }
 
 export function shortDigest(d: string): string {

@@ -132,7 +132,8 @@ const en = {
 
   'packages.search': 'Filter by name or purl',
   'packages.advisories': 'Advisories',
-  'packages.none': 'This scan stored no package list (only vulnerable packages are listed under Findings). Upload scans made with --list-all-pkgs to see every package.',
+  'packages.none':
+    'This scan stored no package list (only vulnerable packages are listed under Findings). Upload scans made with --list-all-pkgs to see every package.',
 
   'advisory.affected': '{images} image(s), {findings} finding(s)',
   'advisory.none': 'No image is affected by this advisory.',
@@ -197,7 +198,8 @@ const en = {
   'audit.action': 'Action',
   'audit.detail': 'Detail',
 
-  'suppressions.help': 'Suppressed findings are hidden from every view until the suppression expires or is deleted.',
+  'suppressions.help':
+    'Suppressed findings are hidden from every view until the suppression expires or is deleted.',
   'suppressions.never': 'never',
   'suppressions.active': 'Active',
   'suppressions.expired': 'Expired',
@@ -332,7 +334,8 @@ const zhCN: Record<Key, string> = {
 
   'packages.search': '按名称或 purl 筛选',
   'packages.advisories': '相关公告',
-  'packages.none': '此次扫描未保存软件包清单（存在漏洞的软件包见“安全问题”）。上传使用 --list-all-pkgs 的扫描结果即可查看全部软件包。',
+  'packages.none':
+    '此次扫描未保存软件包清单（存在漏洞的软件包见“安全问题”）。上传使用 --list-all-pkgs 的扫描结果即可查看全部软件包。',
 
   'advisory.affected': '{images} 个镜像，{findings} 个问题',
   'advisory.none': '没有镜像受此公告影响。',
@@ -437,7 +440,10 @@ export function I18nProvider({ children }: { children: ReactNode }) {
     localStorage.setItem(STORAGE_KEY, l);
     setLangState(l);
   }, []);
-  const t = useCallback((key: Key, vars?: Record<string, string | number>) => translate(lang, key, vars), [lang]);
+  const t = useCallback(
+    (key: Key, vars?: Record<string, string | number>) => translate(lang, key, vars),
+    [lang],
+  );
   return <Ctx.Provider value={{ lang, setLang, t }}>{children}</Ctx.Provider>;
 }
 
@@ -448,7 +454,13 @@ export function useT(): I18n {
 export function LanguageSwitch() {
   const { lang, setLang, t } = useT();
   return (
-    <select className="lang" data-testid="language" value={lang} onChange={(e) => setLang(e.target.value as Lang)} aria-label={t('lang.label')}>
+    <select
+      className="lang"
+      data-testid="language"
+      value={lang}
+      onChange={(e) => setLang(e.target.value as Lang)}
+      aria-label={t('lang.label')}
+    >
       {(Object.keys(LANGUAGES) as Lang[]).map((l) => (
         <option key={l} value={l}>
           {LANGUAGES[l]}

@@ -54,7 +54,11 @@ function Shell({ me, onLogout }: { me: Me['user']; onLogout: () => void }) {
         <span className="brand">Bulwark</span>
         <nav>
           {NAV.filter((n) => roleOk(n.role)).map((n) => (
-            <Link key={n.to} to={n.to} className={(n.to === '/' ? path === '/' : path.startsWith(n.to)) ? 'active' : ''}>
+            <Link
+              key={n.to}
+              to={n.to}
+              className={(n.to === '/' ? path === '/' : path.startsWith(n.to)) ? 'active' : ''}
+            >
               {t(n.label)}
             </Link>
           ))}
@@ -75,7 +79,9 @@ function Shell({ me, onLogout }: { me: Me['user']; onLogout: () => void }) {
 }
 
 function App() {
-  const [state, setState] = useState<{ phase: 'loading' } | { phase: 'bootstrap' } | { phase: 'login' } | { phase: 'in'; me: Me['user'] }>({ phase: 'loading' });
+  const [state, setState] = useState<
+    { phase: 'loading' } | { phase: 'bootstrap' } | { phase: 'login' } | { phase: 'in'; me: Me['user'] }
+  >({ phase: 'loading' });
   const { path } = useLocation();
   const { t } = useT();
 
@@ -85,7 +91,9 @@ function App() {
       setState({ phase: 'in', me: me.user });
       if (path === '/login' || path === '/bootstrap') navigate('/', true);
     } catch {
-      const status = await get<{ needsBootstrap: boolean }>('/api/auth/status').catch(() => ({ needsBootstrap: false }));
+      const status = await get<{ needsBootstrap: boolean }>('/api/auth/status').catch(() => ({
+        needsBootstrap: false,
+      }));
       setState({ phase: status.needsBootstrap ? 'bootstrap' : 'login' });
     }
     // eslint-disable-next-line react-hooks/exhaustive-deps

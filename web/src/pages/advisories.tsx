@@ -12,7 +12,11 @@ export function AdvisoriesPage() {
   const [fixable, setFixable] = useState(query.get('fixable') ?? '');
   const [pkg, setPkg] = useState(query.get('package') ?? '');
   const [q, setQ] = useState('');
-  const list = useServerList<AdvisoryRow>('/api/findings/by-advisory', { severity, fixable, package: pkg, q }, { sort: 'severity', order: 'desc' });
+  const list = useServerList<AdvisoryRow>(
+    '/api/findings/by-advisory',
+    { severity, fixable, package: pkg, q },
+    { sort: 'severity', order: 'desc' },
+  );
   return (
     <div>
       <h1>{t('nav.advisories')}</h1>
@@ -25,24 +29,54 @@ export function AdvisoriesPage() {
             </option>
           ))}
         </select>
-        <select value={fixable} onChange={(e) => setFixable(e.target.value)} aria-label={t('findings.fixability')}>
+        <select
+          value={fixable}
+          onChange={(e) => setFixable(e.target.value)}
+          aria-label={t('findings.fixability')}
+        >
           <option value="">{t('findings.fixAny')}</option>
           <option value="true">{t('findings.fixable')}</option>
           <option value="false">{t('findings.notFixable')}</option>
         </select>
-        <input placeholder={t('col.package')} value={pkg} onChange={(e) => setPkg(e.target.value)} aria-label={t('col.package')} />
-        <input placeholder={t('findings.search')} value={q} onChange={(e) => setQ(e.target.value)} aria-label={t('findings.search')} />
+        <input
+          placeholder={t('col.package')}
+          value={pkg}
+          onChange={(e) => setPkg(e.target.value)}
+          aria-label={t('col.package')}
+        />
+        <input
+          placeholder={t('findings.search')}
+          value={q}
+          onChange={(e) => setQ(e.target.value)}
+          aria-label={t('findings.search')}
+        />
       </div>
       <DataTable
         testId="advisories-table"
         list={list}
         rowKey={(r) => r.advisoryId}
         columns={[
-          { key: 'sev', label: 'col.severity', sort: 'severity', render: (r) => <SeverityBadge s={r.maxSeverity} /> },
-          { key: 'id', label: 'col.advisory', sort: 'name', render: (r) => <Link to={`/advisories/${encodeURIComponent(r.advisoryId)}`}>{r.advisoryId}</Link> },
+          {
+            key: 'sev',
+            label: 'col.severity',
+            sort: 'severity',
+            render: (r) => <SeverityBadge s={r.maxSeverity} />,
+          },
+          {
+            key: 'id',
+            label: 'col.advisory',
+            sort: 'name',
+            render: (r) => <Link to={`/advisories/${encodeURIComponent(r.advisoryId)}`}>{r.advisoryId}</Link>,
+          },
           { key: 'title', label: 'col.title', className: 'title', render: (r) => r.title },
           { key: 'images', label: 'col.images', sort: 'images', className: 'num', render: (r) => r.images },
-          { key: 'findings', label: 'col.findings', sort: 'findings', className: 'num', render: (r) => r.findings },
+          {
+            key: 'findings',
+            label: 'col.findings',
+            sort: 'findings',
+            className: 'num',
+            render: (r) => r.findings,
+          },
           { key: 'fixable', label: 'findings.fixable', className: 'num', render: (r) => r.fixable },
         ]}
       />
@@ -52,8 +86,14 @@ export function AdvisoriesPage() {
 
 export function AdvisoryPage({ id }: { id: string }) {
   const { t } = useT();
-  const head = useResource<Page<AdvisoryRow>>(`/api/findings/by-advisory?advisory=${encodeURIComponent(id)}&suppressed=include`);
-  const list = useServerList<Finding>('/api/findings', { advisory: id, suppressed: 'include' }, { sort: 'image', order: 'asc' });
+  const head = useResource<Page<AdvisoryRow>>(
+    `/api/findings/by-advisory?advisory=${encodeURIComponent(id)}&suppressed=include`,
+  );
+  const list = useServerList<Finding>(
+    '/api/findings',
+    { advisory: id, suppressed: 'include' },
+    { sort: 'image', order: 'asc' },
+  );
   const a = head.data?.items[0];
   return (
     <div>
@@ -73,12 +113,31 @@ export function AdvisoryPage({ id }: { id: string }) {
         list={list}
         rowKey={(r) => r.id}
         columns={[
-          { key: 'image', label: 'col.image', sort: 'image', render: (r) => <Link to={`/images/${r.imageId}`}>{r.imageName}</Link> },
-          { key: 'package', label: 'col.package', sort: 'package', render: (r) => r.pkgName },
+          {
+            key: 'image',
+            label: 'col.image',
+            sort: 'image',
+            render: (r) => <Link to={`/images/${r.imageId}`}>{r.imageName}</Link>,
+          },
+          {
+            key: 'package',
+            label: 'col.package',
+            sort: 'package',
+            render: (r) => r.pkgName || <code className="small">{r.path}</code>,
+          },
           { key: 'version', label: 'col.version', render: (r) => r.pkgVersion },
-          { key: 'fixed', label: 'col.fixedIn', sort: 'fixable', render: (r) => r.fixedVersion || <span className="muted">{t('common.noFix')}</span> },
+          {
+            key: 'fixed',
+            label: 'col.fixedIn',
+            sort: 'fixable',
+            render: (r) => r.fixedVersion || <span className="muted">{t('common.noFix')}</span>,
+          },
           { key: 'sev', label: 'col.severity', render: (r) => <SeverityBadge s={r.severity} /> },
-          { key: 'supp', label: 'col.status', render: (r) => (r.suppressed ? t('findings.suppressed') : t('findings.open')) },
+          {
+            key: 'supp',
+            label: 'col.status',
+            render: (r) => (r.suppressed ? t('findings.suppressed') : t('findings.open')),
+          },
         ]}
       />
     </div>

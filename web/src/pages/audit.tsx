@@ -13,8 +13,18 @@ export function AuditPage() {
     <div>
       <h1>{t('nav.audit')}</h1>
       <div className="filters">
-        <input placeholder={t('audit.actor')} value={actor} onChange={(e) => setActor(e.target.value)} aria-label={t('audit.actor')} />
-        <input placeholder={t('audit.action')} value={action} onChange={(e) => setAction(e.target.value)} aria-label={t('audit.action')} />
+        <input
+          placeholder={t('audit.actor')}
+          value={actor}
+          onChange={(e) => setActor(e.target.value)}
+          aria-label={t('audit.actor')}
+        />
+        <input
+          placeholder={t('audit.action')}
+          value={action}
+          onChange={(e) => setAction(e.target.value)}
+          aria-label={t('audit.action')}
+        />
       </div>
       <DataTable
         testId="audit-table"
@@ -25,7 +35,12 @@ export function AuditPage() {
           { key: 'actor', label: 'audit.actor', render: (r) => r.actor },
           { key: 'action', label: 'audit.action', render: (r) => <code>{r.action}</code> },
           { key: 'target', label: 'col.target', render: (r) => r.target },
-          { key: 'detail', label: 'audit.detail', className: 'title', render: (r) => (r.detail ? <code className="small">{JSON.stringify(r.detail)}</code> : '') },
+          {
+            key: 'detail',
+            label: 'audit.detail',
+            className: 'title',
+            render: (r) => (r.detail ? <code className="small">{JSON.stringify(r.detail)}</code> : ''),
+          },
         ]}
       />
     </div>

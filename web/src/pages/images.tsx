@@ -1,7 +1,18 @@
 /** Images list and image page (findings with filters and suppression, packages, layers, scans, SBOM download). */
 import { useEffect, useMemo, useState, type FormEvent } from 'react';
 import { get, post, SEVERITIES, type Finding, type Image, type Me, type Page, type ScanReport } from '../api';
-import { CountsCells, DataTable, ErrorBox, fmtDate, Link, SeverityBadge, shortDigest, useResource, useServerList, type Column } from '../components';
+import {
+  CountsCells,
+  DataTable,
+  ErrorBox,
+  fmtDate,
+  Link,
+  SeverityBadge,
+  shortDigest,
+  useResource,
+  useServerList,
+  type Column,
+} from '../components';
 import { useT, type Key } from '../i18n';
 
 export function ImagesPage() {
@@ -12,7 +23,12 @@ export function ImagesPage() {
     <div>
       <h1>{t('nav.images')}</h1>
       <div className="filters">
-        <input placeholder={t('images.search')} value={q} onChange={(e) => setQ(e.target.value)} aria-label={t('images.search')} />
+        <input
+          placeholder={t('images.search')}
+          value={q}
+          onChange={(e) => setQ(e.target.value)}
+          aria-label={t('images.search')}
+        />
       </div>
       <table className="hidden" />
       <DataTable
@@ -20,14 +36,36 @@ export function ImagesPage() {
         list={list}
         rowKey={(r) => r.id}
         columns={[
-          { key: 'name', label: 'col.image', sort: 'name', render: (r) => <Link to={`/images/${r.id}`}>{r.name}</Link> },
+          {
+            key: 'name',
+            label: 'col.image',
+            sort: 'name',
+            render: (r) => <Link to={`/images/${r.id}`}>{r.name}</Link>,
+          },
           { key: 'tags', label: 'col.tags', render: (r) => r.tags.join(', ') },
           { key: 'digest', label: 'col.digest', render: (r) => <code>{shortDigest(r.digest)}</code> },
-          { key: 'critical', label: 'sev.CRITICAL', sort: 'critical', className: 'num', render: (r) => <span className="sevtext-critical">{r.counts.critical}</span> },
-          { key: 'high', label: 'sev.HIGH', sort: 'high', className: 'num', render: (r) => <span className="sevtext-high">{r.counts.high}</span> },
+          {
+            key: 'critical',
+            label: 'sev.CRITICAL',
+            sort: 'critical',
+            className: 'num',
+            render: (r) => <span className="sevtext-critical">{r.counts.critical}</span>,
+          },
+          {
+            key: 'high',
+            label: 'sev.HIGH',
+            sort: 'high',
+            className: 'num',
+            render: (r) => <span className="sevtext-high">{r.counts.high}</span>,
+          },
           { key: 'medium', label: 'sev.MEDIUM', className: 'num', render: (r) => r.counts.medium },
           { key: 'low', label: 'sev.LOW', className: 'num', render: (r) => r.counts.low },
-          { key: 'lastScanAt', label: 'col.lastScan', sort: 'lastScanAt', render: (r) => fmtDate(r.lastScanAt) },
+          {
+            key: 'lastScanAt',
+            label: 'col.lastScan',
+            sort: 'lastScanAt',
+            render: (r) => fmtDate(r.lastScanAt),
+          },
         ]}
       />
     </div>
@@ -111,7 +149,13 @@ export function ImagePage({ id, me }: { id: number; me: Me['user'] }) {
           )}
           <div className="tabs" role="tablist">
             {(['findings', 'packages', 'layers', 'scans'] as Tab[]).map((k) => (
-              <button key={k} role="tab" aria-selected={tab === k} className={tab === k ? 'active' : ''} onClick={() => setTab(k)}>
+              <button
+                key={k}
+                role="tab"
+                aria-selected={tab === k}
+                className={tab === k ? 'active' : ''}
+                onClick={() => setTab(k)}
+              >
                 {t(`image.tab.${k}` as Key)}
               </button>
             ))}
@@ -141,11 +185,31 @@ function FindingsView({ image, me, onChange }: { image: Image; me: Me['user']; o
   );
   const canSuppress = me.role !== 'viewer';
   const columns: Column<Finding>[] = [
-    { key: 'severity', label: 'col.severity', sort: 'severity', render: (r) => <SeverityBadge s={r.severity} /> },
-    { key: 'advisory', label: 'col.advisory', sort: 'advisory', render: (r) => <Link to={`/advisories/${encodeURIComponent(r.advisoryId)}`}>{r.advisoryId}</Link> },
-    { key: 'package', label: 'col.package', sort: 'package', render: (r) => r.pkgName },
+    {
+      key: 'severity',
+      label: 'col.severity',
+      sort: 'severity',
+      render: (r) => <SeverityBadge s={r.severity} />,
+    },
+    {
+      key: 'advisory',
+      label: 'col.advisory',
+      sort: 'advisory',
+      render: (r) => <Link to={`/advisories/${encodeURIComponent(r.advisoryId)}`}>{r.advisoryId}</Link>,
+    },
+    {
+      key: 'package',
+      label: 'col.package',
+      sort: 'package',
+      render: (r) => r.pkgName || <code className="small">{r.path}</code>,
+    },
     { key: 'version', label: 'col.version', render: (r) => r.pkgVersion },
-    { key: 'fixed', label: 'col.fixedIn', sort: 'fixable', render: (r) => r.fixedVersion || <span className="muted">{t('common.noFix')}</span> },
+    {
+      key: 'fixed',
+      label: 'col.fixedIn',
+      sort: 'fixable',
+      render: (r) => r.fixedVersion || <span className="muted">{t('common.noFix')}</span>,
+    },
     { key: 'title', label: 'col.title', className: 'title', render: (r) => r.title },
   ];
   if (canSuppress)
@@ -167,11 +231,21 @@ function FindingsView({ image, me, onChange }: { image: Image; me: Me['user']; o
         <span>{t('col.severity')}:</span>
         {SEVERITIES.map((s) => (
           <label key={s} className="check">
-            <input type="checkbox" checked={severity.includes(s)} onChange={(e) => setSeverity(e.target.checked ? [...severity, s] : severity.filter((x) => x !== s))} />
+            <input
+              type="checkbox"
+              checked={severity.includes(s)}
+              onChange={(e) =>
+                setSeverity(e.target.checked ? [...severity, s] : severity.filter((x) => x !== s))
+              }
+            />
             {t(`sev.${s}` as Key)}
           </label>
         ))}
-        <select value={fixable} onChange={(e) => setFixable(e.target.value)} aria-label={t('findings.fixability')}>
+        <select
+          value={fixable}
+          onChange={(e) => setFixable(e.target.value)}
+          aria-label={t('findings.fixability')}
+        >
           <option value="">{t('findings.fixAny')}</option>
           <option value="true">{t('findings.fixable')}</option>
           <option value="false">{t('findings.notFixable')}</option>
@@ -184,12 +258,21 @@ function FindingsView({ image, me, onChange }: { image: Image; me: Me['user']; o
             </option>
           ))}
         </select>
-        <select value={suppressed} onChange={(e) => setSuppressed(e.target.value)} aria-label={t('nav.suppressions')}>
+        <select
+          value={suppressed}
+          onChange={(e) => setSuppressed(e.target.value)}
+          aria-label={t('nav.suppressions')}
+        >
           <option value="exclude">{t('findings.hideSuppressed')}</option>
           <option value="include">{t('findings.showSuppressed')}</option>
           <option value="only">{t('findings.onlySuppressed')}</option>
         </select>
-        <input placeholder={t('findings.search')} value={q} onChange={(e) => setQ(e.target.value)} aria-label={t('findings.search')} />
+        <input
+          placeholder={t('findings.search')}
+          value={q}
+          onChange={(e) => setQ(e.target.value)}
+          aria-label={t('findings.search')}
+        />
       </div>
       {suppressing && (
         <SuppressForm
@@ -208,7 +291,17 @@ function FindingsView({ image, me, onChange }: { image: Image; me: Me['user']; o
   );
 }
 
-function SuppressForm({ finding, me, onCancel, onDone }: { finding: Finding; me: Me['user']; onCancel: () => void; onDone: () => void }) {
+function SuppressForm({
+  finding,
+  me,
+  onCancel,
+  onDone,
+}: {
+  finding: Finding;
+  me: Me['user'];
+  onCancel: () => void;
+  onDone: () => void;
+}) {
   const { t } = useT();
   const [reason, setReason] = useState('');
   const [owner, setOwner] = useState(me.username);
@@ -277,17 +370,32 @@ function PackagesView({ scanId }: { scanId: number }) {
   const [q, setQ] = useState('');
   const [page, setPage] = useState(1);
   const pkgs = useMemo(() => {
-    const all = (rep.data?.results ?? []).flatMap((r) => (r.packages ?? []).map((p) => ({ ...p, target: r.target })));
+    const all = (rep.data?.results ?? []).flatMap((r) =>
+      (r.packages ?? []).map((p) => ({ ...p, target: r.target })),
+    );
     const needle = q.toLowerCase();
-    return all.filter((p) => !needle || p.name.toLowerCase().includes(needle) || p.purl.toLowerCase().includes(needle)).sort((a, b) => a.name.localeCompare(b.name));
+    return all
+      .filter(
+        (p) => !needle || p.name.toLowerCase().includes(needle) || p.purl.toLowerCase().includes(needle),
+      )
+      .sort((a, b) => a.name.localeCompare(b.name));
   }, [rep.data, q]);
   const pages = Math.max(1, Math.ceil(pkgs.length / PKG_PAGE));
   return (
     <div data-testid="packages-table">
       <ErrorBox error={rep.error} />
-      {rep.data && !rep.data.results.some((r) => r.packages?.length) && <p className="info" data-testid="no-packages">{t('packages.none')}</p>}
+      {rep.data && !rep.data.results.some((r) => r.packages?.length) && (
+        <p className="info" data-testid="no-packages">
+          {t('packages.none')}
+        </p>
+      )}
       <div className="filters">
-        <input placeholder={t('packages.search')} value={q} onChange={(e) => (setQ(e.target.value), setPage(1))} aria-label={t('packages.search')} />
+        <input
+          placeholder={t('packages.search')}
+          value={q}
+          onChange={(e) => (setQ(e.target.value), setPage(1))}
+          aria-label={t('packages.search')}
+        />
       </div>
       <table>
         <thead>
@@ -376,7 +484,11 @@ function LayersView({ scanId }: { scanId: number }) {
 }
 
 function ScansView({ imageId }: { imageId: number }) {
-  const list = useServerList<{ id: number; createdAt: string } & Record<string, unknown>>('/api/scans', { imageId }, { sort: 'createdAt', order: 'desc' });
+  const list = useServerList<{ id: number; createdAt: string } & Record<string, unknown>>(
+    '/api/scans',
+    { imageId },
+    { sort: 'createdAt', order: 'desc' },
+  );
   return (
     <DataTable
       list={list}
@@ -385,7 +497,15 @@ function ScansView({ imageId }: { imageId: number }) {
         { key: 'id', label: 'col.scan', render: (r) => `#${r.id}` },
         { key: 'createdAt', label: 'col.date', render: (r) => fmtDate(r.createdAt) },
         { key: 'source', label: 'col.source', render: (r) => String(r.source ?? '') },
-        { key: 'json', label: 'image.reportJson', render: (r) => <a href={`/api/scans/${r.id}/report`} download={`scan-${r.id}.json`}>JSON</a> },
+        {
+          key: 'json',
+          label: 'image.reportJson',
+          render: (r) => (
+            <a href={`/api/scans/${r.id}/report`} download={`scan-${r.id}.json`}>
+              JSON
+            </a>
+          ),
+        },
       ]}
     />
   );

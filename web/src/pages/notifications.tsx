@@ -10,7 +10,12 @@ export function NotificationsPage({ me }: { me: Me['user'] }) {
   const { t } = useT();
   const dests = useResource<{ items: Destination[] }>('/api/notifications/destinations');
   const rules = useResource<{ items: Rule[] }>('/api/notifications/rules');
-  const dead = useServerList<Delivery>('/api/notifications/deliveries', { status: 'dead' }, { sort: 'id', order: 'desc' }, 10);
+  const dead = useServerList<Delivery>(
+    '/api/notifications/deliveries',
+    { status: 'dead' },
+    { sort: 'id', order: 'desc' },
+    10,
+  );
   const [error, setError] = useState<unknown>();
   const [info, setInfo] = useState('');
   const admin = me.role === 'admin';
@@ -39,22 +44,43 @@ export function NotificationsPage({ me }: { me: Me['user'] }) {
         columns={[
           { key: 'name', label: 'col.name', render: (d) => d.name },
           { key: 'type', label: 'col.type', render: (d) => t(`notify.type.${d.type}` as Key) },
-          { key: 'cfg', label: 'notify.config', className: 'title', render: (d) => <code className="small">{describeConfig(d)}</code> },
+          {
+            key: 'cfg',
+            label: 'notify.config',
+            className: 'title',
+            render: (d) => <code className="small">{describeConfig(d)}</code>,
+          },
           {
             key: 'act',
             label: 'col.actions',
             render: (d) =>
               admin && (
                 <span className="row">
-                  <button onClick={() => act(() => post(`/api/notifications/destinations/${d.id}/test`), () => undefined, t('notify.testSent'))}>{t('notify.test')}</button>
-                  <button onClick={() => act(() => del(`/api/notifications/destinations/${d.id}`), dests.reload)}>{t('common.delete')}</button>
+                  <button
+                    onClick={() =>
+                      act(
+                        () => post(`/api/notifications/destinations/${d.id}/test`),
+                        () => undefined,
+                        t('notify.testSent'),
+                      )
+                    }
+                  >
+                    {t('notify.test')}
+                  </button>
+                  <button
+                    onClick={() => act(() => del(`/api/notifications/destinations/${d.id}`), dests.reload)}
+                  >
+                    {t('common.delete')}
+                  </button>
                 </span>
               ),
           },
         ]}
       />
       <h2>{t('notify.rules')}</h2>
-      {admin && dests.data && dests.data.items.length > 0 && <RuleForm dests={dests.data.items} onDone={rules.reload} />}
+      {admin && dests.data && dests.data.items.length > 0 && (
+        <RuleForm dests={dests.data.items} onDone={rules.reload} />
+      )}
       <SimpleTable
         rows={rules.data?.items}
         rowKey={(r) => r.id}
@@ -64,8 +90,21 @@ export function NotificationsPage({ me }: { me: Me['user'] }) {
           { key: 'sev', label: 'notify.minSeverity', render: (r) => t(`sev.${r.minSeverity}` as Key) },
           { key: 'reg', label: 'notify.registryFilter', render: (r) => r.registryFilter || t('common.all') },
           { key: 'dest', label: 'notify.destination', render: (r) => destName(r.destinationId) },
-          { key: 'en', label: 'col.status', render: (r) => (r.enabled ? t('common.enabled') : t('common.disabled')) },
-          { key: 'act', label: 'col.actions', render: (r) => admin && <button onClick={() => act(() => del(`/api/notifications/rules/${r.id}`), rules.reload)}>{t('common.delete')}</button> },
+          {
+            key: 'en',
+            label: 'col.status',
+            render: (r) => (r.enabled ? t('common.enabled') : t('common.disabled')),
+          },
+          {
+            key: 'act',
+            label: 'col.actions',
+            render: (r) =>
+              admin && (
+                <button onClick={() => act(() => del(`/api/notifications/rules/${r.id}`), rules.reload)}>
+                  {t('common.delete')}
+                </button>
+              ),
+          },
         ]}
       />
       <h2>{t('notify.deadLetters')}</h2>
@@ -76,14 +115,31 @@ export function NotificationsPage({ me }: { me: Me['user'] }) {
         columns={[
           { key: 'id', label: 'col.id', sort: 'id', render: (d) => `#${d.id}` },
           { key: 'dest', label: 'notify.destination', render: (d) => destName(d.destinationId) },
-          { key: 'event', label: 'notify.event', render: (d) => t(`event.${String(d.event.type ?? 'test')}` as Key) },
+          {
+            key: 'event',
+            label: 'notify.event',
+            render: (d) => t(`event.${String(d.event.type ?? 'test')}` as Key),
+          },
           { key: 'attempts', label: 'col.attempts', className: 'num', render: (d) => d.attempts },
           { key: 'err', label: 'notify.lastError', className: 'title', render: (d) => d.lastError },
           { key: 'at', label: 'col.date', render: (d) => fmtDate(d.createdAt) },
           {
             key: 'act',
             label: 'col.actions',
-            render: (d) => me.role !== 'viewer' && <button onClick={() => act(() => post(`/api/notifications/deliveries/${d.id}/retry`), dead.reload, t('notify.retried'))}>{t('notify.retry')}</button>,
+            render: (d) =>
+              me.role !== 'viewer' && (
+                <button
+                  onClick={() =>
+                    act(
+                      () => post(`/api/notifications/deliveries/${d.id}/retry`),
+                      dead.reload,
+                      t('notify.retried'),
+                    )
+                  }
+                >
+                  {t('notify.retry')}
+                </button>
+              ),
           },
         ]}
       />
@@ -93,7 +149,8 @@ export function NotificationsPage({ me }: { me: Me['user'] }) {
 
 function describeConfig(d: Destination): string {
   const c = d.config as Record<string, unknown>;
-  if (d.type === 'syslog') return `${String(c.transport ?? 'udp')}://${String(c.host)}:${String(c.port)} ${String(c.format ?? 'rfc5424')}`;
+  if (d.type === 'syslog')
+    return `${String(c.transport ?? 'udp')}://${String(c.host)}:${String(c.port)} ${String(c.format ?? 'rfc5424')}`;
   return String(c.url ?? '');
 }
 
@@ -111,7 +168,8 @@ function DestinationForm({ onDone }: { onDone: () => void }) {
   async function submit(e: FormEvent) {
     e.preventDefault();
     setError(undefined);
-    const config = type === 'syslog' ? { host, port, transport, format } : type === 'webhook' ? { url, secret } : { url };
+    const config =
+      type === 'syslog' ? { host, port, transport, format } : type === 'webhook' ? { url, secret } : { url };
     try {
       await post('/api/notifications/destinations', { name, type, config });
       setName('');
@@ -122,19 +180,46 @@ function DestinationForm({ onDone }: { onDone: () => void }) {
   }
   return (
     <form className="panel inline" onSubmit={submit}>
-      <select value={type} onChange={(e) => setType(e.target.value as typeof type)} aria-label={t('col.type')}>
+      <select
+        value={type}
+        onChange={(e) => setType(e.target.value as typeof type)}
+        aria-label={t('col.type')}
+      >
         {(['webhook', 'slack', 'syslog'] as const).map((k) => (
           <option key={k} value={k}>
             {t(`notify.type.${k}` as Key)}
           </option>
         ))}
       </select>
-      <input placeholder={t('col.name')} value={name} onChange={(e) => setName(e.target.value)} required aria-label={t('col.name')} />
+      <input
+        placeholder={t('col.name')}
+        value={name}
+        onChange={(e) => setName(e.target.value)}
+        required
+        aria-label={t('col.name')}
+      />
       {type === 'syslog' ? (
         <>
-          <input placeholder={t('notify.host')} value={host} onChange={(e) => setHost(e.target.value)} required aria-label={t('notify.host')} />
-          <input type="number" min={1} max={65535} value={port} onChange={(e) => setPort(Number(e.target.value))} aria-label={t('notify.port')} />
-          <select value={transport} onChange={(e) => setTransport(e.target.value)} aria-label={t('notify.transport')}>
+          <input
+            placeholder={t('notify.host')}
+            value={host}
+            onChange={(e) => setHost(e.target.value)}
+            required
+            aria-label={t('notify.host')}
+          />
+          <input
+            type="number"
+            min={1}
+            max={65535}
+            value={port}
+            onChange={(e) => setPort(Number(e.target.value))}
+            aria-label={t('notify.port')}
+          />
+          <select
+            value={transport}
+            onChange={(e) => setTransport(e.target.value)}
+            aria-label={t('notify.transport')}
+          >
             <option value="udp">UDP</option>
             <option value="tcp">TCP</option>
             <option value="tls">TLS</option>
@@ -146,8 +231,23 @@ function DestinationForm({ onDone }: { onDone: () => void }) {
         </>
       ) : (
         <>
-          <input type="url" placeholder="https://…" value={url} onChange={(e) => setUrl(e.target.value)} required aria-label={t('col.url')} />
-          {type === 'webhook' && <input type="password" placeholder={t('notify.hmacSecret')} value={secret} onChange={(e) => setSecret(e.target.value)} aria-label={t('notify.hmacSecret')} />}
+          <input
+            type="url"
+            placeholder="https://…"
+            value={url}
+            onChange={(e) => setUrl(e.target.value)}
+            required
+            aria-label={t('col.url')}
+          />
+          {type === 'webhook' && (
+            <input
+              type="password"
+              placeholder={t('notify.hmacSecret')}
+              value={secret}
+              onChange={(e) => setSecret(e.target.value)}
+              aria-label={t('notify.hmacSecret')}
+            />
+          )}
         </>
       )}
       <button type="submit" className="primary">
@@ -170,7 +270,14 @@ function RuleForm({ dests, onDone }: { dests: Destination[]; onDone: () => void 
     e.preventDefault();
     setError(undefined);
     try {
-      await post('/api/notifications/rules', { name, event, minSeverity, registryFilter, destinationId, enabled: true });
+      await post('/api/notifications/rules', {
+        name,
+        event,
+        minSeverity,
+        registryFilter,
+        destinationId,
+        enabled: true,
+      });
       setName('');
       onDone();
     } catch (err) {
@@ -179,7 +286,13 @@ function RuleForm({ dests, onDone }: { dests: Destination[]; onDone: () => void 
   }
   return (
     <form className="panel inline" onSubmit={submit}>
-      <input placeholder={t('col.name')} value={name} onChange={(e) => setName(e.target.value)} required aria-label={t('col.name')} />
+      <input
+        placeholder={t('col.name')}
+        value={name}
+        onChange={(e) => setName(e.target.value)}
+        required
+        aria-label={t('col.name')}
+      />
       <select value={event} onChange={(e) => setEvent(e.target.value)} aria-label={t('notify.event')}>
         {EVENTS.map((k) => (
           <option key={k} value={k}>
@@ -187,15 +300,28 @@ function RuleForm({ dests, onDone }: { dests: Destination[]; onDone: () => void 
           </option>
         ))}
       </select>
-      <select value={minSeverity} onChange={(e) => setMin(e.target.value)} aria-label={t('notify.minSeverity')}>
+      <select
+        value={minSeverity}
+        onChange={(e) => setMin(e.target.value)}
+        aria-label={t('notify.minSeverity')}
+      >
         {SEVERITIES.map((s) => (
           <option key={s} value={s}>
             ≥ {t(`sev.${s}` as Key)}
           </option>
         ))}
       </select>
-      <input placeholder={t('notify.registryFilter')} value={registryFilter} onChange={(e) => setReg(e.target.value)} aria-label={t('notify.registryFilter')} />
-      <select value={destinationId} onChange={(e) => setDest(Number(e.target.value))} aria-label={t('notify.destination')}>
+      <input
+        placeholder={t('notify.registryFilter')}
+        value={registryFilter}
+        onChange={(e) => setReg(e.target.value)}
+        aria-label={t('notify.registryFilter')}
+      />
+      <select
+        value={destinationId}
+        onChange={(e) => setDest(Number(e.target.value))}
+        aria-label={t('notify.destination')}
+      >
         {dests.map((d) => (
           <option key={d.id} value={d.id}>
             {d.name}

@@ -61,9 +61,22 @@ export function RegistriesPage({ me }: { me: Me['user'] }) {
           { key: 'name', label: 'col.name', render: (r) => r.name },
           { key: 'url', label: 'col.url', render: (r) => <code>{r.url}</code> },
           { key: 'user', label: 'auth.username', render: (r) => r.username || '—' },
-          { key: 'repos', label: 'registries.repositories', render: (r) => r.repositories.join(', ') || t('registries.allRepos') },
-          { key: 'tags', label: 'registries.tagFilter', render: (r) => (r.tagFilter ? <code>{r.tagFilter}</code> : t('registries.allTags')) },
-          { key: 'sched', label: 'registries.schedule', render: (r) => (r.scheduleMinutes ? t('registries.everyMin', { n: r.scheduleMinutes }) : t('registries.manual')) },
+          {
+            key: 'repos',
+            label: 'registries.repositories',
+            render: (r) => r.repositories.join(', ') || t('registries.allRepos'),
+          },
+          {
+            key: 'tags',
+            label: 'registries.tagFilter',
+            render: (r) => (r.tagFilter ? <code>{r.tagFilter}</code> : t('registries.allTags')),
+          },
+          {
+            key: 'sched',
+            label: 'registries.schedule',
+            render: (r) =>
+              r.scheduleMinutes ? t('registries.everyMin', { n: r.scheduleMinutes }) : t('registries.manual'),
+          },
           {
             key: 'act',
             label: 'col.actions',
@@ -89,7 +102,13 @@ export function RegistriesPage({ me }: { me: Me['user'] }) {
           { key: 'id', label: 'col.id', sort: 'id', render: (j) => `#${j.id}` },
           { key: 'type', label: 'col.type', render: (j) => t(`job.${j.type}` as Key) },
           { key: 'target', label: 'col.target', render: (j) => jobTarget(j) },
-          { key: 'status', label: 'col.status', render: (j) => <span className={`status status-${j.status}`}>{t(`job.status.${j.status}` as Key)}</span> },
+          {
+            key: 'status',
+            label: 'col.status',
+            render: (j) => (
+              <span className={`status status-${j.status}`}>{t(`job.status.${j.status}` as Key)}</span>
+            ),
+          },
           {
             key: 'progress',
             label: 'col.progress',
@@ -99,7 +118,12 @@ export function RegistriesPage({ me }: { me: Me['user'] }) {
               </span>
             ),
           },
-          { key: 'attempts', label: 'col.attempts', className: 'num', render: (j) => `${j.attempts}/${j.maxAttempts}` },
+          {
+            key: 'attempts',
+            label: 'col.attempts',
+            className: 'num',
+            render: (j) => `${j.attempts}/${j.maxAttempts}`,
+          },
           { key: 'message', label: 'col.message', className: 'title', render: (j) => j.message },
           { key: 'updated', label: 'col.updated', render: (j) => fmtDate(j.updatedAt) },
         ]}
@@ -117,10 +141,28 @@ function jobTarget(j: Job): string {
 
 function RegistryForm({ onCancel, onDone }: { onCancel: () => void; onDone: () => void }) {
   const { t } = useT();
-  const [f, setF] = useState({ name: '', url: '', username: '', password: '', caCert: '', insecure: false, repositories: '', tagFilter: '', scheduleMinutes: 0 });
+  const [f, setF] = useState({
+    name: '',
+    url: '',
+    username: '',
+    password: '',
+    caCert: '',
+    insecure: false,
+    repositories: '',
+    tagFilter: '',
+    scheduleMinutes: 0,
+  });
   const [error, setError] = useState<unknown>();
   const set = (k: keyof typeof f) => (e: { target: { value: string; checked?: boolean; type?: string } }) =>
-    setF({ ...f, [k]: e.target.type === 'checkbox' ? Boolean(e.target.checked) : k === 'scheduleMinutes' ? Number(e.target.value) : e.target.value });
+    setF({
+      ...f,
+      [k]:
+        e.target.type === 'checkbox'
+          ? Boolean(e.target.checked)
+          : k === 'scheduleMinutes'
+            ? Number(e.target.value)
+            : e.target.value,
+    });
   async function submit(e: FormEvent) {
     e.preventDefault();
     setError(undefined);
@@ -161,7 +203,13 @@ function RegistryForm({ onCancel, onDone }: { onCancel: () => void; onDone: () =
       </div>
       <label>
         {t('registries.caCert')}
-        <textarea name="caCert" rows={4} value={f.caCert} onChange={set('caCert')} placeholder="-----BEGIN CERTIFICATE-----" />
+        <textarea
+          name="caCert"
+          rows={4}
+          value={f.caCert}
+          onChange={set('caCert')}
+          placeholder="-----BEGIN CERTIFICATE-----"
+        />
       </label>
       <ErrorBox error={error} />
       <div className="row">

@@ -28,9 +28,27 @@ export function UsersPage() {
       <h1>{t('nav.users')}</h1>
       <ErrorBox error={error ?? users.error} />
       <form className="panel inline" onSubmit={submit}>
-        <input placeholder={t('auth.username')} value={f.username} onChange={(e) => setF({ ...f, username: e.target.value })} required aria-label={t('auth.username')} />
-        <input type="password" placeholder={t('auth.password')} value={f.password} onChange={(e) => setF({ ...f, password: e.target.value })} required autoComplete="new-password" aria-label={t('auth.password')} />
-        <select value={f.role} onChange={(e) => setF({ ...f, role: e.target.value as Role })} aria-label={t('col.role')}>
+        <input
+          placeholder={t('auth.username')}
+          value={f.username}
+          onChange={(e) => setF({ ...f, username: e.target.value })}
+          required
+          aria-label={t('auth.username')}
+        />
+        <input
+          type="password"
+          placeholder={t('auth.password')}
+          value={f.password}
+          onChange={(e) => setF({ ...f, password: e.target.value })}
+          required
+          autoComplete="new-password"
+          aria-label={t('auth.password')}
+        />
+        <select
+          value={f.role}
+          onChange={(e) => setF({ ...f, role: e.target.value as Role })}
+          aria-label={t('col.role')}
+        >
           {ROLES.map((r) => (
             <option key={r} value={r}>
               {t(`role.${r}` as Key)}
@@ -51,7 +69,11 @@ export function UsersPage() {
             key: 'role',
             label: 'col.role',
             render: (u) => (
-              <select value={u.role} onChange={(e) => act(patch(`/api/users/${u.id}`, { role: e.target.value }))} aria-label={t('col.role')}>
+              <select
+                value={u.role}
+                onChange={(e) => act(patch(`/api/users/${u.id}`, { role: e.target.value }))}
+                aria-label={t('col.role')}
+              >
                 {ROLES.map((r) => (
                   <option key={r} value={r}>
                     {t(`role.${r}` as Key)}
@@ -60,15 +82,27 @@ export function UsersPage() {
               </select>
             ),
           },
-          { key: 'status', label: 'col.status', render: (u) => (u.disabled ? t('common.disabled') : t('common.enabled')) },
+          {
+            key: 'status',
+            label: 'col.status',
+            render: (u) => (u.disabled ? t('common.disabled') : t('common.enabled')),
+          },
           { key: 'created', label: 'col.created', render: (u) => fmtDate(u.createdAt) },
           {
             key: 'act',
             label: 'col.actions',
             render: (u) => (
               <span className="row">
-                <button onClick={() => act(patch(`/api/users/${u.id}`, { disabled: !u.disabled }))}>{u.disabled ? t('users.enable') : t('users.disable')}</button>
-                <button onClick={() => confirm(t('users.confirmDelete', { name: u.username })) && act(del(`/api/users/${u.id}`))}>{t('common.delete')}</button>
+                <button onClick={() => act(patch(`/api/users/${u.id}`, { disabled: !u.disabled }))}>
+                  {u.disabled ? t('users.enable') : t('users.disable')}
+                </button>
+                <button
+                  onClick={() =>
+                    confirm(t('users.confirmDelete', { name: u.username })) && act(del(`/api/users/${u.id}`))
+                  }
+                >
+                  {t('common.delete')}
+                </button>
               </span>
             ),
           },
