@@ -148,3 +148,42 @@ test('opening: missing DB for a scan is a clear error; a non-DB file is rejected
   assert.equal(defaultDbPath({ XDG_CACHE_HOME: '/x/xdg' }), '/x/xdg/bulwark/db.sqlite');
   assert.match(defaultDbPath({ HOME: '/home/u' }), /\.cache\/bulwark\/db\.sqlite$/);
 });
+
+test('an import killed with SIGKILL mid-transaction leaves the previous content, and the file intact', async () => {
+  const dbPath = join(tmp, 'killed.sqlite');
+  const db = AdvisoryDb.open(dbPath);
+  await importOsv(db, [join(OSV, 'Debian')]);
+  db.close();
+  // A child process imports the Go records and stops for good after 1000 of them, inside the
+  // transaction; it is then killed the hard way.
+  const script = `
+    import { AdvisoryDb, readOsvPath } from ${JSON.stringify(new URL('../../src/vuln/db/index.ts', import.meta.url).pathname)};
+    const db = AdvisoryDb.open(${JSON.stringify(dbPath)});
+    async function* recs() {
+      let n = 0;
+      for await (const r of readOsvPath(${JSON.stringify(join(OSV, 'Go'))})) {
+        yield r;
+        if (++n === 1000) { process.stdout.write('mid\\n'); await new Promise(() => {}); }
+      }
+    }
+    await db.importRecords(recs());
+  `;
+  const { spawn } = await import('node:child_process');
+  const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { cwd: join(import.meta.dirname, '..', '..'), stdio: ['ignore', 'pipe', 'inherit'] });
+  await new Promise<void>((resolve, reject) => {
+    child.stdout.on('data', (d: Buffer) => d.toString().includes('mid') && resolve());
+    child.on('exit', (code) => reject(new Error(`child exited early (${code})`)));
+  });
+  const exited = new Promise((r) => child.on('exit', r));
+  child.kill('SIGKILL');
+  await exited;
+  const after = AdvisoryDb.open(dbPath);
+  const st = after.status();
+  assert.equal(st.advisories, 17);
+  assert.deepEqual(st.ecosystems, { Debian: 17 });
+  after.close();
+  const Database = (await import('better-sqlite3')).default;
+  const raw = new Database(dbPath, { readonly: true });
+  assert.equal(raw.pragma('integrity_check', { simple: true }), 'ok');
+  raw.close();
+});
