@@ -283,6 +283,32 @@ async function flow(page: Page): Promise<void> {
   await page.locator('tr', { hasText: 'high-findings' }).filter({ hasText: 'siem-hook' }).waitFor();
   await browser.shot('09-notifications');
 
+  // A viewer sees the same data but none of the controls that change it.
+  await page.getByRole('link', { name: 'Users' }).click();
+  await page.getByRole('textbox', { name: 'Username' }).fill('auditor');
+  await page.getByRole('textbox', { name: 'Password' }).fill('viewer password 456');
+  await page.getByRole('combobox', { name: 'Role' }).first().selectOption('viewer');
+  await page.getByRole('button', { name: 'Add user' }).click();
+  await page.getByTestId('users-table').locator('tr', { hasText: 'auditor' }).waitFor();
+  await page.getByRole('button', { name: 'Sign out' }).click();
+  await page.locator('input[name=username]').fill('auditor');
+  await page.locator('input[name=password]').fill('viewer password 456');
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.getByTestId('current-user').filter({ hasText: 'Viewer' }).waitFor();
+  assert.equal(await page.getByRole('link', { name: 'Users' }).count(), 0);
+  assert.equal(await page.getByRole('link', { name: 'Audit log' }).count(), 0);
+  await page.getByRole('link', { name: 'Registries' }).click();
+  await page.getByTestId('registries-table').locator('tr', { hasText: reg.host }).waitFor();
+  assert.equal(await page.getByRole('button', { name: 'Add registry' }).count(), 0);
+  assert.equal(await page.getByTestId('scan-registry-test').count(), 0);
+  await page.getByRole('link', { name: 'Images' }).click();
+  await page
+    .getByTestId('images-table')
+    .getByRole('link', { name: `${reg.host}/team-a/debian` })
+    .click();
+  await findings.locator('tbody tr').first().waitFor();
+  assert.equal(await findings.getByRole('button', { name: 'Suppress' }).count(), 0);
+
   // Dashboard counts and trend after the scan.
   await page.getByRole('link', { name: 'Dashboard' }).click();
   await page.getByTestId('severity-cards').waitFor();

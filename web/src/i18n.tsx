@@ -409,7 +409,8 @@ const zhCN: Record<Key, string> = {
 
 export const LANGUAGES = { en: 'English', 'zh-CN': '简体中文' } as const;
 export type Lang = keyof typeof LANGUAGES;
-const DICTS: Record<Lang, Record<Key, string>> = { en, 'zh-CN': zhCN };
+/** The dictionaries (exported for the completeness test in test/web/i18n.test.ts). */
+export const DICTS: Record<Lang, Record<Key, string>> = { en, 'zh-CN': zhCN };
 const STORAGE_KEY = 'bulwark.lang';
 
 function initialLang(): Lang {
