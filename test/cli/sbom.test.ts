@@ -293,6 +293,11 @@ describe('bulwark sbom (built CLI, real fixture image)', { timeout: 600_000 }, (
     assert.equal(missing.code, 1, missing.stderr);
     assert.equal(missing.stderr.trim().split('\n').length, 1, missing.stderr);
     assert.match(missing.stderr, /^bulwark: .*\/nonexistent\/layout/);
+    // --timeout bounds the whole run (as in Trivy): one line, exit 1
+    const slow = await bulwark(['sbom', '--timeout', '50ms', `oci:${img.ociDir}:${img.tag}`]);
+    assert.equal(slow.code, 1, slow.stderr);
+    assert.match(slow.stderr, /^bulwark: oci:.*: timed out after 50ms \(raise --timeout\)\n$/);
+    assert.equal(slow.stdout, '');
     const out = await bulwark(['sbom', '-o', '/nonexistent/dir/sbom.json', `oci:${img.ociDir}:${img.tag}`]);
     assert.equal(out.code, 1, out.stderr);
     assert.equal(out.stderr, 'bulwark: cannot write /nonexistent/dir/sbom.json: ENOENT\n');
