@@ -39,6 +39,7 @@ export async function main(argv: string[]): Promise<number> {
     }
     process.stderr.write(`bulwark: ${describeError(e)}\n`);
     if (program.opts().debug && e instanceof Error && e.stack && !isBulwarkError(e)) process.stderr.write(e.stack + '\n');
-    return 1;
+    // usage errors (bad flags or values) exit 2 like commander's own; everything else 1, as Trivy does
+    return isBulwarkError(e) && e.code === 'USAGE' ? 2 : 1;
   }
 }
