@@ -50,21 +50,46 @@ export function evaluate(
       if (!items || !items.length) continue;
       let failed = false;
       for (const item of items) {
-        const vars = { object: input.object, ...item.vars };
-        const r = check.evaluate(vars);
-        if (r instanceof Error) {
-          warnings.add(`check ${check.id} (${check.source}) failed on ${describeInput(input)}: ${r.message}`);
-          continue;
+        const vars: Record<string, unknown> = { object: input.object, ...item.vars };
+        for (const [v, path] of elements(check, vars)) {
+          const r = check.evaluate(v);
+          if (r instanceof Error) {
+            warnings.add(
+              `check ${check.id} (${check.source}) failed on ${describeInput(input)}: ${r.message}`,
+            );
+            continue;
+          }
+          if (!r) continue;
+          failed = true;
+          findings.push(
+            makeFinding(
+              check,
+              input,
+              path.length ? { ...item, path: [...item.path, ...path] } : item,
+              'fail',
+              check.render(v),
+            ),
+          );
         }
-        if (!r) continue;
-        failed = true;
-        findings.push(makeFinding(check, input, item, 'fail', check.render(vars)));
       }
       if (!failed && opts.includePasses)
         findings.push(makeFinding(check, input, { vars: {}, path: [] }, 'pass'));
     }
   }
   return { findings, warnings: [...warnings] };
+}
+
+/** The variables and extra path of each evaluation: the item itself, or each element of `each`. */
+function elements(
+  check: CompiledCheck,
+  vars: Record<string, unknown>,
+): [Record<string, unknown>, PathSeg[]][] {
+  if (!check.eachPath) return [[vars, []]];
+  let list: unknown = vars[check.eachVar!];
+  for (const seg of check.eachPath)
+    list = list && typeof list === 'object' ? (list as Record<string | number, unknown>)[seg] : undefined;
+  if (!Array.isArray(list)) return [];
+  return list.map((el, i) => [{ ...vars, item: el }, [...check.eachPath!, i]]);
 }
 
 function describeInput(i: PolicyInput): string {

@@ -25,7 +25,7 @@ import { z } from 'zod';
 import { BulwarkError } from '../core/errors.js';
 import { SEVERITIES } from '../core/types.js';
 import { parseFieldPath } from './path.js';
-import { SCOPES, type CheckSpec, type CompiledCheck } from './types.js';
+import { SCOPES, type CheckSpec, type CompiledCheck, type PathSeg } from './types.js';
 
 /** Kinds that carry a pod spec (directly or in a template). */
 export const WORKLOAD_KINDS = [
@@ -54,6 +54,7 @@ export const checkSchema = z
     scope: z.enum(SCOPES).default('resource'),
     deny: z.string().min(1),
     message: z.string().optional(),
+    each: z.string().optional(),
     field: z.string().optional(),
     references: z.array(z.string()).default([]),
     compliance: z.array(complianceSchema).default([]),
@@ -118,6 +119,17 @@ export function builtinPolicyDir(): string {
 }
 
 type Compiled = (vars: Record<string, unknown>) => unknown;
+
+/** The variable that holds a scope's item (for `each:`). */
+const SCOPE_ITEM_VAR: Record<string, string> = {
+  resource: 'object',
+  pod: 'spec',
+  container: 'container',
+  volume: 'volume',
+  rule: 'rule',
+  instruction: 'instruction',
+  stage: 'stage',
+};
 
 /** Parses and plans a CEL expression; throws a message with the expression position on error. */
 function compileCel(expr: string): Compiled {
@@ -190,12 +202,28 @@ export function compileCheck(spec: CheckSpec, source: string, builtin: boolean):
   } catch (e) {
     throw new Error(`field: ${(e as Error).message}`, { cause: e });
   }
+  let each: { eachVar: string; eachPath: PathSeg[] } | undefined;
+  if (spec.each) {
+    let segs: PathSeg[];
+    try {
+      segs = parseFieldPath(spec.each);
+    } catch (e) {
+      throw new Error(`each: ${(e as Error).message}`, { cause: e });
+    }
+    const want = SCOPE_ITEM_VAR[spec.scope];
+    if (segs[0] !== want || segs.length < 2)
+      throw new Error(
+        `each: must name a list below "${want}" (the ${spec.scope} scope's item), e.g. ${want}.items`,
+      );
+    each = { eachVar: want, eachPath: segs.slice(1) };
+  }
   return {
     ...spec,
     kinds,
     source,
     builtin,
     fieldPath,
+    ...each,
     render,
     evaluate(vars) {
       const r = deny(vars);

@@ -65,7 +65,13 @@ export interface CheckSpec {
   deny: string;
   /** Message template: literal text with `{{ CEL }}` placeholders evaluated with the same variables. */
   message?: string;
-  /** Field path below the scope item to point to (e.g. `securityContext.privileged`). */
+  /**
+   * Optional: a list below the scope item (`container.ports`, `object.subjects`); the check is then
+   * evaluated once per element, bound to `item`, and each violating element is its own finding
+   * (`...containers[0].ports[1]`). The first segment must be the scope's item variable.
+   */
+  each?: string;
+  /** Field path below the scope item (or below the `each` element) to point to (e.g. `securityContext.privileged`). */
   field?: string;
   references: string[];
   compliance: ComplianceRef[];
@@ -81,4 +87,7 @@ export interface CompiledCheck extends CheckSpec {
   render(vars: Record<string, unknown>): string;
   /** Parsed `field`. */
   fieldPath: PathSeg[];
+  /** Parsed `each` without its first segment (the item variable), and that variable. */
+  eachPath?: PathSeg[];
+  eachVar?: string;
 }

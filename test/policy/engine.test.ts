@@ -164,3 +164,25 @@ test('built-in checks: ids unique, every check maps to at least one framework co
   assert.ok(checks.length >= 90, `${checks.length} checks`);
   for (const c of checks) assert.ok(c.builtin && c.source.startsWith('policies/'), c.id);
 });
+
+test('each: one evaluation per list element, bound to `item`, with the element path; must start at the scope item', () => {
+  const [c] = loadCheckText(
+    CHECK(
+      `    scope: container\n    each: container.env\n    field: value\n    deny: "has(item.value) && item.value == 'bad'"\n    message: "{{ containerRef }} {{ item.name }}"\n`,
+    ),
+    'o.yaml',
+  );
+  const m = parseManifests(
+    'apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n  containers:\n  - name: a\n    env:\n    - {name: X, value: ok}\n    - {name: Y, value: bad}\n  - name: b\n',
+    'p.yaml',
+  );
+  const r = evaluate(new CheckSet([c!]), m.inputs, { includePasses: true });
+  assert.deepEqual(
+    r.findings.map((f) => [f.status, f.location.fieldPath, f.location.line, f.message]),
+    [['fail', 'spec.containers[0].env[1].value', 9, 'container "a" Y']],
+  );
+  assert.throws(
+    () => loadCheckText(CHECK(`    scope: container\n    each: spec.volumes\n    deny: "true"\n`), 'o.yaml'),
+    /each: must name a list below "container"/,
+  );
+});
