@@ -257,6 +257,15 @@ async function flow(page: Page): Promise<void> {
     .locator('tr', { hasText: 'security-team' })
     .filter({ hasText: 'not reachable' })
     .waitFor();
+  // A suppression by advisory id for every package and image: the advisory page shows all its findings suppressed.
+  const sform = page.getByTestId('suppression-form');
+  await sform.getByRole('textbox', { name: 'Advisory' }).fill(advisory);
+  await sform.getByRole('textbox', { name: 'Reason' }).fill('fixture data, not a real credential');
+  await sform.getByRole('button', { name: 'Add suppression' }).click();
+  await page.getByTestId('suppressions-table').locator('tr', { hasText: 'fixture data' }).waitFor();
+  await page.goto(`${server.url}/advisories/${encodeURIComponent(advisory)}`);
+  await page.getByTestId('affected-table').locator('tbody tr', { hasText: 'Suppressed' }).first().waitFor();
+  assert.equal(await page.getByTestId('affected-table').locator('tbody tr', { hasText: 'Open' }).count(), 0);
   await page.getByRole('link', { name: 'Audit log' }).click();
   await page.getByTestId('audit-table').locator('tr', { hasText: 'suppression' }).first().waitFor();
 

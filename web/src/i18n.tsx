@@ -204,6 +204,9 @@ const en = {
   'suppressions.active': 'Active',
   'suppressions.expired': 'Expired',
   'suppressions.createdBy': 'Created',
+  'suppressions.add': 'Add suppression',
+  'suppressions.anyPackage': 'Package (empty: any)',
+  'suppressions.anyImage': 'Image (empty: all)',
 } as const;
 
 export type Key = keyof typeof en;
@@ -405,6 +408,9 @@ const zhCN: Record<Key, string> = {
   'suppressions.active': '生效中',
   'suppressions.expired': '已过期',
   'suppressions.createdBy': '创建',
+  'suppressions.add': '添加忽略规则',
+  'suppressions.anyPackage': '软件包（留空：任意）',
+  'suppressions.anyImage': '镜像（留空：全部）',
 };
 
 export const LANGUAGES = { en: 'English', 'zh-CN': '简体中文' } as const;

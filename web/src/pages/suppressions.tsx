@@ -1,6 +1,6 @@
 /** Suppressions: reason, owner, expiry; removing one brings its findings back. */
-import { useState } from 'react';
-import { del, type Me, type Suppression } from '../api';
+import { useState, type FormEvent } from 'react';
+import { del, post, type Me, type Suppression } from '../api';
 import { ErrorBox, fmtDate, Link, SimpleTable, useResource } from '../components';
 import { useT } from '../i18n';
 
@@ -22,6 +22,7 @@ export function SuppressionsPage({ me }: { me: Me['user'] }) {
       <h1>{t('nav.suppressions')}</h1>
       <p className="muted">{t('suppressions.help')}</p>
       <ErrorBox error={error ?? list.error} />
+      {me.role !== 'viewer' && <SuppressionForm me={me} onDone={list.reload} />}
       <SimpleTable
         testId="suppressions-table"
         rows={list.data?.items}
@@ -60,5 +61,72 @@ export function SuppressionsPage({ me }: { me: Me['user'] }) {
         ]}
       />
     </div>
+  );
+}
+
+/** A suppression by advisory id (optionally one package and/or one image), without opening a finding. */
+function SuppressionForm({ me, onDone }: { me: Me['user']; onDone: () => void }) {
+  const { t } = useT();
+  const empty = { advisoryId: '', pkgName: '', imageName: '', reason: '', owner: me.username, expires: '' };
+  const [f, setF] = useState(empty);
+  const [error, setError] = useState<unknown>();
+  const set = (k: keyof typeof f) => (e: { target: { value: string } }) =>
+    setF({ ...f, [k]: e.target.value });
+  async function submit(e: FormEvent) {
+    e.preventDefault();
+    setError(undefined);
+    try {
+      const { expires, ...rest } = f;
+      await post('/api/suppressions', {
+        ...rest,
+        expiresAt: expires ? new Date(`${expires}T23:59:59Z`).toISOString() : null,
+      });
+      setF(empty);
+      onDone();
+    } catch (err) {
+      setError(err);
+    }
+  }
+  return (
+    <form className="panel inline" onSubmit={submit} data-testid="suppression-form">
+      <input
+        placeholder={t('col.advisory')}
+        value={f.advisoryId}
+        onChange={set('advisoryId')}
+        required
+        aria-label={t('col.advisory')}
+      />
+      <input
+        placeholder={t('suppressions.anyPackage')}
+        value={f.pkgName}
+        onChange={set('pkgName')}
+        aria-label={t('col.package')}
+      />
+      <input
+        placeholder={t('suppressions.anyImage')}
+        value={f.imageName}
+        onChange={set('imageName')}
+        aria-label={t('col.image')}
+      />
+      <input
+        placeholder={t('col.reason')}
+        value={f.reason}
+        onChange={set('reason')}
+        required
+        aria-label={t('col.reason')}
+      />
+      <input
+        placeholder={t('col.owner')}
+        value={f.owner}
+        onChange={set('owner')}
+        required
+        aria-label={t('col.owner')}
+      />
+      <input type="date" value={f.expires} onChange={set('expires')} aria-label={t('col.expires')} />
+      <button type="submit" className="primary">
+        {t('suppressions.add')}
+      </button>
+      <ErrorBox error={error} />
+    </form>
   );
 }
