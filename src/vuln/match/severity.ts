@@ -1,13 +1,13 @@
 /**
  * Severity of an advisory for one affected package. Order of preference (first that applies):
- *   1. a CVSS v3.1/v3.0 vector (the affected entry's own `severity`, then the record's), scored per
- *      the specification by our CVSS module and rated with the v3 qualitative scale;
- *   2. a CVSS v4.0 vector, scored and rated the same way;
+ *   1. a CVSS v3.1/v3.0 vector (the affected entry's own `severity`, then the record's), scored and
+ *      rated per the specification by our CVSS module (a 0.0 score is no rating: fall through);
+ *   2. a CVSS v4.0 vector, likewise;
  *   3. the source's own rating: `affected.ecosystem_specific.severity`,
  *      `affected.database_specific.severity`, the record's `database_specific.severity` (GHSA's
  *      LOW/MODERATE/HIGH/CRITICAL), an `Ubuntu` severity entry, Debian's urgency
  *      (unimportant/low → LOW, medium → MEDIUM, high → HIGH);
- *   4. a CVSS v2 vector (v2 scale: LOW/MEDIUM/HIGH);
+ *   4. a CVSS v2 vector (NVD's v2 bands: LOW/MEDIUM/HIGH);
  *   5. UNKNOWN. Nothing is invented.
  */
 import type { CvssScore } from '../../core/findings.js';
