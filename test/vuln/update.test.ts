@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
@@ -125,5 +125,35 @@ test('a download whose MD5 differs from the server\'s is rejected and nothing is
   }
   assert.equal(db.status().advisories, 0);
   await assert.rejects(updateDb(db, { ecosystems: ['NoSuchEco'], mirror }), (e: unknown) => isBulwarkError(e) && e.code === 'NOT_FOUND' && /HTTP 404/.test(e.message));
+  db.close();
+});
+
+test('a changed export is fetched again and only records with a newer `modified` are replaced', async () => {
+  const db = AdvisoryDb.open(join(tmp, 'u4', 'db.sqlite'));
+  await updateDb(db, { ecosystems: ['Debian'], mirror });
+  // the export changes: one record gets a newer modified date, another an older one
+  const dir = mkdtempSync(join(tmp, 'deb-'));
+  execFileSync('cp', ['-r', `${join(OSV, 'Debian')}/.`, dir]);
+  const newer = JSON.parse(readFileSync(join(dir, 'DEBIAN-CVE-2023-4911.json'), 'utf8'));
+  newer.modified = '2099-01-01T00:00:00Z';
+  newer.affected[0].ranges[0].events = [{ introduced: '0' }, { fixed: '2.36-9+deb12u4' }];
+  writeFileSync(join(dir, 'DEBIAN-CVE-2023-4911.json'), JSON.stringify(newer));
+  const older = JSON.parse(readFileSync(join(dir, 'DEBIAN-CVE-2011-3374.json'), 'utf8'));
+  older.modified = '2000-01-01T00:00:00Z';
+  older.summary = 'stale copy';
+  writeFileSync(join(dir, 'DEBIAN-CVE-2011-3374.json'), JSON.stringify(older));
+  const out = join(tmp, 'Debian2.zip');
+  execFileSync('zip', ['-q', '-j', '-r', out, '.'], { cwd: dir });
+  const before = files.get('/Debian/all.zip')!;
+  files.set('/Debian/all.zip', readFileSync(out));
+  try {
+    const res = await updateDb(db, { ecosystems: ['Debian'], mirror });
+    assert.equal(res[0]!.status, 'updated');
+    assert.deepEqual([res[0]!.stats!.updated, res[0]!.stats!.inserted, res[0]!.stats!.unchanged], [1, 0, 16]);
+    assert.equal(db.get('DEBIAN-CVE-2023-4911')!.affected![0]!.ranges![0]!.events[1]!.fixed, '2.36-9+deb12u4');
+    assert.equal(db.get('DEBIAN-CVE-2011-3374')!.summary, undefined, 'the older copy did not replace the stored one');
+  } finally {
+    files.set('/Debian/all.zip', before);
+  }
   db.close();
 });
