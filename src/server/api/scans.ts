@@ -1,7 +1,7 @@
 /** Scans (upload, history, diff), images, findings views, advisories, suppressions, dashboard summary. */
 import { sql, type ExpressionBuilder } from 'kysely';
 import { z } from 'zod';
-import { SEVERITIES } from '../../core/types.js';
+import { SEVERITIES, severityRank } from '../../core/types.js';
 import { actorName, audit } from '../auth.js';
 import type { ServerContext } from '../context.js';
 import type { Database } from '../db/index.js';
@@ -51,7 +51,7 @@ const Suppression = z
   .object({ id: z.number().int(), advisoryId: z.string(), pkgName: z.string(), imageName: z.string(), reason: z.string(), owner: z.string(), expiresAt: z.string().nullable(), createdBy: z.string(), createdAt: z.string(), active: z.boolean() })
   .meta({ id: 'Suppression' });
 
-const FindingsQuery = pagingQuery(['severity', 'advisory', 'package', 'image', 'fixable'], 'severity').extend({
+export const FindingsQuery = pagingQuery(['severity', 'advisory', 'package', 'image', 'fixable'], 'severity').extend({
   imageId: z.coerce.number().int().optional(),
   image: z.string().max(300).optional().meta({ description: 'substring of the image name' }),
   package: z.string().max(300).optional().meta({ description: 'exact package name' }),
@@ -63,7 +63,7 @@ const FindingsQuery = pagingQuery(['severity', 'advisory', 'package', 'image', '
   suppressed: z.enum(['exclude', 'include', 'only']).default('exclude'),
   scanId: z.coerce.number().int().optional().meta({ description: 'a specific scan instead of each image\'s latest' }),
 });
-type FQ = z.output<typeof FindingsQuery>;
+export type FQ = z.output<typeof FindingsQuery>;
 
 type FEB = ExpressionBuilder<Database & { f: Database['findings']; i: Database['images'] }, 'f' | 'i'>;
 
@@ -88,7 +88,7 @@ export function findingsBase(s: ServerContext, q: Omit<FQ, 'page' | 'pageSize' |
   if (q.image) b = b.where(sql`lower(i.name)`, 'like', `%${likeEscape(q.image.toLowerCase())}%`);
   if (q.package) b = b.where('f.pkg_name', '=', q.package);
   if (q.advisory) b = b.where('f.advisory_id', '=', q.advisory);
-  if (q.severity?.length) b = b.where('f.severity', 'in', q.severity);
+  if (q.severity?.length) b = b.where('f.severity_rank', 'in', q.severity.map((x) => severityRank(x)));
   if (q.fixable !== undefined) b = b.where('f.fixable', '=', q.fixable ? 1 : 0);
   if (q.kind) b = b.where('f.kind', '=', q.kind);
   if (q.q) {
@@ -104,16 +104,27 @@ function likeEscape(s: string): string {
   return s.replace(/[%_\\]/g, (c) => '\\' + c);
 }
 
-export async function listFindings(s: ServerContext, q: FQ) {
+/** The two queries of a findings page (count and rows), also used by the benchmark's baseline. */
+export function findingsQueries(s: ServerContext, q: FQ) {
   const { b, nowIso } = findingsBase(s, q);
-  const total = Number((await b.select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow()).n);
-  const dir = q.order;
-  let sel = b.select([
-    'f.id', 'f.scan_id', 'f.image_id', 'i.name as image_name', 'i.digest as image_digest', 'f.kind', 'f.advisory_id', 'f.severity', 'f.title', 'f.pkg_name', 'f.pkg_version', 'f.pkg_purl', 'f.ecosystem', 'f.fixed_version', 'f.fixable', 'f.path',
-  ]).select((eb) => suppressedExpr(eb as unknown as FEB, nowIso).as('suppressed'));
+  const count = b.select((eb) => eb.fn.countAll<number>().as('n'));
   const col = { severity: 'f.severity_rank', advisory: 'f.advisory_id', package: 'f.pkg_name', image: 'i.name', fixable: 'f.fixable' } as const;
-  sel = sel.orderBy(col[q.sort as keyof typeof col], dir).orderBy('f.id', dir);
-  const rows = await sel.limit(q.pageSize).offset((q.page - 1) * q.pageSize).execute();
+  const rows = b
+    .select([
+      'f.id', 'f.scan_id', 'f.image_id', 'i.name as image_name', 'i.digest as image_digest', 'f.kind', 'f.advisory_id', 'f.severity', 'f.title', 'f.pkg_name', 'f.pkg_version', 'f.pkg_purl', 'f.ecosystem', 'f.fixed_version', 'f.fixable', 'f.path',
+    ])
+    .select((eb) => suppressedExpr(eb as unknown as FEB, nowIso).as('suppressed'))
+    .orderBy(col[q.sort as keyof typeof col], q.order)
+    .orderBy('f.id', q.order)
+    .limit(q.pageSize)
+    .offset((q.page - 1) * q.pageSize);
+  return { count, rows };
+}
+
+export async function listFindings(s: ServerContext, q: FQ) {
+  const { count, rows: rowsQuery } = findingsQueries(s, q);
+  const total = Number((await count.executeTakeFirstOrThrow()).n);
+  const rows = await rowsQuery.execute();
   return {
     items: rows.map((r) => ({
       id: r.id, scanId: r.scan_id, imageId: r.image_id, imageName: r.image_name, imageDigest: r.image_digest, kind: r.kind, advisoryId: r.advisory_id,

@@ -166,8 +166,27 @@ function initial(dialect: Dialect): Migration {
   };
 }
 
+/**
+ * Findings lists filtered by severity/fixability across all images: a covering index, so counting
+ * and the suppression check read the index only, not the rows.
+ */
+function findingsRankIndex(): Migration {
+  return {
+    async up(db: Kysely<any>) {
+      await db.schema
+        .createIndex('findings_rank_cover')
+        .on('findings')
+        .columns(['severity_rank', 'fixable', 'scan_id', 'image_id', 'advisory_id', 'pkg_name', 'id'])
+        .execute();
+      await db.schema.createIndex('suppressions_advisory').on('suppressions').columns(['advisory_id']).execute();
+      await db.schema.createIndex('images_last_scan').on('images').columns(['last_scan_id']).execute();
+    },
+  };
+}
+
 const MIGRATIONS: Record<string, (d: Dialect) => Migration> = {
   '0001_initial': initial,
+  '0002_findings_rank_index': findingsRankIndex,
 };
 
 export async function migrate(db: Kysely<any>, dialect: Dialect): Promise<void> {
