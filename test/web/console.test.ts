@@ -292,6 +292,23 @@ async function flow(page: Page): Promise<void> {
   await page.locator('tr', { hasText: 'high-findings' }).filter({ hasText: 'siem-hook' }).waitFor();
   await browser.shot('09-notifications');
 
+  // An API token made in the UI uploads a CI scan (the JSON report of `bulwark scan`), which appears in the console.
+  await page.getByRole('link', { name: 'API tokens' }).click();
+  await page.getByRole('textbox', { name: 'Name' }).fill('ci');
+  await page.getByRole('button', { name: 'Create token' }).click();
+  const token = (await page.getByTestId('new-token').locator('code').textContent())!.trim();
+  assert.match(token, /^bwk_/);
+  const { report: ciReport } = await debianReport();
+  const up = await fetch(`${server.url}/api/scans`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+    body: JSON.stringify(ciReport),
+  });
+  assert.equal(up.status, 201, await up.text());
+  await page.getByRole('link', { name: 'Images' }).click();
+  await page.getByTestId('images-table').locator('.pager', { hasText: '2 total' }).waitFor();
+  await browser.shot('10-images');
+
   // A viewer sees the same data but none of the controls that change it.
   await page.getByRole('link', { name: 'Users' }).click();
   await page.getByRole('textbox', { name: 'Username' }).fill('auditor');
@@ -330,14 +347,14 @@ async function flow(page: Page): Promise<void> {
     }),
   );
   assert.ok(lifted, "the trend shows today's findings");
-  await browser.shot('10-dashboard');
+  await browser.shot('11-dashboard');
 
   // Simplified Chinese, at runtime and kept across a reload.
   await page.getByTestId('language').selectOption('zh-CN');
   await page.getByRole('link', { name: '镜像', exact: true }).waitFor();
   await page.getByRole('heading', { name: '概览' }).waitFor();
   assert.ok((await page.getByRole('button', { name: '退出登录' }).count()) === 1);
-  await browser.shot('11-dashboard-zh-CN');
+  await browser.shot('12-dashboard-zh-CN');
   await page.reload();
   await page.getByRole('link', { name: '镜像', exact: true }).click();
   await page
@@ -361,7 +378,7 @@ async function flow(page: Page): Promise<void> {
     'Critical',
   ])
     assert.ok(!chrome.includes(english), `"${english}" is translated: ${chrome}`);
-  await browser.shot('12-image-zh-CN');
+  await browser.shot('13-image-zh-CN');
 
   assert.deepEqual(pageErrors, [], 'no script errors in the page');
 }

@@ -15,6 +15,7 @@ const en = {
   'nav.notifications': 'Notifications',
   'nav.users': 'Users',
   'nav.audit': 'Audit log',
+  'nav.tokens': 'API tokens',
 
   'common.loading': 'Loading…',
   'common.empty': 'Nothing here yet.',
@@ -194,6 +195,14 @@ const en = {
   'users.disable': 'Disable',
   'users.confirmDelete': 'Delete user {name}?',
 
+  'tokens.help':
+    'Tokens let CI upload scans: bulwark scan image … --server URL --token TOKEN. A token’s role is at most yours.',
+  'tokens.create': 'Create token',
+  'tokens.shownOnce': 'Copy the token now; it is not shown again:',
+  'tokens.prefix': 'Prefix',
+  'tokens.lastUsed': 'Last used',
+  'tokens.revoke': 'Revoke',
+
   'audit.actor': 'Actor',
   'audit.action': 'Action',
   'audit.detail': 'Detail',
@@ -221,6 +230,7 @@ const zhCN: Record<Key, string> = {
   'nav.notifications': '通知',
   'nav.users': '用户',
   'nav.audit': '审计日志',
+  'nav.tokens': 'API 令牌',
 
   'common.loading': '加载中…',
   'common.empty': '暂无数据。',
@@ -398,6 +408,14 @@ const zhCN: Record<Key, string> = {
   'users.enable': '启用',
   'users.disable': '停用',
   'users.confirmDelete': '删除用户 {name}？',
+
+  'tokens.help':
+    'CI 可使用令牌上传扫描结果：bulwark scan image … --server URL --token TOKEN。令牌的角色不超过你自己的角色。',
+  'tokens.create': '创建令牌',
+  'tokens.shownOnce': '请立即复制令牌，之后不会再次显示：',
+  'tokens.prefix': '前缀',
+  'tokens.lastUsed': '最近使用',
+  'tokens.revoke': '吊销',
 
   'audit.actor': '操作者',
   'audit.action': '动作',

@@ -14,6 +14,7 @@ import { NotificationsPage } from './pages/notifications';
 import { UsersPage } from './pages/users';
 import { AuditPage } from './pages/audit';
 import { SuppressionsPage } from './pages/suppressions';
+import { TokensPage } from './pages/tokens';
 import './styles.css';
 
 const NAV: { to: string; label: Key; role?: Role }[] = [
@@ -23,6 +24,7 @@ const NAV: { to: string; label: Key; role?: Role }[] = [
   { to: '/registries', label: 'nav.registries' },
   { to: '/suppressions', label: 'nav.suppressions' },
   { to: '/notifications', label: 'nav.notifications' },
+  { to: '/tokens', label: 'nav.tokens' },
   { to: '/users', label: 'nav.users', role: 'admin' },
   { to: '/audit', label: 'nav.audit', role: 'admin' },
 ];
@@ -39,6 +41,7 @@ function Routes({ me }: { me: Me['user'] }): ReactNode {
   if (path === '/registries') return <RegistriesPage me={me} />;
   if (path === '/suppressions') return <SuppressionsPage me={me} />;
   if (path === '/notifications') return <NotificationsPage me={me} />;
+  if (path === '/tokens') return <TokensPage me={me} />;
   if (path === '/users') return <UsersPage />;
   if (path === '/audit') return <AuditPage />;
   return <p>{t('common.notFound')}</p>;
