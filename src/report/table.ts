@@ -29,9 +29,30 @@ export function renderTable(report: ScanReport, opts: TableOptions = {}): string
   out.push(`Report for ${a.name} (${a.kind}${os})`);
   out.push('');
   if (!report.results.length) out.push('No targets found.', '');
+  else out.push(...summary(report), '');
   for (const r of report.results) out.push(...section(r, opts), '');
   for (const w of report.warnings ?? []) out.push(`WARN ${w}`);
   return out.join('\n').replace(/\n+$/, '\n');
+}
+
+/** Trivy-style "Report Summary": one row per target with the number of findings of each kind. */
+function summary(report: ScanReport): string[] {
+  const kinds = ['vulnerability', 'secret', 'misconfig', 'license'] as const;
+  const header = ['Target', 'Type', 'Vulnerabilities', 'Secrets', 'Misconfigurations', 'Licenses'];
+  const rows = report.results.map((r) => [
+    r.target,
+    r.type ?? r.class,
+    ...kinds.map((k) => String(r.findings.filter((f) => f.kind === k).length)),
+  ]);
+  return ['Report Summary', '', ...grid(header, rows)];
+}
+
+/** A boxed grid of plain cells. */
+function grid(header: string[], rows: string[][]): string[] {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+  const line = (cells: string[]) => '│ ' + cells.map((c, i) => c + ' '.repeat(widths[i]! - c.length)).join(' │ ') + ' │';
+  const rule = (l: string, m: string, r: string) => l + widths.map((x) => '─'.repeat(x + 2)).join(m) + r;
+  return [rule('┌', '┬', '┐'), line(header), rule('├', '┼', '┤'), ...rows.map(line), rule('└', '┴', '┘')];
 }
 
 function section(r: ScanResult, opts: TableOptions): string[] {

@@ -22,6 +22,8 @@ test('table: one section per target with counts by severity, grouped by package,
   assert.ok(libcRows.some((l) => l.includes('2.36-9+deb12u3')));
   assert.match(t, /AWS .*aws-access-key-id.*\/app\/\.env:3/);
   assert.match(t, /dockerfile .*DS002/);
+  assert.match(t, /Report Summary\n\n┌.*\n│ Target +│ Type +│ Vulnerabilities │ Secrets │ Misconfigurations │ Licenses │/);
+  assert.match(t, /│ \/app\/\.env +│ secret +│ 0 +│ 1 +│ 0 +│ 0 +│/);
   assert.ok(!t.includes('\x1b['), 'no ANSI codes without colour');
   assert.ok(renderTable(sampleReport(), { color: true }).includes('\x1b[31mHIGH\x1b[0m'));
 });
