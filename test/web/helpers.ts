@@ -3,7 +3,7 @@
  * Debian's chromium driven by playwright-core (never a downloaded browser).
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
@@ -17,7 +17,8 @@ export const resultsDir = join(repoRoot, 'test-results', 'web');
  * it is missing (a direct test run), build it here under a lock so parallel test files don't race.
  */
 export function ensureWebBuilt(): void {
-  if (existsSync(join(repoRoot, 'web', 'dist', 'index.html'))) return;
+  const built = join(repoRoot, 'web', 'dist', 'index.html');
+  if (existsSync(built) && newestSource(join(repoRoot, 'web')) <= statSync(built).mtimeMs) return;
   const lock = join(repoRoot, '.cache', 'web-build.lock');
   mkdirSync(join(repoRoot, '.cache'), { recursive: true });
   execFileSync(
@@ -35,6 +36,17 @@ export function ensureWebBuilt(): void {
       stdio: ['ignore', 'ignore', 'inherit'],
     },
   );
+}
+
+/** Newest modification time of the UI's sources (web/ without dist/). */
+function newestSource(dir: string): number {
+  let newest = 0;
+  for (const e of readdirSync(dir, { withFileTypes: true })) {
+    if (e.name === 'dist' || e.name === 'node_modules') continue;
+    const p = join(dir, e.name);
+    newest = Math.max(newest, e.isDirectory() ? newestSource(p) : statSync(p).mtimeMs);
+  }
+  return newest;
 }
 
 export interface ServerProcess {
