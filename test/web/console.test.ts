@@ -138,6 +138,18 @@ async function flow(page: Page): Promise<void> {
   assert.equal(await jobs.locator('tr', { hasText: 'Failed' }).count(), 0);
   await browser.shot('03-registries-jobs');
 
+  // Change the tag filter (the password field left empty keeps the stored one) and scan again: now the dev tag too.
+  await row.getByRole('button', { name: 'Edit' }).click();
+  const edit = page.getByTestId('registry-form');
+  assert.equal(await edit.locator('input[name=password]').inputValue(), '');
+  await edit.locator('input[name=tagFilter]').fill('^(1\\.|dev$)');
+  await edit.getByRole('button', { name: 'Save' }).click();
+  await edit.waitFor({ state: 'detached' });
+  await row.filter({ hasText: 'dev$' }).waitFor();
+  await page.getByTestId('scan-registry-test').click();
+  await jobs.locator('tr', { hasText: 'team-a/debian:dev' }).filter({ hasText: 'Succeeded' }).waitFor({ timeout: 90_000 });
+  assert.equal(await jobs.locator('tr', { hasText: 'Failed' }).count(), 0, 'the kept password still works');
+
   // The image and its findings.
   await page.getByRole('link', { name: 'Images' }).click();
   await page

@@ -26,6 +26,7 @@ const en = {
   'common.cancel': 'Cancel',
   'common.save': 'Save',
   'common.delete': 'Delete',
+  'common.edit': 'Edit',
   'common.all': 'All',
   'common.enabled': 'Enabled',
   'common.disabled': 'Disabled',
@@ -141,6 +142,7 @@ const en = {
   'advisory.images': 'Affected images',
 
   'registries.add': 'Add registry',
+  'registries.edit': 'Change registry {name} (leave the password empty to keep it)',
   'registries.repositories': 'Repositories',
   'registries.reposHelp': 'empty: all (catalog)',
   'registries.allRepos': 'all',
@@ -241,6 +243,7 @@ const zhCN: Record<Key, string> = {
   'common.cancel': '取消',
   'common.save': '保存',
   'common.delete': '删除',
+  'common.edit': '编辑',
   'common.all': '全部',
   'common.enabled': '已启用',
   'common.disabled': '已停用',
@@ -355,6 +358,7 @@ const zhCN: Record<Key, string> = {
   'advisory.images': '受影响的镜像',
 
   'registries.add': '添加仓库',
+  'registries.edit': '修改仓库 {name}（密码留空则保持不变）',
   'registries.repositories': '镜像库',
   'registries.reposHelp': '留空：全部（目录）',
   'registries.allRepos': '全部',

@@ -1,6 +1,6 @@
 /** Registries: add (URL, credentials, CA, repositories, tag filter, schedule), trigger scans, job progress. */
 import { useEffect, useState, type FormEvent } from 'react';
-import { del, post, type Job, type Me, type Registry } from '../api';
+import { del, patch, post, type Job, type Me, type Registry } from '../api';
 import { DataTable, ErrorBox, fmtDate, SimpleTable, useResource, useServerList } from '../components';
 import { useT, type Key } from '../i18n';
 
@@ -9,6 +9,7 @@ export function RegistriesPage({ me }: { me: Me['user'] }) {
   const regs = useResource<{ items: Registry[] }>('/api/registries');
   const [error, setError] = useState<unknown>();
   const [adding, setAdding] = useState(false);
+  const [editing, setEditing] = useState<Registry | null>(null);
   const jobs = useServerList<Job>('/api/jobs', {}, { sort: 'id', order: 'desc' }, 10);
   const active = jobs.data?.items.some((j) => j.status === 'queued' || j.status === 'running');
   // Poll so progress is visible: fast while jobs run, slowly otherwise (scheduled scans, DB-change rescans).
@@ -44,11 +45,14 @@ export function RegistriesPage({ me }: { me: Me['user'] }) {
           {t('registries.add')}
         </button>
       )}
-      {adding && (
+      {(adding || editing) && (
         <RegistryForm
-          onCancel={() => setAdding(false)}
+          key={editing?.id ?? 'new'}
+          existing={editing ?? undefined}
+          onCancel={() => (setAdding(false), setEditing(null))}
           onDone={() => {
             setAdding(false);
+            setEditing(null);
             regs.reload();
           }}
         />
@@ -86,6 +90,9 @@ export function RegistriesPage({ me }: { me: Me['user'] }) {
                   <button data-testid={`scan-registry-${r.name}`} onClick={() => scan(r)}>
                     {t('registries.scanNow')}
                   </button>
+                )}
+                {me.role === 'admin' && (
+                  <button onClick={() => (setAdding(false), setEditing(r))}>{t('common.edit')}</button>
                 )}
                 {me.role === 'admin' && <button onClick={() => remove(r)}>{t('common.delete')}</button>}
               </span>
@@ -139,18 +146,27 @@ function jobTarget(j: Job): string {
   return '';
 }
 
-function RegistryForm({ onCancel, onDone }: { onCancel: () => void; onDone: () => void }) {
+/** Add a registry, or change one (`existing`): a blank password keeps the stored one. */
+function RegistryForm({
+  existing,
+  onCancel,
+  onDone,
+}: {
+  existing?: Registry;
+  onCancel: () => void;
+  onDone: () => void;
+}) {
   const { t } = useT();
   const [f, setF] = useState({
-    name: '',
-    url: '',
-    username: '',
+    name: existing?.name ?? '',
+    url: existing?.url ?? '',
+    username: existing?.username ?? '',
     password: '',
-    caCert: '',
-    insecure: false,
-    repositories: '',
-    tagFilter: '',
-    scheduleMinutes: 0,
+    caCert: existing?.caCert ?? '',
+    insecure: existing?.insecure ?? false,
+    repositories: existing?.repositories.join(', ') ?? '',
+    tagFilter: existing?.tagFilter ?? '',
+    scheduleMinutes: existing?.scheduleMinutes ?? 0,
   });
   const [error, setError] = useState<unknown>();
   const set = (k: keyof typeof f) => (e: { target: { value: string; checked?: boolean; type?: string } }) =>
@@ -167,13 +183,17 @@ function RegistryForm({ onCancel, onDone }: { onCancel: () => void; onDone: () =
     e.preventDefault();
     setError(undefined);
     try {
-      await post('/api/registries', {
-        ...f,
+      const { password, ...rest } = f;
+      const body = {
+        ...rest,
+        ...(password || !existing ? { password } : {}),
         repositories: f.repositories
           .split(/[\s,]+/)
           .map((s) => s.trim())
           .filter(Boolean),
-      });
+      };
+      if (existing) await patch(`/api/registries/${existing.id}`, body);
+      else await post('/api/registries', body);
       onDone();
     } catch (err) {
       setError(err);
@@ -187,7 +207,7 @@ function RegistryForm({ onCancel, onDone }: { onCancel: () => void; onDone: () =
   );
   return (
     <form className="panel" onSubmit={submit} data-testid="registry-form">
-      <h3>{t('registries.add')}</h3>
+      <h3>{existing ? t('registries.edit', { name: existing.name }) : t('registries.add')}</h3>
       <div className="formgrid">
         {field('name', 'col.name', { required: true })}
         {field('url', 'col.url', { required: true, placeholder: 'https://registry.example.com' })}
