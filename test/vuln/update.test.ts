@@ -157,3 +157,20 @@ test('a changed export is fetched again and only records with a newer `modified`
   }
   db.close();
 });
+
+test('an archive damaged at the source (MD5 matches, an entry CRC does not) rolls back and is discarded', async () => {
+  const dir = mkdtempSync(join(tmp, 'stored-'));
+  execFileSync('cp', ['-r', `${join(OSV, 'Debian')}/.`, dir]);
+  const out = join(tmp, 'stored.zip');
+  execFileSync('zip', ['-q', '-0', '-j', '-r', out, '.'], { cwd: dir }); // stored: JSON bytes verbatim
+  const buf = readFileSync(out);
+  const at = buf.indexOf(Buffer.from('"references"'));
+  buf[at + 2] ^= 0x01;
+  files.set('/Broken/all.zip', buf);
+  const db = AdvisoryDb.open(join(tmp, 'u5', 'db.sqlite'));
+  await assert.rejects(updateDb(db, { ecosystems: ['Broken'], mirror }), (e: unknown) => isBulwarkError(e) && e.code === 'CORRUPT' && /CRC-32/.test(e.message));
+  assert.equal(db.status().advisories, 0);
+  assert.ok(!existsSync(join(tmp, 'u5', 'downloads', 'Broken.zip')));
+  assert.ok(!existsSync(join(tmp, 'u5', 'downloads', 'Broken.zip.part')));
+  db.close();
+});

@@ -6,7 +6,8 @@
  *   `If-Range: <ETag>` (a changed file is then sent whole, and the partial one discarded).
  * - Verified: the size must match Content-Length / Content-Range; an MD5 given by the server
  *   (`x-goog-hash: md5=...`, as Google Cloud Storage sends, or `Content-MD5`) must match; every zip
- *   entry's CRC-32 is checked before anything is imported.
+ *   entry's size and CRC-32 are checked as it is imported, and a damaged archive rolls the import
+ *   back.
  * - Incremental: the stored ETag makes an unchanged export a 304; records not newer (by
  *   `modified`) than the stored copy are skipped by the import.
  */
@@ -18,7 +19,7 @@ import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { BulwarkError } from '../../core/errors.js';
 import type { AdvisoryDb, ImportStats } from './store.js';
-import { readOsvZip, verifyZip } from './sources.js';
+import { readOsvZip } from './sources.js';
 
 export const DEFAULT_MIRROR = 'https://osv-vulnerabilities.storage.googleapis.com';
 
@@ -62,13 +63,15 @@ export async function updateDb(db: AdvisoryDb, opts: UpdateOptions): Promise<Eco
       out.push({ ecosystem: eco, url, status: 'unchanged', bytes: 0 });
       continue;
     }
+    // The import checks every entry's size and CRC-32 as it reads (one pass); a damaged archive
+    // rolls the transaction back, and the download is discarded so the next run fetches it anew.
+    let stats: ImportStats;
     try {
-      await verifyZip(file);
+      stats = await db.importRecords(readOsvZip(file, { warn: opts.warn }));
     } catch (e) {
       await rm(file, { force: true });
       throw e;
     }
-    const stats = await db.importRecords(readOsvZip(file, { warn: opts.warn }));
     db.recordSource({ url, etag: dl.etag, size: dl.size, records: stats.read, updatedAt: new Date().toISOString() });
     await rm(file, { force: true });
     opts.info?.(
