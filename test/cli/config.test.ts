@@ -221,32 +221,35 @@ test('--policy adds user checks; --ignorefile suppresses by id', async () => {
   assert.deepEqual(JSON.parse(s.stdout).results[0].findings, []);
 });
 
-test('bad input: clear one-line errors, no stack traces', async () => {
-  const cases: [string[], RegExp, string?][] = [
-    [
-      ['scan', 'config', join(FIX, 'k8s'), '--compliance', 'sox'],
-      /unknown compliance framework "sox" \(expected one of .*pss-baseline/,
-    ],
-    [
-      ['scan', 'config', join(FIX, 'k8s'), '-f', 'html'],
-      /--format html is the compliance report; add --compliance FRAMEWORK/,
-    ],
-    [['scan', 'config', join(tmp, 'nope.yaml')], /nope\.yaml: no such file or directory/],
-    [['scan', 'config', '-'], /^bulwark: -:\d+:\d+: invalid YAML/, 'kind: Pod\n  x: : y\n'],
-  ];
+test('bad input: clear one-line errors, no stack traces; usage errors exit 2, others 1', async () => {
   const badPol = join(tmp, 'bad-policies');
   mkdirSync(badPol, { recursive: true });
   writeFileSync(
     join(badPol, 'x.yaml'),
     'checks:\n  - id: X-1\n    title: t\n    severity: LOW\n    description: d\n    remediation: r\n    kinds: [Pod]\n    deny: "object.spec.("\n',
   );
-  cases.push([
-    ['scan', 'config', join(FIX, 'k8s'), '--policy', badPol],
-    /x\.yaml:8: check X-1: deny: CEL syntax error at 1:\d+/,
-  ]);
-  for (const [args, re, stdin] of cases) {
+  const cases: [string[], number, RegExp, string?][] = [
+    [
+      ['scan', 'config', join(FIX, 'k8s'), '--compliance', 'sox'],
+      2,
+      /unknown compliance framework "sox" \(expected one of .*pss-baseline/,
+    ],
+    [
+      ['scan', 'config', join(FIX, 'k8s'), '-f', 'html'],
+      2,
+      /--format html is the compliance report; add --compliance FRAMEWORK/,
+    ],
+    [['scan', 'config', join(tmp, 'nope.yaml')], 1, /nope\.yaml: no such file or directory/],
+    [['scan', 'config', '-'], 1, /^bulwark: -:\d+:\d+: invalid YAML/, 'kind: Pod\n  x: : y\n'],
+    [
+      ['scan', 'config', join(FIX, 'k8s'), '--policy', badPol],
+      1,
+      /x\.yaml:8: check X-1: deny: CEL syntax error at 1:\d+/,
+    ],
+  ];
+  for (const [args, code, re, stdin] of cases) {
     const r = await bulwark(args, stdin);
-    assert.equal(r.code, 1, `${args.join(' ')}: ${r.stderr}`);
+    assert.equal(r.code, code, `${args.join(' ')}: ${r.stderr}`);
     assert.match(r.stderr, re);
     assert.doesNotMatch(r.stderr, /\n\s+at /, 'no stack trace');
   }
