@@ -147,7 +147,10 @@ async function flow(page: Page): Promise<void> {
   await edit.waitFor({ state: 'detached' });
   await row.filter({ hasText: 'dev$' }).waitFor();
   await page.getByTestId('scan-registry-test').click();
-  await jobs.locator('tr', { hasText: 'team-a/debian:dev' }).filter({ hasText: 'Succeeded' }).waitFor({ timeout: 90_000 });
+  await jobs
+    .locator('tr', { hasText: 'team-a/debian:dev' })
+    .filter({ hasText: 'Succeeded' })
+    .waitFor({ timeout: 90_000 });
   assert.equal(await jobs.locator('tr', { hasText: 'Failed' }).count(), 0, 'the kept password still works');
 
   // The image and its findings.

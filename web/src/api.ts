@@ -223,7 +223,7 @@ export async function api<T>(
     credentials: 'same-origin',
   });
   const text = await res.text();
-  let data: unknown = undefined;
+  let data: unknown;
   try {
     data = text ? JSON.parse(text) : undefined;
   } catch {

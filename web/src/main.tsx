@@ -85,21 +85,19 @@ function App() {
   const [state, setState] = useState<
     { phase: 'loading' } | { phase: 'bootstrap' } | { phase: 'login' } | { phase: 'in'; me: Me['user'] }
   >({ phase: 'loading' });
-  const { path } = useLocation();
   const { t } = useT();
 
   const refresh = useCallback(async () => {
     try {
       const me = await get<Me>('/api/auth/me');
       setState({ phase: 'in', me: me.user });
-      if (path === '/login' || path === '/bootstrap') navigate('/', true);
+      if (location.pathname === '/login' || location.pathname === '/bootstrap') navigate('/', true);
     } catch {
       const status = await get<{ needsBootstrap: boolean }>('/api/auth/status').catch(() => ({
         needsBootstrap: false,
       }));
       setState({ phase: status.needsBootstrap ? 'bootstrap' : 'login' });
     }
-    // eslint-disable-next-line react-hooks/exhaustive-deps
   }, []);
 
   useEffect(() => {
