@@ -105,12 +105,21 @@ test('--rbac: who can read secrets, exec, create privileged pods, escalate (clus
 });
 
 test('scan cluster errors: bad credentials, unreachable API server, unknown context', async () => {
+  const runs: Promise<{ r: { code: number; stderr: string }; code: number; re: RegExp }>[] = [];
   for (const [ctxName, code, re] of [
     ['badauth', 1, /bulwark: the API server https:\/\/127\.0\.0\.1:\d+ rejected the credentials \(401\)/],
     ['down', 1, /bulwark: cannot reach the API server https:\/\/127\.0\.0\.1:1/],
     ['nope', 2, /bulwark: kubeconfig has no context "nope"/],
   ] as const) {
-    const r = await bulwark(['scan', 'cluster', '--kubeconfig', api.kubeconfig, '--context', ctxName]);
+    runs.push(
+      bulwark(['scan', 'cluster', '--kubeconfig', api.kubeconfig, '--context', ctxName]).then((r) => ({
+        r,
+        code,
+        re,
+      })),
+    );
+  }
+  for (const { r, code, re } of await Promise.all(runs)) {
     assert.equal(r.code, code, r.stderr);
     assert.match(r.stderr, re);
     assert.doesNotMatch(r.stderr, /\n\s+at /);

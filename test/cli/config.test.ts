@@ -247,8 +247,10 @@ test('bad input: clear one-line errors, no stack traces; usage errors exit 2, ot
       /x\.yaml:8: check X-1: deny: CEL syntax error at 1:\d+/,
     ],
   ];
-  for (const [args, code, re, stdin] of cases) {
-    const r = await bulwark(args, stdin);
+  // Independent processes: run them side by side.
+  const runs = await Promise.all(cases.map(([args, , , stdin]) => bulwark(args, stdin)));
+  for (const [i, [args, code, re]] of cases.entries()) {
+    const r = runs[i]!;
     assert.equal(r.code, code, `${args.join(' ')}: ${r.stderr}`);
     assert.match(r.stderr, re);
     assert.doesNotMatch(r.stderr, /\n\s+at /, 'no stack trace');
