@@ -5,14 +5,30 @@
 import { Command, CommanderError } from 'commander';
 import { describeError, isBulwarkError } from '../core/errors.js';
 import { makeContext } from './context.js';
+import type { CliContext } from './context.js';
 import { VERSION } from './version.js';
-import * as sbomCmd from './sbom.js';
-import * as scanCmd from './scan.js';
-import * as dbCmd from './db.js';
-import * as configCmd from './config.js';
-import * as serverCmd from './server.js';
 
-const groups = [sbomCmd, scanCmd, dbCmd, configCmd, serverCmd];
+type Group = { register(ctx: CliContext): void };
+
+/**
+ * Command groups by top-level command. Only the groups of the command being run are loaded (the
+ * server, the policy engine and the scanners are heavy to import); help and unknown commands load
+ * them all so that help and suggestions are complete.
+ */
+const GROUPS: Record<string, (() => Promise<Group>)[]> = {
+  sbom: [() => import('./sbom.js')],
+  scan: [() => import('./scan.js'), () => import('./config.js')],
+  db: [() => import('./db.js')],
+  server: [() => import('./server.js')],
+};
+
+async function loadGroups(argv: string[]): Promise<Group[]> {
+  const args = argv.slice(2);
+  const first = args.find((a) => !a.startsWith('-'));
+  if (!first && (args.includes('-v') || args.includes('--version'))) return [];
+  const loaders = first && GROUPS[first] ? GROUPS[first] : Object.values(GROUPS).flat();
+  return Promise.all(loaders.map((l) => l()));
+}
 
 export async function main(argv: string[]): Promise<number> {
   const program = new Command('bulwark')
@@ -27,7 +43,7 @@ export async function main(argv: string[]): Promise<number> {
     .description('scan a target for vulnerabilities, secrets and misconfigurations')
     .exitOverride();
   const ctx = makeContext(program, scan);
-  for (const g of groups) g.register(ctx);
+  for (const g of await loadGroups(argv)) g.register(ctx);
   try {
     await program.parseAsync(argv);
     return ctx.exitCode;
