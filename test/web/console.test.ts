@@ -222,8 +222,7 @@ async function flow(page: Page): Promise<void> {
   );
   assert.equal(await findings.locator('tbody tr', { hasText: 'Suppressed' }).count(), sameRows);
 
-  // Packages and layers of the stored scan report.
-  // The page shows what the stored report holds (registry scans store only vulnerable packages today).
+  // Packages, layers and SBOM downloads of the stored scan report: the page shows what the report holds.
   const imageId = /\/images\/(\d+)/.exec(page.url())![1];
   const img = (await (await page.request.get(`${server.url}/api/images/${imageId}`)).json()) as {
     lastScanId: number;
@@ -232,7 +231,7 @@ async function flow(page: Page): Promise<void> {
     await page.request.get(`${server.url}/api/scans/${img.lastScanId}/report`)
   ).json()) as {
     artifact: { layers: unknown[] };
-    results: { packages?: unknown[] }[];
+    results: { packages?: { id: string }[] }[];
   };
   const pkgCount = report.results.reduce((n, r) => n + (r.packages?.length ?? 0), 0);
   await page.getByRole('tab', { name: 'Packages' }).click();
@@ -250,6 +249,34 @@ async function flow(page: Page): Promise<void> {
     report.artifact.layers.length,
     'one row per layer',
   );
+  // SBOM downloads when the server offers them (feature-detected from its OpenAPI document, as the UI does).
+  const openapi = (await (await page.request.get(`${server.url}/api/openapi.json`)).json()) as {
+    paths: Record<string, unknown>;
+  };
+  if (openapi.paths['/api/scans/{id}/sbom'] && pkgCount > 0) {
+    const unique = new Set(report.results.flatMap((r) => (r.packages ?? []).map((p) => p.id))).size;
+    const download = async (name: string) => {
+      const [dl] = await Promise.all([
+        page.waitForEvent('download'),
+        page.getByRole('button', { name }).click(),
+      ]);
+      return {
+        file: dl.suggestedFilename(),
+        doc: JSON.parse(readFileSync((await dl.path())!, 'utf8')) as Record<string, unknown>,
+      };
+    };
+    const cdx = await download('CycloneDX 1.6');
+    assert.match(cdx.file, /\.cdx\.json$/);
+    assert.equal(cdx.doc.bomFormat, 'CycloneDX');
+    assert.equal(cdx.doc.specVersion, '1.6');
+    const libs = (cdx.doc.components as { type: string }[]).filter((c) => c.type !== 'operating-system');
+    assert.equal(libs.length, unique, 'one component per package of the scan (plus the OS)');
+    const spdx = await download('SPDX 2.3');
+    assert.equal(spdx.doc.spdxVersion, 'SPDX-2.3');
+    assert.ok((spdx.doc.packages as unknown[]).length >= unique);
+  } else {
+    await page.getByText('this server has no SBOM export').waitFor();
+  }
   await browser.shot('07-image-layers');
 
   // The advisory page lists the affected image.

@@ -1,6 +1,16 @@
 /** Images list and image page (findings with filters and suppression, packages, layers, scans, SBOM download). */
 import { useEffect, useMemo, useState, type FormEvent } from 'react';
-import { get, post, SEVERITIES, type Finding, type Image, type Me, type Page, type ScanReport } from '../api';
+import {
+  ApiError,
+  get,
+  post,
+  SEVERITIES,
+  type Finding,
+  type Image,
+  type Me,
+  type Page,
+  type ScanReport,
+} from '../api';
 import {
   CountsCells,
   DataTable,
@@ -91,6 +101,33 @@ export function ImagePage({ id, me }: { id: number; me: Me['user'] }) {
   const img = useResource<Image>(`/api/images/${id}`);
   const [tab, setTab] = useState<Tab>('findings');
   const hasSbom = useSbomRoute();
+  const [sbomError, setSbomError] = useState<unknown>();
+  /** Fetches the SBOM first so a refusal (e.g. a CI upload without a package list) shows its message here. */
+  async function downloadSbom(scanId: number, format: 'cyclonedx' | 'spdx') {
+    setSbomError(undefined);
+    try {
+      const res = await fetch(`/api/scans/${scanId}/sbom?format=${format}`, { credentials: 'same-origin' });
+      if (!res.ok) {
+        const body = (await res.json().catch(() => ({}))) as { error?: { code?: string; message?: string } };
+        throw new ApiError(
+          res.status,
+          body.error?.code ?? String(res.status),
+          body.error?.message ?? `HTTP ${res.status}`,
+        );
+      }
+      const name =
+        /filename="([^"]+)"/.exec(res.headers.get('content-disposition') ?? '')?.[1] ??
+        `scan-${scanId}.${format}.json`;
+      const url = URL.createObjectURL(await res.blob());
+      const a = document.createElement('a');
+      a.href = url;
+      a.download = name;
+      a.click();
+      setTimeout(() => URL.revokeObjectURL(url), 10_000);
+    } catch (e) {
+      setSbomError(e);
+    }
+  }
   const image = img.data;
   return (
     <div>
@@ -127,17 +164,14 @@ export function ImagePage({ id, me }: { id: number; me: Me['user'] }) {
               </tr>
             </tbody>
           </table>
+          <ErrorBox error={sbomError} />
           {image.lastScanId !== null && (
             <div className="downloads">
               <span>{t('image.sbom')}:</span>
               {hasSbom ? (
                 <>
-                  <a href={`/api/scans/${image.lastScanId}/sbom?format=cyclonedx`} download>
-                    CycloneDX 1.6
-                  </a>
-                  <a href={`/api/scans/${image.lastScanId}/sbom?format=spdx`} download>
-                    SPDX 2.3
-                  </a>
+                  <button onClick={() => downloadSbom(image.lastScanId!, 'cyclonedx')}>CycloneDX 1.6</button>
+                  <button onClick={() => downloadSbom(image.lastScanId!, 'spdx')}>SPDX 2.3</button>
                 </>
               ) : (
                 <span className="muted">{t('image.sbomUnavailable')}</span>
