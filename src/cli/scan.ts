@@ -49,6 +49,7 @@ export interface ScanCliOptions extends TargetCliOptions {
   listAllPkgs?: boolean;
   showSuppressed?: boolean;
   secretConfig?: string;
+  policy?: string[];
 }
 
 /** Scanner name → module whose index.ts exports `scanner: Scanner`. */
@@ -140,7 +141,12 @@ export async function runScan(
         else throw e;
       }
     }
-    const options: Record<string, unknown> = { secretConfig: o.secretConfig, includeOsOwned: o.includeOsOwned, artifactName: target };
+    const options: Record<string, unknown> = {
+      secretConfig: o.secretConfig,
+      policy: o.policy ?? [],
+      includeOsOwned: o.includeOsOwned,
+      artifactName: target,
+    };
     const warnings: string[] = [];
     const warn = (m: string) => {
       warnings.push(m);
@@ -231,7 +237,10 @@ export function register(ctx: CliContext): void {
       .option('--list-all-pkgs', 'include every package in JSON output, not only vulnerable ones')
       .option('--show-suppressed', 'keep suppressed findings in the report, marked "suppressed"')
       .option('--secret-config <file>', 'secret scanner rules configuration');
-    if (k.name !== 'sbom') addTargetOptions(cmd);
+    if (k.name !== 'sbom') {
+      cmd.option('--policy <dir>', 'extra misconfiguration check files or directories (repeatable)', (v: string, prev: string[] = []) => [...prev, v]);
+      addTargetOptions(cmd);
+    }
     cmd.addHelpText(
       'after',
       `
