@@ -230,7 +230,7 @@ export class JobRunner {
     const run = await runScan(
       'image',
       ref,
-      { format: 'json', exitCode: '0', db: this.s.advisoryDbPath, username: reg.username || undefined, password: reg.username ? password : undefined, caCert: caFile, insecure: !!reg.insecure, timeout: '10m' },
+      { format: 'json', exitCode: '0', listAllPkgs: true, db: this.s.advisoryDbPath, username: reg.username || undefined, password: reg.username ? password : undefined, caCert: caFile, insecure: !!reg.insecure, timeout: '10m' },
       logger,
     );
     await ctx.progress(90, `storing results of ${ref}`);

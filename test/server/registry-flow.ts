@@ -72,6 +72,19 @@ export async function registryFlow(backend: Backend): Promise<void> {
     assert.ok(first.total > 0);
     assert.ok(first.items.every((f: { ecosystem: string }) => f.ecosystem.startsWith('Debian')), 'only Debian advisories so far');
 
+    // SBOM download of the registry scan: CycloneDX 1.6 listing the image's dpkg packages.
+    const sbom = await admin.get(`/api/scans/${img.lastScanId}/sbom?format=cyclonedx`);
+    assert.equal(sbom.status, 200);
+    assert.match(String(sbom.headers['content-disposition']), /attachment; filename=".*\.cdx\.json"/);
+    assert.match(String(sbom.headers['content-type']), /^application\/vnd\.cyclonedx\+json/);
+    const bom = sbom.body as { bomFormat: string; specVersion: string; components: { name: string; purl?: string }[] };
+    assert.equal(bom.bomFormat, 'CycloneDX');
+    assert.equal(bom.specVersion, '1.6');
+    const debs = new Set(bom.components.filter((c) => c.purl?.startsWith('pkg:deb/')).map((c) => c.name));
+    for (const p of image.expected.dpkg) assert.ok(debs.has(p.name), `SBOM lists ${p.name}`);
+    const spdx = (await admin.get(`/api/scans/${img.lastScanId}/sbom?format=spdx`)).body as { spdxVersion: string };
+    assert.equal(spdx.spdxVersion, 'SPDX-2.3');
+
     // The advisory DB changes (npm advisories imported) → every registry is rescanned.
     const db = AdvisoryDb.open(advisoryDbPath);
     try {

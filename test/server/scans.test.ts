@@ -98,6 +98,11 @@ for (const backend of BACKENDS) {
       const affected = await admin.get(`/api/findings?advisory=${encodeURIComponent(adv.id)}`);
       assert.equal(affected.body.items[0].imageName, img.name);
 
+      // The uploaded JSON report has no package list: the SBOM download says so.
+      const noPkgs = await admin.get(`/api/scans/${up.scanId}/sbom`);
+      assert.equal(noPkgs.status, 404);
+      assert.equal(noPkgs.body.error.code, 'NO_PACKAGES');
+
       // Bad query parameters are a clear 400.
       const bad = await admin.get('/api/findings?severity=BAD');
       assert.equal(bad.status, 400);

@@ -7,6 +7,11 @@ import type { ServerContext } from '../context.js';
 import type { Database } from '../db/index.js';
 import { HttpError, IdParams, page, pagingQuery } from '../http.js';
 import { storeReport, validateReport } from '../scans.js';
+import type { ArtifactInfo } from '../../core/analyzer.js';
+import type { ScanReport } from '../../core/findings.js';
+import type { Catalog } from '../../core/types.js';
+import { renderSbom } from '../../sbom/index.js';
+import { VERSION } from '../../cli/version.js';
 
 const Severity = z.enum(SEVERITIES);
 const SeverityList = z
@@ -51,6 +56,9 @@ const Suppression = z
   .object({ id: z.number().int(), advisoryId: z.string(), pkgName: z.string(), imageName: z.string(), reason: z.string(), owner: z.string(), expiresAt: z.string().nullable(), createdBy: z.string(), createdAt: z.string(), active: z.boolean() })
   .meta({ id: 'Suppression' });
 
+/** Findings lists report at most this total unless exactTotal=true (then totalExact says so). */
+export const COUNT_CAP = 10_000;
+
 export const FindingsQuery = pagingQuery(['severity', 'advisory', 'package', 'image', 'fixable'], 'severity').extend({
   imageId: z.coerce.number().int().optional(),
   image: z.string().max(300).optional().meta({ description: 'substring of the image name' }),
@@ -62,6 +70,7 @@ export const FindingsQuery = pagingQuery(['severity', 'advisory', 'package', 'im
   q: z.string().max(200).optional().meta({ description: 'substring of advisory id, package or title' }),
   suppressed: z.enum(['exclude', 'include', 'only']).default('exclude'),
   scanId: z.coerce.number().int().optional().meta({ description: 'a specific scan instead of each image\'s latest' }),
+  exactTotal: Bool.default(false).meta({ description: `count every match; by default total stops at ${COUNT_CAP} (totalExact=false)` }),
 });
 export type FQ = z.output<typeof FindingsQuery>;
 
@@ -80,7 +89,7 @@ export function suppressedExpr(eb: FEB, nowIso: string): ReturnType<FEB['exists'
   );
 }
 
-export function findingsBase(s: ServerContext, q: Omit<FQ, 'page' | 'pageSize' | 'sort' | 'order'>) {
+export function findingsBase(s: ServerContext, q: Omit<FQ, 'page' | 'pageSize' | 'sort' | 'order' | 'exactTotal'>) {
   const nowIso = new Date().toISOString();
   let b = s.db.selectFrom('findings as f').innerJoin('images as i', 'i.id', 'f.image_id');
   b = q.scanId !== undefined ? b.where('f.scan_id', '=', q.scanId) : b.whereRef('f.scan_id', '=', 'i.last_scan_id');
@@ -107,7 +116,11 @@ function likeEscape(s: string): string {
 /** The two queries of a findings page (count and rows), also used by the benchmark's baseline. */
 export function findingsQueries(s: ServerContext, q: FQ) {
   const { b, nowIso } = findingsBase(s, q);
-  const count = b.select((eb) => eb.fn.countAll<number>().as('n'));
+  // Counting every match of a broad filter over a million rows costs more than the page itself:
+  // count at most COUNT_CAP + 1 rows unless the caller asks for the exact total.
+  const count = q.exactTotal
+    ? b.select((eb) => eb.fn.countAll<number>().as('n'))
+    : s.db.selectFrom(b.select(sql<number>`1`.as('one')).limit(COUNT_CAP + 1).as('c')).select((eb) => eb.fn.countAll<number>().as('n'));
   const col = { severity: 'f.severity_rank', advisory: 'f.advisory_id', package: 'f.pkg_name', image: 'i.name', fixable: 'f.fixable' } as const;
   const rows = b
     .select([
@@ -123,15 +136,17 @@ export function findingsQueries(s: ServerContext, q: FQ) {
 
 export async function listFindings(s: ServerContext, q: FQ) {
   const { count, rows: rowsQuery } = findingsQueries(s, q);
-  const total = Number((await count.executeTakeFirstOrThrow()).n);
+  const n = Number((await count.executeTakeFirstOrThrow()).n);
   const rows = await rowsQuery.execute();
+  const totalExact = q.exactTotal || n <= COUNT_CAP;
   return {
     items: rows.map((r) => ({
       id: r.id, scanId: r.scan_id, imageId: r.image_id, imageName: r.image_name, imageDigest: r.image_digest, kind: r.kind, advisoryId: r.advisory_id,
       severity: r.severity as (typeof SEVERITIES)[number], title: r.title, pkgName: r.pkg_name, pkgVersion: r.pkg_version, pkgPurl: r.pkg_purl, ecosystem: r.ecosystem,
       fixedVersion: r.fixed_version, fixable: !!r.fixable, path: r.path, suppressed: !!r.suppressed,
     })),
-    total,
+    total: totalExact ? n : COUNT_CAP,
+    totalExact,
     page: q.page,
     pageSize: q.pageSize,
   };
@@ -202,6 +217,31 @@ export function scanRoutes(s: ServerContext): void {
   });
 
   router.add({
+    method: 'GET', url: '/api/scans/:id/sbom', tag: 'scans', access: 'viewer',
+    summary: 'SBOM of the scanned artifact (CycloneDX 1.6 or SPDX 2.3 JSON) from the package list in the report',
+    params: IdParams,
+    query: z.object({ format: z.enum(['cyclonedx', 'spdx']).default('cyclonedx') }),
+    responseText: 'application/json',
+    async handler({ params, query, reply }) {
+      const r = await db.selectFrom('scans').select('report').where('id', '=', params.id).executeTakeFirst();
+      if (!r) throw new HttpError(404, 'NOT_FOUND', `scan ${params.id} not found`);
+      const report = JSON.parse(r.report) as ScanReport;
+      const seen = new Set<string>();
+      const packages = report.results.flatMap((x) => x.packages ?? []).filter((p) => !seen.has(p.id) && seen.add(p.id));
+      if (!packages.length) {
+        throw new HttpError(404, 'NO_PACKAGES', `scan ${params.id} has no package list (registry scans keep one; for uploads use bulwark scan --list-all-pkgs)`);
+      }
+      const catalog: Catalog = { packages, warnings: [], ...(report.artifact.os ? { distro: report.artifact.os } : {}) };
+      const kind = report.artifact.kind === 'image' || report.artifact.kind === 'rootfs' ? report.artifact.kind : 'fs';
+      const artifact: ArtifactInfo = { ...report.artifact, kind, layers: report.artifact.layers ?? [] };
+      const safe = report.artifact.name.replace(/[^A-Za-z0-9._-]+/g, '_').slice(-80);
+      reply.type(query.format === 'cyclonedx' ? 'application/vnd.cyclonedx+json' : 'application/spdx+json');
+      reply.header('content-disposition', `attachment; filename="${safe}.${query.format === 'cyclonedx' ? 'cdx' : 'spdx'}.json"`);
+      return renderSbom(query.format, catalog, artifact, { toolVersion: VERSION });
+    },
+  });
+
+  router.add({
     method: 'GET', url: '/api/scans/:id/diff', tag: 'scans', access: 'viewer',
     summary: 'Findings new in this scan and fixed since the base scan (default: the previous scan of the same image)',
     params: IdParams,
@@ -218,7 +258,7 @@ export function scanRoutes(s: ServerContext): void {
         throw new HttpError(404, 'NOT_FOUND', `base scan ${baseId} not found`);
       }
       const all = async (scanId: number) =>
-        (await listFindings(s, { scanId, page: 1, pageSize: 1_000_000, sort: 'severity', order: 'desc', suppressed: 'include' })).items;
+        (await listFindings(s, { scanId, page: 1, pageSize: 1_000_000, sort: 'severity', order: 'desc', suppressed: 'include', exactTotal: false })).items;
       const headF = await all(head.id);
       const baseF = baseId === null ? [] : await all(baseId);
       const key = (f: { kind: string; advisoryId: string; pkgName: string; path: string }) => `${f.kind}|${f.advisoryId}|${f.pkgName}|${f.path}`;
@@ -271,7 +311,7 @@ export function scanRoutes(s: ServerContext): void {
     method: 'GET', url: '/api/findings', tag: 'findings', access: 'viewer',
     summary: 'Findings of each image\'s latest scan (or of one scan), filtered, sorted and paged on the server',
     query: FindingsQuery,
-    response: page(FindingOut),
+    response: page(FindingOut).extend({ totalExact: z.boolean().meta({ description: `false: more than ${COUNT_CAP} match; total is ${COUNT_CAP}` }) }),
     async handler({ query }) {
       return listFindings(s, query);
     },

@@ -176,7 +176,7 @@ function findingsRankIndex(): Migration {
       await db.schema
         .createIndex('findings_rank_cover')
         .on('findings')
-        .columns(['severity_rank', 'fixable', 'scan_id', 'image_id', 'advisory_id', 'pkg_name', 'id'])
+        .columns(['severity_rank', 'fixable', 'id', 'scan_id', 'image_id', 'advisory_id', 'pkg_name'])
         .execute();
       await db.schema.createIndex('suppressions_advisory').on('suppressions').columns(['advisory_id']).execute();
       await db.schema.createIndex('images_last_scan').on('images').columns(['last_scan_id']).execute();
