@@ -249,6 +249,13 @@ async function flow(page: Page): Promise<void> {
     report.artifact.layers.length,
     'one row per layer',
   );
+  // Scan history: tag 1.0, then 1.0 and dev after the tag-filter change: three scans of one digest, nothing new or fixed.
+  await page.getByRole('tab', { name: 'Scan history' }).click();
+  const scans = page.getByTestId('scans-table');
+  await scans.locator('.pager', { hasText: '3 total' }).waitFor();
+  await scans.getByRole('button', { name: 'Compare with previous' }).first().click();
+  await scans.getByText(/^0 new · 0 fixed since #\d+$/).waitFor();
+
   // SBOM downloads when the server offers them (feature-detected from its OpenAPI document, as the UI does).
   const openapi = (await (await page.request.get(`${server.url}/api/openapi.json`)).json()) as {
     paths: Record<string, unknown>;
@@ -350,6 +357,10 @@ async function flow(page: Page): Promise<void> {
   await page.getByRole('link', { name: 'Images' }).click();
   await page.getByTestId('images-table').locator('.pager', { hasText: '2 total' }).waitFor();
   await browser.shot('10-images');
+  // Filtered on the server by registry: the CI upload belongs to none.
+  await page.getByRole('combobox', { name: 'Registries' }).selectOption({ label: 'test' });
+  await page.getByTestId('images-table').locator('.pager', { hasText: '1 total' }).waitFor();
+  assert.equal(await page.getByTestId('images-table').locator('tbody tr').count(), 1);
 
   // A viewer sees the same data but none of the controls that change it.
   await page.getByRole('link', { name: 'Users' }).click();

@@ -106,6 +106,7 @@ const en = {
   'dash.topImages': 'Most risky images',
 
   'images.search': 'Filter by image name',
+  'images.allRegistries': 'All registries and CI uploads',
   'image.sbom': 'SBOM',
   'image.sbomUnavailable': 'this server has no SBOM export',
   'image.reportJson': 'Scan report (JSON)',
@@ -133,6 +134,10 @@ const en = {
   'findings.scopeAll': 'All images',
 
   'packages.search': 'Filter by name or purl',
+  'scans.changes': 'Changes',
+  'scans.compare': 'Compare with previous',
+  'scans.first': 'first scan',
+  'scans.diff': '{new} new · {fixed} fixed since #{base}',
   'packages.advisories': 'Advisories',
   'packages.none':
     'This scan stored no package list (only vulnerable packages are listed under Findings). Upload scans made with --list-all-pkgs to see every package.',
@@ -322,6 +327,7 @@ const zhCN: Record<Key, string> = {
   'dash.topImages': '风险最高的镜像',
 
   'images.search': '按镜像名称筛选',
+  'images.allRegistries': '全部仓库与 CI 上传',
   'image.sbom': '软件物料清单',
   'image.sbomUnavailable': '此服务器不提供 SBOM 导出',
   'image.reportJson': '扫描报告（JSON）',
@@ -349,6 +355,10 @@ const zhCN: Record<Key, string> = {
   'findings.scopeAll': '所有镜像',
 
   'packages.search': '按名称或 purl 筛选',
+  'scans.changes': '变化',
+  'scans.compare': '与上次对比',
+  'scans.first': '首次扫描',
+  'scans.diff': '相比 #{base}：新增 {new} 个，已修复 {fixed} 个',
   'packages.advisories': '相关公告',
   'packages.none':
     '此次扫描未保存软件包清单（存在漏洞的软件包见“安全问题”）。上传使用 --list-all-pkgs 的扫描结果即可查看全部软件包。',

@@ -5,10 +5,12 @@ import {
   get,
   post,
   SEVERITIES,
+  type Counts,
   type Finding,
   type Image,
   type Me,
   type Page,
+  type Registry,
   type ScanReport,
 } from '../api';
 import {
@@ -28,7 +30,9 @@ import { useT, type Key } from '../i18n';
 export function ImagesPage() {
   const { t } = useT();
   const [q, setQ] = useState('');
-  const list = useServerList<Image>('/api/images', { q }, { sort: 'critical', order: 'desc' });
+  const [registryId, setRegistryId] = useState('');
+  const regs = useResource<{ items: Registry[] }>('/api/registries');
+  const list = useServerList<Image>('/api/images', { q, registryId }, { sort: 'critical', order: 'desc' });
   return (
     <div>
       <h1>{t('nav.images')}</h1>
@@ -39,8 +43,20 @@ export function ImagesPage() {
           onChange={(e) => setQ(e.target.value)}
           aria-label={t('images.search')}
         />
+        <select
+          value={registryId}
+          onChange={(e) => setRegistryId(e.target.value)}
+          aria-label={t('nav.registries')}
+        >
+          <option value="">{t('images.allRegistries')}</option>
+          {regs.data?.items.map((r) => (
+            <option key={r.id} value={r.id}>
+              {r.name}
+            </option>
+          ))}
+        </select>
       </div>
-      <table className="hidden" />
+
       <DataTable
         testId="images-table"
         list={list}
@@ -517,20 +533,42 @@ function LayersView({ scanId }: { scanId: number }) {
   );
 }
 
+interface ScanRow {
+  id: number;
+  createdAt: string;
+  source: string;
+  submittedBy: string;
+  counts: Counts;
+}
+
 function ScansView({ imageId }: { imageId: number }) {
-  const list = useServerList<{ id: number; createdAt: string } & Record<string, unknown>>(
-    '/api/scans',
-    { imageId },
-    { sort: 'createdAt', order: 'desc' },
-  );
+  const list = useServerList<ScanRow>('/api/scans', { imageId }, { sort: 'createdAt', order: 'desc' });
   return (
     <DataTable
+      testId="scans-table"
       list={list}
       rowKey={(r) => r.id}
       columns={[
         { key: 'id', label: 'col.scan', render: (r) => `#${r.id}` },
-        { key: 'createdAt', label: 'col.date', render: (r) => fmtDate(r.createdAt) },
-        { key: 'source', label: 'col.source', render: (r) => String(r.source ?? '') },
+        { key: 'createdAt', label: 'col.date', sort: 'createdAt', render: (r) => fmtDate(r.createdAt) },
+        {
+          key: 'source',
+          label: 'col.source',
+          render: (r) => `${r.source}${r.submittedBy ? ` · ${r.submittedBy}` : ''}`,
+        },
+        {
+          key: 'counts',
+          label: 'col.findings',
+          render: (r) => (
+            <span>
+              <span className="sevtext-critical">{r.counts.critical}</span> /{' '}
+              <span className="sevtext-high">{r.counts.high}</span> /{' '}
+              <span className="sevtext-medium">{r.counts.medium}</span> /{' '}
+              <span className="sevtext-low">{r.counts.low}</span>
+            </span>
+          ),
+        },
+        { key: 'diff', label: 'scans.changes', render: (r) => <DiffCell scanId={r.id} /> },
         {
           key: 'json',
           label: 'image.reportJson',
@@ -542,6 +580,33 @@ function ScansView({ imageId }: { imageId: number }) {
         },
       ]}
     />
+  );
+}
+
+/** New and fixed findings of a scan against the image's previous scan, loaded on demand. */
+function DiffCell({ scanId }: { scanId: number }) {
+  const { t } = useT();
+  const [diff, setDiff] = useState<{ baseScanId: number | null; new: Finding[]; fixed: Finding[] }>();
+  const [error, setError] = useState<unknown>();
+  if (error) return <ErrorBox error={error} />;
+  if (!diff)
+    return (
+      <button onClick={() => get<typeof diff>(`/api/scans/${scanId}/diff`).then(setDiff, setError)}>
+        {t('scans.compare')}
+      </button>
+    );
+  if (diff.baseScanId === null) return <span className="muted">{t('scans.first')}</span>;
+  const ids = (fs: Finding[]) =>
+    fs
+      .slice(0, 8)
+      .map((f) => `${f.advisoryId}${f.pkgName ? ` (${f.pkgName})` : ''}`)
+      .join(', ') + (fs.length > 8 ? ' …' : '');
+  return (
+    <span data-testid={`diff-${scanId}`}>
+      {t('scans.diff', { new: diff.new.length, fixed: diff.fixed.length, base: diff.baseScanId })}
+      {diff.new.length > 0 && <div className="small">+ {ids(diff.new)}</div>}
+      {diff.fixed.length > 0 && <div className="small">− {ids(diff.fixed)}</div>}
+    </span>
   );
 }
 
