@@ -4,8 +4,9 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { apkCataloger } from '../../src/catalog/apk/index.js';
 import { readTree, runCataloger } from '../helpers/catalog.js';
+import { SHARED } from '../helpers/shared.js';
 
-const SYFT = '/work/shared/corpora/syft';
+const SYFT = `${SHARED}/corpora/syft`;
 const APK = `${SYFT}/syft/pkg/cataloger/alpine/testdata`;
 const DB = '/lib/apk/db/installed';
 

@@ -3,8 +3,9 @@ import assert from 'node:assert/strict';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { dotnetCataloger } from '../../src/catalog/dotnet/index.js';
 import { runCataloger } from '../helpers/catalog.js';
+import { SHARED } from '../helpers/shared.js';
 
-const SYFT = '/work/shared/corpora/syft';
+const SYFT = `${SHARED}/corpora/syft`;
 const DOTNET = `${SYFT}/syft/pkg/cataloger/dotnet/testdata`;
 
 function syftExpected(testName: string): string[] {

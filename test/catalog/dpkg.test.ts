@@ -7,8 +7,9 @@ import { dpkgCataloger } from '../../src/catalog/dpkg/index.js';
 import { parseCopyrightLicenses } from '../../src/catalog/dpkg/copyright.js';
 import { parseDependsField, parseSourceField } from '../../src/catalog/dpkg/control.js';
 import { readTree, runCataloger } from '../helpers/catalog.js';
+import { SHARED } from '../helpers/shared.js';
 
-const SYFT = '/work/shared/corpora/syft';
+const SYFT = `${SHARED}/corpora/syft`;
 const DEB = `${SYFT}/syft/pkg/cataloger/debian/testdata`;
 
 interface Expected {

@@ -10,8 +10,9 @@ import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { goCataloger, parseGoMod, readGoBuildInfo } from '../../src/catalog/go/index.js';
 import { readTree, runCataloger } from '../helpers/catalog.js';
+import { SHARED } from '../helpers/shared.js';
 
-const CORPUS = '/work/shared/corpora/syft';
+const CORPUS = `${SHARED}/corpora/syft`;
 interface Expected {
   test: string;
   fixture?: string;

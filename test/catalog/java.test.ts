@@ -23,9 +23,10 @@ import {
 } from '../../src/catalog/java/index.js';
 import { DEFAULT_ARCHIVE_LIMITS } from '../../src/catalog/java/archive.js';
 import { runCataloger } from '../helpers/catalog.js';
+import { SHARED } from '../helpers/shared.js';
 
 const ROOT = resolve(import.meta.dirname, '../..');
-const SYFT = '/work/shared/corpora/syft';
+const SYFT = `${SHARED}/corpora/syft`;
 const JAVA = `${SYFT}/syft/pkg/cataloger/java/testdata`;
 const CACHE = join(ROOT, '.cache/catalog-java');
 

@@ -11,8 +11,9 @@ import { readFileSync, existsSync, statSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { npmCataloger } from '../../src/catalog/npm/index.js';
 import { readTree, runCataloger } from '../helpers/catalog.js';
+import { SHARED } from '../helpers/shared.js';
 
-const CORPUS = '/work/shared/corpora/syft';
+const CORPUS = `${SHARED}/corpora/syft`;
 interface Expected {
   test: string;
   case: string | null;

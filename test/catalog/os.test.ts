@@ -9,6 +9,7 @@ import {
   purlDistro,
   type OsFileResult,
 } from '../../src/catalog/os/index.js';
+import { SHARED } from '../helpers/shared.js';
 
 /** Runs the os-release analyzer over in-memory files and detects the distro. */
 async function detect(files: Record<string, string>) {
@@ -60,7 +61,7 @@ describe('os detection', () => {
 
   it('syft image-dpkg os-release (Debian 12)', async () => {
     const text = readFileSync(
-      '/work/shared/corpora/syft/syft/pkg/cataloger/debian/testdata/image-dpkg/etc/os-release',
+      `${SHARED}/corpora/syft/syft/pkg/cataloger/debian/testdata/image-dpkg/etc/os-release`,
       'utf8',
     );
     const d = await detect({ '/etc/os-release': text });

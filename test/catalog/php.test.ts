@@ -3,8 +3,9 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { phpCataloger } from '../../src/catalog/php/index.js';
 import { runCataloger } from '../helpers/catalog.js';
+import { SHARED } from '../helpers/shared.js';
 
-const SYFT = '/work/shared/corpora/syft';
+const SYFT = `${SHARED}/corpora/syft`;
 const PHP = `${SYFT}/syft/pkg/cataloger/php/testdata`;
 
 /** Packages syft's own test expects for a test name, as sorted "purl" strings. */

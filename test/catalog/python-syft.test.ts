@@ -14,8 +14,9 @@ import { readFileSync, statSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { pythonCataloger, normalizePyName } from '../../src/catalog/python/index.js';
 import { readTree, runCataloger } from '../helpers/catalog.js';
+import { SHARED } from '../helpers/shared.js';
 
-const CORPUS = '/work/shared/corpora/syft';
+const CORPUS = `${SHARED}/corpora/syft`;
 interface Expected {
   test: string;
   case: string | null;

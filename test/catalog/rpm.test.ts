@@ -9,8 +9,9 @@ import { parseRpmHeader, parseSourceRpm } from '../../src/catalog/rpm/header.js'
 import { readSqliteBlobs } from '../../src/catalog/rpm/sqlite.js';
 import { readTree, runCataloger } from '../helpers/catalog.js';
 import { rpmFixture, rpmQueryAll, type RpmFixture } from './rpm-fixture.js';
+import { SHARED } from '../helpers/shared.js';
 
-const SYFT = '/work/shared/corpora/syft';
+const SYFT = `${SHARED}/corpora/syft`;
 const REDHAT = `${SYFT}/syft/pkg/cataloger/redhat/testdata`;
 
 /** Our packages in rpm's own -qa format (see rpmQueryAll). */

@@ -4,8 +4,9 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { rubyCataloger, parseGemspec, parseGemfileLock } from '../../src/catalog/ruby/index.js';
 import { readTree, runCataloger } from '../helpers/catalog.js';
+import { SHARED } from '../helpers/shared.js';
 
-const SYFT = '/work/shared/corpora/syft';
+const SYFT = `${SHARED}/corpora/syft`;
 const RUBY = `${SYFT}/syft/pkg/cataloger/ruby/testdata`;
 
 function syftExpected(testName: string): string[] {

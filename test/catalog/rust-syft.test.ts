@@ -9,8 +9,9 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseCargoLock, rustCataloger } from '../../src/catalog/rust/index.js';
 import { runCataloger } from '../helpers/catalog.js';
+import { SHARED } from '../helpers/shared.js';
 
-const CORPUS = '/work/shared/corpora/syft';
+const CORPUS = `${SHARED}/corpora/syft`;
 interface Expected {
   test: string;
   fixture?: string;

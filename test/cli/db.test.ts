@@ -12,8 +12,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { main } from '../../src/cli/main.js';
+import { SHARED } from '../helpers/shared.js';
 
-const OSV = '/work/shared/data/osv';
+const OSV = `${SHARED}/data/osv`;
 const tmp = mkdtempSync(join(tmpdir(), 'bulwark-db-cli-'));
 after(() => rmSync(tmp, { recursive: true, force: true }));
 

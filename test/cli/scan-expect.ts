@@ -6,8 +6,9 @@ import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import semver from 'semver';
 import type { FixtureImage } from '../fixtures/index.js';
+import { SHARED } from '../helpers/shared.js';
 
-export const OSV = '/work/shared/data/osv';
+export const OSV = `${SHARED}/data/osv`;
 
 export function records(eco: string): any[] {
   return readdirSync(join(OSV, eco)).map((f) => JSON.parse(readFileSync(join(OSV, eco, f), 'utf8')));

@@ -9,8 +9,9 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { parseDockerfile } from '../../src/misconfig/index.js';
 import { scanText, idsOf } from './helpers.js';
+import { SHARED } from '../helpers/shared.js';
 
-const CORPUS = '/work/shared/corpora/hadolint/derived/rule_cases.jsonl';
+const CORPUS = `${SHARED}/corpora/hadolint/derived/rule_cases.jsonl`;
 interface Case {
   rule: string;
   it: string;

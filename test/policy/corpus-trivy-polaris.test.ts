@@ -11,9 +11,10 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { scanText, idsOf } from './helpers.js';
+import { SHARED } from '../helpers/shared.js';
 
-const TRIVY = '/work/shared/corpora/trivy-checks/checks';
-const POLARIS = '/work/shared/corpora/polaris/test/checks';
+const TRIVY = `${SHARED}/corpora/trivy-checks/checks`;
+const POLARIS = `${SHARED}/corpora/polaris/test/checks`;
 
 const TRIVY_MAP: Record<string, string> = {
   'kubernetes/CPU_not_limited': 'BW-K8S-022',

@@ -8,6 +8,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { scanText, idsOf } from './helpers.js';
+import { SHARED } from '../helpers/shared.js';
 
 interface Case {
   check_id: string;
@@ -15,7 +16,7 @@ interface Case {
   dockerfile_approx?: string | null;
   expect_fail: boolean;
 }
-const cases = readFileSync('/work/shared/corpora/trivy-checks/derived/rego_test_cases.jsonl', 'utf8')
+const cases = readFileSync(`${SHARED}/corpora/trivy-checks/derived/rego_test_cases.jsonl`, 'utf8')
   .split('\n')
   .filter(Boolean)
   .map((l) => JSON.parse(l) as Case);

@@ -25,6 +25,7 @@ import {
 import { imageConfigInput, scanConfigPaths } from '../../src/misconfig/index.js';
 import type { MisconfigFinding } from '../../src/core/findings.js';
 import { builtinChecks } from './helpers.js';
+import { SHARED } from '../helpers/shared.js';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 const FIX = join(ROOT, 'test', 'misconfig', 'fixtures');
@@ -140,7 +141,7 @@ test('catalogues: all nine frameworks, every listed check exists and maps back, 
     ],
   );
   // CIS Kubernetes section 5 numbering and titles come from kube-bench cfg/cis-1.10.
-  const kb = readFileSync('/work/shared/corpora/kube-bench/cfg/cis-1.10/policies.yaml', 'utf8');
+  const kb = readFileSync(`${SHARED}/corpora/kube-bench/cfg/cis-1.10/policies.yaml`, 'utf8');
   for (const ctl of frameworks.get('cis-k8s')!.controls)
     assert.ok(kb.includes(`id: ${ctl.id}\n        text: "${ctl.title}"`), ctl.id);
 });

@@ -9,6 +9,7 @@ import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseAllDocuments } from 'yaml';
 import { analyzeRbac, renderRbacTable, subjectLabel, type RbacAnalysis } from '../../src/policy/index.js';
+import { SHARED } from '../helpers/shared.js';
 
 type Obj = Record<string, unknown>;
 const load = (file: string): Obj[] =>
@@ -129,7 +130,7 @@ test('namespaced grants, RoleBinding to a ClusterRole, Pod Security admission an
 });
 
 test('polaris RBAC examples: every ClusterRole that polaris flags for exec/attach grants exec-pods when bound', () => {
-  const dir = '/work/shared/corpora/polaris/test/checks/clusterrolePodExecAttach';
+  const dir = `${SHARED}/corpora/polaris/test/checks/clusterrolePodExecAttach`;
   for (const f of readdirSync(dir).filter((n) => n.startsWith('failure'))) {
     const objs = load(join(dir, f));
     const cr = objs.find((o) => o.kind === 'ClusterRole')!;

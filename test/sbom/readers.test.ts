@@ -9,8 +9,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { readSbom, readSbomFile } from '../../src/sbom/index.js';
 import { isBulwarkError } from '../../src/core/errors.js';
+import { SHARED } from '../helpers/shared.js';
 
-const SYFT = '/work/shared/corpora/syft/syft/format';
+const SYFT = `${SHARED}/corpora/syft/syft/format`;
 const text = (p: string) => readFileSync(join(SYFT, p), 'utf8');
 
 /** The purls a document lists for its packages, read straight from the JSON (independent of our reader). */

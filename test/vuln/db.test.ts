@@ -10,8 +10,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { AdvisoryDb, importOsv, readOsvZip, defaultDbPath } from '../../src/vuln/db/index.js';
 import { isBulwarkError } from '../../src/core/errors.js';
+import { SHARED } from '../helpers/shared.js';
 
-const OSV = '/work/shared/data/osv';
+const OSV = `${SHARED}/data/osv`;
 const tmp = mkdtempSync(join(tmpdir(), 'bulwark-vulndb-'));
 process.on('exit', () => rmSync(tmp, { recursive: true, force: true }));
 

@@ -14,8 +14,9 @@ import type { OsvRecord, OsvAffected } from '../../src/vuln/osv.js';
 import { normalizePackageName, ecosystemBase } from '../../src/vuln/ecosystem.js';
 import type { Catalog, Package } from '../../src/core/types.js';
 import { schemeFor } from '../../src/vuln/version/index.js';
+import { SHARED } from '../helpers/shared.js';
 
-const OSV = '/work/shared/data/osv';
+const OSV = `${SHARED}/data/osv`;
 const load = (eco: string): OsvRecord[] => readdirSync(join(OSV, eco)).map((f) => JSON.parse(readFileSync(join(OSV, eco, f), 'utf8')) as OsvRecord);
 const rec = (eco: string, id: string): OsvRecord => JSON.parse(readFileSync(join(OSV, eco, `${id}.json`), 'utf8')) as OsvRecord;
 

@@ -14,8 +14,9 @@ import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { AdvisoryDb, updateDb } from '../../src/vuln/db/index.js';
 import { isBulwarkError } from '../../src/core/errors.js';
+import { SHARED } from '../helpers/shared.js';
 
-const OSV = '/work/shared/data/osv';
+const OSV = `${SHARED}/data/osv`;
 const tmp = mkdtempSync(join(tmpdir(), 'bulwark-update-'));
 const files = new Map<string, Buffer>();
 for (const eco of ['npm', 'Debian']) {

@@ -22,6 +22,7 @@ import { scoreCvss } from '../../../src/vuln/cvss/index.js';
 import { interpolateV4, macroVector, V4_METRICS } from '../../../src/vuln/cvss/v4.js';
 import { MACROVECTOR_SCORES, MAX_COMPOSED } from '../../../src/vuln/cvss/v4-data.js';
 import { parseCvss } from '../../../src/vuln/cvss/index.js';
+import { SHARED } from '../../helpers/shared.js';
 
 function oracle(vector: string): number {
   if (vector.startsWith('CVSS:3.1/')) return new CVSS31(vector).BaseScore();
@@ -82,9 +83,9 @@ function* product(dims: Array<[string, readonly string[]]>, prefix: string): Gen
 
 test('every CVSS vector in the real OSV records scores as the reference implementation does', () => {
   const vectors: string[] = [];
-  for (const eco of readdirSync('/work/shared/data/osv')) {
-    for (const f of readdirSync(`/work/shared/data/osv/${eco}`)) {
-      const rec = JSON.parse(readFileSync(`/work/shared/data/osv/${eco}/${f}`, 'utf8')) as {
+  for (const eco of readdirSync(`${SHARED}/data/osv`)) {
+    for (const f of readdirSync(`${SHARED}/data/osv/${eco}`)) {
+      const rec = JSON.parse(readFileSync(`${SHARED}/data/osv/${eco}/${f}`, 'utf8')) as {
         severity?: Array<{ type: string; score: string }>;
       };
       for (const s of rec.severity ?? []) if (s.type.startsWith('CVSS')) vectors.push(s.score);

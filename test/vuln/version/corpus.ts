@@ -1,8 +1,9 @@
 /** Readers for the version-compare corpora in /work/shared/corpora (see MANIFEST.md there). */
 import { readFileSync } from 'node:fs';
 import type { VersionScheme } from '../../../src/vuln/version/index.js';
+import { SHARED } from '../../helpers/shared.js';
 
-export const CORPORA = '/work/shared/corpora/version-compare';
+export const CORPORA = `${SHARED}/corpora/version-compare`;
 
 export function readJsonl<T = Record<string, unknown>>(name: string): T[] {
   return readFileSync(`${CORPORA}/${name}`, 'utf8')

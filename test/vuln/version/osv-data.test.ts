@@ -11,8 +11,9 @@ import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import { test } from 'node:test';
 import { schemeFor, type VersionScheme } from '../../../src/vuln/version/index.js';
+import { SHARED } from '../../helpers/shared.js';
 
-const DATA = '/work/shared/data/osv';
+const DATA = `${SHARED}/data/osv`;
 
 interface Event {
   introduced?: string;

@@ -11,6 +11,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { test } from 'node:test';
 import { schemeFor, schemes, type VersionScheme } from '../../../src/vuln/version/index.js';
 import { readJsonl, readTable } from './corpus.js';
+import { SHARED } from '../../helpers/shared.js';
 
 const SYFT_TYPES: Record<string, string> = {
   'pkg.NpmPkg': 'npm',
@@ -74,8 +75,8 @@ test('range event versions of the real OSV records are totally ordered per ecosy
   for (const eco of ['Debian', 'Go', 'npm', 'PyPI']) {
     const versions: string[] = [];
     let scheme: VersionScheme | undefined;
-    for (const f of readdirSync(`/work/shared/data/osv/${eco}`)) {
-      const rec = JSON.parse(readFileSync(`/work/shared/data/osv/${eco}/${f}`, 'utf8')) as {
+    for (const f of readdirSync(`${SHARED}/data/osv/${eco}`)) {
+      const rec = JSON.parse(readFileSync(`${SHARED}/data/osv/${eco}/${f}`, 'utf8')) as {
         affected?: Array<{
           package: { ecosystem: string };
           ranges?: Array<{ type: string; events: object[] }>;
