@@ -63,6 +63,11 @@ for (const backend of BACKENDS) {
         const nouser = await anon.post('/api/auth/login', { username: 'nobody', password: 'wrong password!' });
         assert.equal(nouser.status, 401);
         assert.deepEqual(nouser.body, bad.body, 'same answer whether or not the user exists');
+        // Brute force: the 11th try within the window is refused even with the right password.
+        for (let i = 0; i < 9; i++) assert.equal((await anon.post('/api/auth/login', { username: 'nobody', password: `guess ${i}` })).status, 401);
+        const limited = await anon.post('/api/auth/login', { username: 'nobody', password: 'guess again' });
+        assert.equal(limited.status, 429);
+        assert.equal(limited.body.error.code, 'RATE_LIMIT');
 
         const admin = new Client(t.base);
         const r = await admin.post('/api/auth/login', { username: 'admin', password: 'correct horse battery' });

@@ -16,8 +16,35 @@ function userOut(r: { id: number; username: string; role: string; disabled: numb
   return { id: r.id, username: r.username, role: r.role as Role, disabled: !!r.disabled, createdAt: r.created_at };
 }
 
+/** Failed logins per (user name, address) in a sliding window; in memory, per process. */
+class LoginLimiter {
+  private failures = new Map<string, number[]>();
+  constructor(
+    private readonly max = 10,
+    private readonly windowMs = 15 * 60_000,
+  ) {}
+  private recent(k: string): number[] {
+    const cut = Date.now() - this.windowMs;
+    const list = (this.failures.get(k) ?? []).filter((t) => t > cut);
+    if (list.length) this.failures.set(k, list);
+    else this.failures.delete(k);
+    return list;
+  }
+  blocked(k: string): boolean {
+    return this.recent(k).length >= this.max;
+  }
+  fail(k: string): void {
+    if (this.failures.size > 100_000) this.failures.clear(); // bounded memory under a spray
+    this.failures.set(k, [...this.recent(k), Date.now()]);
+  }
+  reset(k: string): void {
+    this.failures.delete(k);
+  }
+}
+
 export function authRoutes(s: ServerContext): void {
   const { router, auth, db } = s;
+  const limiter = new LoginLimiter();
 
   router.add({
     method: 'GET', url: '/api/auth/status', tag: 'auth', access: 'public',
@@ -47,11 +74,15 @@ export function authRoutes(s: ServerContext): void {
     body: z.object({ username: z.string().max(64), password: z.string().max(1024) }),
     response: Me,
     async handler({ body, req, reply }) {
+      const key = `${body.username}\u0000${req.ip}`;
+      if (limiter.blocked(key)) throw new HttpError(429, 'RATE_LIMIT', 'too many failed logins; try again in 15 minutes');
       const u = await auth.checkPassword(body.username, body.password);
       if (!u) {
+        limiter.fail(key);
         await audit(db, body.username.slice(0, 64), 'auth.login_failed', `user:${body.username.slice(0, 64)}`, { ip: req.ip });
         throw new HttpError(401, 'LOGIN', 'wrong username or password');
       }
+      limiter.reset(key);
       const csrfToken = await auth.startSession(u.id, req, reply);
       await audit(db, u.username, 'auth.login', `user:${u.username}`, { ip: req.ip });
       return { user: { ...u, via: 'session' as const }, csrfToken };
