@@ -3,7 +3,7 @@
  * on PostgreSQL (a real PostgreSQL 15 started like the tests do, test/server/pg.ts).
  *
  * Data: 1,000 images × 1,000 findings (latest scan of each image), advisory ids taken from the real
- * OSV records in /work/shared/data/osv, severities CRITICAL 5% / HIGH 20% / MEDIUM 40% / LOW 25% /
+ * OSV records in shared/data/osv, severities CRITICAL 5% / HIGH 20% / MEDIUM 40% / LOW 25% /
  * UNKNOWN 10%, 60% fixable, 20 suppressions; bulk-inserted through the drivers.
  *
  * Measured: GET /api/findings?severity=CRITICAL,HIGH&fixable=true&sort=severity&order=desc&
@@ -22,6 +22,7 @@ import { memoryLogger } from '../src/core/log.js';
 import { createConsole, openStore } from '../src/server/index.js';
 import { COUNT_CAP, findingsQueries, FindingsQuery } from '../src/server/api/scans.js';
 import { startPostgres } from '../test/server/pg.js';
+import { OSV_DATA } from '../test/helpers/shared.js';
 import { SHARED } from '../test/helpers/shared.js';
 
 const IMAGES = Number(process.env.BENCH_IMAGES ?? 1000);

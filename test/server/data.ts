@@ -1,6 +1,6 @@
 /**
  * Real inputs for server tests: an advisory DB imported from the real OSV records in
- * /work/shared/data/osv, and the scan report of the real Debian fixture image made by the real scan
+ * shared/data/osv (test/helpers/shared.ts), and the scan report of the real Debian fixture image made by the real scan
  * pipeline (cached under .cache/server/, keyed by the image and advisory set; rebuilt when missing).
  */
 import { execFileSync } from 'node:child_process';
@@ -11,8 +11,9 @@ import type { ScanReport } from '../../src/core/findings.js';
 import { memoryLogger } from '../../src/core/log.js';
 import { AdvisoryDb, importOsv } from '../../src/vuln/index.js';
 import { debianImage, repoRoot, type FixtureImage } from '../fixtures/index.js';
+import { OSV_DATA } from '../helpers/shared.js';
 
-export const OSV = '/work/shared/data/osv';
+export const OSV = OSV_DATA;
 const cacheDir = join(repoRoot, '.cache', 'server');
 
 function locked<T>(name: string, build: () => Promise<T>): Promise<T> {
