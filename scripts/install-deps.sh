@@ -12,7 +12,7 @@ PKGS=(
   ruby ruby-rack                   # real installed gemspecs
   rpm db5.3-util                   # real rpm databases (rpmbuild, rpm, db5.3_load)
   postgresql                       # console storage tests
-  chromium                         # console end-to-end tests
+  chromium fonts-wqy-microhei      # console end-to-end tests (with a CJK font for zh-CN screenshots)
 )
 # toolchains that may already come from elsewhere (rustup): install Debian's only when absent
 command -v cargo >/dev/null 2>&1 || PKGS+=(cargo)
