@@ -137,11 +137,13 @@ function ensureTrees() {
     );
     // an empty lock file marks the project root (berry would otherwise look further up the tree)
     writeFileSync(join(b, 'yarn.lock'), '');
-    run('node', [berry, 'install'], b, { YARN_ENABLE_PROGRESS_BARS: 'false' });
+    // CI=true makes berry default to --immutable; this install writes the lock file on purpose
+    run('node', [berry, 'install', '--no-immutable'], b, { YARN_ENABLE_PROGRESS_BARS: 'false' });
     const p = project('pnpm');
     run(
       'node',
-      [pnpm, 'install', '--registry', REGISTRY, '--ignore-scripts', '--store-dir', join(DIR, 'pnpm-store')],
+      // --no-frozen-lockfile: under CI=true pnpm would refuse to write the lock file this test creates
+      [pnpm, 'install', '--no-frozen-lockfile', '--registry', REGISTRY, '--ignore-scripts', '--store-dir', join(DIR, 'pnpm-store')],
       p,
     );
     for (const d of [y, yp, b]) {
