@@ -23,7 +23,6 @@ import { createConsole, openStore } from '../src/server/index.js';
 import { COUNT_CAP, findingsQueries, FindingsQuery } from '../src/server/api/scans.js';
 import { startPostgres } from '../test/server/pg.js';
 import { OSV_DATA } from '../test/helpers/shared.js';
-import { SHARED } from '../test/helpers/shared.js';
 
 const IMAGES = Number(process.env.BENCH_IMAGES ?? 1000);
 const PER_IMAGE = 1000;
@@ -32,7 +31,7 @@ const WARMUP = 5;
 const QUERY = 'severity=CRITICAL,HIGH&fixable=true&sort=severity&order=desc&pageSize=50';
 
 const advisories: string[] = [];
-for (const eco of readdirSync(`${SHARED}/data/osv`)) for (const f of readdirSync(join(`${SHARED}/data/osv`, eco))) advisories.push(f.replace(/\.json$/, ''));
+for (const eco of readdirSync(OSV_DATA)) for (const f of readdirSync(join(OSV_DATA, eco))) advisories.push(f.replace(/\.json$/, ''));
 const SEV: [string, number, number][] = [['CRITICAL', 4, 0.05], ['HIGH', 3, 0.2], ['MEDIUM', 2, 0.4], ['LOW', 1, 0.25], ['UNKNOWN', 0, 0.1]];
 let seed = 42;
 const rnd = () => ((seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff);

@@ -68,7 +68,7 @@ export class Router {
     private readonly auth: Authenticator,
   ) {}
 
-  add<P extends z.ZodType = z.ZodObject<{}>, Q extends z.ZodType = z.ZodObject<{}>, B extends z.ZodType = z.ZodUnknown, R extends z.ZodType = z.ZodUnknown>(
+  add<P extends z.ZodType = z.ZodObject<Record<string, never>>, Q extends z.ZodType = z.ZodObject<Record<string, never>>, B extends z.ZodType = z.ZodUnknown, R extends z.ZodType = z.ZodUnknown>(
     def: RouteDef<P, Q, B, R>,
   ): void {
     this.routes.push({ def });

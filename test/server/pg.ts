@@ -41,14 +41,12 @@ export async function startPostgres(): Promise<TestPostgres> {
   const dir = mkdtempSync(join(tmpdir(), 'bulwark-pg-'));
   const data = join(dir, 'data');
   const asRoot = process.getuid?.() === 0;
-  let uid = 0;
-  let gid = 0;
   if (asRoot) {
     const { stdout } = await execFileP('id', ['-u', 'postgres']).catch(() => {
       throw new Error('running as root but there is no "postgres" system user to run PostgreSQL as (install the Debian package "postgresql")');
     });
-    uid = Number(stdout.trim());
-    gid = Number((await execFileP('id', ['-g', 'postgres'])).stdout.trim());
+    const uid = Number(stdout.trim());
+    const gid = Number((await execFileP('id', ['-g', 'postgres'])).stdout.trim());
     chownSync(dir, uid, gid);
     chmodSync(dir, 0o700);
   }
@@ -58,7 +56,7 @@ export async function startPostgres(): Promise<TestPostgres> {
     await run('initdb', ['-D', data, '-U', 'postgres', '--auth=trust', '-E', 'UTF8', '--locale=C.UTF-8', '--no-sync']);
   } catch (e) {
     rmSync(dir, { recursive: true, force: true });
-    throw new Error(`PostgreSQL initdb failed: ${(e as { stderr?: string }).stderr ?? (e as Error).message}`);
+    throw new Error(`PostgreSQL initdb failed: ${(e as { stderr?: string }).stderr ?? (e as Error).message}`, { cause: e });
   }
   let port = 0;
   let lastErr = '';

@@ -66,7 +66,6 @@ function sendSyslog(c: SyslogConfig, msg: string): Promise<void> {
     });
   }
   return new Promise((resolve, reject) => {
-    let sock: Socket;
     const done = (err?: Error) => {
       clearTimeout(t);
       sock.destroy();
@@ -75,7 +74,7 @@ function sendSyslog(c: SyslogConfig, msg: string): Promise<void> {
     };
     const t = setTimeout(() => done(new Error(`syslog ${c.host}:${c.port}: timeout`)), TIMEOUT_MS);
     const onConnect = () => sock.end(octetFrame(msg), () => done());
-    sock =
+    const sock: Socket =
       c.transport === 'tls'
         ? tlsConnect({ host: c.host, port: c.port, ca: c.caCert || undefined, rejectUnauthorized: !c.insecure, servername: /^[\d.]+$/.test(c.host) ? undefined : c.host }, onConnect)
         : netConnect({ host: c.host, port: c.port }, onConnect);
