@@ -32,7 +32,7 @@ import { AdvisoryDb, defaultDbPath } from '../vuln/db/index.js';
 import { createVulnScanner } from '../vuln/scanner.js';
 import type { CliContext } from './context.js';
 import { stdoutIsTTY, writeOutput } from './output.js';
-import { addTargetOptions, resolveTargetOptions, toAnalyzeOptions, type TargetCliOptions } from './target-options.js';
+import { addTargetOptions, armTimeout, parseDuration, resolveTargetOptions, toAnalyzeOptions, type TargetCliOptions } from './target-options.js';
 import { VERSION } from './version.js';
 
 export interface ScanCliOptions extends TargetCliOptions {
@@ -252,12 +252,17 @@ Exit codes: 0 no findings left (or --exit-code 0), N (--exit-code) findings left
       const exit = Number(o.exitCode);
       if (!Number.isInteger(exit) || exit < 0 || exit > 255) cmd.error(`error: --exit-code: expected 0-255, got "${o.exitCode}"`, { exitCode: 2, code: 'bulwark.usage' });
       let run: ScanRun;
+      // --timeout bounds the whole command (as in Trivy); runScan itself never exits the process
+      let disarm = () => {};
       try {
+        if (o.timeout !== undefined) disarm = armTimeout(parseDuration(o.timeout), target);
         const color = o.format === 'table' && o.output === undefined && stdoutIsTTY() && !process.env.NO_COLOR;
         run = await runScan(k.name, target, o, logger, color);
       } catch (e) {
         if (isBulwarkError(e) && e.code === 'USAGE') cmd.error(`error: ${e.message}`, { exitCode: 2, code: 'bulwark.usage' });
         throw e;
+      } finally {
+        disarm();
       }
       logger.progress('');
       await writeOutput(run.rendered, o.output);

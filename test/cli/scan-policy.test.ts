@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -40,4 +40,13 @@ test('scan fs --scanners misconfig --policy DIR runs the user checks beside the 
   assert.deepEqual(ids(withPolicy), [...without, 'ORG-001'].sort());
   const org = withPolicy.results.flatMap((x) => x.findings).find((f) => f.id === 'ORG-001');
   assert.equal(org?.message, 'service web has no team');
+});
+
+test('scan --timeout bounds the whole command: one line on stderr, exit 1', () => {
+  const r = spawnSync(process.execPath, [bin, 'scan', 'fs', '/usr', '--scanners', 'secret', '--timeout', '1s'], { encoding: 'utf8' });
+  assert.equal(r.status, 1, r.stderr);
+  assert.equal(r.stderr, 'bulwark: /usr: timed out after 1s (raise --timeout)\n');
+  const bad = spawnSync(process.execPath, [bin, 'scan', 'fs', '/usr', '--timeout', '1x'], { encoding: 'utf8' });
+  assert.equal(bad.status, 2);
+  assert.match(bad.stderr, /invalid --timeout "1x"/);
 });
