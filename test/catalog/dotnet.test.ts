@@ -4,23 +4,12 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { dotnetCataloger } from '../../src/catalog/dotnet/index.js';
 import { runCataloger } from '../helpers/catalog.js';
 import { SHARED } from '../helpers/shared.js';
+import { syftExpectedPurls } from '../helpers/syft.js';
 
 const SYFT = `${SHARED}/corpora/syft`;
 const DOTNET = `${SYFT}/syft/pkg/cataloger/dotnet/testdata`;
 
-function syftExpected(testName: string): string[] {
-  const lines = readFileSync(`${SYFT}/expected_index.jsonl`, 'utf8').split('\n');
-  const row = lines
-    .filter(Boolean)
-    .map((l) => JSON.parse(l))
-    .find((r) => r.test === testName);
-  assert.ok(row, `no syft expectation for ${testName}`);
-  return [
-    ...new Set<string>(
-      row.packages.filter((p: { purl?: string }) => p.purl).map((p: { purl: string }) => p.purl),
-    ),
-  ].sort();
-}
+const syftExpected = syftExpectedPurls;
 
 test('deps.json: packages and projects equal syft expectations, with dependencies and sha512', async () => {
   const { packages, warnings } = await runCataloger(dotnetCataloger, {

@@ -15,6 +15,7 @@ import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node
 import { dirname, join } from 'node:path';
 import { goCataloger, readGoBuildInfo, stdlibVersion } from '../../src/catalog/go/index.js';
 import { runCataloger } from '../helpers/catalog.js';
+import { withDirLock } from '../helpers/lock.js';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 const DIR = join(ROOT, '.cache', 'catalog-go');
@@ -32,24 +33,7 @@ function write(p: string, s: string) {
   writeFileSync(p, s);
 }
 
-function withLock(fn: () => void) {
-  mkdirSync(join(ROOT, '.cache'), { recursive: true });
-  const lock = `${DIR}.lock`;
-  for (let i = 0; ; i++) {
-    try {
-      mkdirSync(lock);
-      break;
-    } catch {
-      if (i > 1200) throw new Error(`timed out waiting for ${lock}`);
-      execFileSync('sleep', ['0.5']);
-    }
-  }
-  try {
-    fn();
-  } finally {
-    rmSync(lock, { recursive: true, force: true });
-  }
-}
+const withLock = (fn: () => void) => withDirLock(`${DIR}.lock`, fn, 600);
 
 /** A module in GOPROXY layout: <proxy>/<path>/@v/{list,VER.info,VER.mod,VER.zip}. */
 function proxyModule(proxy: string, path: string, version: string, declaredPath: string, goSrc: string) {

@@ -11,18 +11,10 @@ import { join } from 'node:path';
 import { goCataloger, parseGoMod, readGoBuildInfo } from '../../src/catalog/go/index.js';
 import { readTree, runCataloger } from '../helpers/catalog.js';
 import { SHARED } from '../helpers/shared.js';
+import { syftExpectations } from '../helpers/syft.js';
 
 const CORPUS = `${SHARED}/corpora/syft`;
-interface Expected {
-  test: string;
-  fixture?: string;
-  packages: { name: string; version: string; purl?: string }[];
-}
-const expected: Expected[] = readFileSync(join(CORPUS, 'expected_index.jsonl'), 'utf8')
-  .split('\n')
-  .filter(Boolean)
-  .map((l) => JSON.parse(l) as Expected & { test_file: string })
-  .filter((e) => e.test_file.includes('/golang/'));
+const expected = syftExpectations().filter((e) => e.test_file.includes('/golang/'));
 
 test('syft go.mod fixtures: same modules, versions and purls as syft expects', async () => {
   assert.ok(expected.length >= 4);

@@ -25,6 +25,7 @@ import { type NpmRecord, npmCataloger } from '../../src/catalog/npm/index.js';
 import type { AnalysisRecord, FileEntry } from '../../src/core/analyzer.js';
 import type { PackageDraft } from '../../src/catalog/types.js';
 import { memoryIndex, runCataloger } from '../helpers/catalog.js';
+import { withDirLock } from '../helpers/lock.js';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 const TOOLS = join(ROOT, '.cache', 'catalog-npm-tools');
@@ -43,24 +44,7 @@ const MANIFEST = {
   devDependencies: { 'is-number': '7.0.0', chalk: '^4.1.0' },
 };
 
-function withLock(fn: () => void) {
-  mkdirSync(join(ROOT, '.cache'), { recursive: true });
-  const lock = `${DIR}.lock`;
-  for (let i = 0; ; i++) {
-    try {
-      mkdirSync(lock);
-      break;
-    } catch {
-      if (i > 1200) throw new Error(`timed out waiting for ${lock}`);
-      execFileSync('sleep', ['0.5']);
-    }
-  }
-  try {
-    fn();
-  } finally {
-    rmSync(lock, { recursive: true, force: true });
-  }
-}
+const withLock = (fn: () => void) => withDirLock(`${DIR}.lock`, fn, 600);
 
 function run(cmd: string, args: string[], cwd: string, env: Record<string, string> = {}) {
   try {

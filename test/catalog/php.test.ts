@@ -4,24 +4,12 @@ import { readFileSync } from 'node:fs';
 import { phpCataloger } from '../../src/catalog/php/index.js';
 import { runCataloger } from '../helpers/catalog.js';
 import { SHARED } from '../helpers/shared.js';
+import { syftExpectedPurls } from '../helpers/syft.js';
 
 const SYFT = `${SHARED}/corpora/syft`;
 const PHP = `${SYFT}/syft/pkg/cataloger/php/testdata`;
 
-/** Packages syft's own test expects for a test name, as sorted "purl" strings. */
-function syftExpected(testName: string): string[] {
-  const lines = readFileSync(`${SYFT}/expected_index.jsonl`, 'utf8').split('\n');
-  const row = lines
-    .filter(Boolean)
-    .map((l) => JSON.parse(l))
-    .find((r) => r.test === testName);
-  assert.ok(row, `no syft expectation for ${testName}`);
-  return [
-    ...new Set<string>(
-      row.packages.filter((p: { purl?: string }) => p.purl).map((p: { purl: string }) => p.purl),
-    ),
-  ].sort();
-}
+const syftExpected = syftExpectedPurls;
 
 test('composer.lock: production packages equal syft expectations; packages-dev are marked dev', async () => {
   const { packages, warnings } = await runCataloger(phpCataloger, {

@@ -5,23 +5,12 @@ import { existsSync, readFileSync } from 'node:fs';
 import { rubyCataloger, parseGemspec, parseGemfileLock } from '../../src/catalog/ruby/index.js';
 import { readTree, runCataloger } from '../helpers/catalog.js';
 import { SHARED } from '../helpers/shared.js';
+import { syftExpectedPurls } from '../helpers/syft.js';
 
 const SYFT = `${SHARED}/corpora/syft`;
 const RUBY = `${SYFT}/syft/pkg/cataloger/ruby/testdata`;
 
-function syftExpected(testName: string): string[] {
-  const lines = readFileSync(`${SYFT}/expected_index.jsonl`, 'utf8').split('\n');
-  const row = lines
-    .filter(Boolean)
-    .map((l) => JSON.parse(l))
-    .find((r) => r.test === testName);
-  assert.ok(row, `no syft expectation for ${testName}`);
-  return [
-    ...new Set<string>(
-      row.packages.filter((p: { purl?: string }) => p.purl).map((p: { purl: string }) => p.purl),
-    ),
-  ].sort();
-}
+const syftExpected = syftExpectedPurls;
 
 test('Gemfile.lock: GEM, GIT and PATH specs equal syft expectations; junk sections ignored', async () => {
   const { packages, warnings } = await runCataloger(rubyCataloger, {

@@ -18,6 +18,7 @@ import { createHash } from 'node:crypto';
 import { catalogTarget } from '../../src/catalog/index.js';
 import { rustCataloger } from '../../src/catalog/rust/index.js';
 import { runCataloger } from '../helpers/catalog.js';
+import { withDirLock } from '../helpers/lock.js';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 const DIR = join(ROOT, '.cache', 'catalog-rust');
@@ -28,24 +29,7 @@ function write(p: string, s: string) {
   writeFileSync(p, s);
 }
 
-function withLock(fn: () => void) {
-  mkdirSync(join(ROOT, '.cache'), { recursive: true });
-  const lock = `${DIR}.lock`;
-  for (let i = 0; ; i++) {
-    try {
-      mkdirSync(lock);
-      break;
-    } catch {
-      if (i > 600) throw new Error(`timed out waiting for ${lock}`);
-      execFileSync('sleep', ['0.5']);
-    }
-  }
-  try {
-    fn();
-  } finally {
-    rmSync(lock, { recursive: true, force: true });
-  }
-}
+const withLock = (fn: () => void) => withDirLock(`${DIR}.lock`, fn, 300);
 
 function crate(dir: string, name: string, version: string, src: string, deps = '') {
   write(

@@ -10,18 +10,10 @@ import { join } from 'node:path';
 import { parseCargoLock, rustCataloger } from '../../src/catalog/rust/index.js';
 import { runCataloger } from '../helpers/catalog.js';
 import { SHARED } from '../helpers/shared.js';
+import { syftExpectations } from '../helpers/syft.js';
 
 const CORPUS = `${SHARED}/corpora/syft`;
-interface Expected {
-  test: string;
-  fixture?: string;
-  packages: { name: string; version: string; purl?: string }[];
-}
-const expected: Expected[] = readFileSync(join(CORPUS, 'expected_index.jsonl'), 'utf8')
-  .split('\n')
-  .filter(Boolean)
-  .map((l) => JSON.parse(l) as Expected & { test_file: string })
-  .filter((e) => e.test_file.includes('/rust/'));
+const expected = syftExpectations().filter((e) => e.test_file.includes('/rust/'));
 
 test('syft Cargo.lock fixtures: same crates (duplicates from git and registry kept apart) and purls', async () => {
   assert.equal(expected.length, 3);
