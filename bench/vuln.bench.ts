@@ -22,9 +22,10 @@ import { pipeline } from 'node:stream/promises';
 import { fileURLToPath } from 'node:url';
 import { createGunzip } from 'node:zlib';
 import type { Package } from '../src/core/types.js';
+import { SHARED } from '../test/helpers/shared.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
-const OSV = '/work/shared/data/osv';
+const OSV = `${SHARED}/data/osv`;
 const COPIES = 15;
 const SCAN_RATIO_TARGET = 2.5;
 

@@ -50,6 +50,8 @@ export interface ScanCliOptions extends TargetCliOptions {
   showSuppressed?: boolean;
   secretConfig?: string;
   policy?: string[];
+  server?: string;
+  token?: string;
 }
 
 /** Scanner name → module whose index.ts exports `scanner: Scanner`. */
@@ -239,6 +241,8 @@ export function register(ctx: CliContext): void {
       .option('--secret-config <file>', 'secret scanner rules configuration');
     if (k.name !== 'sbom') {
       cmd.option('--policy <dir>', 'extra misconfiguration check files or directories (repeatable)', (v: string, prev: string[] = []) => [...prev, v]);
+      cmd.option('--server <url>', 'upload the report to a Bulwark console (bulwark server)');
+      cmd.option('--token <token>', 'console API token for --server (prefer env BULWARK_TOKEN)');
       addTargetOptions(cmd);
     }
     cmd.addHelpText(
@@ -266,6 +270,11 @@ Exit codes: 0 no findings left (or --exit-code 0), N (--exit-code) findings left
       }
       logger.progress('');
       await writeOutput(run.rendered, o.output);
+      if (o.server) {
+        const { uploadReport } = await import('../server/client.js');
+        const up = await uploadReport(o.server, o.token ?? process.env.BULWARK_TOKEN ?? '', run.report);
+        logger.info(`uploaded to ${o.server}: ${up.imageName}, scan ${up.scanId} (${up.findings} findings)`);
+      }
       if (exit && run.remaining > 0) ctx.exitCode = exit;
     });
   }
