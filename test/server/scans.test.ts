@@ -159,6 +159,13 @@ for (const backend of BACKENDS) {
       const counts = (await admin.get('/api/summary')).body.bySeverity;
       const bySev = (await admin.get(`/api/findings?severity=${f.severity}&pageSize=1`)).body.total;
       assert.equal(counts[f.severity.toLowerCase()], bySev, 'dashboard counts exclude suppressed findings');
+      // the image list and the image page count the same way as the findings list
+      const images = (await admin.get('/api/images?pageSize=500')).body.items as { id: number; counts: Record<string, number> }[];
+      for (const img of images) {
+        const listed = (await admin.get(`/api/findings?imageId=${img.id}&severity=${f.severity}&pageSize=1`)).body.total;
+        assert.equal(img.counts[f.severity.toLowerCase()], listed, `image ${img.id} list counts exclude suppressed findings`);
+        assert.equal((await admin.get(`/api/images/${img.id}`)).body.counts[f.severity.toLowerCase()], listed, 'image page counts too');
+      }
       assert.equal((await admin.del(`/api/suppressions/${s.body.id}`)).status, 204);
       assert.equal((await admin.get(`/api/findings?advisory=${encodeURIComponent(f.id)}`)).body.total, before);
       const audit = (await admin.get('/api/audit?action=suppression&pageSize=10')).body.items;

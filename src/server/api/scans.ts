@@ -113,6 +113,35 @@ function likeEscape(s: string): string {
   return s.replace(/[%_\\]/g, (c) => '\\' + c);
 }
 
+type SeverityCounts = { critical: number; high: number; medium: number; low: number; unknown: number };
+
+/**
+ * Severity counts of each image's latest scan without suppressed findings, as the findings list and
+ * the dashboard count them (the scan row keeps the counts as scanned, before suppressions).
+ */
+async function unsuppressedCounts(s: ServerContext, imageIds: number[]): Promise<Map<number, SeverityCounts>> {
+  const out = new Map<number, SeverityCounts>();
+  if (!imageIds.length) return out;
+  const { b } = findingsBase(s, { suppressed: 'exclude' } as Parameters<typeof findingsBase>[1]);
+  const rows = await b
+    .where('f.image_id', 'in', imageIds)
+    .select(['f.image_id', 'f.severity'])
+    .select((eb) => eb.fn.countAll<number>().as('n'))
+    .groupBy(['f.image_id', 'f.severity'])
+    .execute();
+  for (const id of imageIds) out.set(id, { critical: 0, high: 0, medium: 0, low: 0, unknown: 0 });
+  for (const r of rows) {
+    const key = String(r.severity).toLowerCase() as keyof SeverityCounts;
+    const c = out.get(r.image_id as number);
+    if (c && key in c) c[key] = Number(r.n);
+  }
+  return out;
+}
+
+function withCounts<T extends { id: number; last_scan_id: number | null }>(rows: T[], counts: Map<number, SeverityCounts>) {
+  return rows.map((r) => ({ ...r, ...(r.last_scan_id !== null ? counts.get(r.id) : undefined) }));
+}
+
 /** The two queries of a findings page (count and rows), also used by the benchmark's baseline. */
 export function findingsQueries(s: ServerContext, q: FQ) {
   const { b, nowIso } = findingsBase(s, q);
@@ -286,7 +315,8 @@ export function scanRoutes(s: ServerContext): void {
         .limit(query.pageSize)
         .offset((query.page - 1) * query.pageSize)
         .execute();
-      return { items: rows.map(imageOut), total, page: query.page, pageSize: query.pageSize };
+      const counts = await unsuppressedCounts(s, rows.map((r) => r.id));
+      return { items: withCounts(rows, counts).map(imageOut), total, page: query.page, pageSize: query.pageSize };
     },
   });
 
@@ -303,7 +333,7 @@ export function scanRoutes(s: ServerContext): void {
         .where('images.id', '=', params.id)
         .executeTakeFirst();
       if (!r) throw new HttpError(404, 'NOT_FOUND', `image ${params.id} not found`);
-      return imageOut(r);
+      return imageOut(withCounts([r], await unsuppressedCounts(s, [r.id]))[0]!);
     },
   });
 
