@@ -93,7 +93,11 @@ function capabilitiesOfRule(rule: Rule): [RbacCapability, string][] {
   const out: [RbacCapability, string][] = [];
   const secrets = grants(rule, [''], ['secrets'], ['get', 'list', 'watch']);
   if (secrets) out.push(['read-secrets', secrets]);
-  const exec = grants(rule, [''], ['pods/exec', 'pods/attach'], ['create', 'get']);
+  // nodes/proxy reaches the kubelet API, which runs commands in any pod on the node (and is not
+  // in the API server's audit log): as good as exec
+  const exec =
+    grants(rule, [''], ['pods/exec', 'pods/attach'], ['create', 'get']) ??
+    grants(rule, [''], ['nodes/proxy'], ['create', 'get']);
   if (exec) out.push(['exec-pods', exec]);
   for (const [g, r] of WORKLOADS) {
     const c = grants(rule, g, r, ['create']);
@@ -174,11 +178,27 @@ const DEFAULT_CLUSTER_ROLES: Obj[] = [
   },
 ];
 
+/**
+ * An aggregated ClusterRole (aggregationRule) has its rules filled in by the API server from the
+ * ClusterRoles its selectors match; manifests often leave `rules` empty, so do the same here.
+ */
+function withAggregatedRules(role: Obj, objects: readonly Obj[]): Obj {
+  const agg = role.aggregationRule as { clusterRoleSelectors?: { matchLabels?: Record<string, string> }[] } | undefined;
+  const selectors = agg?.clusterRoleSelectors ?? [];
+  if (!selectors.length || rulesOf(role).length) return role;
+  const matches = (o: Obj) => {
+    const labels = (meta(o).labels ?? {}) as Record<string, string>;
+    return selectors.some((sel) => Object.entries(sel.matchLabels ?? {}).every(([k, v]) => labels[k] === v));
+  };
+  const rules = objects.filter((o) => o !== role && o.kind === 'ClusterRole' && matches(o)).flatMap((o) => (Array.isArray(o.rules) ? o.rules : []));
+  return { ...role, rules };
+}
+
 export function analyzeRbac(objects: readonly Obj[]): RbacAnalysis {
   const roles = new Map<string, Obj>();
   for (const o of DEFAULT_CLUSTER_ROLES) roles.set(`ClusterRole/${nameOf(o)}`, o);
   for (const o of objects) {
-    if (o.kind === 'ClusterRole') roles.set(`ClusterRole/${nameOf(o)}`, o);
+    if (o.kind === 'ClusterRole') roles.set(`ClusterRole/${nameOf(o)}`, withAggregatedRules(o, objects));
     if (o.kind === 'Role') roles.set(`Role/${nsOf(o) ?? 'default'}/${nameOf(o)}`, o);
   }
   const guarded = protectedNamespaces(objects as Obj[]);
