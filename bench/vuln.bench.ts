@@ -14,7 +14,16 @@
  * Prints the numbers and ratios; exits non-zero only if it cannot run.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { createReadStream, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  createReadStream,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  readdirSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
@@ -42,7 +51,11 @@ function rename(rec: Record<string, any>, k: number): Record<string, any> {
 }
 
 /** Builds (once) the synthetic all.zip; returns its path and record count. */
-function syntheticZip(): { zip: string; records: number; sample: { eco: string; name: string; version: string }[] } {
+function syntheticZip(): {
+  zip: string;
+  records: number;
+  sample: { eco: string; name: string; version: string }[];
+} {
   const dir = join(root, '.cache', 'bench');
   const zip = join(dir, `osv-synthetic-${COPIES}.zip`);
   const samplePath = `${zip}.sample.json`;
@@ -61,7 +74,11 @@ function syntheticZip(): { zip: string; records: number; sample: { eco: string; 
         const a = r.affected?.[0];
         const ev = a?.ranges?.[0]?.events?.find((e: any) => e.fixed || e.last_affected);
         if (a?.package && sample.length < 10_000 && records % 7 === 0) {
-          sample.push({ eco: a.package.ecosystem, name: a.package.name, version: ev?.fixed ?? ev?.last_affected ?? '1.0.0' });
+          sample.push({
+            eco: a.package.ecosystem,
+            name: a.package.name,
+            version: ev?.fixed ?? ev?.last_affected ?? '1.0.0',
+          });
         }
       }
     }
@@ -78,7 +95,9 @@ async function dbBench(): Promise<void> {
   const { matchCatalog } = await import('../src/vuln/match/index.js');
   const t0 = performance.now();
   const { zip, records, sample } = syntheticZip();
-  console.log(`synthetic export: ${records} advisories (${COPIES} renamed copies of the real ones), ready in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+  console.log(
+    `synthetic export: ${records} advisories (${COPIES} renamed copies of the real ones), ready in ${((performance.now() - t0) / 1000).toFixed(1)} s`,
+  );
   if (records < 100_000) throw new Error(`only ${records} synthetic records`);
   const tmp = mkdtempSync(join(tmpdir(), 'bulwark-bench-db-'));
   try {
@@ -86,7 +105,9 @@ async function dbBench(): Promise<void> {
     const t1 = performance.now();
     const stats = await importOsv(db, [zip]);
     const importS = (performance.now() - t1) / 1000;
-    console.log(`import: ${stats.inserted} records in ${importS.toFixed(1)} s = ${Math.round(stats.inserted / importS)} records/s`);
+    console.log(
+      `import: ${stats.inserted} records in ${importS.toFixed(1)} s = ${Math.round(stats.inserted / importS)} records/s`,
+    );
 
     const packages: Package[] = [];
     for (let i = 0; packages.length < 20_000; i++) {
@@ -125,7 +146,10 @@ function layerBlobs(ociDir: string): { path: string; gzip: boolean }[] {
   const blob = (d: string) => join(ociDir, 'blobs', ...d.split(':'));
   const index = JSON.parse(readFileSync(join(ociDir, 'index.json'), 'utf8'));
   const manifest = JSON.parse(readFileSync(blob(index.manifests[0].digest), 'utf8'));
-  return manifest.layers.map((l: { digest: string; mediaType: string }) => ({ path: blob(l.digest), gzip: /gzip/.test(l.mediaType) }));
+  return manifest.layers.map((l: { digest: string; mediaType: string }) => ({
+    path: blob(l.digest),
+    gzip: /gzip/.test(l.mediaType),
+  }));
 }
 
 async function gunzipAll(ociDir: string): Promise<number> {
@@ -145,7 +169,12 @@ async function scanChild(target: string, dbPath: string, out: string): Promise<v
   const scan = await import(join(root, 'dist', 'cli', 'scan.js'));
   const log = await import(join(root, 'dist', 'core', 'log.js'));
   const t0 = performance.now();
-  const run = await scan.runScan('image', target, { db: dbPath, format: 'json', scanners: 'vuln', exitCode: '0', timeout: '5m' }, log.memoryLogger());
+  const run = await scan.runScan(
+    'image',
+    target,
+    { db: dbPath, format: 'json', scanners: 'vuln', exitCode: '0', timeout: '5m' },
+    log.memoryLogger(),
+  );
   writeFileSync(out, run.rendered);
   const ms = performance.now() - t0;
   process.stdout.write(JSON.stringify({ ms, maxRssMb: process.resourceUsage().maxRSS / 1024 }) + '\n');
@@ -170,14 +199,35 @@ async function scanBench(): Promise<void> {
     for (let i = 0; i < 2; i++) {
       bases.push(await gunzipAll(img.ociDir));
       const out = join(tmp, 'out.json');
-      const c = spawnSync(process.execPath, ['--import', 'tsx', fileURLToPath(import.meta.url), '--scan-child', target, dbPath, out], { cwd: root, encoding: 'utf8' });
+      const c = spawnSync(
+        process.execPath,
+        ['--import', 'tsx', fileURLToPath(import.meta.url), '--scan-child', target, dbPath, out],
+        { cwd: root, encoding: 'utf8' },
+      );
       if (c.status !== 0) throw new Error(`scan child failed (${c.status}): ${c.stderr}`);
       pipelines.push(JSON.parse(c.stdout.trim().split('\n').pop()!));
-      findings = JSON.parse(readFileSync(out, 'utf8')).results.reduce((n: number, x: { findings: unknown[] }) => n + x.findings.length, 0);
+      findings = JSON.parse(readFileSync(out, 'utf8')).results.reduce(
+        (n: number, x: { findings: unknown[] }) => n + x.findings.length,
+        0,
+      );
       const t = performance.now();
       const r = spawnSync(
         process.execPath,
-        [join(root, 'bin', 'bulwark'), 'scan', 'image', target, '--db', dbPath, '--scanners', 'vuln', '--format', 'json', '-o', out, '-q'],
+        [
+          join(root, 'bin', 'bulwark'),
+          'scan',
+          'image',
+          target,
+          '--db',
+          dbPath,
+          '--scanners',
+          'vuln',
+          '--format',
+          'json',
+          '-o',
+          out,
+          '-q',
+        ],
         { cwd: tmp, encoding: 'utf8' },
       );
       processes.push(performance.now() - t);
@@ -191,8 +241,12 @@ async function scanBench(): Promise<void> {
     console.log(
       `scan image pipeline (analyze + catalog + match + JSON, built code): ${best.toFixed(0)} ms, ${findings} findings, peak RSS ${Math.max(...pipelines.map((p) => p.maxRssMb)).toFixed(0)} MB`,
     );
-    console.log(`ratio scan/gunzip: ${ratio.toFixed(2)}x (target <= ${SCAN_RATIO_TARGET}x) ${ratio <= SCAN_RATIO_TARGET ? 'OK' : 'OVER TARGET'}`);
-    console.log(`whole \`bulwark scan image\` process incl. Node start-up and CLI module loading: ${proc.toFixed(0)} ms (${(proc / base).toFixed(2)}x)`);
+    console.log(
+      `ratio scan/gunzip: ${ratio.toFixed(2)}x (target <= ${SCAN_RATIO_TARGET}x) ${ratio <= SCAN_RATIO_TARGET ? 'OK' : 'OVER TARGET'}`,
+    );
+    console.log(
+      `whole \`bulwark scan image\` process incl. Node start-up and CLI module loading: ${proc.toFixed(0)} ms (${(proc / base).toFixed(2)}x)`,
+    );
   } finally {
     rmSync(tmp, { recursive: true, force: true });
   }

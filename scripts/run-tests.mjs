@@ -24,6 +24,13 @@ if (!files.length) {
 }
 const concurrency = process.env.TEST_CONCURRENCY ?? '2';
 const reporter = process.env.TEST_REPORTER ?? 'spec';
-const args = ['--import', 'tsx', '--test', `--test-concurrency=${concurrency}`, `--test-reporter=${reporter}`, ...files];
+const args = [
+  '--import',
+  'tsx',
+  '--test',
+  `--test-concurrency=${concurrency}`,
+  `--test-reporter=${reporter}`,
+  ...files,
+];
 const child = spawn(process.execPath, args, { cwd: root, stdio: 'inherit' });
 child.on('exit', (code, signal) => process.exit(signal ? 1 : (code ?? 1)));

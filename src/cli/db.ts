@@ -10,10 +10,14 @@ function dbOption(o: { db?: string }): string {
 }
 
 export function register(ctx: CliContext): void {
-  const db = ctx.program.command('db').description('manage the offline vulnerability database (OSV advisories)');
+  const db = ctx.program
+    .command('db')
+    .description('manage the offline vulnerability database (OSV advisories)');
 
   db.command('import')
-    .description('import OSV records from directories, JSON files, zip archives (osv.dev all.zip) or URLs, in one transaction')
+    .description(
+      'import OSV records from directories, JSON files, zip archives (osv.dev all.zip) or URLs, in one transaction',
+    )
     .argument('<source...>', 'path or http(s) URL')
     .option('--db <file>', 'database file (default: $BULWARK_CACHE_DIR or ~/.cache/bulwark/db.sqlite)')
     .action(async (sources: string[], o: { db?: string }) => {
@@ -33,16 +37,37 @@ export function register(ctx: CliContext): void {
   update
     .description('download osv.dev per-ecosystem exports (resumable, verified) and import what changed')
     .option('--db <file>', 'database file')
-    .option('--ecosystem <list>', `comma-separated OSV ecosystems (default: ${DEFAULT_UPDATE_ECOSYSTEMS.join(',')})`)
-    .option('--mirror <url>', `base URL serving <ecosystem>/all.zip (default: $BULWARK_OSV_MIRROR or ${DEFAULT_MIRROR})`)
+    .option(
+      '--ecosystem <list>',
+      `comma-separated OSV ecosystems (default: ${DEFAULT_UPDATE_ECOSYSTEMS.join(',')})`,
+    )
+    .option(
+      '--mirror <url>',
+      `base URL serving <ecosystem>/all.zip (default: $BULWARK_OSV_MIRROR or ${DEFAULT_MIRROR})`,
+    )
     .action(async (o: { db?: string; ecosystem?: string; mirror?: string }) => {
       const log = ctx.logger();
-      const ecosystems = o.ecosystem ? o.ecosystem.split(',').map((s) => s.trim()).filter(Boolean) : [...DEFAULT_UPDATE_ECOSYSTEMS];
-      if (!ecosystems.length) update.error('error: --ecosystem: empty list', { exitCode: 2, code: 'bulwark.usage' });
-      if (o.mirror && !/^https?:\/\//.test(o.mirror)) update.error(`error: --mirror: not an http(s) URL: ${o.mirror}`, { exitCode: 2, code: 'bulwark.usage' });
+      const ecosystems = o.ecosystem
+        ? o.ecosystem
+            .split(',')
+            .map((s) => s.trim())
+            .filter(Boolean)
+        : [...DEFAULT_UPDATE_ECOSYSTEMS];
+      if (!ecosystems.length)
+        update.error('error: --ecosystem: empty list', { exitCode: 2, code: 'bulwark.usage' });
+      if (o.mirror && !/^https?:\/\//.test(o.mirror))
+        update.error(`error: --mirror: not an http(s) URL: ${o.mirror}`, {
+          exitCode: 2,
+          code: 'bulwark.usage',
+        });
       const handle = AdvisoryDb.open(dbOption(o));
       try {
-        const res = await updateDb(handle, { ecosystems, mirror: o.mirror, warn: (m) => log.warn(m), info: (m) => log.info(m) });
+        const res = await updateDb(handle, {
+          ecosystems,
+          mirror: o.mirror,
+          warn: (m) => log.warn(m),
+          info: (m) => log.info(m),
+        });
         for (const r of res) {
           process.stdout.write(
             r.status === 'unchanged'
@@ -61,7 +86,11 @@ export function register(ctx: CliContext): void {
     .option('--db <file>', 'database file')
     .option('--format <fmt>', 'table or json', 'table')
     .action((o: { db?: string; format: string }) => {
-      if (o.format !== 'table' && o.format !== 'json') status.error(`error: --format: expected table or json, got "${o.format}"`, { exitCode: 2, code: 'bulwark.usage' });
+      if (o.format !== 'table' && o.format !== 'json')
+        status.error(`error: --format: expected table or json, got "${o.format}"`, {
+          exitCode: 2,
+          code: 'bulwark.usage',
+        });
       const handle = AdvisoryDb.open(dbOption(o), { readonly: true });
       try {
         const s = handle.status();
@@ -77,7 +106,11 @@ export function register(ctx: CliContext): void {
           'Ecosystems:',
           ...Object.entries(s.ecosystems).map(([e, n]) => `  ${e.padEnd(16)} ${n}`),
         ];
-        if (s.sources.length) lines.push('Sources:', ...s.sources.map((x) => `  ${x.url}  ${x.updatedAt}${x.etag ? `  etag ${x.etag}` : ''}`));
+        if (s.sources.length)
+          lines.push(
+            'Sources:',
+            ...s.sources.map((x) => `  ${x.url}  ${x.updatedAt}${x.etag ? `  etag ${x.etag}` : ''}`),
+          );
         process.stdout.write(lines.join('\n') + '\n');
       } finally {
         handle.close();

@@ -50,11 +50,13 @@ export async function main(argv: string[]): Promise<number> {
   } catch (e) {
     if (e instanceof CommanderError) {
       // help and version are not errors
-      if (e.code === 'commander.helpDisplayed' || e.code === 'commander.version' || e.exitCode === 0) return 0;
+      if (e.code === 'commander.helpDisplayed' || e.code === 'commander.version' || e.exitCode === 0)
+        return 0;
       return 2;
     }
     process.stderr.write(`bulwark: ${describeError(e)}\n`);
-    if (program.opts().debug && e instanceof Error && e.stack && !isBulwarkError(e)) process.stderr.write(e.stack + '\n');
+    if (program.opts().debug && e instanceof Error && e.stack && !isBulwarkError(e))
+      process.stderr.write(e.stack + '\n');
     // usage errors (bad flags or values) exit 2 like commander's own; everything else 1, as Trivy does
     return isBulwarkError(e) && e.code === 'USAGE' ? 2 : 1;
   }

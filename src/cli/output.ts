@@ -31,7 +31,8 @@ export interface Output {
 function fileError(file: string, e: unknown): BulwarkError {
   const code = (e as NodeJS.ErrnoException).code;
   // an output path that cannot be written is an I/O error (exit 1), not a usage error
-  const kind = code === 'ENOENT' ? 'NOT_FOUND' : code === 'EACCES' || code === 'EPERM' ? 'FORBIDDEN' : 'INTERNAL';
+  const kind =
+    code === 'ENOENT' ? 'NOT_FOUND' : code === 'EACCES' || code === 'EPERM' ? 'FORBIDDEN' : 'INTERNAL';
   return new BulwarkError(kind, `cannot write ${file}: ${code ?? (e as Error).message}`, {
     subject: file,
   });

@@ -32,7 +32,14 @@ import { AdvisoryDb, defaultDbPath } from '../vuln/db/index.js';
 import { createVulnScanner } from '../vuln/scanner.js';
 import type { CliContext } from './context.js';
 import { stdoutIsTTY, writeOutput } from './output.js';
-import { addTargetOptions, armTimeout, parseDuration, resolveTargetOptions, toAnalyzeOptions, type TargetCliOptions } from './target-options.js';
+import {
+  addTargetOptions,
+  armTimeout,
+  parseDuration,
+  resolveTargetOptions,
+  toAnalyzeOptions,
+  type TargetCliOptions,
+} from './target-options.js';
 import { VERSION } from './version.js';
 
 export interface ScanCliOptions extends TargetCliOptions {
@@ -61,12 +68,21 @@ export const SCANNER_MODULES: Record<string, string> = {
   license: '../license/index.js',
 };
 export const SCANNER_NAMES = ['vuln', ...Object.keys(SCANNER_MODULES)];
-const DEFAULT_SCANNERS: Record<string, string[]> = { image: ['vuln', 'secret'], fs: ['vuln', 'secret'], rootfs: ['vuln', 'secret'], sbom: ['vuln'] };
+const DEFAULT_SCANNERS: Record<string, string[]> = {
+  image: ['vuln', 'secret'],
+  fs: ['vuln', 'secret'],
+  rootfs: ['vuln', 'secret'],
+  sbom: ['vuln'],
+};
 
 /** Loads a plug-in scanner by name; throws UNSUPPORTED when its module or export is missing. */
 export async function loadScanner(name: string): Promise<Scanner> {
   const spec = SCANNER_MODULES[name];
-  if (!spec) throw new BulwarkError('USAGE', `unknown scanner "${name}" (expected one of ${SCANNER_NAMES.join(', ')})`);
+  if (!spec)
+    throw new BulwarkError(
+      'USAGE',
+      `unknown scanner "${name}" (expected one of ${SCANNER_NAMES.join(', ')})`,
+    );
   let mod: { scanner?: Scanner };
   try {
     mod = (await import(new URL(spec, import.meta.url).href)) as { scanner?: Scanner };
@@ -78,16 +94,31 @@ export async function loadScanner(name: string): Promise<Scanner> {
     throw e;
   }
   if (!mod.scanner || typeof mod.scanner.results !== 'function') {
-    throw new BulwarkError('UNSUPPORTED', `scanner "${name}" is not available in this build of Bulwark (its module exports no scanner)`);
+    throw new BulwarkError(
+      'UNSUPPORTED',
+      `scanner "${name}" is not available in this build of Bulwark (its module exports no scanner)`,
+    );
   }
   return mod.scanner;
 }
 
 function parseScanners(list: string | undefined, kind: string): { names: string[]; explicit: boolean } {
   if (list === undefined) return { names: DEFAULT_SCANNERS[kind]!, explicit: false };
-  const names = [...new Set(list.split(',').map((s) => s.trim().toLowerCase()).filter(Boolean))];
+  const names = [
+    ...new Set(
+      list
+        .split(',')
+        .map((s) => s.trim().toLowerCase())
+        .filter(Boolean),
+    ),
+  ];
   if (!names.length) throw new BulwarkError('USAGE', '--scanners: empty list');
-  for (const n of names) if (!SCANNER_NAMES.includes(n)) throw new BulwarkError('USAGE', `--scanners: unknown scanner "${n}" (expected ${SCANNER_NAMES.join(', ')})`);
+  for (const n of names)
+    if (!SCANNER_NAMES.includes(n))
+      throw new BulwarkError(
+        'USAGE',
+        `--scanners: unknown scanner "${n}" (expected ${SCANNER_NAMES.join(', ')})`,
+      );
   return { names, explicit: true };
 }
 
@@ -108,7 +139,11 @@ export async function runScan(
   logger: Logger,
   color = false,
 ): Promise<ScanRun> {
-  if (!isReportFormat(o.format)) throw new BulwarkError('USAGE', `--format: unknown format "${o.format}" (expected ${REPORT_FORMATS.join(', ')})`);
+  if (!isReportFormat(o.format))
+    throw new BulwarkError(
+      'USAGE',
+      `--format: unknown format "${o.format}" (expected ${REPORT_FORMATS.join(', ')})`,
+    );
   const format: ReportFormat = o.format;
   let severities: Severity[] | undefined;
   try {
@@ -119,7 +154,11 @@ export async function runScan(
   const { names, explicit } = parseScanners(o.scanners, kind);
   if (kind === 'sbom') {
     const bad = names.filter((n) => n !== 'vuln' && n !== 'license');
-    if (bad.length) throw new BulwarkError('USAGE', `--scanners ${bad.join(',')}: an SBOM has packages only; use vuln or license`);
+    if (bad.length)
+      throw new BulwarkError(
+        'USAGE',
+        `--scanners ${bad.join(',')}: an SBOM has packages only; use vuln or license`,
+      );
   }
   // Suppression inputs are read before the (expensive) scan so mistakes fail fast.
   const ignore: IgnoreList[] = [];
@@ -133,7 +172,13 @@ export async function runScan(
     for (const n of names) {
       if (n === 'vuln') {
         db = AdvisoryDb.open(o.db ?? defaultDbPath(), { readonly: true });
-        scanners.push(createVulnScanner({ db, includeOsOwned: o.includeOsOwned, listPackages: o.listAllPkgs || format === 'cyclonedx' }));
+        scanners.push(
+          createVulnScanner({
+            db,
+            includeOsOwned: o.includeOsOwned,
+            listPackages: o.listAllPkgs || format === 'cyclonedx',
+          }),
+        );
         continue;
       }
       try {
@@ -161,13 +206,24 @@ export async function runScan(
     if (kind === 'sbom') {
       const sbom = await readSbomFile(target);
       catalog = sbom.catalog;
-      artifact = { kind: 'sbom', name: sbom.name ?? target, layers: [], ...(catalog.distro ? { os: catalog.distro } : {}) };
+      artifact = {
+        kind: 'sbom',
+        name: sbom.name ?? target,
+        layers: [],
+        ...(catalog.distro ? { os: catalog.distro } : {}),
+      };
     } else {
       const needCatalog = scanners.some((s) => s.needsCatalog);
-      const analyzers: FileAnalyzer[] = [...(needCatalog ? catalogAnalyzers() : []), ...scanners.flatMap((s) => s.analyzers(options))];
+      const analyzers: FileAnalyzer[] = [
+        ...(needCatalog ? catalogAnalyzers() : []),
+        ...scanners.flatMap((s) => s.analyzers(options)),
+      ];
       const targetOpts = await resolveTargetOptions(o, logger);
       const spec = kind === 'image' ? target : /^dir:/.test(target) ? target : `dir:${target}`;
-      const result: AnalysisResult = await analyzeTarget(spec, analyzers, { ...toAnalyzeOptions(targetOpts, logger), kind: kind === 'image' ? 'image' : kind });
+      const result: AnalysisResult = await analyzeTarget(spec, analyzers, {
+        ...toAnalyzeOptions(targetOpts, logger),
+        kind: kind === 'image' ? 'image' : kind,
+      });
       analysis = result;
       if (needCatalog) catalog = buildCatalog(result);
       const a = result.artifact;
@@ -186,7 +242,8 @@ export async function runScan(
     for (const w of catalog.warnings) warn(w);
     options.artifactName = artifact.name;
     const results: ScanResult[] = [];
-    for (const s of scanners) results.push(...(await s.results({ analysis, catalog, targetKind: kind, warn, options })));
+    for (const s of scanners)
+      results.push(...(await s.results({ analysis, catalog, targetKind: kind, warn, options })));
     if (kind === 'fs') for (const r of results) relativize(r);
     const report: ScanReport = {
       schemaVersion: 1,
@@ -196,9 +253,16 @@ export async function runScan(
       results,
       ...(warnings.length ? { warnings } : {}),
     };
-    const out = filterReport(report, { severities, ignoreUnfixed: o.ignoreUnfixed, ignore, vex, showSuppressed: o.showSuppressed });
+    const out = filterReport(report, {
+      severities,
+      ignoreUnfixed: o.ignoreUnfixed,
+      ignore,
+      vex,
+      showSuppressed: o.showSuppressed,
+    });
     for (const e of out.expiredRules) logger.warn(`ignore rule ${e} no longer suppresses findings`);
-    if (out.suppressed.length) logger.info(`${out.suppressed.length} finding(s) suppressed by the ignore file or VEX`);
+    if (out.suppressed.length)
+      logger.info(`${out.suppressed.length} finding(s) suppressed by the ignore file or VEX`);
     const rendered = formatReport(out.report, format, { color, warn: (m) => logger.warn(m) });
     return { report: out.report, remaining: out.remaining, rendered };
   } finally {
@@ -216,31 +280,60 @@ function relativize(r: ScanResult): void {
 
 export function register(ctx: CliContext): void {
   const kinds: { name: 'image' | 'fs' | 'rootfs' | 'sbom'; arg: string; desc: string }[] = [
-    { name: 'image', arg: '<image>', desc: 'scan a container image (registry reference, oci:DIR[:TAG], docker-archive:FILE)' },
+    {
+      name: 'image',
+      arg: '<image>',
+      desc: 'scan a container image (registry reference, oci:DIR[:TAG], docker-archive:FILE)',
+    },
     { name: 'fs', arg: '<dir>', desc: 'scan a project directory (lock files, manifests, secrets)' },
     { name: 'rootfs', arg: '<dir>', desc: 'scan an unpacked root filesystem' },
-    { name: 'sbom', arg: '<file>', desc: 'scan the packages of a CycloneDX or SPDX SBOM for vulnerabilities' },
+    {
+      name: 'sbom',
+      arg: '<file>',
+      desc: 'scan the packages of a CycloneDX or SPDX SBOM for vulnerabilities',
+    },
   ];
   for (const k of kinds) {
     const cmd: Command = ctx.scan
       .command(k.name)
       .description(k.desc)
       .argument(k.arg)
-      .addOption(new Option('-f, --format <format>', 'report format').choices([...REPORT_FORMATS]).default('table'))
+      .addOption(
+        new Option('-f, --format <format>', 'report format').choices([...REPORT_FORMATS]).default('table'),
+      )
       .option('-o, --output <file>', 'write the report to FILE instead of standard output')
-      .option('--db <file>', 'vulnerability database (default: $BULWARK_CACHE_DIR or ~/.cache/bulwark/db.sqlite)')
-      .option('-s, --severity <list>', 'severities to report, comma-separated (CRITICAL,HIGH,MEDIUM,LOW,UNKNOWN)')
+      .option(
+        '--db <file>',
+        'vulnerability database (default: $BULWARK_CACHE_DIR or ~/.cache/bulwark/db.sqlite)',
+      )
+      .option(
+        '-s, --severity <list>',
+        'severities to report, comma-separated (CRITICAL,HIGH,MEDIUM,LOW,UNKNOWN)',
+      )
       .option('--exit-code <n>', 'exit with N when findings remain after filtering', '0')
       .option('--ignore-unfixed', 'report only vulnerabilities with a fixed version')
-      .option('--ignorefile <file>', 'ignore file (.trivyignore syntax, or YAML); default: .bulwarkignore in the working directory')
-      .option('--vex <file...>', 'OpenVEX or CycloneDX VEX document(s); not_affected statements suppress findings')
-      .option('--scanners <list>', `comma-separated: ${SCANNER_NAMES.join(', ')} (default: ${DEFAULT_SCANNERS[k.name]!.join(',')})`)
+      .option(
+        '--ignorefile <file>',
+        'ignore file (.trivyignore syntax, or YAML); default: .bulwarkignore in the working directory',
+      )
+      .option(
+        '--vex <file...>',
+        'OpenVEX or CycloneDX VEX document(s); not_affected statements suppress findings',
+      )
+      .option(
+        '--scanners <list>',
+        `comma-separated: ${SCANNER_NAMES.join(', ')} (default: ${DEFAULT_SCANNERS[k.name]!.join(',')})`,
+      )
       .option('--include-os-owned', 'also match language packages whose files belong to an OS package')
       .option('--list-all-pkgs', 'include every package in JSON output, not only vulnerable ones')
       .option('--show-suppressed', 'keep suppressed findings in the report, marked "suppressed"')
       .option('--secret-config <file>', 'secret scanner rules configuration');
     if (k.name !== 'sbom') {
-      cmd.option('--policy <dir>', 'extra misconfiguration check files or directories (repeatable)', (v: string, prev: string[] = []) => [...prev, v]);
+      cmd.option(
+        '--policy <dir>',
+        'extra misconfiguration check files or directories (repeatable)',
+        (v: string, prev: string[] = []) => [...prev, v],
+      );
       cmd.option('--server <url>', 'upload the report to a Bulwark console (bulwark server)');
       cmd.option('--token <token>', 'console API token for --server (prefer env BULWARK_TOKEN)');
       addTargetOptions(cmd);
@@ -254,16 +347,22 @@ Exit codes: 0 no findings left (or --exit-code 0), N (--exit-code) findings left
     cmd.action(async (target: string, o: ScanCliOptions) => {
       const logger = ctx.logger();
       const exit = Number(o.exitCode);
-      if (!Number.isInteger(exit) || exit < 0 || exit > 255) cmd.error(`error: --exit-code: expected 0-255, got "${o.exitCode}"`, { exitCode: 2, code: 'bulwark.usage' });
+      if (!Number.isInteger(exit) || exit < 0 || exit > 255)
+        cmd.error(`error: --exit-code: expected 0-255, got "${o.exitCode}"`, {
+          exitCode: 2,
+          code: 'bulwark.usage',
+        });
       let run: ScanRun;
       // --timeout bounds the whole command (as in Trivy); runScan itself never exits the process
       let disarm = () => {};
       try {
         if (o.timeout !== undefined) disarm = armTimeout(parseDuration(o.timeout), target);
-        const color = o.format === 'table' && o.output === undefined && stdoutIsTTY() && !process.env.NO_COLOR;
+        const color =
+          o.format === 'table' && o.output === undefined && stdoutIsTTY() && !process.env.NO_COLOR;
         run = await runScan(k.name, target, o, logger, color);
       } catch (e) {
-        if (isBulwarkError(e) && e.code === 'USAGE') cmd.error(`error: ${e.message}`, { exitCode: 2, code: 'bulwark.usage' });
+        if (isBulwarkError(e) && e.code === 'USAGE')
+          cmd.error(`error: ${e.message}`, { exitCode: 2, code: 'bulwark.usage' });
         throw e;
       } finally {
         disarm();

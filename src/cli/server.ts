@@ -10,12 +10,24 @@ export function register(ctx: CliContext): void {
     .command('server')
     .description('run the Bulwark console (API, web UI, registry scans, notifications)')
     .option('--listen <host:port>', 'address to listen on', '127.0.0.1:8080')
-    .option('--data <dir>', `data directory: SQLite database, secret key (default ${defaultDataDir()}; env BULWARK_DATA)`)
-    .option('--database <url>', 'PostgreSQL URL (postgres://user:pass@host/db) instead of SQLite in the data directory (env BULWARK_DATABASE_URL)')
+    .option(
+      '--data <dir>',
+      `data directory: SQLite database, secret key (default ${defaultDataDir()}; env BULWARK_DATA)`,
+    )
+    .option(
+      '--database <url>',
+      'PostgreSQL URL (postgres://user:pass@host/db) instead of SQLite in the data directory (env BULWARK_DATABASE_URL)',
+    )
     .option('--db <file>', 'vulnerability database for registry scans', defaultDbPath())
     .action(async (o: { listen: string; data?: string; database?: string; db: string }) => {
       const logger = ctx.logger();
-      const srv = await startServer({ listen: o.listen, dataDir: o.data, database: o.database ?? process.env.BULWARK_DATABASE_URL, advisoryDbPath: o.db, logger });
+      const srv = await startServer({
+        listen: o.listen,
+        dataDir: o.data,
+        database: o.database ?? process.env.BULWARK_DATABASE_URL,
+        advisoryDbPath: o.db,
+        logger,
+      });
       await new Promise<void>((resolve) => {
         const stop = () => {
           process.off('SIGINT', stop);

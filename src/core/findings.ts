@@ -6,13 +6,7 @@ import type { ArtifactInfo } from './analyzer.js';
 import type { Distro, FindingBase, Package, ResourceRef, Severity, TargetKind } from './types.js';
 
 export type VulnStatus =
-  | 'fixed'
-  | 'affected'
-  | 'will_not_fix'
-  | 'fix_deferred'
-  | 'end_of_life'
-  | 'under_investigation'
-  | 'unknown';
+  'fixed' | 'affected' | 'will_not_fix' | 'fix_deferred' | 'end_of_life' | 'under_investigation' | 'unknown';
 
 export interface CvssScore {
   version: '2.0' | '3.0' | '3.1' | '4.0';

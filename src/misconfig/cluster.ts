@@ -94,7 +94,9 @@ async function getJson(kc: KubeConfig, url: URL, timeoutMs: number): Promise<{ s
   try {
     await kc.applyToHTTPSOptions(opts);
   } catch (e) {
-    throw new BulwarkError('USAGE', `kubeconfig credentials for ${url.origin}: ${(e as Error).message}`, { cause: e });
+    throw new BulwarkError('USAGE', `kubeconfig credentials for ${url.origin}: ${(e as Error).message}`, {
+      cause: e,
+    });
   }
   const mod = url.protocol === 'http:' ? http : https;
   return new Promise((resolve, reject) => {

@@ -183,14 +183,17 @@ const DEFAULT_CLUSTER_ROLES: Obj[] = [
  * ClusterRoles its selectors match; manifests often leave `rules` empty, so do the same here.
  */
 function withAggregatedRules(role: Obj, objects: readonly Obj[]): Obj {
-  const agg = role.aggregationRule as { clusterRoleSelectors?: { matchLabels?: Record<string, string> }[] } | undefined;
+  const agg = role.aggregationRule as
+    { clusterRoleSelectors?: { matchLabels?: Record<string, string> }[] } | undefined;
   const selectors = agg?.clusterRoleSelectors ?? [];
   if (!selectors.length || rulesOf(role).length) return role;
   const matches = (o: Obj) => {
     const labels = (meta(o).labels ?? {}) as Record<string, string>;
     return selectors.some((sel) => Object.entries(sel.matchLabels ?? {}).every(([k, v]) => labels[k] === v));
   };
-  const rules = objects.filter((o) => o !== role && o.kind === 'ClusterRole' && matches(o)).flatMap((o) => (Array.isArray(o.rules) ? o.rules : []));
+  const rules = objects
+    .filter((o) => o !== role && o.kind === 'ClusterRole' && matches(o))
+    .flatMap((o) => (Array.isArray(o.rules) ? o.rules : []));
   return { ...role, rules };
 }
 

@@ -4,7 +4,6 @@
 import type { Finding, ScanReport } from '../core/findings.js';
 import type { Severity } from '../core/types.js';
 
-
 /** "libc6 2.36-9" / "deploy/web.yaml" / the secret's category — what a finding is about. */
 export function subjectOf(f: Finding): string {
   switch (f.kind) {
@@ -15,7 +14,9 @@ export function subjectOf(f: Finding): string {
     case 'secret':
       return f.category;
     case 'misconfig':
-      return f.resource ? [f.resource.kind, f.resource.namespace, f.resource.name].filter(Boolean).join('/') : f.location.path;
+      return f.resource
+        ? [f.resource.kind, f.resource.namespace, f.resource.name].filter(Boolean).join('/')
+        : f.location.path;
   }
 }
 
@@ -23,7 +24,9 @@ export function subjectOf(f: Finding): string {
 export function messageOf(f: Finding): string {
   switch (f.kind) {
     case 'vulnerability': {
-      const fixed = f.fixedVersions.length ? `fixed in ${f.fixedVersions.join(', ')}` : `no fixed version (${f.status})`;
+      const fixed = f.fixedVersions.length
+        ? `fixed in ${f.fixedVersions.join(', ')}`
+        : `no fixed version (${f.status})`;
       return `Package ${f.package.name} ${f.package.version} is affected by ${f.id} (${f.severity}): ${f.title}; ${fixed}.`;
     }
     case 'secret':

@@ -10,18 +10,29 @@ import type { ScanReport, VulnerabilityFinding } from '../core/findings.js';
 import type { Package } from '../core/types.js';
 import { parsePurl } from '../core/purl.js';
 
-const METHOD: Record<string, string> = { '2.0': 'CVSSv2', '3.0': 'CVSSv3', '3.1': 'CVSSv31', '4.0': 'CVSSv4' };
+const METHOD: Record<string, string> = {
+  '2.0': 'CVSSv2',
+  '3.0': 'CVSSv3',
+  '3.1': 'CVSSv31',
+  '4.0': 'CVSSv4',
+};
 
 function sourceOf(id: string): { name: string; url?: string } {
-  if (id.startsWith('GHSA-')) return { name: 'GitHub Advisory Database', url: `https://github.com/advisories/${id}` };
+  if (id.startsWith('GHSA-'))
+    return { name: 'GitHub Advisory Database', url: `https://github.com/advisories/${id}` };
   if (id.startsWith('CVE-')) return { name: 'NVD', url: `https://nvd.nist.gov/vuln/detail/${id}` };
   return { name: 'OSV', url: `https://osv.dev/vulnerability/${id}` };
 }
 
-export function toCycloneDx(report: ScanReport, opts: { toolVersion?: string } = {}): { bom: object; omitted: number } {
+export function toCycloneDx(
+  report: ScanReport,
+  opts: { toolVersion?: string } = {},
+): { bom: object; omitted: number } {
   const components: object[] = [];
   const refs = new Map<string, string>(); // package id or purl → bom-ref
-  const addComponent = (p: Pick<Package, 'name' | 'version' | 'purl'> & { id?: string; licenses?: string[] }) => {
+  const addComponent = (
+    p: Pick<Package, 'name' | 'version' | 'purl'> & { id?: string; licenses?: string[] },
+  ) => {
     const key = p.id ?? p.purl;
     const existing = refs.get(key) ?? refs.get(p.purl);
     if (existing) return existing;
@@ -54,7 +65,12 @@ export function toCycloneDx(report: ScanReport, opts: { toolVersion?: string } =
         omitted++;
         continue;
       }
-      const ref = addComponent({ id: f.package.id, name: f.package.name, version: f.package.version, purl: f.package.purl });
+      const ref = addComponent({
+        id: f.package.id,
+        name: f.package.name,
+        version: f.package.version,
+        purl: f.package.purl,
+      });
       const e = byId.get(f.id) ?? { f, affects: new Map<string, string>() };
       e.affects.set(ref, f.package.version);
       byId.set(f.id, e);
@@ -77,7 +93,9 @@ export function toCycloneDx(report: ScanReport, opts: { toolVersion?: string } =
       references: f.aliases.map((a) => ({ id: a, source: sourceOf(a) })),
       ratings,
       ...(f.description ? { description: f.description } : f.title ? { description: f.title } : {}),
-      ...(f.fixedVersions.length ? { recommendation: `Upgrade ${f.package.name} to ${f.fixedVersions.join(' or ')}` } : {}),
+      ...(f.fixedVersions.length
+        ? { recommendation: `Upgrade ${f.package.name} to ${f.fixedVersions.join(' or ')}` }
+        : {}),
       advisories: (f.references ?? []).filter(isUrl).map((url) => ({ url })),
       ...(f.publishedAt && isDate(f.publishedAt) ? { published: new Date(f.publishedAt).toISOString() } : {}),
       ...(f.modifiedAt && isDate(f.modifiedAt) ? { updated: new Date(f.modifiedAt).toISOString() } : {}),
@@ -99,7 +117,11 @@ export function toCycloneDx(report: ScanReport, opts: { toolVersion?: string } =
     version: 1,
     metadata: {
       timestamp: new Date(report.createdAt).toISOString(),
-      tools: { components: [{ type: 'application', name: 'bulwark', version: opts.toolVersion ?? report.tool.version }] },
+      tools: {
+        components: [
+          { type: 'application', name: 'bulwark', version: opts.toolVersion ?? report.tool.version },
+        ],
+      },
       component: {
         'bom-ref': `artifact:${report.artifact.name}`,
         type: kind === 'image' ? 'container' : kind === 'sbom' ? 'application' : 'file',

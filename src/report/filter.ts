@@ -27,7 +27,11 @@ export interface FilterOutcome {
 }
 
 /** Why a finding is suppressed (ignore rule or VEX statement), or undefined. */
-export function applySuppressions(f: Finding, opts: FilterOptions, artifact: ScanReport['artifact']): Suppression | undefined {
+export function applySuppressions(
+  f: Finding,
+  opts: FilterOptions,
+  artifact: ScanReport['artifact'],
+): Suppression | undefined {
   const now = opts.now ?? new Date();
   for (const list of opts.ignore ?? []) {
     const r = ignoreRuleFor(f, list, now);
@@ -35,7 +39,12 @@ export function applySuppressions(f: Finding, opts: FilterOptions, artifact: Sca
   }
   if (f.kind === 'vulnerability' && opts.vex?.length) {
     const s = vexStatementFor(f, opts.vex, artifact);
-    if (s) return { by: 'vex', statement: s.status, ...(s.justification || s.detail ? { reason: s.detail ?? s.justification } : {}) };
+    if (s)
+      return {
+        by: 'vex',
+        statement: s.status,
+        ...(s.justification || s.detail ? { reason: s.detail ?? s.justification } : {}),
+      };
   }
   return undefined;
 }
@@ -62,7 +71,11 @@ export function filterReport(report: ScanReport, opts: FilterOptions): FilterOut
     return { ...r, findings };
   });
   const now = opts.now ?? new Date();
-  const expiredRules = (opts.ignore ?? []).flatMap((l) => l.rules.filter((r) => isExpired(r, now)).map((r) => `${r.where} ${r.id} (expired ${r.expires!.slice(0, 10)})`));
+  const expiredRules = (opts.ignore ?? []).flatMap((l) =>
+    l.rules
+      .filter((r) => isExpired(r, now))
+      .map((r) => `${r.where} ${r.id} (expired ${r.expires!.slice(0, 10)})`),
+  );
   return { report: { ...report, results }, remaining, suppressed, expiredRules };
 }
 

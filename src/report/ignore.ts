@@ -38,7 +38,11 @@ export function loadIgnoreFile(path: string): IgnoreList {
   try {
     text = readFileSync(path, 'utf8');
   } catch (e) {
-    throw new BulwarkError('NOT_FOUND', `cannot read ignore file ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, { subject: path });
+    throw new BulwarkError(
+      'NOT_FOUND',
+      `cannot read ignore file ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`,
+      { subject: path },
+    );
   }
   return parseIgnoreFile(text, path);
 }
@@ -46,7 +50,10 @@ export function loadIgnoreFile(path: string): IgnoreList {
 function parseDate(s: string, where: string): string {
   const m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(s.trim());
   const t = m ? Date.parse(`${s.trim()}T00:00:00Z`) : Date.parse(s);
-  if (Number.isNaN(t)) throw new BulwarkError('PARSE', `${where}: invalid expiry date "${s}" (expected YYYY-MM-DD)`, { subject: where });
+  if (Number.isNaN(t))
+    throw new BulwarkError('PARSE', `${where}: invalid expiry date "${s}" (expected YYYY-MM-DD)`, {
+      subject: where,
+    });
   return new Date(t).toISOString();
 }
 
@@ -69,7 +76,10 @@ export function parseIgnoreFile(text: string, file: string): IgnoreList {
     const rule: IgnoreRule = { id: id!, where };
     for (const tok of rest) {
       if (tok.startsWith('exp:')) rule.expires = parseDate(tok.slice(4), where);
-      else throw new BulwarkError('PARSE', `${where}: unexpected "${tok}" (expected "ID [exp:YYYY-MM-DD]")`, { subject: where });
+      else
+        throw new BulwarkError('PARSE', `${where}: unexpected "${tok}" (expected "ID [exp:YYYY-MM-DD]")`, {
+          subject: where,
+        });
     }
     const trailing = /\s#\s*(.*)$/.exec(line)?.[1];
     const reason = trailing || comment.join(' ');
@@ -96,21 +106,35 @@ function parseYamlIgnore(text: string, file: string): IgnoreList {
   }
   const rules: IgnoreRule[] = [];
   if (doc === null || doc === undefined) return { file, rules };
-  if (typeof doc !== 'object' || Array.isArray(doc)) throw new BulwarkError('PARSE', `${file}: expected a mapping with sections ${Object.keys(SECTIONS).join(', ')}`, { subject: file });
+  if (typeof doc !== 'object' || Array.isArray(doc))
+    throw new BulwarkError(
+      'PARSE',
+      `${file}: expected a mapping with sections ${Object.keys(SECTIONS).join(', ')}`,
+      { subject: file },
+    );
   for (const [section, list] of Object.entries(doc as Record<string, unknown>)) {
     const kind = SECTIONS[section];
-    if (!kind) throw new BulwarkError('PARSE', `${file}: unknown section "${section}" (expected ${Object.keys(SECTIONS).join(', ')})`, { subject: file });
+    if (!kind)
+      throw new BulwarkError(
+        'PARSE',
+        `${file}: unknown section "${section}" (expected ${Object.keys(SECTIONS).join(', ')})`,
+        { subject: file },
+      );
     if (list === null) continue;
-    if (!Array.isArray(list)) throw new BulwarkError('PARSE', `${file}: "${section}" must be a list`, { subject: file });
+    if (!Array.isArray(list))
+      throw new BulwarkError('PARSE', `${file}: "${section}" must be a list`, { subject: file });
     list.forEach((e, i) => {
       const where = `${file}: ${section}[${i}]`;
-      if (!e || typeof e !== 'object') throw new BulwarkError('PARSE', `${where}: expected a mapping with "id"`, { subject: file });
+      if (!e || typeof e !== 'object')
+        throw new BulwarkError('PARSE', `${where}: expected a mapping with "id"`, { subject: file });
       const o = e as Record<string, unknown>;
-      if (typeof o.id !== 'string' || !o.id) throw new BulwarkError('PARSE', `${where}: missing "id"`, { subject: file });
+      if (typeof o.id !== 'string' || !o.id)
+        throw new BulwarkError('PARSE', `${where}: missing "id"`, { subject: file });
       const strList = (k: string): string[] | undefined => {
         const v = o[k];
         if (v === undefined || v === null) return undefined;
-        if (!Array.isArray(v) || v.some((x) => typeof x !== 'string')) throw new BulwarkError('PARSE', `${where}: "${k}" must be a list of strings`, { subject: file });
+        if (!Array.isArray(v) || v.some((x) => typeof x !== 'string'))
+          throw new BulwarkError('PARSE', `${where}: "${k}" must be a list of strings`, { subject: file });
         return v as string[];
       };
       const exp = o.expired_at ?? o.expires ?? o.exp;
@@ -121,7 +145,8 @@ function parseYamlIgnore(text: string, file: string): IgnoreList {
       if (purls) rule.purls = purls;
       const reason = o.statement ?? o.reason;
       if (typeof reason === 'string') rule.reason = reason;
-      if (exp !== undefined && exp !== null) rule.expires = parseDate(exp instanceof Date ? exp.toISOString().slice(0, 10) : String(exp), where);
+      if (exp !== undefined && exp !== null)
+        rule.expires = parseDate(exp instanceof Date ? exp.toISOString().slice(0, 10) : String(exp), where);
       rules.push(rule);
     });
   }
@@ -165,7 +190,8 @@ export function ignoreRuleFor(f: Finding, list: IgnoreList, now: Date): IgnoreRu
       if (!r.paths.some((g) => globToRegExp(g.replace(/^\/+/, '')).test(p))) continue;
     }
     if (r.purls) {
-      const purl = f.kind === 'vulnerability' ? f.package.purl : f.kind === 'license' ? f.package?.purl : undefined;
+      const purl =
+        f.kind === 'vulnerability' ? f.package.purl : f.kind === 'license' ? f.package?.purl : undefined;
       if (!purl || !r.purls.some((pat) => purlMatches(pat, purl))) continue;
     }
     return r;

@@ -44,10 +44,16 @@ export function formatReport(report: ScanReport, format: string, opts: FormatOpt
       return toJUnit(report);
     case 'cyclonedx': {
       const { bom, omitted } = toCycloneDx(report);
-      if (omitted) opts.warn?.(`cyclonedx: ${omitted} non-vulnerability finding(s) (secrets, misconfigurations, licenses) have no place in CycloneDX and were left out`);
+      if (omitted)
+        opts.warn?.(
+          `cyclonedx: ${omitted} non-vulnerability finding(s) (secrets, misconfigurations, licenses) have no place in CycloneDX and were left out`,
+        );
       return JSON.stringify(bom, null, 2) + '\n';
     }
     default:
-      throw new BulwarkError('USAGE', `unknown report format "${format}" (expected one of ${REPORT_FORMATS.join(', ')})`);
+      throw new BulwarkError(
+        'USAGE',
+        `unknown report format "${format}" (expected one of ${REPORT_FORMATS.join(', ')})`,
+      );
   }
 }

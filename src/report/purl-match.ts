@@ -20,6 +20,7 @@ export function purlMatches(pattern: string, purl: string): boolean {
   if (!p || !t) return false;
   if (p.type !== t.type || (p.namespace ?? '') !== (t.namespace ?? '') || p.name !== t.name) return false;
   if (p.version && p.version !== t.version) return false;
-  for (const [k, v] of Object.entries(p.qualifiers ?? {})) if (v !== undefined && t.qualifiers?.[k] !== v) return false;
+  for (const [k, v] of Object.entries(p.qualifiers ?? {}))
+    if (v !== undefined && t.qualifiers?.[k] !== v) return false;
   return true;
 }

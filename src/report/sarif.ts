@@ -11,15 +11,29 @@ import { maxCvss, messageOf } from './common.js';
 export const SARIF_SCHEMA = 'https://json.schemastore.org/sarif-2.1.0.json';
 
 /** GitHub's security-severity buckets: >= 9 critical, >= 7 high, >= 4 medium, > 0 low. */
-const SEVERITY_SCORE: Record<Severity, number> = { CRITICAL: 9.5, HIGH: 8.0, MEDIUM: 5.5, LOW: 2.0, UNKNOWN: 0.0 };
+const SEVERITY_SCORE: Record<Severity, number> = {
+  CRITICAL: 9.5,
+  HIGH: 8.0,
+  MEDIUM: 5.5,
+  LOW: 2.0,
+  UNKNOWN: 0.0,
+};
 
 function level(s: Severity): 'error' | 'warning' | 'note' {
   return s === 'CRITICAL' || s === 'HIGH' ? 'error' : s === 'MEDIUM' ? 'warning' : 'note';
 }
 
 function ruleName(f: Finding): string {
-  const base = f.kind === 'vulnerability' ? 'OsPackageVulnerability' : f.kind === 'secret' ? 'Secret' : f.kind === 'misconfig' ? 'Misconfiguration' : 'License';
-  if (f.kind === 'vulnerability' && !/^pkg:(deb|apk|rpm)\//.test(f.package.purl)) return 'LanguagePackageVulnerability';
+  const base =
+    f.kind === 'vulnerability'
+      ? 'OsPackageVulnerability'
+      : f.kind === 'secret'
+        ? 'Secret'
+        : f.kind === 'misconfig'
+          ? 'Misconfiguration'
+          : 'License';
+  if (f.kind === 'vulnerability' && !/^pkg:(deb|apk|rpm)\//.test(f.package.purl))
+    return 'LanguagePackageVulnerability';
   return base;
 }
 
@@ -27,7 +41,12 @@ function helpText(f: Finding): { text: string; markdown: string } {
   const lines: string[] = [];
   const md: string[] = [];
   if (f.kind === 'vulnerability') {
-    lines.push(`Vulnerability ${f.id}`, `Severity: ${f.severity}`, `Package: ${f.package.name}`, `Fixed version: ${f.fixedVersions.join(', ') || 'none'}`);
+    lines.push(
+      `Vulnerability ${f.id}`,
+      `Severity: ${f.severity}`,
+      `Package: ${f.package.name}`,
+      `Fixed version: ${f.fixedVersions.join(', ') || 'none'}`,
+    );
     md.push(
       `**Vulnerability ${f.id}**`,
       '| Severity | Package | Fixed Version | Link |',
@@ -96,7 +115,9 @@ export function toSarif(report: ScanReport, opts: { toolVersion?: string } = {})
               artifactLocation: { uri: encodeURI(relPath(f.location.path, r.target)), uriBaseId: 'ROOTPATH' },
               region,
             },
-            message: { text: `${r.target}${f.kind === 'vulnerability' ? `: ${f.package.name}@${f.package.version}` : ''}` },
+            message: {
+              text: `${r.target}${f.kind === 'vulnerability' ? `: ${f.package.name}@${f.package.version}` : ''}`,
+            },
           },
         ],
       });

@@ -50,7 +50,8 @@ function summary(report: ScanReport): string[] {
 /** A boxed grid of plain cells. */
 function grid(header: string[], rows: string[][]): string[] {
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
-  const line = (cells: string[]) => '│ ' + cells.map((c, i) => c + ' '.repeat(widths[i]! - c.length)).join(' │ ') + ' │';
+  const line = (cells: string[]) =>
+    '│ ' + cells.map((c, i) => c + ' '.repeat(widths[i]! - c.length)).join(' │ ') + ' │';
   const rule = (l: string, m: string, r: string) => l + widths.map((x) => '─'.repeat(x + 2)).join(m) + r;
   return [rule('┌', '┬', '┐'), line(header), rule('├', '┼', '┤'), ...rows.map(line), rule('└', '┴', '┘')];
 }
@@ -61,7 +62,14 @@ function section(r: ScanResult, opts: TableOptions): string[] {
   const total = `Total: ${r.findings.length} (${SEVERITY_ORDER.map((s) => `${s}: ${counts[s]}`).join(', ')})`;
   const lines = [title, '='.repeat(Math.min(title.length, 100)), total];
   const kinds = [...new Set(r.findings.map((f) => f.kind))];
-  for (const k of kinds) lines.push('', ...table(r.findings.filter((f) => f.kind === k), opts));
+  for (const k of kinds)
+    lines.push(
+      '',
+      ...table(
+        r.findings.filter((f) => f.kind === k),
+        opts,
+      ),
+    );
   return lines;
 }
 
@@ -70,7 +78,10 @@ function table(list: Finding[], opts: TableOptions): string[] {
   const sev = (s: Severity) => (opts.color ? `${COLORS[s]}${s}\x1b[0m` : s);
   const w = opts.maxWidth ?? 60;
   const findings = [...list].sort(
-    (x, y) => subjectOf(x).localeCompare(subjectOf(y)) || severityRank(y.severity) - severityRank(x.severity) || x.id.localeCompare(y.id),
+    (x, y) =>
+      subjectOf(x).localeCompare(subjectOf(y)) ||
+      severityRank(y.severity) - severityRank(x.severity) ||
+      x.id.localeCompare(y.id),
   );
   const kind = findings[0]!.kind;
   let header: string[];
@@ -82,26 +93,46 @@ function table(list: Finding[], opts: TableOptions): string[] {
       return {
         group: v.package.name,
         severity: v.severity,
-        cells: [v.package.name, v.id, v.severity, v.status, v.package.version, v.fixedVersions.join(', '), clip(v.title, w)],
+        cells: [
+          v.package.name,
+          v.id,
+          v.severity,
+          v.status,
+          v.package.version,
+          v.fixedVersions.join(', '),
+          clip(v.title, w),
+        ],
       };
     });
   } else if (kind === 'secret') {
     header = ['Category', 'Rule', 'Severity', 'Location', 'Match'];
     rows = findings.map((f) => {
       const s = f as Extract<Finding, { kind: 'secret' }>;
-      return { group: s.category, severity: s.severity, cells: [s.category, s.id, s.severity, where(s), clip(s.match, w)] };
+      return {
+        group: s.category,
+        severity: s.severity,
+        cells: [s.category, s.id, s.severity, where(s), clip(s.match, w)],
+      };
     });
   } else if (kind === 'misconfig') {
     header = ['Type', 'ID', 'Severity', 'Resource', 'Message'];
     rows = findings.map((f) => {
       const m = f as Extract<Finding, { kind: 'misconfig' }>;
-      return { group: m.type, severity: m.severity, cells: [m.type, m.id, m.severity, clip(subjectOf(m), 40), clip(m.message ?? m.title, w)] };
+      return {
+        group: m.type,
+        severity: m.severity,
+        cells: [m.type, m.id, m.severity, clip(subjectOf(m), 40), clip(m.message ?? m.title, w)],
+      };
     });
   } else {
     header = ['Package', 'License', 'Category', 'Severity', 'Location'];
     rows = findings.map((f) => {
       const l = f as Extract<Finding, { kind: 'license' }>;
-      return { group: subjectOf(l), severity: l.severity, cells: [subjectOf(l), l.license, l.category, l.severity, where(l)] };
+      return {
+        group: subjectOf(l),
+        severity: l.severity,
+        cells: [subjectOf(l), l.license, l.category, l.severity, where(l)],
+      };
     });
   }
   // Group: the first column is printed once per group.

@@ -37,7 +37,11 @@ export function loadVex(path: string): VexDocument {
   try {
     text = readFileSync(path, 'utf8');
   } catch (e) {
-    throw new BulwarkError('NOT_FOUND', `cannot read VEX file ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, { subject: path });
+    throw new BulwarkError(
+      'NOT_FOUND',
+      `cannot read VEX file ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`,
+      { subject: path },
+    );
   }
   return parseVex(text, path);
 }
@@ -61,19 +65,26 @@ export function parseVex(text: string, file: string): VexDocument {
   } catch (e) {
     throw new BulwarkError('PARSE', `${file}: invalid JSON: ${(e as Error).message}`, { subject: file });
   }
-  if (!doc || typeof doc !== 'object') throw new BulwarkError('PARSE', `${file}: not a VEX document`, { subject: file });
+  if (!doc || typeof doc !== 'object')
+    throw new BulwarkError('PARSE', `${file}: not a VEX document`, { subject: file });
   if (doc.bomFormat === 'CycloneDX') return parseCycloneDxVex(doc, file);
   const ctx = String(doc['@context'] ?? '');
   if (ctx.includes('openvex') || Array.isArray(doc.statements)) return parseOpenVex(doc, file);
-  throw new BulwarkError('PARSE', `${file}: neither OpenVEX (@context openvex, statements) nor CycloneDX VEX (bomFormat CycloneDX)`, { subject: file });
+  throw new BulwarkError(
+    'PARSE',
+    `${file}: neither OpenVEX (@context openvex, statements) nor CycloneDX VEX (bomFormat CycloneDX)`,
+    { subject: file },
+  );
 }
 
 function parseOpenVex(doc: Record<string, unknown>, file: string): VexDocument {
-  if (!Array.isArray(doc.statements)) throw new BulwarkError('PARSE', `${file}: OpenVEX document without "statements"`, { subject: file });
+  if (!Array.isArray(doc.statements))
+    throw new BulwarkError('PARSE', `${file}: OpenVEX document without "statements"`, { subject: file });
   const statements: VexStatement[] = [];
   doc.statements.forEach((s: unknown, i: number) => {
     const where = `${file}: statements[${i}]`;
-    if (!s || typeof s !== 'object') throw new BulwarkError('PARSE', `${where}: not an object`, { subject: file });
+    if (!s || typeof s !== 'object')
+      throw new BulwarkError('PARSE', `${where}: not an object`, { subject: file });
     const o = s as Record<string, unknown>;
     const vuln = o.vulnerability;
     const names: string[] = [];
@@ -84,8 +95,10 @@ function parseOpenVex(doc: Record<string, unknown>, file: string): VexDocument {
       if (typeof v.name === 'string' && !names.includes(v.name)) names.push(v.name);
       if (Array.isArray(v.aliases)) for (const a of v.aliases) if (typeof a === 'string') names.push(a);
     }
-    if (!names.length) throw new BulwarkError('PARSE', `${where}: missing "vulnerability"`, { subject: file });
-    if (typeof o.status !== 'string') throw new BulwarkError('PARSE', `${where}: missing "status"`, { subject: file });
+    if (!names.length)
+      throw new BulwarkError('PARSE', `${where}: missing "vulnerability"`, { subject: file });
+    if (typeof o.status !== 'string')
+      throw new BulwarkError('PARSE', `${where}: missing "status"`, { subject: file });
     if (!SUPPRESSING.has(o.status)) return;
     const products: string[] = [];
     const subcomponents: string[] = [];
@@ -99,7 +112,8 @@ function parseOpenVex(doc: Record<string, unknown>, file: string): VexDocument {
         for (const sc of Array.isArray(po.subcomponents) ? po.subcomponents : []) {
           const sid = idOf(sc);
           if (sid) subcomponents.push(sid);
-          const sids = (sc as Record<string, unknown> | null)?.identifiers as Record<string, unknown> | undefined;
+          const sids = (sc as Record<string, unknown> | null)?.identifiers as
+            Record<string, unknown> | undefined;
           if (sids && typeof sids.purl === 'string') subcomponents.push(sids.purl);
         }
       }
@@ -131,14 +145,17 @@ function parseCycloneDxVex(doc: Record<string, unknown>, file: string): VexDocum
     }
   };
   walk(doc.components);
-  const meta = (doc.metadata as Record<string, unknown> | undefined)?.component as Record<string, unknown> | undefined;
-  if (meta && typeof meta['bom-ref'] === 'string' && typeof meta.purl === 'string') refToPurl.set(meta['bom-ref'], meta.purl);
+  const meta = (doc.metadata as Record<string, unknown> | undefined)?.component as
+    Record<string, unknown> | undefined;
+  if (meta && typeof meta['bom-ref'] === 'string' && typeof meta.purl === 'string')
+    refToPurl.set(meta['bom-ref'], meta.purl);
   const statements: VexStatement[] = [];
   const vulns = Array.isArray(doc.vulnerabilities) ? doc.vulnerabilities : [];
   vulns.forEach((v: unknown, i: number) => {
     const o = v as Record<string, unknown>;
     const where = `${file}: vulnerabilities[${i}]`;
-    if (typeof o?.id !== 'string') throw new BulwarkError('PARSE', `${where}: missing "id"`, { subject: file });
+    if (typeof o?.id !== 'string')
+      throw new BulwarkError('PARSE', `${where}: missing "id"`, { subject: file });
     const analysis = o.analysis as Record<string, unknown> | undefined;
     const state = analysis?.state;
     if (typeof state !== 'string' || !SUPPRESSING.has(state) || state === 'fixed') return;
@@ -180,7 +197,16 @@ function namesArtifact(product: string, artifact: ScanReport['artifact']): boole
   if (p.type !== 'oci' && p.type !== 'docker') return false;
   if (p.version && (p.version === artifact.digest || p.version === artifact.imageId)) return true;
   const repos = [artifact.name, ...(artifact.repoTags ?? []), ...(artifact.repoDigests ?? [])];
-  return !p.version && repos.some((r) => r.replace(/[:@].*$/, '').split('/').pop() === p.name);
+  return (
+    !p.version &&
+    repos.some(
+      (r) =>
+        r
+          .replace(/[:@].*$/, '')
+          .split('/')
+          .pop() === p.name,
+    )
+  );
 }
 
 export function vexStatementFor(

@@ -17,7 +17,8 @@ export const DEFAULT_SECRET_MAX_BYTES = 10 * 1024 * 1024;
 const SKIP_EXT =
   /\.(?:png|jpe?g|gif|bmp|ico|webp|tiff?|woff2?|ttf|otf|eot|pdf|mp[34]|wav|ogg|zip|gz|tgz|bz2|xz|zst|7z|rar|jar|war|ear|whl|egg|so(?:\.\d+)*|a|o|pyc|pyo|class|mo|db|sqlite3?|exe|dll|bin|deb|rpm|apk|iso|img|wasm)$/i;
 /** Lock and checksum files: full of hashes, never of credentials. */
-const SKIP_NAMES = /(?:^|\/)(?:go\.sum|package-lock\.json|npm-shrinkwrap\.json|yarn\.lock|pnpm-lock\.yaml|Cargo\.lock|poetry\.lock|Pipfile\.lock|uv\.lock|composer\.lock|Gemfile\.lock|packages\.lock\.json|[^/]*\.md5sums)$/;
+const SKIP_NAMES =
+  /(?:^|\/)(?:go\.sum|package-lock\.json|npm-shrinkwrap\.json|yarn\.lock|pnpm-lock\.yaml|Cargo\.lock|poetry\.lock|Pipfile\.lock|uv\.lock|composer\.lock|Gemfile\.lock|packages\.lock\.json|[^/]*\.md5sums)$/;
 
 export interface SecretAnalyzerOptions {
   maxBytes?: number;
@@ -29,7 +30,10 @@ function isBinary(content: Buffer): boolean {
   return false;
 }
 
-export function secretAnalyzer(rules: RuleSet, opts: SecretAnalyzerOptions = {}): FileAnalyzer<SecretMatch[]> {
+export function secretAnalyzer(
+  rules: RuleSet,
+  opts: SecretAnalyzerOptions = {},
+): FileAnalyzer<SecretMatch[]> {
   const maxBytes = opts.maxBytes ?? DEFAULT_SECRET_MAX_BYTES;
   return {
     name: SECRET_ANALYZER,
@@ -58,7 +62,11 @@ function layerId(layer: LayerRef | undefined): Pick<SecretFinding['location'], '
   return { layer: layer.diffId ?? layer.digest, layerIndex: layer.index };
 }
 
-export function toSecretFinding(m: SecretMatch, location: SecretFinding['location'], source?: string): SecretFinding {
+export function toSecretFinding(
+  m: SecretMatch,
+  location: SecretFinding['location'],
+  source?: string,
+): SecretFinding {
   return {
     kind: 'secret',
     id: m.ruleId,
@@ -88,12 +96,18 @@ export function secretResults(records: AnalysisRecord[]): ScanResult[] {
  * Secrets in the image configuration: environment variables and the commands in the build history
  * (a `RUN curl -u user:pass` or `ENV TOKEN=...` stays in the history even when no file keeps it).
  */
-export function scanImageConfig(config: ImageConfig | undefined, layers: LayerRef[], rules: RuleSet): ScanResult[] {
+export function scanImageConfig(
+  config: ImageConfig | undefined,
+  layers: LayerRef[],
+  rules: RuleSet,
+): ScanResult[] {
   if (!config) return [];
   const findings: SecretFinding[] = [];
   (config.config?.Env ?? []).forEach((env, i) => {
     for (const m of scanText(env, rules, 'image-config')) {
-      findings.push(toSecretFinding(m, { path: 'image-config', fieldPath: `config.Env[${i}]` }, 'image-config:env'));
+      findings.push(
+        toSecretFinding(m, { path: 'image-config', fieldPath: `config.Env[${i}]` }, 'image-config:env'),
+      );
     }
   });
   // history entries that created a layer map, in order, to the layers

@@ -3,7 +3,14 @@
  * that never returns a secret unmasked, a file analyzer for the single pass over images and
  * directories, and checks of image configs (env and history).
  */
-export { loadRuleSet, builtinRules, mergeConfig, type RuleSet, type CompiledRule, type SecretConfig } from './rules.js';
+export {
+  loadRuleSet,
+  builtinRules,
+  mergeConfig,
+  type RuleSet,
+  type CompiledRule,
+  type SecretConfig,
+} from './rules.js';
 export { scanText, shannonEntropy, maskSecret, type SecretMatch } from './scanner.js';
 export {
   secretAnalyzer,

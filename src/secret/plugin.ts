@@ -10,7 +10,8 @@ import { SECRET_ANALYZER, scanImageConfig, secretAnalyzer, secretResults } from 
 export const scanner: Scanner = (() => {
   // rules are compiled once per process: analyzers() runs before the pass, results() after it
   let rules: RuleSet | undefined;
-  const rulesFor = (options: Record<string, unknown>) => (rules ??= loadRuleSet(options.secretConfig as string | undefined));
+  const rulesFor = (options: Record<string, unknown>) =>
+    (rules ??= loadRuleSet(options.secretConfig as string | undefined));
   return {
     name: 'secret',
     analyzers: (options) => [secretAnalyzer(rulesFor(options))],

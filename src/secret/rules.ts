@@ -36,9 +36,15 @@ const ruleSchema = z
     severity: z.enum(SEVERITIES),
     keywords: z.array(z.string().min(2)).optional(),
     regex: z.union([z.string(), z.array(z.string()).min(1)]).optional(),
-    assign: z.object({ key: z.string().min(1), value: z.string().min(1) }).strict().optional(),
+    assign: z
+      .object({ key: z.string().min(1), value: z.string().min(1) })
+      .strict()
+      .optional(),
     /** Regex flags for `regex` (assignment rules are always case-insensitive): "i" to ignore case. */
-    flags: z.string().regex(/^[ims]*$/).optional(),
+    flags: z
+      .string()
+      .regex(/^[ims]*$/)
+      .optional(),
     /** Minimum Shannon entropy (bits per character) of the secret. */
     entropy: z.number().min(0).max(8).optional(),
     /** Rule-specific allow rules. */
@@ -47,7 +53,9 @@ const ruleSchema = z
     path: z.string().optional(),
   })
   .strict()
-  .refine((r) => Boolean(r.regex) !== Boolean(r.assign), { message: 'a rule needs exactly one of regex or assign' });
+  .refine((r) => Boolean(r.regex) !== Boolean(r.assign), {
+    message: 'a rule needs exactly one of regex or assign',
+  });
 
 export type SecretRuleSpec = z.infer<typeof ruleSchema>;
 export type AllowRuleSpec = z.infer<typeof allowSchema>;
@@ -106,7 +114,9 @@ function compileRegex(source: string, flags: string, where: string): RegExp {
   try {
     return new RegExp(source, flags);
   } catch (e) {
-    throw new BulwarkError('PARSE', `${where}: invalid regular expression: ${(e as Error).message}`, { subject: where });
+    throw new BulwarkError('PARSE', `${where}: invalid regular expression: ${(e as Error).message}`, {
+      subject: where,
+    });
   }
 }
 
@@ -129,7 +139,9 @@ export function compileRule(r: SecretRuleSpec, source: string): CompiledRule {
   const flags = r.assign ? 'i' : (r.flags ?? '');
   const keywords = (r.keywords ?? (r.assign ? r.assign.key.split('|') : [])).map((k) => k.toLowerCase());
   if (r.assign && keywords.some((k) => /[^a-z0-9_ .-]/.test(k))) {
-    throw new BulwarkError('PARSE', `${where}: assignment keys with regex syntax need explicit keywords`, { subject: source });
+    throw new BulwarkError('PARSE', `${where}: assignment keys with regex syntax need explicit keywords`, {
+      subject: source,
+    });
   }
   return {
     id: r.id,
@@ -155,7 +167,9 @@ function parseRuleFile(text: string, source: string): SecretConfig {
   const parsed = configSchema.safeParse(doc ?? {});
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
-    throw new BulwarkError('PARSE', `${source}: ${issue.path.join('.') || '(top)'}: ${issue.message}`, { subject: source });
+    throw new BulwarkError('PARSE', `${source}: ${issue.path.join('.') || '(top)'}: ${issue.message}`, {
+      subject: source,
+    });
   }
   return parsed.data;
 }
@@ -193,9 +207,13 @@ export function loadRuleSet(configPath?: string): RuleSet {
   try {
     text = readFileSync(configPath, 'utf8');
   } catch (e) {
-    throw new BulwarkError('NOT_FOUND', `secret config ${configPath}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, {
-      subject: configPath,
-    });
+    throw new BulwarkError(
+      'NOT_FOUND',
+      `secret config ${configPath}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`,
+      {
+        subject: configPath,
+      },
+    );
   }
   return mergeConfig(builtin, parseRuleFile(text, configPath), configPath);
 }
@@ -203,7 +221,8 @@ export function loadRuleSet(configPath?: string): RuleSet {
 export function mergeConfig(builtin: RuleSet, cfg: SecretConfig, source: string): RuleSet {
   const known = new Set(builtin.rules.map((r) => r.id));
   for (const id of [...(cfg['disable-rules'] ?? []), ...(cfg['enable-builtin-rules'] ?? [])]) {
-    if (!known.has(id)) throw new BulwarkError('PARSE', `${source}: unknown built-in secret rule "${id}"`, { subject: source });
+    if (!known.has(id))
+      throw new BulwarkError('PARSE', `${source}: unknown built-in secret rule "${id}"`, { subject: source });
   }
   const enabled = cfg['enable-builtin-rules'] ? new Set(cfg['enable-builtin-rules']) : undefined;
   const disabled = new Set(cfg['disable-rules'] ?? []);
@@ -211,7 +230,9 @@ export function mergeConfig(builtin: RuleSet, cfg: SecretConfig, source: string)
   const custom = (cfg.rules ?? []).map((r) => compileRule(r, source));
   const customIds = new Set(custom.map((r) => r.id));
   const rules = [
-    ...builtin.rules.filter((r) => (!enabled || enabled.has(r.id)) && !disabled.has(r.id) && !customIds.has(r.id)),
+    ...builtin.rules.filter(
+      (r) => (!enabled || enabled.has(r.id)) && !disabled.has(r.id) && !customIds.has(r.id),
+    ),
     ...custom.filter((r) => !disabled.has(r.id)),
   ];
   const allow = [

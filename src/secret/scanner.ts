@@ -83,7 +83,12 @@ export interface ScanTextOptions {
   dedupe?: boolean;
 }
 
-export function scanText(text: string, rules: RuleSet, path?: string, opts: ScanTextOptions = {}): SecretMatch[] {
+export function scanText(
+  text: string,
+  rules: RuleSet,
+  path?: string,
+  opts: ScanTextOptions = {},
+): SecretMatch[] {
   const lower = text.toLowerCase();
   const out: (SecretMatch & { start: number; end: number; generic: boolean })[] = [];
   let lineStarts: number[] | undefined;
@@ -128,7 +133,9 @@ export function scanText(text: string, rules: RuleSet, path?: string, opts: Scan
   // A secret a specific rule recognised is not reported again by a generic rule.
   const specific = out.filter((m) => !m.generic);
   return out
-    .filter((m) => opts.dedupe === false || !m.generic || !specific.some((s) => s.start < m.end && m.start < s.end))
+    .filter(
+      (m) => opts.dedupe === false || !m.generic || !specific.some((s) => s.start < m.end && m.start < s.end),
+    )
     .sort((a, b) => a.line - b.line || a.ruleId.localeCompare(b.ruleId))
     .map(({ start: _s, end: _e, generic: _g, ...m }) => m);
 }
@@ -139,10 +146,14 @@ function maskedLine(text: string, lineStarts: number[], line: number, start: num
   const lineText = text.slice(ls, next).replace(/\r$/, '');
   const col = start - ls;
   const onLine = Math.min(length, lineText.length - col);
-  let masked = lineText.slice(0, col) + maskSecret(text.slice(start, start + onLine)) + lineText.slice(col + onLine);
+  let masked =
+    lineText.slice(0, col) + maskSecret(text.slice(start, start + onLine)) + lineText.slice(col + onLine);
   if (masked.length > MAX_LINE) {
     const from = Math.max(0, Math.min(col - 40, masked.length - MAX_LINE));
-    masked = (from > 0 ? '…' : '') + masked.slice(from, from + MAX_LINE) + (from + MAX_LINE < masked.length ? '…' : '');
+    masked =
+      (from > 0 ? '…' : '') +
+      masked.slice(from, from + MAX_LINE) +
+      (from + MAX_LINE < masked.length ? '…' : '');
   }
   return masked;
 }

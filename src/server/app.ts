@@ -86,17 +86,23 @@ export async function createConsole(o: ServerOptions): Promise<Console> {
     onScanStored: [],
   };
 
-  const requests = metrics.register(new Counter('bulwark_http_requests_total', 'HTTP requests by method, route and status'));
-  const latency = metrics.register(new Histogram('bulwark_http_request_duration_seconds', 'HTTP request latency by method and route'));
+  const requests = metrics.register(
+    new Counter('bulwark_http_requests_total', 'HTTP requests by method, route and status'),
+  );
+  const latency = metrics.register(
+    new Histogram('bulwark_http_request_duration_seconds', 'HTTP request latency by method and route'),
+  );
   app.addHook('onResponse', async (req, reply) => {
     const route = req.routeOptions.url ?? 'unmatched';
     requests.inc({ method: req.method, route, status: String(reply.statusCode) });
     latency.observe({ method: req.method, route }, reply.elapsedTime / 1000);
   });
   app.setErrorHandler((err, _req, reply) => {
-    if (err instanceof HttpError) return reply.code(err.status).send({ error: { code: err.code, message: err.message } });
+    if (err instanceof HttpError)
+      return reply.code(err.status).send({ error: { code: err.code, message: err.message } });
     const e = err as Error & { statusCode?: number; code?: string };
-    if (e.statusCode && e.statusCode < 500) return reply.code(e.statusCode).send({ error: { code: e.code ?? 'BAD_REQUEST', message: e.message } });
+    if (e.statusCode && e.statusCode < 500)
+      return reply.code(e.statusCode).send({ error: { code: e.code ?? 'BAD_REQUEST', message: e.message } });
     o.logger.warn(`internal error: ${e.message}`);
     return reply.code(500).send({ error: { code: 'INTERNAL', message: 'internal server error' } });
   });
@@ -112,25 +118,45 @@ export async function createConsole(o: ServerOptions): Promise<Console> {
 
   authRoutes(ctx);
   scanRoutes(ctx);
-  const jobs = new JobRunner(ctx, { concurrency: o.jobConcurrency ?? 2, pollMs: o.pollMs ?? 1000, backoffMs: o.jobBackoffMs, maxAttempts: o.jobMaxAttempts });
+  const jobs = new JobRunner(ctx, {
+    concurrency: o.jobConcurrency ?? 2,
+    pollMs: o.pollMs ?? 1000,
+    backoffMs: o.jobBackoffMs,
+    maxAttempts: o.jobMaxAttempts,
+  });
   registryRoutes(ctx, jobs);
-  const notifier = new Notifier(ctx, { pollMs: o.pollMs ?? 1000, backoffMs: o.notifyBackoffMs, maxAttempts: o.notifyMaxAttempts });
+  const notifier = new Notifier(ctx, {
+    pollMs: o.pollMs ?? 1000,
+    backoffMs: o.notifyBackoffMs,
+    maxAttempts: o.notifyMaxAttempts,
+  });
   notifyRoutes(ctx, notifier);
   jobs.onFailed.push((j) => notifier.scanFailed(j));
   systemGauges(ctx);
 
   let doc: Record<string, unknown> | undefined;
-  app.get('/api/openapi.json', async () => (doc ??= router.openapi({ title: 'Bulwark console API', version: VERSION })));
+  app.get(
+    '/api/openapi.json',
+    async () => (doc ??= router.openapi({ title: 'Bulwark console API', version: VERSION })),
+  );
 
   const webDir = o.webDir ?? fileURLToPath(new URL('../../web/dist', import.meta.url));
   const hasWeb = existsSync(join(webDir, 'index.html'));
-  if (hasWeb) await app.register(fastifyStatic, { root: webDir, prefix: '/', wildcard: false, index: ['index.html'] });
+  if (hasWeb)
+    await app.register(fastifyStatic, { root: webDir, prefix: '/', wildcard: false, index: ['index.html'] });
   app.setNotFoundHandler((req, reply) => {
     // Single-page app: unknown non-API GETs get index.html (client-side routes).
-    if (hasWeb && req.method === 'GET' && !req.url.startsWith('/api/') && !PUBLIC_PREFIXES.some((p) => req.url === p)) {
+    if (
+      hasWeb &&
+      req.method === 'GET' &&
+      !req.url.startsWith('/api/') &&
+      !PUBLIC_PREFIXES.some((p) => req.url === p)
+    ) {
       return reply.type('text/html').sendFile('index.html');
     }
-    return reply.code(404).send({ error: { code: 'NOT_FOUND', message: `no route ${req.method} ${req.url.split('?')[0]}` } });
+    return reply
+      .code(404)
+      .send({ error: { code: 'NOT_FOUND', message: `no route ${req.method} ${req.url.split('?')[0]}` } });
   });
 
   const bootstrap = await auth.bootstrap(o.env ?? process.env);

@@ -54,12 +54,25 @@ export class Auth implements Authenticator {
     const row = await this.db
       .selectFrom('sessions')
       .innerJoin('users', 'users.id', 'sessions.user_id')
-      .select(['users.id', 'users.username', 'users.role', 'users.disabled', 'sessions.expires_at', 'sessions.csrf'])
+      .select([
+        'users.id',
+        'users.username',
+        'users.role',
+        'users.disabled',
+        'sessions.expires_at',
+        'sessions.csrf',
+      ])
       .where('sessions.id_hash', '=', idHash)
       .executeTakeFirst();
     if (!row || row.disabled || row.expires_at < now()) return undefined;
     (req as FastifyRequest & { sessionCsrf?: string }).sessionCsrf = row.csrf;
-    return { userId: row.id, username: row.username, role: row.role as Role, via: 'session', sessionHash: idHash };
+    return {
+      userId: row.id,
+      username: row.username,
+      role: row.role as Role,
+      via: 'session',
+      sessionHash: idHash,
+    };
   }
 
   csrfOk(req: FastifyRequest, p: Principal): boolean {
@@ -67,7 +80,13 @@ export class Auth implements Authenticator {
     const expected = (req as FastifyRequest & { sessionCsrf?: string }).sessionCsrf;
     const header = req.headers[CSRF_HEADER];
     const cookie = req.cookies?.[CSRF_COOKIE];
-    return typeof header === 'string' && !!expected && !!cookie && safeEqual(header, expected) && safeEqual(cookie, expected);
+    return (
+      typeof header === 'string' &&
+      !!expected &&
+      !!cookie &&
+      safeEqual(header, expected) &&
+      safeEqual(cookie, expected)
+    );
   }
 
   private async checkToken(token: string): Promise<Principal | undefined> {
@@ -76,20 +95,46 @@ export class Auth implements Authenticator {
     const row = await this.db
       .selectFrom('api_tokens')
       .innerJoin('users', 'users.id', 'api_tokens.user_id')
-      .select(['api_tokens.id as tokenId', 'api_tokens.token_hash', 'api_tokens.role as tokenRole', 'api_tokens.last_used_at', 'users.id', 'users.username', 'users.role', 'users.disabled'])
+      .select([
+        'api_tokens.id as tokenId',
+        'api_tokens.token_hash',
+        'api_tokens.role as tokenRole',
+        'api_tokens.last_used_at',
+        'users.id',
+        'users.username',
+        'users.role',
+        'users.disabled',
+      ])
       .where('api_tokens.prefix', '=', m[1]!)
       .executeTakeFirst();
     if (!row || row.disabled || !safeEqual(sha256(token), row.token_hash)) return undefined;
     // last_used_at to the minute: no database write on every CI request.
     if (!row.last_used_at || Date.parse(row.last_used_at) < Date.now() - 60_000) {
-      await this.db.updateTable('api_tokens').set({ last_used_at: now() }).where('id', '=', row.tokenId).execute();
+      await this.db
+        .updateTable('api_tokens')
+        .set({ last_used_at: now() })
+        .where('id', '=', row.tokenId)
+        .execute();
     }
-    return { userId: row.id, username: row.username, role: minRole(row.tokenRole as Role, row.role as Role), via: 'token', tokenId: row.tokenId };
+    return {
+      userId: row.id,
+      username: row.username,
+      role: minRole(row.tokenRole as Role, row.role as Role),
+      via: 'token',
+      tokenId: row.tokenId,
+    };
   }
 
   /** Checks a username/password; undefined when wrong (same time whether or not the user exists). */
-  async checkPassword(username: string, password: string): Promise<{ id: number; username: string; role: Role } | undefined> {
-    const row = await this.db.selectFrom('users').selectAll().where('username', '=', username).executeTakeFirst();
+  async checkPassword(
+    username: string,
+    password: string,
+  ): Promise<{ id: number; username: string; role: Role } | undefined> {
+    const row = await this.db
+      .selectFrom('users')
+      .selectAll()
+      .where('username', '=', username)
+      .executeTakeFirst();
     const ok = await verifyPassword(password, row?.password_hash ?? (await dummyPasswordHash()));
     if (!row || !ok || row.disabled) return undefined;
     return { id: row.id, username: row.username, role: row.role as Role };
@@ -101,7 +146,16 @@ export class Auth implements Authenticator {
     const csrf = randomToken(24);
     const expires = new Date(Date.now() + SESSION_HOURS * 3600_000);
     await this.db.deleteFrom('sessions').where('expires_at', '<', now()).execute();
-    await this.db.insertInto('sessions').values({ id_hash: sha256(id), user_id: userId, csrf, created_at: now(), expires_at: expires.toISOString() }).execute();
+    await this.db
+      .insertInto('sessions')
+      .values({
+        id_hash: sha256(id),
+        user_id: userId,
+        csrf,
+        created_at: now(),
+        expires_at: expires.toISOString(),
+      })
+      .execute();
     const secure = req.protocol === 'https';
     reply.setCookie(SESSION_COOKIE, id, { httpOnly: true, sameSite: 'strict', secure, path: '/', expires });
     reply.setCookie(CSRF_COOKIE, csrf, { httpOnly: false, sameSite: 'strict', secure, path: '/', expires });
@@ -124,19 +178,37 @@ export class Auth implements Authenticator {
   }
 
   /** Creates an API token; the returned secret is shown once and never stored. */
-  async createToken(userId: number, name: string, role: Role): Promise<{ id: number; token: string; prefix: string }> {
-    const prefix = randomToken(12).replace(/[^A-Za-z0-9]/g, '').slice(0, 8).padEnd(8, 'x');
+  async createToken(
+    userId: number,
+    name: string,
+    role: Role,
+  ): Promise<{ id: number; token: string; prefix: string }> {
+    const prefix = randomToken(12)
+      .replace(/[^A-Za-z0-9]/g, '')
+      .slice(0, 8)
+      .padEnd(8, 'x');
     const token = `bwk_${prefix}_${randomToken(32)}`;
     const r = await this.db
       .insertInto('api_tokens')
-      .values({ user_id: userId, name, prefix, token_hash: sha256(token), role, created_at: now(), last_used_at: null })
+      .values({
+        user_id: userId,
+        name,
+        prefix,
+        token_hash: sha256(token),
+        role,
+        created_at: now(),
+        last_used_at: null,
+      })
       .returning('id')
       .executeTakeFirstOrThrow();
     return { id: r.id, token, prefix };
   }
 
   async userCount(): Promise<number> {
-    const r = await this.db.selectFrom('users').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
+    const r = await this.db
+      .selectFrom('users')
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .executeTakeFirstOrThrow();
     return Number(r.n);
   }
 
@@ -145,7 +217,9 @@ export class Auth implements Authenticator {
    * otherwise makes a one-time bootstrap token (its hash kept in settings) for POST /api/auth/bootstrap.
    * Returns what to tell the operator, or undefined when users exist already.
    */
-  async bootstrap(env: NodeJS.ProcessEnv): Promise<{ kind: 'password'; username: string } | { kind: 'token'; token: string } | undefined> {
+  async bootstrap(
+    env: NodeJS.ProcessEnv,
+  ): Promise<{ kind: 'password'; username: string } | { kind: 'token'; token: string } | undefined> {
     if ((await this.userCount()) > 0) return undefined;
     if (env.BULWARK_ADMIN_PASSWORD) {
       const username = env.BULWARK_ADMIN_USER || 'admin';
@@ -169,8 +243,17 @@ export class Auth implements Authenticator {
   }
 }
 
-export async function audit(db: Kysely<Database>, actor: string, action: string, target: string, detail?: Record<string, unknown>): Promise<void> {
-  await db.insertInto('audit_log').values({ at: now(), actor, action, target, detail: detail ? JSON.stringify(detail) : null }).execute();
+export async function audit(
+  db: Kysely<Database>,
+  actor: string,
+  action: string,
+  target: string,
+  detail?: Record<string, unknown>,
+): Promise<void> {
+  await db
+    .insertInto('audit_log')
+    .values({ at: now(), actor, action, target, detail: detail ? JSON.stringify(detail) : null })
+    .execute();
 }
 
 export function actorName(p: Principal): string {
@@ -182,5 +265,9 @@ export async function getSetting(db: Kysely<Database>, key: string): Promise<str
 }
 
 export async function setSetting(db: Kysely<Database>, key: string, value: string): Promise<void> {
-  await db.insertInto('settings').values({ key, value }).onConflict((oc) => oc.column('key').doUpdateSet({ value })).execute();
+  await db
+    .insertInto('settings')
+    .values({ key, value })
+    .onConflict((oc) => oc.column('key').doUpdateSet({ value }))
+    .execute();
 }

@@ -23,18 +23,32 @@ export interface UploadOptions {
  * POSTs a report to `${url}/api/scans` with `Authorization: Bearer token`. Errors name the console
  * URL and HTTP status, never the token.
  */
-export async function uploadReport(url: string, token: string, report: ScanReport, opts: UploadOptions = {}): Promise<UploadResult> {
+export async function uploadReport(
+  url: string,
+  token: string,
+  report: ScanReport,
+  opts: UploadOptions = {},
+): Promise<UploadResult> {
   let base: URL;
   try {
     base = new URL(url);
   } catch {
     throw new BulwarkError('USAGE', `--server: not a URL: ${url}`);
   }
-  if (base.protocol !== 'http:' && base.protocol !== 'https:') throw new BulwarkError('USAGE', `--server: expected an http(s) URL, got ${base.protocol}`);
-  if (!token) throw new BulwarkError('USAGE', '--token: an API token is needed to upload to the console (create one under Tokens)');
+  if (base.protocol !== 'http:' && base.protocol !== 'https:')
+    throw new BulwarkError('USAGE', `--server: expected an http(s) URL, got ${base.protocol}`);
+  if (!token)
+    throw new BulwarkError(
+      'USAGE',
+      '--token: an API token is needed to upload to the console (create one under Tokens)',
+    );
   const endpoint = new URL('api/scans', base.href.endsWith('/') ? base.href : base.href + '/');
   const timeout = opts.timeoutMs ?? 120_000;
-  const dispatcher = new Agent({ connect: opts.caCertPem ? { ca: opts.caCertPem } : {}, headersTimeout: timeout, bodyTimeout: timeout });
+  const dispatcher = new Agent({
+    connect: opts.caCertPem ? { ca: opts.caCertPem } : {},
+    headersTimeout: timeout,
+    bodyTimeout: timeout,
+  });
   const where = `${endpoint.origin}${endpoint.pathname}`;
   try {
     let res;
@@ -46,7 +60,10 @@ export async function uploadReport(url: string, token: string, report: ScanRepor
         dispatcher,
       });
     } catch (e) {
-      throw new BulwarkError('NETWORK', `cannot upload the report to ${where}: ${(e as Error).message}`, { subject: where, cause: e });
+      throw new BulwarkError('NETWORK', `cannot upload the report to ${where}: ${(e as Error).message}`, {
+        subject: where,
+        cause: e,
+      });
     }
     const text = await res.body.text();
     let body: unknown;
@@ -55,11 +72,20 @@ export async function uploadReport(url: string, token: string, report: ScanRepor
     } catch {
       body = undefined;
     }
-    if (res.statusCode === 401) throw new BulwarkError('AUTH', `${where}: the API token was refused (HTTP 401)`, { subject: where });
-    if (res.statusCode === 403) throw new BulwarkError('FORBIDDEN', `${where}: the API token may not upload scans (needs the operator role; HTTP 403)`, { subject: where });
+    if (res.statusCode === 401)
+      throw new BulwarkError('AUTH', `${where}: the API token was refused (HTTP 401)`, { subject: where });
+    if (res.statusCode === 403)
+      throw new BulwarkError(
+        'FORBIDDEN',
+        `${where}: the API token may not upload scans (needs the operator role; HTTP 403)`,
+        { subject: where },
+      );
     if (res.statusCode !== 201) {
-      const msg = (body as { error?: { message?: string } } | undefined)?.error?.message ?? text.slice(0, 200);
-      throw new BulwarkError('NETWORK', `${where}: upload failed with HTTP ${res.statusCode}: ${msg}`, { subject: where });
+      const msg =
+        (body as { error?: { message?: string } } | undefined)?.error?.message ?? text.slice(0, 200);
+      throw new BulwarkError('NETWORK', `${where}: upload failed with HTTP ${res.statusCode}: ${msg}`, {
+        subject: where,
+      });
     }
     return body as UploadResult;
   } finally {

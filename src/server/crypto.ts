@@ -3,7 +3,15 @@
  * for registry passwords and webhook secrets under a key kept in DATA/secret.key (0600) or taken
  * from BULWARK_SECRET_KEY (base64 of 32 bytes).
  */
-import { createCipheriv, createDecipheriv, createHash, randomBytes, scrypt as scryptCb, timingSafeEqual, type ScryptOptions } from 'node:crypto';
+import {
+  createCipheriv,
+  createDecipheriv,
+  createHash,
+  randomBytes,
+  scrypt as scryptCb,
+  timingSafeEqual,
+  type ScryptOptions,
+} from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { BulwarkError } from '../core/errors.js';
@@ -11,14 +19,23 @@ import { BulwarkError } from '../core/errors.js';
 const SCRYPT = { N: 16384, r: 8, p: 1, keylen: 64 };
 
 function scrypt(password: string, salt: Buffer, keylen: number, opts: ScryptOptions): Promise<Buffer> {
-  return new Promise((resolve, reject) => scryptCb(password, salt, keylen, opts, (e, k) => (e ? reject(e) : resolve(k))));
+  return new Promise((resolve, reject) =>
+    scryptCb(password, salt, keylen, opts, (e, k) => (e ? reject(e) : resolve(k))),
+  );
 }
 
 /** `scrypt$N$r$p$salt$hash` (base64url), a fresh 16-byte salt per call. */
 export async function hashPassword(password: string): Promise<string> {
   const salt = randomBytes(16);
-  const key = await scrypt(password, salt, SCRYPT.keylen, { N: SCRYPT.N, r: SCRYPT.r, p: SCRYPT.p, maxmem: 64 * 1024 * 1024 });
-  return ['scrypt', SCRYPT.N, SCRYPT.r, SCRYPT.p, salt.toString('base64url'), key.toString('base64url')].join('$');
+  const key = await scrypt(password, salt, SCRYPT.keylen, {
+    N: SCRYPT.N,
+    r: SCRYPT.r,
+    p: SCRYPT.p,
+    maxmem: 64 * 1024 * 1024,
+  });
+  return ['scrypt', SCRYPT.N, SCRYPT.r, SCRYPT.p, salt.toString('base64url'), key.toString('base64url')].join(
+    '$',
+  );
 }
 
 /** Constant-time check of a password against a stored hash; false for malformed hashes. */
@@ -72,7 +89,8 @@ export class SecretBox {
     }
     chmodSync(keyFile, 0o600);
     const k = Buffer.from(readFileSync(keyFile, 'utf8').trim(), 'base64');
-    if (k.length !== 32) throw new BulwarkError('CORRUPT', `${keyFile}: not a base64 32-byte key`, { subject: keyFile });
+    if (k.length !== 32)
+      throw new BulwarkError('CORRUPT', `${keyFile}: not a base64 32-byte key`, { subject: keyFile });
     return new SecretBox(k);
   }
 
@@ -81,19 +99,29 @@ export class SecretBox {
     const iv = randomBytes(12);
     const c = createCipheriv('aes-256-gcm', this.key, iv);
     const ct = Buffer.concat([c.update(plain, 'utf8'), c.final()]);
-    return ['v1', iv.toString('base64url'), c.getAuthTag().toString('base64url'), ct.toString('base64url')].join(':');
+    return [
+      'v1',
+      iv.toString('base64url'),
+      c.getAuthTag().toString('base64url'),
+      ct.toString('base64url'),
+    ].join(':');
   }
 
   open(sealed: string): string {
     if (!sealed) return '';
     const [v, iv, tag, ct] = sealed.split(':');
-    if (v !== 'v1' || !iv || !tag || ct === undefined) throw new BulwarkError('CORRUPT', 'sealed secret has an unknown format');
+    if (v !== 'v1' || !iv || !tag || ct === undefined)
+      throw new BulwarkError('CORRUPT', 'sealed secret has an unknown format');
     try {
       const d = createDecipheriv('aes-256-gcm', this.key, Buffer.from(iv, 'base64url'));
       d.setAuthTag(Buffer.from(tag, 'base64url'));
       return Buffer.concat([d.update(Buffer.from(ct, 'base64url')), d.final()]).toString('utf8');
     } catch (e) {
-      throw new BulwarkError('CORRUPT', 'cannot decrypt a stored secret (wrong BULWARK_SECRET_KEY or secret.key?)', { cause: e });
+      throw new BulwarkError(
+        'CORRUPT',
+        'cannot decrypt a stored secret (wrong BULWARK_SECRET_KEY or secret.key?)',
+        { cause: e },
+      );
     }
   }
 }

@@ -18,7 +18,9 @@ export class HttpError extends Error {
   }
 }
 
-export const ErrorBody = z.object({ error: z.object({ code: z.string(), message: z.string() }) }).meta({ id: 'Error' });
+export const ErrorBody = z
+  .object({ error: z.object({ code: z.string(), message: z.string() }) })
+  .meta({ id: 'Error' });
 
 export type Access = 'public' | Role;
 
@@ -32,7 +34,12 @@ export interface RouteCtx<P, Q, B> {
   reply: FastifyReply;
 }
 
-export interface RouteDef<P extends z.ZodType, Q extends z.ZodType, B extends z.ZodType, R extends z.ZodType> {
+export interface RouteDef<
+  P extends z.ZodType,
+  Q extends z.ZodType,
+  B extends z.ZodType,
+  R extends z.ZodType,
+> {
   method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
   url: string;
   summary: string;
@@ -68,9 +75,12 @@ export class Router {
     private readonly auth: Authenticator,
   ) {}
 
-  add<P extends z.ZodType = z.ZodObject<Record<string, never>>, Q extends z.ZodType = z.ZodObject<Record<string, never>>, B extends z.ZodType = z.ZodUnknown, R extends z.ZodType = z.ZodUnknown>(
-    def: RouteDef<P, Q, B, R>,
-  ): void {
+  add<
+    P extends z.ZodType = z.ZodObject<Record<string, never>>,
+    Q extends z.ZodType = z.ZodObject<Record<string, never>>,
+    B extends z.ZodType = z.ZodUnknown,
+    R extends z.ZodType = z.ZodUnknown,
+  >(def: RouteDef<P, Q, B, R>): void {
     this.routes.push({ def });
     const auth = this.auth;
     this.app.route({
@@ -80,16 +90,26 @@ export class Router {
         let principal: Principal | undefined;
         if (def.access !== 'public') {
           principal = await auth.authenticate(req);
-          if (!principal) throw new HttpError(401, 'UNAUTHENTICATED', 'authentication required (session cookie or Authorization: Bearer token)');
+          if (!principal)
+            throw new HttpError(
+              401,
+              'UNAUTHENTICATED',
+              'authentication required (session cookie or Authorization: Bearer token)',
+            );
           if (def.method !== 'GET' && !auth.csrfOk(req, principal)) {
             throw new HttpError(403, 'CSRF', 'missing or wrong X-CSRF-Token header');
           }
-          if (rank[principal.role] < rank[def.access]) throw new HttpError(403, 'FORBIDDEN', `this action needs the ${def.access} role`);
+          if (rank[principal.role] < rank[def.access])
+            throw new HttpError(403, 'FORBIDDEN', `this action needs the ${def.access} role`);
         }
         const params = parse(def.params, req.params, 'path parameter');
         const query = parse(def.query, req.query, 'query parameter');
         const body = parse(def.body, req.body, 'request body');
-        const out = await def.handler({ params, query, body, principal: principal!, req, reply } as RouteCtx<any, any, any>);
+        const out = await def.handler({ params, query, body, principal: principal!, req, reply } as RouteCtx<
+          any,
+          any,
+          any
+        >);
         if (reply.sent) return;
         if (def.status) reply.code(def.status);
         if (typeof out === 'string') return reply.send(out);
@@ -104,30 +124,62 @@ export class Router {
     const registry = z.registry<{ id: string }>();
     const schemas: Record<string, unknown> = {};
     const toSchema = (s: z.ZodType, io: 'input' | 'output'): Record<string, unknown> => {
-      const js = z.toJSONSchema(s, { io, unrepresentable: 'any', target: 'draft-2020-12', reused: 'inline' }) as Record<string, unknown>;
+      const js = z.toJSONSchema(s, {
+        io,
+        unrepresentable: 'any',
+        target: 'draft-2020-12',
+        reused: 'inline',
+      }) as Record<string, unknown>;
       delete js.$schema;
       return js;
     };
     void registry;
     for (const { def } of this.routes) {
       const path = def.url.replace(/:([A-Za-z_]+)/g, '{$1}');
-      const op: Record<string, unknown> = { summary: def.summary, tags: [def.tag], operationId: opId(def.method, def.url) };
+      const op: Record<string, unknown> = {
+        summary: def.summary,
+        tags: [def.tag],
+        operationId: opId(def.method, def.url),
+      };
       const parameters: unknown[] = [];
-      for (const [where, schema] of [['path', def.params], ['query', def.query]] as const) {
+      for (const [where, schema] of [
+        ['path', def.params],
+        ['query', def.query],
+      ] as const) {
         if (!schema) continue;
         const js = toSchema(schema, 'input') as { properties?: Record<string, unknown>; required?: string[] };
         for (const [name, s] of Object.entries(js.properties ?? {})) {
-          parameters.push({ name, in: where, required: where === 'path' || (js.required ?? []).includes(name), schema: s });
+          parameters.push({
+            name,
+            in: where,
+            required: where === 'path' || (js.required ?? []).includes(name),
+            schema: s,
+          });
         }
       }
       if (parameters.length) op.parameters = parameters;
-      if (def.body) op.requestBody = { required: true, content: { 'application/json': { schema: toSchema(def.body, 'input') } } };
+      if (def.body)
+        op.requestBody = {
+          required: true,
+          content: { 'application/json': { schema: toSchema(def.body, 'input') } },
+        };
       const ok = String(def.status ?? 200);
       const responses: Record<string, unknown> = {};
-      if (def.responseText) responses[ok] = { description: 'OK', content: { [def.responseText]: { schema: { type: 'string' } } } };
-      else if (def.response) responses[ok] = { description: 'OK', content: { 'application/json': { schema: toSchema(def.response, 'output') } } };
+      if (def.responseText)
+        responses[ok] = {
+          description: 'OK',
+          content: { [def.responseText]: { schema: { type: 'string' } } },
+        };
+      else if (def.response)
+        responses[ok] = {
+          description: 'OK',
+          content: { 'application/json': { schema: toSchema(def.response, 'output') } },
+        };
       else responses[ok === '200' ? '204' : ok] = { description: 'No content' };
-      const err = { description: 'Error', content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } } };
+      const err = {
+        description: 'Error',
+        content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } },
+      };
       responses['400'] = err;
       if (def.access !== 'public') {
         responses['401'] = err;
@@ -141,7 +193,11 @@ export class Router {
     schemas.Error = toSchema(ErrorBody, 'output');
     return {
       openapi: '3.1.0',
-      info: { ...info, description: 'Bulwark console API. Sessions: cookie bulwark_session plus the X-CSRF-Token header (value of the bulwark_csrf cookie) on state-changing requests. CI: Authorization: Bearer <API token>.' },
+      info: {
+        ...info,
+        description:
+          'Bulwark console API. Sessions: cookie bulwark_session plus the X-CSRF-Token header (value of the bulwark_csrf cookie) on state-changing requests. CI: Authorization: Bearer <API token>.',
+      },
       paths,
       components: {
         schemas,
@@ -156,7 +212,10 @@ export class Router {
 }
 
 function opId(method: string, url: string): string {
-  const parts = url.replace(/^\/api\//, '').split('/').map((p) => (p.startsWith(':') ? 'by_' + p.slice(1) : p));
+  const parts = url
+    .replace(/^\/api\//, '')
+    .split('/')
+    .map((p) => (p.startsWith(':') ? 'by_' + p.slice(1) : p));
   return (method.toLowerCase() + '_' + parts.join('_')).replace(/[^A-Za-z0-9_]/g, '_');
 }
 
@@ -164,7 +223,9 @@ function parse<T extends z.ZodType | undefined>(schema: T, value: unknown, what:
   if (!schema) return value ?? {};
   const r = schema.safeParse(value ?? {});
   if (!r.success) {
-    const msg = r.error.issues.map((i) => `${i.path.length ? i.path.join('.') : what}: ${i.message}`).join('; ');
+    const msg = r.error.issues
+      .map((i) => `${i.path.length ? i.path.join('.') : what}: ${i.message}`)
+      .join('; ');
     throw new HttpError(400, 'BAD_REQUEST', `invalid ${what}: ${msg}`);
   }
   return r.data;
@@ -181,7 +242,12 @@ export function pagingQuery<S extends readonly [string, ...string[]]>(sortFields
 }
 
 export function page<T extends z.ZodType>(item: T) {
-  return z.object({ items: z.array(item), total: z.number().int(), page: z.number().int(), pageSize: z.number().int() });
+  return z.object({
+    items: z.array(item),
+    total: z.number().int(),
+    page: z.number().int(),
+    pageSize: z.number().int(),
+  });
 }
 
 export const IdParams = z.object({ id: z.coerce.number().int().positive() });

@@ -9,4 +9,13 @@ export { openStore, type Store, type Database, type Dialect } from './db/index.j
 export { SecretBox, hashPassword, verifyPassword } from './crypto.js';
 export { storeReport, imageNameOf, digestOf } from './scans.js';
 export { enqueue, advisoryFingerprint, JobRunner } from './jobs.js';
-export { Notifier, toSyslog, toCef, octetFrame, webhookRequest, slackMessage, EVENT_TYPES, type NotifyEvent } from './notify/index.js';
+export {
+  Notifier,
+  toSyslog,
+  toCef,
+  octetFrame,
+  webhookRequest,
+  slackMessage,
+  EVENT_TYPES,
+  type NotifyEvent,
+} from './notify/index.js';

@@ -51,11 +51,30 @@ interface JobCtx {
 
 const now = () => new Date().toISOString();
 
-export async function enqueue(db: Kysely<Database>, type: JobType, payload: object, maxAttempts = 3): Promise<number> {
+export async function enqueue(
+  db: Kysely<Database>,
+  type: JobType,
+  payload: object,
+  maxAttempts = 3,
+): Promise<number> {
   const at = now();
   const r = await db
     .insertInto('jobs')
-    .values({ type, payload: JSON.stringify(payload), status: 'queued', attempts: 0, max_attempts: maxAttempts, run_after: at, progress: 0, message: 'queued', locked_by: null, locked_at: null, created_at: at, updated_at: at, finished_at: null })
+    .values({
+      type,
+      payload: JSON.stringify(payload),
+      status: 'queued',
+      attempts: 0,
+      max_attempts: maxAttempts,
+      run_after: at,
+      progress: 0,
+      message: 'queued',
+      locked_by: null,
+      locked_at: null,
+      created_at: at,
+      updated_at: at,
+      finished_at: null,
+    })
     .returning('id')
     .executeTakeFirstOrThrow();
   return r.id;
@@ -85,11 +104,19 @@ export class JobRunner {
     this.maxAttempts = o.maxAttempts ?? 3;
     s.metrics.register(
       new Gauge('bulwark_jobs', 'Jobs in the queue by type and status', async () => {
-        const rows = await s.db.selectFrom('jobs').select(['type', 'status', (eb) => eb.fn.countAll<number>().as('n')]).groupBy(['type', 'status']).execute();
+        const rows = await s.db
+          .selectFrom('jobs')
+          .select(['type', 'status', (eb) => eb.fn.countAll<number>().as('n')])
+          .groupBy(['type', 'status'])
+          .execute();
         return rows.map((r) => [{ type: r.type, status: r.status }, Number(r.n)]);
       }),
     );
-    s.metrics.register(new Gauge('bulwark_jobs_running_local', 'Jobs running in this server process', async () => [[{}, this.running.size]]));
+    s.metrics.register(
+      new Gauge('bulwark_jobs_running_local', 'Jobs running in this server process', async () => [
+        [{}, this.running.size],
+      ]),
+    );
   }
 
   start(): void {
@@ -125,11 +152,25 @@ export class JobRunner {
     await this.schedule();
     const free = this.o.concurrency - this.running.size;
     if (free <= 0) return;
-    const candidates = await this.s.db.selectFrom('jobs').selectAll().where('status', '=', 'queued').where('run_after', '<=', now()).orderBy('id').limit(free).execute();
+    const candidates = await this.s.db
+      .selectFrom('jobs')
+      .selectAll()
+      .where('status', '=', 'queued')
+      .where('run_after', '<=', now())
+      .orderBy('id')
+      .limit(free)
+      .execute();
     for (const job of candidates) {
       const claimed = await this.s.db
         .updateTable('jobs')
-        .set({ status: 'running', locked_by: this.id, locked_at: now(), attempts: job.attempts + 1, updated_at: now(), message: 'started' })
+        .set({
+          status: 'running',
+          locked_by: this.id,
+          locked_at: now(),
+          attempts: job.attempts + 1,
+          updated_at: now(),
+          message: 'started',
+        })
         .where('id', '=', job.id)
         .where('status', '=', 'queued')
         .executeTakeFirst();
@@ -143,18 +184,34 @@ export class JobRunner {
   async drain(timeoutMs = 120_000): Promise<void> {
     const end = Date.now() + timeoutMs;
     for (;;) {
-      const r = await this.s.db.selectFrom('jobs').select((eb) => eb.fn.countAll<number>().as('n')).where('status', 'in', ['queued', 'running']).executeTakeFirstOrThrow();
+      const r = await this.s.db
+        .selectFrom('jobs')
+        .select((eb) => eb.fn.countAll<number>().as('n'))
+        .where('status', 'in', ['queued', 'running'])
+        .executeTakeFirstOrThrow();
       if (Number(r.n) === 0 && this.running.size === 0) return;
       if (Date.now() > end) throw new Error('jobs did not finish in time');
       await new Promise((res) => setTimeout(res, 100));
     }
   }
 
-  private async run(job: Database['jobs'] extends infer _T ? { id: number; type: string; payload: string; attempts: number; max_attempts: number } : never): Promise<void> {
+  private async run(
+    job: Database['jobs'] extends infer _T
+      ? { id: number; type: string; payload: string; attempts: number; max_attempts: number }
+      : never,
+  ): Promise<void> {
     const db = this.s.db;
     const ctx: JobCtx = {
       progress: async (pct, message) => {
-        await db.updateTable('jobs').set({ progress: Math.max(0, Math.min(100, Math.round(pct))), message: message.slice(0, 500), updated_at: now() }).where('id', '=', job.id).execute();
+        await db
+          .updateTable('jobs')
+          .set({
+            progress: Math.max(0, Math.min(100, Math.round(pct))),
+            message: message.slice(0, 500),
+            updated_at: now(),
+          })
+          .where('id', '=', job.id)
+          .execute();
       },
     };
     try {
@@ -162,19 +219,34 @@ export class JobRunner {
       if (job.type === 'registry-sync') await this.registrySync(payload as RegistrySyncPayload, ctx);
       else if (job.type === 'image-scan') await this.imageScan(payload as ImageScanPayload, ctx);
       else throw new Error(`unknown job type ${job.type}`);
-      await db.updateTable('jobs').set({ status: 'succeeded', progress: 100, locked_by: null, updated_at: now(), finished_at: now() }).where('id', '=', job.id).execute();
+      await db
+        .updateTable('jobs')
+        .set({ status: 'succeeded', progress: 100, locked_by: null, updated_at: now(), finished_at: now() })
+        .where('id', '=', job.id)
+        .execute();
     } catch (e) {
       const message = describeError(e).slice(0, 1000);
       if (job.attempts < job.max_attempts) {
         const delay = Math.min(this.backoffMs * 2 ** (job.attempts - 1), 600_000);
         await db
           .updateTable('jobs')
-          .set({ status: 'queued', locked_by: null, run_after: new Date(Date.now() + delay).toISOString(), message: `attempt ${job.attempts} failed: ${message}; retrying`, updated_at: now() })
+          .set({
+            status: 'queued',
+            locked_by: null,
+            run_after: new Date(Date.now() + delay).toISOString(),
+            message: `attempt ${job.attempts} failed: ${message}; retrying`,
+            updated_at: now(),
+          })
           .where('id', '=', job.id)
           .execute();
       } else {
-        await db.updateTable('jobs').set({ status: 'failed', locked_by: null, message, updated_at: now(), finished_at: now() }).where('id', '=', job.id).execute();
-        for (const h of this.onFailed) await h({ id: job.id, type: job.type, payload: JSON.parse(job.payload), message }).catch(() => {});
+        await db
+          .updateTable('jobs')
+          .set({ status: 'failed', locked_by: null, message, updated_at: now(), finished_at: now() })
+          .where('id', '=', job.id)
+          .execute();
+        for (const h of this.onFailed)
+          await h({ id: job.id, type: job.type, payload: JSON.parse(job.payload), message }).catch(() => {});
       }
     }
   }
@@ -195,7 +267,13 @@ export class JobRunner {
 
   private async registrySync(p: RegistrySyncPayload, ctx: JobCtx): Promise<void> {
     const { reg, host, caFile, password } = await this.registryConn(p.registryId);
-    const client = new RegistryClient(host, { username: reg.username || undefined, password: password || undefined, caCertFile: caFile, insecure: !!reg.insecure, retries: 1 });
+    const client = new RegistryClient(host, {
+      username: reg.username || undefined,
+      password: password || undefined,
+      caCertFile: caFile,
+      insecure: !!reg.insecure,
+      retries: 1,
+    });
     try {
       await ctx.progress(0, `listing repositories of ${host}`);
       const chosen = JSON.parse(reg.repositories) as string[];
@@ -206,7 +284,13 @@ export class JobRunner {
         const tags = (await client.listTags(repo)).filter((t) => !filter || filter.test(t));
         for (const tag of tags) {
           const payload: ImageScanPayload = { registryId: reg.id, repository: repo, tag };
-          const dup = await this.s.db.selectFrom('jobs').select('id').where('type', '=', 'image-scan').where('status', 'in', ['queued', 'running']).where('payload', '=', JSON.stringify(payload)).executeTakeFirst();
+          const dup = await this.s.db
+            .selectFrom('jobs')
+            .select('id')
+            .where('type', '=', 'image-scan')
+            .where('status', 'in', ['queued', 'running'])
+            .where('payload', '=', JSON.stringify(payload))
+            .executeTakeFirst();
           if (!dup) {
             await enqueue(this.s.db, 'image-scan', payload, this.maxAttempts);
             queued++;
@@ -226,17 +310,41 @@ export class JobRunner {
     await ctx.progress(5, `pulling and scanning ${ref}`);
     const dbStatus = advisoryFingerprint(this.s.advisoryDbPath);
     // runScan warns that --password shows in process lists; not true here (no process), so drop that one.
-    const logger: Logger = { ...quietLogger(this.s.logger), warn: (m) => (m.includes('--password') ? undefined : this.s.logger.warn(`${ref}: ${m}`)) };
+    const logger: Logger = {
+      ...quietLogger(this.s.logger),
+      warn: (m) => (m.includes('--password') ? undefined : this.s.logger.warn(`${ref}: ${m}`)),
+    };
     const run = await runScan(
       'image',
       ref,
-      { format: 'json', exitCode: '0', listAllPkgs: true, db: this.s.advisoryDbPath, username: reg.username || undefined, password: reg.username ? password : undefined, caCert: caFile, insecure: !!reg.insecure, timeout: '10m' },
+      {
+        format: 'json',
+        exitCode: '0',
+        listAllPkgs: true,
+        db: this.s.advisoryDbPath,
+        username: reg.username || undefined,
+        password: reg.username ? password : undefined,
+        caCert: caFile,
+        insecure: !!reg.insecure,
+        timeout: '10m',
+      },
       logger,
     );
     await ctx.progress(90, `storing results of ${ref}`);
-    const stored = await storeReport(this.s.db, run.report, { source: 'registry', submittedBy: `registry:${reg.name}`, registryId: reg.id, advisoryDb: dbStatus ?? null, imageName: `${host}/${p.repository}` }, async (st, tx) => {
-      for (const h of this.s.onScanStored) await h({ ...st, registryId: reg.id }, tx);
-    });
+    const stored = await storeReport(
+      this.s.db,
+      run.report,
+      {
+        source: 'registry',
+        submittedBy: `registry:${reg.name}`,
+        registryId: reg.id,
+        advisoryDb: dbStatus ?? null,
+        imageName: `${host}/${p.repository}`,
+      },
+      async (st, tx) => {
+        for (const h of this.s.onScanStored) await h({ ...st, registryId: reg.id }, tx);
+      },
+    );
     await ctx.progress(100, `${stored.findings} finding(s) in ${ref}`);
   }
 
@@ -246,15 +354,28 @@ export class JobRunner {
     if (!force && Date.now() - this.lastScheduleCheck < Math.min(this.o.pollMs * 5, 30_000)) return;
     this.lastScheduleCheck = Date.now();
     const db = this.s.db;
-    const regs = await db.selectFrom('registries').select(['id', 'schedule_minutes', 'last_scheduled_at']).execute();
+    const regs = await db
+      .selectFrom('registries')
+      .select(['id', 'schedule_minutes', 'last_scheduled_at'])
+      .execute();
     const fp = advisoryFingerprint(this.s.advisoryDbPath);
     const prevFp = await getSetting(db, 'advisory_db_fingerprint');
     const dbChanged = fp !== undefined && prevFp !== undefined && fp !== prevFp;
     if (fp !== undefined && fp !== prevFp) await setSetting(db, 'advisory_db_fingerprint', fp);
     for (const r of regs) {
-      const due = r.schedule_minutes > 0 && (!r.last_scheduled_at || Date.parse(r.last_scheduled_at) + r.schedule_minutes * 60_000 <= Date.now());
+      const due =
+        r.schedule_minutes > 0 &&
+        (!r.last_scheduled_at || Date.parse(r.last_scheduled_at) + r.schedule_minutes * 60_000 <= Date.now());
       if (!due && !dbChanged) continue;
-      await enqueue(db, 'registry-sync', { registryId: r.id, reason: dbChanged ? 'vulnerability DB changed' : 'schedule' } satisfies RegistrySyncPayload, this.maxAttempts);
+      await enqueue(
+        db,
+        'registry-sync',
+        {
+          registryId: r.id,
+          reason: dbChanged ? 'vulnerability DB changed' : 'schedule',
+        } satisfies RegistrySyncPayload,
+        this.maxAttempts,
+      );
       await db.updateTable('registries').set({ last_scheduled_at: now() }).where('id', '=', r.id).execute();
     }
   }
@@ -267,7 +388,12 @@ export function advisoryFingerprint(path: string): string | undefined {
   try {
     db = AdvisoryDb.open(path, { readonly: true });
     const st = db.status();
-    return JSON.stringify([st.advisories, st.withdrawn, st.lastUpdate ?? '', st.sources.map((s) => [s.url, s.etag ?? '', s.updatedAt])]);
+    return JSON.stringify([
+      st.advisories,
+      st.withdrawn,
+      st.lastUpdate ?? '',
+      st.sources.map((s) => [s.url, s.etag ?? '', s.updatedAt]),
+    ]);
   } catch {
     return undefined;
   } finally {

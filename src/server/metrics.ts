@@ -17,19 +17,30 @@ interface Metric {
 
 export class Counter implements Metric {
   private values = new Map<string, number>();
-  constructor(readonly name: string, readonly help: string) {}
+  constructor(
+    readonly name: string,
+    readonly help: string,
+  ) {}
   inc(labels: Labels = {}, by = 1): void {
     const k = labelKey(labels);
     this.values.set(k, (this.values.get(k) ?? 0) + by);
   }
   render(): string[] {
-    return [`# HELP ${this.name} ${this.help}`, `# TYPE ${this.name} counter`, ...[...this.values].map(([k, v]) => `${this.name}${k} ${v}`)];
+    return [
+      `# HELP ${this.name} ${this.help}`,
+      `# TYPE ${this.name} counter`,
+      ...[...this.values].map(([k, v]) => `${this.name}${k} ${v}`),
+    ];
   }
 }
 
 export class Histogram implements Metric {
   private series = new Map<string, { labels: Labels; counts: number[]; sum: number; count: number }>();
-  constructor(readonly name: string, readonly help: string, readonly buckets: number[] = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10]) {}
+  constructor(
+    readonly name: string,
+    readonly help: string,
+    readonly buckets: number[] = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+  ) {}
   observe(labels: Labels, value: number): void {
     const k = labelKey(labels);
     let s = this.series.get(k);
@@ -41,7 +52,9 @@ export class Histogram implements Metric {
   render(): string[] {
     const out = [`# HELP ${this.name} ${this.help}`, `# TYPE ${this.name} histogram`];
     for (const s of this.series.values()) {
-      this.buckets.forEach((b, i) => out.push(`${this.name}_bucket${labelKey({ ...s.labels, le: String(b) })} ${s.counts[i]}`));
+      this.buckets.forEach((b, i) =>
+        out.push(`${this.name}_bucket${labelKey({ ...s.labels, le: String(b) })} ${s.counts[i]}`),
+      );
       out.push(`${this.name}_bucket${labelKey({ ...s.labels, le: '+Inf' })} ${s.count}`);
       out.push(`${this.name}_sum${labelKey(s.labels)} ${s.sum}`);
       out.push(`${this.name}_count${labelKey(s.labels)} ${s.count}`);
@@ -51,10 +64,18 @@ export class Histogram implements Metric {
 }
 
 export class Gauge implements Metric {
-  constructor(readonly name: string, readonly help: string, private readonly collect: () => Promise<[Labels, number][]>) {}
+  constructor(
+    readonly name: string,
+    readonly help: string,
+    private readonly collect: () => Promise<[Labels, number][]>,
+  ) {}
   async render(): Promise<string[]> {
     const vals = await this.collect();
-    return [`# HELP ${this.name} ${this.help}`, `# TYPE ${this.name} gauge`, ...vals.map(([l, v]) => `${this.name}${labelKey(l)} ${v}`)];
+    return [
+      `# HELP ${this.name} ${this.help}`,
+      `# TYPE ${this.name} gauge`,
+      ...vals.map(([l, v]) => `${this.name}${labelKey(l)} ${v}`),
+    ];
   }
 }
 

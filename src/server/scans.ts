@@ -25,13 +25,20 @@ export function imageNameOf(report: ScanReport): string {
   // A tag is a ':' after the last '/', so registry ports stay.
   const slash = noDigest.lastIndexOf('/');
   const colon = noDigest.lastIndexOf(':');
-  return colon > slash && !noDigest.startsWith('oci:') && !noDigest.startsWith('docker-archive:') ? noDigest.slice(0, colon) : noDigest;
+  return colon > slash && !noDigest.startsWith('oci:') && !noDigest.startsWith('docker-archive:')
+    ? noDigest.slice(0, colon)
+    : noDigest;
 }
 
 export function digestOf(report: ScanReport): string {
   const a = report.artifact;
   const fromRepo = a.repoDigests?.[0]?.split('@')[1];
-  return a.digest ?? fromRepo ?? a.imageId ?? `name:${createHash('sha256').update(a.name).digest('hex').slice(0, 16)}`;
+  return (
+    a.digest ??
+    fromRepo ??
+    a.imageId ??
+    `name:${createHash('sha256').update(a.name).digest('hex').slice(0, 16)}`
+  );
 }
 
 export interface FindingRow {
@@ -79,7 +86,10 @@ export function findingRow(f: Finding): FindingRow | undefined {
 export function validateReport(r: unknown): asserts r is ScanReport {
   const x = r as Partial<ScanReport> | null;
   const bad = (m: string) => {
-    throw Object.assign(new Error(`not a Bulwark scan report: ${m}`), { statusCode: 400, code: 'BAD_REPORT' });
+    throw Object.assign(new Error(`not a Bulwark scan report: ${m}`), {
+      statusCode: 400,
+      code: 'BAD_REPORT',
+    });
   };
   if (!x || typeof x !== 'object') bad('expected a JSON object');
   if (x!.schemaVersion !== 1) bad('schemaVersion must be 1');
@@ -88,7 +98,12 @@ export function validateReport(r: unknown): asserts r is ScanReport {
   for (const [i, res] of x!.results!.entries()) {
     if (!res || !Array.isArray(res.findings)) bad(`results[${i}].findings must be an array`);
     for (const [j, f] of res.findings.entries()) {
-      if (!f || typeof f.id !== 'string' || typeof f.kind !== 'string' || !(SEVERITIES as readonly string[]).includes(f.severity)) {
+      if (
+        !f ||
+        typeof f.id !== 'string' ||
+        typeof f.kind !== 'string' ||
+        !(SEVERITIES as readonly string[]).includes(f.severity)
+      ) {
         bad(`results[${i}].findings[${j}]: needs string id and kind and a known severity`);
       }
     }
@@ -98,7 +113,13 @@ export function validateReport(r: unknown): asserts r is ScanReport {
 export async function storeReport(
   db: Kysely<Database>,
   report: ScanReport,
-  opts: { source: 'upload' | 'registry'; submittedBy: string; registryId?: number | null; advisoryDb?: string | null; imageName?: string },
+  opts: {
+    source: 'upload' | 'registry';
+    submittedBy: string;
+    registryId?: number | null;
+    advisoryDb?: string | null;
+    imageName?: string;
+  },
   /** Runs in the same transaction once the scan is stored (outbox writes). */
   onStored?: (stored: StoredScan, tx: Kysely<Database>) => Promise<void>,
 ): Promise<StoredScan> {
@@ -118,12 +139,26 @@ export async function storeReport(
   for (const r of rows) counts[r.severity.toLowerCase() as keyof typeof counts]++;
   const at = new Date().toISOString();
   return db.transaction().execute(async (tx) => {
-    let image = await tx.selectFrom('images').selectAll().where('name', '=', name).where('digest', '=', digest).executeTakeFirst();
+    let image = await tx
+      .selectFrom('images')
+      .selectAll()
+      .where('name', '=', name)
+      .where('digest', '=', digest)
+      .executeTakeFirst();
     if (!image) {
       const id = (
         await tx
           .insertInto('images')
-          .values({ name, digest, registry_id: opts.registryId ?? null, tags: JSON.stringify(report.artifact.repoTags ?? []), os: report.artifact.os ? `${report.artifact.os.id} ${report.artifact.os.versionId}` : null, first_seen: at, last_scan_id: null, last_scan_at: null })
+          .values({
+            name,
+            digest,
+            registry_id: opts.registryId ?? null,
+            tags: JSON.stringify(report.artifact.repoTags ?? []),
+            os: report.artifact.os ? `${report.artifact.os.id} ${report.artifact.os.versionId}` : null,
+            first_seen: at,
+            last_scan_id: null,
+            last_scan_at: null,
+          })
           .returning('id')
           .executeTakeFirstOrThrow()
       ).id;
@@ -132,7 +167,15 @@ export async function storeReport(
     const scanId = (
       await tx
         .insertInto('scans')
-        .values({ image_id: image.id, created_at: at, source: opts.source, submitted_by: opts.submittedBy, advisory_db: opts.advisoryDb ?? null, ...counts, report: JSON.stringify(report) })
+        .values({
+          image_id: image.id,
+          created_at: at,
+          source: opts.source,
+          submitted_by: opts.submittedBy,
+          advisory_db: opts.advisoryDb ?? null,
+          ...counts,
+          report: JSON.stringify(report),
+        })
         .returning('id')
         .executeTakeFirstOrThrow()
     ).id;
@@ -142,13 +185,28 @@ export async function storeReport(
         .values(rows.slice(i, i + 500).map((r) => ({ ...r, scan_id: scanId, image_id: image.id })))
         .execute();
     }
-    const tags = new Set<string>([...(JSON.parse(image.tags) as string[]), ...(report.artifact.repoTags ?? [])]);
+    const tags = new Set<string>([
+      ...(JSON.parse(image.tags) as string[]),
+      ...(report.artifact.repoTags ?? []),
+    ]);
     await tx
       .updateTable('images')
-      .set({ last_scan_id: scanId, last_scan_at: at, tags: JSON.stringify([...tags]), ...(opts.registryId ? { registry_id: opts.registryId } : {}) })
+      .set({
+        last_scan_id: scanId,
+        last_scan_at: at,
+        tags: JSON.stringify([...tags]),
+        ...(opts.registryId ? { registry_id: opts.registryId } : {}),
+      })
       .where('id', '=', image.id)
       .execute();
-    const stored = { scanId, imageId: image.id, imageName: name, digest, previousScanId: image.last_scan_id, findings: rows.length };
+    const stored = {
+      scanId,
+      imageId: image.id,
+      imageName: name,
+      digest,
+      previousScanId: image.last_scan_id,
+      findings: rows.length,
+    };
     if (onStored) await onStored(stored, tx);
     return stored;
   });

@@ -31,7 +31,8 @@ export function defaultDataDir(env: NodeJS.ProcessEnv = process.env): string {
 export function parseListen(s: string): { host: string; port: number } {
   const m = /^(?:\[([0-9a-f:]+)\]|([^:]+)):(\d{1,5})$/i.exec(s.trim());
   const port = m ? Number(m[3]) : NaN;
-  if (!m || port > 65535) throw new BulwarkError('USAGE', `--listen: expected HOST:PORT (e.g. 127.0.0.1:8080), got "${s}"`);
+  if (!m || port > 65535)
+    throw new BulwarkError('USAGE', `--listen: expected HOST:PORT (e.g. 127.0.0.1:8080), got "${s}"`);
   return { host: m[1] ?? m[2]!, port };
 }
 
@@ -39,13 +40,21 @@ export async function startServer(o: StartOptions): Promise<RunningServer> {
   const env = o.env ?? process.env;
   const { host, port } = parseListen(o.listen ?? '127.0.0.1:8080');
   const dataDir = o.dataDir ?? defaultDataDir(env);
-  const c = await createConsole({ dataDir, database: o.database, advisoryDbPath: o.advisoryDbPath, logger: o.logger, env });
+  const c = await createConsole({
+    dataDir,
+    database: o.database,
+    advisoryDbPath: o.advisoryDbPath,
+    logger: o.logger,
+    env,
+  });
   let addr: string;
   try {
     addr = await c.app.listen({ host, port });
   } catch (e) {
     await c.close();
-    throw new BulwarkError('USAGE', `cannot listen on ${host}:${port}: ${(e as Error).message}`, { cause: e });
+    throw new BulwarkError('USAGE', `cannot listen on ${host}:${port}: ${(e as Error).message}`, {
+      cause: e,
+    });
   }
   const url = addr.replace('[::1]', 'localhost');
   const out = o.out ?? process.stderr;
@@ -56,6 +65,8 @@ export async function startServer(o: StartOptions): Promise<RunningServer> {
       ? `user "${b.username}" with the password in BULWARK_ADMIN_PASSWORD`
       : `open ${url}/bootstrap and create the admin account with the one-time token ${b.token}`;
   out.write(`Bulwark console: ${url} (first login: ${first})\n`);
-  out.write(`Data: ${c.ctx.store.location}${c.ctx.dialect === 'sqlite' ? '' : ` (data dir ${dataDir})`}; advisory DB: ${o.advisoryDbPath}\n`);
+  out.write(
+    `Data: ${c.ctx.store.location}${c.ctx.dialect === 'sqlite' ? '' : ` (data dir ${dataDir})`}; advisory DB: ${o.advisoryDbPath}\n`,
+  );
   return { console: c, url, close: () => c.close() };
 }

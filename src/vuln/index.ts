@@ -4,6 +4,21 @@
  */
 export * from './db/index.js';
 export * from './match/index.js';
-export { parseOsvRecord, parseOsvJson, type OsvRecord, type OsvAffected, type OsvRange, type OsvEvent, type OsvSeverity } from './osv.js';
-export { ecosystemBase, ecosystemRelease, ecosystemApplies, normalizePackageName, distroEcosystem, DEFAULT_UPDATE_ECOSYSTEMS } from './ecosystem.js';
+export {
+  parseOsvRecord,
+  parseOsvJson,
+  type OsvRecord,
+  type OsvAffected,
+  type OsvRange,
+  type OsvEvent,
+  type OsvSeverity,
+} from './osv.js';
+export {
+  ecosystemBase,
+  ecosystemRelease,
+  ecosystemApplies,
+  normalizePackageName,
+  distroEcosystem,
+  DEFAULT_UPDATE_ECOSYSTEMS,
+} from './ecosystem.js';
 export { createVulnScanner, groupResults, type VulnScannerOptions } from './scanner.js';

@@ -60,16 +60,20 @@ export function parseOsvRecord(value: unknown, where: string): OsvRecord {
   if (typeof r.modified !== 'string' || Number.isNaN(Date.parse(r.modified as string))) {
     fail(`"modified" is missing or not an RFC 3339 time (id ${String(r.id)})`);
   }
-  if (r.affected !== undefined && !Array.isArray(r.affected)) fail(`"affected" is not an array (id ${String(r.id)})`);
+  if (r.affected !== undefined && !Array.isArray(r.affected))
+    fail(`"affected" is not an array (id ${String(r.id)})`);
   for (const a of (r.affected as unknown[] | undefined) ?? []) {
     if (!a || typeof a !== 'object') fail(`"affected" entry is not an object (id ${String(r.id)})`);
     const aa = a as Record<string, unknown>;
-    if (aa.ranges !== undefined && !Array.isArray(aa.ranges)) fail(`"ranges" is not an array (id ${String(r.id)})`);
+    if (aa.ranges !== undefined && !Array.isArray(aa.ranges))
+      fail(`"ranges" is not an array (id ${String(r.id)})`);
     for (const rg of (aa.ranges as unknown[] | undefined) ?? []) {
       const g = rg as Record<string, unknown> | null;
-      if (!g || typeof g.type !== 'string' || !Array.isArray(g.events)) fail(`range without type/events (id ${String(r.id)})`);
+      if (!g || typeof g.type !== 'string' || !Array.isArray(g.events))
+        fail(`range without type/events (id ${String(r.id)})`);
     }
-    if (aa.versions !== undefined && !Array.isArray(aa.versions)) fail(`"versions" is not an array (id ${String(r.id)})`);
+    if (aa.versions !== undefined && !Array.isArray(aa.versions))
+      fail(`"versions" is not an array (id ${String(r.id)})`);
   }
   return r as unknown as OsvRecord;
 }

@@ -75,9 +75,12 @@ export function groupResults(
     if (fs) s.findings.push(...fs);
   }
   const out = [...sections.values()];
-  for (const s of out) s.findings.sort((a, b) => compareFindings(a as VulnerabilityFinding, b as VulnerabilityFinding));
+  for (const s of out)
+    s.findings.sort((a, b) => compareFindings(a as VulnerabilityFinding, b as VulnerabilityFinding));
   // OS first, then language sections by target
-  return out.sort((a, b) => (a.class === b.class ? a.target.localeCompare(b.target) : a.class === 'os-pkgs' ? -1 : 1));
+  return out.sort((a, b) =>
+    a.class === b.class ? a.target.localeCompare(b.target) : a.class === 'os-pkgs' ? -1 : 1,
+  );
 }
 
 function stripFiles(p: Package): Package {
@@ -94,7 +97,10 @@ export function createVulnScanner(opts: VulnScannerOptions = {}): Scanner {
     results(ctx: ScannerContext): ScanResult[] {
       const own = opts.db ? undefined : AdvisoryDb.open(opts.dbPath ?? defaultDbPath(), { readonly: true });
       try {
-        const { findings } = matchCatalog(ctx.catalog, opts.db ?? own!, { includeOsOwned: opts.includeOsOwned, warn: ctx.warn });
+        const { findings } = matchCatalog(ctx.catalog, opts.db ?? own!, {
+          includeOsOwned: opts.includeOsOwned,
+          warn: ctx.warn,
+        });
         const name = String(ctx.options.artifactName ?? ctx.analysis?.artifact.name ?? 'target');
         return groupResults(ctx.catalog, findings, name, opts.listPackages);
       } finally {

@@ -127,7 +127,16 @@ function ensureTrees() {
     run(
       'node',
       // --no-frozen-lockfile: under CI=true pnpm would refuse to write the lock file this test creates
-      [pnpm, 'install', '--no-frozen-lockfile', '--registry', REGISTRY, '--ignore-scripts', '--store-dir', join(DIR, 'pnpm-store')],
+      [
+        pnpm,
+        'install',
+        '--no-frozen-lockfile',
+        '--registry',
+        REGISTRY,
+        '--ignore-scripts',
+        '--store-dir',
+        join(DIR, 'pnpm-store'),
+      ],
       p,
     );
     for (const d of [y, yp, b]) {

@@ -22,7 +22,10 @@ after(() => rmSync(tmp, { recursive: true, force: true }));
 async function cli(...args: string[]): Promise<{ code: number; out: string }> {
   const chunks: string[] = [];
   const write = process.stdout.write.bind(process.stdout);
-  process.stdout.write = ((c: string | Uint8Array) => (chunks.push(String(c)), true)) as typeof process.stdout.write;
+  process.stdout.write = ((c: string | Uint8Array) => (
+    chunks.push(String(c)),
+    true
+  )) as typeof process.stdout.write;
   try {
     const code = await main(['node', 'bulwark', '-q', ...args]);
     return { code, out: chunks.join('') };
@@ -78,7 +81,10 @@ test('db update --mirror against a local stand-in for osv.dev', async () => {
     assert.match(r.out, new RegExp(`npm: ${readdirSync(join(OSV, 'npm')).length} records`));
     const again = await cli('db', 'update', '--db', dbPath, '--ecosystem', 'Debian', '--mirror', mirror);
     assert.match(again.out, /Debian: unchanged/);
-    assert.equal((await cli('db', 'update', '--db', dbPath, '--ecosystem', 'Nope', '--mirror', mirror)).code, 1);
+    assert.equal(
+      (await cli('db', 'update', '--db', dbPath, '--ecosystem', 'Nope', '--mirror', mirror)).code,
+      1,
+    );
     assert.equal((await cli('db', 'update', '--db', dbPath, '--mirror', 'ftp://x')).code, 2);
   } finally {
     server.close();

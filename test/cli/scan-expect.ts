@@ -45,7 +45,8 @@ export function expectedNpm(pkgs: { name: string; version: string }[]): Set<stri
   for (const p of pkgs) {
     for (const r of npm) {
       const range = r.database_specific?.vulnerable_versions;
-      if (!range || !r.affected.some((a: { package: { name: string } }) => a.package.name === p.name)) continue;
+      if (!range || !r.affected.some((a: { package: { name: string } }) => a.package.name === p.name))
+        continue;
       if (semver.satisfies(p.version, range)) expected.add(`${p.name}@${p.version} ${r.id}`);
     }
   }
@@ -59,7 +60,12 @@ export function expectedPyPI(pkgs: { name: string; version: string }[]): Set<str
   const pypi = records('PyPI').filter((r) => !r.withdrawn);
   for (const p of pkgs) {
     for (const r of pypi) {
-      if (r.affected.some((a: { package: { name: string }; versions?: string[] }) => norm(a.package.name) === norm(p.name) && a.versions?.includes(p.version))) {
+      if (
+        r.affected.some(
+          (a: { package: { name: string }; versions?: string[] }) =>
+            norm(a.package.name) === norm(p.name) && a.versions?.includes(p.version),
+        )
+      ) {
         expected.add(`${p.name}@${p.version} ${r.id}`);
       }
     }

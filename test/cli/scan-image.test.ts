@@ -28,7 +28,9 @@ let target: string;
 let report: ScanReport;
 
 const vulns = (r: ScanReport, cls?: string) =>
-  r.results.filter((x) => !cls || x.class === cls).flatMap((x) => x.findings.filter((f): f is VulnerabilityFinding => f.kind === 'vulnerability'));
+  r.results
+    .filter((x) => !cls || x.class === cls)
+    .flatMap((x) => x.findings.filter((f): f is VulnerabilityFinding => f.kind === 'vulnerability'));
 
 async function cli(...args: string[]): Promise<number> {
   return main(['node', 'bulwark', ...args]);
@@ -39,7 +41,10 @@ before(async () => {
   target = `oci:${img.ociDir}:${img.tag}`;
   assert.equal(await cli('db', 'import', OSV, '--db', db), 0);
   const out = join(tmp, 'image.json');
-  assert.equal(await cli('-q', 'scan', 'image', target, '--db', db, '--scanners', 'vuln', '--format', 'json', '-o', out), 0);
+  assert.equal(
+    await cli('-q', 'scan', 'image', target, '--db', db, '--scanners', 'vuln', '--format', 'json', '-o', out),
+    0,
+  );
   report = JSON.parse(readFileSync(out, 'utf8')) as ScanReport;
 });
 after(() => rmSync(tmp, { recursive: true, force: true }));
@@ -66,27 +71,66 @@ test('Debian findings equal the independent dpkg --compare-versions expectation'
   assert.equal(report.artifact.os?.id, 'debian');
 });
 
-test('npm findings of the lock file equal node-semver over the records\' vulnerable_versions', () => {
+test("npm findings of the lock file equal node-semver over the records' vulnerable_versions", () => {
   const expected = expectedNpm(img.expected.npm);
   assert.ok(expected.size >= 1);
   const lock = report.results.find((r) => r.target === '/app/package-lock.json');
   assert.ok(lock, `a section for the lock file among ${report.results.map((r) => r.target).join(', ')}`);
-  const got = new Set(vulns({ ...report, results: [lock] }).map((f) => `${f.package.name}@${f.package.version} ${f.id}`));
+  const got = new Set(
+    vulns({ ...report, results: [lock] }).map((f) => `${f.package.name}@${f.package.version} ${f.id}`),
+  );
   assert.deepEqual([...got].sort(), [...expected].sort());
 });
 
 test('Python packages owned by Debian packages are matched only with --include-os-owned', async () => {
-  const owned = report.results.filter((r) => r.type === 'pypi').flatMap((r) => r.findings).filter((f) => img.expected.python.some((p) => (f as VulnerabilityFinding).package.name.toLowerCase() === p.name.toLowerCase() && (f as VulnerabilityFinding).package.version === p.version));
+  const owned = report.results
+    .filter((r) => r.type === 'pypi')
+    .flatMap((r) => r.findings)
+    .filter((f) =>
+      img.expected.python.some(
+        (p) =>
+          (f as VulnerabilityFinding).package.name.toLowerCase() === p.name.toLowerCase() &&
+          (f as VulnerabilityFinding).package.version === p.version,
+      ),
+    );
   assert.deepEqual(owned, []);
   const out = join(tmp, 'owned.json');
-  assert.equal(await cli('-q', 'scan', 'image', target, '--db', db, '--scanners', 'vuln', '--format', 'json', '-o', out, '--include-os-owned'), 0);
+  assert.equal(
+    await cli(
+      '-q',
+      'scan',
+      'image',
+      target,
+      '--db',
+      db,
+      '--scanners',
+      'vuln',
+      '--format',
+      'json',
+      '-o',
+      out,
+      '--include-os-owned',
+    ),
+    0,
+  );
   const r = JSON.parse(readFileSync(out, 'utf8')) as ScanReport;
   const urllib3 = img.expected.python.find((p) => p.name === 'urllib3')!;
   const hits = vulns(r).filter((f) => f.package.name === 'urllib3' && f.package.version === urllib3.version);
   // PYSEC records that list this exact version (OSV's own enumeration) must all be reported
-  const listed = records('PyPI').filter((x) => !x.withdrawn && x.affected.some((a: { package: { name: string }; versions?: string[] }) => a.package.name === 'urllib3' && a.versions?.includes(urllib3.version)));
+  const listed = records('PyPI').filter(
+    (x) =>
+      !x.withdrawn &&
+      x.affected.some(
+        (a: { package: { name: string }; versions?: string[] }) =>
+          a.package.name === 'urllib3' && a.versions?.includes(urllib3.version),
+      ),
+  );
   assert.ok(listed.length > 0);
-  for (const x of listed) assert.ok(hits.some((h) => h.id === x.id || h.aliases.includes(x.id)), `${x.id} reported for urllib3 ${urllib3.version}`);
+  for (const x of listed)
+    assert.ok(
+      hits.some((h) => h.id === x.id || h.aliases.includes(x.id)),
+      `${x.id} reported for urllib3 ${urllib3.version}`,
+    );
 });
 
 test('report writers on the real scan: SARIF valid for code scanning, JUnit well-formed, CycloneDX 1.6 valid', async () => {
@@ -94,9 +138,28 @@ test('report writers on the real scan: SARIF valid for code scanning, JUnit well
   const xml = formatReport(report, 'junit');
   assertWellFormedXml(xml);
   const facts = junitFacts(xml);
-  assert.equal(facts.suites.reduce((n, s) => n + s.failures, 0), vulns(report).length);
+  assert.equal(
+    facts.suites.reduce((n, s) => n + s.failures, 0),
+    vulns(report).length,
+  );
   const out = join(tmp, 'bom.json');
-  assert.equal(await cli('-q', 'scan', 'image', target, '--db', db, '--scanners', 'vuln', '--format', 'cyclonedx', '-o', out), 0);
+  assert.equal(
+    await cli(
+      '-q',
+      'scan',
+      'image',
+      target,
+      '--db',
+      db,
+      '--scanners',
+      'vuln',
+      '--format',
+      'cyclonedx',
+      '-o',
+      out,
+    ),
+    0,
+  );
   const bom = JSON.parse(readFileSync(out, 'utf8'));
   assertValidCycloneDX(bom);
   const refs = new Set(bom.components.map((c: { 'bom-ref': string }) => c['bom-ref']));
@@ -118,18 +181,32 @@ test('scan sbom of the SBOM that `bulwark sbom` wrote gives the same vulnerabili
 
 test('exit codes, ignore file expiry and VEX suppression on the real findings (via the SBOM, no re-analysis)', async () => {
   const sbom = join(tmp, 'sbom.cdx.json');
-  const run = (...extra: string[]) => cli('-q', 'scan', 'sbom', sbom, '--db', db, '--format', 'json', '-o', join(tmp, 'x.json'), ...extra);
+  const run = (...extra: string[]) =>
+    cli('-q', 'scan', 'sbom', sbom, '--db', db, '--format', 'json', '-o', join(tmp, 'x.json'), ...extra);
   const load = () => JSON.parse(readFileSync(join(tmp, 'x.json'), 'utf8')) as ScanReport;
   assert.equal(await run('--exit-code', '5'), 5, 'findings remain');
-  assert.equal(await run('--exit-code', '5', '--severity', 'CRITICAL'), 0, 'no CRITICAL finding in the fixture');
+  assert.equal(
+    await run('--exit-code', '5', '--severity', 'CRITICAL'),
+    0,
+    'no CRITICAL finding in the fixture',
+  );
   assert.equal(vulns(load()).length, 0);
   // everything LOW is Debian "unimportant" and unfixed: --ignore-unfixed with LOW leaves nothing
   assert.equal(await run('--exit-code', '3', '--severity', 'LOW', '--ignore-unfixed'), 0);
 
-  const lowIds = [...new Set(vulns(report).filter((f) => f.severity === 'LOW').map((f) => f.id))];
+  const lowIds = [
+    ...new Set(
+      vulns(report)
+        .filter((f) => f.severity === 'LOW')
+        .map((f) => f.id),
+    ),
+  ];
   const ignore = join(tmp, 'ignore');
   // all LOW ids ignored, one of them with an expiry in the past: only that one remains
-  writeFileSync(ignore, [`# accepted risk`, ...lowIds.slice(1), `${lowIds[0]} exp:2020-01-01`].join('\n') + '\n');
+  writeFileSync(
+    ignore,
+    [`# accepted risk`, ...lowIds.slice(1), `${lowIds[0]} exp:2020-01-01`].join('\n') + '\n',
+  );
   assert.equal(await run('--exit-code', '4', '--severity', 'LOW', '--ignorefile', ignore), 4);
   assert.deepEqual([...new Set(vulns(load()).map((f) => f.id))], [lowIds[0]]);
   writeFileSync(ignore, [...lowIds.slice(1), `${lowIds[0]} exp:2999-01-01`].join('\n') + '\n');
@@ -139,7 +216,24 @@ test('exit codes, ignore file expiry and VEX suppression on the real findings (v
   const apt = vulns(report).find((f) => f.package.name === 'apt' && f.aliases.includes('CVE-2011-3374'));
   assert.ok(apt, 'the fixture has apt with CVE-2011-3374');
   const vex = join(tmp, 'vex.json');
-  writeFileSync(vex, JSON.stringify({ '@context': 'https://openvex.dev/ns/v0.2.0', '@id': 'urn:x', author: 't', timestamp: '2026-01-01T00:00:00Z', version: 1, statements: [{ vulnerability: { name: 'CVE-2011-3374' }, products: [{ '@id': 'pkg:deb/debian/apt' }], status: 'not_affected', justification: 'inline_mitigations_already_exist' }] }));
+  writeFileSync(
+    vex,
+    JSON.stringify({
+      '@context': 'https://openvex.dev/ns/v0.2.0',
+      '@id': 'urn:x',
+      author: 't',
+      timestamp: '2026-01-01T00:00:00Z',
+      version: 1,
+      statements: [
+        {
+          vulnerability: { name: 'CVE-2011-3374' },
+          products: [{ '@id': 'pkg:deb/debian/apt' }],
+          status: 'not_affected',
+          justification: 'inline_mitigations_already_exist',
+        },
+      ],
+    }),
+  );
   assert.equal(await run('--vex', vex), 0);
   const after = vulns(load());
   assert.ok(!after.some((f) => f.package.name === 'apt' && f.id === apt.id));
@@ -153,5 +247,9 @@ test('user errors: missing DB, unavailable scanner, bad severity', async () => {
   assert.equal(await cli('-q', 'scan', 'sbom', sbom, '--db', join(tmp, 'none.sqlite')), 1);
   assert.equal(await cli('-q', 'scan', 'sbom', sbom, '--db', db, '--scanners', 'license'), 1);
   assert.equal(await cli('-q', 'scan', 'sbom', sbom, '--db', db, '--severity', 'SEVERE'), 2);
-  assert.equal(await cli('-q', 'scan', 'sbom', sbom, '--db', db, '--scanners', 'secret'), 2, 'an SBOM has no files to search for secrets');
+  assert.equal(
+    await cli('-q', 'scan', 'sbom', sbom, '--db', db, '--scanners', 'secret'),
+    2,
+    'an SBOM has no files to search for secrets',
+  );
 });

@@ -11,7 +11,10 @@ test('scan fs --scanners misconfig --policy DIR runs the user checks beside the 
   const dir = mkdtempSync(join(tmpdir(), 'bw-scan-policy-'));
   mkdirSync(join(dir, 'app'));
   mkdirSync(join(dir, 'pol'));
-  writeFileSync(join(dir, 'app', 'docker-compose.yml'), 'services:\n  web:\n    image: nginx:1.25\n    privileged: true\n');
+  writeFileSync(
+    join(dir, 'app', 'docker-compose.yml'),
+    'services:\n  web:\n    image: nginx:1.25\n    privileged: true\n',
+  );
   writeFileSync(
     join(dir, 'pol', 'org.yaml'),
     [
@@ -28,9 +31,13 @@ test('scan fs --scanners misconfig --policy DIR runs the user checks beside the 
   );
   const run = (extra: string[]) =>
     JSON.parse(
-      execFileSync(process.execPath, [bin, 'scan', 'fs', join(dir, 'app'), '--scanners', 'misconfig', '-f', 'json', ...extra], {
-        encoding: 'utf8',
-      }),
+      execFileSync(
+        process.execPath,
+        [bin, 'scan', 'fs', join(dir, 'app'), '--scanners', 'misconfig', '-f', 'json', ...extra],
+        {
+          encoding: 'utf8',
+        },
+      ),
     ) as { results: { findings: { id: string; message?: string }[] }[] };
   const ids = (r: ReturnType<typeof run>) => r.results.flatMap((x) => x.findings.map((f) => f.id)).sort();
   const without = ids(run([]));
@@ -43,10 +50,16 @@ test('scan fs --scanners misconfig --policy DIR runs the user checks beside the 
 });
 
 test('scan --timeout bounds the whole command: one line on stderr, exit 1', () => {
-  const r = spawnSync(process.execPath, [bin, 'scan', 'fs', '/usr', '--scanners', 'secret', '--timeout', '1s'], { encoding: 'utf8' });
+  const r = spawnSync(
+    process.execPath,
+    [bin, 'scan', 'fs', '/usr', '--scanners', 'secret', '--timeout', '1s'],
+    { encoding: 'utf8' },
+  );
   assert.equal(r.status, 1, r.stderr);
   assert.equal(r.stderr, 'bulwark: /usr: timed out after 1s (raise --timeout)\n');
-  const bad = spawnSync(process.execPath, [bin, 'scan', 'fs', '/usr', '--timeout', '1x'], { encoding: 'utf8' });
+  const bad = spawnSync(process.execPath, [bin, 'scan', 'fs', '/usr', '--timeout', '1x'], {
+    encoding: 'utf8',
+  });
   assert.equal(bad.status, 2);
   assert.match(bad.stderr, /invalid --timeout "1x"/);
 });

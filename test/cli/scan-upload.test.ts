@@ -25,7 +25,10 @@ test('scan fs --server uploads the report with an API token; a bad token fails w
     body: JSON.stringify({ username: 'admin', password: 'correct horse battery staple' }),
   });
   assert.equal(login.status, 200, await login.clone().text());
-  const cookies = login.headers.getSetCookie().map((c) => c.split(';')[0]).join('; ');
+  const cookies = login.headers
+    .getSetCookie()
+    .map((c) => c.split(';')[0])
+    .join('; ');
   const csrf = ((await login.json()) as { csrfToken: string }).csrfToken;
   const created = await fetch(`${server.url}/api/tokens`, {
     method: 'POST',
@@ -39,19 +42,41 @@ test('scan fs --server uploads the report with an API token; a bad token fails w
   spawnSync('mkdir', ['-p', project]);
   // a made-up token with the shape of a GitHub PAT, so the report has a finding
   writeFileSync(join(project, '.env'), 'GITHUB_TOKEN=ghp_Zq7Xc2Vb9Nm4Lk8Jh1Gf5Ds3Ap6Oi0Uy2Tr4\n');
-  const ok = spawnSync(process.execPath, [bin, 'scan', 'fs', project, '--scanners', 'secret', '-f', 'json', '--server', server.url], {
-    encoding: 'utf8',
-    env: { ...process.env, BULWARK_TOKEN: token },
-  });
+  const ok = spawnSync(
+    process.execPath,
+    [bin, 'scan', 'fs', project, '--scanners', 'secret', '-f', 'json', '--server', server.url],
+    {
+      encoding: 'utf8',
+      env: { ...process.env, BULWARK_TOKEN: token },
+    },
+  );
   assert.equal(ok.status, 0, ok.stderr);
   assert.match(ok.stderr, /uploaded to http:\/\/127\.0\.0\.1:\d+: .*scan \d+ \(1 findings\)/);
   const images = await fetch(`${server.url}/api/images`, { headers: { authorization: `Bearer ${token}` } });
   const list = (await images.json()) as { items: { name: string }[] };
-  assert.ok(list.items.some((i) => i.name.includes('project')), JSON.stringify(list));
+  assert.ok(
+    list.items.some((i) => i.name.includes('project')),
+    JSON.stringify(list),
+  );
 
-  const bad = spawnSync(process.execPath, [bin, 'scan', 'fs', project, '--scanners', 'secret', '--server', server.url, '--token', 'bwk_not-a-real-token'], {
-    encoding: 'utf8',
-  });
+  const bad = spawnSync(
+    process.execPath,
+    [
+      bin,
+      'scan',
+      'fs',
+      project,
+      '--scanners',
+      'secret',
+      '--server',
+      server.url,
+      '--token',
+      'bwk_not-a-real-token',
+    ],
+    {
+      encoding: 'utf8',
+    },
+  );
   assert.equal(bad.status, 1);
   assert.match(bad.stderr, /401/);
   assert.ok(!bad.stderr.includes('bwk_not-a-real-token'));

@@ -11,7 +11,10 @@ test('severity lists parse case-insensitively and reject unknown names', () => {
 });
 
 test('purls follow the spec for scoped npm, pypi normalisation and deb qualifiers', () => {
-  assert.equal(buildPurl({ type: 'npm', namespace: '@babel', name: 'core', version: '7.0.0' }), 'pkg:npm/%40babel/core@7.0.0');
+  assert.equal(
+    buildPurl({ type: 'npm', namespace: '@babel', name: 'core', version: '7.0.0' }),
+    'pkg:npm/%40babel/core@7.0.0',
+  );
   assert.equal(buildPurl({ type: 'pypi', name: 'Django_Foo', version: '1.0' }), 'pkg:pypi/django-foo@1.0');
   const deb = buildPurl({
     type: 'deb',

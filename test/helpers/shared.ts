@@ -13,7 +13,10 @@ function findShared(): string {
     (p): p is string => Boolean(p),
   );
   const found = candidates.find((p) => existsSync(join(p, 'corpora')) && existsSync(join(p, 'data')));
-  if (!found) throw new Error(`shared reference data not found (looked in ${candidates.join(', ')}); set BULWARK_SHARED_DIR`);
+  if (!found)
+    throw new Error(
+      `shared reference data not found (looked in ${candidates.join(', ')}); set BULWARK_SHARED_DIR`,
+    );
   return found;
 }
 

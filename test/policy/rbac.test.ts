@@ -161,13 +161,24 @@ test('aggregated ClusterRoles get the rules of the roles their selectors match; 
   const monitoring: Obj = {
     kind: 'ClusterRole',
     metadata: { name: 'monitoring' },
-    aggregationRule: { clusterRoleSelectors: [{ matchLabels: { 'rbac.example.com/aggregate-to-monitoring': 'true' } }] },
+    aggregationRule: {
+      clusterRoleSelectors: [{ matchLabels: { 'rbac.example.com/aggregate-to-monitoring': 'true' } }],
+    },
     rules: [],
   };
   const endpoints: Obj = {
     kind: 'ClusterRole',
-    metadata: { name: 'monitoring-endpoints', labels: { 'rbac.example.com/aggregate-to-monitoring': 'true' } },
-    rules: [{ apiGroups: [''], resources: ['nodes/proxy', 'services', 'endpoints', 'pods'], verbs: ['get', 'list', 'watch'] }],
+    metadata: {
+      name: 'monitoring-endpoints',
+      labels: { 'rbac.example.com/aggregate-to-monitoring': 'true' },
+    },
+    rules: [
+      {
+        apiGroups: [''],
+        resources: ['nodes/proxy', 'services', 'endpoints', 'pods'],
+        verbs: ['get', 'list', 'watch'],
+      },
+    ],
   };
   const unrelated: Obj = {
     kind: 'ClusterRole',
@@ -178,12 +189,20 @@ test('aggregated ClusterRoles get the rules of the roles their selectors match; 
     monitoring,
     endpoints,
     unrelated,
-    bind('ClusterRoleBinding', 'prometheus', 'ClusterRole', 'monitoring', [{ kind: 'ServiceAccount', name: 'prometheus', namespace: 'monitoring' }]),
+    bind('ClusterRoleBinding', 'prometheus', 'ClusterRole', 'monitoring', [
+      { kind: 'ServiceAccount', name: 'prometheus', namespace: 'monitoring' },
+    ]),
   ];
   const a = analyzeRbac(objects);
-  assert.deepEqual(who(a, 'exec-pods'), ['ServiceAccount monitoring/prometheus [cluster] ClusterRoleBinding/prometheus ClusterRole/monitoring']);
+  assert.deepEqual(who(a, 'exec-pods'), [
+    'ServiceAccount monitoring/prometheus [cluster] ClusterRoleBinding/prometheus ClusterRole/monitoring',
+  ]);
   assert.deepEqual(who(a, 'read-secrets'), [], 'only the matching roles are aggregated');
   // a role that lists its own rules is taken as written
-  const filled = analyzeRbac([{ ...monitoring, rules: [{ apiGroups: [''], resources: ['pods'], verbs: ['get'] }] }, endpoints, objects[3]!]);
+  const filled = analyzeRbac([
+    { ...monitoring, rules: [{ apiGroups: [''], resources: ['pods'], verbs: ['get'] }] },
+    endpoints,
+    objects[3]!,
+  ]);
   assert.deepEqual(who(filled, 'exec-pods'), []);
 });

@@ -12,7 +12,10 @@ test('json is the ScanReport itself', () => {
 
 test('table: one section per target with counts by severity, grouped by package, colour only when asked', () => {
   const t = renderTable(sampleReport());
-  assert.match(t, /oci:\/tmp\/img:latest \(debian 12\.5\)\n=+\nTotal: 3 \(CRITICAL: 0, HIGH: 2, MEDIUM: 0, LOW: 1, UNKNOWN: 0\)/);
+  assert.match(
+    t,
+    /oci:\/tmp\/img:latest \(debian 12\.5\)\n=+\nTotal: 3 \(CRITICAL: 0, HIGH: 2, MEDIUM: 0, LOW: 1, UNKNOWN: 0\)/,
+  );
   assert.match(t, /\/app\/package-lock\.json \(npm\)\n=+\nTotal: 1 \(CRITICAL: 1,/);
   assert.match(t, /Total: 0 \(CRITICAL: 0/, 'empty targets still listed');
   // libc6 has two advisories: its name is printed once, the fixed version is shown
@@ -22,7 +25,10 @@ test('table: one section per target with counts by severity, grouped by package,
   assert.ok(libcRows.some((l) => l.includes('2.36-9+deb12u3')));
   assert.match(t, /AWS .*aws-access-key-id.*\/app\/\.env:3/);
   assert.match(t, /dockerfile .*DS002/);
-  assert.match(t, /Report Summary\n\n┌.*\n│ Target +│ Type +│ Vulnerabilities │ Secrets │ Misconfigurations │ Licenses │/);
+  assert.match(
+    t,
+    /Report Summary\n\n┌.*\n│ Target +│ Type +│ Vulnerabilities │ Secrets │ Misconfigurations │ Licenses │/,
+  );
   assert.match(t, /│ \/app\/\.env +│ secret +│ 0 +│ 1 +│ 0 +│ 0 +│/);
   assert.ok(!t.includes('\x1b['), 'no ANSI codes without colour');
   assert.ok(renderTable(sampleReport(), { color: true }).includes('\x1b[31mHIGH\x1b[0m'));
@@ -60,24 +66,48 @@ test('junit: well-formed XML, one testsuite per target, a failing testcase per f
   assert.deepEqual([os.tests, os.failures, os.cases.length], [3, 3, 3]);
   assert.equal(os.cases[0]!.classname, 'libc6@2.36-9+deb12u1');
   assert.equal(os.cases[0]!.name, '[HIGH] DEBIAN-CVE-2023-4911');
-  assert.equal(os.cases[0]!.failure, 'glibc: buffer overflow in ld.so <GLIBC_TUNABLES> & "friends"', 'escaped, control char dropped');
+  assert.equal(
+    os.cases[0]!.failure,
+    'glibc: buffer overflow in ld.so <GLIBC_TUNABLES> & "friends"',
+    'escaped, control char dropped',
+  );
   assert.equal(facts.suites[5]!.tests, 0);
 });
 
 test('cyclonedx: valid CycloneDX 1.6; one vulnerability per id affecting each component; other kinds left out', () => {
   const r = sampleReport();
-  (r.results[0]!.findings[2] as any).suppressed = { by: 'vex', statement: 'not_affected', reason: 'vulnerable code not present' };
+  (r.results[0]!.findings[2] as any).suppressed = {
+    by: 'vex',
+    statement: 'not_affected',
+    reason: 'vulnerable code not present',
+  };
   const { bom, omitted } = toCycloneDx(r);
   assertValidCycloneDX(bom);
   const b = bom as any;
   assert.equal(omitted, 3);
   const glibc = b.vulnerabilities.find((v: any) => v.id === 'DEBIAN-CVE-2023-4911');
-  assert.deepEqual(glibc.affects.map((a: any) => a.ref).sort(), ['deb:libc-bin@2.36-9+deb12u1', 'deb:libc6@2.36-9+deb12u1']);
+  assert.deepEqual(glibc.affects.map((a: any) => a.ref).sort(), [
+    'deb:libc-bin@2.36-9+deb12u1',
+    'deb:libc6@2.36-9+deb12u1',
+  ]);
   const refs = new Set(b.components.map((c: any) => c['bom-ref']));
-  for (const v of b.vulnerabilities) for (const a of v.affects) assert.ok(refs.has(a.ref), `${a.ref} is a component`);
-  assert.deepEqual(glibc.ratings[0], { source: { name: 'nvd' }, score: 7.8, severity: 'high', method: 'CVSSv31', vector: 'CVSS:3.1/AV:L/AC:L/PR:L/UI:N/S:U/C:H/I:H/A:H' });
-  assert.deepEqual(glibc.references.map((x: any) => x.id), ['CVE-2023-4911', 'DSA-5514-1']);
+  for (const v of b.vulnerabilities)
+    for (const a of v.affects) assert.ok(refs.has(a.ref), `${a.ref} is a component`);
+  assert.deepEqual(glibc.ratings[0], {
+    source: { name: 'nvd' },
+    score: 7.8,
+    severity: 'high',
+    method: 'CVSSv31',
+    vector: 'CVSS:3.1/AV:L/AC:L/PR:L/UI:N/S:U/C:H/I:H/A:H',
+  });
+  assert.deepEqual(
+    glibc.references.map((x: any) => x.id),
+    ['CVE-2023-4911', 'DSA-5514-1'],
+  );
   const sup = b.vulnerabilities.find((v: any) => v.id === 'DEBIAN-CVE-2019-1010022');
   assert.equal(sup.analysis.state, 'not_affected');
-  assert.ok(b.components.some((c: any) => c.purl === 'pkg:npm/uri-js@2.1.1'), 'vulnerable packages outside the package list become components');
+  assert.ok(
+    b.components.some((c: any) => c.purl === 'pkg:npm/uri-js@2.1.1'),
+    'vulnerable packages outside the package list become components',
+  );
 });

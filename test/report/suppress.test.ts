@@ -5,7 +5,10 @@ import { isBulwarkError } from '../../src/core/errors.js';
 import { sampleReport, vuln } from './fixtures.js';
 
 const now = new Date('2026-11-23T12:00:00Z');
-const ids = (r: ReturnType<typeof filterReport>) => r.report.results.flatMap((x) => x.findings.map((f) => `${f.id}@${'package' in f && f.package ? f.package.name : f.location.path}`));
+const ids = (r: ReturnType<typeof filterReport>) =>
+  r.report.results.flatMap((x) =>
+    x.findings.map((f) => `${f.id}@${'package' in f && f.package ? f.package.name : f.location.path}`),
+  );
 
 test('plain ignore file: ids and aliases, comments as reasons, expiry dates', () => {
   const list = parseIgnoreFile(
@@ -23,7 +26,10 @@ test('plain ignore file: ids and aliases, comments as reasons, expiry dates', ()
   assert.equal(list.rules[1]!.reason, 'expired at midnight today');
   const out = filterReport(sampleReport(), { ignore: [list], now });
   const left = ids(out);
-  assert.ok(!left.some((i) => i.startsWith('DEBIAN-CVE-2023-4911')), 'alias CVE-2023-4911 suppresses both glibc findings');
+  assert.ok(
+    !left.some((i) => i.startsWith('DEBIAN-CVE-2023-4911')),
+    'alias CVE-2023-4911 suppresses both glibc findings',
+  );
   assert.ok(left.includes('NSWG-ECO-100@uri-js'), 'expired entry no longer suppresses');
   assert.ok(!left.some((i) => i.startsWith('aws-access-key-id')));
   assert.ok(!left.some((i) => i.startsWith('DS002')));
@@ -32,8 +38,15 @@ test('plain ignore file: ids and aliases, comments as reasons, expiry dates', ()
   assert.equal(out.suppressed.length, 4);
   assert.ok(out.suppressed.every((f) => (f as any).suppressed.by === 'ignorefile'));
   // the day before expiry, it still suppresses
-  assert.ok(!ids(filterReport(sampleReport(), { ignore: [list], now: new Date('2026-11-22T23:59:59Z') })).includes('NSWG-ECO-100@uri-js'));
-  assert.throws(() => parseIgnoreFile('CVE-1 exp:tomorrow', '.trivyignore'), (e: unknown) => isBulwarkError(e) && /\.trivyignore:1: invalid expiry date "tomorrow"/.test(e.message));
+  assert.ok(
+    !ids(filterReport(sampleReport(), { ignore: [list], now: new Date('2026-11-22T23:59:59Z') })).includes(
+      'NSWG-ECO-100@uri-js',
+    ),
+  );
+  assert.throws(
+    () => parseIgnoreFile('CVE-1 exp:tomorrow', '.trivyignore'),
+    (e: unknown) => isBulwarkError(e) && /\.trivyignore:1: invalid expiry date "tomorrow"/.test(e.message),
+  );
   assert.throws(() => parseIgnoreFile('CVE-1 extra', 'x'), /x:1: unexpected "extra"/);
 });
 
@@ -64,7 +77,10 @@ misconfigurations:
   assert.ok(kept);
   assert.equal(out.remaining, 5);
   assert.throws(() => parseIgnoreFile('vulns:\n  - id: X\n', 'a.yaml'), /a\.yaml: unknown section "vulns"/);
-  assert.throws(() => parseIgnoreFile('vulnerabilities:\n  - statement: x\n', 'a.yaml'), /vulnerabilities\[0\]: missing "id"/);
+  assert.throws(
+    () => parseIgnoreFile('vulnerabilities:\n  - statement: x\n', 'a.yaml'),
+    /vulnerabilities\[0\]: missing "id"/,
+  );
 });
 
 test('severity and unfixed filters; remaining counts only unsuppressed findings', () => {
@@ -86,16 +102,31 @@ test('OpenVEX: not_affected/fixed suppress by product purl or by subcomponent of
       timestamp: '2026-01-01T00:00:00Z',
       version: 1,
       statements: [
-        { vulnerability: { name: 'CVE-2023-4911' }, products: [{ '@id': 'pkg:deb/debian/libc6' }], status: 'not_affected', justification: 'vulnerable_code_not_in_execute_path' },
+        {
+          vulnerability: { name: 'CVE-2023-4911' },
+          products: [{ '@id': 'pkg:deb/debian/libc6' }],
+          status: 'not_affected',
+          justification: 'vulnerable_code_not_in_execute_path',
+        },
         {
           vulnerability: { name: 'NSWG-ECO-100' },
           products: [{ '@id': 'pkg:oci/img@sha256:bbb', subcomponents: [{ '@id': 'pkg:npm/uri-js@2.1.1' }] }],
           status: 'not_affected',
           impact_statement: 'parse() is never called with user input',
         },
-        { vulnerability: { name: 'DEBIAN-CVE-2019-1010022' }, products: [{ '@id': 'pkg:deb/debian/libc6' }], status: 'affected' },
+        {
+          vulnerability: { name: 'DEBIAN-CVE-2019-1010022' },
+          products: [{ '@id': 'pkg:deb/debian/libc6' }],
+          status: 'affected',
+        },
         // names another image: must not apply
-        { vulnerability: { name: 'CVE-2023-4911' }, products: [{ '@id': 'pkg:oci/other@sha256:999', subcomponents: [{ '@id': 'pkg:deb/debian/libc-bin' }] }], status: 'not_affected' },
+        {
+          vulnerability: { name: 'CVE-2023-4911' },
+          products: [
+            { '@id': 'pkg:oci/other@sha256:999', subcomponents: [{ '@id': 'pkg:deb/debian/libc-bin' }] },
+          ],
+          status: 'not_affected',
+        },
       ],
     }),
     'vex.json',
@@ -110,7 +141,10 @@ test('OpenVEX: not_affected/fixed suppress by product purl or by subcomponent of
     statement: 'not_affected',
     reason: 'parse() is never called with user input',
   });
-  assert.throws(() => parseVex('{"statements":[{"status":"not_affected"}]}', 'v.json'), /v\.json: statements\[0\]: missing "vulnerability"/);
+  assert.throws(
+    () => parseVex('{"statements":[{"status":"not_affected"}]}', 'v.json'),
+    /v\.json: statements\[0\]: missing "vulnerability"/,
+  );
   assert.throws(() => parseVex('{"foo":1}', 'v.json'), /neither OpenVEX/);
 });
 
@@ -119,18 +153,44 @@ test('CycloneDX VEX: analysis.state not_affected/false_positive; affects by bom-
     bomFormat: 'CycloneDX',
     specVersion: '1.6',
     version: 1,
-    components: [{ 'bom-ref': 'c1', type: 'library', name: 'libc-bin', version: '2.36-9+deb12u1', purl: 'pkg:deb/debian/libc-bin@2.36-9%2Bdeb12u1?arch=amd64&distro=debian-12' }],
+    components: [
+      {
+        'bom-ref': 'c1',
+        type: 'library',
+        name: 'libc-bin',
+        version: '2.36-9+deb12u1',
+        purl: 'pkg:deb/debian/libc-bin@2.36-9%2Bdeb12u1?arch=amd64&distro=debian-12',
+      },
+    ],
     vulnerabilities: [
-      { id: 'CVE-2023-4911', analysis: { state: 'not_affected', justification: 'code_not_reachable' }, affects: [{ ref: 'c1' }] },
-      { id: 'NSWG-ECO-100', analysis: { state: 'false_positive', detail: 'not this uri-js' }, affects: [{ ref: 'urn:cdx:3e671687-395b-41f5-a30f-a58921a69b79/1#pkg:npm/uri-js@2.1.1' }] },
-      { id: 'DEBIAN-CVE-2019-1010022', analysis: { state: 'exploitable' }, affects: [{ ref: 'pkg:deb/debian/libc6' }] },
+      {
+        id: 'CVE-2023-4911',
+        analysis: { state: 'not_affected', justification: 'code_not_reachable' },
+        affects: [{ ref: 'c1' }],
+      },
+      {
+        id: 'NSWG-ECO-100',
+        analysis: { state: 'false_positive', detail: 'not this uri-js' },
+        affects: [{ ref: 'urn:cdx:3e671687-395b-41f5-a30f-a58921a69b79/1#pkg:npm/uri-js@2.1.1' }],
+      },
+      {
+        id: 'DEBIAN-CVE-2019-1010022',
+        analysis: { state: 'exploitable' },
+        affects: [{ ref: 'pkg:deb/debian/libc6' }],
+      },
     ],
   };
   const vex = parseVex(JSON.stringify(doc), 'bom.vex.json');
   assert.equal(vex.format, 'cyclonedx');
   const out = filterReport(sampleReport(), { vex: [vex] });
-  assert.deepEqual(out.suppressed.map((f) => `${f.id}@${(f as any).package.name}`).sort(), ['DEBIAN-CVE-2023-4911@libc-bin', 'NSWG-ECO-100@uri-js']);
-  assert.equal((out.suppressed.find((f) => f.id === 'NSWG-ECO-100') as any).suppressed.statement, 'false_positive');
+  assert.deepEqual(out.suppressed.map((f) => `${f.id}@${(f as any).package.name}`).sort(), [
+    'DEBIAN-CVE-2023-4911@libc-bin',
+    'NSWG-ECO-100@uri-js',
+  ]);
+  assert.equal(
+    (out.suppressed.find((f) => f.id === 'NSWG-ECO-100') as any).suppressed.statement,
+    'false_positive',
+  );
   // the libc6 finding of the same advisory stays: the statement names libc-bin only
   assert.ok(ids(out).includes('DEBIAN-CVE-2023-4911@libc6'));
   void vuln;

@@ -12,17 +12,31 @@ let sarif: ValidateFunction | undefined;
 
 export function assertValidSarif(doc: unknown): void {
   if (!sarif) {
-    const schema = JSON.parse(readFileSync(new URL('./schemas/sarif-schema-2.1.0.json', import.meta.url), 'utf8')) as Record<string, unknown>;
+    const schema = JSON.parse(
+      readFileSync(new URL('./schemas/sarif-schema-2.1.0.json', import.meta.url), 'utf8'),
+    ) as Record<string, unknown>;
     const ajv = new Ajv({ strict: false, allErrors: true });
     addFormats(ajv);
     sarif = ajv.compile(schema);
   }
   if (!sarif(doc)) {
-    throw new Error(`SARIF schema violations:\n${(sarif.errors ?? []).slice(0, 10).map((e) => `${e.instancePath} ${e.message} ${JSON.stringify(e.params)}`).join('\n')}`);
+    throw new Error(
+      `SARIF schema violations:\n${(sarif.errors ?? [])
+        .slice(0, 10)
+        .map((e) => `${e.instancePath} ${e.message} ${JSON.stringify(e.params)}`)
+        .join('\n')}`,
+    );
   }
   // GitHub code scanning: every result has a ruleId present in the rules, a message, and a
   // physical location with a relative URI and a region; rules carry a numeric security-severity.
-  const run = (doc as { runs: { tool: { driver: { rules: { id: string; properties?: Record<string, unknown> }[] } }; results: Record<string, any>[] }[] }).runs[0]!;
+  const run = (
+    doc as {
+      runs: {
+        tool: { driver: { rules: { id: string; properties?: Record<string, unknown> }[] } };
+        results: Record<string, any>[];
+      }[];
+    }
+  ).runs[0]!;
   const ids = new Set(run.tool.driver.rules.map((r) => r.id));
   for (const r of run.tool.driver.rules) {
     const s = Number(r.properties?.['security-severity']);
@@ -31,18 +45,30 @@ export function assertValidSarif(doc: unknown): void {
   for (const res of run.results) {
     if (!ids.has(res.ruleId)) throw new Error(`result for unknown rule ${res.ruleId}`);
     const loc = res.locations?.[0]?.physicalLocation;
-    if (!loc?.artifactLocation?.uri || loc.artifactLocation.uri.startsWith('/')) throw new Error(`result ${res.ruleId}: no relative artifact URI`);
+    if (!loc?.artifactLocation?.uri || loc.artifactLocation.uri.startsWith('/'))
+      throw new Error(`result ${res.ruleId}: no relative artifact URI`);
     if (!(loc.region?.startLine >= 1)) throw new Error(`result ${res.ruleId}: no region.startLine`);
   }
 }
 
 /** Parses XML with expat; throws with the parser's message when it is not well-formed. */
 export function assertWellFormedXml(xml: string): void {
-  execFileSync('python3', ['-c', 'import sys, xml.dom.minidom; xml.dom.minidom.parseString(sys.stdin.buffer.read())'], { input: xml });
+  execFileSync(
+    'python3',
+    ['-c', 'import sys, xml.dom.minidom; xml.dom.minidom.parseString(sys.stdin.buffer.read())'],
+    { input: xml },
+  );
 }
 
 /** Parses XML with Python and returns testsuite/testcase facts for assertions. */
-export function junitFacts(xml: string): { suites: { name: string; tests: number; failures: number; cases: { classname: string; name: string; failure: string }[] }[] } {
+export function junitFacts(xml: string): {
+  suites: {
+    name: string;
+    tests: number;
+    failures: number;
+    cases: { classname: string; name: string; failure: string }[];
+  }[];
+} {
   const py = `
 import sys, json, xml.dom.minidom
 d = xml.dom.minidom.parseString(sys.stdin.buffer.read())

@@ -3,7 +3,13 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { loadRuleSet, scanText, secretAnalyzer, scanImageConfig, shannonEntropy } from '../../src/secret/index.js';
+import {
+  loadRuleSet,
+  scanText,
+  secretAnalyzer,
+  scanImageConfig,
+  shannonEntropy,
+} from '../../src/secret/index.js';
 
 const rules = loadRuleSet();
 // made-up token with the shape of a GitHub personal access token
@@ -20,7 +26,10 @@ test('findings carry line numbers and never the secret itself', () => {
 });
 
 test('a private key spanning lines is reported at its first line, fully masked', () => {
-  const body = Array.from({ length: 6 }, (_, i) => 'MIIEvQIBADANBgkqhkiG9w0BAQEFAASCBKcwggSjAgEAAoIBAQC' + i).join('\n');
+  const body = Array.from(
+    { length: 6 },
+    (_, i) => 'MIIEvQIBADANBgkqhkiG9w0BAQEFAASCBKcwggSjAgEAAoIBAQC' + i,
+  ).join('\n');
   const text = `config:\n  key: |\n-----BEGIN RSA PRIVATE KEY-----\n${body}\n-----END RSA PRIVATE KEY-----\n`;
   const found = scanText(text, rules, 'values.yaml').filter((m) => m.ruleId === 'private-key');
   assert.equal(found.length, 1);
@@ -72,8 +81,14 @@ test('user config adds rules, allow rules and disables built-ins (Trivy secret c
 test('bad config files fail with the file and the reason', () => {
   const dir = mkdtempSync(join(tmpdir(), 'bw-secret-'));
   const bad = join(dir, 'bad.yaml');
-  writeFileSync(bad, 'rules:\n  - id: x\n    category: c\n    title: t\n    severity: HIGH\n    regex: "(unclosed"\n');
-  assert.throws(() => loadRuleSet(bad), (e: Error) => e.message.includes('bad.yaml') && /invalid regular expression/.test(e.message));
+  writeFileSync(
+    bad,
+    'rules:\n  - id: x\n    category: c\n    title: t\n    severity: HIGH\n    regex: "(unclosed"\n',
+  );
+  assert.throws(
+    () => loadRuleSet(bad),
+    (e: Error) => e.message.includes('bad.yaml') && /invalid regular expression/.test(e.message),
+  );
   writeFileSync(bad, 'disable-rules: [no-such-rule]\n');
   assert.throws(() => loadRuleSet(bad), /unknown built-in secret rule "no-such-rule"/);
   writeFileSync(bad, 'rules: [\n');
@@ -91,7 +106,10 @@ test('binary files, vendored trees, docs and lock files are skipped', async () =
   assert.equal(a.wants(entry('/app/huge.log', 50 * 1024 * 1024)), false);
   assert.equal(a.wants(entry('/app/config/.env')), true);
   const binary = Buffer.concat([Buffer.from([0x7f, 0x45, 0x4c, 0x46, 0]), Buffer.from(`token=${TOKEN}`)]);
-  assert.equal(await a.analyze({ ...entry('/app/bin/tool', binary.length), content: binary }, { warn() {} }), undefined);
+  assert.equal(
+    await a.analyze({ ...entry('/app/bin/tool', binary.length), content: binary }, { warn() {} }),
+    undefined,
+  );
 });
 
 test('image config: env values and build history are scanned, with the layer of the history entry', () => {

@@ -4,7 +4,10 @@ import { readFileSync } from 'node:fs';
 import { parse } from 'yaml';
 import { loadRuleSet, scanText, builtinRules } from '../../src/secret/index.js';
 
-const corpus = '/work/shared/corpora/gitleaks/derived/rule_tp_fp_cases.jsonl'.replace('/work/', new URL('../../../', import.meta.url).pathname);
+const corpus = '/work/shared/corpora/gitleaks/derived/rule_tp_fp_cases.jsonl'.replace(
+  '/work/',
+  new URL('../../../', import.meta.url).pathname,
+);
 const rules = loadRuleSet();
 
 interface Case {
@@ -33,7 +36,12 @@ function differenceFor(ruleId: string, kind: 'tp' | 'fp', text: string): string 
     if (r === ruleId && k === kind && text.includes(needle)) return why;
   }
   // the rest of the published Google keys that gitleaks allow-lists (same reason as above)
-  if (ruleId === 'gcp-api-key' && kind === 'fp' && /^AIza[\w-]{35}$/.test(text.trim()) && !/abcdefghij/.test(text))
+  if (
+    ruleId === 'gcp-api-key' &&
+    kind === 'fp' &&
+    /^AIza[\w-]{35}$/.test(text.trim()) &&
+    !/abcdefghij/.test(text)
+  )
     return EXPECTED_DIFFERENCES['gcp-api-key:fp:AIzaSyAnLA7NfeLquW1tJFpx_eQCxoX-oo6YyIs'];
   return undefined;
 }
@@ -61,12 +69,17 @@ test('gitleaks corpus: true positives found and false positives not reported, ru
     covered++;
     for (const c of rec.true_positives ?? []) {
       tps++;
-      const found = scanText(c.text, rules, c.path ?? 'config.txt', { dedupe: false }).some((m) => m.ruleId === rec.rule_id);
-      if (!found && !differenceFor(rec.rule_id, 'tp', c.text)) failures.push(`TP missed by ${rec.rule_id}: ${c.text.slice(0, 120)}`);
+      const found = scanText(c.text, rules, c.path ?? 'config.txt', { dedupe: false }).some(
+        (m) => m.ruleId === rec.rule_id,
+      );
+      if (!found && !differenceFor(rec.rule_id, 'tp', c.text))
+        failures.push(`TP missed by ${rec.rule_id}: ${c.text.slice(0, 120)}`);
     }
     for (const c of rec.false_positives ?? []) {
       fps++;
-      const found = scanText(c.text, rules, c.path ?? 'config.txt', { dedupe: false }).some((m) => m.ruleId === rec.rule_id);
+      const found = scanText(c.text, rules, c.path ?? 'config.txt', { dedupe: false }).some(
+        (m) => m.ruleId === rec.rule_id,
+      );
       if (found) {
         const why = differenceFor(rec.rule_id, 'fp', c.text);
         if (why) differencesSeen.add(why);

@@ -15,11 +15,18 @@ import { Client } from './helpers.js';
 const dir = mkdtempSync(join(tmpdir(), 'bulwark-server-cli-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
 
-function start(args: string[], env: NodeJS.ProcessEnv = {}): { child: ChildProcess; stderr: () => string; line: Promise<string>; exit: Promise<number | null> } {
-  if (!existsSync(join(repoRoot, 'dist', 'cli', 'main.js'))) throw new Error('dist/ is missing: run `npm run build` first (npm test does)');
+function start(
+  args: string[],
+  env: NodeJS.ProcessEnv = {},
+): { child: ChildProcess; stderr: () => string; line: Promise<string>; exit: Promise<number | null> } {
+  if (!existsSync(join(repoRoot, 'dist', 'cli', 'main.js')))
+    throw new Error('dist/ is missing: run `npm run build` first (npm test does)');
   const childEnv = { ...process.env, ...env };
   delete childEnv.BULWARK_ADMIN_PASSWORD;
-  const child = spawn(process.execPath, [join(repoRoot, 'bin', 'bulwark'), 'server', ...args], { env: childEnv, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [join(repoRoot, 'bin', 'bulwark'), 'server', ...args], {
+    env: childEnv,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let err = '';
   const line = new Promise<string>((resolve, reject) => {
     child.stderr!.on('data', (d: Buffer) => {
@@ -40,14 +47,25 @@ test('first start prints where to log in with a one-time token; bootstrap; healt
   const s = start(['--listen', `127.0.0.1:${port}`, '--data', data, '--db', join(dir, 'adv.db')]);
   try {
     const line = await s.line;
-    const m = /^Bulwark console: http:\/\/127\.0\.0\.1:(\d+) \(first login: open http:\/\/127\.0\.0\.1:\d+\/bootstrap and create the admin account with the one-time token (\S+)\)$/.exec(line);
+    const m =
+      /^Bulwark console: http:\/\/127\.0\.0\.1:(\d+) \(first login: open http:\/\/127\.0\.0\.1:\d+\/bootstrap and create the admin account with the one-time token (\S+)\)$/.exec(
+        line,
+      );
     assert.ok(m, line);
     assert.equal(Number(m[1]), port);
     const base = `http://127.0.0.1:${port}`;
     const c = new Client(base);
-    assert.deepEqual((await c.get('/healthz')).body, { status: 'ok', version: (await c.get('/healthz')).body.version, database: 'sqlite' });
+    assert.deepEqual((await c.get('/healthz')).body, {
+      status: 'ok',
+      version: (await c.get('/healthz')).body.version,
+      database: 'sqlite',
+    });
     assert.equal((await c.get('/api/images')).status, 401);
-    const b = await c.post('/api/auth/bootstrap', { token: m[2], username: 'admin', password: 'first admin password' });
+    const b = await c.post('/api/auth/bootstrap', {
+      token: m[2],
+      username: 'admin',
+      password: 'first admin password',
+    });
     assert.equal(b.status, 200);
     assert.equal((await c.get('/api/images')).status, 200);
     assert.equal(statSync(join(data, 'secret.key')).mode & 0o777, 0o600);
@@ -60,12 +78,19 @@ test('first start prints where to log in with a one-time token; bootstrap; healt
     assert.match(text, /^bulwark_http_requests_total\{method="GET",route="\/api\/images",status="401"\} 1$/m);
     assert.match(text, /^bulwark_http_requests_total\{method="GET",route="\/api\/images",status="200"\} 1$/m);
     assert.match(text, /^# TYPE bulwark_http_request_duration_seconds histogram$/m);
-    assert.match(text, /^bulwark_http_request_duration_seconds_bucket\{le="\+Inf",method="GET",route="\/api\/images"\} 2$/m);
-    assert.match(text, /^bulwark_http_request_duration_seconds_count\{method="GET",route="\/api\/images"\} 2$/m);
+    assert.match(
+      text,
+      /^bulwark_http_request_duration_seconds_bucket\{le="\+Inf",method="GET",route="\/api\/images"\} 2$/m,
+    );
+    assert.match(
+      text,
+      /^bulwark_http_request_duration_seconds_count\{method="GET",route="\/api\/images"\} 2$/m,
+    );
     assert.match(text, /^# TYPE bulwark_findings gauge$/m);
     assert.match(text, /^# TYPE bulwark_jobs gauge$/m);
     // Every sample line is NAME{LABELS} VALUE.
-    for (const l of text.split('\n').filter((x) => x && !x.startsWith('#'))) assert.match(l, /^[a-zA-Z_:][a-zA-Z0-9_:]*(\{[^}]*\})? -?[0-9.e+-]+|NaN$/, l);
+    for (const l of text.split('\n').filter((x) => x && !x.startsWith('#')))
+      assert.match(l, /^[a-zA-Z_:][a-zA-Z0-9_:]*(\{[^}]*\})? -?[0-9.e+-]+|NaN$/, l);
     assert.ok(!s.stderr().includes('first admin password'));
   } finally {
     s.child.kill('SIGTERM');
@@ -87,8 +112,16 @@ test('bad options are clear errors without stack traces or secrets', async () =>
   assert.match(a.stderr(), /--listen: expected HOST:PORT/);
   assert.doesNotMatch(a.stderr(), /\n\s+at /);
   const port = await freePort();
-  const b = start(['--database', `postgres://bulwark:s3cretpw@127.0.0.1:${port}/console`, '--listen', `127.0.0.1:${await freePort()}`]);
+  const b = start([
+    '--database',
+    `postgres://bulwark:s3cretpw@127.0.0.1:${port}/console`,
+    '--listen',
+    `127.0.0.1:${await freePort()}`,
+  ]);
   assert.notEqual(await b.exit, 0);
-  assert.match(b.stderr(), new RegExp(`cannot connect to PostgreSQL at postgres://127\\.0\\.0\\.1:${port}/console`));
+  assert.match(
+    b.stderr(),
+    new RegExp(`cannot connect to PostgreSQL at postgres://127\\.0\\.0\\.1:${port}/console`),
+  );
   assert.doesNotMatch(b.stderr(), /s3cretpw/);
 });

@@ -4,7 +4,15 @@
  * pipeline (cached under .cache/server/, keyed by the image and advisory set; rebuilt when missing).
  */
 import { execFileSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { runScan } from '../../src/cli/scan.js';
 import type { ScanReport } from '../../src/core/findings.js';
@@ -39,7 +47,10 @@ function locked<T>(name: string, build: () => Promise<T>): Promise<T> {
 }
 
 /** A fresh copy (in `dir`) of an advisory DB with the given OSV ecosystems imported. */
-export async function advisoryDbCopy(dir: string, ecosystems: string[] = ['Debian', 'npm', 'PyPI', 'Go']): Promise<string> {
+export async function advisoryDbCopy(
+  dir: string,
+  ecosystems: string[] = ['Debian', 'npm', 'PyPI', 'Go'],
+): Promise<string> {
   const name = `advisories-${ecosystems.join('-')}.db`;
   const cached = join(cacheDir, name);
   await locked(name, async () => {
@@ -47,7 +58,10 @@ export async function advisoryDbCopy(dir: string, ecosystems: string[] = ['Debia
     const tmp = cached + '.tmp';
     const db = AdvisoryDb.open(tmp);
     try {
-      await importOsv(db, ecosystems.map((e) => join(OSV, e)));
+      await importOsv(
+        db,
+        ecosystems.map((e) => join(OSV, e)),
+      );
     } finally {
       db.close();
     }
@@ -68,7 +82,12 @@ export async function debianReport(): Promise<{ report: ScanReport; image: Fixtu
     const tmp = join(cacheDir, `tmp-${process.pid}`);
     mkdirSync(tmp, { recursive: true });
     const db = await advisoryDbCopy(tmp);
-    const run = await runScan('image', `oci:${image.ociDir}:${image.tag}`, { format: 'json', exitCode: '0', db }, memoryLogger());
+    const run = await runScan(
+      'image',
+      `oci:${image.ociDir}:${image.tag}`,
+      { format: 'json', exitCode: '0', db },
+      memoryLogger(),
+    );
     writeFileSync(file, JSON.stringify(run.report));
     rmSync(tmp, { recursive: true, force: true });
   });

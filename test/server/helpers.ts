@@ -33,9 +33,13 @@ export interface TestConsole {
   close(opts?: { keepData?: boolean }): Promise<void>;
 }
 
-export async function startConsole(backend: Backend, opts: Partial<ServerOptions> & { database?: string } = {}): Promise<TestConsole> {
+export async function startConsole(
+  backend: Backend,
+  opts: Partial<ServerOptions> & { database?: string } = {},
+): Promise<TestConsole> {
   const dataDir = opts.dataDir ?? mkdtempSync(join(tmpdir(), 'bulwark-server-'));
-  const database = opts.database ?? (backend === 'postgres' ? await (await sharedPostgres()).createDatabase() : undefined);
+  const database =
+    opts.database ?? (backend === 'postgres' ? await (await sharedPostgres()).createDatabase() : undefined);
   const logger = memoryLogger();
   const c = await createConsole({
     dataDir,
@@ -76,13 +80,23 @@ export class Client {
     public token?: string,
   ) {}
 
-  async req<T = any>(method: string, path: string, body?: unknown, extra: { csrf?: boolean; headers?: Record<string, string> } = {}): Promise<Res<T>> {
+  async req<T = any>(
+    method: string,
+    path: string,
+    body?: unknown,
+    extra: { csrf?: boolean; headers?: Record<string, string> } = {},
+  ): Promise<Res<T>> {
     const headers: Record<string, string> = { ...extra.headers };
     if (this.token) headers.authorization = `Bearer ${this.token}`;
     if (this.cookies.size) headers.cookie = [...this.cookies].map(([k, v]) => `${k}=${v}`).join('; ');
-    if (method !== 'GET' && extra.csrf !== false && this.cookies.get('bulwark_csrf')) headers['x-csrf-token'] = this.cookies.get('bulwark_csrf')!;
+    if (method !== 'GET' && extra.csrf !== false && this.cookies.get('bulwark_csrf'))
+      headers['x-csrf-token'] = this.cookies.get('bulwark_csrf')!;
     if (body !== undefined) headers['content-type'] = 'application/json';
-    const res = await request(this.base + path, { method: method as 'GET', headers, body: body === undefined ? undefined : JSON.stringify(body) });
+    const res = await request(this.base + path, {
+      method: method as 'GET',
+      headers,
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
     const set = res.headers['set-cookie'];
     for (const c of Array.isArray(set) ? set : set ? [set] : []) {
       const [kv] = c.split(';');

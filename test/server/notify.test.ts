@@ -34,7 +34,10 @@ function octetParser(onMessage: (m: string) => void): (chunk: Buffer) => void {
       const sp = buf.indexOf(0x20);
       if (sp < 0) return;
       const len = Number(buf.subarray(0, sp).toString());
-      assert.ok(Number.isInteger(len) && len > 0, `octet count expected, got ${buf.subarray(0, sp).toString()}`);
+      assert.ok(
+        Number.isInteger(len) && len > 0,
+        `octet count expected, got ${buf.subarray(0, sp).toString()}`,
+      );
       if (buf.length < sp + 1 + len) return;
       onMessage(buf.subarray(sp + 1, sp + 1 + len).toString('utf8'));
       buf = buf.subarray(sp + 1 + len);
@@ -52,8 +55,19 @@ interface Receivers {
   stop(): Promise<void>;
 }
 
-async function startReceivers(ports: { udp: number; tcp: number; tls: number; http: number }, tlsFiles: { cert: string; key: string }): Promise<Receivers> {
-  const r: Receivers = { udp: [], tcp: [], tls: [], webhook: [], slack: [], failing: 0, stop: async () => {} };
+async function startReceivers(
+  ports: { udp: number; tcp: number; tls: number; http: number },
+  tlsFiles: { cert: string; key: string },
+): Promise<Receivers> {
+  const r: Receivers = {
+    udp: [],
+    tcp: [],
+    tls: [],
+    webhook: [],
+    slack: [],
+    failing: 0,
+    stop: async () => {},
+  };
   const udp = createSocket('udp4');
   udp.on('message', (m) => r.udp.push(m.toString('utf8')));
   await new Promise<void>((res) => udp.bind(ports.udp, '127.0.0.1', res));
@@ -64,12 +78,18 @@ async function startReceivers(ports: { udp: number; tcp: number; tls: number; ht
   };
   const tcp: NetServer = createNetServer((s) => {
     track(s);
-    s.on('data', octetParser((m) => r.tcp.push(m)));
+    s.on(
+      'data',
+      octetParser((m) => r.tcp.push(m)),
+    );
   });
   await new Promise<void>((res) => tcp.listen(ports.tcp, '127.0.0.1', res));
   const tls = createTlsServer({ cert: readFileSync(tlsFiles.cert), key: readFileSync(tlsFiles.key) }, (s) => {
     track(s);
-    s.on('data', octetParser((m) => r.tls.push(m)));
+    s.on(
+      'data',
+      octetParser((m) => r.tls.push(m)),
+    );
   });
   await new Promise<void>((res) => tls.listen(ports.tls, '127.0.0.1', res));
   const http: Server = createHttpServer((req, res) => {
@@ -107,9 +127,24 @@ async function waitFor(what: string, f: () => Promise<boolean> | boolean, timeou
 
 test('syslog and CEF formats', () => {
   const e: NotifyEvent = {
-    id: 'e1', type: 'new-finding', time: '2026-01-02T03:04:05.000Z', severity: 'CRITICAL', summary: 'x|y=z\\ "q" ]',
-    image: { name: 'reg/app', digest: 'sha256:ab' }, registry: 'r"1]', scanId: 7,
-    findings: [{ advisoryId: 'CVE-1', severity: 'CRITICAL', pkgName: 'p', pkgVersion: '1', fixedVersion: '2', title: 't' }],
+    id: 'e1',
+    type: 'new-finding',
+    time: '2026-01-02T03:04:05.000Z',
+    severity: 'CRITICAL',
+    summary: 'x|y=z\\ "q" ]',
+    image: { name: 'reg/app', digest: 'sha256:ab' },
+    registry: 'r"1]',
+    scanId: 7,
+    findings: [
+      {
+        advisoryId: 'CVE-1',
+        severity: 'CRITICAL',
+        pkgName: 'p',
+        pkgVersion: '1',
+        fixedVersion: '2',
+        title: 't',
+      },
+    ],
   };
   const line = toSyslog(e, { format: 'rfc5424', host: 'h1' });
   const m = SYSLOG_RE.exec(line);
@@ -130,9 +165,20 @@ for (const backend of BACKENDS) {
       const { report } = await debianReport();
       const dir = mkdtempSync(join(tmpdir(), 'bulwark-notify-'));
       const tlsFiles = await makeTlsFiles(dir);
-      const ports = { udp: await freePort(), tcp: await freePort(), tls: await freePort(), http: await freePort() };
+      const ports = {
+        udp: await freePort(),
+        tcp: await freePort(),
+        tls: await freePort(),
+        http: await freePort(),
+      };
       const database = backend === 'postgres' ? await (await sharedPostgres()).createDatabase() : undefined;
-      const opts = { dataDir: join(dir, 'data'), database, workers: true, notifyBackoffMs: 100, notifyMaxAttempts: 1000 };
+      const opts = {
+        dataDir: join(dir, 'data'),
+        database,
+        workers: true,
+        notifyBackoffMs: 100,
+        notifyMaxAttempts: 1000,
+      };
       let t = await startConsole(backend, opts);
       let receivers: Receivers | undefined;
       try {
@@ -144,37 +190,87 @@ for (const backend of BACKENDS) {
           return r.body.id as number;
         };
         const ids = {
-          udp: await dest({ name: 'udp', type: 'syslog', config: { host: '127.0.0.1', port: ports.udp, transport: 'udp' } }),
-          tcp: await dest({ name: 'tcp', type: 'syslog', config: { host: '127.0.0.1', port: ports.tcp, transport: 'tcp', format: 'cef' } }),
-          tls: await dest({ name: 'tls', type: 'syslog', config: { host: '127.0.0.1', port: ports.tls, transport: 'tls', caCert: readFileSync(tlsFiles.caCert, 'utf8') } }),
-          webhook: await dest({ name: 'hook', type: 'webhook', config: { url: `http://127.0.0.1:${ports.http}/hook`, secret } }),
-          slack: await dest({ name: 'slack', type: 'slack', config: { url: `http://127.0.0.1:${ports.http}/services/T000/B000/XXXX` } }),
+          udp: await dest({
+            name: 'udp',
+            type: 'syslog',
+            config: { host: '127.0.0.1', port: ports.udp, transport: 'udp' },
+          }),
+          tcp: await dest({
+            name: 'tcp',
+            type: 'syslog',
+            config: { host: '127.0.0.1', port: ports.tcp, transport: 'tcp', format: 'cef' },
+          }),
+          tls: await dest({
+            name: 'tls',
+            type: 'syslog',
+            config: {
+              host: '127.0.0.1',
+              port: ports.tls,
+              transport: 'tls',
+              caCert: readFileSync(tlsFiles.caCert, 'utf8'),
+            },
+          }),
+          webhook: await dest({
+            name: 'hook',
+            type: 'webhook',
+            config: { url: `http://127.0.0.1:${ports.http}/hook`, secret },
+          }),
+          slack: await dest({
+            name: 'slack',
+            type: 'slack',
+            config: { url: `http://127.0.0.1:${ports.http}/services/T000/B000/XXXX` },
+          }),
         };
         const listed = JSON.stringify((await admin.get('/api/notifications/destinations')).body);
-        assert.ok(!listed.includes(secret) && !listed.includes('B000/XXXX'), 'webhook secret and Slack URL path not shown');
+        assert.ok(
+          !listed.includes(secret) && !listed.includes('B000/XXXX'),
+          'webhook secret and Slack URL path not shown',
+        );
         for (const [name, id] of Object.entries(ids)) {
-          const r = await admin.post('/api/notifications/rules', { name: `crit-${name}`, event: 'new-finding', minSeverity: 'HIGH', destinationId: id });
+          const r = await admin.post('/api/notifications/rules', {
+            name: `crit-${name}`,
+            event: 'new-finding',
+            minSeverity: 'HIGH',
+            destinationId: id,
+          });
           assert.equal(r.status, 201, JSON.stringify(r.body));
         }
         // A rule whose namespace filter does not match sends nothing.
-        await admin.post('/api/notifications/rules', { name: 'other-team', event: 'scan-completed', registryFilter: 'registry.other/team-b/', destinationId: ids.webhook });
+        await admin.post('/api/notifications/rules', {
+          name: 'other-team',
+          event: 'scan-completed',
+          registryFilter: 'registry.other/team-b/',
+          destinationId: ids.webhook,
+        });
 
         // Receivers are down: uploads queue events, deliveries fail and are retried.
         const up = await admin.post('/api/scans', report);
         assert.equal(up.status, 201);
-        const highs = new Set(report.results.flatMap((r) => r.findings).filter((f) => f.kind === 'vulnerability' && (f.severity === 'HIGH' || f.severity === 'CRITICAL')).map((f) => f.id));
+        const highs = new Set(
+          report.results
+            .flatMap((r) => r.findings)
+            .filter((f) => f.kind === 'vulnerability' && (f.severity === 'HIGH' || f.severity === 'CRITICAL'))
+            .map((f) => f.id),
+        );
         assert.ok(highs.size > 0, 'the real report has HIGH/CRITICAL findings');
         const second: ScanReport = structuredClone(report);
         second.artifact.digest = 'sha256:' + 'b'.repeat(64);
         second.artifact.repoDigests = [];
         assert.equal((await admin.post('/api/scans', second)).status, 201);
         await waitFor('failed attempts', async () => {
-          const rows = await t.c.ctx.db.selectFrom('outbox').selectAll().where('destination_id', '=', ids.tcp).execute();
+          const rows = await t.c.ctx.db
+            .selectFrom('outbox')
+            .selectAll()
+            .where('destination_id', '=', ids.tcp)
+            .execute();
           return rows.length === 2 && rows.every((r) => r.attempts >= 2);
         });
         const pendingBefore = await t.c.ctx.db.selectFrom('outbox').selectAll().execute();
         assert.equal(pendingBefore.length, 10, 'two events × five destinations');
-        assert.ok(pendingBefore.every((r) => r.status !== 'delivered' || r.destination_id === ids.udp), 'only UDP can "succeed" with nobody listening');
+        assert.ok(
+          pendingBefore.every((r) => r.status !== 'delivered' || r.destination_id === ids.udp),
+          'only UDP can "succeed" with nobody listening',
+        );
         assert.ok(pendingBefore.some((r) => /ECONNREFUSED/.test(r.last_error)));
         const eventIds = new Set(pendingBefore.map((r) => (JSON.parse(r.event) as NotifyEvent).id));
         assert.equal(eventIds.size, 2);
@@ -230,7 +326,11 @@ for (const backend of BACKENDS) {
         assert.match(rec.udp.at(-1)!, /test notification from Bulwark/);
 
         // Dead letters: a receiver that always fails.
-        const failId = await dest({ name: 'fail', type: 'webhook', config: { url: `http://127.0.0.1:${ports.http}/fail` } });
+        const failId = await dest({
+          name: 'fail',
+          type: 'webhook',
+          config: { url: `http://127.0.0.1:${ports.http}/fail` },
+        });
         await t.close({ keepData: true });
         t = await startConsole(backend, { ...opts, notifyMaxAttempts: 3 });
         const admin2 = await new Client(t.base).login();
@@ -243,7 +343,10 @@ for (const backend of BACKENDS) {
         assert.equal(dead.items[0]!.attempts, 3);
         assert.match(dead.items[0]!.lastError, /HTTP 500/);
         assert.equal(rec.failing, 3);
-        assert.equal((await admin2.post(`/api/notifications/deliveries/${dead.items[0]!.id}/retry`)).status, 204);
+        assert.equal(
+          (await admin2.post(`/api/notifications/deliveries/${dead.items[0]!.id}/retry`)).status,
+          204,
+        );
         await waitFor('retried', () => rec.failing >= 4);
         const audit = (await admin2.get('/api/audit?action=delivery')).body.items;
         assert.equal(audit[0].action, 'delivery.retry');

@@ -29,9 +29,15 @@ export interface TestPostgres {
 
 function pgBinDir(): string {
   const root = '/usr/lib/postgresql';
-  const versions = existsSync(root) ? readdirSync(root).filter((v) => existsSync(join(root, v, 'bin', 'pg_ctl'))).sort((a, b) => Number(b) - Number(a)) : [];
+  const versions = existsSync(root)
+    ? readdirSync(root)
+        .filter((v) => existsSync(join(root, v, 'bin', 'pg_ctl')))
+        .sort((a, b) => Number(b) - Number(a))
+    : [];
   if (!versions.length) {
-    throw new Error('PostgreSQL is not installed (no /usr/lib/postgresql/*/bin/pg_ctl): install the Debian package "postgresql" (scripts/install-deps.sh)');
+    throw new Error(
+      'PostgreSQL is not installed (no /usr/lib/postgresql/*/bin/pg_ctl): install the Debian package "postgresql" (scripts/install-deps.sh)',
+    );
   }
   return join(root, versions[0]!, 'bin');
 }
@@ -43,7 +49,9 @@ export async function startPostgres(): Promise<TestPostgres> {
   const asRoot = process.getuid?.() === 0;
   if (asRoot) {
     const { stdout } = await execFileP('id', ['-u', 'postgres']).catch(() => {
-      throw new Error('running as root but there is no "postgres" system user to run PostgreSQL as (install the Debian package "postgresql")');
+      throw new Error(
+        'running as root but there is no "postgres" system user to run PostgreSQL as (install the Debian package "postgresql")',
+      );
     });
     const uid = Number(stdout.trim());
     const gid = Number((await execFileP('id', ['-g', 'postgres'])).stdout.trim());
@@ -51,19 +59,45 @@ export async function startPostgres(): Promise<TestPostgres> {
     chmodSync(dir, 0o700);
   }
   const run = (cmd: string, args: string[]) =>
-    asRoot ? execFileP('runuser', ['-u', 'postgres', '--', join(bin, cmd), ...args]) : execFileP(join(bin, cmd), args);
+    asRoot
+      ? execFileP('runuser', ['-u', 'postgres', '--', join(bin, cmd), ...args])
+      : execFileP(join(bin, cmd), args);
   try {
-    await run('initdb', ['-D', data, '-U', 'postgres', '--auth=trust', '-E', 'UTF8', '--locale=C.UTF-8', '--no-sync']);
+    await run('initdb', [
+      '-D',
+      data,
+      '-U',
+      'postgres',
+      '--auth=trust',
+      '-E',
+      'UTF8',
+      '--locale=C.UTF-8',
+      '--no-sync',
+    ]);
   } catch (e) {
     rmSync(dir, { recursive: true, force: true });
-    throw new Error(`PostgreSQL initdb failed: ${(e as { stderr?: string }).stderr ?? (e as Error).message}`, { cause: e });
+    throw new Error(
+      `PostgreSQL initdb failed: ${(e as { stderr?: string }).stderr ?? (e as Error).message}`,
+      { cause: e },
+    );
   }
   let port = 0;
   let lastErr = '';
   for (let attempt = 0; attempt < 3 && !port; attempt++) {
     const p = await freePort();
     try {
-      await run('pg_ctl', ['-D', data, '-l', join(dir, 'log'), '-w', '-t', '30', '-o', `-p ${p} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off`, 'start']);
+      await run('pg_ctl', [
+        '-D',
+        data,
+        '-l',
+        join(dir, 'log'),
+        '-w',
+        '-t',
+        '30',
+        '-o',
+        `-p ${p} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off`,
+        'start',
+      ]);
       port = p;
     } catch (e) {
       lastErr = (e as { stderr?: string }).stderr ?? (e as Error).message;

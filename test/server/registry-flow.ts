@@ -12,7 +12,11 @@ import { startRegistry } from '../fixtures/index.js';
 import { OSV, advisoryDbCopy, debianReport } from './data.js';
 import { Client, startConsole, type Backend } from './helpers.js';
 
-async function waitFor<T>(what: string, f: () => Promise<T | undefined | false>, timeoutMs = 120_000): Promise<T> {
+async function waitFor<T>(
+  what: string,
+  f: () => Promise<T | undefined | false>,
+  timeoutMs = 120_000,
+): Promise<T> {
   const end = Date.now() + timeoutMs;
   for (;;) {
     const v = await f();
@@ -29,19 +33,35 @@ export async function registryFlow(backend: Backend): Promise<void> {
   const dataDir = t0.dataDir;
   await t0.close({ keepData: true });
   const advisoryDbPath = await advisoryDbCopy(dataDir, ['Debian']);
-  const t = await startConsole(backend, { dataDir, database: t0.database, advisoryDbPath, workers: true, jobBackoffMs: 50, jobMaxAttempts: 3 });
+  const t = await startConsole(backend, {
+    dataDir,
+    database: t0.database,
+    advisoryDbPath,
+    workers: true,
+    jobBackoffMs: 50,
+    jobMaxAttempts: 3,
+  });
   try {
     await reg.push(image, 'team-a/debian', '1.0');
     await reg.push(image, 'team-a/debian', 'dev');
     const admin = await new Client(t.base).login();
     const add = await admin.post('/api/registries', {
-      name: 'test', url: `https://${reg.host}`, username: reg.username, password: reg.password,
-      caCert: readFileSync(reg.caCertFile, 'utf8'), tagFilter: '^1\\.', scheduleMinutes: 0,
+      name: 'test',
+      url: `https://${reg.host}`,
+      username: reg.username,
+      password: reg.password,
+      caCert: readFileSync(reg.caCertFile, 'utf8'),
+      tagFilter: '^1\\.',
+      scheduleMinutes: 0,
     });
     assert.equal(add.status, 201, JSON.stringify(add.body));
     assert.equal(add.body.hasPassword, true);
     assert.ok(!JSON.stringify(add.body).includes(reg.password), 'password never returned');
-    const row = await t.c.ctx.db.selectFrom('registries').selectAll().where('id', '=', add.body.id).executeTakeFirstOrThrow();
+    const row = await t.c.ctx.db
+      .selectFrom('registries')
+      .selectAll()
+      .where('id', '=', add.body.id)
+      .executeTakeFirstOrThrow();
     assert.ok(!row.secret.includes(reg.password) && row.secret.startsWith('v1:'), 'sealed at rest');
     assert.equal(t.c.ctx.box.open(row.secret), reg.password);
     const audit = JSON.stringify((await admin.get('/api/audit?action=registry')).body);
@@ -60,29 +80,43 @@ export async function registryFlow(backend: Backend): Promise<void> {
       return j && (j.status === 'succeeded' || j.status === 'failed') ? j : undefined;
     });
     assert.equal(scanJob.status, 'succeeded', scanJob.message);
-    assert.deepEqual(scanJob.payload, { registryId: add.body.id, repository: 'team-a/debian', tag: '1.0' }, 'tag filter kept 1.0 only');
+    assert.deepEqual(
+      scanJob.payload,
+      { registryId: add.body.id, repository: 'team-a/debian', tag: '1.0' },
+      'tag filter kept 1.0 only',
+    );
     const images = (await admin.get('/api/images')).body;
     assert.equal(images.total, 1);
     const img = images.items[0];
     assert.equal(img.name, `${reg.host}/team-a/debian`);
     assert.equal(img.registryId, add.body.id);
-    const expectedDigest = JSON.parse(readFileSync(join(image.ociDir, 'index.json'), 'utf8')).manifests[0].digest;
+    const expectedDigest = JSON.parse(readFileSync(join(image.ociDir, 'index.json'), 'utf8')).manifests[0]
+      .digest;
     assert.equal(img.digest, expectedDigest, 'stored per image digest');
     const first = (await admin.get('/api/findings?pageSize=500&kind=vulnerability')).body;
     assert.ok(first.total > 0);
-    assert.ok(first.items.every((f: { ecosystem: string }) => f.ecosystem.startsWith('Debian')), 'only Debian advisories so far');
+    assert.ok(
+      first.items.every((f: { ecosystem: string }) => f.ecosystem.startsWith('Debian')),
+      'only Debian advisories so far',
+    );
 
     // SBOM download of the registry scan: CycloneDX 1.6 listing the image's dpkg packages.
     const sbom = await admin.get(`/api/scans/${img.lastScanId}/sbom?format=cyclonedx`);
     assert.equal(sbom.status, 200);
     assert.match(String(sbom.headers['content-disposition']), /attachment; filename=".*\.cdx\.json"/);
     assert.match(String(sbom.headers['content-type']), /^application\/vnd\.cyclonedx\+json/);
-    const bom = sbom.body as { bomFormat: string; specVersion: string; components: { name: string; purl?: string }[] };
+    const bom = sbom.body as {
+      bomFormat: string;
+      specVersion: string;
+      components: { name: string; purl?: string }[];
+    };
     assert.equal(bom.bomFormat, 'CycloneDX');
     assert.equal(bom.specVersion, '1.6');
     const debs = new Set(bom.components.filter((c) => c.purl?.startsWith('pkg:deb/')).map((c) => c.name));
     for (const p of image.expected.dpkg) assert.ok(debs.has(p.name), `SBOM lists ${p.name}`);
-    const spdx = (await admin.get(`/api/scans/${img.lastScanId}/sbom?format=spdx`)).body as { spdxVersion: string };
+    const spdx = (await admin.get(`/api/scans/${img.lastScanId}/sbom?format=spdx`)).body as {
+      spdxVersion: string;
+    };
     assert.equal(spdx.spdxVersion, 'SPDX-2.3');
 
     // The advisory DB changes (npm advisories imported) → every registry is rescanned.
@@ -93,7 +127,9 @@ export async function registryFlow(backend: Backend): Promise<void> {
       db.close();
     }
     const rescan = await waitFor('rescan after DB change', async () => {
-      const jobs = (await admin.get('/api/jobs?type=registry-sync')).body.items as { payload: { reason: string } }[];
+      const jobs = (await admin.get('/api/jobs?type=registry-sync')).body.items as {
+        payload: { reason: string };
+      }[];
       return jobs.find((j) => j.payload.reason === 'vulnerability DB changed');
     });
     assert.ok(rescan);
@@ -101,11 +137,21 @@ export async function registryFlow(backend: Backend): Promise<void> {
     const after = (await admin.get(`/api/images/${img.id}`)).body;
     assert.notEqual(after.lastScanId, img.lastScanId);
     const diff = (await admin.get(`/api/scans/${after.lastScanId}/diff`)).body;
-    assert.ok(diff.new.length > 0 && diff.new.every((f: { ecosystem: string }) => f.ecosystem === 'npm'), 'the new findings are the npm advisories');
+    assert.ok(
+      diff.new.length > 0 && diff.new.every((f: { ecosystem: string }) => f.ecosystem === 'npm'),
+      'the new findings are the npm advisories',
+    );
     assert.equal(diff.fixed.length, 0);
 
     // Wrong password: retried with backoff, then failed, error visible, no secret in it.
-    const bad = await admin.post('/api/registries', { name: 'bad', url: reg.host, username: reg.username, password: 'wrong-password-xyz', caCert: readFileSync(reg.caCertFile, 'utf8'), scheduleMinutes: 0 });
+    const bad = await admin.post('/api/registries', {
+      name: 'bad',
+      url: reg.host,
+      username: reg.username,
+      password: 'wrong-password-xyz',
+      caCert: readFileSync(reg.caCertFile, 'utf8'),
+      scheduleMinutes: 0,
+    });
     const badJob = (await admin.post(`/api/registries/${bad.body.id}/scan`)).body.jobId;
     const failed = await waitFor('failed job', async () => {
       const j = (await admin.get(`/api/jobs/${badJob}`)).body;

@@ -21,11 +21,28 @@ before(async () => {
 
 /** Every stored finding of the report, keyed as the server keys them (secrets: path:line). */
 const allKeys = () =>
-  new Set(report.results.flatMap((r) => r.findings).map((f) => (f.kind === 'vulnerability' ? `${f.kind}|${key(f)}` : `${f.kind}|${f.id}|undefined|${f.location.path}:${f.location.line}`)));
-const vulns = () => report.results.flatMap((r) => r.findings).filter((f): f is VulnerabilityFinding => f.kind === 'vulnerability');
+  new Set(
+    report.results
+      .flatMap((r) => r.findings)
+      .map((f) =>
+        f.kind === 'vulnerability'
+          ? `${f.kind}|${key(f)}`
+          : `${f.kind}|${f.id}|undefined|${f.location.path}:${f.location.line}`,
+      ),
+  );
+const vulns = () =>
+  report.results
+    .flatMap((r) => r.findings)
+    .filter((f): f is VulnerabilityFinding => f.kind === 'vulnerability');
 /** One finding per advisory, package and location (two copies of lodash are two findings). */
-const key = (f: { id?: string; advisoryId?: string; package?: { name: string }; pkgName?: string; path?: string; location?: { path: string } }) =>
-  `${f.advisoryId ?? f.id}|${f.pkgName ?? f.package?.name}|${f.path ?? f.location?.path}`;
+const key = (f: {
+  id?: string;
+  advisoryId?: string;
+  package?: { name: string };
+  pkgName?: string;
+  path?: string;
+  location?: { path: string };
+}) => `${f.advisoryId ?? f.id}|${f.pkgName ?? f.package?.name}|${f.path ?? f.location?.path}`;
 
 for (const backend of BACKENDS) {
   describe(`scans and findings (${backend})`, () => {
@@ -44,8 +61,14 @@ for (const backend of BACKENDS) {
       assert.ok(all.length > 50, `the fixture has real findings (${all.length})`);
       const up = await uploadReport(t.base, token, report);
       assert.equal(up.findings, allKeys().size);
-      assert.equal((await admin.get('/api/findings?kind=vulnerability&pageSize=1')).body.total, new Set(all.map(key)).size);
-      assert.equal((await admin.get('/api/findings?kind=secret&pageSize=1')).body.total, allKeys().size - new Set(all.map(key)).size);
+      assert.equal(
+        (await admin.get('/api/findings?kind=vulnerability&pageSize=1')).body.total,
+        new Set(all.map(key)).size,
+      );
+      assert.equal(
+        (await admin.get('/api/findings?kind=secret&pageSize=1')).body.total,
+        allKeys().size - new Set(all.map(key)).size,
+      );
       assert.equal(up.digest, report.artifact.digest);
 
       const images = await admin.get('/api/images');
@@ -60,7 +83,9 @@ for (const backend of BACKENDS) {
       assert.equal(img.lastScanId, up.scanId);
 
       // Severity + fixability filter, counted independently from the report.
-      const want = [...uniq.values()].filter((f) => ['CRITICAL', 'HIGH'].includes(f.severity) && f.fixedVersions.length > 0);
+      const want = [...uniq.values()].filter(
+        (f) => ['CRITICAL', 'HIGH'].includes(f.severity) && f.fixedVersions.length > 0,
+      );
       const res = await admin.get(`/api/findings?severity=critical,HIGH&fixable=true&pageSize=500`);
       assert.equal(res.status, 200);
       assert.equal(res.body.total, want.length);
@@ -82,8 +107,13 @@ for (const backend of BACKENDS) {
         }
       }
       assert.equal(seen.size, total);
-      const byPkgAsc = (await admin.get('/api/findings?sort=package&order=asc&pageSize=500')).body.items.map((f: { pkgName: string }) => f.pkgName);
-      assert.deepEqual(byPkgAsc, [...byPkgAsc].sort((a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0)));
+      const byPkgAsc = (await admin.get('/api/findings?sort=package&order=asc&pageSize=500')).body.items.map(
+        (f: { pkgName: string }) => f.pkgName,
+      );
+      assert.deepEqual(
+        byPkgAsc,
+        [...byPkgAsc].sort((a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0)),
+      );
 
       // By package / by advisory across images.
       const somePkg = [...uniq.values()][0]!.package.name;
@@ -112,7 +142,10 @@ for (const backend of BACKENDS) {
       const sum = await admin.get('/api/summary');
       assert.equal(sum.body.images, 1);
       assert.deepEqual(sum.body.bySeverity, expected);
-      assert.equal(sum.body.fixableCritical, [...uniq.values()].filter((f) => f.severity === 'CRITICAL' && f.fixedVersions.length).length);
+      assert.equal(
+        sum.body.fixableCritical,
+        [...uniq.values()].filter((f) => f.severity === 'CRITICAL' && f.fixedVersions.length).length,
+      );
       assert.deepEqual(sum.body.trend.at(-1), { date: new Date().toISOString().slice(0, 10), ...expected });
     });
 
@@ -121,7 +154,8 @@ for (const backend of BACKENDS) {
       const dropped = all.filter((f) => f.package.ecosystem === 'npm');
       assert.ok(dropped.length > 0);
       const fewer: ScanReport = structuredClone(report);
-      for (const r of fewer.results) r.findings = r.findings.filter((f) => !(f.kind === 'vulnerability' && f.package.ecosystem === 'npm'));
+      for (const r of fewer.results)
+        r.findings = r.findings.filter((f) => !(f.kind === 'vulnerability' && f.package.ecosystem === 'npm'));
       const second = await uploadReport(t.base, token, fewer);
       const third = await uploadReport(t.base, token, report);
       assert.equal(second.imageId, third.imageId, 'same digest, same image, new scans');
@@ -139,50 +173,117 @@ for (const backend of BACKENDS) {
       const raw = await admin.get(`/api/scans/${third.scanId}/report`);
       assert.equal(raw.body.artifact.digest, report.artifact.digest);
       // Latest scan drives the views; an older scan can be asked for.
-      assert.equal((await admin.get(`/api/findings?scanId=${second.scanId}&pageSize=1`)).body.total, allKeys().size - new Set(dropped.map(key)).size);
+      assert.equal(
+        (await admin.get(`/api/findings?scanId=${second.scanId}&pageSize=1`)).body.total,
+        allKeys().size - new Set(dropped.map(key)).size,
+      );
     });
 
     test('suppressions: applied in views, expiry honoured, audited', async () => {
       const f = vulns().find((x) => x.severity !== 'UNKNOWN')!;
       const before = (await admin.get(`/api/findings?advisory=${encodeURIComponent(f.id)}`)).body.total;
       assert.ok(before >= 1);
-      const expired = await admin.post('/api/suppressions', { advisoryId: f.id, reason: 'old', owner: 'sec-team', expiresAt: '2020-01-01T00:00:00Z' });
+      const expired = await admin.post('/api/suppressions', {
+        advisoryId: f.id,
+        reason: 'old',
+        owner: 'sec-team',
+        expiresAt: '2020-01-01T00:00:00Z',
+      });
       assert.equal(expired.status, 201);
       assert.equal(expired.body.active, false);
-      assert.equal((await admin.get(`/api/findings?advisory=${encodeURIComponent(f.id)}`)).body.total, before, 'expired suppression does not apply');
-      const s = await admin.post('/api/suppressions', { advisoryId: f.id, pkgName: f.package.name, reason: 'not reachable', owner: 'alice', expiresAt: new Date(Date.now() + 86400_000).toISOString() });
+      assert.equal(
+        (await admin.get(`/api/findings?advisory=${encodeURIComponent(f.id)}`)).body.total,
+        before,
+        'expired suppression does not apply',
+      );
+      const s = await admin.post('/api/suppressions', {
+        advisoryId: f.id,
+        pkgName: f.package.name,
+        reason: 'not reachable',
+        owner: 'alice',
+        expiresAt: new Date(Date.now() + 86400_000).toISOString(),
+      });
       assert.equal(s.status, 201);
-      assert.equal((await admin.get(`/api/findings?advisory=${encodeURIComponent(f.id)}&package=${encodeURIComponent(f.package.name)}`)).body.total, 0);
+      assert.equal(
+        (
+          await admin.get(
+            `/api/findings?advisory=${encodeURIComponent(f.id)}&package=${encodeURIComponent(f.package.name)}`,
+          )
+        ).body.total,
+        0,
+      );
       const only = await admin.get(`/api/findings?suppressed=only&pageSize=500`);
-      assert.ok(only.body.items.every((x: { advisoryId: string; suppressed: boolean }) => x.advisoryId === f.id && x.suppressed));
+      assert.ok(
+        only.body.items.every(
+          (x: { advisoryId: string; suppressed: boolean }) => x.advisoryId === f.id && x.suppressed,
+        ),
+      );
       assert.ok(only.body.total >= 1);
       const counts = (await admin.get('/api/summary')).body.bySeverity;
       const bySev = (await admin.get(`/api/findings?severity=${f.severity}&pageSize=1`)).body.total;
       assert.equal(counts[f.severity.toLowerCase()], bySev, 'dashboard counts exclude suppressed findings');
       // the image list and the image page count the same way as the findings list
-      const images = (await admin.get('/api/images?pageSize=500')).body.items as { id: number; counts: Record<string, number> }[];
+      const images = (await admin.get('/api/images?pageSize=500')).body.items as {
+        id: number;
+        counts: Record<string, number>;
+      }[];
       for (const img of images) {
-        const listed = (await admin.get(`/api/findings?imageId=${img.id}&severity=${f.severity}&pageSize=1`)).body.total;
-        assert.equal(img.counts[f.severity.toLowerCase()], listed, `image ${img.id} list counts exclude suppressed findings`);
-        assert.equal((await admin.get(`/api/images/${img.id}`)).body.counts[f.severity.toLowerCase()], listed, 'image page counts too');
+        const listed = (await admin.get(`/api/findings?imageId=${img.id}&severity=${f.severity}&pageSize=1`))
+          .body.total;
+        assert.equal(
+          img.counts[f.severity.toLowerCase()],
+          listed,
+          `image ${img.id} list counts exclude suppressed findings`,
+        );
+        assert.equal(
+          (await admin.get(`/api/images/${img.id}`)).body.counts[f.severity.toLowerCase()],
+          listed,
+          'image page counts too',
+        );
       }
       assert.equal((await admin.del(`/api/suppressions/${s.body.id}`)).status, 204);
-      assert.equal((await admin.get(`/api/findings?advisory=${encodeURIComponent(f.id)}`)).body.total, before);
+      assert.equal(
+        (await admin.get(`/api/findings?advisory=${encodeURIComponent(f.id)}`)).body.total,
+        before,
+      );
       const audit = (await admin.get('/api/audit?action=suppression&pageSize=10')).body.items;
-      const created = audit.find((a: { action: string; detail: { reason?: string } }) => a.action === 'suppression.create' && a.detail.reason === 'not reachable');
+      const created = audit.find(
+        (a: { action: string; detail: { reason?: string } }) =>
+          a.action === 'suppression.create' && a.detail.reason === 'not reachable',
+      );
       assert.ok(created);
       assert.equal(created.detail.owner, 'alice');
       assert.ok(audit.some((a: { action: string }) => a.action === 'suppression.delete'));
-      assert.equal((await admin.post('/api/suppressions', { advisoryId: f.id, reason: 'x', owner: 'y', expiresAt: 'tomorrow' })).status, 400);
+      assert.equal(
+        (
+          await admin.post('/api/suppressions', {
+            advisoryId: f.id,
+            reason: 'x',
+            owner: 'y',
+            expiresAt: 'tomorrow',
+          })
+        ).status,
+        400,
+      );
     });
 
     test('bad uploads are clear errors', async () => {
       const ci = new Client(t.base, token);
-      const r = await ci.post('/api/scans', { schemaVersion: 1, artifact: { name: 'x' }, results: [{ findings: [{ id: 'A', kind: 'vulnerability', severity: 'BAD' }] }] });
+      const r = await ci.post('/api/scans', {
+        schemaVersion: 1,
+        artifact: { name: 'x' },
+        results: [{ findings: [{ id: 'A', kind: 'vulnerability', severity: 'BAD' }] }],
+      });
       assert.equal(r.status, 400);
       assert.match(r.body.error.message, /results\[0\]\.findings\[0\]/);
-      await assert.rejects(uploadReport(t.base, 'bwk_notvalid_' + 'x'.repeat(40), report), (e) => isBulwarkError(e) && e.code === 'AUTH' && !e.message.includes('notvalid'));
-      await assert.rejects(uploadReport('ftp://x', token, report), (e) => isBulwarkError(e) && e.code === 'USAGE');
+      await assert.rejects(
+        uploadReport(t.base, 'bwk_notvalid_' + 'x'.repeat(40), report),
+        (e) => isBulwarkError(e) && e.code === 'AUTH' && !e.message.includes('notvalid'),
+      );
+      await assert.rejects(
+        uploadReport('ftp://x', token, report),
+        (e) => isBulwarkError(e) && e.code === 'USAGE',
+      );
     });
   });
 }

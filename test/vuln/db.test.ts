@@ -41,7 +41,9 @@ test('imports the real OSV directories; counts per ecosystem equal the files on 
   const glibc = db.lookup('Debian:12', 'glibc').map((r) => r.id);
   assert.ok(glibc.includes('DEBIAN-CVE-2023-4911'));
   // withdrawn records are never returned
-  const withdrawnId = readdirSync(join(OSV, 'Go')).map((f) => JSON.parse(readFileSync(join(OSV, 'Go', f), 'utf8'))).find((r) => r.withdrawn);
+  const withdrawnId = readdirSync(join(OSV, 'Go'))
+    .map((f) => JSON.parse(readFileSync(join(OSV, 'Go', f), 'utf8')))
+    .find((r) => r.withdrawn);
   assert.ok(withdrawnId, 'a withdrawn Go record exists');
   const pkgName = withdrawnId.affected[0].package.name;
   assert.ok(!db.lookup('Go', pkgName).some((r) => r.id === withdrawnId.id));
@@ -90,7 +92,11 @@ test('a damaged archive fails with a clear error and leaves the previous DB cont
   const at = buf.indexOf(Buffer.from('"details"', 'utf8'), buf.length >> 1);
   buf[at + 3] ^= 0x01;
   writeFileSync(bad, buf);
-  await assert.rejects(importOsv(db, [goZip, bad]), (e: unknown) => isBulwarkError(e) && e.code === 'CORRUPT' && /CRC-32/.test(e.message) && e.message.includes('bad.zip'));
+  await assert.rejects(
+    importOsv(db, [goZip, bad]),
+    (e: unknown) =>
+      isBulwarkError(e) && e.code === 'CORRUPT' && /CRC-32/.test(e.message) && e.message.includes('bad.zip'),
+  );
   const after = db.status();
   assert.equal(after.advisories, before.advisories);
   assert.deepEqual(after.ecosystems, before.ecosystems);
@@ -142,9 +148,15 @@ test('malformed records are skipped with a warning naming the file; bad JSON fil
 });
 
 test('opening: missing DB for a scan is a clear error; a non-DB file is rejected; default path honours env', () => {
-  assert.throws(() => AdvisoryDb.open(join(tmp, 'missing.sqlite'), { readonly: true }), /no vulnerability database at .*db import/);
+  assert.throws(
+    () => AdvisoryDb.open(join(tmp, 'missing.sqlite'), { readonly: true }),
+    /no vulnerability database at .*db import/,
+  );
   writeFileSync(join(tmp, 'junk.sqlite'), 'not sqlite at all, just text'.repeat(40));
-  assert.throws(() => AdvisoryDb.open(join(tmp, 'junk.sqlite')), (e: unknown) => isBulwarkError(e) && e.code === 'DB' && e.message.includes('junk.sqlite'));
+  assert.throws(
+    () => AdvisoryDb.open(join(tmp, 'junk.sqlite')),
+    (e: unknown) => isBulwarkError(e) && e.code === 'DB' && e.message.includes('junk.sqlite'),
+  );
   assert.equal(defaultDbPath({ BULWARK_CACHE_DIR: '/x/c' }), '/x/c/db.sqlite');
   assert.equal(defaultDbPath({ XDG_CACHE_HOME: '/x/xdg' }), '/x/xdg/bulwark/db.sqlite');
   assert.match(defaultDbPath({ HOME: '/home/u' }), /\.cache\/bulwark\/db\.sqlite$/);
@@ -170,7 +182,10 @@ test('an import killed with SIGKILL mid-transaction leaves the previous content,
     await db.importRecords(recs());
   `;
   const { spawn } = await import('node:child_process');
-  const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { cwd: join(import.meta.dirname, '..', '..'), stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
+    cwd: join(import.meta.dirname, '..', '..'),
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   await new Promise<void>((resolve, reject) => {
     child.stdout.on('data', (d: Buffer) => d.toString().includes('mid') && resolve());
     child.on('exit', (code) => reject(new Error(`child exited early (${code})`)));

@@ -9,7 +9,14 @@ import assert from 'node:assert/strict';
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import semver from 'semver';
-import { evaluateAffected, inRange, matchCatalog, matchPackage, comparatorFor, type AdvisorySource } from '../../src/vuln/match/index.js';
+import {
+  evaluateAffected,
+  inRange,
+  matchCatalog,
+  matchPackage,
+  comparatorFor,
+  type AdvisorySource,
+} from '../../src/vuln/match/index.js';
 import type { OsvRecord, OsvAffected } from '../../src/vuln/osv.js';
 import { normalizePackageName, ecosystemBase } from '../../src/vuln/ecosystem.js';
 import type { Catalog, Package } from '../../src/core/types.js';
@@ -17,8 +24,10 @@ import { schemeFor } from '../../src/vuln/version/index.js';
 import { SHARED } from '../helpers/shared.js';
 
 const OSV = `${SHARED}/data/osv`;
-const load = (eco: string): OsvRecord[] => readdirSync(join(OSV, eco)).map((f) => JSON.parse(readFileSync(join(OSV, eco, f), 'utf8')) as OsvRecord);
-const rec = (eco: string, id: string): OsvRecord => JSON.parse(readFileSync(join(OSV, eco, `${id}.json`), 'utf8')) as OsvRecord;
+const load = (eco: string): OsvRecord[] =>
+  readdirSync(join(OSV, eco)).map((f) => JSON.parse(readFileSync(join(OSV, eco, f), 'utf8')) as OsvRecord);
+const rec = (eco: string, id: string): OsvRecord =>
+  JSON.parse(readFileSync(join(OSV, eco, `${id}.json`), 'utf8')) as OsvRecord;
 
 /** An in-memory AdvisorySource with the store's lookup rule (ecosystem base + normalised name). */
 function memorySource(records: OsvRecord[]): AdvisorySource {
@@ -33,11 +42,23 @@ function memorySource(records: OsvRecord[]): AdvisorySource {
       idx.set(k, l);
     }
   }
-  return { lookup: (eco, name) => (idx.get(`${ecosystemBase(eco)}\0${normalizePackageName(ecosystemBase(eco), name)}`) ?? []).filter((r) => !r.withdrawn) };
+  return {
+    lookup: (eco, name) =>
+      (idx.get(`${ecosystemBase(eco)}\0${normalizePackageName(ecosystemBase(eco), name)}`) ?? []).filter(
+        (r) => !r.withdrawn,
+      ),
+  };
 }
 
 function pkg(p: Partial<Package> & Pick<Package, 'name' | 'version' | 'type' | 'ecosystem'>): Package {
-  return { id: `${p.type}:${p.name}@${p.version}`, purl: `pkg:${p.type}/${p.name}@${p.version}`, licenses: [], locations: [{ path: '/x' }], foundBy: 'test', ...p };
+  return {
+    id: `${p.type}:${p.name}@${p.version}`,
+    purl: `pkg:${p.type}/${p.name}@${p.version}`,
+    licenses: [],
+    locations: [{ path: '/x' }],
+    foundBy: 'test',
+    ...p,
+  };
 }
 
 const semverCmp = comparatorFor('npm')('SEMVER')!.cmp;
@@ -51,9 +72,23 @@ test('range algorithm: introduced/fixed/last_affected/limit, unsorted events, mu
     [[{ introduced: '1.0.0' }, { last_affected: '1.2.0' }], '1.2.1', false],
     [[{ introduced: '1.0.0' }, { last_affected: '1.2.0' }], '0.9.0', false],
     // events out of order in the record: sorted before evaluation
-    [[{ fixed: '2.3.0' }, { introduced: '2.0.0' }, { fixed: '1.5.0' }, { introduced: '1.0.0' }], '1.7.0', false],
-    [[{ fixed: '2.3.0' }, { introduced: '2.0.0' }, { fixed: '1.5.0' }, { introduced: '1.0.0' }], '2.1.0', true, ['2.3.0']],
-    [[{ fixed: '2.3.0' }, { introduced: '2.0.0' }, { fixed: '1.5.0' }, { introduced: '1.0.0' }], '1.2.0', true, ['1.5.0']],
+    [
+      [{ fixed: '2.3.0' }, { introduced: '2.0.0' }, { fixed: '1.5.0' }, { introduced: '1.0.0' }],
+      '1.7.0',
+      false,
+    ],
+    [
+      [{ fixed: '2.3.0' }, { introduced: '2.0.0' }, { fixed: '1.5.0' }, { introduced: '1.0.0' }],
+      '2.1.0',
+      true,
+      ['2.3.0'],
+    ],
+    [
+      [{ fixed: '2.3.0' }, { introduced: '2.0.0' }, { fixed: '1.5.0' }, { introduced: '1.0.0' }],
+      '1.2.0',
+      true,
+      ['1.5.0'],
+    ],
     // limit caps the range
     [[{ introduced: '0' }, { limit: '2.0.0' }], '1.9.9', true, []],
     [[{ introduced: '0' }, { limit: '2.0.0' }], '2.0.0', false],
@@ -61,8 +96,31 @@ test('range algorithm: introduced/fixed/last_affected/limit, unsorted events, mu
     // pre-releases sort before their release
     [[{ introduced: '0' }, { fixed: '2.0.0' }], '2.0.0-rc.1', true, ['2.0.0']],
     // adjacent intervals (fixed X, introduced X): X is affected (real PyPI records are written so)
-    [[{ introduced: '0' }, { fixed: '3.1.1' }, { introduced: '3.2.0' }, { fixed: '3.2.2' }, { introduced: '3.1.1' }, { fixed: '3.1.3' }], '3.1.1', true, ['3.1.3']],
-    [[{ introduced: '0' }, { fixed: '3.1.1' }, { introduced: '3.2.0' }, { fixed: '3.2.2' }, { introduced: '3.1.1' }, { fixed: '3.1.3' }], '3.1.3', false],
+    [
+      [
+        { introduced: '0' },
+        { fixed: '3.1.1' },
+        { introduced: '3.2.0' },
+        { fixed: '3.2.2' },
+        { introduced: '3.1.1' },
+        { fixed: '3.1.3' },
+      ],
+      '3.1.1',
+      true,
+      ['3.1.3'],
+    ],
+    [
+      [
+        { introduced: '0' },
+        { fixed: '3.1.1' },
+        { introduced: '3.2.0' },
+        { fixed: '3.2.2' },
+        { introduced: '3.1.1' },
+        { fixed: '3.1.3' },
+      ],
+      '3.1.3',
+      false,
+    ],
   ];
   for (const [events, v, affected, fixed] of cases) {
     const r = inRange(v, { type: 'SEMVER', events }, semverCmp);
@@ -73,21 +131,53 @@ test('range algorithm: introduced/fixed/last_affected/limit, unsorted events, mu
 
 test('ecosystem schemes decide order: dpkg revisions/tilde/epoch, PEP 440 normalisation, Go v-prefix', () => {
   const deb = comparatorFor('Debian:12');
-  const a = (events: object[], versions?: string[]): OsvAffected => ({ package: { ecosystem: 'x', name: 'x' }, ranges: [{ type: 'ECOSYSTEM', events }], versions });
+  const a = (events: object[], versions?: string[]): OsvAffected => ({
+    package: { ecosystem: 'x', name: 'x' },
+    ranges: [{ type: 'ECOSYSTEM', events }],
+    versions,
+  });
   const glibc = a([{ introduced: '0' }, { fixed: '2.36-9+deb12u3' }]);
   assert.equal(evaluateAffected('2.36-9+deb12u1', glibc, deb).affected, true);
   assert.equal(evaluateAffected('2.36-9+deb12u3', glibc, deb).affected, false);
-  assert.equal(evaluateAffected('2.36-9+deb12u10', glibc, deb).affected, false, 'u10 > u3 numerically, not lexically');
+  assert.equal(
+    evaluateAffected('2.36-9+deb12u10', glibc, deb).affected,
+    false,
+    'u10 > u3 numerically, not lexically',
+  );
   assert.equal(evaluateAffected('2.36-9+deb12u3~bpo1', glibc, deb).affected, true, '~ sorts before');
-  assert.equal(evaluateAffected('1:2.0-1', a([{ introduced: '0' }, { fixed: '2.36-1' }]), deb).affected, false, 'epoch wins');
+  assert.equal(
+    evaluateAffected('1:2.0-1', a([{ introduced: '0' }, { fixed: '2.36-1' }]), deb).affected,
+    false,
+    'epoch wins',
+  );
   const py = comparatorFor('PyPI');
-  assert.equal(evaluateAffected('2.2', a([{ introduced: '0' }, { fixed: '2.2.0' }]), py).affected, false, '2.2 == 2.2.0');
+  assert.equal(
+    evaluateAffected('2.2', a([{ introduced: '0' }, { fixed: '2.2.0' }]), py).affected,
+    false,
+    '2.2 == 2.2.0',
+  );
   assert.equal(evaluateAffected('2.2rc1', a([{ introduced: '0' }, { fixed: '2.2.0' }]), py).affected, true);
   // explicit versions list, compared by the scheme (PEP 440 normalisation)
-  assert.equal(evaluateAffected('1.0.0', { package: { ecosystem: 'PyPI', name: 'x' }, versions: ['1.0'] }, py).affected, true);
-  assert.equal(evaluateAffected('1.0.1', { package: { ecosystem: 'PyPI', name: 'x' }, versions: ['1.0'] }, py).affected, false);
+  assert.equal(
+    evaluateAffected('1.0.0', { package: { ecosystem: 'PyPI', name: 'x' }, versions: ['1.0'] }, py).affected,
+    true,
+  );
+  assert.equal(
+    evaluateAffected('1.0.1', { package: { ecosystem: 'PyPI', name: 'x' }, versions: ['1.0'] }, py).affected,
+    false,
+  );
   // GIT ranges never match package versions
-  assert.equal(evaluateAffected('1.0', { package: { ecosystem: 'PyPI', name: 'x' }, ranges: [{ type: 'GIT', repo: 'r', events: [{ introduced: '0' }] }] }, py).affected, false);
+  assert.equal(
+    evaluateAffected(
+      '1.0',
+      {
+        package: { ecosystem: 'PyPI', name: 'x' },
+        ranges: [{ type: 'GIT', repo: 'r', events: [{ introduced: '0' }] }],
+      },
+      py,
+    ).affected,
+    false,
+  );
   const go = comparatorFor('Go');
   const stdlib = rec('Go', 'GO-2021-0067').affected![0]!; // introduced 1.16.0-0, fixed 1.16.1
   assert.equal(evaluateAffected('go1.16', stdlib, go).affected, true);
@@ -110,7 +200,8 @@ test('real npm records agree with node-semver over their vulnerable_versions ran
             if (!s || v === '0') continue;
             candidates.add(s.version);
             candidates.add(semver.inc(s.version, 'patch')!);
-            if (s.major + s.minor + s.patch > 0) candidates.add(`${s.major}.${s.minor}.${Math.max(0, s.patch - 1)}`);
+            if (s.major + s.minor + s.patch > 0)
+              candidates.add(`${s.major}.${s.minor}.${Math.max(0, s.patch - 1)}`);
           }
         }
       }
@@ -166,7 +257,10 @@ test('real PyPI records: every version OSV lists is inside the ranges, by PEP 44
   assert.deepEqual(misses, known);
   for (const k of known) {
     const [id, , v] = k.split(' ');
-    assert.ok(rec('PyPI', id!).affected!.some((a) => evaluateAffected(v!, a, cmp).affected), `${k} reported through the list`);
+    assert.ok(
+      rec('PyPI', id!).affected!.some((a) => evaluateAffected(v!, a, cmp).affected),
+      `${k} reported through the list`,
+    );
   }
 });
 
@@ -176,15 +270,38 @@ test('Debian: looked up by source package, compared by source version, reported 
     distro: { id: 'debian', versionId: '12' },
     warnings: [],
     packages: [
-      pkg({ name: 'bsdutils', version: '1:2.38.1-5+deb12u3', sourceName: 'util-linux', sourceVersion: '2.38.1-5+deb12u3', type: 'deb', ecosystem: 'Debian:12' }),
-      pkg({ name: 'libblkid1', version: '2.38.1-5+deb12u3', sourceName: 'util-linux', type: 'deb', ecosystem: 'Debian:12' }),
+      pkg({
+        name: 'bsdutils',
+        version: '1:2.38.1-5+deb12u3',
+        sourceName: 'util-linux',
+        sourceVersion: '2.38.1-5+deb12u3',
+        type: 'deb',
+        ecosystem: 'Debian:12',
+      }),
+      pkg({
+        name: 'libblkid1',
+        version: '2.38.1-5+deb12u3',
+        sourceName: 'util-linux',
+        type: 'deb',
+        ecosystem: 'Debian:12',
+      }),
       pkg({ name: 'libc6', version: '2.36-9+deb12u1', sourceName: 'glibc', type: 'deb', ecosystem: '' }), // ecosystem from the distro
-      pkg({ name: 'libc-bin', version: '2.36-9+deb12u4', sourceName: 'glibc', type: 'deb', ecosystem: 'Debian:12' }),
+      pkg({
+        name: 'libc-bin',
+        version: '2.36-9+deb12u4',
+        sourceName: 'glibc',
+        type: 'deb',
+        ecosystem: 'Debian:12',
+      }),
       pkg({ name: 'curl', version: '7.88.1-10+deb12u5', type: 'deb', ecosystem: 'Debian:11' }), // other release: no match
     ],
   };
   const { findings } = matchCatalog(catalog, db);
-  const by = (n: string) => findings.filter((f) => f.package.name === n).map((f) => f.id).sort();
+  const by = (n: string) =>
+    findings
+      .filter((f) => f.package.name === n)
+      .map((f) => f.id)
+      .sort();
   assert.deepEqual(by('bsdutils'), ['DEBIAN-CVE-2022-0563']);
   assert.deepEqual(by('libblkid1'), ['DEBIAN-CVE-2022-0563']);
   const f = findings.find((x) => x.package.name === 'bsdutils')!;
@@ -197,8 +314,17 @@ test('Debian: looked up by source package, compared by source version, reported 
   assert.equal(f.severity, 'LOW');
   assert.equal(f.severitySource, 'source:debian-urgency');
   const libc = findings.filter((x) => x.package.name === 'libc6');
-  assert.ok(libc.some((x) => x.id === 'DEBIAN-CVE-2023-4911' && x.status === 'fixed' && x.fixedVersions[0] === '2.36-9+deb12u3'));
-  assert.equal(libc.find((x) => x.id === 'DEBIAN-CVE-2023-4911')!.severity, 'UNKNOWN', '"not yet assigned" is no rating');
+  assert.ok(
+    libc.some(
+      (x) =>
+        x.id === 'DEBIAN-CVE-2023-4911' && x.status === 'fixed' && x.fixedVersions[0] === '2.36-9+deb12u3',
+    ),
+  );
+  assert.equal(
+    libc.find((x) => x.id === 'DEBIAN-CVE-2023-4911')!.severity,
+    'UNKNOWN',
+    '"not yet assigned" is no rating',
+  );
   assert.ok(!by('libc-bin').includes('DEBIAN-CVE-2023-4911'), 'u4 >= fixed u3');
   assert.deepEqual(by('curl'), []);
 });
@@ -210,10 +336,23 @@ test('aliases: a PYSEC and a GHSA record of the same issue give one finding with
     modified: pysec.modified,
     aliases: ['CVE-2022-29255'],
     summary: 'GHSA copy of the same issue (test record derived from the real PYSEC one)',
-    affected: [{ package: { ecosystem: 'PyPI', name: 'Vyper' }, ranges: [{ type: 'ECOSYSTEM', events: [{ introduced: '0' }, { fixed: '0.3.4' }] }], database_specific: { severity: 'HIGH' } }],
+    affected: [
+      {
+        package: { ecosystem: 'PyPI', name: 'Vyper' },
+        ranges: [{ type: 'ECOSYSTEM', events: [{ introduced: '0' }, { fixed: '0.3.4' }] }],
+        database_specific: { severity: 'HIGH' },
+      },
+    ],
   };
-  for (const order of [[pysec, ghsa], [ghsa, pysec]]) {
-    const fs = matchPackage(pkg({ name: 'vyper', version: '0.3.1', type: 'pypi', ecosystem: 'PyPI' }), 'PyPI', memorySource(order));
+  for (const order of [
+    [pysec, ghsa],
+    [ghsa, pysec],
+  ]) {
+    const fs = matchPackage(
+      pkg({ name: 'vyper', version: '0.3.1', type: 'pypi', ecosystem: 'PyPI' }),
+      'PyPI',
+      memorySource(order),
+    );
     assert.equal(fs.length, 1);
     assert.equal(fs[0]!.id, 'PYSEC-2022-43053');
     assert.deepEqual(fs[0]!.aliases, ['CVE-2022-29255', 'GHSA-4v9q-cgpw-cf38']);
@@ -223,12 +362,25 @@ test('aliases: a PYSEC and a GHSA record of the same issue give one finding with
     assert.equal(fs[0]!.cvss[0]!.score, 7.5);
   }
   // PEP 503: "Vyper" and "vyper" are the same project
-  assert.equal(matchPackage(pkg({ name: 'Vyper', version: '0.3.4', type: 'pypi', ecosystem: 'PyPI' }), 'PyPI', memorySource([pysec])).length, 0);
+  assert.equal(
+    matchPackage(
+      pkg({ name: 'Vyper', version: '0.3.4', type: 'pypi', ecosystem: 'PyPI' }),
+      'PyPI',
+      memorySource([pysec]),
+    ).length,
+    0,
+  );
 });
 
 test('language packages owned by an OS package are matched only on request; Go paths are case-sensitive', () => {
   const db = memorySource([...load('PyPI'), ...load('Go')]);
-  const owned = pkg({ name: 'urllib3', version: '1.26.12', type: 'pypi', ecosystem: 'PyPI', ownedBy: 'deb:python3-urllib3@1.26.12-1' });
+  const owned = pkg({
+    name: 'urllib3',
+    version: '1.26.12',
+    type: 'pypi',
+    ecosystem: 'PyPI',
+    ownedBy: 'deb:python3-urllib3@1.26.12-1',
+  });
   const catalog: Catalog = { packages: [owned], warnings: [] };
   const off = matchCatalog(catalog, db);
   assert.equal(off.findings.length, 0);
@@ -236,7 +388,10 @@ test('language packages owned by an OS package are matched only on request; Go p
   const on = matchCatalog(catalog, db, { includeOsOwned: true });
   assert.ok(on.findings.length > 0);
   assert.ok(on.findings.every((f) => f.package.name === 'urllib3' && f.severity));
-  const saml = (name: string) => matchPackage(pkg({ name, version: 'v0.0.1', type: 'golang', ecosystem: 'Go' }), 'Go', db).map((f) => f.id);
+  const saml = (name: string) =>
+    matchPackage(pkg({ name, version: 'v0.0.1', type: 'golang', ecosystem: 'Go' }), 'Go', db).map(
+      (f) => f.id,
+    );
   assert.ok(saml('github.com/RobotsAndPencils/go-saml').includes('GO-2020-0047'));
   assert.deepEqual(saml('github.com/robotsandpencils/go-saml'), []);
 });
@@ -248,11 +403,22 @@ test('withdrawn records never produce findings; severity is never invented', () 
   const a = w.affected![0]!;
   const src: AdvisorySource = { lookup: () => [w] }; // even if a store returned it
   const version = '0.0.0-00010101000000-000000000000';
-  assert.equal(evaluateAffected(version, a, comparatorFor('Go')).affected, true, 'the version is inside the range');
-  assert.deepEqual(matchPackage(pkg({ name: a.package!.name, version, type: 'golang', ecosystem: 'Go' }), 'Go', src), []);
+  assert.equal(
+    evaluateAffected(version, a, comparatorFor('Go')).affected,
+    true,
+    'the version is inside the range',
+  );
+  assert.deepEqual(
+    matchPackage(pkg({ name: a.package!.name, version, type: 'golang', ecosystem: 'Go' }), 'Go', src),
+    [],
+  );
   // Go records carry no severity: UNKNOWN, no source
   const g = go.find((r) => !r.withdrawn && from0(r) && r.affected?.[0]?.package?.name === 'stdlib')!;
-  const fs = matchPackage(pkg({ name: 'stdlib', version: 'go1.0.0', type: 'golang', ecosystem: 'Go' }), 'Go', memorySource([g]));
+  const fs = matchPackage(
+    pkg({ name: 'stdlib', version: 'go1.0.0', type: 'golang', ecosystem: 'Go' }),
+    'Go',
+    memorySource([g]),
+  );
   assert.ok(fs.length > 0);
   for (const f of fs) {
     assert.equal(f.severity, 'UNKNOWN');

@@ -37,15 +37,27 @@ let corruptMd5 = false;
 
 const server = createServer((req: IncomingMessage, res: ServerResponse) => {
   const path = req.url ?? '';
-  requests.push({ path, range: req.headers.range, ifRange: req.headers['if-range'] as string, ifNoneMatch: req.headers['if-none-match'] as string });
+  requests.push({
+    path,
+    range: req.headers.range,
+    ifRange: req.headers['if-range'] as string,
+    ifNoneMatch: req.headers['if-none-match'] as string,
+  });
   const body = files.get(path);
   if (!body) {
     res.writeHead(404).end();
     return;
   }
   const etag = `"${createHash('md5').update(body).digest('hex')}"`;
-  const md5 = corruptMd5 ? createHash('md5').update('other').digest('base64') : createHash('md5').update(body).digest('base64');
-  const common = { etag, 'x-goog-hash': `crc32c=AAAAAA==,md5=${md5}`, 'accept-ranges': 'bytes', 'content-type': 'application/zip' };
+  const md5 = corruptMd5
+    ? createHash('md5').update('other').digest('base64')
+    : createHash('md5').update(body).digest('base64');
+  const common = {
+    etag,
+    'x-goog-hash': `crc32c=AAAAAA==,md5=${md5}`,
+    'accept-ranges': 'bytes',
+    'content-type': 'application/zip',
+  };
   if (req.headers['if-none-match'] === etag) {
     res.writeHead(304, { etag }).end();
     return;
@@ -53,7 +65,11 @@ const server = createServer((req: IncomingMessage, res: ServerResponse) => {
   const m = /^bytes=(\d+)-$/.exec(req.headers.range ?? '');
   if (m && (!req.headers['if-range'] || req.headers['if-range'] === etag)) {
     const start = Number(m[1]);
-    res.writeHead(206, { ...common, 'content-length': body.length - start, 'content-range': `bytes ${start}-${body.length - 1}/${body.length}` });
+    res.writeHead(206, {
+      ...common,
+      'content-length': body.length - start,
+      'content-range': `bytes ${start}-${body.length - 1}/${body.length}`,
+    });
     res.end(body.subarray(start));
     return;
   }
@@ -77,7 +93,13 @@ test('update downloads per-ecosystem exports, imports them, and records source s
   requests.length = 0;
   const db = AdvisoryDb.open(join(tmp, 'u1', 'db.sqlite'));
   const res = await updateDb(db, { ecosystems: ['npm', 'Debian'], mirror });
-  assert.deepEqual(res.map((r) => [r.ecosystem, r.status]), [['npm', 'updated'], ['Debian', 'updated']]);
+  assert.deepEqual(
+    res.map((r) => [r.ecosystem, r.status]),
+    [
+      ['npm', 'updated'],
+      ['Debian', 'updated'],
+    ],
+  );
   const st = db.status();
   assert.equal(st.ecosystems.npm, readdirSync(join(OSV, 'npm')).length);
   assert.equal(st.ecosystems.Debian, readdirSync(join(OSV, 'Debian')).length);
@@ -86,7 +108,10 @@ test('update downloads per-ecosystem exports, imports them, and records source s
   assert.ok(st.lastUpdate);
   // second run: conditional requests, 304, nothing imported
   const again = await updateDb(db, { ecosystems: ['npm', 'Debian'], mirror });
-  assert.deepEqual(again.map((r) => r.status), ['unchanged', 'unchanged']);
+  assert.deepEqual(
+    again.map((r) => r.status),
+    ['unchanged', 'unchanged'],
+  );
   assert.ok(requests.slice(-2).every((r) => r.ifNoneMatch?.startsWith('"')));
   db.close();
 });
@@ -116,16 +141,22 @@ test('an interrupted download is resumed with Range/If-Range into the .part file
   db.close();
 });
 
-test('a download whose MD5 differs from the server\'s is rejected and nothing is imported', async () => {
+test("a download whose MD5 differs from the server's is rejected and nothing is imported", async () => {
   const db = AdvisoryDb.open(join(tmp, 'u3', 'db.sqlite'));
   corruptMd5 = true;
   try {
-    await assert.rejects(updateDb(db, { ecosystems: ['Debian'], mirror }), (e: unknown) => isBulwarkError(e) && e.code === 'DIGEST_MISMATCH');
+    await assert.rejects(
+      updateDb(db, { ecosystems: ['Debian'], mirror }),
+      (e: unknown) => isBulwarkError(e) && e.code === 'DIGEST_MISMATCH',
+    );
   } finally {
     corruptMd5 = false;
   }
   assert.equal(db.status().advisories, 0);
-  await assert.rejects(updateDb(db, { ecosystems: ['NoSuchEco'], mirror }), (e: unknown) => isBulwarkError(e) && e.code === 'NOT_FOUND' && /HTTP 404/.test(e.message));
+  await assert.rejects(
+    updateDb(db, { ecosystems: ['NoSuchEco'], mirror }),
+    (e: unknown) => isBulwarkError(e) && e.code === 'NOT_FOUND' && /HTTP 404/.test(e.message),
+  );
   db.close();
 });
 
@@ -151,8 +182,15 @@ test('a changed export is fetched again and only records with a newer `modified`
     const res = await updateDb(db, { ecosystems: ['Debian'], mirror });
     assert.equal(res[0]!.status, 'updated');
     assert.deepEqual([res[0]!.stats!.updated, res[0]!.stats!.inserted, res[0]!.stats!.unchanged], [1, 0, 16]);
-    assert.equal(db.get('DEBIAN-CVE-2023-4911')!.affected![0]!.ranges![0]!.events[1]!.fixed, '2.36-9+deb12u4');
-    assert.equal(db.get('DEBIAN-CVE-2011-3374')!.summary, undefined, 'the older copy did not replace the stored one');
+    assert.equal(
+      db.get('DEBIAN-CVE-2023-4911')!.affected![0]!.ranges![0]!.events[1]!.fixed,
+      '2.36-9+deb12u4',
+    );
+    assert.equal(
+      db.get('DEBIAN-CVE-2011-3374')!.summary,
+      undefined,
+      'the older copy did not replace the stored one',
+    );
   } finally {
     files.set('/Debian/all.zip', before);
   }
@@ -169,7 +207,10 @@ test('an archive damaged at the source (MD5 matches, an entry CRC does not) roll
   buf[at + 2] ^= 0x01;
   files.set('/Broken/all.zip', buf);
   const db = AdvisoryDb.open(join(tmp, 'u5', 'db.sqlite'));
-  await assert.rejects(updateDb(db, { ecosystems: ['Broken'], mirror }), (e: unknown) => isBulwarkError(e) && e.code === 'CORRUPT' && /CRC-32/.test(e.message));
+  await assert.rejects(
+    updateDb(db, { ecosystems: ['Broken'], mirror }),
+    (e: unknown) => isBulwarkError(e) && e.code === 'CORRUPT' && /CRC-32/.test(e.message),
+  );
   assert.equal(db.status().advisories, 0);
   assert.ok(!existsSync(join(tmp, 'u5', 'downloads', 'Broken.zip')));
   assert.ok(!existsSync(join(tmp, 'u5', 'downloads', 'Broken.zip.part')));

@@ -7,13 +7,50 @@ import type { ServerContext } from '../context.js';
 const RoleSchema = z.enum(ROLES);
 const Password = z.string().min(12, 'at least 12 characters').max(1024);
 const Username = z.string().regex(/^[A-Za-z0-9_.@-]{1,64}$/, 'letters, digits and _ . @ - (1-64 characters)');
-export const User = z.object({ id: z.number().int(), username: z.string(), role: RoleSchema, disabled: z.boolean(), createdAt: z.string() }).meta({ id: 'User' });
-const Me = z.object({ user: User.omit({ disabled: true, createdAt: true }).extend({ via: z.enum(['session', 'token']) }), csrfToken: z.string().optional() });
-const Token = z.object({ id: z.number().int(), name: z.string(), prefix: z.string(), role: RoleSchema, userId: z.number().int(), username: z.string(), createdAt: z.string(), lastUsedAt: z.string().nullable() }).meta({ id: 'ApiToken' });
-const AuditEntry = z.object({ id: z.number().int(), at: z.string(), actor: z.string(), action: z.string(), target: z.string(), detail: z.record(z.string(), z.unknown()).nullable() }).meta({ id: 'AuditEntry' });
+export const User = z
+  .object({
+    id: z.number().int(),
+    username: z.string(),
+    role: RoleSchema,
+    disabled: z.boolean(),
+    createdAt: z.string(),
+  })
+  .meta({ id: 'User' });
+const Me = z.object({
+  user: User.omit({ disabled: true, createdAt: true }).extend({ via: z.enum(['session', 'token']) }),
+  csrfToken: z.string().optional(),
+});
+const Token = z
+  .object({
+    id: z.number().int(),
+    name: z.string(),
+    prefix: z.string(),
+    role: RoleSchema,
+    userId: z.number().int(),
+    username: z.string(),
+    createdAt: z.string(),
+    lastUsedAt: z.string().nullable(),
+  })
+  .meta({ id: 'ApiToken' });
+const AuditEntry = z
+  .object({
+    id: z.number().int(),
+    at: z.string(),
+    actor: z.string(),
+    action: z.string(),
+    target: z.string(),
+    detail: z.record(z.string(), z.unknown()).nullable(),
+  })
+  .meta({ id: 'AuditEntry' });
 
 function userOut(r: { id: number; username: string; role: string; disabled: number; created_at: string }) {
-  return { id: r.id, username: r.username, role: r.role as Role, disabled: !!r.disabled, createdAt: r.created_at };
+  return {
+    id: r.id,
+    username: r.username,
+    role: r.role as Role,
+    disabled: !!r.disabled,
+    createdAt: r.created_at,
+  };
 }
 
 /** Failed logins per (user name, address) in a sliding window; in memory, per process. */
@@ -47,7 +84,10 @@ export function authRoutes(s: ServerContext): void {
   const limiter = new LoginLimiter();
 
   router.add({
-    method: 'GET', url: '/api/auth/status', tag: 'auth', access: 'public',
+    method: 'GET',
+    url: '/api/auth/status',
+    tag: 'auth',
+    access: 'public',
     summary: 'Whether the first admin still has to be created (bootstrap)',
     response: z.object({ needsBootstrap: z.boolean() }),
     async handler() {
@@ -56,7 +96,10 @@ export function authRoutes(s: ServerContext): void {
   });
 
   router.add({
-    method: 'POST', url: '/api/auth/bootstrap', tag: 'auth', access: 'public',
+    method: 'POST',
+    url: '/api/auth/bootstrap',
+    tag: 'auth',
+    access: 'public',
     summary: 'Create the first admin with the one-time token printed at first start; logs in',
     body: z.object({ token: z.string().min(1), username: Username, password: Password }),
     response: Me,
@@ -64,22 +107,35 @@ export function authRoutes(s: ServerContext): void {
       const id = await auth.completeBootstrap(body.token, body.username, body.password);
       if (id === undefined) throw new HttpError(403, 'BOOTSTRAP', 'wrong or already used bootstrap token');
       const csrfToken = await auth.startSession(id, req, reply);
-      return { user: { id, username: body.username, role: 'admin' as const, via: 'session' as const }, csrfToken };
+      return {
+        user: { id, username: body.username, role: 'admin' as const, via: 'session' as const },
+        csrfToken,
+      };
     },
   });
 
   router.add({
-    method: 'POST', url: '/api/auth/login', tag: 'auth', access: 'public',
+    method: 'POST',
+    url: '/api/auth/login',
+    tag: 'auth',
+    access: 'public',
     summary: 'Log in with username and password; sets the session and CSRF cookies',
     body: z.object({ username: z.string().max(64), password: z.string().max(1024) }),
     response: Me,
     async handler({ body, req, reply }) {
       const key = `${body.username}\u0000${req.ip}`;
-      if (limiter.blocked(key)) throw new HttpError(429, 'RATE_LIMIT', 'too many failed logins; try again in 15 minutes');
+      if (limiter.blocked(key))
+        throw new HttpError(429, 'RATE_LIMIT', 'too many failed logins; try again in 15 minutes');
       const u = await auth.checkPassword(body.username, body.password);
       if (!u) {
         limiter.fail(key);
-        await audit(db, body.username.slice(0, 64), 'auth.login_failed', `user:${body.username.slice(0, 64)}`, { ip: req.ip });
+        await audit(
+          db,
+          body.username.slice(0, 64),
+          'auth.login_failed',
+          `user:${body.username.slice(0, 64)}`,
+          { ip: req.ip },
+        );
         throw new HttpError(401, 'LOGIN', 'wrong username or password');
       }
       limiter.reset(key);
@@ -90,7 +146,10 @@ export function authRoutes(s: ServerContext): void {
   });
 
   router.add({
-    method: 'POST', url: '/api/auth/logout', tag: 'auth', access: 'viewer',
+    method: 'POST',
+    url: '/api/auth/logout',
+    tag: 'auth',
+    access: 'viewer',
     summary: 'End the current session',
     async handler({ principal, reply }) {
       await s.auth.endSession(principal, reply);
@@ -99,45 +158,82 @@ export function authRoutes(s: ServerContext): void {
   });
 
   router.add({
-    method: 'GET', url: '/api/auth/me', tag: 'auth', access: 'viewer',
+    method: 'GET',
+    url: '/api/auth/me',
+    tag: 'auth',
+    access: 'viewer',
     summary: 'The logged-in user (and the CSRF token of the session)',
     response: Me,
     async handler({ principal, req }) {
       const csrfToken = (req as { sessionCsrf?: string }).sessionCsrf;
-      return { user: { id: principal.userId, username: principal.username, role: principal.role, via: principal.via }, ...(csrfToken ? { csrfToken } : {}) };
+      return {
+        user: {
+          id: principal.userId,
+          username: principal.username,
+          role: principal.role,
+          via: principal.via,
+        },
+        ...(csrfToken ? { csrfToken } : {}),
+      };
     },
   });
 
   router.add({
-    method: 'GET', url: '/api/users', tag: 'users', access: 'admin',
+    method: 'GET',
+    url: '/api/users',
+    tag: 'users',
+    access: 'admin',
     summary: 'List users',
     response: z.object({ items: z.array(User) }),
     async handler() {
-      const rows = await db.selectFrom('users').select(['id', 'username', 'role', 'disabled', 'created_at']).orderBy('id').execute();
+      const rows = await db
+        .selectFrom('users')
+        .select(['id', 'username', 'role', 'disabled', 'created_at'])
+        .orderBy('id')
+        .execute();
       return { items: rows.map(userOut) };
     },
   });
 
   router.add({
-    method: 'POST', url: '/api/users', tag: 'users', access: 'admin', status: 201,
+    method: 'POST',
+    url: '/api/users',
+    tag: 'users',
+    access: 'admin',
+    status: 201,
     summary: 'Create a user',
     body: z.object({ username: Username, password: Password, role: RoleSchema }),
     response: User,
     async handler({ body, principal }) {
-      const exists = await db.selectFrom('users').select('id').where('username', '=', body.username).executeTakeFirst();
+      const exists = await db
+        .selectFrom('users')
+        .select('id')
+        .where('username', '=', body.username)
+        .executeTakeFirst();
       if (exists) throw new HttpError(409, 'CONFLICT', `user ${body.username} exists`);
       const id = await auth.createUser(body.username, body.password, body.role);
       await audit(db, actorName(principal), 'user.create', `user:${body.username}`, { role: body.role });
-      const r = await db.selectFrom('users').select(['id', 'username', 'role', 'disabled', 'created_at']).where('id', '=', id).executeTakeFirstOrThrow();
+      const r = await db
+        .selectFrom('users')
+        .select(['id', 'username', 'role', 'disabled', 'created_at'])
+        .where('id', '=', id)
+        .executeTakeFirstOrThrow();
       return userOut(r);
     },
   });
 
   router.add({
-    method: 'PATCH', url: '/api/users/:id', tag: 'users', access: 'admin',
-    summary: 'Change a user\'s role, password or disabled flag',
+    method: 'PATCH',
+    url: '/api/users/:id',
+    tag: 'users',
+    access: 'admin',
+    summary: "Change a user's role, password or disabled flag",
     params: IdParams,
-    body: z.object({ role: RoleSchema.optional(), password: Password.optional(), disabled: z.boolean().optional() }),
+    body: z.object({
+      role: RoleSchema.optional(),
+      password: Password.optional(),
+      disabled: z.boolean().optional(),
+    }),
     response: User,
     async handler({ params, body, principal }) {
       const u = await db.selectFrom('users').selectAll().where('id', '=', params.id).executeTakeFirst();
@@ -150,18 +246,36 @@ export function authRoutes(s: ServerContext): void {
       if (body.disabled !== undefined) set.disabled = body.disabled ? 1 : 0;
       if (body.password) set.password_hash = await (await import('../crypto.js')).hashPassword(body.password);
       if (Object.keys(set).length) await db.updateTable('users').set(set).where('id', '=', u.id).execute();
-      if (body.disabled || body.password) await db.deleteFrom('sessions').where('user_id', '=', u.id).execute();
-      await audit(db, actorName(principal), 'user.update', `user:${u.username}`, { role: body.role, disabled: body.disabled, passwordChanged: !!body.password });
-      return userOut(await db.selectFrom('users').select(['id', 'username', 'role', 'disabled', 'created_at']).where('id', '=', u.id).executeTakeFirstOrThrow());
+      if (body.disabled || body.password)
+        await db.deleteFrom('sessions').where('user_id', '=', u.id).execute();
+      await audit(db, actorName(principal), 'user.update', `user:${u.username}`, {
+        role: body.role,
+        disabled: body.disabled,
+        passwordChanged: !!body.password,
+      });
+      return userOut(
+        await db
+          .selectFrom('users')
+          .select(['id', 'username', 'role', 'disabled', 'created_at'])
+          .where('id', '=', u.id)
+          .executeTakeFirstOrThrow(),
+      );
     },
   });
 
   router.add({
-    method: 'DELETE', url: '/api/users/:id', tag: 'users', access: 'admin',
+    method: 'DELETE',
+    url: '/api/users/:id',
+    tag: 'users',
+    access: 'admin',
     summary: 'Delete a user (and their sessions and tokens)',
     params: IdParams,
     async handler({ params, principal }) {
-      const u = await db.selectFrom('users').select(['id', 'username']).where('id', '=', params.id).executeTakeFirst();
+      const u = await db
+        .selectFrom('users')
+        .select(['id', 'username'])
+        .where('id', '=', params.id)
+        .executeTakeFirst();
       if (!u) throw new HttpError(404, 'NOT_FOUND', `user ${params.id} not found`);
       if (u.id === principal.userId) throw new HttpError(409, 'CONFLICT', 'you cannot delete yourself');
       await db.deleteFrom('sessions').where('user_id', '=', u.id).execute();
@@ -172,32 +286,63 @@ export function authRoutes(s: ServerContext): void {
   });
 
   router.add({
-    method: 'GET', url: '/api/tokens', tag: 'tokens', access: 'viewer',
-    summary: 'API tokens: your own, or everyone\'s for admins',
+    method: 'GET',
+    url: '/api/tokens',
+    tag: 'tokens',
+    access: 'viewer',
+    summary: "API tokens: your own, or everyone's for admins",
     response: z.object({ items: z.array(Token) }),
     async handler({ principal }) {
       let q = db
         .selectFrom('api_tokens')
         .innerJoin('users', 'users.id', 'api_tokens.user_id')
-        .select(['api_tokens.id', 'api_tokens.name', 'api_tokens.prefix', 'api_tokens.role', 'api_tokens.user_id', 'users.username', 'api_tokens.created_at', 'api_tokens.last_used_at'])
+        .select([
+          'api_tokens.id',
+          'api_tokens.name',
+          'api_tokens.prefix',
+          'api_tokens.role',
+          'api_tokens.user_id',
+          'users.username',
+          'api_tokens.created_at',
+          'api_tokens.last_used_at',
+        ])
         .orderBy('api_tokens.id');
       if (principal.role !== 'admin') q = q.where('api_tokens.user_id', '=', principal.userId);
       const rows = await q.execute();
       return {
-        items: rows.map((r) => ({ id: r.id, name: r.name, prefix: r.prefix, role: r.role as Role, userId: r.user_id, username: r.username, createdAt: r.created_at, lastUsedAt: r.last_used_at })),
+        items: rows.map((r) => ({
+          id: r.id,
+          name: r.name,
+          prefix: r.prefix,
+          role: r.role as Role,
+          userId: r.user_id,
+          username: r.username,
+          createdAt: r.created_at,
+          lastUsedAt: r.last_used_at,
+        })),
       };
     },
   });
 
   router.add({
-    method: 'POST', url: '/api/tokens', tag: 'tokens', access: 'viewer', status: 201,
+    method: 'POST',
+    url: '/api/tokens',
+    tag: 'tokens',
+    access: 'viewer',
+    status: 201,
     summary: 'Create an API token for CI (the secret is in this response only)',
     body: z.object({ name: z.string().min(1).max(100), role: RoleSchema.optional() }),
     response: z.object({ id: z.number().int(), token: z.string(), prefix: z.string(), role: RoleSchema }),
     async handler({ body, principal }) {
-      if (principal.via === 'token') throw new HttpError(403, 'FORBIDDEN', 'API tokens cannot create tokens; log in');
+      if (principal.via === 'token')
+        throw new HttpError(403, 'FORBIDDEN', 'API tokens cannot create tokens; log in');
       const role = body.role ?? principal.role;
-      if (ROLES.indexOf(role) > ROLES.indexOf(principal.role)) throw new HttpError(403, 'FORBIDDEN', `a token cannot have more rights (${role}) than its owner (${principal.role})`);
+      if (ROLES.indexOf(role) > ROLES.indexOf(principal.role))
+        throw new HttpError(
+          403,
+          'FORBIDDEN',
+          `a token cannot have more rights (${role}) than its owner (${principal.role})`,
+        );
       const t = await auth.createToken(principal.userId, body.name, role);
       await audit(db, actorName(principal), 'token.create', `token:${t.id}`, { name: body.name, role });
       return { id: t.id, token: t.token, prefix: t.prefix, role };
@@ -205,19 +350,30 @@ export function authRoutes(s: ServerContext): void {
   });
 
   router.add({
-    method: 'DELETE', url: '/api/tokens/:id', tag: 'tokens', access: 'viewer',
+    method: 'DELETE',
+    url: '/api/tokens/:id',
+    tag: 'tokens',
+    access: 'viewer',
     summary: 'Revoke an API token (own tokens; admins any)',
     params: IdParams,
     async handler({ params, principal }) {
-      const t = await db.selectFrom('api_tokens').select(['id', 'user_id', 'name']).where('id', '=', params.id).executeTakeFirst();
-      if (!t || (t.user_id !== principal.userId && principal.role !== 'admin')) throw new HttpError(404, 'NOT_FOUND', `token ${params.id} not found`);
+      const t = await db
+        .selectFrom('api_tokens')
+        .select(['id', 'user_id', 'name'])
+        .where('id', '=', params.id)
+        .executeTakeFirst();
+      if (!t || (t.user_id !== principal.userId && principal.role !== 'admin'))
+        throw new HttpError(404, 'NOT_FOUND', `token ${params.id} not found`);
       await db.deleteFrom('api_tokens').where('id', '=', t.id).execute();
       await audit(db, actorName(principal), 'token.revoke', `token:${t.id}`, { name: t.name });
     },
   });
 
   router.add({
-    method: 'GET', url: '/api/audit', tag: 'audit', access: 'admin',
+    method: 'GET',
+    url: '/api/audit',
+    tag: 'audit',
+    access: 'admin',
     summary: 'Audit log of every state change, newest first',
     query: pagingQuery(['at'], 'at').extend({ actor: z.string().optional(), action: z.string().optional() }),
     response: page(AuditEntry),
@@ -225,7 +381,9 @@ export function authRoutes(s: ServerContext): void {
       let q = db.selectFrom('audit_log');
       if (query.actor) q = q.where('actor', '=', query.actor);
       if (query.action) q = q.where('action', 'like', `${query.action}%`);
-      const total = Number((await q.select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow()).n);
+      const total = Number(
+        (await q.select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow()).n,
+      );
       const rows = await q
         .selectAll()
         .orderBy('id', query.order)
@@ -233,7 +391,14 @@ export function authRoutes(s: ServerContext): void {
         .offset((query.page - 1) * query.pageSize)
         .execute();
       return {
-        items: rows.map((r) => ({ id: r.id, at: r.at, actor: r.actor, action: r.action, target: r.target, detail: r.detail ? (JSON.parse(r.detail) as Record<string, unknown>) : null })),
+        items: rows.map((r) => ({
+          id: r.id,
+          at: r.at,
+          actor: r.actor,
+          action: r.action,
+          target: r.target,
+          detail: r.detail ? (JSON.parse(r.detail) as Record<string, unknown>) : null,
+        })),
         total,
         page: query.page,
         pageSize: query.pageSize,

@@ -19,28 +19,61 @@ const SyslogCfg = z.object({
 });
 const HttpCfg = z.object({
   url: z.url({ protocol: /^https?$/ }).max(2000),
-  secret: z.string().max(1000).default('').meta({ description: 'webhook HMAC key; stored encrypted, never returned' }),
+  secret: z
+    .string()
+    .max(1000)
+    .default('')
+    .meta({ description: 'webhook HMAC key; stored encrypted, never returned' }),
   caCert: z.string().max(100_000).default(''),
 });
 const DestinationIn = z.discriminatedUnion('type', [
   z.object({ name: z.string().min(1).max(100), type: z.literal('syslog'), config: SyslogCfg }),
   z.object({ name: z.string().min(1).max(100), type: z.literal('webhook'), config: HttpCfg }),
-  z.object({ name: z.string().min(1).max(100), type: z.literal('slack'), config: HttpCfg.pick({ url: true, caCert: true }) }),
+  z.object({
+    name: z.string().min(1).max(100),
+    type: z.literal('slack'),
+    config: HttpCfg.pick({ url: true, caCert: true }),
+  }),
 ]);
 const DestinationOut = z
-  .object({ id: z.number().int(), name: z.string(), type: z.enum(['syslog', 'webhook', 'slack']), config: z.record(z.string(), z.unknown()), createdAt: z.string() })
+  .object({
+    id: z.number().int(),
+    name: z.string(),
+    type: z.enum(['syslog', 'webhook', 'slack']),
+    config: z.record(z.string(), z.unknown()),
+    createdAt: z.string(),
+  })
   .meta({ id: 'Destination' });
 const RuleIn = z.object({
   name: z.string().min(1).max(100),
   event: z.enum(EVENT_TYPES),
-  minSeverity: z.enum(SEVERITIES).default('UNKNOWN').meta({ description: 'new-finding: only findings at or above; other events: the event severity' }),
-  registryFilter: z.string().max(500).default('').meta({ description: 'registry name or image-name prefix (namespace); empty: all' }),
+  minSeverity: z
+    .enum(SEVERITIES)
+    .default('UNKNOWN')
+    .meta({ description: 'new-finding: only findings at or above; other events: the event severity' }),
+  registryFilter: z
+    .string()
+    .max(500)
+    .default('')
+    .meta({ description: 'registry name or image-name prefix (namespace); empty: all' }),
   destinationId: z.number().int(),
   enabled: z.boolean().default(true),
 });
-const RuleOut = RuleIn.extend({ id: z.number().int(), createdAt: z.string() }).meta({ id: 'NotificationRule' });
+const RuleOut = RuleIn.extend({ id: z.number().int(), createdAt: z.string() }).meta({
+  id: 'NotificationRule',
+});
 const Delivery = z
-  .object({ id: z.number().int(), destinationId: z.number().int(), status: z.enum(['pending', 'sending', 'delivered', 'dead']), attempts: z.number().int(), nextAttemptAt: z.string(), lastError: z.string(), createdAt: z.string(), deliveredAt: z.string().nullable(), event: z.record(z.string(), z.unknown()) })
+  .object({
+    id: z.number().int(),
+    destinationId: z.number().int(),
+    status: z.enum(['pending', 'sending', 'delivered', 'dead']),
+    attempts: z.number().int(),
+    nextAttemptAt: z.string(),
+    lastError: z.string(),
+    createdAt: z.string(),
+    deliveredAt: z.string().nullable(),
+    event: z.record(z.string(), z.unknown()),
+  })
   .meta({ id: 'Delivery' });
 
 export function notifyRoutes(s: ServerContext, notifier: Notifier): void {
@@ -53,21 +86,35 @@ export function notifyRoutes(s: ServerContext, notifier: Notifier): void {
     return c;
   };
   const destOut = (r: { id: number; name: string; type: string; config: string; created_at: string }) => ({
-    id: r.id, name: r.name, type: r.type as 'syslog', config: shown(r.type, JSON.parse(r.config) as Record<string, unknown>), createdAt: r.created_at,
+    id: r.id,
+    name: r.name,
+    type: r.type as 'syslog',
+    config: shown(r.type, JSON.parse(r.config) as Record<string, unknown>),
+    createdAt: r.created_at,
   });
 
   router.add({
-    method: 'GET', url: '/api/notifications/destinations', tag: 'notifications', access: 'viewer',
+    method: 'GET',
+    url: '/api/notifications/destinations',
+    tag: 'notifications',
+    access: 'viewer',
     summary: 'Notification destinations (secrets hidden)',
     response: z.object({ items: z.array(DestinationOut) }),
     async handler() {
-      return { items: (await db.selectFrom('notify_destinations').selectAll().orderBy('id').execute()).map(destOut) };
+      return {
+        items: (await db.selectFrom('notify_destinations').selectAll().orderBy('id').execute()).map(destOut),
+      };
     },
   });
 
   router.add({
-    method: 'POST', url: '/api/notifications/destinations', tag: 'notifications', access: 'admin', status: 201,
-    summary: 'Add a destination: syslog (UDP/TCP/TLS, RFC 5424 or CEF), signed webhook, or Slack-compatible webhook',
+    method: 'POST',
+    url: '/api/notifications/destinations',
+    tag: 'notifications',
+    access: 'admin',
+    status: 201,
+    summary:
+      'Add a destination: syslog (UDP/TCP/TLS, RFC 5424 or CEF), signed webhook, or Slack-compatible webhook',
     body: DestinationIn,
     response: DestinationOut,
     async handler({ body, principal }) {
@@ -76,20 +123,37 @@ export function notifyRoutes(s: ServerContext, notifier: Notifier): void {
       if (body.type === 'slack') config.url = box.seal(body.config.url);
       const { id } = await db
         .insertInto('notify_destinations')
-        .values({ name: body.name, type: body.type, config: JSON.stringify(config), created_at: new Date().toISOString() })
+        .values({
+          name: body.name,
+          type: body.type,
+          config: JSON.stringify(config),
+          created_at: new Date().toISOString(),
+        })
         .returning('id')
         .executeTakeFirstOrThrow();
-      await audit(db, actorName(principal), 'destination.create', `destination:${body.name}`, { type: body.type, config: shown(body.type, config) });
-      return destOut(await db.selectFrom('notify_destinations').selectAll().where('id', '=', id).executeTakeFirstOrThrow());
+      await audit(db, actorName(principal), 'destination.create', `destination:${body.name}`, {
+        type: body.type,
+        config: shown(body.type, config),
+      });
+      return destOut(
+        await db.selectFrom('notify_destinations').selectAll().where('id', '=', id).executeTakeFirstOrThrow(),
+      );
     },
   });
 
   router.add({
-    method: 'DELETE', url: '/api/notifications/destinations/:id', tag: 'notifications', access: 'admin',
+    method: 'DELETE',
+    url: '/api/notifications/destinations/:id',
+    tag: 'notifications',
+    access: 'admin',
     summary: 'Remove a destination and its rules',
     params: IdParams,
     async handler({ params, principal }) {
-      const d = await db.selectFrom('notify_destinations').select(['id', 'name']).where('id', '=', params.id).executeTakeFirst();
+      const d = await db
+        .selectFrom('notify_destinations')
+        .select(['id', 'name'])
+        .where('id', '=', params.id)
+        .executeTakeFirst();
       if (!d) throw new HttpError(404, 'NOT_FOUND', `destination ${params.id} not found`);
       await db.deleteFrom('notify_rules').where('destination_id', '=', d.id).execute();
       await db.deleteFrom('notify_destinations').where('id', '=', d.id).execute();
@@ -98,54 +162,117 @@ export function notifyRoutes(s: ServerContext, notifier: Notifier): void {
   });
 
   router.add({
-    method: 'POST', url: '/api/notifications/destinations/:id/test', tag: 'notifications', access: 'admin', status: 202,
+    method: 'POST',
+    url: '/api/notifications/destinations/:id/test',
+    tag: 'notifications',
+    access: 'admin',
+    status: 202,
     summary: 'Queue a test event to a destination',
     params: IdParams,
     async handler({ params, principal }) {
-      const d = await db.selectFrom('notify_destinations').select(['id', 'name']).where('id', '=', params.id).executeTakeFirst();
+      const d = await db
+        .selectFrom('notify_destinations')
+        .select(['id', 'name'])
+        .where('id', '=', params.id)
+        .executeTakeFirst();
       if (!d) throw new HttpError(404, 'NOT_FOUND', `destination ${params.id} not found`);
-      await notifier.queue(db, d.id, { id: randomUUID(), type: 'test', time: new Date().toISOString(), severity: 'LOW', summary: `test notification from Bulwark (requested by ${principal.username})` });
+      await notifier.queue(db, d.id, {
+        id: randomUUID(),
+        type: 'test',
+        time: new Date().toISOString(),
+        severity: 'LOW',
+        summary: `test notification from Bulwark (requested by ${principal.username})`,
+      });
       await audit(db, actorName(principal), 'destination.test', `destination:${d.name}`);
       return '';
     },
   });
 
-  const ruleOut = (r: { id: number; name: string; event: string; min_severity: string; registry_filter: string; destination_id: number; enabled: number; created_at: string }) => ({
-    id: r.id, name: r.name, event: r.event as 'test', minSeverity: r.min_severity as 'LOW', registryFilter: r.registry_filter, destinationId: r.destination_id, enabled: !!r.enabled, createdAt: r.created_at,
+  const ruleOut = (r: {
+    id: number;
+    name: string;
+    event: string;
+    min_severity: string;
+    registry_filter: string;
+    destination_id: number;
+    enabled: number;
+    created_at: string;
+  }) => ({
+    id: r.id,
+    name: r.name,
+    event: r.event as 'test',
+    minSeverity: r.min_severity as 'LOW',
+    registryFilter: r.registry_filter,
+    destinationId: r.destination_id,
+    enabled: !!r.enabled,
+    createdAt: r.created_at,
   });
 
   router.add({
-    method: 'GET', url: '/api/notifications/rules', tag: 'notifications', access: 'viewer',
+    method: 'GET',
+    url: '/api/notifications/rules',
+    tag: 'notifications',
+    access: 'viewer',
     summary: 'Notification rules',
     response: z.object({ items: z.array(RuleOut) }),
     async handler() {
-      return { items: (await db.selectFrom('notify_rules').selectAll().orderBy('id').execute()).map(ruleOut) };
+      return {
+        items: (await db.selectFrom('notify_rules').selectAll().orderBy('id').execute()).map(ruleOut),
+      };
     },
   });
 
   router.add({
-    method: 'POST', url: '/api/notifications/rules', tag: 'notifications', access: 'admin', status: 201,
+    method: 'POST',
+    url: '/api/notifications/rules',
+    tag: 'notifications',
+    access: 'admin',
+    status: 201,
     summary: 'Add a rule: event type, minimum severity and registry/namespace filter → destination',
     body: RuleIn,
     response: RuleOut,
     async handler({ body, principal }) {
-      if (!(await db.selectFrom('notify_destinations').select('id').where('id', '=', body.destinationId).executeTakeFirst())) throw new HttpError(400, 'BAD_REQUEST', `destination ${body.destinationId} does not exist`);
+      if (
+        !(await db
+          .selectFrom('notify_destinations')
+          .select('id')
+          .where('id', '=', body.destinationId)
+          .executeTakeFirst())
+      )
+        throw new HttpError(400, 'BAD_REQUEST', `destination ${body.destinationId} does not exist`);
       const { id } = await db
         .insertInto('notify_rules')
-        .values({ name: body.name, event: body.event, min_severity: body.minSeverity, registry_filter: body.registryFilter, destination_id: body.destinationId, enabled: body.enabled ? 1 : 0, created_at: new Date().toISOString() })
+        .values({
+          name: body.name,
+          event: body.event,
+          min_severity: body.minSeverity,
+          registry_filter: body.registryFilter,
+          destination_id: body.destinationId,
+          enabled: body.enabled ? 1 : 0,
+          created_at: new Date().toISOString(),
+        })
         .returning('id')
         .executeTakeFirstOrThrow();
       await audit(db, actorName(principal), 'rule.create', `rule:${body.name}`, body);
-      return ruleOut(await db.selectFrom('notify_rules').selectAll().where('id', '=', id).executeTakeFirstOrThrow());
+      return ruleOut(
+        await db.selectFrom('notify_rules').selectAll().where('id', '=', id).executeTakeFirstOrThrow(),
+      );
     },
   });
 
   router.add({
-    method: 'DELETE', url: '/api/notifications/rules/:id', tag: 'notifications', access: 'admin',
+    method: 'DELETE',
+    url: '/api/notifications/rules/:id',
+    tag: 'notifications',
+    access: 'admin',
     summary: 'Remove a rule',
     params: IdParams,
     async handler({ params, principal }) {
-      const r = await db.selectFrom('notify_rules').select(['id', 'name']).where('id', '=', params.id).executeTakeFirst();
+      const r = await db
+        .selectFrom('notify_rules')
+        .select(['id', 'name'])
+        .where('id', '=', params.id)
+        .executeTakeFirst();
       if (!r) throw new HttpError(404, 'NOT_FOUND', `rule ${params.id} not found`);
       await db.deleteFrom('notify_rules').where('id', '=', r.id).execute();
       await audit(db, actorName(principal), 'rule.delete', `rule:${r.name}`);
@@ -153,18 +280,37 @@ export function notifyRoutes(s: ServerContext, notifier: Notifier): void {
   });
 
   router.add({
-    method: 'GET', url: '/api/notifications/deliveries', tag: 'notifications', access: 'viewer',
+    method: 'GET',
+    url: '/api/notifications/deliveries',
+    tag: 'notifications',
+    access: 'viewer',
     summary: 'The outbox: deliveries by status (status=dead is the dead-letter list)',
-    query: pagingQuery(['id'], 'id').extend({ status: z.enum(['pending', 'sending', 'delivered', 'dead']).optional() }),
+    query: pagingQuery(['id'], 'id').extend({
+      status: z.enum(['pending', 'sending', 'delivered', 'dead']).optional(),
+    }),
     response: page(Delivery),
     async handler({ query }) {
       let b = db.selectFrom('outbox');
       if (query.status) b = b.where('status', '=', query.status);
-      const total = Number((await b.select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow()).n);
-      const rows = await b.selectAll().orderBy('id', query.order).limit(query.pageSize).offset((query.page - 1) * query.pageSize).execute();
+      const total = Number(
+        (await b.select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow()).n,
+      );
+      const rows = await b
+        .selectAll()
+        .orderBy('id', query.order)
+        .limit(query.pageSize)
+        .offset((query.page - 1) * query.pageSize)
+        .execute();
       return {
         items: rows.map((r) => ({
-          id: r.id, destinationId: r.destination_id, status: r.status as 'dead', attempts: r.attempts, nextAttemptAt: r.next_attempt_at, lastError: r.last_error, createdAt: r.created_at, deliveredAt: r.delivered_at,
+          id: r.id,
+          destinationId: r.destination_id,
+          status: r.status as 'dead',
+          attempts: r.attempts,
+          nextAttemptAt: r.next_attempt_at,
+          lastError: r.last_error,
+          createdAt: r.created_at,
+          deliveredAt: r.delivered_at,
           event: JSON.parse(r.event) as Record<string, unknown>,
         })),
         total,
@@ -175,14 +321,26 @@ export function notifyRoutes(s: ServerContext, notifier: Notifier): void {
   });
 
   router.add({
-    method: 'POST', url: '/api/notifications/deliveries/:id/retry', tag: 'notifications', access: 'operator',
+    method: 'POST',
+    url: '/api/notifications/deliveries/:id/retry',
+    tag: 'notifications',
+    access: 'operator',
     summary: 'Requeue a dead-lettered delivery',
     params: IdParams,
     async handler({ params, principal }) {
-      const r = await db.selectFrom('outbox').select(['id', 'status']).where('id', '=', params.id).executeTakeFirst();
+      const r = await db
+        .selectFrom('outbox')
+        .select(['id', 'status'])
+        .where('id', '=', params.id)
+        .executeTakeFirst();
       if (!r) throw new HttpError(404, 'NOT_FOUND', `delivery ${params.id} not found`);
-      if (r.status !== 'dead') throw new HttpError(409, 'CONFLICT', `delivery ${params.id} is ${r.status}, not dead`);
-      await db.updateTable('outbox').set({ status: 'pending', attempts: 0, next_attempt_at: new Date().toISOString() }).where('id', '=', r.id).execute();
+      if (r.status !== 'dead')
+        throw new HttpError(409, 'CONFLICT', `delivery ${params.id} is ${r.status}, not dead`);
+      await db
+        .updateTable('outbox')
+        .set({ status: 'pending', attempts: 0, next_attempt_at: new Date().toISOString() })
+        .where('id', '=', r.id)
+        .execute();
       await audit(db, actorName(principal), 'delivery.retry', `delivery:${r.id}`);
     },
   });

@@ -17,8 +17,13 @@ const Severity = z.enum(SEVERITIES);
 const SeverityList = z
   .string()
   .transform((s, ctx) => {
-    const out = s.split(',').map((x) => x.trim().toUpperCase()).filter(Boolean);
-    for (const x of out) if (!(SEVERITIES as readonly string[]).includes(x)) ctx.addIssue({ code: 'custom', message: `unknown severity ${x}` });
+    const out = s
+      .split(',')
+      .map((x) => x.trim().toUpperCase())
+      .filter(Boolean);
+    for (const x of out)
+      if (!(SEVERITIES as readonly string[]).includes(x))
+        ctx.addIssue({ code: 'custom', message: `unknown severity ${x}` });
     return out as (typeof SEVERITIES)[number][];
   })
   .meta({ description: 'comma-separated: CRITICAL,HIGH' });
@@ -45,21 +50,61 @@ export const FindingOut = z
     suppressed: z.boolean(),
   })
   .meta({ id: 'Finding' });
-const Counts = z.object({ critical: z.number().int(), high: z.number().int(), medium: z.number().int(), low: z.number().int(), unknown: z.number().int() });
+const Counts = z.object({
+  critical: z.number().int(),
+  high: z.number().int(),
+  medium: z.number().int(),
+  low: z.number().int(),
+  unknown: z.number().int(),
+});
 export const ScanOut = z
-  .object({ id: z.number().int(), imageId: z.number().int(), imageName: z.string(), digest: z.string(), createdAt: z.string(), source: z.string(), submittedBy: z.string(), counts: Counts })
+  .object({
+    id: z.number().int(),
+    imageId: z.number().int(),
+    imageName: z.string(),
+    digest: z.string(),
+    createdAt: z.string(),
+    source: z.string(),
+    submittedBy: z.string(),
+    counts: Counts,
+  })
   .meta({ id: 'Scan' });
 export const ImageOut = z
-  .object({ id: z.number().int(), name: z.string(), digest: z.string(), tags: z.array(z.string()), os: z.string().nullable(), registryId: z.number().int().nullable(), firstSeen: z.string(), lastScanId: z.number().int().nullable(), lastScanAt: z.string().nullable(), counts: Counts })
+  .object({
+    id: z.number().int(),
+    name: z.string(),
+    digest: z.string(),
+    tags: z.array(z.string()),
+    os: z.string().nullable(),
+    registryId: z.number().int().nullable(),
+    firstSeen: z.string(),
+    lastScanId: z.number().int().nullable(),
+    lastScanAt: z.string().nullable(),
+    counts: Counts,
+  })
   .meta({ id: 'Image' });
 const Suppression = z
-  .object({ id: z.number().int(), advisoryId: z.string(), pkgName: z.string(), imageName: z.string(), reason: z.string(), owner: z.string(), expiresAt: z.string().nullable(), createdBy: z.string(), createdAt: z.string(), active: z.boolean() })
+  .object({
+    id: z.number().int(),
+    advisoryId: z.string(),
+    pkgName: z.string(),
+    imageName: z.string(),
+    reason: z.string(),
+    owner: z.string(),
+    expiresAt: z.string().nullable(),
+    createdBy: z.string(),
+    createdAt: z.string(),
+    active: z.boolean(),
+  })
   .meta({ id: 'Suppression' });
 
 /** Findings lists report at most this total unless exactTotal=true (then totalExact says so). */
 export const COUNT_CAP = 10_000;
 
-export const FindingsQuery = pagingQuery(['severity', 'advisory', 'package', 'image', 'fixable'], 'severity').extend({
+export const FindingsQuery = pagingQuery(
+  ['severity', 'advisory', 'package', 'image', 'fixable'],
+  'severity',
+).extend({
   imageId: z.coerce.number().int().optional(),
   image: z.string().max(300).optional().meta({ description: 'substring of the image name' }),
   package: z.string().max(300).optional().meta({ description: 'exact package name' }),
@@ -69,8 +114,14 @@ export const FindingsQuery = pagingQuery(['severity', 'advisory', 'package', 'im
   kind: z.enum(['vulnerability', 'secret', 'misconfig', 'license', 'malware']).optional(),
   q: z.string().max(200).optional().meta({ description: 'substring of advisory id, package or title' }),
   suppressed: z.enum(['exclude', 'include', 'only']).default('exclude'),
-  scanId: z.coerce.number().int().optional().meta({ description: 'a specific scan instead of each image\'s latest' }),
-  exactTotal: Bool.default(false).meta({ description: `count every match; by default total stops at ${COUNT_CAP} (totalExact=false)` }),
+  scanId: z.coerce
+    .number()
+    .int()
+    .optional()
+    .meta({ description: "a specific scan instead of each image's latest" }),
+  exactTotal: Bool.default(false).meta({
+    description: `count every match; by default total stops at ${COUNT_CAP} (totalExact=false)`,
+  }),
 });
 export type FQ = z.output<typeof FindingsQuery>;
 
@@ -89,20 +140,37 @@ export function suppressedExpr(eb: FEB, nowIso: string): ReturnType<FEB['exists'
   );
 }
 
-export function findingsBase(s: ServerContext, q: Omit<FQ, 'page' | 'pageSize' | 'sort' | 'order' | 'exactTotal'>) {
+export function findingsBase(
+  s: ServerContext,
+  q: Omit<FQ, 'page' | 'pageSize' | 'sort' | 'order' | 'exactTotal'>,
+) {
   const nowIso = new Date().toISOString();
   let b = s.db.selectFrom('findings as f').innerJoin('images as i', 'i.id', 'f.image_id');
-  b = q.scanId !== undefined ? b.where('f.scan_id', '=', q.scanId) : b.whereRef('f.scan_id', '=', 'i.last_scan_id');
+  b =
+    q.scanId !== undefined
+      ? b.where('f.scan_id', '=', q.scanId)
+      : b.whereRef('f.scan_id', '=', 'i.last_scan_id');
   if (q.imageId !== undefined) b = b.where('f.image_id', '=', q.imageId);
   if (q.image) b = b.where(sql`lower(i.name)`, 'like', `%${likeEscape(q.image.toLowerCase())}%`);
   if (q.package) b = b.where('f.pkg_name', '=', q.package);
   if (q.advisory) b = b.where('f.advisory_id', '=', q.advisory);
-  if (q.severity?.length) b = b.where('f.severity_rank', 'in', q.severity.map((x) => severityRank(x)));
+  if (q.severity?.length)
+    b = b.where(
+      'f.severity_rank',
+      'in',
+      q.severity.map((x) => severityRank(x)),
+    );
   if (q.fixable !== undefined) b = b.where('f.fixable', '=', q.fixable ? 1 : 0);
   if (q.kind) b = b.where('f.kind', '=', q.kind);
   if (q.q) {
     const like = `%${likeEscape(q.q.toLowerCase())}%`;
-    b = b.where((eb) => eb.or([eb(sql`lower(f.advisory_id)`, 'like', like), eb(sql`lower(f.pkg_name)`, 'like', like), eb(sql`lower(f.title)`, 'like', like)]));
+    b = b.where((eb) =>
+      eb.or([
+        eb(sql`lower(f.advisory_id)`, 'like', like),
+        eb(sql`lower(f.pkg_name)`, 'like', like),
+        eb(sql`lower(f.title)`, 'like', like),
+      ]),
+    );
   }
   if (q.suppressed === 'exclude') b = b.where((eb) => eb.not(suppressedExpr(eb as unknown as FEB, nowIso)));
   else if (q.suppressed === 'only') b = b.where((eb) => suppressedExpr(eb as unknown as FEB, nowIso));
@@ -119,7 +187,10 @@ type SeverityCounts = { critical: number; high: number; medium: number; low: num
  * Severity counts of each image's latest scan without suppressed findings, as the findings list and
  * the dashboard count them (the scan row keeps the counts as scanned, before suppressions).
  */
-async function unsuppressedCounts(s: ServerContext, imageIds: number[]): Promise<Map<number, SeverityCounts>> {
+async function unsuppressedCounts(
+  s: ServerContext,
+  imageIds: number[],
+): Promise<Map<number, SeverityCounts>> {
   const out = new Map<number, SeverityCounts>();
   if (!imageIds.length) return out;
   const { b } = findingsBase(s, { suppressed: 'exclude' } as Parameters<typeof findingsBase>[1]);
@@ -138,7 +209,10 @@ async function unsuppressedCounts(s: ServerContext, imageIds: number[]): Promise
   return out;
 }
 
-function withCounts<T extends { id: number; last_scan_id: number | null }>(rows: T[], counts: Map<number, SeverityCounts>) {
+function withCounts<T extends { id: number; last_scan_id: number | null }>(
+  rows: T[],
+  counts: Map<number, SeverityCounts>,
+) {
   return rows.map((r) => ({ ...r, ...(r.last_scan_id !== null ? counts.get(r.id) : undefined) }));
 }
 
@@ -149,11 +223,39 @@ export function findingsQueries(s: ServerContext, q: FQ) {
   // count at most COUNT_CAP + 1 rows unless the caller asks for the exact total.
   const count = q.exactTotal
     ? b.select((eb) => eb.fn.countAll<number>().as('n'))
-    : s.db.selectFrom(b.select(sql<number>`1`.as('one')).limit(COUNT_CAP + 1).as('c')).select((eb) => eb.fn.countAll<number>().as('n'));
-  const col = { severity: 'f.severity_rank', advisory: 'f.advisory_id', package: 'f.pkg_name', image: 'i.name', fixable: 'f.fixable' } as const;
+    : s.db
+        .selectFrom(
+          b
+            .select(sql<number>`1`.as('one'))
+            .limit(COUNT_CAP + 1)
+            .as('c'),
+        )
+        .select((eb) => eb.fn.countAll<number>().as('n'));
+  const col = {
+    severity: 'f.severity_rank',
+    advisory: 'f.advisory_id',
+    package: 'f.pkg_name',
+    image: 'i.name',
+    fixable: 'f.fixable',
+  } as const;
   const rows = b
     .select([
-      'f.id', 'f.scan_id', 'f.image_id', 'i.name as image_name', 'i.digest as image_digest', 'f.kind', 'f.advisory_id', 'f.severity', 'f.title', 'f.pkg_name', 'f.pkg_version', 'f.pkg_purl', 'f.ecosystem', 'f.fixed_version', 'f.fixable', 'f.path',
+      'f.id',
+      'f.scan_id',
+      'f.image_id',
+      'i.name as image_name',
+      'i.digest as image_digest',
+      'f.kind',
+      'f.advisory_id',
+      'f.severity',
+      'f.title',
+      'f.pkg_name',
+      'f.pkg_version',
+      'f.pkg_purl',
+      'f.ecosystem',
+      'f.fixed_version',
+      'f.fixable',
+      'f.path',
     ])
     .select((eb) => suppressedExpr(eb as unknown as FEB, nowIso).as('suppressed'))
     .orderBy(col[q.sort as keyof typeof col], q.order)
@@ -170,9 +272,23 @@ export async function listFindings(s: ServerContext, q: FQ) {
   const totalExact = q.exactTotal || n <= COUNT_CAP;
   return {
     items: rows.map((r) => ({
-      id: r.id, scanId: r.scan_id, imageId: r.image_id, imageName: r.image_name, imageDigest: r.image_digest, kind: r.kind, advisoryId: r.advisory_id,
-      severity: r.severity as (typeof SEVERITIES)[number], title: r.title, pkgName: r.pkg_name, pkgVersion: r.pkg_version, pkgPurl: r.pkg_purl, ecosystem: r.ecosystem,
-      fixedVersion: r.fixed_version, fixable: !!r.fixable, path: r.path, suppressed: !!r.suppressed,
+      id: r.id,
+      scanId: r.scan_id,
+      imageId: r.image_id,
+      imageName: r.image_name,
+      imageDigest: r.image_digest,
+      kind: r.kind,
+      advisoryId: r.advisory_id,
+      severity: r.severity as (typeof SEVERITIES)[number],
+      title: r.title,
+      pkgName: r.pkg_name,
+      pkgVersion: r.pkg_version,
+      pkgPurl: r.pkg_purl,
+      ecosystem: r.ecosystem,
+      fixedVersion: r.fixed_version,
+      fixable: !!r.fixable,
+      path: r.path,
+      suppressed: !!r.suppressed,
     })),
     total: totalExact ? n : COUNT_CAP,
     totalExact,
@@ -181,59 +297,133 @@ export async function listFindings(s: ServerContext, q: FQ) {
   };
 }
 
-function scanOut(r: { id: number; image_id: number; name: string; digest: string; created_at: string; source: string; submitted_by: string; critical: number; high: number; medium: number; low: number; unknown: number }) {
-  return { id: r.id, imageId: r.image_id, imageName: r.name, digest: r.digest, createdAt: r.created_at, source: r.source, submittedBy: r.submitted_by, counts: { critical: r.critical, high: r.high, medium: r.medium, low: r.low, unknown: r.unknown } };
+function scanOut(r: {
+  id: number;
+  image_id: number;
+  name: string;
+  digest: string;
+  created_at: string;
+  source: string;
+  submitted_by: string;
+  critical: number;
+  high: number;
+  medium: number;
+  low: number;
+  unknown: number;
+}) {
+  return {
+    id: r.id,
+    imageId: r.image_id,
+    imageName: r.name,
+    digest: r.digest,
+    createdAt: r.created_at,
+    source: r.source,
+    submittedBy: r.submitted_by,
+    counts: { critical: r.critical, high: r.high, medium: r.medium, low: r.low, unknown: r.unknown },
+  };
 }
 
-const SCAN_COLS = ['scans.id', 'scans.image_id', 'images.name', 'images.digest', 'scans.created_at', 'scans.source', 'scans.submitted_by', 'scans.critical', 'scans.high', 'scans.medium', 'scans.low', 'scans.unknown'] as const;
+const SCAN_COLS = [
+  'scans.id',
+  'scans.image_id',
+  'images.name',
+  'images.digest',
+  'scans.created_at',
+  'scans.source',
+  'scans.submitted_by',
+  'scans.critical',
+  'scans.high',
+  'scans.medium',
+  'scans.low',
+  'scans.unknown',
+] as const;
 
 export function scanRoutes(s: ServerContext): void {
   const { router, db } = s;
 
   router.add({
-    method: 'POST', url: '/api/scans', tag: 'scans', access: 'operator', status: 201,
+    method: 'POST',
+    url: '/api/scans',
+    tag: 'scans',
+    access: 'operator',
+    status: 201,
     summary: 'Upload a scan report (the JSON of `bulwark scan --format json`)',
     body: z.unknown().meta({ description: 'ScanReport (src/core/findings.ts), schemaVersion 1' }),
-    response: z.object({ scanId: z.number().int(), imageId: z.number().int(), imageName: z.string(), digest: z.string(), findings: z.number().int() }),
+    response: z.object({
+      scanId: z.number().int(),
+      imageId: z.number().int(),
+      imageName: z.string(),
+      digest: z.string(),
+      findings: z.number().int(),
+    }),
     async handler({ body, principal }) {
       validateReport(body);
-      const stored = await storeReport(db, body, { source: 'upload', submittedBy: actorName(principal) }, async (st, tx) => {
-        await audit(tx, actorName(principal), 'scan.upload', `image:${st.imageName}@${st.digest}`, { scanId: st.scanId, findings: st.findings });
-        for (const h of s.onScanStored) await h({ ...st, registryId: null }, tx);
-      });
+      const stored = await storeReport(
+        db,
+        body,
+        { source: 'upload', submittedBy: actorName(principal) },
+        async (st, tx) => {
+          await audit(tx, actorName(principal), 'scan.upload', `image:${st.imageName}@${st.digest}`, {
+            scanId: st.scanId,
+            findings: st.findings,
+          });
+          for (const h of s.onScanStored) await h({ ...st, registryId: null }, tx);
+        },
+      );
       const { previousScanId: _p, ...out } = stored;
       return out;
     },
   });
 
   router.add({
-    method: 'GET', url: '/api/scans', tag: 'scans', access: 'viewer',
+    method: 'GET',
+    url: '/api/scans',
+    tag: 'scans',
+    access: 'viewer',
     summary: 'Scan history, newest first (optionally of one image)',
     query: pagingQuery(['createdAt'], 'createdAt').extend({ imageId: z.coerce.number().int().optional() }),
     response: page(ScanOut),
     async handler({ query }) {
       let b = db.selectFrom('scans').innerJoin('images', 'images.id', 'scans.image_id');
       if (query.imageId !== undefined) b = b.where('scans.image_id', '=', query.imageId);
-      const total = Number((await b.select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow()).n);
-      const rows = await b.select([...SCAN_COLS]).orderBy('scans.id', query.order).limit(query.pageSize).offset((query.page - 1) * query.pageSize).execute();
+      const total = Number(
+        (await b.select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow()).n,
+      );
+      const rows = await b
+        .select([...SCAN_COLS])
+        .orderBy('scans.id', query.order)
+        .limit(query.pageSize)
+        .offset((query.page - 1) * query.pageSize)
+        .execute();
       return { items: rows.map(scanOut), total, page: query.page, pageSize: query.pageSize };
     },
   });
 
   router.add({
-    method: 'GET', url: '/api/scans/:id', tag: 'scans', access: 'viewer',
+    method: 'GET',
+    url: '/api/scans/:id',
+    tag: 'scans',
+    access: 'viewer',
     summary: 'One scan',
     params: IdParams,
     response: ScanOut,
     async handler({ params }) {
-      const r = await db.selectFrom('scans').innerJoin('images', 'images.id', 'scans.image_id').select([...SCAN_COLS]).where('scans.id', '=', params.id).executeTakeFirst();
+      const r = await db
+        .selectFrom('scans')
+        .innerJoin('images', 'images.id', 'scans.image_id')
+        .select([...SCAN_COLS])
+        .where('scans.id', '=', params.id)
+        .executeTakeFirst();
       if (!r) throw new HttpError(404, 'NOT_FOUND', `scan ${params.id} not found`);
       return scanOut(r);
     },
   });
 
   router.add({
-    method: 'GET', url: '/api/scans/:id/report', tag: 'scans', access: 'viewer',
+    method: 'GET',
+    url: '/api/scans/:id/report',
+    tag: 'scans',
+    access: 'viewer',
     summary: 'The stored scan report (ScanReport JSON: artifact, layers, packages, findings)',
     params: IdParams,
     responseText: 'application/json',
@@ -246,8 +436,12 @@ export function scanRoutes(s: ServerContext): void {
   });
 
   router.add({
-    method: 'GET', url: '/api/scans/:id/sbom', tag: 'scans', access: 'viewer',
-    summary: 'SBOM of the scanned artifact (CycloneDX 1.6 or SPDX 2.3 JSON) from the package list in the report',
+    method: 'GET',
+    url: '/api/scans/:id/sbom',
+    tag: 'scans',
+    access: 'viewer',
+    summary:
+      'SBOM of the scanned artifact (CycloneDX 1.6 or SPDX 2.3 JSON) from the package list in the report',
     params: IdParams,
     query: z.object({ format: z.enum(['cyclonedx', 'spdx']).default('cyclonedx') }),
     responseText: 'application/json',
@@ -256,72 +450,161 @@ export function scanRoutes(s: ServerContext): void {
       if (!r) throw new HttpError(404, 'NOT_FOUND', `scan ${params.id} not found`);
       const report = JSON.parse(r.report) as ScanReport;
       const seen = new Set<string>();
-      const packages = report.results.flatMap((x) => x.packages ?? []).filter((p) => !seen.has(p.id) && seen.add(p.id));
+      const packages = report.results
+        .flatMap((x) => x.packages ?? [])
+        .filter((p) => !seen.has(p.id) && seen.add(p.id));
       if (!packages.length) {
-        throw new HttpError(404, 'NO_PACKAGES', `scan ${params.id} has no package list (registry scans keep one; for uploads use bulwark scan --list-all-pkgs)`);
+        throw new HttpError(
+          404,
+          'NO_PACKAGES',
+          `scan ${params.id} has no package list (registry scans keep one; for uploads use bulwark scan --list-all-pkgs)`,
+        );
       }
-      const catalog: Catalog = { packages, warnings: [], ...(report.artifact.os ? { distro: report.artifact.os } : {}) };
-      const kind = report.artifact.kind === 'image' || report.artifact.kind === 'rootfs' ? report.artifact.kind : 'fs';
+      const catalog: Catalog = {
+        packages,
+        warnings: [],
+        ...(report.artifact.os ? { distro: report.artifact.os } : {}),
+      };
+      const kind =
+        report.artifact.kind === 'image' || report.artifact.kind === 'rootfs' ? report.artifact.kind : 'fs';
       const artifact: ArtifactInfo = { ...report.artifact, kind, layers: report.artifact.layers ?? [] };
       const safe = report.artifact.name.replace(/[^A-Za-z0-9._-]+/g, '_').slice(-80);
       reply.type(query.format === 'cyclonedx' ? 'application/vnd.cyclonedx+json' : 'application/spdx+json');
-      reply.header('content-disposition', `attachment; filename="${safe}.${query.format === 'cyclonedx' ? 'cdx' : 'spdx'}.json"`);
+      reply.header(
+        'content-disposition',
+        `attachment; filename="${safe}.${query.format === 'cyclonedx' ? 'cdx' : 'spdx'}.json"`,
+      );
       return renderSbom(query.format, catalog, artifact, { toolVersion: VERSION });
     },
   });
 
   router.add({
-    method: 'GET', url: '/api/scans/:id/diff', tag: 'scans', access: 'viewer',
-    summary: 'Findings new in this scan and fixed since the base scan (default: the previous scan of the same image)',
+    method: 'GET',
+    url: '/api/scans/:id/diff',
+    tag: 'scans',
+    access: 'viewer',
+    summary:
+      'Findings new in this scan and fixed since the base scan (default: the previous scan of the same image)',
     params: IdParams,
     query: z.object({ base: z.coerce.number().int().optional() }),
-    response: z.object({ baseScanId: z.number().int().nullable(), scanId: z.number().int(), new: z.array(FindingOut), fixed: z.array(FindingOut) }),
+    response: z.object({
+      baseScanId: z.number().int().nullable(),
+      scanId: z.number().int(),
+      new: z.array(FindingOut),
+      fixed: z.array(FindingOut),
+    }),
     async handler({ params, query }) {
-      const head = await db.selectFrom('scans').select(['id', 'image_id']).where('id', '=', params.id).executeTakeFirst();
+      const head = await db
+        .selectFrom('scans')
+        .select(['id', 'image_id'])
+        .where('id', '=', params.id)
+        .executeTakeFirst();
       if (!head) throw new HttpError(404, 'NOT_FOUND', `scan ${params.id} not found`);
       let baseId = query.base ?? null;
       if (baseId === null) {
-        const prev = await db.selectFrom('scans').select('id').where('image_id', '=', head.image_id).where('id', '<', head.id).orderBy('id', 'desc').limit(1).executeTakeFirst();
+        const prev = await db
+          .selectFrom('scans')
+          .select('id')
+          .where('image_id', '=', head.image_id)
+          .where('id', '<', head.id)
+          .orderBy('id', 'desc')
+          .limit(1)
+          .executeTakeFirst();
         baseId = prev?.id ?? null;
       } else if (!(await db.selectFrom('scans').select('id').where('id', '=', baseId).executeTakeFirst())) {
         throw new HttpError(404, 'NOT_FOUND', `base scan ${baseId} not found`);
       }
       const all = async (scanId: number) =>
-        (await listFindings(s, { scanId, page: 1, pageSize: 1_000_000, sort: 'severity', order: 'desc', suppressed: 'include', exactTotal: false })).items;
+        (
+          await listFindings(s, {
+            scanId,
+            page: 1,
+            pageSize: 1_000_000,
+            sort: 'severity',
+            order: 'desc',
+            suppressed: 'include',
+            exactTotal: false,
+          })
+        ).items;
       const headF = await all(head.id);
       const baseF = baseId === null ? [] : await all(baseId);
-      const key = (f: { kind: string; advisoryId: string; pkgName: string; path: string }) => `${f.kind}|${f.advisoryId}|${f.pkgName}|${f.path}`;
+      const key = (f: { kind: string; advisoryId: string; pkgName: string; path: string }) =>
+        `${f.kind}|${f.advisoryId}|${f.pkgName}|${f.path}`;
       const baseKeys = new Set(baseF.map(key));
       const headKeys = new Set(headF.map(key));
-      return { baseScanId: baseId, scanId: head.id, new: headF.filter((f) => !baseKeys.has(key(f))), fixed: baseF.filter((f) => !headKeys.has(key(f))) };
+      return {
+        baseScanId: baseId,
+        scanId: head.id,
+        new: headF.filter((f) => !baseKeys.has(key(f))),
+        fixed: baseF.filter((f) => !headKeys.has(key(f))),
+      };
     },
   });
 
   router.add({
-    method: 'GET', url: '/api/images', tag: 'images', access: 'viewer',
+    method: 'GET',
+    url: '/api/images',
+    tag: 'images',
+    access: 'viewer',
     summary: 'Images (one per repository and digest) with the severity counts of their latest scan',
-    query: pagingQuery(['name', 'lastScanAt', 'critical', 'high'], 'lastScanAt').extend({ q: z.string().max(300).optional(), registryId: z.coerce.number().int().optional() }),
+    query: pagingQuery(['name', 'lastScanAt', 'critical', 'high'], 'lastScanAt').extend({
+      q: z.string().max(300).optional(),
+      registryId: z.coerce.number().int().optional(),
+    }),
     response: page(ImageOut),
     async handler({ query }) {
       let b = db.selectFrom('images').leftJoin('scans', 'scans.id', 'images.last_scan_id');
       if (query.q) b = b.where(sql`lower(images.name)`, 'like', `%${likeEscape(query.q.toLowerCase())}%`);
       if (query.registryId !== undefined) b = b.where('images.registry_id', '=', query.registryId);
-      const total = Number((await b.select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow()).n);
-      const col = { name: 'images.name', lastScanAt: 'images.last_scan_at', critical: 'scans.critical', high: 'scans.high' } as const;
+      const total = Number(
+        (await b.select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow()).n,
+      );
+      const col = {
+        name: 'images.name',
+        lastScanAt: 'images.last_scan_at',
+        critical: 'scans.critical',
+        high: 'scans.high',
+      } as const;
       const rows = await b
-        .select(['images.id', 'images.name', 'images.digest', 'images.tags', 'images.os', 'images.registry_id', 'images.first_seen', 'images.last_scan_id', 'images.last_scan_at', 'scans.critical', 'scans.high', 'scans.medium', 'scans.low', 'scans.unknown'])
+        .select([
+          'images.id',
+          'images.name',
+          'images.digest',
+          'images.tags',
+          'images.os',
+          'images.registry_id',
+          'images.first_seen',
+          'images.last_scan_id',
+          'images.last_scan_at',
+          'scans.critical',
+          'scans.high',
+          'scans.medium',
+          'scans.low',
+          'scans.unknown',
+        ])
         .orderBy(col[query.sort as keyof typeof col], query.order)
         .orderBy('images.id', query.order)
         .limit(query.pageSize)
         .offset((query.page - 1) * query.pageSize)
         .execute();
-      const counts = await unsuppressedCounts(s, rows.map((r) => r.id));
-      return { items: withCounts(rows, counts).map(imageOut), total, page: query.page, pageSize: query.pageSize };
+      const counts = await unsuppressedCounts(
+        s,
+        rows.map((r) => r.id),
+      );
+      return {
+        items: withCounts(rows, counts).map(imageOut),
+        total,
+        page: query.page,
+        pageSize: query.pageSize,
+      };
     },
   });
 
   router.add({
-    method: 'GET', url: '/api/images/:id', tag: 'images', access: 'viewer',
+    method: 'GET',
+    url: '/api/images/:id',
+    tag: 'images',
+    access: 'viewer',
     summary: 'One image with its latest scan counts',
     params: IdParams,
     response: ImageOut,
@@ -329,7 +612,22 @@ export function scanRoutes(s: ServerContext): void {
       const r = await db
         .selectFrom('images')
         .leftJoin('scans', 'scans.id', 'images.last_scan_id')
-        .select(['images.id', 'images.name', 'images.digest', 'images.tags', 'images.os', 'images.registry_id', 'images.first_seen', 'images.last_scan_id', 'images.last_scan_at', 'scans.critical', 'scans.high', 'scans.medium', 'scans.low', 'scans.unknown'])
+        .select([
+          'images.id',
+          'images.name',
+          'images.digest',
+          'images.tags',
+          'images.os',
+          'images.registry_id',
+          'images.first_seen',
+          'images.last_scan_id',
+          'images.last_scan_at',
+          'scans.critical',
+          'scans.high',
+          'scans.medium',
+          'scans.low',
+          'scans.unknown',
+        ])
         .where('images.id', '=', params.id)
         .executeTakeFirst();
       if (!r) throw new HttpError(404, 'NOT_FOUND', `image ${params.id} not found`);
@@ -338,58 +636,123 @@ export function scanRoutes(s: ServerContext): void {
   });
 
   router.add({
-    method: 'GET', url: '/api/findings', tag: 'findings', access: 'viewer',
-    summary: 'Findings of each image\'s latest scan (or of one scan), filtered, sorted and paged on the server',
+    method: 'GET',
+    url: '/api/findings',
+    tag: 'findings',
+    access: 'viewer',
+    summary:
+      "Findings of each image's latest scan (or of one scan), filtered, sorted and paged on the server",
     query: FindingsQuery,
-    response: page(FindingOut).extend({ totalExact: z.boolean().meta({ description: `false: more than ${COUNT_CAP} match; total is ${COUNT_CAP}` }) }),
+    response: page(FindingOut).extend({
+      totalExact: z
+        .boolean()
+        .meta({ description: `false: more than ${COUNT_CAP} match; total is ${COUNT_CAP}` }),
+    }),
     async handler({ query }) {
       return listFindings(s, query);
     },
   });
 
-  const GroupQuery = FindingsQuery.omit({ sort: true }).extend({ sort: z.enum(['severity', 'images', 'findings', 'name']).default('severity') });
+  const GroupQuery = FindingsQuery.omit({ sort: true }).extend({
+    sort: z.enum(['severity', 'images', 'findings', 'name']).default('severity'),
+  });
   router.add({
-    method: 'GET', url: '/api/findings/by-package', tag: 'findings', access: 'viewer',
+    method: 'GET',
+    url: '/api/findings/by-package',
+    tag: 'findings',
+    access: 'viewer',
     summary: 'Findings grouped by package across images',
     query: GroupQuery,
-    response: page(z.object({ pkgName: z.string(), ecosystem: z.string(), maxSeverity: Severity, findings: z.number().int(), images: z.number().int(), fixable: z.number().int() })),
+    response: page(
+      z.object({
+        pkgName: z.string(),
+        ecosystem: z.string(),
+        maxSeverity: Severity,
+        findings: z.number().int(),
+        images: z.number().int(),
+        fixable: z.number().int(),
+      }),
+    ),
     async handler({ query }) {
       return grouped(s, query, 'package');
     },
   });
 
   router.add({
-    method: 'GET', url: '/api/findings/by-advisory', tag: 'findings', access: 'viewer',
+    method: 'GET',
+    url: '/api/findings/by-advisory',
+    tag: 'findings',
+    access: 'viewer',
     summary: 'Findings grouped by advisory across images',
     query: GroupQuery,
-    response: page(z.object({ advisoryId: z.string(), title: z.string(), maxSeverity: Severity, findings: z.number().int(), images: z.number().int(), fixable: z.number().int() })),
+    response: page(
+      z.object({
+        advisoryId: z.string(),
+        title: z.string(),
+        maxSeverity: Severity,
+        findings: z.number().int(),
+        images: z.number().int(),
+        fixable: z.number().int(),
+      }),
+    ),
     async handler({ query }) {
       return grouped(s, query, 'advisory');
     },
   });
 
   router.add({
-    method: 'GET', url: '/api/summary', tag: 'dashboard', access: 'viewer',
-    summary: 'Dashboard: counts by severity (latest scans, unsuppressed), trend, top risky images, fixable criticals',
+    method: 'GET',
+    url: '/api/summary',
+    tag: 'dashboard',
+    access: 'viewer',
+    summary:
+      'Dashboard: counts by severity (latest scans, unsuppressed), trend, top risky images, fixable criticals',
     query: z.object({ days: z.coerce.number().int().min(1).max(365).default(30) }),
     response: z.object({
       images: z.number().int(),
       bySeverity: Counts,
       fixableCritical: z.number().int(),
       trend: z.array(Counts.extend({ date: z.string() })),
-      topImages: z.array(z.object({ id: z.number().int(), name: z.string(), digest: z.string(), critical: z.number().int(), high: z.number().int() })),
+      topImages: z.array(
+        z.object({
+          id: z.number().int(),
+          name: z.string(),
+          digest: z.string(),
+          critical: z.number().int(),
+          high: z.number().int(),
+        }),
+      ),
     }),
     async handler({ query }) {
       const { b } = findingsBase(s, { suppressed: 'exclude' });
-      const sev = await b.select(['f.severity', (eb) => eb.fn.countAll<number>().as('n')]).groupBy('f.severity').execute();
+      const sev = await b
+        .select(['f.severity', (eb) => eb.fn.countAll<number>().as('n')])
+        .groupBy('f.severity')
+        .execute();
       const bySeverity = { critical: 0, high: 0, medium: 0, low: 0, unknown: 0 };
       for (const r of sev) bySeverity[r.severity.toLowerCase() as keyof typeof bySeverity] = Number(r.n);
-      const fixableCritical = Number((await findingsBase(s, { suppressed: 'exclude', severity: ['CRITICAL'], fixable: true }).b.select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow()).n);
-      const images = Number((await db.selectFrom('images').select((eb) => eb.fn.countAll<number>().as('n')).where('last_scan_id', 'is not', null).executeTakeFirstOrThrow()).n);
+      const fixableCritical = Number(
+        (
+          await findingsBase(s, { suppressed: 'exclude', severity: ['CRITICAL'], fixable: true })
+            .b.select((eb) => eb.fn.countAll<number>().as('n'))
+            .executeTakeFirstOrThrow()
+        ).n,
+      );
+      const images = Number(
+        (
+          await db
+            .selectFrom('images')
+            .select((eb) => eb.fn.countAll<number>().as('n'))
+            .where('last_scan_id', 'is not', null)
+            .executeTakeFirstOrThrow()
+        ).n,
+      );
       const top = await b
         .select(['i.id', 'i.name', 'i.digest'])
         .select((eb) => [
-          eb.fn.sum<number>(eb.case().when('f.severity', '=', 'CRITICAL').then(1).else(0).end()).as('critical'),
+          eb.fn
+            .sum<number>(eb.case().when('f.severity', '=', 'CRITICAL').then(1).else(0).end())
+            .as('critical'),
           eb.fn.sum<number>(eb.case().when('f.severity', '=', 'HIGH').then(1).else(0).end()).as('high'),
         ])
         .groupBy(['i.id', 'i.name', 'i.digest'])
@@ -399,7 +762,11 @@ export function scanRoutes(s: ServerContext): void {
         .execute();
       // Trend: per day, the counts of each image's latest scan as of that day (scan-time counts).
       const since = new Date(Date.now() - query.days * 86400_000);
-      const scans = await db.selectFrom('scans').select(['image_id', 'created_at', 'critical', 'high', 'medium', 'low', 'unknown']).orderBy('id').execute();
+      const scans = await db
+        .selectFrom('scans')
+        .select(['image_id', 'created_at', 'critical', 'high', 'medium', 'low', 'unknown'])
+        .orderBy('id')
+        .execute();
       const trend: (typeof bySeverity & { date: string })[] = [];
       const latest = new Map<number, typeof bySeverity>();
       let si = 0;
@@ -407,18 +774,39 @@ export function scanRoutes(s: ServerContext): void {
         const day = new Date(since.getTime() + d * 86400_000).toISOString().slice(0, 10);
         while (si < scans.length && scans[si]!.created_at.slice(0, 10) <= day) {
           const x = scans[si++]!;
-          latest.set(x.image_id, { critical: x.critical, high: x.high, medium: x.medium, low: x.low, unknown: x.unknown });
+          latest.set(x.image_id, {
+            critical: x.critical,
+            high: x.high,
+            medium: x.medium,
+            low: x.low,
+            unknown: x.unknown,
+          });
         }
         const t = { date: day, critical: 0, high: 0, medium: 0, low: 0, unknown: 0 };
         for (const c of latest.values()) for (const k of Object.keys(c) as (keyof typeof c)[]) t[k] += c[k];
         trend.push(t);
       }
-      return { images, bySeverity, fixableCritical, trend, topImages: top.map((r) => ({ id: r.id, name: r.name, digest: r.digest, critical: Number(r.critical), high: Number(r.high) })) };
+      return {
+        images,
+        bySeverity,
+        fixableCritical,
+        trend,
+        topImages: top.map((r) => ({
+          id: r.id,
+          name: r.name,
+          digest: r.digest,
+          critical: Number(r.critical),
+          high: Number(r.high),
+        })),
+      };
     },
   });
 
   router.add({
-    method: 'GET', url: '/api/suppressions', tag: 'suppressions', access: 'viewer',
+    method: 'GET',
+    url: '/api/suppressions',
+    tag: 'suppressions',
+    access: 'viewer',
     summary: 'Suppressions (active and expired)',
     response: z.object({ items: z.array(Suppression) }),
     async handler() {
@@ -429,8 +817,13 @@ export function scanRoutes(s: ServerContext): void {
   });
 
   router.add({
-    method: 'POST', url: '/api/suppressions', tag: 'suppressions', access: 'operator', status: 201,
-    summary: 'Suppress an advisory (optionally only for one package and/or image) with reason, owner and expiry',
+    method: 'POST',
+    url: '/api/suppressions',
+    tag: 'suppressions',
+    access: 'operator',
+    status: 201,
+    summary:
+      'Suppress an advisory (optionally only for one package and/or image) with reason, owner and expiry',
     body: z.object({
       advisoryId: z.string().min(1).max(200),
       pkgName: z.string().max(300).default(''),
@@ -445,42 +838,118 @@ export function scanRoutes(s: ServerContext): void {
       const at = new Date().toISOString();
       const { id } = await db
         .insertInto('suppressions')
-        .values({ advisory_id: body.advisoryId, pkg_name: body.pkgName, image_name: body.imageName, reason: body.reason, owner: body.owner, expires_at: expires, created_by: actorName(principal), created_at: at })
+        .values({
+          advisory_id: body.advisoryId,
+          pkg_name: body.pkgName,
+          image_name: body.imageName,
+          reason: body.reason,
+          owner: body.owner,
+          expires_at: expires,
+          created_by: actorName(principal),
+          created_at: at,
+        })
         .returning('id')
         .executeTakeFirstOrThrow();
-      await audit(db, actorName(principal), 'suppression.create', `advisory:${body.advisoryId}`, { id, pkgName: body.pkgName, imageName: body.imageName, reason: body.reason, owner: body.owner, expiresAt: expires });
-      return suppressionOut(await db.selectFrom('suppressions').selectAll().where('id', '=', id).executeTakeFirstOrThrow(), at);
+      await audit(db, actorName(principal), 'suppression.create', `advisory:${body.advisoryId}`, {
+        id,
+        pkgName: body.pkgName,
+        imageName: body.imageName,
+        reason: body.reason,
+        owner: body.owner,
+        expiresAt: expires,
+      });
+      return suppressionOut(
+        await db.selectFrom('suppressions').selectAll().where('id', '=', id).executeTakeFirstOrThrow(),
+        at,
+      );
     },
   });
 
   router.add({
-    method: 'DELETE', url: '/api/suppressions/:id', tag: 'suppressions', access: 'operator',
+    method: 'DELETE',
+    url: '/api/suppressions/:id',
+    tag: 'suppressions',
+    access: 'operator',
     summary: 'Remove a suppression',
     params: IdParams,
     async handler({ params, principal }) {
-      const r = await db.selectFrom('suppressions').selectAll().where('id', '=', params.id).executeTakeFirst();
+      const r = await db
+        .selectFrom('suppressions')
+        .selectAll()
+        .where('id', '=', params.id)
+        .executeTakeFirst();
       if (!r) throw new HttpError(404, 'NOT_FOUND', `suppression ${params.id} not found`);
       await db.deleteFrom('suppressions').where('id', '=', r.id).execute();
-      await audit(db, actorName(principal), 'suppression.delete', `advisory:${r.advisory_id}`, { id: r.id, pkgName: r.pkg_name, imageName: r.image_name });
+      await audit(db, actorName(principal), 'suppression.delete', `advisory:${r.advisory_id}`, {
+        id: r.id,
+        pkgName: r.pkg_name,
+        imageName: r.image_name,
+      });
     },
   });
 }
 
-function suppressionOut(r: Database['suppressions'] extends infer T ? { [K in keyof T]: T[K] extends { __select__: infer S } ? S : T[K] } : never, now: string) {
+function suppressionOut(
+  r: Database['suppressions'] extends infer T
+    ? { [K in keyof T]: T[K] extends { __select__: infer S } ? S : T[K] }
+    : never,
+  now: string,
+) {
   return {
-    id: r.id as number, advisoryId: r.advisory_id, pkgName: r.pkg_name, imageName: r.image_name, reason: r.reason, owner: r.owner,
-    expiresAt: r.expires_at, createdBy: r.created_by, createdAt: r.created_at, active: !r.expires_at || r.expires_at > now,
+    id: r.id as number,
+    advisoryId: r.advisory_id,
+    pkgName: r.pkg_name,
+    imageName: r.image_name,
+    reason: r.reason,
+    owner: r.owner,
+    expiresAt: r.expires_at,
+    createdBy: r.created_by,
+    createdAt: r.created_at,
+    active: !r.expires_at || r.expires_at > now,
   };
 }
 
-function imageOut(r: { id: number; name: string; digest: string; tags: string; os: string | null; registry_id: number | null; first_seen: string; last_scan_id: number | null; last_scan_at: string | null; critical: number | null; high: number | null; medium: number | null; low: number | null; unknown: number | null }) {
+function imageOut(r: {
+  id: number;
+  name: string;
+  digest: string;
+  tags: string;
+  os: string | null;
+  registry_id: number | null;
+  first_seen: string;
+  last_scan_id: number | null;
+  last_scan_at: string | null;
+  critical: number | null;
+  high: number | null;
+  medium: number | null;
+  low: number | null;
+  unknown: number | null;
+}) {
   return {
-    id: r.id, name: r.name, digest: r.digest, tags: JSON.parse(r.tags) as string[], os: r.os, registryId: r.registry_id, firstSeen: r.first_seen, lastScanId: r.last_scan_id, lastScanAt: r.last_scan_at,
-    counts: { critical: r.critical ?? 0, high: r.high ?? 0, medium: r.medium ?? 0, low: r.low ?? 0, unknown: r.unknown ?? 0 },
+    id: r.id,
+    name: r.name,
+    digest: r.digest,
+    tags: JSON.parse(r.tags) as string[],
+    os: r.os,
+    registryId: r.registry_id,
+    firstSeen: r.first_seen,
+    lastScanId: r.last_scan_id,
+    lastScanAt: r.last_scan_at,
+    counts: {
+      critical: r.critical ?? 0,
+      high: r.high ?? 0,
+      medium: r.medium ?? 0,
+      low: r.low ?? 0,
+      unknown: r.unknown ?? 0,
+    },
   };
 }
 
-async function grouped(s: ServerContext, q: Omit<FQ, 'sort'> & { sort: 'severity' | 'images' | 'findings' | 'name' }, by: 'package' | 'advisory') {
+async function grouped(
+  s: ServerContext,
+  q: Omit<FQ, 'sort'> & { sort: 'severity' | 'images' | 'findings' | 'name' },
+  by: 'package' | 'advisory',
+) {
   const { b } = findingsBase(s, q);
   const keys = by === 'package' ? (['f.pkg_name', 'f.ecosystem'] as const) : (['f.advisory_id'] as const);
   const g = b
@@ -493,8 +962,20 @@ async function grouped(s: ServerContext, q: Omit<FQ, 'sort'> & { sort: 'severity
       ...(by === 'advisory' ? [eb.fn.max('f.title').as('title')] : []),
     ])
     .groupBy([...keys]);
-  const total = Number((await s.db.selectFrom(g.as('g')).select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow()).n);
-  const sortCol = { severity: 'max_rank', images: 'images', findings: 'findings', name: by === 'package' ? 'f.pkg_name' : 'f.advisory_id' }[q.sort];
+  const total = Number(
+    (
+      await s.db
+        .selectFrom(g.as('g'))
+        .select((eb) => eb.fn.countAll<number>().as('n'))
+        .executeTakeFirstOrThrow()
+    ).n,
+  );
+  const sortCol = {
+    severity: 'max_rank',
+    images: 'images',
+    findings: 'findings',
+    name: by === 'package' ? 'f.pkg_name' : 'f.advisory_id',
+  }[q.sort];
   const rows = (await g
     .orderBy(sql.ref(sortCol), q.order)
     .orderBy(keys[0], 'asc')
@@ -505,8 +986,22 @@ async function grouped(s: ServerContext, q: Omit<FQ, 'sort'> & { sort: 'severity
   return {
     items: rows.map((r) =>
       by === 'package'
-        ? { pkgName: String(r.pkg_name), ecosystem: String(r.ecosystem), maxSeverity: sevOf(Number(r.max_rank)), findings: Number(r.findings), images: Number(r.images), fixable: Number(r.fixable) }
-        : { advisoryId: String(r.advisory_id), title: String(r.title ?? ''), maxSeverity: sevOf(Number(r.max_rank)), findings: Number(r.findings), images: Number(r.images), fixable: Number(r.fixable) },
+        ? {
+            pkgName: String(r.pkg_name),
+            ecosystem: String(r.ecosystem),
+            maxSeverity: sevOf(Number(r.max_rank)),
+            findings: Number(r.findings),
+            images: Number(r.images),
+            fixable: Number(r.fixable),
+          }
+        : {
+            advisoryId: String(r.advisory_id),
+            title: String(r.title ?? ''),
+            maxSeverity: sevOf(Number(r.max_rank)),
+            findings: Number(r.findings),
+            images: Number(r.images),
+            fixable: Number(r.fixable),
+          },
     ) as never,
     total,
     page: q.page,

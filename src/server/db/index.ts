@@ -38,7 +38,10 @@ export async function openStore(spec: string): Promise<Store> {
       await pool.query('select 1');
     } catch (e) {
       await db.destroy();
-      throw new BulwarkError('DB', `cannot connect to PostgreSQL at ${location}: ${(e as Error).message}`, { subject: location, cause: e });
+      throw new BulwarkError('DB', `cannot connect to PostgreSQL at ${location}: ${(e as Error).message}`, {
+        subject: location,
+        cause: e,
+      });
     }
   } else {
     dialect = 'sqlite';
@@ -48,7 +51,10 @@ export async function openStore(spec: string): Promise<Store> {
     try {
       sqlite = new BetterSqlite3(spec);
     } catch (e) {
-      throw new BulwarkError('DB', `cannot open database ${spec}: ${(e as Error).message}`, { subject: spec, cause: e });
+      throw new BulwarkError('DB', `cannot open database ${spec}: ${(e as Error).message}`, {
+        subject: spec,
+        cause: e,
+      });
     }
     sqlite.pragma('journal_mode = WAL');
     sqlite.pragma('synchronous = NORMAL');

@@ -2,11 +2,20 @@
  * Schema migrations, the same for SQLite and PostgreSQL; only the auto-increment id column differs.
  * Add a new entry to MIGRATIONS for every change; never edit one that has shipped.
  */
-import { Migrator, type Kysely, type Migration, type MigrationProvider, type CreateTableBuilder } from 'kysely';
+import {
+  Migrator,
+  type Kysely,
+  type Migration,
+  type MigrationProvider,
+  type CreateTableBuilder,
+} from 'kysely';
 
 export type Dialect = 'sqlite' | 'postgres';
 
-function withId<T extends string>(t: CreateTableBuilder<T, never>, dialect: Dialect): CreateTableBuilder<T, 'id'> {
+function withId<T extends string>(
+  t: CreateTableBuilder<T, never>,
+  dialect: Dialect,
+): CreateTableBuilder<T, 'id'> {
   return dialect === 'postgres'
     ? t.addColumn('id', 'serial', (c) => c.primaryKey())
     : t.addColumn('id', 'integer', (c) => c.primaryKey().autoIncrement());
@@ -89,7 +98,11 @@ function initial(dialect: Dialect): Migration {
         .addColumn('path', 'text', (c) => c.notNull())
         .addColumn('fkey', 'text', (c) => c.notNull())
         .execute();
-      await db.schema.createIndex('findings_scan_sev').on('findings').columns(['scan_id', 'severity_rank', 'id']).execute();
+      await db.schema
+        .createIndex('findings_scan_sev')
+        .on('findings')
+        .columns(['scan_id', 'severity_rank', 'id'])
+        .execute();
       await db.schema.createIndex('findings_advisory').on('findings').columns(['advisory_id']).execute();
       await db.schema.createIndex('findings_pkg').on('findings').columns(['pkg_name']).execute();
       await table('suppressions')
@@ -161,7 +174,11 @@ function initial(dialect: Dialect): Migration {
         .addColumn('created_at', 'text', (c) => c.notNull())
         .addColumn('delivered_at', 'text')
         .execute();
-      await db.schema.createIndex('outbox_status').on('outbox').columns(['status', 'next_attempt_at']).execute();
+      await db.schema
+        .createIndex('outbox_status')
+        .on('outbox')
+        .columns(['status', 'next_attempt_at'])
+        .execute();
     },
   };
 }
@@ -178,7 +195,11 @@ function findingsRankIndex(): Migration {
         .on('findings')
         .columns(['severity_rank', 'fixable', 'id', 'scan_id', 'image_id', 'advisory_id', 'pkg_name'])
         .execute();
-      await db.schema.createIndex('suppressions_advisory').on('suppressions').columns(['advisory_id']).execute();
+      await db.schema
+        .createIndex('suppressions_advisory')
+        .on('suppressions')
+        .columns(['advisory_id'])
+        .execute();
       await db.schema.createIndex('images_last_scan').on('images').columns(['last_scan_id']).execute();
     },
   };
@@ -198,6 +219,8 @@ export async function migrate(db: Kysely<any>, dialect: Dialect): Promise<void> 
   const { error, results } = await new Migrator({ db, provider }).migrateToLatest();
   if (error) {
     const failed = results?.find((r) => r.status === 'Error')?.migrationName;
-    throw new Error(`database migration ${failed ?? ''} failed: ${(error as Error).message ?? String(error)}`);
+    throw new Error(
+      `database migration ${failed ?? ''} failed: ${(error as Error).message ?? String(error)}`,
+    );
   }
 }

@@ -23,7 +23,14 @@ export interface NotifyEvent {
   image?: { name: string; digest: string };
   scanId?: number;
   jobId?: number;
-  findings?: { advisoryId: string; severity: Severity; pkgName: string; pkgVersion: string; fixedVersion: string; title: string }[];
+  findings?: {
+    advisoryId: string;
+    severity: Severity;
+    pkgName: string;
+    pkgVersion: string;
+    fixedVersion: string;
+    title: string;
+  }[];
 }
 
 /** Syslog severity (RFC 5424 section 6.2.1) for a finding severity. */
@@ -53,7 +60,17 @@ export function toCef(e: NotifyEvent): string {
   ];
   if (e.image) ext.push(['cs1Label', 'image'], ['cs1', `${e.image.name}@${e.image.digest}`]);
   if (e.registry) ext.push(['cs2Label', 'registry'], ['cs2', e.registry]);
-  if (e.findings?.length) ext.push(['cs3Label', 'advisories'], ['cs3', e.findings.slice(0, 20).map((f) => f.advisoryId).join(',')]);
+  if (e.findings?.length)
+    ext.push(
+      ['cs3Label', 'advisories'],
+      [
+        'cs3',
+        e.findings
+          .slice(0, 20)
+          .map((f) => f.advisoryId)
+          .join(','),
+      ],
+    );
   if (e.scanId !== undefined) ext.push(['cn1Label', 'scanId'], ['cn1', String(e.scanId)]);
   return [
     'CEF:0',
@@ -68,11 +85,18 @@ export function toCef(e: NotifyEvent): string {
 }
 
 /** One RFC 5424 message; facility defaults to 10 (security/authorization, "authpriv"). */
-export function toSyslog(e: NotifyEvent, opts: { format: 'rfc5424' | 'cef'; facility?: number; appName?: string; host?: string }): string {
+export function toSyslog(
+  e: NotifyEvent,
+  opts: { format: 'rfc5424' | 'cef'; facility?: number; appName?: string; host?: string },
+): string {
   const pri = (opts.facility ?? 10) * 8 + SYSLOG_SEVERITY[e.severity];
   const host = (opts.host ?? hostname()).replace(/[^\x21-\x7e]/g, '').slice(0, 255) || '-';
   const app = (opts.appName ?? 'bulwark').slice(0, 48);
-  const params: [string, string][] = [['eventId', e.id], ['type', e.type], ['severity', e.severity]];
+  const params: [string, string][] = [
+    ['eventId', e.id],
+    ['type', e.type],
+    ['severity', e.severity],
+  ];
   if (e.image) params.push(['image', e.image.name], ['digest', e.image.digest]);
   if (e.registry) params.push(['registry', e.registry]);
   if (e.scanId !== undefined) params.push(['scanId', String(e.scanId)]);
@@ -89,7 +113,12 @@ export function octetFrame(msg: string): Buffer {
 }
 
 /** Body and headers of a signed webhook delivery. Signature: HMAC-SHA256 over "<timestamp>.<body>". */
-export function webhookRequest(e: NotifyEvent, secret: string, deliveryId: string, nowSec = Math.floor(Date.now() / 1000)): { body: string; headers: Record<string, string> } {
+export function webhookRequest(
+  e: NotifyEvent,
+  secret: string,
+  deliveryId: string,
+  nowSec = Math.floor(Date.now() / 1000),
+): { body: string; headers: Record<string, string> } {
   const body = JSON.stringify(e);
   const headers: Record<string, string> = {
     'content-type': 'application/json',
@@ -98,7 +127,9 @@ export function webhookRequest(e: NotifyEvent, secret: string, deliveryId: strin
     'x-bulwark-delivery': deliveryId,
     'x-bulwark-timestamp': String(nowSec),
   };
-  if (secret) headers['x-bulwark-signature'] = 'sha256=' + createHmac('sha256', secret).update(`${nowSec}.${body}`).digest('hex');
+  if (secret)
+    headers['x-bulwark-signature'] =
+      'sha256=' + createHmac('sha256', secret).update(`${nowSec}.${body}`).digest('hex');
   return { body, headers };
 }
 
@@ -106,7 +137,10 @@ export function webhookRequest(e: NotifyEvent, secret: string, deliveryId: strin
 export function slackMessage(e: NotifyEvent): string {
   const lines = [`*Bulwark: ${e.summary}*`];
   if (e.image) lines.push(`Image: \`${e.image.name}@${e.image.digest}\``);
-  for (const f of (e.findings ?? []).slice(0, 10)) lines.push(`• ${f.severity} ${f.advisoryId} in ${f.pkgName} ${f.pkgVersion}${f.fixedVersion ? ` (fixed in ${f.fixedVersion})` : ''}`);
+  for (const f of (e.findings ?? []).slice(0, 10))
+    lines.push(
+      `• ${f.severity} ${f.advisoryId} in ${f.pkgName} ${f.pkgVersion}${f.fixedVersion ? ` (fixed in ${f.fixedVersion})` : ''}`,
+    );
   if ((e.findings?.length ?? 0) > 10) lines.push(`…and ${e.findings!.length - 10} more`);
   return JSON.stringify({ text: lines.join('\n') });
 }

@@ -13,7 +13,17 @@ import type { Database } from '../db/index.js';
 import type { EventType, NotifyEvent } from './format.js';
 import { deliver, type Destination } from './transport.js';
 
-export { EVENT_TYPES, toCef, toSyslog, octetFrame, webhookRequest, slackMessage, SD_ID, type NotifyEvent, type EventType } from './format.js';
+export {
+  EVENT_TYPES,
+  toCef,
+  toSyslog,
+  octetFrame,
+  webhookRequest,
+  slackMessage,
+  SD_ID,
+  type NotifyEvent,
+  type EventType,
+} from './format.js';
 export { deliver, type Destination, type SyslogConfig, type WebhookConfig } from './transport.js';
 
 export interface NotifierOptions {
@@ -68,8 +78,17 @@ export class Notifier {
   }
 
   /** Events → outbox rows for every enabled rule that matches. Returns how many rows were queued. */
-  async emit(event: NotifyEvent, ctx: { registryName?: string } = {}, db: Kysely<Database> = this.s.db): Promise<number> {
-    const rules = await db.selectFrom('notify_rules').selectAll().where('enabled', '=', 1).where('event', '=', event.type).execute();
+  async emit(
+    event: NotifyEvent,
+    ctx: { registryName?: string } = {},
+    db: Kysely<Database> = this.s.db,
+  ): Promise<number> {
+    const rules = await db
+      .selectFrom('notify_rules')
+      .selectAll()
+      .where('enabled', '=', 1)
+      .where('event', '=', event.type)
+      .execute();
     let queued = 0;
     const sent = new Set<number>();
     for (const r of rules) {
@@ -79,9 +98,16 @@ export class Notifier {
         const min = severityRank(r.min_severity as Severity);
         const findings = event.findings.filter((f) => severityRank(f.severity) >= min);
         if (!findings.length) continue;
-        e = { ...event, findings, severity: maxSeverity(findings.map((f) => f.severity)), summary: summarize(event, findings) };
-      } else if (r.min_severity && severityRank(event.severity) < severityRank(r.min_severity as Severity)) continue;
-      if (r.registry_filter && !matchesFilter(r.registry_filter, ctx.registryName, event.image?.name)) continue;
+        e = {
+          ...event,
+          findings,
+          severity: maxSeverity(findings.map((f) => f.severity)),
+          summary: summarize(event, findings),
+        };
+      } else if (r.min_severity && severityRank(event.severity) < severityRank(r.min_severity as Severity))
+        continue;
+      if (r.registry_filter && !matchesFilter(r.registry_filter, ctx.registryName, event.image?.name))
+        continue;
       await this.queue(db, r.destination_id, e);
       sent.add(r.destination_id);
       queued++;
@@ -93,25 +119,70 @@ export class Notifier {
     const at = now();
     await db
       .insertInto('outbox')
-      .values({ destination_id: destinationId, event: JSON.stringify(e), status: 'pending', attempts: 0, next_attempt_at: at, last_error: '', created_at: at, delivered_at: null })
+      .values({
+        destination_id: destinationId,
+        event: JSON.stringify(e),
+        status: 'pending',
+        attempts: 0,
+        next_attempt_at: at,
+        last_error: '',
+        created_at: at,
+        delivered_at: null,
+      })
       .execute();
   }
 
   private async onScanStored(e: ScanStoredEvent, db: Kysely<Database>): Promise<void> {
-    const registryName = e.registryId ? (await db.selectFrom('registries').select('name').where('id', '=', e.registryId).executeTakeFirst())?.name : undefined;
+    const registryName = e.registryId
+      ? (await db.selectFrom('registries').select('name').where('id', '=', e.registryId).executeTakeFirst())
+          ?.name
+      : undefined;
     const head = await db.selectFrom('findings').selectAll().where('scan_id', '=', e.scanId).execute();
     const baseKeys = new Set(
-      e.previousScanId === null ? [] : (await db.selectFrom('findings').select('fkey').where('scan_id', '=', e.previousScanId).execute()).map((r) => r.fkey),
+      e.previousScanId === null
+        ? []
+        : (
+            await db.selectFrom('findings').select('fkey').where('scan_id', '=', e.previousScanId).execute()
+          ).map((r) => r.fkey),
     );
     const fresh = head.filter((f) => !baseKeys.has(f.fkey) && f.kind === 'vulnerability');
-    const base = { time: now(), image: { name: e.imageName, digest: e.digest }, scanId: e.scanId, ...(registryName ? { registry: registryName } : {}) };
+    const base = {
+      time: now(),
+      image: { name: e.imageName, digest: e.digest },
+      scanId: e.scanId,
+      ...(registryName ? { registry: registryName } : {}),
+    };
     const counts = head.length;
-    await this.emit({ ...base, id: randomUUID(), type: 'scan-completed', severity: maxSeverity(head.map((f) => f.severity as Severity)), summary: `scan of ${e.imageName} completed: ${counts} finding(s)` }, { registryName }, db);
+    await this.emit(
+      {
+        ...base,
+        id: randomUUID(),
+        type: 'scan-completed',
+        severity: maxSeverity(head.map((f) => f.severity as Severity)),
+        summary: `scan of ${e.imageName} completed: ${counts} finding(s)`,
+      },
+      { registryName },
+      db,
+    );
     if (fresh.length) {
       const findings = fresh
         .sort((a, b) => b.severity_rank - a.severity_rank)
-        .map((f) => ({ advisoryId: f.advisory_id, severity: f.severity as Severity, pkgName: f.pkg_name, pkgVersion: f.pkg_version, fixedVersion: f.fixed_version, title: f.title }));
-      const ev: NotifyEvent = { ...base, id: randomUUID(), type: 'new-finding', severity: maxSeverity(findings.map((f) => f.severity)), summary: '', findings };
+        .map((f) => ({
+          advisoryId: f.advisory_id,
+          severity: f.severity as Severity,
+          pkgName: f.pkg_name,
+          pkgVersion: f.pkg_version,
+          fixedVersion: f.fixed_version,
+          title: f.title,
+        }));
+      const ev: NotifyEvent = {
+        ...base,
+        id: randomUUID(),
+        type: 'new-finding',
+        severity: maxSeverity(findings.map((f) => f.severity)),
+        summary: '',
+        findings,
+      };
       ev.summary = summarize(ev, findings);
       await this.emit(ev, { registryName }, db);
     }
@@ -120,10 +191,22 @@ export class Notifier {
   /** Scan job failed for good. */
   async scanFailed(job: { id: number; payload: unknown; message: string }): Promise<void> {
     const p = job.payload as { registryId?: number; repository?: string; tag?: string };
-    const registryName = p.registryId ? (await this.s.db.selectFrom('registries').select('name').where('id', '=', p.registryId).executeTakeFirst())?.name : undefined;
+    const registryName = p.registryId
+      ? (
+          await this.s.db
+            .selectFrom('registries')
+            .select('name')
+            .where('id', '=', p.registryId)
+            .executeTakeFirst()
+        )?.name
+      : undefined;
     await this.emit(
       {
-        id: randomUUID(), type: 'scan-failed', time: now(), severity: 'HIGH', jobId: job.id,
+        id: randomUUID(),
+        type: 'scan-failed',
+        time: now(),
+        severity: 'HIGH',
+        jobId: job.id,
         summary: `scan job ${job.id}${p.repository ? ` (${p.repository}:${p.tag})` : ''} failed: ${job.message}`,
         ...(registryName ? { registry: registryName } : {}),
         ...(p.repository ? { image: { name: p.repository, digest: '' } } : {}),
@@ -149,7 +232,11 @@ export class Notifier {
       // Claim with a lease: another replica (or this one after a crash) retries only when it expires.
       const claim = await db
         .updateTable('outbox')
-        .set({ status: 'sending', next_attempt_at: new Date(Date.now() + this.leaseMs).toISOString(), attempts: row.attempts + 1 })
+        .set({
+          status: 'sending',
+          next_attempt_at: new Date(Date.now() + this.leaseMs).toISOString(),
+          attempts: row.attempts + 1,
+        })
         .where('id', '=', row.id)
         .where('status', '=', row.status)
         .where('next_attempt_at', '=', row.next_attempt_at)
@@ -159,7 +246,11 @@ export class Notifier {
       try {
         const dest = await this.destination(row.destination_id);
         await deliver(dest, JSON.parse(row.event) as NotifyEvent, String(row.id));
-        await db.updateTable('outbox').set({ status: 'delivered', delivered_at: now(), last_error: '' }).where('id', '=', row.id).execute();
+        await db
+          .updateTable('outbox')
+          .set({ status: 'delivered', delivered_at: now(), last_error: '' })
+          .where('id', '=', row.id)
+          .execute();
         ok++;
       } catch (e) {
         const msg = describeError(e).slice(0, 1000);
@@ -167,7 +258,11 @@ export class Notifier {
         const delay = Math.min(this.backoffMs * 2 ** (attempts - 1), 3600_000);
         await db
           .updateTable('outbox')
-          .set({ status: dead ? 'dead' : 'pending', last_error: msg, next_attempt_at: new Date(Date.now() + delay).toISOString() })
+          .set({
+            status: dead ? 'dead' : 'pending',
+            last_error: msg,
+            next_attempt_at: new Date(Date.now() + delay).toISOString(),
+          })
           .where('id', '=', row.id)
           .execute();
         if (dead) this.s.logger.warn(`notification ${row.id} moved to the dead-letter list: ${msg}`);
@@ -178,7 +273,11 @@ export class Notifier {
   }
 
   private async destination(id: number): Promise<Destination> {
-    const d = await this.s.db.selectFrom('notify_destinations').selectAll().where('id', '=', id).executeTakeFirst();
+    const d = await this.s.db
+      .selectFrom('notify_destinations')
+      .selectAll()
+      .where('id', '=', id)
+      .executeTakeFirst();
     if (!d) throw new Error(`destination ${id} was deleted`);
     const config = JSON.parse(d.config) as Record<string, unknown>;
     if (typeof config.secret === 'string') config.secret = this.s.box.open(config.secret);
@@ -196,12 +295,18 @@ function maxSeverity(list: Severity[]): Severity {
 function summarize(e: Pick<NotifyEvent, 'image'>, findings: { severity: Severity }[]): string {
   const c: Partial<Record<Severity, number>> = {};
   for (const f of findings) c[f.severity] = (c[f.severity] ?? 0) + 1;
-  const parts = (['CRITICAL', 'HIGH', 'MEDIUM', 'LOW', 'UNKNOWN'] as const).filter((s) => c[s]).map((s) => `${c[s]} ${s}`);
+  const parts = (['CRITICAL', 'HIGH', 'MEDIUM', 'LOW', 'UNKNOWN'] as const)
+    .filter((s) => c[s])
+    .map((s) => `${c[s]} ${s}`);
   return `${findings.length} new finding(s) in ${e.image?.name ?? 'image'}: ${parts.join(', ')}`;
 }
 
 /** Rule filter: a registry name, or an image-name prefix (namespace) such as "reg:5000/team-a/". */
-export function matchesFilter(filter: string, registryName: string | undefined, imageName: string | undefined): boolean {
+export function matchesFilter(
+  filter: string,
+  registryName: string | undefined,
+  imageName: string | undefined,
+): boolean {
   return filter === registryName || (!!imageName && imageName.startsWith(filter));
 }
 

@@ -20,12 +20,16 @@ export interface WebhookConfig {
   secret?: string;
   caCert?: string;
 }
-export type Destination = { type: 'syslog'; config: SyslogConfig } | { type: 'webhook'; config: WebhookConfig } | { type: 'slack'; config: WebhookConfig };
+export type Destination =
+  | { type: 'syslog'; config: SyslogConfig }
+  | { type: 'webhook'; config: WebhookConfig }
+  | { type: 'slack'; config: WebhookConfig };
 
 const TIMEOUT_MS = 10_000;
 
 export async function deliver(d: Destination, e: NotifyEvent, deliveryId: string): Promise<void> {
-  if (d.type === 'syslog') return sendSyslog(d.config, toSyslog(e, { format: d.config.format, facility: d.config.facility }));
+  if (d.type === 'syslog')
+    return sendSyslog(d.config, toSyslog(e, { format: d.config.format, facility: d.config.facility }));
   if (d.type === 'webhook') {
     const { body, headers } = webhookRequest(e, d.config.secret ?? '', deliveryId);
     return post(d.config, body, headers);
@@ -34,11 +38,17 @@ export async function deliver(d: Destination, e: NotifyEvent, deliveryId: string
 }
 
 async function post(c: WebhookConfig, body: string, headers: Record<string, string>): Promise<void> {
-  const dispatcher = new Agent({ connect: c.caCert ? { ca: c.caCert } : {}, headersTimeout: TIMEOUT_MS, bodyTimeout: TIMEOUT_MS, connectTimeout: TIMEOUT_MS });
+  const dispatcher = new Agent({
+    connect: c.caCert ? { ca: c.caCert } : {},
+    headersTimeout: TIMEOUT_MS,
+    bodyTimeout: TIMEOUT_MS,
+    connectTimeout: TIMEOUT_MS,
+  });
   try {
     const res = await request(c.url, { method: 'POST', body, headers, dispatcher });
     await res.body.dump();
-    if (res.statusCode < 200 || res.statusCode >= 300) throw new Error(`HTTP ${res.statusCode} from ${redactUrl(c.url)}`);
+    if (res.statusCode < 200 || res.statusCode >= 300)
+      throw new Error(`HTTP ${res.statusCode} from ${redactUrl(c.url)}`);
   } finally {
     await dispatcher.close();
   }
@@ -76,7 +86,16 @@ function sendSyslog(c: SyslogConfig, msg: string): Promise<void> {
     const onConnect = () => sock.end(octetFrame(msg), () => done());
     const sock: Socket =
       c.transport === 'tls'
-        ? tlsConnect({ host: c.host, port: c.port, ca: c.caCert || undefined, rejectUnauthorized: !c.insecure, servername: /^[\d.]+$/.test(c.host) ? undefined : c.host }, onConnect)
+        ? tlsConnect(
+            {
+              host: c.host,
+              port: c.port,
+              ca: c.caCert || undefined,
+              rejectUnauthorized: !c.insecure,
+              servername: /^[\d.]+$/.test(c.host) ? undefined : c.host,
+            },
+            onConnect,
+          )
         : netConnect({ host: c.host, port: c.port }, onConnect);
     sock.on('error', (e) => done(new Error(`syslog ${c.host}:${c.port}: ${e.message}`)));
   });

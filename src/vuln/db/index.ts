@@ -8,9 +8,23 @@ import { AdvisoryDb, type ImportStats } from './store.js';
 import { readOsvPath, type SourceRecord } from './sources.js';
 import { download } from './update.js';
 
-export { AdvisoryDb, SCHEMA_VERSION, type DbStatus, type ImportStats, type SourceState, type OpenOptions } from './store.js';
+export {
+  AdvisoryDb,
+  SCHEMA_VERSION,
+  type DbStatus,
+  type ImportStats,
+  type SourceState,
+  type OpenOptions,
+} from './store.js';
 export { readOsvPath, readOsvZip, verifyZip, type SourceRecord } from './sources.js';
-export { updateDb, download, exportUrl, DEFAULT_MIRROR, type UpdateOptions, type EcosystemUpdate } from './update.js';
+export {
+  updateDb,
+  download,
+  exportUrl,
+  DEFAULT_MIRROR,
+  type UpdateOptions,
+  type EcosystemUpdate,
+} from './update.js';
 export { cacheDir, defaultDbPath } from './paths.js';
 
 /**

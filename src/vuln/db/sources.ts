@@ -43,7 +43,9 @@ export async function* readOsvPath(path: string, opts: ReadOptions = {}): AsyncG
     yield* readOsvZip(path, opts);
   } else {
     if (st.size > MAX_RECORD_BYTES) {
-      throw new BulwarkError('LIMIT', `${path}: JSON file larger than ${MAX_RECORD_BYTES} bytes`, { subject: path });
+      throw new BulwarkError('LIMIT', `${path}: JSON file larger than ${MAX_RECORD_BYTES} bytes`, {
+        subject: path,
+      });
     }
     const text = await readFile(path, 'utf8');
     const recs = parseOsvJson(text, path);
@@ -70,7 +72,8 @@ async function* readOsvDir(dir: string, opts: ReadOptions): AsyncGenerator<Sourc
     if (e.name.startsWith('.')) continue;
     const p = join(dir, e.name);
     if (e.isDirectory()) yield* readOsvDir(p, opts);
-    else if (e.isFile() && e.name.endsWith('.json')) yield* parseSkippingInvalid(await readFile(p, 'utf8'), p, opts);
+    else if (e.isFile() && e.name.endsWith('.json'))
+      yield* parseSkippingInvalid(await readFile(p, 'utf8'), p, opts);
   }
 }
 
@@ -130,7 +133,9 @@ async function* zipEntries(path: string): AsyncGenerator<{ name: string; data: B
       if (entry.fileName.endsWith('/')) continue;
       const where = `${path}!${entry.fileName}`;
       if (entry.uncompressedSize > MAX_RECORD_BYTES) {
-        throw new BulwarkError('LIMIT', `${where}: entry larger than ${MAX_RECORD_BYTES} bytes`, { subject: where });
+        throw new BulwarkError('LIMIT', `${where}: entry larger than ${MAX_RECORD_BYTES} bytes`, {
+          subject: where,
+        });
       }
       yield { name: entry.fileName, data: await readEntry(zip, entry, where) };
     }
@@ -147,7 +152,13 @@ async function* zipEntries(path: string): AsyncGenerator<{ name: string; data: B
 function readEntry(zip: yauzl.ZipFile, entry: yauzl.Entry, where: string): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     if (entry.compressionMethod !== 0 && entry.compressionMethod !== 8) {
-      return reject(new BulwarkError('UNSUPPORTED', `${where}: unsupported zip compression method ${entry.compressionMethod}`, { subject: where }));
+      return reject(
+        new BulwarkError(
+          'UNSUPPORTED',
+          `${where}: unsupported zip compression method ${entry.compressionMethod}`,
+          { subject: where },
+        ),
+      );
     }
     const opts = entry.compressionMethod === 8 ? { decompress: false as const } : {};
     zip.openReadStream(entry, opts, (err, stream) => {
@@ -159,15 +170,22 @@ function readEntry(zip: yauzl.ZipFile, entry: yauzl.Entry, where: string): Promi
         let data: Buffer;
         try {
           const raw = Buffer.concat(chunks);
-          data = entry.compressionMethod === 8 ? inflateRawSync(raw, { maxOutputLength: MAX_RECORD_BYTES + 1 }) : raw;
+          data =
+            entry.compressionMethod === 8
+              ? inflateRawSync(raw, { maxOutputLength: MAX_RECORD_BYTES + 1 })
+              : raw;
         } catch (e) {
           return reject(corrupt(where, e as Error));
         }
         if (data.length !== entry.uncompressedSize) {
-          return reject(new BulwarkError('CORRUPT', `${where}: size mismatch (damaged archive)`, { subject: where }));
+          return reject(
+            new BulwarkError('CORRUPT', `${where}: size mismatch (damaged archive)`, { subject: where }),
+          );
         }
         if (crc32(data) >>> 0 !== entry.crc32 >>> 0) {
-          return reject(new BulwarkError('CORRUPT', `${where}: CRC-32 mismatch (damaged archive)`, { subject: where }));
+          return reject(
+            new BulwarkError('CORRUPT', `${where}: CRC-32 mismatch (damaged archive)`, { subject: where }),
+          );
         }
         resolve(data);
       });
@@ -176,7 +194,10 @@ function readEntry(zip: yauzl.ZipFile, entry: yauzl.Entry, where: string): Promi
 }
 
 function corrupt(where: string, err: Error): BulwarkError {
-  return new BulwarkError('CORRUPT', `${where}: not a readable zip archive: ${err.message}`, { subject: where, cause: err });
+  return new BulwarkError('CORRUPT', `${where}: not a readable zip archive: ${err.message}`, {
+    subject: where,
+    cause: err,
+  });
 }
 
 /** Checks a whole zip archive (central directory, every entry's size and CRC-32) without importing. */
@@ -242,7 +263,13 @@ class BlockCacheReader extends yauzl.RandomAccessReader {
     return done;
   }
 
-  override read(buffer: Buffer, offset: number, length: number, position: number, callback: (err: Error | null) => void): void {
+  override read(
+    buffer: Buffer,
+    offset: number,
+    length: number,
+    position: number,
+    callback: (err: Error | null) => void,
+  ): void {
     let err: Error | null = null;
     try {
       if (this.copy(buffer, offset, position, length) < length) err = new Error('unexpected end of file');
@@ -284,16 +311,25 @@ async function openZip(path: string): Promise<yauzl.ZipFile> {
   try {
     fd = openSync(path, 'r');
   } catch (e) {
-    throw new BulwarkError('NOT_FOUND', `${path}: cannot open (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`, { subject: path });
+    throw new BulwarkError(
+      'NOT_FOUND',
+      `${path}: cannot open (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`,
+      { subject: path },
+    );
   }
   const size = fstatSync(fd).size;
   const reader = new BlockCacheReader(fd, size);
   return new Promise<yauzl.ZipFile>((resolve, reject) =>
-    yauzl.fromRandomAccessReader(reader, size, { lazyEntries: true, autoClose: true, validateEntrySizes: true }, (err, z) => {
-      if (err) {
-        reader.close(() => {});
-        reject(corrupt(path, err));
-      } else resolve(z);
-    }),
+    yauzl.fromRandomAccessReader(
+      reader,
+      size,
+      { lazyEntries: true, autoClose: true, validateEntrySizes: true },
+      (err, z) => {
+        if (err) {
+          reader.close(() => {});
+          reject(corrupt(path, err));
+        } else resolve(z);
+      },
+    ),
   );
 }

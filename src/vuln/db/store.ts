@@ -87,7 +87,9 @@ export class AdvisoryDb {
     this.path = path;
     this.db = db;
     // ids from the covering index only; record text fetched (and parsed) once per id
-    this.idsStmt = db.prepare(`SELECT DISTINCT advisory_id AS id FROM affected WHERE ecosystem = ? AND name = ?`);
+    this.idsStmt = db.prepare(
+      `SELECT DISTINCT advisory_id AS id FROM affected WHERE ecosystem = ? AND name = ?`,
+    );
     this.recordStmt = db.prepare(`SELECT json, withdrawn FROM advisory WHERE id = ?`);
   }
 
@@ -109,14 +111,22 @@ export class AdvisoryDb {
         db.pragma('synchronous = NORMAL');
       }
     } catch (e) {
-      throw new BulwarkError('DB', `cannot open vulnerability database ${path}: ${(e as Error).message}`, { subject: path, cause: e });
+      throw new BulwarkError('DB', `cannot open vulnerability database ${path}: ${(e as Error).message}`, {
+        subject: path,
+        cause: e,
+      });
     }
     try {
       const version = AdvisoryDb.schemaVersionOf(db);
       if (version === undefined) {
-        if (opts.readonly) throw new BulwarkError('DB', `${path} is not a Bulwark vulnerability database (no schema)`, { subject: path });
+        if (opts.readonly)
+          throw new BulwarkError('DB', `${path} is not a Bulwark vulnerability database (no schema)`, {
+            subject: path,
+          });
         db.exec(SCHEMA);
-        db.prepare(`INSERT OR REPLACE INTO meta (key, value) VALUES ('schema_version', ?)`).run(String(SCHEMA_VERSION));
+        db.prepare(`INSERT OR REPLACE INTO meta (key, value) VALUES ('schema_version', ?)`).run(
+          String(SCHEMA_VERSION),
+        );
       } else if (version > SCHEMA_VERSION) {
         throw new BulwarkError(
           'DB',
@@ -127,7 +137,10 @@ export class AdvisoryDb {
     } catch (e) {
       db.close();
       if (e instanceof BulwarkError) throw e;
-      throw new BulwarkError('DB', `${path}: not a usable SQLite database: ${(e as Error).message}`, { subject: path, cause: e });
+      throw new BulwarkError('DB', `${path}: not a usable SQLite database: ${(e as Error).message}`, {
+        subject: path,
+        cause: e,
+      });
     }
     return new AdvisoryDb(path, db);
   }
@@ -135,7 +148,8 @@ export class AdvisoryDb {
   private static schemaVersionOf(db: Database.Database): number | undefined {
     const t = db.prepare(`SELECT name FROM sqlite_master WHERE type = 'table' AND name = 'meta'`).get();
     if (!t) return undefined;
-    const row = db.prepare(`SELECT value FROM meta WHERE key = 'schema_version'`).get() as { value: string } | undefined;
+    const row = db.prepare(`SELECT value FROM meta WHERE key = 'schema_version'`).get() as
+      { value: string } | undefined;
     return row ? Number(row.value) : undefined;
   }
 
@@ -148,18 +162,24 @@ export class AdvisoryDb {
    * throws, nothing of this import is kept. Records not newer than the stored copy are skipped.
    */
   async importRecords(
-    records: AsyncIterable<{ record: OsvRecord; source: string; raw?: string }> | Iterable<{ record: OsvRecord; source: string; raw?: string }>,
+    records:
+      | AsyncIterable<{ record: OsvRecord; source: string; raw?: string }>
+      | Iterable<{ record: OsvRecord; source: string; raw?: string }>,
     opts: { onProgress?: (s: ImportStats) => void } = {},
   ): Promise<ImportStats> {
     const stats: ImportStats = { read: 0, inserted: 0, updated: 0, unchanged: 0, invalid: 0 };
-    const getMod = this.db.prepare<[string], { modified: string }>(`SELECT modified FROM advisory WHERE id = ?`);
+    const getMod = this.db.prepare<[string], { modified: string }>(
+      `SELECT modified FROM advisory WHERE id = ?`,
+    );
     const upsert = this.db.prepare(
       `INSERT INTO advisory (id, modified, withdrawn, source, json) VALUES (?, ?, ?, ?, ?)
        ON CONFLICT (id) DO UPDATE SET modified = excluded.modified, withdrawn = excluded.withdrawn,
          source = excluded.source, json = excluded.json`,
     );
     const delAff = this.db.prepare(`DELETE FROM affected WHERE advisory_id = ?`);
-    const insAff = this.db.prepare(`INSERT INTO affected (ecosystem, name, advisory_id, full_ecosystem) VALUES (?, ?, ?, ?)`);
+    const insAff = this.db.prepare(
+      `INSERT INTO affected (ecosystem, name, advisory_id, full_ecosystem) VALUES (?, ?, ?, ?)`,
+    );
     this.db.exec('BEGIN IMMEDIATE');
     try {
       for await (const { record, source, raw } of records) {
@@ -169,7 +189,13 @@ export class AdvisoryDb {
           stats.unchanged++;
           continue;
         }
-        upsert.run(record.id, record.modified, record.withdrawn ?? null, source, raw ?? JSON.stringify(record));
+        upsert.run(
+          record.id,
+          record.modified,
+          record.withdrawn ?? null,
+          source,
+          raw ?? JSON.stringify(record),
+        );
         if (prev) {
           delAff.run(record.id);
           stats.updated++;
@@ -186,7 +212,9 @@ export class AdvisoryDb {
         }
         if (opts.onProgress && stats.read % 5000 === 0) opts.onProgress(stats);
       }
-      this.db.prepare(`INSERT OR REPLACE INTO meta (key, value) VALUES ('last_import', ?)`).run(new Date().toISOString());
+      this.db
+        .prepare(`INSERT OR REPLACE INTO meta (key, value) VALUES ('last_import', ?)`)
+        .run(new Date().toISOString());
       this.db.exec('COMMIT');
     } catch (e) {
       if (this.db.inTransaction) this.db.exec('ROLLBACK');
@@ -225,11 +253,20 @@ export class AdvisoryDb {
 
   sourceState(url: string): SourceState | undefined {
     const r = this.db
-      .prepare<[string], { url: string; etag: string | null; size: number | null; records: number | null; updated_at: string }>(
-        `SELECT * FROM source WHERE url = ?`,
-      )
+      .prepare<
+        [string],
+        { url: string; etag: string | null; size: number | null; records: number | null; updated_at: string }
+      >(`SELECT * FROM source WHERE url = ?`)
       .get(url);
-    return r ? { url: r.url, etag: r.etag ?? undefined, size: r.size ?? undefined, records: r.records ?? undefined, updatedAt: r.updated_at } : undefined;
+    return r
+      ? {
+          url: r.url,
+          etag: r.etag ?? undefined,
+          size: r.size ?? undefined,
+          records: r.records ?? undefined,
+          updatedAt: r.updated_at,
+        }
+      : undefined;
   }
 
   recordSource(s: SourceState): void {
@@ -241,12 +278,20 @@ export class AdvisoryDb {
 
   status(): DbStatus {
     const meta = new Map(
-      (this.db.prepare(`SELECT key, value FROM meta`).all() as { key: string; value: string }[]).map((r) => [r.key, r.value]),
+      (this.db.prepare(`SELECT key, value FROM meta`).all() as { key: string; value: string }[]).map((r) => [
+        r.key,
+        r.value,
+      ]),
     );
-    const counts = this.db.prepare(`SELECT COUNT(*) AS n, COUNT(withdrawn) AS w FROM advisory`).get() as { n: number; w: number };
+    const counts = this.db.prepare(`SELECT COUNT(*) AS n, COUNT(withdrawn) AS w FROM advisory`).get() as {
+      n: number;
+      w: number;
+    };
     const eco: Record<string, number> = {};
     for (const r of this.db
-      .prepare(`SELECT ecosystem, COUNT(DISTINCT advisory_id) AS n FROM affected GROUP BY ecosystem ORDER BY ecosystem`)
+      .prepare(
+        `SELECT ecosystem, COUNT(DISTINCT advisory_id) AS n FROM affected GROUP BY ecosystem ORDER BY ecosystem`,
+      )
       .all() as { ecosystem: string; n: number }[]) {
       eco[r.ecosystem] = r.n;
     }
@@ -258,7 +303,13 @@ export class AdvisoryDb {
         records: number | null;
         updated_at: string;
       }[]
-    ).map((r) => ({ url: r.url, etag: r.etag ?? undefined, size: r.size ?? undefined, records: r.records ?? undefined, updatedAt: r.updated_at }));
+    ).map((r) => ({
+      url: r.url,
+      etag: r.etag ?? undefined,
+      size: r.size ?? undefined,
+      records: r.records ?? undefined,
+      updatedAt: r.updated_at,
+    }));
     const last = [meta.get('last_update'), meta.get('last_import')].filter(Boolean).sort().pop();
     return {
       path: this.path,

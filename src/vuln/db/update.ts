@@ -57,7 +57,10 @@ export async function updateDb(db: AdvisoryDb, opts: UpdateOptions): Promise<Eco
     const url = exportUrl(mirror, eco);
     const file = join(dir, `${eco.replace(/[^A-Za-z0-9._-]/g, '_')}.zip`);
     const prev = db.sourceState(url);
-    const dl = await download(url, file, { etag: existsSync(`${file}.part`) ? undefined : prev?.etag, timeoutMs: opts.timeoutMs ?? 60_000 });
+    const dl = await download(url, file, {
+      etag: existsSync(`${file}.part`) ? undefined : prev?.etag,
+      timeoutMs: opts.timeoutMs ?? 60_000,
+    });
     if (dl.notModified) {
       opts.info?.(`${eco}: unchanged since ${prev?.updatedAt ?? 'last update'}`);
       out.push({ ecosystem: eco, url, status: 'unchanged', bytes: 0 });
@@ -72,7 +75,13 @@ export async function updateDb(db: AdvisoryDb, opts: UpdateOptions): Promise<Eco
       await rm(file, { force: true });
       throw e;
     }
-    db.recordSource({ url, etag: dl.etag, size: dl.size, records: stats.read, updatedAt: new Date().toISOString() });
+    db.recordSource({
+      url,
+      etag: dl.etag,
+      size: dl.size,
+      records: stats.read,
+      updatedAt: new Date().toISOString(),
+    });
     await rm(file, { force: true });
     opts.info?.(
       `${eco}: ${stats.read} records (${stats.inserted} new, ${stats.updated} updated, ${stats.unchanged} unchanged)`,
@@ -140,10 +149,14 @@ export async function download(
     res = await fetch(url, { headers, signal: ac.signal, redirect: 'follow' });
   } catch (e) {
     clearTimeout(timer);
-    throw new BulwarkError('NETWORK', `cannot download ${url}: ${(e as Error).cause ? String((e as Error & { cause: Error }).cause.message) : (e as Error).message}`, {
-      subject: url,
-      cause: e,
-    });
+    throw new BulwarkError(
+      'NETWORK',
+      `cannot download ${url}: ${(e as Error).cause ? String((e as Error & { cause: Error }).cause.message) : (e as Error).message}`,
+      {
+        subject: url,
+        cause: e,
+      },
+    );
   }
   try {
     if (res.status === 304) return { notModified: true, size: 0, etag: opts.etag };
@@ -153,9 +166,14 @@ export async function download(
       return { etag: meta.etag, size: have, resumedFrom: have };
     }
     if (res.status !== 200 && res.status !== 206) {
-      throw new BulwarkError(res.status === 404 ? 'NOT_FOUND' : 'NETWORK', `cannot download ${url}: HTTP ${res.status}`, { subject: url });
+      throw new BulwarkError(
+        res.status === 404 ? 'NOT_FOUND' : 'NETWORK',
+        `cannot download ${url}: HTTP ${res.status}`,
+        { subject: url },
+      );
     }
-    if (!res.body) throw new BulwarkError('NETWORK', `cannot download ${url}: empty response`, { subject: url });
+    if (!res.body)
+      throw new BulwarkError('NETWORK', `cannot download ${url}: empty response`, { subject: url });
     const etag = res.headers.get('etag') ?? undefined;
     const md5 = md5Of(res.headers);
     let start = 0;
@@ -163,7 +181,11 @@ export async function download(
     if (res.status === 206) {
       const m = /^bytes (\d+)-(\d+)\/(\d+|\*)$/.exec(res.headers.get('content-range') ?? '');
       if (!m || Number(m[1]) !== have) {
-        throw new BulwarkError('NETWORK', `${url}: server answered a range request with an unexpected Content-Range`, { subject: url });
+        throw new BulwarkError(
+          'NETWORK',
+          `${url}: server answered a range request with an unexpected Content-Range`,
+          { subject: url },
+        );
       }
       start = have;
       total = m[3] === '*' ? undefined : Number(m[3]);
@@ -195,7 +217,11 @@ export async function download(
     }
     const size = (await stat(part)).size;
     if (total !== undefined && size !== total) {
-      throw new BulwarkError('NETWORK', `download of ${url} incomplete: ${size} of ${total} bytes (run again to resume)`, { subject: url });
+      throw new BulwarkError(
+        'NETWORK',
+        `download of ${url} incomplete: ${size} of ${total} bytes (run again to resume)`,
+        { subject: url },
+      );
     }
     await finish(part, dest, newMeta, url);
     return { etag, size, resumedFrom: start > 0 ? start : undefined };
@@ -212,9 +238,13 @@ async function finish(part: string, dest: string, meta: PartMeta, url: string): 
     if (got !== meta.md5) {
       await rm(part, { force: true });
       await rm(`${part}.json`, { force: true });
-      throw new BulwarkError('DIGEST_MISMATCH', `${url}: MD5 of the download (${got}) differs from the server's (${meta.md5}); removed it`, {
-        subject: url,
-      });
+      throw new BulwarkError(
+        'DIGEST_MISMATCH',
+        `${url}: MD5 of the download (${got}) differs from the server's (${meta.md5}); removed it`,
+        {
+          subject: url,
+        },
+      );
     }
   }
   await rename(part, dest);

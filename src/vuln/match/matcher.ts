@@ -63,7 +63,13 @@ export function matchCatalog(
   };
   for (const pkg of catalog.packages) {
     stats.packages++;
-    if (pkg.ownedBy && !opts.includeOsOwned && pkg.type !== 'deb' && pkg.type !== 'apk' && pkg.type !== 'rpm') {
+    if (
+      pkg.ownedBy &&
+      !opts.includeOsOwned &&
+      pkg.type !== 'deb' &&
+      pkg.type !== 'apk' &&
+      pkg.type !== 'rpm'
+    ) {
       stats.skippedOsOwned++;
       continue;
     }
@@ -79,7 +85,12 @@ export function matchCatalog(
 }
 
 /** Findings for one package in ecosystem `eco`. */
-export function matchPackage(pkg: Package, eco: string, db: AdvisorySource, warn?: (m: string) => void): VulnerabilityFinding[] {
+export function matchPackage(
+  pkg: Package,
+  eco: string,
+  db: AdvisorySource,
+  warn?: (m: string) => void,
+): VulnerabilityFinding[] {
   const base = ecosystemBase(eco);
   const sourceKeyed = SOURCE_KEYED.has(base);
   const lookupName = sourceKeyed ? (pkg.sourceName ?? pkg.name) : pkg.name;
@@ -93,7 +104,8 @@ export function matchPackage(pkg: Package, eco: string, db: AdvisorySource, warn
       if (!a.package || !ecosystemApplies(eco, a.package.ecosystem)) continue;
       if (!sameName(base, a.package.name, lookupName)) continue;
       const r = evaluateAffected(version, a, cmpFor);
-      if (r.invalid.length) warn?.(`${rec.id}: cannot compare ${pkg.name} version "${version}" in ${eco}; range skipped`);
+      if (r.invalid.length)
+        warn?.(`${rec.id}: cannot compare ${pkg.name} version "${version}" in ${eco}; range skipped`);
       if (!r.affected) continue;
       if (!hit) hit = { record: rec, affected: a, fixed: [] };
       for (const f of r.fixed) if (!hit.fixed.includes(f)) hit.fixed.push(f);
@@ -149,11 +161,17 @@ export function compareIds(a: string, b: string): number {
   return rank(a) - rank(b) || (a < b ? -1 : a > b ? 1 : 0);
 }
 
-function toFinding(pkg: Package, group: Hit[], eco: string, warn?: (m: string) => void): VulnerabilityFinding {
+function toFinding(
+  pkg: Package,
+  group: Hit[],
+  eco: string,
+  warn?: (m: string) => void,
+): VulnerabilityFinding {
   const main = group[0]!;
   const rec = main.record;
   const aliasSet = new Set<string>();
-  for (const h of group) for (const id of [...idsOf(h.record), ...(h.record.upstream ?? [])]) aliasSet.add(id);
+  for (const h of group)
+    for (const id of [...idsOf(h.record), ...(h.record.upstream ?? [])]) aliasSet.add(id);
   aliasSet.delete(rec.id);
   // severity: the representative's, else the first other record that has one
   let sev = severityOf(rec, main.affected, warn);
@@ -165,10 +183,12 @@ function toFinding(pkg: Package, group: Hit[], eco: string, warn?: (m: string) =
   }
   const fixed: string[] = [];
   for (const h of group) for (const f of h.fixed) if (!fixed.includes(f)) fixed.push(f);
-  const urgency = strOf(main.affected.ecosystem_specific?.urgency) ?? strOf(main.affected.database_specific?.urgency);
+  const urgency =
+    strOf(main.affected.ecosystem_specific?.urgency) ?? strOf(main.affected.database_specific?.urgency);
   const status: VulnStatus = fixed.length ? 'fixed' : 'affected';
   const refs: string[] = [];
-  for (const h of group) for (const r of h.record.references ?? []) if (r.url && !refs.includes(r.url)) refs.push(r.url);
+  for (const h of group)
+    for (const r of h.record.references ?? []) if (r.url && !refs.includes(r.url)) refs.push(r.url);
   const loc: Location = pkg.locations[0] ?? { path: '' };
   const f: VulnerabilityFinding = {
     kind: 'vulnerability',

@@ -39,18 +39,25 @@ function flatten(events: OsvEvent[]): { kind: Kind; v: string }[] {
 /** Sorted events per range object and comparator (records are cached by the store). */
 const sortedCache = new WeakMap<OsvRange, { cmp: Compare; events: { kind: Kind; v: string }[] }>();
 
-export function inRange(version: string, range: OsvRange, cmp: Compare, normalize: (v: string) => string = (v) => v): {
+export function inRange(
+  version: string,
+  range: OsvRange,
+  cmp: Compare,
+  normalize: (v: string) => string = (v) => v,
+): {
   affected: boolean;
   fixed: string[];
 } {
-  const key = (e: { kind: Kind; v: string }) => (e.kind === 'introduced' && e.v === '0' ? undefined : normalize(e.v));
+  const key = (e: { kind: Kind; v: string }) =>
+    e.kind === 'introduced' && e.v === '0' ? undefined : normalize(e.v);
   let cached = sortedCache.get(range);
   if (!cached || cached.cmp !== cmp) {
     const sorted = flatten(range.events);
     sorted.sort((a, b) => {
       const ka = key(a);
       const kb = key(b);
-      if (ka === undefined || kb === undefined) return ka === kb ? ORDER[a.kind] - ORDER[b.kind] : ka === undefined ? -1 : 1;
+      if (ka === undefined || kb === undefined)
+        return ka === kb ? ORDER[a.kind] - ORDER[b.kind] : ka === undefined ? -1 : 1;
       return cmp(ka, kb) || ORDER[a.kind] - ORDER[b.kind];
     });
     cached = { cmp, events: sorted };

@@ -43,7 +43,11 @@ export function severityFromWord(word: string): Severity | undefined {
 }
 
 /** Computes CVSS scores of the vectors given (skipping vectors our calculator rejects). */
-export function cvssScores(entries: OsvSeverity[] | undefined, source: string | undefined, warn?: (m: string) => void): CvssScore[] {
+export function cvssScores(
+  entries: OsvSeverity[] | undefined,
+  source: string | undefined,
+  warn?: (m: string) => void,
+): CvssScore[] {
   const out: CvssScore[] = [];
   for (const s of entries ?? []) {
     if (!/^CVSS_V[234]$/.test(s.type)) continue;
@@ -64,7 +68,11 @@ function str(v: unknown): string | undefined {
 /** Results per affected entry (or record): records are cached by the store, so a scan scores each once. */
 const memo = new WeakMap<object, SeverityResult>();
 
-export function severityOf(record: OsvRecord, affected: OsvAffected | undefined, warn?: (m: string) => void): SeverityResult {
+export function severityOf(
+  record: OsvRecord,
+  affected: OsvAffected | undefined,
+  warn?: (m: string) => void,
+): SeverityResult {
   const key = affected ?? record;
   let r = memo.get(key);
   if (!r) {
@@ -74,14 +82,19 @@ export function severityOf(record: OsvRecord, affected: OsvAffected | undefined,
   return { ...r, cvss: [...r.cvss] };
 }
 
-function computeSeverity(record: OsvRecord, affected: OsvAffected | undefined, warn?: (m: string) => void): SeverityResult {
+function computeSeverity(
+  record: OsvRecord,
+  affected: OsvAffected | undefined,
+  warn?: (m: string) => void,
+): SeverityResult {
   const src = str(record.database_specific?.source) ?? record.id.split('-')[0]?.toLowerCase();
   const cvss = [...cvssScores(affected?.severity, src, warn), ...cvssScores(record.severity, src, warn)];
   // de-duplicate by vector
   const seen = new Set<string>();
   const uniq = cvss.filter((c) => (seen.has(c.vector) ? false : (seen.add(c.vector), true)));
   // A 0.0 score (no impact) is no rating: fall through to the next source.
-  const rated = (versions: string[]) => uniq.find((c) => versions.includes(c.version) && cvssSeverity(c.score, c.version) !== 'UNKNOWN');
+  const rated = (versions: string[]) =>
+    uniq.find((c) => versions.includes(c.version) && cvssSeverity(c.score, c.version) !== 'UNKNOWN');
   const v3 = rated(['3.1', '3.0']);
   if (v3) return { severity: cvssSeverity(v3.score, v3.version), source: `cvss:${v3.version}`, cvss: uniq };
   const v4 = rated(['4.0']);
@@ -89,7 +102,10 @@ function computeSeverity(record: OsvRecord, affected: OsvAffected | undefined, w
   const own: [unknown, string][] = [
     [affected?.ecosystem_specific?.severity, 'source:ecosystem_specific'],
     [affected?.database_specific?.severity, 'source:database_specific'],
-    [record.database_specific?.severity, record.id.startsWith('GHSA-') ? 'source:ghsa' : 'source:database_specific'],
+    [
+      record.database_specific?.severity,
+      record.id.startsWith('GHSA-') ? 'source:ghsa' : 'source:database_specific',
+    ],
     ...[...(affected?.severity ?? []), ...(record.severity ?? [])]
       .filter((s) => s.type === 'Ubuntu')
       .map((s) => [s.score, 'source:ubuntu'] as [unknown, string]),
