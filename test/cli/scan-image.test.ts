@@ -242,10 +242,11 @@ test('exit codes, ignore file expiry and VEX suppression on the real findings (v
   assert.equal(vulns(load()).find((f) => f.id === apt.id && f.package.name === 'apt')?.suppressed?.by, 'vex');
 });
 
-test('user errors: missing DB, unavailable scanner, bad severity', async () => {
+test('user errors: missing DB, unknown scanner, bad severity; the license scanner reads an SBOM', async () => {
   const sbom = join(tmp, 'sbom.cdx.json');
   assert.equal(await cli('-q', 'scan', 'sbom', sbom, '--db', join(tmp, 'none.sqlite')), 1);
-  assert.equal(await cli('-q', 'scan', 'sbom', sbom, '--db', db, '--scanners', 'license'), 1);
+  assert.equal(await cli('-q', 'scan', 'sbom', sbom, '--db', db, '--scanners', 'license'), 0);
+  assert.equal(await cli('-q', 'scan', 'sbom', sbom, '--db', db, '--scanners', 'licence'), 2);
   assert.equal(await cli('-q', 'scan', 'sbom', sbom, '--db', db, '--severity', 'SEVERE'), 2);
   assert.equal(
     await cli('-q', 'scan', 'sbom', sbom, '--db', db, '--scanners', 'secret'),
