@@ -103,7 +103,7 @@ const ASSIGN_OP = `(?:[ \\t\\w.-]{0,20})[ \\t'"]{0,3}(?:>\\s{0,12}|(?:=|>|:{1,3}
 const ASSIGN_END = `(?=[\\x60'"\\s;,<]|\\\\[nrt]|$)`;
 
 export function assignmentRegex(key: string, value: string): string {
-  return `[\\w.-]{0,50}?(?:${key})${ASSIGN_OP}(?<secret>${value})${ASSIGN_END}`;
+  return `(?:${key})${ASSIGN_OP}(?<secret>${value})${ASSIGN_END}`;
 }
 
 function expandMacros(source: string): string {

@@ -68,6 +68,15 @@ function allowed(list: CompiledAllow[], secret: string, matched: string, path: s
   return false;
 }
 
+const NAME_CHAR = /[\w.-]/;
+
+/** The identifier characters (at most 50) right before `index`: the start of a setting's name. */
+function nameBefore(text: string, index: number): string {
+  let i = index;
+  while (i > 0 && index - i < 50 && NAME_CHAR.test(text[i - 1]!)) i--;
+  return text.slice(i, index);
+}
+
 function testOnce(re: RegExp, s: string): boolean {
   re.lastIndex = 0;
   return re.test(s);
@@ -76,6 +85,45 @@ function testOnce(re: RegExp, s: string): boolean {
 /** True when a path is excluded by a path-only allow rule (vendored trees, docs, tests...). */
 export function pathAllowed(rules: RuleSet, path: string): boolean {
   return rules.allow.some((a) => a.path && !a.regex && !a.match && !a.stopwords && a.path.test(path));
+}
+
+/**
+ * The keyword pre-filter: which rule keywords occur in the (lower-cased) text, found in ONE pass
+ * with a single alternation of all keywords (longest first) tried at every position, instead of one
+ * `includes` per keyword per file. A keyword found also marks the keywords contained in it, so a
+ * shorter keyword starting at the same place is not lost.
+ */
+interface KeywordIndex {
+  re: RegExp;
+  contained: Map<string, string[]>;
+}
+
+const keywordIndexes = new WeakMap<RuleSet, KeywordIndex>();
+
+function keywordIndex(rules: RuleSet): KeywordIndex {
+  let idx = keywordIndexes.get(rules);
+  if (!idx) {
+    const all = [...new Set(rules.rules.flatMap((r) => r.keywords))].sort((a, b) => b.length - a.length);
+    const escape = (k: string) => k.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+    idx = {
+      re: new RegExp(all.length ? all.map(escape).join('|') : '(?!)', 'g'),
+      contained: new Map(all.map((k) => [k, all.filter((o) => k.includes(o))])),
+    };
+    keywordIndexes.set(rules, idx);
+  }
+  return idx;
+}
+
+function keywordsIn(lower: string, rules: RuleSet): Set<string> {
+  const { re, contained } = keywordIndex(rules);
+  const found = new Set<string>();
+  re.lastIndex = 0;
+  let m: RegExpExecArray | null;
+  while ((m = re.exec(lower)) !== null) {
+    for (const k of contained.get(m[0]) ?? [m[0]]) found.add(k);
+    re.lastIndex = m.index + 1;
+  }
+  return found;
 }
 
 export interface ScanTextOptions {
@@ -89,12 +137,12 @@ export function scanText(
   path?: string,
   opts: ScanTextOptions = {},
 ): SecretMatch[] {
-  const lower = text.toLowerCase();
+  const present = keywordsIn(text.toLowerCase(), rules);
   const out: (SecretMatch & { start: number; end: number; generic: boolean })[] = [];
   let lineStarts: number[] | undefined;
   const seen = new Set<string>();
   for (const rule of rules.rules) {
-    if (rule.keywords.length && !rule.keywords.some((k) => lower.includes(k))) continue;
+    if (rule.keywords.length && !rule.keywords.some((k) => present.has(k))) continue;
     if (rule.path && !(path !== undefined && rule.path.test(path))) continue;
     for (const re of rule.regexes) {
       re.lastIndex = 0;
@@ -108,7 +156,10 @@ export function scanText(
         if (!secret) continue;
         const start = m.groups?.secret !== undefined ? m.index + m[0].lastIndexOf(secret) : m.index;
         if (rule.entropy !== undefined && shannonEntropy(secret) < rule.entropy) continue;
-        if (allowed(rule.allow, secret, m[0], path) || allowed(rules.allow, secret, m[0], path)) continue;
+        // allow rules judge the match with the whole setting name before it ("publicToken", "FOO_NAME")
+        const matched = nameBefore(text, m.index) + m[0];
+        if (allowed(rule.allow, secret, matched, path) || allowed(rules.allow, secret, matched, path))
+          continue;
         lineStarts ??= lineStartsOf(text);
         const line = lineOf(lineStarts, start);
         const endLine = lineOf(lineStarts, start + secret.length - 1);
