@@ -2,6 +2,7 @@
  * Route definitions with zod schemas: one `defineRoute` call registers the Fastify route, enforces
  * authentication, role and CSRF, validates params/query/body, and feeds the OpenAPI document.
  */
+import type { SelectQueryBuilder } from 'kysely';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import type { Principal, Role } from './auth.js';
@@ -239,6 +240,24 @@ export function pagingQuery<S extends readonly [string, ...string[]]>(sortFields
     sort: z.enum(sortFields).default(defaultSort as never),
     order: z.enum(['asc', 'desc']).default('desc'),
   });
+}
+
+/** Rows a filtered query matches, before paging (the `total` of a list page). */
+export async function countRows<DB, TB extends keyof DB>(
+  b: SelectQueryBuilder<DB, TB, object>,
+): Promise<number> {
+  const r = (await b.select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow()) as {
+    n: number | string | bigint;
+  };
+  return Number(r.n);
+}
+
+/** The rows of one list page: LIMIT and OFFSET from `page` and `pageSize`. */
+export function pageOf<Q extends { limit(n: number): Q; offset(n: number): Q }>(
+  b: Q,
+  query: { page: number; pageSize: number },
+): Q {
+  return b.limit(query.pageSize).offset((query.page - 1) * query.pageSize);
 }
 
 export function page<T extends z.ZodType>(item: T) {

@@ -1,7 +1,7 @@
 /** Login, bootstrap, users, API tokens and the audit log. */
 import { z } from 'zod';
 import { actorName, audit, type Role } from '../auth.js';
-import { HttpError, IdParams, page, pagingQuery, ROLES } from '../http.js';
+import { HttpError, IdParams, page, pagingQuery, ROLES, countRows, pageOf } from '../http.js';
 import type { ServerContext } from '../context.js';
 
 const RoleSchema = z.enum(ROLES);
@@ -381,14 +381,11 @@ export function authRoutes(s: ServerContext): void {
       let q = db.selectFrom('audit_log');
       if (query.actor) q = q.where('actor', '=', query.actor);
       if (query.action) q = q.where('action', 'like', `${query.action}%`);
-      const total = Number(
-        (await q.select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow()).n,
-      );
+      const total = await countRows(q);
       const rows = await q
         .selectAll()
         .orderBy('id', query.order)
-        .limit(query.pageSize)
-        .offset((query.page - 1) * query.pageSize)
+        .$call((q) => pageOf(q, query))
         .execute();
       return {
         items: rows.map((r) => ({

@@ -4,7 +4,7 @@ import { z } from 'zod';
 import { SEVERITIES } from '../../core/types.js';
 import { actorName, audit } from '../auth.js';
 import type { ServerContext } from '../context.js';
-import { HttpError, IdParams, page, pagingQuery } from '../http.js';
+import { HttpError, IdParams, page, pagingQuery, countRows, pageOf } from '../http.js';
 import { EVENT_TYPES, type Notifier } from '../notify/index.js';
 import { redactUrl } from '../notify/transport.js';
 
@@ -292,14 +292,11 @@ export function notifyRoutes(s: ServerContext, notifier: Notifier): void {
     async handler({ query }) {
       let b = db.selectFrom('outbox');
       if (query.status) b = b.where('status', '=', query.status);
-      const total = Number(
-        (await b.select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow()).n,
-      );
+      const total = await countRows(b);
       const rows = await b
         .selectAll()
         .orderBy('id', query.order)
-        .limit(query.pageSize)
-        .offset((query.page - 1) * query.pageSize)
+        .$call((q) => pageOf(q, query))
         .execute();
       return {
         items: rows.map((r) => ({

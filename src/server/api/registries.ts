@@ -4,7 +4,7 @@ import { z } from 'zod';
 import { actorName, audit } from '../auth.js';
 import type { ServerContext } from '../context.js';
 import type { Database } from '../db/index.js';
-import { HttpError, IdParams, page, pagingQuery } from '../http.js';
+import { HttpError, IdParams, page, pagingQuery, countRows, pageOf } from '../http.js';
 import { enqueue, type JobRunner } from '../jobs.js';
 
 const RegistryOut = z
@@ -282,14 +282,11 @@ export function registryRoutes(s: ServerContext, jobs: JobRunner): void {
       let b = db.selectFrom('jobs');
       if (query.status) b = b.where('status', '=', query.status);
       if (query.type) b = b.where('type', '=', query.type);
-      const total = Number(
-        (await b.select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow()).n,
-      );
+      const total = await countRows(b);
       const rows = await b
         .selectAll()
         .orderBy('id', query.order)
-        .limit(query.pageSize)
-        .offset((query.page - 1) * query.pageSize)
+        .$call((q) => pageOf(q, query))
         .execute();
       return { items: rows.map(jobOut), total, page: query.page, pageSize: query.pageSize };
     },

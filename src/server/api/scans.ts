@@ -5,7 +5,7 @@ import { SEVERITIES, severityRank } from '../../core/types.js';
 import { actorName, audit } from '../auth.js';
 import type { ServerContext } from '../context.js';
 import type { Database } from '../db/index.js';
-import { HttpError, IdParams, page, pagingQuery } from '../http.js';
+import { HttpError, IdParams, page, pagingQuery, countRows, pageOf } from '../http.js';
 import { storeReport, validateReport } from '../scans.js';
 import type { ArtifactInfo } from '../../core/analyzer.js';
 import type { ScanReport } from '../../core/findings.js';
@@ -386,14 +386,11 @@ export function scanRoutes(s: ServerContext): void {
     async handler({ query }) {
       let b = db.selectFrom('scans').innerJoin('images', 'images.id', 'scans.image_id');
       if (query.imageId !== undefined) b = b.where('scans.image_id', '=', query.imageId);
-      const total = Number(
-        (await b.select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow()).n,
-      );
+      const total = await countRows(b);
       const rows = await b
         .select([...SCAN_COLS])
         .orderBy('scans.id', query.order)
-        .limit(query.pageSize)
-        .offset((query.page - 1) * query.pageSize)
+        .$call((q) => pageOf(q, query))
         .execute();
       return { items: rows.map(scanOut), total, page: query.page, pageSize: query.pageSize };
     },
@@ -556,9 +553,7 @@ export function scanRoutes(s: ServerContext): void {
       let b = db.selectFrom('images').leftJoin('scans', 'scans.id', 'images.last_scan_id');
       if (query.q) b = b.where(sql`lower(images.name)`, 'like', `%${likeEscape(query.q.toLowerCase())}%`);
       if (query.registryId !== undefined) b = b.where('images.registry_id', '=', query.registryId);
-      const total = Number(
-        (await b.select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow()).n,
-      );
+      const total = await countRows(b);
       const col = {
         name: 'images.name',
         lastScanAt: 'images.last_scan_at',
@@ -584,8 +579,7 @@ export function scanRoutes(s: ServerContext): void {
         ])
         .orderBy(col[query.sort as keyof typeof col], query.order)
         .orderBy('images.id', query.order)
-        .limit(query.pageSize)
-        .offset((query.page - 1) * query.pageSize)
+        .$call((q) => pageOf(q, query))
         .execute();
       const counts = await unsuppressedCounts(
         s,
