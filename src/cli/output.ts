@@ -1,9 +1,12 @@
 /**
- * Where command output goes: stdout, or a file given with -o. A file is written to a temporary name
- * beside it and renamed when complete, so a failed run never leaves a half-written report.
+ * Where command output goes: stdout, or a file given with -o. A regular file (new or existing) is
+ * written to a temporary name beside it and renamed when complete, so a failed run never leaves a
+ * half-written report; an existing file keeps its mode. Anything else is written through and never
+ * replaced: devices (`-o /dev/null`, `-o /dev/stdout`), FIFOs and process substitutions
+ * (`-o >(gzip > r.gz)`), and symlinks, whose target is what gets written.
  */
-import { createWriteStream, type WriteStream } from 'node:fs';
-import { rename, rm } from 'node:fs/promises';
+import { createWriteStream, type Stats, type WriteStream } from 'node:fs';
+import { chmod, lstat, realpath, rename, rm, stat } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import type { Writable } from 'node:stream';
 import { BulwarkError } from '../core/errors.js';
@@ -52,8 +55,76 @@ export async function openOutput(file?: string): Promise<Output> {
       abort: async () => {},
     };
   }
-  const tmp = join(dirname(file), `.${basename(file)}.${process.pid}.tmp`);
-  const ws: WriteStream = createWriteStream(tmp, { flags: 'wx', mode: 0o644 });
+  const target = await resolveTarget(file);
+  if (target.kind === 'through') return openThrough(file, target.append === true);
+  return openAtomic(file, target.path, target.mode);
+}
+
+type Target = { kind: 'through'; append?: boolean } | { kind: 'atomic'; path: string; mode?: number };
+
+/** Decides how `file` is written: through (devices, FIFOs, sockets) or atomically (regular files). */
+async function resolveTarget(file: string): Promise<Target> {
+  let l: Stats;
+  try {
+    l = await lstat(file);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return { kind: 'atomic', path: file };
+    throw fileError(file, e);
+  }
+  if (l.isFile()) return { kind: 'atomic', path: file, mode: l.mode & 0o7777 };
+  if (l.isDirectory()) throw fileError(file, Object.assign(new Error(), { code: 'EISDIR' }));
+  if (!l.isSymbolicLink()) return { kind: 'through' };
+  // a symlink: what it points at decides (/dev/stdout -> /proc/self/fd/1 -> pipe or tty)
+  let s: Stats;
+  try {
+    s = await stat(file);
+  } catch (e) {
+    // dangling: writing through the link creates its target, as the shell's `>` does
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return { kind: 'through' };
+    throw fileError(file, e);
+  }
+  if (s.isDirectory()) throw fileError(file, Object.assign(new Error(), { code: 'EISDIR' }));
+  if (!s.isFile()) return { kind: 'through' };
+  // a link to a regular file: replace the target atomically, keep the link.
+  // /proc/self/fd/N of a regular file (e.g. `-o /dev/stdout` redirected to a file) is written
+  // through: the open description may be in append mode or shared with the caller.
+  const real = await realpath(file).catch(() => undefined);
+  if (!real || /^\/proc\/|^\/dev\/(fd\/|stdout$|stderr$)/.test(file))
+    return { kind: 'through', append: true };
+  return { kind: 'atomic', path: real, mode: s.mode & 0o7777 };
+}
+
+/** Writes straight into an existing device, FIFO, socket or link target; nothing is renamed. */
+async function openThrough(file: string, append: boolean): Promise<Output> {
+  // an inherited regular file (`-o /dev/stdout >> log`) is appended to, never truncated
+  const ws: WriteStream = createWriteStream(file, { flags: append ? 'a' : 'w' });
+  await new Promise<void>((resolve, reject) => {
+    ws.once('open', () => resolve());
+    ws.once('error', (e) => reject(fileError(file, e)));
+  });
+  let failed: unknown;
+  ws.on('error', (e) => (failed ??= e));
+  return {
+    stream: ws,
+    isTTY: false,
+    async close() {
+      await new Promise<void>((resolve, reject) => {
+        ws.end(() => resolve());
+        ws.once('error', reject);
+      }).catch((e) => (failed ??= e));
+      if (failed) throw fileError(file, failed);
+    },
+    async abort() {
+      ws.destroy();
+    },
+  };
+}
+
+/** Writes `path` (a regular file) through a temporary file renamed over it at the end. */
+async function openAtomic(file: string, path: string, mode?: number): Promise<Output> {
+  const tmp = join(dirname(path), `.${basename(path)}.${process.pid}.tmp`);
+  // new files get 0666 minus the umask, as the shell's `>` would create them
+  const ws: WriteStream = createWriteStream(tmp, { flags: 'wx', mode: mode ?? 0o666 });
   await new Promise<void>((resolve, reject) => {
     ws.once('open', () => resolve());
     ws.once('error', (e) => reject(fileError(file, e)));
@@ -73,7 +144,9 @@ export async function openOutput(file?: string): Promise<Output> {
         throw fileError(file, failed);
       }
       try {
-        await rename(tmp, file);
+        // the umask applied at creation; an existing file keeps exactly its mode
+        if (mode !== undefined) await chmod(tmp, mode);
+        await rename(tmp, path);
       } catch (e) {
         await rm(tmp, { force: true });
         throw fileError(file, e);
