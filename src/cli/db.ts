@@ -1,7 +1,17 @@
 /**
  * `bulwark db import|update|status`: the offline OSV advisory database.
  */
-import { AdvisoryDb, defaultDbPath, importOsv, updateDb, DEFAULT_MIRROR } from '../vuln/db/index.js';
+import {
+  AdvisoryDb,
+  DEFAULT_MAX_AGE_MS,
+  DEFAULT_MIRROR,
+  dbState,
+  defaultDbPath,
+  formatAge,
+  importOsv,
+  parseMaxAge,
+  updateDb,
+} from '../vuln/db/index.js';
 import { DEFAULT_UPDATE_ECOSYSTEMS } from '../vuln/ecosystem.js';
 import type { CliContext } from './context.js';
 
@@ -82,10 +92,13 @@ export function register(ctx: CliContext): void {
 
   const status = db.command('status');
   status
-    .description('show the database path, schema version, last update and records per ecosystem')
+    .description(
+      'show the database path, schema version, last update, records per ecosystem and whether scans can use it (exit 1 when empty or stale)',
+    )
     .option('--db <file>', 'database file')
+    .option('--db-max-age <duration>', 'age after which the database is stale (default 7d; 0: never)')
     .option('--format <fmt>', 'table or json', 'table')
-    .action((o: { db?: string; format: string }) => {
+    .action((o: { db?: string; format: string; dbMaxAge?: string }) => {
       if (o.format !== 'table' && o.format !== 'json')
         status.error(`error: --format: expected table or json, got "${o.format}"`, {
           exitCode: 2,
@@ -93,15 +106,29 @@ export function register(ctx: CliContext): void {
         });
       const handle = AdvisoryDb.open(dbOption(o), { readonly: true });
       try {
+        const maxAge = o.dbMaxAge ?? process.env.BULWARK_DB_MAX_AGE;
+        const maxAgeMs = maxAge !== undefined ? parseMaxAge(maxAge) : DEFAULT_MAX_AGE_MS;
         const s = handle.status();
+        const { state, ageHours } = dbState(s, maxAgeMs);
+        s.state = state;
+        if (ageHours !== undefined) s.ageHours = Math.round(ageHours * 10) / 10;
+        // like `systemctl status`: scripts can run `db status || db update`
+        if (state !== 'ok') ctx.exitCode = 1;
         if (o.format === 'json') {
           process.stdout.write(JSON.stringify(s, null, 2) + '\n');
           return;
         }
+        const stateText =
+          state === 'empty'
+            ? 'EMPTY: no advisories (never imported, or its updates failed); scans refuse it. Run "bulwark db update" or "bulwark db import PATH"'
+            : state === 'stale'
+              ? `STALE: older than ${formatAge(maxAgeMs / 3600_000)}; scans refuse it. Run "bulwark db update"`
+              : 'ok';
         const lines = [
           `Database:        ${s.path}`,
           `Schema version:  ${s.schemaVersion}`,
-          `Last update:     ${s.lastUpdate ?? 'never'}`,
+          `Last update:     ${s.lastUpdate ?? 'never'}${ageHours !== undefined ? ` (${formatAge(ageHours)} ago)` : ''}`,
+          `State:           ${stateText}`,
           `Advisories:      ${s.advisories} (${s.withdrawn} withdrawn)`,
           'Ecosystems:',
           ...Object.entries(s.ecosystems).map(([e, n]) => `  ${e.padEnd(16)} ${n}`),

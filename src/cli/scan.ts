@@ -28,7 +28,13 @@ import {
   type Scanner,
 } from '../report/index.js';
 import { readSbomFile } from '../sbom/index.js';
-import { AdvisoryDb, defaultDbPath } from '../vuln/db/index.js';
+import {
+  AdvisoryDb,
+  DEFAULT_MAX_AGE_MS,
+  assertUsable,
+  defaultDbPath,
+  parseMaxAge,
+} from '../vuln/db/index.js';
 import { createVulnScanner } from '../vuln/scanner.js';
 import type { CliContext } from './context.js';
 import { stdoutIsTTY, writeOutput } from './output.js';
@@ -44,6 +50,8 @@ import { VERSION } from './version.js';
 
 export interface ScanCliOptions extends TargetCliOptions {
   db?: string;
+  /** Oldest acceptable database age ("0": any age); default 7d or $BULWARK_DB_MAX_AGE. */
+  dbMaxAge?: string;
   format: string;
   output?: string;
   severity?: string;
@@ -152,6 +160,8 @@ export async function runScan(
     throw new BulwarkError('USAGE', `--severity: ${(e as Error).message}`);
   }
   const { names, explicit } = parseScanners(o.scanners, kind);
+  const maxAge = o.dbMaxAge ?? process.env.BULWARK_DB_MAX_AGE;
+  const maxAgeMs = maxAge !== undefined ? parseMaxAge(maxAge) : DEFAULT_MAX_AGE_MS;
   if (kind === 'sbom') {
     const bad = names.filter((n) => n !== 'vuln' && n !== 'license');
     if (bad.length)
@@ -172,6 +182,8 @@ export async function runScan(
     for (const n of names) {
       if (n === 'vuln') {
         db = AdvisoryDb.open(o.db ?? defaultDbPath(), { readonly: true });
+        // an empty or stale DB would report "no vulnerabilities": refuse it (Trivy fails without a DB)
+        assertUsable(db, maxAgeMs);
         scanners.push(
           createVulnScanner({
             db,
@@ -305,6 +317,11 @@ export function register(ctx: CliContext): void {
       .option(
         '--db <file>',
         'vulnerability database (default: $BULWARK_CACHE_DIR or ~/.cache/bulwark/db.sqlite)',
+      )
+      .option(
+        '--db-max-age <duration>',
+        'refuse a database older than this (e.g. 36h, 7d; 0: any age; env BULWARK_DB_MAX_AGE)',
+        undefined,
       )
       .option(
         '-s, --severity <list>',

@@ -7,7 +7,8 @@ import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { createServer } from 'node:http';
-import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import Database from 'better-sqlite3';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
@@ -89,4 +90,71 @@ test('db update --mirror against a local stand-in for osv.dev', async () => {
   } finally {
     server.close();
   }
+});
+
+/** Runs the CLI with stdout and stderr captured. */
+async function cli2(...args: string[]): Promise<{ code: number; out: string; err: string }> {
+  const err: string[] = [];
+  const write = process.stderr.write.bind(process.stderr);
+  process.stderr.write = ((c: string | Uint8Array) => (err.push(String(c)), true)) as typeof process.stderr.write;
+  try {
+    const r = await cli(...args);
+    return { ...r, err: err.join('') };
+  } finally {
+    process.stderr.write = write;
+  }
+}
+
+test('an offline update leaves an empty DB: db status says EMPTY and scans refuse it (exit 1)', async () => {
+  const dbPath = join(tmp, 'offline.sqlite');
+  // nothing listens on port 1: the download fails as it would without network
+  const upd = await cli2('db', 'update', '--db', dbPath, '--ecosystem', 'npm', '--mirror', 'http://127.0.0.1:1');
+  assert.equal(upd.code, 1);
+  const st = await cli2('db', 'status', '--db', dbPath);
+  assert.equal(st.code, 1);
+  assert.match(st.out, /State:\s+EMPTY/);
+  const js = await cli2('db', 'status', '--db', dbPath, '--format', 'json');
+  assert.equal(JSON.parse(js.out).state, 'empty');
+  const dir = join(tmp, 'proj');
+  mkdirSync(dir);
+  writeFileSync(
+    join(dir, 'package-lock.json'),
+    JSON.stringify({ lockfileVersion: 3, packages: { '': { name: 'p' }, 'node_modules/lodash': { version: '4.17.4' } } }),
+  );
+  const scan = await cli2('scan', 'fs', dir, '--db', dbPath, '--scanners', 'vuln', '-f', 'json');
+  assert.equal(scan.code, 1, 'a scan against an empty DB must fail, not report 0 vulnerabilities');
+  assert.match(scan.err, /holds no advisories/);
+  assert.match(scan.err, /bulwark db update/);
+  assert.equal(scan.out, '', 'no report is printed');
+});
+
+test('a stale DB is refused unless --db-max-age allows it; db status shows its age', async () => {
+  const dbPath = join(tmp, 'stale.sqlite');
+  assert.equal((await cli('db', 'import', join(OSV, 'npm'), '--db', dbPath)).code, 0);
+  const dir = join(tmp, 'proj2');
+  mkdirSync(dir);
+  writeFileSync(
+    join(dir, 'package-lock.json'),
+    JSON.stringify({ lockfileVersion: 3, packages: { '': { name: 'p' }, 'node_modules/lodash': { version: '4.17.4' } } }),
+  );
+  const fresh = await cli2('scan', 'fs', dir, '--db', dbPath, '--scanners', 'vuln', '-f', 'json');
+  assert.equal(fresh.code, 0, fresh.err);
+  // age the database by 30 days, as if no update had run since
+  const old = new Date(Date.now() - 30 * 86_400_000).toISOString();
+  const raw = new Database(dbPath);
+  raw.prepare(`UPDATE meta SET value = ? WHERE key IN ('last_import', 'last_update')`).run(old);
+  raw.close();
+  const stale = await cli2('scan', 'fs', dir, '--db', dbPath, '--scanners', 'vuln', '-f', 'json');
+  assert.equal(stale.code, 1);
+  assert.match(stale.err, /is stale: last updated .* \(30d ago\)/);
+  assert.equal((await cli2('scan', 'fs', dir, '--db', dbPath, '--scanners', 'vuln', '--db-max-age', '60d')).code, 0);
+  assert.equal((await cli2('scan', 'fs', dir, '--db', dbPath, '--scanners', 'vuln', '--db-max-age', '0')).code, 0);
+  assert.equal((await cli2('scan', 'fs', dir, '--db', dbPath, '--scanners', 'vuln', '--db-max-age', 'soon')).code, 2);
+  const st = await cli2('db', 'status', '--db', dbPath);
+  assert.equal(st.code, 1);
+  assert.match(st.out, /Last update:.*\(30d ago\)/);
+  assert.match(st.out, /State:\s+STALE/);
+  assert.equal((await cli2('db', 'status', '--db', dbPath, '--db-max-age', '90d')).code, 0);
+  // a secret-only scan needs no DB at all
+  assert.equal((await cli2('scan', 'fs', dir, '--db', dbPath, '--scanners', 'secret')).code, 0);
 });

@@ -11,6 +11,12 @@ import { download } from './update.js';
 export {
   AdvisoryDb,
   SCHEMA_VERSION,
+  DEFAULT_MAX_AGE_MS,
+  assertUsable,
+  dbState,
+  formatAge,
+  parseMaxAge,
+  type DbState,
   type DbStatus,
   type ImportStats,
   type SourceState,

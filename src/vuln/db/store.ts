@@ -73,6 +73,63 @@ export interface DbStatus {
   ecosystems: Record<string, number>;
   lastUpdate?: string;
   sources: SourceState[];
+  /** ok, empty (never imported, or every update failed) or stale (older than the allowed age). */
+  state?: DbState;
+  /** Hours since the last successful import or update. */
+  ageHours?: number;
+}
+
+export type DbState = 'ok' | 'empty' | 'stale';
+
+/** Default age after which a scan refuses a database: 7 days (osv.dev exports change daily). */
+export const DEFAULT_MAX_AGE_MS = 7 * 24 * 3600_000;
+
+/**
+ * Parses a maximum database age: "0" (never stale), or a number with a unit: 90m, 36h, 7d, 2w.
+ */
+export function parseMaxAge(text: string): number {
+  const m = /^\s*(\d+(?:\.\d+)?)\s*([mhdw]?)\s*$/i.exec(text);
+  if (!m) throw new BulwarkError('USAGE', `--db-max-age: expected 0 or a duration such as 36h, 7d, 2w; got "${text}"`);
+  const n = Number(m[1]);
+  if (n === 0) return 0;
+  const unit = (m[2] || 'h').toLowerCase();
+  return n * { m: 60_000, h: 3600_000, d: 86_400_000, w: 604_800_000 }[unit as 'm' | 'h' | 'd' | 'w'];
+}
+
+/** The database's state given a maximum age in ms (0: age is not checked). */
+export function dbState(s: DbStatus, maxAgeMs: number, now = Date.now()): { state: DbState; ageHours?: number } {
+  if (s.advisories === 0) return { state: 'empty' };
+  const t = s.lastUpdate ? Date.parse(s.lastUpdate) : NaN;
+  const ageHours = Number.isFinite(t) ? Math.max(0, (now - t) / 3600_000) : undefined;
+  if (maxAgeMs > 0 && (ageHours === undefined || ageHours * 3600_000 > maxAgeMs)) return { state: 'stale', ageHours };
+  return { state: 'ok', ageHours };
+}
+
+/**
+ * Throws when the database cannot be trusted for a scan: empty (a scan would report "0
+ * vulnerabilities" for everything) or older than `maxAgeMs`. The message says what to run.
+ */
+export function assertUsable(db: AdvisoryDb, maxAgeMs: number): void {
+  const s = db.status();
+  const { state, ageHours } = dbState(s, maxAgeMs);
+  if (state === 'empty')
+    throw new BulwarkError(
+      'DB',
+      `the vulnerability database ${s.path} holds no advisories (never imported, or its updates failed): run "bulwark db update" or "bulwark db import PATH"; a scan against it would report no vulnerabilities`,
+      { subject: s.path },
+    );
+  if (state === 'stale')
+    throw new BulwarkError(
+      'DB',
+      `the vulnerability database ${s.path} is stale: last updated ${s.lastUpdate ?? 'never'}${ageHours !== undefined ? ` (${formatAge(ageHours)} ago)` : ''}, older than --db-max-age ${formatAge(maxAgeMs / 3600_000)}: run "bulwark db update", or pass --db-max-age 0 to scan with it anyway`,
+      { subject: s.path },
+    );
+}
+
+export function formatAge(hours: number): string {
+  if (hours < 1) return `${Math.round(hours * 60)}m`;
+  if (hours < 48) return `${Math.round(hours)}h`;
+  return `${Math.round(hours / 24)}d`;
 }
 
 export class AdvisoryDb {
