@@ -125,8 +125,15 @@ test(
     assert.ok(nodes.size > 60, `npm ls lists ${nodes.size} packages`);
     const { packages, warnings } = await runCataloger(npmCataloger, treeFiles());
     assert.deepEqual(warnings, []);
+    // With the lock file present, each installed copy is the lock's package (one package, both
+    // locations); without it, the installed view alone must still equal npm ls.
+    assert.equal(packages.filter((p) => p.foundBy === 'npm-installed').length, 0, 'no duplicates');
+    const noLock = Object.fromEntries(
+      Object.entries(treeFiles()).filter(([k]) => !k.endsWith('/package-lock.json')),
+    );
+    const installedOnly = (await runCataloger(npmCataloger, noLock)).packages;
     for (const foundBy of ['npm-lock', 'npm-installed']) {
-      const ps = packages.filter((p) => p.foundBy === foundBy);
+      const ps = (foundBy === 'npm-lock' ? packages : installedOnly).filter((p) => p.foundBy === foundBy);
       const keys = new Set(ps.map((p) => `${p.name}@${p.version}`));
       const want = new Set(
         [...nodes.keys()].filter((k) => foundBy === 'npm-lock' || !k.startsWith('real-tree@')),
@@ -161,7 +168,22 @@ test(
     const frame = lockPkgs.find((p) => p.name === '@babel/code-frame')!;
     assert.equal(frame.purl, 'pkg:npm/%40babel/code-frame@7.24.7');
     assert.deepEqual(frame.licenses, ['MIT']);
-    const express = packages.find((p) => p.foundBy === 'npm-installed' && p.name === 'express')!;
+    const express = installedOnly.find((p) => p.foundBy === 'npm-installed' && p.name === 'express')!;
     assert.deepEqual(express.licenses, ['MIT']);
+    // every locked package (the project itself aside) carries its lock entry and its installed copy
+    for (const p of lockPkgs.filter((x) => x.name !== 'real-tree')) {
+      // drafts: the record is the first location, `locations` the ones added to it
+      const paths = [p.record!.path, ...(p.locations ?? []).map((l) => l.path)];
+      assert.equal(paths[0], '/app/package-lock.json', `${p.name}@${p.version}: lock file first`);
+      assert.ok(
+        paths.slice(1).some((x) => /^\/app\/node_modules\/.*package\.json$/.test(x)),
+        `${p.name}@${p.version}: installed location kept (${paths.join(', ')})`,
+      );
+    }
+    const debug2 = lockPkgs.find((p) => p.name === 'debug' && p.version.startsWith('2.'))!;
+    assert.ok(
+      (debug2.locations ?? []).some((l) => /\/node_modules\/[^/]+\/node_modules\/debug\/package\.json$/.test(l.path)),
+      'the nested copy is attached to its own version',
+    );
   },
 );

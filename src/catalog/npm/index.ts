@@ -9,6 +9,7 @@
  */
 import { posix } from 'node:path';
 import type { AnalysisRecord, AnalyzerFile, AnalyzeContext, FileEntry } from '../../core/analyzer.js';
+import { recordLocation } from '../location.js';
 import type { Cataloger, CatalogContext, PackageDraft } from '../types.js';
 import {
   type LockParse,
@@ -116,10 +117,30 @@ export const npmCataloger: Cataloger<NpmRecord> = {
       if (r.result.kind === 'manifest')
         manifests.set(posix.dirname(r.path), { record: r, manifest: r.result.manifest });
     const out: PackageDraft[] = [];
+    // Lock-file packages by project directory and name@version: an installed copy below that
+    // project's node_modules is the same package, reported once with both locations.
+    const locked = new Map<string, Map<string, PackageDraft>>();
     for (const r of records) {
       if (r.result.kind !== 'lock') continue;
-      out.push(...lockDrafts(r, r.result.lock, manifests.get(posix.dirname(r.path))?.manifest));
+      const drafts = uniqueDrafts(lockDrafts(r, r.result.lock, manifests.get(posix.dirname(r.path))?.manifest));
+      out.push(...drafts);
+      const dir = posix.dirname(r.path);
+      const byId = locked.get(dir) ?? new Map<string, PackageDraft>();
+      locked.set(dir, byId);
+      for (const d of drafts) if (!d.metadata?.root && !byId.has(`${d.name}@${d.version}`)) byId.set(`${d.name}@${d.version}`, d);
     }
+    /** The lock-file draft an installed package at `dir` duplicates: nearest project above it. */
+    const lockedCopy = (dir: string, name: string, version: string): PackageDraft | undefined => {
+      // "/app/node_modules/a/node_modules/b" -> projects "/app/node_modules/a", then "/app"
+      const p = `/${dir.replace(/^\/+/, '')}`;
+      for (let at = p.lastIndexOf('/node_modules/'); at >= 0; at = at ? p.lastIndexOf('/node_modules/', at - 1) : -1) {
+        const project = p.slice(0, at);
+        const byId =
+          locked.get(dir.startsWith('/') ? project || '/' : project.slice(1) || '.') ?? undefined;
+        if (byId) return byId.get(`${name}@${version}`);
+      }
+      return undefined;
+    };
     // A package directory, following symlinks (pnpm links node_modules/<dep> into node_modules/.pnpm).
     const installedAt = (dir: string): string | undefined => {
       if (manifests.get(dir)?.manifest.installed) return dir;
@@ -136,6 +157,13 @@ export const npmCataloger: Cataloger<NpmRecord> = {
         const dm = real ? manifests.get(real)?.manifest : undefined;
         if (dm?.name && dm.version) deps.push({ name: dm.name, version: dm.version });
       }
+      const same = lockedCopy(dir, m.name, m.version);
+      if (same) {
+        (same.locations ??= []).push(recordLocation(record));
+        if (!same.licenses.length && m.licenses?.length) same.licenses = [...m.licenses];
+        same.metadata = { ...same.metadata, installed: true };
+        continue;
+      }
       out.push(
         npmDraft({ name: m.name, version: m.version, licenses: m.licenses }, 'npm-installed', {
           record,
@@ -147,6 +175,29 @@ export const npmCataloger: Cataloger<NpmRecord> = {
     return out;
   },
 };
+
+/**
+ * One package per name@version within a lock file: npm nests the same version in several
+ * node_modules directories (debug@2.6.9 under express, send, finalhandler...), and reporting each
+ * copy would repeat every finding. It is dev only when every copy is.
+ */
+function uniqueDrafts(drafts: PackageDraft[]): PackageDraft[] {
+  const seen = new Map<string, PackageDraft>();
+  for (const d of drafts) {
+    const k = `${d.name}@${d.version}`;
+    const first = seen.get(k);
+    if (!first) {
+      seen.set(k, d);
+      continue;
+    }
+    if (first.dev && !d.dev) delete first.dev;
+    if (first.metadata?.optional && !d.metadata?.optional) {
+      const { optional: _o, ...rest } = first.metadata;
+      first.metadata = rest;
+    }
+  }
+  return [...seen.values()];
+}
 
 function lockDrafts(
   record: AnalysisRecord,
