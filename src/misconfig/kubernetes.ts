@@ -136,6 +136,7 @@ export function kubernetesInput(
             items.push({
               vars: { ...base, container: c, containerType: list, containerRef },
               path: [...podPath, list, i],
+              podPath,
             });
           });
         }

@@ -92,6 +92,14 @@ function elements(
   return list.map((el, i) => [{ ...vars, item: el }, [...check.eachPath!, i]]);
 }
 
+function valueAt(v: unknown, path: PathSeg[]): unknown {
+  for (const seg of path) {
+    if (!v || typeof v !== 'object') return undefined;
+    v = (v as Record<string | number, unknown>)[seg];
+  }
+  return v;
+}
+
 function describeInput(i: PolicyInput): string {
   return `${i.file}: ${i.kind}${i.name ? `/${i.name}` : ''}`;
 }
@@ -103,7 +111,13 @@ function makeFinding(
   status: 'fail' | 'pass',
   message?: string,
 ): MisconfigFinding {
-  const path: PathSeg[] = status === 'fail' ? [...item.path, ...check.fieldPath] : [];
+  let path: PathSeg[] = status === 'fail' ? [...item.path, ...check.fieldPath] : [];
+  // a setting the container leaves to its pod: point at the pod's field, where the value is
+  if (status === 'fail' && check.podFieldPath && item.podPath) {
+    const own = valueAt(item.vars.container, check.fieldPath);
+    const pod = valueAt(item.vars.spec, check.podFieldPath);
+    if (own === undefined && pod !== undefined) path = [...item.podPath, ...check.podFieldPath];
+  }
   const pos = item.line !== undefined ? { line: item.line, endLine: item.endLine } : input.locate(path);
   const fieldPath = formatFieldPath(path);
   return {

@@ -56,6 +56,7 @@ export const checkSchema = z
     message: z.string().optional(),
     each: z.string().optional(),
     field: z.string().optional(),
+    podField: z.string().optional(),
     references: z.array(z.string()).default([]),
     compliance: z.array(complianceSchema).default([]),
   })
@@ -202,6 +203,15 @@ export function compileCheck(spec: CheckSpec, source: string, builtin: boolean):
   } catch (e) {
     throw new Error(`field: ${(e as Error).message}`, { cause: e });
   }
+  let podFieldPath: PathSeg[] | undefined;
+  if (spec.podField) {
+    if (spec.scope !== 'container') throw new Error('podField: only container-scope checks inherit pod settings');
+    try {
+      podFieldPath = parseFieldPath(spec.podField);
+    } catch (e) {
+      throw new Error(`podField: ${(e as Error).message}`, { cause: e });
+    }
+  }
   let each: { eachVar: string; eachPath: PathSeg[] } | undefined;
   if (spec.each) {
     let segs: PathSeg[];
@@ -223,6 +233,7 @@ export function compileCheck(spec: CheckSpec, source: string, builtin: boolean):
     source,
     builtin,
     fieldPath,
+    ...(podFieldPath ? { podFieldPath } : {}),
     ...each,
     render,
     evaluate(vars) {

@@ -27,6 +27,8 @@ export interface ScopeItem {
   vars: Record<string, unknown>;
   /** Path of the item inside the resource. */
   path: PathSeg[];
+  /** Container items: the path of their pod spec (for settings inherited from the pod). */
+  podPath?: PathSeg[];
   /** Source line of the item when it is not derived from the path (Dockerfile instructions). */
   line?: number;
   endLine?: number;
@@ -73,6 +75,12 @@ export interface CheckSpec {
   each?: string;
   /** Field path below the scope item (or below the `each` element) to point to (e.g. `securityContext.privileged`). */
   field?: string;
+  /**
+   * Container checks of a setting the pod's securityContext can give for all its containers
+   * (runAsUser, seccompProfile...): the field below the pod spec. When the container does not set
+   * `field` but the pod sets this one, the finding points at the pod's field and its line.
+   */
+  podField?: string;
   references: string[];
   compliance: ComplianceRef[];
 }
@@ -87,6 +95,8 @@ export interface CompiledCheck extends CheckSpec {
   render(vars: Record<string, unknown>): string;
   /** Parsed `field`. */
   fieldPath: PathSeg[];
+  /** Parsed `podField`. */
+  podFieldPath?: PathSeg[];
   /** Parsed `each` without its first segment (the item variable), and that variable. */
   eachPath?: PathSeg[];
   eachVar?: string;

@@ -6,7 +6,8 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseManifests, scanConfigPaths } from '../../src/misconfig/index.js';
 import type { MisconfigFinding } from '../../src/core/findings.js';
@@ -256,4 +257,49 @@ test('a Helm chart directory: templates are skipped with advice to render them, 
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+});
+
+test('pod-level securityContext settings are reported at the pod field and its line, not a missing container field', async () => {
+  const yaml = `apiVersion: v1
+kind: Pod
+metadata:
+  name: podlevel
+spec:
+  securityContext:
+    runAsUser: 0
+    seccompProfile:
+      type: Unconfined
+    windowsOptions:
+      hostProcess: true
+  containers:
+    - name: inherits
+      image: nginx@sha256:${'a'.repeat(64)}
+    - name: overrides
+      image: nginx@sha256:${'b'.repeat(64)}
+      securityContext:
+        runAsUser: 0
+`;
+  const dir = mkdtempSync(join(tmpdir(), 'bulwark-podlevel-'));
+  const file = join(dir, 'pod.yaml');
+  writeFileSync(file, yaml);
+  const { findings } = await scanConfigPaths([file], builtinSet()).finally(() =>
+    rmSync(dir, { recursive: true, force: true }),
+  );
+  const uid = findings.filter((f) => f.id === 'BW-K8S-017');
+  assert.equal(uid.length, 2);
+  const inherited = uid.find((f) => f.message?.includes('"inherits"'))!;
+  assert.equal(inherited.location.fieldPath, 'spec.securityContext.runAsUser');
+  assert.equal(inherited.location.line, 7);
+  const own = uid.find((f) => f.message?.includes('"overrides"'))!;
+  assert.equal(own.location.fieldPath, 'spec.containers[1].securityContext.runAsUser');
+  assert.equal(own.location.line, 18);
+  const seccomp = findings.filter((f) => f.id === 'BW-K8S-011');
+  assert.equal(seccomp.length, 2);
+  for (const f of seccomp) {
+    assert.equal(f.location.fieldPath, 'spec.securityContext.seccompProfile.type');
+    assert.equal(f.location.line, 9);
+  }
+  const hp = find(findings, 'BW-K8S-013');
+  assert.equal(hp.location.fieldPath, 'spec.securityContext.windowsOptions.hostProcess');
+  assert.equal(hp.location.line, 11);
 });
