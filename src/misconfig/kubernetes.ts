@@ -6,6 +6,7 @@
 import { LineCounter, isMap, isScalar, isSeq, parseAllDocuments, type Document } from 'yaml';
 import { BulwarkError } from '../core/errors.js';
 import type { PathSeg, PolicyInput, Scope, ScopeItem } from '../policy/index.js';
+import { isDefaultRole } from '../policy/rbac.js';
 
 /** Where the pod spec sits in each workload kind. */
 const POD_SPEC_PATH: Record<string, PathSeg[]> = {
@@ -145,7 +146,15 @@ export function kubernetesInput(
       case 'rule': {
         if (!Array.isArray(obj.rules)) return undefined;
         const items: ScopeItem[] = [];
-        obj.rules.forEach((r, i) => isObj(r) && items.push({ vars: { rule: r }, path: ['rules', i] }));
+        // defaultRole: one of the roles Kubernetes creates itself, by exact name (exempt from rule checks)
+        const defaultRole = isDefaultRole(
+          kind,
+          typeof meta.name === 'string' ? meta.name : '',
+          typeof meta.namespace === 'string' ? meta.namespace : undefined,
+        );
+        obj.rules.forEach(
+          (r, i) => isObj(r) && items.push({ vars: { rule: r, defaultRole }, path: ['rules', i] }),
+        );
         return items;
       }
       default:

@@ -71,13 +71,120 @@ function rulesOf(role: Obj): Rule[] {
     }));
 }
 
+/**
+ * The roles Kubernetes creates itself (the RBAC bootstrap policy: plugin/pkg/auth/authorizer/rbac/
+ * bootstrappolicy), by exact name. These are powerful by design and exempt from the rule checks;
+ * any other role is checked, whatever its prefix: a custom "system:viewer" is not a default role.
+ */
+const BOOTSTRAP_CLUSTER_ROLES = new Set([
+  'cluster-admin',
+  'admin',
+  'edit',
+  'view',
+  'system:aggregate-to-admin',
+  'system:aggregate-to-edit',
+  'system:aggregate-to-view',
+  'system:auth-delegator',
+  'system:basic-user',
+  'system:certificates.k8s.io:certificatesigningrequests:nodeclient',
+  'system:certificates.k8s.io:certificatesigningrequests:selfnodeclient',
+  'system:certificates.k8s.io:kube-apiserver-client-approver',
+  'system:certificates.k8s.io:kube-apiserver-client-kubelet-approver',
+  'system:certificates.k8s.io:kubelet-serving-approver',
+  'system:certificates.k8s.io:legacy-unknown-approver',
+  'system:discovery',
+  'system:heapster',
+  'system:kube-aggregator',
+  'system:kube-controller-manager',
+  'system:kube-dns',
+  'system:kube-scheduler',
+  'system:kubelet-api-admin',
+  'system:monitoring',
+  'system:node',
+  'system:node-bootstrapper',
+  'system:node-problem-detector',
+  'system:node-proxier',
+  'system:persistent-volume-provisioner',
+  'system:public-info-viewer',
+  'system:service-account-issuer-discovery',
+  'system:volume-scheduler',
+  ...[
+    'attachdetach-controller',
+    'certificate-controller',
+    'clusterrole-aggregation-controller',
+    'cronjob-controller',
+    'daemon-set-controller',
+    'deployment-controller',
+    'disruption-controller',
+    'endpoint-controller',
+    'endpointslice-controller',
+    'endpointslicemirroring-controller',
+    'ephemeral-volume-controller',
+    'expand-controller',
+    'generic-garbage-collector',
+    'horizontal-pod-autoscaler',
+    'job-controller',
+    'legacy-service-account-token-cleaner',
+    'namespace-controller',
+    'node-controller',
+    'persistent-volume-binder',
+    'pod-garbage-collector',
+    'pv-protection-controller',
+    'pvc-protection-controller',
+    'replicaset-controller',
+    'replication-controller',
+    'resource-claim-controller',
+    'resourcequota-controller',
+    'root-ca-cert-publisher',
+    'route-controller',
+    'selinux-warning-controller',
+    'service-account-controller',
+    'service-cidrs-controller',
+    'service-controller',
+    'statefulset-controller',
+    'ttl-after-finished-controller',
+    'ttl-controller',
+    'validatingadmissionpolicy-status-controller',
+    'volumeattributesclass-protection-controller',
+  ].map((c) => `system:controller:${c}`),
+]);
+
+/** Namespaced default Roles, by namespace. */
+const BOOTSTRAP_ROLES: Record<string, ReadonlySet<string>> = {
+  'kube-system': new Set([
+    'extension-apiserver-authentication-reader',
+    'system::leader-locking-kube-controller-manager',
+    'system::leader-locking-kube-scheduler',
+    'system:controller:bootstrap-signer',
+    'system:controller:cloud-provider',
+    'system:controller:token-cleaner',
+  ]),
+  'kube-public': new Set(['system:controller:bootstrap-signer']),
+};
+
+/** True for a role Kubernetes itself creates: exact name (and namespace, for a Role). */
+export function isDefaultRole(kind: string, name: string, namespace?: string): boolean {
+  if (kind === 'ClusterRole') return BOOTSTRAP_CLUSTER_ROLES.has(name);
+  if (kind === 'Role') return Boolean(namespace && BOOTSTRAP_ROLES[namespace]?.has(name));
+  return false;
+}
+
+/** A rule's resource entry matches a resource: "*", exact, "pods/*" (any subresource), "*\/scale". */
+function resourceMatches(pattern: string, resource: string): boolean {
+  if (pattern === '*' || pattern === resource) return true;
+  const slash = resource.indexOf('/');
+  if (slash < 0) return false;
+  if (pattern === `${resource.slice(0, slash)}/*`) return true;
+  return pattern === `*${resource.slice(slash)}`;
+}
+
 const has = (list: string[], ...wanted: string[]) => list.some((x) => x === '*' || wanted.includes(x));
 
 /** Matches a rule against API groups, resources and verbs; returns "verb resource" or undefined. */
 function grants(rule: Rule, groups: string[], resources: string[], verbs: string[]): string | undefined {
   if (rule.resourceNames.length) return undefined;
   if (!has(rule.apiGroups, ...groups)) return undefined;
-  const res = rule.resources.find((r) => r === '*' || resources.includes(r));
+  const res = rule.resources.find((r) => resources.some((x) => resourceMatches(r, x)));
   const verb = rule.verbs.find((v) => v === '*' || verbs.includes(v));
   return res && verb ? `${verb} ${res}` : undefined;
 }

@@ -107,6 +107,10 @@ const DIFFERS: Record<string, string> = {
   'polaris clusterrolePodExecAttach/success.gce_calico_clusterrole.yaml':
     'polaris exempts a GKE Calico role by name; Bulwark exempts only Kubernetes default roles',
   'polaris rolePodExecAttach/success.gce_calico_binding.yaml': 'same GKE Calico exemption',
+  'polaris clusterrolePodExecAttach/success.system_prefix.yaml':
+    'polaris exempts any role named system:*; Bulwark exempts only the roles Kubernetes creates, by exact name, so a custom "system:test" with */*/* is reported',
+  'polaris rolePodExecAttach/success.system_prefix_binding.yaml':
+    'same: a custom Role named system:* is not a Kubernetes default role',
   'polaris insecureCapabilities/success.all.yaml': POLARIS_INSECURE_CAPS,
   'polaris insecureCapabilities/success.case.yaml': POLARIS_INSECURE_CAPS,
   'polaris insecureCapabilities/success.pod.yaml': POLARIS_INSECURE_CAPS,

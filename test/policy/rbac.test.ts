@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { parseAllDocuments } from 'yaml';
 import { analyzeRbac, renderRbacTable, subjectLabel, type RbacAnalysis } from '../../src/policy/index.js';
 import { SHARED } from '../helpers/shared.js';
+import { idsOf, scanText } from './helpers.js';
 
 type Obj = Record<string, unknown>;
 const load = (file: string): Obj[] =>
@@ -205,4 +206,60 @@ test('aggregated ClusterRoles get the rules of the roles their selectors match; 
     objects[3]!,
   ]);
   assert.deepEqual(who(filled, 'exec-pods'), []);
+});
+
+test('--rbac: subresource wildcards (pods/*, nodes/*, */exec) grant exec; other API groups grant nothing', () => {
+  const sa = (name: string) => [{ kind: 'ServiceAccount', name, namespace: 'apps' }];
+  const a = analyzeRbac([
+    role('ClusterRole', 'pods-any-sub', [{ apiGroups: [''], resources: ['pods/*'], verbs: ['create'] }]),
+    role('ClusterRole', 'nodes-any-sub', [{ apiGroups: [''], resources: ['nodes/*'], verbs: ['get'] }]),
+    role('ClusterRole', 'any-exec', [{ apiGroups: [''], resources: ['*/exec'], verbs: ['create'] }]),
+    role('ClusterRole', 'wrong-group', [
+      { apiGroups: ['rbac.authorization.k8s.io'], resources: ['pods', 'pods/exec', 'secrets'], verbs: ['*'] },
+    ]),
+    role('ClusterRole', 'star-impersonate', [{ apiGroups: [''], resources: ['serviceaccounts'], verbs: ['*'] }]),
+    bind('ClusterRoleBinding', 'b1', 'ClusterRole', 'pods-any-sub', sa('one')),
+    bind('ClusterRoleBinding', 'b2', 'ClusterRole', 'nodes-any-sub', sa('two')),
+    bind('ClusterRoleBinding', 'b3', 'ClusterRole', 'any-exec', sa('three')),
+    bind('ClusterRoleBinding', 'b4', 'ClusterRole', 'wrong-group', sa('four')),
+    bind('ClusterRoleBinding', 'b5', 'ClusterRole', 'star-impersonate', sa('five')),
+  ]);
+  assert.deepEqual(who(a, 'exec-pods'), [
+    'ServiceAccount apps/one [cluster] ClusterRoleBinding/b1 ClusterRole/pods-any-sub',
+    'ServiceAccount apps/three [cluster] ClusterRoleBinding/b3 ClusterRole/any-exec',
+    'ServiceAccount apps/two [cluster] ClusterRoleBinding/b2 ClusterRole/nodes-any-sub',
+  ]);
+  assert.ok(!a.subjects.some((s) => s.subject.name === 'four'), 'pods in rbac.authorization.k8s.io grant nothing');
+  assert.deepEqual(who(a, 'escalate'), [
+    'ServiceAccount apps/five [cluster] ClusterRoleBinding/b5 ClusterRole/star-impersonate',
+  ]);
+});
+
+test('rule checks: apiGroups honoured, verbs * is impersonate, exact-name default-role exemption', () => {
+  const doc = (kind: string, name: string, rules: Obj[], ns?: string) =>
+    JSON.stringify({ apiVersion: 'rbac.authorization.k8s.io/v1', ...role(kind as 'Role', name, rules, ns) });
+  const ids = (text: string) => idsOf(scanText(text, 'rbac.yaml', 'yaml'));
+  // create pods in the wrong API group: no workload creation, no secrets
+  const wrong = ids(
+    doc('ClusterRole', 'wrong', [
+      { apiGroups: ['rbac.authorization.k8s.io'], resources: ['pods', 'secrets', 'pods/exec'], verbs: ['create', 'get'] },
+    ]),
+  );
+  assert.ok(!wrong.has('BW-RBAC-004') && !wrong.has('BW-RBAC-002') && !wrong.has('BW-RBAC-003'), [...wrong].join());
+  assert.ok(ids(doc('ClusterRole', 'right', [{ apiGroups: [''], resources: ['pods'], verbs: ['create'] }])).has('BW-RBAC-004'));
+  assert.ok(ids(doc('ClusterRole', 'apps', [{ apiGroups: ['apps'], resources: ['deployments'], verbs: ['create'] }])).has('BW-RBAC-004'));
+  assert.ok(!ids(doc('ClusterRole', 'apps-core', [{ apiGroups: [''], resources: ['deployments'], verbs: ['create'] }])).has('BW-RBAC-004'));
+  // verbs ["*"] on serviceaccounts includes impersonate
+  assert.ok(ids(doc('ClusterRole', 'star', [{ apiGroups: [''], resources: ['serviceaccounts'], verbs: ['*'] }])).has('BW-RBAC-005'));
+  assert.ok(!ids(doc('ClusterRole', 'sa-read', [{ apiGroups: [''], resources: ['serviceaccounts'], verbs: ['get'] }])).has('BW-RBAC-005'));
+  // subresource wildcards
+  assert.ok(ids(doc('Role', 'pods-sub', [{ apiGroups: [''], resources: ['pods/*'], verbs: ['create'] }], 'apps')).has('BW-RBAC-003'));
+  assert.ok(ids(doc('ClusterRole', 'nodes-sub', [{ apiGroups: [''], resources: ['nodes/*'], verbs: ['get'] }])).has('BW-RBAC-011'));
+  // default roles by exact name only
+  const all = [{ apiGroups: ['*'], resources: ['*'], verbs: ['*'] }];
+  assert.equal(ids(doc('ClusterRole', 'cluster-admin', all)).size, 0);
+  assert.equal(ids(doc('ClusterRole', 'system:controller:deployment-controller', all)).size, 0);
+  assert.equal(ids(doc('Role', 'system:controller:token-cleaner', all, 'kube-system')).size, 0);
+  assert.ok(ids(doc('ClusterRole', 'system:viewer', all)).has('BW-RBAC-001'), 'a custom system: role is checked');
+  assert.ok(ids(doc('Role', 'system:controller:token-cleaner', all, 'default')).has('BW-RBAC-001'), 'outside kube-system it is custom');
 });
