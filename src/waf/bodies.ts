@@ -146,7 +146,7 @@ export function parseMultipart(body: string, contentType: string): MultipartResu
         let pm: RegExpExecArray | null;
         while ((pm = re.exec(params))) {
           const k = pm[1]!.toLowerCase();
-          let v = pm[2] !== undefined ? pm[2].replace(/\\(.)/g, '$1') : pm[3]!.trim();
+          let v = pm[2] !== undefined ? pm[2].replace(/\\(["\\])/g, '$1') : pm[3]!.trim();
           if (pm[3] !== undefined && /['"]/.test(v)) r.flags.MULTIPART_INVALID_QUOTING = 1;
           if (k === 'name') name = v;
           else if (k === 'filename' || k === 'filename*') {

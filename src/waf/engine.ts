@@ -83,6 +83,7 @@ export class Transaction {
   private matchedVars: Var[] = [];
   private matchedVar: Var | null = null;
   private currentRule: Rule | null = null;
+  private headRule: Rule | null = null;
   private allowAll = false;
   private allowRequest = false;
   private tcache = new Map<string, Map<string, string>>();
@@ -187,7 +188,7 @@ export class Transaction {
       if (this.forceBodyVar) s.set('REQUEST_BODY', body);
     } else if (proc === 'JSON') {
       if (body !== '') err = parseJson(body, this.argsPost, 10000);
-      s.set('REQUEST_BODY', body);
+      if (this.forceBodyVar) s.set('REQUEST_BODY', body);
     } else if (proc === 'XML') {
       const x = parseXml(body);
       if (x.error) err = x.error;
@@ -195,7 +196,7 @@ export class Transaction {
         this.xmlText.push(x.text);
         this.xmlAttrs.push(...x.attrs);
       }
-      s.set('REQUEST_BODY', body);
+      if (this.forceBodyVar) s.set('REQUEST_BODY', body);
     } else {
       s.set('REQUEST_BODY', body);
     }
@@ -382,7 +383,7 @@ export class Transaction {
     if (coll === 'TX' && key !== undefined) return this.tx.get(key.toLowerCase()) ?? '';
     if (coll === 'MATCHED_VAR') return this.matchedVar?.value ?? '';
     if (coll === 'MATCHED_VAR_NAME') return this.matchedVar?.name ?? '';
-    if (coll === 'RULE' && key !== undefined) return (this.currentRule && ruleField(this.currentRule, key.toLowerCase())) ?? '';
+    if (coll === 'RULE' && key !== undefined) return (this.headRule && ruleField(this.headRule, key.toLowerCase())) ?? '';
     const t: Target = { coll, key: key?.toLowerCase(), count: false, exclude: false, raw: ref };
     const vs = this.resolve(t, this.currentRule);
     return vs[0]?.value ?? '';
@@ -437,7 +438,10 @@ export class Transaction {
     const op = rule.op;
     const param = op.dynamic ? this.expand(op.param) : op.param;
     const isAction = rule.targets.length === 0;
-    if (isAction) return true;
+    if (isAction) {
+      for (const sv of rule.setvars) this.doSetvar(sv);
+      return true;
+    }
     const vars = this.values(rule);
     const matched: Var[] = [];
     const ac = op.prefilterAc;
@@ -461,6 +465,9 @@ export class Transaction {
         this.matchedVar = mv;
         this.matchedVars.push(mv);
         this.setTxMatched(mv, r?.data);
+        // setvars run per matched value (with its captures), as in ModSecurity v3: the next
+        // chain link may read them
+        for (const sv of rule.setvars) this.doSetvar(sv);
         break;
       }
     }
@@ -498,6 +505,7 @@ export class Transaction {
       const rule = it.rule;
       if (this.isRemoved(rule)) continue;
       this.matchedVars = [];
+      this.headRule = rule;
       // chain: every link must match
       let link: Rule | undefined = rule;
       const links: Rule[] = [];
@@ -513,10 +521,7 @@ export class Transaction {
       if (!ok) continue;
       this.currentRule = rule;
       const dflt = rule.defaults as DefaultActions;
-      for (const l of links) {
-        for (const sv of l.setvars) this.doSetvar(sv);
-        for (const c of l.ctls) this.doCtl(c.name, c.value);
-      }
+      for (const l of links) for (const c of l.ctls) this.doCtl(c.name, c.value);
       const log = rule.log ?? dflt.log;
       if (rule.id) {
         this.matches.push({
