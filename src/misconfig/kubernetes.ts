@@ -7,6 +7,25 @@ import { LineCounter, isMap, isScalar, isSeq, parseAllDocuments, type Document }
 import { BulwarkError } from '../core/errors.js';
 import type { PathSeg, PolicyInput, Scope, ScopeItem } from '../policy/index.js';
 import { isDefaultRole } from '../policy/rbac.js';
+import { loadRuleSet, scanText, type RuleSet } from '../secret/index.js';
+
+let secretRules: RuleSet | undefined;
+
+/**
+ * Literal env values that the secret rules recognise (an AWS key, a GitHub token, a private key...)
+ * whatever the variable is called: name → the rule's title. Checked as `NAME=value`, the way the
+ * image config's Env is.
+ */
+function secretEnvOf(container: Record<string, unknown>): Record<string, string> {
+  const out: Record<string, string> = {};
+  if (!Array.isArray(container.env)) return out;
+  for (const e of container.env) {
+    if (!isObj(e) || typeof e.name !== 'string' || typeof e.value !== 'string' || !e.value) continue;
+    const m = scanText(`${e.name}=${e.value}`, (secretRules ??= loadRuleSet()), 'k8s-env')[0];
+    if (m) out[e.name] = m.title;
+  }
+  return out;
+}
 
 /** Where the pod spec sits in each workload kind. */
 const POD_SPEC_PATH: Record<string, PathSeg[]> = {
@@ -135,7 +154,7 @@ export function kubernetesInput(
                   : 'ephemeral container';
             const containerRef = `${label} "${typeof c.name === 'string' ? c.name : `#${i}`}"`;
             items.push({
-              vars: { ...base, container: c, containerType: list, containerRef },
+              vars: { ...base, container: c, containerType: list, containerRef, secretEnv: secretEnvOf(c) },
               path: [...podPath, list, i],
               podPath,
             });

@@ -303,3 +303,44 @@ spec:
   assert.equal(hp.location.fieldPath, 'spec.securityContext.windowsOptions.hostProcess');
   assert.equal(hp.location.line, 11);
 });
+
+test('image digests are validated; secret rules run over env values whatever the variable is called', async () => {
+  const token = 'ghp_' + 'R7dK2pQ9xW4mZ8vB3nL6tY1cF5hJ0sGaE2uI'; // 36 chars after the prefix, GitHub's PAT shape
+  const yaml = `apiVersion: v1
+kind: Pod
+metadata:
+  name: digests
+spec:
+  containers:
+    - name: short
+      image: nginx@sha256:abc
+    - name: good
+      image: nginx@sha256:${'0123456789abcdef'.repeat(4)}
+    - name: sha512
+      image: nginx@sha512:${'0123456789abcdef'.repeat(8)}
+    - name: upper
+      image: nginx@sha256:${'0123456789ABCDEF'.repeat(4)}
+      env:
+        - name: UPSTREAM_AUTH
+          value: ${token}
+        - name: LOG_LEVEL
+          value: debug
+`;
+  const dir = mkdtempSync(join(tmpdir(), 'bulwark-digest-'));
+  const file = join(dir, 'pod.yaml');
+  writeFileSync(file, yaml);
+  const { findings } = await scanConfigPaths([file], builtinSet()).finally(() =>
+    rmSync(dir, { recursive: true, force: true }),
+  );
+  const unpinned = findings
+    .filter((f) => f.id === 'BW-K8S-027')
+    .map((f) => f.location.fieldPath)
+    .sort();
+  assert.deepEqual(unpinned, ['spec.containers[0].image', 'spec.containers[3].image']);
+  assert.match(find(findings, 'BW-K8S-027', 'spec.containers[0].image').message!, /not pinned by a valid digest/);
+  const env = findings.filter((f) => f.id === 'BW-K8S-033');
+  assert.equal(env.length, 1, env.map((f) => f.message).join('; '));
+  assert.equal(env[0]!.location.fieldPath, 'spec.containers[3].env[0].value');
+  assert.match(env[0]!.message!, /UPSTREAM_AUTH to a literal secret value \(GitHub/);
+  assert.ok(!JSON.stringify(env[0]).includes(token), 'the secret itself is never in the finding');
+});
