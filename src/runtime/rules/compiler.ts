@@ -9,7 +9,8 @@
  */
 import type { SyscallEvent } from '../event.js';
 import type { StateTracker } from '../state/index.js';
-import { FIELDS, type FieldDef, type FieldType, type FieldValue } from './fields.js';
+import { FIELDS, lookupField, type FieldDef, type FieldType, type FieldValue } from './fields.js';
+import { EVENT_TYPES } from './evttypes.js';
 import type { FieldExpr, LiteralItem, Node, Value } from './parser.js';
 
 export type Filter = (ev: SyscallEvent, state: StateTracker) => boolean;
@@ -21,6 +22,8 @@ export interface CompileOptions {
   lists?: Map<string, string[]>;
   /** field table (default: the syscall fields) */
   fields?: Record<string, FieldDef>;
+  /** reject evt.type values that name no known event type (default true) */
+  checkEventTypes?: boolean;
 }
 
 export class CompileError extends Error {}
@@ -148,24 +151,30 @@ export function conditionToString(n: Node): string {
 // ---------------------------------------------------------------------------------------------
 // 3. event types
 
-/** A set of event types: `names` exactly, or (all) every type except `names`. */
+/**
+ * A set of event types: `names` exactly, or (all) every type except `names`. `exact` when the
+ * expression's truth depends on the event type alone (only then may `not` complement it).
+ */
 export interface TypeSet {
   all: boolean;
   names: Set<string>;
+  exact?: boolean;
 }
-const ALL = (): TypeSet => ({ all: true, names: new Set() });
+const ALL = (): TypeSet => ({ all: true, names: new Set(), exact: false });
 
 function tsAnd(a: TypeSet, b: TypeSet): TypeSet {
-  if (!a.all && !b.all) return { all: false, names: new Set([...a.names].filter((x) => b.names.has(x))) };
-  if (!a.all) return { all: false, names: new Set([...a.names].filter((x) => !b.names.has(x))) };
-  if (!b.all) return { all: false, names: new Set([...b.names].filter((x) => !a.names.has(x))) };
-  return { all: true, names: new Set([...a.names, ...b.names]) };
+  const exact = Boolean(a.exact && b.exact);
+  if (!a.all && !b.all) return { all: false, names: new Set([...a.names].filter((x) => b.names.has(x))), exact };
+  if (!a.all) return { all: false, names: new Set([...a.names].filter((x) => !b.names.has(x))), exact };
+  if (!b.all) return { all: false, names: new Set([...b.names].filter((x) => !a.names.has(x))), exact };
+  return { all: true, names: new Set([...a.names, ...b.names]), exact };
 }
 function tsOr(a: TypeSet, b: TypeSet): TypeSet {
-  if (!a.all && !b.all) return { all: false, names: new Set([...a.names, ...b.names]) };
-  if (!a.all) return { all: true, names: new Set([...b.names].filter((x) => !a.names.has(x))) };
-  if (!b.all) return { all: true, names: new Set([...a.names].filter((x) => !b.names.has(x))) };
-  return { all: true, names: new Set([...a.names].filter((x) => b.names.has(x))) };
+  const exact = Boolean(a.exact && b.exact);
+  if (!a.all && !b.all) return { all: false, names: new Set([...a.names, ...b.names]), exact };
+  if (!a.all) return { all: true, names: new Set([...b.names].filter((x) => !a.names.has(x))), exact };
+  if (!b.all) return { all: true, names: new Set([...a.names].filter((x) => !b.names.has(x))), exact };
+  return { all: true, names: new Set([...a.names].filter((x) => b.names.has(x))), exact };
 }
 
 /** The event types an (expanded) condition can match, from its evt.type checks. */
@@ -177,16 +186,19 @@ export function eventTypesOf(n: Node): TypeSet {
       return n.children.map(eventTypesOf).reduce(tsOr);
     case 'not': {
       const c = eventTypesOf(n.child);
-      return { all: !c.all, names: c.names };
+      return c.exact ? { all: !c.all, names: c.names, exact: true } : ALL();
     }
     case 'id':
       return ALL();
     case 'check': {
+      // evt.num = 0 never holds (events are numbered from 1): Falco's never_true placeholder
+      if (n.left.kind === 'field' && n.left.name === 'evt.num' && (n.op === '=' || n.op === '==') && n.right?.kind === 'value' && n.right.value === '0')
+        return { all: false, names: new Set(), exact: true };
       if (n.left.kind !== 'field' || n.left.name !== 'evt.type' || n.modifier || !n.right) return ALL();
       const r = n.right;
-      if ((n.op === '=' || n.op === '==') && r.kind === 'value') return { all: false, names: new Set([r.value]) };
-      if (n.op === '!=' && r.kind === 'value') return { all: true, names: new Set([r.value]) };
-      if (n.op === 'in' && r.kind === 'list') return { all: false, names: new Set(r.items.map((i) => i.value)) };
+      if ((n.op === '=' || n.op === '==') && r.kind === 'value') return { all: false, names: new Set([r.value]), exact: true };
+      if (n.op === '!=' && r.kind === 'value') return { all: true, names: new Set([r.value]), exact: true };
+      if (n.op === 'in' && r.kind === 'list') return { all: false, names: new Set(r.items.map((i) => i.value)), exact: true };
       return ALL();
     }
   }
@@ -221,13 +233,15 @@ interface Typed {
 
 function resolveField(f: FieldExpr, fields: Record<string, FieldDef>): Typed {
   if (f.kind === 'field') {
-    const def = fields[f.name];
-    if (!def) throw new CompileError(`filter_check called with nonexistent field ${f.name}`);
+    const found = lookupField(f.name, fields);
+    if (!found) throw new CompileError(`filter_check called with nonexistent field ${f.name}`);
+    const def = found.def;
+    if (found.arg !== undefined && f.arg !== undefined) throw new CompileError(`field '${f.name}' does not support arguments`);
     if (f.arg !== undefined && !def.arg) throw new CompileError(`field '${f.name}' does not support arguments`);
-    if (f.arg === undefined && def.arg === 'required') throw new CompileError(`field '${f.name}' requires an argument`);
+    if (f.arg === undefined && found.arg === undefined && def.arg === 'required') throw new CompileError(`field '${f.name}' requires an argument`);
     if (f.arg !== undefined && def.argIndex && !/^[0-9]+$/.test(f.arg))
       throw new CompileError(`field '${f.name}': argument '${f.arg}' is not a number`);
-    const arg = f.arg;
+    const arg = f.arg ?? found.arg;
     const g = def.get;
     return { get: (ev, st) => g(ev, st, arg), type: def.type };
   }
@@ -533,7 +547,7 @@ const RE_TRANSFORMER_LIKE = /^([a-z0-9]+)\(\s*(.*?)\s*\)$/;
 
 function fieldLike(s: string, fields: Record<string, FieldDef>): boolean {
   if (!RE_FIELD_LIKE.test(s)) return false;
-  return fields[s.replace(/\[.*$/, '')] !== undefined;
+  return lookupField(s.replace(/\[.*$/, ''), fields) !== undefined;
 }
 
 /** Warnings libsinsp gives for a constant value that looks like a field, and for regexes a string operator can express. */
@@ -620,6 +634,10 @@ export function compileCondition(node: Node, opts: CompileOptions = {}): Compile
     if (n.modifier && !MODIFIABLE.has(n.op)) throw new CompileError(`'${opName}' is not a supported comparison operator`);
     if (n.op === 'exists') return (ev, st) => get(ev, st) !== undefined;
     const r = n.right!;
+    if (n.left.kind === 'field' && n.left.name === 'evt.type' && opts.checkEventTypes !== false) {
+      const vals = r.kind === 'value' ? [r.value] : r.kind === 'list' ? r.items.map((i) => i.value) : [];
+      for (const v of vals) if (!EVENT_TYPES.has(v)) throw new CompileError(`unknown event type ${v}`);
+    }
     if (r.kind === 'rhsfield') {
       noteFields(r.expr);
       const rf = resolveField(r.expr, fields);

@@ -454,3 +454,18 @@ function fdName(ev: SyscallEvent, st: StateTracker): string | undefined {
 export function isSockTuple(v: unknown): v is SockTuple | SockAddr {
   return typeof v === 'object' && v !== null && 'family' in v;
 }
+
+/**
+ * A field by name, as libsinsp's filterchecks parse it: exact names, and the dotted-argument
+ * forms `evt.arg.NAME` / `evt.rawarg.NAME` (same as `evt.arg[NAME]`).
+ */
+export function lookupField(
+  name: string,
+  fields: Record<string, FieldDef> = FIELDS,
+): { def: FieldDef; arg: string | undefined } | undefined {
+  const d = fields[name];
+  if (d) return { def: d, arg: undefined };
+  const m = /^(evt\.(?:raw)?arg)\.([a-zA-Z0-9_]+)$/.exec(name);
+  if (m && fields[m[1]!]) return { def: fields[m[1]!]!, arg: m[2]! };
+  return undefined;
+}
