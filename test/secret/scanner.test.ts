@@ -135,3 +135,41 @@ test('image config: env values and build history are scanned, with the layer of 
   assert.ok(!JSON.stringify(res).includes('Qv7xL2mpZ9'));
   assert.ok(!JSON.stringify(res).includes(TOKEN));
 });
+
+test('typed declarations, code references and placeholders are not secrets; literal values still are', () => {
+  const quiet = [
+    'export async function hashPassword(password: string): Promise<string> {',
+    '  async completeBootstrap(token: string, username: string, password: string): Promise<void> {',
+    "const Password = z.string().min(12, 'at least 12 characters').max(1024);",
+    '      password: reg.username ? password : undefined,',
+    '  onChange={(e) => setF({ ...f, password: e.target.value })}',
+    '  api_tokens: ApiTokensTable;',
+    "import { SECRET_ANALYZER, secretAnalyzer, secretResults } from './analyzer.js';",
+    'Registry password: BULWARK_PASSWORD or --password-stdin (with --username).',
+    ' * (a `RUN curl -u user:pass` or `ENV TOKEN=...` stays in the history)',
+    'fn login(user: &str, password: &str) -> Result<()> {',
+    '    password: Option<String>,',
+  ];
+  for (const line of quiet) assert.deepEqual(scanText(line, rules, 'src/x.ts'), [], line);
+  const loud = [
+    'const password = "Vq8#mZ2!rT9x";',
+    'password: Vq8mZ2rT9xW4',
+    'db_password=k3Lp9QzX7vWm',
+    'api_key: 9f8e7d6c5b4a39281706f5e4d3c2b1a0',
+  ];
+  for (const line of loud) assert.ok(scanText(line, rules, 'config.yaml').length > 0, `missed: ${line}`);
+});
+
+test("the project's own sources raise no secret finding (they are full of password: string)", async () => {
+  const { execFileSync } = await import('node:child_process');
+  const root = join(import.meta.dirname, '..', '..');
+  const out = execFileSync(
+    process.execPath,
+    [join(root, 'bin', 'bulwark'), '-q', 'scan', 'fs', join(root, 'src'), '--scanners', 'secret', '-f', 'json'],
+    { encoding: 'utf8', maxBuffer: 64 << 20 },
+  );
+  const found = (JSON.parse(out) as { results: { target: string; findings: { id: string; location: { line?: number } }[] }[] }).results.flatMap(
+    (r) => r.findings.map((f) => `${r.target}:${f.location.line} ${f.id}`),
+  );
+  assert.deepEqual(found, []);
+});
