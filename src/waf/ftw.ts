@@ -132,7 +132,9 @@ export function buildRawRequest(input: FtwInput, marker?: [string, string]): str
   }
   if (marker) headers.push(marker);
   const line = version === '' ? `${method} ${uri}` : `${method} ${uri} ${version}`;
-  return `${line}\r\n${headers.map(([k, v]) => `${k}: ${v}`).join('\r\n')}${headers.length ? '\r\n' : ''}\r\n${data}`;
+  // the YAML text is Unicode; on the wire it is UTF-8
+  const head = `${line}\r\n${headers.map(([k, v]) => `${k}: ${v}`).join('\r\n')}${headers.length ? '\r\n' : ''}\r\n`;
+  return Buffer.from(head, 'utf8').toString('latin1') + data;
 }
 
 /** albedo-like backend: /reflect answers with the status, headers and body given in a JSON body */
