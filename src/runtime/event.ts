@@ -85,3 +85,40 @@ export function strParam(ev: SyscallEvent, name: string): string | undefined {
   const v = ev.params[name];
   return typeof v === 'string' ? v : undefined;
 }
+
+/**
+ * Exit events whose return value libscap names `fd` rather than `res` (driver/event_table.c):
+ * the fd-creating calls.
+ */
+export const FD_RETURNING: ReadonlySet<string> = new Set([
+  'open',
+  'openat',
+  'openat2',
+  'creat',
+  'open_by_handle_at',
+  'socket',
+  'accept',
+  'accept4',
+  'signalfd',
+  'signalfd4',
+  'eventfd',
+  'eventfd2',
+  'timerfd_create',
+  'inotify_init',
+  'inotify_init1',
+  'epoll_create',
+  'epoll_create1',
+  'userfaultfd',
+  'memfd_create',
+  'pidfd_open',
+  'pidfd_getfd',
+  'io_uring_setup',
+  'bpf',
+]);
+
+/** The return value of an exit event (`res`, or `fd` for the fd-creating calls); undefined for enter events. */
+export function returnValue(ev: SyscallEvent): number | undefined {
+  if (ev.dir !== '<') return undefined;
+  const r = ev.params.res ?? (FD_RETURNING.has(ev.type) ? ev.params.fd : undefined);
+  return typeof r === 'number' ? r : typeof r === 'bigint' ? Number(r) : undefined;
+}

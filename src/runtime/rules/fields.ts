@@ -4,7 +4,7 @@
  * the event (then every comparison but `exists` is false, as in libsinsp).
  */
 import type { SockAddr, SockTuple, SyscallEvent } from '../event.js';
-import { SYSCALL_SOURCE } from '../event.js';
+import { SYSCALL_SOURCE, returnValue } from '../event.js';
 import { PPM_O_CREAT, PPM_O_RDONLY, PPM_O_WRONLY, PPM_O_F_CREATED } from '../flags.js';
 import { FD_TYPECHAR, type FdInfo, type StateTracker, type ThreadInfo } from '../state/index.js';
 import { renderParam } from './render.js';
@@ -70,8 +70,7 @@ function ancestorField(get: (t: ThreadInfo) => FieldValue): FieldDef['get'] {
 }
 
 function resValue(ev: SyscallEvent): number | undefined {
-  const r = ev.params.res;
-  return typeof r === 'number' ? r : typeof r === 'bigint' ? Number(r) : undefined;
+  return returnValue(ev);
 }
 const ERRNO: Record<number, string> = {
   1: 'EPERM',

@@ -18,35 +18,52 @@ const OPEN_FLAGS: [number, string][] = [
   [1 << 15, 'O_F_EXEC'],
 ];
 
+/** libscap's portable ptrace requests (PPM_PTRACE_*), not the kernel's numbers. */
 const PTRACE_REQ: Record<number, string> = {
-  0: 'PTRACE_TRACEME',
-  1: 'PTRACE_PEEKTEXT',
-  2: 'PTRACE_PEEKDATA',
-  3: 'PTRACE_PEEKUSR',
-  4: 'PTRACE_POKETEXT',
-  5: 'PTRACE_POKEDATA',
-  6: 'PTRACE_POKEUSR',
-  7: 'PTRACE_CONT',
-  8: 'PTRACE_KILL',
-  9: 'PTRACE_SINGLESTEP',
-  10: 'PTRACE_ATTACH',
-  11: 'PTRACE_DETACH',
-  12: 'PTRACE_SYSCALL',
-  13: 'PTRACE_SETOPTIONS',
-  14: 'PTRACE_GETEVENTMSG',
-  15: 'PTRACE_GETSIGINFO',
-  16: 'PTRACE_SETSIGINFO',
-  17: 'PTRACE_GETREGSET',
-  18: 'PTRACE_SETREGSET',
-  19: 'PTRACE_SEIZE',
-  20: 'PTRACE_INTERRUPT',
-  21: 'PTRACE_LISTEN',
-  22: 'PTRACE_PEEKSIGINFO',
-  23: 'PTRACE_GETREGS',
-  24: 'PTRACE_SETREGS',
+  0: 'PTRACE_UNKNOWN',
+  1: 'PTRACE_TRACEME',
+  2: 'PTRACE_PEEKTEXT',
+  3: 'PTRACE_PEEKDATA',
+  4: 'PTRACE_PEEKUSR',
+  5: 'PTRACE_POKETEXT',
+  6: 'PTRACE_POKEDATA',
+  7: 'PTRACE_POKEUSR',
+  8: 'PTRACE_CONT',
+  9: 'PTRACE_KILL',
+  10: 'PTRACE_SINGLESTEP',
+  11: 'PTRACE_ATTACH',
+  12: 'PTRACE_DETACH',
+  13: 'PTRACE_SYSCALL',
+  14: 'PTRACE_SETOPTIONS',
+  15: 'PTRACE_GETEVENTMSG',
+  16: 'PTRACE_GETSIGINFO',
+  17: 'PTRACE_SETSIGINFO',
+  18: 'PTRACE_GETREGSET',
+  19: 'PTRACE_SETREGSET',
+  20: 'PTRACE_SEIZE',
+  21: 'PTRACE_INTERRUPT',
+  22: 'PTRACE_LISTEN',
+  23: 'PTRACE_PEEKSIGINFO',
+  24: 'PTRACE_GETSIGMASK',
+  25: 'PTRACE_SETSIGMASK',
+  26: 'PTRACE_GETREGS',
+  27: 'PTRACE_SETREGS',
+  28: 'PTRACE_GETFPREGS',
+  29: 'PTRACE_SETFPREGS',
 };
 
 const AF: Record<number, string> = { 0: 'AF_UNSPEC', 1: 'AF_UNIX', 2: 'AF_INET', 10: 'AF_INET6', 16: 'AF_NETLINK', 17: 'AF_PACKET' };
+
+const EXE_FLAGS: [number, string][] = [
+  [1 << 0, 'EXE_WRITABLE'],
+  [1 << 1, 'EXE_UPPER_LAYER'],
+  [1 << 2, 'EXE_FROM_MEMFD'],
+  [1 << 3, 'EXE_LOWER_LAYER'],
+];
+export function renderExeFlags(fl: number): string {
+  const parts = EXE_FLAGS.filter(([b]) => fl & b).map(([, n]) => n);
+  return parts.length ? parts.join('|') : '0';
+}
 
 export function renderOpenFlags(fl: number): string {
   const acc = fl & 3;
@@ -79,6 +96,7 @@ export function renderParam(ev: SyscallEvent, name: string, v: ParamValue | unkn
   if (typeof v === 'object') return renderAddr(v as SockAddr);
   const n = Number(v);
   if (name === 'flags' && /^(open|openat|openat2|creat|open_by_handle_at)$/.test(ev.type)) return renderOpenFlags(n);
+  if (name === 'flags' && (ev.type === 'execve' || ev.type === 'execveat')) return renderExeFlags(n);
   if (name === 'request' && ev.type === 'ptrace') return PTRACE_REQ[n] ?? String(n);
   if (name === 'domain') return AF[n] ?? String(n);
   if (name === 'res' && n < 0) return `${n}`;

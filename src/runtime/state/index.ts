@@ -9,6 +9,7 @@
  * Removals (close, procexit) are deferred to the next process() call, as libsinsp does.
  */
 import type { SockAddr, SockTuple, SyscallEvent } from '../event.js';
+import { returnValue } from '../event.js';
 import {
   PPM_CL_CLONE_FILES,
   PPM_CL_CLONE_THREAD,
@@ -376,7 +377,7 @@ export class StateTracker {
     }
     const enter = this.enter.get(ev.tid);
     if (enter) this.enter.delete(ev.tid);
-    const res = typeof p.res === 'number' ? p.res : 0;
+    const res = returnValue(ev) ?? 0;
     switch (ev.type) {
       case 'clone':
       case 'clone3':
