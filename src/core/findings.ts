@@ -37,6 +37,11 @@ export interface VulnerabilityFinding extends FindingBase {
   urgency?: string;
   /** Where the severity came from: "cvss:3.1", "cvss:4.0", "source:debian", "ghsa"... */
   severitySource?: string;
+  /**
+   * The alias whose own record gave the severity, when the matching advisory had none (a GO- or
+   * PYSEC- advisory rated by its GHSA or CVE record in the DB).
+   */
+  severityFrom?: string;
   publishedAt?: string;
   modifiedAt?: string;
   /** Set when an ignore file or VEX statement suppressed the finding (kept only with --show-suppressed). */

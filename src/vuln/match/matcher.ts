@@ -22,6 +22,11 @@ import { severityOf } from './severity.js';
 
 export interface AdvisorySource {
   lookup(ecosystem: string, name: string): OsvRecord[];
+  /**
+   * One record by id, when the source can: the records of an advisory's aliases (a GHSA or CVE
+   * record) rate advisories that carry no severity of their own (most GO- and PYSEC- records).
+   */
+  get?(id: string): OsvRecord | undefined;
 }
 
 export interface MatchOptions {
@@ -112,7 +117,7 @@ export function matchPackage(
     }
     if (hit) hits.push(hit);
   }
-  return mergeAliases(hits).map((group) => toFinding(pkg, group, eco, warn));
+  return mergeAliases(hits).map((group) => toFinding(pkg, group, eco, warn, db));
 }
 
 interface Hit {
@@ -166,6 +171,7 @@ function toFinding(
   group: Hit[],
   eco: string,
   warn?: (m: string) => void,
+  db?: AdvisorySource,
 ): VulnerabilityFinding {
   const main = group[0]!;
   const rec = main.record;
@@ -180,6 +186,23 @@ function toFinding(
     const s = severityOf(h.record, h.affected, warn);
     for (const c of s.cvss) if (!cvss.some((x) => x.vector === c.vector)) cvss.push(c);
     if (sev.severity === 'UNKNOWN' && s.severity !== 'UNKNOWN') sev = s;
+  }
+  // no rating in the matching records: take it from an alias's own record in the DB (GHSA first:
+  // reviewed per package; then CVE records), and say which one
+  let severityFrom: string | undefined;
+  if (sev.severity === 'UNKNOWN' && db?.get) {
+    const order = (id: string) => (id.startsWith('GHSA-') ? 0 : id.startsWith('CVE-') ? 1 : 2);
+    for (const id of [...aliasSet].sort((a, b) => order(a) - order(b) || (a < b ? -1 : 1))) {
+      const r = aliasRecord(db, id);
+      if (!r || r.withdrawn) continue;
+      const s = severityOf(r, undefined, warn);
+      if (s.severity === 'UNKNOWN') continue;
+      sev = s;
+      severityFrom = id;
+      for (const c of s.cvss)
+        if (!cvss.some((x) => x.vector === c.vector)) cvss.push({ ...c, source: c.source ?? id });
+      break;
+    }
   }
   const fixed: string[] = [];
   for (const h of group) for (const f of h.fixed) if (!fixed.includes(f)) fixed.push(f);
@@ -215,9 +238,20 @@ function toFinding(
   if (description) f.description = description;
   if (urgency) f.urgency = urgency;
   if (sev.source) f.severitySource = sev.source;
+  if (severityFrom) f.severityFrom = severityFrom;
   if (rec.published) f.publishedAt = rec.published;
   f.modifiedAt = rec.modified;
   return f;
+}
+
+/** Alias records by source and id (a scan asks for the same GHSA/CVE ids many times). */
+const aliasMemo = new WeakMap<AdvisorySource, Map<string, OsvRecord | null>>();
+
+function aliasRecord(db: AdvisorySource, id: string): OsvRecord | undefined {
+  let m = aliasMemo.get(db);
+  if (!m) aliasMemo.set(db, (m = new Map()));
+  if (!m.has(id)) m.set(id, db.get?.(id) ?? null);
+  return m.get(id) ?? undefined;
 }
 
 function strOf(v: unknown): string | undefined {
