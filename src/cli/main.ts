@@ -20,6 +20,7 @@ const GROUPS: Record<string, (() => Promise<Group>)[]> = {
   scan: [() => import('./scan.js'), () => import('./config.js')],
   db: [() => import('./db.js')],
   server: [() => import('./server.js')],
+  rules: [() => import('./rules.js')],
 };
 
 async function loadGroups(argv: string[]): Promise<Group[]> {

@@ -1,0 +1,133 @@
+/**
+ * `bulwark rules validate FILE...`: load Falco rule files in order, as Falco's `-V` does, and
+ * report each file's errors and warnings with file:line (text, or Falco's JSON load results).
+ */
+import { readFile } from 'node:fs/promises';
+import { Option, type Command } from 'commander';
+import { loadRules, type FileResult, type LoadIssue, type RuleFile } from '../runtime/rules/index.js';
+import type { CliContext } from './context.js';
+import { openOutput } from './output.js';
+
+const CODE_DESC: Record<string, string> = {
+  LOAD_ERR_FILE_READ: 'Error reading file',
+  LOAD_ERR_YAML_PARSE: 'Error parsing YAML',
+  LOAD_ERR_YAML_VALIDATE: 'Error validating internal structure of YAML file',
+  LOAD_ERR_COMPILE_CONDITION: 'Error compiling condition',
+  LOAD_ERR_COMPILE_OUTPUT: 'Error compiling output',
+  LOAD_ERR_VALIDATE: 'Error validating rule/macro/list/exception objects',
+  LOAD_UNKNOWN_SOURCE: 'Unknown rule source',
+  LOAD_UNSAFE_NA_CHECK: 'Unsafe <NA> comparison in condition',
+  LOAD_NO_EVTTYPE: 'Condition has no event-type restriction',
+  LOAD_UNKNOWN_FILTER: 'Unknown field or event-type in condition or output',
+  LOAD_UNUSED_MACRO: 'Unused macro',
+  LOAD_UNUSED_LIST: 'Unused list',
+  LOAD_UNKNOWN_ITEM: 'Unknown rules file item',
+  LOAD_DEPRECATED_ITEM: 'Used deprecated item',
+  LOAD_DEPRECATED_FIELD: 'Used deprecated field',
+  LOAD_APPEND_NO_VALUES: 'Overriding/appending with no values',
+  LOAD_EXCEPTION_NAME_NOT_UNIQUE: 'Multiple exceptions defined with the same name',
+  LOAD_INVALID_MACRO_NAME: 'Invalid macro name',
+  LOAD_INVALID_LIST_NAME: 'Invalid list name',
+  LOAD_COMPILE_CONDITION: 'Warning in rule condition',
+};
+
+function issueJson(i: LoadIssue) {
+  return {
+    code: i.code,
+    codedesc: CODE_DESC[i.code] ?? i.code,
+    message: i.message,
+    context: {
+      item_type: i.itemType,
+      item_name: i.itemName,
+      position: { name: i.file, line: i.line, column: i.column },
+      snippet: i.snippet ?? '',
+    },
+  };
+}
+
+function issueText(kind: 'error' | 'warning', i: LoadIssue): string {
+  const item = i.itemName ? ` (${i.itemType} '${i.itemName}')` : i.itemType ? ` (${i.itemType})` : '';
+  return `${i.file}:${i.line}:${i.column}: ${kind} ${i.code}: ${i.message}${item}\n`;
+}
+
+async function readRuleFiles(paths: string[]): Promise<{ files: RuleFile[]; unreadable: FileResult[] }> {
+  const files: RuleFile[] = [];
+  const unreadable: FileResult[] = [];
+  for (const p of paths) {
+    try {
+      files.push({ name: p, content: await readFile(p, 'utf8') });
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code ?? 'EIO';
+      unreadable.push({
+        file: p,
+        successful: false,
+        schemaValidation: 'ok',
+        warnings: [],
+        errors: [
+          { file: p, line: 0, column: 0, code: 'LOAD_ERR_FILE_READ', itemType: 'rules content', itemName: '', message: `Could not read file: ${code}` },
+        ],
+      });
+    }
+  }
+  return { files, unreadable };
+}
+
+export function register(ctx: CliContext): void {
+  const rules: Command = ctx.program.command('rules').description('Falco-compatible runtime rules: validate rule files');
+
+  rules
+    .command('validate')
+    .description('load Falco rule files in order and report errors and warnings with file:line (exit 1 on any error)')
+    .argument('<file...>', 'Falco rules YAML files, loaded in the order given')
+    .addOption(new Option('-f, --format <format>', 'output format').choices(['text', 'json']).default('text'))
+    .option('-o, --output <file>', 'write to FILE instead of standard output')
+    .addHelpText(
+      'after',
+      `
+Each file is loaded after the ones before it (later files can override, append to or enable
+their items), as Falco loads -r files. Errors stop the file they are in.
+
+Formats:
+  text   one line per file ("FILE: Ok" / "FILE: Invalid") and one per issue:
+         FILE:LINE:COL: error|warning CODE: message (item type 'name')
+  json   {"falco_load_results": [{name, successful, errors, warnings}]} as Falco's JSON
+
+Exit codes: 0 every file loaded, 1 some file has errors, 2 usage error.`,
+    )
+    .action(async (paths: string[], o: { format: 'text' | 'json'; output?: string }) => {
+      const { files, unreadable } = await readRuleFiles(paths);
+      const rs = loadRules(files);
+      const byName = new Map([...rs.files, ...unreadable].map((r) => [r.file, r]));
+      const results = paths.map((p) => byName.get(p)!).filter(Boolean);
+      const ok = results.every((r) => r.successful);
+      const out = await openOutput(o.output);
+      try {
+        if (o.format === 'json') {
+          out.stream.write(
+            JSON.stringify({
+              falco_load_results: results.map((r) => ({
+                name: r.file,
+                successful: r.successful,
+                errors: r.errors.map(issueJson),
+                warnings: r.warnings.map(issueJson),
+              })),
+            }) + '\n',
+          );
+        } else {
+          for (const r of results) {
+            out.stream.write(`${r.file}: ${r.successful ? 'Ok' : 'Invalid'}\n`);
+            for (const e of r.errors) out.stream.write(issueText('error', e));
+            for (const w of r.warnings) out.stream.write(issueText('warning', w));
+          }
+          const ne = results.reduce((n, r) => n + r.errors.length, 0);
+          const nw = results.reduce((n, r) => n + r.warnings.length, 0);
+          out.stream.write(`${results.length} file(s), ${rs.rules.length} rule(s): ${ne} error(s), ${nw} warning(s)\n`);
+        }
+        await out.close();
+      } catch (e) {
+        await out.abort();
+        throw e;
+      }
+      ctx.exitCode = ok ? 0 : 1;
+    });
+}
