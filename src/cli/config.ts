@@ -104,7 +104,13 @@ function prepare(opts: CommonOptions): Prepared {
     throw new BulwarkError('USAGE', '--rbac and --compliance are different reports; choose one');
   if (opts.rbac && opts.format !== 'table' && opts.format !== 'json')
     throw new BulwarkError('USAGE', '--rbac writes table or json');
-  if (opts.severity) parseSeverityList(opts.severity);
+  if (opts.severity) {
+    try {
+      parseSeverityList(opts.severity);
+    } catch (e) {
+      throw new BulwarkError('USAGE', `--severity: ${(e as Error).message}`);
+    }
+  }
   const all = loadChecks({ extra: opts.policy });
   const framework = opts.compliance ? getFramework(opts.compliance) : undefined;
   // A compliance scan runs only the checks of the framework's controls.

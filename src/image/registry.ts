@@ -248,6 +248,14 @@ export class RegistryClient {
           attempt--;
           continue;
         }
+        if (!this.opts.insecure && TLS_PROTOCOL_CODES.test(code) && url.startsWith('https://')) {
+          // a TLS handshake answered in plain HTTP: retrying will not help, --insecure will
+          throw new BulwarkError(
+            'NETWORK',
+            `${this.where(repo)} does not speak TLS (${code}: the port answered in plain HTTP); pass --insecure to allow plain HTTP for this registry`,
+            { subject: this.registry, cause: e },
+          );
+        }
         if (attempt < this.retries) {
           await sleep(this.backoff(attempt));
           continue;

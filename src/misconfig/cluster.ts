@@ -9,6 +9,9 @@
  */
 import http from 'node:http';
 import https from 'node:https';
+import { existsSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
 import { KubeConfig } from '@kubernetes/client-node';
 import { BulwarkError } from '../core/errors.js';
 import type { PolicyInput } from '../policy/index.js';
@@ -62,8 +65,20 @@ function loadConfig(o: ClusterOptions): KubeConfig {
   try {
     if (o.inCluster) kc.loadFromCluster();
     else if (o.kubeconfig) kc.loadFromFile(o.kubeconfig);
-    else kc.loadFromDefault();
+    else {
+      // client-node falls back to http://localhost:8080 when there is no configuration at all:
+      // say what is missing instead of failing on a connection nobody asked for
+      const home = process.env.HOME ?? homedir();
+      const defaultFile = join(home, '.kube', 'config');
+      if (!process.env.KUBECONFIG && !existsSync(defaultFile) && !process.env.KUBERNETES_SERVICE_HOST)
+        throw new BulwarkError(
+          'USAGE',
+          `no kubeconfig: $KUBECONFIG is not set and ${defaultFile} does not exist; pass --kubeconfig FILE (and --context NAME), or --in-cluster inside a pod`,
+        );
+      kc.loadFromDefault();
+    }
   } catch (e) {
+    if (e instanceof BulwarkError) throw e;
     throw new BulwarkError(
       'USAGE',
       `cannot load kubeconfig${o.kubeconfig ? ` ${o.kubeconfig}` : ''}: ${(e as Error).message}`,
