@@ -168,8 +168,18 @@ export function parseMultipart(body: string, contentType: string): MultipartResu
   const f = r.flags;
   r.strictError =
     r.error !== undefined ||
-    !!(f.MULTIPART_BOUNDARY_QUOTED || f.MULTIPART_BOUNDARY_WHITESPACE || f.MULTIPART_DATA_BEFORE || f.MULTIPART_DATA_AFTER) ||
-    !!(f.MULTIPART_HEADER_FOLDING || f.MULTIPART_LF_LINE || f.MULTIPART_MISSING_SEMICOLON || f.MULTIPART_INVALID_QUOTING) ||
+    !!(
+      f.MULTIPART_BOUNDARY_QUOTED ||
+      f.MULTIPART_BOUNDARY_WHITESPACE ||
+      f.MULTIPART_DATA_BEFORE ||
+      f.MULTIPART_DATA_AFTER
+    ) ||
+    !!(
+      f.MULTIPART_HEADER_FOLDING ||
+      f.MULTIPART_LF_LINE ||
+      f.MULTIPART_MISSING_SEMICOLON ||
+      f.MULTIPART_INVALID_QUOTING
+    ) ||
     !!(f.MULTIPART_INVALID_PART || f.MULTIPART_INVALID_HEADER_FOLDING || f.MULTIPART_FILE_LIMIT_EXCEEDED);
   return r;
 }
@@ -266,13 +276,16 @@ export function parseXml(body: string): XmlResult {
       if (stack.pop() !== name) return { ...r, error: `XML: mismatched end tag ${name}` };
       i = e + 1;
     } else {
-      const m = /^<([^\s/>]+)((?:\s+[^\s=/>]+\s*=\s*(?:"[^"]*"|'[^']*'))*)\s*(\/?)>/.exec(body.slice(lt, lt + 65536));
+      const m = /^<([^\s/>]+)((?:\s+[^\s=/>]+\s*=\s*(?:"[^"]*"|'[^']*'))*)\s*(\/?)>/.exec(
+        body.slice(lt, lt + 65536),
+      );
       if (!m) return { ...r, error: 'XML: malformed start tag' };
       if (stack.length === 0) {
         if (sawRoot) return { ...r, error: 'XML: more than one root element' };
         sawRoot = true;
       }
-      for (const a of m[2]!.matchAll(/[^\s=]+\s*=\s*(?:"([^"]*)"|'([^']*)')/g)) r.attrs.push(xmlUnescape(a[1] ?? a[2] ?? ''));
+      for (const a of m[2]!.matchAll(/[^\s=]+\s*=\s*(?:"([^"]*)"|'([^']*)')/g))
+        r.attrs.push(xmlUnescape(a[1] ?? a[2] ?? ''));
       if (!m[3]) stack.push(m[1]!);
       i = lt + m[0].length;
     }

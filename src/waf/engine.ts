@@ -7,7 +7,7 @@
 import type { DefaultActions, PhaseItem, Rule, RuleSet, SetVar, Target } from './rules.js';
 import { parseTargets } from './rules.js';
 import { parseCookies, parseJson, parseMultipart, parseUrlencoded, parseXml, type KV } from './bodies.js';
-import { uriDecode } from './transforms.js';
+import { lowercase, uriDecode } from './transforms.js';
 
 export interface WafRequest {
   method: string;
@@ -53,7 +53,15 @@ interface Var {
   value: string;
 }
 
-const SCALARS_EMPTY = new Set(['AUTH_TYPE', 'PATH_INFO', 'SESSIONID', 'USERID', 'WEBSERVER_ERROR_LOG', 'INBOUND_DATA_ERROR', 'OUTBOUND_DATA_ERROR']);
+const SCALARS_EMPTY = new Set([
+  'AUTH_TYPE',
+  'PATH_INFO',
+  'SESSIONID',
+  'USERID',
+  'WEBSERVER_ERROR_LOG',
+  'INBOUND_DATA_ERROR',
+  'OUTBOUND_DATA_ERROR',
+]);
 
 let uniqueCounter = 0;
 
@@ -97,7 +105,11 @@ export class Transaction {
   ) {
     this.engine = rs.engine;
     this.bodyAccess = rs.requestBodyAccess;
-    this.uniqueId = `${Date.now().toString(36)}${process.pid.toString(36)}${(++uniqueCounter).toString(36)}`.padEnd(20, '0');
+    this.uniqueId =
+      `${Date.now().toString(36)}${process.pid.toString(36)}${(++uniqueCounter).toString(36)}`.padEnd(
+        20,
+        '0',
+      );
     this.setupRequestLine();
   }
 
@@ -142,6 +154,7 @@ export class Transaction {
     const ct = (this.header('content-type') ?? '').toLowerCase();
     if (ct.startsWith('application/x-www-form-urlencoded')) this.reqBodyProcessor = 'URLENCODED';
     else if (ct.startsWith('multipart/form-data')) this.reqBodyProcessor = 'MULTIPART';
+    if (this.reqBodyProcessor) s.set('REQBODY_PROCESSOR', this.reqBodyProcessor);
     this.updateArgsSizes();
   }
 
@@ -163,7 +176,6 @@ export class Transaction {
     s.set('REQUEST_BODY_LENGTH', String(body.length));
     if (!this.bodyAccess) return;
     const proc = this.reqBodyProcessor;
-    s.set('REQBODY_PROCESSOR', proc);
     let err: string | undefined;
     if (proc === 'URLENCODED') {
       parseUrlencoded(body, this.argsPost);
@@ -188,7 +200,7 @@ export class Transaction {
       if (this.forceBodyVar) s.set('REQUEST_BODY', body);
     } else if (proc === 'JSON') {
       if (body !== '') err = parseJson(body, this.argsPost, 10000);
-      if (this.forceBodyVar) s.set('REQUEST_BODY', body);
+      s.set('REQUEST_BODY', body);
     } else if (proc === 'XML') {
       const x = parseXml(body);
       if (x.error) err = x.error;
@@ -286,8 +298,10 @@ export class Transaction {
         coll,
       );
     }
-    if (coll === 'MATCHED_VAR') return this.matchedVar ? [{ name: 'MATCHED_VAR', value: this.matchedVar.value }] : [];
-    if (coll === 'MATCHED_VAR_NAME') return this.matchedVar ? [{ name: 'MATCHED_VAR_NAME', value: this.matchedVar.name }] : [];
+    if (coll === 'MATCHED_VAR')
+      return this.matchedVar ? [{ name: 'MATCHED_VAR', value: this.matchedVar.value }] : [];
+    if (coll === 'MATCHED_VAR_NAME')
+      return this.matchedVar ? [{ name: 'MATCHED_VAR_NAME', value: this.matchedVar.name }] : [];
     if (coll === 'RULE') {
       const k = t.key ?? '';
       const v = rule ? ruleField(rule, k) : undefined;
@@ -383,7 +397,8 @@ export class Transaction {
     if (coll === 'TX' && key !== undefined) return this.tx.get(key.toLowerCase()) ?? '';
     if (coll === 'MATCHED_VAR') return this.matchedVar?.value ?? '';
     if (coll === 'MATCHED_VAR_NAME') return this.matchedVar?.name ?? '';
-    if (coll === 'RULE' && key !== undefined) return (this.headRule && ruleField(this.headRule, key.toLowerCase())) ?? '';
+    if (coll === 'RULE' && key !== undefined)
+      return (this.headRule && ruleField(this.headRule, key.toLowerCase())) ?? '';
     const t: Target = { coll, key: key?.toLowerCase(), count: false, exclude: false, raw: ref };
     const vs = this.resolve(t, this.currentRule);
     return vs[0]?.value ?? '';
@@ -452,7 +467,7 @@ export class Transaction {
           if (ac) {
             if (ac.first(tv) === null) continue;
           } else {
-            const low = tv.toLowerCase();
+            const low = lowercase(tv);
             if (!pf.some((p) => low.includes(p))) continue;
           }
         }
@@ -534,7 +549,7 @@ export class Transaction {
           logged: log,
         });
       }
-      let disr = rule.disruptive ?? (links.find((l) => l.disruptive)?.disruptive);
+      let disr = rule.disruptive ?? links.find((l) => l.disruptive)?.disruptive;
       if (disr === 'block') disr = dflt.disruptive === 'block' ? 'deny' : dflt.disruptive;
       if (disr === 'allow') {
         if (rule.allowScope === 'phase') return;
@@ -582,7 +597,8 @@ export class Transaction {
     switch (name) {
       case 'ruleengine': {
         const l = v.toLowerCase();
-        this.engine = l === 'on' ? 'On' : l === 'off' ? 'Off' : l === 'detectiononly' ? 'DetectionOnly' : this.engine;
+        this.engine =
+          l === 'on' ? 'On' : l === 'off' ? 'Off' : l === 'detectiononly' ? 'DetectionOnly' : this.engine;
         break;
       }
       case 'ruleremovebyid':
@@ -623,7 +639,10 @@ export class Transaction {
         break;
       }
       case 'requestbodyprocessor':
-        if (this.phaseDone < 2) this.reqBodyProcessor = v.toUpperCase();
+        if (this.phaseDone < 2) {
+          this.reqBodyProcessor = v.toUpperCase();
+          this.scalars.set('REQBODY_PROCESSOR', this.reqBodyProcessor);
+        }
         break;
       case 'requestbodyaccess':
         this.bodyAccess = v.toLowerCase() === 'on';
@@ -668,14 +687,18 @@ export class Transaction {
   /** whether the response body would be inspected (body access on and a listed MIME type) */
   wantsResponseBody(): boolean {
     if (!this.rs.responseBodyAccess || !this.response) return false;
-    const ct = (this.response.headers.find(([k]) => k.toLowerCase() === 'content-type')?.[1] ?? '').split(';')[0]!.trim().toLowerCase();
+    const ct = (this.response.headers.find(([k]) => k.toLowerCase() === 'content-type')?.[1] ?? '')
+      .split(';')[0]!
+      .trim()
+      .toLowerCase();
     return this.rs.responseBodyMimeTypes.includes(ct);
   }
 
   processResponseBody(body: string): Intervention | null {
     if (!this.response) return this.intervention;
     if (this.wantsResponseBody()) {
-      this.response.body = body.length > this.rs.responseBodyLimit ? body.slice(0, this.rs.responseBodyLimit) : body;
+      this.response.body =
+        body.length > this.rs.responseBodyLimit ? body.slice(0, this.rs.responseBodyLimit) : body;
     }
     if (!this.intervention) this.runPhase(4);
     this.phaseDone = 4;

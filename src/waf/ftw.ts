@@ -87,12 +87,22 @@ export function loadFtwTests(dir: string): FtwTest[] {
   for (const f of files) {
     const doc = parseYaml(readFileSync(f, 'utf8')) as {
       rule_id?: number;
-      tests?: { test_id: number; desc?: string; stages: ({ input: FtwInput; output: FtwOutput } | { stage: FtwStage })[] }[];
+      tests?: {
+        test_id: number;
+        desc?: string;
+        stages: ({ input: FtwInput; output: FtwOutput } | { stage: FtwStage })[];
+      }[];
     } | null;
     if (!doc?.tests) continue;
     for (const t of doc.tests) {
       const stages = (t.stages ?? []).map((s) => ('stage' in s ? s.stage : s));
-      out.push({ file: relative(dir, f) || f, ruleId: Number(doc.rule_id ?? 0), testId: Number(t.test_id), desc: t.desc, stages });
+      out.push({
+        file: relative(dir, f) || f,
+        ruleId: Number(doc.rule_id ?? 0),
+        testId: Number(t.test_id),
+        desc: t.desc,
+        stages,
+      });
     }
   }
   return out;
@@ -102,10 +112,18 @@ export function loadOverrides(path: string): Map<string, string> {
   const doc = parseYaml(readFileSync(path, 'utf8')) as { test_overrides?: Override[] } | null;
   const m = new Map<string, string>();
   for (const o of doc?.test_overrides ?? []) {
-    if (!o.reason || !String(o.reason).trim()) throw new Error(`${path}: override for ${o.rule_id} has no reason`);
+    if (!o.reason || !String(o.reason).trim())
+      throw new Error(`${path}: override for ${o.rule_id} has no reason`);
     for (const id of o.test_ids ?? []) m.set(`${o.rule_id}-${id}`, o.reason);
   }
   return m;
+}
+
+/** go-ftw data templates: only sprig's `{{ "x" | repeat N }}` is used by the CRS tests */
+function expandTemplate(s: string): string {
+  return s.replace(/\{\{\s*"((?:[^"\\]|\\.)*)"\s*\|\s*repeat\s+(\d+)\s*\}\}/g, (_m, str: string, n: string) =>
+    str.repeat(Number(n)),
+  );
 }
 
 /** the raw request bytes go-ftw would send for a stage (latin1 string) */
@@ -122,13 +140,22 @@ export function buildRawRequest(input: FtwInput, marker?: [string, string]): str
   const uri = input.uri ?? '/';
   const version = input.version ?? 'HTTP/1.1';
   const headers: [string, string][] = Object.entries(input.headers ?? {}).map(([k, v]) => [k, String(v)]);
-  const data = input.data === undefined || input.data === null ? '' : Buffer.from(String(input.data), 'utf8').toString('latin1');
+  const data =
+    input.data === undefined || input.data === null
+      ? ''
+      : Buffer.from(expandTemplate(String(input.data)), 'utf8').toString('latin1');
   const auto = input.autocomplete_headers !== false;
   const has = (n: string) => headers.some(([k]) => k.toLowerCase() === n);
   if (auto) {
-    if (data !== '' && !has('content-length') && !has('transfer-encoding')) headers.push(['Content-Length', String(data.length)]);
+    if (
+      (data !== '' || /^(?:POST|PUT|PATCH)$/i.test(method)) &&
+      !has('content-length') &&
+      !has('transfer-encoding')
+    )
+      headers.push(['Content-Length', String(data.length)]);
     if (!has('connection')) headers.push(['Connection', 'close']);
-    if (data !== '' && !has('content-type')) headers.push(['Content-Type', 'application/x-www-form-urlencoded']);
+    if (data !== '' && !has('content-type'))
+      headers.push(['Content-Type', 'application/x-www-form-urlencoded']);
   }
   if (marker) headers.push(marker);
   const line = version === '' ? `${method} ${uri}` : `${method} ${uri} ${version}`;
@@ -148,9 +175,16 @@ export function reflectBackend(uri: string, body: string): WafResponse {
         encodedBody?: string;
       };
       const headers: [string, string][] = Object.entries(j.headers ?? {}).map(([k, v]) => [k, String(v)]);
-      const b = j.encodedBody ? Buffer.from(j.encodedBody, 'base64').toString('latin1') : Buffer.from(j.body ?? '', 'utf8').toString('latin1');
+      const b = j.encodedBody
+        ? Buffer.from(j.encodedBody, 'base64').toString('latin1')
+        : Buffer.from(j.body ?? '', 'utf8').toString('latin1');
       if (!headers.some(([k]) => k.toLowerCase() === 'content-type'))
-        headers.push(['Content-Type', /^\s*<(?:!doctype html|html|head|body|script|p|div)/i.test(b) ? 'text/html; charset=utf-8' : 'text/plain; charset=utf-8']);
+        headers.push([
+          'Content-Type',
+          /^\s*<(?:!doctype html|html|head|body|script|p|div)/i.test(b)
+            ? 'text/html; charset=utf-8'
+            : 'text/plain; charset=utf-8',
+        ]);
       return { status: j.status ?? 200, headers, body: b };
     } catch {
       return { status: 400, headers: [['Content-Type', 'text/plain']], body: 'bad reflect request' };
@@ -160,12 +194,15 @@ export function reflectBackend(uri: string, body: string): WafResponse {
 }
 
 /** ModSecurity-like error-log text for the logged matches of a transaction */
+const escapeLog = (s: string) =>
+  s.replace(/[^\x20-\x7e]/g, (c) => '\\x' + c.charCodeAt(0).toString(16).padStart(2, '0'));
+
 export function logText(tx: Transaction): string {
   return tx.matches
     .filter((m) => m.logged)
     .map(
       (m) =>
-        `ModSecurity: Warning. [id "${m.id}"]${m.msg ? ` [msg "${m.msg}"]` : ''}${m.data ? ` [data "${m.data}"]` : ''}${m.severity ? ` [severity "${m.severity}"]` : ''}`,
+        `ModSecurity: Warning. [id "${m.id}"]${m.msg ? ` [msg "${escapeLog(m.msg)}"]` : ''}${m.data ? ` [data "${escapeLog(m.data)}"]` : ''}${m.severity ? ` [severity "${m.severity}"]` : ''}`,
     )
     .join('\n');
 }
@@ -192,17 +229,23 @@ export function checkStage(out: FtwOutput, r: StageResult): string | null {
   if (out.expect_error) return r.error !== undefined ? null : 'expected an error';
   if (out.status !== undefined) {
     const want = Array.isArray(out.status) ? out.status : [out.status];
-    if (r.status === undefined || !want.includes(r.status)) return `status ${r.status ?? 'none'} (want ${want.join('|')})`;
+    if (r.status === undefined || !want.includes(r.status))
+      return `status ${r.status ?? 'none'} (want ${want.join('|')})`;
   }
   const log = out.log;
   if (log) {
-    for (const id of log.expect_ids ?? []) if (!r.ids.includes(id)) return `missing ${id} (got ${r.ids.join(',') || 'none'})`;
+    for (const id of log.expect_ids ?? [])
+      if (!r.ids.includes(id)) return `missing ${id} (got ${r.ids.join(',') || 'none'})`;
     for (const id of log.no_expect_ids ?? []) if (r.ids.includes(id)) return `unexpected ${id}`;
-    if (log.match_regex && !new RegExp(log.match_regex).test(r.log)) return `log does not match /${log.match_regex}/`;
-    if (log.no_match_regex && new RegExp(log.no_match_regex).test(r.log)) return `log matches /${log.no_match_regex}/`;
+    if (log.match_regex && !new RegExp(log.match_regex).test(r.log))
+      return `log does not match /${log.match_regex}/`;
+    if (log.no_match_regex && new RegExp(log.no_match_regex).test(r.log))
+      return `log matches /${log.no_match_regex}/`;
   }
-  if (out.log_contains && !new RegExp(out.log_contains).test(r.log)) return `log does not contain ${out.log_contains}`;
-  if (out.no_log_contains && new RegExp(out.no_log_contains).test(r.log)) return `log contains ${out.no_log_contains}`;
+  if (out.log_contains && !new RegExp(out.log_contains).test(r.log))
+    return `log does not contain ${out.log_contains}`;
+  if (out.no_log_contains && new RegExp(out.no_log_contains).test(r.log))
+    return `log contains ${out.no_log_contains}`;
   return null;
 }
 
@@ -238,11 +281,22 @@ export async function runTests(
   }
   const passed = outcomes.filter((o) => o.pass).length;
   const skipped = outcomes.filter((o) => o.skipped).length;
-  return { total: tests.length, passed, failed: tests.length - passed - skipped, skipped, ms: Date.now() - t0, outcomes };
+  return {
+    total: tests.length,
+    passed,
+    failed: tests.length - passed - skipped,
+    skipped,
+    ms: Date.now() - t0,
+    outcomes,
+  };
 }
 
 /** sends a stage to a live WAF; rule ids come from its JSON log lines carrying the marker */
-export function targetSender(target: string, logFile?: string, markerHeader = 'X-Bulwark-Test'): (s: FtwStage) => Promise<StageResult> {
+export function targetSender(
+  target: string,
+  logFile?: string,
+  markerHeader = 'X-Bulwark-Test',
+): (s: FtwStage) => Promise<StageResult> {
   const u = new URL(target);
   return async (s) => {
     const id = randomUUID();
@@ -261,7 +315,13 @@ export function targetSender(target: string, logFile?: string, markerHeader = 'X
         if (m && buf.includes('\r\n\r\n')) done({ status: Number(m[1]) });
       });
       sock.on('error', (e) => done({ error: e.message }));
-      sock.on('end', () => done(buf ? { status: Number(/^HTTP\/\d\.\d (\d{3})/.exec(buf)?.[1]) || undefined } : { error: 'connection closed' }));
+      sock.on('end', () =>
+        done(
+          buf
+            ? { status: Number(/^HTTP\/\d\.\d (\d{3})/.exec(buf)?.[1]) || undefined }
+            : { error: 'connection closed' },
+        ),
+      );
       sock.write(Buffer.from(raw, 'latin1'));
     });
     let ids: number[] = [];
@@ -278,7 +338,9 @@ export function targetSender(target: string, logFile?: string, markerHeader = 'X
         if (line) {
           const j = JSON.parse(line) as { rules?: { id: number; msg?: string; data?: string }[] };
           ids = (j.rules ?? []).map((r) => r.id);
-          log = (j.rules ?? []).map((r) => `[id "${r.id}"] [msg "${r.msg ?? ''}"] [data "${r.data ?? ''}"]`).join('\n');
+          log = (j.rules ?? [])
+            .map((r) => `[id "${r.id}"] [msg "${r.msg ?? ''}"] [data "${r.data ?? ''}"]`)
+            .join('\n');
           break;
         }
         await new Promise((r) => setTimeout(r, 25));

@@ -13,7 +13,12 @@ export interface RawLimits {
   maxBodyBytes: number;
 }
 
-export const DEFAULT_LIMITS: RawLimits = { maxHeaderBytes: 65536, maxHeaders: 200, maxUriBytes: 16384, maxBodyBytes: 13107200 };
+export const DEFAULT_LIMITS: RawLimits = {
+  maxHeaderBytes: 65536,
+  maxHeaders: 200,
+  maxUriBytes: 16384,
+  maxBodyBytes: 13107200,
+};
 
 export type RawParse = { ok: true; req: WafRequest } | { ok: false; status: number; reason: string };
 
@@ -40,8 +45,17 @@ export function parseRawRequest(raw: string, limits: RawLimits = DEFAULT_LIMITS)
   const [, method, uri, proto] = m as unknown as [string, string, string, string | undefined];
   if (!TOKEN.test(method)) return fail(400, 'bad method');
   if (proto === undefined) return fail(400, 'HTTP/0.9 is not supported');
-  if (proto !== 'HTTP/1.1' && proto !== 'HTTP/1.0') return fail(505, `unsupported protocol ${proto}`);
+  if (!/^HTTP\/[1-9]\.\d$/.test(proto)) return fail(400, `malformed protocol ${proto}`);
   if (uri.length > limits.maxUriBytes) return fail(414, 'request target too long');
+  if (method === 'CONNECT') {
+    if (!/^[^/?#@]+:\d{1,5}$/.test(uri)) return fail(400, 'CONNECT needs host:port');
+  } else if (!(
+    uri.startsWith('/') ||
+    /^[a-zA-Z][a-zA-Z0-9+.-]*:\/\//.test(uri) ||
+    (uri === '*' && method === 'OPTIONS')
+  ))
+    return fail(400, 'malformed request target');
+  if (uri.includes('#')) return fail(400, 'fragment in request target');
   const headers: [string, string][] = [];
   for (let i = 1; i < lines.length; i++) {
     const l = lines[i]!;
@@ -50,14 +64,24 @@ export function parseRawRequest(raw: string, limits: RawLimits = DEFAULT_LIMITS)
     if (c <= 0) return fail(400, 'malformed header field');
     const name = l.slice(0, c);
     if (!TOKEN.test(name)) return fail(400, 'bad header field name');
-    headers.push([name, l.slice(c + 1).replace(/^[ \t]+|[ \t]+$/g, '')]);
+    const value = l.slice(c + 1).replace(/^[ \t]+|[ \t]+$/g, '');
+    if (value.includes('\r')) return fail(400, 'bare CR in a header field');
+    headers.push([name, value]);
     if (headers.length > limits.maxHeaders) return fail(431, 'too many header fields');
   }
   const get = (n: string) => headers.filter(([k]) => k.toLowerCase() === n).map(([, v]) => v);
-  if (proto === 'HTTP/1.1' && get('host').length !== 1) return fail(400, 'HTTP/1.1 needs exactly one Host');
+  const host = get('host');
+  if (proto === 'HTTP/1.1' && host.length !== 1) return fail(400, 'HTTP/1.1 needs exactly one Host');
+  if (host.length > 1) return fail(400, 'more than one Host');
+  if (
+    host.length === 1 &&
+    !(host[0] === '' && proto === 'HTTP/1.0') &&
+    !/^(?:[A-Za-z0-9._~-]+|\[[0-9A-Fa-f:.]+\])(?::\d{1,5})?$/.test(host[0]!)
+  )
+    return fail(400, 'malformed Host');
   const te = get('transfer-encoding');
   const cl = get('content-length');
-  let rest = raw.slice(he + sep);
+  const rest = raw.slice(he + sep);
   let body = '';
   if (te.length) {
     if (cl.length) return fail(400, 'both Transfer-Encoding and Content-Length');
@@ -71,7 +95,6 @@ export function parseRawRequest(raw: string, limits: RawLimits = DEFAULT_LIMITS)
     if (n > limits.maxBodyBytes) return fail(413, 'body too large');
     if (rest.length < n) return fail(400, 'body shorter than Content-Length');
     body = rest.slice(0, n);
-    rest = rest.slice(n);
   }
   return { ok: true, req: { method, uri, protocol: proto, headers, body } };
 }

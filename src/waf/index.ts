@@ -41,7 +41,8 @@ export function loadRulePaths(paths: string[]): Directive[] {
     const st = statSync(p, { throwIfNoEntry: false });
     if (st?.isDirectory()) {
       const sub = join(p, 'rules');
-      if (statSync(sub, { throwIfNoEntry: false })?.isDirectory() && expandConfigPath(p).length === 0) path = sub;
+      if (statSync(sub, { throwIfNoEntry: false })?.isDirectory() && expandConfigPath(p).length === 0)
+        path = sub;
     }
     for (const f of expandConfigPath(path)) out.push(...loadSecLangFile(f));
   }

@@ -26,7 +26,10 @@ const KW: Record<string, string> = {};
 function kw(type: string, words: string): void {
   for (const w of words.split(/\s+/).filter(Boolean)) KW[w] = type;
 }
-kw('E', 'SELECT INSERT UPDATE DELETE REPLACE CREATE ALTER DROP TRUNCATE EXEC EXECUTE DECLARE SHUTDOWN HANDLER CALL MERGE RENAME GRANT REVOKE LOAD DESCRIBE SHOW');
+kw(
+  'E',
+  'SELECT INSERT UPDATE DELETE REPLACE CREATE ALTER DROP TRUNCATE EXEC EXECUTE DECLARE SHUTDOWN HANDLER CALL MERGE RENAME GRANT REVOKE LOAD DESCRIBE SHOW',
+);
 kw('U', 'UNION EXCEPT INTERSECT');
 kw('B', 'HAVING LIMIT');
 kw('&', 'AND OR XOR');
@@ -36,7 +39,10 @@ kw(
   'k',
   'FROM WHERE AS INTO VALUES TABLE NULL CASE WHEN THEN ELSE END ALL DISTINCT DISTINCTROW ON JOIN LEFT RIGHT INNER OUTER CROSS NATURAL BY ASC DESC OFFSET TOP DELAY PROCEDURE ANALYSE OUTFILE DUMPFILE SET USING EXISTS ANY SOME TRUE FALSE DATABASE SCHEMA DEFAULT INDEX KEY PRIMARY FOREIGN REFERENCES COLUMN COLUMNS TABLES UNIQUE LOCK UNLOCK OPENROWSET OPENQUERY OPENDATASOURCE GOTO SHUTDOWN RETURN BEGIN COMMIT ROLLBACK TRAN TRANSACTION',
 );
-kw('t', 'INT INTEGER BIGINT SMALLINT TINYINT VARCHAR NVARCHAR CHARACTER BINARY VARBINARY SIGNED UNSIGNED DECIMAL NUMERIC FLOAT REAL DOUBLE DATE DATETIME TIME TIMESTAMP TEXT BLOB BOOLEAN');
+kw(
+  't',
+  'INT INTEGER BIGINT SMALLINT TINYINT VARCHAR NVARCHAR CHARACTER BINARY VARBINARY SIGNED UNSIGNED DECIMAL NUMERIC FLOAT REAL DOUBLE DATE DATETIME TIME TIMESTAMP TEXT BLOB BOOLEAN',
+);
 kw(
   'f',
   'SLEEP BENCHMARK PG_SLEEP CHAR CHR NCHAR CONCAT CONCAT_WS SUBSTRING SUBSTR MID ASCII ORD HEX UNHEX CAST CONVERT COUNT VERSION USER CURRENT_USER SYSTEM_USER SESSION_USER EXTRACTVALUE UPDATEXML XMLTYPE IF IFNULL ISNULL NULLIF COALESCE LENGTH LEN LOAD_FILE MD5 SHA1 SHA2 RAND FLOOR CEIL ROUND NAME_CONST GROUP_CONCAT EXP POW POWER LOWER UPPER LCASE UCASE REVERSE REPEAT TRIM LTRIM RTRIM REPLACE INSTR LOCATE POSITION STRCMP CHAR_LENGTH BIT_LENGTH COMPRESS UNCOMPRESS ENCODE DECODE AES_ENCRYPT AES_DECRYPT DES_ENCRYPT PASSWORD OLD_PASSWORD ELT FIELD FIND_IN_SET MAKE_SET EXPORT_SET JSON_EXTRACT JSON_KEYS GTID_SUBSET ST_LATFROMGEOHASH POLYGON MULTIPOINT LINESTRING GEOMETRYCOLLECTION UTL_INADDR UTL_HTTP DBMS_PIPE DBMS_LOCK RECEIVE_MESSAGE SYS_CONTEXT DB_NAME OBJECT_ID SCHEMA_NAME HOST_NAME SUSER_NAME IS_SRVROLEMEMBER XP_CMDSHELL SP_EXECUTESQL TO_CHAR TO_NUMBER DATABASE SCHEMA NOW SYSDATE GETDATE ABS SIGN MAX MIN SUM AVG LEFT RIGHT',
@@ -62,11 +68,54 @@ const MULTI: Record<string, string> = {
   'INNER JOIN': 'k',
   'CROSS JOIN': 'k',
 };
-const DANGEROUS_FN = new Set(['SLEEP', 'BENCHMARK', 'PG_SLEEP', 'EXTRACTVALUE', 'UPDATEXML', 'XMLTYPE', 'LOAD_FILE', 'NAME_CONST', 'DBMS_PIPE', 'UTL_INADDR', 'UTL_HTTP', 'XP_CMDSHELL', 'SP_EXECUTESQL', 'GTID_SUBSET', 'JSON_KEYS', 'EXP', 'POLYGON', 'ST_LATFROMGEOHASH', 'CONVERT', 'CAST', 'CHAR', 'CONCAT', 'VERSION', 'USER', 'DATABASE']);
-const TIME_FN = new Set(['SLEEP', 'BENCHMARK', 'PG_SLEEP', 'EXTRACTVALUE', 'UPDATEXML', 'XMLTYPE', 'LOAD_FILE', 'NAME_CONST', 'DBMS_PIPE', 'UTL_INADDR', 'UTL_HTTP', 'XP_CMDSHELL', 'SP_EXECUTESQL', 'GTID_SUBSET']);
+const DANGEROUS_FN = new Set([
+  'SLEEP',
+  'BENCHMARK',
+  'PG_SLEEP',
+  'EXTRACTVALUE',
+  'UPDATEXML',
+  'XMLTYPE',
+  'LOAD_FILE',
+  'NAME_CONST',
+  'DBMS_PIPE',
+  'UTL_INADDR',
+  'UTL_HTTP',
+  'XP_CMDSHELL',
+  'SP_EXECUTESQL',
+  'GTID_SUBSET',
+  'JSON_KEYS',
+  'EXP',
+  'POLYGON',
+  'ST_LATFROMGEOHASH',
+  'CONVERT',
+  'CAST',
+  'CHAR',
+  'CONCAT',
+  'VERSION',
+  'USER',
+  'DATABASE',
+]);
+const TIME_FN = new Set([
+  'SLEEP',
+  'BENCHMARK',
+  'PG_SLEEP',
+  'EXTRACTVALUE',
+  'UPDATEXML',
+  'XMLTYPE',
+  'LOAD_FILE',
+  'NAME_CONST',
+  'DBMS_PIPE',
+  'UTL_INADDR',
+  'UTL_HTTP',
+  'XP_CMDSHELL',
+  'SP_EXECUTESQL',
+  'GTID_SUBSET',
+]);
 
 function isWordChar(c: number): boolean {
-  return (c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c === 95 || c === 36 || c >= 128;
+  return (
+    (c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c === 95 || c === 36 || c >= 128
+  );
 }
 function isWs(c: number): boolean {
   return c === 32 || (c >= 9 && c <= 13) || c === 0xa0 || c === 0;
@@ -281,20 +330,30 @@ export function foldTokens(toks: Tok[]): Tok[] {
     out.push({ ...tk });
   }
   // a bare word directly before ( acts as a function
-  for (let i = 0; i + 1 < out.length; i++) if (out[i]!.t === 'n' && out[i + 1]!.t === '(') out[i] = { t: 'f', v: out[i]!.v };
+  for (let i = 0; i + 1 < out.length; i++)
+    if (out[i]!.t === 'n' && out[i + 1]!.t === '(') out[i] = { t: 'f', v: out[i]!.v };
   return out;
 }
 
 /** structural classification of a fingerprint in its quote context */
 function isSqliFingerprint(fp: string, toks: Tok[], quote: string): boolean {
   if (fp.length < 2) return false;
-  const dangerousCall = toks.some((t, i) => t.t === 'f' && DANGEROUS_FN.has(t.v.replace(/^.*\./, '')) && toks[i + 1]?.t === '(');
-  const timeCall = toks.some((t, i) => t.t === 'f' && TIME_FN.has(t.v.replace(/^.*\./, '')) && toks[i + 1]?.t === '(');
+  const dangerousCall = toks.some(
+    (t, i) => t.t === 'f' && DANGEROUS_FN.has(t.v.replace(/^.*\./, '')) && toks[i + 1]?.t === '(',
+  );
+  const timeCall = toks.some(
+    (t, i) => t.t === 'f' && TIME_FN.has(t.v.replace(/^.*\./, '')) && toks[i + 1]?.t === '(',
+  );
   // a time-based or out-of-band function call at the start or after a closed value
   if (timeCall && /^(?:[s1n)]*[&o;]*)?f\(/.test(fp)) return true;
   if (timeCall && /^[s1)]+[&o;,]+f/.test(fp)) return true;
   // union followed by a statement, a value or a function
-  if (/U[k(]*[E1vfs(n]/.test(fp) && /^(?:[s1n)]|o?[n1]|c)/.test(fp) && (quote !== '' || /^[1)]|^\(|^o?n?1?o?U|1o?U/.test(fp))) return true;
+  if (
+    /U[k(]*[E1vfs(n]/.test(fp) &&
+    /^(?:[s1n)]|o?[n1]|c)/.test(fp) &&
+    (quote !== '' || /^[1)]|^\(|^o?n?1?o?U|1o?U/.test(fp))
+  )
+    return true;
   if (/^[1n]o?U/.test(fp) || /1o?U/.test(fp) || /\)o?U$/.test(fp)) return true;
   // stacked statement or T-SQL after a closed value
   if (/^[s1n]\)*;+[ETk]/.test(fp) || /^[s1]\)*T/.test(fp) || /^s\)*kT?s/.test(fp)) return true;
@@ -308,7 +367,7 @@ function isSqliFingerprint(fp: string, toks: Tok[], quote: string): boolean {
     // numeric context: 1 or 1=1, 1 and sleep(), 1) or (1
     if (/^1\)*&[1sfvn(]/.test(fp) && fp.length >= 3) return true;
     if (/^1\)*[&o]+[1sv]o[1sv]/.test(fp)) return true;
-    if (/^1\)*;E/.test(fp) || /^1\)*c$/.test(fp) === false && /^1\)*B1/.test(fp)) return true;
+    if (/^1\)*;E/.test(fp) || (/^1\)*c$/.test(fp) === false && /^1\)*B1/.test(fp))) return true;
     if (dangerousCall && /^f\(/.test(fp) && timeCall) return true;
     if (/^\(*E.*(?:k|f)/.test(fp) && /^\(*E[1nfvs(][kn,]/.test(fp)) return true;
   }
@@ -353,18 +412,46 @@ const BLACK_TAGS = new Set([
   'XML',
   'XSS',
 ]);
-const URL_ATTRS = new Set(['ACTION', 'BACKGROUND', 'CODEBASE', 'DYNSRC', 'FORMACTION', 'HREF', 'LOWSRC', 'POSTER', 'SRC', 'DATA', 'XLINK:HREF', 'FROM', 'TO', 'VALUES', 'BY', 'FOLDER', 'XMLNS', 'XMLNS:XLINK', 'XLINK']);
+const URL_ATTRS = new Set([
+  'ACTION',
+  'BACKGROUND',
+  'CODEBASE',
+  'DYNSRC',
+  'FORMACTION',
+  'HREF',
+  'LOWSRC',
+  'POSTER',
+  'SRC',
+  'DATA',
+  'XLINK:HREF',
+  'FROM',
+  'TO',
+  'VALUES',
+  'BY',
+  'FOLDER',
+  'XMLNS',
+  'XMLNS:XLINK',
+  'XLINK',
+]);
 const BLACK_ATTRS = new Set(['STYLE', 'ATTRIBUTENAME', 'SRCDOC', 'FILTER']);
 
 function stripForUrl(v: string): string {
   // ignore leading whitespace and control characters, and characters browsers drop inside the scheme
   // eslint-disable-next-line no-control-regex
-  return v.replace(/^[\x00-\x20\x7f-\xa0]+/, '').replace(/[\t\n\r\0]/g, '').toLowerCase();
+  return v
+    .replace(/^[\x00-\x20\x7f-\xa0]+/, '')
+    .replace(/[\t\n\r\0]/g, '')
+    .toLowerCase();
 }
 
 function isBadUrl(v: string): boolean {
   const u = stripForUrl(v);
-  return u.startsWith('javascript:') || u.startsWith('vbscript:') || u.startsWith('data:') || u.startsWith('view-source:');
+  return (
+    u.startsWith('javascript:') ||
+    u.startsWith('vbscript:') ||
+    u.startsWith('data:') ||
+    u.startsWith('view-source:')
+  );
 }
 
 type State = 'data' | 'noquote' | "'" | '"' | '`';
@@ -397,11 +484,17 @@ function htmlScan(s: string, state: State): boolean {
         if (s.startsWith('--', i + 1)) {
           const e = s.indexOf('-->', i + 3);
           const body = s.slice(i + 3, e < 0 ? n : e);
-          if (body.includes('`') || /^\s*\[if/i.test(body) || /^\s*(?:import|xml|entity)/i.test(body)) return true;
+          if (body.includes('`') || /^\s*\[if/i.test(body) || /^\s*(?:import|xml|entity)/i.test(body))
+            return true;
           i = e < 0 ? n : e + 3;
           continue;
         }
-        if (/^doctype/i.test(s.slice(i + 1, i + 8)) || /^entity/i.test(s.slice(i + 1, i + 7)) || /^\[cdata\[/i.test(s.slice(i + 1, i + 8))) return true;
+        if (
+          /^doctype/i.test(s.slice(i + 1, i + 8)) ||
+          /^entity/i.test(s.slice(i + 1, i + 7)) ||
+          /^\[cdata\[/i.test(s.slice(i + 1, i + 8))
+        )
+          return true;
         const e = s.indexOf('>', i);
         i = e < 0 ? n : e + 1;
         continue;
@@ -421,7 +514,15 @@ function htmlScan(s: string, state: State): boolean {
       const name = s.slice(st, j).toUpperCase();
       // a namespace prefix (x:script) does not hide the element
       const local = name.includes(':') ? name.slice(name.lastIndexOf(':') + 1) : name;
-      if (c !== '/' && (BLACK_TAGS.has(name) || BLACK_TAGS.has(local) || name.startsWith('SVG') || name.startsWith('XSL') || local.startsWith('SVG'))) return true;
+      if (
+        c !== '/' &&
+        (BLACK_TAGS.has(name) ||
+          BLACK_TAGS.has(local) ||
+          name.startsWith('SVG') ||
+          name.startsWith('XSL') ||
+          local.startsWith('SVG'))
+      )
+        return true;
       i = j;
       inTag = true;
       continue;
@@ -442,7 +543,9 @@ function htmlScan(s: string, state: State): boolean {
     if (j === i) j = i + 1;
     attr = s.slice(i, j).toUpperCase();
     // as libinjection: an attribute counts only with a value
-    const black = (attr.length >= 5 && (attr.startsWith('ON') || attr.startsWith('XMLNS') || attr.startsWith('XLINK'))) || BLACK_ATTRS.has(attr);
+    const black =
+      (attr.length >= 5 && (attr.startsWith('ON') || attr.startsWith('XMLNS') || attr.startsWith('XLINK'))) ||
+      BLACK_ATTRS.has(attr);
     i = j;
     while (i < n && isWs(s.charCodeAt(i))) i++;
     if (s[i] !== '=') continue;

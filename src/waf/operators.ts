@@ -4,7 +4,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
-import { dirname, isAbsolute, resolve } from 'node:path';
+import { isAbsolute, resolve } from 'node:path';
 import { AhoCorasick } from './aho.js';
 import { compileRegex } from './regex.js';
 import { detectSqli, detectXss } from './libinjection.js';
@@ -237,7 +237,10 @@ export function compileOperator(spec: string, baseDir: string): { op: Operator; 
     case 'ipmatch':
     case 'ipmatchfromfile':
     case 'ipmatchf': {
-      const list = name === 'ipmatch' ? param : readPhraseFile(isAbsolute(param) ? param : resolve(baseDir, param)).join(' ');
+      const list =
+        name === 'ipmatch'
+          ? param
+          : readPhraseFile(isAbsolute(param) ? param : resolve(baseDir, param)).join(' ');
       const m = ipMatcher(list);
       return mk((v) => (m(v) ? { data: v } : null));
     }

@@ -66,7 +66,12 @@ function rewrite(p: string, globalI: boolean): string {
         const end = p.indexOf('}', i + 3);
         const v = parseInt(p.slice(i + 3, end), 16);
         const ch = String.fromCharCode(v);
-        out += fold && isLetter(ch) ? `[${ch.toLowerCase()}${ch.toUpperCase()}]` : v <= 0xff ? hex2(v) : '\\u' + v.toString(16).padStart(4, '0');
+        out +=
+          fold && isLetter(ch)
+            ? `[${ch.toLowerCase()}${ch.toUpperCase()}]`
+            : v <= 0xff
+              ? hex2(v)
+              : '\\u' + v.toString(16).padStart(4, '0');
         i = end + 1;
         continue;
       }
@@ -104,7 +109,11 @@ function rewrite(p: string, globalI: boolean): string {
       if (d === 'Q') {
         const end = p.indexOf('\\E', i + 2);
         const lit = p.slice(i + 2, end < 0 ? n : end);
-        for (const ch of lit) out += fold && isLetter(ch) ? `[${ch.toLowerCase()}${ch.toUpperCase()}]` : ch.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
+        for (const ch of lit)
+          out +=
+            fold && isLetter(ch)
+              ? `[${ch.toLowerCase()}${ch.toUpperCase()}]`
+              : ch.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
         i = end < 0 ? n : end + 2;
         continue;
       }
@@ -193,10 +202,11 @@ function rewrite(p: string, globalI: boolean): string {
         cls += e;
         j++;
       }
-      if (fold) for (const l of letters) {
-        const o = l === l.toLowerCase() ? l.toUpperCase() : l.toLowerCase();
-        if (!letters.has(o)) cls += o;
-      }
+      if (fold)
+        for (const l of letters) {
+          const o = l === l.toLowerCase() ? l.toUpperCase() : l.toLowerCase();
+          if (!letters.has(o)) cls += o;
+        }
       out += '[' + cls + ']';
       i = j + 1;
       continue;
@@ -245,7 +255,12 @@ function rewrite(p: string, globalI: boolean): string {
       i++;
       continue;
     }
-    if (c === '+' && i > 0 && (p[i - 1] === '*' || p[i - 1] === '+' || p[i - 1] === '?' || p[i - 1] === '}') && p[i - 2] !== '\\') {
+    if (
+      c === '+' &&
+      i > 0 &&
+      (p[i - 1] === '*' || p[i - 1] === '+' || p[i - 1] === '?' || p[i - 1] === '}') &&
+      p[i - 2] !== '\\'
+    ) {
       // possessive quantifier: drop the +
       i++;
       continue;
@@ -285,7 +300,7 @@ export function compileRegex(pattern: string): CompiledRegex {
   const { source, flags } = translatePcre(pattern);
   const re = new RegExp(source, flags);
   const fold = flags.includes('i');
-  let prefilter: string[] | null = null;
+  let prefilter: string[] | null;
   try {
     prefilter = requiredLiterals(pattern, fold);
   } catch {
@@ -406,14 +421,23 @@ export function requiredLiterals(pattern: string, _fold: boolean): Lits {
           let ch: string | null = null;
           if (body.length === 1) ch = body;
           else if (body.length === 2 && body[0] === '\\' && !/[a-zA-Z0-9]/.test(body[1]!)) ch = body[1]!;
-          else if (body.length === 2 && body[0]!.toLowerCase() === body[1]!.toLowerCase() && isLetter(body[0]!)) ch = body[0]!;
+          else if (
+            body.length === 2 &&
+            body[0]!.toLowerCase() === body[1]!.toLowerCase() &&
+            isLetter(body[0]!)
+          )
+            ch = body[0]!;
           if (ch) atomLit = ch;
         }
       } else if (c === '(') {
         i++;
         let lookaround = false;
         if (p[i] === '?') {
-          if (p[i + 1] === '=' || p[i + 1] === '!' || (p[i + 1] === '<' && (p[i + 2] === '=' || p[i + 2] === '!'))) {
+          if (
+            p[i + 1] === '=' ||
+            p[i + 1] === '!' ||
+            (p[i + 1] === '<' && (p[i + 2] === '=' || p[i + 2] === '!'))
+          ) {
             lookaround = true;
             i += p[i + 1] === '<' ? 3 : 2;
           } else if (p[i + 1] === ':' || p[i + 1] === '>') i += 2;
@@ -431,11 +455,8 @@ export function requiredLiterals(pattern: string, _fold: boolean): Lits {
         if (p[i] !== ')') throw new Error('unbalanced');
         i++;
         if (lookaround) continue;
-        if (inner && inner.length === 1) atomSeqLit = inner[0]!;
+        // a group's requirement is a set (it cannot extend a literal run: its content may be longer)
         atomSet = inner;
-        // groups whose whole content is one literal can extend runs only if exact; we do not know
-        // exactness here, so treat as a set and break the run
-        atomSeqLit = null;
       } else if (c === '.') {
         i++;
       } else if (c === '^' || c === '$') {
@@ -489,7 +510,8 @@ export function requiredLiterals(pattern: string, _fold: boolean): Lits {
   const r = parseAlt();
   if (i < n) throw new Error('trailing');
   if (!r) return null;
-  const lower = r.map((s) => s.toLowerCase());
+  // ASCII-only folding, as the Aho-Corasick matcher and ModSecurity's lowercase do
+  const lower = r.map((s) => s.replace(/[A-Z]+/g, (x) => x.toLowerCase()));
   // a filter of one-character strings saves little
   if (lower.every((s) => s.length < 2)) return null;
   return union([lower]);

@@ -95,7 +95,11 @@ export function splitActions(text: string): [string, string][] {
   let i = 0;
   const n = text.length;
   while (i < n) {
-    while (i < n && (text[i] === ' ' || text[i] === '\t' || text[i] === ',' || text[i] === '\n' || text[i] === '\r')) i++;
+    while (
+      i < n &&
+      (text[i] === ' ' || text[i] === '\t' || text[i] === ',' || text[i] === '\n' || text[i] === '\r')
+    )
+      i++;
     if (i >= n) break;
     let name = '';
     while (i < n && text[i] !== ':' && text[i] !== ',') name += text[i++];
@@ -134,7 +138,6 @@ export function parseTargets(text: string, file: string, line: number): Target[]
   let i = 0;
   const n = text.length;
   while (i < n) {
-    let raw = '';
     let exclude = false;
     let count = false;
     while (i < n && (text[i] === ' ' || text[i] === '|')) i++;
@@ -176,10 +179,17 @@ export function parseTargets(text: string, file: string, line: number): Target[]
         key = k;
       }
     }
-    raw = text.slice(start, i);
+    const raw = text.slice(start, i);
     coll = coll.trim().toUpperCase();
     if (!coll) throw new SecLangError(`empty variable in "${text}"`, file, line);
-    out.push({ coll, key: key === undefined || coll === 'XML' ? key : key.toLowerCase(), keyRe, count, exclude, raw });
+    out.push({
+      coll,
+      key: key === undefined || coll === 'XML' ? key : key.toLowerCase(),
+      keyRe,
+      count,
+      exclude,
+      raw,
+    });
   }
   return out;
 }
@@ -252,10 +262,16 @@ export function compileRules(dirs: Directive[], opts: CompileOptions = {}): Rule
     defaults[phase] ?? { disruptive: 'pass', log: true, auditlog: true, transforms: [] };
   let pendingChain: Rule | null = null; // last link waiting for a chained rule
 
-  const buildRule = (d: Directive, targetsText: string | null, opText: string | null, actionsText: string, isChild: boolean): Rule => {
+  const buildRule = (
+    d: Directive,
+    targetsText: string | null,
+    opText: string | null,
+    actionsText: string,
+    isChild: boolean,
+  ): Rule => {
     const baseDir = dirname(d.file);
     let op: Operator;
-    let negated = false;
+    let negated: boolean;
     try {
       const c = compileOperator(opText ?? '@unconditionalMatch', baseDir);
       op = c.op;
@@ -290,7 +306,8 @@ export function compileRules(dirs: Directive[], opts: CompileOptions = {}): Rule
       switch (name) {
         case 'id':
           rule.id = Number(value);
-          if (!Number.isInteger(rule.id) || rule.id <= 0) throw new SecLangError(`bad rule id ${value}`, d.file, d.line);
+          if (!Number.isInteger(rule.id) || rule.id <= 0)
+            throw new SecLangError(`bad rule id ${value}`, d.file, d.line);
           break;
         case 'phase': {
           const p = PHASE_NAMES[value.toLowerCase()] ?? Number(value);
@@ -355,7 +372,10 @@ export function compileRules(dirs: Directive[], opts: CompileOptions = {}): Rule
           break;
         case 'ctl': {
           const eq = value.indexOf('=');
-          rule.ctls.push({ name: value.slice(0, eq).trim().toLowerCase(), value: value.slice(eq + 1).trim() });
+          rule.ctls.push({
+            name: value.slice(0, eq).trim().toLowerCase(),
+            value: value.slice(eq + 1).trim(),
+          });
           break;
         }
         case 'chain':
@@ -455,7 +475,15 @@ export function compileRules(dirs: Directive[], opts: CompileOptions = {}): Rule
         const p = PHASE_NAMES[ph[1].toLowerCase()] ?? Number(ph[1]);
         const da: DefaultActions = { disruptive: 'pass', log: true, auditlog: true, transforms: [] };
         for (const [n, v] of acts) {
-          if (n === 'pass' || n === 'deny' || n === 'drop' || n === 'block' || n === 'redirect' || n === 'allow') da.disruptive = n;
+          if (
+            n === 'pass' ||
+            n === 'deny' ||
+            n === 'drop' ||
+            n === 'block' ||
+            n === 'redirect' ||
+            n === 'allow'
+          )
+            da.disruptive = n;
           else if (n === 'log') da.log = true;
           else if (n === 'nolog') da.log = false;
           else if (n === 'auditlog') da.auditlog = true;
@@ -471,7 +499,8 @@ export function compileRules(dirs: Directive[], opts: CompileOptions = {}): Rule
       }
       case 'secruleengine': {
         const v = (a[0] ?? '').toLowerCase();
-        rs.engine = v === 'on' ? 'On' : v === 'off' ? 'Off' : v === 'detectiononly' ? 'DetectionOnly' : rs.engine;
+        rs.engine =
+          v === 'on' ? 'On' : v === 'off' ? 'Off' : v === 'detectiononly' ? 'DetectionOnly' : rs.engine;
         break;
       }
       case 'secrequestbodyaccess':
@@ -487,7 +516,8 @@ export function compileRules(dirs: Directive[], opts: CompileOptions = {}): Rule
         rs.requestBodyNoFilesLimit = Number(a[0]);
         break;
       case 'secrequestbodylimitaction':
-        rs.requestBodyLimitAction = (a[0] ?? '').toLowerCase() === 'processpartial' ? 'ProcessPartial' : 'Reject';
+        rs.requestBodyLimitAction =
+          (a[0] ?? '').toLowerCase() === 'processpartial' ? 'ProcessPartial' : 'Reject';
         break;
       case 'secresponsebodymimetype':
         rs.responseBodyMimeTypes = a.join(' ').toLowerCase().split(/\s+/).filter(Boolean);

@@ -132,7 +132,7 @@ export function loadSecLangFile(path: string, depth = 0): Directive[] {
   try {
     text = readFileSync(path, 'latin1');
   } catch (e) {
-    throw new Error(`${path}: ${(e as Error).message}`);
+    throw new Error(`${path}: ${(e as Error).message}`, { cause: e });
   }
   const out: Directive[] = [];
   for (const d of parseSecLang(text, path)) {

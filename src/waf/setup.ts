@@ -19,8 +19,12 @@ export function setupConfig(o: SetupOptions = {}): string {
     `setvar:tx.crs_setup_version=4290`,
     `setvar:tx.blocking_paranoia_level=${pl}`,
     `setvar:tx.detection_paranoia_level=${pl}`,
-    ...(o.inboundThreshold !== undefined ? [`setvar:tx.inbound_anomaly_score_threshold=${o.inboundThreshold}`] : []),
-    ...(o.outboundThreshold !== undefined ? [`setvar:tx.outbound_anomaly_score_threshold=${o.outboundThreshold}`] : []),
+    ...(o.inboundThreshold !== undefined
+      ? [`setvar:tx.inbound_anomaly_score_threshold=${o.inboundThreshold}`]
+      : []),
+    ...(o.outboundThreshold !== undefined
+      ? [`setvar:tx.outbound_anomaly_score_threshold=${o.outboundThreshold}`]
+      : []),
     ...(o.extraSetvars ?? []),
   ];
   return `

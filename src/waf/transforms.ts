@@ -61,7 +61,13 @@ export function urlDecodeUni(s: string): string {
   for (let i = 0; i < s.length; i++) {
     const c = s[i]!;
     if (c === '%') {
-      if ((s[i + 1] === 'u' || s[i + 1] === 'U') && isHex(s[i + 2]) && isHex(s[i + 3]) && isHex(s[i + 4]) && isHex(s[i + 5])) {
+      if (
+        (s[i + 1] === 'u' || s[i + 1] === 'U') &&
+        isHex(s[i + 2]) &&
+        isHex(s[i + 3]) &&
+        isHex(s[i + 4]) &&
+        isHex(s[i + 5])
+      ) {
         o += uniByte(s.slice(i + 2, i + 6));
         i += 5;
       } else if (isHex(s[i + 1]) && isHex(s[i + 2])) {
@@ -151,7 +157,13 @@ export function jsDecode(s: string): string {
       continue;
     }
     const d = s[i + 1]!;
-    if ((d === 'u' || d === 'U') && isHex(s[i + 2]) && isHex(s[i + 3]) && isHex(s[i + 4]) && isHex(s[i + 5])) {
+    if (
+      (d === 'u' || d === 'U') &&
+      isHex(s[i + 2]) &&
+      isHex(s[i + 3]) &&
+      isHex(s[i + 4]) &&
+      isHex(s[i + 5])
+    ) {
       o += uniByte(s.slice(i + 2, i + 6));
       i += 5;
     } else if ((d === 'x' || d === 'X') && isHex(s[i + 2]) && isHex(s[i + 3])) {
@@ -383,7 +395,19 @@ export function escapeSeqDecode(s: string): string {
   if (!s.includes('\\')) return s;
   let o = '';
   const n = s.length;
-  const m: Record<string, string> = { a: '\x07', b: '\b', f: '\f', n: '\n', r: '\r', t: '\t', v: '\v', '\\': '\\', '?': '?', "'": "'", '"': '"' };
+  const m: Record<string, string> = {
+    a: '\x07',
+    b: '\b',
+    f: '\f',
+    n: '\n',
+    r: '\r',
+    t: '\t',
+    v: '\v',
+    '\\': '\\',
+    '?': '?',
+    "'": "'",
+    '"': '"',
+  };
   for (let i = 0; i < n; i++) {
     const c = s[i]!;
     if (c !== '\\' || i + 1 >= n) {
@@ -408,10 +432,16 @@ export function escapeSeqDecode(s: string): string {
 }
 
 export function sqlHexDecode(s: string): string {
-  return s.replace(/0x((?:[0-9a-fA-F]{2})+)/g, (_m, h: string) => Buffer.from(h, 'hex').toString('latin1' as BufferEncoding));
+  return s.replace(/0x((?:[0-9a-fA-F]{2})+)/g, (_m, h: string) =>
+    Buffer.from(h, 'hex').toString('latin1' as BufferEncoding),
+  );
 }
 
-const hash = (alg: string) => (s: string) => createHash(alg).update(Buffer.from(s, 'latin1' as BufferEncoding)).digest().toString('latin1');
+const hash = (alg: string) => (s: string) =>
+  createHash(alg)
+    .update(Buffer.from(s, 'latin1' as BufferEncoding))
+    .digest()
+    .toString('latin1');
 
 export const TRANSFORMS: Record<string, Transform> = {
   lowercase,
@@ -447,5 +477,8 @@ export const TRANSFORMS: Record<string, Transform> = {
   trim: (s) => s.replace(/^[\t-\r ]+|[\t-\r ]+$/g, ''),
   trimleft: (s) => s.replace(/^[\t-\r ]+/, ''),
   trimright: (s) => s.replace(/[\t-\r ]+$/, ''),
-  urlencode: (s) => s.replace(/[^A-Za-z0-9\-_.*]/g, (c) => (c === ' ' ? '+' : '%' + c.charCodeAt(0).toString(16).padStart(2, '0'))),
+  urlencode: (s) =>
+    s.replace(/[^A-Za-z0-9\-_.*]/g, (c) =>
+      c === ' ' ? '+' : '%' + c.charCodeAt(0).toString(16).padStart(2, '0'),
+    ),
 };
