@@ -22,6 +22,23 @@ if (!files.length) {
   console.error('no test files matched');
   process.exit(1);
 }
+// A full run (no filter) first type-checks the tests with the sources (tsconfig.test.json) and
+// lints the tree, as CI does; a filtered run (`npm test -- PATTERN`) runs only the matching tests.
+if (!filters.length && process.env.BULWARK_SKIP_CHECKS !== '1') {
+  const { spawnSync } = await import('node:child_process');
+  for (const [what, cmd, args] of [
+    ['type-checking sources and tests', 'npx', ['tsc', '-p', 'tsconfig.test.json']],
+    ['type-checking the web UI', 'npx', ['tsc', '-p', 'web/tsconfig.json', '--noEmit']],
+    ['linting', 'npx', ['eslint', 'src', 'test', 'bench', 'web/src']],
+  ]) {
+    console.error(`run-tests: ${what}`);
+    const r = spawnSync(cmd, args, { cwd: root, stdio: 'inherit' });
+    if (r.status !== 0) {
+      console.error(`run-tests: ${what} failed`);
+      process.exit(1);
+    }
+  }
+}
 const concurrency = process.env.TEST_CONCURRENCY ?? '2';
 const reporter = process.env.TEST_REPORTER ?? 'spec';
 const args = [

@@ -27,7 +27,7 @@ const expected: Expected[] = readFileSync(join(CORPUS, 'expected_index.jsonl'), 
   .map((l) => JSON.parse(l) as Expected & { test_file: string })
   .filter((e) => e.test_file.includes('/javascript/'));
 
-const key = (p: { name: string; version: string }) => `${p.name}@${p.version}`;
+const key = (p: { name: string; version?: string }) => `${p.name}@${p.version}`;
 const sorted = (xs: string[]) => [...xs].sort();
 
 function canonicalName(file: string): string {

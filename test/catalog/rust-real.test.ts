@@ -167,7 +167,7 @@ test(
       '/src/app/Cargo.lock': readFileSync(join(DIR, 'app', 'Cargo.lock')),
     });
     assert.deepEqual(warnings, []);
-    const k = (p: { name: string; version: string }) => `${p.name}@${p.version}`;
+    const k = (p: { name: string; version?: string }) => `${p.name}@${p.version}`;
     assert.deepEqual(packages.map(k).sort(), m.packages.map(k).sort());
     for (const p of packages) {
       assert.deepEqual(p.dependsOn!.map(k).sort(), edges.get(k(p))!.all, `dependencies of ${k(p)}`);
@@ -193,7 +193,7 @@ test(
       '/usr/local/bin/plain': readFileSync(join(DIR, 'target', 'release', 'app')),
     });
     assert.deepEqual(warnings, []);
-    const k = (p: { name: string; version: string }) => `${p.name}@${p.version}`;
+    const k = (p: { name: string; version?: string }) => `${p.name}@${p.version}`;
     const buildOnly = new Set(['tinybuild@0.1.0']);
     assert.ok(
       m.packages.some((p) => buildOnly.has(k(p))),

@@ -29,7 +29,7 @@ test('scan config -s BOGUS is a usage error (exit 2) naming the flag', () => {
 });
 
 test('scan cluster without any kubeconfig says so instead of dialling localhost:8080', () => {
-  const env = { ...process.env, HOME: join(tmp, 'home') };
+  const env: NodeJS.ProcessEnv = { ...process.env, HOME: join(tmp, 'home') };
   delete env.KUBECONFIG;
   delete env.KUBERNETES_SERVICE_HOST;
   const r = run(['scan', 'cluster'], env);

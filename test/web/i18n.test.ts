@@ -14,7 +14,7 @@ test('zh-CN translates every English string with the same placeholders', () => {
   const zh = DICTS['zh-CN'];
   assert.deepEqual(Object.keys(zh).sort(), Object.keys(en).sort());
   const holes = (s: string) => [...s.matchAll(/\{(\w+)\}/g)].map((m) => m[1]).sort();
-  for (const k of Object.keys(en) as (keyof typeof en)[]) {
+  for (const k of Object.keys(en) as (keyof typeof en & string)[]) {
     assert.ok(zh[k].trim(), `${k} is empty in zh-CN`);
     if (!SAME_IN_BOTH.has(k)) assert.notEqual(zh[k], en[k], `${k} is not translated`);
     assert.deepEqual(holes(zh[k]), holes(en[k]), `${k}: placeholders differ`);
