@@ -21,6 +21,7 @@ const GROUPS: Record<string, (() => Promise<Group>)[]> = {
   db: [() => import('./db.js')],
   server: [() => import('./server.js')],
   rules: [() => import('./rules.js')],
+  waf: [() => import('./waf.js')],
 };
 
 async function loadGroups(argv: string[]): Promise<Group[]> {

@@ -47,15 +47,8 @@ export function parseRawRequest(raw: string, limits: RawLimits = DEFAULT_LIMITS)
   if (proto === undefined) return fail(400, 'HTTP/0.9 is not supported');
   if (!/^HTTP\/[1-9]\.\d$/.test(proto)) return fail(400, `malformed protocol ${proto}`);
   if (uri.length > limits.maxUriBytes) return fail(414, 'request target too long');
-  if (method === 'CONNECT') {
-    if (!/^[^/?#@]+:\d{1,5}$/.test(uri)) return fail(400, 'CONNECT needs host:port');
-  } else if (!(
-    uri.startsWith('/') ||
-    /^[a-zA-Z][a-zA-Z0-9+.-]*:\/\//.test(uri) ||
-    (uri === '*' && method === 'OPTIONS')
-  ))
-    return fail(400, 'malformed request target');
-  if (uri.includes('#')) return fail(400, 'fragment in request target');
+  const bad = checkTarget(method, uri);
+  if (bad) return fail(400, bad);
   const headers: [string, string][] = [];
   for (let i = 1; i < lines.length; i++) {
     const l = lines[i]!;
@@ -70,15 +63,8 @@ export function parseRawRequest(raw: string, limits: RawLimits = DEFAULT_LIMITS)
     if (headers.length > limits.maxHeaders) return fail(431, 'too many header fields');
   }
   const get = (n: string) => headers.filter(([k]) => k.toLowerCase() === n).map(([, v]) => v);
-  const host = get('host');
-  if (proto === 'HTTP/1.1' && host.length !== 1) return fail(400, 'HTTP/1.1 needs exactly one Host');
-  if (host.length > 1) return fail(400, 'more than one Host');
-  if (
-    host.length === 1 &&
-    !(host[0] === '' && proto === 'HTTP/1.0') &&
-    !/^(?:[A-Za-z0-9._~-]+|\[[0-9A-Fa-f:.]+\])(?::\d{1,5})?$/.test(host[0]!)
-  )
-    return fail(400, 'malformed Host');
+  const badHost = checkHost(proto, get('host'));
+  if (badHost) return fail(400, badHost);
   const te = get('transfer-encoding');
   const cl = get('content-length');
   const rest = raw.slice(he + sep);
@@ -125,4 +111,30 @@ export function decodeChunked(s: string, max: number): string | number {
     if (s.slice(i + n, i + n + 2) !== '\r\n') return 400;
     i += n + 2;
   }
+}
+
+/** the request-target rules shared by the raw reader and the proxy: a reason when it is refused */
+export function checkTarget(method: string, uri: string): string | null {
+  if (method === 'CONNECT') return /^[^/?#@]+:\d{1,5}$/.test(uri) ? null : 'CONNECT needs host:port';
+  if (!(
+    uri.startsWith('/') ||
+    /^[a-zA-Z][a-zA-Z0-9+.-]*:\/\//.test(uri) ||
+    (uri === '*' && method === 'OPTIONS')
+  ))
+    return 'malformed request target';
+  if (uri.includes('#')) return 'fragment in request target';
+  return null;
+}
+
+/** Host rules: one Host in HTTP/1.1, a plain host name or IP literal with an optional port */
+export function checkHost(proto: string, host: string[]): string | null {
+  if (proto === 'HTTP/1.1' && host.length !== 1) return 'HTTP/1.1 needs exactly one Host';
+  if (host.length > 1) return 'more than one Host';
+  if (
+    host.length === 1 &&
+    !(host[0] === '' && proto === 'HTTP/1.0') &&
+    !/^(?:[A-Za-z0-9._~-]+|\[[0-9A-Fa-f:.]+\])(?::\d{1,5})?$/.test(host[0]!)
+  )
+    return 'malformed Host';
+  return null;
 }

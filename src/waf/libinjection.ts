@@ -437,11 +437,13 @@ const BLACK_ATTRS = new Set(['STYLE', 'ATTRIBUTENAME', 'SRCDOC', 'FILTER']);
 
 function stripForUrl(v: string): string {
   // ignore leading whitespace and control characters, and characters browsers drop inside the scheme
-  // eslint-disable-next-line no-control-regex
-  return v
-    .replace(/^[\x00-\x20\x7f-\xa0]+/, '')
-    .replace(/[\t\n\r\0]/g, '')
-    .toLowerCase();
+  return (
+    v
+      // eslint-disable-next-line no-control-regex
+      .replace(/^[\x00-\x20\x7f-\xa0]+/, '')
+      .replace(/[\t\n\r\0]/g, '')
+      .toLowerCase()
+  );
 }
 
 function isBadUrl(v: string): boolean {

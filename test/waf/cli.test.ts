@@ -1,0 +1,130 @@
+/**
+ * `bulwark waf` and `bulwark waf test` as processes: the proxy started from the command line in
+ * detect mode with a JSON log, and the go-ftw runner sending the CRS XSS regression tests to it
+ * over HTTP (rule ids read back from the log by marker), compared with the in-process run. Usage
+ * errors exit 2.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, spawnSync } from 'node:child_process';
+import http from 'node:http';
+import { mkdtempSync, rmSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { CORPORA } from '../helpers/shared.js';
+
+const MAIN = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url));
+const CRS = join(CORPORA, 'coreruleset');
+const boot = `const {main}=await import(${JSON.stringify(MAIN)}); process.exitCode = await main(['node','bulwark',...process.argv.slice(1)]);`;
+const cliArgs = (args: string[]) => ['--import', 'tsx', '--input-type=module', '-e', boot, '--', ...args];
+
+function run(args: string[]) {
+  return spawnSync(process.execPath, cliArgs(args), { encoding: 'utf8', timeout: 120000 });
+}
+
+test('usage errors exit 2', () => {
+  const r = run(['waf', '--rules', join(CRS, 'rules')]);
+  assert.equal(r.status, 2, r.stderr);
+  assert.match(r.stderr, /--upstream/);
+  const p = run([
+    'waf',
+    '--upstream',
+    'http://127.0.0.1:1',
+    '--rules',
+    join(CRS, 'rules'),
+    '--paranoia',
+    '7',
+  ]);
+  assert.equal(p.status, 2);
+});
+
+test('waf test in process and against the live proxy agree on the CRS 941 tests', async () => {
+  const inproc = run(['waf', 'test', CRS, '--rule', '941', '-f', 'json']);
+  assert.equal(inproc.status, 0, inproc.stderr + inproc.stdout.slice(0, 2000));
+  const a = JSON.parse(inproc.stdout) as { total: number; passed: number };
+  assert.ok(a.total > 200 && a.passed === a.total);
+
+  // an upstream that reflects like the CRS harness backend, the proxy in detect mode at PL4
+  const up = http.createServer((req, res) => {
+    req.resume();
+    req.on('end', () => res.end('ok'));
+  });
+  await new Promise<void>((r) => up.listen(0, '127.0.0.1', () => r()));
+  const upPort = (up.address() as AddressInfo).port;
+  const dir = mkdtempSync(join(tmpdir(), 'bw-waf-cli-'));
+  const log = join(dir, 'waf.log');
+  const port = 20000 + Math.floor(Math.random() * 20000);
+  const proxy = spawn(
+    process.execPath,
+    cliArgs([
+      'waf',
+      '--listen',
+      `127.0.0.1:${port}`,
+      '--upstream',
+      `http://127.0.0.1:${upPort}`,
+      '--rules',
+      join(CRS, 'rules'),
+      '--paranoia',
+      '4',
+      '--mode',
+      'detect',
+      '--log',
+      log,
+      '--marker-header',
+      'X-Bulwark-Test',
+    ]),
+    { stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  try {
+    let err = '';
+    proxy.stderr.on('data', (d: Buffer) => (err += d.toString()));
+    // wait until it listens
+    for (let i = 0; i < 100; i++) {
+      const ok = await new Promise<boolean>((r) => {
+        const q = http.get({ host: '127.0.0.1', port, path: '/', headers: { host: 'localhost' } }, (res) => {
+          res.resume();
+          r(true);
+        });
+        q.on('error', () => r(false));
+      });
+      if (ok) break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    const live = spawn(
+      process.execPath,
+      cliArgs([
+        'waf',
+        'test',
+        join(CRS, 'tests', 'regression', 'tests', 'REQUEST-941-APPLICATION-ATTACK-XSS'),
+        '--target',
+        `http://127.0.0.1:${port}`,
+        '--log',
+        log,
+        '-f',
+        'json',
+      ]),
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    let out = '';
+    live.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    const code = await new Promise<number | null>((r) => live.on('exit', r));
+    const b = JSON.parse(out) as {
+      total: number;
+      passed: number;
+      failures: { rule_id: number; test_id: number; detail: string }[];
+    };
+    console.log(`CRS 941 against the live proxy: ${b.passed}/${b.total}`);
+    for (const f of b.failures.slice(0, 10)) console.log(`  ${f.rule_id}-${f.test_id}: ${f.detail}`);
+    assert.equal(b.total, a.total);
+    assert.equal(b.passed, b.total, err);
+    assert.equal(code, 0);
+  } finally {
+    proxy.kill('SIGTERM');
+    await new Promise((r) => proxy.on('exit', r));
+    up.closeAllConnections();
+    up.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
