@@ -1,10 +1,13 @@
 /**
  * `bulwark rules validate FILE...`: load Falco rule files in order, as Falco's `-V` does, and
  * report each file's errors and warnings with file:line (text, or Falco's JSON load results).
+ * `bulwark rules replay CAPTURE.scap --rules FILE...`: run the rules over a capture, as
+ * `falco -e CAPTURE` does, printing alerts as JSON lines or Falco's text lines.
  */
 import { readFile } from 'node:fs/promises';
 import { Option, type Command } from 'commander';
 import { loadRules, type FileResult, type LoadIssue, type RuleFile } from '../runtime/rules/index.js';
+import { BulwarkError } from '../core/errors.js';
 import type { CliContext } from './context.js';
 import { openOutput } from './output.js';
 
@@ -73,7 +76,7 @@ async function readRuleFiles(paths: string[]): Promise<{ files: RuleFile[]; unre
 }
 
 export function register(ctx: CliContext): void {
-  const rules: Command = ctx.program.command('rules').description('Falco-compatible runtime rules: validate rule files');
+  const rules: Command = ctx.program.command('rules').description('Falco-compatible runtime rules: validate rule files, replay captures');
 
   rules
     .command('validate')
@@ -130,4 +133,49 @@ Exit codes: 0 every file loaded, 1 some file has errors, 2 usage error.`,
       }
       ctx.exitCode = ok ? 0 : 1;
     });
+
+  rules
+    .command('replay')
+    .description('evaluate rules on a .scap capture (as falco -e) and print the alerts: JSON lines or text')
+    .argument('<capture>', 'capture file (.scap or .scap.gz, as written by sysdig -w or falco)')
+    .requiredOption('-r, --rules <file...>', 'Falco rules YAML files, loaded in order')
+    .addOption(new Option('-f, --format <format>', 'alert format').choices(['json', 'text']).default('json'))
+    .option('-o, --output <file>', 'write to FILE instead of standard output')
+    .option('--hostname <name>', 'hostname in alerts (default: this host)')
+    .option('--time-iso8601', "ISO 8601 times in output lines, as Falco's time_format_iso_8601")
+    .addOption(new Option('--rule-matching <mode>', "Falco's rule_matching: first matching rule per event, or all").choices(['first', 'all']).default('first'))
+    .addHelpText('after', '\nExit codes: 0 replayed (with or without alerts), 1 unreadable capture or rules with errors, 2 usage error.')
+    .action(
+      async (
+        capture: string,
+        o: { rules: string[]; format: 'json' | 'text'; output?: string; hostname?: string; timeIso8601?: boolean; ruleMatching: 'first' | 'all' },
+      ) => {
+        const { readScapFile, replay, ScapError } = await import('../runtime/scap/index.js');
+        const { formatAlert } = await import('../runtime/rules/index.js');
+        const { files, unreadable } = await readRuleFiles(o.rules);
+        if (unreadable.length) throw new BulwarkError('NOT_FOUND', `${unreadable[0]!.file}: ${unreadable[0]!.errors[0]!.message}`, { subject: unreadable[0]!.file });
+        const { hostname } = await import('node:os');
+        const rs = loadRules(files, { hostname: o.hostname ?? hostname(), ruleMatching: o.ruleMatching });
+        for (const e of rs.errors) process.stderr.write(issueText('error', e));
+        if (!rs.successful) throw new BulwarkError('PARSE', `rules have ${rs.errors.length} error(s)`);
+        let cap;
+        try {
+          cap = await readScapFile(capture);
+        } catch (e) {
+          const code = (e as NodeJS.ErrnoException).code;
+          if (code) throw new BulwarkError('NOT_FOUND', `cannot read ${capture}: ${code}`, { subject: capture });
+          if (e instanceof ScapError) throw new BulwarkError('CORRUPT', `${capture}: ${e.message}`, { subject: capture });
+          throw e;
+        }
+        const out = await openOutput(o.output);
+        try {
+          const stats = replay(cap, rs, (a) => out.stream.write(formatAlert(a, o.format, { iso8601: o.timeIso8601 }) + '\n'));
+          await out.close();
+          ctx.logger().info(`${stats.events} events, ${stats.alerts} alerts`);
+        } catch (e) {
+          await out.abort();
+          throw e;
+        }
+      },
+    );
 }

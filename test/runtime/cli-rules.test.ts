@@ -98,3 +98,29 @@ describe('bulwark rules validate', () => {
     assert.equal(bulwark('rules', 'validate', '-f', 'yaml', warnOnly).code, 2);
   });
 });
+
+describe('bulwark rules replay', () => {
+  const T = `${SHARED}/corpora/falco/falco-legacy-regression-2023-08/test`;
+  it('alerts of a rule file on a capture, as JSON lines and as text', () => {
+    const j = bulwark('rules', 'replay', `${T}/trace_files/cat_write.scap`, '-r', `${T}/rules/single_rule.yaml`, '--hostname', 'h1');
+    assert.equal(j.code, 0, j.err);
+    const lines = j.out.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    assert.equal(lines.length, 8);
+    assert.equal(lines[0]!.rule, 'open_from_cat');
+    assert.equal(lines[0]!.hostname, 'h1');
+    assert.equal(lines[0]!.priority, 'Warning');
+    assert.equal(lines[0]!.time, '2016-08-04T16:17:57.881781397Z');
+    assert.match(String(lines[0]!.output), /^16:17:57\.881781397: Warning An open was seen \(command=cat \/dev\/null\)$/);
+    const t = bulwark('rules', 'replay', `${T}/trace_files/cat_write.scap`, '-r', `${T}/rules/single_rule.yaml`, '-f', 'text');
+    assert.equal(t.out.trim().split('\n').length, 8);
+    assert.match(t.out, /^16:17:57\.\d{9}: Warning An open was seen \(command=cat \/dev\/null\)\n/);
+  });
+  it('a corrupt capture or a missing rules file is an error (exit 1)', () => {
+    const junk = join(tmp, 'junk.scap');
+    writeFileSync(junk, 'not a capture');
+    const r = bulwark('rules', 'replay', junk, '-r', `${T}/rules/single_rule.yaml`);
+    assert.equal(r.code, 1);
+    assert.match(r.err, /junk\.scap: not a capture file/);
+    assert.equal(bulwark('rules', 'replay', junk, '-r', join(tmp, 'none.yaml')).code, 1);
+  });
+});

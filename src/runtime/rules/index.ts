@@ -8,8 +8,8 @@
  *   rs.eventTypes()                // Set<string> for the sensor's kernel pre-filter ('*': all)
  *   state.process(ev); for (const a of rs.evaluate(ev, state)) out.write(formatAlert(a, 'json'))
  */
-export type { Alert, AlertFormat, OutputValue, CompiledOutput } from './output.js';
-export { formatAlert, compileOutput, isoTime, clockTime } from './output.js';
+export type { Alert, AlertFormat, OutputValue, CompiledOutput, FormatOptions } from './output.js';
+export { formatAlert, compileOutput, isoTime, clockTime, isoPrefixTime } from './output.js';
 export type { LoadIssue, Rule, RuleFile, Priority, LoadOptions, FileResult, CompiledRule } from './loader.js';
 export {
   loadRules,

@@ -1046,6 +1046,20 @@ export class Ruleset {
     return out;
   }
 
+  /**
+   * Selects the rules to run, as Falco's -D/-T/-t options do: `keep` decides for each rule loaded
+   * (its `enabled` from the files is passed in). The event-type index is rebuilt.
+   */
+  select(keep: (r: CompiledRule, enabledInFiles: boolean) => boolean): void {
+    for (const r of this.rules) {
+      const base = this.baseEnabled.get(r) ?? r.enabled;
+      this.baseEnabled.set(r, base);
+      r.enabled = keep(r, base);
+    }
+    this.index();
+  }
+  private baseEnabled = new Map<CompiledRule, boolean>();
+
   rule(name: string): CompiledRule | undefined {
     return this.rules.find((r) => r.name === name);
   }

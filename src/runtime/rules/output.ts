@@ -57,13 +57,28 @@ function jsonValue(v: unknown): string {
   return JSON.stringify(v);
 }
 
-export function formatAlert(a: Alert, format: AlertFormat): string {
-  const line = `${clockTime(a.ts)}: ${a.priority} ${a.output}`;
+/** Falco's time_format_iso_8601 prefix: 2016-08-04T16:17:57.881781397+0000 */
+export function isoPrefixTime(ts: bigint): string {
+  return isoTime(ts).slice(0, -1) + '+0000';
+}
+
+export interface FormatOptions {
+  /** Falco's time_format_iso_8601: ISO time in the output line, evt.time.iso8601 in output_fields */
+  iso8601?: boolean;
+}
+
+export function formatAlert(a: Alert, format: AlertFormat, opts: FormatOptions = {}): string {
+  const line = `${opts.iso8601 ? isoPrefixTime(a.ts) : clockTime(a.ts)}: ${a.priority} ${a.output}`;
   if (format === 'text') return line;
+  let fields = a.output_fields;
+  if (opts.iso8601 && 'evt.time' in fields) {
+    const { 'evt.time': t, ...rest } = fields;
+    fields = Object.fromEntries(Object.entries({ ...rest, 'evt.time.iso8601': t }).sort(([x], [y]) => (x < y ? -1 : x > y ? 1 : 0)));
+  }
   return jsonValue({
     hostname: a.hostname,
     output: line,
-    output_fields: a.output_fields,
+    output_fields: fields,
     priority: a.priority,
     rule: a.rule,
     source: a.source,
@@ -207,6 +222,9 @@ export function compileOutput(format: string, fields?: Record<string, FieldDef>)
     render,
     alert(ev, st, rule, hostname) {
       const r = render(ev, st);
+      // the time prefix is a field of Falco's output format too ("%evt.time: %priority %output")
+      const t = ev.ts <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(ev.ts) : ev.ts;
+      r.fields = Object.fromEntries(Object.entries({ ...r.fields, 'evt.time': t }).sort(([x], [y]) => (x < y ? -1 : x > y ? 1 : 0)));
       return {
         ts: ev.ts,
         rule: rule.name,

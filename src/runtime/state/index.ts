@@ -9,7 +9,7 @@
  * Removals (close, procexit) are deferred to the next process() call, as libsinsp does.
  */
 import type { SockAddr, SockTuple, SyscallEvent } from '../event.js';
-import { returnValue } from '../event.js';
+import { FD_RETURNING, returnValue } from '../event.js';
 import {
   PPM_CL_CLONE_FILES,
   PPM_CL_CLONE_THREAD,
@@ -253,6 +253,8 @@ export class StateTracker {
   private pendingExit: number | undefined;
   /** enter-event parameters kept until the matching exit (per tid), e.g. connect's addr */
   private readonly enter = new Map<number, SyscallEvent>();
+  /** fd parameter of each thread's last enter event */
+  private readonly lastEnterFd = new Map<number, number>();
   /** last event's thread (for field extraction) */
   current: ThreadInfo | undefined;
   /** fd the last event refers to, if any */
@@ -371,6 +373,9 @@ export class StateTracker {
     if (ev.dir === '>') {
       if (NEEDS_ENTER.has(ev.type)) this.enter.set(ev.tid, ev);
       const fd = p.fd;
+      // libsinsp keeps the enter event's fd for the exit (tinfo->m_lastevent_fd)
+      if (typeof fd === 'number') this.lastEnterFd.set(ev.tid, fd);
+      else this.lastEnterFd.delete(ev.tid);
       if (typeof fd === 'number') this.currentFd = t.shared.fds.get(fd);
       if (ev.type === 'procexit') this.pendingExit = ev.tid;
       return;
@@ -579,7 +584,12 @@ export class StateTracker {
             ? enter.params.fd
             : undefined;
       if (fdv !== undefined) this.currentFd = t.shared.fds.get(fdv);
+      else if (!FD_RETURNING.has(ev.type)) {
+        const last = this.lastEnterFd.get(ev.tid);
+        if (last !== undefined) this.currentFd = t.shared.fds.get(last);
+      }
     }
+    this.lastEnterFd.delete(ev.tid);
   }
 
   private setFd(t: ThreadInfo, fd: number, info: FdInfo): void {
