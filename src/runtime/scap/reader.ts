@@ -110,18 +110,22 @@ function socktuple(b: Uint8Array): SockTuple {
   return { family: 'other' };
 }
 
-function num(b: Uint8Array, kind: ParamKind): number | bigint {
-  const dv = new DataView(b.buffer, b.byteOffset, b.length);
+function num(dv: DataView, o: number, len: number, kind: ParamKind): number | bigint {
   const signed = kind === 'i64' || kind === 'i32';
-  switch (b.length) {
+  switch (len) {
     case 1:
-      return signed ? dv.getInt8(0) : dv.getUint8(0);
+      return signed ? dv.getInt8(o) : dv.getUint8(o);
     case 2:
-      return signed ? dv.getInt16(0, true) : dv.getUint16(0, true);
+      return signed ? dv.getInt16(o, true) : dv.getUint16(o, true);
     case 4:
-      return signed ? dv.getInt32(0, true) : dv.getUint32(0, true);
+      return signed ? dv.getInt32(o, true) : dv.getUint32(o, true);
     case 8: {
-      const v = signed ? dv.getBigInt64(0, true) : dv.getBigUint64(0, true);
+      // fast path: values that fit in 53 bits without BigInt
+      const lo = dv.getUint32(o, true);
+      const hi = dv.getUint32(o + 4, true);
+      if (hi < 0x200000) return hi * 0x100000000 + lo;
+      if (signed && hi >= 0xffe00000) return (hi - 0x100000000) * 0x100000000 + lo;
+      const v = signed ? dv.getBigInt64(o, true) : dv.getBigUint64(o, true);
       return v <= BigInt(Number.MAX_SAFE_INTEGER) && v >= BigInt(Number.MIN_SAFE_INTEGER) ? Number(v) : v;
     }
     default:
@@ -129,21 +133,21 @@ function num(b: Uint8Array, kind: ParamKind): number | bigint {
   }
 }
 
-function decodeParam(b: Uint8Array, kind: ParamKind): ParamValue {
+function decodeParam(b: Uint8Array, dv: DataView, o: number, len: number, kind: ParamKind): ParamValue {
   switch (kind) {
     case 'str':
-      return cstr(b);
+      return cstr(b.subarray(o, o + len));
     case 'strlist':
-      return strlist(b);
+      return strlist(b.subarray(o, o + len));
     case 'addr':
-      return sockaddr(b);
+      return sockaddr(b.subarray(o, o + len));
     case 'tuple':
-      return socktuple(b);
+      return socktuple(b.subarray(o, o + len));
     case 'buf':
     case 'raw':
-      return b;
+      return b.subarray(o, o + len);
     default:
-      return b.length === 0 ? 0 : num(b, kind);
+      return len === 0 ? 0 : num(dv, o, len, kind);
   }
 }
 
@@ -317,7 +321,7 @@ export function parseScap(input: Uint8Array): ScapCapture {
         layout.lens.forEach((l, i) => {
           const spec = info?.params[i];
           const name = spec ? spec[0] : `p${i}`;
-          params[name] = decodeParam(b.subarray(p, p + l), spec ? spec[1] : 'raw');
+          params[name] = decodeParam(b, dv, p, l, spec ? spec[1] : 'raw');
           p += l;
         });
         let typeName = info ? info.name : 'unknown';
