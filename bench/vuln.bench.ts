@@ -5,7 +5,8 @@
  *    renaming (15 copies: ids get "-S<k>", package names a "-s<k>" suffix, "/s<k>" for Go), zipped
  *    like osv.dev's all.zip (cached under .cache/bench/), imported into a fresh DB: records/s.
  * 2. Match rate: 20,000 package lookups (names and versions taken from the advisories, half
- *    unknown names) against that DB through matchCatalog: lookups/s.
+ *    unknown names; ~8 findings per known package, Go's standard library dominating) against that
+ *    DB through matchCatalog: lookups/s, cold (fresh handle) and warm (same handle again).
  * 3. `scan image` of the real fixture image (vuln scanner, JSON report): the scan pipeline of the
  *    built CLI code (dist/cli/scan.js runScan) timed inside a child process, against a baseline
  *    measured in the same run: gunzip of every layer blob (the least any scanner must do). Target
@@ -130,8 +131,11 @@ async function dbBench(): Promise<void> {
       const t2 = performance.now();
       const { findings, stats: ms } = matchCatalog({ packages, warnings: [] }, reader);
       const s = (performance.now() - t2) / 1000;
+      const rate = ms.lookups / s;
+      // cold: a fresh process (records parsed as they are met); warm: a console rescanning its
+      // registries with the DB handle open, where the same package versions recur (goal 100k/s)
       console.log(
-        `match (${round ? 'warm' : 'cold'} cache): ${ms.lookups} package lookups in ${s.toFixed(2)} s = ${Math.round(ms.lookups / s)} lookups/s (${findings.length} findings)`,
+        `match (${round ? 'warm' : 'cold'} cache): ${ms.lookups} package lookups in ${s.toFixed(2)} s = ${Math.round(rate)} lookups/s (${findings.length} findings)${round ? ` — goal ≥ 100000/s: ${rate >= 100_000 ? 'met' : 'NOT met'}` : ''}`,
       );
     }
     reader.close();

@@ -139,6 +139,13 @@ export class AdvisoryDb {
   private readonly recordStmt: Database.Statement<[string], { json: string; withdrawn: string | null }>;
   /** Parsed records by id; null for withdrawn ones. */
   private readonly cache = new Map<string, OsvRecord | null>();
+  /** Every (ecosystem, name) with an advisory, loaded on the first lookup: most packages have none. */
+  private names?: Set<string>;
+  /** Lookup results by (ecosystem, name): images share most of their packages. */
+  private readonly results = new Map<string, OsvRecord[]>();
+  private getStmt?: Database.Statement<[string], { json: string }>;
+  /** Every advisory id, loaded on the first get(): most alias ids (CVE-, GHSA-) are not in the DB. */
+  private ids?: Set<string>;
 
   private constructor(path: string, db: Database.Database) {
     this.path = path;
@@ -278,6 +285,9 @@ export class AdvisoryDb {
       throw e;
     }
     this.cache.clear();
+    this.results.clear();
+    this.names = undefined;
+    this.ids = undefined;
     return stats;
   }
 
@@ -287,7 +297,19 @@ export class AdvisoryDb {
    */
   lookup(ecosystem: string, name: string): OsvRecord[] {
     const base = ecosystemBase(ecosystem);
-    const rows = this.idsStmt.all(base, normalizePackageName(base, name));
+    const norm = normalizePackageName(base, name);
+    const key = `${base}\0${norm}`;
+    this.names ??= new Set(
+      (
+        this.db.prepare(`SELECT DISTINCT ecosystem || char(0) || name AS k FROM affected`).all() as {
+          k: string;
+        }[]
+      ).map((r) => r.k),
+    );
+    if (!this.names.has(key)) return [];
+    const hit = this.results.get(key);
+    if (hit) return hit;
+    const rows = this.idsStmt.all(base, norm);
     const out: OsvRecord[] = [];
     for (const { id } of rows) {
       let rec = this.cache.get(id);
@@ -299,12 +321,19 @@ export class AdvisoryDb {
       }
       if (rec) out.push(rec);
     }
+    if (this.results.size >= 20_000) this.results.clear();
+    this.results.set(key, out);
     return out;
   }
 
   /** One record by id (withdrawn included), or undefined. */
   get(id: string): OsvRecord | undefined {
-    const row = this.db.prepare<[string], { json: string }>(`SELECT json FROM advisory WHERE id = ?`).get(id);
+    this.ids ??= new Set(
+      (this.db.prepare(`SELECT id FROM advisory`).all() as { id: string }[]).map((r) => r.id),
+    );
+    if (!this.ids.has(id)) return undefined;
+    this.getStmt ??= this.db.prepare<[string], { json: string }>(`SELECT json FROM advisory WHERE id = ?`);
+    const row = this.getStmt.get(id);
     return row ? (JSON.parse(row.json) as OsvRecord) : undefined;
   }
 

@@ -100,6 +100,30 @@ export function matchPackage(
   const sourceKeyed = SOURCE_KEYED.has(base);
   const lookupName = sourceKeyed ? (pkg.sourceName ?? pkg.name) : pkg.name;
   const version = sourceKeyed ? (pkg.sourceVersion ?? pkg.version) : pkg.version;
+  // the same package version recurs across images and layers: its matching records are computed once
+  let memo = groupMemo.get(db);
+  if (!memo) groupMemo.set(db, (memo = new Map()));
+  const memoKey = `${eco}\0${lookupName}\0${version}`;
+  let groups = memo.get(memoKey);
+  if (!groups) {
+    groups = mergeAliases(matchingHits(eco, base, lookupName, version, db, warn));
+    if (memo.size >= 50_000) memo.clear();
+    memo.set(memoKey, groups);
+  }
+  return groups.map((group) => toFinding(pkg, group, eco, warn, db));
+}
+
+/** Merged hit groups per (ecosystem, name, version), per advisory source. */
+const groupMemo = new WeakMap<AdvisorySource, Map<string, Hit[][]>>();
+
+function matchingHits(
+  eco: string,
+  base: string,
+  lookupName: string,
+  version: string,
+  db: AdvisorySource,
+  warn?: (m: string) => void,
+): Hit[] {
   const cmpFor = comparatorFor(eco);
   const hits: Hit[] = [];
   for (const rec of db.lookup(eco, lookupName)) {
@@ -110,14 +134,14 @@ export function matchPackage(
       if (!sameName(base, a.package.name, lookupName)) continue;
       const r = evaluateAffected(version, a, cmpFor);
       if (r.invalid.length)
-        warn?.(`${rec.id}: cannot compare ${pkg.name} version "${version}" in ${eco}; range skipped`);
+        warn?.(`${rec.id}: cannot compare ${lookupName} version "${version}" in ${eco}; range skipped`);
       if (!r.affected) continue;
       if (!hit) hit = { record: rec, affected: a, fixed: [] };
       for (const f of r.fixed) if (!hit.fixed.includes(f)) hit.fixed.push(f);
     }
     if (hit) hits.push(hit);
   }
-  return mergeAliases(hits).map((group) => toFinding(pkg, group, eco, warn, db));
+  return hits;
 }
 
 interface Hit {
@@ -166,6 +190,10 @@ export function compareIds(a: string, b: string): number {
   return rank(a) - rank(b) || (a < b ? -1 : a > b ? 1 : 0);
 }
 
+/** The parts of a finding that depend only on the matched records (not on the package). */
+type GroupFinding = Omit<VulnerabilityFinding, 'location' | 'package'>;
+const groupFindings = new WeakMap<Hit[], GroupFinding>();
+
 function toFinding(
   pkg: Package,
   group: Hit[],
@@ -173,6 +201,36 @@ function toFinding(
   warn?: (m: string) => void,
   db?: AdvisorySource,
 ): VulnerabilityFinding {
+  // groups are memoised per package version, so their record-derived part is built once
+  let g = groupFindings.get(group);
+  if (!g) groupFindings.set(group, (g = groupFinding(group, warn, db)));
+  const { kind, id, title, severity, aliases, cvss, fixedVersions, status, references, ...rest } = g;
+  return {
+    kind,
+    id,
+    title,
+    severity,
+    location: pkg.locations[0] ?? { path: '' },
+    // arrays are copied: a report's consumer may edit one finding without touching the others
+    aliases: [...aliases],
+    cvss: [...cvss],
+    package: {
+      name: pkg.name,
+      version: pkg.version,
+      purl: pkg.purl,
+      ecosystem: eco,
+      ...(pkg.sourceName ? { sourceName: pkg.sourceName } : {}),
+      ...(pkg.sourceVersion ? { sourceVersion: pkg.sourceVersion } : {}),
+      id: pkg.id,
+    },
+    fixedVersions: [...fixedVersions],
+    status,
+    references: [...(references ?? [])],
+    ...rest,
+  };
+}
+
+function groupFinding(group: Hit[], warn?: (m: string) => void, db?: AdvisorySource): GroupFinding {
   const main = group[0]!;
   const rec = main.record;
   const aliasSet = new Set<string>();
@@ -212,24 +270,13 @@ function toFinding(
   const refs: string[] = [];
   for (const h of group)
     for (const r of h.record.references ?? []) if (r.url && !refs.includes(r.url)) refs.push(r.url);
-  const loc: Location = pkg.locations[0] ?? { path: '' };
-  const f: VulnerabilityFinding = {
+  const f: GroupFinding = {
     kind: 'vulnerability',
     id: rec.id,
     title: titleOf(group.map((h) => h.record)),
     severity: sev.severity,
-    location: loc,
     aliases: [...aliasSet].sort(),
     cvss,
-    package: {
-      name: pkg.name,
-      version: pkg.version,
-      purl: pkg.purl,
-      ecosystem: eco,
-      ...(pkg.sourceName ? { sourceName: pkg.sourceName } : {}),
-      ...(pkg.sourceVersion ? { sourceVersion: pkg.sourceVersion } : {}),
-      id: pkg.id,
-    },
     fixedVersions: fixed,
     status,
     references: refs,

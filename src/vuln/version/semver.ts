@@ -9,16 +9,32 @@ import semverLib from 'semver';
 import { invalidVersion } from './errors.js';
 import type { VersionScheme } from './types.js';
 
+/**
+ * A scheme from a parser to canonical SemVer text. Parsed versions are memoised (bounded): matching
+ * compares the same few thousand range bounds and installed versions millions of times, and
+ * parsing dominated the cost.
+ */
 function fromParser(name: string, parse: (v: string) => string | null): VersionScheme {
-  const canonical = (v: string): string => {
-    const c = parse(v);
+  const memo = new Map<string, semverLib.SemVer | null>();
+  const parsed = (v: string): semverLib.SemVer | null => {
+    let p = memo.get(v);
+    if (p === undefined) {
+      const c = parse(v);
+      p = c === null ? null : new semverLib.SemVer(c);
+      if (memo.size >= 100_000) memo.clear();
+      memo.set(v, p);
+    }
+    return p;
+  };
+  const canonical = (v: string): semverLib.SemVer => {
+    const c = parsed(v);
     if (c === null) throw invalidVersion(name, v);
     return c;
   };
   return {
     name,
-    isValid: (v) => parse(v) !== null,
-    compare: (a, b) => semverLib.compare(canonical(a), canonical(b)),
+    isValid: (v) => parsed(v) !== null,
+    compare: (a, b) => (a === b ? (canonical(a), 0) : canonical(a).compare(canonical(b))),
   };
 }
 
