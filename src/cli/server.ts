@@ -19,24 +19,44 @@ export function register(ctx: CliContext): void {
       'PostgreSQL URL (postgres://user:pass@host/db) instead of SQLite in the data directory (env BULWARK_DATABASE_URL)',
     )
     .option('--db <file>', 'vulnerability database for registry scans', defaultDbPath())
-    .action(async (o: { listen: string; data?: string; database?: string; db: string }) => {
-      const logger = ctx.logger();
-      const srv = await startServer({
-        listen: o.listen,
-        dataDir: o.data,
-        database: o.database ?? process.env.BULWARK_DATABASE_URL,
-        advisoryDbPath: o.db,
-        logger,
-      });
-      await new Promise<void>((resolve) => {
-        const stop = () => {
-          process.off('SIGINT', stop);
-          process.off('SIGTERM', stop);
-          logger.info('shutting down');
-          void srv.close().then(resolve, resolve);
-        };
-        process.on('SIGINT', stop);
-        process.on('SIGTERM', stop);
-      });
-    });
+    .option('--tls-cert <file>', 'serve HTTPS with this PEM certificate (chain); needs --tls-key')
+    .option('--tls-key <file>', 'PEM private key of --tls-cert')
+    .option(
+      '--trust-proxy <addr|cidr>',
+      'reverse proxy whose X-Forwarded-For/-Proto is believed (address, CIDR or loopback; repeatable, comma-separated)',
+      (v: string, prev: string[] = []) => [...prev, v],
+    )
+    .action(
+      async (o: {
+        listen: string;
+        data?: string;
+        database?: string;
+        db: string;
+        tlsCert?: string;
+        tlsKey?: string;
+        trustProxy?: string[];
+      }) => {
+        const logger = ctx.logger();
+        const srv = await startServer({
+          listen: o.listen,
+          dataDir: o.data,
+          database: o.database ?? process.env.BULWARK_DATABASE_URL,
+          advisoryDbPath: o.db,
+          tlsCert: o.tlsCert,
+          tlsKey: o.tlsKey,
+          trustProxy: o.trustProxy,
+          logger,
+        });
+        await new Promise<void>((resolve) => {
+          const stop = () => {
+            process.off('SIGINT', stop);
+            process.off('SIGTERM', stop);
+            logger.info('shutting down');
+            void srv.close().then(resolve, resolve);
+          };
+          process.on('SIGINT', stop);
+          process.on('SIGTERM', stop);
+        });
+      },
+    );
 }

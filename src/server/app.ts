@@ -11,7 +11,8 @@ import type { Logger } from '../core/log.js';
 import { Auth } from './auth.js';
 import { SecretBox } from './crypto.js';
 import { openStore, type Store } from './db/index.js';
-import { HttpError, Router } from './http.js';
+import { bodyPending, HttpError, PUBLIC_BODY_LIMIT, Router } from './http.js';
+import { LoginThrottle, type LoginLimits } from './throttle.js';
 import { Counter, Histogram, Registry } from './metrics.js';
 import type { ServerContext } from './context.js';
 import { authRoutes } from './api/auth.js';
@@ -43,6 +44,15 @@ export interface ServerOptions {
   notifyBackoffMs?: number;
   notifyMaxAttempts?: number;
   env?: NodeJS.ProcessEnv;
+  /** Serve HTTPS with this certificate chain and key (PEM). */
+  tls?: { cert: string | Buffer; key: string | Buffer };
+  /**
+   * Proxies trusted for X-Forwarded-For/-Proto/-Host (addresses or CIDRs, or "loopback"); nobody by
+   * default, so a client cannot claim https or another address.
+   */
+  trustProxy?: string[];
+  /** Login throttling limits (tests shorten them). */
+  loginLimits?: Partial<LoginLimits>;
 }
 
 export interface Console {
@@ -57,12 +67,50 @@ export interface Console {
   close(): Promise<void>;
 }
 
+/**
+ * Sent with every response. The built UI (web/dist) loads one script and one stylesheet from
+ * /assets and has no inline script or style element; React sets style properties through the
+ * CSSOM, which style-src does not restrict.
+ */
+export const CONTENT_SECURITY_POLICY = [
+  "default-src 'none'",
+  "script-src 'self'",
+  "style-src 'self'",
+  "img-src 'self' data:",
+  "font-src 'self'",
+  "connect-src 'self'",
+  "manifest-src 'self'",
+  "base-uri 'none'",
+  "form-action 'self'",
+  "frame-ancestors 'none'",
+].join('; ');
+export const SECURITY_HEADERS: Record<string, string> = {
+  'content-security-policy': CONTENT_SECURITY_POLICY,
+  'x-frame-options': 'DENY',
+  'x-content-type-options': 'nosniff',
+  'referrer-policy': 'no-referrer',
+  'cross-origin-opener-policy': 'same-origin',
+  'cross-origin-resource-policy': 'same-origin',
+};
+
 const PUBLIC_PREFIXES = ['/healthz', '/metrics', '/api/openapi.json'];
 
 export async function createConsole(o: ServerOptions): Promise<Console> {
+  // Routes set their own body limits (http.ts); anything else (unknown routes, static files) gets the
+  // small public one.
+  const app = Fastify({
+    logger: false,
+    bodyLimit: PUBLIC_BODY_LIMIT,
+    trustProxy: o.trustProxy?.length ? o.trustProxy : false,
+    ...(o.tls ? { https: { cert: o.tls.cert, key: o.tls.key } } : {}),
+  }) as unknown as FastifyInstance;
   const store: Store = await openStore(o.database ?? join(o.dataDir, 'bulwark.db'));
   const box = SecretBox.load(join(o.dataDir, 'secret.key'), (o.env ?? process.env).BULWARK_SECRET_KEY);
-  const app = Fastify({ logger: false, bodyLimit: 64 * 1024 * 1024, trustProxy: false });
+  app.addHook('onSend', async (req, reply, payload) => {
+    for (const [k, v] of Object.entries(SECURITY_HEADERS)) reply.header(k, v);
+    if (req.protocol === 'https') reply.header('strict-transport-security', 'max-age=31536000');
+    return payload;
+  });
   /** Every route Fastify registers (including plugins'), for the authentication test. */
   const routes: { method: string; url: string }[] = [];
   app.addHook('onRoute', (r) => {
@@ -78,6 +126,7 @@ export async function createConsole(o: ServerOptions): Promise<Console> {
     dialect: store.dialect,
     router,
     auth,
+    throttle: new LoginThrottle(o.loginLimits),
     box,
     metrics,
     logger: o.logger,
@@ -97,7 +146,9 @@ export async function createConsole(o: ServerOptions): Promise<Console> {
     requests.inc({ method: req.method, route, status: String(reply.statusCode) });
     latency.observe({ method: req.method, route }, reply.elapsedTime / 1000);
   });
-  app.setErrorHandler((err, _req, reply) => {
+  app.setErrorHandler((err, req, reply) => {
+    // Refused before its body was read (authentication, size): don't read the rest of it.
+    if (bodyPending(req)) reply.header('connection', 'close');
     if (err instanceof HttpError)
       return reply.code(err.status).send({ error: { code: err.code, message: err.message } });
     const e = err as Error & { statusCode?: number; code?: string };

@@ -6,6 +6,7 @@ import type { SecretBox } from './crypto.js';
 import type { Database, Dialect, Store } from './db/index.js';
 import type { Router } from './http.js';
 import type { Registry } from './metrics.js';
+import type { LoginThrottle } from './throttle.js';
 
 export interface ServerContext {
   store: Store;
@@ -13,6 +14,8 @@ export interface ServerContext {
   dialect: Dialect;
   router: Router;
   auth: Auth;
+  /** Failed login/bootstrap attempts per source and account. */
+  throttle: LoginThrottle;
   box: SecretBox;
   metrics: Registry;
   logger: Logger;

@@ -53,6 +53,11 @@ export interface RouteDef<
   response?: R;
   responseText?: string;
   status?: number;
+  /**
+   * Largest request body accepted (bytes). Default: PUBLIC_BODY_LIMIT for public routes, AUTH_BODY_LIMIT
+   * otherwise. Bodies of non-public routes are read only after authentication succeeded.
+   */
+  bodyLimit?: number;
   handler(ctx: RouteCtx<z.output<P>, z.output<Q>, z.output<B>>): Promise<z.input<R> | string | void>;
 }
 
@@ -68,6 +73,24 @@ interface Documented {
 }
 
 const rank: Record<Role, number> = { viewer: 0, operator: 1, admin: 2 };
+
+/** Body limit of unauthenticated routes (login, bootstrap) and of anything no route claims. */
+export const PUBLIC_BODY_LIMIT = 8 * 1024;
+/** Default body limit of authenticated routes. */
+export const AUTH_BODY_LIMIT = 1024 * 1024;
+/** Body limit of report uploads. */
+export const UPLOAD_BODY_LIMIT = 64 * 1024 * 1024;
+
+const principals = new WeakMap<FastifyRequest, Principal>();
+
+/** True when the client sent (or is still sending) a body the server has not read. */
+export function bodyPending(req: FastifyRequest): boolean {
+  const h = req.headers;
+  return (
+    !req.raw.readableEnded &&
+    (!!h['transfer-encoding'] || (h['content-length'] !== undefined && h['content-length'] !== '0'))
+  );
+}
 
 export class Router {
   readonly routes: Documented[] = [];
@@ -87,22 +110,29 @@ export class Router {
     this.app.route({
       method: def.method,
       url: def.url,
-      handler: async (req, reply) => {
-        let principal: Principal | undefined;
-        if (def.access !== 'public') {
-          principal = await auth.authenticate(req);
-          if (!principal)
-            throw new HttpError(
-              401,
-              'UNAUTHENTICATED',
-              'authentication required (session cookie or Authorization: Bearer token)',
-            );
-          if (def.method !== 'GET' && !auth.csrfOk(req, principal)) {
-            throw new HttpError(403, 'CSRF', 'missing or wrong X-CSRF-Token header');
-          }
-          if (rank[principal.role] < rank[def.access])
-            throw new HttpError(403, 'FORBIDDEN', `this action needs the ${def.access} role`);
+      bodyLimit: def.bodyLimit ?? (def.access === 'public' ? PUBLIC_BODY_LIMIT : AUTH_BODY_LIMIT),
+      // Access is decided before the body is read: an unauthenticated client cannot make the
+      // server buffer a large body (Fastify parses bodies between onRequest and preValidation).
+      onRequest: async (req) => {
+        if (def.access === 'public') return;
+        const principal = await auth.authenticate(req);
+        if (!principal)
+          throw new HttpError(
+            401,
+            'UNAUTHENTICATED',
+            'authentication required (session cookie or Authorization: Bearer token)',
+          );
+        if (def.method !== 'GET' && !auth.csrfOk(req, principal)) {
+          throw new HttpError(403, 'CSRF', 'missing or wrong X-CSRF-Token header');
         }
+        if (rank[principal.role] < rank[def.access])
+          throw new HttpError(403, 'FORBIDDEN', `this action needs the ${def.access} role`);
+        principals.set(req, principal);
+      },
+      handler: async (req, reply) => {
+        const principal = principals.get(req);
+        if (def.access !== 'public' && !principal)
+          throw new HttpError(401, 'UNAUTHENTICATED', 'authentication required');
         const params = parse(def.params, req.params, 'path parameter');
         const query = parse(def.query, req.query, 'query parameter');
         const body = parse(def.body, req.body, 'request body');

@@ -1,4 +1,6 @@
 /** Starting the console from the CLI: listen address, data directory, first-run message. */
+import { readFileSync } from 'node:fs';
+import { isIP } from 'node:net';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { BulwarkError } from '../core/errors.js';
@@ -12,6 +14,11 @@ export interface StartOptions {
   advisoryDbPath: string;
   logger: Logger;
   env?: NodeJS.ProcessEnv;
+  /** PEM files: serve HTTPS (session cookies are then Secure). Both or neither. */
+  tlsCert?: string;
+  tlsKey?: string;
+  /** Proxies whose X-Forwarded-Proto/-For are believed (addresses, CIDRs, "loopback"). */
+  trustProxy?: string[];
   /** Where the first-login line goes (default stderr). */
   out?: NodeJS.WritableStream;
 }
@@ -36,17 +43,64 @@ export function parseListen(s: string): { host: string; port: number } {
   return { host: m[1] ?? m[2]!, port };
 }
 
+/** --trust-proxy values: IPv4/IPv6 addresses, CIDRs, or proxy-addr's names (loopback, linklocal, uniquelocal). */
+export function parseTrustProxy(values: string[]): string[] {
+  const out: string[] = [];
+  for (const v of values
+    .flatMap((x) => x.split(','))
+    .map((x) => x.trim())
+    .filter(Boolean)) {
+    const [addr, bits, extra] = v.split('/');
+    const family = isIP(addr!);
+    const okBits =
+      bits === undefined || (/^\d{1,3}$/.test(bits) && Number(bits) <= (family === 6 ? 128 : 32));
+    if (!['loopback', 'linklocal', 'uniquelocal'].includes(v) && (!family || !okBits || extra !== undefined))
+      throw new BulwarkError(
+        'USAGE',
+        `--trust-proxy: expected an address, a CIDR (10.0.0.0/8) or loopback/linklocal/uniquelocal, got "${v}"`,
+      );
+    out.push(v);
+  }
+  return out;
+}
+
+function readTls(o: StartOptions): { cert: Buffer; key: Buffer } | undefined {
+  if (!o.tlsCert && !o.tlsKey) return undefined;
+  if (!o.tlsCert || !o.tlsKey)
+    throw new BulwarkError('USAGE', '--tls-cert and --tls-key go together (PEM certificate chain and key)');
+  const read = (what: string, file: string) => {
+    try {
+      return readFileSync(file);
+    } catch (e) {
+      throw new BulwarkError('USAGE', `${what}: cannot read ${file}: ${(e as Error).message}`, { cause: e });
+    }
+  };
+  return { cert: read('--tls-cert', o.tlsCert), key: read('--tls-key', o.tlsKey) };
+}
+
 export async function startServer(o: StartOptions): Promise<RunningServer> {
   const env = o.env ?? process.env;
   const { host, port } = parseListen(o.listen ?? '127.0.0.1:8080');
   const dataDir = o.dataDir ?? defaultDataDir(env);
-  const c = await createConsole({
-    dataDir,
-    database: o.database,
-    advisoryDbPath: o.advisoryDbPath,
-    logger: o.logger,
-    env,
-  });
+  const tls = readTls(o);
+  const trustProxy = parseTrustProxy(o.trustProxy ?? []);
+  let c: Console;
+  try {
+    c = await createConsole({
+      dataDir,
+      tls,
+      trustProxy,
+      database: o.database,
+      advisoryDbPath: o.advisoryDbPath,
+      logger: o.logger,
+      env,
+    });
+  } catch (e) {
+    // A key that does not match the certificate, or a malformed PEM, is the operator's mistake.
+    if (tls && /key|cert|PEM|asn1|bad decrypt/i.test((e as Error).message))
+      throw new BulwarkError('USAGE', `--tls-cert/--tls-key: ${(e as Error).message}`, { cause: e });
+    throw e;
+  }
   let addr: string;
   try {
     addr = await c.app.listen({ host, port });

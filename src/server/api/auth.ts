@@ -3,6 +3,11 @@ import { z } from 'zod';
 import { actorName, audit, type Role } from '../auth.js';
 import { HttpError, IdParams, page, pagingQuery, ROLES, countRows, pageOf } from '../http.js';
 import type { ServerContext } from '../context.js';
+import type { ThrottleVerdict } from '../throttle.js';
+import type { FastifyReply } from 'fastify';
+
+/** Throttle key of bootstrap attempts (not a valid user name). */
+const BOOTSTRAP_ACCOUNT = '#bootstrap';
 
 const RoleSchema = z.enum(ROLES);
 const Password = z.string().min(12, 'at least 12 characters').max(1024);
@@ -53,35 +58,21 @@ function userOut(r: { id: number; username: string; role: string; disabled: numb
   };
 }
 
-/** Failed logins per (user name, address) in a sliding window; in memory, per process. */
-class LoginLimiter {
-  private failures = new Map<string, number[]>();
-  constructor(
-    private readonly max = 10,
-    private readonly windowMs = 15 * 60_000,
-  ) {}
-  private recent(k: string): number[] {
-    const cut = Date.now() - this.windowMs;
-    const list = (this.failures.get(k) ?? []).filter((t) => t > cut);
-    if (list.length) this.failures.set(k, list);
-    else this.failures.delete(k);
-    return list;
-  }
-  blocked(k: string): boolean {
-    return this.recent(k).length >= this.max;
-  }
-  fail(k: string): void {
-    if (this.failures.size > 100_000) this.failures.clear(); // bounded memory under a spray
-    this.failures.set(k, [...this.recent(k), Date.now()]);
-  }
-  reset(k: string): void {
-    this.failures.delete(k);
-  }
+/** 429 for a throttled (source, account), with Retry-After. */
+function throttled(v: ThrottleVerdict & { ok: false }, reply: FastifyReply): never {
+  const secs = Math.max(1, Math.ceil(v.retryAfterMs / 1000));
+  reply.header('retry-after', String(secs));
+  const why =
+    v.reason === 'source'
+      ? 'too many failed logins from this address'
+      : v.reason === 'account'
+        ? 'too many failed logins for this account'
+        : 'too many failed logins for this account from this address';
+  throw new HttpError(429, 'RATE_LIMIT', `${why}; try again in ${secs} s`);
 }
 
 export function authRoutes(s: ServerContext): void {
-  const { router, auth, db } = s;
-  const limiter = new LoginLimiter();
+  const { router, auth, db, throttle } = s;
 
   router.add({
     method: 'GET',
@@ -104,8 +95,18 @@ export function authRoutes(s: ServerContext): void {
     body: z.object({ token: z.string().min(1), username: Username, password: Password }),
     response: Me,
     async handler({ body, req, reply }) {
+      const v = throttle.check(req.ip, BOOTSTRAP_ACCOUNT);
+      if (!v.ok) throttled(v, reply);
       const id = await auth.completeBootstrap(body.token, body.username, body.password);
-      if (id === undefined) throw new HttpError(403, 'BOOTSTRAP', 'wrong or already used bootstrap token');
+      if (id === undefined) {
+        throttle.fail(req.ip, BOOTSTRAP_ACCOUNT);
+        await audit(db, 'anonymous', 'auth.bootstrap_failed', `user:${body.username}`, {
+          ip: req.ip,
+          reason: (await auth.userCount()) > 0 ? 'already bootstrapped' : 'wrong token',
+        });
+        throw new HttpError(403, 'BOOTSTRAP', 'wrong or already used bootstrap token');
+      }
+      throttle.succeed(req.ip, BOOTSTRAP_ACCOUNT);
       const csrfToken = await auth.startSession(id, req, reply);
       return {
         user: { id, username: body.username, role: 'admin' as const, via: 'session' as const },
@@ -123,12 +124,12 @@ export function authRoutes(s: ServerContext): void {
     body: z.object({ username: z.string().max(64), password: z.string().max(1024) }),
     response: Me,
     async handler({ body, req, reply }) {
-      const key = `${body.username}\u0000${req.ip}`;
-      if (limiter.blocked(key))
-        throw new HttpError(429, 'RATE_LIMIT', 'too many failed logins; try again in 15 minutes');
+      const v = throttle.check(req.ip, body.username);
+      // Refused before the password is checked; not audited one by one (a flood would fill the log).
+      if (!v.ok) throttled(v, reply);
       const u = await auth.checkPassword(body.username, body.password);
       if (!u) {
-        limiter.fail(key);
+        throttle.fail(req.ip, body.username);
         await audit(
           db,
           body.username.slice(0, 64),
@@ -138,7 +139,7 @@ export function authRoutes(s: ServerContext): void {
         );
         throw new HttpError(401, 'LOGIN', 'wrong username or password');
       }
-      limiter.reset(key);
+      throttle.succeed(req.ip, body.username);
       const csrfToken = await auth.startSession(u.id, req, reply);
       await audit(db, u.username, 'auth.login', `user:${u.username}`, { ip: req.ip });
       return { user: { ...u, via: 'session' as const }, csrfToken };

@@ -5,7 +5,7 @@ import { SEVERITIES, severityRank } from '../../core/types.js';
 import { actorName, audit } from '../auth.js';
 import type { ServerContext } from '../context.js';
 import type { Database } from '../db/index.js';
-import { HttpError, IdParams, page, pagingQuery, countRows, pageOf } from '../http.js';
+import { HttpError, IdParams, page, pagingQuery, countRows, pageOf, UPLOAD_BODY_LIMIT } from '../http.js';
 import { storeReport, validateReport } from '../scans.js';
 import type { ArtifactInfo } from '../../core/analyzer.js';
 import type { ScanReport } from '../../core/findings.js';
@@ -348,6 +348,7 @@ export function scanRoutes(s: ServerContext): void {
     access: 'operator',
     status: 201,
     summary: 'Upload a scan report (the JSON of `bulwark scan --format json`)',
+    bodyLimit: UPLOAD_BODY_LIMIT,
     body: z.unknown().meta({ description: 'ScanReport (src/core/findings.ts), schemaVersion 1' }),
     response: z.object({
       scanId: z.number().int(),
