@@ -12,7 +12,7 @@ import https from 'node:https';
 import { existsSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import { KubeConfig } from '@kubernetes/client-node';
+import type { KubeConfig } from '@kubernetes/client-node';
 import { BulwarkError } from '../core/errors.js';
 import type { PolicyInput } from '../policy/index.js';
 import { kubernetesInput } from './kubernetes.js';
@@ -60,7 +60,10 @@ export interface ClusterSnapshot {
   warnings: string[];
 }
 
-function loadConfig(o: ClusterOptions): KubeConfig {
+async function loadConfig(o: ClusterOptions): Promise<KubeConfig> {
+  // loaded here, not at the top: the client takes half a second to import, and every scan
+  // command would pay for it
+  const { KubeConfig } = await import('@kubernetes/client-node');
   const kc = new KubeConfig();
   try {
     if (o.inCluster) kc.loadFromCluster();
@@ -163,7 +166,7 @@ const owned = (o: Obj, kinds: string[]) => {
 
 /** Lists the resources Bulwark checks; a resource the credentials may not list is a warning. */
 export async function readCluster(o: ClusterOptions = {}): Promise<ClusterSnapshot> {
-  const kc = loadConfig(o);
+  const kc = await loadConfig(o);
   const cluster = kc.getCurrentCluster()!;
   const base = new URL(cluster.server);
   const timeoutMs = o.timeoutMs ?? 30_000;
