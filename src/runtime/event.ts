@@ -122,3 +122,19 @@ export function returnValue(ev: SyscallEvent): number | undefined {
   const r = ev.params.res ?? (FD_RETURNING.has(ev.type) ? ev.params.fd : undefined);
   return typeof r === 'number' ? r : typeof r === 'bigint' ? Number(r) : undefined;
 }
+
+/**
+ * Event types that refer to an existing fd (libs' EF_USES_FD): only these (and the fd-creating
+ * calls) bind an event to an fd, so fd.* fields of e.g. mmap's `fd` argument stay empty as in libsinsp.
+ */
+export const FD_USING: ReadonlySet<string> = new Set([
+  'close', 'read', 'write', 'pread', 'pwrite', 'readv', 'writev', 'preadv', 'pwritev',
+  'bind', 'connect', 'listen', 'send', 'sendto', 'recv', 'recvfrom', 'shutdown', 'setsockopt',
+  'getsockopt', 'sendmsg', 'recvmsg', 'sendmmsg', 'recvmmsg', 'fstat', 'fstat64', 'lseek', 'llseek',
+  'ioctl', 'fchdir', 'dup', 'dup2', 'dup3', 'splice', 'getdents', 'getdents64', 'setns', 'flock',
+  'sendfile', 'fcntl', 'fchmod', 'fchown', 'io_uring_enter', 'io_uring_register', 'copy_file_range',
+  'finit_module', 'fsconfig', 'epoll_ctl', 'fdatasync', 'fsync', 'ftruncate', 'fadvise64',
+]);
+
+/** libscap's internal meta events (procinfo, drop, ...): consumed by the state, never shown to filters. */
+export const INTERNAL_EVENTS: ReadonlySet<string> = new Set(['procinfo', 'drop', 'scapevent', 'cpu_hotplug', 'container']);

@@ -243,7 +243,11 @@ export const FIELDS: Record<string, FieldDef> = {
     const t = proc(st);
     return t && t.pgid !== undefined && t.vpid !== undefined ? t.pgid === t.vpid : undefined;
   }),
-  'proc.name': f('string', (_ev, st) => thr(st)?.comm),
+  // libsinsp names a thread it knows nothing about "<NA>" (hence the rules' proc_name_exists macro)
+  'proc.name': f('string', (_ev, st) => {
+    const t = thr(st);
+    return t ? t.comm || '<NA>' : undefined;
+  }),
   'proc.exe': f('string', (_ev, st) => proc(st)?.exe),
   'proc.exepath': f('string', (_ev, st) => proc(st)?.exepath),
   'proc.args': f('string', (_ev, st) => proc(st)?.args.join(' ')),
@@ -313,9 +317,9 @@ export const FIELDS: Record<string, FieldDef> = {
     const t = proc(st);
     return t && t.cloneTs ? ev.ts - t.cloneTs : undefined;
   }),
-  'proc.pid.ts': f('reltime', (ev, st) => {
+  'proc.pid.ts': f('reltime', (_ev, st) => {
     const t = proc(st);
-    return t ? ev.ts - t.cloneTs : undefined;
+    return t && t.cloneTs ? t.cloneTs : undefined;
   }),
   'thread.cpu': f('uint', () => undefined),
   'thread.cap_effective': f('string', () => undefined),

@@ -13,7 +13,7 @@
  */
 import { LineCounter, isMap, isScalar, isSeq, parseAllDocuments, type Node as YNode, type Scalar, type YAMLMap } from 'yaml';
 import type { SyscallEvent } from '../event.js';
-import { SYSCALL_SOURCE } from '../event.js';
+import { INTERNAL_EVENTS, SYSCALL_SOURCE } from '../event.js';
 import type { StateTracker } from '../state/index.js';
 import {
   CompileError,
@@ -1022,6 +1022,7 @@ export class Ruleset {
 
   /** Rules that match the event (call after `state.process(ev)`), as alerts. */
   evaluate(ev: SyscallEvent, state: StateTracker): Alert[] {
+    if (INTERNAL_EVENTS.has(ev.type)) return [];
     const rules = this.forType(ev.type);
     let out: Alert[] | undefined;
     for (let i = 0; i < rules.length; i++) {
@@ -1035,6 +1036,7 @@ export class Ruleset {
 
   /** Like evaluate, but only the matching rules (no output rendering): for counting and benchmarks. */
   match(ev: SyscallEvent, state: StateTracker): CompiledRule[] {
+    if (INTERNAL_EVENTS.has(ev.type)) return [];
     const rules = this.forType(ev.type);
     const out: CompiledRule[] = [];
     for (const r of rules) {

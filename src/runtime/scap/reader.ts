@@ -205,7 +205,7 @@ export interface ScapCapture {
 }
 
 function readProcList(b: Uint8Array, off: number, end: number, version: number): ScapProcess[] | undefined {
-  if (version !== 6 && version !== 8) return undefined;
+  if (version < 6 || version > 9) return undefined;
   const dv = new DataView(b.buffer, b.byteOffset);
   const out: ScapProcess[] = [];
   let o = off;
@@ -227,6 +227,12 @@ function readProcList(b: Uint8Array, off: number, end: number, version: number):
     return s;
   };
   while (o + 32 <= end) {
+    // V9 entries carry their own length, so that later versions can append fields
+    let entryEnd = end;
+    if (version >= 9) {
+      const n = u32();
+      entryEnd = o - 4 + n;
+    }
     const tid = u64();
     const pid = u64();
     const ptid = u64();
@@ -234,7 +240,7 @@ function readProcList(b: Uint8Array, off: number, end: number, version: number):
     const vpgid = version >= 8 ? u64() : undefined;
     const comm = cstr(bytes());
     const exe = cstr(bytes());
-    const exepath = version >= 8 ? cstr(bytes()) : undefined;
+    const exepath = version >= 7 ? cstr(bytes()) : undefined;
     const args = strlist(bytes());
     const cwd = cstr(bytes());
     o += 8; // fdlimit
@@ -247,6 +253,7 @@ function readProcList(b: Uint8Array, off: number, end: number, version: number):
     const vpid = u64();
     const cgroups = strlist(bytes());
     const root = cstr(bytes());
+    if (version >= 9) o = entryEnd;
     if (o > end) break;
     const p: ScapProcess = { tid, pid, ptid, sid, comm, exe, args, cwd, uid, gid, env, vtid, vpid, cgroups, root };
     if (vpgid !== undefined) p.vpgid = vpgid;

@@ -9,7 +9,7 @@
  * Removals (close, procexit) are deferred to the next process() call, as libsinsp does.
  */
 import type { SockAddr, SockTuple, SyscallEvent } from '../event.js';
-import { FD_RETURNING, returnValue } from '../event.js';
+import { FD_RETURNING, FD_USING, returnValue } from '../event.js';
 import {
   PPM_CL_CLONE_FILES,
   PPM_CL_CLONE_THREAD,
@@ -326,7 +326,8 @@ export class StateTracker {
 
   /** Registers a thread known from outside the stream (e.g. /proc scan or scap's proclist). */
   addThread(info: Partial<ThreadInfo> & { tid: number; pid: number }): ThreadInfo {
-    const t = this.newThread(info.tid, info.pid, info.cloneTs ?? 0n);
+    const t = this.newThread(info.tid, info.pid, 0n);
+    if (info.cloneTs !== undefined) t.cloneTs = info.cloneTs;
     Object.assign(t, info, { incomplete: false });
     if (!info.shared) {
       const leader = info.tid !== info.pid ? this.threads.get(info.pid) : undefined;
@@ -350,7 +351,8 @@ export class StateTracker {
   private getThread(ev: SyscallEvent): ThreadInfo {
     let t = this.threads.get(ev.tid);
     if (!t) {
-      t = this.newThread(ev.tid, ev.tid, ev.ts);
+      // a thread first seen in an event: its start time is unknown (proc.duration is <NA>)
+      t = this.newThread(ev.tid, ev.tid, 0n);
       if (ev.containerId || ev.cgroupId !== undefined) this.attribute(t, ev);
     }
     return t;
@@ -372,7 +374,7 @@ export class StateTracker {
     const p = ev.params;
     if (ev.dir === '>') {
       if (NEEDS_ENTER.has(ev.type)) this.enter.set(ev.tid, ev);
-      const fd = p.fd;
+      const fd = FD_USING.has(ev.type) ? p.fd : undefined;
       // libsinsp keeps the enter event's fd for the exit (tinfo->m_lastevent_fd)
       if (typeof fd === 'number') this.lastEnterFd.set(ev.tid, fd);
       else this.lastEnterFd.delete(ev.tid);
@@ -576,7 +578,7 @@ export class StateTracker {
       default:
         break;
     }
-    if (!this.currentFd) {
+    if (!this.currentFd && FD_USING.has(ev.type)) {
       const fdv =
         typeof p.fd === 'number'
           ? p.fd
@@ -699,9 +701,8 @@ export class StateTracker {
     t.exeWritable = (flags & PPM_EXE_WRITABLE) !== 0;
     t.exeUpperLayer = (flags & PPM_EXE_UPPER_LAYER) !== 0;
     t.exeFromMemfd = (flags & PPM_EXE_FROM_MEMFD) !== 0;
-    // close-on-exec fds are dropped
+    // close-on-exec fds are dropped; the clone time stays (exec does not start a process)
     for (const [n, f] of t.shared.fds) if (f.openFlags & (1 << 12)) t.shared.fds.delete(n);
-    t.cloneTs = ev.ts;
     t.incomplete = false;
     this.attribute(t, ev);
   }
