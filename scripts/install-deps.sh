@@ -13,6 +13,8 @@ PKGS=(
   rpm db5.3-util                   # real rpm databases (rpmbuild, rpm, db5.3_load)
   postgresql                       # console storage tests
   chromium fonts-wqy-microhei      # console end-to-end tests (with a CJK font for zh-CN screenshots)
+  nginx libnginx-mod-http-modsecurity  # WAF benchmark peer: nginx + libmodsecurity3 with the same CRS
+  sysdig                           # a real peer for Falco filter semantics on .scap captures (runtime rules)
 )
 # toolchains that may already come from elsewhere (rustup): install Debian's only when absent
 command -v cargo >/dev/null 2>&1 || PKGS+=(cargo)

@@ -7,7 +7,7 @@
 import type { DefaultActions, PhaseItem, Rule, RuleSet, SetVar, Target } from './rules.js';
 import { parseTargets } from './rules.js';
 import { parseCookies, parseJson, parseMultipart, parseUrlencoded, parseXml, type KV } from './bodies.js';
-import { lowercase, uriDecode } from './transforms.js';
+import { uriDecode } from './transforms.js';
 
 export interface WafRequest {
   method: string;
@@ -53,6 +53,17 @@ interface Var {
   value: string;
 }
 
+const EMPTY: Var[] = [];
+/** per rule: the signature of its target list, or null when it reads TX / MATCHED_* */
+const SIGS = new WeakMap<Rule, string | null>();
+
+interface TList {
+  tvs: string[];
+  /** per value: ids of the pre-filter literals it contains */
+  found: number[][] | null;
+  /** bit set of the literals found in any value */
+  union: Uint32Array | null;
+}
 const SCALARS_EMPTY = new Set([
   'AUTH_TYPE',
   'PATH_INFO',
@@ -95,6 +106,13 @@ export class Transaction {
   private allowAll = false;
   private allowRequest = false;
   private tcache = new Map<string, Map<string, string>>();
+  private varCache = new Map<Target, { ver: number; vars: Var[] }>();
+  private sigVarCache = new Map<string, { ver: number; vars: Var[] }>();
+  private tlistCache = new WeakMap<Var[], Map<string, TList>>();
+  private litCache = new Map<string, number[]>();
+  /** bumped whenever request/response data or TX change (target caches check them) */
+  private dataVersion = 0;
+  private txVersion = 0;
   private uriPath = '';
   readonly uniqueId: string;
   private phaseDone = 0;
@@ -171,6 +189,7 @@ export class Transaction {
   }
 
   private processBody(): void {
+    this.dataVersion++;
     const body = this.req.body ?? '';
     const s = this.scalars;
     s.set('REQUEST_BODY_LENGTH', String(body.length));
@@ -283,7 +302,24 @@ export class Transaction {
   }
 
   /** resolves one target to its values, before exclusions */
+  /** resolves a target, cached per transaction until the data it reads changes */
   private resolve(t: Target, rule: Rule | null): Var[] {
+    const coll = t.coll;
+    if (coll === 'TX') {
+      if (t.key !== undefined && !t.keyRe) {
+        const v = this.tx.get(t.key);
+        return v === undefined ? EMPTY : [{ name: `TX:${this.txNames.get(t.key) ?? t.key}`, value: v }];
+      }
+    } else if (coll.startsWith('MATCHED_') || coll === 'RULE') return this.resolveUncached(t, rule);
+    const ver = coll === 'TX' ? this.txVersion : this.dataVersion;
+    const c = this.varCache.get(t);
+    if (c !== undefined && c.ver === ver) return c.vars;
+    const vars = this.resolveUncached(t, rule);
+    this.varCache.set(t, { ver, vars });
+    return vars;
+  }
+
+  private resolveUncached(t: Target, rule: Rule | null): Var[] {
     const coll = t.coll;
     if (coll === 'XML') {
       const k = t.key ?? '';
@@ -367,7 +403,68 @@ export class Transaction {
     return false;
   }
 
+  /**
+   * The values of a rule's targets. Rules that read only request/response data (not TX or
+   * MATCHED_*) share one cached list per distinct target list, so that their transformed values
+   * and pre-filter answers are shared too.
+   */
   private values(rule: Rule): Var[] {
+    const sig = this.signature(rule);
+    if (sig !== null) {
+      const c = this.sigVarCache.get(sig);
+      if (c !== undefined && c.ver === this.dataVersion) return c.vars;
+      const vars = this.valuesUncached(rule);
+      this.sigVarCache.set(sig, { ver: this.dataVersion, vars });
+      return vars;
+    }
+    return this.valuesUncached(rule);
+  }
+
+  private signature(rule: Rule): string | null {
+    let sig = SIGS.get(rule);
+    if (sig === undefined) {
+      const dyn = rule.targets.some((t) => t.coll === 'TX' || t.coll.startsWith('MATCHED_') || t.coll === 'RULE');
+      sig = dyn ? null : [...rule.targets, ...rule.excludes].map((t) => (t.exclude ? '!' : '') + t.raw).join('|');
+      SIGS.set(rule, sig);
+    }
+    if (sig !== null && this.targetExcl.length && this.targetExcl.some((x) => x.pred(rule))) return `${sig}#${rule.id}`;
+    return sig;
+  }
+
+  /** a target list's values after a transformation chain, with the pre-filter literals found */
+  private transformedList(vars: Var[], rule: Rule): TList {
+    let byT = this.tlistCache.get(vars);
+    if (byT === undefined) {
+      byT = new Map();
+      this.tlistCache.set(vars, byT);
+    }
+    let e = byT.get(rule.tkey);
+    if (e === undefined) {
+      e = { tvs: vars.map((v) => this.transformOne(rule, v.value)), found: null, union: null };
+      byT.set(rule.tkey, e);
+    }
+    return e;
+  }
+
+  private literalsOf(e: TList): Uint32Array {
+    if (e.union === null) {
+      const lits = this.rs.literals!;
+      const u = new Uint32Array((lits.size >>> 5) + 1);
+      e.found = e.tvs.map((tv) => {
+        let f = this.litCache.get(tv);
+        if (f === undefined) {
+          f = lits.found(tv);
+          if (tv.length < 65536) this.litCache.set(tv, f);
+        }
+        for (let i = 0; i < f.length; i++) u[f[i]! >>> 5]! |= 1 << (f[i]! & 31);
+        return f;
+      });
+      e.union = u;
+    }
+    return e.union;
+  }
+
+  private valuesUncached(rule: Rule): Var[] {
     let excludes = rule.excludes;
     if (this.targetExcl.length) {
       const extra = this.targetExcl.filter((x) => x.pred(rule)).map((x) => x.t);
@@ -406,6 +503,34 @@ export class Transaction {
 
   // ---------------------------------------------------------------------------- evaluation
 
+  private transformOne(rule: Rule, value: string): string {
+    const ts = rule.transforms;
+    if (ts.length === 0) return value;
+    let cache = this.tcache.get(rule.tkey);
+    if (!cache) {
+      cache = new Map();
+      this.tcache.set(rule.tkey, cache);
+    }
+    const hit = cache.get(value);
+    if (hit !== undefined) return hit;
+    let v = value;
+    for (const t of ts) v = t(v);
+    if (value.length < 65536) cache.set(value, v);
+    return v;
+  }
+
+  /** whether a value can match an operator with a literal pre-filter (one automaton pass per value) */
+  private prefilterPass(ids: number[], tv: string): boolean {
+    let f = this.litCache.get(tv);
+    if (f === undefined) {
+      f = this.rs.literals!.found(tv);
+      if (tv.length < 65536) this.litCache.set(tv, f);
+    }
+    if (f.length === 0) return false;
+    for (let i = 0; i < ids.length; i++) if (f.includes(ids[i]!)) return true;
+    return false;
+  }
+
   private transformed(rule: Rule, value: string): string[] {
     const ts = rule.transforms;
     if (ts.length === 0) return [value];
@@ -437,11 +562,15 @@ export class Transaction {
     for (let i = 0; i < 10; i++) {
       const k = String(i);
       if (i < caps.length) this.setTx(k, caps[i]!);
-      else if (this.tx.has(k)) this.tx.delete(k);
+      else if (this.tx.has(k)) {
+        this.tx.delete(k);
+        this.txVersion++;
+      }
     }
   }
 
   private setTx(name: string, value: string): void {
+    this.txVersion++;
     const k = name.toLowerCase();
     this.tx.set(k, value);
     if (k !== name) this.txNames.set(k, name);
@@ -458,18 +587,38 @@ export class Transaction {
       return true;
     }
     const vars = this.values(rule);
+    if (vars.length === 0) return false;
     const matched: Var[] = [];
-    const ac = op.prefilterAc;
-    const pf = op.prefilter;
-    for (const v of vars) {
-      for (const tv of this.transformed(rule, v.value)) {
-        if (!rule.negated && pf) {
-          if (ac) {
-            if (ac.first(tv) === null) continue;
-          } else {
-            const low = lowercase(tv);
-            if (!pf.some((p) => low.includes(p))) continue;
+    const pfIds = rule.negated ? undefined : op.pfIds;
+    let tl: TList | null = null;
+    if (!rule.multiMatch) {
+      tl = this.transformedList(vars, rule);
+      if (pfIds !== undefined) {
+        // no value holds any of the literals every match needs: the regex cannot match
+        const u = this.literalsOf(tl);
+        let any = false;
+        for (let i = 0; i < pfIds.length; i++)
+          if (u[pfIds[i]! >>> 5]! & (1 << (pfIds[i]! & 31))) {
+            any = true;
+            break;
           }
+        if (!any) return false;
+      }
+    }
+    for (let vi = 0; vi < vars.length; vi++) {
+      const v = vars[vi]!;
+      for (const tv of tl ? [tl.tvs[vi]!] : this.transformed(rule, v.value)) {
+        if (pfIds !== undefined) {
+          if (tl) {
+            const f = tl.found![vi]!;
+            let ok = false;
+            for (let i = 0; i < pfIds.length; i++)
+              if (f.includes(pfIds[i]!)) {
+                ok = true;
+                break;
+              }
+            if (!ok) continue;
+          } else if (!this.prefilterPass(pfIds, tv)) continue;
         }
         const r = op.match(tv, param, rule.capture);
         const hit = rule.negated ? r === null : r !== null;
@@ -580,7 +729,10 @@ export class Transaction {
     const name = this.expand(sv.name);
     const k = name.toLowerCase();
     if (sv.op === 'del') {
-      this.tx.delete(k);
+      {
+        this.tx.delete(k);
+        this.txVersion++;
+      }
       return;
     }
     const val = this.expand(sv.value);
@@ -636,11 +788,13 @@ export class Transaction {
         } else if (name === 'ruleremovetargetbytag') pred = (r) => r.tags.includes(sel);
         else pred = (r) => r.msg === sel;
         for (const t of targets) this.targetExcl.push({ pred, t });
+        this.dataVersion++;
         break;
       }
       case 'requestbodyprocessor':
         if (this.phaseDone < 2) {
           this.reqBodyProcessor = v.toUpperCase();
+          this.dataVersion++;
           this.scalars.set('REQBODY_PROCESSOR', this.reqBodyProcessor);
         }
         break;
@@ -679,6 +833,7 @@ export class Transaction {
 
   processResponseHeaders(resp: WafResponse): Intervention | null {
     this.response = { ...resp, body: undefined };
+    this.dataVersion++;
     if (!this.intervention) this.runPhase(3);
     this.phaseDone = 3;
     return this.intervention;
@@ -696,6 +851,7 @@ export class Transaction {
 
   processResponseBody(body: string): Intervention | null {
     if (!this.response) return this.intervention;
+    this.dataVersion++;
     if (this.wantsResponseBody()) {
       this.response.body =
         body.length > this.rs.responseBodyLimit ? body.slice(0, this.rs.responseBodyLimit) : body;

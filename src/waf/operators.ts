@@ -5,7 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { isAbsolute, resolve } from 'node:path';
-import { AhoCorasick } from './aho.js';
+import { AhoCorasick, LiteralSet } from './aho.js';
 import { compileRegex } from './regex.js';
 import { detectSqli, detectXss } from './libinjection.js';
 
@@ -24,6 +24,8 @@ export interface Operator {
   /** literal pre-filter: lowercase strings of which a matching value contains one (after transformations) */
   prefilter?: string[] | null;
   prefilterAc?: AhoCorasick | null;
+  /** ids of the prefilter literals in the rule set's LiteralSet (set by compileRules) */
+  pfIds?: number[];
 }
 
 export class OperatorError extends Error {}
@@ -190,10 +192,14 @@ export function compileOperator(spec: string, baseDir: string): { op: Operator; 
           }
         }
       }
-      const ac = new AhoCorasick(phrases.map((p) => p.toLowerCase()));
+      const list = phrases.filter((p) => p !== '');
+      const ls = new LiteralSet(list);
       return mk((v) => {
-        const hit = ac.first(v);
-        return hit === null ? null : { data: hit, captures: [hit] };
+        const id = ls.first(v);
+        if (id < 0) return null;
+        // the matched text as it appears in the value
+        const p = list[id]!;
+        return { data: p, captures: [p] };
       });
     }
     case 'streq':

@@ -8,6 +8,7 @@ import type { Directive } from './seclang.js';
 import { SecLangError } from './seclang.js';
 import { compileOperator, type Operator } from './operators.js';
 import { TRANSFORMS, type Transform } from './transforms.js';
+import { LiteralSet } from './aho.js';
 
 export interface Target {
   coll: string;
@@ -85,6 +86,8 @@ export interface RuleSet {
   argumentsLimit: number;
   components: string[];
   warnings: string[];
+  /** every @rx pre-filter literal of the rule set, matched in one pass per value */
+  literals: LiteralSet | null;
 }
 
 const PHASE_NAMES: Record<string, number> = { request: 2, response: 4, logging: 5 };
@@ -256,6 +259,7 @@ export function compileRules(dirs: Directive[], opts: CompileOptions = {}): Rule
     argumentsLimit: 1000,
     components: [],
     warnings: [],
+    literals: null,
   };
   const defaults: Record<number, DefaultActions> = {};
   const def = (phase: number): DefaultActions =>
@@ -614,5 +618,18 @@ export function compileRules(dirs: Directive[], opts: CompileOptions = {}): Rule
     throw new SecLangError('chain without a following rule', pc.file, pc.line);
   }
   if (opts.engine) rs.engine = opts.engine;
+  // one literal automaton for the pre-filters of every @rx
+  const ids = new Map<string, number>();
+  for (const r of rs.byId.values())
+    for (let l: Rule | undefined = r; l; l = l.chain) {
+      const pf = l.op.prefilter;
+      if (!pf || l.op.dynamic) continue;
+      l.op.pfIds = pf.map((s) => {
+        let id = ids.get(s);
+        if (id === undefined) ids.set(s, (id = ids.size));
+        return id;
+      });
+    }
+  rs.literals = ids.size ? new LiteralSet([...ids.keys()]) : null;
   return rs;
 }
