@@ -85,3 +85,26 @@ console.log(
   `check evaluations: ${evaluations} → ${((evaluations / measuredMs) * 1000).toFixed(0)} checks/s end to end, ${((evaluations / Math.max(evalOnlyMs, 1)) * 1000).toFixed(0)} checks/s for evaluation alone`,
 );
 console.log(`ratio measured/baseline: ${(measuredMs / baselineMs).toFixed(2)}x`);
+
+// Peak memory of the whole CLI (built code) on the same corpus, written to a JSON report: the
+// resources are evaluated document by document and the report is streamed (goal ≤ 200 MB).
+{
+  const { mkdtempSync, rmSync, writeFileSync } = await import('node:fs');
+  const { tmpdir } = await import('node:os');
+  const { spawnSync } = await import('node:child_process');
+  const dir = mkdtempSync(join(tmpdir(), 'bulwark-bench-config-'));
+  try {
+    writeFileSync(join(dir, 'all.yaml'), text);
+    const script = `const { main } = await import(${JSON.stringify(join(root, 'dist', 'cli', 'main.js'))});
+const code = await main(['node', 'bulwark', '-q', 'scan', 'config', ${JSON.stringify(join(dir, 'all.yaml'))}, '-f', 'json', '-o', ${JSON.stringify(join(dir, 'r.json'))}]);
+process.stderr.write(JSON.stringify({ code, maxRssMb: process.resourceUsage().maxRSS / 1024 }) + '\\n');`;
+    const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8' });
+    const m = JSON.parse(r.stderr.trim().split('\n').pop() ?? '{}') as { code?: number; maxRssMb?: number };
+    if (m.code !== 0) throw new Error(`scan config failed: ${r.stderr}`);
+    console.log(
+      `bulwark scan config -f json on ${resources} resources: peak RSS ${m.maxRssMb!.toFixed(0)} MB (goal ≤ 200 MB: ${m.maxRssMb! <= 200 ? 'met' : 'NOT met'})`,
+    );
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}

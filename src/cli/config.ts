@@ -24,7 +24,7 @@ import {
   type CompiledCheck,
   type Framework,
 } from '../policy/index.js';
-import { filterReport, formatReport, loadIgnoreFile } from '../report/index.js';
+import { batched, filterReport, formatReportChunks, jsonChunks, loadIgnoreFile } from '../report/index.js';
 import type { CliContext } from './context.js';
 import { writeOutput, stdoutIsTTY } from './output.js';
 import { VERSION } from './version.js';
@@ -153,7 +153,7 @@ async function finish(
     });
     const text =
       opts.format === 'json'
-        ? JSON.stringify(cr, null, 2) + '\n'
+        ? batched(jsonChunks(cr))
         : opts.format === 'html'
           ? renderComplianceHtml(cr)
           : renderComplianceTable(cr);
@@ -163,7 +163,7 @@ async function finish(
   }
   // Without --include-non-failures, pass results (computed for compliance) are not shown.
   const shown = opts.includeNonFailures ? filtered.report : dropPasses(filtered.report);
-  const text = formatReport(shown, opts.format, {
+  const text = formatReportChunks(shown, opts.format, {
     color: !opts.output && stdoutIsTTY() && !process.env.NO_COLOR,
     warn: (m) => log.warn(m),
   });

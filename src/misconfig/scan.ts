@@ -9,7 +9,7 @@ import { BulwarkError } from '../core/errors.js';
 import type { MisconfigFinding } from '../core/findings.js';
 import { CheckSet, evaluate, type PolicyInput } from '../policy/index.js';
 import { composeInputs, dockerfileInput, imageConfigInput } from './inputs.js';
-import { parseManifests } from './kubernetes.js';
+import { eachManifest, parseManifests } from './kubernetes.js';
 
 export type ConfigFileType = 'dockerfile' | 'compose' | 'kubernetes';
 
@@ -87,14 +87,41 @@ export async function scanConfigPaths(
   const targets: ConfigScanTarget[] = [];
   const inputs: PolicyInput[] = [];
   const warnings: string[] = [];
+  const findings: MisconfigFinding[] = [];
+  const evalOpts = { includePasses: opts.includePasses };
+  // Each resource is evaluated as soon as it is parsed; what is kept of it afterwards has no
+  // syntax tree (positions are in the findings already), so memory follows one document, not the
+  // whole input. A file's results count only once the whole file has parsed.
+  const lighten = (i: PolicyInput): PolicyInput => ({ ...i, locate: () => undefined });
   const addText = (text: string, file: string, type: ConfigFileType | 'yaml') => {
-    const r = configInputs(text, file, type);
-    warnings.push(...r.warnings);
-    if (!r.inputs.length) return;
-    const t: ConfigFileType =
-      type === 'yaml' ? (r.inputs[0]!.type === 'compose' ? 'compose' : 'kubernetes') : type;
-    targets.push({ path: file, type: t, resources: r.inputs.length });
-    inputs.push(...r.inputs);
+    const fileFindings: MisconfigFinding[] = [];
+    const fileWarnings: string[] = [];
+    const fileInputs: PolicyInput[] = [];
+    const take = (batch: PolicyInput[]) => {
+      const r = evaluate(checks, batch, evalOpts);
+      fileFindings.push(...r.findings);
+      fileWarnings.push(...r.warnings);
+      for (const i of batch) fileInputs.push(lighten(i));
+    };
+    let t: ConfigFileType;
+    if (type === 'dockerfile' || type === 'compose') {
+      take(type === 'dockerfile' ? [dockerfileInput(text, file)] : composeInputs(text, file));
+      t = type;
+    } else {
+      const k = eachManifest(text, file, take);
+      fileWarnings.unshift(...k.warnings);
+      t = 'kubernetes';
+      // A YAML file without Kubernetes objects may still be a compose file with another name.
+      if (type === 'yaml' && !k.count && /^services\s*:/m.test(text)) {
+        take(composeInputs(text, file));
+        t = 'compose';
+      }
+    }
+    warnings.push(...fileWarnings);
+    findings.push(...fileFindings);
+    if (!fileInputs.length) return;
+    targets.push({ path: file, type: t, resources: fileInputs.length });
+    inputs.push(...fileInputs);
   };
   const visit = (p: string, explicit: boolean) => {
     let st;
@@ -140,8 +167,8 @@ export async function scanConfigPaths(
       addText(text, '-', sniffConfigType(text));
     } else visit(p, true);
   }
-  const r = evaluate(checks, inputs, { includePasses: opts.includePasses });
-  return { targets, inputs, findings: r.findings, warnings: [...warnings, ...r.warnings] };
+  // evaluation warnings repeat per document (one broken check, many resources): once each
+  return { targets, inputs, findings, warnings: [...new Set(warnings)] };
 }
 
 /** Evaluates the checks over an image configuration (user, env, ports, healthcheck, history). */

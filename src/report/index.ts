@@ -5,6 +5,7 @@
 import { BulwarkError } from '../core/errors.js';
 import type { ScanReport } from '../core/findings.js';
 import { toCycloneDx } from './cyclonedx.js';
+import { jsonChunks } from './json-stream.js';
 import { toJUnit } from './junit.js';
 import { toSarif } from './sarif.js';
 import { renderTable } from './table.js';
@@ -32,6 +33,47 @@ export interface FormatOptions {
 }
 
 /** Renders a report in one format. */
+/**
+ * formatReport as chunks of about 64 KB: the JSON formats (json, sarif, cyclonedx) are serialised
+ * piece by piece, so a large report never exists as one string (the others are small text).
+ */
+export function* formatReportChunks(
+  report: ScanReport,
+  format: string,
+  opts: FormatOptions = {},
+): Generator<string> {
+  let doc: unknown;
+  if (format === 'json') doc = report;
+  else if (format === 'sarif') doc = toSarif(report);
+  else if (format === 'cyclonedx') {
+    const { bom, omitted } = toCycloneDx(report);
+    if (omitted)
+      opts.warn?.(
+        `cyclonedx: ${omitted} non-vulnerability finding(s) (secrets, misconfigurations, licenses) have no place in CycloneDX and were left out`,
+      );
+    doc = bom;
+  } else return yield formatReport(report, format, opts);
+  yield* batched(jsonChunks(doc));
+}
+
+/** Joins small chunks into pieces of at least `size` characters. */
+export function* batched(chunks: Iterable<string>, size = 1 << 16): Generator<string> {
+  let buf: string[] = [];
+  let n = 0;
+  for (const c of chunks) {
+    buf.push(c);
+    n += c.length;
+    if (n >= size) {
+      yield buf.join('');
+      buf = [];
+      n = 0;
+    }
+  }
+  if (n) yield buf.join('');
+}
+
+export { jsonChunks } from './json-stream.js';
+
 export function formatReport(report: ScanReport, format: string, opts: FormatOptions = {}): string {
   switch (format) {
     case 'table':
