@@ -423,11 +423,16 @@ export class Transaction {
   private signature(rule: Rule): string | null {
     let sig = SIGS.get(rule);
     if (sig === undefined) {
-      const dyn = rule.targets.some((t) => t.coll === 'TX' || t.coll.startsWith('MATCHED_') || t.coll === 'RULE');
-      sig = dyn ? null : [...rule.targets, ...rule.excludes].map((t) => (t.exclude ? '!' : '') + t.raw).join('|');
+      const dyn = rule.targets.some(
+        (t) => t.coll === 'TX' || t.coll.startsWith('MATCHED_') || t.coll === 'RULE',
+      );
+      sig = dyn
+        ? null
+        : [...rule.targets, ...rule.excludes].map((t) => (t.exclude ? '!' : '') + t.raw).join('|');
       SIGS.set(rule, sig);
     }
-    if (sig !== null && this.targetExcl.length && this.targetExcl.some((x) => x.pred(rule))) return `${sig}#${rule.id}`;
+    if (sig !== null && this.targetExcl.length && this.targetExcl.some((x) => x.pred(rule)))
+      return `${sig}#${rule.id}`;
     return sig;
   }
 

@@ -26,6 +26,8 @@ export interface WafOptions extends SetupOptions {
   rules: string[];
   /** skip Bulwark's built-in engine setup (the rule files configure everything) */
   noSetup?: boolean;
+  /** @rx literal pre-filters (default true) */
+  prefilter?: boolean;
 }
 
 export interface Waf {
@@ -52,7 +54,7 @@ export function loadRulePaths(paths: string[]): Directive[] {
 export function buildRuleSet(opts: WafOptions): RuleSet {
   const dirs = opts.noSetup ? [] : parseSecLang(setupConfig(opts), '<bulwark-setup>');
   dirs.push(...loadRulePaths(opts.rules));
-  return compileRules(dirs);
+  return compileRules(dirs, { prefilter: opts.prefilter });
 }
 
 export function createWaf(opts: WafOptions): Waf {

@@ -226,6 +226,8 @@ function parseSetvar(v: string): SetVar {
 export interface CompileOptions {
   /** SecRuleEngine override (the --mode flag) */
   engine?: 'On' | 'Off' | 'DetectionOnly';
+  /** literal pre-filters for @rx (default on; off only to check that they never change a result) */
+  prefilter?: boolean;
 }
 
 function parseIdList(text: string): ((id: number) => boolean)[] {
@@ -623,7 +625,7 @@ export function compileRules(dirs: Directive[], opts: CompileOptions = {}): Rule
   for (const r of rs.byId.values())
     for (let l: Rule | undefined = r; l; l = l.chain) {
       const pf = l.op.prefilter;
-      if (!pf || l.op.dynamic) continue;
+      if (!pf || l.op.dynamic || opts.prefilter === false) continue;
       l.op.pfIds = pf.map((s) => {
         let id = ids.get(s);
         if (id === undefined) ids.set(s, (id = ids.size));

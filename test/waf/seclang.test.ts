@@ -82,3 +82,28 @@ test('SecLang quoting, continuations and action lists', () => {
     ['t', 'none'],
   ]);
 });
+
+test('the @rx literal pre-filter never changes a result (CRS 941/942/932 regression requests, PL4)', async () => {
+  const { buildRuleSet, loadFtwTests, buildRawRequest, runInProcessStage } =
+    await import('../../src/waf/index.js');
+  const base = { rules: [RULES], paranoia: 4, mode: 'detect' as const };
+  const withPf = buildRuleSet(base);
+  const without = buildRuleSet({ ...base, prefilter: false });
+  assert.ok(withPf.literals && withPf.literals.size > 100);
+  assert.equal(without.literals, null);
+  const tests = loadFtwTests(join(CORPORA, 'coreruleset', 'tests', 'regression', 'tests')).filter((t) =>
+    /^(941|942|932)/.test(String(t.ruleId)),
+  );
+  let stages = 0;
+  for (const t of tests)
+    for (const s of t.stages) {
+      const raw = buildRawRequest(s.input);
+      assert.deepEqual(
+        runInProcessStage(withPf, raw).ids,
+        runInProcessStage(without, raw).ids,
+        `${t.ruleId}-${t.testId}`,
+      );
+      stages++;
+    }
+  assert.ok(stages > 2000, `${stages} stages`);
+});
