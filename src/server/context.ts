@@ -30,10 +30,14 @@ export interface ServerContext {
 }
 
 export interface ScanStoredEvent {
+  /** The stored scan (of one source). */
   scanId: number;
+  /** The image's view after it (the scan itself, or the merged scan of all sources). */
+  viewScanId: number;
   imageId: number;
   imageName: string;
   digest: string;
   registryId: number | null;
+  /** The image's view before it. */
   previousScanId: number | null;
 }

@@ -9,10 +9,14 @@ import { SEVERITIES, severityRank } from '../core/types.js';
 import type { Database } from './db/index.js';
 
 export interface StoredScan {
+  /** The scan of this report (its source's latest now). */
   scanId: number;
+  /** What the image's views now show: scanId, or the merged scan of all its sources. */
+  viewScanId: number;
   imageId: number;
   imageName: string;
   digest: string;
+  /** The image's view before this report (null for a new image). */
   previousScanId: number | null;
   findings: number;
 }
@@ -110,6 +114,22 @@ export function validateReport(r: unknown): asserts r is ScanReport {
   }
 }
 
+/** Source key of a report: each source has its own latest scan per image (see storeReport). */
+export function sourceKeyOf(opts: {
+  source: 'upload' | 'registry';
+  submittedBy: string;
+  registryId?: number | null;
+}): string {
+  return opts.source === 'registry' ? `registry:${opts.registryId ?? 0}` : `upload:${opts.submittedBy}`;
+}
+
+/**
+ * Stores a report as the latest scan of its source (a registry, a CI token, a user) for the image.
+ * Sources never replace each other: with one source the image's view is that scan; with several,
+ * a merged scan row holds the union of every source's latest findings (one finding per key,
+ * registry scans first), so an upload can add findings to an image but never hide a registry
+ * scan's findings.
+ */
 export async function storeReport(
   db: Kysely<Database>,
   report: ScanReport,
@@ -119,12 +139,15 @@ export async function storeReport(
     registryId?: number | null;
     advisoryDb?: string | null;
     imageName?: string;
+    /** Default sourceKeyOf(opts). */
+    sourceKey?: string;
   },
   /** Runs in the same transaction once the scan is stored (outbox writes). */
   onStored?: (stored: StoredScan, tx: Kysely<Database>) => Promise<void>,
 ): Promise<StoredScan> {
   const name = opts.imageName ?? imageNameOf(report);
   const digest = digestOf(report);
+  const sourceKey = opts.sourceKey ?? sourceKeyOf(opts);
   const rows: FindingRow[] = [];
   const seen = new Set<string>();
   for (const res of report.results) {
@@ -135,8 +158,6 @@ export async function storeReport(
       rows.push(row);
     }
   }
-  const counts = { critical: 0, high: 0, medium: 0, low: 0, unknown: 0 };
-  for (const r of rows) counts[r.severity.toLowerCase() as keyof typeof counts]++;
   const at = new Date().toISOString();
   return db.transaction().execute(async (tx) => {
     let image = await tx
@@ -164,27 +185,62 @@ export async function storeReport(
       ).id;
       image = await tx.selectFrom('images').selectAll().where('id', '=', id).executeTakeFirstOrThrow();
     }
-    const scanId = (
-      await tx
-        .insertInto('scans')
-        .values({
-          image_id: image.id,
-          created_at: at,
-          source: opts.source,
-          submitted_by: opts.submittedBy,
-          advisory_db: opts.advisoryDb ?? null,
-          ...counts,
-          report: JSON.stringify(report),
-        })
-        .returning('id')
-        .executeTakeFirstOrThrow()
-    ).id;
-    for (let i = 0; i < rows.length; i += 500) {
-      await tx
-        .insertInto('findings')
-        .values(rows.slice(i, i + 500).map((r) => ({ ...r, scan_id: scanId, image_id: image.id })))
-        .execute();
+    const imageId = image.id;
+    const scanId = await insertScan(tx, imageId, at, rows, {
+      source: opts.source,
+      submitted_by: opts.submittedBy,
+      advisory_db: opts.advisoryDb ?? null,
+      source_key: sourceKey,
+      merged_from: null,
+      report: JSON.stringify(report),
+    });
+    await tx
+      .deleteFrom('image_sources')
+      .where('image_id', '=', imageId)
+      .where('source_key', '=', sourceKey)
+      .execute();
+    await tx
+      .insertInto('image_sources')
+      .values({ image_id: imageId, source_key: sourceKey, scan_id: scanId, updated_at: at })
+      .execute();
+    const sources = await tx
+      .selectFrom('image_sources')
+      .select(['source_key', 'scan_id', 'updated_at'])
+      .where('image_id', '=', imageId)
+      .execute();
+    let viewScanId = scanId;
+    if (sources.length > 1) {
+      // Registry scans first (they are the reference), then the newest uploads.
+      const order = sources
+        .sort(
+          (a, b) =>
+            Number(b.source_key.startsWith('registry:')) - Number(a.source_key.startsWith('registry:')) ||
+            b.scan_id - a.scan_id,
+        )
+        .map((x) => x.scan_id);
+      const all = await tx.selectFrom('findings').selectAll().where('scan_id', 'in', order).execute();
+      const rank = new Map(order.map((id, i) => [id, i]));
+      all.sort((a, b) => rank.get(a.scan_id)! - rank.get(b.scan_id)! || a.id - b.id);
+      const merged: FindingRow[] = [];
+      const keys = new Set<string>();
+      for (const { id: _id, scan_id: _s, image_id: _i, ...r } of all) {
+        if (keys.has(r.fkey)) continue;
+        keys.add(r.fkey);
+        merged.push(r);
+      }
+      viewScanId = await insertScan(tx, imageId, at, merged, {
+        source: 'merged',
+        submitted_by: sources
+          .map((x) => x.source_key)
+          .join(', ')
+          .slice(0, 500),
+        advisory_db: null,
+        source_key: '',
+        merged_from: JSON.stringify(order),
+        report: '',
+      });
     }
+    await tx.updateTable('scans').set({ is_view: 1 }).where('id', '=', viewScanId).execute();
     const tags = new Set<string>([
       ...(JSON.parse(image.tags) as string[]),
       ...(report.artifact.repoTags ?? []),
@@ -192,22 +248,65 @@ export async function storeReport(
     await tx
       .updateTable('images')
       .set({
-        last_scan_id: scanId,
+        last_scan_id: viewScanId,
         last_scan_at: at,
         tags: JSON.stringify([...tags]),
         ...(opts.registryId ? { registry_id: opts.registryId } : {}),
       })
-      .where('id', '=', image.id)
+      .where('id', '=', imageId)
       .execute();
-    const stored = {
+    const stored: StoredScan = {
       scanId,
-      imageId: image.id,
+      viewScanId,
+      imageId,
       imageName: name,
       digest,
       previousScanId: image.last_scan_id,
       findings: rows.length,
     };
     if (onStored) await onStored(stored, tx);
+    // A replaced merged view keeps its row (counts for the trend) but not its copies of findings.
+    if (image.last_scan_id !== null) {
+      const prev = await tx
+        .selectFrom('scans')
+        .select('source')
+        .where('id', '=', image.last_scan_id)
+        .executeTakeFirst();
+      if (prev?.source === 'merged')
+        await tx.deleteFrom('findings').where('scan_id', '=', image.last_scan_id).execute();
+    }
     return stored;
   });
+}
+
+async function insertScan(
+  tx: Kysely<Database>,
+  imageId: number,
+  at: string,
+  rows: FindingRow[],
+  v: {
+    source: string;
+    submitted_by: string;
+    advisory_db: string | null;
+    source_key: string;
+    merged_from: string | null;
+    report: string;
+  },
+): Promise<number> {
+  const counts = { critical: 0, high: 0, medium: 0, low: 0, unknown: 0 };
+  for (const r of rows) counts[r.severity.toLowerCase() as keyof typeof counts]++;
+  const scanId = (
+    await tx
+      .insertInto('scans')
+      .values({ image_id: imageId, created_at: at, ...v, ...counts, is_view: 0 })
+      .returning('id')
+      .executeTakeFirstOrThrow()
+  ).id;
+  for (let i = 0; i < rows.length; i += 500) {
+    await tx
+      .insertInto('findings')
+      .values(rows.slice(i, i + 500).map((r) => ({ ...r, scan_id: scanId, image_id: imageId })))
+      .execute();
+  }
+  return scanId;
 }

@@ -7,6 +7,7 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import type { ScanReport } from '../../src/core/findings.js';
 import { AdvisoryDb, importOsv } from '../../src/vuln/index.js';
 import { startRegistry } from '../fixtures/index.js';
 import { OSV, advisoryDbCopy, debianReport } from './data.js';
@@ -142,6 +143,36 @@ export async function registryFlow(backend: Backend): Promise<void> {
       'the new findings are the npm advisories',
     );
     assert.equal(diff.fixed.length, 0);
+
+    // A CI token uploads a report for the same image with fewer findings: the registry's findings
+    // stay in the image's view (reports are kept per source and merged).
+    const registryKeys = (
+      await admin.get(`/api/findings?imageId=${img.id}&pageSize=500&exactTotal=true`)
+    ).body.items.map((f: { kind: string; advisoryId: string; pkgName: string; path: string }) =>
+      [f.kind, f.advisoryId, f.pkgName, f.path].join('|'),
+    ) as string[];
+    assert.ok(registryKeys.length > 2);
+    const ciReport = (await admin.get(`/api/scans/${after.lastScanId}/report`)).body as ScanReport;
+    ciReport.artifact = { ...ciReport.artifact, name: `${reg.host}/team-a/debian:1.0`, digest: img.digest };
+    for (const r of ciReport.results) r.findings = [];
+    const ciToken = (await admin.post('/api/tokens', { name: 'ci', role: 'operator' })).body.token;
+    const up = await new Client(t.base, ciToken).post('/api/scans', ciReport);
+    assert.equal(up.status, 201, JSON.stringify(up.body));
+    assert.equal(up.body.imageId, img.id, 'the upload is for the registry-scanned image');
+    assert.equal(up.body.findings, 0);
+    const shown = (
+      await admin.get(`/api/findings?imageId=${img.id}&pageSize=500&exactTotal=true`)
+    ).body.items.map((f: { kind: string; advisoryId: string; pkgName: string; path: string }) =>
+      [f.kind, f.advisoryId, f.pkgName, f.path].join('|'),
+    ) as string[];
+    assert.deepEqual(shown.sort(), registryKeys.sort(), 'an empty CI upload hides nothing');
+    const imgAfterUpload = (await admin.get(`/api/images/${img.id}`)).body;
+    assert.deepEqual(imgAfterUpload.counts, after.counts);
+    assert.equal(imgAfterUpload.registryId, add.body.id);
+    assert.equal(imgAfterUpload.sources.length, 2);
+    // The image's SBOM link still gives the registry scan's package list.
+    const sbom2 = await admin.get(`/api/scans/${imgAfterUpload.lastScanId}/sbom?format=cyclonedx`);
+    assert.equal(sbom2.status, 200);
 
     // Wrong password: retried with backoff, then failed, error visible, no secret in it.
     const bad = await admin.post('/api/registries', {

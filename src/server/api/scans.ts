@@ -341,6 +341,25 @@ const SCAN_COLS = [
 export function scanRoutes(s: ServerContext): void {
   const { router, db } = s;
 
+  /** The report of a scan; of a merged view, its primary source's (registry scan first). */
+  const reportOf = async (id: number) => {
+    const r = await db
+      .selectFrom('scans')
+      .select(['report', 'merged_from'])
+      .where('id', '=', id)
+      .executeTakeFirst();
+    if (!r) throw new HttpError(404, 'NOT_FOUND', `scan ${id} not found`);
+    if (r.merged_from === null) return r;
+    const primary = (JSON.parse(r.merged_from) as number[])[0]!;
+    const p = await db
+      .selectFrom('scans')
+      .select(['report', 'merged_from'])
+      .where('id', '=', primary)
+      .executeTakeFirst();
+    if (!p) throw new HttpError(404, 'NOT_FOUND', `scan ${primary} (source of merged scan ${id}) not found`);
+    return p;
+  };
+
   router.add({
     method: 'POST',
     url: '/api/scans',
@@ -352,6 +371,10 @@ export function scanRoutes(s: ServerContext): void {
     body: z.unknown().meta({ description: 'ScanReport (src/core/findings.ts), schemaVersion 1' }),
     response: z.object({
       scanId: z.number().int(),
+      viewScanId: z
+        .number()
+        .int()
+        .meta({ description: "the image's view: this scan, or the merged scan of all its sources" }),
       imageId: z.number().int(),
       imageName: z.string(),
       digest: z.string(),
@@ -385,7 +408,11 @@ export function scanRoutes(s: ServerContext): void {
     query: pagingQuery(['createdAt'], 'createdAt').extend({ imageId: z.coerce.number().int().optional() }),
     response: page(ScanOut),
     async handler({ query }) {
-      let b = db.selectFrom('scans').innerJoin('images', 'images.id', 'scans.image_id');
+      // Merged views are not reports of their own: the history lists what each source sent.
+      let b = db
+        .selectFrom('scans')
+        .innerJoin('images', 'images.id', 'scans.image_id')
+        .where('scans.source', '!=', 'merged');
       if (query.imageId !== undefined) b = b.where('scans.image_id', '=', query.imageId);
       const total = await countRows(b);
       const rows = await b
@@ -426,8 +453,7 @@ export function scanRoutes(s: ServerContext): void {
     params: IdParams,
     responseText: 'application/json',
     async handler({ params, reply }) {
-      const r = await db.selectFrom('scans').select('report').where('id', '=', params.id).executeTakeFirst();
-      if (!r) throw new HttpError(404, 'NOT_FOUND', `scan ${params.id} not found`);
+      const r = await reportOf(params.id);
       reply.type('application/json');
       return r.report;
     },
@@ -444,8 +470,7 @@ export function scanRoutes(s: ServerContext): void {
     query: z.object({ format: z.enum(['cyclonedx', 'spdx']).default('cyclonedx') }),
     responseText: 'application/json',
     async handler({ params, query, reply }) {
-      const r = await db.selectFrom('scans').select('report').where('id', '=', params.id).executeTakeFirst();
-      if (!r) throw new HttpError(404, 'NOT_FOUND', `scan ${params.id} not found`);
+      const r = await reportOf(params.id);
       const report = JSON.parse(r.report) as ScanReport;
       const seen = new Set<string>();
       const packages = report.results
@@ -494,16 +519,19 @@ export function scanRoutes(s: ServerContext): void {
     async handler({ params, query }) {
       const head = await db
         .selectFrom('scans')
-        .select(['id', 'image_id'])
+        .select(['id', 'image_id', 'source_key', 'source'])
         .where('id', '=', params.id)
         .executeTakeFirst();
       if (!head) throw new HttpError(404, 'NOT_FOUND', `scan ${params.id} not found`);
       let baseId = query.base ?? null;
       if (baseId === null) {
+        // The previous report of the same source (merged views: the previous merged view).
         const prev = await db
           .selectFrom('scans')
           .select('id')
           .where('image_id', '=', head.image_id)
+          .where('source_key', '=', head.source_key)
+          .where('source', head.source === 'merged' ? '=' : '!=', 'merged')
           .where('id', '<', head.id)
           .orderBy('id', 'desc')
           .limit(1)
@@ -600,9 +628,21 @@ export function scanRoutes(s: ServerContext): void {
     url: '/api/images/:id',
     tag: 'images',
     access: 'viewer',
-    summary: 'One image with its latest scan counts',
+    summary:
+      'One image with its counts and its sources (the latest scan of each registry, CI token or user; the image shows their union)',
     params: IdParams,
-    response: ImageOut,
+    response: ImageOut.extend({
+      sources: z.array(
+        z.object({
+          key: z.string(),
+          scanId: z.number().int(),
+          source: z.string(),
+          submittedBy: z.string(),
+          scannedAt: z.string(),
+          counts: Counts,
+        }),
+      ),
+    }),
     async handler({ params }) {
       const r = await db
         .selectFrom('images')
@@ -626,7 +666,35 @@ export function scanRoutes(s: ServerContext): void {
         .where('images.id', '=', params.id)
         .executeTakeFirst();
       if (!r) throw new HttpError(404, 'NOT_FOUND', `image ${params.id} not found`);
-      return imageOut(withCounts([r], await unsuppressedCounts(s, [r.id]))[0]!);
+      const sources = await db
+        .selectFrom('image_sources as x')
+        .innerJoin('scans', 'scans.id', 'x.scan_id')
+        .select([
+          'x.source_key',
+          'x.scan_id',
+          'scans.source',
+          'scans.submitted_by',
+          'scans.created_at',
+          'scans.critical',
+          'scans.high',
+          'scans.medium',
+          'scans.low',
+          'scans.unknown',
+        ])
+        .where('x.image_id', '=', r.id)
+        .orderBy('x.scan_id', 'desc')
+        .execute();
+      return {
+        ...imageOut(withCounts([r], await unsuppressedCounts(s, [r.id]))[0]!),
+        sources: sources.map((x) => ({
+          key: x.source_key,
+          scanId: x.scan_id,
+          source: x.source,
+          submittedBy: x.submitted_by,
+          scannedAt: x.created_at,
+          counts: { critical: x.critical, high: x.high, medium: x.medium, low: x.low, unknown: x.unknown },
+        })),
+      };
     },
   });
 
@@ -760,6 +828,7 @@ export function scanRoutes(s: ServerContext): void {
       const scans = await db
         .selectFrom('scans')
         .select(['image_id', 'created_at', 'critical', 'high', 'medium', 'low', 'unknown'])
+        .where('is_view', '=', 1)
         .orderBy('id')
         .execute();
       const trend: (typeof bySeverity & { date: string })[] = [];

@@ -3,6 +3,7 @@
  * Add a new entry to MIGRATIONS for every change; never edit one that has shipped.
  */
 import {
+  sql,
   Migrator,
   type Kysely,
   type Migration,
@@ -205,9 +206,61 @@ function findingsRankIndex(): Migration {
   };
 }
 
+/**
+ * Reports stored per source: each image keeps the latest scan of every source (a registry, a CI
+ * token, a user) in image_sources; with more than one source the image's view (last_scan_id) is a
+ * merged scan row (source "merged", merged_from = the source scans) whose findings are the union.
+ * scans.is_view marks rows that were an image's view (the dashboard trend reads only those).
+ */
+function scanSources(): Migration {
+  return {
+    async up(db: Kysely<any>) {
+      await db.schema
+        .alterTable('scans')
+        .addColumn('source_key', 'text', (c) => c.notNull().defaultTo(''))
+        .execute();
+      await db.schema.alterTable('scans').addColumn('merged_from', 'text').execute();
+      await db.schema
+        .alterTable('scans')
+        .addColumn('is_view', 'integer', (c) => c.notNull().defaultTo(1))
+        .execute();
+      await db
+        .updateTable('scans')
+        .set({
+          source_key: sql`case when source = 'registry' then 'registry:' || coalesce((select registry_id from images where images.id = scans.image_id), 0) else 'upload:' || submitted_by end`,
+        })
+        .execute();
+      await db.schema
+        .createTable('image_sources')
+        .addColumn('image_id', 'integer', (c) => c.notNull())
+        .addColumn('source_key', 'text', (c) => c.notNull())
+        .addColumn('scan_id', 'integer', (c) => c.notNull())
+        .addColumn('updated_at', 'text', (c) => c.notNull())
+        .addPrimaryKeyConstraint('image_sources_pk', ['image_id', 'source_key'])
+        .execute();
+      await db
+        .insertInto('image_sources')
+        .columns(['image_id', 'source_key', 'scan_id', 'updated_at'])
+        .expression(
+          db
+            .selectFrom('images as i')
+            .innerJoin('scans as s', 's.id', 'i.last_scan_id')
+            .select(['i.id', 's.source_key', 's.id as scan_id', 's.created_at']),
+        )
+        .execute();
+      await db.schema
+        .createIndex('scans_image_source')
+        .on('scans')
+        .columns(['image_id', 'source_key', 'id'])
+        .execute();
+    },
+  };
+}
+
 const MIGRATIONS: Record<string, (d: Dialect) => Migration> = {
   '0001_initial': initial,
   '0002_findings_rank_index': findingsRankIndex,
+  '0003_scan_sources': scanSources,
 };
 
 export async function migrate(db: Kysely<any>, dialect: Dialect): Promise<void> {

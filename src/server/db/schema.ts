@@ -64,7 +64,21 @@ export interface ScansTable {
   medium: number;
   low: number;
   unknown: number;
+  /** The ScanReport JSON; '' for merged rows (see merged_from). */
   report: string;
+  /** Who the scan belongs to: "registry:<id>", "token:<id>", "user:<id>"; '' for merged rows. */
+  source_key: Generated<string>;
+  /** Merged rows: JSON array of the source scan ids, the primary (report, layers) first. */
+  merged_from: string | null;
+  /** 1 when the row was its image's view (what the console shows) when stored. */
+  is_view: Generated<number>;
+}
+/** The latest scan of each source of an image. */
+export interface ImageSourcesTable {
+  image_id: number;
+  source_key: string;
+  scan_id: number;
+  updated_at: string;
 }
 export interface FindingsTable {
   id: Generated<number>;
@@ -169,6 +183,7 @@ export interface Database {
   audit_log: AuditTable;
   images: ImagesTable;
   scans: ScansTable;
+  image_sources: ImageSourcesTable;
   findings: FindingsTable;
   suppressions: SuppressionsTable;
   registries: RegistriesTable;

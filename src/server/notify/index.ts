@@ -138,6 +138,12 @@ export class Notifier {
           ?.name
       : undefined;
     const head = await db.selectFrom('findings').selectAll().where('scan_id', '=', e.scanId).execute();
+    // New findings: in the image's view now and not before (a source's report that only repeats
+    // what another source found is nothing new).
+    const view =
+      e.viewScanId === e.scanId
+        ? head
+        : await db.selectFrom('findings').selectAll().where('scan_id', '=', e.viewScanId).execute();
     const baseKeys = new Set(
       e.previousScanId === null
         ? []
@@ -145,7 +151,7 @@ export class Notifier {
             await db.selectFrom('findings').select('fkey').where('scan_id', '=', e.previousScanId).execute()
           ).map((r) => r.fkey),
     );
-    const fresh = head.filter((f) => !baseKeys.has(f.fkey) && f.kind === 'vulnerability');
+    const fresh = view.filter((f) => !baseKeys.has(f.fkey) && f.kind === 'vulnerability');
     const base = {
       time: now(),
       image: { name: e.imageName, digest: e.digest },
