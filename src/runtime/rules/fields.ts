@@ -34,6 +34,7 @@ export interface FieldDef {
 }
 
 const U32_NONE = 0xffffffff;
+const OPEN_TYPES = new Set(['open', 'openat', 'openat2', 'creat', 'open_by_handle_at']);
 
 function thr(st: StateTracker): ThreadInfo | undefined {
   return st.current;
@@ -344,16 +345,12 @@ export const FIELDS: Record<string, FieldDef> = {
     return t ? (t.gid === 0 ? 'root' : String(t.gid)) : undefined;
   }),
   // fd.*
-  'fd.num': f('int', (ev, st) => {
+  'fd.num': f('int', (_ev, st) => fdOf(st)?.fd ?? st.currentFdNum),
+  // an open has no fd yet on enter (or when it fails) but is about a file, as libsinsp reports it
+  'fd.type': f('string', (ev, st) => fdOf(st)?.type ?? (OPEN_TYPES.has(ev.type) ? 'file' : undefined)),
+  'fd.typechar': f('string', (ev, st) => {
     const fd = fdOf(st);
-    if (fd) return fd.fd;
-    const v = ev.params.fd;
-    return typeof v === 'number' ? v : undefined;
-  }),
-  'fd.type': f('string', (_ev, st) => fdOf(st)?.type),
-  'fd.typechar': f('string', (_ev, st) => {
-    const fd = fdOf(st);
-    return fd ? FD_TYPECHAR[fd.type] : undefined;
+    return fd ? FD_TYPECHAR[fd.type] : OPEN_TYPES.has(ev.type) ? 'f' : undefined;
   }),
   'fd.name': f('string', (ev, st) => fdName(ev, st)),
   'fd.nameraw': f('string', (ev, st) => fdName(ev, st)),
@@ -372,9 +369,11 @@ export const FIELDS: Record<string, FieldDef> = {
     const fd = fdOf(st);
     return fd ? (isSock(fd) ? 'ip' : fd.type === 'unix' ? 'unix' : undefined) : undefined;
   }),
+  // libsinsp learns the protocol when the socket gets addresses (connect, accept, a capture's fd list)
   'fd.l4proto': f('string', (_ev, st) => {
     const fd = fdOf(st);
-    return fd && isSock(fd) ? (fd.l4proto ?? 'unknown') : undefined;
+    if (!fd || !isSock(fd)) return undefined;
+    return fd.cip === undefined && fd.sip === undefined ? 'unknown' : (fd.l4proto ?? 'unknown');
   }),
   'fd.connected': f('bool', (_ev, st) => {
     const fd = fdOf(st);

@@ -6,10 +6,39 @@ import { formatAlert, type Alert, type AlertFormat } from '../rules/output.js';
 import type { Ruleset } from '../rules/loader.js';
 import { StateTracker, cgroupResolver, type ContainerInfo, type ContainerResolver, type StateOptions } from '../state/index.js';
 import type { SyscallEvent } from '../event.js';
-import { readScapFile, type ScapCapture } from './reader.js';
+import { readScapFile, type ScapCapture, type ScapFd } from './reader.js';
+import type { FdInfo, FdType } from '../state/index.js';
+
+// libscap's scap_fd_type → the state's fd types
+const FD_TYPES: Record<number, FdType> = {
+  0: 'unknown', 1: 'file', 2: 'directory', 3: 'ipv4', 4: 'ipv6', 5: 'ipv4', 6: 'ipv6', 7: 'pipe', 8: 'unix',
+  9: 'event', 10: 'unknown', 11: 'signalfd', 12: 'eventpoll', 13: 'inotify', 14: 'timerfd', 15: 'netlink',
+  16: 'file', 17: 'bpf', 18: 'userfaultfd', 19: 'io_uring', 20: 'memfd', 21: 'pidfd',
+};
+const L4: Record<number, FdInfo['l4proto']> = { 2: 'tcp', 3: 'udp', 4: 'icmp', 5: 'raw' };
+
+function fdInfo(e: ScapFd): FdInfo {
+  const type = FD_TYPES[e.scapType] ?? 'unknown';
+  const f: FdInfo = { fd: e.fd, type, name: e.name, openFlags: e.openFlags ?? 0, ino: e.ino };
+  if (e.scapType === 3 || e.scapType === 4) {
+    f.cip = e.sip;
+    f.cport = e.sport;
+    f.sip = e.dip;
+    f.sport = e.dport;
+    f.l4proto = L4[e.l4proto ?? 0];
+    f.name = `${e.sip}:${e.sport}->${e.dip}:${e.dport}`;
+  } else if (e.scapType === 5 || e.scapType === 6) {
+    f.sip = e.ip;
+    f.sport = e.port;
+    f.isServer = true;
+    f.l4proto = L4[e.l4proto ?? 0];
+    f.name = `${e.ip}:${e.port}`;
+  }
+  return f;
+}
 
 export { parseScap, readScapFile, ScapError } from './reader.js';
-export type { ScapCapture, ScapProcess, ScapMachine, ScapCounts } from './reader.js';
+export type { ScapCapture, ScapProcess, ScapMachine, ScapCounts, ScapFd } from './reader.js';
 export { EVENT_INFO } from './events.js';
 export type { EventInfo, ParamKind } from './events.js';
 
@@ -89,6 +118,7 @@ export function stateFromCapture(cap: ScapCapture, opts: StateOptions = {}): Sta
       cgroups: p.cgroups,
     });
   }
+  for (const [tid, list] of cap.fds) for (const e of list) st.addFd(tid, fdInfo(e));
   return st;
 }
 

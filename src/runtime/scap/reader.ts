@@ -16,6 +16,7 @@ export const SHB_BLOCK_TYPE = 0x0a0d0d0a;
 export const MI_BLOCK_TYPE = 0x201;
 export const PL_BLOCK_TYPES: Record<number, number> = { 0x202: 1, 0x207: 2, 0x209: 3, 0x210: 4, 0x211: 5, 0x212: 6, 0x213: 7, 0x214: 8, 0x215: 9 };
 export const FDL_BLOCK_TYPE = 0x203;
+export const FDL_BLOCK_TYPE_V2 = 0x218;
 export const EV_BLOCK_TYPE = 0x204;
 export const EVF_BLOCK_TYPE = 0x208;
 export const EV_BLOCK_TYPE_V2 = 0x216;
@@ -46,6 +47,24 @@ export interface ScapProcess {
   root: string;
 }
 
+/** An fd from the capture's fd lists (the fd tables before the first event). */
+export interface ScapFd {
+  fd: number;
+  ino: number;
+  /** libscap's scap_fd_type */
+  scapType: number;
+  name: string;
+  openFlags?: number;
+  sip?: string;
+  dip?: string;
+  sport?: number;
+  dport?: number;
+  l4proto?: number;
+  /** server sockets: the listening address */
+  ip?: string;
+  port?: number;
+}
+
 export interface ScapMachine {
   cpus: number;
   memoryBytes: bigint;
@@ -59,6 +78,8 @@ export interface ScapCounts {
   unknownEvents: number;
   /** process-list blocks of a layout this reader does not decode */
   skippedProcLists: number;
+  /** fd-list blocks this reader could not decode */
+  skippedFdLists: number;
 }
 
 const dec = new TextDecoder('utf-8');
@@ -199,6 +220,8 @@ export interface ScapCapture {
   version: { major: number; minor: number };
   machine?: ScapMachine;
   processes: ScapProcess[];
+  /** fd tables by thread id */
+  fds: Map<number, ScapFd[]>;
   counts: ScapCounts;
   /** events in file order (evt.num from 1) */
   events(): Generator<SyscallEvent>;
@@ -263,6 +286,74 @@ function readProcList(b: Uint8Array, off: number, end: number, version: number):
   return out;
 }
 
+const SCAP_FD_NAMES_ONLY = new Set([0, 1, 2, 7, 9, 10, 11, 12, 13, 14, 15, 17, 18, 19, 20, 21]);
+
+function readFdList(b: Uint8Array, off: number, end: number, v2: boolean): { tid: number; fds: ScapFd[] } | undefined {
+  const dv = new DataView(b.buffer, b.byteOffset);
+  let o = off;
+  const tid = Number(dv.getBigUint64(o, true));
+  o += 8;
+  const fds: ScapFd[] = [];
+  const str = () => {
+    const n = dv.getUint16(o, true);
+    o += 2;
+    const x = cstr(b.subarray(o, o + n));
+    o += n;
+    return x;
+  };
+  while (o + 17 <= end) {
+    const start = o;
+    let entryEnd = end;
+    if (v2) {
+      entryEnd = start + dv.getUint32(o, true);
+      o += 4;
+      if (entryEnd > end || entryEnd <= start) return undefined;
+    }
+    const fd = Number(dv.getBigInt64(o, true));
+    const ino = Number(dv.getBigUint64(o + 8, true));
+    const scapType = dv.getUint8(o + 16);
+    o += 17;
+    const e: ScapFd = { fd, ino, scapType, name: '' };
+    if (scapType === 3) {
+      e.sip = ipv4(b, o);
+      e.dip = ipv4(b, o + 4);
+      e.sport = dv.getUint16(o + 8, true);
+      e.dport = dv.getUint16(o + 10, true);
+      e.l4proto = dv.getUint8(o + 12);
+      o += 13;
+    } else if (scapType === 4) {
+      e.sip = ipv6(b, o);
+      e.dip = ipv6(b, o + 16);
+      e.sport = dv.getUint16(o + 32, true);
+      e.dport = dv.getUint16(o + 34, true);
+      e.l4proto = dv.getUint8(o + 36);
+      o += 37;
+    } else if (scapType === 5) {
+      e.ip = ipv4(b, o);
+      e.port = dv.getUint16(o + 4, true);
+      e.l4proto = dv.getUint8(o + 6);
+      o += 7;
+    } else if (scapType === 6) {
+      e.ip = ipv6(b, o);
+      e.port = dv.getUint16(o + 16, true);
+      e.l4proto = dv.getUint8(o + 18);
+      o += 19;
+    } else if (scapType === 8) {
+      o += 16; // source, dest
+      e.name = str();
+    } else if (scapType === 16) {
+      e.openFlags = dv.getUint32(o, true);
+      o += 4;
+      e.name = str();
+    } else if (SCAP_FD_NAMES_ONLY.has(scapType)) e.name = str();
+    else return undefined;
+    if (v2) o = entryEnd;
+    if (o > end) return undefined;
+    fds.push(e);
+  }
+  return { tid, fds };
+}
+
 /** Parses a capture held in memory (gzip or plain). */
 export function parseScap(input: Uint8Array): ScapCapture {
   let b = input;
@@ -272,8 +363,9 @@ export function parseScap(input: Uint8Array): ScapCapture {
   if (dv.getUint32(0, true) !== SHB_BLOCK_TYPE) throw new ScapError('not a capture file: no section header block');
   if (dv.getUint32(8, true) !== 0x1a2b3c4d) throw new ScapError('unsupported capture: byte order magic is not little-endian 0x1A2B3C4D');
   const version = { major: dv.getUint16(12, true), minor: dv.getUint16(14, true) };
-  const counts: ScapCounts = { blocks: 0, events: 0, unknownEvents: 0, skippedProcLists: 0 };
+  const counts: ScapCounts = { blocks: 0, events: 0, unknownEvents: 0, skippedProcLists: 0, skippedFdLists: 0 };
   const processes: ScapProcess[] = [];
+  const fds = new Map<number, ScapFd[]>();
   let machine: ScapMachine | undefined;
   const evBlocks: [number, number, number][] = []; // offset, length, type
 
@@ -293,6 +385,10 @@ export function parseScap(input: Uint8Array): ScapCapture {
       const ps = readProcList(b, body, end, PL_BLOCK_TYPES[type]!);
       if (ps) processes.push(...ps);
       else counts.skippedProcLists++;
+    } else if (type === FDL_BLOCK_TYPE || type === FDL_BLOCK_TYPE_V2) {
+      const l = readFdList(b, body, end, type === FDL_BLOCK_TYPE_V2);
+      if (l) fds.set(l.tid, [...(fds.get(l.tid) ?? []), ...l.fds]);
+      else counts.skippedFdLists++;
     } else if (type === EV_BLOCK_TYPE || type === EVF_BLOCK_TYPE || type === EV_BLOCK_TYPE_V2 || type === EVF_BLOCK_TYPE_V2) {
       evBlocks.push([off, len, type]);
       counts.events++;
@@ -307,6 +403,7 @@ export function parseScap(input: Uint8Array): ScapCapture {
     version,
     machine,
     processes,
+    fds,
     counts,
     *events() {
       let n = 0;

@@ -259,6 +259,8 @@ export class StateTracker {
   current: ThreadInfo | undefined;
   /** fd the last event refers to, if any */
   currentFd: FdInfo | undefined;
+  /** the fd number the last event refers to (fd-using and fd-creating events), even when unknown to the table */
+  currentFdNum: number | undefined;
 
   constructor(opts: StateOptions = {}) {
     this.resolver = opts.resolver ?? cgroupResolver;
@@ -324,6 +326,12 @@ export class StateTracker {
     return t;
   }
 
+  /** Registers an fd known from outside the stream (a capture's fd list, a /proc scan) for a thread's process. */
+  addFd(tid: number, info: FdInfo): void {
+    const t = this.threads.get(tid);
+    if (t) t.shared.fds.set(info.fd, info);
+  }
+
   /** Registers a thread known from outside the stream (e.g. /proc scan or scap's proclist). */
   addThread(info: Partial<ThreadInfo> & { tid: number; pid: number }): ThreadInfo {
     const t = this.newThread(info.tid, info.pid, 0n);
@@ -371,6 +379,7 @@ export class StateTracker {
     const t = this.getThread(ev);
     this.current = t;
     this.currentFd = undefined;
+    this.currentFdNum = undefined;
     const p = ev.params;
     if (ev.dir === '>') {
       if (NEEDS_ENTER.has(ev.type)) this.enter.set(ev.tid, ev);
@@ -378,7 +387,10 @@ export class StateTracker {
       // libsinsp keeps the enter event's fd for the exit (tinfo->m_lastevent_fd)
       if (typeof fd === 'number') this.lastEnterFd.set(ev.tid, fd);
       else this.lastEnterFd.delete(ev.tid);
-      if (typeof fd === 'number') this.currentFd = t.shared.fds.get(fd);
+      if (typeof fd === 'number') {
+        this.currentFdNum = fd;
+        this.currentFd = t.shared.fds.get(fd);
+      }
       if (ev.type === 'procexit') this.pendingExit = ev.tid;
       return;
     }
@@ -585,12 +597,19 @@ export class StateTracker {
           : enter && typeof enter.params.fd === 'number'
             ? enter.params.fd
             : undefined;
-      if (fdv !== undefined) this.currentFd = t.shared.fds.get(fdv);
-      else if (!FD_RETURNING.has(ev.type)) {
+      if (fdv !== undefined) {
+        this.currentFdNum = fdv;
+        this.currentFd = t.shared.fds.get(fdv);
+      } else if (!FD_RETURNING.has(ev.type)) {
         const last = this.lastEnterFd.get(ev.tid);
-        if (last !== undefined) this.currentFd = t.shared.fds.get(last);
+        if (last !== undefined) {
+          this.currentFdNum = last;
+          this.currentFd = t.shared.fds.get(last);
+        }
       }
     }
+    if (this.currentFd) this.currentFdNum = this.currentFd.fd;
+    else if (this.currentFdNum === undefined && FD_RETURNING.has(ev.type) && res >= 0 && ev.dir === '<') this.currentFdNum = res;
     this.lastEnterFd.delete(ev.tid);
   }
 
