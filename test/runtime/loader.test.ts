@@ -243,3 +243,43 @@ describe('upstream Falco rule files', () => {
     assert.deepEqual(rs.errors.map((e) => `${e.line}: ${e.message}`), []);
   });
 });
+
+// hand-written: the exception modifiers of Falco's newer loader tests, whose rules content the corpus lost
+describe('exceptions with modifier comparisons (startswith oneof, contains allof, ...)', () => {
+  const cond = (exceptions: string, condition = 'evt.type = open') => {
+    const rs = loadRules([
+      {
+        name: 'r.yaml',
+        content: `- rule: test_rule\n  desc: d\n  condition: ${condition}\n  output: x\n  priority: INFO\n  exceptions:\n${exceptions}`,
+      },
+    ]);
+    return rs.successful ? rs.rule('test_rule')!.compiledCondition : `ERROR ${rs.errors.map((e) => e.message).join(' | ')}`;
+  };
+  it('renders them as Falco does', () => {
+    assert.equal(
+      cond('    - name: ex\n      fields: [proc.name]\n      comps: [startswith oneof]\n      values:\n        - [[sshd, sudo, systemd]]\n'),
+      '(evt.type = open and not proc.name startswith oneof (sshd, sudo, systemd))',
+    );
+    assert.equal(
+      cond('    - name: ex\n      fields: [proc.cmdline]\n      comps: [contains allof]\n      values:\n        - [[curl, bash]]\n', 'evt.type = execve'),
+      '(evt.type = execve and not proc.cmdline contains allof (curl, bash))',
+    );
+    assert.equal(
+      cond('    - name: ex\n      fields: [proc.name, fd.name]\n      comps: [startswith oneof, startswith]\n      values:\n        - [[sshd, sudo], /etc/]\n'),
+      '(evt.type = open and not (proc.name startswith oneof (sshd, sudo) and fd.name startswith /etc/))',
+    );
+    assert.equal(
+      cond('    - name: ex\n      fields: [proc.name]\n      comps: [startswith   oneof]\n      values:\n        - [sshd]\n'),
+      '(evt.type = open and not proc.name startswith oneof (sshd))',
+    );
+  });
+  it('rejects operators that take no modifier', () => {
+    for (const [comp, msg] of [
+      ['frobulate oneof', "'frobulate oneof' is not a supported comparison operator"],
+      ['in oneof', "'in oneof' is not a supported comparison operator"],
+      ['>= oneof', "'>= oneof' is not a supported comparison operator"],
+      ['oneof', "'oneof' is not a supported comparison operator"],
+    ])
+      assert.match(cond(`    - name: ex\n      fields: [proc.name]\n      comps: ["${comp}"]\n      values:\n        - [[a]]\n`), new RegExp(msg.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')));
+  });
+});
