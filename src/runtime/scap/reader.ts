@@ -172,6 +172,9 @@ function decodeParam(b: Uint8Array, dv: DataView, o: number, len: number, kind: 
   }
 }
 
+/** per event code, the parameter count old-format events of this capture had */
+let lastCount = new Map<number, number>();
+
 /** Parameter lengths of an event body, trying the header forms libscap has used. */
 function paramLayout(
   b: Uint8Array,
@@ -203,14 +206,22 @@ function paramLayout(
       }
     }
   }
-  // old form: no nparams; the count from the table, else the one the length allows
+  // old form: no nparams; the count from the table (or the last count seen for this code), else
+  // the one the length allows, nearest to the table's
+  const hint = lastCount.get(code) ?? tableCount;
+  if (hint !== undefined) {
+    const lens = sumOk(hint, off + 22, 2);
+    if (lens) return { lens, dataOff: off + 22 + hint * 2 };
+  }
   const candidates: number[] = [];
-  if (tableCount !== undefined) candidates.push(tableCount);
-  for (let n = 0; n <= 40; n++) if (n !== tableCount) candidates.push(n);
+  for (let n = 0; n <= 40; n++) if (n !== hint) candidates.push(n);
   if (tableCount !== undefined) candidates.sort((x, y) => Math.abs(x - tableCount) - Math.abs(y - tableCount) || y - x);
   for (const n of candidates) {
     const lens = sumOk(n, off + 22, 2);
-    if (lens) return { lens, dataOff: off + 22 + n * 2 };
+    if (lens) {
+      lastCount.set(code, n);
+      return { lens, dataOff: off + 22 + n * 2 };
+    }
   }
   void code;
   return undefined;
@@ -407,6 +418,7 @@ export function parseScap(input: Uint8Array): ScapCapture {
     counts,
     *events() {
       let n = 0;
+      lastCount = new Map();
       // generic events name their syscall by number on enter; the exit inherits it per thread
       const generic = new Map<number, string>();
       for (const [boff, , type] of evBlocks) {
