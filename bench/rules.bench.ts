@@ -27,7 +27,9 @@ const raws = readdirSync(TF)
     const b = readFileSync(join(TF, f));
     return b[0] === 0x1f ? gunzipSync(b) : b;
   });
-const rs = loadRules([{ name: 'falco_rules.yaml', content: readFileSync(join(shared, 'data/falco/falco_rules.yaml'), 'utf8') }]);
+const rs = loadRules([
+  { name: 'falco_rules.yaml', content: readFileSync(join(shared, 'data/falco/falco_rules.yaml'), 'utf8') },
+]);
 if (!rs.successful) throw new Error(rs.errors.map((e) => e.message).join('; '));
 
 function best(fn: () => number, runs = 5): { ms: number; n: number } {
@@ -68,7 +70,13 @@ const measured = best(() => {
   return n;
 });
 const eps = (x: { ms: number; n: number }) => x.n / (x.ms / 1000);
-console.log(`corpus: ${raws.length} captures x ${REPEAT} = ${baseline.n} events; ruleset: ${rs.rules.filter((r) => r.enabled).length} stable rules`);
-console.log(`baseline (decode): ${(eps(baseline) / 1000).toFixed(0)}k events/s (${baseline.ms.toFixed(0)} ms)`);
-console.log(`rules (decode + state + rules): ${(eps(measured) / 1000).toFixed(0)}k events/s (${measured.ms.toFixed(0)} ms), ${alerts} alerts`);
+console.log(
+  `corpus: ${raws.length} captures x ${REPEAT} = ${baseline.n} events; ruleset: ${rs.rules.filter((r) => r.enabled).length} stable rules`,
+);
+console.log(
+  `baseline (decode): ${(eps(baseline) / 1000).toFixed(0)}k events/s (${baseline.ms.toFixed(0)} ms)`,
+);
+console.log(
+  `rules (decode + state + rules): ${(eps(measured) / 1000).toFixed(0)}k events/s (${measured.ms.toFixed(0)} ms), ${alerts} alerts`,
+);
 console.log(`ratio: ${(eps(measured) / eps(baseline)).toFixed(2)}x decoding alone`);

@@ -67,7 +67,15 @@ async function readRuleFiles(paths: string[]): Promise<{ files: RuleFile[]; unre
         schemaValidation: 'ok',
         warnings: [],
         errors: [
-          { file: p, line: 0, column: 0, code: 'LOAD_ERR_FILE_READ', itemType: 'rules content', itemName: '', message: `Could not read file: ${code}` },
+          {
+            file: p,
+            line: 0,
+            column: 0,
+            code: 'LOAD_ERR_FILE_READ',
+            itemType: 'rules content',
+            itemName: '',
+            message: `Could not read file: ${code}`,
+          },
         ],
       });
     }
@@ -76,11 +84,15 @@ async function readRuleFiles(paths: string[]): Promise<{ files: RuleFile[]; unre
 }
 
 export function register(ctx: CliContext): void {
-  const rules: Command = ctx.program.command('rules').description('Falco-compatible runtime rules: validate rule files, replay captures');
+  const rules: Command = ctx.program
+    .command('rules')
+    .description('Falco-compatible runtime rules: validate rule files, replay captures');
 
   rules
     .command('validate')
-    .description('load Falco rule files in order and report errors and warnings with file:line (exit 1 on any error)')
+    .description(
+      'load Falco rule files in order and report errors and warnings with file:line (exit 1 on any error)',
+    )
     .argument('<file...>', 'Falco rules YAML files, loaded in the order given')
     .addOption(new Option('-f, --format <format>', 'output format').choices(['text', 'json']).default('text'))
     .option('-o, --output <file>', 'write to FILE instead of standard output')
@@ -124,7 +136,9 @@ Exit codes: 0 every file loaded, 1 some file has errors, 2 usage error.`,
           }
           const ne = results.reduce((n, r) => n + r.errors.length, 0);
           const nw = results.reduce((n, r) => n + r.warnings.length, 0);
-          out.stream.write(`${results.length} file(s), ${rs.rules.length} rule(s): ${ne} error(s), ${nw} warning(s)\n`);
+          out.stream.write(
+            `${results.length} file(s), ${rs.rules.length} rule(s): ${ne} error(s), ${nw} warning(s)\n`,
+          );
         }
         await out.close();
       } catch (e) {
@@ -143,17 +157,36 @@ Exit codes: 0 every file loaded, 1 some file has errors, 2 usage error.`,
     .option('-o, --output <file>', 'write to FILE instead of standard output')
     .option('--hostname <name>', 'hostname in alerts (default: this host)')
     .option('--time-iso8601', "ISO 8601 times in output lines, as Falco's time_format_iso_8601")
-    .addOption(new Option('--rule-matching <mode>', "Falco's rule_matching: first matching rule per event, or all").choices(['first', 'all']).default('first'))
-    .addHelpText('after', '\nExit codes: 0 replayed (with or without alerts), 1 unreadable capture or rules with errors, 2 usage error.')
+    .addOption(
+      new Option('--rule-matching <mode>', "Falco's rule_matching: first matching rule per event, or all")
+        .choices(['first', 'all'])
+        .default('first'),
+    )
+    .addHelpText(
+      'after',
+      '\nExit codes: 0 replayed (with or without alerts), 1 unreadable capture or rules with errors, 2 usage error.',
+    )
     .action(
       async (
         capture: string,
-        o: { rules: string[]; format: 'json' | 'text'; output?: string; hostname?: string; timeIso8601?: boolean; ruleMatching: 'first' | 'all' },
+        o: {
+          rules: string[];
+          format: 'json' | 'text';
+          output?: string;
+          hostname?: string;
+          timeIso8601?: boolean;
+          ruleMatching: 'first' | 'all';
+        },
       ) => {
         const { readScapFile, replay, ScapError } = await import('../runtime/scap/index.js');
         const { formatAlert } = await import('../runtime/rules/index.js');
         const { files, unreadable } = await readRuleFiles(o.rules);
-        if (unreadable.length) throw new BulwarkError('NOT_FOUND', `${unreadable[0]!.file}: ${unreadable[0]!.errors[0]!.message}`, { subject: unreadable[0]!.file });
+        if (unreadable.length)
+          throw new BulwarkError(
+            'NOT_FOUND',
+            `${unreadable[0]!.file}: ${unreadable[0]!.errors[0]!.message}`,
+            { subject: unreadable[0]!.file },
+          );
         const { hostname } = await import('node:os');
         const rs = loadRules(files, { hostname: o.hostname ?? hostname(), ruleMatching: o.ruleMatching });
         for (const e of rs.errors) process.stderr.write(issueText('error', e));
@@ -163,13 +196,17 @@ Exit codes: 0 every file loaded, 1 some file has errors, 2 usage error.`,
           cap = await readScapFile(capture);
         } catch (e) {
           const code = (e as NodeJS.ErrnoException).code;
-          if (code) throw new BulwarkError('NOT_FOUND', `cannot read ${capture}: ${code}`, { subject: capture });
-          if (e instanceof ScapError) throw new BulwarkError('CORRUPT', `${capture}: ${e.message}`, { subject: capture });
+          if (code)
+            throw new BulwarkError('NOT_FOUND', `cannot read ${capture}: ${code}`, { subject: capture });
+          if (e instanceof ScapError)
+            throw new BulwarkError('CORRUPT', `${capture}: ${e.message}`, { subject: capture });
           throw e;
         }
         const out = await openOutput(o.output);
         try {
-          const stats = replay(cap, rs, (a) => out.stream.write(formatAlert(a, o.format, { iso8601: o.timeIso8601 }) + '\n'));
+          const stats = replay(cap, rs, (a) =>
+            out.stream.write(formatAlert(a, o.format, { iso8601: o.timeIso8601 }) + '\n'),
+          );
           await out.close();
           ctx.logger().info(`${stats.events} events, ${stats.alerts} alerts`);
         } catch (e) {

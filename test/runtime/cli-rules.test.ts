@@ -19,7 +19,14 @@ after(() => rmSync(tmp, { recursive: true, force: true }));
 function bulwark(...args: string[]): { code: number; out: string; err: string } {
   const r = spawnSync(
     process.execPath,
-    ['--import', 'tsx', '-e', `import('./src/cli/main.ts').then(async (m) => { process.exitCode = await m.main(process.argv); })`, 'bulwark', ...args],
+    [
+      '--import',
+      'tsx',
+      '-e',
+      `import('./src/cli/main.ts').then(async (m) => { process.exitCode = await m.main(process.argv); })`,
+      'bulwark',
+      ...args,
+    ],
     { cwd: ROOT, encoding: 'utf8' },
   );
   return { code: r.status ?? -1, out: r.stdout, err: r.stderr };
@@ -56,7 +63,13 @@ writeFileSync(
 
 describe('bulwark rules validate', () => {
   it('the upstream stable, incubating and sandbox files: exit 0, every file Ok, 0 errors', () => {
-    const r = bulwark('rules', 'validate', `${RULES}/falco_rules.yaml`, `${RULES}/falco-incubating_rules.yaml`, `${RULES}/falco-sandbox_rules.yaml`);
+    const r = bulwark(
+      'rules',
+      'validate',
+      `${RULES}/falco_rules.yaml`,
+      `${RULES}/falco-incubating_rules.yaml`,
+      `${RULES}/falco-sandbox_rules.yaml`,
+    );
     assert.equal(r.code, 0, r.err + r.out);
     assert.match(r.out, /falco_rules\.yaml: Ok\n/);
     assert.match(r.out, /falco-sandbox_rules\.yaml: Ok\n/);
@@ -67,7 +80,10 @@ describe('bulwark rules validate', () => {
     const r = bulwark('rules', 'validate', bad);
     assert.equal(r.code, 1);
     assert.match(r.out, new RegExp(`${bad}: Invalid\\n`));
-    assert.match(r.out, new RegExp(`${bad}:6:\\d+: error LOAD_ERR_COMPILE_CONDITION: .* \\(rule 'broken'\\)`));
+    assert.match(
+      r.out,
+      new RegExp(`${bad}:6:\\d+: error LOAD_ERR_COMPILE_CONDITION: .* \\(rule 'broken'\\)`),
+    );
   });
 
   it('warnings alone keep exit 0; -f json gives Falco load results; -o writes the file', () => {
@@ -76,19 +92,33 @@ describe('bulwark rules validate', () => {
     assert.equal(r.code, 1);
     assert.equal(r.out, '');
     const j = JSON.parse(readFileSync(out, 'utf8')) as {
-      falco_load_results: { name: string; successful: boolean; errors: { code: string; context: { item_type: string; item_name: string; position: { line: number } } }[]; warnings: { code: string; context: { position: { line: number } } }[] }[];
+      falco_load_results: {
+        name: string;
+        successful: boolean;
+        errors: {
+          code: string;
+          context: { item_type: string; item_name: string; position: { line: number } };
+        }[];
+        warnings: { code: string; context: { position: { line: number } } }[];
+      }[];
     };
     const [w, b] = j.falco_load_results;
     assert.equal(w!.name, warnOnly);
     assert.equal(w!.successful, true);
-    assert.deepEqual(w!.warnings.map((x) => [x.code, x.context.position.line]).sort(), [['LOAD_NO_EVTTYPE', 4], ['LOAD_UNUSED_LIST', 1]]);
+    assert.deepEqual(w!.warnings.map((x) => [x.code, x.context.position.line]).sort(), [
+      ['LOAD_NO_EVTTYPE', 4],
+      ['LOAD_UNUSED_LIST', 1],
+    ]);
     assert.equal(b!.successful, false);
     assert.equal(b!.errors[0]!.code, 'LOAD_ERR_COMPILE_CONDITION');
     assert.equal(b!.errors[0]!.context.item_type, 'rule');
     assert.equal(b!.errors[0]!.context.item_name, 'broken');
     const ok = bulwark('rules', 'validate', warnOnly);
     assert.equal(ok.code, 0);
-    assert.match(ok.out, /warn\.yaml:1:3: warning LOAD_UNUSED_LIST: List not referred to by any other rule\/macro \(list 'unused_list'\)/);
+    assert.match(
+      ok.out,
+      /warn\.yaml:1:3: warning LOAD_UNUSED_LIST: List not referred to by any other rule\/macro \(list 'unused_list'\)/,
+    );
   });
 
   it('a missing file is an error (exit 1); a bad flag a usage error (exit 2)', () => {
@@ -102,16 +132,38 @@ describe('bulwark rules validate', () => {
 describe('bulwark rules replay', () => {
   const T = `${SHARED}/corpora/falco/falco-legacy-regression-2023-08/test`;
   it('alerts of a rule file on a capture, as JSON lines and as text', () => {
-    const j = bulwark('rules', 'replay', `${T}/trace_files/cat_write.scap`, '-r', `${T}/rules/single_rule.yaml`, '--hostname', 'h1');
+    const j = bulwark(
+      'rules',
+      'replay',
+      `${T}/trace_files/cat_write.scap`,
+      '-r',
+      `${T}/rules/single_rule.yaml`,
+      '--hostname',
+      'h1',
+    );
     assert.equal(j.code, 0, j.err);
-    const lines = j.out.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    const lines = j.out
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
     assert.equal(lines.length, 8);
     assert.equal(lines[0]!.rule, 'open_from_cat');
     assert.equal(lines[0]!.hostname, 'h1');
     assert.equal(lines[0]!.priority, 'Warning');
     assert.equal(lines[0]!.time, '2016-08-04T16:17:57.881781397Z');
-    assert.match(String(lines[0]!.output), /^16:17:57\.881781397: Warning An open was seen \(command=cat \/dev\/null\)$/);
-    const t = bulwark('rules', 'replay', `${T}/trace_files/cat_write.scap`, '-r', `${T}/rules/single_rule.yaml`, '-f', 'text');
+    assert.match(
+      String(lines[0]!.output),
+      /^16:17:57\.881781397: Warning An open was seen \(command=cat \/dev\/null\)$/,
+    );
+    const t = bulwark(
+      'rules',
+      'replay',
+      `${T}/trace_files/cat_write.scap`,
+      '-r',
+      `${T}/rules/single_rule.yaml`,
+      '-f',
+      'text',
+    );
     assert.equal(t.out.trim().split('\n').length, 8);
     assert.match(t.out, /^16:17:57\.\d{9}: Warning An open was seen \(command=cat \/dev\/null\)\n/);
   });

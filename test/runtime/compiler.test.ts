@@ -2,7 +2,12 @@
 import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { compileCondition, conditionToString, CompileError, expandCondition } from '../../src/runtime/rules/compiler.js';
+import {
+  compileCondition,
+  conditionToString,
+  CompileError,
+  expandCondition,
+} from '../../src/runtime/rules/compiler.js';
 import { FIELDS, type FieldDef } from '../../src/runtime/rules/fields.js';
 import { parseCondition } from '../../src/runtime/rules/parser.js';
 import type { SyscallEvent } from '../../src/runtime/event.js';
@@ -55,10 +60,19 @@ describe('falco condition compiler (libsinsp corpus)', () => {
         failed = true;
         msg = (e as Error).message;
       }
-      if (failed !== c.expect_fail) bad.push(`${c.test}: ${JSON.stringify(c.condition)} expected ${c.expect_fail ? 'failure' : 'success'} ${msg}`);
+      if (failed !== c.expect_fail)
+        bad.push(
+          `${c.test}: ${JSON.stringify(c.condition)} expected ${c.expect_fail ? 'failure' : 'success'} ${msg}`,
+        );
       else if (c.expected_warnings !== undefined && warnings.length !== Number(c.expected_warnings))
-        bad.push(`${c.test}: ${JSON.stringify(c.condition)} expected ${c.expected_warnings} warnings, got ${JSON.stringify(warnings)}`);
-      else if (c.expected_msg && !c.expected_msg.endsWith(msg) && !msg.includes(c.expected_msg.replace(/^filter error: /, '')))
+        bad.push(
+          `${c.test}: ${JSON.stringify(c.condition)} expected ${c.expected_warnings} warnings, got ${JSON.stringify(warnings)}`,
+        );
+      else if (
+        c.expected_msg &&
+        !c.expected_msg.endsWith(msg) &&
+        !msg.includes(c.expected_msg.replace(/^filter error: /, ''))
+      )
         bad.push(`${c.test}: ${JSON.stringify(c.condition)} expected message ${c.expected_msg}, got ${msg}`);
     }
     if (bad.length) console.log(bad.join('\n'));
@@ -71,9 +85,14 @@ describe('falco condition compiler (libsinsp corpus)', () => {
     const st = new StateTracker();
     const ev: SyscallEvent = { num: 1, ts: 0n, tid: 1, cpu: 0, type: 'openat', dir: '<', params: {} };
     const bad = cases.filter(
-      (c) => compileCondition(parseCondition(c.condition), { fields: TEST_FIELDS }).filter(ev, st) !== c.expect_result,
+      (c) =>
+        compileCondition(parseCondition(c.condition), { fields: TEST_FIELDS }).filter(ev, st) !==
+        c.expect_result,
     );
-    assert.deepEqual(bad.map((c) => c.condition), []);
+    assert.deepEqual(
+      bad.map((c) => c.condition),
+      [],
+    );
   });
 });
 
@@ -87,14 +106,21 @@ describe('expansion, printing and event types', () => {
   const lists = new Map([['shells', ['bash', 'sh']]]);
 
   it('expands macros and lists and prints as Falco', () => {
-    const n = expandCondition(parseCondition('open_read and proc.name in (shells, zsh) and not never_true'), macros, lists);
+    const n = expandCondition(
+      parseCondition('open_read and proc.name in (shells, zsh) and not never_true'),
+      macros,
+      lists,
+    );
     assert.equal(
       conditionToString(n),
       '((evt.type in (open, openat) and evt.is_open_read = true) and proc.name in (bash, sh, zsh) and not evt.num = 0)',
     );
   });
   it('rejects undefined macros and loops', () => {
-    assert.throws(() => expandCondition(parseCondition('nope'), macros, lists), /Undefined macro 'nope' used in filter/);
+    assert.throws(
+      () => expandCondition(parseCondition('nope'), macros, lists),
+      /Undefined macro 'nope' used in filter/,
+    );
     assert.throws(() => expandCondition(parseCondition('loop_a'), macros, lists), CompileError);
   });
   it('derives event types', () => {
@@ -113,9 +139,39 @@ describe('expansion, printing and event types', () => {
 
 describe('operators on real events', () => {
   const st = new StateTracker();
-  st.addThread({ tid: 10, pid: 10, ptid: 0, comm: 'sshd', exe: '/usr/sbin/sshd', exepath: '/usr/sbin/sshd', args: [], uid: 0, gid: 0 });
-  st.addThread({ tid: 11, pid: 11, ptid: 10, comm: 'bash', exe: 'bash', exepath: '/usr/bin/bash', args: [], uid: 0, gid: 0 });
-  st.addThread({ tid: 12, pid: 12, ptid: 11, comm: 'curl', exe: 'curl', exepath: '/usr/bin/curl', args: ['-k', 'https://X'], uid: 1000, gid: 1000 });
+  st.addThread({
+    tid: 10,
+    pid: 10,
+    ptid: 0,
+    comm: 'sshd',
+    exe: '/usr/sbin/sshd',
+    exepath: '/usr/sbin/sshd',
+    args: [],
+    uid: 0,
+    gid: 0,
+  });
+  st.addThread({
+    tid: 11,
+    pid: 11,
+    ptid: 10,
+    comm: 'bash',
+    exe: 'bash',
+    exepath: '/usr/bin/bash',
+    args: [],
+    uid: 0,
+    gid: 0,
+  });
+  st.addThread({
+    tid: 12,
+    pid: 12,
+    ptid: 11,
+    comm: 'curl',
+    exe: 'curl',
+    exepath: '/usr/bin/curl',
+    args: ['-k', 'https://X'],
+    uid: 1000,
+    gid: 1000,
+  });
   const ev = (type: string, params: SyscallEvent['params'], dir: '>' | '<' = '<'): SyscallEvent => {
     const e: SyscallEvent = { num: 7, ts: 1n, tid: 12, cpu: 1, type, dir, params };
     st.process(e);
@@ -151,7 +207,11 @@ describe('operators on real events', () => {
     ev('socket', { domain: 2, type: 1, proto: 0 }, '>');
     ev('socket', { fd: 4 });
     ev('connect', { fd: 4, addr: { family: 'inet', ip: '10.1.2.3', port: 443 } }, '>');
-    const c = ev('connect', { res: 0, fd: 4, tuple: { family: 'inet', sip: '192.168.0.5', sport: 51000, dip: '10.1.2.3', dport: 443 } });
+    const c = ev('connect', {
+      res: 0,
+      fd: 4,
+      tuple: { family: 'inet', sip: '192.168.0.5', sport: 51000, dip: '10.1.2.3', dport: 443 },
+    });
     assert.equal(t('fd.sip = 10.1.2.3 and fd.sport = 443 and fd.cport = 51000', c), true);
     assert.equal(t('fd.snet = 10.0.0.0/8 and not fd.snet in (192.168.0.0/16)', c), true);
     assert.equal(t('fd.net = 192.168.0.0/24', c), true);

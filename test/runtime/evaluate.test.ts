@@ -7,7 +7,15 @@ import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { ParamValue, SyscallEvent } from '../../src/runtime/event.js';
-import { PPM_EXE_FROM_MEMFD, PPM_EXE_UPPER_LAYER, PPM_O_RDONLY, PPM_O_TRUNC, PPM_O_WRONLY, PPM_O_CREAT, PPM_O_F_CREATED } from '../../src/runtime/flags.js';
+import {
+  PPM_EXE_FROM_MEMFD,
+  PPM_EXE_UPPER_LAYER,
+  PPM_O_RDONLY,
+  PPM_O_TRUNC,
+  PPM_O_WRONLY,
+  PPM_O_CREAT,
+  PPM_O_F_CREATED,
+} from '../../src/runtime/flags.js';
 import { formatAlert, loadRules, type Alert } from '../../src/runtime/rules/index.js';
 import { StateTracker } from '../../src/runtime/state/index.js';
 import { SHARED } from '../helpers/shared.js';
@@ -18,7 +26,8 @@ const RULES = loadRules([read(`${R}/falco_rules.yaml`), read(`${R}/falco-sandbox
   hostname: 'node-1',
   ruleMatching: 'all',
 });
-const CGROUP = '0::/system.slice/docker-3f1c2a9b8d7e6f5a4b3c2d1e0f9a8b7c6d5e4f3a2b1c0d9e8f7a6b5c4d3e2f1a.scope';
+const CGROUP =
+  '0::/system.slice/docker-3f1c2a9b8d7e6f5a4b3c2d1e0f9a8b7c6d5e4f3a2b1c0d9e8f7a6b5c4d3e2f1a.scope';
 const CID = '3f1c2a9b8d7e';
 
 /** A little world: a host init, a container runtime, processes, and the rules watching. */
@@ -47,8 +56,31 @@ class World {
     const comm = o.comm ?? exe.slice(exe.lastIndexOf('/') + 1);
     const cgroups = o.container ? [CGROUP] : ['0::/user.slice'];
     const parentT = this.st.thread(parent);
-    this.emit(parent, 'clone', '<', { res: pid, exe: parentT?.exe ?? '', args: parentT?.args ?? [], pid: parent, ptid: parentT?.ptid ?? 0, comm: parentT?.comm ?? '', flags: 0, uid: o.uid ?? 0, gid: 0, cgroups });
-    this.emit(pid, 'clone', '<', { res: 0, exe: parentT?.exe ?? '', args: [], pid, ptid: parent, comm: parentT?.comm ?? '', flags: 0, uid: o.uid ?? 0, gid: 0, cgroups, cwd: o.cwd ?? '/' });
+    this.emit(parent, 'clone', '<', {
+      res: pid,
+      exe: parentT?.exe ?? '',
+      args: parentT?.args ?? [],
+      pid: parent,
+      ptid: parentT?.ptid ?? 0,
+      comm: parentT?.comm ?? '',
+      flags: 0,
+      uid: o.uid ?? 0,
+      gid: 0,
+      cgroups,
+    });
+    this.emit(pid, 'clone', '<', {
+      res: 0,
+      exe: parentT?.exe ?? '',
+      args: [],
+      pid,
+      ptid: parent,
+      comm: parentT?.comm ?? '',
+      flags: 0,
+      uid: o.uid ?? 0,
+      gid: 0,
+      cgroups,
+      cwd: o.cwd ?? '/',
+    });
     this.emit(pid, 'execve', '>', { filename: exe });
     this.emit(pid, 'execve', '<', {
       res: 0,
@@ -83,7 +115,17 @@ class World {
 
 function world(): { w: World; shell: number; runc: number } {
   const w = new World();
-  w.st.addThread({ tid: 1, pid: 1, ptid: 0, comm: 'systemd', exe: '/sbin/init', exepath: '/usr/lib/systemd/systemd', args: [], uid: 0, gid: 0 });
+  w.st.addThread({
+    tid: 1,
+    pid: 1,
+    ptid: 0,
+    comm: 'systemd',
+    exe: '/sbin/init',
+    exepath: '/usr/lib/systemd/systemd',
+    args: [],
+    uid: 0,
+    gid: 0,
+  });
   const shell = w.spawn(1, '/usr/bin/bash', [], { comm: 'bash' });
   const runc = w.spawn(1, '/usr/sbin/runc', ['run', 'ctr'], { comm: 'runc:[1:CHILD]', container: true });
   w.alerts = [];
@@ -104,12 +146,25 @@ describe('upstream rules on the event model', () => {
     const a = w.fired('Read sensitive file untrusted');
     assert.equal(a.length, 1);
     assert.equal(a[0]!.priority, 'Warning');
-    assert.match(a[0]!.output, /^Sensitive file opened for reading by non-trusted program \| file=\/etc\/shadow gparent=systemd ggparent=<NA> /);
-    assert.match(a[0]!.output, / process=cat proc_exepath=\/usr\/bin\/cat parent=runc:\[1:CHILD\] command=cat \/etc\/shadow terminal=0$/);
+    assert.match(
+      a[0]!.output,
+      /^Sensitive file opened for reading by non-trusted program \| file=\/etc\/shadow gparent=systemd ggparent=<NA> /,
+    );
+    assert.match(
+      a[0]!.output,
+      / process=cat proc_exepath=\/usr\/bin\/cat parent=runc:\[1:CHILD\] command=cat \/etc\/shadow terminal=0$/,
+    );
     assert.equal(a[0]!.output_fields['fd.name'], '/etc/shadow');
     assert.equal(a[0]!.output_fields['proc.aname[3]'], null);
     assert.equal(a[0]!.output_fields['proc.tty'], 0);
-    assert.deepEqual(a[0]!.tags, ['T1555', 'container', 'filesystem', 'host', 'maturity_stable', 'mitre_credential_access']);
+    assert.deepEqual(a[0]!.tags, [
+      'T1555',
+      'container',
+      'filesystem',
+      'host',
+      'maturity_stable',
+      'mitre_credential_access',
+    ]);
     const passwd = w.spawn(runc, '/usr/bin/passwd', [], { container: true });
     w.open(passwd, '/etc/shadow', PPM_O_RDONLY);
     w.emit(cat, 'openat', '>', { dirfd: -100, name: '/etc/shadow', flags: PPM_O_RDONLY, mode: 0 });
@@ -124,7 +179,10 @@ describe('upstream rules on the event model', () => {
     const a = w.fired('Terminal shell in container');
     assert.equal(a.length, 1);
     assert.equal(a[0]!.priority, 'Notice');
-    assert.match(a[0]!.output, /process=bash .* parent=runc:\[1:CHILD\] command=bash terminal=34816 exe_flags=0$/);
+    assert.match(
+      a[0]!.output,
+      /process=bash .* parent=runc:\[1:CHILD\] command=bash terminal=34816 exe_flags=0$/,
+    );
     w.spawn(runc, '/bin/bash', ['-c', 'true'], { container: true, tty: 0 });
     w.spawn(shell, '/bin/bash', [], { tty: 34817 });
     assert.equal(w.fired('Terminal shell in container').length, 1);
@@ -139,7 +197,10 @@ describe('upstream rules on the event model', () => {
     const a = w.fired('Write below etc');
     assert.equal(a.length, 1);
     assert.equal(a[0]!.priority, 'Error');
-    assert.match(a[0]!.output, /^File below \/etc opened for writing \| file=\/etc\/passwd pcmdline=bash gparent=systemd /);
+    assert.match(
+      a[0]!.output,
+      /^File below \/etc opened for writing \| file=\/etc\/passwd pcmdline=bash gparent=systemd /,
+    );
   });
 
   it('Clear Log Activities: truncating /var/log/auth.log fires, appending does not', () => {
@@ -178,7 +239,11 @@ describe('upstream rules on the event model', () => {
     w.emit(sh, 'socket', '>', { domain: 2, type: 1, proto: 0 });
     w.emit(sh, 'socket', '<', { fd: 3 });
     w.emit(sh, 'connect', '>', { fd: 3, addr: { family: 'inet', ip: '10.0.0.9', port: 4444 } });
-    w.emit(sh, 'connect', '<', { res: 0, tuple: { family: 'inet', sip: '172.17.0.2', sport: 40000, dip: '10.0.0.9', dport: 4444 }, fd: 3 });
+    w.emit(sh, 'connect', '<', {
+      res: 0,
+      tuple: { family: 'inet', sip: '172.17.0.2', sport: 40000, dip: '10.0.0.9', dport: 4444 },
+      fd: 3,
+    });
     w.emit(sh, 'dup2', '>', { fd: 3 });
     w.emit(sh, 'dup2', '<', { res: 5, oldfd: 3, newfd: 5 });
     assert.equal(w.fired('Redirect STDOUT/STDIN to Network Connection in Container').length, 0);
@@ -186,7 +251,10 @@ describe('upstream rules on the event model', () => {
     w.emit(sh, 'dup2', '<', { res: 0, oldfd: 3, newfd: 0 });
     const a = w.fired('Redirect STDOUT/STDIN to Network Connection in Container');
     assert.equal(a.length, 1);
-    assert.match(a[0]!.output, /fd\.sip=10\.0\.0\.9 connection=172\.17\.0\.2:40000->10\.0\.0\.9:4444 lport=40000 rport=4444 fd_type=ipv4 fd_proto=tcp/);
+    assert.match(
+      a[0]!.output,
+      /fd\.sip=10\.0\.0\.9 connection=172\.17\.0\.2:40000->10\.0\.0\.9:4444 lport=40000 rport=4444 fd_type=ipv4 fd_proto=tcp/,
+    );
   });
 
   it('PTRACE attached to process: PTRACE_ATTACH fires, PTRACE_TRACEME does not', () => {
@@ -210,7 +278,16 @@ describe('upstream rules on the event model', () => {
     const text = formatAlert(a, 'text');
     assert.match(text, /^\d\d:\d\d:\d\d\.\d{9}: Warning Sensitive file opened for reading/);
     const j = JSON.parse(formatAlert(a, 'json')) as Record<string, unknown>;
-    assert.deepEqual(Object.keys(j), ['hostname', 'output', 'output_fields', 'priority', 'rule', 'source', 'tags', 'time']);
+    assert.deepEqual(Object.keys(j), [
+      'hostname',
+      'output',
+      'output_fields',
+      'priority',
+      'rule',
+      'source',
+      'tags',
+      'time',
+    ]);
     assert.equal(j.hostname, 'node-1');
     assert.equal(j.rule, 'Read sensitive file untrusted');
     assert.equal(j.source, 'syscall');

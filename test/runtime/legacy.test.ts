@@ -9,7 +9,13 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { parse } from 'yaml';
-import { formatAlert, loadRules, parsePriority, PRIORITIES, type Alert } from '../../src/runtime/rules/index.js';
+import {
+  formatAlert,
+  loadRules,
+  parsePriority,
+  PRIORITIES,
+  type Alert,
+} from '../../src/runtime/rules/index.js';
 import { readScapFile, replay } from '../../src/runtime/scap/index.js';
 import { SHARED } from '../helpers/shared.js';
 
@@ -28,7 +34,20 @@ interface LegacyCase {
   stdout_contains?: string;
   [k: string]: unknown;
 }
-const ENGINE_KEYS = new Set(['trace_file', 'rules_file', 'detect', 'detect_level', 'detect_counts', 'priority', 'disabled_rules', 'run_tags', 'disable_tags', 'all_events', 'stdout_contains', 'rules_warning']);
+const ENGINE_KEYS = new Set([
+  'trace_file',
+  'rules_file',
+  'detect',
+  'detect_level',
+  'detect_counts',
+  'priority',
+  'disabled_rules',
+  'run_tags',
+  'disable_tags',
+  'all_events',
+  'stdout_contains',
+  'rules_warning',
+]);
 
 const src = readFileSync(`${T}/falco_tests.yaml`, 'utf8').replace(/!mux/g, '');
 const CASES = Object.entries((parse(src) as { trace_files: Record<string, LegacyCase> }).trace_files);
@@ -38,7 +57,8 @@ function ruleFiles(spec: string | string[]): { name: string; content: string }[]
   for (const f of Array.isArray(spec) ? spec : [spec]) {
     const p = join(T, f);
     if (statSync(p).isDirectory())
-      for (const n of readdirSync(p).sort()) out.push({ name: join(p, n), content: readFileSync(join(p, n), 'utf8') });
+      for (const n of readdirSync(p).sort())
+        out.push({ name: join(p, n), content: readFileSync(join(p, n), 'utf8') });
     else out.push({ name: p, content: readFileSync(p, 'utf8') });
   }
   return out;
@@ -51,7 +71,12 @@ describe('Falco legacy regression tests on local captures', () => {
     const bad: string[] = [];
     const other: string[] = [];
     for (const [name, c] of CASES) {
-      if (!c.trace_file || !c.rules_file || c.detect === undefined || Object.keys(c).some((k) => !ENGINE_KEYS.has(k))) {
+      if (
+        !c.trace_file ||
+        !c.rules_file ||
+        c.detect === undefined ||
+        Object.keys(c).some((k) => !ENGINE_KEYS.has(k))
+      ) {
         other.push(name);
         continue;
       }
@@ -69,7 +94,9 @@ describe('Falco legacy regression tests on local captures', () => {
         }
         captures.set(path, cap);
       }
-      const rs = loadRules(ruleFiles(c.rules_file), { minPriority: c.priority ? parsePriority(c.priority) : undefined });
+      const rs = loadRules(ruleFiles(c.rules_file), {
+        minPriority: c.priority ? parsePriority(c.priority) : undefined,
+      });
       if (!rs.successful) {
         bad.push(`${name}: rules do not load: ${rs.errors.map((e) => e.message).join(' | ')}`);
         continue;
@@ -84,14 +111,21 @@ describe('Falco legacy regression tests on local captures', () => {
       const alerts: Alert[] = [];
       replay(cap, rs, (a) => alerts.push(a));
       const fails: string[] = [];
-      if ((alerts.length > 0) !== c.detect) fails.push(`detect ${alerts.length > 0} (${alerts.length} alerts), expected ${c.detect}`);
+      if (alerts.length > 0 !== c.detect)
+        fails.push(`detect ${alerts.length > 0} (${alerts.length} alerts), expected ${c.detect}`);
       if (c.detect && c.detect_level) {
         for (const lvl of Array.isArray(c.detect_level) ? c.detect_level : [c.detect_level]) {
           const p = parsePriority(lvl)!;
           if (!alerts.some((a) => a.priority.toLowerCase() === (p === 'informational' ? 'informational' : p)))
-            fails.push(`no alert of priority ${lvl}: ${[...new Set(alerts.map((a) => a.priority))].join(',')}`);
+            fails.push(
+              `no alert of priority ${lvl}: ${[...new Set(alerts.map((a) => a.priority))].join(',')}`,
+            );
         }
-        const min = Math.max(...(Array.isArray(c.detect_level) ? c.detect_level : [c.detect_level]).map((l) => PRIORITIES.indexOf(parsePriority(l)!)));
+        const min = Math.max(
+          ...(Array.isArray(c.detect_level) ? c.detect_level : [c.detect_level]).map((l) =>
+            PRIORITIES.indexOf(parsePriority(l)!),
+          ),
+        );
         void min;
       }
       for (const m of c.detect_counts ?? [])
@@ -101,26 +135,39 @@ describe('Falco legacy regression tests on local captures', () => {
         }
       if (c.stdout_contains) {
         const re = new RegExp(c.stdout_contains);
-        if (!alerts.some((a) => re.test(formatAlert(a, 'text')))) fails.push(`no output line matches /${c.stdout_contains}/: ${alerts.slice(0, 2).map((a) => formatAlert(a, 'text')).join(' | ')}`);
+        if (!alerts.some((a) => re.test(formatAlert(a, 'text'))))
+          fails.push(
+            `no output line matches /${c.stdout_contains}/: ${alerts
+              .slice(0, 2)
+              .map((a) => formatAlert(a, 'text'))
+              .join(' | ')}`,
+          );
       }
       if (fails.length) bad.push(`${name}: ${fails.join('; ')}`);
       else agreed++;
     }
-    console.log(`legacy capture tests: ${agreed} agree, ${bad.length} disagree; ${other.length} exercise Falco's process, not the engine`);
+    console.log(
+      `legacy capture tests: ${agreed} agree, ${bad.length} disagree; ${other.length} exercise Falco's process, not the engine`,
+    );
     if (bad.length) console.log(bad.join('\n'));
     assert.ok(agreed >= 40, `${agreed}`);
     assert.equal(bad.length, 0);
   });
 });
 
-describe('output rendering against Falco\'s recorded outputs', () => {
+describe("output rendering against Falco's recorded outputs", () => {
   it('single_rule_with_tags on cat_write.scap: the text and JSON lines Falco wrote (time_format_iso_8601)', async () => {
     const cap = await readScapFile(join(T, 'trace_files/cat_write.scap'));
     const rs = loadRules(ruleFiles('rules/single_rule_with_tags.yaml'), { hostname: 'test-falco-hostname' });
     const alerts: Alert[] = [];
     replay(cap, rs, (a) => alerts.push(a));
-    const txt = readFileSync(join(T, 'output_files/single_rule_with_cat_write.txt'), 'utf8').trim().split('\n');
-    assert.deepEqual(alerts.map((a) => formatAlert(a, 'text', { iso8601: true })), txt);
+    const txt = readFileSync(join(T, 'output_files/single_rule_with_cat_write.txt'), 'utf8')
+      .trim()
+      .split('\n');
+    assert.deepEqual(
+      alerts.map((a) => formatAlert(a, 'text', { iso8601: true })),
+      txt,
+    );
     // Falco 0.35 wrote output_fields last; the keys and values are what must agree
     const norm = (l: string) => {
       const big = /"evt\.time\.iso8601":(\d+)/.exec(l)![1];
@@ -128,7 +175,12 @@ describe('output rendering against Falco\'s recorded outputs', () => {
       (o.output_fields as Record<string, unknown>)['evt.time.iso8601'] = big;
       return o;
     };
-    const json = readFileSync(join(T, 'output_files/single_rule_with_cat_write.json'), 'utf8').trim().split('\n');
-    assert.deepEqual(alerts.map((a) => norm(formatAlert(a, 'json', { iso8601: true }))), json.map(norm));
+    const json = readFileSync(join(T, 'output_files/single_rule_with_cat_write.json'), 'utf8')
+      .trim()
+      .split('\n');
+    assert.deepEqual(
+      alerts.map((a) => norm(formatAlert(a, 'json', { iso8601: true }))),
+      json.map(norm),
+    );
   });
 });

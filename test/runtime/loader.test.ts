@@ -19,10 +19,14 @@ const jsonl = <T>(f: string): T[] =>
 // message constants of falco's test sources (rule_loading_messages.h and test_rule_loader.cpp)
 const CONSTANTS: Record<string, string> = {
   ERROR_OVERRIDE_APPEND: "Keys 'override' and 'append: true' cannot be used together.",
-  ERROR_NO_PREVIOUS_MACRO: "Macro uses 'append' or 'override.condition: append' but no macro by that name already exists",
-  ERROR_NO_PREVIOUS_LIST: "List uses 'append' or 'override.items: append' but no list by that name already exists",
-  ERROR_NO_PREVIOUS_RULE_APPEND: "Rule uses 'append' or 'override.<key>: append' but no rule by that name already exists",
-  ERROR_NO_PREVIOUS_RULE_REPLACE: "An 'override.<key>: replace' to a rule was requested but no rule by that name already exists",
+  ERROR_NO_PREVIOUS_MACRO:
+    "Macro uses 'append' or 'override.condition: append' but no macro by that name already exists",
+  ERROR_NO_PREVIOUS_LIST:
+    "List uses 'append' or 'override.items: append' but no list by that name already exists",
+  ERROR_NO_PREVIOUS_RULE_APPEND:
+    "Rule uses 'append' or 'override.<key>: append' but no rule by that name already exists",
+  ERROR_NO_PREVIOUS_RULE_REPLACE:
+    "An 'override.<key>: replace' to a rule was requested but no rule by that name already exists",
   WARNING_APPEND: "'append' key is deprecated.",
   WARNING_ENABLED: "The standalone 'enabled' key usage is deprecated.",
   WARNING_NO_EVTTYPE: 'Rule matches too many evt.type values.',
@@ -62,7 +66,8 @@ function contentOf(c: LoaderCase, shared: Map<string, number>): string | undefin
 }
 function loadArg(c: LoaderCase): string | undefined {
   for (const a of c.assertions)
-    for (const x of a.args) if (typeof x === 'object' && x.call === 'load_rules' && typeof x.args[0] === 'string') return x.args[0];
+    for (const x of a.args)
+      if (typeof x === 'object' && x.call === 'load_rules' && typeof x.args[0] === 'string') return x.args[0];
   return undefined;
 }
 
@@ -74,10 +79,14 @@ function judge(a: Assertion, rs: Ruleset): Verdict {
   const text = (x: unknown) => (typeof x === 'string' ? (CONSTANTS[x] ?? x) : String(x));
   switch (a.check) {
     case 'load_rules':
-      return f.successful === a.expect ? 'ok' : `load_rules ${f.successful}, expected ${a.expect}: ${f.errors.map((e) => e.message).join(' | ')}`;
+      return f.successful === a.expect
+        ? 'ok'
+        : `load_rules ${f.successful}, expected ${a.expect}: ${f.errors.map((e) => e.message).join(' | ')}`;
     case 'schema_validation': {
       const want = a.expect_prefix === 'yaml_helper::validation_ok' ? 'ok' : 'failed';
-      return f.schemaValidation.startsWith(want) ? 'ok' : `schema validation ${f.schemaValidation}, expected ${want}`;
+      return f.schemaValidation.startsWith(want)
+        ? 'ok'
+        : `schema validation ${f.schemaValidation}, expected ${want}`;
     }
     case 'check_error_message':
     case 'check_warning_message': {
@@ -87,10 +96,14 @@ function judge(a: Assertion, rs: Ruleset): Verdict {
       return has === positive ? 'ok' : `${a.check}(${msg}) ${has}: ${list.map((e) => e.message).join(' | ')}`;
     }
     case 'has_warnings':
-      return f.warnings.length > 0 === positive ? 'ok' : `has_warnings ${f.warnings.length}: ${f.warnings.map((e) => e.message).join(' | ')}`;
+      return f.warnings.length > 0 === positive
+        ? 'ok'
+        : `has_warnings ${f.warnings.length}: ${f.warnings.map((e) => e.message).join(' | ')}`;
     case 'get_compiled_rule_condition': {
       const r = rs.rule(String(a.check_args![0]));
-      return r?.compiledCondition === a.expect_eq ? 'ok' : `condition ${JSON.stringify(r?.compiledCondition)} != ${JSON.stringify(a.expect_eq)}`;
+      return r?.compiledCondition === a.expect_eq
+        ? 'ok'
+        : `condition ${JSON.stringify(r?.compiledCondition)} != ${JSON.stringify(a.expect_eq)}`;
     }
     case 'num_rules_for_ruleset': {
       if (a.check_args && a.check_args.length) return 'n/a';
@@ -107,7 +120,19 @@ function judge(a: Assertion, rs: Ruleset): Verdict {
     const key = m[1]!;
     const want = (typeof a.args[1] === 'string' ? a.args[1] : m[2]!).replace(/u$/, '');
     const got =
-      key === 'condition' ? r.condition : key === 'output' ? r.output : key === 'description' ? r.desc : key === 'priority' ? priorityName(r.priority) : key === 'capture' ? String(r.capture) : key === 'capture_duration' ? String(r.captureDuration) : undefined;
+      key === 'condition'
+        ? r.condition
+        : key === 'output'
+          ? r.output
+          : key === 'description'
+            ? r.desc
+            : key === 'priority'
+              ? priorityName(r.priority)
+              : key === 'capture'
+                ? String(r.capture)
+                : key === 'capture_duration'
+                  ? String(r.captureDuration)
+                  : undefined;
     if (got === undefined) return 'n/a';
     return got === want ? 'ok' : `${key} ${JSON.stringify(got)} != ${JSON.stringify(want)}`;
   }
@@ -119,12 +144,16 @@ function judge(a: Assertion, rs: Ruleset): Verdict {
   m = /rule_description\["lists"\]\[0\]\["details"\]\["items_compiled"\]\[(\d+)\]/.exec(raw);
   if (m) {
     const items = [...rs.lists.values()][0] ?? [];
-    return items[Number(m[1])] === a.args[1] ? 'ok' : `list item ${JSON.stringify(items[Number(m[1])])} != ${JSON.stringify(a.args[1])}`;
+    return items[Number(m[1])] === a.args[1]
+      ? 'ok'
+      : `list item ${JSON.stringify(items[Number(m[1])])} != ${JSON.stringify(a.args[1])}`;
   }
   if (/m_load_result->successful\(\)/.test(raw)) return f.successful === positive ? 'ok' : 'successful';
-  if (/m_load_result->has_warnings\(\)/.test(raw)) return f.warnings.length > 0 === positive ? 'ok' : 'has_warnings';
+  if (/m_load_result->has_warnings\(\)/.test(raw))
+    return f.warnings.length > 0 === positive ? 'ok' : 'has_warnings';
   m = /\["errors"\]\[0\]\["context"\]\["snippet"\]\)\s*\.find\("([^"]+)"\)/.exec(raw);
-  if (m) return f.errors[0]?.snippet?.includes(m[1]!) ? 'ok' : `snippet ${JSON.stringify(f.errors[0]?.snippet)}`;
+  if (m)
+    return f.errors[0]?.snippet?.includes(m[1]!) ? 'ok' : `snippet ${JSON.stringify(f.errors[0]?.snippet)}`;
   return 'n/a';
 }
 
@@ -153,7 +182,9 @@ describe('falco rule loader corpus (test_rule_loader.cpp)', () => {
       else if (fails.length) bad.push(`${c.test}: ${fails.join('; ')}`);
       else agreed++;
     }
-    console.log(`rule loader cases: ${agreed} agree, ${bad.length} disagree, ${notApplicable} not applicable (engine API only, or no rules content of their own in the corpus)`);
+    console.log(
+      `rule loader cases: ${agreed} agree, ${bad.length} disagree, ${notApplicable} not applicable (engine API only, or no rules content of their own in the corpus)`,
+    );
     if (bad.length) console.log(bad.join('\n'));
     assert.equal(bad.length, 0);
     assert.ok(agreed >= 88);
@@ -199,23 +230,36 @@ describe('falcosecurity/testing rules validation cases', () => {
           messageDiffers++;
           continue;
         }
-        fails.push(`${v.collection} ${v.OfCode}/${v.OfItemType}/${v.OfItemName}/${v.OfMessage} ${v.expect_present ? 'missing' : 'present'}: ${list.map((e) => `${e.code}/${e.itemType}/${e.itemName}/${e.message}`).join(' | ')}`);
+        fails.push(
+          `${v.collection} ${v.OfCode}/${v.OfItemType}/${v.OfItemName}/${v.OfMessage} ${v.expect_present ? 'missing' : 'present'}: ${list.map((e) => `${e.code}/${e.itemType}/${e.itemName}/${e.message}`).join(' | ')}`,
+        );
       }
       for (const o of c.other_asserts) {
         let m: RegExpExecArray | null;
         if ((m = /assert\.Equal\(t, (\d+), res\.ExitCode\(\)\)/.exec(o))) {
           const code = rs.successful ? 0 : 1;
-          if (code !== Number(m[1])) fails.push(`exit ${code}: ${rs.errors.map((e) => e.message).join(' | ')}`);
-        } else if ((m = /assert\.Equal\(t, (\d+), res\.RuleValidation\(\)\.(AllErrors|AllWarnings)\(\)\.Count\(\)\)/.exec(o))) {
+          if (code !== Number(m[1]))
+            fails.push(`exit ${code}: ${rs.errors.map((e) => e.message).join(' | ')}`);
+        } else if (
+          (m =
+            /assert\.Equal\(t, (\d+), res\.RuleValidation\(\)\.(AllErrors|AllWarnings)\(\)\.Count\(\)\)/.exec(
+              o,
+            ))
+        ) {
           const n = (m[2] === 'AllErrors' ? rs.errors : rs.warnings).length;
-          if (n !== Number(m[1])) fails.push(`${m[2]} count ${n}: ${(m[2] === 'AllErrors' ? rs.errors : rs.warnings).map((e) => e.message).join(' | ')}`);
+          if (n !== Number(m[1]))
+            fails.push(
+              `${m[2]} count ${n}: ${(m[2] === 'AllErrors' ? rs.errors : rs.warnings).map((e) => e.message).join(' | ')}`,
+            );
         } else if (/RuleValidation\(\)\.At\(0\)\.Successful/.test(o)) {
           if (!rs.files[0]!.successful) fails.push('first file not successful');
         }
       }
       if (fails.length) bad.push(`${c.test}: ${fails.join('; ')}`);
     }
-    console.log(`validation cases: ${cases.length - bad.length}/${cases.length} agree (${messageDiffers} YAML parse message(s) worded differently from yaml-cpp)`);
+    console.log(
+      `validation cases: ${cases.length - bad.length}/${cases.length} agree (${messageDiffers} YAML parse message(s) worded differently from yaml-cpp)`,
+    );
     if (bad.length) console.log(bad.join('\n'));
     assert.equal(bad.length, 0);
   });
@@ -225,12 +269,22 @@ describe('upstream Falco rule files', () => {
   const R = `${FALCO}/falcosecurity-rules/rules`;
   const read = (f: string) => ({ name: f, content: readFileSync(f, 'utf8') });
   it('stable, incubating and sandbox load with 0 errors, in order', () => {
-    const rs = loadRules([read(`${R}/falco_rules.yaml`), read(`${R}/falco-incubating_rules.yaml`), read(`${R}/falco-sandbox_rules.yaml`)]);
+    const rs = loadRules([
+      read(`${R}/falco_rules.yaml`),
+      read(`${R}/falco-incubating_rules.yaml`),
+      read(`${R}/falco-sandbox_rules.yaml`),
+    ]);
     assert.deepEqual(rs.errors, []);
-    assert.deepEqual(rs.files.map((f) => f.successful), [true, true, true]);
+    assert.deepEqual(
+      rs.files.map((f) => f.successful),
+      [true, true, true],
+    );
     assert.ok(rs.rules.length >= 90, `${rs.rules.length} rules`);
     // every enabled rule is indexed by event type (none needs every event)
-    assert.deepEqual(rs.rules.filter((r) => !r.eventTypes).map((r) => r.name), []);
+    assert.deepEqual(
+      rs.rules.filter((r) => !r.eventTypes).map((r) => r.name),
+      [],
+    );
   });
   it('the stable ruleset shipped in shared/data loads with 0 errors', () => {
     const rs = loadRules([read(`${SHARED}/data/falco/falco_rules.yaml`)]);
@@ -240,7 +294,10 @@ describe('upstream Falco rule files', () => {
   });
   it('the legacy falco_rules 1.0.1 loads with 0 errors', () => {
     const rs = loadRules([read(`${FALCO}/falcosecurity-rules/falco_rules-1.0.1.yaml`)]);
-    assert.deepEqual(rs.errors.map((e) => `${e.line}: ${e.message}`), []);
+    assert.deepEqual(
+      rs.errors.map((e) => `${e.line}: ${e.message}`),
+      [],
+    );
   });
 });
 
@@ -253,23 +310,34 @@ describe('exceptions with modifier comparisons (startswith oneof, contains allof
         content: `- rule: test_rule\n  desc: d\n  condition: ${condition}\n  output: x\n  priority: INFO\n  exceptions:\n${exceptions}`,
       },
     ]);
-    return rs.successful ? rs.rule('test_rule')!.compiledCondition : `ERROR ${rs.errors.map((e) => e.message).join(' | ')}`;
+    return rs.successful
+      ? rs.rule('test_rule')!.compiledCondition
+      : `ERROR ${rs.errors.map((e) => e.message).join(' | ')}`;
   };
   it('renders them as Falco does', () => {
     assert.equal(
-      cond('    - name: ex\n      fields: [proc.name]\n      comps: [startswith oneof]\n      values:\n        - [[sshd, sudo, systemd]]\n'),
+      cond(
+        '    - name: ex\n      fields: [proc.name]\n      comps: [startswith oneof]\n      values:\n        - [[sshd, sudo, systemd]]\n',
+      ),
       '(evt.type = open and not proc.name startswith oneof (sshd, sudo, systemd))',
     );
     assert.equal(
-      cond('    - name: ex\n      fields: [proc.cmdline]\n      comps: [contains allof]\n      values:\n        - [[curl, bash]]\n', 'evt.type = execve'),
+      cond(
+        '    - name: ex\n      fields: [proc.cmdline]\n      comps: [contains allof]\n      values:\n        - [[curl, bash]]\n',
+        'evt.type = execve',
+      ),
       '(evt.type = execve and not proc.cmdline contains allof (curl, bash))',
     );
     assert.equal(
-      cond('    - name: ex\n      fields: [proc.name, fd.name]\n      comps: [startswith oneof, startswith]\n      values:\n        - [[sshd, sudo], /etc/]\n'),
+      cond(
+        '    - name: ex\n      fields: [proc.name, fd.name]\n      comps: [startswith oneof, startswith]\n      values:\n        - [[sshd, sudo], /etc/]\n',
+      ),
       '(evt.type = open and not (proc.name startswith oneof (sshd, sudo) and fd.name startswith /etc/))',
     );
     assert.equal(
-      cond('    - name: ex\n      fields: [proc.name]\n      comps: [startswith   oneof]\n      values:\n        - [sshd]\n'),
+      cond(
+        '    - name: ex\n      fields: [proc.name]\n      comps: [startswith   oneof]\n      values:\n        - [sshd]\n',
+      ),
       '(evt.type = open and not proc.name startswith oneof (sshd))',
     );
   });
@@ -280,6 +348,11 @@ describe('exceptions with modifier comparisons (startswith oneof, contains allof
       ['>= oneof', "'>= oneof' is not a supported comparison operator"],
       ['oneof', "'oneof' is not a supported comparison operator"],
     ])
-      assert.match(cond(`    - name: ex\n      fields: [proc.name]\n      comps: ["${comp}"]\n      values:\n        - [[a]]\n`), new RegExp(msg.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')));
+      assert.match(
+        cond(
+          `    - name: ex\n      fields: [proc.name]\n      comps: ["${comp}"]\n      values:\n        - [[a]]\n`,
+        ),
+        new RegExp(msg.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')),
+      );
   });
 });

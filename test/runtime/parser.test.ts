@@ -29,7 +29,8 @@ describe('falco condition parser', () => {
         accepted = false;
         err = e.message;
       }
-      if (accepted !== (c.expect === 'accept')) bad.push(`${c.test}: expected ${c.expect} ${JSON.stringify(c.condition)} ${err}`);
+      if (accepted !== (c.expect === 'accept'))
+        bad.push(`${c.test}: expected ${c.expect} ${JSON.stringify(c.condition)} ${err}`);
     }
     if (bad.length) console.log(bad.join('\n'));
     assert.equal(bad.length, 0, `${bad.length}/${CASES.length} disagree`);
@@ -46,14 +47,27 @@ describe('falco condition parser', () => {
   });
 
   it('builds the tree: macros as identifiers, field arguments, modifiers and transformers', () => {
-    const n = parseCondition('spawned_process and proc.aname[2] = sshd and not fd.name startswith oneof (/etc, /usr) and tolower(proc.name) in (a)');
+    const n = parseCondition(
+      'spawned_process and proc.aname[2] = sshd and not fd.name startswith oneof (/etc, /usr) and tolower(proc.name) in (a)',
+    );
     assert.equal(n.kind, 'and');
     if (n.kind !== 'and') return;
-    assert.deepEqual(n.children[0], { kind: 'id', name: 'spawned_process', pos: { idx: 0, line: 1, col: 1 } });
+    assert.deepEqual(n.children[0], {
+      kind: 'id',
+      name: 'spawned_process',
+      pos: { idx: 0, line: 1, col: 1 },
+    });
     const c1 = n.children[1]!;
-    assert.ok(c1.kind === 'check' && c1.left.kind === 'field' && c1.left.name === 'proc.aname' && c1.left.arg === '2');
+    assert.ok(
+      c1.kind === 'check' && c1.left.kind === 'field' && c1.left.name === 'proc.aname' && c1.left.arg === '2',
+    );
     const c2 = n.children[2]!;
-    assert.ok(c2.kind === 'not' && c2.child.kind === 'check' && c2.child.modifier === 'oneof' && c2.child.op === 'startswith');
+    assert.ok(
+      c2.kind === 'not' &&
+        c2.child.kind === 'check' &&
+        c2.child.modifier === 'oneof' &&
+        c2.child.op === 'startswith',
+    );
     const c3 = n.children[3]!;
     assert.ok(c3.kind === 'check' && c3.left.kind === 'transform' && c3.left.name === 'tolower');
   });

@@ -26,7 +26,10 @@ describe('scap reader', () => {
     assert.deepEqual(exec.params.args, ['/dev/null']);
     assert.equal(exec.params.comm, 'cat');
     const open = evs.filter((e) => e.type === 'open' && e.dir === '<').at(-1)!;
-    assert.deepEqual({ fd: open.params.fd, name: open.params.name, flags: open.params.flags }, { fd: 3, name: '/dev/null', flags: 1 });
+    assert.deepEqual(
+      { fd: open.params.fd, name: open.params.name, flags: open.params.flags },
+      { fd: 3, name: '/dev/null', flags: 1 },
+    );
     assert.ok(evs.every((e, i) => i === 0 || e.ts >= evs[i - 1]!.ts || e.cpu !== evs[i - 1]!.cpu));
   });
 
@@ -36,7 +39,13 @@ describe('scap reader', () => {
     assert.equal(s.processes.find((p) => p.tid === 1)?.exepath, '/lib/systemd/systemd');
     const c = await readScapFile(`${TF}/connect_localhost.scap`);
     const conn = [...c.events()].find((e) => e.type === 'connect' && e.dir === '<')!;
-    assert.deepEqual(conn.params.tuple, { family: 'inet', sip: '127.0.0.1', sport: 47192, dip: '127.0.0.1', dport: 80 });
+    assert.deepEqual(conn.params.tuple, {
+      family: 'inet',
+      sip: '127.0.0.1',
+      sport: 47192,
+      dip: '127.0.0.1',
+      dport: 80,
+    });
   });
 
   it('generic syscall events are named by their native number (madvise)', async () => {
@@ -44,7 +53,10 @@ describe('scap reader', () => {
     const evs = [...c.events()];
     assert.equal(evs.filter((e) => e.type === 'madvise').length, 4);
     const cw = [...(await readScapFile(`${TF}/cat_write.scap`)).events()];
-    assert.deepEqual(cw.filter((e) => e.code === 0).map((e) => e.type), ['mprotect', 'arch_prctl', 'mprotect', 'mprotect', 'mprotect', 'fadvise64', 'exit_group']);
+    assert.deepEqual(
+      cw.filter((e) => e.code === 0).map((e) => e.type),
+      ['mprotect', 'arch_prctl', 'mprotect', 'mprotect', 'mprotect', 'fadvise64', 'exit_group'],
+    );
   });
 
   it('rejects truncated and non-capture input with ScapError', () => {

@@ -72,8 +72,13 @@ function sysdigPresent(): boolean {
 
 describe('filter semantics equal sysdig on the local captures', () => {
   it('stable rule and macro conditions: same evt.num sets', async () => {
-    assert.ok(sysdigPresent(), 'sysdig is not installed: install the Debian package "sysdig" (scripts/install-deps.sh)');
-    const rs = loadRules([{ name: 'falco_rules.yaml', content: readFileSync(`${SHARED}/data/falco/falco_rules.yaml`, 'utf8') }]);
+    assert.ok(
+      sysdigPresent(),
+      'sysdig is not installed: install the Debian package "sysdig" (scripts/install-deps.sh)',
+    );
+    const rs = loadRules([
+      { name: 'falco_rules.yaml', content: readFileSync(`${SHARED}/data/falco/falco_rules.yaml`, 'utf8') },
+    ]);
     assert.deepEqual(rs.errors, []);
     const conds: [string, string][] = [
       ...EXTRA.map((c) => [`filter ${c}`, c] as [string, string]),
@@ -89,41 +94,52 @@ describe('filter semantics equal sysdig on the local captures', () => {
       const cap = await readScapFile(file);
       const events = [...cap.events()];
       // two sysdig processes at a time
-      const jobs = conds.filter(([label]) => !label.startsWith('macro ') || MACRO_CAPTURES.has(name)).map(([label, cond]) => async () => {
-        let theirs: Set<number>;
-        try {
-          const r = await run('sysdig', ['-r', file, '-p', '*%evt.num', cond], { maxBuffer: 1 << 26 });
-          theirs = new Set(r.stdout.split('\n').filter(Boolean).map(Number));
-        } catch (e) {
-          if (/filter error|unrecognized field|syntax error/i.test(String((e as { stderr?: string }).stderr))) {
-            unsupported++;
-            return;
+      const jobs = conds
+        .filter(([label]) => !label.startsWith('macro ') || MACRO_CAPTURES.has(name))
+        .map(([label, cond]) => async () => {
+          let theirs: Set<number>;
+          try {
+            const r = await run('sysdig', ['-r', file, '-p', '*%evt.num', cond], { maxBuffer: 1 << 26 });
+            theirs = new Set(r.stdout.split('\n').filter(Boolean).map(Number));
+          } catch (e) {
+            if (
+              /filter error|unrecognized field|syntax error/i.test(String((e as { stderr?: string }).stderr))
+            ) {
+              unsupported++;
+              return;
+            }
+            throw e;
           }
-          throw e;
-        }
-        const filter = compileCondition(parseCondition(cond)).filter;
-        const containers = new CaptureContainers();
-        const st = stateFromCapture(cap, { resolver: containers });
-        const ours = new Set<number>();
-        for (const ev of events) {
-          containers.observe(ev);
-          st.process(ev);
-          if (!INTERNAL_EVENTS.has(ev.type) && filter(ev, st)) ours.add(ev.num);
-        }
-        const onlyThem = [...theirs].filter((n) => !ours.has(n));
-        const onlyUs = [...ours].filter((n) => !theirs.has(n));
-        if (onlyThem.length || onlyUs.length) bad.push(`${name} ${label}: sysdig only ${onlyThem.slice(0, 5)}, ours only ${onlyUs.slice(0, 5)}`);
-        else {
-          agreed++;
-          if (ours.size) nonEmpty++;
-        }
-      });
+          const filter = compileCondition(parseCondition(cond)).filter;
+          const containers = new CaptureContainers();
+          const st = stateFromCapture(cap, { resolver: containers });
+          const ours = new Set<number>();
+          for (const ev of events) {
+            containers.observe(ev);
+            st.process(ev);
+            if (!INTERNAL_EVENTS.has(ev.type) && filter(ev, st)) ours.add(ev.num);
+          }
+          const onlyThem = [...theirs].filter((n) => !ours.has(n));
+          const onlyUs = [...ours].filter((n) => !theirs.has(n));
+          if (onlyThem.length || onlyUs.length)
+            bad.push(
+              `${name} ${label}: sysdig only ${onlyThem.slice(0, 5)}, ours only ${onlyUs.slice(0, 5)}`,
+            );
+          else {
+            agreed++;
+            if (ours.size) nonEmpty++;
+          }
+        });
       const queue = [...jobs];
-      await Promise.all([0, 1].map(async () => {
-        for (let j = queue.shift(); j; j = queue.shift()) await j();
-      }));
+      await Promise.all(
+        [0, 1].map(async () => {
+          for (let j = queue.shift(); j; j = queue.shift()) await j();
+        }),
+      );
     }
-    console.log(`sysdig comparison: ${agreed} condition x capture pairs agree (${nonEmpty} with matches), ${bad.length} differ, ${unsupported} not parseable by sysdig 0.29`);
+    console.log(
+      `sysdig comparison: ${agreed} condition x capture pairs agree (${nonEmpty} with matches), ${bad.length} differ, ${unsupported} not parseable by sysdig 0.29`,
+    );
     if (bad.length) console.log(bad.join('\n'));
     assert.equal(bad.length, 0);
     assert.ok(agreed >= 400 && nonEmpty >= 40, `${agreed} agree, ${nonEmpty} non-empty`);

@@ -73,14 +73,19 @@ export function expandCondition(
         return r;
       }
       case 'check':
-        if (n.right?.kind === 'list') return { ...n, right: { ...n.right, items: expandItems(n.right.items) } };
+        if (n.right?.kind === 'list')
+          return { ...n, right: { ...n.right, items: expandItems(n.right.items) } };
         if (n.right?.kind === 'listref') {
           const l = lists.get(n.right.name);
           if (l) {
             used.lists.add(n.right.name);
             return {
               ...n,
-              right: { kind: 'list', items: l.map((v) => ({ kind: 'literal', value: v, quoted: false })), pos: n.right.pos },
+              right: {
+                kind: 'list',
+                items: l.map((v) => ({ kind: 'literal', value: v, quoted: false })),
+                pos: n.right.pos,
+              },
             };
           }
         }
@@ -143,7 +148,9 @@ export function conditionToString(n: Node): string {
       return n.name;
     case 'check': {
       const op = n.modifier ? `${n.op} ${n.modifier}` : n.op;
-      return n.right ? `${fieldToString(n.left)} ${op} ${valueToString(n.right)}` : `${fieldToString(n.left)} ${op}`;
+      return n.right
+        ? `${fieldToString(n.left)} ${op} ${valueToString(n.right)}`
+        : `${fieldToString(n.left)} ${op}`;
     }
   }
 }
@@ -164,7 +171,8 @@ const ALL = (): TypeSet => ({ all: true, names: new Set(), exact: false });
 
 function tsAnd(a: TypeSet, b: TypeSet): TypeSet {
   const exact = Boolean(a.exact && b.exact);
-  if (!a.all && !b.all) return { all: false, names: new Set([...a.names].filter((x) => b.names.has(x))), exact };
+  if (!a.all && !b.all)
+    return { all: false, names: new Set([...a.names].filter((x) => b.names.has(x))), exact };
   if (!a.all) return { all: false, names: new Set([...a.names].filter((x) => !b.names.has(x))), exact };
   if (!b.all) return { all: false, names: new Set([...b.names].filter((x) => !a.names.has(x))), exact };
   return { all: true, names: new Set([...a.names, ...b.names]), exact };
@@ -192,13 +200,21 @@ export function eventTypesOf(n: Node): TypeSet {
       return ALL();
     case 'check': {
       // evt.num = 0 never holds (events are numbered from 1): Falco's never_true placeholder
-      if (n.left.kind === 'field' && n.left.name === 'evt.num' && (n.op === '=' || n.op === '==') && n.right?.kind === 'value' && n.right.value === '0')
+      if (
+        n.left.kind === 'field' &&
+        n.left.name === 'evt.num' &&
+        (n.op === '=' || n.op === '==') &&
+        n.right?.kind === 'value' &&
+        n.right.value === '0'
+      )
         return { all: false, names: new Set(), exact: true };
       if (n.left.kind !== 'field' || n.left.name !== 'evt.type' || n.modifier || !n.right) return ALL();
       const r = n.right;
-      if ((n.op === '=' || n.op === '==') && r.kind === 'value') return { all: false, names: new Set([r.value]), exact: true };
+      if ((n.op === '=' || n.op === '==') && r.kind === 'value')
+        return { all: false, names: new Set([r.value]), exact: true };
       if (n.op === '!=' && r.kind === 'value') return { all: true, names: new Set([r.value]), exact: true };
-      if (n.op === 'in' && r.kind === 'list') return { all: false, names: new Set(r.items.map((i) => i.value)), exact: true };
+      if (n.op === 'in' && r.kind === 'list')
+        return { all: false, names: new Set(r.items.map((i) => i.value)), exact: true };
       return ALL();
     }
   }
@@ -208,10 +224,41 @@ export function eventTypesOf(n: Node): TypeSet {
 // 4. compilation
 
 const NUMERIC: ReadonlySet<FieldType> = new Set(['int', 'uint', 'abstime', 'reltime', 'port']);
-const STRING_OPS = ['=', '==', '!=', '<', '<=', '>', '>=', 'contains', 'icontains', 'startswith', 'endswith', 'glob', 'iglob', 'regex', 'in', 'intersects', 'pmatch', 'exists'];
+const STRING_OPS = [
+  '=',
+  '==',
+  '!=',
+  '<',
+  '<=',
+  '>',
+  '>=',
+  'contains',
+  'icontains',
+  'startswith',
+  'endswith',
+  'glob',
+  'iglob',
+  'regex',
+  'in',
+  'intersects',
+  'pmatch',
+  'exists',
+];
 const OPS_BY_TYPE: Record<FieldType, ReadonlySet<string>> = {
   string: new Set(STRING_OPS),
-  bytebuf: new Set(['=', '==', '!=', 'contains', 'startswith', 'endswith', 'bcontains', 'bstartswith', 'in', 'intersects', 'exists']),
+  bytebuf: new Set([
+    '=',
+    '==',
+    '!=',
+    'contains',
+    'startswith',
+    'endswith',
+    'bcontains',
+    'bstartswith',
+    'in',
+    'intersects',
+    'exists',
+  ]),
   int: new Set(['=', '==', '!=', '<', '<=', '>', '>=', 'in', 'intersects', 'exists']),
   uint: new Set(['=', '==', '!=', '<', '<=', '>', '>=', 'in', 'intersects', 'exists']),
   abstime: new Set(['=', '==', '!=', '<', '<=', '>', '>=', 'in', 'intersects', 'exists']),
@@ -222,7 +269,20 @@ const OPS_BY_TYPE: Record<FieldType, ReadonlySet<string>> = {
   ipnet: new Set(['=', '==', '!=', 'in', 'intersects', 'exists']),
 };
 /** operators that take a modifier (oneof/anyof/allof) */
-const MODIFIABLE = new Set(['=', '==', '!=', 'contains', 'icontains', 'startswith', 'endswith', 'glob', 'iglob', 'regex', 'bcontains', 'bstartswith']);
+const MODIFIABLE = new Set([
+  '=',
+  '==',
+  '!=',
+  'contains',
+  'icontains',
+  'startswith',
+  'endswith',
+  'glob',
+  'iglob',
+  'regex',
+  'bcontains',
+  'bstartswith',
+]);
 export const TRANSFORMERS = new Set(['tolower', 'toupper', 'b64', 'basename', 'len', 'val', 'join']);
 
 type Getter = (ev: SyscallEvent, st: StateTracker) => FieldValue;
@@ -236,16 +296,20 @@ function resolveField(f: FieldExpr, fields: Record<string, FieldDef>): Typed {
     const found = lookupField(f.name, fields);
     if (!found) throw new CompileError(`filter_check called with nonexistent field ${f.name}`);
     const def = found.def;
-    if (found.arg !== undefined && f.arg !== undefined) throw new CompileError(`field '${f.name}' does not support arguments`);
-    if (f.arg !== undefined && !def.arg) throw new CompileError(`field '${f.name}' does not support arguments`);
-    if (f.arg === undefined && found.arg === undefined && def.arg === 'required') throw new CompileError(`field '${f.name}' requires an argument`);
+    if (found.arg !== undefined && f.arg !== undefined)
+      throw new CompileError(`field '${f.name}' does not support arguments`);
+    if (f.arg !== undefined && !def.arg)
+      throw new CompileError(`field '${f.name}' does not support arguments`);
+    if (f.arg === undefined && found.arg === undefined && def.arg === 'required')
+      throw new CompileError(`field '${f.name}' requires an argument`);
     if (f.arg !== undefined && def.argIndex && !/^[0-9]+$/.test(f.arg))
       throw new CompileError(`field '${f.name}': argument '${f.arg}' is not a number`);
     const arg = f.arg ?? found.arg;
     const g = def.get;
     return { get: (ev, st) => g(ev, st, arg), type: def.type };
   }
-  if (f.arg !== undefined) throw new CompileError(`filter error: transformer '${f.name}' does not support field arguments`);
+  if (f.arg !== undefined)
+    throw new CompileError(`filter error: transformer '${f.name}' does not support field arguments`);
   if (f.name === 'join') {
     const parts = f.args.map((a) =>
       a.kind === 'literal' ? { get: () => a.value, type: 'string' as FieldType } : resolveField(a, fields),
@@ -346,7 +410,7 @@ function ipMatcher(s: string): (ip: string) => boolean {
     const net = (v4 & mask) >>> 0;
     return (ip) => {
       const x = ipv4(ip);
-      return x !== undefined && ((x & mask) >>> 0) === net;
+      return x !== undefined && (x & mask) >>> 0 === net;
     };
   }
   if (addr!.includes(':')) {
@@ -372,7 +436,13 @@ function expand6(s: string): string {
   const hp = h ? h.split(':') : [];
   const tp = t !== undefined && t ? t.split(':') : [];
   const fill = t !== undefined ? Array(Math.max(0, 8 - hp.length - tp.length)).fill('0') : [];
-  return [...hp, ...fill, ...tp].map((x) => parseInt(x || '0', 16).toString(2).padStart(16, '0')).join('');
+  return [...hp, ...fill, ...tp]
+    .map((x) =>
+      parseInt(x || '0', 16)
+        .toString(2)
+        .padStart(16, '0'),
+    )
+    .join('');
 }
 function prefixBits(a: string, b: string, bits: number): boolean {
   return a.slice(0, bits) === b.slice(0, bits);
@@ -442,7 +512,9 @@ function scalarPred(type: FieldType, op: string, raw: string): Pred {
   }
   if (type === 'bytebuf' && (op === 'bcontains' || op === 'bstartswith')) {
     const needle = parseHex(raw);
-    if (op === 'bcontains') return (x) => Buffer.from(x instanceof Uint8Array ? x : Buffer.from(toStr(x), 'latin1')).includes(needle);
+    if (op === 'bcontains')
+      return (x) =>
+        Buffer.from(x instanceof Uint8Array ? x : Buffer.from(toStr(x), 'latin1')).includes(needle);
     return (x) => {
       const b = x instanceof Uint8Array ? x : Buffer.from(toStr(x), 'latin1');
       return b.length >= needle.length && Buffer.from(b.buffer, b.byteOffset, needle.length).equals(needle);
@@ -560,7 +632,9 @@ function valueWarnings(raw: string, op: string, fields: Record<string, FieldDef>
       out.push(`'${raw}' may be a valid field transformer misused as a const string value`);
   }
   if (op === 'regex' && /^\^?(?:\.[*+?])?[a-zA-Z0-9_\-/ ]+(?:\.[*+?])?\$?$/.test(raw))
-    out.push(`regex '${raw}' matches a plain string: a string operator (=, contains, startswith, endswith) is faster`);
+    out.push(
+      `regex '${raw}' matches a plain string: a string operator (=, contains, startswith, endswith) is faster`,
+    );
 }
 
 export interface CompiledCondition {
@@ -580,7 +654,10 @@ export interface CompiledCondition {
  */
 export function compileCondition(node: Node, opts: CompileOptions = {}): CompiledCondition {
   const fields = opts.fields ?? FIELDS;
-  const expanded = opts.macros || opts.lists ? expandCondition(node, opts.macros ?? new Map(), opts.lists ?? new Map()) : node;
+  const expanded =
+    opts.macros || opts.lists
+      ? expandCondition(node, opts.macros ?? new Map(), opts.lists ?? new Map())
+      : node;
   const warnings: string[] = [];
   const fieldsUsed = new Set<string>();
   const noteFields = (f: FieldExpr) => {
@@ -630,8 +707,11 @@ export function compileCondition(node: Node, opts: CompileOptions = {}): Compile
     const type = lf.type;
     const opName = n.modifier ? `${n.op} ${n.modifier}` : n.op;
     if (!OPS_BY_TYPE[type].has(n.op))
-      throw new CompileError(`operator '${n.op}' is not supported by field '${fieldToString(n.left)}' of type ${type}`);
-    if (n.modifier && !MODIFIABLE.has(n.op)) throw new CompileError(`'${opName}' is not a supported comparison operator`);
+      throw new CompileError(
+        `operator '${n.op}' is not supported by field '${fieldToString(n.left)}' of type ${type}`,
+      );
+    if (n.modifier && !MODIFIABLE.has(n.op))
+      throw new CompileError(`'${opName}' is not a supported comparison operator`);
     if (n.op === 'exists') return (ev, st) => get(ev, st) !== undefined;
     const r = n.right!;
     if (n.left.kind === 'field' && n.left.name === 'evt.type' && opts.checkEventTypes !== false) {
@@ -650,7 +730,9 @@ export function compileCondition(node: Node, opts: CompileOptions = {}): Compile
         const ws = Array.isArray(w) ? w.map(String) : [toStr(w)];
         if (op === 'in' || op === 'intersects') return anyOf(v, (x) => ws.includes(toStr(x)));
         if (op === 'pmatch') return anyOf(v, pmatchPred(ws));
-        return anyOf(v, (x) => ws.some((s) => scalarPredCached(type === 'string' ? 'string' : type, op, s)(x)));
+        return anyOf(v, (x) =>
+          ws.some((s) => scalarPredCached(type === 'string' ? 'string' : type, op, s)(x)),
+        );
       };
     }
     if (r.kind === 'listref') throw new CompileError(`Undefined list '${r.name}' used in filter.`);

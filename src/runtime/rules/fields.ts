@@ -10,16 +10,7 @@ import { FD_TYPECHAR, type FdInfo, type StateTracker, type ThreadInfo } from '..
 import { renderParam } from './render.js';
 
 export type FieldType =
-  | 'string'
-  | 'bytebuf'
-  | 'int'
-  | 'uint'
-  | 'bool'
-  | 'ipaddr'
-  | 'ipnet'
-  | 'port'
-  | 'abstime'
-  | 'reltime';
+  'string' | 'bytebuf' | 'int' | 'uint' | 'bool' | 'ipaddr' | 'ipnet' | 'port' | 'abstime' | 'reltime';
 
 export type FieldValue = string | number | bigint | boolean | Uint8Array | string[] | undefined;
 
@@ -169,12 +160,18 @@ export const FIELDS: Record<string, FieldDef> = {
   }),
   'evt.time.iso8601': f('string', (ev) => {
     const ms = Number(ev.ts / 1000000n);
-    return new Date(ms).toISOString().slice(0, 19) + '.' + (ev.ts % 1000000000n).toString().padStart(9, '0') + 'Z';
+    return (
+      new Date(ms).toISOString().slice(0, 19) + '.' + (ev.ts % 1000000000n).toString().padStart(9, '0') + 'Z'
+    );
   }),
   'evt.source': f('string', () => SYSCALL_SOURCE),
   'evt.plugininfo': f('string', () => undefined),
   'evt.count': f('uint', () => 1),
-  'evt.is_io': f('bool', (ev) => /^(read|write|readv|writev|pread|pwrite|preadv|pwritev|send|sendto|sendmsg|sendmmsg|recv|recvfrom|recvmsg|recvmmsg)$/.test(ev.type)),
+  'evt.is_io': f('bool', (ev) =>
+    /^(read|write|readv|writev|pread|pwrite|preadv|pwritev|send|sendto|sendmsg|sendmmsg|recv|recvfrom|recvmsg|recvmmsg)$/.test(
+      ev.type,
+    ),
+  ),
   'evt.buffer': f('bytebuf', (ev) => {
     const d = ev.params.data;
     return d instanceof Uint8Array ? d : undefined;
@@ -210,7 +207,9 @@ export const FIELDS: Record<string, FieldDef> = {
     (ev, _st, arg) => {
       if (arg === undefined) return undefined;
       const v = /^[0-9]+$/.test(arg) ? argIndex(ev, Number(arg)) : argByName(ev, arg);
-      return v === undefined ? undefined : renderParam(ev, /^[0-9]+$/.test(arg) ? (Object.keys(ev.params)[Number(arg)] ?? '') : arg, v);
+      return v === undefined
+        ? undefined
+        : renderParam(ev, /^[0-9]+$/.test(arg) ? (Object.keys(ev.params)[Number(arg)] ?? '') : arg, v);
     },
     { arg: 'required' },
   ),
@@ -299,14 +298,30 @@ export const FIELDS: Record<string, FieldDef> = {
     }
     return last.comm;
   }),
-  'proc.aname': f('string', ancestorField((t) => t.comm), { arg: 'optional', argIndex: true, anyWithoutArg: true }),
-  'proc.apid': f('int', ancestorField((t) => t.pid), { arg: 'optional', argIndex: true, anyWithoutArg: true }),
-  'proc.aexe': f('string', ancestorField((t) => t.exe), { arg: 'optional', argIndex: true, anyWithoutArg: true }),
-  'proc.aexepath': f('string', ancestorField((t) => t.exepath), {
-    arg: 'optional',
-    argIndex: true,
-    anyWithoutArg: true,
-  }),
+  'proc.aname': f(
+    'string',
+    ancestorField((t) => t.comm),
+    { arg: 'optional', argIndex: true, anyWithoutArg: true },
+  ),
+  'proc.apid': f(
+    'int',
+    ancestorField((t) => t.pid),
+    { arg: 'optional', argIndex: true, anyWithoutArg: true },
+  ),
+  'proc.aexe': f(
+    'string',
+    ancestorField((t) => t.exe),
+    { arg: 'optional', argIndex: true, anyWithoutArg: true },
+  ),
+  'proc.aexepath': f(
+    'string',
+    ancestorField((t) => t.exepath),
+    {
+      arg: 'optional',
+      argIndex: true,
+      anyWithoutArg: true,
+    },
+  ),
   'proc.is_exe_upper_layer': f('bool', (_ev, st) => proc(st)?.exeUpperLayer),
   'proc.is_exe_from_memfd': f('bool', (_ev, st) => proc(st)?.exeFromMemfd),
   'proc.is_exe_writable': f('bool', (_ev, st) => proc(st)?.exeWritable),

@@ -23,7 +23,13 @@ export {
 } from './loader.js';
 export { parseCondition, ParseError } from './parser.js';
 export type { Node as ConditionNode } from './parser.js';
-export { compileCondition, conditionToString, expandCondition, eventTypesOf, CompileError } from './compiler.js';
+export {
+  compileCondition,
+  conditionToString,
+  expandCondition,
+  eventTypesOf,
+  CompileError,
+} from './compiler.js';
 export type { Filter, CompileOptions, CompiledCondition, TypeSet } from './compiler.js';
 export { FIELDS, lookupField } from './fields.js';
 export type { FieldDef, FieldType, FieldValue } from './fields.js';

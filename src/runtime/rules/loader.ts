@@ -11,7 +11,16 @@
  *    values, deprecated evt.dir...).
  * Every issue carries file, line, column, Falco's code, item type and name.
  */
-import { LineCounter, isMap, isScalar, isSeq, parseAllDocuments, type Node as YNode, type Scalar, type YAMLMap } from 'yaml';
+import {
+  LineCounter,
+  isMap,
+  isScalar,
+  isSeq,
+  parseAllDocuments,
+  type Node as YNode,
+  type Scalar,
+  type YAMLMap,
+} from 'yaml';
 import type { SyscallEvent } from '../event.js';
 import { INTERNAL_EVENTS, SYSCALL_SOURCE } from '../event.js';
 import type { StateTracker } from '../state/index.js';
@@ -31,7 +40,16 @@ export const ENGINE_VERSION = '0.58.0';
 /** Plugins whose fields this engine provides natively (Falco's container plugin: container.*, k8s pod fields). */
 export const BUILTIN_PLUGINS: Record<string, string> = { container: '0.6.0' };
 
-export const PRIORITIES = ['emergency', 'alert', 'critical', 'error', 'warning', 'notice', 'informational', 'debug'] as const;
+export const PRIORITIES = [
+  'emergency',
+  'alert',
+  'critical',
+  'error',
+  'warning',
+  'notice',
+  'informational',
+  'debug',
+] as const;
 export type Priority = (typeof PRIORITIES)[number];
 const PRIORITY_NAMES: Record<Priority, string> = {
   emergency: 'Emergency',
@@ -205,31 +223,86 @@ const RE_BARESTR = /^[^()"'\s=,]+$/;
 
 const ERROR_OVERRIDE_APPEND =
   "Keys 'override' and 'append: true' cannot be used together. Add an 'append' entry (e.g. 'condition: append') under 'override' instead.";
-const WARNING_APPEND = "'append' key is deprecated. Add an 'append' entry (e.g. 'condition: append') under 'override' instead.";
+const WARNING_APPEND =
+  "'append' key is deprecated. Add an 'append' entry (e.g. 'condition: append') under 'override' instead.";
 const WARNING_ENABLED =
   "The standalone 'enabled' key usage is deprecated. The correct approach requires also a 'replace' entry under the 'override' key (i.e. 'enabled: replace').";
-const ERROR_NO_PREVIOUS_MACRO = "Macro uses 'append' or 'override.condition: append' but no macro by that name already exists";
-const ERROR_NO_PREVIOUS_LIST = "List uses 'append' or 'override.items: append' but no list by that name already exists";
-const ERROR_NO_PREVIOUS_RULE_APPEND = "Rule uses 'append' or 'override.<key>: append' but no rule by that name already exists";
+const ERROR_NO_PREVIOUS_MACRO =
+  "Macro uses 'append' or 'override.condition: append' but no macro by that name already exists";
+const ERROR_NO_PREVIOUS_LIST =
+  "List uses 'append' or 'override.items: append' but no list by that name already exists";
+const ERROR_NO_PREVIOUS_RULE_APPEND =
+  "Rule uses 'append' or 'override.<key>: append' but no rule by that name already exists";
 const ERROR_NO_PREVIOUS_RULE_REPLACE =
   "An 'override.<key>: replace' to a rule was requested but no rule by that name already exists";
 
-const SUPPORTED_OPERATORS = ['=', '==', '!=', '<=', '>=', '<', '>', 'contains', 'icontains', 'bcontains', 'glob', 'iglob', 'bstartswith', 'startswith', 'endswith', 'in', 'intersects', 'pmatch', 'exists', 'regex'];
+const SUPPORTED_OPERATORS = [
+  '=',
+  '==',
+  '!=',
+  '<=',
+  '>=',
+  '<',
+  '>',
+  'contains',
+  'icontains',
+  'bcontains',
+  'glob',
+  'iglob',
+  'bstartswith',
+  'startswith',
+  'endswith',
+  'in',
+  'intersects',
+  'pmatch',
+  'exists',
+  'regex',
+];
 const LIST_OPERATORS = new Set(['in', 'intersects', 'pmatch']);
-const MODIFIABLE_OPERATORS = new Set(['=', '==', '!=', 'contains', 'icontains', 'bcontains', 'glob', 'iglob', 'bstartswith', 'startswith', 'endswith', 'regex']);
+const MODIFIABLE_OPERATORS = new Set([
+  '=',
+  '==',
+  '!=',
+  'contains',
+  'icontains',
+  'bcontains',
+  'glob',
+  'iglob',
+  'bstartswith',
+  'startswith',
+  'endswith',
+  'regex',
+]);
 
 /** Falco's comparison operators for exceptions, with the oneof/anyof/allof modifiers. */
 function isOperatorDefined(op: string): boolean {
   const parts = op.trim().split(/\s+/);
   if (parts.length === 1) return SUPPORTED_OPERATORS.includes(parts[0]!);
-  if (parts.length === 2 && ['oneof', 'anyof', 'allof'].includes(parts[1]!)) return MODIFIABLE_OPERATORS.has(parts[0]!);
+  if (parts.length === 2 && ['oneof', 'anyof', 'allof'].includes(parts[1]!))
+    return MODIFIABLE_OPERATORS.has(parts[0]!);
   return false;
 }
 function normalizeOperator(op: string): string {
   return op.trim().split(/\s+/).join(' ');
 }
 
-const RULE_KEYS = new Set(['rule', 'desc', 'condition', 'output', 'priority', 'source', 'enabled', 'tags', 'exceptions', 'warn_evttypes', 'skip-if-unknown-filter', 'append', 'override', 'capture', 'capture_duration']);
+const RULE_KEYS = new Set([
+  'rule',
+  'desc',
+  'condition',
+  'output',
+  'priority',
+  'source',
+  'enabled',
+  'tags',
+  'exceptions',
+  'warn_evttypes',
+  'skip-if-unknown-filter',
+  'append',
+  'override',
+  'capture',
+  'capture_duration',
+]);
 const MACRO_KEYS = new Set(['macro', 'condition', 'append', 'override']);
 const LIST_KEYS = new Set(['list', 'items', 'append', 'override']);
 const EXCEPTION_KEYS = new Set(['name', 'fields', 'comps', 'values']);
@@ -254,7 +327,17 @@ function yamlUint(s: string): number | undefined {
   return /^[0-9]+$/.test(s) && Number(s) <= 0xffffffff ? Number(s) : undefined;
 }
 
-const SUB_CONTEXTS = new Set(['condition', 'output', 'value for', 'override', 'priority value', 'list item', 'exceptions', 'exception values', 'exception value']);
+const SUB_CONTEXTS = new Set([
+  'condition',
+  'output',
+  'value for',
+  'override',
+  'priority value',
+  'list item',
+  'exceptions',
+  'exception values',
+  'exception value',
+]);
 
 class Reader {
   schemaErrors: string[] = [];
@@ -267,7 +350,8 @@ class Reader {
   ctx(node: YNode | null | undefined, itemType: string, itemName: string, parent?: Ctx): Ctx {
     const off = node && node.range ? node.range[0] : (parent?.offset ?? 0);
     // issues name the enclosing item (rule, macro, list, exception...), not the value inside it
-    if (parent && SUB_CONTEXTS.has(itemType)) return { file: this.file, offset: off, itemType: parent.itemType, itemName: parent.itemName };
+    if (parent && SUB_CONTEXTS.has(itemType))
+      return { file: this.file, offset: off, itemType: parent.itemType, itemName: parent.itemName };
     return { file: this.file, offset: off, itemType, itemName };
   }
 
@@ -306,7 +390,8 @@ class Reader {
     const v = this.get(item, key) as Scalar;
     const b = yamlBool(s);
     if (b === undefined) this.fail("Can't decode YAML scalar value", this.ctx(v, 'value for', key, ctx));
-    if (v.type !== 'PLAIN' || !/^(true|false)$/i.test(s)) this.schemaErrors.push(`${key}: expected a boolean`);
+    if (v.type !== 'PLAIN' || !/^(true|false)$/i.test(s))
+      this.schemaErrors.push(`${key}: expected a boolean`);
     return b;
   }
   seq(item: YAMLMap, key: string, ctx: Ctx, optional: boolean): string[] | undefined {
@@ -354,9 +439,11 @@ class Reader {
       const key = isScalar(kn) ? String(kn.value) : '';
       const op = isScalar(p.value) ? scalarText(p.value as Scalar) : '';
       const kctx = this.ctx(kn, 'override', key, octx);
-      if (!appendable.has(key) && !replaceable.has(key)) this.schemaErrors.push(`override: unknown key '${key}'`);
+      if (!appendable.has(key) && !replaceable.has(key))
+        this.schemaErrors.push(`override: unknown key '${key}'`);
       if (op === 'append') {
-        if (!appendable.has(key)) this.fail(`Key '${key}' cannot be appended to, use 'replace' instead`, kctx);
+        if (!appendable.has(key))
+          this.fail(`Key '${key}' cannot be appended to, use 'replace' instead`, kctx);
         append.add(key);
       } else if (op === 'replace') {
         if (!replaceable.has(key)) this.fail(`Key '${key}' cannot be replaced`, kctx);
@@ -374,7 +461,12 @@ class Reader {
     return { append, replace };
   }
 
-  entry(val: YNode | null | undefined, key: string | undefined, ctx: Ctx, optional: boolean): Entry | undefined {
+  entry(
+    val: YNode | null | undefined,
+    key: string | undefined,
+    ctx: Ctx,
+    optional: boolean,
+  ): Entry | undefined {
     if (val === undefined) {
       if (optional) return undefined;
       this.fail(`Item has no mapping for key '${key ?? ''}'`, ctx);
@@ -387,7 +479,8 @@ class Reader {
     }
     if (isSeq(val)) {
       const items: Entry[] = [];
-      for (const v of val.items as (YNode | null)[]) items.push(this.entry(v, undefined, this.ctx(v, 'exception', '', vctx), false)!);
+      for (const v of val.items as (YNode | null)[])
+        items.push(this.entry(v, undefined, this.ctx(v, 'exception', '', vctx), false)!);
       return { isList: true, item: '', items };
     }
     return { isList: false, item: '', items: [] };
@@ -406,10 +499,15 @@ class Reader {
       const exCtx = this.ctx(ex, 'exception', name, ctx);
       for (const p of ex.items) {
         const k = p.key as YNode;
-        if (!EXCEPTION_KEYS.has(isScalar(k) ? String(k.value) : '')) this.schemaErrors.push(`exception ${name}: unknown key`);
+        if (!EXCEPTION_KEYS.has(isScalar(k) ? String(k.value) : ''))
+          this.schemaErrors.push(`exception ${name}: unknown key`);
       }
       if (out.some((e) => e.name === name))
-        this.warn('LOAD_EXCEPTION_NAME_NOT_UNIQUE', `Multiple definitions of exception '${name}' in the same rule`, exCtx);
+        this.warn(
+          'LOAD_EXCEPTION_NAME_NOT_UNIQUE',
+          `Multiple definitions of exception '${name}' in the same rule`,
+          exCtx,
+        );
       const info: ExceptionInfo = { name, values: [], ctx: exCtx };
       const fields = this.entry(this.get(ex, 'fields'), 'fields', exCtx, append);
       if (fields) info.fields = fields;
@@ -419,7 +517,8 @@ class Reader {
       if (vals !== undefined) {
         const valsCtx = this.ctx(vals, 'exception values', '', exCtx);
         if (!isSeq(vals)) this.fail('Rule exception values must be a sequence', valsCtx);
-        for (const v of vals.items as (YNode | null)[]) info.values.push(this.entry(v, undefined, this.ctx(v, 'exception value', '', valsCtx), false)!);
+        for (const v of vals.items as (YNode | null)[])
+          info.values.push(this.entry(v, undefined, this.ctx(v, 'exception value', '', valsCtx), false)!);
       } else if (append) {
         this.warn('LOAD_APPEND_NO_VALUES', 'Overriding/appending exception with no values', exCtx);
         this.schemaErrors.push(`exception ${name}: no values`);
@@ -434,7 +533,11 @@ class Reader {
   }
 
   read(item: YNode | null, parent: Ctx, cfg: LoadConfig): void {
-    if (!isMap(item)) this.fail('Unexpected element type. Each element should be a yaml associative array.', this.ctx(item, 'rules content item', '', parent));
+    if (!isMap(item))
+      this.fail(
+        'Unexpected element type. Each element should be a yaml associative array.',
+        this.ctx(item, 'rules content item', '', parent),
+      );
     if (this.has(item, 'required_engine_version')) {
       const ctx = this.ctx(item, 'required_engine_version', '', parent);
       const s = this.str(item, 'required_engine_version', ctx)!;
@@ -443,7 +546,10 @@ class Reader {
       if (n !== undefined) ver = `0.${n}.0`;
       else {
         if (!parseSemver(s))
-          this.fail(`Unable to parse engine version '${s}' as a semver string. Expected "x.y.z" semver format.`, ctx);
+          this.fail(
+            `Unable to parse engine version '${s}' as a semver string. Expected "x.y.z" semver format.`,
+            ctx,
+          );
         ver = s;
       }
       this.col.defineEngineVersion(ver, ctx);
@@ -464,7 +570,10 @@ class Reader {
             const actx = this.ctx(a, 'required_plugin_versions alternative', '', pctx);
             if (!isMap(a)) this.fail('Plugin version alternative must be a mapping', actx);
             const an = this.str(a, 'name', actx)!;
-            alternatives.push({ name: an, version: this.str(a, 'version', this.ctx(a, 'required_plugin_versions alternative', an, pctx))! });
+            alternatives.push({
+              name: an,
+              version: this.str(a, 'version', this.ctx(a, 'required_plugin_versions alternative', an, pctx))!,
+            });
           }
         }
         this.col.definePluginVersion(alternatives, pctx);
@@ -473,7 +582,11 @@ class Reader {
       const name = this.str(item, 'list', this.ctx(item, 'list', '', parent))!;
       const ctx = this.ctx(item, 'list', name, parent);
       if (!RE_BARESTR.test(name))
-        this.warn('LOAD_INVALID_LIST_NAME', `List has an invalid name. List names should match a regular expression: ${RGX_BARESTR}`, ctx);
+        this.warn(
+          'LOAD_INVALID_LIST_NAME',
+          `List has an invalid name. List names should match a regular expression: ${RGX_BARESTR}`,
+          ctx,
+        );
       this.unknownKeys(item, LIST_KEYS, ctx);
       const items = this.seq(item, 'items', ctx, false)!;
       let append = this.bool(item, 'append', ctx, true) ?? false;
@@ -487,7 +600,11 @@ class Reader {
       const name = this.str(item, 'macro', this.ctx(item, 'macro', '', parent))!;
       const ctx = this.ctx(item, 'macro', name, parent);
       if (!RE_IDENTIFIER.test(name))
-        this.warn('LOAD_INVALID_MACRO_NAME', `Macro has an invalid name. Macro names should match a regular expression: ${RGX_IDENTIFIER}`, ctx);
+        this.warn(
+          'LOAD_INVALID_MACRO_NAME',
+          `Macro has an invalid name. Macro names should match a regular expression: ${RGX_IDENTIFIER}`,
+          ctx,
+        );
       this.unknownKeys(item, MACRO_KEYS, ctx);
       const cond = this.str(item, 'condition', ctx)!;
       const condCtx = this.ctx(this.get(item, 'condition'), 'condition', '', ctx);
@@ -501,7 +618,11 @@ class Reader {
     } else if (this.has(item, 'rule')) {
       this.readRule(item, parent, cfg);
     } else {
-      this.warn('LOAD_UNKNOWN_ITEM', 'Unknown top level item', this.ctx(item, 'rules content item', '', parent));
+      this.warn(
+        'LOAD_UNKNOWN_ITEM',
+        'Unknown top level item',
+        this.ctx(item, 'rules content item', '', parent),
+      );
       this.schemaErrors.push('unknown top level item');
     }
   }
@@ -513,7 +634,19 @@ class Reader {
     const hasAppendFlag = this.bool(item, 'append', ctx, true) ?? false;
     if (hasAppendFlag) this.warn('LOAD_DEPRECATED_ITEM', WARNING_APPEND, ctx);
     const appendable = new Set(['condition', 'output', 'desc', 'tags', 'exceptions']);
-    const replaceable = new Set(['condition', 'output', 'desc', 'priority', 'tags', 'exceptions', 'enabled', 'warn_evttypes', 'skip-if-unknown-filter', 'capture', 'capture_duration']);
+    const replaceable = new Set([
+      'condition',
+      'output',
+      'desc',
+      'priority',
+      'tags',
+      'exceptions',
+      'enabled',
+      'warn_evttypes',
+      'skip-if-unknown-filter',
+      'capture',
+      'capture_duration',
+    ]);
     const ov = this.overrides(item, appendable, replaceable, ctx);
     const hasOverrides = ov.append.size > 0 || ov.replace.size > 0;
     if (hasAppendFlag && hasOverrides) this.fail(ERROR_OVERRIDE_APPEND, ctx);
@@ -526,7 +659,8 @@ class Reader {
       for (const k of [...appendable, ...replaceable]) if (this.has(item, k)) expected.add(k);
       const check = (set: Set<string>, kind: string, key: string): boolean => {
         if (!set.has(key)) return false;
-        if (!expected.has(key)) this.fail(`An ${kind} override for '${key}' was specified but '${key}' is not defined`, ctx);
+        if (!expected.has(key))
+          this.fail(`An ${kind} override for '${key}' was specified but '${key}' is not defined`, ctx);
         expected.delete(key);
         return true;
       };
@@ -548,20 +682,31 @@ class Reader {
         if (check(ov.replace, 'replace', 'tags')) u.tags = this.tags(item, ctx);
         if (check(ov.replace, 'replace', 'priority')) u.priority = this.priority(item, ctx);
         if (check(ov.replace, 'replace', 'enabled')) u.enabled = this.bool(item, 'enabled', ctx)!;
-        if (check(ov.replace, 'replace', 'warn_evttypes')) u.warnEvttypes = this.bool(item, 'warn_evttypes', ctx)!;
-        if (check(ov.replace, 'replace', 'skip-if-unknown-filter')) u.skipIfUnknownFilter = this.bool(item, 'skip-if-unknown-filter', ctx)!;
+        if (check(ov.replace, 'replace', 'warn_evttypes'))
+          u.warnEvttypes = this.bool(item, 'warn_evttypes', ctx)!;
+        if (check(ov.replace, 'replace', 'skip-if-unknown-filter'))
+          u.skipIfUnknownFilter = this.bool(item, 'skip-if-unknown-filter', ctx)!;
         if (check(ov.replace, 'replace', 'capture')) u.capture = this.bool(item, 'capture', ctx)!;
-        if (check(ov.replace, 'replace', 'capture_duration')) u.captureDuration = this.uint(item, 'capture_duration', ctx)!;
+        if (check(ov.replace, 'replace', 'capture_duration'))
+          u.captureDuration = this.uint(item, 'capture_duration', ctx)!;
         this.col.replaceRule(u, cfg);
       }
       for (const key of expected)
-        this.fail(`Unexpected key '${key}': no corresponding entry under 'override' is defined.`, this.ctx(this.get(item, key), 'override', key, ctx));
+        this.fail(
+          `Unexpected key '${key}': no corresponding entry under 'override' is defined.`,
+          this.ctx(this.get(item, key), 'override', key, ctx),
+        );
     } else if (hasAppendFlag) {
       const u: RuleUpdate = { name, ctx, ...src };
       if (this.has(item, 'condition')) u.cond = this.str(item, 'condition', ctx)!;
       if (this.has(item, 'exceptions')) u.exceptions = this.exceptions(item, ctx, true);
       this.col.appendRule(u, cfg);
-    } else if (!this.has(item, 'condition') && !this.has(item, 'output') && !this.has(item, 'desc') && !this.has(item, 'priority')) {
+    } else if (
+      !this.has(item, 'condition') &&
+      !this.has(item, 'output') &&
+      !this.has(item, 'desc') &&
+      !this.has(item, 'priority')
+    ) {
       const enabled = this.bool(item, 'enabled', ctx)!;
       this.warn('LOAD_DEPRECATED_ITEM', WARNING_ENABLED, ctx);
       this.col.enableRule(name, enabled, ctx);
@@ -615,7 +760,8 @@ class Reader {
     const s = this.str(item, key, ctx, optional);
     if (s === undefined) return undefined;
     const n = yamlUint(s);
-    if (n === undefined) this.fail("Can't decode YAML scalar value", this.ctx(this.get(item, key), 'value for', key, ctx));
+    if (n === undefined)
+      this.fail("Can't decode YAML scalar value", this.ctx(this.get(item, key), 'value for', key, ctx));
     return n;
   }
 
@@ -624,10 +770,14 @@ class Reader {
     for (const k of ['capture', 'enabled', 'warn_evttypes', 'skip-if-unknown-filter', 'append']) {
       const v = this.get(item, k);
       if (v === undefined || !isScalar(v)) continue;
-      if ((v as Scalar).type !== 'PLAIN' || !/^(true|false)$/i.test(scalarText(v as Scalar))) this.schemaErrors.push(`${k}: expected a boolean`);
+      if ((v as Scalar).type !== 'PLAIN' || !/^(true|false)$/i.test(scalarText(v as Scalar)))
+        this.schemaErrors.push(`${k}: expected a boolean`);
     }
     const cd = this.get(item, 'capture_duration');
-    if (cd !== undefined && (!isScalar(cd) || (cd as Scalar).type !== 'PLAIN' || !/^[0-9]+$/.test(scalarText(cd as Scalar))))
+    if (
+      cd !== undefined &&
+      (!isScalar(cd) || (cd as Scalar).type !== 'PLAIN' || !/^[0-9]+$/.test(scalarText(cd as Scalar)))
+    )
       this.schemaErrors.push('capture_duration: expected an integer');
   }
 }
@@ -654,21 +804,29 @@ class Collector {
 
   defineEngineVersion(ver: string, ctx: Ctx): void {
     if (!semverCompatible(ENGINE_VERSION, ver))
-      this.validate(`Rules require engine version ${semverString(ver)}, but engine version is ${ENGINE_VERSION}`, ctx);
+      this.validate(
+        `Rules require engine version ${semverString(ver)}, but engine version is ${ENGINE_VERSION}`,
+        ctx,
+      );
     if (!this.requiredEngine || semverCmp(this.requiredEngine, ver) < 0) this.requiredEngine = ver;
   }
 
   definePluginVersion(alternatives: { name: string; version: string }[], ctx: Ctx): void {
     const seen = new Set<string>();
     for (const r of alternatives) {
-      if (!parseSemver(r.version)) this.validate(`Invalid required version '${r.version}' for plugin '${r.name}'`, ctx);
-      if (seen.has(r.name)) this.validate(`Defined multiple alternative version requirements for plugin '${r.name}'`, ctx);
+      if (!parseSemver(r.version))
+        this.validate(`Invalid required version '${r.version}' for plugin '${r.name}'`, ctx);
+      if (seen.has(r.name))
+        this.validate(`Defined multiple alternative version requirements for plugin '${r.name}'`, ctx);
       seen.add(r.name);
     }
     this.requiredPlugins.push({ alternatives, ctx });
   }
 
-  private define<T extends { name: string; index: number; visibility: number }>(m: Map<string, T>, info: T): void {
+  private define<T extends { name: string; index: number; visibility: number }>(
+    m: Map<string, T>,
+    info: T,
+  ): void {
     const id = this.cur++;
     const prev = m.get(info.name);
     if (prev) {
@@ -703,50 +861,84 @@ class Collector {
   private validateException(known: boolean, ex: ExceptionInfo): void {
     const f = ex.fields!;
     if (f.isList) {
-      if (!ex.comps) ex.comps = { isList: true, item: '', items: f.items.map(() => ({ isList: false, item: '=', items: [] })) };
-      if (f.items.length !== ex.comps.items.length) this.validate('Fields and comps lists must have equal length', ex.ctx);
+      if (!ex.comps)
+        ex.comps = {
+          isList: true,
+          item: '',
+          items: f.items.map(() => ({ isList: false, item: '=', items: [] })),
+        };
+      if (f.items.length !== ex.comps.items.length)
+        this.validate('Fields and comps lists must have equal length', ex.ctx);
       for (const c of ex.comps.items) {
-        if (!isOperatorDefined(c.item)) this.validate(`'${c.item}' is not a supported comparison operator`, ex.ctx);
+        if (!isOperatorDefined(c.item))
+          this.validate(`'${c.item}' is not a supported comparison operator`, ex.ctx);
         c.item = normalizeOperator(c.item);
       }
-      if (known) for (const v of f.items) if (!fieldDefined(v.item)) this.validate(`'${v.item}' is not a supported filter field`, ex.ctx);
+      if (known)
+        for (const v of f.items)
+          if (!fieldDefined(v.item)) this.validate(`'${v.item}' is not a supported filter field`, ex.ctx);
     } else {
       if (!ex.comps) ex.comps = { isList: false, item: 'in', items: [] };
       if (ex.comps.isList) this.validate('Fields and comps must both be strings', ex.ctx);
       if (!LIST_OPERATORS.has(ex.comps.item))
         this.validate('When fields is a single value, comps must be one of (in, pmatch, intersects)', ex.ctx);
-      if (known && !fieldDefined(f.item)) this.validate(`'${f.item}' is not a supported filter field`, ex.ctx);
+      if (known && !fieldDefined(f.item))
+        this.validate(`'${f.item}' is not a supported filter field`, ex.ctx);
     }
   }
 
   defineRule(info: RuleInfo, cfg: LoadConfig): void {
     const prev = this.rules.get(info.name);
-    if (prev && prev.source !== info.source) this.validate('Rule has been re-defined with a different source', info.ctx);
+    if (prev && prev.source !== info.source)
+      this.validate('Rule has been re-defined with a different source', info.ctx);
     if (!cfg.sources.has(info.source)) {
       info.unknownSource = true;
       cfg.warn('LOAD_UNKNOWN_SOURCE', `Unknown source ${info.source}, skipping`, info.ctx);
     }
     for (const ex of info.exceptions) {
-      if (!ex.fields) this.validate('Rule exception item must have fields property with a list of fields', ex.ctx);
+      if (!ex.fields)
+        this.validate('Rule exception item must have fields property with a list of fields', ex.ctx);
       this.validateException(!info.unknownSource, ex);
     }
     this.define(this.rules, info);
   }
 
-  private updateChecks(u: RuleUpdate, prev: RuleInfo | undefined, noPrev: string, noValue: string, cfg: LoadConfig): RuleInfo {
+  private updateChecks(
+    u: RuleUpdate,
+    prev: RuleInfo | undefined,
+    noPrev: string,
+    noValue: string,
+    cfg: LoadConfig,
+  ): RuleInfo {
     if (!prev) this.validate(noPrev, u.ctx);
-    if (u.source !== undefined && u.source !== prev.source) this.validate('Rule has been re-defined with a different source', u.ctx);
+    if (u.source !== undefined && u.source !== prev.source)
+      this.validate('Rule has been re-defined with a different source', u.ctx);
     const hasAny =
-      u.cond !== undefined || u.output !== undefined || u.desc !== undefined || u.tags !== undefined || u.exceptions !== undefined ||
-      u.priority !== undefined || u.enabled !== undefined || u.warnEvttypes !== undefined || u.skipIfUnknownFilter !== undefined ||
-      u.capture !== undefined || u.captureDuration !== undefined;
+      u.cond !== undefined ||
+      u.output !== undefined ||
+      u.desc !== undefined ||
+      u.tags !== undefined ||
+      u.exceptions !== undefined ||
+      u.priority !== undefined ||
+      u.enabled !== undefined ||
+      u.warnEvttypes !== undefined ||
+      u.skipIfUnknownFilter !== undefined ||
+      u.capture !== undefined ||
+      u.captureDuration !== undefined;
     if (!hasAny) this.validate(noValue, u.ctx);
-    if (!prev.unknownSource && !cfg.sources.has(prev.source)) this.validate(`Unknown source ${prev.source}`, u.ctx);
+    if (!prev.unknownSource && !cfg.sources.has(prev.source))
+      this.validate(`Unknown source ${prev.source}`, u.ctx);
     return prev;
   }
 
   appendRule(u: RuleUpdate, cfg: LoadConfig): void {
-    const prev = this.updateChecks(u, this.rules.get(u.name), ERROR_NO_PREVIOUS_RULE_APPEND, 'Appended rule must have exceptions or condition property', cfg);
+    const prev = this.updateChecks(
+      u,
+      this.rules.get(u.name),
+      ERROR_NO_PREVIOUS_RULE_APPEND,
+      'Appended rule must have exceptions or condition property',
+      cfg,
+    );
     if (u.cond) prev.cond += ' ' + u.cond;
     if (u.output) prev.output += ' ' + u.output;
     if (u.desc) prev.desc += ' ' + u.desc;
@@ -754,13 +946,17 @@ class Collector {
     for (const ex of u.exceptions ?? []) {
       const pe = prev.exceptions.find((e) => e.name === ex.name);
       if (!pe) {
-        if (!ex.fields) this.validate('Rule exception must have fields property with a list of fields', ex.ctx);
-        if (!ex.values.length) this.validate('Rule exception must have values property with a list of values', ex.ctx);
+        if (!ex.fields)
+          this.validate('Rule exception must have fields property with a list of fields', ex.ctx);
+        if (!ex.values.length)
+          this.validate('Rule exception must have values property with a list of values', ex.ctx);
         this.validateException(!prev.unknownSource, ex);
         prev.exceptions.push(ex);
       } else {
-        if (ex.fields) this.validate('Can not append exception fields to existing exception, only values', ex.ctx);
-        if (ex.comps) this.validate('Can not append exception comps to existing exception, only values', ex.ctx);
+        if (ex.fields)
+          this.validate('Can not append exception fields to existing exception, only values', ex.ctx);
+        if (ex.comps)
+          this.validate('Can not append exception comps to existing exception, only values', ex.ctx);
         pe.values.push(...ex.values);
       }
     }
@@ -768,14 +964,21 @@ class Collector {
   }
 
   replaceRule(u: RuleUpdate, cfg: LoadConfig): void {
-    const prev = this.updateChecks(u, this.rules.get(u.name), ERROR_NO_PREVIOUS_RULE_REPLACE, 'The rule must have at least one field that can be replaced', cfg);
+    const prev = this.updateChecks(
+      u,
+      this.rules.get(u.name),
+      ERROR_NO_PREVIOUS_RULE_REPLACE,
+      'The rule must have at least one field that can be replaced',
+      cfg,
+    );
     if (u.cond !== undefined) prev.cond = u.cond;
     if (u.output !== undefined) prev.output = u.output;
     if (u.desc !== undefined) prev.desc = u.desc;
     if (u.tags !== undefined) prev.tags = u.tags;
     if (u.exceptions !== undefined) {
       for (const ex of u.exceptions) {
-        if (!ex.fields) this.validate('Rule exception must have fields property with a list of fields', ex.ctx);
+        if (!ex.fields)
+          this.validate('Rule exception must have fields property with a list of fields', ex.ctx);
         this.validateException(!prev.unknownSource, ex);
       }
       prev.exceptions = u.exceptions;
@@ -846,7 +1049,12 @@ function buildExceptions(exceptions: ExceptionInfo[], condition: string): string
     const comps = ex.comps!;
     if (!fields.isList) {
       for (const val of ex.values) {
-        if (val.isList) throw new LoadFail('LOAD_ERR_VALIDATE', 'Expected values array to contain a list of strings', ex.ctx);
+        if (val.isList)
+          throw new LoadFail(
+            'LOAD_ERR_VALIDATE',
+            'Expected values array to contain a list of strings',
+            ex.ctx,
+          );
         icond += icond === '' ? `(${fields.item} ${comps.item} (` : ', ';
         icond += quoteItem(val.item);
       }
@@ -886,7 +1094,10 @@ function resolveList(cnd: string, name: string, items: string[]): { cnd: string;
   let start = cnd.indexOf(name);
   while (start !== -1) {
     let end = start + name.length;
-    if ((start === 0 || delims.includes(cnd[start - 1]!)) && (end >= cnd.length || delims.includes(cnd[end]!))) {
+    if (
+      (start === 0 || delims.includes(cnd[start - 1]!)) &&
+      (end >= cnd.length || delims.includes(cnd[end]!))
+    ) {
       while (start > 0 && blanks.includes(cnd[start - 1]!)) start--;
       while (end < cnd.length && blanks.includes(cnd[end]!)) end++;
       const sub = items.map(quoteItem).join(', ');
@@ -947,7 +1158,8 @@ function macroResolve(
       case 'id': {
         const m = macros.get(n.name);
         const info = infos.get(n.name);
-        if (!m || !info || info.index >= visibility) throw new CompileError(`Undefined macro '${n.name}' used in filter.`);
+        if (!m || !info || info.index >= visibility)
+          throw new CompileError(`Undefined macro '${n.name}' used in filter.`);
         if (resolving.includes(n.name)) throw new CompileError(`Reference loop in macro '${n.name}'`);
         m.used = true;
         return macroResolve(m.ast, macros, m.visibility, [...resolving, n.name], infos);
@@ -997,14 +1209,18 @@ export class Ruleset {
 
   /** @internal */
   index(): void {
-    this.enabledRules = this.rules.filter((r) => r.enabled && r.source === SYSCALL_SOURCE && r.rank <= this.minRank);
+    this.enabledRules = this.rules.filter(
+      (r) => r.enabled && r.source === SYSCALL_SOURCE && r.rank <= this.minRank,
+    );
     this.byType.clear();
   }
 
   private forType(type: string): CompiledRule[] {
     let l = this.byType.get(type);
     if (!l) {
-      l = this.enabledRules.filter((r) => (r.typeSet.all ? !r.typeSet.names.has(type) : r.typeSet.names.has(type)));
+      l = this.enabledRules.filter((r) =>
+        r.typeSet.all ? !r.typeSet.names.has(type) : r.typeSet.names.has(type),
+      );
       this.byType.set(type, l);
     }
     return l;
@@ -1067,7 +1283,11 @@ export class Ruleset {
   }
 }
 
-function lineCol(content: string, lc: LineCounter | undefined, offset: number): { line: number; col: number } {
+function lineCol(
+  content: string,
+  lc: LineCounter | undefined,
+  offset: number,
+): { line: number; col: number } {
   if (lc) {
     const p = lc.linePos(offset);
     return { line: p.line, col: p.col };
@@ -1098,17 +1318,37 @@ export function loadRules(files: RuleFile[], opts: LoadOptions = {}): Ruleset {
   let compiledMacros = new Map<string, string>();
 
   for (const f of files) {
-    const res: FileResult = { file: f.name, successful: true, errors: [], warnings: [], schemaValidation: 'ok' };
+    const res: FileResult = {
+      file: f.name,
+      successful: true,
+      errors: [],
+      warnings: [],
+      schemaValidation: 'ok',
+    };
     rs.files.push(res);
     const lc = new LineCounter();
     contents.set(f.name, { content: f.content, lc });
-    const issue = (code: string, msg: string, ctx: Ctx | undefined, offsetIn?: { line: number; col: number }): LoadIssue => {
+    const issue = (
+      code: string,
+      msg: string,
+      ctx: Ctx | undefined,
+      offsetIn?: { line: number; col: number },
+    ): LoadIssue => {
       const file = ctx?.file ?? f.name;
       const src = contents.get(file);
       const pos = offsetIn ?? (src ? lineCol(src.content, src.lc, ctx?.offset ?? 0) : { line: 1, col: 1 });
       const lines = src ? src.content.split('\n') : [];
       const snippet = lines.slice(Math.max(0, pos.line - 1), pos.line + 2).join('\n');
-      return { file, line: pos.line, column: pos.col, code, itemType: ctx?.itemType ?? 'rules content', itemName: ctx?.itemName ?? '', message: msg, snippet };
+      return {
+        file,
+        line: pos.line,
+        column: pos.col,
+        code,
+        itemType: ctx?.itemType ?? 'rules content',
+        itemName: ctx?.itemName ?? '',
+        message: msg,
+        snippet,
+      };
     };
     const warn = (code: string, msg: string, ctx: Ctx) => res.warnings.push(issue(code, msg, ctx));
     const error = (code: string, msg: string, ctx: Ctx | undefined, pos?: { line: number; col: number }) => {
@@ -1121,20 +1361,36 @@ export function loadRules(files: RuleFile[], opts: LoadOptions = {}): Ruleset {
 
     // read
     let readOk = true;
-    const docs = parseAllDocuments(f.content, { lineCounter: lc, uniqueKeys: false, schema: 'failsafe', prettyErrors: false });
+    const docs = parseAllDocuments(f.content, {
+      lineCounter: lc,
+      uniqueKeys: false,
+      schema: 'failsafe',
+      prettyErrors: false,
+    });
     const docList = Array.isArray(docs) ? docs : [];
     const parseErr = docList.flatMap((d) => d.errors)[0];
     if (parseErr) {
       const lp = parseErr.linePos?.[0];
-      error('LOAD_ERR_YAML_PARSE', parseErr.message.replace(/ at line \d+, column \d+:?[\s\S]*$/, ''), fileCtx, lp ? { line: lp.line, col: lp.col } : undefined);
+      error(
+        'LOAD_ERR_YAML_PARSE',
+        parseErr.message.replace(/ at line \d+, column \d+:?[\s\S]*$/, ''),
+        fileCtx,
+        lp ? { line: lp.line, col: lp.col } : undefined,
+      );
       readOk = false;
     } else {
       try {
         for (const doc of docList) {
           const root = doc.contents as YNode | null;
           if (root === null || isNull(root)) continue;
-          if (!isMap(root) && !isSeq(root)) throw new LoadFail('LOAD_ERR_YAML_VALIDATE', 'Rules content is not yaml', fileCtx);
-          if (!isSeq(root)) throw new LoadFail('LOAD_ERR_YAML_VALIDATE', 'Rules content is not yaml array of objects', fileCtx);
+          if (!isMap(root) && !isSeq(root))
+            throw new LoadFail('LOAD_ERR_YAML_VALIDATE', 'Rules content is not yaml', fileCtx);
+          if (!isSeq(root))
+            throw new LoadFail(
+              'LOAD_ERR_YAML_VALIDATE',
+              'Rules content is not yaml array of objects',
+              fileCtx,
+            );
           for (const it of root.items as (YNode | null)[]) if (!isNull(it)) reader.read(it, fileCtx, cfg);
         }
       } catch (e) {
@@ -1148,7 +1404,9 @@ export function loadRules(files: RuleFile[], opts: LoadOptions = {}): Ruleset {
 
     // plugin requirements
     for (const req of col.requiredPlugins) {
-      const ok = req.alternatives.some((a) => plugins[a.name] !== undefined && semverCompatible(plugins[a.name]!, a.version));
+      const ok = req.alternatives.some(
+        (a) => plugins[a.name] !== undefined && semverCompatible(plugins[a.name]!, a.version),
+      );
       if (!ok)
         error(
           'LOAD_ERR_VALIDATE',
@@ -1237,17 +1495,30 @@ function compileAll(
     try {
       return parseCondition(text);
     } catch (e) {
-      if (e instanceof ParseError) throw new LoadFail('LOAD_ERR_COMPILE_CONDITION', falcoParseMessage(e, text), ctx);
+      if (e instanceof ParseError)
+        throw new LoadFail('LOAD_ERR_COMPILE_CONDITION', falcoParseMessage(e, text), ctx);
       throw e;
     }
   };
 
   // macros
   const macros = new Map<string, CompiledMacro>();
-  for (const m of col.macros.values()) macros.set(m.name, { name: m.name, ast: parse(m.cond, m.condCtx), used: false, visibility: m.visibility });
+  for (const m of col.macros.values())
+    macros.set(m.name, {
+      name: m.name,
+      ast: parse(m.cond, m.condCtx),
+      used: false,
+      visibility: m.visibility,
+    });
   for (const m of col.macros.values()) {
     try {
-      macros.get(m.name)!.ast = macroResolve(macros.get(m.name)!.ast, macros, m.visibility, [m.name], col.macros);
+      macros.get(m.name)!.ast = macroResolve(
+        macros.get(m.name)!.ast,
+        macros,
+        m.visibility,
+        [m.name],
+        col.macros,
+      );
     } catch (e) {
       if (e instanceof CompileError) throw new LoadFail('LOAD_ERR_VALIDATE', e.message, m.ctx);
       throw e;
@@ -1280,7 +1551,12 @@ function compileAll(
       }
       throw new LoadFail('LOAD_ERR_COMPILE_OUTPUT', msg, r.outputCtx);
     }
-    if (output.includes('evt.dir')) warn('LOAD_DEPRECATED_FIELD', "usage of deprecated field 'evt.dir' has been detected in the rule output", r.outputCtx);
+    if (output.includes('evt.dir'))
+      warn(
+        'LOAD_DEPRECATED_FIELD',
+        "usage of deprecated field 'evt.dir' has been detected in the rule output",
+        r.outputCtx,
+      );
     let ast = parse(condition, r.condCtx);
     try {
       ast = macroResolve(ast, macros, Number.MAX_SAFE_INTEGER, [], col.macros);
@@ -1289,7 +1565,11 @@ function compileAll(
       throw e;
     }
     if (hasDeprecatedEvtDir(ast))
-      warn('LOAD_DEPRECATED_FIELD', "usage of deprecated field 'evt.dir' has been detected in the rule condition", r.condCtx);
+      warn(
+        'LOAD_DEPRECATED_FIELD',
+        "usage of deprecated field 'evt.dir' has been detected in the rule condition",
+        r.condCtx,
+      );
     let cc;
     try {
       cc = compileCondition(ast);
@@ -1305,7 +1585,11 @@ function compileAll(
     for (const w of cc.warnings) warn('LOAD_COMPILE_CONDITION', w, r.condCtx);
     const ts = eventTypesOf(ast);
     if (r.source === SYSCALL_SOURCE && ts.all && r.warnEvttypes)
-      warn('LOAD_NO_EVTTYPE', 'Rule matches too many evt.type values. This has a significant performance penalty.', r.ctx);
+      warn(
+        'LOAD_NO_EVTTYPE',
+        'Rule matches too many evt.type values. This has a significant performance penalty.',
+        r.ctx,
+      );
     rules.push({
       name: r.name,
       desc: r.desc,
@@ -1328,8 +1612,12 @@ function compileAll(
       rank: PRIORITIES.indexOf(r.priority),
     });
   }
-  for (const m of macros.values()) if (!m.used) warn('LOAD_UNUSED_MACRO', 'Macro not referred to by any other rule/macro', col.macros.get(m.name)!.ctx);
-  for (const l of lists) if (!l.used) warn('LOAD_UNUSED_LIST', 'List not referred to by any other rule/macro', col.lists.get(l.name)!.ctx);
+  for (const m of macros.values())
+    if (!m.used)
+      warn('LOAD_UNUSED_MACRO', 'Macro not referred to by any other rule/macro', col.macros.get(m.name)!.ctx);
+  for (const l of lists)
+    if (!l.used)
+      warn('LOAD_UNUSED_LIST', 'List not referred to by any other rule/macro', col.lists.get(l.name)!.ctx);
   rules.sort((a, b) => a.index - b.index);
   return {
     rules,

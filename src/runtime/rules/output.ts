@@ -73,7 +73,9 @@ export function formatAlert(a: Alert, format: AlertFormat, opts: FormatOptions =
   let fields = a.output_fields;
   if (opts.iso8601 && 'evt.time' in fields) {
     const { 'evt.time': t, ...rest } = fields;
-    fields = Object.fromEntries(Object.entries({ ...rest, 'evt.time.iso8601': t }).sort(([x], [y]) => (x < y ? -1 : x > y ? 1 : 0)));
+    fields = Object.fromEntries(
+      Object.entries({ ...rest, 'evt.time.iso8601': t }).sort(([x], [y]) => (x < y ? -1 : x > y ? 1 : 0)),
+    );
   }
   return jsonValue({
     hostname: a.hostname,
@@ -107,7 +109,8 @@ export function renderValue(v: FieldValue, def: FieldDef): string {
 function jsonField(v: FieldValue, def: FieldDef): OutputValue {
   if (v === undefined) return null;
   if (NUMERIC.has(def.type) && (typeof v === 'number' || typeof v === 'bigint')) {
-    if (typeof v === 'bigint' && v <= BigInt(Number.MAX_SAFE_INTEGER) && v >= BigInt(Number.MIN_SAFE_INTEGER)) return Number(v);
+    if (typeof v === 'bigint' && v <= BigInt(Number.MAX_SAFE_INTEGER) && v >= BigInt(Number.MIN_SAFE_INTEGER))
+      return Number(v);
     return v;
   }
   if (typeof v === 'boolean') return v;
@@ -191,7 +194,8 @@ export function compileOutput(format: string, fields?: Record<string, FieldDef>)
       if (format[j] !== ')') throw new Error(`invalid formatting token ${format.slice(i + 1, j + 1)}`);
       j++;
     }
-    if (found.def.arg === 'required' && arg === undefined) throw new Error(`invalid formatting token ${name}: the field requires an argument`);
+    if (found.def.arg === 'required' && arg === undefined)
+      throw new Error(`invalid formatting token ${name}: the field requires an argument`);
     if (text) toks.push({ text });
     text = '';
     toks.push({ field: { key: name, def: found.def, arg } });
@@ -224,7 +228,9 @@ export function compileOutput(format: string, fields?: Record<string, FieldDef>)
       const r = render(ev, st);
       // the time prefix is a field of Falco's output format too ("%evt.time: %priority %output")
       const t = ev.ts <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(ev.ts) : ev.ts;
-      r.fields = Object.fromEntries(Object.entries({ ...r.fields, 'evt.time': t }).sort(([x], [y]) => (x < y ? -1 : x > y ? 1 : 0)));
+      r.fields = Object.fromEntries(
+        Object.entries({ ...r.fields, 'evt.time': t }).sort(([x], [y]) => (x < y ? -1 : x > y ? 1 : 0)),
+      );
       return {
         ts: ev.ts,
         rule: rule.name,

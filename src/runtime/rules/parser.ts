@@ -47,20 +47,29 @@ export class ParseError extends Error {
   }
 }
 
-
 const TRANSFORMERS = new Set(['tolower', 'toupper', 'b64', 'basename', 'len', 'val', 'join']);
 const UNARY_OPS = ['exists'];
 const CMP_OPS = ['<=', '<', '>=', '>', '==', '=', '!='];
 const NUM_ONLY_OPS = new Set(['<=', '<', '>=', '>']);
-const WORD_OPS = ['glob', 'iglob', 'contains', 'icontains', 'bcontains', 'startswith', 'bstartswith', 'endswith', 'regex'];
+const WORD_OPS = [
+  'glob',
+  'iglob',
+  'contains',
+  'icontains',
+  'bcontains',
+  'startswith',
+  'bstartswith',
+  'endswith',
+  'regex',
+];
 const LIST_OPS = ['intersects', 'in', 'pmatch'];
 const MODIFIERS = ['oneof', 'anyof', 'allof'] as const;
 const MAX_DEPTH = 1000;
 
 const RE_FIELD = /[a-zA-Z]+[a-zA-Z0-9_]*(?:\.[a-zA-Z]+[a-zA-Z0-9_]*)+/y;
 const RE_IDENT = /[a-zA-Z]+[a-zA-Z0-9_]*/y;
-const RE_FIELDARG_BARE = /[^\][\"'\s]+/y;
-const RE_BARESTR = /[^()\"'\s=,]+/y;
+const RE_FIELDARG_BARE = /[^\]["'\s]+/y;
+const RE_BARESTR = /[^()"'\s=,]+/y;
 const RE_NUM = /0[xX][0-9a-zA-Z]+|[+-]?[0-9]+\.?[0-9]*(?:[eE][+-][0-9]+)?/y;
 const RE_TRANSFORMER = /([a-z0-9]+)\(/y;
 
@@ -329,10 +338,8 @@ class Parser {
 
   private parseCondition(left: FieldExpr, pos: Pos): Node {
     this.blank();
-    for (const op of UNARY_OPS)
-      if (this.lit(op)) return { kind: 'check', left, op, pos };
-    for (const op of CMP_OPS)
-      if (this.lit(op)) return this.binaryValue(left, op, pos, NUM_ONLY_OPS.has(op));
+    for (const op of UNARY_OPS) if (this.lit(op)) return { kind: 'check', left, op, pos };
+    for (const op of CMP_OPS) if (this.lit(op)) return this.binaryValue(left, op, pos, NUM_ONLY_OPS.has(op));
     for (const op of WORD_OPS) {
       if (this.s.startsWith(op, this.i) && isBlank(this.s[this.i + op.length])) {
         this.i += op.length;
@@ -390,7 +397,14 @@ class Parser {
         const idStart = this.i;
         const id = this.rx(RE_IDENT);
         if (id !== undefined && !((id === 'and' || id === 'or' || id === 'not') && this.boundaryAfterKw())) {
-          return { kind: 'check', left, op, modifier: m, right: { kind: 'listref', name: id, pos: this.pos(idStart) }, pos };
+          return {
+            kind: 'check',
+            left,
+            op,
+            modifier: m,
+            right: { kind: 'listref', name: id, pos: this.pos(idStart) },
+            pos,
+          };
         }
         this.i = save;
       }

@@ -52,7 +52,14 @@ const PTRACE_REQ: Record<number, string> = {
   29: 'PTRACE_SETFPREGS',
 };
 
-const AF: Record<number, string> = { 0: 'AF_UNSPEC', 1: 'AF_UNIX', 2: 'AF_INET', 10: 'AF_INET6', 16: 'AF_NETLINK', 17: 'AF_PACKET' };
+const AF: Record<number, string> = {
+  0: 'AF_UNSPEC',
+  1: 'AF_UNIX',
+  2: 'AF_INET',
+  10: 'AF_INET6',
+  16: 'AF_NETLINK',
+  17: 'AF_PACKET',
+};
 
 const EXE_FLAGS: [number, string][] = [
   [1 << 0, 'EXE_WRITABLE'],
@@ -78,7 +85,9 @@ export function renderOpenFlags(fl: number): string {
 function renderAddr(a: SockAddr | SockTuple): string {
   if ('sip' in a || 'dip' in a) {
     const t = a as SockTuple;
-    return t.family === 'unix' ? (t.path ?? '') : `${t.sip ?? ''}:${t.sport ?? 0}->${t.dip ?? ''}:${t.dport ?? 0}`;
+    return t.family === 'unix'
+      ? (t.path ?? '')
+      : `${t.sip ?? ''}:${t.sport ?? 0}->${t.dip ?? ''}:${t.dport ?? 0}`;
   }
   const s = a as SockAddr;
   return s.family === 'unix' ? (s.path ?? '') : `${s.ip ?? ''}:${s.port ?? 0}`;
@@ -95,7 +104,8 @@ export function renderParam(ev: SyscallEvent, name: string, v: ParamValue | unkn
   }
   if (typeof v === 'object') return renderAddr(v as SockAddr);
   const n = Number(v);
-  if (name === 'flags' && /^(open|openat|openat2|creat|open_by_handle_at)$/.test(ev.type)) return renderOpenFlags(n);
+  if (name === 'flags' && /^(open|openat|openat2|creat|open_by_handle_at)$/.test(ev.type))
+    return renderOpenFlags(n);
   if (name === 'flags' && (ev.type === 'execve' || ev.type === 'execveat')) return renderExeFlags(n);
   if (name === 'request' && ev.type === 'ptrace') return PTRACE_REQ[n] ?? String(n);
   if (name === 'domain') return AF[n] ?? String(n);

@@ -33,8 +33,10 @@ const P = (spec: string): [string, ParamKind][] =>
       })
     : [];
 
-const CLONE_OLD = 'res exe:str args:strlist tid pid ptid cwd:str fdlimit pgft_maj:u64 pgft_min:u64 vm_size:u32 vm_rss:u32 vm_swap:u32';
-const EXECVE_BASE = 'res exe:str args:strlist tid pid ptid cwd:str fdlimit:u64 pgft_maj:u64 pgft_min:u64 vm_size:u32 vm_rss:u32 vm_swap:u32';
+const CLONE_OLD =
+  'res exe:str args:strlist tid pid ptid cwd:str fdlimit pgft_maj:u64 pgft_min:u64 vm_size:u32 vm_rss:u32 vm_swap:u32';
+const EXECVE_BASE =
+  'res exe:str args:strlist tid pid ptid cwd:str fdlimit:u64 pgft_maj:u64 pgft_min:u64 vm_size:u32 vm_rss:u32 vm_swap:u32';
 const EXECVE_19 = `${EXECVE_BASE} comm:str cgroups:strlist env:strlist tty:u32 pgid loginuid:u32 flags:u32 cap_inheritable:u64 cap_permitted:u64 cap_effective:u64 exe_ino:u64 exe_ino_ctime:u64 exe_ino_mtime:u64 uid:u32 trusted_exepath:str pgid2 gid:u32`;
 const CLONE_20 = `${CLONE_OLD} comm:str cgroups:strlist flags:u32 uid:u32 gid:u32 vtid vpid pidns_init_start_ts:u64`;
 
@@ -120,8 +122,18 @@ const pairs: [number, string, string, string][] = [
   [154, 'execve', '', EXECVE_BASE],
   [156, 'clone', '', `${CLONE_OLD} flags:u32 uid:u32 gid:u32`],
   [158, 'brk', 'addr:u64', 'res:u64 vm_size:u32 vm_rss:u32 vm_swap:u32'],
-  [160, 'mmap', 'addr:u64 length:u64 prot:u32 flags:u32 fd offset:u64', 'res vm_size:u32 vm_rss:u32 vm_swap:u32'],
-  [162, 'mmap2', 'addr:u64 length:u64 prot:u32 flags:u32 fd pgoffset:u64', 'res vm_size:u32 vm_rss:u32 vm_swap:u32'],
+  [
+    160,
+    'mmap',
+    'addr:u64 length:u64 prot:u32 flags:u32 fd offset:u64',
+    'res vm_size:u32 vm_rss:u32 vm_swap:u32',
+  ],
+  [
+    162,
+    'mmap2',
+    'addr:u64 length:u64 prot:u32 flags:u32 fd pgoffset:u64',
+    'res vm_size:u32 vm_rss:u32 vm_swap:u32',
+  ],
   [164, 'munmap', 'addr:u64 length:u64', 'res vm_size:u32 vm_rss:u32 vm_swap:u32'],
   [166, 'splice', 'fd_in fd_out size:u64 flags:u32', 'res'],
   [168, 'ptrace', 'request:u16 pid', 'res addr:raw data:raw'],
@@ -186,7 +198,12 @@ const pairs: [number, string, string, string][] = [
   [300, 'unlink', '', 'res path:str'],
   [302, 'unlinkat', '', 'res dirfd name:str flags:u32'],
   [304, 'mkdirat', '', 'res dirfd path:str mode:u32'],
-  [306, 'openat', 'dirfd name:str flags:u32 mode:u32', 'fd dirfd name:str flags:u32 mode:u32 dev:u32 ino:u64'],
+  [
+    306,
+    'openat',
+    'dirfd name:str flags:u32 mode:u32',
+    'fd dirfd name:str flags:u32 mode:u32 dev:u32 ino:u64',
+  ],
   [308, 'link', '', 'res oldpath:str newpath:str'],
   [310, 'linkat', '', 'res olddir oldpath:str newdir newpath:str flags:u32'],
   [312, 'fchmodat', '', 'res dirfd filename:str mode:u32'],
@@ -196,13 +213,23 @@ const pairs: [number, string, string, string][] = [
   [320, 'userfaultfd', '', 'res flags:u32'],
   [322, 'pluginevent', 'plugin_id:u32 event_data:buf', ''],
   [324, 'container', 'json:str', ''],
-  [326, 'openat2', 'dirfd name:str flags:u32 mode:u32 resolve:u32', 'fd dirfd name:str flags:u32 mode:u32 resolve:u32'],
+  [
+    326,
+    'openat2',
+    'dirfd name:str flags:u32 mode:u32 resolve:u32',
+    'fd dirfd name:str flags:u32 mode:u32 resolve:u32',
+  ],
   [328, 'mprotect', 'addr:u64 length:u64 prot:u32', 'res'],
   [330, 'execveat', 'dirfd pathname:str flags:u32', EXECVE_19],
   [332, 'copy_file_range', 'fdin offin:u64 len:u64', 'res fdout offout:u64'],
   [334, 'clone3', '', CLONE_20],
   [336, 'open_by_handle_at', '', 'fd mountfd flags:u32 path:str'],
-  [338, 'io_uring_setup', '', 'res entries:u32 sq_entries:u32 cq_entries:u32 flags:u32 sq_thread_cpu:u32 sq_thread_idle:u32 features:u32'],
+  [
+    338,
+    'io_uring_setup',
+    '',
+    'res entries:u32 sq_entries:u32 cq_entries:u32 flags:u32 sq_thread_cpu:u32 sq_thread_idle:u32 features:u32',
+  ],
   [340, 'io_uring_enter', '', 'res fd to_submit:u32 min_complete:u32 flags:u32 sig:raw'],
   [342, 'io_uring_register', '', 'res fd opcode:u32 arg:u64 nr_args:u32'],
   [344, 'mlock', '', 'res addr:u64 len:u64'],
@@ -254,5 +281,7 @@ for (const [code, name, e, x] of pairs) {
   EVENT_INFO.set(code + 1, { name, dir: '<', params: P(x) });
 }
 // the exit halves of tracepoint/meta events do not exist
-for (const c of [17, 147, 153, 187, 197, 229, 233, 235, 245, 261, 273, 281, 287, 291, 323, 325, 355, 357, 359, 361, 403])
+for (const c of [
+  17, 147, 153, 187, 197, 229, 233, 235, 245, 261, 273, 281, 287, 291, 323, 325, 355, 357, 359, 361, 403,
+])
   EVENT_INFO.delete(c);

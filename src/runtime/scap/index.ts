@@ -4,16 +4,41 @@
  */
 import { formatAlert, type Alert, type AlertFormat } from '../rules/output.js';
 import type { Ruleset } from '../rules/loader.js';
-import { StateTracker, cgroupResolver, type ContainerInfo, type ContainerResolver, type StateOptions } from '../state/index.js';
+import {
+  StateTracker,
+  cgroupResolver,
+  type ContainerInfo,
+  type ContainerResolver,
+  type StateOptions,
+} from '../state/index.js';
 import type { SyscallEvent } from '../event.js';
 import { readScapFile, type ScapCapture, type ScapFd } from './reader.js';
 import type { FdInfo, FdType } from '../state/index.js';
 
 // libscap's scap_fd_type → the state's fd types
 const FD_TYPES: Record<number, FdType> = {
-  0: 'unknown', 1: 'file', 2: 'directory', 3: 'ipv4', 4: 'ipv6', 5: 'ipv4', 6: 'ipv6', 7: 'pipe', 8: 'unix',
-  9: 'event', 10: 'unknown', 11: 'signalfd', 12: 'eventpoll', 13: 'inotify', 14: 'timerfd', 15: 'netlink',
-  16: 'file', 17: 'bpf', 18: 'userfaultfd', 19: 'io_uring', 20: 'memfd', 21: 'pidfd',
+  0: 'unknown',
+  1: 'file',
+  2: 'directory',
+  3: 'ipv4',
+  4: 'ipv6',
+  5: 'ipv4',
+  6: 'ipv6',
+  7: 'pipe',
+  8: 'unix',
+  9: 'event',
+  10: 'unknown',
+  11: 'signalfd',
+  12: 'eventpoll',
+  13: 'inotify',
+  14: 'timerfd',
+  15: 'netlink',
+  16: 'file',
+  17: 'bpf',
+  18: 'userfaultfd',
+  19: 'io_uring',
+  20: 'memfd',
+  21: 'pidfd',
 };
 const L4: Record<number, FdInfo['l4proto']> = { 2: 'tcp', 3: 'udp', 4: 'icmp', 5: 'raw' };
 
@@ -85,7 +110,9 @@ export class CaptureContainers implements ContainerResolver {
     if (info && info.id) {
       const id = info.id.slice(0, 12);
       const prev = this.byId.get(id);
-      const clean = Object.fromEntries(Object.entries(info).filter(([, v]) => v !== undefined)) as ContainerInfo;
+      const clean = Object.fromEntries(
+        Object.entries(info).filter(([, v]) => v !== undefined),
+      ) as ContainerInfo;
       if (prev) Object.assign(prev, clean, { id });
       else this.byId.set(id, { ...clean, id });
     }
@@ -139,7 +166,12 @@ export async function replayCapture(
   return replay(cap, rs, (a) => onAlert(formatAlert(a, format), a));
 }
 
-export function replay(cap: ScapCapture, rs: Ruleset, onAlert: (a: Alert) => void, opts: StateOptions = {}): ReplayStats {
+export function replay(
+  cap: ScapCapture,
+  rs: Ruleset,
+  onAlert: (a: Alert) => void,
+  opts: StateOptions = {},
+): ReplayStats {
   const containers = new CaptureContainers(opts.resolver);
   const st = stateFromCapture(cap, { ...opts, resolver: containers });
   const stats: ReplayStats = { events: 0, alerts: 0, byRule: new Map() };

@@ -14,7 +14,17 @@ import { X86_64_SYSCALLS } from './syscalls.js';
 
 export const SHB_BLOCK_TYPE = 0x0a0d0d0a;
 export const MI_BLOCK_TYPE = 0x201;
-export const PL_BLOCK_TYPES: Record<number, number> = { 0x202: 1, 0x207: 2, 0x209: 3, 0x210: 4, 0x211: 5, 0x212: 6, 0x213: 7, 0x214: 8, 0x215: 9 };
+export const PL_BLOCK_TYPES: Record<number, number> = {
+  0x202: 1,
+  0x207: 2,
+  0x209: 3,
+  0x210: 4,
+  0x211: 5,
+  0x212: 6,
+  0x213: 7,
+  0x214: 8,
+  0x215: 9,
+};
 export const FDL_BLOCK_TYPE = 0x203;
 export const FDL_BLOCK_TYPE_V2 = 0x218;
 export const EV_BLOCK_TYPE = 0x204;
@@ -108,7 +118,11 @@ function ipv6(b: Uint8Array, o: number): string {
   if (mapped && b[o + 10] === 0xff && b[o + 11] === 0xff) return ipv4(b, o + 12);
   const words: string[] = [];
   for (let i = 0; i < 8; i++) words.push(v.getUint16(i * 2, false).toString(16));
-  return words.join(':').replace(/\b(?:0:){2,}0?\b/, ':').replace(/^0::/, '::').replace(/:{3,}/, '::');
+  return words
+    .join(':')
+    .replace(/\b(?:0:){2,}0?\b/, ':')
+    .replace(/^0::/, '::')
+    .replace(/:{3,}/, '::');
 }
 
 function sockaddr(b: Uint8Array): SockAddr {
@@ -124,9 +138,21 @@ function socktuple(b: Uint8Array): SockTuple {
   const dv = new DataView(b.buffer, b.byteOffset, b.length);
   const fam = b[0];
   if (fam === 2 && b.length >= 13)
-    return { family: 'inet', sip: ipv4(b, 1), sport: dv.getUint16(5, true), dip: ipv4(b, 7), dport: dv.getUint16(11, true) };
+    return {
+      family: 'inet',
+      sip: ipv4(b, 1),
+      sport: dv.getUint16(5, true),
+      dip: ipv4(b, 7),
+      dport: dv.getUint16(11, true),
+    };
   if (fam === 10 && b.length >= 37)
-    return { family: 'inet6', sip: ipv6(b, 1), sport: dv.getUint16(17, true), dip: ipv6(b, 19), dport: dv.getUint16(35, true) };
+    return {
+      family: 'inet6',
+      sip: ipv6(b, 1),
+      sport: dv.getUint16(17, true),
+      dip: ipv6(b, 19),
+      dport: dv.getUint16(35, true),
+    };
   if (fam === 1) return { family: 'unix', path: b.length > 17 ? cstr(b.subarray(17)) : '' };
   return { family: 'other' };
 }
@@ -215,7 +241,8 @@ function paramLayout(
   }
   const candidates: number[] = [];
   for (let n = 0; n <= 40; n++) if (n !== hint) candidates.push(n);
-  if (tableCount !== undefined) candidates.sort((x, y) => Math.abs(x - tableCount) - Math.abs(y - tableCount) || y - x);
+  if (tableCount !== undefined)
+    candidates.sort((x, y) => Math.abs(x - tableCount) - Math.abs(y - tableCount) || y - x);
   for (const n of candidates) {
     const lens = sumOk(n, off + 22, 2);
     if (lens) {
@@ -289,7 +316,23 @@ function readProcList(b: Uint8Array, off: number, end: number, version: number):
     const root = cstr(bytes());
     if (version >= 9) o = entryEnd;
     if (o > end) break;
-    const p: ScapProcess = { tid, pid, ptid, sid, comm, exe, args, cwd, uid, gid, env, vtid, vpid, cgroups, root };
+    const p: ScapProcess = {
+      tid,
+      pid,
+      ptid,
+      sid,
+      comm,
+      exe,
+      args,
+      cwd,
+      uid,
+      gid,
+      env,
+      vtid,
+      vpid,
+      cgroups,
+      root,
+    };
     if (vpgid !== undefined) p.vpgid = vpgid;
     if (exepath !== undefined) p.exepath = exepath;
     out.push(p);
@@ -299,7 +342,12 @@ function readProcList(b: Uint8Array, off: number, end: number, version: number):
 
 const SCAP_FD_NAMES_ONLY = new Set([0, 1, 2, 7, 9, 10, 11, 12, 13, 14, 15, 17, 18, 19, 20, 21]);
 
-function readFdList(b: Uint8Array, off: number, end: number, v2: boolean): { tid: number; fds: ScapFd[] } | undefined {
+function readFdList(
+  b: Uint8Array,
+  off: number,
+  end: number,
+  v2: boolean,
+): { tid: number; fds: ScapFd[] } | undefined {
   const dv = new DataView(b.buffer, b.byteOffset);
   let o = off;
   const tid = Number(dv.getBigUint64(o, true));
@@ -371,10 +419,18 @@ export function parseScap(input: Uint8Array): ScapCapture {
   if (b.length >= 2 && b[0] === 0x1f && b[1] === 0x8b) b = gunzipSync(b);
   if (b.length < 28) throw new ScapError('not a capture file: too short');
   const dv = new DataView(b.buffer, b.byteOffset, b.length);
-  if (dv.getUint32(0, true) !== SHB_BLOCK_TYPE) throw new ScapError('not a capture file: no section header block');
-  if (dv.getUint32(8, true) !== 0x1a2b3c4d) throw new ScapError('unsupported capture: byte order magic is not little-endian 0x1A2B3C4D');
+  if (dv.getUint32(0, true) !== SHB_BLOCK_TYPE)
+    throw new ScapError('not a capture file: no section header block');
+  if (dv.getUint32(8, true) !== 0x1a2b3c4d)
+    throw new ScapError('unsupported capture: byte order magic is not little-endian 0x1A2B3C4D');
   const version = { major: dv.getUint16(12, true), minor: dv.getUint16(14, true) };
-  const counts: ScapCounts = { blocks: 0, events: 0, unknownEvents: 0, skippedProcLists: 0, skippedFdLists: 0 };
+  const counts: ScapCounts = {
+    blocks: 0,
+    events: 0,
+    unknownEvents: 0,
+    skippedProcLists: 0,
+    skippedFdLists: 0,
+  };
   const processes: ScapProcess[] = [];
   const fds = new Map<number, ScapFd[]>();
   let machine: ScapMachine | undefined;
@@ -384,14 +440,21 @@ export function parseScap(input: Uint8Array): ScapCapture {
   while (off + 12 <= b.length) {
     const type = dv.getUint32(off, true);
     const len = dv.getUint32(off + 4, true);
-    if (len < 12 || off + len > b.length) throw new ScapError(`corrupt capture: block of type 0x${type.toString(16)} at offset ${off} has length ${len}`);
+    if (len < 12 || off + len > b.length)
+      throw new ScapError(
+        `corrupt capture: block of type 0x${type.toString(16)} at offset ${off} has length ${len}`,
+      );
     counts.blocks++;
     const body = off + 8;
     const end = off + len - 4;
     if (type === MI_BLOCK_TYPE) {
       const cpus = dv.getUint32(body, true);
       const mem = dv.getBigUint64(body + 4, true);
-      machine = { cpus, memoryBytes: mem, hostname: cstr(b.subarray(body + 20, Math.min(end, body + 20 + 256))) };
+      machine = {
+        cpus,
+        memoryBytes: mem,
+        hostname: cstr(b.subarray(body + 20, Math.min(end, body + 20 + 256))),
+      };
     } else if (PL_BLOCK_TYPES[type] !== undefined) {
       const ps = readProcList(b, body, end, PL_BLOCK_TYPES[type]!);
       if (ps) processes.push(...ps);
@@ -400,15 +463,24 @@ export function parseScap(input: Uint8Array): ScapCapture {
       const l = readFdList(b, body, end, type === FDL_BLOCK_TYPE_V2);
       if (l) fds.set(l.tid, [...(fds.get(l.tid) ?? []), ...l.fds]);
       else counts.skippedFdLists++;
-    } else if (type === EV_BLOCK_TYPE || type === EVF_BLOCK_TYPE || type === EV_BLOCK_TYPE_V2 || type === EVF_BLOCK_TYPE_V2) {
+    } else if (
+      type === EV_BLOCK_TYPE ||
+      type === EVF_BLOCK_TYPE ||
+      type === EV_BLOCK_TYPE_V2 ||
+      type === EVF_BLOCK_TYPE_V2
+    ) {
       evBlocks.push([off, len, type]);
       counts.events++;
-      const code = dv.getUint16(body + 2 + (type === EVF_BLOCK_TYPE || type === EVF_BLOCK_TYPE_V2 ? 4 : 0) + 20, true);
+      const code = dv.getUint16(
+        body + 2 + (type === EVF_BLOCK_TYPE || type === EVF_BLOCK_TYPE_V2 ? 4 : 0) + 20,
+        true,
+      );
       if (!EVENT_INFO.has(code)) counts.unknownEvents++;
     }
     off += len;
   }
-  if (off !== b.length) throw new ScapError(`corrupt capture: ${b.length - off} trailing bytes (truncated block)`);
+  if (off !== b.length)
+    throw new ScapError(`corrupt capture: ${b.length - off} trailing bytes (truncated block)`);
 
   return {
     version,
@@ -431,7 +503,10 @@ export function parseScap(input: Uint8Array): ScapCapture {
         const code = dv.getUint16(eoff + 20, true);
         const info = EVENT_INFO.get(code);
         const layout = paramLayout(b, eoff, elen, code, info?.params.length);
-        if (!layout) throw new ScapError(`corrupt capture: event ${n + 1} (code ${code}) parameters do not fit its length ${elen}`);
+        if (!layout)
+          throw new ScapError(
+            `corrupt capture: event ${n + 1} (code ${code}) parameters do not fit its length ${elen}`,
+          );
         const params: Record<string, ParamValue> = {};
         let p = layout.dataOff;
         layout.lens.forEach((l, i) => {
@@ -443,7 +518,8 @@ export function parseScap(input: Uint8Array): ScapCapture {
         let typeName = info ? info.name : 'unknown';
         if (code === 0 || code === 1) {
           const native = params.nativeID;
-          if (code === 0 && typeof native === 'number' && X86_64_SYSCALLS[native]) generic.set(tid, X86_64_SYSCALLS[native]!);
+          if (code === 0 && typeof native === 'number' && X86_64_SYSCALLS[native])
+            generic.set(tid, X86_64_SYSCALLS[native]!);
           typeName = generic.get(tid) ?? 'syscall';
           if (code === 1) generic.delete(tid);
         }

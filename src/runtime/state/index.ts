@@ -609,7 +609,8 @@ export class StateTracker {
       }
     }
     if (this.currentFd) this.currentFdNum = this.currentFd.fd;
-    else if (this.currentFdNum === undefined && FD_RETURNING.has(ev.type) && res >= 0 && ev.dir === '<') this.currentFdNum = res;
+    else if (this.currentFdNum === undefined && FD_RETURNING.has(ev.type) && res >= 0 && ev.dir === '<')
+      this.currentFdNum = res;
     this.lastEnterFd.delete(ev.tid);
   }
 
