@@ -69,11 +69,14 @@ export interface ScanCliOptions extends TargetCliOptions {
   token?: string;
 }
 
-/** Scanner name → module whose index.ts exports `scanner: Scanner`. */
-export const SCANNER_MODULES: Record<string, string> = {
-  secret: '../secret/index.js',
-  misconfig: '../misconfig/index.js',
-  license: '../license/index.js',
+/**
+ * Scanner name → loader of the module whose index.ts exports `scanner: Scanner`. Written as literal
+ * import() calls so that the CLI bundle (scripts/bundle.mjs) carries them as chunks loaded on demand.
+ */
+export const SCANNER_MODULES: Record<string, () => Promise<unknown>> = {
+  secret: () => import('../secret/index.js'),
+  misconfig: () => import('../misconfig/index.js'),
+  license: () => import('../license/index.js'),
 };
 export const SCANNER_NAMES = ['vuln', ...Object.keys(SCANNER_MODULES)];
 const DEFAULT_SCANNERS: Record<string, string[]> = {
@@ -85,15 +88,15 @@ const DEFAULT_SCANNERS: Record<string, string[]> = {
 
 /** Loads a plug-in scanner by name; throws UNSUPPORTED when its module or export is missing. */
 export async function loadScanner(name: string): Promise<Scanner> {
-  const spec = SCANNER_MODULES[name];
-  if (!spec)
+  const load = SCANNER_MODULES[name];
+  if (!load)
     throw new BulwarkError(
       'USAGE',
       `unknown scanner "${name}" (expected one of ${SCANNER_NAMES.join(', ')})`,
     );
   let mod: { scanner?: Scanner };
   try {
-    mod = (await import(new URL(spec, import.meta.url).href)) as { scanner?: Scanner };
+    mod = (await load()) as { scanner?: Scanner };
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     if (code === 'ERR_MODULE_NOT_FOUND' || code === 'MODULE_NOT_FOUND') {

@@ -12,7 +12,11 @@
 import { readFileSync } from 'node:fs';
 import { PassThrough, type Readable } from 'node:stream';
 import { rootCertificates } from 'node:tls';
-import { Agent, request, type Dispatcher } from 'undici';
+import type { Agent, Dispatcher } from 'undici';
+
+/** undici is loaded with the first registry request: commands that never pull do not pay for it. */
+let undiciModule: Promise<typeof import('undici')> | undefined;
+const undici = () => (undiciModule ??= import('undici'));
 import { BulwarkError } from '../core/errors.js';
 import type { Logger } from '../core/log.js';
 import { checkJsonSize, MAX_JSON_BLOB } from './blobs.js';
@@ -90,7 +94,8 @@ export class RegistryClient {
   readonly registry: string;
   private readonly host: string;
   private scheme: 'https' | 'http' = 'https';
-  private readonly dispatcher: Agent;
+  private dispatcher?: Agent;
+  private readonly connect: { ca?: string[]; rejectUnauthorized?: boolean; timeout?: number };
   private readonly timeoutMs: number;
   private readonly retries: number;
   private credsPromise?: Promise<Credentials | undefined>;
@@ -121,11 +126,11 @@ export class RegistryClient {
     this.timeoutMs = opts.timeoutMs ?? 60_000;
     connect.timeout = this.timeoutMs;
     this.retries = opts.retries ?? 3;
-    this.dispatcher = new Agent({ connect, headersTimeout: this.timeoutMs, bodyTimeout: this.timeoutMs });
+    this.connect = connect;
   }
 
   async close(): Promise<void> {
-    await this.dispatcher.close();
+    await this.dispatcher?.close();
   }
 
   private url(path: string): string {
@@ -224,6 +229,12 @@ export class RegistryClient {
     for (let attempt = 0; ; attempt++) {
       let res: Dispatcher.ResponseData;
       try {
+        const { Agent, request } = await undici();
+        this.dispatcher ??= new Agent({
+          connect: this.connect,
+          headersTimeout: this.timeoutMs,
+          bodyTimeout: this.timeoutMs,
+        });
         res = await request(url, {
           method,
           headers,

@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
+import { readYamlData } from '../core/data.js';
 import { BulwarkError } from '../core/errors.js';
 import type { LicenseFinding, ScanResult } from '../core/findings.js';
 import { SEVERITIES, type Package, type Severity } from '../core/types.js';
@@ -38,7 +39,7 @@ export class LicenseClassifier {
   private readonly aliases = new Map<string, string>();
 
   constructor(path = CATEGORIES_PATH) {
-    const parsed = schema.safeParse(parseYaml(readFileSync(path, 'utf8')));
+    const parsed = schema.safeParse(path === CATEGORIES_PATH ? readYamlData(path) : parseYaml(readFileSync(path, 'utf8')));
     if (!parsed.success) {
       const i = parsed.error.issues[0]!;
       throw new BulwarkError('PARSE', `${path}: ${i.path.join('.')}: ${i.message}`, { subject: path });

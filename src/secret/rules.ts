@@ -10,6 +10,7 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
+import { readYamlData } from '../core/data.js';
 import { BulwarkError } from '../core/errors.js';
 import { SEVERITIES, type Severity } from '../core/types.js';
 
@@ -157,10 +158,10 @@ export function compileRule(r: SecretRuleSpec, source: string): CompiledRule {
   };
 }
 
-function parseRuleFile(text: string, source: string): SecretConfig {
+function parseRuleFile(text: string | { data: unknown }, source: string): SecretConfig {
   let doc: unknown;
   try {
-    doc = parseYaml(text);
+    doc = typeof text === 'string' ? parseYaml(text) : text.data;
   } catch (e) {
     throw new BulwarkError('PARSE', `${source}: invalid YAML: ${(e as Error).message}`, { subject: source });
   }
@@ -180,7 +181,13 @@ let builtinCache: { rules: CompiledRule[]; allow: CompiledAllow[] } | undefined;
 
 export function builtinRules(): { rules: CompiledRule[]; allow: CompiledAllow[] } {
   if (!builtinCache) {
-    const cfg = parseRuleFile(readFileSync(BUILTIN_PATH, 'utf8'), 'builtin secret rules');
+    let data: unknown;
+    try {
+      data = readYamlData(BUILTIN_PATH);
+    } catch (e) {
+      throw new BulwarkError('PARSE', `builtin secret rules: invalid YAML: ${(e as Error).message}`);
+    }
+    const cfg = parseRuleFile({ data }, 'builtin secret rules');
     const ids = new Set<string>();
     for (const r of cfg.rules ?? []) {
       if (ids.has(r.id)) throw new BulwarkError('PARSE', `builtin secret rules: duplicate rule id ${r.id}`);
