@@ -76,4 +76,6 @@ console.log(
 console.log(
   `secret scan (read + scan): ${(mb / (measured / 1000)).toFixed(1)} MB/s (${measured.toFixed(0)} ms), ${findings} findings`,
 );
-console.log(`ratio: ${(measured / baseline).toFixed(2)}x the plain read`);
+console.log(
+  `ratio: ${(measured / baseline).toFixed(2)}x the plain read (goal ≤ 3x: ${measured / baseline <= 3 ? 'met' : 'NOT met'})`,
+);
