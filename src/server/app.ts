@@ -13,6 +13,7 @@ import { SecretBox } from './crypto.js';
 import { openStore, type Store } from './db/index.js';
 import { bodyPending, HttpError, PUBLIC_BODY_LIMIT, Router } from './http.js';
 import { LoginThrottle, type LoginLimits } from './throttle.js';
+import { msg, type Message } from './messages.js';
 import { Counter, Histogram, Registry } from './metrics.js';
 import type { ServerContext } from './context.js';
 import { authRoutes } from './api/auth.js';
@@ -93,6 +94,26 @@ export const SECURITY_HEADERS: Record<string, string> = {
   'cross-origin-resource-policy': 'same-origin',
 };
 
+/** Fastify's and the report validator's client errors as translatable messages. */
+function knownError(
+  e: { code?: string; detail?: string; message: string },
+  limit: number,
+): Message | undefined {
+  switch (e.code) {
+    case 'FST_ERR_CTP_BODY_TOO_LARGE':
+      return msg('request.tooLarge', { limit });
+    case 'FST_ERR_CTP_INVALID_JSON_BODY':
+    case 'FST_ERR_CTP_EMPTY_JSON_BODY':
+      return msg('request.badJson');
+    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
+      return msg('request.mediaType', { type: /: (.*)$/.exec(e.message)?.[1] ?? '' });
+    case 'BAD_REPORT':
+      return e.detail ? msg('report.invalid', { detail: e.detail }) : undefined;
+    default:
+      return undefined;
+  }
+}
+
 const PUBLIC_PREFIXES = ['/healthz', '/metrics', '/api/openapi.json'];
 
 export async function createConsole(o: ServerOptions): Promise<Console> {
@@ -149,13 +170,17 @@ export async function createConsole(o: ServerOptions): Promise<Console> {
   app.setErrorHandler((err, req, reply) => {
     // Refused before its body was read (authentication, size): don't read the rest of it.
     if (bodyPending(req)) reply.header('connection', 'close');
-    if (err instanceof HttpError)
-      return reply.code(err.status).send({ error: { code: err.code, message: err.message } });
-    const e = err as Error & { statusCode?: number; code?: string };
-    if (e.statusCode && e.statusCode < 500)
-      return reply.code(e.statusCode).send({ error: { code: e.code ?? 'BAD_REQUEST', message: e.message } });
+    if (err instanceof HttpError) return reply.code(err.status).send(err.body());
+    const e = err as Error & { statusCode?: number; code?: string; detail?: string };
+    if (e.statusCode && e.statusCode < 500) {
+      const m = knownError(e, req.routeOptions.bodyLimit ?? PUBLIC_BODY_LIMIT);
+      const body = m
+        ? new HttpError(e.statusCode, e.code ?? 'BAD_REQUEST', m).body()
+        : { error: { code: e.code ?? 'BAD_REQUEST', message: e.message } };
+      return reply.code(e.statusCode).send(body);
+    }
     o.logger.warn(`internal error: ${e.message}`);
-    return reply.code(500).send({ error: { code: 'INTERNAL', message: 'internal server error' } });
+    return reply.code(500).send(new HttpError(500, 'INTERNAL', msg('internal')).body());
   });
 
   app.get('/healthz', async () => {
@@ -207,7 +232,13 @@ export async function createConsole(o: ServerOptions): Promise<Console> {
     }
     return reply
       .code(404)
-      .send({ error: { code: 'NOT_FOUND', message: `no route ${req.method} ${req.url.split('?')[0]}` } });
+      .send(
+        new HttpError(
+          404,
+          'NOT_FOUND',
+          msg('route.notFound', { method: req.method, path: req.url.split('?')[0]! }),
+        ).body(),
+      );
   });
 
   const bootstrap = await auth.bootstrap(o.env ?? process.env);

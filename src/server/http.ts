@@ -6,21 +6,47 @@ import type { SelectQueryBuilder } from 'kysely';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import type { Principal, Role } from './auth.js';
+import { format, msg, type Message, type MessageKey, type MessageParams } from './messages.js';
 
 export const ROLES = ['viewer', 'operator', 'admin'] as const;
 
 export class HttpError extends Error {
+  /** The message's key in SERVER_MESSAGES and its parameters (for translations). */
+  readonly key?: MessageKey;
+  readonly params?: MessageParams;
   constructor(
     readonly status: number,
     readonly code: string,
-    message: string,
+    message: string | Message,
   ) {
-    super(message);
+    super(typeof message === 'string' ? message : format(message.key, message.params));
+    if (typeof message !== 'string') {
+      this.key = message.key;
+      this.params = message.params;
+    }
+  }
+
+  body(): { error: { code: string; message: string; key?: string; params?: MessageParams } } {
+    return {
+      error: {
+        code: this.code,
+        message: this.message,
+        ...(this.key ? { key: this.key } : {}),
+        ...(this.params ? { params: this.params } : {}),
+      },
+    };
   }
 }
 
 export const ErrorBody = z
-  .object({ error: z.object({ code: z.string(), message: z.string() }) })
+  .object({
+    error: z.object({
+      code: z.string(),
+      message: z.string().meta({ description: 'English text' }),
+      key: z.string().optional().meta({ description: 'message key (translations: srv.<key> in the web UI)' }),
+      params: z.record(z.string(), z.union([z.string(), z.number()])).optional(),
+    }),
+  })
   .meta({ id: 'Error' });
 
 export type Access = 'public' | Role;
@@ -116,26 +142,21 @@ export class Router {
       onRequest: async (req) => {
         if (def.access === 'public') return;
         const principal = await auth.authenticate(req);
-        if (!principal)
-          throw new HttpError(
-            401,
-            'UNAUTHENTICATED',
-            'authentication required (session cookie or Authorization: Bearer token)',
-          );
+        if (!principal) throw new HttpError(401, 'UNAUTHENTICATED', msg('auth.required'));
         if (def.method !== 'GET' && !auth.csrfOk(req, principal)) {
-          throw new HttpError(403, 'CSRF', 'missing or wrong X-CSRF-Token header');
+          throw new HttpError(403, 'CSRF', msg('auth.csrf'));
         }
         if (rank[principal.role] < rank[def.access])
-          throw new HttpError(403, 'FORBIDDEN', `this action needs the ${def.access} role`);
+          throw new HttpError(403, 'FORBIDDEN', msg('auth.role', { role: def.access }));
         principals.set(req, principal);
       },
       handler: async (req, reply) => {
         const principal = principals.get(req);
         if (def.access !== 'public' && !principal)
-          throw new HttpError(401, 'UNAUTHENTICATED', 'authentication required');
-        const params = parse(def.params, req.params, 'path parameter');
-        const query = parse(def.query, req.query, 'query parameter');
-        const body = parse(def.body, req.body, 'request body');
+          throw new HttpError(401, 'UNAUTHENTICATED', msg('auth.required'));
+        const params = parse(def.params, req.params, 'path parameter', 'request.invalidParams');
+        const query = parse(def.query, req.query, 'query parameter', 'request.invalidQuery');
+        const body = parse(def.body, req.body, 'request body', 'request.invalidBody');
         const out = await def.handler({ params, query, body, principal: principal!, req, reply } as RouteCtx<
           any,
           any,
@@ -250,14 +271,19 @@ function opId(method: string, url: string): string {
   return (method.toLowerCase() + '_' + parts.join('_')).replace(/[^A-Za-z0-9_]/g, '_');
 }
 
-function parse<T extends z.ZodType | undefined>(schema: T, value: unknown, what: string): unknown {
+function parse<T extends z.ZodType | undefined>(
+  schema: T,
+  value: unknown,
+  what: string,
+  key: MessageKey,
+): unknown {
   if (!schema) return value ?? {};
   const r = schema.safeParse(value ?? {});
   if (!r.success) {
-    const msg = r.error.issues
+    const detail = r.error.issues
       .map((i) => `${i.path.length ? i.path.join('.') : what}: ${i.message}`)
       .join('; ');
-    throw new HttpError(400, 'BAD_REQUEST', `invalid ${what}: ${msg}`);
+    throw new HttpError(400, 'BAD_REQUEST', { key, params: { detail } });
   }
   return r.data;
 }

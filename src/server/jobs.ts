@@ -25,6 +25,7 @@ import type { ServerContext } from './context.js';
 import type { Database } from './db/index.js';
 import { Gauge } from './metrics.js';
 import { storeReport } from './scans.js';
+import { format } from './messages.js';
 
 export type JobType = 'registry-sync' | 'image-scan';
 export interface RegistrySyncPayload {
@@ -68,7 +69,7 @@ export async function enqueue(
       max_attempts: maxAttempts,
       run_after: at,
       progress: 0,
-      message: 'queued',
+      message: format('job.queued'),
       locked_by: null,
       locked_at: null,
       created_at: at,
@@ -124,7 +125,7 @@ export class JobRunner {
     // Jobs left running by a previous process of this host are queued again.
     void this.s.db
       .updateTable('jobs')
-      .set({ status: 'queued', locked_by: null, message: 'requeued after restart', updated_at: now() })
+      .set({ status: 'queued', locked_by: null, message: format('job.requeued'), updated_at: now() })
       .where('status', '=', 'running')
       .where('locked_by', 'like', `${hostname()}:%`)
       .execute()
@@ -169,7 +170,7 @@ export class JobRunner {
           locked_at: now(),
           attempts: job.attempts + 1,
           updated_at: now(),
-          message: 'started',
+          message: format('job.started'),
         })
         .where('id', '=', job.id)
         .where('status', '=', 'queued')
@@ -234,7 +235,7 @@ export class JobRunner {
             status: 'queued',
             locked_by: null,
             run_after: new Date(Date.now() + delay).toISOString(),
-            message: `attempt ${job.attempts} failed: ${message}; retrying`,
+            message: format('job.retrying', { attempt: job.attempts, error: message }),
             updated_at: now(),
           })
           .where('id', '=', job.id)
@@ -275,7 +276,7 @@ export class JobRunner {
       retries: 1,
     });
     try {
-      await ctx.progress(0, `listing repositories of ${host}`);
+      await ctx.progress(0, format('job.listing', { host }));
       const chosen = JSON.parse(reg.repositories) as string[];
       const repos = chosen.length ? chosen : await client.catalog();
       const filter = reg.tag_filter ? new RegExp(reg.tag_filter) : undefined;
@@ -296,9 +297,9 @@ export class JobRunner {
             queued++;
           }
         }
-        await ctx.progress(((i + 1) / repos.length) * 100, `${repo}: ${queued} scan(s) queued so far`);
+        await ctx.progress(((i + 1) / repos.length) * 100, format('job.repoQueued', { repo, count: queued }));
       }
-      await ctx.progress(100, `${queued} image scan(s) queued (${p.reason})`);
+      await ctx.progress(100, format('job.syncDone', { count: queued, reason: p.reason }));
     } finally {
       await client.close();
     }
@@ -307,7 +308,7 @@ export class JobRunner {
   private async imageScan(p: ImageScanPayload, ctx: JobCtx): Promise<void> {
     const { reg, host, caFile, password } = await this.registryConn(p.registryId);
     const ref = `${host}/${p.repository}:${p.tag}`;
-    await ctx.progress(5, `pulling and scanning ${ref}`);
+    await ctx.progress(5, format('job.pulling', { ref }));
     const dbStatus = advisoryFingerprint(this.s.advisoryDbPath);
     // runScan warns that --password shows in process lists; not true here (no process), so drop that one.
     const logger: Logger = {
@@ -330,7 +331,7 @@ export class JobRunner {
       },
       logger,
     );
-    await ctx.progress(90, `storing results of ${ref}`);
+    await ctx.progress(90, format('job.storing', { ref }));
     const stored = await storeReport(
       this.s.db,
       run.report,
@@ -345,7 +346,7 @@ export class JobRunner {
         for (const h of this.s.onScanStored) await h({ ...st, registryId: reg.id }, tx);
       },
     );
-    await ctx.progress(100, `${stored.findings} finding(s) in ${ref}`);
+    await ctx.progress(100, format('job.done', { count: stored.findings, ref }));
   }
 
   private lastScheduleCheck = 0;
@@ -372,7 +373,7 @@ export class JobRunner {
         'registry-sync',
         {
           registryId: r.id,
-          reason: dbChanged ? 'vulnerability DB changed' : 'schedule',
+          reason: format(dbChanged ? 'job.reasonDbChanged' : 'job.reasonSchedule'),
         } satisfies RegistrySyncPayload,
         this.maxAttempts,
       );

@@ -93,6 +93,7 @@ export function validateReport(r: unknown): asserts r is ScanReport {
     throw Object.assign(new Error(`not a Bulwark scan report: ${m}`), {
       statusCode: 400,
       code: 'BAD_REPORT',
+      detail: m,
     });
   };
   if (!x || typeof x !== 'object') bad('expected a JSON object');

@@ -192,9 +192,16 @@ export class ApiError extends Error {
     readonly status: number,
     readonly code: string,
     message: string,
+    /** The server's message key and parameters (translated with serverText). */
+    readonly key?: string,
+    readonly params?: Record<string, string | number>,
   ) {
     super(message);
   }
+}
+
+export interface ErrorJson {
+  error?: { code?: string; message?: string; key?: string; params?: Record<string, string | number> };
 }
 
 function csrfCookie(): string {
@@ -230,12 +237,14 @@ export async function api<T>(
     data = undefined;
   }
   if (!res.ok) {
-    const err = (data as { error?: { code?: string; message?: string } } | undefined)?.error;
+    const err = (data as ErrorJson | undefined)?.error;
     if (res.status === 401 && !path.startsWith('/api/auth/')) onUnauthorized();
     throw new ApiError(
       res.status,
       err?.code ?? String(res.status),
       err?.message ?? `${method} ${path}: HTTP ${res.status}`,
+      err?.key,
+      err?.params,
     );
   }
   return data as T;

@@ -1,7 +1,7 @@
 /** Shared UI pieces: server-paged sortable tables, severity badges, links, the trend chart. */
 import { useCallback, useEffect, useState, type ReactNode } from 'react';
 import { ApiError, get, qs, type Counts, type Page, type Severity } from './api';
-import { useT, type Key } from './i18n';
+import { serverText, useT, type Key } from './i18n';
 import { navigate } from './router';
 
 export function Link({ to, children, className }: { to: string; children: ReactNode; className?: string }) {
@@ -38,10 +38,11 @@ export function CountsCells({ c }: { c: Counts }) {
 }
 
 export function ErrorBox({ error }: { error: unknown }) {
+  const { lang } = useT();
   if (!error) return null;
   const msg =
     error instanceof ApiError
-      ? `${error.message} (${error.code})`
+      ? `${serverText(lang, error.message, error.key, error.params)} (${error.code})`
       : String((error as Error).message ?? error);
   return (
     <div className="error" role="alert">

@@ -223,6 +223,103 @@ const en = {
   'suppressions.add': 'Add suppression',
   'suppressions.anyPackage': 'Package (empty: any)',
   'suppressions.anyImage': 'Image (empty: all)',
+  // Server messages (src/server/messages.ts; test/server/messages.test.ts keeps them equal).
+  'srv.auth.required': 'authentication required (session cookie or Authorization: Bearer token)',
+  'srv.auth.csrf': 'missing or wrong X-CSRF-Token header',
+  'srv.auth.role': 'this action needs the {role} role',
+  'srv.auth.login': 'wrong username or password',
+  'srv.auth.bootstrap': 'wrong or already used bootstrap token',
+  'srv.auth.throttledPair':
+    'too many failed logins for this account from this address; try again in {seconds} s',
+  'srv.auth.throttledSource': 'too many failed logins from this address; try again in {seconds} s',
+  'srv.auth.throttledAccount': 'too many failed logins for this account; try again in {seconds} s',
+  'srv.user.exists': 'user {name} exists',
+  'srv.user.notFound': 'user {id} not found',
+  'srv.user.selfDemote': 'you cannot demote or disable yourself',
+  'srv.user.selfDelete': 'you cannot delete yourself',
+  'srv.token.byToken': 'API tokens cannot create tokens; log in',
+  'srv.token.tooStrong': 'a token cannot have more rights ({role}) than its owner ({owner})',
+  'srv.token.notFound': 'token {id} not found',
+  'srv.destination.notFound': 'destination {id} not found',
+  'srv.destination.missing': 'destination {id} does not exist',
+  'srv.rule.notFound': 'rule {id} not found',
+  'srv.delivery.notFound': 'delivery {id} not found',
+  'srv.delivery.notDead': 'delivery {id} is {status}, not dead',
+  'srv.registry.notFound': 'registry {id} not found',
+  'srv.registry.exists': 'registry {name} exists',
+  'srv.job.notFound': 'job {id} not found',
+  'srv.scan.notFound': 'scan {id} not found',
+  'srv.scan.sourceMissing': 'scan {source} (source of merged scan {id}) not found',
+  'srv.scan.noPackages':
+    'scan {id} has no package list (registry scans keep one; for uploads use bulwark scan --list-all-pkgs)',
+  'srv.scan.baseNotFound': 'base scan {id} not found',
+  'srv.image.notFound': 'image {id} not found',
+  'srv.suppression.notFound': 'suppression {id} not found',
+  'srv.report.invalid': 'not a Bulwark scan report: {detail}',
+  'srv.request.invalidParams': 'invalid path parameter: {detail}',
+  'srv.request.invalidQuery': 'invalid query parameter: {detail}',
+  'srv.request.invalidBody': 'invalid request body: {detail}',
+  'srv.request.tooLarge': 'request body too large (at most {limit} bytes here)',
+  'srv.request.badJson': 'the request body is not valid JSON',
+  'srv.request.mediaType': 'unsupported content type {type}',
+  'srv.route.notFound': 'no route {method} {path}',
+  'srv.internal': 'internal server error',
+  'srv.job.queued': 'queued',
+  'srv.job.requeued': 'requeued after restart',
+  'srv.job.started': 'started',
+  'srv.job.retrying': 'attempt {attempt} failed: {error}; retrying',
+  'srv.job.listing': 'listing repositories of {host}',
+  'srv.job.repoQueued': '{repo}: {count} scan(s) queued so far',
+  'srv.job.syncDone': '{count} image scan(s) queued ({reason})',
+  'srv.job.pulling': 'pulling and scanning {ref}',
+  'srv.job.storing': 'storing results of {ref}',
+  'srv.job.done': '{count} finding(s) in {ref}',
+  'srv.job.reasonDbChanged': 'vulnerability DB changed',
+  'srv.job.reasonSchedule': 'schedule',
+  'srv.job.reasonRequested': 'requested by {user}',
+  'srv.audit.wrongToken': 'wrong token',
+  'srv.audit.alreadyBootstrapped': 'already bootstrapped',
+  'audit.act.auth.login': 'Signed in',
+  'audit.act.auth.logout': 'Signed out',
+  'audit.act.auth.login_failed': 'Failed sign-in',
+  'audit.act.auth.bootstrap_failed': 'Failed bootstrap attempt',
+  'audit.act.user.bootstrap': 'First administrator created',
+  'audit.act.user.create': 'User created',
+  'audit.act.user.update': 'User changed',
+  'audit.act.user.delete': 'User deleted',
+  'audit.act.token.create': 'API token created',
+  'audit.act.token.revoke': 'API token revoked',
+  'audit.act.scan.upload': 'Scan uploaded',
+  'audit.act.suppression.create': 'Suppression created',
+  'audit.act.suppression.delete': 'Suppression removed',
+  'audit.act.registry.create': 'Registry added',
+  'audit.act.registry.update': 'Registry changed',
+  'audit.act.registry.delete': 'Registry removed',
+  'audit.act.registry.scan': 'Registry scan requested',
+  'audit.act.destination.create': 'Notification destination added',
+  'audit.act.destination.delete': 'Notification destination removed',
+  'audit.act.destination.test': 'Test notification sent',
+  'audit.act.rule.create': 'Notification rule added',
+  'audit.act.rule.delete': 'Notification rule removed',
+  'audit.act.delivery.retry': 'Delivery retried',
+  'audit.field.ip': 'address',
+  'audit.field.reason': 'reason',
+  'audit.field.via': 'via',
+  'audit.field.role': 'role',
+  'audit.field.disabled': 'disabled',
+  'audit.field.passwordChanged': 'password changed',
+  'audit.field.name': 'name',
+  'audit.field.scanId': 'scan',
+  'audit.field.findings': 'findings',
+  'audit.field.id': 'id',
+  'audit.field.pkgName': 'package',
+  'audit.field.imageName': 'image',
+  'audit.field.owner': 'owner',
+  'audit.field.expiresAt': 'expires',
+  'audit.field.url': 'URL',
+  'audit.field.type': 'type',
+  'audit.field.event': 'event',
+  'audit.field.destinationId': 'destination',
 } as const;
 
 export type Key = keyof typeof en;
@@ -443,6 +540,102 @@ const zhCN: Record<Key, string> = {
   'suppressions.add': '添加忽略规则',
   'suppressions.anyPackage': '软件包（留空：任意）',
   'suppressions.anyImage': '镜像（留空：全部）',
+  // 服务器消息
+  'srv.auth.required': '需要登录（会话 Cookie 或 Authorization: Bearer 令牌）',
+  'srv.auth.csrf': '缺少 X-CSRF-Token 请求头或其值错误',
+  'srv.auth.role': '此操作需要 {role} 角色',
+  'srv.auth.login': '用户名或密码错误',
+  'srv.auth.bootstrap': '一次性令牌错误或已被使用',
+  'srv.auth.throttledPair': '此地址对该账户的登录失败次数过多，请 {seconds} 秒后重试',
+  'srv.auth.throttledSource': '此地址的登录失败次数过多，请 {seconds} 秒后重试',
+  'srv.auth.throttledAccount': '该账户的登录失败次数过多，请 {seconds} 秒后重试',
+  'srv.user.exists': '用户 {name} 已存在',
+  'srv.user.notFound': '未找到用户 {id}',
+  'srv.user.selfDemote': '不能降低自己的角色或停用自己',
+  'srv.user.selfDelete': '不能删除自己',
+  'srv.token.byToken': 'API 令牌不能创建令牌，请登录后操作',
+  'srv.token.tooStrong': '令牌的权限（{role}）不能高于其所有者（{owner}）',
+  'srv.token.notFound': '未找到令牌 {id}',
+  'srv.destination.notFound': '未找到通知目标 {id}',
+  'srv.destination.missing': '通知目标 {id} 不存在',
+  'srv.rule.notFound': '未找到规则 {id}',
+  'srv.delivery.notFound': '未找到投递 {id}',
+  'srv.delivery.notDead': '投递 {id} 的状态是 {status}，不是死信',
+  'srv.registry.notFound': '未找到镜像仓库 {id}',
+  'srv.registry.exists': '镜像仓库 {name} 已存在',
+  'srv.job.notFound': '未找到任务 {id}',
+  'srv.scan.notFound': '未找到扫描 {id}',
+  'srv.scan.sourceMissing': '未找到扫描 {source}（合并扫描 {id} 的来源）',
+  'srv.scan.noPackages':
+    '扫描 {id} 没有软件包清单（镜像仓库扫描会保存清单；上传时请使用 bulwark scan --list-all-pkgs）',
+  'srv.scan.baseNotFound': '未找到基准扫描 {id}',
+  'srv.image.notFound': '未找到镜像 {id}',
+  'srv.suppression.notFound': '未找到忽略规则 {id}',
+  'srv.report.invalid': '不是 Bulwark 扫描报告：{detail}',
+  'srv.request.invalidParams': '路径参数无效：{detail}',
+  'srv.request.invalidQuery': '查询参数无效：{detail}',
+  'srv.request.invalidBody': '请求体无效：{detail}',
+  'srv.request.tooLarge': '请求体过大（此处最多 {limit} 字节）',
+  'srv.request.badJson': '请求体不是有效的 JSON',
+  'srv.request.mediaType': '不支持的内容类型 {type}',
+  'srv.route.notFound': '没有路由 {method} {path}',
+  'srv.internal': '服务器内部错误',
+  'srv.job.queued': '已排队',
+  'srv.job.requeued': '重启后重新排队',
+  'srv.job.started': '已开始',
+  'srv.job.retrying': '第 {attempt} 次尝试失败：{error}；将重试',
+  'srv.job.listing': '正在列出 {host} 的仓库',
+  'srv.job.repoQueued': '{repo}：目前已排队 {count} 个扫描',
+  'srv.job.syncDone': '已排队 {count} 个镜像扫描（{reason}）',
+  'srv.job.pulling': '正在拉取并扫描 {ref}',
+  'srv.job.storing': '正在保存 {ref} 的结果',
+  'srv.job.done': '{ref} 中有 {count} 个发现',
+  'srv.job.reasonDbChanged': '漏洞库已更新',
+  'srv.job.reasonSchedule': '定时计划',
+  'srv.job.reasonRequested': '由 {user} 发起',
+  'srv.audit.wrongToken': '令牌错误',
+  'srv.audit.alreadyBootstrapped': '已完成初始化',
+  'audit.act.auth.login': '登录',
+  'audit.act.auth.logout': '退出登录',
+  'audit.act.auth.login_failed': '登录失败',
+  'audit.act.auth.bootstrap_failed': '初始化尝试失败',
+  'audit.act.user.bootstrap': '已创建首个管理员',
+  'audit.act.user.create': '创建用户',
+  'audit.act.user.update': '修改用户',
+  'audit.act.user.delete': '删除用户',
+  'audit.act.token.create': '创建 API 令牌',
+  'audit.act.token.revoke': '吊销 API 令牌',
+  'audit.act.scan.upload': '上传扫描',
+  'audit.act.suppression.create': '创建忽略规则',
+  'audit.act.suppression.delete': '删除忽略规则',
+  'audit.act.registry.create': '添加镜像仓库',
+  'audit.act.registry.update': '修改镜像仓库',
+  'audit.act.registry.delete': '删除镜像仓库',
+  'audit.act.registry.scan': '请求扫描镜像仓库',
+  'audit.act.destination.create': '添加通知目标',
+  'audit.act.destination.delete': '删除通知目标',
+  'audit.act.destination.test': '发送测试通知',
+  'audit.act.rule.create': '添加通知规则',
+  'audit.act.rule.delete': '删除通知规则',
+  'audit.act.delivery.retry': '重试投递',
+  'audit.field.ip': '地址',
+  'audit.field.reason': '原因',
+  'audit.field.via': '方式',
+  'audit.field.role': '角色',
+  'audit.field.disabled': '已停用',
+  'audit.field.passwordChanged': '已改密码',
+  'audit.field.name': '名称',
+  'audit.field.scanId': '扫描',
+  'audit.field.findings': '发现',
+  'audit.field.id': '编号',
+  'audit.field.pkgName': '软件包',
+  'audit.field.imageName': '镜像',
+  'audit.field.owner': '负责人',
+  'audit.field.expiresAt': '到期',
+  'audit.field.url': 'URL 地址',
+  'audit.field.type': '类型',
+  'audit.field.event': '事件',
+  'audit.field.destinationId': '通知目标',
 };
 
 export const LANGUAGES = { en: 'English', 'zh-CN': '简体中文' } as const;
@@ -461,6 +654,52 @@ function initialLang(): Lang {
 export function translate(lang: Lang, key: Key, vars?: Record<string, string | number>): string {
   const s = DICTS[lang][key] ?? en[key] ?? key;
   return vars ? s.replace(/\{(\w+)\}/g, (m, k: string) => (k in vars ? String(vars[k]) : m)) : s;
+}
+
+type Params = Record<string, string | number>;
+let templates: { key: Key; re: RegExp; names: string[] }[] | undefined;
+
+/** The srv.* key and parameters of an English server text (job messages carry only the text). */
+function matchServer(text: string): { key: Key; params: Params } | undefined {
+  templates ??= (Object.keys(en) as Key[])
+    .filter((k) => k.startsWith('srv.'))
+    .map((key) => {
+      const names: string[] = [];
+      const src = en[key]
+        .split(/(\{\w+\})/)
+        .map((part) => {
+          const m = /^\{(\w+)\}$/.exec(part);
+          if (!m) return part.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+          names.push(m[1]!);
+          return '([\\s\\S]+?)';
+        })
+        .join('');
+      return { key, re: new RegExp(`^${src}$`), names };
+    })
+    // Most literal text first: "attempt {attempt} failed: {error}; retrying" before "{count} ...".
+    .sort((a, b) => b.re.source.length - a.re.source.length);
+  for (const t of templates) {
+    const m = t.re.exec(text);
+    if (m) return { key: t.key, params: Object.fromEntries(t.names.map((n, i) => [n, m[i + 1]!])) };
+  }
+  return undefined;
+}
+
+/**
+ * A message from the server in `lang`: by its key and parameters when the server sent them (error
+ * bodies), else by matching the English text against the server's templates (job messages, audit
+ * values). Parameters that are server messages themselves are translated too; anything unknown
+ * (e.g. an error text from a registry) stays as it came.
+ */
+export function serverText(lang: Lang, text: string, key?: string, params?: Params, depth = 0): string {
+  if (lang === 'en' || depth > 2) return text;
+  const hit =
+    key && `srv.${key}` in en ? { key: `srv.${key}` as Key, params: params ?? {} } : matchServer(text);
+  if (!hit) return text;
+  const vars: Params = {};
+  for (const [k, v] of Object.entries(hit.params))
+    vars[k] = typeof v === 'string' ? serverText(lang, v, undefined, undefined, depth + 1) : v;
+  return translate(lang, hit.key, vars);
 }
 
 interface I18n {

@@ -1,6 +1,7 @@
 /** Login, bootstrap, users, API tokens and the audit log. */
 import { z } from 'zod';
 import { actorName, audit, type Role } from '../auth.js';
+import { format, msg } from '../messages.js';
 import { HttpError, IdParams, page, pagingQuery, ROLES, countRows, pageOf } from '../http.js';
 import type { ServerContext } from '../context.js';
 import type { ThrottleVerdict } from '../throttle.js';
@@ -60,15 +61,15 @@ function userOut(r: { id: number; username: string; role: string; disabled: numb
 
 /** 429 for a throttled (source, account), with Retry-After. */
 function throttled(v: ThrottleVerdict & { ok: false }, reply: FastifyReply): never {
-  const secs = Math.max(1, Math.ceil(v.retryAfterMs / 1000));
-  reply.header('retry-after', String(secs));
-  const why =
+  const seconds = Math.max(1, Math.ceil(v.retryAfterMs / 1000));
+  reply.header('retry-after', String(seconds));
+  const key =
     v.reason === 'source'
-      ? 'too many failed logins from this address'
+      ? 'auth.throttledSource'
       : v.reason === 'account'
-        ? 'too many failed logins for this account'
-        : 'too many failed logins for this account from this address';
-  throw new HttpError(429, 'RATE_LIMIT', `${why}; try again in ${secs} s`);
+        ? 'auth.throttledAccount'
+        : 'auth.throttledPair';
+  throw new HttpError(429, 'RATE_LIMIT', msg(key, { seconds }));
 }
 
 export function authRoutes(s: ServerContext): void {
@@ -102,9 +103,9 @@ export function authRoutes(s: ServerContext): void {
         throttle.fail(req.ip, BOOTSTRAP_ACCOUNT);
         await audit(db, 'anonymous', 'auth.bootstrap_failed', `user:${body.username}`, {
           ip: req.ip,
-          reason: (await auth.userCount()) > 0 ? 'already bootstrapped' : 'wrong token',
+          reason: format((await auth.userCount()) > 0 ? 'audit.alreadyBootstrapped' : 'audit.wrongToken'),
         });
-        throw new HttpError(403, 'BOOTSTRAP', 'wrong or already used bootstrap token');
+        throw new HttpError(403, 'BOOTSTRAP', msg('auth.bootstrap'));
       }
       throttle.succeed(req.ip, BOOTSTRAP_ACCOUNT);
       const csrfToken = await auth.startSession(id, req, reply);
@@ -137,7 +138,7 @@ export function authRoutes(s: ServerContext): void {
           `user:${body.username.slice(0, 64)}`,
           { ip: req.ip },
         );
-        throw new HttpError(401, 'LOGIN', 'wrong username or password');
+        throw new HttpError(401, 'LOGIN', msg('auth.login'));
       }
       throttle.succeed(req.ip, body.username);
       const csrfToken = await auth.startSession(u.id, req, reply);
@@ -211,7 +212,7 @@ export function authRoutes(s: ServerContext): void {
         .select('id')
         .where('username', '=', body.username)
         .executeTakeFirst();
-      if (exists) throw new HttpError(409, 'CONFLICT', `user ${body.username} exists`);
+      if (exists) throw new HttpError(409, 'CONFLICT', msg('user.exists', { name: body.username }));
       const id = await auth.createUser(body.username, body.password, body.role);
       await audit(db, actorName(principal), 'user.create', `user:${body.username}`, { role: body.role });
       const r = await db
@@ -238,9 +239,9 @@ export function authRoutes(s: ServerContext): void {
     response: User,
     async handler({ params, body, principal }) {
       const u = await db.selectFrom('users').selectAll().where('id', '=', params.id).executeTakeFirst();
-      if (!u) throw new HttpError(404, 'NOT_FOUND', `user ${params.id} not found`);
+      if (!u) throw new HttpError(404, 'NOT_FOUND', msg('user.notFound', { id: params.id }));
       if (u.id === principal.userId && ((body.role && body.role !== 'admin') || body.disabled)) {
-        throw new HttpError(409, 'CONFLICT', 'you cannot demote or disable yourself');
+        throw new HttpError(409, 'CONFLICT', msg('user.selfDemote'));
       }
       const set: Record<string, unknown> = {};
       if (body.role) set.role = body.role;
@@ -277,8 +278,8 @@ export function authRoutes(s: ServerContext): void {
         .select(['id', 'username'])
         .where('id', '=', params.id)
         .executeTakeFirst();
-      if (!u) throw new HttpError(404, 'NOT_FOUND', `user ${params.id} not found`);
-      if (u.id === principal.userId) throw new HttpError(409, 'CONFLICT', 'you cannot delete yourself');
+      if (!u) throw new HttpError(404, 'NOT_FOUND', msg('user.notFound', { id: params.id }));
+      if (u.id === principal.userId) throw new HttpError(409, 'CONFLICT', msg('user.selfDelete'));
       await db.deleteFrom('sessions').where('user_id', '=', u.id).execute();
       await db.deleteFrom('api_tokens').where('user_id', '=', u.id).execute();
       await db.deleteFrom('users').where('id', '=', u.id).execute();
@@ -335,15 +336,10 @@ export function authRoutes(s: ServerContext): void {
     body: z.object({ name: z.string().min(1).max(100), role: RoleSchema.optional() }),
     response: z.object({ id: z.number().int(), token: z.string(), prefix: z.string(), role: RoleSchema }),
     async handler({ body, principal }) {
-      if (principal.via === 'token')
-        throw new HttpError(403, 'FORBIDDEN', 'API tokens cannot create tokens; log in');
+      if (principal.via === 'token') throw new HttpError(403, 'FORBIDDEN', msg('token.byToken'));
       const role = body.role ?? principal.role;
       if (ROLES.indexOf(role) > ROLES.indexOf(principal.role))
-        throw new HttpError(
-          403,
-          'FORBIDDEN',
-          `a token cannot have more rights (${role}) than its owner (${principal.role})`,
-        );
+        throw new HttpError(403, 'FORBIDDEN', msg('token.tooStrong', { role, owner: principal.role }));
       const t = await auth.createToken(principal.userId, body.name, role);
       await audit(db, actorName(principal), 'token.create', `token:${t.id}`, { name: body.name, role });
       return { id: t.id, token: t.token, prefix: t.prefix, role };
@@ -364,7 +360,7 @@ export function authRoutes(s: ServerContext): void {
         .where('id', '=', params.id)
         .executeTakeFirst();
       if (!t || (t.user_id !== principal.userId && principal.role !== 'admin'))
-        throw new HttpError(404, 'NOT_FOUND', `token ${params.id} not found`);
+        throw new HttpError(404, 'NOT_FOUND', msg('token.notFound', { id: params.id }));
       await db.deleteFrom('api_tokens').where('id', '=', t.id).execute();
       await audit(db, actorName(principal), 'token.revoke', `token:${t.id}`, { name: t.name });
     },

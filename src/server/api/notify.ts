@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { SEVERITIES } from '../../core/types.js';
 import { actorName, audit } from '../auth.js';
 import type { ServerContext } from '../context.js';
+import { msg } from '../messages.js';
 import { HttpError, IdParams, page, pagingQuery, countRows, pageOf } from '../http.js';
 import { EVENT_TYPES, type Notifier } from '../notify/index.js';
 import { redactUrl } from '../notify/transport.js';
@@ -154,7 +155,7 @@ export function notifyRoutes(s: ServerContext, notifier: Notifier): void {
         .select(['id', 'name'])
         .where('id', '=', params.id)
         .executeTakeFirst();
-      if (!d) throw new HttpError(404, 'NOT_FOUND', `destination ${params.id} not found`);
+      if (!d) throw new HttpError(404, 'NOT_FOUND', msg('destination.notFound', { id: params.id }));
       await db.deleteFrom('notify_rules').where('destination_id', '=', d.id).execute();
       await db.deleteFrom('notify_destinations').where('id', '=', d.id).execute();
       await audit(db, actorName(principal), 'destination.delete', `destination:${d.name}`);
@@ -175,7 +176,7 @@ export function notifyRoutes(s: ServerContext, notifier: Notifier): void {
         .select(['id', 'name'])
         .where('id', '=', params.id)
         .executeTakeFirst();
-      if (!d) throw new HttpError(404, 'NOT_FOUND', `destination ${params.id} not found`);
+      if (!d) throw new HttpError(404, 'NOT_FOUND', msg('destination.notFound', { id: params.id }));
       await notifier.queue(db, d.id, {
         id: randomUUID(),
         type: 'test',
@@ -239,7 +240,7 @@ export function notifyRoutes(s: ServerContext, notifier: Notifier): void {
           .where('id', '=', body.destinationId)
           .executeTakeFirst())
       )
-        throw new HttpError(400, 'BAD_REQUEST', `destination ${body.destinationId} does not exist`);
+        throw new HttpError(400, 'BAD_REQUEST', msg('destination.missing', { id: body.destinationId }));
       const { id } = await db
         .insertInto('notify_rules')
         .values({
@@ -273,7 +274,7 @@ export function notifyRoutes(s: ServerContext, notifier: Notifier): void {
         .select(['id', 'name'])
         .where('id', '=', params.id)
         .executeTakeFirst();
-      if (!r) throw new HttpError(404, 'NOT_FOUND', `rule ${params.id} not found`);
+      if (!r) throw new HttpError(404, 'NOT_FOUND', msg('rule.notFound', { id: params.id }));
       await db.deleteFrom('notify_rules').where('id', '=', r.id).execute();
       await audit(db, actorName(principal), 'rule.delete', `rule:${r.name}`);
     },
@@ -330,9 +331,9 @@ export function notifyRoutes(s: ServerContext, notifier: Notifier): void {
         .select(['id', 'status'])
         .where('id', '=', params.id)
         .executeTakeFirst();
-      if (!r) throw new HttpError(404, 'NOT_FOUND', `delivery ${params.id} not found`);
+      if (!r) throw new HttpError(404, 'NOT_FOUND', msg('delivery.notFound', { id: params.id }));
       if (r.status !== 'dead')
-        throw new HttpError(409, 'CONFLICT', `delivery ${params.id} is ${r.status}, not dead`);
+        throw new HttpError(409, 'CONFLICT', msg('delivery.notDead', { id: params.id, status: r.status }));
       await db
         .updateTable('outbox')
         .set({ status: 'pending', attempts: 0, next_attempt_at: new Date().toISOString() })

@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { actorName, audit } from '../auth.js';
 import type { ServerContext } from '../context.js';
 import type { Database } from '../db/index.js';
+import { format, msg } from '../messages.js';
 import { HttpError, IdParams, page, pagingQuery, countRows, pageOf } from '../http.js';
 import { enqueue, type JobRunner } from '../jobs.js';
 
@@ -130,7 +131,7 @@ export function registryRoutes(s: ServerContext, jobs: JobRunner): void {
   const { router, db } = s;
   const get = async (id: number) => {
     const r = await db.selectFrom('registries').selectAll().where('id', '=', id).executeTakeFirst();
-    if (!r) throw new HttpError(404, 'NOT_FOUND', `registry ${id} not found`);
+    if (!r) throw new HttpError(404, 'NOT_FOUND', msg('registry.notFound', { id }));
     return r;
   };
 
@@ -170,7 +171,7 @@ export function registryRoutes(s: ServerContext, jobs: JobRunner): void {
     response: RegistryOut,
     async handler({ body, principal }) {
       if (await db.selectFrom('registries').select('id').where('name', '=', body.name).executeTakeFirst())
-        throw new HttpError(409, 'CONFLICT', `registry ${body.name} exists`);
+        throw new HttpError(409, 'CONFLICT', msg('registry.exists', { name: body.name }));
       const { id } = await db
         .insertInto('registries')
         .values({
@@ -259,7 +260,7 @@ export function registryRoutes(s: ServerContext, jobs: JobRunner): void {
       const jobId = await enqueue(
         db,
         'registry-sync',
-        { registryId: r.id, reason: `requested by ${principal.username}` },
+        { registryId: r.id, reason: format('job.reasonRequested', { user: principal.username }) },
         jobs.maxAttempts,
       );
       await audit(db, actorName(principal), 'registry.scan', `registry:${r.name}`, { jobId });
@@ -302,7 +303,7 @@ export function registryRoutes(s: ServerContext, jobs: JobRunner): void {
     response: JobOut,
     async handler({ params }) {
       const r = await db.selectFrom('jobs').selectAll().where('id', '=', params.id).executeTakeFirst();
-      if (!r) throw new HttpError(404, 'NOT_FOUND', `job ${params.id} not found`);
+      if (!r) throw new HttpError(404, 'NOT_FOUND', msg('job.notFound', { id: params.id }));
       return jobOut(r);
     },
   });

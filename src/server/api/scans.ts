@@ -5,6 +5,7 @@ import { SEVERITIES, severityRank } from '../../core/types.js';
 import { actorName, audit } from '../auth.js';
 import type { ServerContext } from '../context.js';
 import type { Database } from '../db/index.js';
+import { msg } from '../messages.js';
 import { HttpError, IdParams, page, pagingQuery, countRows, pageOf, UPLOAD_BODY_LIMIT } from '../http.js';
 import { storeReport, validateReport } from '../scans.js';
 import type { ArtifactInfo } from '../../core/analyzer.js';
@@ -348,7 +349,7 @@ export function scanRoutes(s: ServerContext): void {
       .select(['report', 'merged_from'])
       .where('id', '=', id)
       .executeTakeFirst();
-    if (!r) throw new HttpError(404, 'NOT_FOUND', `scan ${id} not found`);
+    if (!r) throw new HttpError(404, 'NOT_FOUND', msg('scan.notFound', { id }));
     if (r.merged_from === null) return r;
     const primary = (JSON.parse(r.merged_from) as number[])[0]!;
     const p = await db
@@ -356,7 +357,7 @@ export function scanRoutes(s: ServerContext): void {
       .select(['report', 'merged_from'])
       .where('id', '=', primary)
       .executeTakeFirst();
-    if (!p) throw new HttpError(404, 'NOT_FOUND', `scan ${primary} (source of merged scan ${id}) not found`);
+    if (!p) throw new HttpError(404, 'NOT_FOUND', msg('scan.sourceMissing', { source: primary, id }));
     return p;
   };
 
@@ -439,7 +440,7 @@ export function scanRoutes(s: ServerContext): void {
         .select([...SCAN_COLS])
         .where('scans.id', '=', params.id)
         .executeTakeFirst();
-      if (!r) throw new HttpError(404, 'NOT_FOUND', `scan ${params.id} not found`);
+      if (!r) throw new HttpError(404, 'NOT_FOUND', msg('scan.notFound', { id: params.id }));
       return scanOut(r);
     },
   });
@@ -477,11 +478,7 @@ export function scanRoutes(s: ServerContext): void {
         .flatMap((x) => x.packages ?? [])
         .filter((p) => !seen.has(p.id) && seen.add(p.id));
       if (!packages.length) {
-        throw new HttpError(
-          404,
-          'NO_PACKAGES',
-          `scan ${params.id} has no package list (registry scans keep one; for uploads use bulwark scan --list-all-pkgs)`,
-        );
+        throw new HttpError(404, 'NO_PACKAGES', msg('scan.noPackages', { id: params.id }));
       }
       const catalog: Catalog = {
         packages,
@@ -522,7 +519,7 @@ export function scanRoutes(s: ServerContext): void {
         .select(['id', 'image_id', 'source_key', 'source'])
         .where('id', '=', params.id)
         .executeTakeFirst();
-      if (!head) throw new HttpError(404, 'NOT_FOUND', `scan ${params.id} not found`);
+      if (!head) throw new HttpError(404, 'NOT_FOUND', msg('scan.notFound', { id: params.id }));
       let baseId = query.base ?? null;
       if (baseId === null) {
         // The previous report of the same source (merged views: the previous merged view).
@@ -538,7 +535,7 @@ export function scanRoutes(s: ServerContext): void {
           .executeTakeFirst();
         baseId = prev?.id ?? null;
       } else if (!(await db.selectFrom('scans').select('id').where('id', '=', baseId).executeTakeFirst())) {
-        throw new HttpError(404, 'NOT_FOUND', `base scan ${baseId} not found`);
+        throw new HttpError(404, 'NOT_FOUND', msg('scan.baseNotFound', { id: baseId }));
       }
       const all = async (scanId: number) =>
         (
@@ -665,7 +662,7 @@ export function scanRoutes(s: ServerContext): void {
         ])
         .where('images.id', '=', params.id)
         .executeTakeFirst();
-      if (!r) throw new HttpError(404, 'NOT_FOUND', `image ${params.id} not found`);
+      if (!r) throw new HttpError(404, 'NOT_FOUND', msg('image.notFound', { id: params.id }));
       const sources = await db
         .selectFrom('image_sources as x')
         .innerJoin('scans', 'scans.id', 'x.scan_id')
@@ -942,7 +939,7 @@ export function scanRoutes(s: ServerContext): void {
         .selectAll()
         .where('id', '=', params.id)
         .executeTakeFirst();
-      if (!r) throw new HttpError(404, 'NOT_FOUND', `suppression ${params.id} not found`);
+      if (!r) throw new HttpError(404, 'NOT_FOUND', msg('suppression.notFound', { id: params.id }));
       await db.deleteFrom('suppressions').where('id', '=', r.id).execute();
       await audit(db, actorName(principal), 'suppression.delete', `advisory:${r.advisory_id}`, {
         id: r.id,

@@ -2,10 +2,21 @@
 import { useState } from 'react';
 import type { AuditEntry } from '../api';
 import { DataTable, fmtDate, useServerList } from '../components';
-import { useT } from '../i18n';
+import { DICTS, serverText, useT, type Key } from '../i18n';
 
 export function AuditPage() {
-  const { t } = useT();
+  const { t, lang } = useT();
+  const known = (k: string): k is Key => k in DICTS.en;
+  const actionText = (a: string) => (known(`audit.act.${a}`) ? t(`audit.act.${a}` as Key) : a);
+  const detailText = (d: Record<string, unknown>) =>
+    Object.entries(d)
+      .filter(([, v]) => v !== undefined && v !== null)
+      .map(([k, v]) => {
+        const name = known(`audit.field.${k}`) ? t(`audit.field.${k}` as Key) : k;
+        const value = typeof v === 'string' ? serverText(lang, v) : JSON.stringify(v);
+        return `${name}: ${value}`;
+      })
+      .join(', ');
   const [actor, setActor] = useState('');
   const [action, setAction] = useState('');
   const list = useServerList<AuditEntry>('/api/audit', { actor, action }, { sort: 'at', order: 'desc' });
@@ -33,13 +44,28 @@ export function AuditPage() {
         columns={[
           { key: 'at', label: 'col.date', sort: 'at', render: (r) => fmtDate(r.at) },
           { key: 'actor', label: 'audit.actor', render: (r) => r.actor },
-          { key: 'action', label: 'audit.action', render: (r) => <code>{r.action}</code> },
+          {
+            key: 'action',
+            label: 'audit.action',
+            render: (r) => (
+              <span title={r.action}>
+                {actionText(r.action)} <code className="small">{r.action}</code>
+              </span>
+            ),
+          },
           { key: 'target', label: 'col.target', render: (r) => r.target },
           {
             key: 'detail',
             label: 'audit.detail',
             className: 'title',
-            render: (r) => (r.detail ? <code className="small">{JSON.stringify(r.detail)}</code> : ''),
+            render: (r) =>
+              r.detail ? (
+                <span className="small" title={JSON.stringify(r.detail)}>
+                  {detailText(r.detail)}
+                </span>
+              ) : (
+                ''
+              ),
           },
         ]}
       />

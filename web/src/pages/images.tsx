@@ -2,6 +2,7 @@
 import { useEffect, useMemo, useState, type FormEvent } from 'react';
 import {
   ApiError,
+  type ErrorJson,
   get,
   post,
   SEVERITIES,
@@ -124,11 +125,13 @@ export function ImagePage({ id, me }: { id: number; me: Me['user'] }) {
     try {
       const res = await fetch(`/api/scans/${scanId}/sbom?format=${format}`, { credentials: 'same-origin' });
       if (!res.ok) {
-        const body = (await res.json().catch(() => ({}))) as { error?: { code?: string; message?: string } };
+        const body = (await res.json().catch(() => ({}))) as ErrorJson;
         throw new ApiError(
           res.status,
           body.error?.code ?? String(res.status),
           body.error?.message ?? `HTTP ${res.status}`,
+          body.error?.key,
+          body.error?.params,
         );
       }
       const name =

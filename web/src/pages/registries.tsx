@@ -2,10 +2,10 @@
 import { useEffect, useState, type FormEvent } from 'react';
 import { del, patch, post, type Job, type Me, type Registry } from '../api';
 import { DataTable, ErrorBox, fmtDate, SimpleTable, useResource, useServerList } from '../components';
-import { useT, type Key } from '../i18n';
+import { serverText, useT, type Key } from '../i18n';
 
 export function RegistriesPage({ me }: { me: Me['user'] }) {
-  const { t } = useT();
+  const { t, lang } = useT();
   const regs = useResource<{ items: Registry[] }>('/api/registries');
   const [error, setError] = useState<unknown>();
   const [adding, setAdding] = useState(false);
@@ -131,7 +131,12 @@ export function RegistriesPage({ me }: { me: Me['user'] }) {
             className: 'num',
             render: (j) => `${j.attempts}/${j.maxAttempts}`,
           },
-          { key: 'message', label: 'col.message', className: 'title', render: (j) => j.message },
+          {
+            key: 'message',
+            label: 'col.message',
+            className: 'title',
+            render: (j) => serverText(lang, j.message),
+          },
           { key: 'updated', label: 'col.updated', render: (j) => fmtDate(j.updatedAt) },
         ]}
       />
