@@ -6,6 +6,7 @@
  *   bulwark waf test coreruleset/tests/regression/tests --rules coreruleset/rules --paranoia 4
  *   bulwark waf test DIR --target http://127.0.0.1:8080 --log waf.log
  */
+import cluster from 'node:cluster';
 import { createWriteStream, existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { Option, type Command } from 'commander';
@@ -61,6 +62,7 @@ export function register(ctx: CliContext): void {
     .option('--body-limit <bytes>', 'request body limit (413 above it)')
     .option('--upstream-timeout <ms>', 'upstream response timeout (504 after it)', '30000')
     .option('--marker-header <name>', 'request header copied into the log line (for test harnesses)')
+    .option('--workers <n>', 'processes sharing the listening socket (node:cluster)', '1')
     .action(
       async (o: {
         listen: string;
@@ -72,6 +74,7 @@ export function register(ctx: CliContext): void {
         bodyLimit?: string;
         upstreamTimeout: string;
         markerHeader?: string;
+        workers: string;
       }) => {
         if (!o.upstream) throw new BulwarkError('USAGE', 'waf: --upstream URL is required');
         if (!o.rules?.length) throw new BulwarkError('USAGE', 'waf: --rules DIR|FILE is required');
@@ -85,9 +88,28 @@ export function register(ctx: CliContext): void {
         const paranoia = intOpt('--paranoia', o.paranoia, 1, 4)!;
         const bodyLimit = intOpt('--body-limit', o.bodyLimit, 0, 2 ** 31);
         const upstreamTimeoutMs = intOpt('--upstream-timeout', o.upstreamTimeout, 1, 3600000);
+        const workers = intOpt('--workers', o.workers, 1, 256)!;
         for (const r of o.rules)
           if (!existsSync(r))
             throw new BulwarkError('NOT_FOUND', `--rules: ${r}: no such file or directory`, { subject: r });
+        if (workers > 1 && cluster.isPrimary) {
+          // the primary only supervises: each worker loads the rules and serves on the shared socket
+          const logger = ctx.logger();
+          const kids = Array.from({ length: workers }, () => cluster.fork());
+          logger.info(`waf: ${workers} workers on ${host}:${port}`);
+          await new Promise<void>((resolve) => {
+            let alive = kids.length;
+            cluster.on('exit', () => {
+              if (--alive === 0) resolve();
+            });
+            const stop = () => {
+              for (const k of kids) k.process.kill('SIGTERM');
+            };
+            process.once('SIGINT', stop);
+            process.once('SIGTERM', stop);
+          });
+          return;
+        }
         const { createWaf } = await loadWafModule();
         const { createWafProxy } = await import('../waf/proxy.js');
         let w;
@@ -126,6 +148,8 @@ export function register(ctx: CliContext): void {
         });
         if (log && log !== process.stdout)
           await new Promise<void>((r) => (log as ReturnType<typeof createWriteStream>).end(() => r()));
+        // a cluster worker's IPC channel would keep it alive
+        if (cluster.isWorker) cluster.worker?.disconnect();
       },
     );
 

@@ -260,28 +260,53 @@ export function createWafProxy(o: ProxyOptions): WafProxy {
           pres.on('error', () => res.destroy());
           return;
         }
+        // the body is inspected up to SecResponseBodyLimit (ProcessPartial): past it, what was
+        // held is inspected, then sent, and the rest streams through; memory stays bounded
         const limit = o.waf.rules.responseBodyLimit;
         const parts: Buffer[] = [];
         let n = 0;
+        let streaming = false;
+        const inspect = (final: boolean): boolean => {
+          const held = Buffer.concat(parts);
+          parts.length = 0;
+          iv = tx.processResponseBody(held.subarray(0, limit).toString('latin1'));
+          tx.processLogging();
+          if (iv) {
+            pres.destroy();
+            deny(res, iv.status);
+            logTx(req, t0, iv.status, tx);
+            return false;
+          }
+          const hs = final ? outHeaders.filter(([k]) => k.toLowerCase() !== 'content-length') : outHeaders;
+          if (final) hs.push(['content-length', String(held.length)]);
+          res.writeHead(resp.status, hs.flat());
+          if (final) {
+            res.end(held);
+            logTx(req, t0, resp.status, tx);
+          } else res.write(held);
+          return true;
+        };
         pres.on('data', (c: Buffer) => {
+          if (streaming) {
+            if (!res.write(c)) {
+              pres.pause();
+              res.once('drain', () => pres.resume());
+            }
+            return;
+          }
           n += c.length;
           parts.push(c);
+          if (n > limit) {
+            streaming = true;
+            if (!inspect(false)) streaming = false;
+          }
         });
         pres.on('error', () => res.destroy());
         pres.on('end', () => {
-          const all = Buffer.concat(parts);
-          iv = tx.processResponseBody(all.subarray(0, Math.min(n, limit)).toString('latin1'));
-          tx.processLogging();
-          if (iv) {
-            deny(res, iv.status);
-            logTx(req, t0, iv.status, tx);
-            return;
-          }
-          const hs = outHeaders.filter(([k]) => k.toLowerCase() !== 'content-length');
-          hs.push(['content-length', String(all.length)]);
-          res.writeHead(resp.status, hs.flat());
-          res.end(all);
-          logTx(req, t0, resp.status, tx);
+          if (streaming) {
+            res.end();
+            logTx(req, t0, resp.status, tx);
+          } else if (!res.headersSent) inspect(true);
         });
       },
     );

@@ -15,10 +15,9 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CORPORA } from '../helpers/shared.js';
 
-const MAIN = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url));
 const CRS = join(CORPORA, 'coreruleset');
-const boot = `const {main}=await import(${JSON.stringify(MAIN)}); process.exitCode = await main(['node','bulwark',...process.argv.slice(1)]);`;
-const cliArgs = (args: string[]) => ['--import', 'tsx', '--input-type=module', '-e', boot, '--', ...args];
+const ENTRY = fileURLToPath(new URL('./bulwark-cli.mjs', import.meta.url));
+const cliArgs = (args: string[]) => ['--import', 'tsx', ENTRY, ...args];
 
 function run(args: string[]) {
   return spawnSync(process.execPath, cliArgs(args), { encoding: 'utf8', timeout: 120000 });
@@ -126,5 +125,65 @@ test('waf test in process and against the live proxy agree on the CRS 941 tests'
     up.closeAllConnections();
     up.close();
     rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('--workers 2: both workers serve and block, and SIGTERM stops them all', async () => {
+  const up = http.createServer((req, res) => {
+    req.resume();
+    req.on('end', () => res.end(`pid ${process.pid}`));
+  });
+  await new Promise<void>((r) => up.listen(0, '127.0.0.1', () => r()));
+  const upPort = (up.address() as AddressInfo).port;
+  const port = 20000 + Math.floor(Math.random() * 20000);
+  const p = spawn(
+    process.execPath,
+    cliArgs([
+      '-q',
+      'waf',
+      '--listen',
+      `127.0.0.1:${port}`,
+      '--upstream',
+      `http://127.0.0.1:${upPort}`,
+      '--rules',
+      join(CRS, 'rules'),
+      '--workers',
+      '2',
+    ]),
+    { stdio: 'ignore' },
+  );
+  const get = (path: string) =>
+    new Promise<number>((r) => {
+      const q = http.get(
+        {
+          host: '127.0.0.1',
+          port,
+          path,
+          agent: false,
+          headers: { host: 'localhost', 'user-agent': 'Mozilla/5.0' },
+        },
+        (res) => {
+          res.resume();
+          r(res.statusCode ?? 0);
+        },
+      );
+      q.on('error', () => r(0));
+    });
+  try {
+    let s = 0;
+    for (let i = 0; i < 150 && s === 0; i++) {
+      s = await get('/');
+      if (!s) await new Promise((r) => setTimeout(r, 100));
+    }
+    assert.equal(s, 200);
+    const codes = await Promise.all(
+      Array.from({ length: 6 }, () => get(`/?q=${encodeURIComponent('<script>alert(1)</script>')}`)),
+    );
+    assert.deepEqual(codes, Array(6).fill(403));
+  } finally {
+    p.kill('SIGTERM');
+    const code = await new Promise((r) => p.on('exit', (c, sig) => r(c ?? sig)));
+    assert.equal(code, 0);
+    up.close();
   }
 });

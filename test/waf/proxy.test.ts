@@ -49,6 +49,20 @@ before(async () => {
       const body = Buffer.concat(parts).toString('utf8');
       seen.push({ method: req.method!, url: req.url!, body, headers: req.headers });
       if (req.url === '/slow') return; // never answers: the proxy's upstream timeout
+      if (req.url === '/big') {
+        // 2 MB of text, past SecResponseBodyLimit: inspected in part, then streamed through
+        res.writeHead(200, { 'content-type': 'text/plain' });
+        for (let i = 0; i < 2048; i++) res.write('x'.repeat(1023) + '\n');
+        res.end();
+        return;
+      }
+      if (req.url === '/leak') {
+        const page =
+          '<html><body><b>Warning</b>: Cannot modify header information - headers already sent in /var/www/shop/cart.php on line 12</body></html>';
+        res.writeHead(200, { 'content-type': 'text/html', 'content-length': Buffer.byteLength(page) });
+        res.end(page);
+        return;
+      }
       const out = JSON.stringify({
         ok: true,
         method: req.method,
@@ -235,6 +249,19 @@ test('malformed requests get defined answers', async () => {
   const slow = await request(port, 'GET', '/slow');
   assert.equal(slow.status, 504);
   assert.equal(lastLine().status, 504);
+});
+
+test('responses: a PHP error leak is refused, a 2 MB body streams through intact', async () => {
+  const leak = await request(port, 'GET', '/leak');
+  assert.equal(leak.status, 403);
+  assert.ok(
+    (lastLine().rules as { id: number }[]).some((r) => r.id >= 953000 && r.id < 954000),
+    JSON.stringify(lastLine()),
+  );
+  const big = await request(port, 'GET', '/big');
+  assert.equal(big.status, 200);
+  assert.equal(big.body.length, 2048 * 1024);
+  assert.equal(lastLine().status, 200);
 });
 
 test('detect mode logs what it would block and lets the request through', async () => {
