@@ -289,6 +289,7 @@ type Getter = (ev: SyscallEvent, st: StateTracker) => FieldValue;
 interface Typed {
   get: Getter;
   type: FieldType;
+  list?: boolean;
 }
 
 function resolveField(f: FieldExpr, fields: Record<string, FieldDef>): Typed {
@@ -306,7 +307,7 @@ function resolveField(f: FieldExpr, fields: Record<string, FieldDef>): Typed {
       throw new CompileError(`field '${f.name}': argument '${f.arg}' is not a number`);
     const arg = f.arg ?? found.arg;
     const g = def.get;
-    return { get: (ev, st) => g(ev, st, arg), type: def.type };
+    return { get: (ev, st) => g(ev, st, arg), type: def.type, list: def.list && arg === undefined };
   }
   if (f.arg !== undefined)
     throw new CompileError(`filter error: transformer '${f.name}' does not support field arguments`);
@@ -740,6 +741,11 @@ export function compileCondition(node: Node, opts: CompileOptions = {}): Compile
       if (r.kind !== 'list') throw new CompileError(`operator '${n.op}' needs a list`);
       const items = r.items.map((i) => i.value);
       const p = n.op === 'pmatch' ? pmatchPred(items) : setPred(type, items);
+      if (lf.list && n.op === 'in')
+        return (ev, st) => {
+          const v = get(ev, st);
+          return v !== undefined && (Array.isArray(v) ? v.every((x) => p(x)) : p(v));
+        };
       return (ev, st) => {
         const v = get(ev, st);
         return v !== undefined && anyOf(v, p);

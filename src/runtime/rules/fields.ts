@@ -21,6 +21,8 @@ export interface FieldDef {
   argIndex?: boolean;
   /** without an argument the field stands for all ancestors (proc.aname): comparisons match any */
   anyWithoutArg?: boolean;
+  /** a list field (plugin fields such as ka.req.pod.containers.image): `in` holds when every value is in the set */
+  list?: boolean;
   get(ev: SyscallEvent, st: StateTracker, arg: string | undefined): FieldValue;
 }
 

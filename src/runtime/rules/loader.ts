@@ -32,13 +32,22 @@ import {
   type Filter,
   type TypeSet,
 } from './compiler.js';
-import { FIELDS, lookupField } from './fields.js';
+import { FIELDS, lookupField, type FieldDef } from './fields.js';
+import { K8S_AUDIT_FIELDS, K8S_AUDIT_SOURCE, type K8sAuditEvent } from './k8saudit.js';
+
+/** The field table of each event source the engine knows. */
+export const SOURCE_FIELDS: Record<string, Record<string, FieldDef>> = {
+  [SYSCALL_SOURCE]: FIELDS,
+  [K8S_AUDIT_SOURCE]: K8S_AUDIT_FIELDS,
+};
 import { compileOutput, type Alert, type CompiledOutput } from './output.js';
 import { parseCondition, ParseError, type Node } from './parser.js';
 
 export const ENGINE_VERSION = '0.58.0';
 /** Plugins whose fields this engine provides natively (Falco's container plugin: container.*, k8s pod fields). */
 export const BUILTIN_PLUGINS: Record<string, string> = { container: '0.6.0' };
+/** With the k8s_audit source on: the k8saudit and json plugins' fields are built in too. */
+export const K8S_AUDIT_PLUGINS: Record<string, string> = { k8saudit: '0.7.0', json: '0.7.0' };
 
 export const PRIORITIES = [
   'emergency',
@@ -858,7 +867,7 @@ class Collector {
     prev.visibility = this.cur++;
   }
 
-  private validateException(known: boolean, ex: ExceptionInfo): void {
+  private validateException(known: boolean, ex: ExceptionInfo, source: string): void {
     const f = ex.fields!;
     if (f.isList) {
       if (!ex.comps)
@@ -876,13 +885,14 @@ class Collector {
       }
       if (known)
         for (const v of f.items)
-          if (!fieldDefined(v.item)) this.validate(`'${v.item}' is not a supported filter field`, ex.ctx);
+          if (!fieldDefined(v.item, source))
+            this.validate(`'${v.item}' is not a supported filter field`, ex.ctx);
     } else {
       if (!ex.comps) ex.comps = { isList: false, item: 'in', items: [] };
       if (ex.comps.isList) this.validate('Fields and comps must both be strings', ex.ctx);
       if (!LIST_OPERATORS.has(ex.comps.item))
         this.validate('When fields is a single value, comps must be one of (in, pmatch, intersects)', ex.ctx);
-      if (known && !fieldDefined(f.item))
+      if (known && !fieldDefined(f.item, source))
         this.validate(`'${f.item}' is not a supported filter field`, ex.ctx);
     }
   }
@@ -898,7 +908,7 @@ class Collector {
     for (const ex of info.exceptions) {
       if (!ex.fields)
         this.validate('Rule exception item must have fields property with a list of fields', ex.ctx);
-      this.validateException(!info.unknownSource, ex);
+      this.validateException(!info.unknownSource, ex, info.source);
     }
     this.define(this.rules, info);
   }
@@ -950,7 +960,7 @@ class Collector {
           this.validate('Rule exception must have fields property with a list of fields', ex.ctx);
         if (!ex.values.length)
           this.validate('Rule exception must have values property with a list of values', ex.ctx);
-        this.validateException(!prev.unknownSource, ex);
+        this.validateException(!prev.unknownSource, ex, prev.source);
         prev.exceptions.push(ex);
       } else {
         if (ex.fields)
@@ -979,7 +989,7 @@ class Collector {
       for (const ex of u.exceptions) {
         if (!ex.fields)
           this.validate('Rule exception must have fields property with a list of fields', ex.ctx);
-        this.validateException(!prev.unknownSource, ex);
+        this.validateException(!prev.unknownSource, ex, prev.source);
       }
       prev.exceptions = u.exceptions;
     }
@@ -999,10 +1009,10 @@ class Collector {
   }
 }
 
-function fieldDefined(f: string): boolean {
+function fieldDefined(f: string, source: string): boolean {
   const m = /^([a-z0-9]+)\(\s*(.*?)\s*\)$/.exec(f.trim());
   const name = (m ? m[2]! : f.trim()).replace(/\[.*\]$/, '');
-  return lookupField(name) !== undefined;
+  return lookupField(name, SOURCE_FIELDS[source] ?? FIELDS) !== undefined;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1212,6 +1222,9 @@ export class Ruleset {
     this.enabledRules = this.rules.filter(
       (r) => r.enabled && r.source === SYSCALL_SOURCE && r.rank <= this.minRank,
     );
+    this.auditRules = this.rules.filter(
+      (r) => r.enabled && r.source === K8S_AUDIT_SOURCE && r.rank <= this.minRank,
+    );
     this.byType.clear();
   }
 
@@ -1249,6 +1262,19 @@ export class Ruleset {
     }
     return out ?? [];
   }
+
+  /** Rules of the k8s_audit source that match an audit event (load with sources including k8s_audit). */
+  evaluateAudit(ev: K8sAuditEvent): Alert[] {
+    const out: Alert[] = [];
+    const fake = ev as unknown as SyscallEvent;
+    for (const r of this.auditRules) {
+      if (!r.filter(fake, undefined as unknown as StateTracker)) continue;
+      out.push(r.out.alert(fake, undefined as unknown as StateTracker, r, this.hostname));
+      if (this.ruleMatching === 'first') break;
+    }
+    return out;
+  }
+  private auditRules: CompiledRule[] = [];
 
   /** Like evaluate, but only the matching rules (no output rendering): for counting and benchmarks. */
   match(ev: SyscallEvent, state: StateTracker): CompiledRule[] {
@@ -1310,7 +1336,9 @@ export function loadRules(files: RuleFile[], opts: LoadOptions = {}): Ruleset {
   rs.ruleMatching = opts.ruleMatching ?? 'first';
   rs.minRank = PRIORITIES.indexOf(opts.minPriority ?? 'debug');
   const sources = new Set(opts.sources ?? [SYSCALL_SOURCE]);
-  const plugins = opts.plugins ?? BUILTIN_PLUGINS;
+  const plugins =
+    opts.plugins ??
+    (sources.has(K8S_AUDIT_SOURCE) ? { ...BUILTIN_PLUGINS, ...K8S_AUDIT_PLUGINS } : BUILTIN_PLUGINS);
   const col = new Collector();
   const contents = new Map<string, { content: string; lc: LineCounter }>();
   let compiled: CompiledRule[] = [];
@@ -1540,9 +1568,10 @@ function compileAll(
       );
       output = output.split('%container.info').join('');
     }
+    const fields = SOURCE_FIELDS[r.source] ?? FIELDS;
     let out: CompiledOutput;
     try {
-      out = compileOutput(output);
+      out = compileOutput(output, fields);
     } catch (e) {
       const msg = (e as Error).message;
       if (r.skipIfUnknownFilter && /invalid formatting token|nonexistent field/.test(msg)) {
@@ -1572,7 +1601,7 @@ function compileAll(
       );
     let cc;
     try {
-      cc = compileCondition(ast);
+      cc = compileCondition(ast, { fields, checkEventTypes: r.source === SYSCALL_SOURCE });
     } catch (e) {
       const msg = (e as Error).message;
       if (r.skipIfUnknownFilter && /nonexistent field|unknown event type/.test(msg)) {
@@ -1583,7 +1612,7 @@ function compileAll(
       throw e;
     }
     for (const w of cc.warnings) warn('LOAD_COMPILE_CONDITION', w, r.condCtx);
-    const ts = eventTypesOf(ast);
+    const ts: TypeSet = r.source === SYSCALL_SOURCE ? eventTypesOf(ast) : { all: true, names: new Set() };
     if (r.source === SYSCALL_SOURCE && ts.all && r.warnEvttypes)
       warn(
         'LOAD_NO_EVTTYPE',
