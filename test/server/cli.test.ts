@@ -4,8 +4,9 @@
  * Prometheus text format, clean shutdown on SIGTERM, and clear errors for bad options.
  */
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import https from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
@@ -124,4 +125,85 @@ test('bad options are clear errors without stack traces or secrets', async () =>
     new RegExp(`cannot connect to PostgreSQL at postgres://127\\.0\\.0\\.1:${port}/console`),
   );
   assert.doesNotMatch(b.stderr(), /s3cretpw/);
+});
+
+test('--tls-cert/--tls-key serve HTTPS; --trust-proxy is validated', async () => {
+  const cert = join(dir, 'cli-cert.pem');
+  const key = join(dir, 'cli-key.pem');
+  execFileSync(
+    'openssl',
+    [
+      'req',
+      '-x509',
+      '-newkey',
+      'ec',
+      '-pkeyopt',
+      'ec_paramgen_curve:prime256v1',
+      '-nodes',
+      '-keyout',
+      key,
+      '-out',
+      cert,
+      '-days',
+      '1',
+      '-subj',
+      '/CN=127.0.0.1',
+      '-addext',
+      'subjectAltName=IP:127.0.0.1',
+    ],
+    { stdio: 'ignore' },
+  );
+  const port = await freePort();
+  const s = start(
+    [
+      '--listen',
+      `127.0.0.1:${port}`,
+      '--data',
+      join(dir, 'tls-data'),
+      '--db',
+      join(dir, 'adv.db'),
+      '--tls-cert',
+      cert,
+      '--tls-key',
+      key,
+      '--trust-proxy',
+      '10.0.0.0/8,loopback',
+    ],
+    { BULWARK_ADMIN_PASSWORD: 'tls admin password' },
+  );
+  try {
+    assert.match(await s.line, new RegExp(`^Bulwark console: https://127\\.0\\.0\\.1:${port} `));
+    const status = await new Promise<number>((resolve, reject) =>
+      https
+        .get(`https://127.0.0.1:${port}/healthz`, { ca: readFileSync(cert) }, (res) => {
+          res.resume();
+          resolve(res.statusCode!);
+        })
+        .on('error', reject),
+    );
+    assert.equal(status, 200);
+  } finally {
+    s.child.kill('SIGTERM');
+    assert.equal(await s.exit, 0);
+  }
+  const bad = start([
+    '--listen',
+    `127.0.0.1:${await freePort()}`,
+    '--data',
+    join(dir, 'd3'),
+    '--trust-proxy',
+    'proxy.example',
+  ]);
+  assert.notEqual(await bad.exit, 0);
+  assert.match(bad.stderr(), /--trust-proxy: expected an address, a CIDR/);
+  const half = start([
+    '--listen',
+    `127.0.0.1:${await freePort()}`,
+    '--data',
+    join(dir, 'd4'),
+    '--tls-cert',
+    cert,
+  ]);
+  assert.notEqual(await half.exit, 0);
+  assert.match(half.stderr(), /--tls-cert and --tls-key go together/);
 });
