@@ -9,7 +9,10 @@ import { Option, type Command } from 'commander';
 import { loadRules, type FileResult, type LoadIssue, type RuleFile } from '../runtime/rules/index.js';
 import { BulwarkError } from '../core/errors.js';
 import type { CliContext } from './context.js';
-import { openOutput } from './output.js';
+import { openOutput, type Output } from './output.js';
+
+/** the event sources the engine has fields for */
+const SOURCES = ['syscall', 'k8s_audit'];
 
 const CODE_DESC: Record<string, string> = {
   LOAD_ERR_FILE_READ: 'Error reading file',
@@ -111,7 +114,7 @@ Exit codes: 0 every file loaded, 1 some file has errors, 2 usage error.`,
     )
     .action(async (paths: string[], o: { format: 'text' | 'json'; output?: string }) => {
       const { files, unreadable } = await readRuleFiles(paths);
-      const rs = loadRules(files);
+      const rs = loadRules(files, { sources: SOURCES });
       const byName = new Map([...rs.files, ...unreadable].map((r) => [r.file, r]));
       const results = paths.map((p) => byName.get(p)!).filter(Boolean);
       const ok = results.every((r) => r.successful);
@@ -151,7 +154,10 @@ Exit codes: 0 every file loaded, 1 some file has errors, 2 usage error.`,
   rules
     .command('replay')
     .description('evaluate rules on a .scap capture (as falco -e) and print the alerts: JSON lines or text')
-    .argument('<capture>', 'capture file (.scap or .scap.gz, as written by sysdig -w or falco)')
+    .argument(
+      '<capture>',
+      'capture file (.scap or .scap.gz, as written by sysdig -w or falco), or a Kubernetes audit log (JSON lines)',
+    )
     .requiredOption('-r, --rules <file...>', 'Falco rules YAML files, loaded in order')
     .addOption(new Option('-f, --format <format>', 'alert format').choices(['json', 'text']).default('json'))
     .option('-o, --output <file>', 'write to FILE instead of standard output')
@@ -188,9 +194,49 @@ Exit codes: 0 every file loaded, 1 some file has errors, 2 usage error.`,
             { subject: unreadable[0]!.file },
           );
         const { hostname } = await import('node:os');
-        const rs = loadRules(files, { hostname: o.hostname ?? hostname(), ruleMatching: o.ruleMatching });
+        const rs = loadRules(files, {
+          hostname: o.hostname ?? hostname(),
+          ruleMatching: o.ruleMatching,
+          sources: SOURCES,
+        });
         for (const e of rs.errors) process.stderr.write(issueText('error', e));
         if (!rs.successful) throw new BulwarkError('PARSE', `rules have ${rs.errors.length} error(s)`);
+        let out: Output | undefined;
+        const write = (a: Parameters<typeof formatAlert>[0]) =>
+          out!.stream.write(formatAlert(a, o.format, { iso8601: o.timeIso8601 }) + '\n');
+        let head: Buffer;
+        try {
+          head = await readFile(capture).then((b) => b.subarray(0, 64));
+        } catch (e) {
+          const code = (e as NodeJS.ErrnoException).code ?? 'EIO';
+          throw new BulwarkError('NOT_FOUND', `cannot read ${capture}: ${code}`, { subject: capture });
+        }
+        // a Kubernetes audit log (JSON) rather than a capture: the k8s_audit rules run over it
+        if (/^\s*[[{]/.test(head.toString('latin1'))) {
+          const { parseAuditEvents } = await import('../runtime/rules/k8saudit.js');
+          let events;
+          try {
+            events = parseAuditEvents(await readFile(capture, 'utf8'));
+          } catch (e) {
+            throw new BulwarkError(
+              'PARSE',
+              `${capture}: not a Kubernetes audit log: ${(e as Error).message}`,
+              {
+                subject: capture,
+              },
+            );
+          }
+          out = await openOutput(o.output);
+          let alerts = 0;
+          for (const ev of events)
+            for (const a of rs.evaluateAudit(ev)) {
+              alerts++;
+              write(a);
+            }
+          await out.close();
+          ctx.logger().info(`${events.length} audit events, ${alerts} alerts`);
+          return;
+        }
         let cap;
         try {
           cap = await readScapFile(capture);
@@ -202,11 +248,9 @@ Exit codes: 0 every file loaded, 1 some file has errors, 2 usage error.`,
             throw new BulwarkError('CORRUPT', `${capture}: ${e.message}`, { subject: capture });
           throw e;
         }
-        const out = await openOutput(o.output);
+        out = await openOutput(o.output);
         try {
-          const stats = replay(cap, rs, (a) =>
-            out.stream.write(formatAlert(a, o.format, { iso8601: o.timeIso8601 }) + '\n'),
-          );
+          const stats = replay(cap, rs, write);
           await out.close();
           ctx.logger().info(`${stats.events} events, ${stats.alerts} alerts`);
         } catch (e) {

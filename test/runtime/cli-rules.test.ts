@@ -176,3 +176,26 @@ describe('bulwark rules replay', () => {
     assert.equal(bulwark('rules', 'replay', junk, '-r', join(tmp, 'none.yaml')).code, 1);
   });
 });
+
+describe('bulwark rules replay on a Kubernetes audit log', () => {
+  it('runs the k8s_audit rules over the audit events', () => {
+    const F = `${SHARED}/corpora/falco`;
+    const r = bulwark(
+      'rules',
+      'replay',
+      `${F}/falco-legacy-regression-2023-08/test/trace_files/k8s_audit/create_nginx_pod_privileged.json`,
+      '-r',
+      `${F}/falcosecurity-rules/falco_rules-1.0.1.yaml`,
+      `${F}/falcosecurity-plugins/plugins/k8saudit/rules/k8s_audit_rules.2023-08.yaml`,
+    );
+    assert.equal(r.code, 0, r.err);
+    const alerts = r.out
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { rule: string; source: string; priority: string });
+    assert.deepEqual(
+      alerts.map((a) => [a.rule, a.source, a.priority]),
+      [['Create Privileged Pod', 'k8s_audit', 'Warning']],
+    );
+  });
+});
