@@ -10,7 +10,21 @@ import { after, before, describe, test } from 'node:test';
 import type { Finding, ScanReport } from '../../src/core/findings.js';
 import { imageNameOf, storeReport } from '../../src/server/index.js';
 import { debianReport } from './data.js';
-import { BACKENDS, Client, startConsole, stopSharedPostgres, type TestConsole } from './helpers.js';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import BetterSqlite3 from 'better-sqlite3';
+import { Kysely, PostgresDialect, SqliteDialect, sql } from 'kysely';
+import pg from 'pg';
+import { migrate } from '../../src/server/db/migrations.js';
+import {
+  BACKENDS,
+  Client,
+  sharedPostgres,
+  startConsole,
+  stopSharedPostgres,
+  type TestConsole,
+} from './helpers.js';
 
 after(stopSharedPostgres);
 
@@ -172,5 +186,131 @@ for (const backend of BACKENDS) {
       assert.equal(img.sources.length, 1);
       assert.equal((await admin.get(`/api/findings?imageId=${up.body.imageId}`)).body.total, 5);
     });
+  });
+}
+
+for (const backend of BACKENDS) {
+  test(`a database from before reports per source is migrated; its images keep their findings (${backend})`, async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'bulwark-migrate-'));
+    const database =
+      backend === 'postgres' ? await (await sharedPostgres()).createDatabase() : join(dir, 'old.db');
+    // Schema 0002 and rows as the old storeReport wrote them: an upload that replaced a registry scan.
+    const old = new Kysely<any>({
+      dialect:
+        backend === 'postgres'
+          ? new PostgresDialect({ pool: new pg.Pool({ connectionString: database }) })
+          : new SqliteDialect({ database: new BetterSqlite3(database) }),
+    });
+    const at = new Date().toISOString();
+    const counts = { critical: 0, high: 1, medium: 0, low: 0, unknown: 0 };
+    try {
+      await migrate(old, backend, '0002_findings_rank_index');
+      await old
+        .insertInto('images')
+        .values({
+          name: 'reg.example/app',
+          digest: `sha256:${'d'.repeat(64)}`,
+          registry_id: 3,
+          tags: '[]',
+          os: null,
+          first_seen: at,
+          last_scan_id: 2,
+          last_scan_at: at,
+        })
+        .execute();
+      const scan = (id: number, source: string, by: string) => ({
+        image_id: 1,
+        created_at: at,
+        source,
+        submitted_by: by,
+        advisory_db: null,
+        ...counts,
+        report: '{}',
+        id,
+      });
+      await old
+        .insertInto('scans')
+        .values([scan(1, 'registry', 'registry:reg'), scan(2, 'upload', 'admin (token 1)')])
+        .execute();
+      const finding = (scanId: number, adv: string) => ({
+        scan_id: scanId,
+        image_id: 1,
+        kind: 'vulnerability',
+        advisory_id: adv,
+        severity: 'HIGH',
+        severity_rank: 3,
+        title: '',
+        pkg_name: 'openssl',
+        pkg_version: '1',
+        pkg_purl: '',
+        ecosystem: 'Debian',
+        fixed_version: '',
+        fixable: 0,
+        path: '/var/lib/dpkg/status',
+        fkey: `vulnerability|${adv}|openssl|/var/lib/dpkg/status`,
+      });
+      await old
+        .insertInto('findings')
+        .values([finding(1, 'CVE-REG'), finding(2, 'CVE-CI')])
+        .execute();
+      if (backend === 'postgres')
+        await sql`SELECT setval(pg_get_serial_sequence('scans', 'id'), 2)`.execute(old);
+    } finally {
+      await old.destroy();
+    }
+    const t = await startConsole(backend, { database, dataDir: dir });
+    try {
+      const rows = await t.c.ctx.db.selectFrom('image_sources').selectAll().execute();
+      assert.deepEqual(
+        rows.map((r) => [r.image_id, r.source_key, r.scan_id]),
+        [[1, 'upload:admin (token 1)', 2]],
+      );
+      const keys = await t.c.ctx.db
+        .selectFrom('scans')
+        .select(['id', 'source_key', 'is_view'])
+        .orderBy('id')
+        .execute();
+      assert.deepEqual(
+        keys.map((k) => [k.id, k.source_key, k.is_view]),
+        [
+          [1, 'registry:3', 1],
+          [2, 'upload:admin (token 1)', 1],
+        ],
+      );
+      const admin = await new Client(t.base).login();
+      const ids = async () =>
+        ((await admin.get('/api/findings?imageId=1')).body.items as { advisoryId: string }[])
+          .map((f) => f.advisoryId)
+          .sort();
+      assert.deepEqual(await ids(), ['CVE-CI']);
+      // The next registry scan joins the upload instead of being replaced by it, and vice versa.
+      await storeReport(
+        t.c.ctx.db,
+        {
+          schemaVersion: 1,
+          artifact: { name: 'reg.example/app:1', kind: 'image', digest: `sha256:${'d'.repeat(64)}` },
+          results: [
+            {
+              target: 'x',
+              findings: [
+                {
+                  kind: 'vulnerability',
+                  id: 'CVE-REG',
+                  severity: 'HIGH',
+                  package: { name: 'openssl', version: '1', ecosystem: 'Debian', purl: '' },
+                  fixedVersions: [],
+                  location: { path: '/var/lib/dpkg/status' },
+                },
+              ],
+            },
+          ],
+        } as unknown as ScanReport,
+        { source: 'registry', submittedBy: 'registry:reg', registryId: 3 },
+      );
+      assert.deepEqual(await ids(), ['CVE-CI', 'CVE-REG']);
+    } finally {
+      await t.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 }

@@ -263,13 +263,15 @@ const MIGRATIONS: Record<string, (d: Dialect) => Migration> = {
   '0003_scan_sources': scanSources,
 };
 
-export async function migrate(db: Kysely<any>, dialect: Dialect): Promise<void> {
+/** Migrates to the latest schema, or up to and including `target` (tests of upgrades). */
+export async function migrate(db: Kysely<any>, dialect: Dialect, target?: string): Promise<void> {
   const provider: MigrationProvider = {
     async getMigrations() {
       return Object.fromEntries(Object.entries(MIGRATIONS).map(([k, f]) => [k, f(dialect)]));
     },
   };
-  const { error, results } = await new Migrator({ db, provider }).migrateToLatest();
+  const migrator = new Migrator({ db, provider });
+  const { error, results } = await (target ? migrator.migrateTo(target) : migrator.migrateToLatest());
   if (error) {
     const failed = results?.find((r) => r.status === 'Error')?.migrationName;
     throw new Error(
