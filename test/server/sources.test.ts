@@ -168,6 +168,79 @@ for (const backend of BACKENDS) {
       assert.equal(Number(copies.n), 10);
     });
 
+    test('new-finding notifications compare the merged view: repeating the registry is nothing new', async () => {
+      const dest = await admin.post('/api/notifications/destinations', {
+        name: 'hook',
+        type: 'webhook',
+        config: { url: 'http://127.0.0.1:9/hook' },
+      });
+      assert.equal(dest.status, 201, JSON.stringify(dest.body));
+      assert.equal(
+        (
+          await admin.post('/api/notifications/rules', {
+            name: 'all-new',
+            event: 'new-finding',
+            minSeverity: 'LOW',
+            destinationId: dest.body.id,
+          })
+        ).status,
+        201,
+      );
+      const events = async () =>
+        (await t.c.ctx.db.selectFrom('outbox').select('event').orderBy('id').execute())
+          .map(
+            (r) =>
+              JSON.parse(r.event) as {
+                type: string;
+                image: { name: string };
+                findings?: { advisoryId: string }[];
+              },
+          )
+          .filter((e) => e.type === 'new-finding' && e.image.name === 'notify.example/app');
+      const r0 = structuredClone(report);
+      r0.artifact = {
+        ...r0.artifact,
+        name: 'notify.example/app:1',
+        digest: `sha256:${'e'.repeat(64)}`,
+        repoDigests: [],
+        repoTags: [],
+      };
+      await storeReport(
+        t.c.ctx.db,
+        r0,
+        { source: 'registry', submittedBy: 'registry:test', registryId: 1 },
+        async (st, tx) => {
+          for (const h of t.c.ctx.onScanStored) await h({ ...st, registryId: null }, tx);
+        },
+      );
+      assert.equal((await events()).length, 1, 'the first registry scan: its vulnerabilities are new');
+      const tok = (await admin.post('/api/tokens', { name: 'ci-n', role: 'operator' })).body.token;
+      const ci = new Client(t.base, tok);
+      assert.equal((await ci.post('/api/scans', trimmed(r0, 5))).status, 201);
+      assert.equal((await events()).length, 1, 'a CI report of known findings is nothing new');
+      const extra = {
+        kind: 'vulnerability',
+        id: 'CVE-2099-0001',
+        severity: 'HIGH',
+        title: 'only CI sees this',
+        package: {
+          name: 'ci-only-lib',
+          version: '1.0.0',
+          ecosystem: 'npm',
+          purl: 'pkg:npm/ci-only-lib@1.0.0',
+        },
+        fixedVersions: ['1.0.1'],
+        location: { path: '/app/package-lock.json' },
+      } as unknown as Finding;
+      assert.equal((await ci.post('/api/scans', trimmed(r0, 5, [extra]))).status, 201);
+      const ev = await events();
+      assert.equal(ev.length, 2);
+      assert.deepEqual(
+        ev[1]!.findings!.map((f) => f.advisoryId),
+        ['CVE-2099-0001'],
+      );
+    });
+
     test('an upload alone is its own view; an upload of another image does not touch this one', async () => {
       const other = structuredClone(report);
       other.artifact = {
