@@ -80,18 +80,22 @@ function isBlank(c: string | undefined): boolean {
 class Parser {
   private i = 0;
   private depth = 0;
-  constructor(private readonly s: string) {}
+  /** offsets where each line starts, for positions in O(log lines) */
+  private readonly lineStarts: number[] = [0];
+  constructor(private readonly s: string) {
+    for (let k = 0; k < s.length; k++) if (s.charCodeAt(k) === 10) this.lineStarts.push(k + 1);
+  }
 
   pos(idx = this.i): Pos {
-    let line = 1;
-    let col = 1;
-    for (let k = 0; k < idx && k < this.s.length; k++) {
-      if (this.s[k] === '\n') {
-        line++;
-        col = 1;
-      } else col++;
+    const at = Math.min(idx, this.s.length);
+    let lo = 0;
+    let hi = this.lineStarts.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >> 1;
+      if (this.lineStarts[mid]! <= at) lo = mid;
+      else hi = mid - 1;
     }
-    return { idx, line, col };
+    return { idx, line: lo + 1, col: at - this.lineStarts[lo]! + 1 };
   }
 
   fail(msg: string): never {
