@@ -13,6 +13,8 @@ import { enqueue } from '../../src/server/index.js';
 import { format, SERVER_MESSAGES, type MessageKey } from '../../src/server/messages.js';
 import { DICTS, serverText, type Key } from '../../web/src/i18n.js';
 import { repoRoot } from '../fixtures/index.js';
+import { CHROMIUM, ensureWebBuilt } from '../web/helpers.js';
+import { chromium } from 'playwright-core';
 import { Client, startConsole, stopSharedPostgres } from './helpers.js';
 
 after(stopSharedPostgres);
@@ -143,6 +145,42 @@ test('real error responses carry key and parameters and read in Chinese', async 
     assert.equal(serverText('zh-CN', format('audit.wrongToken')), '令牌错误');
     assert.equal(DICTS['zh-CN']['audit.act.auth.login_failed'], '登录失败');
   } finally {
+    await t.close();
+  }
+});
+
+test('in the browser (zh-CN): a login error, job messages and the audit log read in Chinese', async () => {
+  ensureWebBuilt();
+  const t = await startConsole('sqlite', { webDir: join(repoRoot, 'web', 'dist') });
+  const browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
+  try {
+    await enqueue(t.c.ctx.db, 'registry-sync', { registryId: 1, reason: format('job.reasonSchedule') });
+    const p = await browser.newPage();
+    await p.addInitScript(() => localStorage.setItem('bulwark.lang', 'zh-CN'));
+    await p.goto(`${t.base}/login`);
+    await p.locator('input:not([type=password])').first().fill('admin');
+    await p.locator('input[type=password]').fill('not the password');
+    await p.locator('button[type=submit]').click();
+    const alert = p.getByRole('alert');
+    await alert.waitFor({ timeout: 15_000 });
+    assert.equal((await alert.textContent())?.trim(), '用户名或密码错误 (LOGIN)');
+    await p.locator('input[type=password]').fill('correct horse battery');
+    await p.locator('button[type=submit]').click();
+    await p.locator('input[type=password]').waitFor({ state: 'detached', timeout: 15_000 });
+    await p.goto(`${t.base}/registries`);
+    await p.getByTestId('jobs-table').getByText('已排队', { exact: true }).waitFor({ timeout: 15_000 });
+    await p.goto(`${t.base}/audit`);
+    const row = p.getByTestId('audit-table').locator('tr', { hasText: '登录失败' });
+    await row.first().waitFor({ timeout: 15_000 });
+    assert.match((await row.first().textContent()) ?? '', /地址: 127\.0\.0\.1/);
+    // What the page itself receives for a missing image carries the key the UI translates.
+    const res = await p.evaluate(async () => (await fetch('/api/images/424242')).json());
+    assert.equal(
+      serverText('zh-CN', res.error.message, res.error.key, res.error.params),
+      '未找到镜像 424242',
+    );
+  } finally {
+    await browser.close();
     await t.close();
   }
 });
