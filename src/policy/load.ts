@@ -205,7 +205,8 @@ export function compileCheck(spec: CheckSpec, source: string, builtin: boolean):
   }
   let podFieldPath: PathSeg[] | undefined;
   if (spec.podField) {
-    if (spec.scope !== 'container') throw new Error('podField: only container-scope checks inherit pod settings');
+    if (spec.scope !== 'container')
+      throw new Error('podField: only container-scope checks inherit pod settings');
     try {
       podFieldPath = parseFieldPath(spec.podField);
     } catch (e) {

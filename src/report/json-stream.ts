@@ -11,7 +11,11 @@ export function* jsonChunks(value: unknown, streamDepth = 4): Generator<string> 
 }
 
 function* emit(value: unknown, pad: string, depth: number, key: string | undefined): Generator<string> {
-  if (value !== null && typeof value === 'object' && typeof (value as { toJSON?: unknown }).toJSON === 'function')
+  if (
+    value !== null &&
+    typeof value === 'object' &&
+    typeof (value as { toJSON?: unknown }).toJSON === 'function'
+  )
     value = (value as { toJSON(k: string): unknown }).toJSON(key ?? '');
   if (depth <= 0 || value === null || typeof value !== 'object') {
     const s = JSON.stringify(value, null, 2);

@@ -96,7 +96,10 @@ test('db update --mirror against a local stand-in for osv.dev', async () => {
 async function cli2(...args: string[]): Promise<{ code: number; out: string; err: string }> {
   const err: string[] = [];
   const write = process.stderr.write.bind(process.stderr);
-  process.stderr.write = ((c: string | Uint8Array) => (err.push(String(c)), true)) as typeof process.stderr.write;
+  process.stderr.write = ((c: string | Uint8Array) => (
+    err.push(String(c)),
+    true
+  )) as typeof process.stderr.write;
   try {
     const r = await cli(...args);
     return { ...r, err: err.join('') };
@@ -108,7 +111,16 @@ async function cli2(...args: string[]): Promise<{ code: number; out: string; err
 test('an offline update leaves an empty DB: db status says EMPTY and scans refuse it (exit 1)', async () => {
   const dbPath = join(tmp, 'offline.sqlite');
   // nothing listens on port 1: the download fails as it would without network
-  const upd = await cli2('db', 'update', '--db', dbPath, '--ecosystem', 'npm', '--mirror', 'http://127.0.0.1:1');
+  const upd = await cli2(
+    'db',
+    'update',
+    '--db',
+    dbPath,
+    '--ecosystem',
+    'npm',
+    '--mirror',
+    'http://127.0.0.1:1',
+  );
   assert.equal(upd.code, 1);
   const st = await cli2('db', 'status', '--db', dbPath);
   assert.equal(st.code, 1);
@@ -119,7 +131,10 @@ test('an offline update leaves an empty DB: db status says EMPTY and scans refus
   mkdirSync(dir);
   writeFileSync(
     join(dir, 'package-lock.json'),
-    JSON.stringify({ lockfileVersion: 3, packages: { '': { name: 'p' }, 'node_modules/lodash': { version: '4.17.4' } } }),
+    JSON.stringify({
+      lockfileVersion: 3,
+      packages: { '': { name: 'p' }, 'node_modules/lodash': { version: '4.17.4' } },
+    }),
   );
   const scan = await cli2('scan', 'fs', dir, '--db', dbPath, '--scanners', 'vuln', '-f', 'json');
   assert.equal(scan.code, 1, 'a scan against an empty DB must fail, not report 0 vulnerabilities');
@@ -135,7 +150,10 @@ test('a stale DB is refused unless --db-max-age allows it; db status shows its a
   mkdirSync(dir);
   writeFileSync(
     join(dir, 'package-lock.json'),
-    JSON.stringify({ lockfileVersion: 3, packages: { '': { name: 'p' }, 'node_modules/lodash': { version: '4.17.4' } } }),
+    JSON.stringify({
+      lockfileVersion: 3,
+      packages: { '': { name: 'p' }, 'node_modules/lodash': { version: '4.17.4' } },
+    }),
   );
   const fresh = await cli2('scan', 'fs', dir, '--db', dbPath, '--scanners', 'vuln', '-f', 'json');
   assert.equal(fresh.code, 0, fresh.err);
@@ -147,9 +165,18 @@ test('a stale DB is refused unless --db-max-age allows it; db status shows its a
   const stale = await cli2('scan', 'fs', dir, '--db', dbPath, '--scanners', 'vuln', '-f', 'json');
   assert.equal(stale.code, 1);
   assert.match(stale.err, /is stale: last updated .* \(30d ago\)/);
-  assert.equal((await cli2('scan', 'fs', dir, '--db', dbPath, '--scanners', 'vuln', '--db-max-age', '60d')).code, 0);
-  assert.equal((await cli2('scan', 'fs', dir, '--db', dbPath, '--scanners', 'vuln', '--db-max-age', '0')).code, 0);
-  assert.equal((await cli2('scan', 'fs', dir, '--db', dbPath, '--scanners', 'vuln', '--db-max-age', 'soon')).code, 2);
+  assert.equal(
+    (await cli2('scan', 'fs', dir, '--db', dbPath, '--scanners', 'vuln', '--db-max-age', '60d')).code,
+    0,
+  );
+  assert.equal(
+    (await cli2('scan', 'fs', dir, '--db', dbPath, '--scanners', 'vuln', '--db-max-age', '0')).code,
+    0,
+  );
+  assert.equal(
+    (await cli2('scan', 'fs', dir, '--db', dbPath, '--scanners', 'vuln', '--db-max-age', 'soon')).code,
+    2,
+  );
   const st = await cli2('db', 'status', '--db', dbPath);
   assert.equal(st.code, 1);
   assert.match(st.out, /Last update:.*\(30d ago\)/);

@@ -21,7 +21,10 @@ function run(args: string[], env: NodeJS.ProcessEnv = process.env) {
 }
 
 test('scan config -s BOGUS is a usage error (exit 2) naming the flag', () => {
-  writeFileSync(join(tmp, 'pod.yaml'), 'apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec: {containers: [{name: c, image: nginx}]}\n');
+  writeFileSync(
+    join(tmp, 'pod.yaml'),
+    'apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec: {containers: [{name: c, image: nginx}]}\n',
+  );
   const r = run(['scan', 'config', '-s', 'BOGUS', join(tmp, 'pod.yaml')]);
   assert.equal(r.code, 2, r.err);
   assert.match(r.err, /--severity: .*BOGUS/);
@@ -34,7 +37,10 @@ test('scan cluster without any kubeconfig says so instead of dialling localhost:
   delete env.KUBERNETES_SERVICE_HOST;
   const r = run(['scan', 'cluster'], env);
   assert.equal(r.code, 2);
-  assert.match(r.err, /no kubeconfig: \$KUBECONFIG is not set and .*\.kube\/config does not exist; pass --kubeconfig/);
+  assert.match(
+    r.err,
+    /no kubeconfig: \$KUBECONFIG is not set and .*\.kube\/config does not exist; pass --kubeconfig/,
+  );
   assert.doesNotMatch(r.err, /localhost:8080/);
 });
 
@@ -50,9 +56,13 @@ test('a registry answering in plain HTTP: the error hints at --insecure, without
     const t0 = Date.now();
     // asynchronously: the server in this process must keep answering while the CLI runs
     const r = await new Promise<{ status: number | null; stderr: string }>((resolve) => {
-      const c = spawn(process.execPath, [BIN, 'scan', 'image', `127.0.0.1:${port}/app:1`, '--scanners', 'secret'], {
-        timeout: 60_000,
-      });
+      const c = spawn(
+        process.execPath,
+        [BIN, 'scan', 'image', `127.0.0.1:${port}/app:1`, '--scanners', 'secret'],
+        {
+          timeout: 60_000,
+        },
+      );
       let stderr = '';
       c.stderr.on('data', (d) => (stderr += String(d)));
       c.on('close', (status) => resolve({ status, stderr }));

@@ -22,12 +22,19 @@ function ensureTree(): void {
   if (existsSync(join(TREE, 'done'))) return;
   rmSync(TREE, { recursive: true, force: true });
   mkdirSync(TREE, { recursive: true });
-  writeFileSync(join(TREE, 'package.json'), JSON.stringify({ name: 'dedup-tree', version: '1.0.0', private: true }));
-  execFileSync('npm', ['install', 'ms@0.7.0', '--no-audit', '--no-fund', '--ignore-scripts', '--loglevel=error'], {
-    cwd: TREE,
-    stdio: ['ignore', 'ignore', 'inherit'],
-    timeout: 300_000,
-  });
+  writeFileSync(
+    join(TREE, 'package.json'),
+    JSON.stringify({ name: 'dedup-tree', version: '1.0.0', private: true }),
+  );
+  execFileSync(
+    'npm',
+    ['install', 'ms@0.7.0', '--no-audit', '--no-fund', '--ignore-scripts', '--loglevel=error'],
+    {
+      cwd: TREE,
+      stdio: ['ignore', 'ignore', 'inherit'],
+      timeout: 300_000,
+    },
+  );
   writeFileSync(join(TREE, 'done'), '');
 }
 
@@ -43,22 +50,39 @@ interface Report {
   }[];
 }
 
-test('lock file + node_modules: one package with both locations, one finding per advisory', { timeout: 400_000 }, () => {
-  ensureTree();
-  const db = join(tmp, 'db.sqlite');
-  bulwark('db', 'import', join(SHARED, 'data', 'osv', 'npm'), '--db', db);
-  bulwark('scan', 'fs', TREE, '--db', db, '--scanners', 'vuln', '-f', 'json', '--list-all-pkgs', '-o', join(tmp, 'r.json'));
-  const r = JSON.parse(readFileSync(join(tmp, 'r.json'), 'utf8')) as Report;
-  const ms = r.results.flatMap((x) => x.packages ?? []).filter((p) => p.name === 'ms');
-  assert.equal(ms.length, 1, 'ms is listed once');
-  assert.deepEqual(
-    ms[0]!.locations.map((l) => l.path),
-    ['package-lock.json', 'node_modules/ms/package.json'],
-  );
-  const findings = r.results.flatMap((x) => x.findings).filter((f) => f.id === 'NSWG-ECO-46');
-  assert.equal(findings.length, 1, 'one finding for one package, not one per copy');
-  // the table's count agrees
-  const table = bulwark('scan', 'fs', TREE, '--db', db, '--scanners', 'vuln');
-  assert.equal(table.match(/NSWG-ECO-46/g)?.length, 1);
-  assert.doesNotMatch(table, /npm-installed/);
-});
+test(
+  'lock file + node_modules: one package with both locations, one finding per advisory',
+  { timeout: 400_000 },
+  () => {
+    ensureTree();
+    const db = join(tmp, 'db.sqlite');
+    bulwark('db', 'import', join(SHARED, 'data', 'osv', 'npm'), '--db', db);
+    bulwark(
+      'scan',
+      'fs',
+      TREE,
+      '--db',
+      db,
+      '--scanners',
+      'vuln',
+      '-f',
+      'json',
+      '--list-all-pkgs',
+      '-o',
+      join(tmp, 'r.json'),
+    );
+    const r = JSON.parse(readFileSync(join(tmp, 'r.json'), 'utf8')) as Report;
+    const ms = r.results.flatMap((x) => x.packages ?? []).filter((p) => p.name === 'ms');
+    assert.equal(ms.length, 1, 'ms is listed once');
+    assert.deepEqual(
+      ms[0]!.locations.map((l) => l.path),
+      ['package-lock.json', 'node_modules/ms/package.json'],
+    );
+    const findings = r.results.flatMap((x) => x.findings).filter((f) => f.id === 'NSWG-ECO-46');
+    assert.equal(findings.length, 1, 'one finding for one package, not one per copy');
+    // the table's count agrees
+    const table = bulwark('scan', 'fs', TREE, '--db', db, '--scanners', 'vuln');
+    assert.equal(table.match(/NSWG-ECO-46/g)?.length, 1);
+    assert.doesNotMatch(table, /npm-installed/);
+  },
+);

@@ -41,7 +41,11 @@ function sh(script: string): Promise<{ code: number; stdout: string; stderr: str
   return new Promise((resolve, reject) => {
     const p = spawn('bash', ['-c', script], {
       cwd: tmp,
-      env: { PATH: process.env.PATH ?? '', HOME: tmp, BW: `${process.execPath} ${join(ROOT, 'bin', 'bulwark')}` },
+      env: {
+        PATH: process.env.PATH ?? '',
+        HOME: tmp,
+        BW: `${process.execPath} ${join(ROOT, 'bin', 'bulwark')}`,
+      },
     });
     let stdout = '';
     let stderr = '';
@@ -54,27 +58,35 @@ function sh(script: string): Promise<{ code: number; stdout: string; stderr: str
 
 const isRoot = process.getuid?.() === 0;
 
-test('a character device is written through, not replaced', { skip: !isRoot && 'mknod needs root' }, async () => {
-  const dev = join(tmp, 'null');
-  execFileSync('mknod', [dev, 'c', '1', '3']);
-  await writeOutput('{"report":1}\n', dev);
-  const st = lstatSync(dev);
-  assert.ok(st.isCharacterDevice(), 'still a character device');
-  assert.equal(st.rdev, statSync('/dev/null').rdev);
-  assert.deepEqual(
-    (await import('node:fs')).readdirSync(tmp).filter((n) => n.includes('.tmp')),
-    [],
-    'no temporary file left',
-  );
-});
+test(
+  'a character device is written through, not replaced',
+  { skip: !isRoot && 'mknod needs root' },
+  async () => {
+    const dev = join(tmp, 'null');
+    execFileSync('mknod', [dev, 'c', '1', '3']);
+    await writeOutput('{"report":1}\n', dev);
+    const st = lstatSync(dev);
+    assert.ok(st.isCharacterDevice(), 'still a character device');
+    assert.equal(st.rdev, statSync('/dev/null').rdev);
+    assert.deepEqual(
+      (await import('node:fs')).readdirSync(tmp).filter((n) => n.includes('.tmp')),
+      [],
+      'no temporary file left',
+    );
+  },
+);
 
-test('the CLI writes -o to a device node and leaves it a device', { skip: !isRoot && 'mknod needs root' }, async () => {
-  const dev = join(tmp, 'null2');
-  execFileSync('mknod', [dev, 'c', '1', '3']);
-  const r = await sh(`$BW scan config -f json -o ${dev} ${CONFIG}`);
-  assert.equal(r.code, 0, r.stderr);
-  assert.ok(lstatSync(dev).isCharacterDevice());
-});
+test(
+  'the CLI writes -o to a device node and leaves it a device',
+  { skip: !isRoot && 'mknod needs root' },
+  async () => {
+    const dev = join(tmp, 'null2');
+    execFileSync('mknod', [dev, 'c', '1', '3']);
+    const r = await sh(`$BW scan config -f json -o ${dev} ${CONFIG}`);
+    assert.equal(r.code, 0, r.stderr);
+    assert.ok(lstatSync(dev).isCharacterDevice());
+  },
+);
 
 test('a FIFO is written through: the reader gets the whole report', async () => {
   const fifo = join(tmp, 'fifo');
@@ -92,7 +104,9 @@ test('a FIFO is written through: the reader gets the whole report', async () => 
 });
 
 test('-o >(cmd): a process substitution receives the report', async () => {
-  const r = await sh(`$BW scan config -f json -o >(cat > subst.json) ${CONFIG}; wait; sleep 0.2; cat subst.json`);
+  const r = await sh(
+    `$BW scan config -f json -o >(cat > subst.json) ${CONFIG}; wait; sleep 0.2; cat subst.json`,
+  );
   assert.equal(r.code, 0, r.stderr);
   const doc = JSON.parse(r.stdout) as { Results?: unknown };
   assert.ok(doc && typeof doc === 'object', 'the substituted command got JSON');

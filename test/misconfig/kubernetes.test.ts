@@ -337,7 +337,10 @@ spec:
     .map((f) => f.location.fieldPath)
     .sort();
   assert.deepEqual(unpinned, ['spec.containers[0].image', 'spec.containers[3].image']);
-  assert.match(find(findings, 'BW-K8S-027', 'spec.containers[0].image').message!, /not pinned by a valid digest/);
+  assert.match(
+    find(findings, 'BW-K8S-027', 'spec.containers[0].image').message!,
+    /not pinned by a valid digest/,
+  );
   const env = findings.filter((f) => f.id === 'BW-K8S-033');
   assert.equal(env.length, 1, env.map((f) => f.message).join('; '));
   assert.equal(env[0]!.location.fieldPath, 'spec.containers[3].env[0].value');

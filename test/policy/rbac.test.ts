@@ -217,7 +217,9 @@ test('--rbac: subresource wildcards (pods/*, nodes/*, */exec) grant exec; other 
     role('ClusterRole', 'wrong-group', [
       { apiGroups: ['rbac.authorization.k8s.io'], resources: ['pods', 'pods/exec', 'secrets'], verbs: ['*'] },
     ]),
-    role('ClusterRole', 'star-impersonate', [{ apiGroups: [''], resources: ['serviceaccounts'], verbs: ['*'] }]),
+    role('ClusterRole', 'star-impersonate', [
+      { apiGroups: [''], resources: ['serviceaccounts'], verbs: ['*'] },
+    ]),
     bind('ClusterRoleBinding', 'b1', 'ClusterRole', 'pods-any-sub', sa('one')),
     bind('ClusterRoleBinding', 'b2', 'ClusterRole', 'nodes-any-sub', sa('two')),
     bind('ClusterRoleBinding', 'b3', 'ClusterRole', 'any-exec', sa('three')),
@@ -229,7 +231,10 @@ test('--rbac: subresource wildcards (pods/*, nodes/*, */exec) grant exec; other 
     'ServiceAccount apps/three [cluster] ClusterRoleBinding/b3 ClusterRole/any-exec',
     'ServiceAccount apps/two [cluster] ClusterRoleBinding/b2 ClusterRole/nodes-any-sub',
   ]);
-  assert.ok(!a.subjects.some((s) => s.subject.name === 'four'), 'pods in rbac.authorization.k8s.io grant nothing');
+  assert.ok(
+    !a.subjects.some((s) => s.subject.name === 'four'),
+    'pods in rbac.authorization.k8s.io grant nothing',
+  );
   assert.deepEqual(who(a, 'escalate'), [
     'ServiceAccount apps/five [cluster] ClusterRoleBinding/b5 ClusterRole/star-impersonate',
   ]);
@@ -242,24 +247,65 @@ test('rule checks: apiGroups honoured, verbs * is impersonate, exact-name defaul
   // create pods in the wrong API group: no workload creation, no secrets
   const wrong = ids(
     doc('ClusterRole', 'wrong', [
-      { apiGroups: ['rbac.authorization.k8s.io'], resources: ['pods', 'secrets', 'pods/exec'], verbs: ['create', 'get'] },
+      {
+        apiGroups: ['rbac.authorization.k8s.io'],
+        resources: ['pods', 'secrets', 'pods/exec'],
+        verbs: ['create', 'get'],
+      },
     ]),
   );
-  assert.ok(!wrong.has('BW-RBAC-004') && !wrong.has('BW-RBAC-002') && !wrong.has('BW-RBAC-003'), [...wrong].join());
-  assert.ok(ids(doc('ClusterRole', 'right', [{ apiGroups: [''], resources: ['pods'], verbs: ['create'] }])).has('BW-RBAC-004'));
-  assert.ok(ids(doc('ClusterRole', 'apps', [{ apiGroups: ['apps'], resources: ['deployments'], verbs: ['create'] }])).has('BW-RBAC-004'));
-  assert.ok(!ids(doc('ClusterRole', 'apps-core', [{ apiGroups: [''], resources: ['deployments'], verbs: ['create'] }])).has('BW-RBAC-004'));
+  assert.ok(
+    !wrong.has('BW-RBAC-004') && !wrong.has('BW-RBAC-002') && !wrong.has('BW-RBAC-003'),
+    [...wrong].join(),
+  );
+  assert.ok(
+    ids(doc('ClusterRole', 'right', [{ apiGroups: [''], resources: ['pods'], verbs: ['create'] }])).has(
+      'BW-RBAC-004',
+    ),
+  );
+  assert.ok(
+    ids(
+      doc('ClusterRole', 'apps', [{ apiGroups: ['apps'], resources: ['deployments'], verbs: ['create'] }]),
+    ).has('BW-RBAC-004'),
+  );
+  assert.ok(
+    !ids(
+      doc('ClusterRole', 'apps-core', [{ apiGroups: [''], resources: ['deployments'], verbs: ['create'] }]),
+    ).has('BW-RBAC-004'),
+  );
   // verbs ["*"] on serviceaccounts includes impersonate
-  assert.ok(ids(doc('ClusterRole', 'star', [{ apiGroups: [''], resources: ['serviceaccounts'], verbs: ['*'] }])).has('BW-RBAC-005'));
-  assert.ok(!ids(doc('ClusterRole', 'sa-read', [{ apiGroups: [''], resources: ['serviceaccounts'], verbs: ['get'] }])).has('BW-RBAC-005'));
+  assert.ok(
+    ids(doc('ClusterRole', 'star', [{ apiGroups: [''], resources: ['serviceaccounts'], verbs: ['*'] }])).has(
+      'BW-RBAC-005',
+    ),
+  );
+  assert.ok(
+    !ids(
+      doc('ClusterRole', 'sa-read', [{ apiGroups: [''], resources: ['serviceaccounts'], verbs: ['get'] }]),
+    ).has('BW-RBAC-005'),
+  );
   // subresource wildcards
-  assert.ok(ids(doc('Role', 'pods-sub', [{ apiGroups: [''], resources: ['pods/*'], verbs: ['create'] }], 'apps')).has('BW-RBAC-003'));
-  assert.ok(ids(doc('ClusterRole', 'nodes-sub', [{ apiGroups: [''], resources: ['nodes/*'], verbs: ['get'] }])).has('BW-RBAC-011'));
+  assert.ok(
+    ids(doc('Role', 'pods-sub', [{ apiGroups: [''], resources: ['pods/*'], verbs: ['create'] }], 'apps')).has(
+      'BW-RBAC-003',
+    ),
+  );
+  assert.ok(
+    ids(doc('ClusterRole', 'nodes-sub', [{ apiGroups: [''], resources: ['nodes/*'], verbs: ['get'] }])).has(
+      'BW-RBAC-011',
+    ),
+  );
   // default roles by exact name only
   const all = [{ apiGroups: ['*'], resources: ['*'], verbs: ['*'] }];
   assert.equal(ids(doc('ClusterRole', 'cluster-admin', all)).size, 0);
   assert.equal(ids(doc('ClusterRole', 'system:controller:deployment-controller', all)).size, 0);
   assert.equal(ids(doc('Role', 'system:controller:token-cleaner', all, 'kube-system')).size, 0);
-  assert.ok(ids(doc('ClusterRole', 'system:viewer', all)).has('BW-RBAC-001'), 'a custom system: role is checked');
-  assert.ok(ids(doc('Role', 'system:controller:token-cleaner', all, 'default')).has('BW-RBAC-001'), 'outside kube-system it is custom');
+  assert.ok(
+    ids(doc('ClusterRole', 'system:viewer', all)).has('BW-RBAC-001'),
+    'a custom system: role is checked',
+  );
+  assert.ok(
+    ids(doc('Role', 'system:controller:token-cleaner', all, 'default')).has('BW-RBAC-001'),
+    'outside kube-system it is custom',
+  );
 });

@@ -9,7 +9,8 @@ import { batched, jsonChunks } from '../../src/report/index.js';
 import { scanConfigPaths } from '../../src/misconfig/index.js';
 import { builtinSet } from '../policy/helpers.js';
 
-const same = (v: unknown) => assert.equal([...batched(jsonChunks(v), 7)].join(''), JSON.stringify(v, null, 2) + '\n');
+const same = (v: unknown) =>
+  assert.equal([...batched(jsonChunks(v), 7)].join(''), JSON.stringify(v, null, 2) + '\n');
 
 test('corner cases: empty containers, undefined and functions, toJSON, nesting beyond the stream depth', () => {
   for (const v of [0, 'x', null, true, [], {}, [[]], [{}], { a: [] }, [undefined, () => 1, Symbol('s')]])
@@ -20,7 +21,10 @@ test('corner cases: empty containers, undefined and functions, toJSON, nesting b
 });
 
 test('a real config scan report serialises identically', async () => {
-  const r = await scanConfigPaths([join(import.meta.dirname, '..', 'misconfig', 'fixtures', 'k8s')], builtinSet());
+  const r = await scanConfigPaths(
+    [join(import.meta.dirname, '..', 'misconfig', 'fixtures', 'k8s')],
+    builtinSet(),
+  );
   assert.ok(r.findings.length > 20);
   same({ schemaVersion: 2, results: [{ target: 'k8s', findings: r.findings }], inputs: r.targets });
 });

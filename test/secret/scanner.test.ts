@@ -165,11 +165,23 @@ test("the project's own sources raise no secret finding (they are full of passwo
   const root = join(import.meta.dirname, '..', '..');
   const out = execFileSync(
     process.execPath,
-    [join(root, 'bin', 'bulwark'), '-q', 'scan', 'fs', join(root, 'src'), '--scanners', 'secret', '-f', 'json'],
+    [
+      join(root, 'bin', 'bulwark'),
+      '-q',
+      'scan',
+      'fs',
+      join(root, 'src'),
+      '--scanners',
+      'secret',
+      '-f',
+      'json',
+    ],
     { encoding: 'utf8', maxBuffer: 64 << 20 },
   );
-  const found = (JSON.parse(out) as { results: { target: string; findings: { id: string; location: { line?: number } }[] }[] }).results.flatMap(
-    (r) => r.findings.map((f) => `${r.target}:${f.location.line} ${f.id}`),
-  );
+  const found = (
+    JSON.parse(out) as {
+      results: { target: string; findings: { id: string; location: { line?: number } }[] }[];
+    }
+  ).results.flatMap((r) => r.findings.map((f) => `${r.target}:${f.location.line} ${f.id}`));
   assert.deepEqual(found, []);
 });

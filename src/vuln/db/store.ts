@@ -89,7 +89,11 @@ export const DEFAULT_MAX_AGE_MS = 7 * 24 * 3600_000;
  */
 export function parseMaxAge(text: string): number {
   const m = /^\s*(\d+(?:\.\d+)?)\s*([mhdw]?)\s*$/i.exec(text);
-  if (!m) throw new BulwarkError('USAGE', `--db-max-age: expected 0 or a duration such as 36h, 7d, 2w; got "${text}"`);
+  if (!m)
+    throw new BulwarkError(
+      'USAGE',
+      `--db-max-age: expected 0 or a duration such as 36h, 7d, 2w; got "${text}"`,
+    );
   const n = Number(m[1]);
   if (n === 0) return 0;
   const unit = (m[2] || 'h').toLowerCase();
@@ -97,11 +101,16 @@ export function parseMaxAge(text: string): number {
 }
 
 /** The database's state given a maximum age in ms (0: age is not checked). */
-export function dbState(s: DbStatus, maxAgeMs: number, now = Date.now()): { state: DbState; ageHours?: number } {
+export function dbState(
+  s: DbStatus,
+  maxAgeMs: number,
+  now = Date.now(),
+): { state: DbState; ageHours?: number } {
   if (s.advisories === 0) return { state: 'empty' };
   const t = s.lastUpdate ? Date.parse(s.lastUpdate) : NaN;
   const ageHours = Number.isFinite(t) ? Math.max(0, (now - t) / 3600_000) : undefined;
-  if (maxAgeMs > 0 && (ageHours === undefined || ageHours * 3600_000 > maxAgeMs)) return { state: 'stale', ageHours };
+  if (maxAgeMs > 0 && (ageHours === undefined || ageHours * 3600_000 > maxAgeMs))
+    return { state: 'stale', ageHours };
   return { state: 'ok', ageHours };
 }
 

@@ -12,7 +12,7 @@
  *   one finding; see `pickRepresentative` for which id is reported.
  */
 import type { CvssScore, VulnStatus, VulnerabilityFinding } from '../../core/findings.js';
-import type { Catalog, Location, Package, Severity } from '../../core/types.js';
+import type { Catalog, Package, Severity } from '../../core/types.js';
 import { severityRank } from '../../core/types.js';
 import { distroEcosystem, ecosystemApplies, ecosystemBase, normalizePackageName } from '../ecosystem.js';
 import type { OsvAffected, OsvRecord } from '../osv.js';
