@@ -26,11 +26,9 @@ const KW: Record<string, string> = {};
 function kw(type: string, words: string): void {
   for (const w of words.split(/\s+/).filter(Boolean)) KW[w] = type;
 }
-kw(
-  'E',
-  'SELECT INSERT UPDATE DELETE REPLACE CREATE ALTER DROP TRUNCATE EXEC EXECUTE DECLARE SHUTDOWN HANDLER CALL MERGE RENAME GRANT REVOKE LOAD DESCRIBE SHOW',
-);
-kw('U', 'UNION EXCEPT INTERSECT');
+kw('E', 'SELECT INSERT UPDATE DELETE REPLACE CREATE ALTER DROP TRUNCATE EXEC EXECUTE DECLARE SHUTDOWN');
+kw('U', 'UNION');
+kw('k', 'EXCEPT INTERSECT');
 kw('B', 'HAVING LIMIT');
 kw('&', 'AND OR XOR');
 kw('o', 'LIKE RLIKE REGEXP IS NOT IN DIV MOD SOUNDS BETWEEN ESCAPE');
@@ -345,31 +343,52 @@ function isSqliFingerprint(fp: string, toks: Tok[], quote: string): boolean {
     (t, i) => t.t === 'f' && TIME_FN.has(t.v.replace(/^.*\./, '')) && toks[i + 1]?.t === '(',
   );
   // a time-based or out-of-band function call at the start or after a closed value
-  if (timeCall && /^(?:[s1n)]*[&o;]*)?f\(/.test(fp)) return true;
+  if (timeCall && /^(?:[s1)]*[&o;]*)?f\(/.test(fp)) return true;
   if (timeCall && /^[s1)]+[&o;,]+f/.test(fp)) return true;
   // union followed by a statement, a value or a function
   if (
-    /U[k(]*[E1vfs(n]/.test(fp) &&
+    /U[k(]*[E1vfs(]/.test(fp) &&
     /^(?:[s1n)]|o?[n1]|c)/.test(fp) &&
     (quote !== '' || /^[1)]|^\(|^o?n?1?o?U|1o?U/.test(fp))
   )
     return true;
-  if (/^[1n]o?U/.test(fp) || /1o?U/.test(fp) || /\)o?U$/.test(fp)) return true;
+  // a value then union: followed by a select/value, or cut off by the five-token limit
+  if (
+    /^[1n]o?U[k(]*[E1vsf(]/.test(fp) ||
+    /1U/.test(fp) ||
+    /1oU$/.test(fp) ||
+    /1oU[k(]*[E1vsf(]/.test(fp) ||
+    /\)o?U$/.test(fp)
+  )
+    return true;
   // stacked statement or T-SQL after a closed value
-  if (/^[s1n]\)*;+[ETk]/.test(fp) || /^[s1]\)*T/.test(fp) || /^s\)*kT?s/.test(fp)) return true;
+  if (/^[s1n]\)*;+[ETk]/.test(fp) || /^[s1]\)*T/.test(fp)) return true;
   if (quote !== '') {
     // closed string then: logic operator, comparison/arithmetic operator, comment, statement, function
-    if (/^s\)*[&o]./.test(fp)) return true;
-    if (/^s\)*c$/.test(fp) || /^s\)*;c?$/.test(fp)) return true;
-    if (/^s\)*(?:E|\(E|f\(|k[s1n(])/.test(fp)) return true;
+    // (an operator word followed by a bare word is prose: `", or a modification`)
+    const m = /^s\)*([&o])(.)(.?)/.exec(fp);
+    if (m) {
+      const opTok = toks[fp.indexOf(m[1]!)]!;
+      const [next, after] = [m[2]!, m[3]!];
+      if (m[1] === '&') {
+        if ('1fv('.includes(next) || (next === 's' && after !== '' && 'o&c;'.includes(after))) return true;
+      } else if (/^(?:\|\|?|&&)$/.test(opTok.v)) return true;
+      else if (/^(?:=|!=|<>|<=|>=|<|>|<=>|LIKE|RLIKE|REGEXP|IS)$/.test(opTok.v)) {
+        if ('s1fv('.includes(next)) return true;
+      } else if ('f('.includes(next)) return true;
+    }
+    if (/^s\)*c$/.test(fp) || /^s\)*;c$/.test(fp)) return true;
+    if (/^s\)*(?:E|\(E)/.test(fp)) return true;
+    const f = /^s\)*f\(/.exec(fp);
+    if (f && KW[toks[f[0].length - 2]!.v] === 'f') return true;
     if (/^s\)*B/.test(fp)) return true;
   } else {
     // numeric context: 1 or 1=1, 1 and sleep(), 1) or (1
-    if (/^1\)*&[1sfvn(]/.test(fp) && fp.length >= 3) return true;
-    if (/^1\)*[&o]+[1sv]o[1sv]/.test(fp)) return true;
+    if (/^1\)*&(?:[sfv(]|1(?:[o&c;)]|$))/.test(fp)) return true;
+    if (/^1\)*&+[1sv]o[1sv]/.test(fp)) return true;
     if (/^1\)*;E/.test(fp) || (/^1\)*c$/.test(fp) === false && /^1\)*B1/.test(fp))) return true;
     if (dangerousCall && /^f\(/.test(fp) && timeCall) return true;
-    if (/^\(*E.*(?:k|f)/.test(fp) && /^\(*E[1nfvs(][kn,]/.test(fp)) return true;
+    if (/^\(*E(?:[1nfvs]|o)[k,]/.test(fp)) return true;
   }
   return false;
 }

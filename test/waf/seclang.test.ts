@@ -83,7 +83,7 @@ test('SecLang quoting, continuations and action lists', () => {
   ]);
 });
 
-test('the @rx literal pre-filter never changes a result (CRS 941/942/932 regression requests, PL4)', async () => {
+test('the @rx literal pre-filter never changes a result (CRS 941/942 regression requests, PL4)', async () => {
   const { buildRuleSet, loadFtwTests, buildRawRequest, runInProcessStage } =
     await import('../../src/waf/index.js');
   const base = { rules: [RULES], paranoia: 4, mode: 'detect' as const };
@@ -105,5 +105,5 @@ test('the @rx literal pre-filter never changes a result (CRS 941/942/932 regress
       );
       stages++;
     }
-  assert.ok(stages > 2000, `${stages} stages`);
+  assert.ok(stages > 1200, `${stages} stages`);
 });
