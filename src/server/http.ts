@@ -5,8 +5,18 @@
 import type { SelectQueryBuilder } from 'kysely';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
+
+const zhCN = z.locales.zhCN();
 import type { Principal, Role } from './auth.js';
-import { format, msg, type Message, type MessageKey, type MessageParams } from './messages.js';
+import {
+  format,
+  msg,
+  VALIDATION_ZH,
+  type Message,
+  type MessageKey,
+  type MessageParams,
+  type UiLanguage,
+} from './messages.js';
 
 export const ROLES = ['viewer', 'operator', 'admin'] as const;
 
@@ -18,6 +28,8 @@ export class HttpError extends Error {
     readonly status: number,
     readonly code: string,
     message: string | Message,
+    /** Parameters already in another language (validation details), by language. */
+    readonly localized?: Partial<Record<UiLanguage, MessageParams>>,
   ) {
     super(typeof message === 'string' ? message : format(message.key, message.params));
     if (typeof message !== 'string') {
@@ -26,13 +38,22 @@ export class HttpError extends Error {
     }
   }
 
-  body(): { error: { code: string; message: string; key?: string; params?: MessageParams } } {
+  body(): {
+    error: {
+      code: string;
+      message: string;
+      key?: string;
+      params?: MessageParams;
+      localized?: Partial<Record<UiLanguage, MessageParams>>;
+    };
+  } {
     return {
       error: {
         code: this.code,
         message: this.message,
         ...(this.key ? { key: this.key } : {}),
         ...(this.params ? { params: this.params } : {}),
+        ...(this.localized ? { localized: this.localized } : {}),
       },
     };
   }
@@ -45,6 +66,10 @@ export const ErrorBody = z
       message: z.string().meta({ description: 'English text' }),
       key: z.string().optional().meta({ description: 'message key (translations: srv.<key> in the web UI)' }),
       params: z.record(z.string(), z.union([z.string(), z.number()])).optional(),
+      localized: z
+        .record(z.string(), z.record(z.string(), z.union([z.string(), z.number()])))
+        .optional()
+        .meta({ description: 'parameters already translated, by language (validation details)' }),
     }),
   })
   .meta({ id: 'Error' });
@@ -283,7 +308,20 @@ function parse<T extends z.ZodType | undefined>(
     const detail = r.error.issues
       .map((i) => `${i.path.length ? i.path.join('.') : what}: ${i.message}`)
       .join('; ');
-    throw new HttpError(400, 'BAD_REQUEST', { key, params: { detail } });
+    // The same issues in Chinese: zod's zh-CN messages, our schemas' own ones from VALIDATION_ZH.
+    const zh = schema.safeParse(value ?? {}, { error: zhCN.localeError });
+    const whatZh =
+      { 'path parameter': '路径参数', 'query parameter': '查询参数', 'request body': '请求体' }[what] ?? what;
+    const detailZh = zh.success
+      ? detail
+      : zh.error.issues
+          .map((i) => {
+            let m = i.message;
+            for (const [re, to] of VALIDATION_ZH) if (re.test(m)) m = m.replace(re, to);
+            return `${i.path.length ? i.path.join('.') : whatZh}：${m}`;
+          })
+          .join('；');
+    throw new HttpError(400, 'BAD_REQUEST', { key, params: { detail } }, { 'zh-CN': { detail: detailZh } });
   }
   return r.data;
 }

@@ -63,6 +63,20 @@ export const SERVER_MESSAGES = {
 } as const;
 
 export type MessageKey = keyof typeof SERVER_MESSAGES;
+
+/** Languages the UI has besides English (parameters can come pre-translated for them). */
+export const UI_LANGUAGES = ['zh-CN'] as const;
+export type UiLanguage = (typeof UI_LANGUAGES)[number];
+
+/**
+ * The schemas' own validation messages in Chinese (zod's built-in ones come from its zh-CN locale);
+ * an English message not listed stays English.
+ */
+export const VALIDATION_ZH: [RegExp, string][] = [
+  [/^at least 12 characters$/, '至少 12 个字符'],
+  [/^letters, digits and _ \. @ - \(1-64 characters\)$/, '只能包含字母、数字和 _ . @ -（1-64 个字符）'],
+  [/^unknown severity (.*)$/, '未知的严重级别 $1'],
+];
 export type MessageParams = Record<string, string | number>;
 
 export interface Message {

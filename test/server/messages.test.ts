@@ -95,12 +95,24 @@ test('real error responses carry key and parameters and read in Chinese', async 
       'user.exists',
       '用户 admin 已存在',
     );
+    // Validation details: English in message/params, Chinese in localized (zod's zh-CN messages and
+    // the schemas' own ones).
+    const zhOf = (e: ErrRes['body']['error'] & { localized?: Record<string, Record<string, string>> }) =>
+      serverText('zh-CN', e.message, e.key, e.params, e.localized);
     const bad = (await admin.get('/api/findings?pageSize=0')) as ErrRes;
     assert.equal(bad.body.error.key, 'request.invalidQuery');
-    assert.match(
-      serverText('zh-CN', bad.body.error.message, bad.body.error.key, bad.body.error.params),
-      /^查询参数无效：pageSize: /,
-    );
+    assert.match(bad.body.error.message, /^invalid query parameter: pageSize: /);
+    assert.match(zhOf(bad.body.error), /^查询参数无效：pageSize：数值过小/);
+    const short = (await admin.post('/api/users', {
+      username: 'bob',
+      password: 'short',
+      role: 'viewer',
+    })) as ErrRes;
+    assert.equal(short.status, 400);
+    assert.match(short.body.error.message, /password: at least 12 characters/);
+    assert.equal(zhOf(short.body.error), '请求体无效：password：至少 12 个字符');
+    const sev = (await admin.get('/api/findings?severity=BOGUS')) as ErrRes;
+    assert.match(zhOf(sev.body.error), /未知的严重级别 BOGUS/);
     const big = await anon.req('POST', '/api/auth/login', { username: 'x', password: 'y'.repeat(20_000) });
     assert.equal(big.status, 413);
     assert.equal(big.body.error.code, 'FST_ERR_CTP_BODY_TOO_LARGE');

@@ -195,13 +195,20 @@ export class ApiError extends Error {
     /** The server's message key and parameters (translated with serverText). */
     readonly key?: string,
     readonly params?: Record<string, string | number>,
+    readonly localized?: Record<string, Record<string, string | number>>,
   ) {
     super(message);
   }
 }
 
 export interface ErrorJson {
-  error?: { code?: string; message?: string; key?: string; params?: Record<string, string | number> };
+  error?: {
+    code?: string;
+    message?: string;
+    key?: string;
+    params?: Record<string, string | number>;
+    localized?: Record<string, Record<string, string | number>>;
+  };
 }
 
 function csrfCookie(): string {
@@ -245,6 +252,7 @@ export async function api<T>(
       err?.message ?? `${method} ${path}: HTTP ${res.status}`,
       err?.key,
       err?.params,
+      err?.localized,
     );
   }
   return data as T;

@@ -42,7 +42,7 @@ export function ErrorBox({ error }: { error: unknown }) {
   if (!error) return null;
   const msg =
     error instanceof ApiError
-      ? `${serverText(lang, error.message, error.key, error.params)} (${error.code})`
+      ? `${serverText(lang, error.message, error.key, error.params, error.localized)} (${error.code})`
       : String((error as Error).message ?? error);
   return (
     <div className="error" role="alert">

@@ -691,14 +691,28 @@ function matchServer(text: string): { key: Key; params: Params } | undefined {
  * values). Parameters that are server messages themselves are translated too; anything unknown
  * (e.g. an error text from a registry) stays as it came.
  */
-export function serverText(lang: Lang, text: string, key?: string, params?: Params, depth = 0): string {
+export function serverText(
+  lang: Lang,
+  text: string,
+  key?: string,
+  params?: Params,
+  /** Parameters the server already translated (validation details), by language. */
+  localized?: Partial<Record<string, Params>>,
+  depth = 0,
+): string {
   if (lang === 'en' || depth > 2) return text;
   const hit =
     key && `srv.${key}` in en ? { key: `srv.${key}` as Key, params: params ?? {} } : matchServer(text);
   if (!hit) return text;
+  const done = localized?.[lang] ?? {};
   const vars: Params = {};
   for (const [k, v] of Object.entries(hit.params))
-    vars[k] = typeof v === 'string' ? serverText(lang, v, undefined, undefined, depth + 1) : v;
+    vars[k] =
+      k in done
+        ? done[k]!
+        : typeof v === 'string'
+          ? serverText(lang, v, undefined, undefined, undefined, depth + 1)
+          : v;
   return translate(lang, hit.key, vars);
 }
 

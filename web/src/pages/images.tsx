@@ -132,6 +132,7 @@ export function ImagePage({ id, me }: { id: number; me: Me['user'] }) {
           body.error?.message ?? `HTTP ${res.status}`,
           body.error?.key,
           body.error?.params,
+          body.error?.localized,
         );
       }
       const name =
