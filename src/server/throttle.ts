@@ -14,6 +14,8 @@
  * A blocked attempt is refused before the password is checked and does not count as a failure.
  */
 
+import { isIP } from 'node:net';
+
 export interface LoginLimits {
   pairFree: number;
   pairBaseMs: number;
@@ -137,4 +139,23 @@ export class LoginThrottle {
 
 function bound(map: Map<string, unknown>): void {
   while (map.size > MAX_ENTRIES) map.delete(map.keys().next().value!);
+}
+
+/**
+ * The source a throttle counts: an IPv4 address (IPv4-mapped IPv6 unwrapped), or the /64 of an
+ * IPv6 address — one host usually has a whole /64, so counting single addresses would give an
+ * attacker 2^64 fresh sources.
+ */
+export function throttleSource(ip: string): string {
+  const v4 = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(ip);
+  if (v4) return v4[1]!;
+  if (isIP(ip) !== 6) return ip;
+  const [head, tail = ''] = ip.toLowerCase().split('::');
+  const h = head ? head.split(':') : [];
+  const t = tail ? tail.split(':') : [];
+  const groups = ip.includes('::') ? [...h, ...Array(8 - h.length - t.length).fill('0'), ...t] : h;
+  return `${groups
+    .slice(0, 4)
+    .map((g) => g.replace(/^0+(?=.)/, ''))
+    .join(':')}::/64`;
 }

@@ -17,6 +17,7 @@ import { after, describe, test } from 'node:test';
 import { chromium } from 'playwright-core';
 import { memoryLogger } from '../../src/core/log.js';
 import { startServer } from '../../src/server/index.js';
+import { throttleSource } from '../../src/server/throttle.js';
 import { repoRoot } from '../fixtures/index.js';
 import { CHROMIUM, ensureWebBuilt } from '../web/helpers.js';
 import { Client, startConsole, stopSharedPostgres } from './helpers.js';
@@ -493,6 +494,25 @@ describe('login throttling', () => {
       // Alice's own address, known from her earlier login, is exempt even after a typo.
       assert.equal((await from(c, '10.1.0.99', wrong('alice'))).status, 401);
       assert.equal((await from(new Client(t.base), '10.1.0.99', alice)).status, 200);
+    } finally {
+      await t.close();
+    }
+  });
+
+  test('IPv6 sources are counted per /64; IPv4-mapped addresses as IPv4', async () => {
+    assert.equal(throttleSource('2001:db8:1:2:aaaa::1'), '2001:db8:1:2::/64');
+    assert.equal(throttleSource('2001:0db8:0001:0002:ffff:1:2:3'), '2001:db8:1:2::/64');
+    assert.equal(throttleSource('2001:db8::5'), '2001:db8:0:0::/64');
+    assert.equal(throttleSource('::1'), '0:0:0:0::/64');
+    assert.equal(throttleSource('::ffff:10.1.2.3'), '10.1.2.3');
+    assert.equal(throttleSource('10.1.2.3'), '10.1.2.3');
+    const t = await startConsole('sqlite', { trustProxy: ['127.0.0.1'], loginLimits: limits });
+    try {
+      const c = new Client(t.base);
+      // Rotating the interface id inside one /64 does not give fresh tries.
+      for (let i = 1; i <= 4; i++) assert.equal((await from(c, `2001:db8:7:7::${i}`, wrong())).status, 401);
+      assert.equal((await from(c, '2001:db8:7:7::99', LOGIN)).status, 429);
+      assert.equal((await from(new Client(t.base), '2001:db8:7:8::1', LOGIN)).status, 200, 'another /64');
     } finally {
       await t.close();
     }

@@ -4,7 +4,7 @@ import { actorName, audit, type Role } from '../auth.js';
 import { format, msg } from '../messages.js';
 import { HttpError, IdParams, page, pagingQuery, ROLES, countRows, pageOf } from '../http.js';
 import type { ServerContext } from '../context.js';
-import type { ThrottleVerdict } from '../throttle.js';
+import { throttleSource, type ThrottleVerdict } from '../throttle.js';
 import type { FastifyReply } from 'fastify';
 
 /** Throttle key of bootstrap attempts (not a valid user name). */
@@ -96,18 +96,18 @@ export function authRoutes(s: ServerContext): void {
     body: z.object({ token: z.string().min(1), username: Username, password: Password }),
     response: Me,
     async handler({ body, req, reply }) {
-      const v = throttle.check(req.ip, BOOTSTRAP_ACCOUNT);
+      const v = throttle.check(throttleSource(req.ip), BOOTSTRAP_ACCOUNT);
       if (!v.ok) throttled(v, reply);
       const id = await auth.completeBootstrap(body.token, body.username, body.password);
       if (id === undefined) {
-        throttle.fail(req.ip, BOOTSTRAP_ACCOUNT);
+        throttle.fail(throttleSource(req.ip), BOOTSTRAP_ACCOUNT);
         await audit(db, 'anonymous', 'auth.bootstrap_failed', `user:${body.username}`, {
           ip: req.ip,
           reason: format((await auth.userCount()) > 0 ? 'audit.alreadyBootstrapped' : 'audit.wrongToken'),
         });
         throw new HttpError(403, 'BOOTSTRAP', msg('auth.bootstrap'));
       }
-      throttle.succeed(req.ip, BOOTSTRAP_ACCOUNT);
+      throttle.succeed(throttleSource(req.ip), BOOTSTRAP_ACCOUNT);
       const csrfToken = await auth.startSession(id, req, reply);
       return {
         user: { id, username: body.username, role: 'admin' as const, via: 'session' as const },
@@ -125,12 +125,12 @@ export function authRoutes(s: ServerContext): void {
     body: z.object({ username: z.string().max(64), password: z.string().max(1024) }),
     response: Me,
     async handler({ body, req, reply }) {
-      const v = throttle.check(req.ip, body.username);
+      const v = throttle.check(throttleSource(req.ip), body.username);
       // Refused before the password is checked; not audited one by one (a flood would fill the log).
       if (!v.ok) throttled(v, reply);
       const u = await auth.checkPassword(body.username, body.password);
       if (!u) {
-        throttle.fail(req.ip, body.username);
+        throttle.fail(throttleSource(req.ip), body.username);
         await audit(
           db,
           body.username.slice(0, 64),
@@ -140,7 +140,7 @@ export function authRoutes(s: ServerContext): void {
         );
         throw new HttpError(401, 'LOGIN', msg('auth.login'));
       }
-      throttle.succeed(req.ip, body.username);
+      throttle.succeed(throttleSource(req.ip), body.username);
       const csrfToken = await auth.startSession(u.id, req, reply);
       await audit(db, u.username, 'auth.login', `user:${u.username}`, { ip: req.ip });
       return { user: { ...u, via: 'session' as const }, csrfToken };
