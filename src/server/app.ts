@@ -130,6 +130,9 @@ export async function createConsole(o: ServerOptions): Promise<Console> {
   app.addHook('onSend', async (req, reply, payload) => {
     for (const [k, v] of Object.entries(SECURITY_HEADERS)) reply.header(k, v);
     if (req.protocol === 'https') reply.header('strict-transport-security', 'max-age=31536000');
+    // API answers (findings, users, tokens) are not for shared or browser caches.
+    if (req.url.startsWith('/api/') && !reply.hasHeader('cache-control'))
+      reply.header('cache-control', 'no-store');
     return payload;
   });
   /** Every route Fastify registers (including plugins'), for the authentication test. */

@@ -225,6 +225,7 @@ describe('security headers', () => {
       const json = await anon.get('/api/auth/status');
       assert.equal(json.status, 200);
       expectHeaders(json.headers, 'API JSON');
+      assert.equal(json.headers['cache-control'], 'no-store');
       const unauth = await anon.get('/api/images');
       assert.equal(unauth.status, 401);
       expectHeaders(unauth.headers, '401');
