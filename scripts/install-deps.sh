@@ -15,6 +15,7 @@ PKGS=(
   chromium fonts-wqy-microhei      # console end-to-end tests (with a CJK font for zh-CN screenshots)
   nginx libnginx-mod-http-modsecurity  # WAF benchmark peer: nginx + libmodsecurity3 with the same CRS
   sysdig                           # a real peer for Falco filter semantics on .scap captures (runtime rules)
+  clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev make  # the eBPF sensor (native/sensor, scripts/build-sensor.sh)
 )
 # toolchains that may already come from elsewhere (rustup): install Debian's only when absent
 command -v cargo >/dev/null 2>&1 || PKGS+=(cargo)

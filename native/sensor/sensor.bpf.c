@@ -1,0 +1,290 @@
+// SPDX-License-Identifier: GPL-2.0
+/* Bulwark CO-RE sensor: process exec/fork/exit (tp_btf sched_*) and exit-paired openat/connect
+ * (tp_btf sys_enter/sys_exit, no tracefs needed). Records: see sensor.h. */
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+#include <bpf/bpf_core_read.h>
+#include "sensor.h"
+
+char LICENSE[] SEC("license") = "GPL";
+
+#define NR_OPENAT 257
+#define NR_CONNECT 42
+#define AF_UNIX 1
+#define AF_INET 2
+#define AF_INET6 10
+
+/* set by the loader before load */
+const volatile __u32 self_tgid = 0;
+const volatile __u32 ignore_tgid = 0;
+const volatile __u64 enabled_mask = ~0ULL;
+
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 1 << 24);
+} rb SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, BWK_T_NTYPES);
+	__type(key, __u32);
+	__type(value, struct bwk_counter);
+} counters SEC(".maps");
+
+#define SCRATCH 16384
+struct scratch { char b[SCRATCH]; };
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct scratch);
+} heap SEC(".maps");
+
+struct enter_args {
+	__u64 nr;
+	__u64 a[6];
+};
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 65536);
+	__type(key, __u32);
+	__type(value, struct enter_args);
+} pending SEC(".maps");
+
+static __always_inline int enabled(__u32 t)
+{
+	return (enabled_mask >> t) & 1;
+}
+
+static __always_inline int ignored(__u32 tgid)
+{
+	return tgid == self_tgid || (ignore_tgid && tgid == ignore_tgid);
+}
+
+static __always_inline struct scratch *get_heap(void)
+{
+	__u32 z = 0;
+	return bpf_map_lookup_elem(&heap, &z);
+}
+
+static __always_inline void fill_hdr(struct bwk_hdr *h, __u16 type, struct task_struct *t, long long res)
+{
+	h->version = BWK_VERSION;
+	h->type = type;
+	h->ts = bpf_ktime_get_boot_ns();
+	h->tid = BPF_CORE_READ(t, pid);
+	h->pid = BPF_CORE_READ(t, tgid);
+	h->ppid = BPF_CORE_READ(t, real_parent, tgid);
+	h->uid = BPF_CORE_READ(t, cred, euid.val);
+	h->gid = BPF_CORE_READ(t, cred, egid.val);
+	h->cpu = bpf_get_smp_processor_id();
+	h->cgroup_id = bpf_get_current_cgroup_id();
+	h->pidns = BPF_CORE_READ(t, nsproxy, pid_ns_for_children, ns.inum);
+	h->mntns = BPF_CORE_READ(t, nsproxy, mnt_ns, ns.inum);
+	h->res = res;
+	BPF_CORE_READ_STR_INTO(&h->comm, t, comm);
+}
+
+/* sends len bytes of the scratch record, counting the event and a drop on reserve failure */
+static __always_inline void emit(void *buf, __u32 len, __u32 type)
+{
+	struct bwk_counter *c = bpf_map_lookup_elem(&counters, &type);
+	if (c)
+		c->events++;
+	((struct bwk_hdr *)buf)->len = len;
+	if (bpf_ringbuf_output(&rb, buf, len & (SCRATCH - 1), 0) != 0 && c)
+		c->drops++;
+}
+
+SEC("tp_btf/sched_process_exec")
+int BPF_PROG(on_exec, struct task_struct *p, pid_t old_pid, struct linux_binprm *bprm)
+{
+	struct task_struct *t = bpf_get_current_task_btf();
+	if (!enabled(BWK_T_EXEC) || ignored(t->tgid))
+		return 0;
+	struct scratch *s = get_heap();
+	if (!s)
+		return 0;
+	struct bwk_hdr *h = (void *)s->b;
+	fill_hdr(h, BWK_T_EXEC, t, 0);
+	struct bwk_exec *e = (void *)(s->b + sizeof(*h));
+	e->old_tid = old_pid;
+	e->loginuid = BPF_CORE_READ(t, loginuid.val);
+	__u32 off = sizeof(*h) + sizeof(*e);
+	long n = bpf_probe_read_kernel_str(s->b + off, BWK_MAX_FILENAME, BPF_CORE_READ(bprm, filename));
+	if (n < 1)
+		n = 1;
+	n -= 1; /* drop the NUL */
+	n &= (BWK_MAX_FILENAME - 1);
+	e->filename_len = n;
+	off += n;
+	unsigned long as = BPF_CORE_READ(t, mm, arg_start);
+	unsigned long ae = BPF_CORE_READ(t, mm, arg_end);
+	unsigned long an = ae - as;
+	if (an > BWK_MAX_ARGV - 1)
+		an = BWK_MAX_ARGV - 1;
+	an &= (BWK_MAX_ARGV - 1);
+	if (off > sizeof(*h) + sizeof(*e) + BWK_MAX_FILENAME)
+		return 0;
+	if (an > 0 && bpf_probe_read_user(s->b + off, an, (void *)as) != 0)
+		an = 0;
+	/* drop the trailing NUL of the last argument */
+	if (an > 0 && s->b[(off + an - 1) & (SCRATCH - 1)] == 0)
+		an--;
+	e->argv_len = an;
+	emit(s->b, off + an, BWK_T_EXEC);
+	return 0;
+}
+
+SEC("tp_btf/sched_process_fork")
+int BPF_PROG(on_fork, struct task_struct *parent, struct task_struct *child)
+{
+	if (!enabled(BWK_T_FORK) || ignored(parent->tgid))
+		return 0;
+	struct scratch *s = get_heap();
+	if (!s)
+		return 0;
+	struct bwk_hdr *h = (void *)s->b;
+	fill_hdr(h, BWK_T_FORK, parent, 0);
+	struct bwk_fork *f = (void *)(s->b + sizeof(*h));
+	f->child_tid = child->pid;
+	f->child_pid = child->tgid;
+	f->is_thread = child->tgid == parent->tgid;
+	f->pad = 0;
+	emit(s->b, sizeof(*h) + sizeof(*f), BWK_T_FORK);
+	return 0;
+}
+
+SEC("tp_btf/sched_process_exit")
+int BPF_PROG(on_exit, struct task_struct *p)
+{
+	struct task_struct *t = bpf_get_current_task_btf();
+	__u32 tid = t->pid;
+	bpf_map_delete_elem(&pending, &tid);
+	if (!enabled(BWK_T_EXIT) || ignored(t->tgid))
+		return 0;
+	struct scratch *s = get_heap();
+	if (!s)
+		return 0;
+	struct bwk_hdr *h = (void *)s->b;
+	fill_hdr(h, BWK_T_EXIT, t, 0);
+	struct bwk_exit *x = (void *)(s->b + sizeof(*h));
+	x->exit_code = t->exit_code;
+	x->pad = 0;
+	emit(s->b, sizeof(*h) + sizeof(*x), BWK_T_EXIT);
+	return 0;
+}
+
+SEC("tp_btf/sys_enter")
+int BPF_PROG(on_sys_enter, struct pt_regs *regs, long id)
+{
+	if (id != NR_OPENAT && id != NR_CONNECT)
+		return 0;
+	if ((id == NR_OPENAT && !enabled(BWK_T_OPENAT)) || (id == NR_CONNECT && !enabled(BWK_T_CONNECT)))
+		return 0;
+	__u64 pt = bpf_get_current_pid_tgid();
+	if (ignored(pt >> 32))
+		return 0;
+	__u32 tid = (__u32)pt;
+	struct enter_args a = {};
+	a.nr = id;
+	a.a[0] = BPF_CORE_READ(regs, di);
+	a.a[1] = BPF_CORE_READ(regs, si);
+	a.a[2] = BPF_CORE_READ(regs, dx);
+	a.a[3] = BPF_CORE_READ(regs, r10);
+	bpf_map_update_elem(&pending, &tid, &a, BPF_ANY);
+	return 0;
+}
+
+static __always_inline void local_end(struct bwk_connect *c, int fd)
+{
+	struct task_struct *t = bpf_get_current_task_btf();
+	struct file **fds = BPF_CORE_READ(t, files, fdt, fd);
+	struct file *f = 0;
+	if (fd < 0 || bpf_probe_read_kernel(&f, sizeof(f), &fds[fd & 0xfffff]) != 0 || !f)
+		return;
+	struct socket *sock = BPF_CORE_READ(f, private_data);
+	if (!sock)
+		return;
+	struct sock *sk = BPF_CORE_READ(sock, sk);
+	if (!sk)
+		return;
+	c->lfamily = BPF_CORE_READ(sk, __sk_common.skc_family);
+	c->lport = BPF_CORE_READ(sk, __sk_common.skc_num);
+	c->proto = BPF_CORE_READ(sk, sk_protocol);
+	if (c->lfamily == AF_INET) {
+		__u32 a = BPF_CORE_READ(sk, __sk_common.skc_rcv_saddr);
+		__builtin_memcpy(c->laddr, &a, 4);
+	} else if (c->lfamily == AF_INET6) {
+		BPF_CORE_READ_INTO(&c->laddr, sk, __sk_common.skc_v6_rcv_saddr.in6_u.u6_addr8);
+	}
+}
+
+SEC("tp_btf/sys_exit")
+int BPF_PROG(on_sys_exit, struct pt_regs *regs, long ret)
+{
+	__u64 pt = bpf_get_current_pid_tgid();
+	__u32 tid = (__u32)pt;
+	struct enter_args *a = bpf_map_lookup_elem(&pending, &tid);
+	if (!a)
+		return 0;
+	long id = BPF_CORE_READ(regs, orig_ax);
+	if ((__u64)id != a->nr) {
+		bpf_map_delete_elem(&pending, &tid);
+		return 0;
+	}
+	struct enter_args args = *a;
+	bpf_map_delete_elem(&pending, &tid);
+	struct scratch *s = get_heap();
+	if (!s)
+		return 0;
+	struct task_struct *t = bpf_get_current_task_btf();
+	struct bwk_hdr *h = (void *)s->b;
+	if (args.nr == NR_OPENAT) {
+		fill_hdr(h, BWK_T_OPENAT, t, ret);
+		struct bwk_open *o = (void *)(s->b + sizeof(*h));
+		o->dirfd = (int)args.a[0];
+		o->flags = (__u32)args.a[2];
+		o->mode = (__u32)args.a[3];
+		__u32 off = sizeof(*h) + sizeof(*o);
+		long n = bpf_probe_read_user_str(s->b + off, BWK_MAX_PATH, (void *)args.a[1]);
+		if (n < 1)
+			n = 1;
+		n = (n - 1) & (BWK_MAX_PATH - 1);
+		o->path_len = n;
+		emit(s->b, off + n, BWK_T_OPENAT);
+	} else {
+		fill_hdr(h, BWK_T_CONNECT, t, ret);
+		struct bwk_connect *c = (void *)(s->b + sizeof(*h));
+		__builtin_memset(c, 0, sizeof(*c));
+		c->fd = (int)args.a[0];
+		__u32 alen = (__u32)args.a[2];
+		void *ua = (void *)args.a[1];
+		__u16 fam = 0;
+		bpf_probe_read_user(&fam, sizeof(fam), ua);
+		c->family = fam;
+		__u32 off = sizeof(*h) + sizeof(*c);
+		if (fam == AF_INET) {
+			struct sockaddr_in sin = {};
+			bpf_probe_read_user(&sin, sizeof(sin), ua);
+			c->rport = __builtin_bswap16(sin.sin_port);
+			__builtin_memcpy(c->raddr, &sin.sin_addr.s_addr, 4);
+		} else if (fam == AF_INET6) {
+			struct sockaddr_in6 sin6 = {};
+			bpf_probe_read_user(&sin6, sizeof(sin6), ua);
+			c->rport = __builtin_bswap16(sin6.sin6_port);
+			__builtin_memcpy(c->raddr, &sin6.sin6_addr, 16);
+		} else if (fam == AF_UNIX && alen > 2) {
+			long n = bpf_probe_read_user_str(s->b + off, 108, ua + 2);
+			if (n < 1)
+				n = 1;
+			n = (n - 1) & 127;
+			c->path_len = n;
+			off += n;
+		}
+		local_end(c, c->fd);
+		emit(s->b, off, BWK_T_CONNECT);
+	}
+	return 0;
+}

@@ -1,0 +1,201 @@
+// SPDX-License-Identifier: Apache-2.0
+/* Bulwark sensor loader: loads and attaches sensor.bpf.c (libbpf skeleton) and writes the ring
+ * buffer's records to stdout (format: sensor.h). A BWK_T_META record comes first; a BWK_T_STATS
+ * record (per-type events and drops, summed over CPUs) every --stats-ms and on SIGUSR1.
+ * Exits 0 on SIGTERM/SIGINT or when stdin reaches EOF; diagnostics go to stderr.
+ *
+ * usage: bulwark-sensor [--ignore-pid PID] [--types exec,fork,exit,openat,connect] [--stats-ms N]
+ */
+#include <errno.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <bpf/libbpf.h>
+#include <bpf/bpf.h>
+#include "sensor.h"
+#include "sensor.skel.h"
+
+static volatile sig_atomic_t stop, want_stats;
+static void on_term(int s) { (void)s; stop = 1; }
+static void on_usr1(int s) { (void)s; want_stats = 1; }
+
+static int print_libbpf(enum libbpf_print_level lvl, const char *fmt, va_list ap)
+{
+	if (lvl == LIBBPF_DEBUG)
+		return 0;
+	return vfprintf(stderr, fmt, ap);
+}
+
+static int write_all(const void *p, size_t n)
+{
+	if (fwrite(p, 1, n, stdout) != n) {
+		stop = 1;
+		return -1;
+	}
+	return 0;
+}
+
+static int on_record(void *ctx, void *data, size_t size)
+{
+	(void)ctx;
+	return write_all(data, size) ? -1 : 0;
+}
+
+static long long now_ns(clockid_t c)
+{
+	struct timespec ts;
+	clock_gettime(c, &ts);
+	return (long long)ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+static void hdr_init(struct bwk_hdr *h, unsigned short type, unsigned int len)
+{
+	memset(h, 0, sizeof(*h));
+	h->version = BWK_VERSION;
+	h->type = type;
+	h->len = len;
+	h->ts = now_ns(CLOCK_BOOTTIME);
+	h->tid = h->pid = getpid();
+	strncpy(h->comm, "bulwark-sensor", sizeof(h->comm) - 1);
+}
+
+static void write_stats(struct sensor_bpf *skel)
+{
+	int ncpu = libbpf_num_possible_cpus();
+	struct bwk_counter *vals = calloc(ncpu, sizeof(*vals));
+	struct { struct bwk_hdr h; struct bwk_stats s; } rec;
+	if (!vals)
+		return;
+	hdr_init(&rec.h, BWK_T_STATS, sizeof(rec));
+	memset(&rec.s, 0, sizeof(rec.s));
+	rec.s.ntypes = BWK_T_NTYPES;
+	int fd = bpf_map__fd(skel->maps.counters);
+	for (unsigned int t = 0; t < BWK_T_NTYPES; t++) {
+		if (bpf_map_lookup_elem(fd, &t, vals) != 0)
+			continue;
+		for (int c = 0; c < ncpu; c++) {
+			rec.s.c[t].events += vals[c].events;
+			rec.s.c[t].drops += vals[c].drops;
+		}
+	}
+	free(vals);
+	write_all(&rec, sizeof(rec));
+	fflush(stdout);
+}
+
+static unsigned long long parse_types(const char *s)
+{
+	static const char *names[BWK_T_NTYPES] = {"meta", "exec", "fork", "exit", "openat", "connect"};
+	unsigned long long m = 0;
+	char *dup = strdup(s), *save = NULL;
+	for (char *tok = strtok_r(dup, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+		int found = 0;
+		for (int t = 1; t < BWK_T_NTYPES; t++)
+			if (!strcmp(tok, names[t])) {
+				m |= 1ULL << t;
+				found = 1;
+			}
+		if (!found) {
+			fprintf(stderr, "bulwark-sensor: unknown type %s\n", tok);
+			exit(2);
+		}
+	}
+	free(dup);
+	return m;
+}
+
+int main(int argc, char **argv)
+{
+	unsigned int ignore = 0;
+	unsigned long long mask = ~0ULL;
+	long stats_ms = 1000;
+	for (int i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--ignore-pid") && i + 1 < argc)
+			ignore = (unsigned int)strtoul(argv[++i], NULL, 10);
+		else if (!strcmp(argv[i], "--types") && i + 1 < argc)
+			mask = parse_types(argv[++i]);
+		else if (!strcmp(argv[i], "--stats-ms") && i + 1 < argc)
+			stats_ms = strtol(argv[++i], NULL, 10);
+		else {
+			fprintf(stderr, "usage: %s [--ignore-pid PID] [--types exec,fork,exit,openat,connect] [--stats-ms N]\n", argv[0]);
+			return 2;
+		}
+	}
+	libbpf_set_print(print_libbpf);
+	signal(SIGPIPE, SIG_IGN);
+	struct sigaction sa = {0};
+	sa.sa_handler = on_term;
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	sa.sa_handler = on_usr1;
+	sigaction(SIGUSR1, &sa, NULL);
+	static char obuf[1 << 20];
+	setvbuf(stdout, obuf, _IOFBF, sizeof(obuf));
+
+	struct sensor_bpf *skel = sensor_bpf__open();
+	if (!skel) {
+		fprintf(stderr, "bulwark-sensor: open failed: %s\n", strerror(errno));
+		return 1;
+	}
+	skel->rodata->self_tgid = getpid();
+	skel->rodata->ignore_tgid = ignore;
+	skel->rodata->enabled_mask = mask;
+	int err = sensor_bpf__load(skel);
+	if (!err)
+		err = sensor_bpf__attach(skel);
+	if (err) {
+		fprintf(stderr, "bulwark-sensor: load/attach failed: %s\n", strerror(-err));
+		sensor_bpf__destroy(skel);
+		return 1;
+	}
+	struct ring_buffer *rb = ring_buffer__new(bpf_map__fd(skel->maps.rb), on_record, NULL, NULL);
+	if (!rb) {
+		fprintf(stderr, "bulwark-sensor: ring buffer: %s\n", strerror(errno));
+		sensor_bpf__destroy(skel);
+		return 1;
+	}
+	struct { struct bwk_hdr h; struct bwk_meta m; } meta;
+	hdr_init(&meta.h, BWK_T_META, sizeof(meta));
+	meta.m.boot_to_realtime_ns = now_ns(CLOCK_REALTIME) - now_ns(CLOCK_BOOTTIME);
+	meta.m.loader_pid = getpid();
+	meta.m.ring_bytes = bpf_map__max_entries(skel->maps.rb);
+	meta.m.enabled_mask = mask;
+	write_all(&meta, sizeof(meta));
+	fflush(stdout);
+	fprintf(stderr, "bulwark-sensor: attached (pid %d)\n", getpid());
+
+	long long last_stats = now_ns(CLOCK_MONOTONIC);
+	while (!stop) {
+		int n = ring_buffer__poll(rb, 100);
+		if (n < 0 && n != -EINTR) {
+			fprintf(stderr, "bulwark-sensor: poll: %s\n", strerror(-n));
+			break;
+		}
+		long long t = now_ns(CLOCK_MONOTONIC);
+		if (want_stats || (stats_ms > 0 && t - last_stats >= stats_ms * 1000000LL)) {
+			want_stats = 0;
+			last_stats = t;
+			write_stats(skel);
+		}
+		if (fflush(stdout) != 0)
+			break;
+		struct pollfd p = {.fd = 0, .events = POLLIN};
+		if (poll(&p, 1, 0) > 0) {
+			char c[256];
+			if (p.revents & (POLLHUP | POLLERR | POLLNVAL))
+				break;
+			if (read(0, c, sizeof(c)) <= 0)
+				break;
+		}
+	}
+	if (!ferror(stdout))
+		write_stats(skel);
+	ring_buffer__free(rb);
+	sensor_bpf__destroy(skel);
+	fprintf(stderr, "bulwark-sensor: stopped\n");
+	return 0;
+}

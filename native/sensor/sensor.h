@@ -1,0 +1,99 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Bulwark sensor record format v1, shared by the BPF program (sensor.bpf.c), the loader (sensor.c)
+ * and the TypeScript decoder (src/runtime/sensor/record.ts mirrors these constants; keep them equal).
+ *
+ * Stream (the loader's stdout): records back to back, little-endian, each starting with struct
+ * bwk_hdr; `len` is the whole record (header included), so a reader can skip unknown types.
+ * The first record is BWK_T_META (from the loader). Strings carry no NUL; argv is NUL-separated.
+ */
+#ifndef BWK_SENSOR_H
+#define BWK_SENSOR_H
+
+#define BWK_VERSION 1
+
+enum bwk_type {
+	BWK_T_META = 0,    /* loader: struct bwk_meta */
+	BWK_T_EXEC = 1,    /* sched_process_exec: struct bwk_exec, filename, argv */
+	BWK_T_FORK = 2,    /* sched_process_fork (header = parent): struct bwk_fork */
+	BWK_T_EXIT = 3,    /* sched_process_exit (every thread): struct bwk_exit */
+	BWK_T_OPENAT = 4,  /* openat exit (res = fd or -errno): struct bwk_open, path */
+	BWK_T_CONNECT = 5, /* connect exit (res): struct bwk_connect, unix path */
+	BWK_T_NTYPES = 6,
+	BWK_T_STATS = 100, /* loader: struct bwk_stats */
+};
+
+struct bwk_hdr {
+	unsigned short version;
+	unsigned short type;
+	unsigned int len;         /* whole record, header included */
+	unsigned long long ts;    /* CLOCK_BOOTTIME ns; META gives the realtime offset */
+	unsigned int tid, pid;    /* host pid namespace */
+	unsigned int ppid;        /* real parent's tgid */
+	unsigned int uid, gid;    /* effective */
+	unsigned int cpu;
+	unsigned long long cgroup_id; /* bpf_get_current_cgroup_id() */
+	unsigned int pidns, mntns;    /* namespace inode numbers */
+	long long res;                /* syscall return value (0 for sched events) */
+	char comm[16];
+}; /* 80 bytes */
+
+struct bwk_exec {
+	unsigned int filename_len; /* bytes of linux_binprm->filename following this struct */
+	unsigned int argv_len;     /* bytes of argv (NUL-separated, as in /proc/PID/cmdline) after it */
+	unsigned int old_tid;      /* the thread that called execve (differs when a non-leader execs) */
+	unsigned int loginuid;
+};
+
+struct bwk_fork {
+	unsigned int child_tid, child_pid;
+	unsigned int is_thread; /* child shares the parent's thread group */
+	unsigned int pad;
+};
+
+struct bwk_exit {
+	int exit_code; /* task->exit_code (wait status) */
+	unsigned int pad;
+};
+
+struct bwk_open {
+	int dirfd;
+	unsigned int flags; /* raw O_* flags */
+	unsigned int mode;
+	unsigned int path_len;
+};
+
+struct bwk_connect {
+	int fd;
+	unsigned short family; /* remote sockaddr family (AF_INET=2, AF_INET6=10, AF_UNIX=1) */
+	unsigned short rport;  /* host order */
+	unsigned char raddr[16];
+	unsigned short lfamily, lport; /* local end of the socket after connect */
+	unsigned char laddr[16];
+	unsigned int path_len; /* AF_UNIX: sun_path bytes following */
+	unsigned int proto;    /* sk_protocol of the socket (6 TCP, 17 UDP), 0 when unknown */
+};
+
+struct bwk_counter {
+	unsigned long long events; /* records the kernel tried to emit */
+	unsigned long long drops;  /* of those, lost: ring buffer full */
+};
+
+struct bwk_meta {
+	long long boot_to_realtime_ns; /* realtime = ts + this */
+	unsigned int loader_pid;
+	unsigned int ring_bytes;
+	unsigned long long enabled_mask; /* bit t = type t enabled in the kernel */
+};
+
+struct bwk_stats {
+	unsigned int ntypes;
+	unsigned int pad;
+	struct bwk_counter c[BWK_T_NTYPES];
+};
+
+#define BWK_MAX_PATH 4096
+#define BWK_MAX_FILENAME 512
+#define BWK_MAX_ARGV 4096
+
+#endif

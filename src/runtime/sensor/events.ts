@@ -1,0 +1,181 @@
+/**
+ * Sensor records → the runtime event model (../event.ts), shaped as libscap has the same events
+ * so the state tracker and the rules engine treat live and replayed streams alike:
+ *   exec    → execve '<' (res 0, exe = argv[0], args, pid, ptid, comm, cwd, uid/gid, loginuid, cgroups, trusted_exepath)
+ *   fork    → clone '<' in the child (res 0, pid, ptid, flags CLONE_THREAD|CLONE_FILES for threads, parent's exe/args/comm)
+ *   exit    → procexit '>' (status, ret, sig, core)
+ *   openat  → openat '<' (fd, dirfd, name, flags as PPM_O_*, mode)
+ *   connect → connect '<' (res, fd, tuple local→remote); addr as given
+ */
+import { readFileSync, readlinkSync } from 'node:fs';
+import type { SockAddr, SockTuple, SyscallEvent } from '../event.js';
+import {
+  PPM_CL_CLONE_FILES,
+  PPM_CL_CLONE_THREAD,
+  PPM_O_APPEND,
+  PPM_O_CLOEXEC,
+  PPM_O_CREAT,
+  PPM_O_DIRECT,
+  PPM_O_DIRECTORY,
+  PPM_O_DSYNC,
+  PPM_O_EXCL,
+  PPM_O_LARGEFILE,
+  PPM_O_NONBLOCK,
+  PPM_O_RDONLY,
+  PPM_O_RDWR,
+  PPM_O_SYNC,
+  PPM_O_TMPFILE,
+  PPM_O_TRUNC,
+  PPM_O_WRONLY,
+} from '../flags.js';
+import type { ThreadInfo } from '../state/index.js';
+import type { SensorRecord } from './record.js';
+
+/** Linux O_* open flags (x86_64/arm64 generic values) → libscap's PPM_O_* as scap files carry them. */
+export function openFlagsToPpm(f: number): number {
+  let r = 0;
+  const acc = f & 3;
+  r |= acc === 0 ? PPM_O_RDONLY : acc === 1 ? PPM_O_WRONLY : acc === 2 ? PPM_O_RDWR : 0;
+  if (f & 0o100) r |= PPM_O_CREAT;
+  if (f & 0o200) r |= PPM_O_EXCL;
+  if (f & 0o1000) r |= PPM_O_TRUNC;
+  if (f & 0o2000) r |= PPM_O_APPEND;
+  if (f & 0o4000) r |= PPM_O_NONBLOCK;
+  if (f & 0o10000) r |= PPM_O_DSYNC;
+  if ((f & 0o4010000) === 0o4010000) r |= PPM_O_SYNC;
+  if (f & 0o40000) r |= PPM_O_DIRECT;
+  if (f & 0o100000) r |= PPM_O_LARGEFILE;
+  if ((f & 0o20200000) === 0o20200000) r |= PPM_O_TMPFILE;
+  else if (f & 0o200000) r |= PPM_O_DIRECTORY;
+  if (f & 0o2000000) r |= PPM_O_CLOEXEC;
+  return r;
+}
+
+export interface DecodeContext {
+  /** realtime = boottime + this (from the META record) */
+  bootToRealtime: bigint;
+  /** next evt.num */
+  num: number;
+  /** the parent thread, for the child's clone event (exe/args/comm as libscap's clone carries) */
+  thread?: (tid: number) => ThreadInfo | undefined;
+  /** read cwd and cgroups of exec'ing processes from /proc (default true) */
+  procfs?: boolean;
+}
+
+function readProc(pid: number): { cwd?: string; cgroups?: string[] } {
+  const out: { cwd?: string; cgroups?: string[] } = {};
+  try {
+    out.cwd = readlinkSync(`/proc/${pid}/cwd`);
+  } catch {
+    /* process already gone */
+  }
+  try {
+    // "0::/path" → "/path" as libscap's cgroups param carries "controller=path"; v2 has no controller name
+    out.cgroups = readFileSync(`/proc/${pid}/cgroup`, 'utf8')
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => {
+        const [, ctl, path] = /^\d+:([^:]*):(.*)$/.exec(l) ?? [];
+        return `${ctl || 'cgroup2'}=${path ?? ''}`;
+      });
+  } catch {
+    /* gone */
+  }
+  return out;
+}
+
+/** Converts one record into events (none for meta/stats/unknown records). */
+export function recordToEvents(r: SensorRecord, ctx: DecodeContext): SyscallEvent[] {
+  if (r.kind === 'meta' || r.kind === 'stats' || r.kind === 'unknown') return [];
+  const h = r.h;
+  const base = (type: string, dir: '<' | '>', tid: number, params: SyscallEvent['params']): SyscallEvent => ({
+    num: ctx.num++,
+    ts: h.ts + ctx.bootToRealtime,
+    tid,
+    cpu: h.cpu,
+    type,
+    dir,
+    params,
+    cgroupId: h.cgroupId,
+  });
+  switch (r.kind) {
+    case 'exec': {
+      const proc = ctx.procfs === false ? {} : readProc(h.pid);
+      // cwd from /proc while the process lives; else inherited: the thread's (from its clone) or its parent's
+      const cwd = proc.cwd
+        ? proc.cwd.endsWith('/')
+          ? proc.cwd
+          : proc.cwd + '/'
+        : ctx.thread?.(h.tid)?.cwd || ctx.thread?.(h.ppid)?.cwd || '';
+      let exepath = r.filename;
+      if (!exepath.startsWith('/') && cwd) exepath = cwd + exepath.replace(/^\.\//, '');
+      const params: SyscallEvent['params'] = {
+        res: 0,
+        exe: r.argv[0] ?? r.filename,
+        args: r.argv.slice(1),
+        tid: h.tid,
+        pid: h.pid,
+        ptid: h.ppid,
+        cwd,
+        comm: h.comm,
+        uid: h.uid,
+        gid: h.gid,
+        loginuid: r.loginuid,
+        flags: 0,
+        trusted_exepath: exepath,
+      };
+      if (proc.cgroups) params.cgroups = proc.cgroups;
+      return [base('execve', '<', h.tid, params)];
+    }
+    case 'fork': {
+      const parent = ctx.thread?.(h.tid) ?? ctx.thread?.(h.pid);
+      const params: SyscallEvent['params'] = {
+        res: 0,
+        exe: parent?.exe ?? h.comm,
+        args: parent?.args ?? [],
+        tid: r.childTid,
+        pid: r.childPid,
+        ptid: r.isThread ? h.ppid : h.pid,
+        comm: h.comm,
+        uid: h.uid,
+        gid: h.gid,
+        flags: r.isThread ? PPM_CL_CLONE_THREAD | PPM_CL_CLONE_FILES : 0,
+      };
+      if (parent?.cwd) params.cwd = parent.cwd;
+      if (parent?.cgroups) params.cgroups = parent.cgroups;
+      return [base('clone', '<', r.childTid, params)];
+    }
+    case 'exit': {
+      const st = r.exitCode;
+      return [
+        base('procexit', '>', h.tid, {
+          status: st,
+          ret: (st >> 8) & 0xff,
+          sig: st & 0x7f,
+          core: (st >> 7) & 1,
+        }),
+      ];
+    }
+    case 'openat':
+      return [
+        base('openat', '<', h.tid, {
+          fd: h.res,
+          dirfd: r.dirfd,
+          name: r.path,
+          flags: openFlagsToPpm(r.flags),
+          mode: r.mode,
+        }),
+      ];
+    case 'connect': {
+      const fam: SockTuple['family'] =
+        r.family === 2 ? 'inet' : r.family === 10 ? 'inet6' : r.family === 1 ? 'unix' : 'other';
+      const tuple: SockTuple =
+        fam === 'unix'
+          ? { family: 'unix', path: r.path }
+          : { family: fam, sip: r.laddr, sport: r.lport, dip: r.raddr, dport: r.rport };
+      const addr: SockAddr =
+        fam === 'unix' ? { family: fam, path: r.path } : { family: fam, ip: r.raddr, port: r.rport };
+      return [base('connect', '<', h.tid, { res: h.res, fd: r.fd, tuple, addr })];
+    }
+  }
+}

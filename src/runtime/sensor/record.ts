@@ -1,0 +1,254 @@
+/**
+ * Decoder for the sensor's binary record stream (native/sensor/sensor.h, version 1): records back
+ * to back, little-endian, each with an 80-byte header whose `len` covers the whole record.
+ * Constants here mirror sensor.h; keep them equal.
+ */
+
+export const RECORD_VERSION = 1;
+export const HDR_SIZE = 80;
+
+export const T_META = 0;
+export const T_EXEC = 1;
+export const T_FORK = 2;
+export const T_EXIT = 3;
+export const T_OPENAT = 4;
+export const T_CONNECT = 5;
+export const T_NTYPES = 6;
+export const T_STATS = 100;
+
+/** Names of the kernel record types (index = type), as the loader's --types takes them. */
+export const RECORD_TYPE_NAMES = ['meta', 'exec', 'fork', 'exit', 'openat', 'connect'] as const;
+
+export interface RecordHeader {
+  version: number;
+  type: number;
+  len: number;
+  /** CLOCK_BOOTTIME ns */
+  ts: bigint;
+  tid: number;
+  pid: number;
+  ppid: number;
+  uid: number;
+  gid: number;
+  cpu: number;
+  cgroupId: bigint;
+  pidns: number;
+  mntns: number;
+  res: number;
+  comm: string;
+}
+
+export type SensorRecord =
+  | {
+      kind: 'meta';
+      h: RecordHeader;
+      bootToRealtime: bigint;
+      loaderPid: number;
+      ringBytes: number;
+      enabledMask: bigint;
+    }
+  | { kind: 'exec'; h: RecordHeader; filename: string; argv: string[]; oldTid: number; loginuid: number }
+  | { kind: 'fork'; h: RecordHeader; childTid: number; childPid: number; isThread: boolean }
+  | { kind: 'exit'; h: RecordHeader; exitCode: number }
+  | { kind: 'openat'; h: RecordHeader; dirfd: number; flags: number; mode: number; path: string }
+  | {
+      kind: 'connect';
+      h: RecordHeader;
+      fd: number;
+      family: number;
+      raddr: string;
+      rport: number;
+      lfamily: number;
+      laddr: string;
+      lport: number;
+      path: string;
+      proto: number;
+    }
+  | { kind: 'stats'; h: RecordHeader; counters: { events: bigint; drops: bigint }[] }
+  | { kind: 'unknown'; h: RecordHeader };
+
+export class RecordFormatError extends Error {}
+
+function cstr(b: Buffer, off: number, max: number): string {
+  let end = off;
+  while (end < off + max && b[end] !== 0) end++;
+  return b.toString('utf8', off, end);
+}
+
+/** IPv4/IPv6 address text from 16 raw bytes (IPv4 in the first 4). */
+export function addrText(family: number, b: Buffer, off: number): string {
+  if (family === 2) return `${b[off]}.${b[off + 1]}.${b[off + 2]}.${b[off + 3]}`;
+  if (family === 10) {
+    const words: string[] = [];
+    for (let i = 0; i < 8; i++) words.push(b.readUInt16BE(off + 2 * i).toString(16));
+    // IPv4-mapped
+    if (words.slice(0, 5).every((w) => w === '0') && words[5] === 'ffff')
+      return `::ffff:${b[off + 12]}.${b[off + 13]}.${b[off + 14]}.${b[off + 15]}`;
+    // longest run of zero words → "::"
+    let best = -1;
+    let bestLen = 0;
+    for (let i = 0; i < 8;) {
+      if (words[i] !== '0') {
+        i++;
+        continue;
+      }
+      let j = i;
+      while (j < 8 && words[j] === '0') j++;
+      if (j - i > bestLen && j - i > 1) {
+        best = i;
+        bestLen = j - i;
+      }
+      i = j;
+    }
+    if (best < 0) return words.join(':');
+    return `${words.slice(0, best).join(':')}::${words.slice(best + bestLen).join(':')}`;
+  }
+  return '';
+}
+
+export function decodeHeader(b: Buffer, o: number): RecordHeader {
+  return {
+    version: b.readUInt16LE(o),
+    type: b.readUInt16LE(o + 2),
+    len: b.readUInt32LE(o + 4),
+    ts: b.readBigUInt64LE(o + 8),
+    tid: b.readUInt32LE(o + 16),
+    pid: b.readUInt32LE(o + 20),
+    ppid: b.readUInt32LE(o + 24),
+    uid: b.readUInt32LE(o + 28),
+    gid: b.readUInt32LE(o + 32),
+    cpu: b.readUInt32LE(o + 36),
+    cgroupId: b.readBigUInt64LE(o + 40),
+    pidns: b.readUInt32LE(o + 48),
+    mntns: b.readUInt32LE(o + 52),
+    res: Number(b.readBigInt64LE(o + 56)),
+    comm: cstr(b, o + 64, 16),
+  };
+}
+
+/** Decodes one whole record starting at `o` (its header's len bytes must be present). */
+export function decodeRecord(b: Buffer, o: number): SensorRecord {
+  const h = decodeHeader(b, o);
+  if (h.version !== RECORD_VERSION)
+    throw new RecordFormatError(`sensor record version ${h.version}, expected ${RECORD_VERSION}`);
+  if (h.len < HDR_SIZE) throw new RecordFormatError(`sensor record length ${h.len} < header`);
+  const p = o + HDR_SIZE;
+  const end = o + h.len;
+  const need = (n: number) => {
+    if (p + n > end)
+      throw new RecordFormatError(`sensor record type ${h.type}: ${h.len} bytes, payload needs ${n}`);
+  };
+  switch (h.type) {
+    case T_META:
+      need(24);
+      return {
+        kind: 'meta',
+        h,
+        bootToRealtime: b.readBigInt64LE(p),
+        loaderPid: b.readUInt32LE(p + 8),
+        ringBytes: b.readUInt32LE(p + 12),
+        enabledMask: b.readBigUInt64LE(p + 16),
+      };
+    case T_EXEC: {
+      need(16);
+      const fl = b.readUInt32LE(p);
+      const al = b.readUInt32LE(p + 4);
+      need(16 + fl + al);
+      const filename = b.toString('utf8', p + 16, p + 16 + fl);
+      const argv = al > 0 ? b.toString('utf8', p + 16 + fl, p + 16 + fl + al).split('\0') : [];
+      return {
+        kind: 'exec',
+        h,
+        filename,
+        argv,
+        oldTid: b.readUInt32LE(p + 8),
+        loginuid: b.readUInt32LE(p + 12),
+      };
+    }
+    case T_FORK:
+      need(12);
+      return {
+        kind: 'fork',
+        h,
+        childTid: b.readUInt32LE(p),
+        childPid: b.readUInt32LE(p + 4),
+        isThread: b.readUInt32LE(p + 8) !== 0,
+      };
+    case T_EXIT:
+      need(4);
+      return { kind: 'exit', h, exitCode: b.readInt32LE(p) };
+    case T_OPENAT: {
+      need(16);
+      const pl = b.readUInt32LE(p + 12);
+      need(16 + pl);
+      return {
+        kind: 'openat',
+        h,
+        dirfd: b.readInt32LE(p),
+        flags: b.readUInt32LE(p + 4),
+        mode: b.readUInt32LE(p + 8),
+        path: b.toString('utf8', p + 16, p + 16 + pl),
+      };
+    }
+    case T_CONNECT: {
+      need(52);
+      const family = b.readUInt16LE(p + 4);
+      const lfamily = b.readUInt16LE(p + 24);
+      const pl = b.readUInt32LE(p + 44);
+      need(52 + pl);
+      return {
+        kind: 'connect',
+        h,
+        fd: b.readInt32LE(p),
+        family,
+        rport: b.readUInt16LE(p + 6),
+        raddr: addrText(family, b, p + 8),
+        lfamily,
+        lport: b.readUInt16LE(p + 26),
+        laddr: addrText(lfamily, b, p + 28),
+        path: b.toString('utf8', p + 52, p + 52 + pl),
+        proto: b.readUInt32LE(p + 48),
+      };
+    }
+    case T_STATS: {
+      need(8);
+      const n = b.readUInt32LE(p);
+      need(8 + 16 * n);
+      const counters = [];
+      for (let i = 0; i < n; i++)
+        counters.push({
+          events: b.readBigUInt64LE(p + 8 + 16 * i),
+          drops: b.readBigUInt64LE(p + 16 + 16 * i),
+        });
+      return { kind: 'stats', h, counters };
+    }
+    default:
+      return { kind: 'unknown', h };
+  }
+}
+
+/** Splits a byte stream into records across chunk boundaries. */
+export class RecordStream {
+  private buf: Buffer = Buffer.alloc(0);
+
+  /** Appends a chunk; returns the whole records it completes. */
+  push(chunk: Buffer): SensorRecord[] {
+    this.buf = this.buf.length ? Buffer.concat([this.buf, chunk]) : chunk;
+    const out: SensorRecord[] = [];
+    let o = 0;
+    while (this.buf.length - o >= HDR_SIZE) {
+      const len = this.buf.readUInt32LE(o + 4);
+      if (len < HDR_SIZE) throw new RecordFormatError(`sensor record length ${len} at stream offset ${o}`);
+      if (this.buf.length - o < len) break;
+      out.push(decodeRecord(this.buf, o));
+      o += len;
+    }
+    this.buf = o === this.buf.length ? Buffer.alloc(0) : this.buf.subarray(o);
+    return out;
+  }
+
+  /** bytes of an incomplete record held back */
+  get pending(): number {
+    return this.buf.length;
+  }
+}
