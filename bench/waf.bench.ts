@@ -277,5 +277,10 @@ for (const post of [false, true]) {
     `  ratio Bulwark/ModSecurity: CPU ${(b.cpuMs / ms.cpuMs).toFixed(2)}x, req/s ${(b.rps / ms.rps).toFixed(2)}x, p99 ${(b.p99 / ms.p99).toFixed(2)}x`,
   );
 }
+const rss = (pid: number) =>
+  Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0) / 1024;
+console.log(
+  `\nresident memory after the runs: nginx worker ${rss(nginxWorker).toFixed(0)} MB, Bulwark ${rss(bw.pid!).toFixed(0)} MB`,
+);
 cleanup();
 process.exit(0);

@@ -110,6 +110,7 @@ export class Transaction {
   private sigVarCache = new Map<string, { ver: number; vars: Var[] }>();
   private tlistCache = new WeakMap<Var[], Map<string, TList>>();
   private litCache = new Map<string, number[]>();
+  private paramCache = new Map<Rule, { tv: number; dv: number; p: string }>();
   /** bumped whenever request/response data or TX change (target caches check them) */
   private dataVersion = 0;
   private txVersion = 0;
@@ -308,7 +309,12 @@ export class Transaction {
     if (coll === 'TX') {
       if (t.key !== undefined && !t.keyRe) {
         const v = this.tx.get(t.key);
-        return v === undefined ? EMPTY : [{ name: `TX:${this.txNames.get(t.key) ?? t.key}`, value: v }];
+        if (v === undefined) return EMPTY;
+        const c = this.varCache.get(t);
+        if (c !== undefined && c.vars[0]!.value === v) return c.vars;
+        const vars = [{ name: `TX:${this.txNames.get(t.key) ?? t.key}`, value: v }];
+        this.varCache.set(t, { ver: -1, vars });
+        return vars;
       }
     } else if (coll.startsWith('MATCHED_') || coll === 'RULE') return this.resolveUncached(t, rule);
     const ver = coll === 'TX' ? this.txVersion : this.dataVersion;
@@ -585,7 +591,15 @@ export class Transaction {
   private evalOne(rule: Rule): boolean {
     this.currentRule = rule;
     const op = rule.op;
-    const param = op.dynamic ? this.expand(op.param) : op.param;
+    let param = op.param;
+    if (op.dynamic) {
+      const c = this.paramCache.get(rule);
+      if (c !== undefined && c.tv === this.txVersion && c.dv === this.dataVersion) param = c.p;
+      else {
+        param = this.expand(op.param);
+        this.paramCache.set(rule, { tv: this.txVersion, dv: this.dataVersion, p: param });
+      }
+    }
     const isAction = rule.targets.length === 0;
     if (isAction) {
       for (const sv of rule.setvars) this.doSetvar(sv);
@@ -612,7 +626,10 @@ export class Transaction {
     }
     for (let vi = 0; vi < vars.length; vi++) {
       const v = vars[vi]!;
-      for (const tv of tl ? [tl.tvs[vi]!] : this.transformed(rule, v.value)) {
+      const tvs = tl ? null : this.transformed(rule, v.value);
+      const nt = tvs ? tvs.length : 1;
+      for (let ti = 0; ti < nt; ti++) {
+        const tv = tvs ? tvs[ti]! : tl!.tvs[vi]!;
         if (pfIds !== undefined) {
           if (tl) {
             const f = tl.found![vi]!;
@@ -673,7 +690,7 @@ export class Transaction {
       }
       const rule = it.rule;
       if (this.isRemoved(rule)) continue;
-      this.matchedVars = [];
+      if (this.matchedVars.length) this.matchedVars = [];
       this.headRule = rule;
       // chain: every link must match
       let link: Rule | undefined = rule;

@@ -393,9 +393,29 @@ function isSqliFingerprint(fp: string, toks: Tok[], quote: string): boolean {
   return false;
 }
 
+// A value of only word characters, blanks, dots and commas, without any keyword of the classes
+// the rules look at (logic, operator words, union, statements, T-SQL, group/order by), can only
+// fold to fingerprints of n, 1, k, t and punctuation, none of which is classified as SQLi: the
+// tokenizer is skipped for it (an exact shortcut, not a heuristic).
+const PLAIN = /^[A-Za-z0-9_$\s.,\x80-\xff]*$/;
+let SIGNIFICANT: RegExp | null = null;
+function significantWords(): RegExp {
+  if (!SIGNIFICANT) {
+    const words = Object.entries(KW)
+      .filter(([, t]) => '&UETBo'.includes(t))
+      .map(([w]) => w);
+    SIGNIFICANT = new RegExp(
+      `(?:^|[^A-Za-z0-9_$\\x80-\\xff])(?:${words.join('|')})(?![A-Za-z0-9_$\\x80-\\xff])`,
+      'i',
+    );
+  }
+  return SIGNIFICANT;
+}
+
 /** libinjection_sqli: the fingerprint when `s` looks like SQL injection, else null */
 export function detectSqli(s: string): string | null {
   if (s.length === 0) return null;
+  if (PLAIN.test(s) && !significantWords().test(s)) return null;
   const contexts: ('' | "'" | '"')[] = [''];
   if (s.includes("'")) contexts.push("'");
   if (s.includes('"')) contexts.push('"');
