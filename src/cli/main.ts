@@ -22,6 +22,7 @@ const GROUPS: Record<string, (() => Promise<Group>)[]> = {
   server: [() => import('./server.js')],
   rules: [() => import('./rules.js')],
   waf: [() => import('./waf.js')],
+  agent: [() => import('./agent.js')],
 };
 
 async function loadGroups(argv: string[]): Promise<Group[]> {

@@ -1,0 +1,122 @@
+/**
+ * `bulwark agent --rules FILE... [-f json|text] [-o FILE] [--duration SEC] [--stats SEC]`: the node
+ * agent's local half: starts the eBPF sensor (dist/native/bulwark-sensor, built by
+ * scripts/build-sensor.sh), tracks process/fd state, evaluates Falco rules on the live stream and
+ * prints alerts (Falco's JSON lines or text). Stats (events and kernel drops per type) go to stderr
+ * as JSON lines every --stats seconds and at exit. Stops on SIGINT/SIGTERM or after --duration.
+ * Not yet: sending to the console (--server/--token), disk buffering, container runtime metadata.
+ */
+import { readFile } from 'node:fs/promises';
+import { Option, type Command } from 'commander';
+import { BulwarkError } from '../core/errors.js';
+import type { CliContext } from './context.js';
+import { openOutput } from './output.js';
+
+/** Kernel record types needed for a set of Falco event types (exec/fork/exit always: the state needs them). */
+export function sensorTypesFor(evtTypes: Set<string>): string[] {
+  const t = ['exec', 'fork', 'exit'];
+  const any = evtTypes.has('*');
+  if (any || ['open', 'openat', 'openat2', 'creat'].some((e) => evtTypes.has(e))) t.push('openat');
+  if (any || evtTypes.has('connect')) t.push('connect');
+  return t;
+}
+
+export function register(ctx: CliContext): void {
+  (ctx.program as Command)
+    .command('agent')
+    .description('run the eBPF sensor with Falco rules on this node and print alerts (JSON lines or text)')
+    .requiredOption('-r, --rules <file...>', 'Falco rules YAML files, loaded in order')
+    .addOption(new Option('-f, --format <format>', 'alert format').choices(['json', 'text']).default('json'))
+    .option('-o, --output <file>', 'write alerts to FILE instead of standard output')
+    .option('--duration <seconds>', 'stop after this many seconds (default: run until SIGINT/SIGTERM)')
+    .option('--stats <seconds>', 'print stats to stderr every N seconds (0: only at exit)', '0')
+    .option('--hostname <name>', 'hostname in alerts (default: this host)')
+    .option(
+      '--sensor <path>',
+      'sensor loader binary (default: $BULWARK_SENSOR or dist/native/bulwark-sensor)',
+    )
+    .addHelpText(
+      'after',
+      '\nNeeds root and a kernel with BTF. Exit codes: 0 stopped cleanly, 1 rules with errors or sensor failure, 2 usage error.',
+    )
+    .action(
+      async (o: {
+        rules: string[];
+        format: 'json' | 'text';
+        output?: string;
+        duration?: string;
+        stats: string;
+        hostname?: string;
+        sensor?: string;
+      }) => {
+        const { loadRules, formatAlert } = await import('../runtime/rules/index.js');
+        const { StateTracker } = await import('../runtime/state/index.js');
+        const { Sensor } = await import('../runtime/sensor/index.js');
+        const { hostname } = await import('node:os');
+        const files = [];
+        for (const f of o.rules) {
+          try {
+            files.push({ name: f, content: await readFile(f, 'utf8') });
+          } catch (e) {
+            throw new BulwarkError('NOT_FOUND', `cannot read ${f}: ${(e as NodeJS.ErrnoException).code}`, {
+              subject: f,
+            });
+          }
+        }
+        const rs = loadRules(files, { hostname: o.hostname ?? hostname() });
+        for (const e of rs.errors)
+          process.stderr.write(`${e.file}:${e.line}:${e.column}: error ${e.code}: ${e.message}\n`);
+        if (!rs.successful) throw new BulwarkError('PARSE', `rules have ${rs.errors.length} error(s)`);
+        const state = new StateTracker();
+        const out = await openOutput(o.output);
+        let alerts = 0;
+        const types = sensorTypesFor(rs.eventTypes());
+        const sensor = new Sensor({
+          binary: o.sensor,
+          state,
+          types,
+          onEvent: (ev) => {
+            for (const a of rs.evaluate(ev, state)) {
+              alerts++;
+              out.stream.write(formatAlert(a, o.format) + '\n');
+            }
+          },
+        });
+        const stats = () =>
+          JSON.stringify({
+            stats: {
+              rules: rs.rules.length,
+              kernel_types: types,
+              events: sensor.counters.events,
+              records: sensor.counters.records,
+              kernel: sensor.counters.kernel,
+              drops: sensor.counters.drops,
+              alerts,
+            },
+          }) + '\n';
+        try {
+          await sensor.start();
+        } catch (e) {
+          await out.abort();
+          throw new BulwarkError('INTERNAL', (e as Error).message);
+        }
+        process.stderr.write(
+          `bulwark agent: sensor attached (${types.join(',')}), ${rs.rules.length} rules\n`,
+        );
+        const every = Number(o.stats) * 1000;
+        const timer = every > 0 ? setInterval(() => process.stderr.write(stats()), every) : undefined;
+        await new Promise<void>((resolve) => {
+          const done = () => resolve();
+          process.once('SIGINT', done);
+          process.once('SIGTERM', done);
+          if (o.duration !== undefined) setTimeout(done, Number(o.duration) * 1000);
+        });
+        if (timer) clearInterval(timer);
+        // a last stats record from the loader (it writes one on exit) before reporting
+        const code = await sensor.stop();
+        process.stderr.write(stats());
+        await out.close();
+        ctx.exitCode = code === 0 ? 0 : 1;
+      },
+    );
+}
