@@ -39,6 +39,8 @@ interface CommonOptions {
   includeNonFailures?: boolean;
   ignorefile?: string;
   rbac?: boolean;
+  server?: string;
+  token?: string;
 }
 
 interface ClusterCliOptions extends CommonOptions {
@@ -84,7 +86,19 @@ function addCommonOptions(cmd: Command): Command {
     .option('-s, --severity <list>', 'severities to report, e.g. HIGH,CRITICAL')
     .option('--exit-code <code>', 'exit code when misconfigurations (or failed controls) are found', '0')
     .option('--include-non-failures', 'also report passed checks (json, sarif, junit)')
-    .option('--ignorefile <file>', 'ignore file with check ids to suppress');
+    .option('--ignorefile <file>', 'ignore file with check ids to suppress')
+    .option('--server <url>', 'upload the report to a Bulwark console (bulwark server)')
+    .option('--token <token>', 'console API token for --server (prefer env BULWARK_TOKEN)');
+}
+
+/** `--server`: the report goes to the console, as `scan image --server` does. */
+async function upload(ctx: CliContext, opts: CommonOptions, report: ScanReport): Promise<void> {
+  if (!opts.server) return;
+  const { uploadReport } = await import('../server/client.js');
+  const up = await uploadReport(opts.server, opts.token ?? process.env.BULWARK_TOKEN ?? '', report);
+  ctx
+    .logger()
+    .info(`uploaded to ${opts.server}: ${up.imageName}, scan ${up.scanId} (${up.findings} findings)`);
 }
 
 interface Prepared {
@@ -158,6 +172,7 @@ async function finish(
           ? renderComplianceHtml(cr)
           : renderComplianceTable(cr);
     await writeOutput(text, opts.output);
+    await upload(ctx, opts, filtered.report);
     if (cr.summary.fail > 0) ctx.exitCode = p.exitCode;
     return;
   }
@@ -168,6 +183,7 @@ async function finish(
     warn: (m) => log.warn(m),
   });
   await writeOutput(text, opts.output);
+  await upload(ctx, opts, dropPasses(filtered.report));
   if (kept.some((f) => f.status === 'fail')) ctx.exitCode = p.exitCode;
 }
 

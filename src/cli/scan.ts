@@ -354,10 +354,10 @@ export function register(ctx: CliContext): void {
         'extra misconfiguration check files or directories (repeatable)',
         (v: string, prev: string[] = []) => [...prev, v],
       );
-      cmd.option('--server <url>', 'upload the report to a Bulwark console (bulwark server)');
-      cmd.option('--token <token>', 'console API token for --server (prefer env BULWARK_TOKEN)');
       addTargetOptions(cmd);
     }
+    cmd.option('--server <url>', 'upload the report to a Bulwark console (bulwark server)');
+    cmd.option('--token <token>', 'console API token for --server (prefer env BULWARK_TOKEN)');
     cmd.addHelpText(
       'after',
       `

@@ -9,6 +9,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startServerProcess } from '../web/helpers.js';
+import { SHARED } from '../helpers/shared.js';
 
 const bin = new URL('../../bin/bulwark', import.meta.url).pathname;
 
@@ -80,4 +81,66 @@ test('scan fs --server uploads the report with an API token; a bad token fails w
   assert.equal(bad.status, 1);
   assert.match(bad.stderr, /401/);
   assert.ok(!bad.stderr.includes('bwk_not-a-real-token'));
+
+  // scan config and scan sbom upload too (issue #8): a manifest with a privileged container, and
+  // the SBOM of a lock file with a vulnerable ms@0.7.0 matched against the real npm advisories
+  writeFileSync(
+    join(project, 'pod.yaml'),
+    'apiVersion: v1\nkind: Pod\nmetadata: {name: uploaded}\nspec:\n  containers:\n    - name: c\n      image: nginx:1.25\n      securityContext: {privileged: true}\n',
+  );
+  const env = { ...process.env, BULWARK_TOKEN: token };
+  const cfg = spawnSync(
+    process.execPath,
+    [bin, 'scan', 'config', join(project, 'pod.yaml'), '-f', 'json', '--server', server.url],
+    {
+      encoding: 'utf8',
+      env,
+    },
+  );
+  assert.equal(cfg.status, 0, cfg.stderr);
+  assert.match(cfg.stderr, /uploaded to .*scan \d+ \(\d+ findings\)/);
+  writeFileSync(
+    join(project, 'package-lock.json'),
+    JSON.stringify({
+      lockfileVersion: 3,
+      packages: { '': { name: 'p' }, 'node_modules/ms': { version: '0.7.0' } },
+    }),
+  );
+  const sbomFile = join(dir, 'p.cdx.json');
+  const sb = spawnSync(process.execPath, [bin, '-q', 'sbom', project, '-f', 'cyclonedx', '-o', sbomFile], {
+    encoding: 'utf8',
+  });
+  assert.equal(sb.status, 0, sb.stderr);
+  const db = join(dir, 'npm.sqlite');
+  const imp = spawnSync(
+    process.execPath,
+    [bin, '-q', 'db', 'import', join(SHARED, 'data', 'osv', 'npm'), '--db', db],
+    {
+      encoding: 'utf8',
+    },
+  );
+  assert.equal(imp.status, 0, imp.stderr);
+  const vs = spawnSync(
+    process.execPath,
+    [bin, 'scan', 'sbom', sbomFile, '--db', db, '-f', 'json', '--server', server.url],
+    {
+      encoding: 'utf8',
+      env,
+    },
+  );
+  assert.equal(vs.status, 0, vs.stderr);
+  assert.match(vs.stderr, /uploaded to .*scan \d+ \(1 findings\)/);
+  const after = (await (
+    await fetch(`${server.url}/api/images`, { headers: { authorization: `Bearer ${token}` } })
+  ).json()) as { items: { name: string; lastScanId: number }[] };
+  assert.ok(
+    after.items.some((i) => i.name.endsWith('pod.yaml')),
+    JSON.stringify(after),
+  );
+  // the SBOM names the project it describes: its scan is that image's latest
+  const sbomScan = Number(/scan (\d+) \(1 findings\)/.exec(vs.stderr)![1]);
+  assert.ok(
+    after.items.some((i) => i.lastScanId === sbomScan),
+    JSON.stringify(after),
+  );
 });
