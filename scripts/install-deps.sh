@@ -14,6 +14,7 @@ PKGS=(
   postgresql                       # console storage tests
   chromium fonts-wqy-microhei      # console end-to-end tests (with a CJK font for zh-CN screenshots)
   nginx libnginx-mod-http-modsecurity  # WAF benchmark peer: nginx + libmodsecurity3 with the same CRS
+  modsecurity-crs                  # Debian's CRS 3.3.4 packaging, loaded by the WAF tests
   sysdig                           # a real peer for Falco filter semantics on .scap captures (runtime rules)
   clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev make  # the eBPF sensor (native/sensor, scripts/build-sensor.sh)
 )

@@ -283,6 +283,37 @@ export function compileOperator(spec: string, baseDir: string): { op: Operator; 
       return mk((v) => (detectXss(v) ? { data: v } : null));
     case 'strmatch':
       return mk((v, p) => (v.includes(p) ? { data: p } : null));
+    case 'verifycc': {
+      // a credit card number matching the regex that passes the Luhn check
+      const re = compileRegex(param).re;
+      return mk((v) => {
+        const g = new RegExp(re.source, re.flags.includes('g') ? re.flags : re.flags + 'g');
+        for (const m of v.matchAll(g)) {
+          const d = m[0].replace(/\D/g, '');
+          if (d.length < 13 || d.length > 19) continue;
+          let sum = 0;
+          for (let i = 0; i < d.length; i++) {
+            let x = d.charCodeAt(d.length - 1 - i) - 48;
+            if (i % 2 === 1) x = x * 2 > 9 ? x * 2 - 9 : x * 2;
+            sum += x;
+          }
+          if (sum % 10 === 0) return { data: m[0] };
+        }
+        return null;
+      });
+    }
+    // operators that need external data or services Bulwark does not have (GeoIP, DNS block lists,
+    // scanners, DTD/schema files): accepted, and they never match
+    case 'geolookup':
+    case 'rbl':
+    case 'inspectfile':
+    case 'fuzzyhash':
+    case 'validatedtd':
+    case 'validateschema':
+    case 'verifyssn':
+    case 'verifycpf':
+    case 'gsblookup':
+      return mk(() => null);
     default:
       throw new OperatorError(`unsupported operator @${name}`);
   }
