@@ -573,9 +573,46 @@ export function compileRules(dirs: Directive[], opts: CompileOptions = {}): Rule
         }
         break;
       }
-      case 'secruleupdateactionbyid':
-        rs.warnings.push(`${d.file}:${d.line}: SecRuleUpdateActionById not supported`);
+      case 'secruleupdateactionbyid': {
+        // replaces the named actions of the rules (disruptive, status, messages, severity,
+        // logging, transformations); other actions are reported and ignored
+        const preds = parseIdList(a[0] ?? '');
+        const acts = splitActions(a[1] ?? '');
+        for (const [id, r] of rs.byId) {
+          if (!preds.some((p) => p(id))) continue;
+          let tlist: string[] | null = null;
+          for (const [n, v] of acts) {
+            if (
+              n === 'pass' ||
+              n === 'block' ||
+              n === 'deny' ||
+              n === 'drop' ||
+              n === 'redirect' ||
+              n === 'allow'
+            )
+              r.disruptive = n;
+            else if (n === 'status') r.status = Number(v);
+            else if (n === 'msg') r.msg = v;
+            else if (n === 'logdata') r.logdata = v;
+            else if (n === 'severity') r.severity = v;
+            else if (n === 'log') r.log = true;
+            else if (n === 'nolog') r.log = false;
+            else if (n === 'tag') r.tags.push(v);
+            else if (n === 't') {
+              const name = v.toLowerCase();
+              if (name === 'none') tlist = [];
+              else if (TRANSFORMS[name]) (tlist ??= r.tkey ? r.tkey.split(',') : []).push(name);
+              else throw new SecLangError(`unknown transformation t:${v}`, d.file, d.line);
+            } else if (n === 'setvar') r.setvars.push(parseSetvar(v));
+            else rs.warnings.push(`${d.file}:${d.line}: SecRuleUpdateActionById: action ${n} ignored`);
+          }
+          if (tlist) {
+            r.transforms = tlist.map((t) => TRANSFORMS[t]!);
+            r.tkey = tlist.join(',');
+          }
+        }
         break;
+      }
       case 'seccollectiontimeout':
       case 'secdebuglog':
       case 'secdebugloglevel':

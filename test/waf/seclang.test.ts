@@ -107,3 +107,47 @@ test('the @rx literal pre-filter never changes a result (CRS 941/942 regression 
     }
   assert.ok(stages > 1200, `${stages} stages`);
 });
+
+test('SecRuleUpdateActionById, SecRuleRemoveById/ByTag and SecRuleUpdateTargetById after the CRS', async () => {
+  const { createWaf } = await import('../../src/waf/index.js');
+  const { mkdtempSync, writeFileSync, rmSync } = await import('node:fs');
+  const { tmpdir } = await import('node:os');
+  const dir = mkdtempSync(join(tmpdir(), 'bw-waf-after-'));
+  try {
+    const after = join(dir, 'after.conf');
+    writeFileSync(
+      after,
+      [
+        // the search box may carry SQL-looking text: no SQLi rule looks at ARGS:q
+        'SecRuleUpdateTargetByTag "attack-sqli" "!ARGS:q"',
+        // rule 941100 only logs, never adds to the score
+        'SecRuleUpdateActionById 941100 "pass,nolog"',
+        'SecRuleRemoveById 941110-941390',
+      ].join('\n'),
+    );
+    const waf = createWaf({ rules: [RULES, after], paranoia: 1 });
+    const run = (uri: string) => {
+      const tx = waf.transaction({
+        method: 'GET',
+        uri,
+        protocol: 'HTTP/1.1',
+        headers: [
+          ['Host', 'a'],
+          ['User-Agent', 'Mozilla/5.0'],
+          ['Accept', '*/*'],
+        ],
+      });
+      return { iv: tx.processRequest(), ids: tx.matches.map((m) => m.id) };
+    };
+    const q = run(`/?q=${encodeURIComponent("1' OR '1'='1")}`);
+    assert.ok(!q.ids.some((id) => id >= 942100 && id < 943000), `${q.ids}`);
+    const id = run(`/?id=${encodeURIComponent("1' OR '1'='1")}`);
+    assert.equal(id.iv?.status, 403);
+    const x = run(`/?c=${encodeURIComponent('<script>alert(1)</script>')}`);
+    assert.ok(x.ids.includes(941100), `${x.ids}`);
+    assert.ok(!x.ids.some((i) => i >= 941110 && i <= 941390));
+    assert.equal(waf.rules.byId.has(941160), false);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
