@@ -33,6 +33,7 @@ struct {
 } counters SEC(".maps");
 
 #define SCRATCH 16384
+#define CWD_HALF 8192
 struct scratch { char b[SCRATCH]; };
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -97,6 +98,48 @@ static __always_inline void emit(void *buf, __u32 len, __u32 type)
 		c->drops++;
 }
 
+struct cwd_walk {
+	struct dentry *d;
+	struct vfsmount *vm;
+	struct mount *mnt;
+	__u32 coff;
+};
+
+/* one step of the cwd walk (bpf_loop callback): a component into the scratch's upper half, or a mount crossing */
+static long cwd_step(__u32 i, void *ctx)
+{
+	struct cwd_walk *w = ctx;
+	struct dentry *d = w->d;
+	struct vfsmount *vm = w->vm;
+	struct mount *mnt = w->mnt;
+	struct scratch *s = get_heap();
+	if (!s)
+		return 1;
+	struct dentry *mroot = BPF_CORE_READ(vm, mnt_root);
+	if (d == mroot) {
+		struct mount *mp = BPF_CORE_READ(mnt, mnt_parent);
+		if (mp == mnt)
+			return 1;
+		w->d = BPF_CORE_READ(mnt, mnt_mountpoint);
+		w->mnt = mp;
+		w->vm = &mp->mnt;
+		return 0;
+	}
+	struct dentry *parent = BPF_CORE_READ(d, d_parent);
+	if (parent == d)
+		return 1;
+	const unsigned char *nm = BPF_CORE_READ(d, d_name.name);
+	__u32 co = w->coff;
+	if (co >= CWD_HALF - 256)
+		return 1;
+	long k = bpf_probe_read_kernel_str(s->b + CWD_HALF + co, 256, nm);
+	if (k < 1 || k > 256)
+		return 1;
+	w->coff = co + k;
+	w->d = parent;
+	return 0;
+}
+
 SEC("tp_btf/sched_process_exec")
 int BPF_PROG(on_exec, struct task_struct *p, pid_t old_pid, struct linux_binprm *bprm)
 {
@@ -133,7 +176,23 @@ int BPF_PROG(on_exec, struct task_struct *p, pid_t old_pid, struct linux_binprm 
 	if (an > 0 && s->b[(off + an - 1) & (SCRATCH - 1)] == 0)
 		an--;
 	e->argv_len = an;
-	emit(s->b, off + an, BWK_T_EXEC);
+	off += an;
+	/* cwd: dentry names from fs->pwd up to the root, crossing mounts, built in the upper half of
+	 * the scratch and copied after argv */
+	struct cwd_walk w = {};
+	w.d = BPF_CORE_READ(t, fs, pwd.dentry);
+	w.vm = BPF_CORE_READ(t, fs, pwd.mnt);
+	w.mnt = container_of(w.vm, struct mount, mnt);
+	bpf_loop(BWK_CWD_DEPTH * 2, cwd_step, &w, 0);
+	__u32 coff = w.coff;
+	coff &= (CWD_HALF - 1);
+	if (off > sizeof(*h) + sizeof(*e) + BWK_MAX_FILENAME + BWK_MAX_ARGV)
+		return 0;
+	if (coff > 0 && bpf_probe_read_kernel(s->b + off, coff, s->b + CWD_HALF) != 0)
+		coff = 0;
+	e->cwd_len = coff;
+	e->pad = 0;
+	emit(s->b, off + coff, BWK_T_EXEC);
 	return 0;
 }
 

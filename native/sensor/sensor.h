@@ -14,7 +14,7 @@
 
 enum bwk_type {
 	BWK_T_META = 0,    /* loader: struct bwk_meta */
-	BWK_T_EXEC = 1,    /* sched_process_exec: struct bwk_exec, filename, argv */
+	BWK_T_EXEC = 1,    /* sched_process_exec: struct bwk_exec, filename, argv, cwd components */
 	BWK_T_FORK = 2,    /* sched_process_fork (header = parent): struct bwk_fork */
 	BWK_T_EXIT = 3,    /* sched_process_exit (every thread): struct bwk_exit */
 	BWK_T_OPENAT = 4,  /* openat exit (res = fd or -errno): struct bwk_open, path */
@@ -43,6 +43,8 @@ struct bwk_exec {
 	unsigned int argv_len;     /* bytes of argv (NUL-separated, as in /proc/PID/cmdline) after it */
 	unsigned int old_tid;      /* the thread that called execve (differs when a non-leader execs) */
 	unsigned int loginuid;
+	unsigned int cwd_len;      /* bytes of cwd after argv: path components leaf first, each NUL-terminated */
+	unsigned int pad;
 };
 
 struct bwk_fork {
@@ -95,5 +97,6 @@ struct bwk_stats {
 #define BWK_MAX_PATH 4096
 #define BWK_MAX_FILENAME 512
 #define BWK_MAX_ARGV 4096
+#define BWK_CWD_DEPTH 32
 
 #endif

@@ -69,9 +69,9 @@ function onEvent(ev: SyscallEvent): void {
 }
 
 /** runs a command to its end; resolves with its pid */
-function run(file: string, args: string[]): Promise<number> {
+function run(file: string, args: string[], cwd?: string): Promise<number> {
   return new Promise((resolve, reject) => {
-    const c = spawn(file, args, { stdio: ['ignore', 'ignore', 'inherit'] });
+    const c = spawn(file, args, { stdio: ['ignore', 'ignore', 'inherit'], cwd });
     c.once('error', reject);
     c.once('exit', (code) => (code === 0 ? resolve(c.pid!) : reject(new Error(`${file} exited ${code}`))));
   });
@@ -131,6 +131,24 @@ describe('live eBPF sensor', { timeout: 60_000 }, () => {
     const x = await waitFor((s) => s.ev.type === 'procexit' && s.ev.tid === pid, 'procexit of cat');
     assert.equal(x.ev.params.status, 0);
     assert.ok(op.ev.num > ex.ev.num && x.ev.num > op.ev.num, 'exec < openat < exit');
+  });
+
+  it('cwd from the kernel (across mounts) resolves a relative openat', async () => {
+    const pid = await run('/bin/cat', ['hostname'], '/etc');
+    const ex = await waitFor((s) => s.ev.type === 'execve' && s.ev.tid === pid, 'execve of cat in /etc');
+    assert.equal(ex.ev.params.cwd, '/etc/');
+    const op = await waitFor(
+      (s) => s.ev.type === 'openat' && s.pid === pid && s.ev.params.name === 'hostname',
+      'openat hostname',
+    );
+    assert.equal(op.fdName, '/etc/hostname');
+    // /dev/shm is its own mount (tmpfs) below /dev (devtmpfs): the walk crosses two mount points
+    const pid2 = await run('/bin/true', [], '/dev/shm');
+    const ex2 = await waitFor(
+      (s) => s.ev.type === 'execve' && s.ev.tid === pid2,
+      'execve of true in /dev/shm',
+    );
+    assert.equal(ex2.ev.params.cwd, '/dev/shm/');
   });
 
   it('a shell forking a child: clone and exec carry the parent chain', async () => {

@@ -1,13 +1,13 @@
 /**
  * Sensor records → the runtime event model (../event.ts), shaped as libscap has the same events
  * so the state tracker and the rules engine treat live and replayed streams alike:
- *   exec    → execve '<' (res 0, exe = argv[0], args, pid, ptid, comm, cwd, uid/gid, loginuid, cgroups, trusted_exepath)
+ *   exec    → execve '<' (res 0, exe = argv[0], args, pid, ptid, comm, cwd (kernel), uid/gid, loginuid, cgroups, trusted_exepath)
  *   fork    → clone '<' in the child (res 0, pid, ptid, flags CLONE_THREAD|CLONE_FILES for threads, parent's exe/args/comm)
  *   exit    → procexit '>' (status, ret, sig, core)
  *   openat  → openat '<' (fd, dirfd, name, flags as PPM_O_*, mode)
  *   connect → connect '<' (res, fd, tuple local→remote); addr as given
  */
-import { readFileSync, readlinkSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import type { SockAddr, SockTuple, SyscallEvent } from '../event.js';
 import {
   PPM_CL_CLONE_FILES,
@@ -58,17 +58,12 @@ export interface DecodeContext {
   num: number;
   /** the parent thread, for the child's clone event (exe/args/comm as libscap's clone carries) */
   thread?: (tid: number) => ThreadInfo | undefined;
-  /** read cwd and cgroups of exec'ing processes from /proc (default true) */
+  /** read cgroups of exec'ing processes from /proc (default true) */
   procfs?: boolean;
 }
 
-function readProc(pid: number): { cwd?: string; cgroups?: string[] } {
-  const out: { cwd?: string; cgroups?: string[] } = {};
-  try {
-    out.cwd = readlinkSync(`/proc/${pid}/cwd`);
-  } catch {
-    /* process already gone */
-  }
+function readProc(pid: number): { cgroups?: string[] } {
+  const out: { cgroups?: string[] } = {};
   try {
     // "0::/path" → "/path" as libscap's cgroups param carries "controller=path"; v2 has no controller name
     out.cgroups = readFileSync(`/proc/${pid}/cgroup`, 'utf8')
@@ -100,13 +95,9 @@ export function recordToEvents(r: SensorRecord, ctx: DecodeContext): SyscallEven
   });
   switch (r.kind) {
     case 'exec': {
+      // cwd from the kernel (fs->pwd walked to the root); cgroups from /proc while the process lives
       const proc = ctx.procfs === false ? {} : readProc(h.pid);
-      // cwd from /proc while the process lives; else inherited: the thread's (from its clone) or its parent's
-      const cwd = proc.cwd
-        ? proc.cwd.endsWith('/')
-          ? proc.cwd
-          : proc.cwd + '/'
-        : ctx.thread?.(h.tid)?.cwd || ctx.thread?.(h.ppid)?.cwd || '';
+      const cwd = r.cwd.endsWith('/') ? r.cwd : r.cwd + '/';
       let exepath = r.filename;
       if (!exepath.startsWith('/') && cwd) exepath = cwd + exepath.replace(/^\.\//, '');
       const params: SyscallEvent['params'] = {

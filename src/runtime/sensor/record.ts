@@ -47,7 +47,15 @@ export type SensorRecord =
       ringBytes: number;
       enabledMask: bigint;
     }
-  | { kind: 'exec'; h: RecordHeader; filename: string; argv: string[]; oldTid: number; loginuid: number }
+  | {
+      kind: 'exec';
+      h: RecordHeader;
+      filename: string;
+      argv: string[];
+      cwd: string;
+      oldTid: number;
+      loginuid: number;
+    }
   | { kind: 'fork'; h: RecordHeader; childTid: number; childPid: number; isThread: boolean }
   | { kind: 'exit'; h: RecordHeader; exitCode: number }
   | { kind: 'openat'; h: RecordHeader; dirfd: number; flags: number; mode: number; path: string }
@@ -150,17 +158,26 @@ export function decodeRecord(b: Buffer, o: number): SensorRecord {
         enabledMask: b.readBigUInt64LE(p + 16),
       };
     case T_EXEC: {
-      need(16);
+      need(24);
       const fl = b.readUInt32LE(p);
       const al = b.readUInt32LE(p + 4);
-      need(16 + fl + al);
-      const filename = b.toString('utf8', p + 16, p + 16 + fl);
-      const argv = al > 0 ? b.toString('utf8', p + 16 + fl, p + 16 + fl + al).split('\0') : [];
+      const cl = b.readUInt32LE(p + 16);
+      need(24 + fl + al + cl);
+      const q = p + 24;
+      const filename = b.toString('utf8', q, q + fl);
+      const argv = al > 0 ? b.toString('utf8', q + fl, q + fl + al).split('\0') : [];
+      // cwd: components leaf first, each NUL-terminated; none = "/"
+      const comps = b
+        .toString('utf8', q + fl + al, q + fl + al + cl)
+        .split('\0')
+        .filter((s) => s !== '');
+      const cwd = '/' + comps.reverse().join('/');
       return {
         kind: 'exec',
         h,
         filename,
         argv,
+        cwd,
         oldTid: b.readUInt32LE(p + 8),
         loginuid: b.readUInt32LE(p + 12),
       };
