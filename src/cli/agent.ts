@@ -70,11 +70,27 @@ export function register(ctx: CliContext): void {
         const state = new StateTracker();
         const out = await openOutput(o.output);
         let alerts = 0;
+        let lastDrops = 0;
         const types = sensorTypesFor(rs.eventTypes());
         const sensor = new Sensor({
           binary: o.sensor,
           state,
           types,
+          // drops are never silent: each stats record that shows new kernel drops is reported at once
+          onStats: (c) => {
+            if (c.drops > lastDrops) {
+              const per: Record<string, number> = {};
+              for (const [t, k] of Object.entries(c.kernel)) if (k.drops) per[t] = k.drops;
+              process.stderr.write(
+                JSON.stringify({
+                  warning: 'sensor ring buffer full: events dropped',
+                  new_drops: c.drops - lastDrops,
+                  drops: per,
+                }) + '\n',
+              );
+              lastDrops = c.drops;
+            }
+          },
           onEvent: (ev) => {
             for (const a of rs.evaluate(ev, state)) {
               alerts++;

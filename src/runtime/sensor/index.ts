@@ -15,7 +15,7 @@ import type { FdInfo, StateTracker } from '../state/index.js';
 import { recordToEvents, type DecodeContext } from './events.js';
 import { RECORD_TYPE_NAMES, RecordStream, type RecordHeader, type SensorRecord } from './record.js';
 
-export { RecordStream, decodeRecord, RECORD_TYPE_NAMES, RecordFormatError } from './record.js';
+export { RecordStream, decodeRecord, RECORD_TYPE_NAMES, RecordFormatError, addrText } from './record.js';
 export type { SensorRecord, RecordHeader } from './record.js';
 export { recordToEvents, openFlagsToPpm } from './events.js';
 

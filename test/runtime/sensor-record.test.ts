@@ -1,0 +1,98 @@
+/**
+ * The sensor record decoder (src/runtime/sensor/record.ts) on byte streams: records split across
+ * chunks at every offset, unknown types skipped by length, version and length errors, address
+ * text, Linux O_* → PPM_O_* flags. Records are written here field by field as sensor.h lays them
+ * out; the live test (sensor.test.ts) checks the same decoder against the real loader.
+ */
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import {
+  PPM_O_CLOEXEC,
+  PPM_O_CREAT,
+  PPM_O_DIRECTORY,
+  PPM_O_RDONLY,
+  PPM_O_TRUNC,
+  PPM_O_WRONLY,
+} from '../../src/runtime/flags.js';
+import { addrText, HDR_SIZE, T_CONNECT, T_OPENAT } from '../../src/runtime/sensor/record.js';
+import { openFlagsToPpm, RecordFormatError, RecordStream } from '../../src/runtime/sensor/index.js';
+
+function hdr(type: number, len: number, tid: number, version = 1): Buffer {
+  const b = Buffer.alloc(HDR_SIZE);
+  b.writeUInt16LE(version, 0);
+  b.writeUInt16LE(type, 2);
+  b.writeUInt32LE(len, 4);
+  b.writeBigUInt64LE(123456789n, 8);
+  b.writeUInt32LE(tid, 16);
+  b.writeUInt32LE(tid, 20);
+  b.writeUInt32LE(1, 24);
+  b.writeBigUInt64LE(42n, 40);
+  b.writeBigInt64LE(3n, 56);
+  b.write('cat', 64);
+  return b;
+}
+
+function openRec(tid: number, path: string): Buffer {
+  const p = Buffer.from(path);
+  const body = Buffer.alloc(16);
+  body.writeInt32LE(-100, 0);
+  body.writeUInt32LE(0o2000000, 4);
+  body.writeUInt32LE(p.length, 12);
+  return Buffer.concat([hdr(T_OPENAT, HDR_SIZE + 16 + p.length, tid), body, p]);
+}
+
+describe('sensor record stream', () => {
+  it('decodes records split at every byte offset, skipping unknown types by length', () => {
+    const unknown = Buffer.concat([hdr(77, HDR_SIZE + 5, 9), Buffer.from('xxxxx')]);
+    const all = Buffer.concat([openRec(10, '/etc/hostname'), unknown, openRec(11, 'rel/path')]);
+    for (let cut = 0; cut <= all.length; cut++) {
+      const s = new RecordStream();
+      const recs = [...s.push(all.subarray(0, cut)), ...s.push(all.subarray(cut))];
+      assert.equal(s.pending, 0);
+      assert.deepEqual(
+        recs.map((r) => [r.kind, r.h.tid, r.kind === 'openat' ? r.path : '']),
+        [
+          ['openat', 10, '/etc/hostname'],
+          ['unknown', 9, ''],
+          ['openat', 11, 'rel/path'],
+        ],
+      );
+    }
+    const r = new RecordStream().push(openRec(10, '/x'))[0]!;
+    assert.equal(r.kind, 'openat');
+    if (r.kind === 'openat') {
+      assert.equal(r.dirfd, -100);
+      assert.equal(r.flags, 0o2000000);
+      assert.equal(r.h.comm, 'cat');
+      assert.equal(r.h.res, 3);
+      assert.equal(r.h.cgroupId, 42n);
+    }
+  });
+
+  it('rejects another record version and lengths shorter than the payload', () => {
+    assert.throws(
+      () => new RecordStream().push(Buffer.concat([hdr(T_OPENAT, HDR_SIZE + 16, 1, 2), Buffer.alloc(16)])),
+      RecordFormatError,
+    );
+    assert.throws(() => new RecordStream().push(hdr(T_CONNECT, HDR_SIZE, 1)), RecordFormatError);
+    assert.throws(() => new RecordStream().push(hdr(T_OPENAT, 8, 1)), RecordFormatError);
+  });
+
+  it('formats IPv4, IPv6 and IPv4-mapped addresses', () => {
+    const v4 = Buffer.from([127, 0, 0, 1, ...new Array(12).fill(0)]);
+    assert.equal(addrText(2, v4, 0), '127.0.0.1');
+    const v6 = Buffer.alloc(16);
+    v6[15] = 1;
+    assert.equal(addrText(10, v6, 0), '::1');
+    const d = Buffer.from('20010db8000000000000000000000001', 'hex');
+    assert.equal(addrText(10, d, 0), '2001:db8::1');
+    const m = Buffer.from('00000000000000000000ffff0a000001', 'hex');
+    assert.equal(addrText(10, m, 0), '::ffff:10.0.0.1');
+  });
+
+  it('maps Linux open flags to PPM_O_*', () => {
+    assert.equal(openFlagsToPpm(0), PPM_O_RDONLY);
+    assert.equal(openFlagsToPpm(0o1 | 0o100 | 0o1000), PPM_O_WRONLY | PPM_O_CREAT | PPM_O_TRUNC);
+    assert.equal(openFlagsToPpm(0o200000 | 0o2000000), PPM_O_RDONLY | PPM_O_DIRECTORY | PPM_O_CLOEXEC);
+  });
+});
