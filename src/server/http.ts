@@ -5,6 +5,7 @@
 import type { SelectQueryBuilder } from 'kysely';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
+import { EXPORT_FORMATS, EXPORT_MAX_ROWS, toCsv } from './export.js';
 
 const zhCN = z.locales.zhCN();
 import type { Principal, Role } from './auth.js';
@@ -182,6 +183,35 @@ export class Router {
         const params = parse(def.params, req.params, 'path parameter', 'request.invalidParams');
         const query = parse(def.query, req.query, 'query parameter', 'request.invalidQuery');
         const body = parse(def.body, req.body, 'request body', 'request.invalidBody');
+        const exp = (req.query as Record<string, unknown> | undefined)?.export;
+        if (exp !== undefined && def.method === 'GET' && isPaged(def.query)) {
+          if (!(EXPORT_FORMATS as readonly unknown[]).includes(exp))
+            throw new HttpError(
+              400,
+              'BAD_REQUEST',
+              msg('request.invalidQuery', { detail: 'export: expected csv or json' }),
+            );
+          // every page of the list, with its filters and order
+          const items: unknown[] = [];
+          let total = 0;
+          for (let pageNo = 1; ; pageNo++) {
+            const q = { ...(query as object), page: pageNo, pageSize: 500 };
+            const ctx = { params, query: q, body, principal: principal!, req, reply };
+            const out = (await def.handler(ctx as RouteCtx<any, any, any>)) as {
+              items: unknown[];
+              total: number;
+            };
+            items.push(...out.items);
+            total = out.total;
+            if (!out.items.length || items.length >= total || items.length >= EXPORT_MAX_ROWS) break;
+          }
+          const name = def.url.replace(/^\/api\//, '').replace(/[^A-Za-z0-9]+/g, '-');
+          reply.header('content-disposition', `attachment; filename="bulwark-${name}.${String(exp)}"`);
+          reply.header('x-total-count', String(total));
+          if (items.length < total) reply.header('x-export-truncated', String(items.length));
+          if (exp === 'csv') return reply.type('text/csv; charset=utf-8').send(toCsv(items));
+          return reply.type('application/json; charset=utf-8').send(JSON.stringify(items));
+        }
         const out = await def.handler({ params, query, body, principal: principal!, req, reply } as RouteCtx<
           any,
           any,
@@ -234,6 +264,14 @@ export class Router {
           });
         }
       }
+      if (def.method === 'GET' && isPaged(def.query))
+        parameters.push({
+          name: 'export',
+          in: 'query',
+          required: false,
+          description: 'every matching row (not one page) as a CSV or JSON download',
+          schema: { type: 'string', enum: [...EXPORT_FORMATS] },
+        });
       if (parameters.length) op.parameters = parameters;
       if (def.body)
         op.requestBody = {
@@ -327,6 +365,12 @@ function parse<T extends z.ZodType | undefined>(
 }
 
 /** Common paging/sorting query: page (1-based), pageSize (≤ 500), sort (field), order. */
+/** A list route: its query schema is a paging query (page, pageSize). */
+function isPaged(schema: z.ZodType | undefined): boolean {
+  const shape = (schema as { shape?: Record<string, unknown> } | undefined)?.shape;
+  return !!shape && 'page' in shape && 'pageSize' in shape;
+}
+
 export function pagingQuery<S extends readonly [string, ...string[]]>(sortFields: S, defaultSort: S[number]) {
   return z.object({
     page: z.coerce.number().int().min(1).default(1),

@@ -363,6 +363,13 @@ async function flow(page: Page): Promise<void> {
   await page.getByRole('combobox', { name: 'Registries' }).selectOption({ label: 'test' });
   await page.getByTestId('images-table').locator('.pager', { hasText: '1 total' }).waitFor();
   assert.equal(await page.getByTestId('images-table').locator('tbody tr').count(), 1);
+  // The list's export link downloads every matching row with the same filter, as CSV.
+  const exportHref = await page.getByTestId('images-table').getByTestId('export-csv').getAttribute('href');
+  assert.match(exportHref!, /^\/api\/images\?.*registryId=\d+.*export=csv/);
+  const exported = await page.request.get(`${server.url}${exportHref}`);
+  assert.equal(exported.status(), 200);
+  const exportedRows = (await exported.text()).trimEnd().split('\r\n');
+  assert.equal(exportedRows.length, 2, 'header and the one image of that registry');
 
   // A viewer sees the same data but none of the controls that change it.
   await page.getByRole('link', { name: 'Users' }).click();

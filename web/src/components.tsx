@@ -97,6 +97,8 @@ export interface ServerList<T> {
   setSort: (
     f: (s: { sort: string; order: 'asc' | 'desc' }) => { sort: string; order: 'asc' | 'desc' },
   ) => void;
+  /** Download of every matching row (not this page), in the list's order: `?export=csv|json`. */
+  exportUrl: (format: 'csv' | 'json') => string;
   pageSize: number;
 }
 
@@ -113,7 +115,9 @@ export function useServerList<T>(
   const res = useResource<Page<T>>(
     `${path}${qs({ ...filters, page, pageSize, sort: sort.sort, order: sort.order })}`,
   );
-  return { ...res, page, setPage, sort, setSort, pageSize };
+  const exportUrl = (format: 'csv' | 'json') =>
+    `${path}${qs({ ...filters, sort: sort.sort, order: sort.order, export: format })}`;
+  return { ...res, page, setPage, sort, setSort, pageSize, exportUrl };
 }
 
 export function DataTable<T>({
@@ -186,6 +190,14 @@ export function DataTable<T>({
           {t('common.next')}
         </button>
         {list.loading && <span className="muted">{t('common.loading')}</span>}
+        <span className="export">
+          <a href={list.exportUrl('csv')} download data-testid="export-csv">
+            {t('common.exportCsv')}
+          </a>{' '}
+          <a href={list.exportUrl('json')} download data-testid="export-json">
+            {t('common.exportJson')}
+          </a>
+        </span>
       </div>
     </div>
   );
