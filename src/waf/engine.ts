@@ -650,7 +650,6 @@ export class Transaction {
         matched.push(mv);
         this.matchedVar = mv;
         this.matchedVars.push(mv);
-        this.setTxMatched(mv, r?.data);
         // setvars run per matched value (with its captures), as in ModSecurity v3: the next
         // chain link may read them
         for (const sv of rule.setvars) this.doSetvar(sv);
@@ -658,11 +657,6 @@ export class Transaction {
       }
     }
     return matched.length > 0;
-  }
-
-  private lastData = '';
-  private setTxMatched(_mv: Var, data: string | undefined): void {
-    this.lastData = data ?? '';
   }
 
   private isRemoved(rule: Rule): boolean {

@@ -327,7 +327,8 @@ export function targetSender(
     let ids: number[] = [];
     let log = '';
     if (logFile) {
-      for (let i = 0; i < 20; i++) {
+      // the WAF writes the line when the response is complete: poll for up to 2 s
+      for (let i = 0; i < 80; i++) {
         let text = '';
         try {
           text = readFileSync(logFile, 'utf8');

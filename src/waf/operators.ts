@@ -5,7 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { isAbsolute, resolve } from 'node:path';
-import { AhoCorasick, LiteralSet } from './aho.js';
+import { LiteralSet } from './aho.js';
 import { compileRegex } from './regex.js';
 import { detectSqli, detectXss } from './libinjection.js';
 
@@ -23,7 +23,6 @@ export interface Operator {
   match(value: string, param: string, wantCapture: boolean): OpResult | null;
   /** literal pre-filter: lowercase strings of which a matching value contains one (after transformations) */
   prefilter?: string[] | null;
-  prefilterAc?: AhoCorasick | null;
   /** ids of the prefilter literals in the rule set's LiteralSet (set by compileRules) */
   pfIds?: number[];
 }
@@ -173,7 +172,7 @@ export function compileOperator(spec: string, baseDir: string): { op: Operator; 
           const m = re.exec(v);
           return m ? { captures: [...m].map((x) => x ?? ''), data: m[0] } : null;
         },
-        { prefilter: pf, prefilterAc: pf && pf.length > 4 ? new AhoCorasick(pf) : null },
+        { prefilter: pf },
       );
     }
     case 'pm':
