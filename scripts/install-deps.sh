@@ -17,6 +17,7 @@ PKGS=(
   modsecurity-crs                  # Debian's CRS 3.3.4 packaging, loaded by the WAF tests
   sysdig                           # a real peer for Falco filter semantics on .scap captures (runtime rules)
   clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev make  # the eBPF sensor (native/sensor, scripts/build-sensor.sh)
+  runc                             # real containers for the live sensor tests
 )
 # toolchains that may already come from elsewhere (rustup): install Debian's only when absent
 command -v cargo >/dev/null 2>&1 || PKGS+=(cargo)

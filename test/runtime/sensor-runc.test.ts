@@ -1,0 +1,119 @@
+/**
+ * The live sensor on a real container: runc (Debian) runs the Debian fixture image's rootfs through
+ * an overlay mount; inside, a shell reads /etc/shadow and /etc/hostname. The upstream rule
+ * 'Read sensitive file untrusted' must fire once, for the container's cat, attributed to the
+ * container's id (first 12 hex digits of the runc container id, from its cgroup), and not for the
+ * benign read. Needs root, runc (scripts/install-deps.sh) and the sensor (built here).
+ */
+import { execFileSync, spawn } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import type { SyscallEvent } from '../../src/runtime/event.js';
+import { loadRules, type Alert } from '../../src/runtime/rules/index.js';
+import { Sensor, sensorBuildScript } from '../../src/runtime/sensor/index.js';
+import { StateTracker } from '../../src/runtime/state/index.js';
+import { debianImage } from '../fixtures/index.js';
+import { SHARED } from '../helpers/shared.js';
+
+const RULES_FILE = `${SHARED}/data/falco/falco_rules.yaml`;
+const state = new StateTracker();
+const rules = loadRules([{ name: RULES_FILE, content: readFileSync(RULES_FILE, 'utf8') }], {
+  hostname: 'node-1',
+});
+const alerts: { alert: Alert; containerId: string; pid: number }[] = [];
+const execs: { ev: SyscallEvent; containerId: string }[] = [];
+let sensor: Sensor | undefined;
+const tmp = mkdtempSync(join(tmpdir(), 'bulwark-sensor-runc-'));
+const rootfs = join(tmp, 'bundle', 'rootfs');
+let mounted = false;
+const id = randomBytes(32).toString('hex');
+
+describe('live sensor on a runc container', { timeout: 120_000 }, () => {
+  before(async () => {
+    execFileSync('bash', [sensorBuildScript(), '--require'], { stdio: ['ignore', 'ignore', 'inherit'] });
+    const img = await debianImage();
+    for (const d of ['upper', 'work']) mkdirSync(join(tmp, d));
+    mkdirSync(rootfs, { recursive: true });
+    execFileSync('mount', [
+      '-t',
+      'overlay',
+      'overlay',
+      '-o',
+      `lowerdir=${img.rootfs},upperdir=${join(tmp, 'upper')},workdir=${join(tmp, 'work')}`,
+      rootfs,
+    ]);
+    mounted = true;
+    execFileSync('runc', ['spec'], { cwd: join(tmp, 'bundle') });
+    const cfgPath = join(tmp, 'bundle', 'config.json');
+    const cfg = JSON.parse(readFileSync(cfgPath, 'utf8')) as {
+      process: { terminal: boolean; args: string[] };
+      root: { path: string; readonly: boolean };
+    };
+    cfg.process.terminal = false;
+    cfg.process.args = [
+      '/bin/sh',
+      '-c',
+      'cat /etc/shadow >/dev/null; cat /etc/hostname >/dev/null; sleep 0.3',
+    ];
+    cfg.root = { path: 'rootfs', readonly: false };
+    writeFileSync(cfgPath, JSON.stringify(cfg));
+    sensor = new Sensor({
+      state,
+      onEvent: (ev) => {
+        const t = state.current;
+        for (const a of rules.evaluate(ev, state))
+          alerts.push({ alert: a, containerId: t?.containerId ?? '', pid: t?.pid ?? 0 });
+        if (ev.type === 'execve') execs.push({ ev, containerId: t?.containerId ?? '' });
+      },
+    });
+    await sensor.start();
+  });
+  after(async () => {
+    try {
+      execFileSync('runc', ['delete', '-f', id], { stdio: 'ignore' });
+    } catch {
+      /* already gone (runc run removes it on exit) */
+    }
+    await sensor?.stop();
+    if (mounted) execFileSync('umount', [rootfs]);
+    rmSync(tmp, { recursive: true, force: true });
+  });
+
+  it("fires 'Read sensitive file untrusted' for the container's cat /etc/shadow with its container id", async () => {
+    await new Promise<void>((resolve, reject) => {
+      const c = spawn('runc', ['run', '--bundle', join(tmp, 'bundle'), id], {
+        stdio: ['ignore', 'ignore', 'inherit'],
+      });
+      c.once('error', reject);
+      c.once('exit', (code) => (code === 0 ? resolve() : reject(new Error(`runc run exited ${code}`))));
+    });
+    const cid = id.slice(0, 12);
+    const end = Date.now() + 5000;
+    const inContainer = () => execs.filter((e) => e.containerId === cid);
+    while (Date.now() < end && inContainer().filter((e) => e.ev.params.comm === 'cat').length < 2)
+      await new Promise((r) => setTimeout(r, 50));
+    const names = inContainer().map(
+      (e) => `${String(e.ev.params.comm)} ${(e.ev.params.args as string[]).join(' ')}`,
+    );
+    assert.ok(names.includes('cat /etc/shadow'), names.join('\n'));
+    assert.ok(names.includes('cat /etc/hostname'), names.join('\n'));
+    assert.ok(
+      names.some((n) => n.startsWith('sh -c cat /etc/shadow')),
+      names.join('\n'),
+    );
+    const fired = alerts.filter((a) => a.containerId === cid);
+    assert.deepEqual(
+      fired.map((a) => [
+        a.alert.rule,
+        a.alert.output_fields['fd.name'],
+        a.alert.output_fields['proc.cmdline'],
+      ]),
+      [['Read sensitive file untrusted', '/etc/shadow', 'cat /etc/shadow']],
+    );
+    assert.equal(fired[0]!.alert.output_fields['proc.pname'], 'sh');
+  });
+});
