@@ -147,6 +147,19 @@ for (const backend of BACKENDS) {
         [...uniq.values()].filter((f) => f.severity === 'CRITICAL' && f.fixedVersions.length).length,
       );
       assert.deepEqual(sum.body.trend.at(-1), { date: new Date().toISOString().slice(0, 10), ...expected });
+      // Kept apart per kind: vulnerabilities counted from the report's vulnerabilities alone, the
+      // secrets from its secrets, and the kinds add up to the totals.
+      const vulnCounts = { critical: 0, high: 0, medium: 0, low: 0, unknown: 0 };
+      for (const f of uniq.values()) vulnCounts[f.severity.toLowerCase() as keyof typeof vulnCounts]++;
+      assert.deepEqual(sum.body.byKind.vulnerability, vulnCounts);
+      const secretCounts = { critical: 0, high: 0, medium: 0, low: 0, unknown: 0 };
+      for (const f of secrets) secretCounts[f.severity.toLowerCase() as keyof typeof secretCounts]++;
+      assert.deepEqual(sum.body.byKind.secret, secretCounts);
+      for (const sev of Object.keys(expected) as (keyof typeof expected)[])
+        assert.equal(
+          Object.values(sum.body.byKind as Record<string, typeof expected>).reduce((n, c) => n + c[sev], 0),
+          expected[sev],
+        );
     });
 
     test('history per digest and diff between scans (new, fixed)', async () => {

@@ -409,6 +409,14 @@ async function flow(page: Page): Promise<void> {
     }),
   );
   assert.ok(lifted, "the trend shows today's findings");
+  // Findings by kind: the table's vulnerability row shows what the API counts for that kind.
+  const summary = (await (await page.request.get(`${server.url}/api/summary`)).json()) as {
+    byKind: Record<string, Record<string, number>>;
+  };
+  const vulnRow = page.getByTestId('by-kind').locator('tr[data-kind="vulnerability"] td');
+  await vulnRow.first().waitFor();
+  assert.equal(await vulnRow.nth(1).textContent(), String(summary.byKind.vulnerability!.critical));
+  assert.equal(await vulnRow.nth(5).textContent(), String(summary.byKind.vulnerability!.unknown));
   await browser.shot('11-dashboard');
 
   // Simplified Chinese, at runtime and kept across a reload.

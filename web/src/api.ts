@@ -68,6 +68,7 @@ export interface AdvisoryRow {
 export interface Summary {
   images: number;
   bySeverity: Counts;
+  byKind: Record<'vulnerability' | 'secret' | 'misconfig' | 'license' | 'malware', Counts>;
   fixableCritical: number;
   trend: (Counts & { date: string })[];
   topImages: { id: number; name: string; digest: string; critical: number; high: number }[];

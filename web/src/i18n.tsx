@@ -106,6 +106,7 @@ const en = {
   'dash.trend': 'Findings over the last 30 days',
   'dash.noTrend': 'No scans in this period.',
   'dash.topImages': 'Most risky images',
+  'dash.byKind': 'Findings by kind',
 
   'images.search': 'Filter by image name',
   'images.allRegistries': 'All registries and CI uploads',
@@ -426,6 +427,7 @@ const zhCN: Record<Key, string> = {
   'dash.trend': '近 30 天问题趋势',
   'dash.noTrend': '此期间没有扫描。',
   'dash.topImages': '风险最高的镜像',
+  'dash.byKind': '按类型统计的发现',
 
   'images.search': '按镜像名称筛选',
   'images.allRegistries': '全部仓库与 CI 上传',

@@ -51,6 +51,8 @@ export const FindingOut = z
     suppressed: z.boolean(),
   })
   .meta({ id: 'Finding' });
+const FINDING_KINDS = ['vulnerability', 'secret', 'misconfig', 'license', 'malware'] as const;
+
 const Counts = z.object({
   critical: z.number().int(),
   high: z.number().int(),
@@ -112,7 +114,7 @@ export const FindingsQuery = pagingQuery(
   advisory: z.string().max(200).optional().meta({ description: 'exact advisory id' }),
   severity: SeverityList.optional(),
   fixable: Bool.optional(),
-  kind: z.enum(['vulnerability', 'secret', 'misconfig', 'license', 'malware']).optional(),
+  kind: z.enum(FINDING_KINDS).optional(),
   q: z.string().max(200).optional().meta({ description: 'substring of advisory id, package or title' }),
   suppressed: z.enum(['exclude', 'include', 'only']).default('exclude'),
   scanId: z.coerce
@@ -771,6 +773,8 @@ export function scanRoutes(s: ServerContext): void {
     response: z.object({
       images: z.number().int(),
       bySeverity: Counts,
+      /** The same counts kept apart per kind of finding (a secret is not a vulnerability). */
+      byKind: z.record(z.enum(FINDING_KINDS), Counts),
       fixableCritical: z.number().int(),
       trend: z.array(Counts.extend({ date: z.string() })),
       topImages: z.array(
@@ -791,6 +795,17 @@ export function scanRoutes(s: ServerContext): void {
         .execute();
       const bySeverity = { critical: 0, high: 0, medium: 0, low: 0, unknown: 0 };
       for (const r of sev) bySeverity[r.severity.toLowerCase() as keyof typeof bySeverity] = Number(r.n);
+      const kindRows = await b
+        .select(['f.kind', 'f.severity', (eb) => eb.fn.countAll<number>().as('n')])
+        .groupBy(['f.kind', 'f.severity'])
+        .execute();
+      const byKind = Object.fromEntries(
+        FINDING_KINDS.map((k) => [k, { critical: 0, high: 0, medium: 0, low: 0, unknown: 0 }]),
+      ) as Record<(typeof FINDING_KINDS)[number], typeof bySeverity>;
+      for (const r of kindRows) {
+        const k = byKind[r.kind as (typeof FINDING_KINDS)[number]];
+        if (k) k[r.severity.toLowerCase() as keyof typeof bySeverity] = Number(r.n);
+      }
       const fixableCritical = Number(
         (
           await findingsBase(s, { suppressed: 'exclude', severity: ['CRITICAL'], fixable: true })
@@ -850,6 +865,7 @@ export function scanRoutes(s: ServerContext): void {
       return {
         images,
         bySeverity,
+        byKind,
         fixableCritical,
         trend,
         topImages: top.map((r) => ({

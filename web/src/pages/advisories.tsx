@@ -11,10 +11,11 @@ export function AdvisoriesPage() {
   const [severity, setSeverity] = useState(query.get('severity') ?? '');
   const [fixable, setFixable] = useState(query.get('fixable') ?? '');
   const [pkg, setPkg] = useState(query.get('package') ?? '');
+  const [kind, setKind] = useState(query.get('kind') ?? '');
   const [q, setQ] = useState('');
   const list = useServerList<AdvisoryRow>(
     '/api/findings/by-advisory',
-    { severity, fixable, package: pkg, q },
+    { severity, fixable, package: pkg, kind, q },
     { sort: 'severity', order: 'desc' },
   );
   return (
@@ -26,6 +27,14 @@ export function AdvisoriesPage() {
           {SEVERITIES.map((s) => (
             <option key={s} value={s}>
               {t(`sev.${s}` as Key)}
+            </option>
+          ))}
+        </select>
+        <select value={kind} onChange={(e) => setKind(e.target.value)} aria-label={t('col.kind')}>
+          <option value="">{t('findings.allKinds')}</option>
+          {(['vulnerability', 'secret', 'misconfig', 'license', 'malware'] as const).map((k) => (
+            <option key={k} value={k}>
+              {t(`kind.${k}`)}
             </option>
           ))}
         </select>

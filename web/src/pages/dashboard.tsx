@@ -30,6 +30,37 @@ export function DashboardPage() {
               <div>{t('dash.fixableCritical')}</div>
             </div>
           </div>
+          <section>
+            <h2>{t('dash.byKind')}</h2>
+            <table data-testid="by-kind">
+              <thead>
+                <tr>
+                  <th>{t('col.kind')}</th>
+                  {(['CRITICAL', 'HIGH', 'MEDIUM', 'LOW', 'UNKNOWN'] as const).map((s) => (
+                    <th className="num" key={s}>
+                      {t(`sev.${s}`)}
+                    </th>
+                  ))}
+                </tr>
+              </thead>
+              <tbody>
+                {(Object.keys(data.byKind) as (keyof Summary['byKind'])[])
+                  .filter((k) => Object.values(data.byKind[k]).some((n) => n > 0))
+                  .map((k) => (
+                    <tr key={k} data-kind={k}>
+                      <td>
+                        <Link to={`/advisories?kind=${k}`}>{t(`kind.${k}`)}</Link>
+                      </td>
+                      {(['critical', 'high', 'medium', 'low', 'unknown'] as const).map((s) => (
+                        <td className={`num sevtext-${s}`} key={s}>
+                          {data.byKind[k][s]}
+                        </td>
+                      ))}
+                    </tr>
+                  ))}
+              </tbody>
+            </table>
+          </section>
           <div className="grid2">
             <section>
               <h2>{t('dash.trend')}</h2>
