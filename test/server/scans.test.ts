@@ -232,9 +232,13 @@ for (const backend of BACKENDS) {
         ),
       );
       assert.ok(only.body.total >= 1);
-      const counts = (await admin.get('/api/summary')).body.bySeverity;
+      const summary = (await admin.get('/api/summary')).body;
+      const counts = summary.bySeverity;
       const bySev = (await admin.get(`/api/findings?severity=${f.severity}&pageSize=1`)).body.total;
       assert.equal(counts[f.severity.toLowerCase()], bySev, 'dashboard counts exclude suppressed findings');
+      // the trend as well: today's point is the suppression-aware totals
+      const { date: _d, ...today } = summary.trend.at(-1);
+      assert.deepEqual(today, counts, 'the trend excludes suppressed findings');
       // the image list and the image page count the same way as the findings list
       const images = (await admin.get('/api/images?pageSize=500')).body.items as {
         id: number;

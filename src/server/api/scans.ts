@@ -146,13 +146,17 @@ export function suppressedExpr(eb: FEB, nowIso: string): ReturnType<FEB['exists'
 export function findingsBase(
   s: ServerContext,
   q: Omit<FQ, 'page' | 'pageSize' | 'sort' | 'order' | 'exactTotal'>,
+  /** Findings of these scans instead of each image's latest (the dashboard trend). */
+  scanIds?: number[],
 ) {
   const nowIso = new Date().toISOString();
   let b = s.db.selectFrom('findings as f').innerJoin('images as i', 'i.id', 'f.image_id');
   b =
-    q.scanId !== undefined
-      ? b.where('f.scan_id', '=', q.scanId)
-      : b.whereRef('f.scan_id', '=', 'i.last_scan_id');
+    scanIds !== undefined
+      ? b.where('f.scan_id', 'in', scanIds.length ? scanIds : [-1])
+      : q.scanId !== undefined
+        ? b.where('f.scan_id', '=', q.scanId)
+        : b.whereRef('f.scan_id', '=', 'i.last_scan_id');
   if (q.imageId !== undefined) b = b.where('f.image_id', '=', q.imageId);
   if (q.image) b = b.where(sql`lower(i.name)`, 'like', `%${likeEscape(q.image.toLowerCase())}%`);
   if (q.package) b = b.where('f.pkg_name', '=', q.package);
@@ -839,10 +843,40 @@ export function scanRoutes(s: ServerContext): void {
       const since = new Date(Date.now() - query.days * 86400_000);
       const scans = await db
         .selectFrom('scans')
-        .select(['image_id', 'created_at', 'critical', 'high', 'medium', 'low', 'unknown'])
+        .select(['id', 'image_id', 'created_at', 'critical', 'high', 'medium', 'low', 'unknown'])
         .where('is_view', '=', 1)
         .orderBy('id')
         .execute();
+      // Suppressions apply to the trend too: each scan counts its findings that no suppression
+      // (as of now) hides, as the totals above do. Scans whose findings are gone keep their counts.
+      const unsuppressed = new Map<number, typeof bySeverity>();
+      const ids = scans.map((x) => x.id);
+      for (let i = 0; i < ids.length; i += 500) {
+        const chunk = ids.slice(i, i + 500);
+        const rows = await findingsBase(
+          s,
+          { suppressed: 'exclude' } as Parameters<typeof findingsBase>[1],
+          chunk,
+        )
+          .b.select(['f.scan_id', 'f.severity', (eb) => eb.fn.countAll<number>().as('n')])
+          .groupBy(['f.scan_id', 'f.severity'])
+          .execute();
+        const suppressedAny = await findingsBase(
+          s,
+          { suppressed: 'only' } as Parameters<typeof findingsBase>[1],
+          chunk,
+        )
+          .b.select('f.scan_id')
+          .distinct()
+          .execute();
+        const touched = new Set(suppressedAny.map((r) => r.scan_id as number));
+        for (const id of chunk)
+          if (touched.has(id)) unsuppressed.set(id, { critical: 0, high: 0, medium: 0, low: 0, unknown: 0 });
+        for (const r of rows) {
+          const c = unsuppressed.get(r.scan_id as number);
+          if (c) c[String(r.severity).toLowerCase() as keyof typeof c] = Number(r.n);
+        }
+      }
       const trend: (typeof bySeverity & { date: string })[] = [];
       const latest = new Map<number, typeof bySeverity>();
       let si = 0;
@@ -850,13 +884,16 @@ export function scanRoutes(s: ServerContext): void {
         const day = new Date(since.getTime() + d * 86400_000).toISOString().slice(0, 10);
         while (si < scans.length && scans[si]!.created_at.slice(0, 10) <= day) {
           const x = scans[si++]!;
-          latest.set(x.image_id, {
-            critical: x.critical,
-            high: x.high,
-            medium: x.medium,
-            low: x.low,
-            unknown: x.unknown,
-          });
+          latest.set(
+            x.image_id,
+            unsuppressed.get(x.id) ?? {
+              critical: x.critical,
+              high: x.high,
+              medium: x.medium,
+              low: x.low,
+              unknown: x.unknown,
+            },
+          );
         }
         const t = { date: day, critical: 0, high: 0, medium: 0, low: 0, unknown: 0 };
         for (const c of latest.values()) for (const k of Object.keys(c) as (keyof typeof c)[]) t[k] += c[k];
