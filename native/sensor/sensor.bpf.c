@@ -140,6 +140,24 @@ static long cwd_step(__u32 i, void *ctx)
 	return 0;
 }
 
+#define OVERLAYFS_SUPER_MAGIC 0x794c7630
+
+static __always_inline __u32 exe_flags(struct linux_binprm *bprm)
+{
+	__u32 fl = 0;
+	struct file *f = BPF_CORE_READ(bprm, file);
+	char nm[8] = {};
+	bpf_probe_read_kernel_str(nm, sizeof(nm), BPF_CORE_READ(f, f_path.dentry, d_name.name));
+	if (nm[0] == 'm' && nm[1] == 'e' && nm[2] == 'm' && nm[3] == 'f' && nm[4] == 'd' && nm[5] == ':')
+		fl |= BWK_EXE_FROM_MEMFD;
+	struct inode *ino = BPF_CORE_READ(f, f_inode);
+	if (BPF_CORE_READ(ino, i_sb, s_magic) == OVERLAYFS_SUPER_MAGIC) {
+		struct ovl_inode *oi = container_of(ino, struct ovl_inode, vfs_inode);
+		fl |= BPF_CORE_READ(oi, __upperdentry) ? BWK_EXE_UPPER_LAYER : BWK_EXE_LOWER_LAYER;
+	}
+	return fl;
+}
+
 SEC("tp_btf/sched_process_exec")
 int BPF_PROG(on_exec, struct task_struct *p, pid_t old_pid, struct linux_binprm *bprm)
 {
@@ -191,7 +209,7 @@ int BPF_PROG(on_exec, struct task_struct *p, pid_t old_pid, struct linux_binprm 
 	if (coff > 0 && bpf_probe_read_kernel(s->b + off, coff, s->b + CWD_HALF) != 0)
 		coff = 0;
 	e->cwd_len = coff;
-	e->pad = 0;
+	e->exe_flags = exe_flags(bprm);
 	emit(s->b, off + coff, BWK_T_EXEC);
 	return 0;
 }

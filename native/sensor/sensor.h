@@ -44,8 +44,13 @@ struct bwk_exec {
 	unsigned int old_tid;      /* the thread that called execve (differs when a non-leader execs) */
 	unsigned int loginuid;
 	unsigned int cwd_len;      /* bytes of cwd after argv: path components leaf first, each NUL-terminated */
-	unsigned int pad;
+	unsigned int exe_flags;    /* BWK_EXE_* */
 };
+
+/* exec flags, as Falco's PPM_EXE_* (execve exit `flags`) */
+#define BWK_EXE_UPPER_LAYER (1 << 1) /* executable on an overlayfs with an upper-layer dentry */
+#define BWK_EXE_FROM_MEMFD (1 << 2)  /* executable is a memfd ("memfd:" dentry) */
+#define BWK_EXE_LOWER_LAYER (1 << 3) /* executable on an overlayfs, lower layer only */
 
 struct bwk_fork {
 	unsigned int child_tid, child_pid;

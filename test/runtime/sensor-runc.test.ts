@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { SyscallEvent } from '../../src/runtime/event.js';
+import { PPM_EXE_LOWER_LAYER, PPM_EXE_UPPER_LAYER } from '../../src/runtime/flags.js';
 import { loadRules, type Alert } from '../../src/runtime/rules/index.js';
 import { Sensor, sensorBuildScript } from '../../src/runtime/sensor/index.js';
 import { StateTracker } from '../../src/runtime/state/index.js';
@@ -57,7 +58,7 @@ describe('live sensor on a runc container', { timeout: 120_000 }, () => {
     cfg.process.args = [
       '/bin/sh',
       '-c',
-      'cat /etc/shadow >/dev/null; cat /etc/hostname >/dev/null; sleep 0.3',
+      'cat /etc/shadow >/dev/null; cat /etc/hostname >/dev/null; cp /bin/true /tmp/dropped; /tmp/dropped; /bin/true; sleep 0.3',
     ];
     cfg.root = { path: 'rootfs', readonly: false };
     writeFileSync(cfgPath, JSON.stringify(cfg));
@@ -83,7 +84,7 @@ describe('live sensor on a runc container', { timeout: 120_000 }, () => {
     rmSync(tmp, { recursive: true, force: true });
   });
 
-  it("fires 'Read sensitive file untrusted' for the container's cat /etc/shadow with its container id", async () => {
+  it("fires 'Read sensitive file untrusted' and 'Drop and execute new binary in container' with the container id", async () => {
     await new Promise<void>((resolve, reject) => {
       const c = spawn('runc', ['run', '--bundle', join(tmp, 'bundle'), id], {
         stdio: ['ignore', 'ignore', 'inherit'],
@@ -105,15 +106,22 @@ describe('live sensor on a runc container', { timeout: 120_000 }, () => {
       names.some((n) => n.startsWith('sh -c cat /etc/shadow')),
       names.join('\n'),
     );
+    while (Date.now() < end && !inContainer().some((e) => e.ev.params.comm === 'true'))
+      await new Promise((r) => setTimeout(r, 50));
     const fired = alerts.filter((a) => a.containerId === cid);
     assert.deepEqual(
-      fired.map((a) => [
-        a.alert.rule,
-        a.alert.output_fields['fd.name'],
-        a.alert.output_fields['proc.cmdline'],
-      ]),
-      [['Read sensitive file untrusted', '/etc/shadow', 'cat /etc/shadow']],
+      fired.map((a) => [a.alert.rule, a.alert.output_fields['proc.cmdline']]),
+      [
+        ['Read sensitive file untrusted', 'cat /etc/shadow'],
+        ['Drop and execute new binary in container', 'dropped'],
+      ],
+      fired.map((a) => a.alert.output).join('\n'),
     );
+    assert.equal(fired[0]!.alert.output_fields['fd.name'], '/etc/shadow');
     assert.equal(fired[0]!.alert.output_fields['proc.pname'], 'sh');
+    // exec flags from the kernel: the copied binary is in the overlay's upper layer, /bin/true in the lower
+    const flagsOf = (comm: string) => inContainer().find((e) => e.ev.params.comm === comm)?.ev.params.flags;
+    assert.equal(flagsOf('dropped'), PPM_EXE_UPPER_LAYER);
+    assert.equal(flagsOf('true'), PPM_EXE_LOWER_LAYER);
   });
 });

@@ -12,7 +12,7 @@ import { createServer, type AddressInfo, type Server } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { SyscallEvent } from '../../src/runtime/event.js';
-import { PPM_O_RDONLY } from '../../src/runtime/flags.js';
+import { PPM_EXE_FROM_MEMFD, PPM_O_RDONLY } from '../../src/runtime/flags.js';
 import { loadRules, type Alert } from '../../src/runtime/rules/index.js';
 import { Sensor, sensorBuildScript } from '../../src/runtime/sensor/index.js';
 import { StateTracker, type ThreadInfo } from '../../src/runtime/state/index.js';
@@ -228,6 +228,31 @@ describe('live eBPF sensor', { timeout: 60_000 }, () => {
       alerts.filter((a) => a.pid === good),
       [],
     );
+  });
+
+  it("memfd exec: the kernel's exe flag, and the upstream 'Fileless execution via memfd_create' fires", async () => {
+    // perl (perl-base, in every Debian) calls memfd_create(319 on x86_64), copies /bin/true in, execs it
+    const script =
+      '$^F=255; my $n="bwk"; my $fd=syscall(319,$n,0); die "memfd: $!" if $fd<0; open(my $in,"<","/bin/true") or die; ' +
+      'binmode $in; local $/; my $d=<$in>; open(my $out,">&=",$fd) or die; binmode $out; syswrite($out,$d) or die; ' +
+      'exec {"/proc/self/fd/$fd"} "bwk-memfd" or die "exec $!"';
+    const pid = await run('/usr/bin/perl', ['-e', script]);
+    const ex = await waitFor(
+      (s) => s.ev.type === 'execve' && s.ev.tid === pid && s.ev.params.exe === 'bwk-memfd',
+      'execve from the memfd',
+    );
+    assert.equal(ex.ev.params.flags, PPM_EXE_FROM_MEMFD);
+    const perl = seen.find((s) => s.ev.type === 'execve' && s.ev.tid === pid && s.ev.params.comm === 'perl');
+    assert.equal(perl?.ev.params.flags, 0, 'perl itself is a regular file (no overlay, no memfd)');
+    await waitFor((s) => s.ev.type === 'procexit' && s.ev.tid === pid, 'exit of the memfd process');
+    const fired = alerts.filter((a) => a.pid === pid).map((a) => a.alert);
+    assert.deepEqual(
+      fired.map((a) => a.rule),
+      ['Fileless execution via memfd_create'],
+    );
+    // the kernel names the task after the exec'd file ("3" for /proc/self/fd/3); proc.name/cmdline use it, as in Falco
+    assert.equal(fired[0]!.output_fields['proc.name'], ex.ev.params.comm);
+    assert.equal(fired[0]!.output_fields['proc.pname'], 'node');
   });
 
   it('counts events per type in the kernel, and counts drops when the reader stalls', async () => {

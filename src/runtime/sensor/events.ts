@@ -112,7 +112,7 @@ export function recordToEvents(r: SensorRecord, ctx: DecodeContext): SyscallEven
         uid: h.uid,
         gid: h.gid,
         loginuid: r.loginuid,
-        flags: 0,
+        flags: r.exeFlags,
         trusted_exepath: exepath,
       };
       if (proc.cgroups) params.cgroups = proc.cgroups;

@@ -53,6 +53,8 @@ export type SensorRecord =
       filename: string;
       argv: string[];
       cwd: string;
+      /** BWK_EXE_* = PPM_EXE_* bits (upper/lower overlay layer, memfd) */
+      exeFlags: number;
       oldTid: number;
       loginuid: number;
     }
@@ -178,6 +180,7 @@ export function decodeRecord(b: Buffer, o: number): SensorRecord {
         filename,
         argv,
         cwd,
+        exeFlags: b.readUInt32LE(p + 20),
         oldTid: b.readUInt32LE(p + 8),
         loginuid: b.readUInt32LE(p + 12),
       };
