@@ -450,5 +450,22 @@ async function flow(page: Page): Promise<void> {
     assert.ok(!chrome.includes(english), `"${english}" is translated: ${chrome}`);
   await browser.shot('13-image-zh-CN');
 
+  // A phone-sized window (390 px): no page-wide horizontal scrolling; wide tables scroll inside
+  // their own box, the header wraps.
+  await page.setViewportSize({ width: 390, height: 844 });
+  for (const [path, shot] of [
+    ['/', '14-dashboard-390'],
+    ['/images', '15-images-390'],
+    [page.url().replace(server.url, ''), '16-image-390'],
+    ['/advisories', '17-advisories-390'],
+  ] as const) {
+    await page.goto(`${server.url}${path}`);
+    await page.locator('main h1, main h2').first().waitFor();
+    await page.waitForLoadState('networkidle');
+    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+    assert.ok(overflow <= 0, `${path}: the page is ${overflow} px wider than a 390 px screen`);
+    await browser.shot(shot);
+  }
+
   assert.deepEqual(pageErrors, [], 'no script errors in the page');
 }
