@@ -6,7 +6,7 @@
  * target URL (the request is sent on a socket; rule ids come from the WAF's JSON log, found by
  * a marker header).
  */
-import { readFileSync, readdirSync, statSync } from 'node:fs';
+import { closeSync, openSync, readFileSync, readSync, readdirSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { connect } from 'node:net';
 import { randomUUID } from 'node:crypto';
@@ -291,6 +291,44 @@ export async function runTests(
   };
 }
 
+/** reads a growing JSON-lines log incrementally; lines are kept by the marker they carry */
+class LogTail {
+  private offset = 0;
+  private rest = '';
+  private byMarker = new Map<string, string>();
+  constructor(private readonly path: string) {}
+  read(): void {
+    let fd: number;
+    try {
+      fd = openSync(this.path, 'r');
+    } catch {
+      return;
+    }
+    try {
+      const buf = Buffer.alloc(1 << 20);
+      for (;;) {
+        const n = readSync(fd, buf, 0, buf.length, this.offset);
+        if (n <= 0) break;
+        this.offset += n;
+        const text = this.rest + buf.subarray(0, n).toString('utf8');
+        const lines = text.split('\n');
+        this.rest = lines.pop() ?? '';
+        for (const l of lines) {
+          const m = /"marker":"([^"]+)"/.exec(l);
+          if (m) this.byMarker.set(m[1]!, l);
+        }
+      }
+    } finally {
+      closeSync(fd);
+    }
+  }
+  take(marker: string): string | undefined {
+    const l = this.byMarker.get(marker);
+    if (l !== undefined) this.byMarker.delete(marker);
+    return l;
+  }
+}
+
 /** sends a stage to a live WAF; rule ids come from its JSON log lines carrying the marker */
 export function targetSender(
   target: string,
@@ -298,6 +336,7 @@ export function targetSender(
   markerHeader = 'X-Bulwark-Test',
 ): (s: FtwStage) => Promise<StageResult> {
   const u = new URL(target);
+  const tail = logFile ? new LogTail(logFile) : null;
   return async (s) => {
     const id = randomUUID();
     const raw = buildRawRequest(s.input, [markerHeader, id]);
@@ -326,21 +365,18 @@ export function targetSender(
     });
     let ids: number[] = [];
     let log = '';
-    if (logFile) {
+    if (tail) {
       // the WAF writes the line when the response is complete: poll for up to 2 s
       for (let i = 0; i < 80; i++) {
-        let text = '';
-        try {
-          text = readFileSync(logFile, 'utf8');
-        } catch {
-          /* not yet written */
-        }
-        const line = text.split('\n').find((l) => l.includes(id));
+        tail.read();
+        const line = tail.take(id);
         if (line) {
           const j = JSON.parse(line) as { rules?: { id: number; msg?: string; data?: string }[] };
           ids = (j.rules ?? []).map((r) => r.id);
           log = (j.rules ?? [])
-            .map((r) => `[id "${r.id}"] [msg "${r.msg ?? ''}"] [data "${r.data ?? ''}"]`)
+            .map(
+              (r) => `[id "${r.id}"] [msg "${escapeLog(r.msg ?? '')}"] [data "${escapeLog(r.data ?? '')}"]`,
+            )
             .join('\n');
           break;
         }
