@@ -251,6 +251,21 @@ async function flow(page: Page): Promise<void> {
     report.artifact.layers.length,
     'one row per layer',
   );
+  // Drill-down: the layer that wrote the most packages lists them, as many as the report places there.
+  const perLayer = new Map<number, number>();
+  for (const r of report.results as { packages?: { locations?: { layerIndex?: number }[] }[] }[])
+    for (const p of r.packages ?? []) {
+      const l = p.locations?.find((x) => x.layerIndex !== undefined)?.layerIndex;
+      if (l !== undefined) perLayer.set(l, (perLayer.get(l) ?? 0) + 1);
+    }
+  assert.ok(perLayer.size > 0, 'a registry scan places packages in layers');
+  {
+    const [top, n] = [...perLayer].sort((a, b) => b[1] - a[1])[0]!;
+    await page.getByTestId('layers-table').locator(`tr[data-layer="${top}"]`).click();
+    const detail = page.getByTestId('layer-detail');
+    await detail.waitFor();
+    assert.equal(await detail.locator('section').first().locator('tbody tr').count(), n);
+  }
   // Scan history: tag 1.0, then 1.0 and dev after the tag-filter change: three scans of one digest, nothing new or fixed.
   await page.getByRole('tab', { name: 'Scan history' }).click();
   const scans = page.getByTestId('scans-table');

@@ -183,8 +183,23 @@ export interface ScanReport {
       ecosystem: string;
       purl: string;
       licenses: string[];
+      locations?: ReportLocation[];
+    }[];
+    findings?: {
+      kind: string;
+      id: string;
+      title?: string;
+      severity: Severity;
+      location?: ReportLocation;
+      package?: { name: string; version: string };
     }[];
   }[];
+}
+
+export interface ReportLocation {
+  path: string;
+  layer?: string;
+  layerIndex?: number;
 }
 
 /** An API error with the server's code and message ({"error": {code, message}}). */

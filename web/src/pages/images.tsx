@@ -13,6 +13,7 @@ import {
   type Page,
   type Registry,
   type ScanReport,
+  type Severity,
 } from '../api';
 import {
   CountsCells,
@@ -497,10 +498,48 @@ function PackageFindingsLink({ name }: { name: string }) {
   return <Link to={`/advisories?package=${encodeURIComponent(name)}`}>{t('packages.advisories')}</Link>;
 }
 
+/**
+ * Layers with their history command, and what each brought: click a layer for the packages and the
+ * findings whose file it wrote (from the stored report's locations).
+ */
 function LayersView({ scanId }: { scanId: number }) {
   const { t } = useT();
   const rep = useResource<ScanReport>(`/api/scans/${scanId}/report`);
+  const [open, setOpen] = useState<number | null>(null);
   const layers = rep.data?.artifact.layers ?? [];
+  const byLayer = useMemo(() => {
+    const m = new Map<
+      number,
+      {
+        packages: { name: string; version: string; type: string; path: string }[];
+        findings: { id: string; kind: string; severity: Severity; title?: string; what: string }[];
+      }
+    >();
+    const at = (i: number) => {
+      let e = m.get(i);
+      if (!e) m.set(i, (e = { packages: [], findings: [] }));
+      return e;
+    };
+    for (const r of rep.data?.results ?? []) {
+      for (const p of r.packages ?? []) {
+        const l = p.locations?.find((x) => x.layerIndex !== undefined);
+        if (l)
+          at(l.layerIndex!).packages.push({ name: p.name, version: p.version, type: p.type, path: l.path });
+      }
+      for (const f of r.findings ?? []) {
+        if (f.location?.layerIndex === undefined) continue;
+        at(f.location.layerIndex).findings.push({
+          id: f.id,
+          kind: f.kind,
+          severity: f.severity,
+          title: f.title,
+          what: f.package ? `${f.package.name} ${f.package.version}` : f.location.path,
+        });
+      }
+    }
+    return m;
+  }, [rep.data]);
+  const detail = open !== null ? byLayer.get(open) : undefined;
   return (
     <div>
       <ErrorBox error={rep.error} />
@@ -511,28 +550,111 @@ function LayersView({ scanId }: { scanId: number }) {
             <th>{t('col.digest')}</th>
             <th>{t('col.size')}</th>
             <th>{t('col.createdBy')}</th>
+            <th className="num">{t('image.tab.packages')}</th>
+            <th className="num">{t('col.findings')}</th>
           </tr>
         </thead>
         <tbody>
           {layers.map((l) => (
-            <tr key={l.index}>
+            <tr
+              key={l.index}
+              className={`clickable${open === l.index ? ' selected' : ''}`}
+              onClick={() => setOpen(open === l.index ? null : l.index)}
+              data-layer={l.index}
+            >
               <td>{l.index}</td>
               <td>
                 <code>{shortDigest(l.digest ?? l.diffId ?? '')}</code>
               </td>
               <td className="num">{l.size !== undefined ? fmtSize(l.size) : '—'}</td>
               <td className="title">{l.createdBy ?? '—'}</td>
+              <td className="num">{byLayer.get(l.index)?.packages.length ?? 0}</td>
+              <td className="num">{byLayer.get(l.index)?.findings.length ?? 0}</td>
             </tr>
           ))}
           {rep.data && layers.length === 0 && (
             <tr>
-              <td colSpan={4} className="empty">
+              <td colSpan={6} className="empty">
                 {t('common.empty')}
               </td>
             </tr>
           )}
         </tbody>
       </table>
+      {open !== null && (
+        <div className="grid2" data-testid="layer-detail">
+          <section>
+            <h3>
+              {t('image.tab.packages')} · #{open}
+            </h3>
+            <table>
+              <thead>
+                <tr>
+                  <th>{t('col.package')}</th>
+                  <th>{t('col.version')}</th>
+                  <th>{t('col.type')}</th>
+                </tr>
+              </thead>
+              <tbody>
+                {(detail?.packages ?? []).map((p, i) => (
+                  <tr key={i}>
+                    <td>{p.name}</td>
+                    <td>{p.version}</td>
+                    <td>{p.type}</td>
+                  </tr>
+                ))}
+                {!detail?.packages.length && (
+                  <tr>
+                    <td colSpan={3} className="empty">
+                      {t('common.empty')}
+                    </td>
+                  </tr>
+                )}
+              </tbody>
+            </table>
+          </section>
+          <section>
+            <h3>
+              {t('col.findings')} · #{open}
+            </h3>
+            <table>
+              <thead>
+                <tr>
+                  <th>{t('col.severity')}</th>
+                  <th>{t('col.kind')}</th>
+                  <th>ID</th>
+                  <th>{t('col.package')}</th>
+                </tr>
+              </thead>
+              <tbody>
+                {(detail?.findings ?? []).map((f, i) => (
+                  <tr key={i}>
+                    <td>
+                      <SeverityBadge s={f.severity} />
+                    </td>
+                    <td>{t(`kind.${f.kind}` as Key)}</td>
+                    <td>
+                      {f.kind === 'vulnerability' ? (
+                        <Link to={`/advisories/${encodeURIComponent(f.id)}`}>{f.id}</Link>
+                      ) : (
+                        f.id
+                      )}
+                    </td>
+                    <td>{f.what}</td>
+                  </tr>
+                ))}
+                {!detail?.findings.length && (
+                  <tr>
+                    <td colSpan={4} className="empty">
+                      {t('common.empty')}
+                    </td>
+                  </tr>
+                )}
+              </tbody>
+            </table>
+          </section>
+        </div>
+      )}
     </div>
   );
 }
