@@ -11,6 +11,9 @@ char LICENSE[] SEC("license") = "GPL";
 
 #define NR_OPENAT 257
 #define NR_CONNECT 42
+#define NR_DUP 32
+#define NR_DUP2 33
+#define NR_DUP3 292
 #define AF_UNIX 1
 #define AF_INET 2
 #define AF_INET6 10
@@ -256,9 +259,16 @@ int BPF_PROG(on_exit, struct task_struct *p)
 SEC("tp_btf/sys_enter")
 int BPF_PROG(on_sys_enter, struct pt_regs *regs, long id)
 {
-	if (id != NR_OPENAT && id != NR_CONNECT)
+	__u32 type;
+	if (id == NR_OPENAT)
+		type = BWK_T_OPENAT;
+	else if (id == NR_CONNECT)
+		type = BWK_T_CONNECT;
+	else if (id == NR_DUP || id == NR_DUP2 || id == NR_DUP3)
+		type = BWK_T_DUP;
+	else
 		return 0;
-	if ((id == NR_OPENAT && !enabled(BWK_T_OPENAT)) || (id == NR_CONNECT && !enabled(BWK_T_CONNECT)))
+	if (!enabled(type))
 		return 0;
 	__u64 pt = bpf_get_current_pid_tgid();
 	if (ignored(pt >> 32))
@@ -331,6 +341,14 @@ int BPF_PROG(on_sys_exit, struct pt_regs *regs, long ret)
 		n = (n - 1) & (BWK_MAX_PATH - 1);
 		o->path_len = n;
 		emit(s->b, off + n, BWK_T_OPENAT);
+	} else if (args.nr == NR_DUP || args.nr == NR_DUP2 || args.nr == NR_DUP3) {
+		fill_hdr(h, BWK_T_DUP, t, ret);
+		struct bwk_dup *d = (void *)(s->b + sizeof(*h));
+		d->syscall = args.nr == NR_DUP ? 0 : args.nr == NR_DUP2 ? 2 : 3;
+		d->oldfd = (int)args.a[0];
+		d->newfd = args.nr == NR_DUP ? -1 : (int)args.a[1];
+		d->flags = args.nr == NR_DUP3 ? (__u32)args.a[2] : 0;
+		emit(s->b, sizeof(*h) + sizeof(*d), BWK_T_DUP);
 	} else {
 		fill_hdr(h, BWK_T_CONNECT, t, ret);
 		struct bwk_connect *c = (void *)(s->b + sizeof(*h));

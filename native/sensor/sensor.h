@@ -19,7 +19,8 @@ enum bwk_type {
 	BWK_T_EXIT = 3,    /* sched_process_exit (every thread): struct bwk_exit */
 	BWK_T_OPENAT = 4,  /* openat exit (res = fd or -errno): struct bwk_open, path */
 	BWK_T_CONNECT = 5, /* connect exit (res): struct bwk_connect, unix path */
-	BWK_T_NTYPES = 6,
+	BWK_T_DUP = 6,     /* dup/dup2/dup3 exit (res = new fd or -errno): struct bwk_dup */
+	BWK_T_NTYPES = 7,
 	BWK_T_STATS = 100, /* loader: struct bwk_stats */
 };
 
@@ -79,6 +80,13 @@ struct bwk_connect {
 	unsigned char laddr[16];
 	unsigned int path_len; /* AF_UNIX: sun_path bytes following */
 	unsigned int proto;    /* sk_protocol of the socket (6 TCP, 17 UDP), 0 when unknown */
+};
+
+struct bwk_dup {
+	unsigned int syscall; /* 0 dup, 2 dup2, 3 dup3 */
+	int oldfd;
+	int newfd; /* -1 for dup */
+	unsigned int flags; /* dup3 flags (O_CLOEXEC) */
 };
 
 struct bwk_counter {

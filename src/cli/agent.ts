@@ -18,6 +18,7 @@ export function sensorTypesFor(evtTypes: Set<string>): string[] {
   const any = evtTypes.has('*');
   if (any || ['open', 'openat', 'openat2', 'creat'].some((e) => evtTypes.has(e))) t.push('openat');
   if (any || evtTypes.has('connect')) t.push('connect');
+  if (any || ['dup', 'dup2', 'dup3'].some((e) => evtTypes.has(e))) t.push('dup');
   return t;
 }
 

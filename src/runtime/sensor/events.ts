@@ -6,6 +6,7 @@
  *   exit    → procexit '>' (status, ret, sig, core)
  *   openat  → openat '<' (fd, dirfd, name, flags as PPM_O_*, mode)
  *   connect → connect '<' (res, fd, tuple local→remote); addr as given
+ *   dup     → dup/dup2/dup3 '<' (res, oldfd, newfd, flags)
  */
 import { readFileSync } from 'node:fs';
 import type { SockAddr, SockTuple, SyscallEvent } from '../event.js';
@@ -157,6 +158,13 @@ export function recordToEvents(r: SensorRecord, ctx: DecodeContext): SyscallEven
           mode: r.mode,
         }),
       ];
+    case 'dup': {
+      // libscap: dup exit (res, oldfd), dup2 exit (res, oldfd, newfd), dup3 exit (res, oldfd, newfd, flags)
+      const params: SyscallEvent['params'] = { res: h.res, oldfd: r.oldfd };
+      if (r.syscall !== 'dup') params.newfd = r.newfd;
+      if (r.syscall === 'dup3') params.flags = r.flags & 0o2000000 ? PPM_O_CLOEXEC : 0;
+      return [base(r.syscall, '<', h.tid, params)];
+    }
     case 'connect': {
       const fam: SockTuple['family'] =
         r.family === 2 ? 'inet' : r.family === 10 ? 'inet6' : r.family === 1 ? 'unix' : 'other';

@@ -204,18 +204,22 @@ export class Sensor {
   }
 }
 
+/**
+ * Makes the state know the connecting fd as the socket the kernel saw (family and protocol read
+ * from the socket): socket() and close() are not captured, so the entry may be missing or stale.
+ */
 function ensureSocketFd(state: StateTracker, ev: SyscallEvent, r: SensorRecord): void {
   if (r.kind !== 'connect' || r.fd < 0) return;
   const t = state.thread(ev.tid);
-  if (!t || t.shared.fds.has(r.fd)) return;
+  if (!t) return;
   const fam = r.lfamily || r.family;
-  const info: FdInfo = {
-    fd: r.fd,
-    type: fam === 2 ? 'ipv4' : fam === 10 ? 'ipv6' : fam === 1 ? 'unix' : 'unknown',
-    name: '',
-    openFlags: 0,
-  };
-  if (fam === 2 || fam === 10) info.l4proto = r.proto === 17 ? 'udp' : r.proto === 6 ? 'tcp' : 'tcp';
+  const type: FdInfo['type'] = fam === 2 ? 'ipv4' : fam === 10 ? 'ipv6' : fam === 1 ? 'unix' : 'unknown';
+  const l4proto: FdInfo['l4proto'] =
+    fam === 2 || fam === 10 ? (r.proto === 17 ? 'udp' : r.proto === 255 ? 'raw' : 'tcp') : undefined;
+  const cur = t.shared.fds.get(r.fd);
+  if (cur && cur.type === type && cur.l4proto === l4proto) return;
+  const info: FdInfo = { fd: r.fd, type, name: '', openFlags: 0 };
+  if (l4proto) info.l4proto = l4proto;
   state.addFd(ev.tid, info);
 }
 

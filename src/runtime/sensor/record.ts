@@ -13,11 +13,12 @@ export const T_FORK = 2;
 export const T_EXIT = 3;
 export const T_OPENAT = 4;
 export const T_CONNECT = 5;
-export const T_NTYPES = 6;
+export const T_DUP = 6;
+export const T_NTYPES = 7;
 export const T_STATS = 100;
 
 /** Names of the kernel record types (index = type), as the loader's --types takes them. */
-export const RECORD_TYPE_NAMES = ['meta', 'exec', 'fork', 'exit', 'openat', 'connect'] as const;
+export const RECORD_TYPE_NAMES = ['meta', 'exec', 'fork', 'exit', 'openat', 'connect', 'dup'] as const;
 
 export interface RecordHeader {
   version: number;
@@ -73,6 +74,14 @@ export type SensorRecord =
       lport: number;
       path: string;
       proto: number;
+    }
+  | {
+      kind: 'dup';
+      h: RecordHeader;
+      syscall: 'dup' | 'dup2' | 'dup3';
+      oldfd: number;
+      newfd: number;
+      flags: number;
     }
   | { kind: 'stats'; h: RecordHeader; counters: { events: bigint; drops: bigint }[] }
   | { kind: 'unknown'; h: RecordHeader };
@@ -228,6 +237,18 @@ export function decodeRecord(b: Buffer, o: number): SensorRecord {
         laddr: addrText(lfamily, b, p + 28),
         path: b.toString('utf8', p + 52, p + 52 + pl),
         proto: b.readUInt32LE(p + 48),
+      };
+    }
+    case T_DUP: {
+      need(16);
+      const sc = b.readUInt32LE(p);
+      return {
+        kind: 'dup',
+        h,
+        syscall: sc === 0 ? 'dup' : sc === 2 ? 'dup2' : 'dup3',
+        oldfd: b.readInt32LE(p + 4),
+        newfd: b.readInt32LE(p + 8),
+        flags: b.readUInt32LE(p + 12),
       };
     }
     case T_STATS: {
