@@ -243,6 +243,32 @@ async function flow(page: Page): Promise<void> {
       .locator('.pager', { hasText: `${pkgCount} total` })
       .waitFor();
   else await page.getByTestId('no-packages').waitFor();
+  if (pkgCount > 0) {
+    // package → its findings within this image
+    const first = (
+      (await (await page.request.get(`${server.url}/api/findings?imageId=${imageId}&pageSize=1`)).json()) as {
+        items: { pkgName: string }[];
+      }
+    ).items[0]!.pkgName;
+    const want = (
+      (await (
+        await page.request.get(
+          `${server.url}/api/findings?imageId=${imageId}&package=${encodeURIComponent(first)}&pageSize=1`,
+        )
+      ).json()) as { total: number }
+    ).total;
+    await page.getByRole('textbox', { name: 'Filter by name or purl' }).fill(first);
+    await page
+      .getByTestId('packages-table')
+      .locator('tbody tr', { has: page.locator(`td:text-is("${first}")`) })
+      .first()
+      .getByRole('link', { name: 'Findings here' })
+      .click();
+    await page.getByTestId('package-filter').waitFor();
+    const pkgFindings = page.getByTestId('findings-table');
+    await pkgFindings.locator('.pager', { hasText: `${want} total` }).waitFor();
+    await page.getByRole('tab', { name: 'Packages' }).click();
+  }
   await page.getByRole('tab', { name: 'Layers' }).click();
   await page.getByTestId('layers-table').locator('tbody tr code').first().waitFor();
   assert.ok(report.artifact.layers.length >= 1);

@@ -142,6 +142,9 @@ const en = {
   'scans.first': 'first scan',
   'scans.diff': '{new} new · {fixed} fixed since #{base}',
   'packages.advisories': 'Advisories',
+  'packages.inImage': 'Findings here',
+  'findings.ofPackage': 'Findings of package {name} in this image.',
+  'findings.allPackages': 'All packages',
   'packages.none':
     'This scan stored no package list (only vulnerable packages are listed under Findings). Upload scans made with --list-all-pkgs to see every package.',
 
@@ -463,6 +466,9 @@ const zhCN: Record<Key, string> = {
   'scans.first': '首次扫描',
   'scans.diff': '相比 #{base}：新增 {new} 个，已修复 {fixed} 个',
   'packages.advisories': '相关公告',
+  'packages.inImage': '本镜像中的问题',
+  'findings.ofPackage': '本镜像中软件包 {name} 的安全问题。',
+  'findings.allPackages': '全部软件包',
   'packages.none':
     '此次扫描未保存软件包清单（存在漏洞的软件包见“安全问题”）。上传使用 --list-all-pkgs 的扫描结果即可查看全部软件包。',
 

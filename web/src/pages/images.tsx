@@ -28,6 +28,7 @@ import {
   type Column,
 } from '../components';
 import { useT, type Key } from '../i18n';
+import { useLocation } from '../router';
 
 export function ImagesPage() {
   const { t } = useT();
@@ -117,7 +118,14 @@ type Tab = 'findings' | 'packages' | 'layers' | 'scans';
 export function ImagePage({ id, me }: { id: number; me: Me['user'] }) {
   const { t } = useT();
   const img = useResource<Image>(`/api/images/${id}`);
-  const [tab, setTab] = useState<Tab>('findings');
+  // ?tab=findings&package=NAME: a package's findings within this image (from the Packages tab)
+  const { query } = useLocation();
+  const wantTab = query.get('tab') as Tab | null;
+  const pkgFilter = query.get('package') ?? '';
+  const [tab, setTab] = useState<Tab>(wantTab ?? 'findings');
+  useEffect(() => {
+    if (wantTab) setTab(wantTab);
+  }, [wantTab, pkgFilter]);
   const hasSbom = useSbomRoute();
   const [sbomError, setSbomError] = useState<unknown>();
   /** Fetches the SBOM first so a refusal (e.g. a CI upload without a package list) shows its message here. */
@@ -215,8 +223,12 @@ export function ImagePage({ id, me }: { id: number; me: Me['user'] }) {
               </button>
             ))}
           </div>
-          {tab === 'findings' && <FindingsView image={image} me={me} onChange={img.reload} />}
-          {tab === 'packages' && image.lastScanId !== null && <PackagesView scanId={image.lastScanId} />}
+          {tab === 'findings' && (
+            <FindingsView key={pkgFilter} image={image} me={me} onChange={img.reload} pkg={pkgFilter} />
+          )}
+          {tab === 'packages' && image.lastScanId !== null && (
+            <PackagesView scanId={image.lastScanId} imageId={image.id} />
+          )}
           {tab === 'layers' && image.lastScanId !== null && <LayersView scanId={image.lastScanId} />}
           {tab === 'scans' && <ScansView imageId={image.id} />}
         </>
@@ -225,8 +237,19 @@ export function ImagePage({ id, me }: { id: number; me: Me['user'] }) {
   );
 }
 
-function FindingsView({ image, me, onChange }: { image: Image; me: Me['user']; onChange: () => void }) {
+function FindingsView({
+  image,
+  me,
+  onChange,
+  pkg: initialPkg = '',
+}: {
+  image: Image;
+  me: Me['user'];
+  onChange: () => void;
+  pkg?: string;
+}) {
   const { t } = useT();
+  const [pkg, setPkg] = useState(initialPkg);
   const [severity, setSeverity] = useState<string[]>([]);
   const [fixable, setFixable] = useState('');
   const [kind, setKind] = useState('');
@@ -235,7 +258,15 @@ function FindingsView({ image, me, onChange }: { image: Image; me: Me['user']; o
   const [suppressing, setSuppressing] = useState<Finding | null>(null);
   const list = useServerList<Finding>(
     '/api/findings',
-    { imageId: image.id, severity: severity.join(','), fixable, kind, q, suppressed },
+    {
+      imageId: image.id,
+      severity: severity.join(','),
+      fixable,
+      kind,
+      q,
+      suppressed,
+      package: pkg || undefined,
+    },
     { sort: 'severity', order: 'desc' },
   );
   const canSuppress = me.role !== 'viewer';
@@ -282,6 +313,14 @@ function FindingsView({ image, me, onChange }: { image: Image; me: Me['user']; o
     });
   return (
     <div>
+      {pkg && (
+        <p className="info" data-testid="package-filter">
+          {t('findings.ofPackage', { name: pkg })}{' '}
+          <button type="button" onClick={() => setPkg('')}>
+            {t('findings.allPackages')}
+          </button>
+        </p>
+      )}
       <div className="filters">
         <span>{t('col.severity')}:</span>
         {SEVERITIES.map((s) => (
@@ -419,7 +458,7 @@ function SuppressForm({
 const PKG_PAGE = 50;
 
 /** Packages of the stored scan report (the API returns the report whole; paged here). */
-function PackagesView({ scanId }: { scanId: number }) {
+function PackagesView({ scanId, imageId }: { scanId: number; imageId: number }) {
   const { t } = useT();
   const rep = useResource<ScanReport>(`/api/scans/${scanId}/report`);
   const [q, setQ] = useState('');
@@ -474,7 +513,7 @@ function PackagesView({ scanId }: { scanId: number }) {
                 <code className="small">{p.purl}</code>
               </td>
               <td>
-                <PackageFindingsLink name={p.name} />
+                <PackageFindingsLink name={p.name} imageId={imageId} />
               </td>
             </tr>
           ))}
@@ -493,9 +532,18 @@ function PackagesView({ scanId }: { scanId: number }) {
   );
 }
 
-function PackageFindingsLink({ name }: { name: string }) {
+/** The package's findings within this image; its advisories across every image are one more click. */
+function PackageFindingsLink({ name, imageId }: { name: string; imageId: number }) {
   const { t } = useT();
-  return <Link to={`/advisories?package=${encodeURIComponent(name)}`}>{t('packages.advisories')}</Link>;
+  return (
+    <>
+      <Link to={`/images/${imageId}?tab=findings&package=${encodeURIComponent(name)}`}>
+        {t('packages.inImage')}
+      </Link>
+      {' · '}
+      <Link to={`/advisories?package=${encodeURIComponent(name)}`}>{t('packages.advisories')}</Link>
+    </>
+  );
 }
 
 /**
