@@ -12,6 +12,8 @@ char LICENSE[] SEC("license") = "GPL";
 #define NR_OPENAT 257
 #define NR_CONNECT 42
 #define NR_DUP 32
+#define NR_CLOSE 3
+#define NR_SOCKET 41
 #define NR_DUP2 33
 #define NR_DUP3 292
 #define AF_UNIX 1
@@ -266,6 +268,10 @@ int BPF_PROG(on_sys_enter, struct pt_regs *regs, long id)
 		type = BWK_T_CONNECT;
 	else if (id == NR_DUP || id == NR_DUP2 || id == NR_DUP3)
 		type = BWK_T_DUP;
+	else if (id == NR_CLOSE)
+		type = BWK_T_CLOSE;
+	else if (id == NR_SOCKET)
+		type = BWK_T_SOCKET;
 	else
 		return 0;
 	if (!enabled(type))
@@ -341,6 +347,20 @@ int BPF_PROG(on_sys_exit, struct pt_regs *regs, long ret)
 		n = (n - 1) & (BWK_MAX_PATH - 1);
 		o->path_len = n;
 		emit(s->b, off + n, BWK_T_OPENAT);
+	} else if (args.nr == NR_SOCKET) {
+		fill_hdr(h, BWK_T_SOCKET, t, ret);
+		struct bwk_socket *so = (void *)(s->b + sizeof(*h));
+		so->domain = (int)args.a[0];
+		so->type = (int)args.a[1];
+		so->protocol = (int)args.a[2];
+		so->pad = 0;
+		emit(s->b, sizeof(*h) + sizeof(*so), BWK_T_SOCKET);
+	} else if (args.nr == NR_CLOSE) {
+		fill_hdr(h, BWK_T_CLOSE, t, ret);
+		struct bwk_close *cl = (void *)(s->b + sizeof(*h));
+		cl->fd = (int)args.a[0];
+		cl->pad = 0;
+		emit(s->b, sizeof(*h) + sizeof(*cl), BWK_T_CLOSE);
 	} else if (args.nr == NR_DUP || args.nr == NR_DUP2 || args.nr == NR_DUP3) {
 		fill_hdr(h, BWK_T_DUP, t, ret);
 		struct bwk_dup *d = (void *)(s->b + sizeof(*h));

@@ -20,7 +20,9 @@ enum bwk_type {
 	BWK_T_OPENAT = 4,  /* openat exit (res = fd or -errno): struct bwk_open, path */
 	BWK_T_CONNECT = 5, /* connect exit (res): struct bwk_connect, unix path */
 	BWK_T_DUP = 6,     /* dup/dup2/dup3 exit (res = new fd or -errno): struct bwk_dup */
-	BWK_T_NTYPES = 7,
+	BWK_T_CLOSE = 7,   /* close exit (res): struct bwk_close */
+	BWK_T_SOCKET = 8,  /* socket exit (res = fd): struct bwk_socket */
+	BWK_T_NTYPES = 9,
 	BWK_T_STATS = 100, /* loader: struct bwk_stats */
 };
 
@@ -87,6 +89,16 @@ struct bwk_dup {
 	int oldfd;
 	int newfd; /* -1 for dup */
 	unsigned int flags; /* dup3 flags (O_CLOEXEC) */
+};
+
+struct bwk_close {
+	int fd;
+	unsigned int pad;
+};
+
+struct bwk_socket {
+	int domain, type, protocol;
+	unsigned int pad;
 };
 
 struct bwk_counter {

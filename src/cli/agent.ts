@@ -17,8 +17,11 @@ export function sensorTypesFor(evtTypes: Set<string>): string[] {
   const t = ['exec', 'fork', 'exit'];
   const any = evtTypes.has('*');
   if (any || ['open', 'openat', 'openat2', 'creat'].some((e) => evtTypes.has(e))) t.push('openat');
-  if (any || evtTypes.has('connect')) t.push('connect');
+  if (any || evtTypes.has('connect')) t.push('connect', 'socket');
   if (any || ['dup', 'dup2', 'dup3'].some((e) => evtTypes.has(e))) t.push('dup');
+  // the fd table needs closes whenever fds are tracked (a reused fd number must not keep the old name)
+  if (t.includes('openat') || t.includes('connect') || t.includes('dup') || evtTypes.has('close'))
+    t.push('close');
   return t;
 }
 

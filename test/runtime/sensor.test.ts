@@ -128,6 +128,20 @@ describe('live eBPF sensor', { timeout: 60_000 }, () => {
     assert.ok(Number.isInteger(fd) && fd >= 3, `fd ${fd}`);
     assert.equal(op.fdName, '/etc/hostname');
     assert.equal(op.fdNum, fd);
+    const cl = await waitFor(
+      (s) =>
+        s.ev.type === 'close' &&
+        s.ev.dir === '>' &&
+        s.pid === pid &&
+        s.ev.num > op.ev.num &&
+        s.ev.params.fd === fd,
+      'close of the fd',
+    );
+    assert.equal(cl.fdName, '/etc/hostname', 'the closing event still sees the fd (removal is deferred)');
+    const clx = seen.find((s) => s.ev.num === cl.ev.num + 1);
+    assert.equal(clx?.ev.type, 'close');
+    assert.equal(clx?.ev.dir, '<');
+    assert.equal(clx?.ev.params.res, 0);
     const x = await waitFor((s) => s.ev.type === 'procexit' && s.ev.tid === pid, 'procexit of cat');
     assert.equal(x.ev.params.status, 0);
     assert.ok(op.ev.num > ex.ev.num && x.ev.num > op.ev.num, 'exec < openat < exit');
@@ -202,6 +216,14 @@ describe('live eBPF sensor', { timeout: 60_000 }, () => {
         dport: port,
       });
       assert.equal(c.fdName, `127.0.0.1:${peerPort}->127.0.0.1:${port}`);
+      // the socket() before it, exit-paired: enter (domain, type) then exit (fd)
+      const so = seen.filter((s) => s.ev.type === 'socket' && s.pid === pid && s.ev.num < c.ev.num);
+      const soExit = so.filter((s) => s.ev.dir === '<').pop();
+      assert.equal(soExit?.ev.params.fd, 3);
+      const soEnter = seen.find((s) => s.ev.num === soExit!.ev.num - 1);
+      assert.equal(soEnter?.ev.type, 'socket');
+      assert.equal(soEnter?.ev.params.domain, 2);
+      assert.equal((soEnter?.ev.params.type as number) & 0xf, 1);
     } finally {
       server.close();
     }

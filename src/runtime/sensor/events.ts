@@ -7,6 +7,8 @@
  *   openat  → openat '<' (fd, dirfd, name, flags as PPM_O_*, mode)
  *   connect → connect '<' (res, fd, tuple local→remote); addr as given
  *   dup     → dup/dup2/dup3 '<' (res, oldfd, newfd, flags)
+ *   close   → close '>' (fd) and close '<' (res)
+ *   socket  → socket '>' (domain, type, proto) and socket '<' (fd)
  */
 import { readFileSync } from 'node:fs';
 import type { SockAddr, SockTuple, SyscallEvent } from '../event.js';
@@ -158,6 +160,16 @@ export function recordToEvents(r: SensorRecord, ctx: DecodeContext): SyscallEven
           mode: r.mode,
         }),
       ];
+    case 'socket': {
+      // libscap: socket enter (domain, type, proto), exit (fd); AF_* values are PPM_AF_* for inet/inet6/unix
+      const enter = base('socket', '>', h.tid, { domain: r.domain, type: r.type, proto: r.protocol });
+      return [enter, base('socket', '<', h.tid, { fd: h.res })];
+    }
+    case 'close': {
+      // libscap: close enter (fd), close exit (res); the state removes the fd after the exit
+      const enter = base('close', '>', h.tid, { fd: r.fd });
+      return [enter, base('close', '<', h.tid, { res: h.res })];
+    }
     case 'dup': {
       // libscap: dup exit (res, oldfd), dup2 exit (res, oldfd, newfd), dup3 exit (res, oldfd, newfd, flags)
       const params: SyscallEvent['params'] = { res: h.res, oldfd: r.oldfd };

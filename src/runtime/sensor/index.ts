@@ -161,8 +161,8 @@ export class Sensor {
     for (const ev of recordToEvents(r, this.ctx)) {
       if (state) {
         if (!state.thread(ev.tid) && ev.type !== 'clone') primeThread(state, ev.tid, r.h);
-        if (ev.type === 'connect') ensureSocketFd(state, ev, r);
         state.process(ev);
+        if (ev.type === 'connect') ensureSocketFd(state, ev, r);
       }
       this.counters.events++;
       this.opts.onEvent?.(ev);
@@ -208,6 +208,11 @@ export class Sensor {
  * Makes the state know the connecting fd as the socket the kernel saw (family and protocol read
  * from the socket): socket() and close() are not captured, so the entry may be missing or stale.
  */
+/**
+ * After a connect: when the state does not know the fd as the socket the kernel saw (a socket
+ * created before the sensor started, or a missed record), registers it from the kernel's view
+ * (family, protocol, both ends) so the event's fd.* fields hold.
+ */
 function ensureSocketFd(state: StateTracker, ev: SyscallEvent, r: SensorRecord): void {
   if (r.kind !== 'connect' || r.fd < 0) return;
   const t = state.thread(ev.tid);
@@ -217,10 +222,21 @@ function ensureSocketFd(state: StateTracker, ev: SyscallEvent, r: SensorRecord):
   const l4proto: FdInfo['l4proto'] =
     fam === 2 || fam === 10 ? (r.proto === 17 ? 'udp' : r.proto === 255 ? 'raw' : 'tcp') : undefined;
   const cur = t.shared.fds.get(r.fd);
-  if (cur && cur.type === type && cur.l4proto === l4proto) return;
+  if (cur && cur.type === type) return;
   const info: FdInfo = { fd: r.fd, type, name: '', openFlags: 0 };
   if (l4proto) info.l4proto = l4proto;
+  if (type === 'unix') info.name = r.path;
+  else if (type === 'ipv4' || type === 'ipv6') {
+    info.cip = r.laddr;
+    info.cport = r.lport;
+    info.sip = r.raddr;
+    info.sport = r.rport;
+    info.isServer = false;
+    info.name = `${r.laddr}:${r.lport}->${r.raddr}:${r.rport}`;
+  }
   state.addFd(ev.tid, info);
+  state.currentFd = info;
+  state.currentFdNum = r.fd;
 }
 
 /** Registers a thread first seen in an event, from /proc when it is still there, else the record header. */

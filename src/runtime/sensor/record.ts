@@ -14,11 +14,23 @@ export const T_EXIT = 3;
 export const T_OPENAT = 4;
 export const T_CONNECT = 5;
 export const T_DUP = 6;
-export const T_NTYPES = 7;
+export const T_CLOSE = 7;
+export const T_SOCKET = 8;
+export const T_NTYPES = 9;
 export const T_STATS = 100;
 
 /** Names of the kernel record types (index = type), as the loader's --types takes them. */
-export const RECORD_TYPE_NAMES = ['meta', 'exec', 'fork', 'exit', 'openat', 'connect', 'dup'] as const;
+export const RECORD_TYPE_NAMES = [
+  'meta',
+  'exec',
+  'fork',
+  'exit',
+  'openat',
+  'connect',
+  'dup',
+  'close',
+  'socket',
+] as const;
 
 export interface RecordHeader {
   version: number;
@@ -83,6 +95,8 @@ export type SensorRecord =
       newfd: number;
       flags: number;
     }
+  | { kind: 'close'; h: RecordHeader; fd: number }
+  | { kind: 'socket'; h: RecordHeader; domain: number; type: number; protocol: number }
   | { kind: 'stats'; h: RecordHeader; counters: { events: bigint; drops: bigint }[] }
   | { kind: 'unknown'; h: RecordHeader };
 
@@ -251,6 +265,18 @@ export function decodeRecord(b: Buffer, o: number): SensorRecord {
         flags: b.readUInt32LE(p + 12),
       };
     }
+    case T_CLOSE:
+      need(8);
+      return { kind: 'close', h, fd: b.readInt32LE(p) };
+    case T_SOCKET:
+      need(16);
+      return {
+        kind: 'socket',
+        h,
+        domain: b.readInt32LE(p),
+        type: b.readInt32LE(p + 4),
+        protocol: b.readInt32LE(p + 8),
+      };
     case T_STATS: {
       need(8);
       const n = b.readUInt32LE(p);
