@@ -38,6 +38,8 @@ export const SERVER_MESSAGES = {
   'suppression.notFound': 'suppression {id} not found',
   'report.invalid': 'not a Bulwark scan report: {detail}',
   'request.invalidParams': 'invalid path parameter: {detail}',
+  'advisory.notFound': 'advisory {id} is not in the advisory database',
+  'advisory.noDb': 'no advisory database to look up {id} in',
   'request.invalidQuery': 'invalid query parameter: {detail}',
   'request.invalidBody': 'invalid request body: {detail}',
   'request.tooLarge': 'request body too large (at most {limit} bytes here)',

@@ -6,13 +6,14 @@
  * it gone, switch to Simplified Chinese. Screenshots go to test-results/web/.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import type { Page } from 'playwright-core';
 import { startRegistry, type TestRegistry } from '../fixtures/index.js';
 import { advisoryDbCopy, debianReport } from '../server/data.js';
+import { SHARED } from '../helpers/shared.js';
 import {
   ensureWebBuilt,
   openBrowser,
@@ -340,6 +341,27 @@ async function flow(page: Page): Promise<void> {
     .getByRole('link', { name: `${reg.host}/team-a/debian` })
     .first()
     .waitFor();
+  // The advisory's own record from the console's DB: aliases, fixed versions and references, as in
+  // the OSV file it was imported from.
+  const osvFile = join(SHARED, 'data', 'osv', 'Debian', `${advisory}.json`);
+  if (existsSync(osvFile)) {
+    const rec = JSON.parse(readFileSync(osvFile, 'utf8')) as {
+      references?: { url: string }[];
+      affected?: unknown[];
+      aliases?: string[];
+    };
+    const detail = page.getByTestId('advisory-detail');
+    await detail.waitFor();
+    assert.equal(
+      await detail.getByTestId('advisory-references').locator('li').count(),
+      rec.references?.length ?? 0,
+    );
+    assert.equal(
+      await detail.getByTestId('advisory-affected').locator('li').count(),
+      rec.affected?.length ?? 0,
+    );
+    for (const a of rec.aliases ?? []) await detail.getByText(a, { exact: false }).first().waitFor();
+  }
   await browser.shot('08-advisory');
 
   // The suppression is listed with its reason and owner, and audited.

@@ -57,6 +57,20 @@ export interface Finding {
   path: string;
   suppressed: boolean;
 }
+export interface AdvisoryDetail {
+  id: string;
+  summary?: string;
+  details?: string;
+  aliases: string[];
+  published?: string;
+  modified: string;
+  withdrawn?: string;
+  severity: Severity;
+  severitySource?: string;
+  cvss: { version: string; vector: string; score: number }[];
+  references: { type?: string; url: string }[];
+  affected: { ecosystem: string; name: string; fixed: string[]; introduced: string[] }[];
+}
 export interface AdvisoryRow {
   advisoryId: string;
   title: string;

@@ -768,6 +768,79 @@ export function scanRoutes(s: ServerContext): void {
 
   router.add({
     method: 'GET',
+    url: '/api/advisories/:id',
+    tag: 'findings',
+    access: 'viewer',
+    summary:
+      'One advisory from the advisory database: summary, description, aliases, dates, CVSS vectors with their scores, references and the affected packages with their fixed versions',
+    params: z.object({ id: z.string().min(1).max(200) }),
+    response: z.object({
+      id: z.string(),
+      summary: z.string().optional(),
+      details: z.string().optional(),
+      aliases: z.array(z.string()),
+      published: z.string().optional(),
+      modified: z.string(),
+      withdrawn: z.string().optional(),
+      severity: z.enum(SEVERITIES),
+      severitySource: z.string().optional(),
+      cvss: z.array(z.object({ version: z.string(), vector: z.string(), score: z.number() })),
+      references: z.array(z.object({ type: z.string().optional(), url: z.string() })),
+      affected: z.array(
+        z.object({
+          ecosystem: z.string(),
+          name: z.string(),
+          fixed: z.array(z.string()),
+          introduced: z.array(z.string()),
+        }),
+      ),
+    }),
+    async handler({ params }) {
+      const { AdvisoryDb, severityOf } = await import('../../vuln/index.js');
+      let adb: import('../../vuln/index.js').AdvisoryDb;
+      try {
+        adb = AdvisoryDb.open(s.advisoryDbPath, { readonly: true });
+      } catch {
+        throw new HttpError(404, 'NOT_FOUND', msg('advisory.noDb', { id: params.id }));
+      }
+      try {
+        const r = adb.get(params.id);
+        if (!r) throw new HttpError(404, 'NOT_FOUND', msg('advisory.notFound', { id: params.id }));
+        const sev = severityOf(r, undefined);
+        return {
+          id: r.id,
+          ...(r.summary ? { summary: r.summary } : {}),
+          ...(r.details ? { details: r.details } : {}),
+          aliases: r.aliases ?? [],
+          ...(r.published ? { published: r.published } : {}),
+          modified: r.modified,
+          ...(r.withdrawn ? { withdrawn: r.withdrawn } : {}),
+          severity: sev.severity,
+          ...(sev.source ? { severitySource: sev.source } : {}),
+          cvss: sev.cvss.map((c) => ({ version: c.version, vector: c.vector, score: c.score })),
+          references: (r.references ?? [])
+            .filter((x) => typeof x.url === 'string')
+            .map((x) => ({ ...(x.type ? { type: x.type } : {}), url: x.url })),
+          affected: (r.affected ?? [])
+            .filter((a) => a.package)
+            .map((a) => {
+              const events = (a.ranges ?? []).flatMap((g) => g.events);
+              return {
+                ecosystem: a.package!.ecosystem,
+                name: a.package!.name,
+                fixed: events.flatMap((e) => (e.fixed ? [e.fixed] : [])),
+                introduced: events.flatMap((e) => (e.introduced ? [e.introduced] : [])),
+              };
+            }),
+        };
+      } finally {
+        adb.close();
+      }
+    },
+  });
+
+  router.add({
+    method: 'GET',
     url: '/api/summary',
     tag: 'dashboard',
     access: 'viewer',

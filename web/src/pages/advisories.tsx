@@ -1,7 +1,7 @@
 /** Advisories across all images (by-advisory view) and the advisory page (which images are affected). */
 import { useState } from 'react';
-import { SEVERITIES, type AdvisoryRow, type Finding, type Page } from '../api';
-import { DataTable, ErrorBox, Link, SeverityBadge, useResource, useServerList } from '../components';
+import { SEVERITIES, type AdvisoryDetail, type AdvisoryRow, type Finding, type Page } from '../api';
+import { DataTable, ErrorBox, fmtDate, Link, SeverityBadge, useResource, useServerList } from '../components';
 import { useT, type Key } from '../i18n';
 import { useLocation } from '../router';
 
@@ -104,6 +104,8 @@ export function AdvisoryPage({ id }: { id: string }) {
     { sort: 'image', order: 'asc' },
   );
   const a = head.data?.items[0];
+  // the advisory's own record (description, CVSS, references, fixes), when the console has the DB
+  const detail = useResource<AdvisoryDetail>(`/api/advisories/${encodeURIComponent(id)}`);
   return (
     <div>
       <h1>{id}</h1>
@@ -116,6 +118,81 @@ export function AdvisoryPage({ id }: { id: string }) {
         </div>
       )}
       {head.data && !a && <p className="muted">{t('advisory.none')}</p>}
+      {detail.data && (
+        <section data-testid="advisory-detail">
+          {detail.data.summary && <h2>{detail.data.summary}</h2>}
+          <dl className="meta">
+            {detail.data.aliases.length > 0 && (
+              <>
+                <dt>{t('advisory.aliases')}</dt>
+                <dd>{detail.data.aliases.join(', ')}</dd>
+              </>
+            )}
+            {detail.data.published && (
+              <>
+                <dt>{t('advisory.published')}</dt>
+                <dd>{fmtDate(detail.data.published)}</dd>
+              </>
+            )}
+            <dt>{t('advisory.modified')}</dt>
+            <dd>{fmtDate(detail.data.modified)}</dd>
+          </dl>
+          {detail.data.cvss.length > 0 && (
+            <table data-testid="advisory-cvss">
+              <thead>
+                <tr>
+                  <th>{t('advisory.cvss')}</th>
+                  <th>vector</th>
+                  <th className="num">score</th>
+                </tr>
+              </thead>
+              <tbody>
+                {detail.data.cvss.map((c) => (
+                  <tr key={c.vector}>
+                    <td>{c.version}</td>
+                    <td>
+                      <code className="small">{c.vector}</code>
+                    </td>
+                    <td className="num">{c.score.toFixed(1)}</td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          )}
+          {detail.data.details && (
+            <>
+              <h3>{t('advisory.details')}</h3>
+              <pre className="details">{detail.data.details}</pre>
+            </>
+          )}
+          {detail.data.affected.length > 0 && (
+            <>
+              <h3>{t('advisory.fixedVersions')}</h3>
+              <ul data-testid="advisory-affected">
+                {detail.data.affected.map((x, i) => (
+                  <li key={i}>
+                    {x.ecosystem} {x.name}: {x.fixed.length ? x.fixed.join(', ') : t('common.noFix')}
+                  </li>
+                ))}
+              </ul>
+            </>
+          )}
+          {detail.data.references.length > 0 && (
+            <>
+              <h3>{t('advisory.references')}</h3>
+              <ul data-testid="advisory-references">
+                {detail.data.references.map((r) => (
+                  <li key={r.url}>
+                    <a href={r.url} target="_blank" rel="noopener noreferrer">
+                      {r.url}
+                    </a>
+                  </li>
+                ))}
+              </ul>
+            </>
+          )}
+        </section>
+      )}
       <h2>{t('advisory.images')}</h2>
       <DataTable
         testId="affected-table"
