@@ -75,6 +75,7 @@ export function register(ctx: CliContext): void {
         const out = await openOutput(o.output);
         let alerts = 0;
         let lastDrops = 0;
+        let onFailure: (e: Error) => void = (e) => process.stderr.write(`bulwark agent: ${e.message}\n`);
         const types = sensorTypesFor(rs.eventTypes());
         const sensor = new Sensor({
           binary: o.sensor,
@@ -95,6 +96,7 @@ export function register(ctx: CliContext): void {
               lastDrops = c.drops;
             }
           },
+          onError: (e) => onFailure(e),
           onEvent: (ev) => {
             for (const a of rs.evaluate(ev, state)) {
               alerts++;
@@ -121,12 +123,17 @@ export function register(ctx: CliContext): void {
           throw new BulwarkError('INTERNAL', (e as Error).message);
         }
         process.stderr.write(
-          `bulwark agent: sensor attached (${types.join(',')}), ${rs.rules.length} rules\n`,
+          `bulwark agent: sensor attached (loader pid ${sensor.loaderPid}; ${types.join(',')}), ${rs.rules.length} rules\n`,
         );
         const every = Number(o.stats) * 1000;
         const timer = every > 0 ? setInterval(() => process.stderr.write(stats()), every) : undefined;
+        let failed: Error | undefined;
         await new Promise<void>((resolve) => {
           const done = () => resolve();
+          onFailure = (e) => {
+            failed = e;
+            resolve();
+          };
           process.once('SIGINT', done);
           process.once('SIGTERM', done);
           if (o.duration !== undefined) setTimeout(done, Number(o.duration) * 1000);
@@ -136,6 +143,7 @@ export function register(ctx: CliContext): void {
         const code = await sensor.stop();
         process.stderr.write(stats());
         await out.close();
+        if (failed) throw new BulwarkError('INTERNAL', failed.message);
         ctx.exitCode = code === 0 ? 0 : 1;
       },
     );

@@ -91,4 +91,34 @@ describe('bulwark agent', { timeout: 60_000 }, () => {
     assert.ok(stats.alerts >= 1);
     assert.ok(stats.rules > 20);
   });
+
+  it('exits 1 with the reason when the sensor loader dies (never silently)', async () => {
+    const a = spawn(
+      process.execPath,
+      [
+        '--import',
+        'tsx',
+        '-e',
+        `import('./src/cli/main.ts').then(async (m) => { process.exitCode = await m.main(process.argv); })`,
+        'bulwark',
+        'agent',
+        '--rules',
+        RULES,
+      ],
+      { cwd: ROOT, stdio: ['ignore', 'ignore', 'pipe'] },
+    );
+    agent = a;
+    let err = '';
+    a.stderr!.setEncoding('utf8').on('data', (d: string) => (err += d));
+    const exited = new Promise<number | null>((r) => a.once('exit', (c) => r(c)));
+    const end = Date.now() + 30_000;
+    while (!/loader pid (\d+)/.test(err)) {
+      if (Date.now() > end || a.exitCode !== null) throw new Error(`agent did not attach: ${err}`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    const loader = Number(/loader pid (\d+)/.exec(err)![1]);
+    process.kill(loader, 'SIGKILL');
+    assert.equal(await exited, 1);
+    assert.match(err, /sensor exited unexpectedly \(SIGKILL\)/);
+  });
 });

@@ -80,6 +80,7 @@ export class Sensor {
   private readonly ctx: DecodeContext;
   private stderr = '';
   private exited: Promise<number | null> | undefined;
+  private stopping = false;
   loaderPid: number | undefined;
 
   constructor(private readonly opts: SensorOptions = {}) {
@@ -108,8 +109,10 @@ export class Sensor {
     return new Promise((resolve, reject) => {
       let started = false;
       child.once('error', reject);
-      child.once('exit', (code) => {
+      child.once('exit', (code, signal) => {
         if (!started) reject(new Error(`sensor exited (${code}) before attaching: ${this.stderr.trim()}`));
+        else if (!this.stopping)
+          this.fail(new Error(`sensor exited unexpectedly (${code ?? signal}): ${this.stderr.trim()}`));
       });
       child.stdout!.on('data', (chunk: Buffer) => {
         this.counters.bytes += chunk.length;
@@ -136,9 +139,10 @@ export class Sensor {
     });
   }
 
+  /** reports a stream or loader failure: to onError, else as an 'error' on stderr (never silently) */
   private fail(e: Error): void {
     if (this.opts.onError) this.opts.onError(e);
-    else throw e;
+    else process.stderr.write(`bulwark sensor: ${e.message}\n`);
   }
 
   private handle(r: SensorRecord): void {
@@ -192,6 +196,7 @@ export class Sensor {
   async stop(): Promise<number | null> {
     const c = this.child;
     if (!c || !this.exited) return null;
+    this.stopping = true;
     if (c.exitCode === null && c.signalCode === null) {
       c.stdout?.resume();
       c.kill('SIGTERM');
