@@ -37,7 +37,12 @@ export function toCsv(items: unknown[]): string {
   });
   const cols: string[] = [];
   const seen = new Set<string>();
-  for (const r of rows) for (const k of Object.keys(r)) if (!seen.has(k)) (seen.add(k), cols.push(k));
+  for (const r of rows)
+    for (const k of Object.keys(r))
+      if (!seen.has(k)) {
+        seen.add(k);
+        cols.push(k);
+      }
   const lines = [cols.map(cell).join(',')];
   for (const r of rows) lines.push(cols.map((c) => cell(r[c])).join(','));
   return lines.join('\r\n') + '\r\n';

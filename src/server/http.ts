@@ -193,7 +193,7 @@ export class Router {
             );
           // every page of the list, with its filters and order
           const items: unknown[] = [];
-          let total = 0;
+          let total: number;
           for (let pageNo = 1; ; pageNo++) {
             const q = { ...(query as object), page: pageNo, pageSize: 500 };
             const ctx = { params, query: q, body, principal: principal!, req, reply };
