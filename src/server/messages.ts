@@ -38,6 +38,7 @@ export const SERVER_MESSAGES = {
   'suppression.notFound': 'suppression {id} not found',
   'report.invalid': 'not a Bulwark scan report: {detail}',
   'request.invalidParams': 'invalid path parameter: {detail}',
+  'compliance.unknown': 'unknown compliance framework {id}',
   'advisory.notFound': 'advisory {id} is not in the advisory database',
   'advisory.noDb': 'no advisory database to look up {id} in',
   'request.invalidQuery': 'invalid query parameter: {detail}',

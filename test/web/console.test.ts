@@ -481,6 +481,21 @@ async function flow(page: Page): Promise<void> {
   assert.equal(await vulnRow.nth(1).textContent(), String(summary.byKind.vulnerability!.critical));
   assert.equal(await vulnRow.nth(5).textContent(), String(summary.byKind.vulnerability!.unknown));
   await browser.shot('11-dashboard');
+  // Compliance: framework → controls (as many rows as the API rates) → failing resources.
+  await page.getByRole('link', { name: 'Compliance' }).click();
+  const cis = (await (await page.request.get(`${server.url}/api/compliance/cis-k8s`)).json()) as {
+    controls: unknown[];
+    summary: { total: number };
+  };
+  await page.getByTestId('compliance-summary').waitFor();
+  assert.equal(await page.getByTestId('compliance-table').locator('tbody tr').count(), cis.controls.length);
+  assert.match(
+    (await page.getByTestId('compliance-summary').textContent())!,
+    new RegExp(`of ${cis.summary.total} controls`),
+  );
+  await browser.shot('11b-compliance');
+  await page.getByRole('link', { name: 'Dashboard' }).click();
+  await page.getByTestId('severity-cards').waitFor();
 
   // Simplified Chinese, at runtime and kept across a reload.
   await page.getByTestId('language').selectOption('zh-CN');

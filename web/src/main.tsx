@@ -9,6 +9,7 @@ import { LoginPage, BootstrapPage } from './pages/auth';
 import { DashboardPage } from './pages/dashboard';
 import { ImagesPage, ImagePage } from './pages/images';
 import { AdvisoriesPage, AdvisoryPage } from './pages/advisories';
+import { CompliancePage } from './pages/compliance';
 import { RegistriesPage } from './pages/registries';
 import { NotificationsPage } from './pages/notifications';
 import { UsersPage } from './pages/users';
@@ -21,6 +22,7 @@ const NAV: { to: string; label: Key; role?: Role }[] = [
   { to: '/', label: 'nav.dashboard' },
   { to: '/images', label: 'nav.images' },
   { to: '/advisories', label: 'nav.advisories' },
+  { to: '/compliance', label: 'nav.compliance' },
   { to: '/registries', label: 'nav.registries' },
   { to: '/suppressions', label: 'nav.suppressions' },
   { to: '/notifications', label: 'nav.notifications' },
@@ -37,6 +39,7 @@ function Routes({ me }: { me: Me['user'] }): ReactNode {
   if (path === '/images') return <ImagesPage />;
   if ((m = match('/images/:id', path))) return <ImagePage id={Number(m.id)} me={me} />;
   if (path === '/advisories') return <AdvisoriesPage />;
+  if (path === '/compliance') return <CompliancePage />;
   if ((m = match('/advisories/:id', path))) return <AdvisoryPage id={m.id!} />;
   if (path === '/registries') return <RegistriesPage me={me} />;
   if (path === '/suppressions') return <SuppressionsPage me={me} />;

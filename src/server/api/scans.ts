@@ -768,6 +768,73 @@ export function scanRoutes(s: ServerContext): void {
 
   router.add({
     method: 'GET',
+    url: '/api/compliance',
+    tag: 'findings',
+    access: 'viewer',
+    summary: 'The compliance frameworks the console can rate',
+    response: z.object({ items: z.array(z.object({ id: z.string(), title: z.string() })) }),
+    async handler() {
+      const pol = await import('../../policy/index.js');
+      return { items: [...pol.loadFrameworks().values()].map((f) => ({ id: f.id, title: f.title })) };
+    },
+  });
+
+  router.add({
+    method: 'GET',
+    url: '/api/compliance/:framework',
+    tag: 'findings',
+    access: 'viewer',
+    summary:
+      "A compliance framework's controls rated on the open misconfiguration findings of every image's latest scan (json, or the same self-contained HTML report as `scan config --compliance -f html`)",
+    params: z.object({ framework: z.string().min(1).max(100) }),
+    query: z.object({ format: z.enum(['json', 'html']).default('json') }),
+    async handler({ params, query, reply }) {
+      const pol = await import('../../policy/index.js');
+      let fw;
+      try {
+        fw = pol.getFramework(params.framework);
+      } catch {
+        throw new HttpError(404, 'NOT_FOUND', msg('compliance.unknown', { id: params.framework }));
+      }
+      const { b } = findingsBase(s, { kind: 'misconfig', suppressed: 'exclude' } as Parameters<
+        typeof findingsBase
+      >[1]);
+      const rows = await b
+        .select(['f.advisory_id', 'f.severity', 'f.title', 'f.path', 'i.name as image'])
+        .execute();
+      const findings = rows.map((r) => ({
+        kind: 'misconfig' as const,
+        id: r.advisory_id,
+        title: r.title,
+        severity: r.severity as (typeof SEVERITIES)[number],
+        type: 'kubernetes',
+        status: 'fail' as const,
+        location: { path: `${r.image}: ${r.path}` },
+        description: '',
+        remediation: '',
+        message: r.title,
+      }));
+      const images = await db
+        .selectFrom('images')
+        .select(['name'])
+        .where('last_scan_id', 'is not', null)
+        .execute();
+      const cr = pol.complianceReport(fw, {
+        findings,
+        checks: pol.loadChecks(),
+        inputs: images.map((i) => ({ path: i.name, type: 'image', resources: 0 })),
+        toolVersion: VERSION,
+      });
+      if (query.format === 'html') {
+        reply.type('text/html; charset=utf-8');
+        return pol.renderComplianceHtml(cr);
+      }
+      return cr;
+    },
+  });
+
+  router.add({
+    method: 'GET',
     url: '/api/advisories/:id',
     tag: 'findings',
     access: 'viewer',
