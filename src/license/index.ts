@@ -39,7 +39,9 @@ export class LicenseClassifier {
   private readonly aliases = new Map<string, string>();
 
   constructor(path = CATEGORIES_PATH) {
-    const parsed = schema.safeParse(path === CATEGORIES_PATH ? readYamlData(path) : parseYaml(readFileSync(path, 'utf8')));
+    const parsed = schema.safeParse(
+      path === CATEGORIES_PATH ? readYamlData(path) : parseYaml(readFileSync(path, 'utf8')),
+    );
     if (!parsed.success) {
       const i = parsed.error.issues[0]!;
       throw new BulwarkError('PARSE', `${path}: ${i.path.join('.')}: ${i.message}`, { subject: path });

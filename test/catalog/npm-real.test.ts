@@ -182,7 +182,9 @@ test(
     }
     const debug2 = lockPkgs.find((p) => p.name === 'debug' && p.version.startsWith('2.'))!;
     assert.ok(
-      (debug2.locations ?? []).some((l) => /\/node_modules\/[^/]+\/node_modules\/debug\/package\.json$/.test(l.path)),
+      (debug2.locations ?? []).some((l) =>
+        /\/node_modules\/[^/]+\/node_modules\/debug\/package\.json$/.test(l.path),
+      ),
       'the nested copy is attached to its own version',
     );
   },

@@ -122,21 +122,27 @@ export const npmCataloger: Cataloger<NpmRecord> = {
     const locked = new Map<string, Map<string, PackageDraft>>();
     for (const r of records) {
       if (r.result.kind !== 'lock') continue;
-      const drafts = uniqueDrafts(lockDrafts(r, r.result.lock, manifests.get(posix.dirname(r.path))?.manifest));
+      const drafts = uniqueDrafts(
+        lockDrafts(r, r.result.lock, manifests.get(posix.dirname(r.path))?.manifest),
+      );
       out.push(...drafts);
       const dir = posix.dirname(r.path);
       const byId = locked.get(dir) ?? new Map<string, PackageDraft>();
       locked.set(dir, byId);
-      for (const d of drafts) if (!d.metadata?.root && !byId.has(`${d.name}@${d.version}`)) byId.set(`${d.name}@${d.version}`, d);
+      for (const d of drafts)
+        if (!d.metadata?.root && !byId.has(`${d.name}@${d.version}`)) byId.set(`${d.name}@${d.version}`, d);
     }
     /** The lock-file draft an installed package at `dir` duplicates: nearest project above it. */
     const lockedCopy = (dir: string, name: string, version: string): PackageDraft | undefined => {
       // "/app/node_modules/a/node_modules/b" -> projects "/app/node_modules/a", then "/app"
       const p = `/${dir.replace(/^\/+/, '')}`;
-      for (let at = p.lastIndexOf('/node_modules/'); at >= 0; at = at ? p.lastIndexOf('/node_modules/', at - 1) : -1) {
+      for (
+        let at = p.lastIndexOf('/node_modules/');
+        at >= 0;
+        at = at ? p.lastIndexOf('/node_modules/', at - 1) : -1
+      ) {
         const project = p.slice(0, at);
-        const byId =
-          locked.get(dir.startsWith('/') ? project || '/' : project.slice(1) || '.') ?? undefined;
+        const byId = locked.get(dir.startsWith('/') ? project || '/' : project.slice(1) || '.') ?? undefined;
         if (byId) return byId.get(`${name}@${version}`);
       }
       return undefined;
