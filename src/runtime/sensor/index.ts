@@ -9,7 +9,8 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync, readlinkSync, readdirSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
+import { PACKAGE_ROOT } from '../../core/data.js';
 import type { SyscallEvent } from '../event.js';
 import type { FdInfo, StateTracker } from '../state/index.js';
 import { recordToEvents, type DecodeContext } from './events.js';
@@ -22,12 +23,13 @@ export { recordToEvents, openFlagsToPpm } from './events.js';
 /** Default loader location: <package root>/dist/native/bulwark-sensor, or $BULWARK_SENSOR. */
 export function defaultSensorBinary(): string {
   if (process.env.BULWARK_SENSOR) return process.env.BULWARK_SENSOR;
-  return fileURLToPath(new URL('../../../dist/native/bulwark-sensor', import.meta.url));
+  // from the package root, not this file: the CLI bundle (dist/bundle/) is less deep than dist/runtime/sensor/
+  return join(PACKAGE_ROOT, 'dist', 'native', 'bulwark-sensor');
 }
 
 /** The build script (scripts/build-sensor.sh) of this package. */
 export function sensorBuildScript(): string {
-  return fileURLToPath(new URL('../../../scripts/build-sensor.sh', import.meta.url));
+  return join(PACKAGE_ROOT, 'scripts', 'build-sensor.sh');
 }
 
 export interface SensorOptions {
