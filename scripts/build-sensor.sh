@@ -20,5 +20,8 @@ if ((${#missing[@]})); then
   exit $require
 fi
 mkdir -p "$out"
+# test files run in parallel and each builds the sensor first: one make at a time per output dir
+exec 9>"$out/.build.lock"
+flock 9
 make -s -C "$root/native/sensor" OUT="$out" >&2
 echo "$out/bulwark-sensor"
