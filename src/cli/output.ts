@@ -94,10 +94,16 @@ async function resolveTarget(file: string): Promise<Target> {
   return { kind: 'atomic', path: real, mode: s.mode & 0o7777 };
 }
 
-/** Writes straight into an existing device, FIFO, socket or link target; nothing is renamed. */
-async function openThrough(file: string, append: boolean): Promise<Output> {
-  // an inherited regular file (`-o /dev/stdout >> log`) is appended to, never truncated
-  const ws: WriteStream = createWriteStream(file, { flags: append ? 'a' : 'w' });
+/**
+ * Opens a write stream on `path`, reporting failures as errors about `file`. `finish` ends it and
+ * returns the first write error, if any; `abort` destroys it.
+ */
+async function openStream(
+  file: string,
+  path: string,
+  opts: { flags: string; mode?: number },
+): Promise<{ ws: WriteStream; finish(): Promise<unknown> }> {
+  const ws: WriteStream = createWriteStream(path, opts);
   await new Promise<void>((resolve, reject) => {
     ws.once('open', () => resolve());
     ws.once('error', (e) => reject(fileError(file, e)));
@@ -105,13 +111,26 @@ async function openThrough(file: string, append: boolean): Promise<Output> {
   let failed: unknown;
   ws.on('error', (e) => (failed ??= e));
   return {
-    stream: ws,
-    isTTY: false,
-    async close() {
+    ws,
+    async finish() {
       await new Promise<void>((resolve, reject) => {
         ws.end(() => resolve());
         ws.once('error', reject);
       }).catch((e) => (failed ??= e));
+      return failed;
+    },
+  };
+}
+
+/** Writes straight into an existing device, FIFO, socket or link target; nothing is renamed. */
+async function openThrough(file: string, append: boolean): Promise<Output> {
+  // an inherited regular file (`-o /dev/stdout >> log`) is appended to, never truncated
+  const { ws, finish } = await openStream(file, file, { flags: append ? 'a' : 'w' });
+  return {
+    stream: ws,
+    isTTY: false,
+    async close() {
+      const failed = await finish();
       if (failed) throw fileError(file, failed);
     },
     async abort() {
@@ -124,21 +143,12 @@ async function openThrough(file: string, append: boolean): Promise<Output> {
 async function openAtomic(file: string, path: string, mode?: number): Promise<Output> {
   const tmp = join(dirname(path), `.${basename(path)}.${process.pid}.tmp`);
   // new files get 0666 minus the umask, as the shell's `>` would create them
-  const ws: WriteStream = createWriteStream(tmp, { flags: 'wx', mode: mode ?? 0o666 });
-  await new Promise<void>((resolve, reject) => {
-    ws.once('open', () => resolve());
-    ws.once('error', (e) => reject(fileError(file, e)));
-  });
-  let failed: unknown;
-  ws.on('error', (e) => (failed ??= e));
+  const { ws, finish } = await openStream(file, tmp, { flags: 'wx', mode: mode ?? 0o666 });
   return {
     stream: ws,
     isTTY: false,
     async close() {
-      await new Promise<void>((resolve, reject) => {
-        ws.end(() => resolve());
-        ws.once('error', reject);
-      }).catch((e) => (failed ??= e));
+      const failed = await finish();
       if (failed) {
         await rm(tmp, { force: true });
         throw fileError(file, failed);
