@@ -23,6 +23,7 @@ import {
   Link,
   SeverityBadge,
   shortDigest,
+  SimpleTable,
   useResource,
   useServerList,
   type Column,
@@ -559,8 +560,8 @@ function LayersView({ scanId }: { scanId: number }) {
     const m = new Map<
       number,
       {
-        packages: { name: string; version: string; type: string; path: string }[];
-        findings: { id: string; kind: string; severity: Severity; title?: string; what: string }[];
+        packages: { n: number; name: string; version: string; type: string; path: string }[];
+        findings: { n: number; id: string; kind: string; severity: Severity; title?: string; what: string }[];
       }
     >();
     const at = (i: number) => {
@@ -571,12 +572,21 @@ function LayersView({ scanId }: { scanId: number }) {
     for (const r of rep.data?.results ?? []) {
       for (const p of r.packages ?? []) {
         const l = p.locations?.find((x) => x.layerIndex !== undefined);
-        if (l)
-          at(l.layerIndex!).packages.push({ name: p.name, version: p.version, type: p.type, path: l.path });
+        if (!l) continue;
+        const list = at(l.layerIndex!).packages;
+        list.push({
+          n: list.length,
+          name: p.name,
+          version: p.version,
+          type: p.type,
+          path: l.path,
+        });
       }
       for (const f of r.findings ?? []) {
         if (f.location?.layerIndex === undefined) continue;
-        at(f.location.layerIndex).findings.push({
+        const list = at(f.location.layerIndex).findings;
+        list.push({
+          n: list.length,
           id: f.id,
           kind: f.kind,
           severity: f.severity,
@@ -635,71 +645,39 @@ function LayersView({ scanId }: { scanId: number }) {
             <h3>
               {t('image.tab.packages')} · #{open}
             </h3>
-            <table>
-              <thead>
-                <tr>
-                  <th>{t('col.package')}</th>
-                  <th>{t('col.version')}</th>
-                  <th>{t('col.type')}</th>
-                </tr>
-              </thead>
-              <tbody>
-                {(detail?.packages ?? []).map((p, i) => (
-                  <tr key={i}>
-                    <td>{p.name}</td>
-                    <td>{p.version}</td>
-                    <td>{p.type}</td>
-                  </tr>
-                ))}
-                {!detail?.packages.length && (
-                  <tr>
-                    <td colSpan={3} className="empty">
-                      {t('common.empty')}
-                    </td>
-                  </tr>
-                )}
-              </tbody>
-            </table>
+            <SimpleTable
+              rows={detail?.packages ?? []}
+              rowKey={(p) => p.n}
+              columns={[
+                { key: 'name', label: 'col.package', render: (p) => p.name },
+                { key: 'version', label: 'col.version', render: (p) => p.version },
+                { key: 'type', label: 'col.type', render: (p) => p.type },
+              ]}
+            />
           </section>
           <section>
             <h3>
               {t('col.findings')} · #{open}
             </h3>
-            <table>
-              <thead>
-                <tr>
-                  <th>{t('col.severity')}</th>
-                  <th>{t('col.kind')}</th>
-                  <th>ID</th>
-                  <th>{t('col.package')}</th>
-                </tr>
-              </thead>
-              <tbody>
-                {(detail?.findings ?? []).map((f, i) => (
-                  <tr key={i}>
-                    <td>
-                      <SeverityBadge s={f.severity} />
-                    </td>
-                    <td>{t(`kind.${f.kind}` as Key)}</td>
-                    <td>
-                      {f.kind === 'vulnerability' ? (
-                        <Link to={`/advisories/${encodeURIComponent(f.id)}`}>{f.id}</Link>
-                      ) : (
-                        f.id
-                      )}
-                    </td>
-                    <td>{f.what}</td>
-                  </tr>
-                ))}
-                {!detail?.findings.length && (
-                  <tr>
-                    <td colSpan={4} className="empty">
-                      {t('common.empty')}
-                    </td>
-                  </tr>
-                )}
-              </tbody>
-            </table>
+            <SimpleTable
+              rows={detail?.findings ?? []}
+              rowKey={(f) => f.n}
+              columns={[
+                { key: 'severity', label: 'col.severity', render: (f) => <SeverityBadge s={f.severity} /> },
+                { key: 'kind', label: 'col.kind', render: (f) => t(`kind.${f.kind}` as Key) },
+                {
+                  key: 'id',
+                  label: 'col.id',
+                  render: (f) =>
+                    f.kind === 'vulnerability' ? (
+                      <Link to={`/advisories/${encodeURIComponent(f.id)}`}>{f.id}</Link>
+                    ) : (
+                      f.id
+                    ),
+                },
+                { key: 'what', label: 'col.package', render: (f) => f.what },
+              ]}
+            />
           </section>
         </div>
       )}
