@@ -9,7 +9,7 @@ import { BulwarkError } from '../core/errors.js';
 import type { MisconfigFinding } from '../core/findings.js';
 import { CheckSet, evaluate, type PolicyInput } from '../policy/index.js';
 import { composeInputs, dockerfileInput, imageConfigInput } from './inputs.js';
-import { eachManifest, parseManifests } from './kubernetes.js';
+import { eachManifest } from './kubernetes.js';
 
 export type ConfigFileType = 'dockerfile' | 'compose' | 'kubernetes';
 
@@ -49,13 +49,36 @@ export function configInputs(
   file: string,
   type: ConfigFileType | 'yaml',
 ): { inputs: PolicyInput[]; warnings: string[] } {
-  if (type === 'dockerfile') return { inputs: [dockerfileInput(text, file)], warnings: [] };
-  if (type === 'compose') return { inputs: composeInputs(text, file), warnings: [] };
-  const k8s = parseManifests(text, file);
+  const inputs: PolicyInput[] = [];
+  const { warnings } = eachConfigInput(text, file, type, (batch) => void inputs.push(...batch));
+  return { inputs, warnings };
+}
+
+/**
+ * Parses one configuration file's text, handing its inputs to `onInputs` as they are parsed (a
+ * manifest file one document at a time); returns the parse warnings and the file's actual type.
+ */
+export function eachConfigInput(
+  text: string,
+  file: string,
+  type: ConfigFileType | 'yaml',
+  onInputs: (inputs: PolicyInput[]) => void,
+): { warnings: string[]; type: ConfigFileType } {
+  if (type === 'dockerfile') {
+    onInputs([dockerfileInput(text, file)]);
+    return { warnings: [], type };
+  }
+  if (type === 'compose') {
+    onInputs(composeInputs(text, file));
+    return { warnings: [], type };
+  }
+  const k = eachManifest(text, file, onInputs);
   // A YAML file without Kubernetes objects may still be a compose file with another name.
-  if (type === 'yaml' && !k8s.inputs.length && /^services\s*:/m.test(text))
-    return { inputs: composeInputs(text, file), warnings: [] };
-  return k8s;
+  if (type === 'yaml' && !k.count && /^services\s*:/m.test(text)) {
+    onInputs(composeInputs(text, file));
+    return { warnings: [], type: 'compose' };
+  }
+  return { warnings: k.warnings, type: 'kubernetes' };
 }
 
 export interface ConfigScanTarget {
@@ -103,20 +126,9 @@ export async function scanConfigPaths(
       fileWarnings.push(...r.warnings);
       for (const i of batch) fileInputs.push(lighten(i));
     };
-    let t: ConfigFileType;
-    if (type === 'dockerfile' || type === 'compose') {
-      take(type === 'dockerfile' ? [dockerfileInput(text, file)] : composeInputs(text, file));
-      t = type;
-    } else {
-      const k = eachManifest(text, file, take);
-      fileWarnings.unshift(...k.warnings);
-      t = 'kubernetes';
-      // A YAML file without Kubernetes objects may still be a compose file with another name.
-      if (type === 'yaml' && !k.count && /^services\s*:/m.test(text)) {
-        take(composeInputs(text, file));
-        t = 'compose';
-      }
-    }
+    const parsed = eachConfigInput(text, file, type, take);
+    fileWarnings.unshift(...parsed.warnings);
+    const t = parsed.type;
     warnings.push(...fileWarnings);
     findings.push(...fileFindings);
     if (!fileInputs.length) return;
