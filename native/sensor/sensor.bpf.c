@@ -16,6 +16,16 @@ char LICENSE[] SEC("license") = "GPL";
 #define NR_SOCKET 41
 #define NR_DUP2 33
 #define NR_DUP3 292
+#define NR_OPEN 2
+#define NR_OPENAT2 437
+#define NR_PTRACE 101
+#define NR_SYMLINK 88
+#define NR_SYMLINKAT 266
+#define NR_LINK 86
+#define NR_LINKAT 265
+#define NR_INIT_MODULE 175
+#define NR_FINIT_MODULE 313
+#define AT_FDCWD -100
 #define AF_UNIX 1
 #define AF_INET 2
 #define AF_INET6 10
@@ -262,8 +272,14 @@ SEC("tp_btf/sys_enter")
 int BPF_PROG(on_sys_enter, struct pt_regs *regs, long id)
 {
 	__u32 type;
-	if (id == NR_OPENAT)
+	if (id == NR_OPENAT || id == NR_OPEN || id == NR_OPENAT2)
 		type = BWK_T_OPENAT;
+	else if (id == NR_PTRACE)
+		type = BWK_T_PTRACE;
+	else if (id == NR_SYMLINK || id == NR_SYMLINKAT || id == NR_LINK || id == NR_LINKAT)
+		type = BWK_T_LINK;
+	else if (id == NR_INIT_MODULE || id == NR_FINIT_MODULE)
+		type = BWK_T_MODULE;
 	else if (id == NR_CONNECT)
 		type = BWK_T_CONNECT;
 	else if (id == NR_DUP || id == NR_DUP2 || id == NR_DUP3)
@@ -286,6 +302,7 @@ int BPF_PROG(on_sys_enter, struct pt_regs *regs, long id)
 	a.a[1] = BPF_CORE_READ(regs, si);
 	a.a[2] = BPF_CORE_READ(regs, dx);
 	a.a[3] = BPF_CORE_READ(regs, r10);
+	a.a[4] = BPF_CORE_READ(regs, r8);
 	bpf_map_update_elem(&pending, &tid, &a, BPF_ANY);
 	return 0;
 }
@@ -334,19 +351,120 @@ int BPF_PROG(on_sys_exit, struct pt_regs *regs, long ret)
 		return 0;
 	struct task_struct *t = bpf_get_current_task_btf();
 	struct bwk_hdr *h = (void *)s->b;
-	if (args.nr == NR_OPENAT) {
+	if (args.nr == NR_OPENAT || args.nr == NR_OPEN || args.nr == NR_OPENAT2) {
 		fill_hdr(h, BWK_T_OPENAT, t, ret);
 		struct bwk_open *o = (void *)(s->b + sizeof(*h));
-		o->dirfd = (int)args.a[0];
-		o->flags = (__u32)args.a[2];
-		o->mode = (__u32)args.a[3];
+		void *upath;
+		o->resolve = 0;
+		if (args.nr == NR_OPEN) {
+			o->syscall = 1;
+			o->dirfd = AT_FDCWD;
+			upath = (void *)args.a[0];
+			o->flags = (__u32)args.a[1];
+			o->mode = (__u32)args.a[2];
+		} else if (args.nr == NR_OPENAT2) {
+			/* struct open_how { __u64 flags, mode, resolve; } */
+			__u64 how[3] = {};
+			bpf_probe_read_user(how, sizeof(how), (void *)args.a[2]);
+			o->syscall = 2;
+			o->dirfd = (int)args.a[0];
+			upath = (void *)args.a[1];
+			o->flags = (__u32)how[0];
+			o->mode = (__u32)how[1];
+			o->resolve = (__u32)how[2];
+		} else {
+			o->syscall = 0;
+			o->dirfd = (int)args.a[0];
+			upath = (void *)args.a[1];
+			o->flags = (__u32)args.a[2];
+			o->mode = (__u32)args.a[3];
+		}
 		__u32 off = sizeof(*h) + sizeof(*o);
-		long n = bpf_probe_read_user_str(s->b + off, BWK_MAX_PATH, (void *)args.a[1]);
+		long n = bpf_probe_read_user_str(s->b + off, BWK_MAX_PATH, upath);
 		if (n < 1)
 			n = 1;
 		n = (n - 1) & (BWK_MAX_PATH - 1);
 		o->path_len = n;
 		emit(s->b, off + n, BWK_T_OPENAT);
+	} else if (args.nr == NR_PTRACE) {
+		fill_hdr(h, BWK_T_PTRACE, t, ret);
+		struct bwk_ptrace *pt = (void *)(s->b + sizeof(*h));
+		pt->request = (int)args.a[0];
+		pt->pid = (int)args.a[1];
+		pt->addr = args.a[2];
+		pt->data = args.a[3];
+		emit(s->b, sizeof(*h) + sizeof(*pt), BWK_T_PTRACE);
+	} else if (args.nr == NR_SYMLINK || args.nr == NR_SYMLINKAT || args.nr == NR_LINK || args.nr == NR_LINKAT) {
+		fill_hdr(h, BWK_T_LINK, t, ret);
+		struct bwk_link *l = (void *)(s->b + sizeof(*h));
+		void *oldp, *newp;
+		l->olddirfd = AT_FDCWD;
+		l->newdirfd = AT_FDCWD;
+		l->flags = 0;
+		if (args.nr == NR_SYMLINK) {
+			l->syscall = 0;
+			oldp = (void *)args.a[0];
+			newp = (void *)args.a[1];
+		} else if (args.nr == NR_SYMLINKAT) {
+			/* symlinkat(target, newdirfd, linkpath) */
+			l->syscall = 1;
+			oldp = (void *)args.a[0];
+			l->newdirfd = (int)args.a[1];
+			newp = (void *)args.a[2];
+		} else if (args.nr == NR_LINK) {
+			l->syscall = 2;
+			oldp = (void *)args.a[0];
+			newp = (void *)args.a[1];
+		} else {
+			/* linkat(olddirfd, oldpath, newdirfd, newpath, flags) */
+			l->syscall = 3;
+			l->olddirfd = (int)args.a[0];
+			oldp = (void *)args.a[1];
+			l->newdirfd = (int)args.a[2];
+			newp = (void *)args.a[3];
+			l->flags = (__u32)args.a[4];
+		}
+		__u32 off = sizeof(*h) + sizeof(*l);
+		long n = bpf_probe_read_user_str(s->b + off, BWK_MAX_PATH, oldp);
+		if (n < 1)
+			n = 1;
+		n = (n - 1) & (BWK_MAX_PATH - 1);
+		l->old_len = n;
+		off += n;
+		if (off > sizeof(*h) + sizeof(*l) + BWK_MAX_PATH)
+			return 0;
+		long m = bpf_probe_read_user_str(s->b + off, BWK_MAX_PATH, newp);
+		if (m < 1)
+			m = 1;
+		m = (m - 1) & (BWK_MAX_PATH - 1);
+		l->new_len = m;
+		emit(s->b, off + m, BWK_T_LINK);
+	} else if (args.nr == NR_INIT_MODULE || args.nr == NR_FINIT_MODULE) {
+		fill_hdr(h, BWK_T_MODULE, t, ret);
+		struct bwk_module *md = (void *)(s->b + sizeof(*h));
+		void *uargs;
+		if (args.nr == NR_INIT_MODULE) {
+			/* init_module(image, len, param_values) */
+			md->syscall = 0;
+			md->fd = -1;
+			md->length = args.a[1];
+			md->flags = 0;
+			uargs = (void *)args.a[2];
+		} else {
+			/* finit_module(fd, param_values, flags) */
+			md->syscall = 1;
+			md->fd = (int)args.a[0];
+			md->length = 0;
+			md->flags = (__u32)args.a[2];
+			uargs = (void *)args.a[1];
+		}
+		__u32 off = sizeof(*h) + sizeof(*md);
+		long n = bpf_probe_read_user_str(s->b + off, BWK_MAX_PATH, uargs);
+		if (n < 1)
+			n = 1;
+		n = (n - 1) & (BWK_MAX_PATH - 1);
+		md->uargs_len = n;
+		emit(s->b, off + n, BWK_T_MODULE);
 	} else if (args.nr == NR_SOCKET) {
 		fill_hdr(h, BWK_T_SOCKET, t, ret);
 		struct bwk_socket *so = (void *)(s->b + sizeof(*h));

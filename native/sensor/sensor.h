@@ -17,12 +17,15 @@ enum bwk_type {
 	BWK_T_EXEC = 1,    /* sched_process_exec: struct bwk_exec, filename, argv, cwd components */
 	BWK_T_FORK = 2,    /* sched_process_fork (header = parent): struct bwk_fork */
 	BWK_T_EXIT = 3,    /* sched_process_exit (every thread): struct bwk_exit */
-	BWK_T_OPENAT = 4,  /* openat exit (res = fd or -errno): struct bwk_open, path */
+	BWK_T_OPENAT = 4,  /* open/openat/openat2 exit (res = fd or -errno): struct bwk_open, path */
 	BWK_T_CONNECT = 5, /* connect exit (res): struct bwk_connect, unix path */
 	BWK_T_DUP = 6,     /* dup/dup2/dup3 exit (res = new fd or -errno): struct bwk_dup */
 	BWK_T_CLOSE = 7,   /* close exit (res): struct bwk_close */
 	BWK_T_SOCKET = 8,  /* socket exit (res = fd): struct bwk_socket */
-	BWK_T_NTYPES = 9,
+	BWK_T_PTRACE = 9,  /* ptrace exit (res): struct bwk_ptrace */
+	BWK_T_LINK = 10,   /* symlink/symlinkat/link/linkat exit (res): struct bwk_link, old path, new path */
+	BWK_T_MODULE = 11, /* init_module/finit_module exit (res): struct bwk_module, uargs */
+	BWK_T_NTYPES = 12,
 	BWK_T_STATS = 100, /* loader: struct bwk_stats */
 };
 
@@ -67,10 +70,12 @@ struct bwk_exit {
 };
 
 struct bwk_open {
-	int dirfd;
-	unsigned int flags; /* raw O_* flags */
+	int dirfd;          /* AT_FDCWD (-100) for open */
+	unsigned int flags; /* raw O_* flags (openat2: how->flags) */
 	unsigned int mode;
 	unsigned int path_len;
+	unsigned int syscall; /* 0 openat, 1 open, 2 openat2 */
+	unsigned int resolve; /* openat2: how->resolve (RESOLVE_*) */
 };
 
 struct bwk_connect {
@@ -99,6 +104,29 @@ struct bwk_close {
 struct bwk_socket {
 	int domain, type, protocol;
 	unsigned int pad;
+};
+
+struct bwk_ptrace {
+	int request; /* the kernel's PTRACE_* request */
+	int pid;     /* target */
+	unsigned long long addr, data;
+};
+
+struct bwk_link {
+	unsigned int syscall; /* 0 symlink, 1 symlinkat, 2 link, 3 linkat */
+	int olddirfd;         /* linkat; AT_FDCWD otherwise */
+	int newdirfd;         /* symlinkat/linkat; AT_FDCWD otherwise */
+	unsigned int flags;   /* linkat flags */
+	unsigned int old_len; /* bytes of target (symlink*) or oldpath (link*) after this struct */
+	unsigned int new_len; /* bytes of linkpath / newpath after that */
+};
+
+struct bwk_module {
+	unsigned int syscall; /* 0 init_module, 1 finit_module */
+	int fd;               /* finit_module */
+	unsigned long long length; /* init_module image length */
+	unsigned int flags;   /* finit_module flags */
+	unsigned int uargs_len; /* bytes of the module parameters string after this struct */
 };
 
 struct bwk_counter {

@@ -19,6 +19,9 @@ export function sensorTypesFor(evtTypes: Set<string>): string[] {
   if (any || ['open', 'openat', 'openat2', 'creat'].some((e) => evtTypes.has(e))) t.push('openat');
   if (any || evtTypes.has('connect')) t.push('connect', 'socket');
   if (any || ['dup', 'dup2', 'dup3'].some((e) => evtTypes.has(e))) t.push('dup');
+  if (any || evtTypes.has('ptrace')) t.push('ptrace');
+  if (any || ['symlink', 'symlinkat', 'link', 'linkat'].some((e) => evtTypes.has(e))) t.push('link');
+  if (any || ['init_module', 'finit_module'].some((e) => evtTypes.has(e))) t.push('module');
   // the fd table needs closes whenever fds are tracked (a reused fd number must not keep the old name)
   if (t.includes('openat') || t.includes('connect') || t.includes('dup') || evtTypes.has('close'))
     t.push('close');

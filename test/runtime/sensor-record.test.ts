@@ -14,8 +14,21 @@ import {
   PPM_O_TRUNC,
   PPM_O_WRONLY,
 } from '../../src/runtime/flags.js';
-import { addrText, HDR_SIZE, T_CONNECT, T_OPENAT } from '../../src/runtime/sensor/record.js';
-import { openFlagsToPpm, RecordFormatError, RecordStream } from '../../src/runtime/sensor/index.js';
+import {
+  addrText,
+  HDR_SIZE,
+  T_CONNECT,
+  T_LINK,
+  T_OPENAT,
+  T_PTRACE,
+} from '../../src/runtime/sensor/record.js';
+import {
+  openFlagsToPpm,
+  RecordFormatError,
+  RecordStream,
+  recordToEvents,
+} from '../../src/runtime/sensor/index.js';
+import { renderParam } from '../../src/runtime/rules/render.js';
 
 function hdr(type: number, len: number, tid: number, version = 1): Buffer {
   const b = Buffer.alloc(HDR_SIZE);
@@ -34,11 +47,13 @@ function hdr(type: number, len: number, tid: number, version = 1): Buffer {
 
 function openRec(tid: number, path: string): Buffer {
   const p = Buffer.from(path);
-  const body = Buffer.alloc(16);
+  const body = Buffer.alloc(24);
   body.writeInt32LE(-100, 0);
   body.writeUInt32LE(0o2000000, 4);
   body.writeUInt32LE(p.length, 12);
-  return Buffer.concat([hdr(T_OPENAT, HDR_SIZE + 16 + p.length, tid), body, p]);
+  body.writeUInt32LE(2, 16); // openat2
+  body.writeUInt32LE(0x08, 20); // RESOLVE_NO_SYMLINKS
+  return Buffer.concat([hdr(T_OPENAT, HDR_SIZE + 24 + p.length, tid), body, p]);
 }
 
 describe('sensor record stream', () => {
@@ -63,6 +78,8 @@ describe('sensor record stream', () => {
     if (r.kind === 'openat') {
       assert.equal(r.dirfd, -100);
       assert.equal(r.flags, 0o2000000);
+      assert.equal(r.syscall, 'openat2');
+      assert.equal(r.resolve, 8);
       assert.equal(r.h.comm, 'cat');
       assert.equal(r.h.res, 3);
       assert.equal(r.h.cgroupId, 42n);
@@ -71,11 +88,20 @@ describe('sensor record stream', () => {
 
   it('rejects another record version and lengths shorter than the payload', () => {
     assert.throws(
-      () => new RecordStream().push(Buffer.concat([hdr(T_OPENAT, HDR_SIZE + 16, 1, 2), Buffer.alloc(16)])),
+      () => new RecordStream().push(Buffer.concat([hdr(T_OPENAT, HDR_SIZE + 24, 1, 2), Buffer.alloc(24)])),
       RecordFormatError,
     );
     assert.throws(() => new RecordStream().push(hdr(T_CONNECT, HDR_SIZE, 1)), RecordFormatError);
     assert.throws(() => new RecordStream().push(hdr(T_OPENAT, 8, 1)), RecordFormatError);
+    // a link record whose two path lengths run past its end
+    const lk = Buffer.alloc(24);
+    lk.writeUInt32LE(10, 16);
+    lk.writeUInt32LE(10, 20);
+    assert.throws(
+      () =>
+        new RecordStream().push(Buffer.concat([hdr(T_LINK, HDR_SIZE + 24 + 12, 1), lk, Buffer.alloc(12)])),
+      RecordFormatError,
+    );
   });
 
   it('formats IPv4, IPv6 and IPv4-mapped addresses', () => {
@@ -94,5 +120,46 @@ describe('sensor record stream', () => {
     assert.equal(openFlagsToPpm(0), PPM_O_RDONLY);
     assert.equal(openFlagsToPpm(0o1 | 0o100 | 0o1000), PPM_O_WRONLY | PPM_O_CREAT | PPM_O_TRUNC);
     assert.equal(openFlagsToPpm(0o200000 | 0o2000000), PPM_O_RDONLY | PPM_O_DIRECTORY | PPM_O_CLOEXEC);
+  });
+
+  it('ptrace and linkat records become libscap-shaped events (PPM_PTRACE_* requests, linkat params)', () => {
+    const body = Buffer.alloc(24);
+    body.writeInt32LE(16, 0); // the kernel's PTRACE_ATTACH
+    body.writeInt32LE(4242, 4);
+    const rec = new RecordStream().push(Buffer.concat([hdr(T_PTRACE, HDR_SIZE + 24, 7), body]))[0]!;
+    const evs = recordToEvents(rec, { bootToRealtime: 0n, num: 1, procfs: false });
+    assert.deepEqual(
+      evs.map((e) => [e.type, e.dir]),
+      [
+        ['ptrace', '>'],
+        ['ptrace', '<'],
+      ],
+    );
+    assert.equal(evs[0]!.params.pid, 4242);
+    assert.equal(renderParam(evs[0]!, 'request', evs[0]!.params.request), 'PTRACE_ATTACH');
+    assert.equal(evs[1]!.params.res, 3);
+
+    const oldp = Buffer.from('/etc/shadow');
+    const newp = Buffer.from('x');
+    const lk = Buffer.alloc(24);
+    lk.writeUInt32LE(3, 0); // linkat
+    lk.writeInt32LE(-100, 4);
+    lk.writeInt32LE(5, 8);
+    lk.writeUInt32LE(0x400, 12); // AT_SYMLINK_FOLLOW
+    lk.writeUInt32LE(oldp.length, 16);
+    lk.writeUInt32LE(newp.length, 20);
+    const lrec = new RecordStream().push(
+      Buffer.concat([hdr(T_LINK, HDR_SIZE + 24 + oldp.length + newp.length, 7), lk, oldp, newp]),
+    )[0]!;
+    const [le] = recordToEvents(lrec, { bootToRealtime: 0n, num: 1, procfs: false });
+    assert.equal(le!.type, 'linkat');
+    assert.deepEqual(le!.params, {
+      res: 3,
+      olddir: -100,
+      oldpath: '/etc/shadow',
+      newdir: 5,
+      newpath: 'x',
+      flags: 0x400,
+    });
   });
 });

@@ -5,11 +5,8 @@
  * container's id (first 12 hex digits of the runc container id, from its cgroup), and not for the
  * benign read. Needs root, runc (scripts/install-deps.sh) and the sensor (built here).
  */
-import { execFileSync, spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { randomBytes } from 'node:crypto';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { createServer, type AddressInfo, type Server } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -18,7 +15,7 @@ import { PPM_EXE_LOWER_LAYER, PPM_EXE_UPPER_LAYER } from '../../src/runtime/flag
 import { loadRules, type Alert } from '../../src/runtime/rules/index.js';
 import { Sensor, sensorBuildScript } from '../../src/runtime/sensor/index.js';
 import { StateTracker } from '../../src/runtime/state/index.js';
-import { debianImage } from '../fixtures/index.js';
+import { RuncBundle } from '../helpers/runc.js';
 import { SHARED } from '../helpers/shared.js';
 
 const RULES_FILE = `${SHARED}/data/falco/falco_rules.yaml`;
@@ -29,55 +26,13 @@ const rules = loadRules([{ name: RULES_FILE, content: readFileSync(RULES_FILE, '
 const alerts: { alert: Alert; containerId: string; pid: number }[] = [];
 const execs: { ev: SyscallEvent; containerId: string }[] = [];
 let sensor: Sensor | undefined;
-const tmp = mkdtempSync(join(tmpdir(), 'bulwark-sensor-runc-'));
-const rootfs = join(tmp, 'bundle', 'rootfs');
-let mounted = false;
-const ids: string[] = [];
-let specJson = '';
-
-interface Spec {
-  process: { terminal: boolean; args: string[] };
-  root: { path: string; readonly: boolean };
-  linux: { namespaces: { type: string }[] };
-}
-
-/** runs a container to its end with these args; resolves with its container.id (12 hex) */
-async function runContainer(args: string[], hostNetwork = false): Promise<string> {
-  const cfg = JSON.parse(specJson) as Spec;
-  cfg.process.terminal = false;
-  cfg.process.args = args;
-  cfg.root = { path: 'rootfs', readonly: false };
-  if (hostNetwork) cfg.linux.namespaces = cfg.linux.namespaces.filter((n) => n.type !== 'network');
-  writeFileSync(join(tmp, 'bundle', 'config.json'), JSON.stringify(cfg));
-  const id = randomBytes(32).toString('hex');
-  ids.push(id);
-  await new Promise<void>((resolve, reject) => {
-    const c = spawn('runc', ['run', '--bundle', join(tmp, 'bundle'), id], {
-      stdio: ['ignore', 'ignore', 'inherit'],
-    });
-    c.once('error', reject);
-    c.once('exit', (code) => (code === 0 ? resolve() : reject(new Error(`runc run exited ${code}`))));
-  });
-  return id.slice(0, 12);
-}
+const bundle = new RuncBundle();
+const runContainer = (args: string[], hostNetwork = false) => bundle.run(args, { hostNetwork });
 
 describe('live sensor on a runc container', { timeout: 120_000 }, () => {
   before(async () => {
     execFileSync('bash', [sensorBuildScript(), '--require'], { stdio: ['ignore', 'ignore', 'inherit'] });
-    const img = await debianImage();
-    for (const d of ['upper', 'work']) mkdirSync(join(tmp, d));
-    mkdirSync(rootfs, { recursive: true });
-    execFileSync('mount', [
-      '-t',
-      'overlay',
-      'overlay',
-      '-o',
-      `lowerdir=${img.rootfs},upperdir=${join(tmp, 'upper')},workdir=${join(tmp, 'work')}`,
-      rootfs,
-    ]);
-    mounted = true;
-    execFileSync('runc', ['spec'], { cwd: join(tmp, 'bundle') });
-    specJson = readFileSync(join(tmp, 'bundle', 'config.json'), 'utf8');
+    await bundle.open();
     sensor = new Sensor({
       state,
       onEvent: (ev) => {
@@ -90,16 +45,8 @@ describe('live sensor on a runc container', { timeout: 120_000 }, () => {
     await sensor.start();
   });
   after(async () => {
-    for (const id of ids) {
-      try {
-        execFileSync('runc', ['delete', '-f', id], { stdio: 'ignore' });
-      } catch {
-        /* already gone (runc run removes it on exit) */
-      }
-    }
     await sensor?.stop();
-    if (mounted) execFileSync('umount', [rootfs]);
-    rmSync(tmp, { recursive: true, force: true });
+    bundle.close();
   });
 
   it("fires 'Read sensitive file untrusted' and 'Drop and execute new binary in container' with the container id", async () => {

@@ -4,7 +4,10 @@
  *   exec    → execve '<' (res 0, exe = argv[0], args, pid, ptid, comm, cwd (kernel), uid/gid, loginuid, cgroups, trusted_exepath)
  *   fork    → clone '<' in the child (res 0, pid, ptid, flags CLONE_THREAD|CLONE_FILES for threads, parent's exe/args/comm)
  *   exit    → procexit '>' (status, ret, sig, core)
- *   openat  → openat '<' (fd, dirfd, name, flags as PPM_O_*, mode)
+ *   openat  → open/openat/openat2 '<' (fd, dirfd, name, flags as PPM_O_*, mode[, resolve])
+ *   ptrace  → ptrace '>' (request as PPM_PTRACE_*, pid) and ptrace '<' (res, addr, data)
+ *   link    → symlink/symlinkat/link/linkat '<' (res, target/oldpath, linkpath/newpath, dirfds, flags)
+ *   module  → init_module/finit_module '<' (res, fd, uargs, flags, length)
  *   connect → connect '<' (res, fd, tuple local→remote); addr as given
  *   dup     → dup/dup2/dup3 '<' (res, oldfd, newfd, flags)
  *   close   → close '>' (fd) and close '<' (res)
@@ -52,6 +55,44 @@ export function openFlagsToPpm(f: number): number {
   else if (f & 0o200000) r |= PPM_O_DIRECTORY;
   if (f & 0o2000000) r |= PPM_O_CLOEXEC;
   return r;
+}
+
+/** The kernel's PTRACE_* request numbers → libscap's portable PPM_PTRACE_* (what rules and scap files see). */
+const PTRACE_KERNEL_TO_PPM: Record<number, number> = {
+  0: 1, // TRACEME
+  1: 2, // PEEKTEXT
+  2: 3, // PEEKDATA
+  3: 4, // PEEKUSR
+  4: 5, // POKETEXT
+  5: 6, // POKEDATA
+  6: 7, // POKEUSR
+  7: 8, // CONT
+  8: 9, // KILL
+  9: 10, // SINGLESTEP
+  12: 26, // GETREGS
+  13: 27, // SETREGS
+  14: 28, // GETFPREGS
+  15: 29, // SETFPREGS
+  16: 11, // ATTACH
+  17: 12, // DETACH
+  24: 13, // SYSCALL
+  0x4200: 14, // SETOPTIONS
+  0x4201: 15, // GETEVENTMSG
+  0x4202: 16, // GETSIGINFO
+  0x4203: 17, // SETSIGINFO
+  0x4204: 18, // GETREGSET
+  0x4205: 19, // SETREGSET
+  0x4206: 20, // SEIZE
+  0x4207: 21, // INTERRUPT
+  0x4208: 22, // LISTEN
+  0x4209: 23, // PEEKSIGINFO
+  0x420a: 24, // GETSIGMASK
+  0x420b: 25, // SETSIGMASK
+};
+
+/** Kernel ptrace request → PPM_PTRACE_* (0 = PPM_PTRACE_UNKNOWN). */
+export function ptraceRequestToPpm(req: number): number {
+  return PTRACE_KERNEL_TO_PPM[req] ?? 0;
 }
 
 export interface DecodeContext {
@@ -150,16 +191,44 @@ export function recordToEvents(r: SensorRecord, ctx: DecodeContext): SyscallEven
         }),
       ];
     }
-    case 'openat':
-      return [
-        base('openat', '<', h.tid, {
-          fd: h.res,
-          dirfd: r.dirfd,
-          name: r.path,
-          flags: openFlagsToPpm(r.flags),
-          mode: r.mode,
-        }),
-      ];
+    case 'openat': {
+      const params: SyscallEvent['params'] = {
+        fd: h.res,
+        name: r.path,
+        flags: openFlagsToPpm(r.flags),
+        mode: r.mode,
+      };
+      if (r.syscall !== 'open') params.dirfd = r.dirfd;
+      if (r.syscall === 'openat2') params.resolve = r.resolve;
+      return [base(r.syscall, '<', h.tid, params)];
+    }
+    case 'ptrace': {
+      // libscap: ptrace enter (request as PPM_PTRACE_*, pid), exit (res, addr, data)
+      const enter = base('ptrace', '>', h.tid, { request: ptraceRequestToPpm(r.request), pid: r.pid });
+      return [enter, base('ptrace', '<', h.tid, { res: h.res, addr: r.addr, data: r.data })];
+    }
+    case 'link': {
+      const params: SyscallEvent['params'] = { res: h.res };
+      if (r.syscall === 'symlink' || r.syscall === 'symlinkat') {
+        params.target = r.oldPath;
+        if (r.syscall === 'symlinkat') params.linkdirfd = r.newdirfd;
+        params.linkpath = r.newPath;
+      } else {
+        if (r.syscall === 'linkat') params.olddir = r.olddirfd;
+        params.oldpath = r.oldPath;
+        if (r.syscall === 'linkat') params.newdir = r.newdirfd;
+        params.newpath = r.newPath;
+        if (r.syscall === 'linkat') params.flags = r.flags;
+      }
+      return [base(r.syscall, '<', h.tid, params)];
+    }
+    case 'module': {
+      const params: SyscallEvent['params'] =
+        r.syscall === 'finit_module'
+          ? { res: h.res, fd: r.fd, uargs: r.uargs, flags: r.flags }
+          : { res: h.res, length: r.length, uargs: r.uargs };
+      return [base(r.syscall, '<', h.tid, params)];
+    }
     case 'socket': {
       // libscap: socket enter (domain, type, proto), exit (fd); AF_* values are PPM_AF_* for inet/inet6/unix
       const enter = base('socket', '>', h.tid, { domain: r.domain, type: r.type, proto: r.protocol });

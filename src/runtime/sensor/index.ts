@@ -18,7 +18,7 @@ import { RECORD_TYPE_NAMES, RecordStream, type RecordHeader, type SensorRecord }
 
 export { RecordStream, decodeRecord, RECORD_TYPE_NAMES, RecordFormatError, addrText } from './record.js';
 export type { SensorRecord, RecordHeader } from './record.js';
-export { recordToEvents, openFlagsToPpm } from './events.js';
+export { recordToEvents, openFlagsToPpm, ptraceRequestToPpm } from './events.js';
 
 /** Default loader location: <package root>/dist/native/bulwark-sensor, or $BULWARK_SENSOR. */
 export function defaultSensorBinary(): string {

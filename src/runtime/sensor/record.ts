@@ -16,7 +16,10 @@ export const T_CONNECT = 5;
 export const T_DUP = 6;
 export const T_CLOSE = 7;
 export const T_SOCKET = 8;
-export const T_NTYPES = 9;
+export const T_PTRACE = 9;
+export const T_LINK = 10;
+export const T_MODULE = 11;
+export const T_NTYPES = 12;
 export const T_STATS = 100;
 
 /** Names of the kernel record types (index = type), as the loader's --types takes them. */
@@ -30,6 +33,9 @@ export const RECORD_TYPE_NAMES = [
   'dup',
   'close',
   'socket',
+  'ptrace',
+  'link',
+  'module',
 ] as const;
 
 export interface RecordHeader {
@@ -73,7 +79,39 @@ export type SensorRecord =
     }
   | { kind: 'fork'; h: RecordHeader; childTid: number; childPid: number; isThread: boolean }
   | { kind: 'exit'; h: RecordHeader; exitCode: number }
-  | { kind: 'openat'; h: RecordHeader; dirfd: number; flags: number; mode: number; path: string }
+  | {
+      kind: 'openat';
+      h: RecordHeader;
+      syscall: 'openat' | 'open' | 'openat2';
+      dirfd: number;
+      flags: number;
+      mode: number;
+      /** openat2's how->resolve */
+      resolve: number;
+      path: string;
+    }
+  | { kind: 'ptrace'; h: RecordHeader; request: number; pid: number; addr: bigint; data: bigint }
+  | {
+      kind: 'link';
+      h: RecordHeader;
+      syscall: 'symlink' | 'symlinkat' | 'link' | 'linkat';
+      olddirfd: number;
+      newdirfd: number;
+      flags: number;
+      /** symlink*: the target; link*: the existing path */
+      oldPath: string;
+      /** symlink*: the link path; link*: the new path */
+      newPath: string;
+    }
+  | {
+      kind: 'module';
+      h: RecordHeader;
+      syscall: 'init_module' | 'finit_module';
+      fd: number;
+      length: bigint;
+      flags: number;
+      uargs: string;
+    }
   | {
       kind: 'connect';
       h: RecordHeader;
@@ -221,16 +259,60 @@ export function decodeRecord(b: Buffer, o: number): SensorRecord {
       need(4);
       return { kind: 'exit', h, exitCode: b.readInt32LE(p) };
     case T_OPENAT: {
-      need(16);
+      need(24);
       const pl = b.readUInt32LE(p + 12);
-      need(16 + pl);
+      need(24 + pl);
+      const sc = b.readUInt32LE(p + 16);
       return {
         kind: 'openat',
         h,
+        syscall: sc === 1 ? 'open' : sc === 2 ? 'openat2' : 'openat',
         dirfd: b.readInt32LE(p),
         flags: b.readUInt32LE(p + 4),
         mode: b.readUInt32LE(p + 8),
-        path: b.toString('utf8', p + 16, p + 16 + pl),
+        resolve: b.readUInt32LE(p + 20),
+        path: b.toString('utf8', p + 24, p + 24 + pl),
+      };
+    }
+    case T_PTRACE:
+      need(24);
+      return {
+        kind: 'ptrace',
+        h,
+        request: b.readInt32LE(p),
+        pid: b.readInt32LE(p + 4),
+        addr: b.readBigUInt64LE(p + 8),
+        data: b.readBigUInt64LE(p + 16),
+      };
+    case T_LINK: {
+      need(24);
+      const ol = b.readUInt32LE(p + 16);
+      const nl = b.readUInt32LE(p + 20);
+      need(24 + ol + nl);
+      const sc = b.readUInt32LE(p);
+      return {
+        kind: 'link',
+        h,
+        syscall: (['symlink', 'symlinkat', 'link', 'linkat'] as const)[sc & 3]!,
+        olddirfd: b.readInt32LE(p + 4),
+        newdirfd: b.readInt32LE(p + 8),
+        flags: b.readUInt32LE(p + 12),
+        oldPath: b.toString('utf8', p + 24, p + 24 + ol),
+        newPath: b.toString('utf8', p + 24 + ol, p + 24 + ol + nl),
+      };
+    }
+    case T_MODULE: {
+      need(24);
+      const ul = b.readUInt32LE(p + 20);
+      need(24 + ul);
+      return {
+        kind: 'module',
+        h,
+        syscall: b.readUInt32LE(p) === 1 ? 'finit_module' : 'init_module',
+        fd: b.readInt32LE(p + 4),
+        length: b.readBigUInt64LE(p + 8),
+        flags: b.readUInt32LE(p + 16),
+        uargs: b.toString('utf8', p + 24, p + 24 + ul),
       };
     }
     case T_CONNECT: {
