@@ -1,0 +1,6 @@
+/** Network module: NetworkPolicy model, evaluation and diff, flow records, policy generation. */
+export * from './cidr.js';
+export * from './selector.js';
+export * from './model.js';
+export * from './eval.js';
+export * from './workloads.js';
