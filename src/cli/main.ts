@@ -23,6 +23,8 @@ const GROUPS: Record<string, (() => Promise<Group>)[]> = {
   rules: [() => import('./rules.js')],
   waf: [() => import('./waf.js')],
   agent: [() => import('./agent.js')],
+  admission: [() => import('./admission.js')],
+  netpol: [() => import('./netpol.js')],
 };
 
 async function loadGroups(argv: string[]): Promise<Group[]> {
