@@ -42,4 +42,12 @@ export {
   type WebhookServer,
   type WebhookServerOptions,
 } from './server.js';
+export { RegistryDigestResolver } from './registry.js';
+export {
+  webhookManifests,
+  webhookObjects,
+  DEFAULT_IMAGE,
+  WEBHOOK_RULES,
+  type ManifestOptions,
+} from './manifests.js';
 export { decisionEvent, streamSink, HttpEventSink, type AdmissionEvent, type EventSink } from './events.js';
