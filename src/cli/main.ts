@@ -24,7 +24,6 @@ const GROUPS: Record<string, (() => Promise<Group>)[]> = {
   waf: [() => import('./waf.js')],
   agent: [() => import('./agent.js')],
   admission: [() => import('./admission.js')],
-  admission: [() => import('./admission.js')],
   netpol: [() => import('./netpol.js')],
 };
 
