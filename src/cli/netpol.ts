@@ -5,6 +5,8 @@
  *   bulwark netpol diff OLD NEW [--exit-code]
  *   bulwark netpol generate --flows FILE [--workloads FILE] [-n NS] -o DIR [--cilium]
  */
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { Option } from 'commander';
 import { BulwarkError } from '../core/errors.js';
 import type { CliContext } from './context.js';
@@ -133,4 +135,116 @@ Exit codes: 0 (also with changes, unless --exit-code), 1 changes with --exit-cod
       await writeOutput(text, o.output);
       if (o.exitCode && (d.added.length || d.removed.length)) ctx.exitCode = 1;
     });
+
+  netpol
+    .command('flows')
+    .description(
+      'read flow records (Hubble JSON, conntrack, Bulwark) and print them attributed and aggregated',
+    )
+    .requiredOption(
+      '--flows <file...>',
+      'flow files: `hubble observe -o json` lines, conntrack -E/-L lines, Bulwark records',
+    )
+    .option('--workloads <file...>', 'workload inventory mapping IPs and netns to pods')
+    .addOption(new Option('-f, --format <format>', 'output format').choices(['text', 'json']).default('text'))
+    .option('-o, --output <file>', 'write to FILE instead of standard output')
+    .addHelpText(
+      'after',
+      `
+Formats:
+  text   ns/a[Kind] => ns/b[Kind] : TCP 80  count=N  (external addresses as IP[External])
+  json   one flow record per line (a superset of Hubble's flow: identities, labels, verdict, count, first/last seen)`,
+    )
+    .action(
+      async (o: { flows: string[]; workloads?: string[]; format: 'text' | 'json'; output?: string }) => {
+        const flows = await readFlows(o.flows, o.workloads);
+        const net = await network();
+        await writeOutput(
+          flows.map((f) =>
+            o.format === 'json'
+              ? JSON.stringify(f) + '\n'
+              : `${net.flowLine(f)}  count=${f.count}${f.verdict !== 'FORWARDED' ? ` ${f.verdict}` : ''}\n`,
+          ),
+          o.output,
+        );
+      },
+    );
+
+  netpol
+    .command('generate')
+    .description('generate one NetworkPolicy per workload that allows exactly the observed flows')
+    .requiredOption(
+      '--flows <file...>',
+      'flow files: `hubble observe -o json` lines, conntrack -E/-L lines, Bulwark records',
+    )
+    .option(
+      '--workloads <file...>',
+      'workload inventory (IPs and netns to pods); its workloads without flows get deny-all policies',
+    )
+    .option('-n, --namespace <ns>', 'only generate policies for workloads of this namespace')
+    .requiredOption('-o, --output <dir>', 'directory to write the policies to (created if missing)')
+    .option('--cilium', 'also write CiliumNetworkPolicy (cilium.io/v2) with toFQDNs for known DNS names')
+    .addHelpText(
+      'after',
+      `
+Each workload gets policyTypes [Ingress, Egress] with one rule per observed peer and port: pods as
+podSelector + namespaceSelector (kubernetes.io/metadata.name), external addresses as ipBlock /32
+or /128. DNS egress to kube-dns is kept. Only forwarded (or audited) flows are used.
+Files: DIR/<namespace>.<name>.yaml (and <namespace>.<name>.cilium.yaml with --cilium).
+Check the result with \`bulwark netpol eval\` before applying it.`,
+    )
+    .action(
+      async (o: {
+        flows: string[];
+        workloads?: string[];
+        namespace?: string;
+        output: string;
+        cilium?: boolean;
+      }) => {
+        const net = await network();
+        const flows = await readFlows(o.flows, o.workloads);
+        const inventory = (o.workloads ?? []).flatMap((f) => net.readInventory(f).workloads);
+        const r = net.generatePolicies(flows, { namespace: o.namespace, inventory, cilium: o.cilium });
+        const { stringify } = await import('yaml');
+        try {
+          mkdirSync(o.output, { recursive: true });
+          for (const p of r.policies)
+            writeFileSync(
+              join(
+                o.output,
+                `${p.namespace}.${p.name}${p.kind === 'CiliumNetworkPolicy' ? '.cilium' : ''}.yaml`,
+              ),
+              stringify(p.manifest),
+            );
+        } catch (e) {
+          throw new BulwarkError(
+            'INTERNAL',
+            `cannot write ${o.output}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`,
+            {
+              subject: o.output,
+            },
+          );
+        }
+        const log = ctx.logger();
+        for (const w of r.warnings) log.warn(w);
+        log.info(`${r.policies.length} policies from ${flows.length} flows written to ${o.output}`);
+      },
+    );
+}
+
+async function readFlows(files: string[], workloads: string[] | undefined) {
+  const net = await network();
+  const flows = files.flatMap((f) => {
+    let text: string;
+    try {
+      text = f === '-' ? readFileSync(0, 'utf8') : readFileSync(f, 'utf8');
+    } catch (e) {
+      throw new BulwarkError('NOT_FOUND', `${f}: ${(e as NodeJS.ErrnoException).code ?? 'cannot read'}`, {
+        subject: f,
+      });
+    }
+    return net.parseFlows(text, f);
+  });
+  const inventory = (workloads ?? []).flatMap((f) => net.readInventory(f).workloads);
+  return net.aggregate(net.attribute(flows, inventory));
 }

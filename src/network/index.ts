@@ -4,3 +4,5 @@ export * from './selector.js';
 export * from './model.js';
 export * from './eval.js';
 export * from './workloads.js';
+export * from './flow.js';
+export * from './generate.js';

@@ -1,0 +1,385 @@
+/**
+ * Flow records: a superset of Cilium Hubble's flow (observer.Flow as `hubble observe -o json`
+ * prints it) — source and destination workload identity (namespace, workload name and kind,
+ * pod, labels), IP, port, protocol, L7 where known (HTTP, DNS, Kafka), verdict — with the
+ * aggregation Hubble leaves to its consumers: a count and first/last seen per
+ * (source, destination, protocol, port, verdict).
+ *
+ * Importers: Hubble JSON lines (`{"flow": {...}}` or a bare flow), conntrack event and table lines
+ * (`conntrack -E`, `conntrack -L`, /proc/net/nf_conntrack; optionally prefixed `netns=NAME`), and
+ * Bulwark's own flow records (JSON lines). IPs and network namespaces are attributed to workloads
+ * through an inventory (--workloads) where no kubelet tells who owns them.
+ */
+import { BulwarkError } from '../core/errors.js';
+import { parseIp } from './cidr.js';
+import type { Labels } from './selector.js';
+import type { InventoryEntry } from './workloads.js';
+
+export type FlowProtocol = 'TCP' | 'UDP' | 'SCTP' | 'ICMPv4' | 'ICMPv6';
+export type Verdict =
+  'FORWARDED' | 'DROPPED' | 'ERROR' | 'AUDIT' | 'REDIRECTED' | 'TRACED' | 'TRANSLATED' | 'UNKNOWN';
+
+export interface FlowEndpoint {
+  /** a pod's namespace; absent for external addresses */
+  namespace?: string;
+  /** the workload: controller name, or the pod name for a bare pod */
+  name?: string;
+  /** controller kind (Deployment, StatefulSet, ...), Pod for a bare pod */
+  kind?: string;
+  pod?: string;
+  labels: Labels;
+  ip?: string;
+  port?: number;
+  /** Cilium security identity, where known */
+  identity?: number;
+  /** DNS names the address was resolved from (Hubble's destination_names) */
+  names?: string[];
+  /** Cilium reserved identities (world, host, kube-apiserver, ...) */
+  reserved?: string[];
+  netns?: string;
+}
+
+export interface L7Record {
+  type?: string;
+  latencyNs?: number;
+  http?: { method?: string; url?: string; code?: number; protocol?: string };
+  dns?: { query?: string; ips?: string[]; rcode?: number; qtypes?: string[] };
+  kafka?: { apiKey?: string; topic?: string; errorCode?: number };
+}
+
+export interface FlowRecord {
+  source: FlowEndpoint;
+  destination: FlowEndpoint;
+  protocol: FlowProtocol;
+  /** destination port (absent for ICMP) */
+  port?: number;
+  verdict: Verdict;
+  dropReason?: string;
+  trafficDirection?: 'INGRESS' | 'EGRESS';
+  l7?: L7Record;
+  count: number;
+  firstSeen?: string;
+  lastSeen?: string;
+  node?: string;
+  /** where the record came from */
+  observer: 'hubble' | 'conntrack' | 'bulwark';
+}
+
+type Obj = Record<string, unknown>;
+const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
+const str = (v: unknown) => (typeof v === 'string' && v ? v : undefined);
+const num = (v: unknown) => (typeof v === 'number' && Number.isFinite(v) ? v : undefined);
+
+/** Labels Cilium adds that are not the pod's own, and per-pod or per-revision labels no selector should use. */
+const DROP_LABEL =
+  /^(io\.kubernetes\.pod\.namespace|io\.cilium\.k8s\.|io\.kubernetes\.pod\.|pod-template-hash$|controller-revision-hash$|statefulset\.kubernetes\.io\/pod-name$|apps\.kubernetes\.io\/pod-index$|controller-uid$|batch\.kubernetes\.io\/controller-uid$)/;
+
+function hubbleLabels(v: unknown): { labels: Labels; reserved: string[] } {
+  const labels: Labels = {};
+  const reserved: string[] = [];
+  for (const l of Array.isArray(v) ? v : []) {
+    if (typeof l !== 'string') continue;
+    const colon = l.indexOf(':');
+    const source = colon > 0 ? l.slice(0, colon) : '';
+    const kv = colon > 0 ? l.slice(colon + 1) : l;
+    if (source === 'reserved') {
+      reserved.push(kv);
+      continue;
+    }
+    if (source && source !== 'k8s') continue; // container:, cidr:, fqdn: labels are not pod labels
+    const eq = kv.indexOf('=');
+    const k = eq >= 0 ? kv.slice(0, eq) : kv;
+    if (DROP_LABEL.test(k)) continue;
+    labels[k] = eq >= 0 ? kv.slice(eq + 1) : '';
+  }
+  return { labels, reserved };
+}
+
+/** Workload-relevant labels only (drops pod-template-hash and the like). */
+export function selectorLabels(l: Labels): Labels {
+  return Object.fromEntries(Object.entries(l).filter(([k]) => !DROP_LABEL.test(k)));
+}
+
+function hubbleEndpoint(e: unknown, ip: string | undefined, port: number | undefined): FlowEndpoint {
+  const o = isObj(e) ? e : {};
+  const { labels, reserved } = hubbleLabels(o.labels);
+  const ep: FlowEndpoint = { labels, ...(ip ? { ip } : {}), ...(port ? { port } : {}) };
+  const ns = str(o.namespace);
+  const pod = str(o.pod_name);
+  if (ns && pod) {
+    ep.namespace = ns;
+    ep.pod = pod;
+    const wl = Array.isArray(o.workloads) ? o.workloads.find(isObj) : undefined;
+    ep.name = str(wl?.name) ?? pod;
+    ep.kind = str(wl?.kind) ?? 'Pod';
+  }
+  const id = num(o.identity);
+  if (id !== undefined) ep.identity = id;
+  if (reserved.length) ep.reserved = reserved;
+  return ep;
+}
+
+const VERDICTS = new Set(['FORWARDED', 'DROPPED', 'ERROR', 'AUDIT', 'REDIRECTED', 'TRACED', 'TRANSLATED']);
+
+/** Converts one Hubble flow (the object under "flow", or a bare one) to a record; undefined for non-flow events. */
+export function fromHubble(v: unknown, where = 'hubble flow'): FlowRecord | undefined {
+  if (!isObj(v)) throw new BulwarkError('PARSE', `${where}: expected a JSON object`);
+  const f = isObj(v.flow)
+    ? v.flow
+    : v.source !== undefined || v.IP !== undefined || v.l4 !== undefined
+      ? v
+      : undefined;
+  if (!f) return undefined; // agent_event, debug_event, lost_events
+  const ipo = isObj(f.IP) ? f.IP : {};
+  const l4 = isObj(f.l4) ? f.l4 : {};
+  let protocol: FlowProtocol | undefined;
+  let sport: number | undefined;
+  let dport: number | undefined;
+  for (const p of ['TCP', 'UDP', 'SCTP', 'ICMPv4', 'ICMPv6'] as const) {
+    const x = l4[p];
+    if (isObj(x)) {
+      protocol = p;
+      sport = num(x.source_port);
+      dport = num(x.destination_port);
+    }
+  }
+  if (!protocol) return undefined; // an L2 or unknown-L4 flow names no connection
+  const time = str(f.time) ?? str(v.time);
+  const rec: FlowRecord = {
+    source: hubbleEndpoint(f.source, str(ipo.source), sport),
+    destination: hubbleEndpoint(f.destination, str(ipo.destination), dport),
+    protocol,
+    ...(dport !== undefined ? { port: dport } : {}),
+    verdict: (VERDICTS.has(String(f.verdict)) ? f.verdict : 'UNKNOWN') as Verdict,
+    count: 1,
+    observer: 'hubble',
+    ...(time ? { firstSeen: time, lastSeen: time } : {}),
+  };
+  const names = Array.isArray(f.destination_names)
+    ? f.destination_names.filter((x): x is string => typeof x === 'string')
+    : [];
+  if (names.length) rec.destination.names = names;
+  const dir = str(f.traffic_direction);
+  if (dir === 'INGRESS' || dir === 'EGRESS') rec.trafficDirection = dir;
+  const drop = str(f.drop_reason_desc);
+  if (drop) rec.dropReason = drop;
+  const node = str(f.node_name) ?? str(v.node_name);
+  if (node) rec.node = node;
+  if (isObj(f.l7)) {
+    const l7: L7Record = {};
+    if (str(f.l7.type)) l7.type = str(f.l7.type);
+    if (num(f.l7.latency_ns) !== undefined) l7.latencyNs = num(f.l7.latency_ns);
+    if (isObj(f.l7.http)) {
+      const h = f.l7.http;
+      l7.http = { method: str(h.method), url: str(h.url), code: num(h.code), protocol: str(h.protocol) };
+    }
+    if (isObj(f.l7.dns)) {
+      const d = f.l7.dns;
+      l7.dns = {
+        query: str(d.query),
+        ips: Array.isArray(d.ips) ? d.ips.map(String) : undefined,
+        rcode: num(d.rcode),
+        qtypes: Array.isArray(d.qtypes) ? d.qtypes.map(String) : undefined,
+      };
+    }
+    if (isObj(f.l7.kafka)) {
+      const k = f.l7.kafka;
+      l7.kafka = { apiKey: str(k.api_key), topic: str(k.topic), errorCode: num(k.error_code) };
+    }
+    rec.l7 = l7;
+  }
+  // a reply travels from the server back to the client: the connection is the reverse
+  if (f.is_reply === true) (rec as FlowRecord & { reply?: boolean }).reply = true;
+  return rec;
+}
+
+const CT_PROTO: Record<string, FlowProtocol> = {
+  tcp: 'TCP',
+  udp: 'UDP',
+  sctp: 'SCTP',
+  icmp: 'ICMPv4',
+  icmpv6: 'ICMPv6',
+};
+
+/**
+ * Parses a conntrack line: `conntrack -E` ("[NEW] tcp 6 120 SYN_SENT src=.. dst=.. sport=.. dport=.. ..."),
+ * `conntrack -L` or /proc/net/nf_conntrack ("ipv4 2 tcp 6 117 TIME_WAIT src=..."); an optional
+ * `netns=NAME` prefix names the namespace it was read in, an optional `[epoch.usec]` the time.
+ * Only the original direction (the first src/dst) is used; update and destroy events are skipped.
+ */
+export function fromConntrack(line: string): FlowRecord | undefined {
+  let rest = line.trim();
+  let netns: string | undefined;
+  const ns = /^netns=(\S+)\s+/.exec(rest);
+  if (ns) {
+    netns = ns[1];
+    rest = rest.slice(ns[0].length);
+  }
+  let time: string | undefined;
+  const ts = /^\[(\d+)\.(\d+)\]\s*/.exec(rest);
+  if (ts) {
+    time = new Date(Number(ts[1]) * 1000 + Math.floor(Number(`0.${ts[2]}`) * 1000)).toISOString();
+    rest = rest.slice(ts[0].length);
+  }
+  const ev = /^\[(NEW|UPDATE|DESTROY)\]\s*/.exec(rest);
+  if (ev) {
+    if (ev[1] !== 'NEW') return undefined;
+    rest = rest.slice(ev[0].length);
+  }
+  const proto = /(?:^|\s)(tcp|udp|sctp|icmp|icmpv6)\s+\d+\s/.exec(rest);
+  if (!proto) return undefined;
+  const field = (k: string) => new RegExp(`(?:^|\\s)${k}=(\\S+)`).exec(rest)?.[1];
+  const src = field('src');
+  const dst = field('dst');
+  if (!src || !dst || !parseIp(src) || !parseIp(dst)) return undefined;
+  const protocol = CT_PROTO[proto[1]!]!;
+  const dport = field('dport');
+  const sport = field('sport');
+  return {
+    source: { labels: {}, ip: src, ...(sport ? { port: Number(sport) } : {}), ...(netns ? { netns } : {}) },
+    destination: { labels: {}, ip: dst, ...(dport ? { port: Number(dport) } : {}) },
+    protocol,
+    ...(dport ? { port: Number(dport) } : {}),
+    verdict: 'FORWARDED',
+    count: 1,
+    observer: 'conntrack',
+    ...(time ? { firstSeen: time, lastSeen: time } : {}),
+  };
+}
+
+function fromBulwark(o: Obj, where: string): FlowRecord {
+  const ep = (e: unknown, w: string): FlowEndpoint => {
+    if (!isObj(e)) throw new BulwarkError('PARSE', `${where}: ${w}: expected an object`);
+    return { ...(e as unknown as FlowEndpoint), labels: isObj(e.labels) ? (e.labels as Labels) : {} };
+  };
+  const protocol = String(o.protocol) as FlowProtocol;
+  if (!['TCP', 'UDP', 'SCTP', 'ICMPv4', 'ICMPv6'].includes(protocol))
+    throw new BulwarkError('PARSE', `${where}: protocol: expected TCP, UDP, SCTP, ICMPv4 or ICMPv6`);
+  return {
+    ...(o as unknown as FlowRecord),
+    source: ep(o.source, 'source'),
+    destination: ep(o.destination, 'destination'),
+    protocol,
+    verdict: (VERDICTS.has(String(o.verdict)) ? o.verdict : 'FORWARDED') as Verdict,
+    count: num(o.count) ?? 1,
+    observer: (str(o.observer) as FlowRecord['observer']) ?? 'bulwark',
+  };
+}
+
+/**
+ * Parses a flows file: one record per line, each a Hubble JSON line, a Bulwark flow record or a
+ * conntrack line. Blank lines and `#` comments are skipped; anything else is an error naming the line.
+ */
+export function parseFlows(text: string, where = 'flows'): FlowRecord[] {
+  const out: FlowRecord[] = [];
+  text.split('\n').forEach((raw, i) => {
+    const line = raw.trim();
+    if (!line || line.startsWith('#')) return;
+    const w = `${where}:${i + 1}`;
+    if (line.startsWith('{')) {
+      let o: unknown;
+      try {
+        o = JSON.parse(line);
+      } catch (e) {
+        throw new BulwarkError('PARSE', `${w}: invalid JSON: ${(e as Error).message}`, { subject: where });
+      }
+      const r =
+        isObj(o) && typeof o.protocol === 'string' && isObj(o.source) ? fromBulwark(o, w) : fromHubble(o, w);
+      if (r) out.push(r);
+      return;
+    }
+    const ct = fromConntrack(line);
+    if (ct) out.push(ct);
+    else if (
+      !/^\[(UPDATE|DESTROY)\]|\[(UPDATE|DESTROY)\]/.test(line) &&
+      !/conntrack v\d|flow entries have been shown/.test(line)
+    )
+      throw new BulwarkError(
+        'PARSE',
+        `${w}: not a Hubble JSON line, flow record or conntrack entry: ${line.slice(0, 80)}`,
+        {
+          subject: where,
+        },
+      );
+  });
+  return out;
+}
+
+/** Resolves IPs and network namespaces to workloads of the inventory; unknown addresses stay external. */
+export function attribute(flows: FlowRecord[], inventory: InventoryEntry[]): FlowRecord[] {
+  const byIp = new Map<string, InventoryEntry>();
+  const byNetns = new Map<string, InventoryEntry>();
+  for (const w of inventory) {
+    for (const ip of w.ips) byIp.set(ip, w);
+    for (const n of w.netns) byNetns.set(n, w);
+  }
+  const fill = (e: FlowEndpoint, w: InventoryEntry | undefined): FlowEndpoint =>
+    !w || e.namespace
+      ? e
+      : {
+          ...e,
+          namespace: w.namespace,
+          name: w.name,
+          kind: w.kind,
+          labels: { ...w.labels },
+          ...(w.pods?.[0] ? { pod: w.pods[0] } : {}),
+        };
+  return flows.map((f) => ({
+    ...f,
+    source: fill(
+      f.source,
+      (f.source.ip && byIp.get(f.source.ip)) || (f.source.netns ? byNetns.get(f.source.netns) : undefined),
+    ),
+    destination: fill(f.destination, f.destination.ip ? byIp.get(f.destination.ip) : undefined),
+  }));
+}
+
+export function endpointKey(e: FlowEndpoint): string {
+  return e.namespace && e.name ? `${e.namespace}/${e.name}[${e.kind ?? 'Pod'}]` : `${e.ip ?? '?'}[External]`;
+}
+
+function isLoopback(ip: string | undefined): boolean {
+  return !!ip && (ip.startsWith('127.') || ip === '::1');
+}
+
+/**
+ * Aggregates records into one per (source, destination, protocol, port, verdict): counts add up,
+ * first/last seen span them. Replies are turned around, loopback and a workload's traffic to
+ * itself dropped; the client's ephemeral port is not part of the key.
+ */
+export function aggregate(flows: FlowRecord[]): FlowRecord[] {
+  const out = new Map<string, FlowRecord>();
+  for (const f0 of flows) {
+    let f = f0;
+    if ((f as FlowRecord & { reply?: boolean }).reply) {
+      const { reply: _r, ...rest } = f as FlowRecord & { reply?: boolean };
+      void _r;
+      f = { ...rest, source: f.destination, destination: f.source, port: f.source.port } as FlowRecord;
+      if (f.port === undefined) delete f.port;
+    }
+    if (isLoopback(f.source.ip) || isLoopback(f.destination.ip)) continue;
+    const s = endpointKey(f.source);
+    const d = endpointKey(f.destination);
+    if (s === d) continue;
+    const k = `${s} ${d} ${f.protocol} ${f.port ?? ''} ${f.verdict}`;
+    const have = out.get(k);
+    if (!have) {
+      const { port: _sp, ...src } = f.source;
+      void _sp;
+      out.set(k, { ...f, source: src, destination: { ...f.destination }, count: f.count });
+      continue;
+    }
+    have.count += f.count;
+    if (f.firstSeen && (!have.firstSeen || f.firstSeen < have.firstSeen)) have.firstSeen = f.firstSeen;
+    if (f.lastSeen && (!have.lastSeen || f.lastSeen > have.lastSeen)) have.lastSeen = f.lastSeen;
+    if (f.destination.names)
+      have.destination.names = [...new Set([...(have.destination.names ?? []), ...f.destination.names])];
+    if (f.l7 && !have.l7) have.l7 = f.l7;
+  }
+  return [...out.values()].sort((a, b) => flowLine(a).localeCompare(flowLine(b)));
+}
+
+/** `ns/a[Deployment] => ns/b[Deployment] : TCP 80`, as `netpol eval` prints connections. */
+export function flowLine(f: FlowRecord): string {
+  return `${endpointKey(f.source)} => ${endpointKey(f.destination)} : ${f.protocol}${f.port !== undefined ? ` ${f.port}` : ''}`;
+}
