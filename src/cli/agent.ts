@@ -42,6 +42,23 @@ export function register(ctx: CliContext): void {
       '--sensor <path>',
       'sensor loader binary (default: $BULWARK_SENSOR or dist/native/bulwark-sensor)',
     )
+    .option(
+      '--server <url>',
+      'also send alerts to this Bulwark console (buffered on disk while it is unreachable)',
+    )
+    .option('--token <token>', 'API token for --server (default: $BULWARK_TOKEN)')
+    .option('--cacert <file>', 'PEM CA certificate to trust for an https --server')
+    .option('--cluster <name>', 'cluster name carried by every event sent to the console')
+    .option('--buffer-dir <dir>', 'disk buffer for --server (default: ~/.cache/bulwark/agent-buffer)')
+    .option(
+      '--buffer-max-mb <n>',
+      'bound of the disk buffer; the oldest undelivered events are dropped (and counted) beyond it',
+      '256',
+    )
+    .option(
+      '--runtime-root <dir...>',
+      'OCI runtime state roots read for container and pod metadata (default: runc, containerd, dockerd and crun roots under /run)',
+    )
     .addHelpText(
       'after',
       '\nNeeds root and a kernel with BTF. Exit codes: 0 stopped cleanly, 1 rules with errors or sensor failure, 2 usage error.',
@@ -55,6 +72,13 @@ export function register(ctx: CliContext): void {
         stats: string;
         hostname?: string;
         sensor?: string;
+        server?: string;
+        token?: string;
+        cacert?: string;
+        cluster?: string;
+        bufferDir?: string;
+        bufferMaxMb: string;
+        runtimeRoot?: string[];
       }) => {
         const { loadRules, formatAlert } = await import('../runtime/rules/index.js');
         const { StateTracker } = await import('../runtime/state/index.js');
@@ -74,7 +98,48 @@ export function register(ctx: CliContext): void {
         for (const e of rs.errors)
           process.stderr.write(`${e.file}:${e.line}:${e.column}: error ${e.code}: ${e.message}\n`);
         if (!rs.successful) throw new BulwarkError('PARSE', `rules have ${rs.errors.length} error(s)`);
-        const state = new StateTracker();
+        const { RuntimeStateResolver, Shipper, alertEvent } = await import('../agent/index.js');
+        const state = new StateTracker({ resolver: new RuntimeStateResolver({ roots: o.runtimeRoot }) });
+        const node = o.hostname ?? hostname();
+        let shipper: InstanceType<typeof Shipper> | undefined;
+        if (o.server) {
+          const token = o.token ?? process.env.BULWARK_TOKEN ?? '';
+          if (!token)
+            throw new BulwarkError(
+              'USAGE',
+              '--token (or $BULWARK_TOKEN): an API token is needed to send alerts to the console',
+            );
+          const maxMb = Number(o.bufferMaxMb);
+          if (!Number.isFinite(maxMb) || maxMb <= 0)
+            throw new BulwarkError('USAGE', `--buffer-max-mb: not a positive number: ${o.bufferMaxMb}`);
+          let caCertPem: string | undefined;
+          if (o.cacert) {
+            try {
+              caCertPem = await readFile(o.cacert, 'utf8');
+            } catch (e) {
+              throw new BulwarkError(
+                'NOT_FOUND',
+                `cannot read ${o.cacert}: ${(e as NodeJS.ErrnoException).code}`,
+              );
+            }
+          }
+          const { homedir } = await import('node:os');
+          const { join } = await import('node:path');
+          try {
+            shipper = new Shipper({
+              server: o.server,
+              token,
+              caCertPem,
+              bufferDir: o.bufferDir ?? join(homedir(), '.cache', 'bulwark', 'agent-buffer'),
+              maxBytes: maxMb * 2 ** 20,
+            });
+          } catch (e) {
+            throw new BulwarkError('USAGE', (e as Error).message);
+          }
+        }
+        // event ids: node, this run's start and a sequence; unique across restarts, kept by replays
+        const runId = `${node}:${Date.now().toString(36)}`;
+        let seq = 0;
         const out = await openOutput(o.output);
         let alerts = 0;
         let lastDrops = 0;
@@ -104,6 +169,13 @@ export function register(ctx: CliContext): void {
             for (const a of rs.evaluate(ev, state)) {
               alerts++;
               out.stream.write(formatAlert(a, o.format) + '\n');
+              shipper?.enqueue([
+                alertEvent(a, `${runId}:${++seq}`, {
+                  node,
+                  cluster: o.cluster,
+                  container: state.current?.container,
+                }),
+              ]);
             }
           },
         });
@@ -117,11 +189,14 @@ export function register(ctx: CliContext): void {
               kernel: sensor.counters.kernel,
               drops: sensor.counters.drops,
               alerts,
+              ...(shipper ? { console: shipper.stats } : {}),
             },
           }) + '\n';
+        shipper?.start();
         try {
           await sensor.start();
         } catch (e) {
+          await shipper?.stop();
           await out.abort();
           throw new BulwarkError('INTERNAL', (e as Error).message);
         }
@@ -144,6 +219,8 @@ export function register(ctx: CliContext): void {
         if (timer) clearInterval(timer);
         // a last stats record from the loader (it writes one on exit) before reporting
         const code = await sensor.stop();
+        // give the console a few seconds for what is buffered; the rest stays on disk for the next run
+        await shipper?.stop(5000);
         process.stderr.write(stats());
         await out.close();
         if (failed) throw new BulwarkError('INTERNAL', failed.message);

@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import { debianImage } from '../fixtures/index.js';
 
 interface Spec {
+  annotations?: Record<string, string>;
   process: { terminal: boolean; args: string[] };
   root: { path: string; readonly: boolean };
   linux: { namespaces: { type: string }[] };
@@ -50,16 +51,21 @@ export class RuncBundle {
 
   /**
    * Runs a container to its end with these args (no terminal; the host's network namespace when
-   * hostNetwork, to reach a server on 127.0.0.1); resolves with its container.id (12 hex digits).
+   * hostNetwork, to reach a server on 127.0.0.1; annotations in its spec, as a container manager
+   * writes them); resolves with its container.id (12 hex digits).
    */
-  async run(args: string[], opts: { hostNetwork?: boolean } = {}): Promise<string> {
+  async run(
+    args: string[],
+    opts: { hostNetwork?: boolean; annotations?: Record<string, string>; id?: string } = {},
+  ): Promise<string> {
     const cfg = JSON.parse(this.specJson) as Spec;
     cfg.process.terminal = false;
     cfg.process.args = args;
     cfg.root = { path: 'rootfs', readonly: false };
     if (opts.hostNetwork) cfg.linux.namespaces = cfg.linux.namespaces.filter((n) => n.type !== 'network');
+    if (opts.annotations) cfg.annotations = opts.annotations;
     writeFileSync(join(this.tmp, 'bundle', 'config.json'), JSON.stringify(cfg));
-    const id = randomBytes(32).toString('hex');
+    const id = opts.id ?? randomBytes(32).toString('hex');
     this.ids.push(id);
     await new Promise<void>((resolve, reject) => {
       const c = spawn('runc', ['run', '--bundle', join(this.tmp, 'bundle'), id], {

@@ -1,0 +1,14 @@
+/**
+ * The node agent's parts above the sensor and the rules engine: container/pod metadata from the
+ * OCI runtime's state, the disk buffer and the shipper that delivers runtime events to the console.
+ */
+export { DiskBuffer, type Batch, type DiskBufferOptions } from './buffer.js';
+export { Shipper, alertEvent, type RuntimeEvent, type ShipperOptions, type ShipperStats } from './shipper.js';
+export {
+  RuntimeStateResolver,
+  DEFAULT_RUNTIME_ROOTS,
+  fullContainerIdFromCgroup,
+  infoFromAnnotations,
+  splitImage,
+  type RuntimeResolverOptions,
+} from './containers.js';

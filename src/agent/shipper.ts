@@ -1,0 +1,308 @@
+/**
+ * Ships runtime events from the node to the console: every event goes to the disk buffer first
+ * (./buffer.ts), one batch at a time is POSTed to `<server>/api/runtime/events` with the agent's
+ * API token, and a batch is removed from the buffer only once the console answered 2xx. So a
+ * console that is down, slow or rate-limiting never loses events: they wait on disk (bounded) and
+ * arrive in order when it is back; the console is idempotent by event id, so a batch re-sent after
+ * a lost answer is not doubled.
+ *
+ *   network error, timeout, 5xx  → retry with exponential backoff (0.5 s … 30 s)
+ *   429 / 503 with Retry-After   → wait as told (capped at 5 min)
+ *   413                          → halve the batch size and retry
+ *   400                          → the console refused the batch as malformed: it is moved to
+ *                                  `rejected.jsonl` in the buffer directory (kept, reported), not retried
+ *   401 / 403                    → the token is wrong: keep buffering, report, retry slowly
+ * Errors name the console URL and the HTTP status, never the token.
+ */
+import { appendFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Dispatcher } from 'undici';
+import type { Alert } from '../runtime/rules/index.js';
+import type { ContainerInfo } from '../runtime/state/index.js';
+import { isoTime } from '../runtime/rules/index.js';
+import { DiskBuffer, type Batch, type DiskBufferOptions } from './buffer.js';
+
+/** One runtime event as the console's POST /api/runtime/events takes it. */
+export interface RuntimeEvent {
+  id: string;
+  kind: 'alert';
+  time: string;
+  node: string;
+  cluster?: string;
+  rule: string;
+  priority: string;
+  source: string;
+  output: string;
+  output_fields: Record<string, string | number | boolean | null>;
+  tags: string[];
+  container?: { id: string; name?: string; image?: string; imageDigest?: string };
+  k8s?: { namespace?: string; pod?: string; container?: string; labels?: Record<string, string> };
+}
+
+/** Builds the console event of an alert, with the container and pod the thread belongs to. */
+export function alertEvent(
+  a: Alert,
+  id: string,
+  where: { node: string; cluster?: string; container?: ContainerInfo },
+): RuntimeEvent {
+  const fields: RuntimeEvent['output_fields'] = {};
+  for (const [k, v] of Object.entries(a.output_fields))
+    fields[k] =
+      typeof v === 'bigint'
+        ? Number(v)
+        : Array.isArray(v)
+          ? JSON.stringify(v)
+          : (v as string | number | boolean | null);
+  const ev: RuntimeEvent = {
+    id,
+    kind: 'alert',
+    time: isoTime(a.ts),
+    node: where.node,
+    rule: a.rule,
+    priority: a.priority,
+    source: a.source,
+    output: a.output,
+    output_fields: fields,
+    tags: a.tags,
+  };
+  if (where.cluster) ev.cluster = where.cluster;
+  const c = where.container;
+  if (c) {
+    ev.container = { id: c.id };
+    if (c.name) ev.container.name = c.name;
+    if (c.image) ev.container.image = c.image;
+    if (c.imageDigest) ev.container.imageDigest = c.imageDigest;
+    if (c.k8s) {
+      ev.k8s = {};
+      if (c.k8s.namespace) ev.k8s.namespace = c.k8s.namespace;
+      if (c.k8s.podName) ev.k8s.pod = c.k8s.podName;
+      if (c.name) ev.k8s.container = c.name;
+      if (c.k8s.labels) ev.k8s.labels = c.k8s.labels;
+    }
+  }
+  return ev;
+}
+
+export interface ShipperOptions extends DiskBufferOptions {
+  /** console base URL (http or https) */
+  server: string;
+  token: string;
+  /** buffer directory */
+  bufferDir: string;
+  /** PEM CA certificate(s) for an https console */
+  caCertPem?: string;
+  /** events per POST (default 500) */
+  batchMax?: number;
+  /** request timeout, ms (default 10 s) */
+  timeoutMs?: number;
+  /** backoff bounds, ms (default 500 … 30,000) */
+  minBackoffMs?: number;
+  maxBackoffMs?: number;
+  /** warnings (console unreachable, token refused, drops): default stderr */
+  onWarn?: (msg: string) => void;
+}
+
+export interface ShipperStats {
+  sent: number;
+  batches: number;
+  retries: number;
+  /** events dropped by the buffer's size bound */
+  dropped: number;
+  /** events the console refused as malformed (kept in rejected.jsonl) */
+  rejected: number;
+  /** bytes waiting on disk */
+  pendingBytes: number;
+  lastError?: string;
+}
+
+export class Shipper {
+  private readonly buffer: DiskBuffer<RuntimeEvent>;
+  private readonly endpoint: URL;
+  private dispatcher: Dispatcher | undefined;
+  private batchMax: number;
+  private running: Promise<void> | undefined;
+  private wake: (() => void) | undefined;
+  private stopped = false;
+  private backoff = 0;
+  private lastWarn = '';
+  private lastWarnAt = 0;
+  private readonly st: Omit<ShipperStats, 'dropped' | 'pendingBytes'> = {
+    sent: 0,
+    batches: 0,
+    retries: 0,
+    rejected: 0,
+  };
+  private reportedDrops = 0;
+
+  constructor(private readonly opts: ShipperOptions) {
+    let base: URL;
+    try {
+      base = new URL(opts.server);
+    } catch {
+      throw new Error(`--server: not a URL: ${opts.server}`);
+    }
+    if (base.protocol !== 'http:' && base.protocol !== 'https:')
+      throw new Error(`--server: expected an http(s) URL, got ${base.protocol}`);
+    this.endpoint = new URL('api/runtime/events', base.href.endsWith('/') ? base.href : base.href + '/');
+    this.buffer = new DiskBuffer<RuntimeEvent>(opts.bufferDir, opts);
+    this.batchMax = opts.batchMax ?? 500;
+  }
+
+  get stats(): ShipperStats {
+    return {
+      ...this.st,
+      dropped: this.buffer.dropped,
+      pendingBytes: this.buffer.bytes,
+    };
+  }
+
+  /** true when everything appended so far was acknowledged by the console */
+  get drained(): boolean {
+    return this.buffer.empty;
+  }
+
+  private warn(msg: string): void {
+    const now = Date.now();
+    if (msg === this.lastWarn && now - this.lastWarnAt < 60_000) return;
+    this.lastWarn = msg;
+    this.lastWarnAt = now;
+    (this.opts.onWarn ?? ((m: string) => process.stderr.write(`bulwark agent: ${m}\n`)))(msg);
+  }
+
+  /** Queues events (written to disk at once) and wakes the sender. */
+  enqueue(events: RuntimeEvent[]): void {
+    this.buffer.append(events);
+    if (this.buffer.dropped > this.reportedDrops) {
+      this.warn(
+        `disk buffer full: ${this.buffer.dropped - this.reportedDrops} oldest undelivered events dropped (${this.buffer.dropped} in all)`,
+      );
+      this.reportedDrops = this.buffer.dropped;
+    }
+    this.wake?.();
+  }
+
+  /** Starts the send loop (also replays what a previous run left in the buffer). */
+  start(): void {
+    if (!this.running) this.running = this.loop();
+  }
+
+  private async sleep(ms: number): Promise<void> {
+    await new Promise<void>((r) => {
+      const t = setTimeout(() => {
+        this.wake = undefined;
+        r();
+      }, ms);
+      this.wake = () => {
+        clearTimeout(t);
+        this.wake = undefined;
+        r();
+      };
+    });
+  }
+
+  private async loop(): Promise<void> {
+    const { Agent } = await import('undici');
+    const timeout = this.opts.timeoutMs ?? 10_000;
+    this.dispatcher = new Agent({
+      connect: this.opts.caCertPem ? { ca: this.opts.caCertPem, timeout } : { timeout },
+      headersTimeout: timeout,
+      bodyTimeout: timeout,
+    });
+    const minB = this.opts.minBackoffMs ?? 500;
+    const maxB = this.opts.maxBackoffMs ?? 30_000;
+    while (!this.stopped) {
+      const batch = this.buffer.next(this.batchMax);
+      if (!batch) {
+        await this.sleep(1000);
+        continue;
+      }
+      const r = await this.post(batch);
+      if (r.ok) {
+        this.buffer.ack(batch);
+        this.st.sent += batch.items.length;
+        this.st.batches++;
+        if (this.backoff)
+          this.warn(`console ${this.endpoint.origin} reachable again; sending the buffered events`);
+        this.backoff = 0;
+        continue;
+      }
+      if (r.rejected) {
+        appendFileSync(
+          join(this.opts.bufferDir, 'rejected.jsonl'),
+          batch.items.map((i) => JSON.stringify(i)).join('\n') + '\n',
+          { mode: 0o600 },
+        );
+        this.buffer.ack(batch);
+        this.st.rejected += batch.items.length;
+        this.warn(
+          `console refused ${batch.items.length} events as malformed (${r.error}); kept in rejected.jsonl`,
+        );
+        continue;
+      }
+      if (r.tooLarge && this.batchMax > 1) {
+        this.batchMax = Math.max(1, Math.floor(this.batchMax / 2));
+        continue;
+      }
+      this.st.retries++;
+      this.st.lastError = r.error;
+      this.warn(
+        `cannot deliver events to ${this.endpoint.origin}${this.endpoint.pathname}: ${r.error}; buffering on disk`,
+      );
+      this.backoff = this.backoff ? Math.min(maxB, this.backoff * 2) : minB;
+      await this.sleep(r.retryAfterMs ?? this.backoff);
+    }
+  }
+
+  private async post(
+    b: Batch<RuntimeEvent>,
+  ): Promise<{ ok: boolean; rejected?: boolean; tooLarge?: boolean; error?: string; retryAfterMs?: number }> {
+    const { request } = await import('undici');
+    try {
+      const res = await request(this.endpoint, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${this.opts.token}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ events: b.items }),
+        dispatcher: this.dispatcher,
+      });
+      const text = await res.body.text();
+      if (res.statusCode >= 200 && res.statusCode < 300) return { ok: true };
+      let msg = `HTTP ${res.statusCode}`;
+      try {
+        const j = JSON.parse(text) as { error?: string; message?: string };
+        if (j.error || j.message) msg += `: ${String(j.message ?? j.error).slice(0, 200)}`;
+      } catch {
+        /* not JSON */
+      }
+      if (res.statusCode === 400) return { ok: false, rejected: true, error: msg };
+      if (res.statusCode === 413) return { ok: false, tooLarge: true, error: msg };
+      const ra = res.headers['retry-after'];
+      const raS = Number(Array.isArray(ra) ? ra[0] : ra);
+      if (res.statusCode === 401 || res.statusCode === 403)
+        return { ok: false, error: `${msg} (check the agent's token and its role)`, retryAfterMs: 30_000 };
+      return {
+        ok: false,
+        error: msg,
+        ...(Number.isFinite(raS) && raS >= 0 ? { retryAfterMs: Math.min(raS, 300) * 1000 } : {}),
+      };
+    } catch (e) {
+      const err = e as NodeJS.ErrnoException;
+      return { ok: false, error: err.code ?? err.message };
+    }
+  }
+
+  /**
+   * Stops sending: waits up to drainMs for the buffer to empty (0: not at all), then syncs the
+   * buffer to disk; what is left is sent by the next run.
+   */
+  async stop(drainMs = 0): Promise<void> {
+    const end = Date.now() + drainMs;
+    while (drainMs > 0 && !this.buffer.empty && Date.now() < end && this.running)
+      await new Promise((r) => setTimeout(r, 50));
+    this.stopped = true;
+    this.wake?.();
+    await this.running;
+    this.running = undefined;
+    this.buffer.close();
+    await (this.dispatcher as { close?: () => Promise<void> } | undefined)?.close?.();
+  }
+}
