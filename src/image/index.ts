@@ -23,6 +23,7 @@ import { parseImageReference, formatReference } from './reference.js';
 import { RegistryClient } from './registry.js';
 
 export { RegistryClient, parseChallenge, type RegistryOptions, type ManifestResponse } from './registry.js';
+export { RegistryPusher, type RawManifest } from './push.js';
 export { parseImageReference, formatReference, type ImageReference } from './reference.js';
 export {
   MEDIA,
