@@ -57,6 +57,16 @@ struct {
 	__type(value, struct scratch);
 } heap SEC(".maps");
 
+struct sc_bits {
+	__u64 b[8];
+};
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 8192);
+	__type(key, __u64);
+	__type(value, struct sc_bits);
+} syscalls_used SEC(".maps");
+
 struct enter_args {
 	__u64 nr;
 	__u64 a[6];
@@ -272,6 +282,20 @@ SEC("tp_btf/sys_enter")
 int BPF_PROG(on_sys_enter, struct pt_regs *regs, long id)
 {
 	__u32 type;
+	if (enabled(BWK_T_SYSCALLS) && id >= 0 && id < 512) {
+		__u64 me = bpf_get_current_pid_tgid();
+		if (!ignored(me >> 32)) {
+			__u64 cg = bpf_get_current_cgroup_id();
+			struct sc_bits *v = bpf_map_lookup_elem(&syscalls_used, &cg);
+			if (!v) {
+				struct sc_bits z = {};
+				bpf_map_update_elem(&syscalls_used, &cg, &z, BPF_NOEXIST);
+				v = bpf_map_lookup_elem(&syscalls_used, &cg);
+			}
+			if (v)
+				__sync_fetch_and_or(&v->b[(id >> 6) & 7], 1ULL << (id & 63));
+		}
+	}
 	if (id == NR_OPENAT || id == NR_OPEN || id == NR_OPENAT2)
 		type = BWK_T_OPENAT;
 	else if (id == NR_PTRACE)

@@ -4,7 +4,7 @@
  * record (per-type events and drops, summed over CPUs) every --stats-ms and on SIGUSR1.
  * Exits 0 on SIGTERM/SIGINT or when stdin reaches EOF; diagnostics go to stderr.
  *
- * usage: bulwark-sensor [--ignore-pid PID] [--types exec,fork,exit,openat,connect,dup,close,socket,ptrace,link,module] [--stats-ms N]
+ * usage: bulwark-sensor [--ignore-pid PID] [--types exec,fork,exit,openat,connect,dup,close,socket,ptrace,link,module,syscalls] [--stats-ms N]
  */
 #include <errno.h>
 #include <poll.h>
@@ -87,9 +87,48 @@ static void write_stats(struct sensor_bpf *skel)
 	fflush(stdout);
 }
 
+/* what each cgroup's syscall set was when last sent: a record goes out only when it grew */
+#define SC_CACHE 16384
+static struct {
+	unsigned long long cg;
+	unsigned long long b[8];
+	int used;
+} sc_cache[SC_CACHE];
+
+static void write_syscalls(struct sensor_bpf *skel)
+{
+	int fd = bpf_map__fd(skel->maps.syscalls_used);
+	unsigned long long key = 0, next;
+	int first = 1;
+	struct { struct bwk_hdr h; struct bwk_syscalls s; } rec;
+	while (bpf_map_get_next_key(fd, first ? NULL : &key, &next) == 0) {
+		first = 0;
+		key = next;
+		struct bwk_syscalls v;
+		if (bpf_map_lookup_elem(fd, &key, &v) != 0)
+			continue;
+		unsigned int slot = (unsigned int)((key * 0x9E3779B97F4A7C15ULL) >> 40) % SC_CACHE;
+		int i;
+		for (i = 0; i < SC_CACHE; i++, slot = (slot + 1) % SC_CACHE)
+			if (!sc_cache[slot].used || sc_cache[slot].cg == key)
+				break;
+		if (i == SC_CACHE)
+			slot = (unsigned int)(key % SC_CACHE); /* full: overwrite (a record may be repeated) */
+		if (sc_cache[slot].used && sc_cache[slot].cg == key && !memcmp(sc_cache[slot].b, v.bits, sizeof(v.bits)))
+			continue;
+		sc_cache[slot].used = 1;
+		sc_cache[slot].cg = key;
+		memcpy(sc_cache[slot].b, v.bits, sizeof(v.bits));
+		hdr_init(&rec.h, BWK_T_SYSCALLS, sizeof(rec));
+		rec.h.cgroup_id = key;
+		rec.s = v;
+		write_all(&rec, sizeof(rec));
+	}
+}
+
 static unsigned long long parse_types(const char *s)
 {
-	static const char *names[BWK_T_NTYPES] = {"meta", "exec", "fork", "exit", "openat", "connect", "dup", "close", "socket", "ptrace", "link", "module"};
+	static const char *names[BWK_T_NTYPES] = {"meta", "exec", "fork", "exit", "openat", "connect", "dup", "close", "socket", "ptrace", "link", "module", "syscalls"};
 	unsigned long long m = 0;
 	char *dup = strdup(s), *save = NULL;
 	for (char *tok = strtok_r(dup, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
@@ -121,7 +160,7 @@ int main(int argc, char **argv)
 		else if (!strcmp(argv[i], "--stats-ms") && i + 1 < argc)
 			stats_ms = strtol(argv[++i], NULL, 10);
 		else {
-			fprintf(stderr, "usage: %s [--ignore-pid PID] [--types exec,fork,exit,openat,connect,dup,close,socket,ptrace,link,module] [--stats-ms N]\n", argv[0]);
+			fprintf(stderr, "usage: %s [--ignore-pid PID] [--types exec,fork,exit,openat,connect,dup,close,socket,ptrace,link,module,syscalls] [--stats-ms N]\n", argv[0]);
 			return 2;
 		}
 	}
@@ -179,6 +218,8 @@ int main(int argc, char **argv)
 		if (want_stats || (stats_ms > 0 && t - last_stats >= stats_ms * 1000000LL)) {
 			want_stats = 0;
 			last_stats = t;
+			if ((mask >> BWK_T_SYSCALLS) & 1)
+				write_syscalls(skel);
 			write_stats(skel);
 		}
 		if (fflush(stdout) != 0)
@@ -192,8 +233,11 @@ int main(int argc, char **argv)
 				break;
 		}
 	}
-	if (!ferror(stdout))
+	if (!ferror(stdout)) {
+		if ((mask >> BWK_T_SYSCALLS) & 1)
+			write_syscalls(skel);
 		write_stats(skel);
+	}
 	ring_buffer__free(rb);
 	sensor_bpf__destroy(skel);
 	fprintf(stderr, "bulwark-sensor: stopped\n");

@@ -25,7 +25,8 @@ enum bwk_type {
 	BWK_T_PTRACE = 9,  /* ptrace exit (res): struct bwk_ptrace */
 	BWK_T_LINK = 10,   /* symlink/symlinkat/link/linkat exit (res): struct bwk_link, old path, new path */
 	BWK_T_MODULE = 11, /* init_module/finit_module exit (res): struct bwk_module, uargs */
-	BWK_T_NTYPES = 12,
+	BWK_T_SYSCALLS = 12, /* loader: struct bwk_syscalls; hdr.cgroup_id = the cgroup (sent when its set grows) */
+	BWK_T_NTYPES = 13,
 	BWK_T_STATS = 100, /* loader: struct bwk_stats */
 };
 
@@ -127,6 +128,11 @@ struct bwk_module {
 	unsigned long long length; /* init_module image length */
 	unsigned int flags;   /* finit_module flags */
 	unsigned int uargs_len; /* bytes of the module parameters string after this struct */
+};
+
+/* the syscall numbers (bit n = syscall n, n < 512) threads of one cgroup entered since the sensor started */
+struct bwk_syscalls {
+	unsigned long long bits[8];
 };
 
 struct bwk_counter {

@@ -27,6 +27,8 @@ const alerts: { alert: Alert; containerId: string; pid: number }[] = [];
 const execs: { ev: SyscallEvent; containerId: string }[] = [];
 let sensor: Sensor | undefined;
 const bundle = new RuncBundle();
+const syscallsOf = new Map<string, Set<number>>();
+const cgroupOf = new Map<string, bigint>();
 const runContainer = (args: string[], hostNetwork = false) => bundle.run(args, { hostNetwork });
 
 describe('live sensor on a runc container', { timeout: 120_000 }, () => {
@@ -35,6 +37,14 @@ describe('live sensor on a runc container', { timeout: 120_000 }, () => {
     await bundle.open();
     sensor = new Sensor({
       state,
+      statsMs: 200,
+      onSyscalls: (cg, cid, nrs) => {
+        if (!cid) return;
+        const set = syscallsOf.get(cid) ?? new Set<number>();
+        for (const n of nrs) set.add(n);
+        syscallsOf.set(cid, set);
+        cgroupOf.set(cid, cg);
+      },
       onEvent: (ev) => {
         const t = state.current;
         for (const a of rules.evaluate(ev, state))
@@ -124,5 +134,23 @@ describe('live sensor on a runc container', { timeout: 120_000 }, () => {
     } finally {
       server.close();
     }
+  });
+
+  it('reports the syscall numbers each container used, per cgroup (for seccomp profiles)', async () => {
+    // perl: ptrace(PTRACE_TRACEME) = 101 and getppid = 110, neither of which sh/runc init need to start
+    const cid = await runContainer([
+      '/usr/bin/perl',
+      '-e',
+      'syscall(101,0,0,0,0); syscall(110); select(undef,undef,undef,0.5)',
+    ]);
+    const other = await runContainer(['/bin/true']);
+    const end = Date.now() + 5000;
+    while (Date.now() < end && !(syscallsOf.get(cid)?.has(101) && syscallsOf.has(other)))
+      await new Promise((r) => setTimeout(r, 50));
+    const used = syscallsOf.get(cid);
+    assert.ok(used, `a syscall set for ${cid}`);
+    for (const n of [59, 101, 110, 231]) assert.ok(used.has(n), `syscall ${n} in ${[...used].join(',')}`);
+    assert.notEqual(cgroupOf.get(cid), cgroupOf.get(other), 'one cgroup per container');
+    assert.ok(!syscallsOf.get(other)!.has(101), '/bin/true never called ptrace');
   });
 });

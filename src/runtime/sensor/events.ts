@@ -125,7 +125,7 @@ function readProc(pid: number): { cgroups?: string[] } {
 
 /** Converts one record into events (none for meta/stats/unknown records). */
 export function recordToEvents(r: SensorRecord, ctx: DecodeContext): SyscallEvent[] {
-  if (r.kind === 'meta' || r.kind === 'stats' || r.kind === 'unknown') return [];
+  if (r.kind === 'meta' || r.kind === 'stats' || r.kind === 'syscalls' || r.kind === 'unknown') return [];
   const h = r.h;
   const base = (type: string, dir: '<' | '>', tid: number, params: SyscallEvent['params']): SyscallEvent => ({
     num: ctx.num++,

@@ -46,6 +46,12 @@ export interface SensorOptions {
   scanProc?: boolean;
   onEvent?: (ev: SyscallEvent) => void;
   onStats?: (c: SensorCounters) => void;
+  /**
+   * The x86_64 syscall numbers the threads of a cgroup entered since the sensor started (kernel
+   * type 'syscalls'), sent with each stats period when the set grew; containerId is the container
+   * the state attributed that cgroup's processes to, when an exec from it was seen.
+   */
+  onSyscalls?: (cgroupId: bigint, containerId: string | undefined, nrs: number[]) => void;
   onError?: (e: Error) => void;
 }
 
@@ -147,7 +153,14 @@ export class Sensor {
     else process.stderr.write(`bulwark sensor: ${e.message}\n`);
   }
 
+  /** cgroup id → container id, learned from execs */
+  private readonly cgroupContainer = new Map<bigint, string>();
+
   private handle(r: SensorRecord): void {
+    if (r.kind === 'syscalls') {
+      this.opts.onSyscalls?.(r.h.cgroupId, this.cgroupContainer.get(r.h.cgroupId), r.nrs);
+      return;
+    }
     if (r.kind === 'stats') {
       let drops = 0;
       r.counters.forEach((c, i) => {
@@ -172,6 +185,13 @@ export class Sensor {
       }
       this.counters.events++;
       this.opts.onEvent?.(ev);
+    }
+    if (r.kind === 'exec' && state) {
+      const cid = state.thread(r.h.tid)?.containerId;
+      if (cid) {
+        if (this.cgroupContainer.size > 65536) this.cgroupContainer.clear();
+        this.cgroupContainer.set(r.h.cgroupId, cid);
+      }
     }
   }
 

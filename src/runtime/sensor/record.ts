@@ -19,7 +19,8 @@ export const T_SOCKET = 8;
 export const T_PTRACE = 9;
 export const T_LINK = 10;
 export const T_MODULE = 11;
-export const T_NTYPES = 12;
+export const T_SYSCALLS = 12;
+export const T_NTYPES = 13;
 export const T_STATS = 100;
 
 /** Names of the kernel record types (index = type), as the loader's --types takes them. */
@@ -36,6 +37,7 @@ export const RECORD_TYPE_NAMES = [
   'ptrace',
   'link',
   'module',
+  'syscalls',
 ] as const;
 
 export interface RecordHeader {
@@ -135,6 +137,8 @@ export type SensorRecord =
     }
   | { kind: 'close'; h: RecordHeader; fd: number }
   | { kind: 'socket'; h: RecordHeader; domain: number; type: number; protocol: number }
+  /** the syscall numbers threads of cgroup h.cgroupId entered since the sensor started (loader) */
+  | { kind: 'syscalls'; h: RecordHeader; nrs: number[] }
   | { kind: 'stats'; h: RecordHeader; counters: { events: bigint; drops: bigint }[] }
   | { kind: 'unknown'; h: RecordHeader };
 
@@ -359,6 +363,16 @@ export function decodeRecord(b: Buffer, o: number): SensorRecord {
         type: b.readInt32LE(p + 4),
         protocol: b.readInt32LE(p + 8),
       };
+    case T_SYSCALLS: {
+      need(64);
+      const nrs: number[] = [];
+      for (let w = 0; w < 8; w++) {
+        const v = b.readBigUInt64LE(p + 8 * w);
+        if (v === 0n) continue;
+        for (let bit = 0; bit < 64; bit++) if ((v >> BigInt(bit)) & 1n) nrs.push(w * 64 + bit);
+      }
+      return { kind: 'syscalls', h, nrs };
+    }
     case T_STATS: {
       need(8);
       const n = b.readUInt32LE(p);
