@@ -292,7 +292,7 @@ export function parseFlows(text: string, where = 'flows'): FlowRecord[] {
     if (ct) out.push(ct);
     else if (
       !/^\[(UPDATE|DESTROY)\]|\[(UPDATE|DESTROY)\]/.test(line) &&
-      !/conntrack v\d|flow entries have been shown/.test(line)
+      !/conntrack v\d|flow (entries|events) have been shown/.test(line)
     )
       throw new BulwarkError(
         'PARSE',

@@ -6,3 +6,4 @@ export * from './eval.js';
 export * from './workloads.js';
 export * from './flow.js';
 export * from './generate.js';
+export * from './iptables.js';

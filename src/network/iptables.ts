@@ -1,0 +1,166 @@
+/**
+ * Protect mode where no CNI enforces NetworkPolicies: the policies that select a pod, translated
+ * into iptables rules for the pod's own network namespace (INPUT for ingress, OUTPUT for egress),
+ * in iptables-restore format for the filter table. New connections a direction is isolated in
+ * are accepted only by the translated rules and rejected otherwise (TCP reset, ICMP
+ * port-unreachable), so a blocked probe fails at once; replies pass through conntrack.
+ *
+ * Selector peers are resolved to the IPs of the matching workloads known at translation time
+ * (re-translate when pods change); ipBlock peers become source/destination CIDRs with a chain
+ * that returns for the except blocks; named ports are resolved against the destination's
+ * container ports. IPv4 only (an ip6tables set would be the same with the v6 addresses).
+ */
+import { parseIp } from './cidr.js';
+import type { Cluster, Policy, PolicyPort, Rule, Workload } from './model.js';
+import { matches } from './selector.js';
+
+export interface IptablesOptions {
+  /** DROP instead of REJECT for blocked connections */
+  drop?: boolean;
+  /** also log new connections to NFLOG group N (keeps conntrack events flowing for monitoring) */
+  nflogGroup?: number;
+}
+
+interface Dest {
+  /** -s / -d argument; undefined = any address */
+  cidr?: string;
+  except: string[];
+  /** for resolving named ports (the destination workload; undefined for ipBlocks and "all") */
+  workload?: Workload;
+}
+
+const v4 = (ip: string) => parseIp(ip)?.family === 4;
+
+function selects(p: Policy, w: Workload): boolean {
+  return p.namespace === w.namespace && matches(p.podSelector, w.labels);
+}
+
+/** The peers of a rule as address sets. */
+function peersOf(c: Cluster, policy: Policy, rule: Rule, self: Workload): Dest[] | undefined {
+  if (!rule.peers) return undefined;
+  const out: Dest[] = [];
+  for (const peer of rule.peers) {
+    if (peer.ipBlock) {
+      if (peer.ipBlock.cidr.family === 4)
+        out.push({
+          cidr: peer.ipBlock.cidr.text,
+          except: peer.ipBlock.except.filter((e) => e.family === 4).map((e) => e.text),
+        });
+      continue;
+    }
+    for (const w of c.workloads) {
+      if (w === self) continue;
+      const nsLabels = c.namespaces.get(w.namespace)?.labels ?? {};
+      if (
+        peer.namespaceSelector ? !matches(peer.namespaceSelector, nsLabels) : w.namespace !== policy.namespace
+      )
+        continue;
+      if (peer.podSelector && !matches(peer.podSelector, w.labels)) continue;
+      for (const ip of w.ips.filter(v4)) out.push({ cidr: `${ip}/32`, except: [], workload: w });
+    }
+  }
+  return out;
+}
+
+/** `-p tcp --dport 80` fragments of a rule's ports for one destination workload (undefined = unknown). */
+function portArgs(
+  ports: PolicyPort[] | undefined,
+  dst: Workload | undefined,
+  all: Workload[],
+): { args: string; dst?: string }[] {
+  if (!ports) return [{ args: '' }];
+  const out: { args: string; dst?: string }[] = [];
+  for (const p of ports) {
+    const proto = `-p ${p.protocol.toLowerCase()}${p.protocol === 'SCTP' ? '' : ''}`;
+    if (p.port === undefined) out.push({ args: proto });
+    else if (typeof p.port === 'number')
+      out.push({
+        args: `${proto} --dport ${p.port}${p.endPort && p.endPort !== p.port ? `:${p.endPort}` : ''}`,
+      });
+    else {
+      // a named port: the destination's container port of that name and protocol
+      for (const w of dst ? [dst] : all)
+        for (const cp of w.ports)
+          if (cp.name === p.port && cp.protocol === p.protocol)
+            out.push({
+              args: `${proto} --dport ${cp.port}`,
+              ...(dst
+                ? {}
+                : {
+                    dst: w.ips
+                      .filter(v4)
+                      .map((ip) => `${ip}/32`)
+                      .join(','),
+                  }),
+            });
+    }
+  }
+  return out;
+}
+
+/** iptables-restore input (filter table) enforcing the policies that select `w` inside its network namespace. */
+export function iptablesRules(c: Cluster, w: Workload, opts: IptablesOptions = {}): string {
+  const lines: string[] = ['*filter', ':INPUT ACCEPT [0:0]', ':FORWARD ACCEPT [0:0]', ':OUTPUT ACCEPT [0:0]'];
+  const chains: string[] = [];
+  const rules: string[] = [];
+  const ingressPolicies = c.policies.filter((p) => p.types.ingress && selects(p, w));
+  const egressPolicies = c.policies.filter((p) => p.types.egress && selects(p, w));
+  const selfIps = w.ips.filter(v4);
+  const reject = (chain: string) =>
+    opts.drop
+      ? [`-A ${chain} -j DROP`]
+      : [
+          `-A ${chain} -p tcp -j REJECT --reject-with tcp-reset`,
+          `-A ${chain} -j REJECT --reject-with icmp-port-unreachable`,
+        ];
+  let n = 0;
+  const emit = (dir: 'in' | 'out', policies: Policy[]) => {
+    const main = dir === 'in' ? 'BWK-INGRESS' : 'BWK-EGRESS';
+    const flag = dir === 'in' ? '-s' : '-d';
+    chains.push(`:${main} - [0:0]`);
+    for (const p of policies)
+      for (const r of dir === 'in' ? p.ingress : p.egress) {
+        const comment = `-m comment --comment "${p.namespace}/${p.name}"`;
+        const peers = peersOf(c, p, r, w);
+        const dests: Dest[] = peers ?? [{ except: [] }];
+        for (const d of dests) {
+          // for ingress the destination is the pod itself; for egress the peer
+          const dstWl = dir === 'in' ? w : d.workload;
+          const ports = portArgs(r.ports, dstWl, dir === 'in' || d.cidr ? [] : c.workloads);
+          let chain = main;
+          if (d.except.length) {
+            chain = `BWK-${dir.toUpperCase()}-${++n}`;
+            chains.push(`:${chain} - [0:0]`);
+            rules.push(`-A ${main} ${flag} ${d.cidr} ${comment} -j ${chain}`);
+            for (const e of d.except) rules.push(`-A ${chain} ${flag} ${e} -j RETURN`);
+          }
+          const addr = d.cidr && chain === main ? ` ${flag} ${d.cidr}` : '';
+          for (const pa of ports) {
+            const extra = pa.dst ? ` ${flag} ${pa.dst}` : '';
+            if (pa.dst === '') continue;
+            rules.push(`-A ${chain}${addr}${extra}${pa.args ? ` ${pa.args}` : ''} ${comment} -j ACCEPT`);
+          }
+        }
+      }
+    rules.push(...reject(main));
+  };
+  const head: string[] = [];
+  for (const [chain, iface] of [
+    ['INPUT', '-i lo'],
+    ['OUTPUT', '-o lo'],
+  ] as const) {
+    head.push(`-A ${chain} ${iface} -j ACCEPT`);
+    head.push(`-A ${chain} -m conntrack --ctstate ESTABLISHED,RELATED -j ACCEPT`);
+    if (opts.nflogGroup !== undefined)
+      head.push(`-A ${chain} -m conntrack --ctstate NEW -j NFLOG --nflog-group ${opts.nflogGroup}`);
+  }
+  if (ingressPolicies.length) {
+    emit('in', ingressPolicies);
+    head.push(`-A INPUT${selfIps.length ? ` -d ${selfIps.join(',')}` : ''} -j BWK-INGRESS`);
+  }
+  if (egressPolicies.length) {
+    emit('out', egressPolicies);
+    head.push('-A OUTPUT -j BWK-EGRESS');
+  }
+  return [...lines, ...chains, ...head, ...rules, 'COMMIT', ''].join('\n');
+}
