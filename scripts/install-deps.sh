@@ -18,6 +18,7 @@ PKGS=(
   sysdig                           # a real peer for Falco filter semantics on .scap captures (runtime rules)
   clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev make  # the eBPF sensor (native/sensor, scripts/build-sensor.sh)
   runc                             # real containers for the live sensor tests
+  iproute2 iptables conntrack      # network-namespace harness (test/network): netns, veth, bridge, protect mode, flows
 )
 # toolchains that may already come from elsewhere (rustup): install Debian's only when absent
 command -v cargo >/dev/null 2>&1 || PKGS+=(cargo)
