@@ -51,3 +51,15 @@ export {
   type ManifestOptions,
 } from './manifests.js';
 export { decisionEvent, streamSink, HttpEventSink, type AdmissionEvent, type EventSink } from './events.js';
+export {
+  evaluateVap,
+  loadVapObjects,
+  loadVapPaths,
+  scanVap,
+  matchesSelector,
+  toCel,
+  type VapSet,
+  type VapResult,
+  type VapEvaluateOptions,
+  type ValidationAction,
+} from './vap.js';
