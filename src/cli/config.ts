@@ -30,6 +30,7 @@ import { writeOutput, stdoutIsTTY } from './output.js';
 import { VERSION } from './version.js';
 
 interface CommonOptions {
+  vap?: string[];
   format: string;
   output?: string;
   compliance?: string;
@@ -207,7 +208,13 @@ export function register(ctx: CliContext): void {
       .description(
         'scan Kubernetes manifests, Helm/Kustomize output ("-" reads stdin), docker-compose files and Dockerfiles for misconfigurations',
       )
-      .argument('<paths...>', 'files or directories; "-" for standard input'),
+      .argument('<paths...>', 'files or directories; "-" for standard input')
+      .option(
+        '--vap <dir>',
+        'also evaluate the ValidatingAdmissionPolicies and bindings (and their params) in these files or directories (repeatable)',
+        (v: string, prev: string[]) => [...prev, v],
+        [] as string[],
+      ),
   ).action(async (paths: string[], opts: CommonOptions) => {
     const log = ctx.logger();
     const p = prepare(opts);
@@ -215,6 +222,12 @@ export function register(ctx: CliContext): void {
       includePasses: p.includePasses,
       readStdin,
     });
+    if (opts.vap?.length) {
+      const { scanVap } = await import('../admission/index.js');
+      const v = scanVap(opts.vap, scan.inputs);
+      scan.findings.push(...v.findings);
+      scan.warnings.push(...v.warnings);
+    }
     for (const w of scan.warnings) log.warn(w);
     if (!scan.targets.length)
       log.warn(`no Kubernetes manifests, compose files or Dockerfiles found in ${paths.join(', ')}`);
