@@ -28,11 +28,58 @@ export function sensorTypesFor(evtTypes: Set<string>): string[] {
   return t;
 }
 
+/** Falco's default rules_files. */
+export const FALCO_DEFAULT_RULES = [
+  '/etc/falco/falco_rules.yaml',
+  '/etc/falco/falco_rules.local.yaml',
+  '/etc/falco/rules.d',
+];
+
+/**
+ * The rule files to load, as Falco resolves rules_files: files as given, directories expanded to
+ * their *.yaml/*.yml files in name order; without -r, Falco's default paths that exist.
+ */
+export async function resolveRuleFiles(
+  given: string[] | undefined,
+  defaults = FALCO_DEFAULT_RULES,
+): Promise<string[]> {
+  const { stat, readdir } = await import('node:fs/promises');
+  const { join } = await import('node:path');
+  const out: string[] = [];
+  const paths = given?.length ? given : defaults;
+  for (const p of paths) {
+    let st;
+    try {
+      st = await stat(p);
+    } catch (e) {
+      if (!given?.length) continue; // a default path that does not exist
+      throw new BulwarkError('NOT_FOUND', `cannot read ${p}: ${(e as NodeJS.ErrnoException).code}`, {
+        subject: p,
+      });
+    }
+    if (st.isDirectory()) {
+      const names = (await readdir(p)).filter((n) => /\.ya?ml$/.test(n)).sort();
+      out.push(...names.map((n) => join(p, n)));
+    } else out.push(p);
+  }
+  if (!out.length)
+    throw new BulwarkError(
+      'USAGE',
+      given?.length
+        ? `no rules files in ${given.join(', ')}`
+        : `no rules: pass -r FILE|DIR (Falco's default ${defaults[0]} was not found)`,
+    );
+  return out;
+}
+
 export function register(ctx: CliContext): void {
   (ctx.program as Command)
     .command('agent')
     .description('run the eBPF sensor with Falco rules on this node and print alerts (JSON lines or text)')
-    .requiredOption('-r, --rules <file...>', 'Falco rules YAML files, loaded in order')
+    .option(
+      '-r, --rules <file|dir...>',
+      "Falco rules files or directories (their *.yaml, sorted), loaded in order (default: Falco's /etc/falco/falco_rules.yaml, falco_rules.local.yaml, rules.d/)",
+    )
     .addOption(new Option('-f, --format <format>', 'alert format').choices(['json', 'text']).default('json'))
     .option('-o, --output <file>', 'write alerts to FILE instead of standard output')
     .option('--duration <seconds>', 'stop after this many seconds (default: run until SIGINT/SIGTERM)')
@@ -65,7 +112,7 @@ export function register(ctx: CliContext): void {
     )
     .action(
       async (o: {
-        rules: string[];
+        rules?: string[];
         format: 'json' | 'text';
         output?: string;
         duration?: string;
@@ -85,7 +132,7 @@ export function register(ctx: CliContext): void {
         const { Sensor } = await import('../runtime/sensor/index.js');
         const { hostname } = await import('node:os');
         const files = [];
-        for (const f of o.rules) {
+        for (const f of await resolveRuleFiles(o.rules)) {
           try {
             files.push({ name: f, content: await readFile(f, 'utf8') });
           } catch (e) {
