@@ -26,6 +26,28 @@ char LICENSE[] SEC("license") = "GPL";
 #define NR_INIT_MODULE 175
 #define NR_FINIT_MODULE 313
 #define AT_FDCWD -100
+#define NR_UNLINK 87
+#define NR_UNLINKAT 263
+#define NR_RENAME 82
+#define NR_RENAMEAT 264
+#define NR_RENAMEAT2 316
+#define NR_MKDIR 83
+#define NR_MKDIRAT 258
+#define NR_RMDIR 84
+#define NR_CHMOD 90
+#define NR_FCHMODAT 268
+#define NR_FCHMOD 91
+#define NR_MEMFD_CREATE 319
+#define NR_SETUID 105
+#define NR_SETGID 106
+#define NR_SETREUID 113
+#define NR_SETREGID 114
+#define NR_SETRESUID 117
+#define NR_SETRESGID 119
+#define NR_ACCEPT 43
+#define NR_ACCEPT4 288
+#define NR_BIND 49
+#define NR_LISTEN 50
 #define AF_UNIX 1
 #define AF_INET 2
 #define AF_INET6 10
@@ -304,6 +326,15 @@ int BPF_PROG(on_sys_enter, struct pt_regs *regs, long id)
 		type = BWK_T_LINK;
 	else if (id == NR_INIT_MODULE || id == NR_FINIT_MODULE)
 		type = BWK_T_MODULE;
+	else if (id == NR_UNLINK || id == NR_UNLINKAT || id == NR_RENAME || id == NR_RENAMEAT || id == NR_RENAMEAT2 ||
+		 id == NR_MKDIR || id == NR_MKDIRAT || id == NR_RMDIR || id == NR_CHMOD || id == NR_FCHMODAT ||
+		 id == NR_FCHMOD || id == NR_MEMFD_CREATE)
+		type = BWK_T_FILEOP;
+	else if (id == NR_SETUID || id == NR_SETGID || id == NR_SETREUID || id == NR_SETREGID || id == NR_SETRESUID ||
+		 id == NR_SETRESGID)
+		type = BWK_T_SETID;
+	else if (id == NR_ACCEPT || id == NR_ACCEPT4 || id == NR_BIND || id == NR_LISTEN)
+		type = BWK_T_INBOUND;
 	else if (id == NR_CONNECT)
 		type = BWK_T_CONNECT;
 	else if (id == NR_DUP || id == NR_DUP2 || id == NR_DUP3)
@@ -353,6 +384,47 @@ static __always_inline void local_end(struct bwk_connect *c, int fd)
 	} else if (c->lfamily == AF_INET6) {
 		BPF_CORE_READ_INTO(&c->laddr, sk, __sk_common.skc_v6_rcv_saddr.in6_u.u6_addr8);
 	}
+}
+
+/* both ends of the socket behind fd: local (family, port, address, protocol) and peer */
+static __always_inline void sock_ends(struct bwk_inbound *c, int fd)
+{
+	struct task_struct *t = bpf_get_current_task_btf();
+	struct file **fds = BPF_CORE_READ(t, files, fdt, fd);
+	struct file *f = 0;
+	if (fd < 0 || bpf_probe_read_kernel(&f, sizeof(f), &fds[fd & 0xfffff]) != 0 || !f)
+		return;
+	struct socket *sock = BPF_CORE_READ(f, private_data);
+	if (!sock)
+		return;
+	struct sock *sk = BPF_CORE_READ(sock, sk);
+	if (!sk)
+		return;
+	c->lfamily = BPF_CORE_READ(sk, __sk_common.skc_family);
+	c->family = c->lfamily;
+	c->lport = BPF_CORE_READ(sk, __sk_common.skc_num);
+	c->rport = __builtin_bswap16(BPF_CORE_READ(sk, __sk_common.skc_dport));
+	c->proto = BPF_CORE_READ(sk, sk_protocol);
+	if (c->lfamily == AF_INET) {
+		__u32 a = BPF_CORE_READ(sk, __sk_common.skc_rcv_saddr);
+		__builtin_memcpy(c->laddr, &a, 4);
+		__u32 d = BPF_CORE_READ(sk, __sk_common.skc_daddr);
+		__builtin_memcpy(c->raddr, &d, 4);
+	} else if (c->lfamily == AF_INET6) {
+		BPF_CORE_READ_INTO(&c->laddr, sk, __sk_common.skc_v6_rcv_saddr.in6_u.u6_addr8);
+		BPF_CORE_READ_INTO(&c->raddr, sk, __sk_common.skc_v6_daddr.in6_u.u6_addr8);
+	}
+}
+
+/* reads a user path into the scratch at off (≤ BWK_MAX_PATH - 1 bytes, no NUL); returns its length */
+static __always_inline __u32 read_path(struct scratch *s, __u32 off, const void *up)
+{
+	if (off > SCRATCH - BWK_MAX_PATH)
+		return 0;
+	long n = bpf_probe_read_user_str(s->b + off, BWK_MAX_PATH, up);
+	if (n < 1)
+		n = 1;
+	return (n - 1) & (BWK_MAX_PATH - 1);
 }
 
 SEC("tp_btf/sys_exit")
@@ -463,6 +535,86 @@ int BPF_PROG(on_sys_exit, struct pt_regs *regs, long ret)
 		m = (m - 1) & (BWK_MAX_PATH - 1);
 		l->new_len = m;
 		emit(s->b, off + m, BWK_T_LINK);
+	} else if (args.nr == NR_SETUID || args.nr == NR_SETGID || args.nr == NR_SETREUID || args.nr == NR_SETREGID ||
+		   args.nr == NR_SETRESUID || args.nr == NR_SETRESGID) {
+		fill_hdr(h, BWK_T_SETID, t, ret);
+		struct bwk_setid *si = (void *)(s->b + sizeof(*h));
+		si->syscall = args.nr == NR_SETUID ? 0 : args.nr == NR_SETGID ? 1 : args.nr == NR_SETREUID ? 2 :
+			      args.nr == NR_SETREGID ? 3 : args.nr == NR_SETRESUID ? 4 : 5;
+		si->a = (__u32)args.a[0];
+		si->b = (__u32)args.a[1];
+		si->c = (__u32)args.a[2];
+		emit(s->b, sizeof(*h) + sizeof(*si), BWK_T_SETID);
+	} else if (args.nr == NR_ACCEPT || args.nr == NR_ACCEPT4 || args.nr == NR_BIND || args.nr == NR_LISTEN) {
+		fill_hdr(h, BWK_T_INBOUND, t, ret);
+		struct bwk_inbound *ib = (void *)(s->b + sizeof(*h));
+		__builtin_memset(ib, 0, sizeof(*ib));
+		ib->fd = (int)args.a[0];
+		if (args.nr == NR_ACCEPT || args.nr == NR_ACCEPT4) {
+			ib->syscall = args.nr == NR_ACCEPT ? 0 : 1;
+			ib->arg = args.nr == NR_ACCEPT4 ? (int)args.a[3] : 0;
+			if (ret >= 0)
+				sock_ends(ib, (int)ret);
+		} else if (args.nr == NR_BIND) {
+			ib->syscall = 2;
+			void *ua = (void *)args.a[1];
+			__u16 fam = 0;
+			bpf_probe_read_user(&fam, sizeof(fam), ua);
+			ib->family = fam;
+			if (fam == AF_INET) {
+				struct sockaddr_in sin = {};
+				bpf_probe_read_user(&sin, sizeof(sin), ua);
+				ib->rport = __builtin_bswap16(sin.sin_port);
+				__builtin_memcpy(ib->raddr, &sin.sin_addr.s_addr, 4);
+			} else if (fam == AF_INET6) {
+				struct sockaddr_in6 sin6 = {};
+				bpf_probe_read_user(&sin6, sizeof(sin6), ua);
+				ib->rport = __builtin_bswap16(sin6.sin6_port);
+				__builtin_memcpy(ib->raddr, &sin6.sin6_addr, 16);
+			}
+		} else {
+			ib->syscall = 3;
+			ib->arg = (int)args.a[1];
+			sock_ends(ib, ib->fd);
+		}
+		emit(s->b, sizeof(*h) + sizeof(*ib), BWK_T_INBOUND);
+	} else if (args.nr == NR_UNLINK || args.nr == NR_UNLINKAT || args.nr == NR_RENAME || args.nr == NR_RENAMEAT ||
+		   args.nr == NR_RENAMEAT2 || args.nr == NR_MKDIR || args.nr == NR_MKDIRAT || args.nr == NR_RMDIR ||
+		   args.nr == NR_CHMOD || args.nr == NR_FCHMODAT || args.nr == NR_FCHMOD || args.nr == NR_MEMFD_CREATE) {
+		fill_hdr(h, BWK_T_FILEOP, t, ret);
+		struct bwk_link *l = (void *)(s->b + sizeof(*h));
+		const void *p1 = 0, *p2 = 0;
+		l->olddirfd = AT_FDCWD;
+		l->newdirfd = AT_FDCWD;
+		l->flags = 0;
+		switch (args.nr) {
+		case NR_UNLINK: l->syscall = BWK_OP_UNLINK; p1 = (void *)args.a[0]; break;
+		case NR_UNLINKAT: l->syscall = BWK_OP_UNLINKAT; l->olddirfd = (int)args.a[0]; p1 = (void *)args.a[1]; l->flags = (__u32)args.a[2]; break;
+		case NR_RENAME: l->syscall = BWK_OP_RENAME; p1 = (void *)args.a[0]; p2 = (void *)args.a[1]; break;
+		case NR_RENAMEAT:
+		case NR_RENAMEAT2:
+			l->syscall = args.nr == NR_RENAMEAT ? BWK_OP_RENAMEAT : BWK_OP_RENAMEAT2;
+			l->olddirfd = (int)args.a[0];
+			p1 = (void *)args.a[1];
+			l->newdirfd = (int)args.a[2];
+			p2 = (void *)args.a[3];
+			l->flags = args.nr == NR_RENAMEAT2 ? (__u32)args.a[4] : 0;
+			break;
+		case NR_MKDIR: l->syscall = BWK_OP_MKDIR; p1 = (void *)args.a[0]; l->flags = (__u32)args.a[1]; break;
+		case NR_MKDIRAT: l->syscall = BWK_OP_MKDIRAT; l->olddirfd = (int)args.a[0]; p1 = (void *)args.a[1]; l->flags = (__u32)args.a[2]; break;
+		case NR_RMDIR: l->syscall = BWK_OP_RMDIR; p1 = (void *)args.a[0]; break;
+		case NR_CHMOD: l->syscall = BWK_OP_CHMOD; p1 = (void *)args.a[0]; l->flags = (__u32)args.a[1]; break;
+		case NR_FCHMODAT: l->syscall = BWK_OP_FCHMODAT; l->olddirfd = (int)args.a[0]; p1 = (void *)args.a[1]; l->flags = (__u32)args.a[2]; break;
+		case NR_FCHMOD: l->syscall = BWK_OP_FCHMOD; l->olddirfd = (int)args.a[0]; l->flags = (__u32)args.a[1]; break;
+		default: l->syscall = BWK_OP_MEMFD_CREATE; p1 = (void *)args.a[0]; l->flags = (__u32)args.a[1]; break;
+		}
+		__u32 off = sizeof(*h) + sizeof(*l);
+		__u32 n = p1 ? read_path(s, off, p1) : 0;
+		l->old_len = n;
+		off += n;
+		__u32 m = p2 ? read_path(s, off, p2) : 0;
+		l->new_len = m;
+		emit(s->b, off + m, BWK_T_FILEOP);
 	} else if (args.nr == NR_INIT_MODULE || args.nr == NR_FINIT_MODULE) {
 		fill_hdr(h, BWK_T_MODULE, t, ret);
 		struct bwk_module *md = (void *)(s->b + sizeof(*h));

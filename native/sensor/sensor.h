@@ -26,7 +26,10 @@ enum bwk_type {
 	BWK_T_LINK = 10,   /* symlink/symlinkat/link/linkat exit (res): struct bwk_link, old path, new path */
 	BWK_T_MODULE = 11, /* init_module/finit_module exit (res): struct bwk_module, uargs */
 	BWK_T_SYSCALLS = 12, /* loader: struct bwk_syscalls; hdr.cgroup_id = the cgroup (sent when its set grows) */
-	BWK_T_NTYPES = 13,
+	BWK_T_FILEOP = 13, /* unlink/rename/mkdir/rmdir/chmod families and memfd_create exit: struct bwk_link layout, path(s) */
+	BWK_T_SETID = 14,  /* setuid/setgid/setreuid/setregid/setresuid/setresgid exit: struct bwk_setid */
+	BWK_T_INBOUND = 15, /* accept/accept4 (res = new fd), bind, listen exit: struct bwk_inbound */
+	BWK_T_NTYPES = 16,
 	BWK_T_STATS = 100, /* loader: struct bwk_stats */
 };
 
@@ -120,6 +123,32 @@ struct bwk_link {
 	unsigned int flags;   /* linkat flags */
 	unsigned int old_len; /* bytes of target (symlink*) or oldpath (link*) after this struct */
 	unsigned int new_len; /* bytes of linkpath / newpath after that */
+};
+
+/* BWK_T_FILEOP uses struct bwk_link's layout; syscall codes: */
+enum bwk_fileop {
+	BWK_OP_UNLINK = 0, BWK_OP_UNLINKAT, BWK_OP_RENAME, BWK_OP_RENAMEAT, BWK_OP_RENAMEAT2,
+	BWK_OP_MKDIR, BWK_OP_MKDIRAT, BWK_OP_RMDIR, BWK_OP_CHMOD, BWK_OP_FCHMODAT, BWK_OP_FCHMOD,
+	BWK_OP_MEMFD_CREATE,
+};
+/* fields: olddirfd = dirfd (or fd for fchmod), newdirfd = renames' new dirfd, flags = flags or mode */
+
+struct bwk_setid {
+	unsigned int syscall; /* 0 setuid, 1 setgid, 2 setreuid, 3 setregid, 4 setresuid, 5 setresgid */
+	unsigned int a, b, c; /* the ids as passed (-1 = unchanged) */
+};
+
+struct bwk_inbound {
+	unsigned int syscall; /* 0 accept, 1 accept4, 2 bind, 3 listen */
+	int fd;               /* the listening socket (accept*, listen) or the bound socket (bind) */
+	int arg;              /* accept4 flags, listen backlog */
+	unsigned short family; /* bind: the address family given; accept: the socket's */
+	unsigned short rport;  /* accept: the peer's port; bind: the port asked for */
+	unsigned char raddr[16]; /* accept: the peer; bind: the address asked for */
+	unsigned short lfamily, lport; /* accept: the new socket's local end */
+	unsigned char laddr[16];
+	unsigned int proto;
+	unsigned int pad;
 };
 
 struct bwk_module {

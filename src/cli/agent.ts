@@ -22,8 +22,29 @@ export function sensorTypesFor(evtTypes: Set<string>): string[] {
   if (any || evtTypes.has('ptrace')) t.push('ptrace');
   if (any || ['symlink', 'symlinkat', 'link', 'linkat'].some((e) => evtTypes.has(e))) t.push('link');
   if (any || ['init_module', 'finit_module'].some((e) => evtTypes.has(e))) t.push('module');
+  const FILEOPS = [
+    'unlink',
+    'unlinkat',
+    'rename',
+    'renameat',
+    'renameat2',
+    'mkdir',
+    'mkdirat',
+    'rmdir',
+    'chmod',
+    'fchmodat',
+    'fchmod',
+    'memfd_create',
+  ];
+  if (any || FILEOPS.some((e) => evtTypes.has(e))) t.push('fileop');
+  if (
+    any ||
+    ['setuid', 'setgid', 'setreuid', 'setregid', 'setresuid', 'setresgid'].some((e) => evtTypes.has(e))
+  )
+    t.push('setid');
+  if (any || ['accept', 'accept4', 'bind', 'listen'].some((e) => evtTypes.has(e))) t.push('inbound');
   // the fd table needs closes whenever fds are tracked (a reused fd number must not keep the old name)
-  if (t.includes('openat') || t.includes('connect') || t.includes('dup') || evtTypes.has('close'))
+  if (['openat', 'connect', 'dup', 'inbound', 'fileop'].some((x) => t.includes(x)) || evtTypes.has('close'))
     t.push('close');
   return t;
 }

@@ -8,7 +8,7 @@
  */
 import { execFileSync, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { createServer, type AddressInfo, type Server } from 'node:net';
+import { connect as netConnect, createServer, type AddressInfo, type Server } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { SyscallEvent } from '../../src/runtime/event.js';
@@ -283,6 +283,106 @@ describe('live eBPF sensor', { timeout: 60_000 }, () => {
     // the kernel names the task after the exec'd file ("3" for /proc/self/fd/3); proc.name/cmdline use it, as in Falco
     assert.equal(fired[0]!.output_fields['proc.name'], ex.ev.params.comm);
     assert.equal(fired[0]!.output_fields['proc.pname'], 'node');
+  });
+
+  it('a perl server: bind, listen and accept with the peer and local ends from the kernel', async () => {
+    // perl-base's IO::Socket::INET: binds 127.0.0.1:0, prints its port, accepts one connection
+    const script =
+      'use IO::Socket::INET; my $s=IO::Socket::INET->new(LocalAddr=>"127.0.0.1",LocalPort=>0,Listen=>5,Proto=>"tcp",ReuseAddr=>1) or die $!; ' +
+      '$|=1; print $s->sockport,"\\n"; my $c=$s->accept; my $l=<$c>; close $c; close $s';
+    const child = spawn('/usr/bin/perl', ['-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const port = await new Promise<number>((resolve) =>
+      child.stdout.once('data', (d: Buffer) => resolve(Number(String(d).trim()))),
+    );
+    let clientPort = 0;
+    await new Promise<void>((resolve, reject) => {
+      const sock = netConnect(port, '127.0.0.1', () => {
+        clientPort = sock.localPort ?? 0;
+        sock.end('hi\n');
+      });
+      sock.on('close', () => resolve());
+      sock.on('error', reject);
+    });
+    await new Promise((r) => child.once('exit', r));
+    const pid = child.pid!;
+    const bind = await waitFor(
+      (s) => s.ev.type === 'bind' && s.ev.dir === '<' && s.pid === pid,
+      'bind of perl',
+    );
+    assert.equal(bind.ev.params.res, 0);
+    assert.deepEqual(bind.ev.params.addr, { family: 'inet', ip: '127.0.0.1', port: 0 });
+    const listen = await waitFor(
+      (s) => s.ev.type === 'listen' && s.ev.dir === '>' && s.pid === pid,
+      'listen of perl',
+    );
+    assert.equal(listen.ev.params.backlog, 5);
+    const acc = await waitFor(
+      (s) => (s.ev.type === 'accept' || s.ev.type === 'accept4') && s.ev.dir === '<' && s.pid === pid,
+      'accept of perl',
+    );
+    assert.ok((acc.ev.params.fd as number) >= 0);
+    assert.deepEqual(acc.ev.params.tuple, {
+      family: 'inet',
+      sip: '127.0.0.1',
+      sport: clientPort,
+      dip: '127.0.0.1',
+      dport: port,
+    });
+    // the state registers the accepted socket as a server-side fd named client->server
+    assert.equal(acc.fdName, `127.0.0.1:${clientPort}->127.0.0.1:${port}`);
+  });
+
+  it('file operations: mkdir, rename, chmod, unlink and rmdir with their paths', async () => {
+    const d = `/tmp/bulwark-fileop-${process.pid}`;
+    const pid = await run('/bin/sh', [
+      '-c',
+      `mkdir ${d} && : > ${d}/a && mv ${d}/a ${d}/b && chmod 0700 ${d}/b && rm ${d}/b && rmdir ${d}`,
+    ]);
+    void pid;
+    const mk = await waitFor((s) => /^mkdir/.test(s.ev.type) && s.ev.params.path === d, 'mkdir');
+    assert.equal(mk.ev.params.res, 0);
+    assert.equal((mk.ev.params.mode as number) & 0o777, 0o777);
+    const mv = await waitFor((s) => /^rename/.test(s.ev.type) && s.ev.params.newpath === `${d}/b`, 'rename');
+    assert.equal(mv.ev.params.oldpath, `${d}/a`);
+    assert.equal(mv.ev.params.res, 0);
+    const ch = await waitFor(
+      (s) => /chmod/.test(s.ev.type) && (s.ev.params.mode as number) === 0o700,
+      'chmod',
+    );
+    assert.equal(ch.ev.params.res, 0);
+    const rm = await waitFor(
+      (s) => /^unlink/.test(s.ev.type) && String(s.ev.params.name ?? s.ev.params.path) === `${d}/b`,
+      'unlink',
+    );
+    assert.equal(rm.ev.params.res, 0);
+    await waitFor(
+      (s) =>
+        (s.ev.type === 'rmdir' && s.ev.params.path === d) ||
+        (s.ev.type === 'unlinkat' && s.ev.params.name === d),
+      'rmdir',
+    );
+  });
+
+  it("setuid: the new uid is the thread's from then on", async () => {
+    const pid = await run('/usr/bin/perl', [
+      '-MPOSIX',
+      '-e',
+      'POSIX::setuid(65534) or die $!; exec "/bin/true"',
+    ]);
+    const enter = await waitFor(
+      (s) => s.ev.type === 'setuid' && s.ev.dir === '>' && s.pid === pid,
+      'setuid enter',
+    );
+    assert.equal(enter.ev.params.uid, 65534);
+    await waitFor(
+      (s) => s.ev.type === 'setuid' && s.ev.dir === '<' && s.pid === pid && s.ev.params.res === 0,
+      'setuid exit',
+    );
+    const ex = await waitFor(
+      (s) => s.ev.type === 'execve' && s.ev.tid === pid && s.ev.params.comm === 'true',
+      'exec of true',
+    );
+    assert.equal(ex.ev.params.uid, 65534);
   });
 
   it('counts events per type in the kernel, and counts drops when the reader stalls', async () => {

@@ -8,6 +8,9 @@
  *   ptrace  → ptrace '>' (request as PPM_PTRACE_*, pid) and ptrace '<' (res, addr, data)
  *   link    → symlink/symlinkat/link/linkat '<' (res, target/oldpath, linkpath/newpath, dirfds, flags)
  *   module  → init_module/finit_module '<' (res, fd, uargs, flags, length)
+ *   fileop  → unlink/unlinkat/rename/renameat/renameat2/mkdir/mkdirat/rmdir/chmod/fchmodat/fchmod/memfd_create '<'
+ *   setid   → setuid/setgid/setresuid/setresgid/setreuid/setregid '>' (ids) and '<' (res)
+ *   inbound → accept/accept4 '<' (fd, tuple peer→local), bind '>' (fd) '<' (res, addr), listen '>' (fd, backlog) '<' (res)
  *   connect → connect '<' (res, fd, tuple local→remote); addr as given
  *   dup     → dup/dup2/dup3 '<' (res, oldfd, newfd, flags)
  *   close   → close '>' (fd) and close '<' (res)
@@ -35,7 +38,7 @@ import {
   PPM_O_WRONLY,
 } from '../flags.js';
 import type { ThreadInfo } from '../state/index.js';
-import type { SensorRecord } from './record.js';
+import type { FileopSyscall, SensorRecord } from './record.js';
 
 /** Linux O_* open flags (x86_64/arm64 generic values) → libscap's PPM_O_* as scap files carry them. */
 export function openFlagsToPpm(f: number): number {
@@ -221,6 +224,75 @@ export function recordToEvents(r: SensorRecord, ctx: DecodeContext): SyscallEven
         if (r.syscall === 'linkat') params.flags = r.flags;
       }
       return [base(r.syscall, '<', h.tid, params)];
+    }
+    case 'fileop': {
+      const res = h.res;
+      const dir = r.dirfd;
+      const P: Record<FileopSyscall, SyscallEvent['params']> = {
+        unlink: { res, path: r.path },
+        unlinkat: { res, dirfd: dir, name: r.path, flags: r.flags },
+        rename: { res, oldpath: r.path, newpath: r.newPath },
+        renameat: { res, olddirfd: dir, oldpath: r.path, newdirfd: r.newdirfd, newpath: r.newPath },
+        renameat2: {
+          res,
+          olddirfd: dir,
+          oldpath: r.path,
+          newdirfd: r.newdirfd,
+          newpath: r.newPath,
+          flags: r.flags,
+        },
+        mkdir: { res, path: r.path, mode: r.flags },
+        mkdirat: { res, dirfd: dir, path: r.path, mode: r.flags },
+        rmdir: { res, path: r.path },
+        chmod: { res, filename: r.path, mode: r.flags },
+        fchmodat: { res, dirfd: dir, filename: r.path, mode: r.flags },
+        fchmod: { res, fd: dir, mode: r.flags },
+        memfd_create: { fd: res, name: r.path, flags: r.flags },
+      };
+      return [base(r.syscall, '<', h.tid, P[r.syscall])];
+    }
+    case 'setid': {
+      const [a, b2, c] = r.ids;
+      const enter: SyscallEvent['params'] =
+        r.syscall === 'setuid'
+          ? { uid: a }
+          : r.syscall === 'setgid'
+            ? { gid: a }
+            : r.syscall === 'setresuid'
+              ? { ruid: a, euid: b2, suid: c }
+              : r.syscall === 'setresgid'
+                ? { rgid: a, egid: b2, sgid: c }
+                : r.syscall === 'setreuid'
+                  ? { ruid: a, euid: b2 }
+                  : { rgid: a, egid: b2 };
+      return [base(r.syscall, '>', h.tid, enter), base(r.syscall, '<', h.tid, { res: h.res })];
+    }
+    case 'inbound': {
+      const fam = (n: number): SockTuple['family'] =>
+        n === 2 ? 'inet' : n === 10 ? 'inet6' : n === 1 ? 'unix' : 'other';
+      if (r.syscall === 'accept' || r.syscall === 'accept4') {
+        // libscap's accept tuple: the client (peer) → the server (this socket's local end)
+        const params: SyscallEvent['params'] = {
+          fd: h.res,
+          tuple: { family: fam(r.lfamily), sip: r.raddr, sport: r.rport, dip: r.laddr, dport: r.lport },
+          queuepct: 0,
+        };
+        const out = [base(r.syscall, '<', h.tid, params)];
+        if (r.syscall === 'accept4') out.unshift(base('accept4', '>', h.tid, { flags: r.arg }));
+        return out;
+      }
+      if (r.syscall === 'bind')
+        return [
+          base('bind', '>', h.tid, { fd: r.fd }),
+          base('bind', '<', h.tid, {
+            res: h.res,
+            addr: { family: fam(r.family), ip: r.raddr, port: r.rport },
+          }),
+        ];
+      return [
+        base('listen', '>', h.tid, { fd: r.fd, backlog: r.arg }),
+        base('listen', '<', h.tid, { res: h.res }),
+      ];
     }
     case 'module': {
       const params: SyscallEvent['params'] =

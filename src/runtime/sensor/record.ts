@@ -20,7 +20,10 @@ export const T_PTRACE = 9;
 export const T_LINK = 10;
 export const T_MODULE = 11;
 export const T_SYSCALLS = 12;
-export const T_NTYPES = 13;
+export const T_FILEOP = 13;
+export const T_SETID = 14;
+export const T_INBOUND = 15;
+export const T_NTYPES = 16;
 export const T_STATS = 100;
 
 /** Names of the kernel record types (index = type), as the loader's --types takes them. */
@@ -38,7 +41,29 @@ export const RECORD_TYPE_NAMES = [
   'link',
   'module',
   'syscalls',
+  'fileop',
+  'setid',
+  'inbound',
 ] as const;
+
+/** BWK_OP_* of fileop records (sensor.h), index = code */
+export const FILEOP_SYSCALLS = [
+  'unlink',
+  'unlinkat',
+  'rename',
+  'renameat',
+  'renameat2',
+  'mkdir',
+  'mkdirat',
+  'rmdir',
+  'chmod',
+  'fchmodat',
+  'fchmod',
+  'memfd_create',
+] as const;
+export type FileopSyscall = (typeof FILEOP_SYSCALLS)[number];
+const SETID_SYSCALLS = ['setuid', 'setgid', 'setreuid', 'setregid', 'setresuid', 'setresgid'] as const;
+const INBOUND_SYSCALLS = ['accept', 'accept4', 'bind', 'listen'] as const;
 
 export interface RecordHeader {
   version: number;
@@ -137,6 +162,41 @@ export type SensorRecord =
     }
   | { kind: 'close'; h: RecordHeader; fd: number }
   | { kind: 'socket'; h: RecordHeader; domain: number; type: number; protocol: number }
+  | {
+      kind: 'fileop';
+      h: RecordHeader;
+      syscall: FileopSyscall;
+      /** dirfd (fd for fchmod) */
+      dirfd: number;
+      /** renames' new dirfd */
+      newdirfd: number;
+      /** flags, or the mode for mkdir/chmod */
+      flags: number;
+      path: string;
+      /** renames' new path */
+      newPath: string;
+    }
+  | {
+      kind: 'setid';
+      h: RecordHeader;
+      syscall: (typeof SETID_SYSCALLS)[number];
+      ids: [number, number, number];
+    }
+  | {
+      kind: 'inbound';
+      h: RecordHeader;
+      syscall: (typeof INBOUND_SYSCALLS)[number];
+      fd: number;
+      /** accept4 flags, listen backlog */
+      arg: number;
+      family: number;
+      raddr: string;
+      rport: number;
+      lfamily: number;
+      laddr: string;
+      lport: number;
+      proto: number;
+    }
   /** the syscall numbers threads of cgroup h.cgroupId entered since the sensor started (loader) */
   | { kind: 'syscalls'; h: RecordHeader; nrs: number[] }
   | { kind: 'stats'; h: RecordHeader; counters: { events: bigint; drops: bigint }[] }
@@ -363,6 +423,56 @@ export function decodeRecord(b: Buffer, o: number): SensorRecord {
         type: b.readInt32LE(p + 4),
         protocol: b.readInt32LE(p + 8),
       };
+    case T_FILEOP: {
+      need(24);
+      const ol = b.readUInt32LE(p + 16);
+      const nl = b.readUInt32LE(p + 20);
+      need(24 + ol + nl);
+      const sc = FILEOP_SYSCALLS[b.readUInt32LE(p)];
+      if (!sc) return { kind: 'unknown', h };
+      return {
+        kind: 'fileop',
+        h,
+        syscall: sc,
+        dirfd: b.readInt32LE(p + 4),
+        newdirfd: b.readInt32LE(p + 8),
+        flags: b.readUInt32LE(p + 12),
+        path: b.toString('utf8', p + 24, p + 24 + ol),
+        newPath: b.toString('utf8', p + 24 + ol, p + 24 + ol + nl),
+      };
+    }
+    case T_SETID: {
+      need(16);
+      const sc = SETID_SYSCALLS[b.readUInt32LE(p)];
+      if (!sc) return { kind: 'unknown', h };
+      return {
+        kind: 'setid',
+        h,
+        syscall: sc,
+        ids: [b.readInt32LE(p + 4), b.readInt32LE(p + 8), b.readInt32LE(p + 12)],
+      };
+    }
+    case T_INBOUND: {
+      need(56);
+      const sc = INBOUND_SYSCALLS[b.readUInt32LE(p)];
+      if (!sc) return { kind: 'unknown', h };
+      const family = b.readUInt16LE(p + 12);
+      const lfamily = b.readUInt16LE(p + 32);
+      return {
+        kind: 'inbound',
+        h,
+        syscall: sc,
+        fd: b.readInt32LE(p + 4),
+        arg: b.readInt32LE(p + 8),
+        family,
+        rport: b.readUInt16LE(p + 14),
+        raddr: addrText(family, b, p + 16),
+        lfamily,
+        lport: b.readUInt16LE(p + 34),
+        laddr: addrText(lfamily, b, p + 36),
+        proto: b.readUInt32LE(p + 52),
+      };
+    }
     case T_SYSCALLS: {
       need(64);
       const nrs: number[] = [];

@@ -576,12 +576,14 @@ export class StateTracker {
         break;
       }
       case 'setuid':
+      case 'setreuid':
       case 'setresuid': {
         const uid = enter ? (enter.params.uid ?? enter.params.euid) : undefined;
         if (res === 0 && typeof uid === 'number' && uid !== 0xffffffff && uid !== -1) t.uid = uid;
         break;
       }
       case 'setgid':
+      case 'setregid':
       case 'setresgid': {
         const gid = enter ? (enter.params.gid ?? enter.params.egid) : undefined;
         if (res === 0 && typeof gid === 'number' && gid !== 0xffffffff && gid !== -1) t.gid = gid;
