@@ -261,6 +261,64 @@ Prints iptables-restore input for the filter table; apply it inside the pod's na
         );
       await writeOutput(net.iptablesRules(c, ws[0]!, { drop: o.drop }), o.output);
     });
+
+  netpol
+    .command('monitor')
+    .description(
+      'monitor mode: one alert per observed connection the NetworkPolicies do not allow (nothing is blocked)',
+    )
+    .argument('<path...>', 'manifest files or directories (workloads, namespaces, NetworkPolicies)')
+    .requiredOption(
+      '--flows <file>',
+      'flow lines (Hubble JSON, conntrack -E, Bulwark records); - reads a live stream from stdin',
+    )
+    .option('--workloads <file...>', 'workload inventory mapping IPs and netns to pods')
+    .addOption(new Option('-f, --format <format>', 'alert format').choices(['json', 'text']).default('json'))
+    .option('-o, --output <file>', 'write alerts to FILE instead of standard output')
+    .addHelpText(
+      'after',
+      `
+Each connection (source, destination, protocol, port) outside the policies is alerted once, when
+first seen, e.g.  ip netns exec POD conntrack -E | bulwark netpol monitor policies/ --workloads wl.yaml --flows -
+JSON alerts: {rule, time, connection, source, destination, protocol, port, deniedBy, output}.`,
+    )
+    .action(async (paths: string[], o: EvalOpts & { flows: string }) => {
+      const net = await network();
+      const c = await loadCluster(paths, o);
+      const inventory = (o.workloads ?? []).flatMap((f) => net.readInventory(f).workloads);
+      const mon = new net.Monitor(c);
+      const { createReadStream } = await import('node:fs');
+      const { createInterface } = await import('node:readline');
+      const input = o.flows === '-' ? process.stdin : createReadStream(o.flows);
+      const opened = new Promise<void>((resolve, reject) => {
+        input.once('error', (e: NodeJS.ErrnoException) =>
+          reject(new BulwarkError('NOT_FOUND', `${o.flows}: ${e.code ?? e.message}`, { subject: o.flows })),
+        );
+        input.once('readable', () => resolve());
+        input.once('end', () => resolve());
+      });
+      await opened;
+      const { openOutput } = await import('./output.js');
+      const out = await openOutput(o.output);
+      try {
+        let n = 0;
+        for await (const line of createInterface({ input, crlfDelay: Infinity })) {
+          n++;
+          for (const f0 of net.attribute(net.parseFlows(line, o.flows, n), inventory)) {
+            const f = net.orient(f0);
+            const a = f && mon.check(f);
+            if (a)
+              out.stream.write(
+                o.format === 'json' ? JSON.stringify(a) + '\n' : `${a.time ?? ''} Warning ${a.output}\n`,
+              );
+          }
+        }
+        await out.close();
+      } catch (e) {
+        await out.abort();
+        throw e;
+      }
+    });
 }
 
 async function readFlows(files: string[], workloads: string[] | undefined) {

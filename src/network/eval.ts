@@ -120,6 +120,10 @@ export interface Evaluator {
   /** the (protocol, port) pairs checked for a destination */
   portsOf(dst: number): { protocol: Protocol; port: number }[];
   allowed(src: number, dst: number, protocol: Protocol, port: number): boolean;
+  /** each direction on its own: the source's egress and the destination's ingress */
+  explain(src: number, dst: number, protocol: Protocol, port: number): { egress: boolean; ingress: boolean };
+  /** index of an endpoint by id (`ns/name[Kind]`, `IP[External]`) */
+  indexOf(id: string): number | undefined;
   connections(): Connection[];
 }
 
@@ -224,10 +228,16 @@ export function compile(c: Cluster, opts: EvalOptions = {}): Evaluator {
     return allowedBy(egress[s], d, protocol, port, dst) && allowedBy(ingress[d], s, protocol, port, dst);
   };
 
+  const byId = new Map(endpoints.map((e, i) => [e.id, i]));
   return {
     endpoints,
     portsOf,
     allowed,
+    explain: (s, d, protocol, port) => ({
+      egress: allowedBy(egress[s], d, protocol, port, endpoints[d]!),
+      ingress: allowedBy(ingress[d], s, protocol, port, endpoints[d]!),
+    }),
+    indexOf: (id) => byId.get(id),
     connections() {
       const out: Connection[] = [];
       for (let s = 0; s < n; s++) {

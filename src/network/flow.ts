@@ -270,12 +270,12 @@ function fromBulwark(o: Obj, where: string): FlowRecord {
  * Parses a flows file: one record per line, each a Hubble JSON line, a Bulwark flow record or a
  * conntrack line. Blank lines and `#` comments are skipped; anything else is an error naming the line.
  */
-export function parseFlows(text: string, where = 'flows'): FlowRecord[] {
+export function parseFlows(text: string, where = 'flows', firstLine = 1): FlowRecord[] {
   const out: FlowRecord[] = [];
   text.split('\n').forEach((raw, i) => {
     const line = raw.trim();
     if (!line || line.startsWith('#')) return;
-    const w = `${where}:${i + 1}`;
+    const w = `${where}:${i + firstLine}`;
     if (line.startsWith('{')) {
       let o: unknown;
       try {
@@ -343,6 +343,23 @@ function isLoopback(ip: string | undefined): boolean {
 }
 
 /**
+ * A record as a connection from client to server: a reply turned around; undefined for loopback
+ * and for a workload's traffic to itself.
+ */
+export function orient(f0: FlowRecord): FlowRecord | undefined {
+  let f = f0;
+  if ((f as FlowRecord & { reply?: boolean }).reply) {
+    const { reply: _r, ...rest } = f as FlowRecord & { reply?: boolean };
+    void _r;
+    f = { ...rest, source: f.destination, destination: f.source, port: f.source.port } as FlowRecord;
+    if (f.port === undefined) delete f.port;
+  }
+  if (isLoopback(f.source.ip) || isLoopback(f.destination.ip)) return undefined;
+  if (endpointKey(f.source) === endpointKey(f.destination)) return undefined;
+  return f;
+}
+
+/**
  * Aggregates records into one per (source, destination, protocol, port, verdict): counts add up,
  * first/last seen span them. Replies are turned around, loopback and a workload's traffic to
  * itself dropped; the client's ephemeral port is not part of the key.
@@ -350,17 +367,10 @@ function isLoopback(ip: string | undefined): boolean {
 export function aggregate(flows: FlowRecord[]): FlowRecord[] {
   const out = new Map<string, FlowRecord>();
   for (const f0 of flows) {
-    let f = f0;
-    if ((f as FlowRecord & { reply?: boolean }).reply) {
-      const { reply: _r, ...rest } = f as FlowRecord & { reply?: boolean };
-      void _r;
-      f = { ...rest, source: f.destination, destination: f.source, port: f.source.port } as FlowRecord;
-      if (f.port === undefined) delete f.port;
-    }
-    if (isLoopback(f.source.ip) || isLoopback(f.destination.ip)) continue;
+    const f = orient(f0);
+    if (!f) continue;
     const s = endpointKey(f.source);
     const d = endpointKey(f.destination);
-    if (s === d) continue;
     const k = `${s} ${d} ${f.protocol} ${f.port ?? ''} ${f.verdict}`;
     const have = out.get(k);
     if (!have) {

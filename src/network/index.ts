@@ -7,3 +7,4 @@ export * from './workloads.js';
 export * from './flow.js';
 export * from './generate.js';
 export * from './iptables.js';
+export * from './monitor.js';

@@ -2,7 +2,7 @@
  * Discover → generate → protect on real network namespaces (test/network/harness.ts): seven pods
  * in two namespaces, scripted connections observed with conntrack, `netpol flows` recovers every
  * scripted edge with the right pod identities and nothing else, `netpol generate` writes the
- * policies, they are applied as iptables rules inside each pod namespace, and every pair and
+ * policies, monitor mode alerts once per unlearned connection and blocks nothing, then they are applied as iptables rules inside each pod namespace, and every pair and
  * port is probed: learned ones stay reachable, all others are blocked, and `netpol eval` on the
  * generated policies lists exactly the reachable set. Skipped without root or the tools.
  */
@@ -192,9 +192,32 @@ test(
     const evaluated = readFileSync(evalOut, 'utf8').trim().split('\n');
     assert.deepEqual(evaluated, [...learned].sort());
 
-    // before protect every pair and port answers (so a blocked probe later is the policy's doing)
-    const open = await harness.probe(all);
-    assert.deepEqual(all.filter((_, i) => !open[i]).map(line), []);
+    // monitor: every pair and port probed (unlearned ones twice) answers, and each unlearned
+    // connection is alerted exactly once
+    await harness.startConntrack();
+    const unlearned = all.filter((p) => !learned.has(line(p)));
+    const open = await harness.probe([...all, ...unlearned]);
+    const monitored = await harness.stopConntrack();
+    assert.deepEqual(
+      [...all, ...unlearned].filter((_, i) => !open[i]).map(line),
+      [],
+      'monitor mode blocks nothing',
+    );
+    const monFlows = join(tmp, 'monitor-conntrack.txt');
+    writeFileSync(monFlows, monitored.join('\n') + '\n');
+    const alertsFile = join(tmp, 'alerts.json');
+    const m = await cli('netpol', 'monitor', dir, '--workloads', wl, '--flows', monFlows, '-o', alertsFile);
+    assert.equal(m.code, 0, m.err);
+    const alerts = readFileSync(alertsFile, 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { connection: string; deniedBy: string[] });
+    assert.deepEqual(
+      alerts.map((a) => a.connection).sort(),
+      unlearned.map(line).sort(),
+      'one alert per unlearned connection',
+    );
+    assert.ok(alerts.every((a) => a.deniedBy.length > 0));
 
     // protect: each pod's policies as iptables rules inside its own namespace
     const cluster = loadManifests([dir]);
