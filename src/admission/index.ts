@@ -43,6 +43,7 @@ export {
   type WebhookServerOptions,
 } from './server.js';
 export { RegistryDigestResolver } from './registry.js';
+export { cosignVerifier } from './verifier.js';
 export {
   webhookManifests,
   webhookObjects,

@@ -9,6 +9,7 @@ import { BulwarkError } from '../core/errors.js';
 import type { Logger } from '../core/log.js';
 import { parseSeverityList, SEVERITIES, type Severity } from '../core/types.js';
 import {
+  cosignVerifier,
   HttpEventSink,
   ImageCache,
   RegistryDigestResolver,
@@ -16,7 +17,6 @@ import {
   streamSink,
   webhookManifests,
   type EventSink,
-  type SignatureVerifier,
   type VulnerabilitySource,
 } from '../admission/index.js';
 import { CheckSet, loadChecks } from '../policy/index.js';
@@ -93,46 +93,6 @@ function readPem(flag: string, file: string): string {
   }
 }
 
-/**
- * Signature verification through src/sign (cosign-compatible), loaded only when --require-signature
- * is given. The module is resolved at run time so that the webhook builds without it.
- */
-async function signatureVerifier(
-  keys: string[],
-  offline: boolean,
-  registry: Record<string, unknown>,
-): Promise<SignatureVerifier> {
-  const spec = '../sign/index.js';
-  let mod: {
-    verifyImageSignatures?: (
-      ref: string,
-      o: Record<string, unknown>,
-    ) => Promise<{ digest: string; verified: boolean; errors?: unknown[] }>;
-  };
-  try {
-    mod = (await import(spec)) as typeof mod;
-  } catch (e) {
-    throw new BulwarkError(
-      'UNSUPPORTED',
-      `--require-signature: signature verification is not available in this build (${(e as Error).message})`,
-    );
-  }
-  const verify = mod.verifyImageSignatures;
-  if (typeof verify !== 'function')
-    throw new BulwarkError('UNSUPPORTED', '--require-signature: this build has no verifyImageSignatures');
-  const keyPems = keys.map((k) => readPem('--require-signature', k));
-  return {
-    async verify(ref) {
-      const r = await verify(ref, { keys: keyPems, offline, ...registry });
-      return {
-        digest: r.digest,
-        verified: Boolean(r.verified),
-        errors: (r.errors ?? []).map((e) => (e instanceof Error ? e.message : String(e))),
-      };
-    },
-  };
-}
-
 /** Vulnerability counts by severity from a `scan image` of the digest (the advisory DB must exist). */
 function vulnerabilitySource(o: ServeOptions, logger: Logger): VulnerabilitySource {
   return {
@@ -200,7 +160,11 @@ async function serve(ctx: CliContext, o: ServeOptions): Promise<void> {
       ? new RegistryDigestResolver(registry)
       : undefined;
   const verifier = o.requireSignature.length
-    ? await signatureVerifier(o.requireSignature, Boolean(o.offline), registry)
+    ? cosignVerifier({
+        keys: o.requireSignature.map((k) => readPem('--require-signature', k)),
+        offline: Boolean(o.offline),
+        ...registry,
+      })
     : undefined;
   const images = new ImageCache({
     ...(resolver ? { resolver } : {}),
