@@ -18,23 +18,10 @@
  *
  *   signImage(ref, opts) / attestImage(ref, opts) / verifyImageAttestations(ref, opts) / generateKeyPair(pw)
  */
-import { X509Certificate, type KeyObject } from 'node:crypto';
-import { BulwarkError } from '../core/errors.js';
-import {
-  parseImageReference,
-  RegistryClient,
-  type ImageReference,
-  type RegistryOptions,
-} from '../image/index.js';
-import { toPublicKeys } from './keys.js';
+import { parseImageReference, RegistryClient, type ImageReference } from '../image/index.js';
+import { buildPolicy, type VerifyOptions } from './policy.js';
 import { attachmentTag, getAttachmentManifest, readAttachmentLayers, readDirImage } from './sources.js';
-import { loadTrustedRoot, splitPemCertificates, type TrustedRoot } from './trust.js';
-import {
-  verifySignatureLayer,
-  type IdentityPolicy,
-  type SignatureLayer,
-  type SignatureResult,
-} from './verify.js';
+import { verifySignatureLayer, type SignatureLayer, type SignatureResult } from './verify.js';
 
 export {
   generateKeyPair,
@@ -66,19 +53,22 @@ export {
 } from './verify.js';
 export { attachmentTag, parseSigstoreJson, readDirImage } from './sources.js';
 export { canonicalJson } from './rekor.js';
-
-export interface VerifyOptions extends RegistryOptions, IdentityPolicy {
-  keys?: (KeyObject | string)[];
-  /** Always true in effect; see the module comment. */
-  offline?: boolean;
-  trustedRoot?: TrustedRoot | string;
-  /** PEM CA certificates (private PKI instead of Fulcio). */
-  caRoots?: string | X509Certificate[];
-  caIntermediates?: string | X509Certificate[];
-  requireTlog?: boolean;
-  /** Also check the payload's docker-reference against the image reference (cosign does not by default). */
-  matchReference?: 'repository' | 'exact';
-}
+export { buildPolicy, type VerifyOptions } from './policy.js';
+export { signImage, dockerReference, type SignOptions, type SignResult } from './sign.js';
+export { attachmentManifest, attachmentConfig, descriptorJson } from './layout.js';
+export {
+  attestImage,
+  verifyImageAttestations,
+  verifyAttestationLayer,
+  predicateTypeFor,
+  pae,
+  PREDICATE_TYPES,
+  DSSE_MEDIA_TYPE,
+  type AttestOptions,
+  type AttestationResult,
+  type VerifyAttestationOptions,
+  type VerifyAttestationsResult,
+} from './attest.js';
 
 export interface VerifyResult {
   /** The image digest the signatures were checked against. */
@@ -86,34 +76,6 @@ export interface VerifyResult {
   verified: boolean;
   signatures: SignatureResult[];
   errors: string[];
-}
-
-function certs(v: string | X509Certificate[] | undefined, what: string): X509Certificate[] | undefined {
-  if (v === undefined) return undefined;
-  return typeof v === 'string' ? splitPemCertificates(v, what) : v;
-}
-
-/** Turns options into a signature policy (keys parsed, trusted root loaded). */
-export function buildPolicy(opts: VerifyOptions, digest: string, reference?: string) {
-  const keys = opts.keys?.length ? toPublicKeys(opts.keys) : undefined;
-  if (!keys && opts.certificateIdentity === undefined && opts.certificateIdentityRegexp === undefined)
-    throw new BulwarkError('USAGE', 'verification needs a public key or an expected certificate identity');
-  const trustedRoot =
-    typeof opts.trustedRoot === 'object' ? opts.trustedRoot : loadTrustedRoot(opts.trustedRoot ?? undefined);
-  return {
-    keys,
-    trustedRoot,
-    caRoots: certs(opts.caRoots, 'CA roots'),
-    caIntermediates: certs(opts.caIntermediates, 'CA intermediates'),
-    requireTlog: opts.requireTlog,
-    certificateIdentity: opts.certificateIdentity,
-    certificateIdentityRegexp: opts.certificateIdentityRegexp,
-    certificateOidcIssuer: opts.certificateOidcIssuer,
-    certificateOidcIssuerRegexp: opts.certificateOidcIssuerRegexp,
-    digest,
-    reference:
-      opts.matchReference && reference ? { value: reference, match: opts.matchReference } : undefined,
-  };
 }
 
 function summarize(digest: string, signatures: SignatureResult[], noneWhy: string): VerifyResult {
