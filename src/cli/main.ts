@@ -25,6 +25,11 @@ const GROUPS: Record<string, (() => Promise<Group>)[]> = {
   agent: [() => import('./agent.js')],
   admission: [() => import('./admission.js')],
   netpol: [() => import('./netpol.js')],
+  'generate-key-pair': [() => import('./sign.js')],
+  sign: [() => import('./sign.js')],
+  verify: [() => import('./sign.js')],
+  attest: [() => import('./sign.js')],
+  'verify-attestation': [() => import('./sign.js')],
 };
 
 async function loadGroups(argv: string[]): Promise<Group[]> {
@@ -32,7 +37,8 @@ async function loadGroups(argv: string[]): Promise<Group[]> {
   const first = args.find((a) => !a.startsWith('-'));
   if (!first && (args.includes('-v') || args.includes('--version'))) return [];
   const loaders = first && GROUPS[first] ? GROUPS[first] : Object.values(GROUPS).flat();
-  return Promise.all(loaders.map((l) => l()));
+  // several top-level commands may share one group file: register each module once
+  return [...new Set(await Promise.all(loaders.map((l) => l())))];
 }
 
 export async function main(argv: string[]): Promise<number> {
