@@ -19,6 +19,7 @@ PKGS=(
   clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev make  # the eBPF sensor (native/sensor, scripts/build-sensor.sh)
   runc                             # real containers for the live sensor tests
   iproute2 iptables conntrack      # network-namespace harness (test/network): netns, veth, bridge, protect mode, flows
+  nats-server                      # the JetStream event bus between agents and servers (#15)
 )
 # toolchains that may already come from elsewhere (rustup): install Debian's only when absent
 command -v cargo >/dev/null 2>&1 || PKGS+=(cargo)
