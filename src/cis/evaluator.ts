@@ -330,7 +330,7 @@ export function evaluateCheck(check: BenchCheck, group: string, facts: Facts): C
     scored: check.scored ?? false,
     scope,
     ...(check.type ? { type: check.type } : {}),
-    ...(check.remediation ? { remediation: check.remediation.trim() } : {}),
+    ...(check.remediation ? { remediation: substitute(check.remediation.trim(), facts.vars) } : {}),
   };
   if (scope === 'host') {
     const r = runCheck(check, outputsFor(check, facts.host, facts.vars));
