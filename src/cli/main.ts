@@ -25,6 +25,7 @@ const GROUPS: Record<string, (() => Promise<Group>)[]> = {
   agent: [() => import('./agent.js')],
   admission: [() => import('./admission.js')],
   netpol: [() => import('./netpol.js')],
+  benchmark: [() => import('./benchmark.js')],
   'generate-key-pair': [() => import('./sign.js')],
   sign: [() => import('./sign.js')],
   verify: [() => import('./sign.js')],
