@@ -285,7 +285,13 @@ JSON alerts: {rule, time, connection, source, destination, protocol, port, denie
     .action(async (paths: string[], o: EvalOpts & { flows: string }) => {
       const net = await network();
       const c = await loadCluster(paths, o);
-      const inventory = (o.workloads ?? []).flatMap((f) => net.readInventory(f).workloads);
+      const invs = (o.workloads ?? []).map((f) => net.readInventory(f));
+      // the pods of the manifests (with their IPs) attribute flows as the inventory does
+      const inventory = [
+        ...invs.flatMap((i) => i.workloads),
+        ...c.workloads.map((w) => ({ ...w, netns: [] })),
+      ];
+      const services = invs.flatMap((i) => i.services);
       const mon = new net.Monitor(c);
       const { createReadStream } = await import('node:fs');
       const { createInterface } = await import('node:readline');
@@ -304,12 +310,14 @@ JSON alerts: {rule, time, connection, source, destination, protocol, port, denie
         let n = 0;
         for await (const line of createInterface({ input, crlfDelay: Infinity })) {
           n++;
-          for (const f0 of net.attribute(net.parseFlows(line, o.flows, n), inventory)) {
+          for (const f0 of net.attribute(net.parseFlows(line, o.flows, n), inventory, services)) {
             const f = net.orient(f0);
             const a = f && mon.check(f);
             if (a)
               out.stream.write(
-                o.format === 'json' ? JSON.stringify(a) + '\n' : `${a.time ?? ''} Warning ${a.output}\n`,
+                o.format === 'json'
+                  ? JSON.stringify(a) + '\n'
+                  : `${a.time ? `${a.time} ` : ''}Warning ${a.output}\n`,
               );
           }
         }
@@ -334,6 +342,12 @@ async function readFlows(files: string[], workloads: string[] | undefined) {
     }
     return net.parseFlows(text, f);
   });
-  const inventory = (workloads ?? []).flatMap((f) => net.readInventory(f).workloads);
-  return net.aggregate(net.attribute(flows, inventory));
+  const invs = (workloads ?? []).map((f) => net.readInventory(f));
+  return net.aggregate(
+    net.attribute(
+      flows,
+      invs.flatMap((i) => i.workloads),
+      invs.flatMap((i) => i.services),
+    ),
+  );
 }

@@ -13,7 +13,7 @@
 import { BulwarkError } from '../core/errors.js';
 import { parseIp } from './cidr.js';
 import type { Labels } from './selector.js';
-import type { InventoryEntry } from './workloads.js';
+import type { InventoryEntry, ServiceEntry } from './workloads.js';
 
 export type FlowProtocol = 'TCP' | 'UDP' | 'SCTP' | 'ICMPv4' | 'ICMPv6';
 export type Verdict =
@@ -306,7 +306,11 @@ export function parseFlows(text: string, where = 'flows', firstLine = 1): FlowRe
 }
 
 /** Resolves IPs and network namespaces to workloads of the inventory; unknown addresses stay external. */
-export function attribute(flows: FlowRecord[], inventory: InventoryEntry[]): FlowRecord[] {
+export function attribute(
+  flows: FlowRecord[],
+  inventory: InventoryEntry[],
+  services: ServiceEntry[] = [],
+): FlowRecord[] {
   const byIp = new Map<string, InventoryEntry>();
   const byNetns = new Map<string, InventoryEntry>();
   for (const w of inventory) {
@@ -324,13 +328,37 @@ export function attribute(flows: FlowRecord[], inventory: InventoryEntry[]): Flo
           labels: { ...w.labels },
           ...(w.pods?.[0] ? { pod: w.pods[0] } : {}),
         };
+  // a Service's virtual IP stands for the workload its selector picks (when exactly one does)
+  const bySvc = new Map<string, InventoryEntry>();
+  for (const svc of services) {
+    const picked = inventory.filter(
+      (w) =>
+        w.namespace === svc.namespace &&
+        Object.keys(svc.selector).length > 0 &&
+        Object.entries(svc.selector).every(([k, v]) => w.labels[k] === v),
+    );
+    if (picked.length === 1) for (const ip of svc.ips) bySvc.set(ip, picked[0]!);
+  }
+  // DNS answers snooped from the flows (Hubble L7 DNS) name the external addresses they resolved to
+  const names = new Map<string, Set<string>>();
+  for (const f of flows)
+    if (f.l7?.dns?.query && f.l7.dns.ips)
+      for (const ip of f.l7.dns.ips) {
+        if (!names.has(ip)) names.set(ip, new Set());
+        names.get(ip)!.add(f.l7.dns.query.replace(/\.$/, ''));
+      }
+  const dest = (e: FlowEndpoint): FlowEndpoint => {
+    const out = fill(e, e.ip ? (byIp.get(e.ip) ?? bySvc.get(e.ip)) : undefined);
+    const n = !out.namespace && e.ip ? names.get(e.ip) : undefined;
+    return n && !out.names ? { ...out, names: [...n].sort() } : out;
+  };
   return flows.map((f) => ({
     ...f,
     source: fill(
       f.source,
       (f.source.ip && byIp.get(f.source.ip)) || (f.source.netns ? byNetns.get(f.source.netns) : undefined),
     ),
-    destination: fill(f.destination, f.destination.ip ? byIp.get(f.destination.ip) : undefined),
+    destination: dest(f.destination),
   }));
 }
 

@@ -6,6 +6,8 @@
  *   workloads:
  *     - {namespace: x, name: a, kind: Deployment, labels: {app: a}, ips: [10.0.0.2],
  *        netns: bwk-1234-x-a, ports: [{name: http, port: 80, protocol: TCP}]}
+ *   services:                                              # optional: ClusterIPs to workloads
+ *     - {namespace: x, name: a, ips: [10.96.0.12], selector: {app: a}}
  *
  * (a bare list of workloads is accepted too). YAML or JSON.
  */
@@ -29,9 +31,18 @@ export interface InventoryEntry extends Workload {
   netns: string[];
 }
 
+/** A Service: its virtual IPs stand for the pods its selector picks. */
+export interface ServiceEntry {
+  namespace: string;
+  name: string;
+  ips: string[];
+  selector: Labels;
+}
+
 export interface Inventory {
   namespaces: { name: string; labels: Labels }[];
   workloads: InventoryEntry[];
+  services: ServiceEntry[];
 }
 
 type Obj = Record<string, unknown>;
@@ -88,7 +99,24 @@ export function parseInventory(text: string, where: string): Inventory {
       ...(w.pods ? { pods: strs(w.pods) } : {}),
     };
   });
-  return { namespaces, workloads };
+  const services: ServiceEntry[] =
+    isObj(doc) && Array.isArray(doc.services)
+      ? doc.services.filter(isObj).map((sv, i) => {
+          const ips = strs(sv.ips ?? sv.clusterIP ?? sv.ip);
+          for (const ip of ips)
+            if (!parseIp(ip))
+              throw new BulwarkError('PARSE', `${where}: services[${i}].ips: invalid IP ${ip}`, {
+                subject: where,
+              });
+          return {
+            namespace: typeof sv.namespace === 'string' && sv.namespace ? sv.namespace : 'default',
+            name: String(sv.name ?? ''),
+            ips,
+            selector: labelsOf(sv.selector),
+          };
+        })
+      : [];
+  return { namespaces, workloads, services };
 }
 
 export function readInventory(file: string): Inventory {

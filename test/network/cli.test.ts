@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { spawn } from 'node:child_process';
 import { main } from '../../src/cli/main.js';
 import { cidrContains, parseCidr, parseIp } from '../../src/network/index.js';
 
@@ -226,4 +227,63 @@ test('CIDR math: IPv4 and IPv6 containment, prefixes, embedded IPv4', () => {
   assert.equal(parseIp('1.2.3'), undefined);
   assert.equal(parseIp('1::2::3'), undefined);
   assert.throws(() => parseCidr('2001:db8::/129'), /invalid CIDR/);
+});
+
+test('netpol monitor: a live stream on stdin is alerted as it arrives, once per connection', async () => {
+  const d = dir('monitor', { 'apps.yaml': APPS, 'np.yaml': DENY_DB });
+  const wl = join(tmp, 'monitor-wl.yaml');
+  writeFileSync(
+    wl,
+    'workloads:\n  - {namespace: shop, name: web, kind: Deployment, labels: {app: web}, ips: [10.1.0.2]}\n  - {namespace: shop, name: db, kind: StatefulSet, labels: {app: db}, ips: [10.1.0.3]}\n',
+  );
+  const entry = `import('${join(process.cwd(), 'src/cli/main.ts')}').then(async (m) => process.exit(await m.main(process.argv)))`;
+  const child = spawn(
+    process.execPath,
+    [
+      '--import',
+      'tsx',
+      '-e',
+      entry,
+      'bulwark',
+      '-q',
+      'netpol',
+      'monitor',
+      d,
+      '--workloads',
+      wl,
+      '--flows',
+      '-',
+      '-f',
+      'text',
+    ],
+    { stdio: ['pipe', 'pipe', 'pipe'] },
+  );
+  let out = '';
+  let err = '';
+  child.stderr.on('data', (c) => (err += c));
+  const firstAlert = new Promise<void>((resolve) =>
+    child.stdout.on('data', (c) => {
+      out += c;
+      if (out.includes('\n')) resolve();
+    }),
+  );
+  const ct = (sport: number) =>
+    `[NEW] tcp 6 120 SYN_SENT src=10.1.0.2 dst=10.1.0.3 sport=${sport} dport=5432 [UNREPLIED] src=10.1.0.3 dst=10.1.0.2 sport=5432 dport=${sport}\n`;
+  child.stdin.write(ct(40000));
+  await firstAlert; // alerted while the stream is still open
+  child.stdin.write(ct(40001)); // the same connection again: no second alert
+  child.stdin.write(
+    '[NEW] tcp 6 120 SYN_SENT src=10.1.0.7 dst=10.1.0.3 sport=40002 dport=5432 [UNREPLIED] src=10.1.0.3 dst=10.1.0.7 sport=5432 dport=40002\n',
+  );
+  child.stdin.write(
+    '[NEW] udp 17 30 src=192.0.2.99 dst=10.1.0.3 sport=40003 dport=5432 [UNREPLIED] src=10.1.0.3 dst=192.0.2.99 sport=5432 dport=40003\n',
+  );
+  child.stdin.end();
+  const code = await new Promise<number | null>((r) => child.on('exit', r));
+  assert.equal(code, 0, err);
+  assert.deepEqual(out.trim().split('\n'), [
+    // api (10.1.0.7, a pod of the manifests) is allowed; an unknown address is external
+    'Warning Connection outside NetworkPolicy (shop/web[Deployment] => shop/db[StatefulSet] : TCP 5432, denied by ingress of shop/db[StatefulSet])',
+    'Warning Connection outside NetworkPolicy (192.0.2.99[External] => shop/db[StatefulSet] : UDP 5432, denied by ingress of shop/db[StatefulSet])',
+  ]);
 });

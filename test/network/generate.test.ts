@@ -398,3 +398,53 @@ test('netpol flows: text and JSON records from the CLI', async () => {
   assert.equal((await cli('-q', 'netpol', 'generate', '--flows', f)).code, 2); // -o DIR is required
   assert.ok(runs > 0);
 });
+
+test('attribution: a Service IP stands for the workload its selector picks; snooped DNS answers name external addresses', () => {
+  const inv = parseInventory(
+    [
+      'workloads:',
+      '  - {namespace: shop, name: web, kind: Deployment, labels: {app: web}, ips: [10.0.0.2]}',
+      '  - {namespace: data, name: db, kind: StatefulSet, labels: {app: db}, ips: [10.0.0.3]}',
+      'services:',
+      '  - {namespace: data, name: db, ips: [10.96.0.12], selector: {app: db}}',
+      '  - {namespace: data, name: nothing, ips: [10.96.0.13], selector: {app: none}}',
+    ].join('\n'),
+    'wl.yaml',
+  );
+  const dnsAnswer = JSON.stringify({
+    flow: {
+      time: '2026-12-03T10:00:00Z',
+      verdict: 'FORWARDED',
+      IP: { source: '10.0.0.10', destination: '10.0.0.2' },
+      l4: { UDP: { source_port: 53, destination_port: 41000 } },
+      source: {
+        namespace: 'kube-system',
+        pod_name: 'coredns-1',
+        labels: ['k8s:k8s-app=kube-dns'],
+        workloads: [{ name: 'coredns', kind: 'Deployment' }],
+      },
+      destination: {
+        namespace: 'shop',
+        pod_name: 'web-1',
+        labels: ['k8s:app=web'],
+        workloads: [{ name: 'web', kind: 'Deployment' }],
+      },
+      is_reply: true,
+      l7: { type: 'RESPONSE', dns: { query: 'api.example.com.', ips: ['198.51.100.9'], rcode: 0 } },
+    },
+  });
+  const text = [
+    dnsAnswer,
+    '[NEW] tcp 6 120 SYN_SENT src=10.0.0.2 dst=198.51.100.9 sport=40000 dport=443 [UNREPLIED] src=198.51.100.9 dst=10.0.0.2 sport=443 dport=40000',
+    '[NEW] tcp 6 120 SYN_SENT src=10.0.0.2 dst=10.96.0.12 sport=40001 dport=5432 [UNREPLIED] src=10.0.0.3 dst=10.0.0.2 sport=5432 dport=40001',
+    '[NEW] tcp 6 120 SYN_SENT src=10.0.0.2 dst=10.96.0.13 sport=40002 dport=80 [UNREPLIED] src=10.96.0.13 dst=10.0.0.2 sport=80 dport=40002',
+  ].join('\n');
+  const flows = aggregate(attribute(parseFlows(text, 'mixed'), inv.workloads, inv.services));
+  assert.deepEqual(flows.map(flowLine), [
+    'shop/web[Deployment] => 10.96.0.13[External] : TCP 80',
+    'shop/web[Deployment] => 198.51.100.9[External] : TCP 443',
+    'shop/web[Deployment] => data/db[StatefulSet] : TCP 5432',
+    'shop/web[Deployment] => kube-system/coredns[Deployment] : UDP 53',
+  ]);
+  assert.deepEqual(flows[1]!.destination.names, ['api.example.com']);
+});

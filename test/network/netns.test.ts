@@ -1,10 +1,11 @@
 /**
- * Discover → generate → protect on real network namespaces (test/network/harness.ts): seven pods
- * in two namespaces, scripted connections observed with conntrack, `netpol flows` recovers every
- * scripted edge with the right pod identities and nothing else, `netpol generate` writes the
- * policies, monitor mode alerts once per unlearned connection and blocks nothing, then they are applied as iptables rules inside each pod namespace, and every pair and
- * port is probed: learned ones stay reachable, all others are blocked, and `netpol eval` on the
- * generated policies lists exactly the reachable set. Skipped without root or the tools.
+ * Discover → generate → monitor → protect on real network namespaces (test/network/harness.ts):
+ * seven pods in two namespaces, scripted connections observed with conntrack, `netpol flows`
+ * recovers every scripted edge with the right pod identities and nothing else, `netpol generate`
+ * writes the policies, monitor mode blocks nothing and alerts once per unlearned connection, then
+ * the policies are applied as iptables rules inside each pod namespace and every pair and port is
+ * probed: learned ones stay reachable, all others are blocked, and `netpol eval` on the generated
+ * policies lists exactly the reachable set. Skipped without root or the tools.
  */
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
