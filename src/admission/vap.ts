@@ -406,6 +406,8 @@ export interface VapEvaluateOptions {
   defaultNamespace?: string;
   /** Who `request.userInfo` says made the request. */
   username?: string;
+  /** More objects to find params and namespaces among (besides the inputs and the policies' files). */
+  lookup?: Obj[];
 }
 
 /**
@@ -416,7 +418,7 @@ export interface VapEvaluateOptions {
 export function evaluateVap(set: VapSet, inputs: PolicyInput[], opts: VapEvaluateOptions = {}): VapResult {
   const findings: MisconfigFinding[] = [];
   const warnings = new Set<string>();
-  const all: Obj[] = [...set.objects, ...inputs.map((i) => i.object as Obj)];
+  const all: Obj[] = [...set.objects, ...(opts.lookup ?? inputs.map((i) => i.object as Obj))];
   const namespaces = new Map<string, Obj>();
   for (const o of all) if (o.kind === 'Namespace' && nameOf(o)) namespaces.set(nameOf(o)!, o);
   const nsObject = (ns: string): Obj =>
@@ -641,7 +643,42 @@ export function loadVapPaths(paths: string[]): VapSet {
   return set;
 }
 
-/** `scan config --vap`: the policies under `paths` over already parsed manifests. */
+/**
+ * `scan config --vap`: the policies under `paths` over already parsed manifests. Inputs that no
+ * longer know their source lines (scan config keeps them without syntax trees) are parsed again from
+ * their file, one file at a time, so that findings point at the object's lines.
+ */
 export function scanVap(paths: string[], inputs: PolicyInput[], opts: VapEvaluateOptions = {}): VapResult {
-  return evaluateVap(loadVapPaths(paths), inputs, opts);
+  const set = loadVapPaths(paths);
+  const findings: MisconfigFinding[] = [];
+  const warnings: string[] = [];
+  const byFile = new Map<string, PolicyInput[]>();
+  for (const i of inputs) {
+    let l = byFile.get(i.file);
+    if (!l) byFile.set(i.file, (l = []));
+    l.push(i);
+  }
+  for (const [file, list] of byFile) {
+    let located = list;
+    if (
+      file !== '-' &&
+      list.some((i) => i.type === 'kubernetes' || i.type === 'rbac') &&
+      !list[0]!.locate([])
+    ) {
+      try {
+        const again = parseManifests(readFileSync(file, 'utf8'), file).inputs;
+        if (again.length === list.filter((i) => i.type === 'kubernetes' || i.type === 'rbac').length)
+          located = again;
+      } catch {
+        // keep the inputs as they are (no lines)
+      }
+    }
+    const r = evaluateVap(set, located, {
+      ...opts,
+      lookup: opts.lookup ?? inputs.map((i) => i.object as Obj),
+    });
+    findings.push(...r.findings);
+    warnings.push(...r.warnings);
+  }
+  return { findings, warnings: [...new Set(warnings)] };
 }

@@ -318,14 +318,26 @@ test('a policy over real pods: the Falco audit corpus privileged/hostNetwork pod
 });
 
 test('scan config --vap DIR MANIFESTS: findings in the report with the built-in checks, exit code', async () => {
+  // the Namespace (whose labels the binding selects on) in another file than the Deployment
   const m = join(tmp, 'app.yaml');
-  writeFileSync(m, namespace('test', { environment: 'test' }) + deployment('big', 'test', 6));
+  const nsFile = join(tmp, 'ns.yaml');
+  writeFileSync(nsFile, namespace('test', { environment: 'test' }));
+  writeFileSync(m, deployment('small', 'test', 1) + deployment('big', 'test', 6));
   const out = join(tmp, 'r.json');
-  const r = await cli('scan', 'config', '--vap', FIX, '-f', 'json', '-o', out, '--exit-code', '4', m);
+  const r = await cli('scan', 'config', '--vap', FIX, '-f', 'json', '-o', out, '--exit-code', '4', nsFile, m);
   assert.equal(r.code, 4);
   const rep = JSON.parse(readFileSync(out, 'utf8')) as {
-    results: { target: string; findings: { id: string; message?: string }[] }[];
+    results: {
+      target: string;
+      findings: { id: string; message?: string; location: { path: string; line?: number } }[];
+    }[];
   };
+  const vapFindings = rep.results.flatMap((x) => x.findings.filter((f) => f.id.startsWith('VAP:')));
+  // the big Deployment, at its line in app.yaml: over 5 replicas (demo) and over the param's 3
+  assert.deepEqual(vapFindings.map((f) => [f.id, f.location.path, f.location.line]).sort(), [
+    ['VAP:demo-policy.example.com', m, 18],
+    ['VAP:replicalimit-policy.example.com', m, 18],
+  ]);
   const ids = rep.results.flatMap((x) => x.findings.map((f) => f.id));
   assert.ok(ids.includes('VAP:demo-policy.example.com'));
   assert.ok(ids.includes('VAP:replicalimit-policy.example.com'));
@@ -335,7 +347,7 @@ test('scan config --vap DIR MANIFESTS: findings in the report with the built-in 
   );
   // sarif too
   const sarif = join(tmp, 'r.sarif');
-  await cli('scan', 'config', '--vap', FIX, '-f', 'sarif', '-o', sarif, m);
+  await cli('scan', 'config', '--vap', FIX, '-f', 'sarif', '-o', sarif, nsFile, m);
   assert.match(readFileSync(sarif, 'utf8'), /VAP:demo-policy\.example\.com/);
   // a DIR without policies is an error naming it
   assert.equal((await cli('scan', 'config', '--vap', tmp, '-o', join(tmp, 'x'), m)).code, 1);
