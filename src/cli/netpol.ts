@@ -5,7 +5,7 @@
  *   bulwark netpol diff OLD NEW [--exit-code]
  *   bulwark netpol generate --flows FILE [--workloads FILE] [-n NS] -o DIR [--cilium]
  */
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Option } from 'commander';
 import { BulwarkError } from '../core/errors.js';
@@ -329,25 +329,32 @@ JSON alerts: {rule, time, connection, source, destination, protocol, port, denie
     });
 }
 
+/** Reads flow files line by line (a stream: memory grows with the distinct connections only). */
 async function readFlows(files: string[], workloads: string[] | undefined) {
   const net = await network();
-  const flows = files.flatMap((f) => {
-    let text: string;
-    try {
-      text = f === '-' ? readFileSync(0, 'utf8') : readFileSync(f, 'utf8');
-    } catch (e) {
-      throw new BulwarkError('NOT_FOUND', `${f}: ${(e as NodeJS.ErrnoException).code ?? 'cannot read'}`, {
-        subject: f,
-      });
-    }
-    return net.parseFlows(text, f);
-  });
+  const { createReadStream } = await import('node:fs');
+  const { createInterface } = await import('node:readline');
   const invs = (workloads ?? []).map((f) => net.readInventory(f));
-  return net.aggregate(
-    net.attribute(
-      flows,
+  const agg = new net.FlowAggregator(
+    new net.Attributor(
       invs.flatMap((i) => i.workloads),
       invs.flatMap((i) => i.services),
     ),
   );
+  for (const f of files) {
+    const input = f === '-' ? process.stdin : createReadStream(f);
+    await new Promise<void>((resolve, reject) => {
+      input.once('error', (e: NodeJS.ErrnoException) =>
+        reject(new BulwarkError('NOT_FOUND', `${f}: ${e.code ?? e.message}`, { subject: f })),
+      );
+      input.once('readable', () => resolve());
+      input.once('end', () => resolve());
+    });
+    let n = 0;
+    for await (const line of createInterface({ input, crlfDelay: Infinity })) {
+      n++;
+      for (const rec of net.parseFlows(line, f, n)) agg.add(rec);
+    }
+  }
+  return agg.results();
 }

@@ -305,61 +305,90 @@ export function parseFlows(text: string, where = 'flows', firstLine = 1): FlowRe
   return out;
 }
 
-/** Resolves IPs and network namespaces to workloads of the inventory; unknown addresses stay external. */
+/**
+ * Resolves IPs and network namespaces to workloads of an inventory (and Service IPs to the workload
+ * their selector picks); unknown addresses stay external. DNS answers it is shown (Hubble L7 DNS)
+ * name the external addresses they resolved to.
+ */
+export class Attributor {
+  private readonly byIp = new Map<string, InventoryEntry>();
+  private readonly byNetns = new Map<string, InventoryEntry>();
+  private readonly bySvc = new Map<string, InventoryEntry>();
+  private readonly dns = new Map<string, Set<string>>();
+
+  constructor(inventory: InventoryEntry[] = [], services: ServiceEntry[] = []) {
+    for (const w of inventory) {
+      for (const ip of w.ips) if (!this.byIp.has(ip)) this.byIp.set(ip, w);
+      for (const n of w.netns) this.byNetns.set(n, w);
+    }
+    // a Service's virtual IP stands for the workload its selector picks (when exactly one does)
+    for (const svc of services) {
+      const picked = inventory.filter(
+        (w) =>
+          w.namespace === svc.namespace &&
+          Object.keys(svc.selector).length > 0 &&
+          Object.entries(svc.selector).every(([k, v]) => w.labels[k] === v),
+      );
+      if (picked.length === 1) for (const ip of svc.ips) this.bySvc.set(ip, picked[0]!);
+    }
+  }
+
+  /** Records the DNS answer a flow carries, if any. */
+  observe(f: FlowRecord): void {
+    const d = f.l7?.dns;
+    if (!d?.query || !d.ips) return;
+    for (const ip of d.ips) {
+      if (!this.dns.has(ip)) this.dns.set(ip, new Set());
+      this.dns.get(ip)!.add(d.query.replace(/\.$/, ''));
+    }
+  }
+
+  /** DNS names an address was resolved from, as far as seen. */
+  namesOf(ip: string): string[] | undefined {
+    const n = this.dns.get(ip);
+    return n ? [...n].sort() : undefined;
+  }
+
+  private fill(e: FlowEndpoint, w: InventoryEntry | undefined): FlowEndpoint {
+    if (!w || e.namespace) return e;
+    return {
+      ...e,
+      namespace: w.namespace,
+      name: w.name,
+      kind: w.kind,
+      labels: { ...w.labels },
+      ...(w.pods?.[0] ? { pod: w.pods[0] } : {}),
+    };
+  }
+
+  attribute(f: FlowRecord): FlowRecord {
+    const src = f.source;
+    const dst = f.destination;
+    const destination = this.fill(
+      dst,
+      dst.ip ? (this.byIp.get(dst.ip) ?? this.bySvc.get(dst.ip)) : undefined,
+    );
+    const names = !destination.namespace && dst.ip && !destination.names ? this.namesOf(dst.ip) : undefined;
+    return {
+      ...f,
+      source: this.fill(
+        src,
+        (src.ip && this.byIp.get(src.ip)) || (src.netns ? this.byNetns.get(src.netns) : undefined),
+      ),
+      destination: names ? { ...destination, names } : destination,
+    };
+  }
+}
+
+/** Attributes a batch of records (DNS answers anywhere in the batch name external addresses). */
 export function attribute(
   flows: FlowRecord[],
   inventory: InventoryEntry[],
   services: ServiceEntry[] = [],
 ): FlowRecord[] {
-  const byIp = new Map<string, InventoryEntry>();
-  const byNetns = new Map<string, InventoryEntry>();
-  for (const w of inventory) {
-    for (const ip of w.ips) byIp.set(ip, w);
-    for (const n of w.netns) byNetns.set(n, w);
-  }
-  const fill = (e: FlowEndpoint, w: InventoryEntry | undefined): FlowEndpoint =>
-    !w || e.namespace
-      ? e
-      : {
-          ...e,
-          namespace: w.namespace,
-          name: w.name,
-          kind: w.kind,
-          labels: { ...w.labels },
-          ...(w.pods?.[0] ? { pod: w.pods[0] } : {}),
-        };
-  // a Service's virtual IP stands for the workload its selector picks (when exactly one does)
-  const bySvc = new Map<string, InventoryEntry>();
-  for (const svc of services) {
-    const picked = inventory.filter(
-      (w) =>
-        w.namespace === svc.namespace &&
-        Object.keys(svc.selector).length > 0 &&
-        Object.entries(svc.selector).every(([k, v]) => w.labels[k] === v),
-    );
-    if (picked.length === 1) for (const ip of svc.ips) bySvc.set(ip, picked[0]!);
-  }
-  // DNS answers snooped from the flows (Hubble L7 DNS) name the external addresses they resolved to
-  const names = new Map<string, Set<string>>();
-  for (const f of flows)
-    if (f.l7?.dns?.query && f.l7.dns.ips)
-      for (const ip of f.l7.dns.ips) {
-        if (!names.has(ip)) names.set(ip, new Set());
-        names.get(ip)!.add(f.l7.dns.query.replace(/\.$/, ''));
-      }
-  const dest = (e: FlowEndpoint): FlowEndpoint => {
-    const out = fill(e, e.ip ? (byIp.get(e.ip) ?? bySvc.get(e.ip)) : undefined);
-    const n = !out.namespace && e.ip ? names.get(e.ip) : undefined;
-    return n && !out.names ? { ...out, names: [...n].sort() } : out;
-  };
-  return flows.map((f) => ({
-    ...f,
-    source: fill(
-      f.source,
-      (f.source.ip && byIp.get(f.source.ip)) || (f.source.netns ? byNetns.get(f.source.netns) : undefined),
-    ),
-    destination: dest(f.destination),
-  }));
+  const a = new Attributor(inventory, services);
+  for (const f of flows) a.observe(f);
+  return flows.map((f) => a.attribute(f));
 }
 
 export function endpointKey(e: FlowEndpoint): string {
@@ -390,22 +419,24 @@ export function orient(f0: FlowRecord): FlowRecord | undefined {
 /**
  * Aggregates records into one per (source, destination, protocol, port, verdict): counts add up,
  * first/last seen span them. Replies are turned around, loopback and a workload's traffic to
- * itself dropped; the client's ephemeral port is not part of the key.
+ * itself dropped; the client's ephemeral port is not part of the key. Memory grows with the
+ * distinct connections, not with the records: a flow stream of any length can be fed to add().
  */
-export function aggregate(flows: FlowRecord[]): FlowRecord[] {
-  const out = new Map<string, FlowRecord>();
-  for (const f0 of flows) {
-    const f = orient(f0);
-    if (!f) continue;
-    const s = endpointKey(f.source);
-    const d = endpointKey(f.destination);
-    const k = `${s} ${d} ${f.protocol} ${f.port ?? ''} ${f.verdict}`;
-    const have = out.get(k);
+export class FlowAggregator {
+  private readonly out = new Map<string, FlowRecord>();
+  constructor(private readonly attributor?: Attributor) {}
+
+  add(f0: FlowRecord): void {
+    this.attributor?.observe(f0);
+    const f = orient(this.attributor ? this.attributor.attribute(f0) : f0);
+    if (!f) return;
+    const k = `${endpointKey(f.source)} ${endpointKey(f.destination)} ${f.protocol} ${f.port ?? ''} ${f.verdict}`;
+    const have = this.out.get(k);
     if (!have) {
       const { port: _sp, ...src } = f.source;
       void _sp;
-      out.set(k, { ...f, source: src, destination: { ...f.destination }, count: f.count });
-      continue;
+      this.out.set(k, { ...f, source: src, destination: { ...f.destination }, count: f.count });
+      return;
     }
     have.count += f.count;
     if (f.firstSeen && (!have.firstSeen || f.firstSeen < have.firstSeen)) have.firstSeen = f.firstSeen;
@@ -414,7 +445,23 @@ export function aggregate(flows: FlowRecord[]): FlowRecord[] {
       have.destination.names = [...new Set([...(have.destination.names ?? []), ...f.destination.names])];
     if (f.l7 && !have.l7) have.l7 = f.l7;
   }
-  return [...out.values()].sort((a, b) => flowLine(a).localeCompare(flowLine(b)));
+
+  /** The aggregated records, sorted; external destinations get the DNS names seen for them. */
+  results(): FlowRecord[] {
+    const rs = [...this.out.values()];
+    for (const r of rs)
+      if (!r.destination.namespace && r.destination.ip && !r.destination.names) {
+        const n = this.attributor?.namesOf(r.destination.ip);
+        if (n) r.destination.names = n;
+      }
+    return rs.sort((a, b) => flowLine(a).localeCompare(flowLine(b)));
+  }
+}
+
+export function aggregate(flows: FlowRecord[]): FlowRecord[] {
+  const a = new FlowAggregator();
+  for (const f of flows) a.add(f);
+  return a.results();
 }
 
 /** `ns/a[Deployment] => ns/b[Deployment] : TCP 80`, as `netpol eval` prints connections. */
