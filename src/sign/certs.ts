@@ -53,6 +53,24 @@ function describe(c: Pick<X509Certificate, 'subject' | 'subjectAltName'>): strin
 }
 
 /**
+ * CA-to-CA links already verified (intermediate signed by root): the same few for every signature,
+ * so their (P-384) signature checks are done once. Leaf certificates are always checked.
+ */
+const caLinks = new Map<string, boolean>();
+
+function signedBy(child: X509Certificate, issuer: X509Certificate): boolean {
+  if (!child.ca) return child.verify(issuer.publicKey);
+  const k = `${child.fingerprint256}/${issuer.fingerprint256}`;
+  let ok = caLinks.get(k);
+  if (ok === undefined) {
+    ok = child.verify(issuer.publicKey);
+    if (caLinks.size >= 256) caLinks.clear();
+    caLinks.set(k, ok);
+  }
+  return ok;
+}
+
+/**
  * Checks that `leaf` chains to one of `cas` (through `intermediates` and the CAs' own chains) with
  * every certificate valid at `at`. Returns undefined when it does, else why not.
  */
@@ -73,8 +91,9 @@ export function verifyChain(
   const pool = [...intermediates, ...anchors];
   let cur = leaf;
   for (let depth = 0; depth < 10; depth++) {
+    const child = cur;
     const issuer = pool.find(
-      (c) => !c.raw.equals(cur.raw) && cur.checkIssued(c) && c.ca && cur.verify(c.publicKey),
+      (c) => !c.raw.equals(child.raw) && child.checkIssued(c) && c.ca && signedBy(child, c),
     );
     if (!issuer) {
       if (isAnchor(cur) && depth > 0) return undefined;

@@ -167,8 +167,19 @@ export function trustedRootFrom(
   return { source, tlogs, certificateAuthorities: cas };
 }
 
-/** Every certificate in a PEM text. */
+const pemCache = new Map<string, X509Certificate[]>();
+
+/** Every certificate in a PEM text (parsed once per distinct text: chains repeat across signatures). */
 export function splitPemCertificates(pem: string, what: string): X509Certificate[] {
+  const hit = pemCache.get(pem);
+  if (hit) return hit;
+  const certs = parsePemCertificates(pem, what);
+  if (pemCache.size >= 256) pemCache.clear();
+  pemCache.set(pem, certs);
+  return certs;
+}
+
+function parsePemCertificates(pem: string, what: string): X509Certificate[] {
   const blocks = pem.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g) ?? [];
   return blocks.map((b, i) => {
     try {
