@@ -419,17 +419,40 @@ export function orient(f0: FlowRecord): FlowRecord | undefined {
 /**
  * Aggregates records into one per (source, destination, protocol, port, verdict): counts add up,
  * first/last seen span them. Replies are turned around, loopback and a workload's traffic to
- * itself dropped; the client's ephemeral port is not part of the key. Memory grows with the
+ * itself dropped; the client's ephemeral port is not part of the key, but one 5-tuple seen twice
+ * (at both ends, or by conntrack and Hubble) within a window counts once. Memory grows with the
  * distinct connections, not with the records: a flow stream of any length can be fed to add().
  */
 export class FlowAggregator {
   private readonly out = new Map<string, FlowRecord>();
-  constructor(private readonly attributor?: Attributor) {}
+  /** recent connections by 5-tuple → time seen (ms; NaN when unknown), oldest first */
+  private readonly recent = new Map<string, number>();
+  constructor(
+    private readonly attributor?: Attributor,
+    /** the same 5-tuple within this window is one connection (seen at both ends, or by two observers) */
+    private readonly dedupeMs = 120_000,
+    private readonly maxRecent = 200_000,
+  ) {}
+
+  /** True when this record's connection (protocol, client ip:port, server ip:port) was already counted. */
+  private duplicate(f: FlowRecord): boolean {
+    if (f.source.port === undefined || !f.source.ip || !f.destination.ip || f.port === undefined)
+      return false;
+    const k = `${f.protocol} ${f.source.ip} ${f.source.port} ${f.destination.ip} ${f.port} ${f.verdict}`;
+    const t = f.firstSeen ? Date.parse(f.firstSeen) : NaN;
+    const prev = this.recent.get(k);
+    if (prev !== undefined && (Number.isNaN(prev) || Number.isNaN(t) || Math.abs(t - prev) < this.dedupeMs))
+      return true;
+    this.recent.delete(k);
+    this.recent.set(k, t);
+    if (this.recent.size > this.maxRecent) this.recent.delete(this.recent.keys().next().value!);
+    return false;
+  }
 
   add(f0: FlowRecord): void {
     this.attributor?.observe(f0);
     const f = orient(this.attributor ? this.attributor.attribute(f0) : f0);
-    if (!f) return;
+    if (!f || this.duplicate(f)) return;
     const k = `${endpointKey(f.source)} ${endpointKey(f.destination)} ${f.protocol} ${f.port ?? ''} ${f.verdict}`;
     const have = this.out.get(k);
     if (!have) {

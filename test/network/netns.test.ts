@@ -183,6 +183,12 @@ test(
     const missing = [...learned].filter((l) => !seen.includes(l));
     const extra = seen.filter((l) => !learned.has(l));
     assert.deepEqual({ missing, extra }, { missing: [], extra: [] }, 'edge recall and precision');
+    // each scripted connection ran twice; conntrack saw each in both namespaces: counted once per connection
+    const counts = readFileSync(edges, 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => Number(/count=(\d+)/.exec(l)?.[1]));
+    assert.deepEqual(counts, new Array(SCRIPT.length).fill(2));
 
     // generate, then eval over the generated policies: exactly the learned set
     const dir = join(tmp, 'policies');
