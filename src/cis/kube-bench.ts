@@ -2,7 +2,8 @@
  * Converts kube-bench's CIS Kubernetes node definitions (cfg/<version>/node.yaml and the node
  * section of cfg/config.yaml, Apache-2.0) into Bulwark's benchmark format: the shell audits become
  * declarative audit sources, the file locations $variables with kube-bench's candidate lists.
- * Tests, texts, remediations and scored flags are carried over as they are.
+ * Tests, texts, remediations and scored flags are carried over as they are; one deliberate change:
+ * a file check whose file does not exist is INFO (not applicable) instead of FAIL.
  *
  * Regenerate the shipped files (policies/cis/k8s-node/*.yaml) with:
  *   npx tsx src/cis/kube-bench.ts <kube-bench checkout> <version>... > /dev/null
@@ -104,6 +105,10 @@ export function convertNode(
       if (typeof c.audit_config === 'string' && c.audit_config.trim())
         out.audit_config = convertAudit(c.audit_config, where);
       if (c.use_multiple_values) out.use_multiple_values = true;
+      // A file check on a file that does not exist is not applicable (INFO), where kube-bench
+      // FAILs it — the false positives of managed nodes whose files live elsewhere (kube-bench#940).
+      if (out.audit?.startsWith('stat ') && !out.audit.includes(' or ') && !out.audit_config)
+        out.absent = 'info';
       if (c.type) out.type = String(c.type);
       if (c.tests) out.tests = c.tests as BenchCheck['tests'];
       if (typeof c.remediation === 'string') out.remediation = c.remediation.trim();
