@@ -222,29 +222,49 @@ export function register(ctx: CliContext): void {
       'extra claim in the payload\'s "optional" section; repeatable',
       collect,
     )
-    .option('-y, --yes', 'accepted for cosign compatibility (no prompts are ever shown)');
+    .option('-y, --yes', 'accepted for cosign compatibility (no prompts are ever shown)')
+    .option(
+      '--bundle',
+      'also attach a Sigstore bundle v0.3 as an OCI referrer (tag sha256-<hex> where the registry has no referrers API)',
+    );
   addTargetOptions(sign);
-  sign.action(async (image: string, o: TargetCliOptions & { key: string; annotations?: string[] }) => {
-    const { t, registry } = await registryOpts(ctx, sign, o);
-    let ann: Record<string, string>;
-    let key;
-    try {
-      ann = annotations(o.annotations);
-      key = await privateKey(o.key);
-    } catch (e) {
-      return usage(sign, e);
-    }
-    const disarm = armTimeout(t.timeoutMs, image);
-    try {
-      const s = await loadSign();
-      const r = await s.signImage(image, { ...registry, key, annotations: ann });
-      const { parseImageReference } = await import('../image/index.js');
-      const ref = parseImageReference(image);
-      process.stderr.write(`Pushing signature to: ${ref.registry}/${ref.repository}:${r.tag}\n`);
-    } finally {
-      disarm();
-    }
-  });
+  sign.action(
+    async (
+      image: string,
+      o: TargetCliOptions & { key: string; annotations?: string[]; bundle?: boolean },
+    ) => {
+      const { t, registry } = await registryOpts(ctx, sign, o);
+      let ann: Record<string, string>;
+      let key;
+      try {
+        ann = annotations(o.annotations);
+        key = await privateKey(o.key);
+      } catch (e) {
+        return usage(sign, e);
+      }
+      const disarm = armTimeout(t.timeoutMs, image);
+      try {
+        const s = await loadSign();
+        const r = await s.signImage(image, { ...registry, key, annotations: ann });
+        const { parseImageReference } = await import('../image/index.js');
+        const ref = parseImageReference(image);
+        process.stderr.write(`Pushing signature to: ${ref.registry}/${ref.repository}:${r.tag}\n`);
+        if (o.bundle) {
+          const b = await s.attachBundle(ref, {
+            ...registry,
+            key,
+            digest: r.digest,
+            name: s.dockerReference(ref),
+          });
+          process.stderr.write(
+            `Pushing bundle to: ${ref.registry}/${ref.repository}@${b.manifestDigest}${b.fallbackTag ? ` (no referrers API: listed in tag ${b.fallbackTag})` : ''}\n`,
+          );
+        }
+      } finally {
+        disarm();
+      }
+    },
+  );
 
   const verify = addVerifyOptions(
     p
@@ -276,6 +296,7 @@ export function register(ctx: CliContext): void {
       }
       const good = res.signatures.filter((s) => s.verified);
       const payloads = good.map((s) => {
+        if (!s.payload) return s.statement; // a Sigstore bundle: the signed in-toto statement
         const optional: Record<string, unknown> = { ...(s.payload!.optional ?? {}) };
         if (s.signer?.kind === 'certificate') {
           optional.Issuer = s.signer.issuer;

@@ -19,6 +19,8 @@
  *   signImage(ref, opts) / attestImage(ref, opts) / verifyImageAttestations(ref, opts) / generateKeyPair(pw)
  */
 import { parseImageReference, RegistryClient, type ImageReference } from '../image/index.js';
+import { verifyAttestationLayer } from './attest.js';
+import { COSIGN_SIGN_PREDICATE, readBundles } from './bundle.js';
 import { buildPolicy, type VerifyOptions } from './policy.js';
 import { attachmentTag, getAttachmentManifest, readAttachmentLayers, readDirImage } from './sources.js';
 import { verifySignatureLayer, type SignatureLayer, type SignatureResult } from './verify.js';
@@ -53,6 +55,14 @@ export {
 } from './verify.js';
 export { attachmentTag, parseSigstoreJson, readDirImage } from './sources.js';
 export { canonicalJson } from './rekor.js';
+export {
+  attachBundle,
+  readBundles,
+  bundleToLayer,
+  makeBundle,
+  BUNDLE_MEDIA_TYPE,
+  COSIGN_SIGN_PREDICATE,
+} from './bundle.js';
 export { buildPolicy, type VerifyOptions } from './policy.js';
 export { signImage, dockerReference, type SignOptions, type SignResult } from './sign.js';
 export { attachmentManifest, attachmentConfig, descriptorJson } from './layout.js';
@@ -123,7 +133,7 @@ export async function resolveDigest(client: RegistryClient, r: ImageReference): 
  */
 export async function verifyImageSignatures(
   ref: string | ImageReference,
-  opts: VerifyOptions & { referenceForDir?: string } = {},
+  opts: VerifyOptions & { referenceForDir?: string; bundles?: boolean } = {},
 ): Promise<VerifyResult> {
   if (typeof ref === 'string' && ref.startsWith('dir:')) {
     const img = await readDirImage(ref.slice(4));
@@ -146,6 +156,20 @@ export async function verifyImageSignatures(
     const m = await getAttachmentManifest(client, r.repository, tag);
     const layers = m ? await readAttachmentLayers(client, r.repository, m) : [];
     const results = layers.map((l) => verifySignatureLayer(l, policy));
+    if (opts.bundles !== false) {
+      const b = await readBundles(r, digest, opts);
+      for (const l of b.layers) {
+        if (l.mediaType === 'invalid') {
+          results.push({ verified: false, source: l.source, errors: [l.source ?? 'unreadable bundle'] });
+          continue;
+        }
+        const a = verifyAttestationLayer(l, { ...opts, type: COSIGN_SIGN_PREDICATE }, digest);
+        results.push({
+          ...a,
+          source: `${l.source} (via ${b.via === 'tag' ? `tag ${attachmentTag(digest, '')}` : 'referrers API'})`,
+        });
+      }
+    }
     return summarize(
       digest,
       results,

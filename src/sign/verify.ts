@@ -67,6 +67,8 @@ export interface SignatureResult {
     | { kind: 'key'; keyIndex: number }
     | { kind: 'certificate'; subject: string[]; issuer?: string; certificate: string };
   tlog?: TlogEntry;
+  /** For Sigstore bundle signatures: the in-toto statement that was signed. */
+  statement?: unknown;
   errors: string[];
 }
 

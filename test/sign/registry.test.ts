@@ -341,3 +341,61 @@ test('attest a CycloneDX SBOM made by Bulwark and verify-attestation it; a vuln 
   assert.equal(moved.code, 1);
   assert.match(moved.stderr, new RegExp(`do not include the image digest ${other.digest}`));
 });
+
+test('--bundle: a Sigstore bundle referrer, through the sha256-<hex> tag index (the registry has no referrers API)', async () => {
+  await reg.push(img, 'bulwark/bundled', 'v1');
+  const image = `${reg.host}/bulwark/bundled:v1`;
+  const s = await runCli(['sign', image, '--bundle', '--key', `${keyPrefix}.key`, ...creds], env);
+  assert.equal(s.code, 0, s.stderr);
+  assert.match(
+    s.stderr,
+    /Pushing bundle to: .*@sha256:[0-9a-f]{64} \(no referrers API: listed in tag sha256-[0-9a-f]{64}\)/,
+  );
+  const digest = (await manifestOf('bulwark/bundled', 'v1'))!.digest;
+  const p = pusher();
+  let index;
+  try {
+    assert.equal(
+      await p.referrers('bulwark/bundled', digest),
+      undefined,
+      "Debian's docker-registry answers 404 on the referrers API",
+    );
+    index = await p.getManifestRaw('bulwark/bundled', `sha256-${digest.slice(7)}`, [
+      'application/vnd.oci.image.index.v1+json',
+    ]);
+  } finally {
+    await p.close();
+  }
+  const idx = JSON.parse(index!.body.toString());
+  assert.equal(idx.manifests.length, 1);
+  assert.equal(idx.manifests[0].artifactType, 'application/vnd.dev.sigstore.bundle.v0.3+json');
+  assert.equal(idx.manifests[0].annotations['dev.sigstore.bundle.content'], 'dsse-envelope');
+  const ref = JSON.parse((await manifestOf('bulwark/bundled', idx.manifests[0].digest))!.body.toString());
+  assert.equal(ref.subject.digest, digest);
+  assert.equal(ref.config.mediaType, 'application/vnd.oci.empty.v1+json');
+
+  const v = await runCli(['verify', image, '--key', `${keyPrefix}.pub`, ...creds], env);
+  assert.equal(v.code, 0, v.stderr);
+  const out = JSON.parse(v.stdout);
+  assert.equal(out.length, 2, 'the legacy signature and the bundle');
+  assert.equal(out[1].predicateType, 'https://sigstore.dev/cosign/sign/v1');
+
+  // a bundle alone (no .sig tag) verifies; without reading bundles nothing does; another key fails
+  await reg.push(img, 'bulwark/bundleonly', 'v1');
+  const key = readPrivateKey(readFileSync(`${keyPrefix}.key`, 'utf8'), password, 'cosign.key');
+  const { attachBundle } = await import('../../src/sign/index.js');
+  const only = { registry: reg.host, repository: 'bulwark/bundleonly', tag: 'v1' };
+  const a = await attachBundle(only, { ...regOpts(), key, digest, name: `${reg.host}/bulwark/bundleonly` });
+  assert.equal(a.fallbackTag, `sha256-${digest.slice(7)}`);
+  const pub = readFileSync(`${keyPrefix}.pub`, 'utf8');
+  const r = await verifyImageSignatures(only, { ...regOpts(), keys: [pub] });
+  assert.equal(r.verified, true, r.errors.join('; '));
+  assert.match(r.signatures[0]!.source!, /via tag sha256-/);
+  const legacyOnly = await verifyImageSignatures(only, { ...regOpts(), keys: [pub], bundles: false });
+  assert.equal(legacyOnly.verified, false);
+  assert.match(legacyOnly.errors.join(), /no signatures found/);
+  const otherPub = generateKeyPairSync('ec', { namedCurve: 'prime256v1' }).publicKey;
+  const bad = await verifyImageSignatures(only, { ...regOpts(), keys: [otherPub] });
+  assert.equal(bad.verified, false);
+  assert.match(bad.errors.join(), /does not verify with the given public key/);
+});
