@@ -135,7 +135,7 @@ async function evaluateNode(spec: NodeSpec, version = 'cis-1.9'): Promise<Map<st
 }
 
 type Mutation = (n: NodeSpec) => void;
-const cfg = (n: NodeSpec) => n.config as Record<string, Json & Record<string, Json>>;
+const cfg = (n: NodeSpec) => n.config as Record<string, Record<string, unknown>>;
 
 /** One mutation per check of cis-1.9 that has tests: it must make that check (and only it) fail. */
 const MUTATIONS: Record<string, Mutation> = {
