@@ -94,7 +94,10 @@ function readPem(flag: string, file: string): string {
 }
 
 /** Vulnerability counts by severity from a `scan image` of the digest (the advisory DB must exist). */
-function vulnerabilitySource(o: ServeOptions, logger: Logger): VulnerabilitySource {
+export function vulnerabilitySource(
+  o: Pick<ServeOptions, 'db' | 'registryCaCert' | 'insecureRegistry'>,
+  logger: Logger,
+): VulnerabilitySource {
   return {
     async scan(ref) {
       const { runScan } = await import('./scan.js');
