@@ -36,7 +36,10 @@ export interface FlowEndpoint {
   names?: string[];
   /** Cilium reserved identities (world, host, kube-apiserver, ...) */
   reserved?: string[];
+  /** network namespace of this end's socket (sensor events: the local end) */
   netns?: string;
+  /** container id (12+ hex chars), from the runtime sensor */
+  containerId?: string;
 }
 
 export interface L7Record {
@@ -63,6 +66,8 @@ export interface FlowRecord {
   node?: string;
   /** where the record came from */
   observer: 'hubble' | 'conntrack' | 'bulwark';
+  /** the network namespace the record was read in (conntrack in a pod's namespace) */
+  observedIn?: string;
 }
 
 type Obj = Record<string, unknown>;
@@ -236,13 +241,15 @@ export function fromConntrack(line: string): FlowRecord | undefined {
   const dport = field('dport');
   const sport = field('sport');
   return {
-    source: { labels: {}, ip: src, ...(sport ? { port: Number(sport) } : {}), ...(netns ? { netns } : {}) },
+    source: { labels: {}, ip: src, ...(sport ? { port: Number(sport) } : {}) },
     destination: { labels: {}, ip: dst, ...(dport ? { port: Number(dport) } : {}) },
     protocol,
     ...(dport ? { port: Number(dport) } : {}),
     verdict: 'FORWARDED',
     count: 1,
     observer: 'conntrack',
+    // where it was read; not an endpoint's: both ends' namespaces see the same entry
+    ...(netns ? { observedIn: netns } : {}),
     ...(time ? { firstSeen: time, lastSeen: time } : {}),
   };
 }
@@ -313,6 +320,7 @@ export function parseFlows(text: string, where = 'flows', firstLine = 1): FlowRe
 export class Attributor {
   private readonly byIp = new Map<string, InventoryEntry>();
   private readonly byNetns = new Map<string, InventoryEntry>();
+  private readonly byContainer = new Map<string, InventoryEntry>();
   private readonly bySvc = new Map<string, InventoryEntry>();
   private readonly dns = new Map<string, Set<string>>();
 
@@ -320,6 +328,7 @@ export class Attributor {
     for (const w of inventory) {
       for (const ip of w.ips) if (!this.byIp.has(ip)) this.byIp.set(ip, w);
       for (const n of w.netns) this.byNetns.set(n, w);
+      for (const c of w.containers ?? []) this.byContainer.set(c.slice(0, 12), w);
     }
     // a Service's virtual IP stands for the workload its selector picks (when exactly one does)
     for (const svc of services) {
@@ -349,6 +358,24 @@ export class Attributor {
     return n ? [...n].sort() : undefined;
   }
 
+  private container(e: FlowEndpoint): InventoryEntry | undefined {
+    const w = e.containerId ? this.byContainer.get(e.containerId.slice(0, 12)) : undefined;
+    // the address a container (or namespace) used is its pod's: learn it for the other end's records
+    if (w && e.ip && !this.byIp.has(e.ip)) this.byIp.set(e.ip, w);
+    return w;
+  }
+
+  private netns(e: FlowEndpoint): InventoryEntry | undefined {
+    const w = e.netns ? this.byNetns.get(e.netns) : undefined;
+    if (w && e.ip && !this.byIp.has(e.ip)) this.byIp.set(e.ip, w);
+    return w;
+  }
+
+  /** An external endpoint whose address has since been learned, attributed; else as it is. */
+  resolve(e: FlowEndpoint): FlowEndpoint {
+    return !e.namespace && e.ip ? this.fill(e, this.byIp.get(e.ip)) : e;
+  }
+
   private fill(e: FlowEndpoint, w: InventoryEntry | undefined): FlowEndpoint {
     if (!w || e.namespace) return e;
     return {
@@ -366,15 +393,12 @@ export class Attributor {
     const dst = f.destination;
     const destination = this.fill(
       dst,
-      dst.ip ? (this.byIp.get(dst.ip) ?? this.bySvc.get(dst.ip)) : undefined,
+      (dst.ip ? (this.byIp.get(dst.ip) ?? this.bySvc.get(dst.ip)) : undefined) ?? this.container(dst),
     );
     const names = !destination.namespace && dst.ip && !destination.names ? this.namesOf(dst.ip) : undefined;
     return {
       ...f,
-      source: this.fill(
-        src,
-        (src.ip && this.byIp.get(src.ip)) || (src.netns ? this.byNetns.get(src.netns) : undefined),
-      ),
+      source: this.fill(src, (src.ip && this.byIp.get(src.ip)) || this.netns(src) || this.container(src)),
       destination: names ? { ...destination, names } : destination,
     };
   }
@@ -471,13 +495,28 @@ export class FlowAggregator {
 
   /** The aggregated records, sorted; external destinations get the DNS names seen for them. */
   results(): FlowRecord[] {
-    const rs = [...this.out.values()];
-    for (const r of rs)
+    const merged = new Map<string, FlowRecord>();
+    for (const r0 of this.out.values()) {
+      // addresses learned after a record was added (the server's container seen on its accept)
+      const a = this.attributor;
+      const r = a
+        ? { ...r0, source: a.resolve(r0.source), destination: a.resolve(r0.destination) }
+        : { ...r0 };
       if (!r.destination.namespace && r.destination.ip && !r.destination.names) {
-        const n = this.attributor?.namesOf(r.destination.ip);
+        const n = a?.namesOf(r.destination.ip);
         if (n) r.destination.names = n;
       }
-    return rs.sort((a, b) => flowLine(a).localeCompare(flowLine(b)));
+      if (endpointKey(r.source) === endpointKey(r.destination)) continue;
+      const k = `${flowLine(r)} ${r.verdict}`;
+      const have = merged.get(k);
+      if (!have) merged.set(k, r);
+      else {
+        have.count += r.count;
+        if (r.firstSeen && (!have.firstSeen || r.firstSeen < have.firstSeen)) have.firstSeen = r.firstSeen;
+        if (r.lastSeen && (!have.lastSeen || r.lastSeen > have.lastSeen)) have.lastSeen = r.lastSeen;
+      }
+    }
+    return [...merged.values()].sort((a, b) => flowLine(a).localeCompare(flowLine(b)));
   }
 }
 

@@ -8,3 +8,4 @@ export * from './flow.js';
 export * from './generate.js';
 export * from './iptables.js';
 export * from './monitor.js';
+export * from './sensor.js';

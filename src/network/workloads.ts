@@ -29,6 +29,8 @@ import type { Labels } from './selector.js';
 export interface InventoryEntry extends Workload {
   /** network namespace names (ip netns) or inode ids ("net:[4026532]") of the workload's pods */
   netns: string[];
+  /** container ids of the workload's pods (from the runtime sensor's attribution) */
+  containers?: string[];
 }
 
 /** A Service: its virtual IPs stand for the pods its selector picks. */
@@ -96,6 +98,7 @@ export function parseInventory(text: string, where: string): Inventory {
       ips,
       ports,
       netns: strs(w.netns),
+      ...(w.containers ? { containers: strs(w.containers) } : {}),
       ...(w.pods ? { pods: strs(w.pods) } : {}),
     };
   });
@@ -135,8 +138,9 @@ export function addInventory(c: Cluster, inv: Inventory): void {
   for (const n of inv.namespaces)
     c.namespaces.set(n.name, { name: n.name, labels: { ...n.labels, [NS_NAME_LABEL]: n.name } });
   for (const w of inv.workloads) {
-    const { netns: _netns, ...wl } = w;
+    const { netns: _netns, containers: _containers, ...wl } = w;
     void _netns;
+    void _containers;
     addWorkload(c, { ...wl, ips: [...wl.ips], ports: [...wl.ports] });
   }
 }
