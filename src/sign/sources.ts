@@ -13,6 +13,8 @@ import type { SignatureLayer } from './verify.js';
 
 /** Largest signature or attestation layer read (cosign's own limit is 128 MiB for attestations). */
 export const MAX_SIGNATURE_LAYER = 16 * 1024 * 1024;
+/** Most signatures (or attestations) read for one image. */
+export const MAX_ATTACHMENT_LAYERS = 256;
 
 /** `sha256:abc…` → `sha256-abc….sig` (or .att, .sbom). */
 export function attachmentTag(digest: string, suffix: 'sig' | 'att' | 'sbom' | '' = 'sig'): string {
@@ -62,6 +64,11 @@ export async function readAttachmentLayers(
   m: AttachmentManifest,
 ): Promise<SignatureLayer[]> {
   const out: SignatureLayer[] = [];
+  if (m.layers.length > MAX_ATTACHMENT_LAYERS)
+    throw new BulwarkError(
+      'LIMIT',
+      `attachment manifest ${m.digest} in ${repo} has ${m.layers.length} layers (limit ${MAX_ATTACHMENT_LAYERS})`,
+    );
   for (const l of m.layers) {
     if (l.size > MAX_SIGNATURE_LAYER)
       throw new BulwarkError(

@@ -356,6 +356,78 @@ if (process.env.BULWARK_SIGN_NETNS !== '1') {
     );
   });
 
+  test('CLI: --trusted-root replaces the shipped root (a trusted_root.json made of the fixture keys)', async () => {
+    const der = (pem: string) =>
+      Buffer.from(pem.replace(/-----[A-Z ]+-----/g, '').replace(/\s+/g, ''), 'base64').toString('base64');
+    const file = (tlogs: boolean) => {
+      const p = join(root, `trusted_root_${tlogs}.json`);
+      writeFileSync(
+        p,
+        JSON.stringify({
+          mediaType: 'application/vnd.dev.sigstore.trustedroot+json;version=0.1',
+          tlogs: tlogs
+            ? [
+                {
+                  baseUrl: 'https://rekor.example',
+                  hashAlgorithm: 'SHA2_256',
+                  publicKey: {
+                    rawBytes: der(rekorPub),
+                    keyDetails: 'PKIX_ECDSA_P256_SHA_256',
+                    validFor: { start: '2021-01-01T00:00:00Z' },
+                  },
+                },
+              ]
+            : [],
+          certificateAuthorities: [
+            {
+              uri: 'https://fulcio.example',
+              certChain: { certificates: [{ rawBytes: der(fulcioRoot) }] },
+              validFor: { start: '2021-01-01T00:00:00Z' },
+            },
+          ],
+        }),
+      );
+      return p;
+    };
+    const args = [
+      'verify',
+      dir('dir-img-cosign-fulcio-rekor-valid'),
+      '--certificate-identity',
+      'mitr@redhat.com',
+      '--certificate-oidc-issuer',
+      'https://github.com/login/oauth',
+    ];
+    const ok = await runCli([...args, '--trusted-root', file(true)]);
+    assert.equal(ok.code, 0, ok.stderr);
+    assert.match(ok.stderr, /Existence of the claims in the transparency log was verified offline/);
+    const noLog = await runCli([...args, '--trusted-root', file(false)]);
+    assert.equal(noLog.code, 1);
+    assert.match(
+      noLog.stderr,
+      /Rekor SET is from log c0d23d6ad406973f9559f3ba2d1ca01f84147d8ffc5b8445c224f98b9591801d, which is not in the trusted root/,
+    );
+    const bad = join(root, 'not-a-root.json');
+    writeFileSync(bad, '{"mediaType":"something else"}');
+    const badRun = await runCli([...args, '--trusted-root', bad]);
+    assert.equal(badRun.code, 1);
+    assert.match(badRun.stderr, /not a Sigstore trusted root/);
+    const missing = await runCli([...args, '--trusted-root', join(root, 'nope.json')]);
+    assert.equal(missing.code, 2);
+    assert.match(missing.stderr, /trusted root .*nope.json: cannot read \(ENOENT\)/);
+    // usage: keyless without an issuer
+    assert.equal(
+      (
+        await runCli([
+          'verify',
+          dir('dir-img-cosign-fulcio-rekor-valid'),
+          '--certificate-identity',
+          'mitr@redhat.com',
+        ])
+      ).code,
+      2,
+    );
+  });
+
   test('CLI: bulwark verify prints the verified payloads on stdout, cosign-style lines on stderr', async () => {
     const keyFile = join(root, 'cosign.pub');
     writeFileSync(keyFile, cosignPub);
