@@ -6,9 +6,11 @@
  *   process BIN              command lines (argv joined by spaces) of the running BIN, one per line
  *   environ BIN              NAME=value lines of the running BIN's environment
  *   stat FMT PATH [type=file|dir|socket] [or TEXT]
- *                            FMT: permissions (permissions=644), owner (root:root), ids (0:0),
- *                            user (root), uid (0); empty (or TEXT) when PATH is missing / not TYPE
- *   stat-tree FMT DIR GLOB   "directory=DIR" then one FMT line per file under DIR matching GLOB
+ *                            FMT: permissions (permissions=644), owner (root:root, as kube-bench's
+ *                            stat -c %U:%G), ownership (ownership=root:root), ids (ids=0:0),
+ *                            user (root), uid (uid=0); empty (or TEXT) when PATH is missing / not TYPE
+ *   stat-tree FMT DIR GLOB   one FMT line per file under DIR matching GLOB, or "no files matching GLOB";
+ *                            empty when DIR is missing
  *   file PATH                the file's content
  *   audit-rules PATH         auditd rules (audit.rules, rules.d/*.rules) that mention PATH
  *   mountpoint PATH          "mountpoint=PATH" when PATH is its own mount in <root>/proc/mounts
@@ -201,15 +203,17 @@ function formatStat(host: HostView, fmt: string, st: Stats): string {
     case 'owner':
       return `${host.userName(st.uid)}:${host.groupName(st.gid)}`;
     case 'ids':
-      return `${st.uid}:${st.gid}`;
+      return `ids=${st.uid}:${st.gid}`;
     case 'user':
       return host.userName(st.uid);
     case 'uid':
-      return String(st.uid);
+      return `uid=${st.uid}`;
+    case 'ownership':
+      return `ownership=${host.userName(st.uid)}:${host.groupName(st.gid)}`;
     default:
       throw new BulwarkError(
         'PARSE',
-        `audit "stat ${fmt}": unknown format (permissions, owner, ids, user, uid)`,
+        `audit "stat ${fmt}": unknown format (permissions, owner, ownership, ids, user, uid)`,
       );
   }
 }
@@ -297,9 +301,8 @@ export function hostSource(host: HostView, source: string, selected: Map<string,
       if (!dir || !host.stat(dir)?.isDirectory()) return '';
       const files: string[] = [];
       walkFiles(host, dir, globRegex(glob), files);
-      return [`directory=${dir}`, ...files.map((f) => `${f} ${formatStat(host, fmt!, host.stat(f)!)}`)].join(
-        '\n',
-      );
+      if (!files.length) return `no files matching ${glob}`;
+      return files.map((f) => formatStat(host, fmt!, host.stat(f)!)).join('\n');
     }
     case 'file':
       return rest ? (host.read(rest) ?? '') : '';

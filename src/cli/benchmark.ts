@@ -2,7 +2,9 @@
  * `bulwark benchmark`: CIS host and node benchmarks.
  *
  *   bulwark benchmark docker   [--root DIR] [--docker-host URL] [-f table|json|html] [-o FILE]
- *   bulwark benchmark k8s-node [--root DIR] [--version cis-1.9|...]
+ *   bulwark benchmark k8s-node [--root DIR] [--benchmark cis-1.9|...]
+ *
+ * (`--benchmark` as kube-bench's flag: `--version` is the program's own option.)
  *
  * As kube-bench, the command exits 0 with results whatever they are; `--exit-code N` (as Trivy)
  * makes it exit N when any check FAILs.
@@ -15,7 +17,7 @@ import { writeOutput } from './output.js';
 type Opts = {
   root: string;
   dockerHost?: string;
-  version?: string;
+  benchmark?: string;
   benchmarkFile?: string;
   format: 'table' | 'json' | 'html';
   output?: string;
@@ -49,7 +51,7 @@ async function run(ctx: CliContext, target: 'docker' | 'k8s-node', o: Opts): Pro
   const cis = await import('../cis/index.js');
   let bench = o.benchmarkFile
     ? cis.loadBenchmarkFile(o.benchmarkFile)
-    : cis.loadBuiltinBenchmark(target, o.version);
+    : cis.loadBuiltinBenchmark(target, o.benchmark);
   if (bench.target !== target)
     throw new BulwarkError('USAGE', `${o.benchmarkFile}: a ${bench.target} benchmark, not ${target}`);
   if (o.check) {
@@ -98,7 +100,7 @@ export function register(ctx: CliContext): void {
         '--docker-host <url>',
         'Docker Engine API: unix:///path or tcp://host:port (default unix://<root>/var/run/docker.sock)',
       )
-      .option('--version <version>', 'benchmark version (cis-docker-1.6.0)'),
+      .option('--benchmark <version>', 'benchmark version (cis-docker-1.6.0)'),
   )
     .addHelpText(
       'after',
@@ -116,7 +118,10 @@ Exit codes: 0 with results (also when checks fail), N with --exit-code N when a 
     bm
       .command('k8s-node')
       .description('CIS Kubernetes Benchmark, worker node section (kubelet and its files)')
-      .option('--version <version>', 'benchmark version: cis-1.5 ... cis-1.24 (default cis-1.9)'),
+      .option(
+        '--benchmark <version>',
+        'benchmark version: cis-1.5 ... cis-1.24 (default cis-1.9), as kube-bench --benchmark',
+      ),
   )
     .addHelpText(
       'after',
