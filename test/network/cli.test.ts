@@ -287,3 +287,29 @@ test('netpol monitor: a live stream on stdin is alerted as it arrives, once per 
     'Warning Connection outside NetworkPolicy (192.0.2.99[External] => shop/db[StatefulSet] : UDP 5432, denied by ingress of shop/db[StatefulSet])',
   ]);
 });
+
+test('netpol eval: dual-stack pods, IPv6 ipBlock with except', async () => {
+  const pods = [2, 3, 4]
+    .map(
+      (i) => `apiVersion: v1
+kind: Pod
+metadata: {name: p${i}, namespace: v6, labels: {app: p${i}}}
+spec: {containers: [{name: c, ports: [{containerPort: 80}]}]}
+status: {podIP: 10.6.0.${i}, podIPs: [{ip: 10.6.0.${i}}, {ip: "fd00:6::${i}"}]}
+`,
+    )
+    .join('---\n');
+  const np = `apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: v6-only, namespace: v6}
+spec:
+  podSelector: {matchLabels: {app: p2}}
+  ingress:
+    - from: [{ipBlock: {cidr: "fd00:6::/64", except: ["fd00:6::4/128"]}}]
+`;
+  const d = dir('v6', { 'pods.yaml': pods, 'np.yaml': np });
+  const r = await cli('netpol', 'eval', d);
+  assert.equal(r.code, 0, r.err);
+  const to2 = r.out.split('\n').filter((l) => l.includes('=> v6/p2[Pod]'));
+  assert.deepEqual(to2, ['v6/p3[Pod] => v6/p2[Pod] : TCP 80']);
+});

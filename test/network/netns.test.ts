@@ -253,3 +253,13 @@ test('netns harness: cleanup leaves no namespace behind', { skip }, async () => 
   await harness.cleanup();
   assert.deepEqual(harness.leftovers(), []);
 });
+
+test('netns harness: a set-up that fails half-way is cleaned up', { skip }, async () => {
+  const h = new Harness();
+  const spec = PODS[0]!;
+  // the second pod's namespace name collides with the first: `ip netns add` fails there
+  await assert.rejects(h.setup([spec, spec]), /ip netns add/);
+  assert.ok(h.leftovers().length > 0, 'the first namespaces exist before cleanup');
+  await h.cleanup();
+  assert.deepEqual(h.leftovers(), []);
+});
