@@ -160,6 +160,13 @@ export function findFlag(s: string, flag: string): { match: boolean; value: stri
 }
 
 const docCache = new Map<string, { doc?: unknown; error?: string }>();
+
+/** Forgets parsed config documents and compiled patterns (benchmarks measure cold evaluation). */
+export function clearEvaluatorCaches(): void {
+  docCache.clear();
+  regexCache.clear();
+  flagRegexCache.clear();
+}
 /** Parses a config output as JSON, else YAML (kube-bench's unmarshal); cached per text. */
 export function parseConfigDoc(s: string): { doc?: unknown; error?: string } {
   let r = docCache.get(s);

@@ -13,6 +13,7 @@ export {
   auditSources,
   findFlag,
   substitute,
+  clearEvaluatorCaches,
 } from './evaluator.js';
 export { executeJsonPath } from './jsonpath.js';
 export {

@@ -142,7 +142,15 @@ function render(nodes: Node[], ctx: unknown): string {
   return out;
 }
 
+const parsed = new Map<string, Node[]>();
+
 /** Evaluates a JSONPath template over a parsed document; missing keys print nothing. */
 export function executeJsonPath(template: string, doc: unknown): string {
-  return render(parseTemplate(template), doc);
+  let nodes = parsed.get(template);
+  if (!nodes) {
+    nodes = parseTemplate(template);
+    if (parsed.size > 1024) parsed.clear();
+    parsed.set(template, nodes);
+  }
+  return render(nodes, doc);
 }
