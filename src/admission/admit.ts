@@ -8,7 +8,7 @@ import type { MisconfigFinding } from '../core/findings.js';
 import type { Severity } from '../core/types.js';
 import { severityRank } from '../core/types.js';
 import { kubernetesInput } from '../misconfig/index.js';
-import { evaluate, type CheckSet, type PathSeg } from '../policy/index.js';
+import { evaluate, type CheckSet, type PathSeg, type PolicyInput } from '../policy/index.js';
 import { digestOfRef, stripTag, worstSeverity, type ImageCache, type ImageVerdict } from './images.js';
 import type { AdmissionRequest, AdmissionResponse } from './review.js';
 
@@ -63,8 +63,12 @@ export function admissionFileName(req: AdmissionRequest): string {
 }
 
 /** The findings `scan config` would report for the request's object. */
-export function evaluateObject(checks: CheckSet, obj: Obj, file: string): MisconfigFinding[] {
-  return evaluate(checks, [kubernetesInput(obj, file)]).findings.filter((f) => f.status === 'fail');
+export function evaluateObject(checks: CheckSet, obj: Obj | PolicyInput, file: string): MisconfigFinding[] {
+  const input =
+    'scope' in obj && typeof obj.scope === 'function'
+      ? (obj as PolicyInput)
+      : kubernetesInput(obj as Obj, file);
+  return evaluate(checks, [input]).findings.filter((f) => f.status === 'fail');
 }
 
 interface ImageUse {
@@ -77,8 +81,7 @@ function pointer(path: PathSeg[]): string {
   return '/' + path.map((s) => String(s).replace(/~/g, '~0').replace(/\//g, '~1')).join('/');
 }
 
-function imagesOf(obj: Obj, file: string): ImageUse[] {
-  const input = kubernetesInput(obj, file);
+function imagesOf(input: PolicyInput): ImageUse[] {
   const out: ImageUse[] = [];
   for (const item of input.scope('container') ?? []) {
     const c = item.vars.container as Obj;
@@ -130,9 +133,11 @@ export async function admit(
         : obj;
     const file = admissionFileName(req);
     const sev = o.severities ? new Set(o.severities) : undefined;
-    const failed = evaluateObject(o.checks, full, file).filter((f) => !sev || sev.has(f.severity));
+    // one adaptation for the checks and the images (its scopes are computed once)
+    const input = kubernetesInput(full, file);
+    const failed = evaluateObject(o.checks, input, file).filter((f) => !sev || sev.has(f.severity));
 
-    const images = imagesOf(full, file);
+    const images = imagesOf(input);
     const imageProblems: string[] = [];
     /** Images whose verdict is unknown (deadline, error): the failure policy decides them. */
     const unknown: string[] = [];
@@ -173,6 +178,10 @@ export async function admit(
         verdicts.push(v);
         if (v.error) {
           unknown.push(`image ${r}: ${oneLine(v.error)}`);
+          continue;
+        }
+        if (o.requireSignature && !v.signature) {
+          unknown.push(`image ${r}: no signature verdict (no signature verifier configured)`);
           continue;
         }
         if (o.requireSignature && v.signature && !v.signature.verified)

@@ -61,9 +61,22 @@ export function decisionEvent(req: AdmissionRequest, d: Decision, mode: string):
   };
 }
 
-/** JSON lines on a writable stream (stdout). */
-export function streamSink(out: NodeJS.WritableStream): EventSink {
-  return (e) => void out.write(JSON.stringify(e) + '\n');
+/**
+ * JSON lines on a writable stream (stdout, a file). A reader that does not keep up does not grow
+ * memory without bound: past `maxBuffered` bytes waiting, events are dropped (and counted).
+ */
+export function streamSink(
+  out: NodeJS.WritableStream & { writableLength?: number },
+  maxBuffered = 16 * 1024 * 1024,
+  stats = { dropped: 0 },
+): EventSink {
+  return (e) => {
+    if ((out.writableLength ?? 0) > maxBuffered) {
+      stats.dropped++;
+      return;
+    }
+    out.write(JSON.stringify(e) + '\n');
+  };
 }
 
 /** Batched POSTs of JSON lines; at most `maxQueue` events wait, the rest are dropped and counted. */

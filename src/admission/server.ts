@@ -104,37 +104,43 @@ export function webhookHandler(o: WebhookServerOptions): (req: IncomingMessage, 
         `content-type must be application/json, not ${ct ? JSON.stringify(ct) : 'missing'}`,
       );
     }
-    readBody(req, res, max).then(
-      async (buf) => {
-        if (!buf) return;
-        let body: unknown;
-        try {
-          body = JSON.parse(buf.toString('utf8'));
-        } catch (e) {
-          return plain(res, 400, `request body is not valid JSON: ${(e as Error).message}`);
-        }
-        let ar: AdmissionRequest;
-        try {
-          ar = parseAdmissionReview(body);
-        } catch (e) {
-          return plain(res, 400, (e as Error).message);
-        }
-        const mutate = path === '/mutate';
-        const d = await admitWithin(ar, { ...o, pinDigests: mutate && o.pinDigests }, start);
-        const out = JSON.stringify(reviewResponse(d.response));
-        res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(out) });
-        res.end(out);
-        try {
-          o.events?.(decisionEvent(ar, d, o.mode));
-          o.onDecision?.(ar, d);
-        } catch {
-          // an event sink must never break the webhook
-        }
-      },
-      () => {
-        if (!res.headersSent) plain(res, 400, 'could not read the request body');
-      },
-    );
+    readBody(req, res, max)
+      .then(
+        async (buf) => {
+          if (!buf) return;
+          let body: unknown;
+          try {
+            body = JSON.parse(buf.toString('utf8'));
+          } catch (e) {
+            return plain(res, 400, `request body is not valid JSON: ${(e as Error).message}`);
+          }
+          let ar: AdmissionRequest;
+          try {
+            ar = parseAdmissionReview(body);
+          } catch (e) {
+            return plain(res, 400, (e as Error).message);
+          }
+          const mutate = path === '/mutate';
+          const d = await admitWithin(ar, { ...o, pinDigests: mutate && o.pinDigests }, start);
+          const out = JSON.stringify(reviewResponse(d.response));
+          res.writeHead(200, {
+            'content-type': 'application/json',
+            'content-length': Buffer.byteLength(out),
+          });
+          res.end(out);
+          try {
+            o.events?.(decisionEvent(ar, d, o.mode));
+            o.onDecision?.(ar, d);
+          } catch {
+            // an event sink must never break the webhook
+          }
+        },
+        () => {
+          if (!res.headersSent) plain(res, 400, 'could not read the request body');
+        },
+      )
+      // a client that went away while we answered: nothing left to do
+      .catch(() => res.destroy());
   };
 }
 

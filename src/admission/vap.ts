@@ -20,7 +20,17 @@
  */
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { isCelError, parse, plan, celEnv, type CelEnv } from '@bufbuild/cel';
+import {
+  CelScalar,
+  celEnv,
+  celMethod,
+  isCelError,
+  listType,
+  parse,
+  plan,
+  type CelEnv,
+  type CelList,
+} from '@bufbuild/cel';
 import { strings } from '@bufbuild/cel/ext';
 import { BulwarkError } from '../core/errors.js';
 import type { MisconfigFinding } from '../core/findings.js';
@@ -36,9 +46,59 @@ type Compiled = (vars: Record<string, unknown>) => unknown;
 export type ValidationAction = 'Deny' | 'Warn' | 'Audit';
 const ACTION_SEVERITY: Record<ValidationAction, Severity> = { Deny: 'HIGH', Warn: 'MEDIUM', Audit: 'LOW' };
 
+/** Kubernetes' CEL lists library: isSorted, sum, min, max, indexOf, lastIndexOf (numbers and strings). */
+const DYN_LIST = listType(CelScalar.DYN);
+type Scalar = bigint | number | string;
+function items(l: CelList): Scalar[] {
+  const out: Scalar[] = [];
+  for (let i = 0; i < l.size; i++) {
+    const v = l.get(i);
+    if (typeof v !== 'bigint' && typeof v !== 'number' && typeof v !== 'string')
+      throw new Error('list elements must be numbers or strings');
+    out.push(v);
+  }
+  if (new Set(out.map((v) => typeof v)).size > 1) throw new Error('list elements must be of one type');
+  return out;
+}
+const cmp = (a: Scalar, b: Scalar) => (a < b ? -1 : a > b ? 1 : 0);
+const eq = (a: unknown, b: unknown) =>
+  a === b || (typeof a === 'bigint' && typeof b === 'number' && Number(a) === b);
+const k8sLists = [
+  celMethod('isSorted', DYN_LIST, [], CelScalar.BOOL, function (this: CelList) {
+    const v = items(this);
+    return v.every((x, i) => i === 0 || cmp(v[i - 1]!, x) <= 0);
+  }),
+  celMethod('sum', DYN_LIST, [], CelScalar.DYN, function (this: CelList) {
+    const v = items(this);
+    if (!v.length) return 0n;
+    if (typeof v[0] === 'string') throw new Error('sum() of strings');
+    return typeof v[0] === 'bigint'
+      ? (v as bigint[]).reduce((a, b) => a + b, 0n)
+      : (v as number[]).reduce((a, b) => a + b, 0);
+  }),
+  celMethod('min', DYN_LIST, [], CelScalar.DYN, function (this: CelList) {
+    const v = items(this);
+    if (!v.length) throw new Error('min() of an empty list');
+    return v.reduce((a, b) => (cmp(b, a) < 0 ? b : a));
+  }),
+  celMethod('max', DYN_LIST, [], CelScalar.DYN, function (this: CelList) {
+    const v = items(this);
+    if (!v.length) throw new Error('max() of an empty list');
+    return v.reduce((a, b) => (cmp(b, a) > 0 ? b : a));
+  }),
+  celMethod('indexOf', DYN_LIST, [CelScalar.DYN], CelScalar.INT, function (this: CelList, x: unknown) {
+    for (let i = 0; i < this.size; i++) if (eq(this.get(i), x)) return BigInt(i);
+    return -1n;
+  }),
+  celMethod('lastIndexOf', DYN_LIST, [CelScalar.DYN], CelScalar.INT, function (this: CelList, x: unknown) {
+    for (let i = this.size - 1; i >= 0; i--) if (eq(this.get(i), x)) return BigInt(i);
+    return -1n;
+  }),
+];
+
 let env: CelEnv | undefined;
 function vapEnv(): CelEnv {
-  env ??= celEnv({ funcs: [...strings] });
+  env ??= celEnv({ funcs: [...strings, ...k8sLists] });
   return env;
 }
 

@@ -281,3 +281,11 @@ test('signatures and digests from a warm cache: unsigned denied, signed allowed,
   // served from the cache: no verifier call on the request path
   assert.equal(calls, 2);
 });
+
+test('signatures required but no verifier configured: never silently admitted (the failure policy decides)', async () => {
+  const cache = new ImageCache({ resolver: { resolve: async () => D } });
+  const s = await start({ images: cache, requireSignature: true, failurePolicy: 'closed' });
+  const r = await send(s, admissionReviewFor(clean, { uid: 'nv' }));
+  assert.equal(r.allowed, false);
+  assert.match(r.status!.message!, /no signature verdict \(no signature verifier configured\)/);
+});

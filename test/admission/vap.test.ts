@@ -352,3 +352,34 @@ test('scan config --vap DIR MANIFESTS: findings in the report with the built-in 
   // a DIR without policies is an error naming it
   assert.equal((await cli('scan', 'config', '--vap', tmp, '-o', join(tmp, 'x'), m)).code, 1);
 });
+
+test("Kubernetes' CEL lists library and the strings extension", () => {
+  const pol = (expr: string) => `apiVersion: admissionregistration.k8s.io/v1
+kind: ValidatingAdmissionPolicy
+metadata: {name: p}
+spec:
+  matchConstraints: {resourceRules: [{apiGroups: ["*"], apiVersions: ["*"], operations: ["*"], resources: ["*"]}]}
+  validations: [{expression: ${JSON.stringify(expr)}}]
+---
+apiVersion: admissionregistration.k8s.io/v1
+kind: ValidatingAdmissionPolicyBinding
+metadata: {name: b}
+spec: {policyName: p, validationActions: [Deny]}
+`;
+  const obj = `apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c, namespace: n}\nnums: [3, 1, 2]\nstrs: [a, b]\n`;
+  const holds = (e: string) => run(policies(pol(e)), obj).findings.length === 0;
+  const table: [string, boolean][] = [
+    ['object.nums.sum() == 6', true],
+    ['object.nums.sum() == 7', false],
+    ['object.nums.isSorted()', false],
+    ['object.strs.isSorted()', true],
+    ['object.nums.min() == 1 && object.nums.max() == 3', true],
+    ['object.nums.indexOf(2) == 2 && object.nums.indexOf(9) == -1', true],
+    ['object.strs.lastIndexOf("b") == 1', true],
+    ['[1.5, 2.5].sum() == 4.0', true],
+    ['object.strs.join(",") == "a,b"', true],
+    ['"a-b".split("-").size() == 2', true],
+    ['object.nums.sum() + 1 == 7', true],
+  ];
+  for (const [e, want] of table) assert.equal(holds(e), want, e);
+});
