@@ -239,6 +239,14 @@ Check the result with \`bulwark netpol eval\` before applying it.`,
     .requiredOption('--workload <id>', 'the workload: ns/name or ns/name[Kind]')
     .option('--workloads <file...>', 'workload inventory (IPs of the pods selectors resolve to)')
     .option('--drop', 'DROP blocked connections instead of rejecting them')
+    .addOption(
+      new Option(
+        '--mode <mode>',
+        'protect: reject outside the policies; monitor: NFLOG and accept; discover: only conntrack',
+      )
+        .choices(['protect', 'monitor', 'discover'])
+        .default('protect'),
+    )
     .option('-o, --output <file>', 'write to FILE instead of standard output')
     .addHelpText(
       'after',
@@ -246,21 +254,26 @@ Check the result with \`bulwark netpol eval\` before applying it.`,
 Prints iptables-restore input for the filter table; apply it inside the pod's namespace, e.g.
   bulwark netpol iptables policies/ --workloads wl.yaml --workload shop/web | ip netns exec POD iptables-restore`,
     )
-    .action(async (paths: string[], o: EvalOpts & { workload: string; drop?: boolean }) => {
-      const net = await network();
-      const c = await loadCluster(paths, o);
-      const m = /^([^/]+)\/([^[]+)(?:\[(\w+)\])?$/.exec(o.workload);
-      if (!m) throw new BulwarkError('USAGE', `--workload: expected ns/name[Kind], got ${o.workload}`);
-      const ws = c.workloads.filter(
-        (w) => w.namespace === m[1] && w.name === m[2] && (!m[3] || w.kind === m[3]),
-      );
-      if (ws.length !== 1)
-        throw new BulwarkError(
-          ws.length ? 'USAGE' : 'NOT_FOUND',
-          `--workload ${o.workload}: ${ws.length ? 'ambiguous, add [Kind]' : 'no such workload'}`,
+    .action(
+      async (
+        paths: string[],
+        o: EvalOpts & { workload: string; drop?: boolean; mode: 'protect' | 'monitor' | 'discover' },
+      ) => {
+        const net = await network();
+        const c = await loadCluster(paths, o);
+        const m = /^([^/]+)\/([^[]+)(?:\[(\w+)\])?$/.exec(o.workload);
+        if (!m) throw new BulwarkError('USAGE', `--workload: expected ns/name[Kind], got ${o.workload}`);
+        const ws = c.workloads.filter(
+          (w) => w.namespace === m[1] && w.name === m[2] && (!m[3] || w.kind === m[3]),
         );
-      await writeOutput(net.iptablesRules(c, ws[0]!, { drop: o.drop }), o.output);
-    });
+        if (ws.length !== 1)
+          throw new BulwarkError(
+            ws.length ? 'USAGE' : 'NOT_FOUND',
+            `--workload ${o.workload}: ${ws.length ? 'ambiguous, add [Kind]' : 'no such workload'}`,
+          );
+        await writeOutput(net.iptablesRules(c, ws[0]!, { drop: o.drop, mode: o.mode }), o.output);
+      },
+    );
 
   netpol
     .command('monitor')

@@ -14,7 +14,15 @@ import { parseIp } from './cidr.js';
 import type { Cluster, Policy, PolicyPort, Rule, Workload } from './model.js';
 import { matches } from './selector.js';
 
+export type WorkloadMode = 'discover' | 'monitor' | 'protect';
+
 export interface IptablesOptions {
+  /**
+   * protect (default): connections outside the policies are rejected; monitor: they are logged
+   * to NFLOG (group `nflogGroup`, default 1, prefix bwk-ingress / bwk-egress) and accepted;
+   * discover: no policy chains, only conntrack active so flows can be learned
+   */
+  mode?: WorkloadMode;
   /** DROP instead of REJECT for blocked connections */
   drop?: boolean;
   /** also log new connections to NFLOG group N (keeps conntrack events flowing for monitoring) */
@@ -106,13 +114,19 @@ export function iptablesRules(c: Cluster, w: Workload, opts: IptablesOptions = {
   const ingressPolicies = c.policies.filter((p) => p.types.ingress && selects(p, w));
   const egressPolicies = c.policies.filter((p) => p.types.egress && selects(p, w));
   const selfIps = w.ips.filter(v4);
+  const mode = opts.mode ?? 'protect';
   const reject = (chain: string) =>
-    opts.drop
-      ? [`-A ${chain} -j DROP`]
-      : [
-          `-A ${chain} -p tcp -j REJECT --reject-with tcp-reset`,
-          `-A ${chain} -j REJECT --reject-with icmp-port-unreachable`,
-        ];
+    mode === 'monitor'
+      ? [
+          `-A ${chain} -m comment --comment "bulwark monitor: outside the policies" -j NFLOG --nflog-group ${opts.nflogGroup ?? 1} --nflog-prefix ${chain === 'BWK-INGRESS' ? 'bwk-ingress' : 'bwk-egress'}`,
+          `-A ${chain} -j ACCEPT`,
+        ]
+      : opts.drop
+        ? [`-A ${chain} -j DROP`]
+        : [
+            `-A ${chain} -p tcp -j REJECT --reject-with tcp-reset`,
+            `-A ${chain} -j REJECT --reject-with icmp-port-unreachable`,
+          ];
   let n = 0;
   const emit = (dir: 'in' | 'out', policies: Policy[]) => {
     const main = dir === 'in' ? 'BWK-INGRESS' : 'BWK-EGRESS';
@@ -151,9 +165,10 @@ export function iptablesRules(c: Cluster, w: Workload, opts: IptablesOptions = {
   ] as const) {
     head.push(`-A ${chain} ${iface} -j ACCEPT`);
     head.push(`-A ${chain} -m conntrack --ctstate ESTABLISHED,RELATED -j ACCEPT`);
-    if (opts.nflogGroup !== undefined)
-      head.push(`-A ${chain} -m conntrack --ctstate NEW -j NFLOG --nflog-group ${opts.nflogGroup}`);
+    if (opts.nflogGroup !== undefined || mode === 'discover')
+      head.push(`-A ${chain} -m conntrack --ctstate NEW -j NFLOG --nflog-group ${opts.nflogGroup ?? 1}`);
   }
+  if (mode === 'discover') return [...lines, ...head, 'COMMIT', ''].join('\n');
   if (ingressPolicies.length) {
     emit('in', ingressPolicies);
     head.push(`-A INPUT${selfIps.length ? ` -d ${selfIps.join(',')}` : ''} -j BWK-INGRESS`);

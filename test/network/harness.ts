@@ -264,8 +264,9 @@ export class Harness {
     run('ip', ['netns', 'exec', p.netns, 'iptables-restore'], rules);
   }
 
-  iptablesSave(p: Pod): string {
-    return run('ip', ['netns', 'exec', p.netns, 'iptables-save']);
+  /** The pod namespace's rules (with packet counters when `counters`). */
+  iptablesSave(p: Pod, counters = false): string {
+    return run('ip', ['netns', 'exec', p.netns, 'iptables-save', ...(counters ? ['-c'] : [])]);
   }
 
   private stop(proc: ChildProcess): Promise<void> {

@@ -61,4 +61,12 @@ test('iptables: egress only, selector peers as /32, named port on the destinatio
   const db = c.workloads.find((w) => w.name === 'db')!;
   assert.ok(!iptablesRules(c, db).includes('BWK-'), 'db is selected by no policy');
   assert.ok(iptablesRules(c, web, { drop: true }).includes('-A BWK-EGRESS -j DROP'));
+  const mon = iptablesRules(c, web, { mode: 'monitor', nflogGroup: 7 }).split('\n');
+  assert.deepEqual(mon.slice(-4, -2), [
+    '-A BWK-EGRESS -m comment --comment "bulwark monitor: outside the policies" -j NFLOG --nflog-group 7 --nflog-prefix bwk-egress',
+    '-A BWK-EGRESS -j ACCEPT',
+  ]);
+  const disc = iptablesRules(c, web, { mode: 'discover' });
+  assert.ok(!disc.includes('BWK-'));
+  assert.ok(disc.includes('-A OUTPUT -m conntrack --ctstate NEW -j NFLOG --nflog-group 1'));
 });

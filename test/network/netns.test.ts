@@ -199,8 +199,14 @@ test(
     const evaluated = readFileSync(evalOut, 'utf8').trim().split('\n');
     assert.deepEqual(evaluated, [...learned].sort());
 
-    // monitor: every pair and port probed (unlearned ones twice) answers, and each unlearned
-    // connection is alerted exactly once
+    // monitor: the policies as monitor-mode rules (outside them: NFLOG and accept); every pair and
+    // port probed (unlearned ones twice) answers, and each unlearned connection is alerted exactly once
+    const cluster = loadManifests([dir]);
+    addWorkloadsFile(cluster, wl);
+    completeNamespaces(cluster);
+    const wlOf = (p: Pod) => cluster.workloads.find((x) => x.namespace === p.namespace && x.name === p.name)!;
+    for (const p of harness.pods)
+      harness.applyIptables(p, iptablesRules(cluster, wlOf(p), { mode: 'monitor' }));
     await harness.startConntrack();
     const unlearned = all.filter((p) => !learned.has(line(p)));
     const open = await harness.probe([...all, ...unlearned]);
@@ -225,15 +231,18 @@ test(
       'one alert per unlearned connection',
     );
     assert.ok(alerts.every((a) => a.deniedBy.length > 0));
+    // the kernel's view: the monitor NFLOG rules counted one new connection per unlearned attempt,
+    // on the server's ingress and on the client's egress (98 = 49 unlearned x 2 attempts)
+    const counted = (prefix: string) =>
+      harness.pods
+        .map((p) => harness.iptablesSave(p, true))
+        .flatMap((t) => t.split('\n').filter((l) => l.includes(`--nflog-prefix ${prefix}`)))
+        .reduce((n, l) => n + Number(/^\[(\d+):/.exec(l)?.[1] ?? NaN), 0);
+    assert.equal(counted('bwk-ingress'), 2 * unlearned.length);
+    assert.equal(counted('bwk-egress'), 2 * unlearned.length);
 
     // protect: each pod's policies as iptables rules inside its own namespace
-    const cluster = loadManifests([dir]);
-    addWorkloadsFile(cluster, wl);
-    completeNamespaces(cluster);
-    for (const p of harness.pods) {
-      const w = cluster.workloads.find((x) => x.namespace === p.namespace && x.name === p.name)!;
-      harness.applyIptables(p, iptablesRules(cluster, w));
-    }
+    for (const p of harness.pods) harness.applyIptables(p, iptablesRules(cluster, wlOf(p)));
     assert.match(harness.iptablesSave(pod('db')), /BWK-INGRESS/);
 
     const res = await harness.probe(all, 1000);
