@@ -23,13 +23,16 @@ import { join } from 'node:path';
 import {
   CelScalar,
   celEnv,
+  celFunc,
   celMethod,
+  mapType,
   isCelError,
   listType,
   parse,
   plan,
   type CelEnv,
   type CelList,
+  type CelMap,
 } from '@bufbuild/cel';
 import { strings } from '@bufbuild/cel/ext';
 import { BulwarkError } from '../core/errors.js';
@@ -96,9 +99,88 @@ const k8sLists = [
   }),
 ];
 
+/**
+ * Kubernetes' CEL quantity library (`quantity("1Gi")`, `isQuantity`, `isLessThan`,
+ * `isGreaterThan`, `compareTo`, `add`, `sub`, `asInteger`, `asApproximateFloat`, `isInteger`,
+ * `sign`). A quantity is a one-entry map {"__quantity__": value in base units}: @bufbuild/cel has no
+ * opaque types, and a map keeps it a value CEL can pass around. Values are doubles (exact for the
+ * sizes and CPU amounts manifests hold).
+ */
+const QKEY = '__quantity__';
+const SUFFIX: Record<string, number> = {
+  '': 1,
+  n: 1e-9,
+  u: 1e-6,
+  m: 1e-3,
+  k: 1e3,
+  M: 1e6,
+  G: 1e9,
+  T: 1e12,
+  P: 1e15,
+  E: 1e18,
+  Ki: 2 ** 10,
+  Mi: 2 ** 20,
+  Gi: 2 ** 30,
+  Ti: 2 ** 40,
+  Pi: 2 ** 50,
+  Ei: 2 ** 60,
+};
+export function parseQuantity(text: string): number | undefined {
+  const m = /^([+-]?(?:\d+\.?\d*|\.\d+))(?:([eE][+-]?\d+)|(n|u|m|k|M|G|T|P|E|Ki|Mi|Gi|Ti|Pi|Ei))?$/.exec(
+    text.trim(),
+  );
+  if (!m) return undefined;
+  const n = Number(m[1]! + (m[2] ?? ''));
+  return Number.isFinite(n) ? n * SUFFIX[m[3] ?? '']! : undefined;
+}
+const QMAP = mapType(CelScalar.STRING, CelScalar.DOUBLE);
+const qv = (q: CelMap): number => {
+  const v = q.get(QKEY);
+  if (typeof v !== 'number') throw new Error('not a quantity');
+  return v;
+};
+const qmap = (v: number) => new Map([[QKEY, v]]);
+const k8sQuantity = [
+  celFunc('quantity', [CelScalar.STRING], QMAP, (s: string) => {
+    const v = parseQuantity(s);
+    if (v === undefined) throw new Error(`invalid quantity ${JSON.stringify(s)}`);
+    return qmap(v);
+  }),
+  celFunc('isQuantity', [CelScalar.STRING], CelScalar.BOOL, (s: string) => parseQuantity(s) !== undefined),
+  celMethod('isLessThan', QMAP, [QMAP], CelScalar.BOOL, function (this: CelMap, o: CelMap) {
+    return qv(this) < qv(o);
+  }),
+  celMethod('isGreaterThan', QMAP, [QMAP], CelScalar.BOOL, function (this: CelMap, o: CelMap) {
+    return qv(this) > qv(o);
+  }),
+  celMethod('compareTo', QMAP, [QMAP], CelScalar.INT, function (this: CelMap, o: CelMap) {
+    return BigInt(Math.sign(qv(this) - qv(o)));
+  }),
+  celMethod('add', QMAP, [QMAP], QMAP, function (this: CelMap, o: CelMap) {
+    return qmap(qv(this) + qv(o));
+  }),
+  celMethod('sub', QMAP, [QMAP], QMAP, function (this: CelMap, o: CelMap) {
+    return qmap(qv(this) - qv(o));
+  }),
+  celMethod('isInteger', QMAP, [], CelScalar.BOOL, function (this: CelMap) {
+    return Number.isInteger(qv(this));
+  }),
+  celMethod('asInteger', QMAP, [], CelScalar.INT, function (this: CelMap) {
+    const v = qv(this);
+    if (!Number.isInteger(v)) throw new Error('quantity is not an integer');
+    return BigInt(v);
+  }),
+  celMethod('asApproximateFloat', QMAP, [], CelScalar.DOUBLE, function (this: CelMap) {
+    return qv(this);
+  }),
+  celMethod('sign', QMAP, [], CelScalar.INT, function (this: CelMap) {
+    return BigInt(Math.sign(qv(this)));
+  }),
+];
+
 let env: CelEnv | undefined;
 function vapEnv(): CelEnv {
-  env ??= celEnv({ funcs: [...strings, ...k8sLists] });
+  env ??= celEnv({ funcs: [...strings, ...k8sLists, ...k8sQuantity] });
   return env;
 }
 

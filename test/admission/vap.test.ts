@@ -353,7 +353,7 @@ test('scan config --vap DIR MANIFESTS: findings in the report with the built-in 
   assert.equal((await cli('scan', 'config', '--vap', tmp, '-o', join(tmp, 'x'), m)).code, 1);
 });
 
-test("Kubernetes' CEL lists library and the strings extension", () => {
+test("Kubernetes' CEL lists and quantity libraries and the strings extension", () => {
   const pol = (expr: string) => `apiVersion: admissionregistration.k8s.io/v1
 kind: ValidatingAdmissionPolicy
 metadata: {name: p}
@@ -366,7 +366,7 @@ kind: ValidatingAdmissionPolicyBinding
 metadata: {name: b}
 spec: {policyName: p, validationActions: [Deny]}
 `;
-  const obj = `apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c, namespace: n}\nnums: [3, 1, 2]\nstrs: [a, b]\n`;
+  const obj = `apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c, namespace: n}\nnums: [3, 1, 2]\nstrs: [a, b]\nmem: 512Mi\ncpu: 500m\n`;
   const holds = (e: string) => run(policies(pol(e)), obj).findings.length === 0;
   const table: [string, boolean][] = [
     ['object.nums.sum() == 6', true],
@@ -380,6 +380,15 @@ spec: {policyName: p, validationActions: [Deny]}
     ['object.strs.join(",") == "a,b"', true],
     ['"a-b".split("-").size() == 2', true],
     ['object.nums.sum() + 1 == 7', true],
+    // quantity library
+    ['quantity(object.mem).isLessThan(quantity("1Gi"))', true],
+    ['quantity(object.mem).isGreaterThan(quantity("256M"))', true],
+    ['quantity(object.mem).compareTo(quantity("512Mi")) == 0', true],
+    ['quantity(object.cpu).isLessThan(quantity("0.25"))', false],
+    ['quantity(object.cpu).add(quantity("250m")).compareTo(quantity("1")) == 0', false],
+    ['quantity(object.cpu).add(quantity("250m")).asApproximateFloat() == 0.75', true],
+    ['quantity("2k").asInteger() == 2000 && quantity("1e3").isInteger()', true],
+    ['isQuantity("10Mi") && !isQuantity("10 MB")', true],
   ];
   for (const [e, want] of table) assert.equal(holds(e), want, e);
 });
