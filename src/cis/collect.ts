@@ -361,7 +361,12 @@ export function resolveVariables(
     }
     if (!v && spec.config) {
       const file = vars[spec.config.file];
-      const text = file ? host.read(file) : undefined;
+      let text: string | undefined;
+      try {
+        text = file ? host.read(file) : undefined;
+      } catch {
+        text = undefined; // an unreadable config is reported by the checks that read it
+      }
       if (text) {
         const p = parseConfigDoc(text);
         if (p.doc !== undefined) {
@@ -544,7 +549,12 @@ export async function collectFacts(bench: Benchmark, opts: CollectOptions = {}):
   const vars = resolveVariables(host, bench.variables ?? {}, overrides);
   if (bench.target === 'docker' && bench.variables?.daemonjson) {
     // daemon.json keys stand in for the dockerd flags the file checks look at (tlscacert...)
-    const text = vars.daemonjson ? host.read(vars.daemonjson) : undefined;
+    let text: string | undefined;
+    try {
+      text = vars.daemonjson ? host.read(vars.daemonjson) : undefined;
+    } catch {
+      text = undefined;
+    }
     const doc = text ? (parseConfigDoc(text).doc as Json | undefined) : undefined;
     for (const k of ['tlscacert', 'tlscert', 'tlskey'])
       if (doc && typeof doc[k] === 'string' && doc[k]) vars[k] = doc[k];
@@ -568,7 +578,12 @@ export async function collectFacts(bench: Benchmark, opts: CollectOptions = {}):
   let containers: SubjectFacts[] = [];
   let images: SubjectFacts[] = [];
   if (dockerPaths.length || sources.container.size || sources.image.size) {
-    const daemonDoc = vars.daemonjson ? parseConfigDoc(host.read(vars.daemonjson) ?? '{}').doc : undefined;
+    let daemonDoc: unknown;
+    try {
+      daemonDoc = vars.daemonjson ? parseConfigDoc(host.read(vars.daemonjson) ?? '{}').doc : undefined;
+    } catch {
+      daemonDoc = undefined;
+    }
     const daemonNnp =
       obj(daemonDoc)['no-new-privileges'] === true ||
       (selected.get('dockerd')?.[0]?.argv.some((a) => a.startsWith('--no-new-privileges')) ?? false);

@@ -303,7 +303,7 @@ export function runCheck(check: BenchCheck, out: AuditOutputs): SubjectResult {
     state: r.testResult ? 'PASS' : failState,
     expected: r.expectedResult,
     actual: r.actualResult,
-    ...(r.error && !r.testResult ? { reason: r.error } : {}),
+    ...(!r.testResult && (r.error ?? out.error) ? { reason: (r.error ?? out.error)! } : {}),
   };
 }
 
