@@ -112,7 +112,6 @@ export function verifySet(
     spec?: {
       data?: { hash?: { algorithm?: string; value?: string } };
       signature?: { content?: string; publicKey?: { content?: string } };
-      content?: { payloadHash?: { algorithm?: string; value?: string } };
       publicKey?: string;
     };
   };
@@ -135,13 +134,31 @@ export function verifySet(
     if (!k) return 'Rekor entry has no readable public key or certificate';
     if (!k.spki.equals(signerSpki) || (o.cert && k.cert && !k.cert.equals(o.cert.raw)))
       return 'public key or certificate in Rekor SET does not match the signer';
-  } else if (kind === 'intoto' || kind === 'dsse') {
-    const h = body.spec?.content?.payloadHash;
-    if (h?.value) {
-      const want = createHash('sha256').update(o.signed).digest('hex');
-      if (h.value !== want)
-        return `Rekor ${kind} entry payload hash ${h.value} is not the payload's sha256 ${want}`;
-    }
+  } else if (kind === 'dsse' || kind === 'intoto') {
+    // dsse 0.0.1: spec.payloadHash and spec.signatures[{signature, verifier}];
+    // intoto 0.0.2: spec.content.payloadHash and spec.content.envelope.signatures[{sig, publicKey}].
+    const spec = (body.spec ?? {}) as {
+      payloadHash?: { algorithm?: string; value?: string };
+      signatures?: { signature?: string; verifier?: string }[];
+      content?: { payloadHash?: { algorithm?: string; value?: string }; envelope?: { signatures?: { sig?: string; publicKey?: string }[] } };
+    };
+    const h = kind === 'dsse' ? spec.payloadHash : spec.content?.payloadHash;
+    const want = createHash('sha256').update(o.signed).digest('hex');
+    if (h?.algorithm !== 'sha256' || h.value !== want)
+      return `Rekor ${kind} entry payload hash ${h?.value ?? '(none)'} is not the payload's sha256 ${want}`;
+    const sigs =
+      kind === 'dsse'
+        ? (spec.signatures ?? []).map((x) => ({ sig: Buffer.from(x.signature ?? '', 'base64'), key: x.verifier }))
+        : (spec.content?.envelope?.signatures ?? []).map((x) => ({
+            // intoto 0.0.2 stores the envelope's base64 signature base64-encoded again
+            sig: Buffer.from(Buffer.from(x.sig ?? '', 'base64').toString('utf8'), 'base64'),
+            key: x.publicKey,
+          }));
+    const match = sigs.find((x) => x.sig.equals(o.signature));
+    if (!match) return 'signature in Rekor SET does not match the signature being verified';
+    const k = entryKeyDer(match.key ?? '');
+    if (!k || !k.spki.equals(signerSpki) || (o.cert && k.cert && !k.cert.equals(o.cert.raw)))
+      return 'public key or certificate in Rekor SET does not match the signer';
   } else {
     return `Rekor entry kind "${kind}" is not supported`;
   }

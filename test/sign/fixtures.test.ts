@@ -8,11 +8,13 @@ import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { connect } from 'node:net';
-import { rmSync, writeFileSync } from 'node:fs';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
   ANNOTATION,
+  bundleToLayer,
+  verifyAttestationLayer,
   loadTrustedRoot,
   trustedRootFrom,
   verifyImageSignatures,
@@ -29,6 +31,7 @@ import {
 } from './helpers.js';
 
 const self = fileURLToPath(import.meta.url);
+const testdata = fileURLToPath(new URL('./testdata/', import.meta.url));
 
 if (process.env.BULWARK_SIGN_NETNS !== '1') {
   test('cosign fixtures verify offline: the whole file runs again under unshare -n', () => {
@@ -354,6 +357,47 @@ if (process.env.BULWARK_SIGN_NETNS !== '1') {
       },
       /does not match/,
     );
+  });
+
+  test('a real Sigstore bundle (GitHub attestation, public-good Rekor and Fulcio) verifies with the shipped trusted root', () => {
+    const text = readFileSync(join(testdata, 'github-attestation-bundle.json'));
+    const layer = bundleToLayer(text, 'github-attestation-bundle.json');
+    const digest = 'sha256:ddd0a5974451642404b6a3485f95eb35ca5fb58e4a80ac22004ca3e3229aabc0';
+    const id = {
+      certificateIdentity:
+        'https://github.com/foundry-rs/foundry/.github/workflows/release.yml@refs/tags/stable',
+      certificateOidcIssuer: 'https://token.actions.githubusercontent.com',
+      type: 'slsaprovenance1',
+    };
+    const ok = verifyAttestationLayer(layer, id, digest);
+    assert.equal(ok.verified, true, ok.errors.join('; '));
+    assert.equal(ok.tlog?.kind, 'dsse');
+    assert.equal(ok.tlog?.logIndex, 726844033);
+    assert.equal(ok.predicateType, 'https://slsa.dev/provenance/v1');
+    const fail = (o: Record<string, unknown>, d: string, re: RegExp) => {
+      const r = verifyAttestationLayer(layer, { ...id, ...o }, d);
+      assert.equal(r.verified, false);
+      assert.match(r.errors.join('; '), re);
+    };
+    fail(
+      { certificateIdentity: 'https://github.com/evil/repo/.github/workflows/x.yml@refs/heads/main' },
+      digest,
+      /not the expected/,
+    );
+    fail({}, `sha256:${'0'.repeat(64)}`, /do not include the image digest/);
+    fail({ type: 'cyclonedx' }, digest, /predicate type is https:\/\/slsa.dev\/provenance\/v1/);
+    fail({ trustedRoot: fixtureRoot }, digest, /does not chain to a trusted CA|not valid at/);
+    const b = JSON.parse(text.toString());
+    b.dsseEnvelope.payload = Buffer.from(
+      Buffer.from(b.dsseEnvelope.payload, 'base64').toString().replace('anvil', 'anvi1'),
+    ).toString('base64');
+    const tampered = verifyAttestationLayer(
+      bundleToLayer(Buffer.from(JSON.stringify(b)), 'tampered'),
+      id,
+      digest,
+    );
+    assert.equal(tampered.verified, false);
+    assert.match(tampered.errors.join(), /does not verify with the public key of its certificate/);
   });
 
   test('CLI: --trusted-root replaces the shipped root (a trusted_root.json made of the fixture keys)', async () => {
