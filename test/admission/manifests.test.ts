@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import * as k8s from '@kubernetes/client-node';
 import { parseAllDocuments } from 'yaml';
 import { cli, makeTls } from './helpers.js';
 
@@ -87,6 +88,42 @@ test('manifests: webhook configuration, Service and Deployment as the API server
   assert.equal(open.docs[4]!.webhooks[0].failurePolicy, 'Ignore');
   assert.equal(open.docs[5]!.kind, 'MutatingWebhookConfiguration');
   assert.equal(open.docs[5]!.webhooks[0].clientConfig.service.path, '/mutate');
+});
+
+/**
+ * Unknown fields, checked against the Kubernetes client's models (generated from the API server's
+ * OpenAPI): every key of `v` must be an attribute of `type`, recursively. Returns the bad paths.
+ */
+function unknownFields(v: unknown, type: string, path: string): string[] {
+  const models = k8s as unknown as Record<
+    string,
+    { getAttributeTypeMap?: () => { baseName: string; type: string }[] }
+  >;
+  const arr = /^Array<(.+)>$/.exec(type);
+  if (arr)
+    return Array.isArray(v)
+      ? v.flatMap((x, i) => unknownFields(x, arr[1]!, `${path}[${i}]`))
+      : [`${path}: not a list`];
+  const model = models[type];
+  if (!model?.getAttributeTypeMap) return []; // string, number, IntOrString, maps of strings
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) return [`${path}: not an object`];
+  const attrs = new Map(model.getAttributeTypeMap().map((a) => [a.baseName, a.type]));
+  return Object.entries(v).flatMap(([k, x]) =>
+    attrs.has(k)
+      ? unknownFields(x, attrs.get(k)!, `${path}.${k}`)
+      : [`${path}.${k}: unknown field of ${type}`],
+  );
+}
+
+test('manifests: every field is one the Kubernetes API knows (client-node models)', async () => {
+  const { docs } = await manifests('--pin-digests', '--ca-bundle', tls.certFile);
+  const bad = docs.flatMap((d) => unknownFields(d, `V1${d.kind}`, d.kind));
+  assert.deepEqual(bad, []);
+  // and the check catches a typo
+  assert.deepEqual(
+    unknownFields({ webhooks: [{ matchCondition: [] }] }, 'V1ValidatingWebhookConfiguration', 'x'),
+    ['x.webhooks[0].matchCondition: unknown field of V1ValidatingWebhook'],
+  );
 });
 
 test('scan config on the manifests: the restricted profile passes; with a pinned image, no built-in check fails', async () => {
