@@ -134,7 +134,7 @@ test('a hung registry: answered within the deadline by the failure policy', asyn
     const t0 = performance.now();
     const r = await mutate(`127.0.0.1:${port}/hung/app:1`, `hung-${failurePolicy}`);
     const took = performance.now() - t0;
-    assert.ok(took < opts.deadlineMs + 200, `answered in ${took.toFixed(0)} ms`);
+    assert.ok(took < opts.deadlineMs + 400, `answered in ${took.toFixed(0)} ms`);
     assert.equal(r.allowed, failurePolicy === 'open');
     assert.equal(r.patch, undefined);
     assert.equal(r.auditAnnotations?.['failure-policy'], `fail-${failurePolicy}`);
