@@ -274,6 +274,17 @@ export class RegistryPusher {
       return undefined;
     }
     if (res.statusCode !== 200) await this.fail(res, `referrers of ${digest}`, repo);
-    return Buffer.from(await res.body.arrayBuffer());
+    const chunks: Buffer[] = [];
+    let n = 0;
+    for await (const c of res.body as AsyncIterable<Buffer>) {
+      n += c.length;
+      if (n > MAX_MANIFEST)
+        throw new BulwarkError(
+          'LIMIT',
+          `${this.where(repo)}: referrers of ${digest}: more than ${MAX_MANIFEST} bytes`,
+        );
+      chunks.push(c);
+    }
+    return Buffer.concat(chunks);
   }
 }

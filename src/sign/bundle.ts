@@ -237,9 +237,13 @@ export async function readBundles(
       throw new BulwarkError('PARSE', `referrers of ${digest} in ${r.repository}: not valid JSON`);
     }
     const layers: SignatureLayer[] = [];
-    for (const d of (j.manifests ?? [])
-      .filter((m) => m.artifactType === BUNDLE_MEDIA_TYPE)
-      .slice(0, MAX_BUNDLES)) {
+    // Signature bundles only: attestation bundles (another predicate type in the index) are not signatures.
+    const isSignature = (m: Descriptor) => {
+      const pt = m.annotations?.['dev.sigstore.bundle.predicateType'];
+      return pt === undefined || pt === COSIGN_SIGN_PREDICATE;
+    };
+    const wanted = (j.manifests ?? []).filter((m) => m.artifactType === BUNDLE_MEDIA_TYPE && isSignature(m));
+    for (const d of wanted.slice(0, MAX_BUNDLES)) {
       const m = await p.getManifestRaw(r.repository, d.digest, [OCI_MANIFEST]);
       if (!m) continue;
       const doc = JSON.parse(m.body.toString('utf8')) as {

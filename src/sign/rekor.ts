@@ -140,7 +140,10 @@ export function verifySet(
     const spec = (body.spec ?? {}) as {
       payloadHash?: { algorithm?: string; value?: string };
       signatures?: { signature?: string; verifier?: string }[];
-      content?: { payloadHash?: { algorithm?: string; value?: string }; envelope?: { signatures?: { sig?: string; publicKey?: string }[] } };
+      content?: {
+        payloadHash?: { algorithm?: string; value?: string };
+        envelope?: { signatures?: { sig?: string; publicKey?: string }[] };
+      };
     };
     const h = kind === 'dsse' ? spec.payloadHash : spec.content?.payloadHash;
     const want = createHash('sha256').update(o.signed).digest('hex');
@@ -148,7 +151,10 @@ export function verifySet(
       return `Rekor ${kind} entry payload hash ${h?.value ?? '(none)'} is not the payload's sha256 ${want}`;
     const sigs =
       kind === 'dsse'
-        ? (spec.signatures ?? []).map((x) => ({ sig: Buffer.from(x.signature ?? '', 'base64'), key: x.verifier }))
+        ? (spec.signatures ?? []).map((x) => ({
+            sig: Buffer.from(x.signature ?? '', 'base64'),
+            key: x.verifier,
+          }))
         : (spec.content?.envelope?.signatures ?? []).map((x) => ({
             // intoto 0.0.2 stores the envelope's base64 signature base64-encoded again
             sig: Buffer.from(Buffer.from(x.sig ?? '', 'base64').toString('utf8'), 'base64'),
