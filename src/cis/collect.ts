@@ -570,6 +570,8 @@ export async function collectFacts(bench: Benchmark, opts: CollectOptions = {}):
     }
     try {
       outputs[s] = hostSource(host, s, selected);
+      if (outputs[s] === '' && s.startsWith('process '))
+        errors[s] = `no running ${s.slice('process '.length)} process in ${join(root, 'proc')}`;
     } catch (e) {
       if (e instanceof BulwarkError && e.code === 'PARSE') throw e;
       errors[s] = (e as Error).message;
