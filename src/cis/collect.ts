@@ -491,7 +491,13 @@ async function dockerFacts(
     }
     for (const c of arr(await api.get('/containers/json')).map(obj)) {
       const id = String(c.Id);
-      const inspect = obj(await api.get(`/containers/${encodeURIComponent(id)}/json`));
+      let inspect: Json;
+      try {
+        inspect = obj(await api.get(`/containers/${encodeURIComponent(id)}/json`));
+      } catch (e) {
+        if ((e as Error).message.includes('HTTP 404')) continue; // removed since the listing
+        throw e;
+      }
       let processes: string[][] = [];
       try {
         const top = obj(await api.get(`/containers/${encodeURIComponent(id)}/top`));
@@ -515,7 +521,13 @@ async function dockerFacts(
   if (want.image) {
     for (const im of arr(await api.get('/images/json')).map(obj)) {
       const id = String(im.Id);
-      const inspect = obj(await api.get(`/images/${encodeURIComponent(id)}/json`));
+      let inspect: Json;
+      try {
+        inspect = obj(await api.get(`/images/${encodeURIComponent(id)}/json`));
+      } catch (e) {
+        if ((e as Error).message.includes('HTTP 404')) continue;
+        throw e;
+      }
       const tags = arr(im.RepoTags).map(String);
       images.push({ id, name: tags[0] ?? id, outputs: { image: JSON.stringify(inspect) } });
     }

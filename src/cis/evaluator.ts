@@ -242,7 +242,9 @@ function evaluateOne(item: TestItem, used: AuditUsed, s: string): TestOutput {
 
 /** One test item over one audit output (each line of it when `multiple`). */
 export function executeItem(item: TestItem, used: AuditUsed, output: string, multiple = false): TestOutput {
-  const s = output.replace(/[ \n]+$/, '');
+  let end = output.length;
+  while (end > 0 && (output[end - 1] === ' ' || output[end - 1] === '\n')) end--;
+  const s = end === output.length ? output : output.slice(0, end);
   const rows = multiple ? s.split('\n') : [s];
   let r: TestOutput = { testResult: false, flagFound: false, expectedResult: '', actualResult: s };
   for (const row of rows) {
