@@ -105,7 +105,10 @@ function addVerifyOptions(cmd: Command): Command {
     )
     .option('--ca-roots <file>', 'PEM CA certificates for signing certificates from a private PKI')
     .option('--ca-intermediates <file>', 'PEM intermediate certificates for --ca-roots')
-    .option('--insecure-ignore-tlog', 'do not require a Rekor entry for keyless signatures')
+    .option(
+      '--insecure-ignore-tlog',
+      'ignore Rekor entries (neither required nor checked); keyless certificates must then be valid now',
+    )
     .option('--require-tlog', 'require a Rekor entry (SET) for key signatures too')
     .addOption(
       new Option('--match-reference <how>', 'also check the signed docker-reference against IMAGE').choices([
@@ -136,6 +139,8 @@ async function verifyOptions(o: VerifyCli) {
       'USAGE',
       'keyless verification needs --certificate-oidc-issuer or --certificate-oidc-issuer-regexp',
     );
+  if (o.insecureIgnoreTlog && o.requireTlog)
+    throw new BulwarkError('USAGE', '--insecure-ignore-tlog and --require-tlog cannot be used together');
   if (o.caIntermediates && !o.caRoots) throw new BulwarkError('USAGE', '--ca-intermediates needs --ca-roots');
   const check = (re: string | undefined, flag: string) => {
     if (re === undefined) return;
@@ -158,7 +163,8 @@ async function verifyOptions(o: VerifyCli) {
     trustedRoot: loadTrustedRoot(o.trustedRoot),
     caRoots: o.caRoots ? await readText(o.caRoots, '--ca-roots') : undefined,
     caIntermediates: o.caIntermediates ? await readText(o.caIntermediates, '--ca-intermediates') : undefined,
-    requireTlog: o.insecureIgnoreTlog ? false : o.requireTlog ? true : undefined,
+    requireTlog: o.requireTlog ? true : undefined,
+    ignoreTlog: Boolean(o.insecureIgnoreTlog),
     matchReference: o.matchReference,
     keyless,
   };

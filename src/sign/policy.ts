@@ -15,6 +15,8 @@ export interface VerifyOptions extends RegistryOptions, IdentityPolicy {
   caRoots?: string | X509Certificate[];
   caIntermediates?: string | X509Certificate[];
   requireTlog?: boolean;
+  /** cosign --insecure-ignore-tlog: SETs are neither required nor checked. */
+  ignoreTlog?: boolean;
   /** Also check the payload's docker-reference against the image reference (cosign does not by default). */
   matchReference?: 'repository' | 'exact';
 }
@@ -37,6 +39,7 @@ export function buildPolicy(opts: VerifyOptions, digest: string, reference?: str
     caRoots: certs(opts.caRoots, 'CA roots'),
     caIntermediates: certs(opts.caIntermediates, 'CA intermediates'),
     requireTlog: opts.requireTlog,
+    ignoreTlog: opts.ignoreTlog,
     certificateIdentity: opts.certificateIdentity,
     certificateIdentityRegexp: opts.certificateIdentityRegexp,
     certificateOidcIssuer: opts.certificateOidcIssuer,

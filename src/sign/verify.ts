@@ -50,6 +50,8 @@ export interface SignaturePolicy extends IdentityPolicy {
    * integrated time), no for keys and private CAs (a SET present is still verified).
    */
   requireTlog?: boolean;
+  /** Ignore transparency log entries entirely, present or not (cosign --insecure-ignore-tlog). */
+  ignoreTlog?: boolean;
   /** The image digest the payload must name. */
   digest: string;
   /** Optionally also the reference: its repository ("repository"), or repository and tag ("exact"). */
@@ -174,9 +176,9 @@ export function verifySignedBytes(
   }
 
   const pki = Boolean(policy.caRoots?.length);
-  const requireTlog = policy.requireTlog ?? (keyless && !pki);
+  const requireTlog = !policy.ignoreTlog && (policy.requireTlog ?? (keyless && !pki));
   let signedAt: Date | undefined;
-  if (bundleText !== undefined) {
+  if (bundleText !== undefined && !policy.ignoreTlog) {
     const b = parseRekorBundle(bundleText);
     if (typeof b === 'string') errors.push(b);
     else {

@@ -274,6 +274,19 @@ if (process.env.BULWARK_SIGN_NETNS !== '1') {
       { ...o, trustedRoot: trustedRootFrom({ rekorKeys: [cosignPub] }) },
       /not in the trusted root/,
     );
+    // --insecure-ignore-tlog: the SET is not even looked at (an untrusted log passes, nothing is reported)
+    const ignored = await expectOk(dir('dir-img-cosign-key-rekor-valid'), {
+      keys: [cosign2Pub],
+      trustedRoot: trustedRootFrom({ rekorKeys: [cosignPub] }),
+      ignoreTlog: true,
+    });
+    assert.equal(ignored.signatures[0]!.tlog, undefined);
+    // … and keyless then needs a certificate valid now: the fixture's expired in 2022
+    await expectFail(
+      dir('dir-img-cosign-fulcio-rekor-valid'),
+      { ...fulcioOpts, ignoreTlog: true },
+      /is not valid at/,
+    );
     // a SET whose log ID names the trusted key but whose signature is not that log's
     const set = JSON.parse(kr.annotations[ANNOTATION.bundle]!) as { SignedEntryTimestamp: string };
     const forged = {
