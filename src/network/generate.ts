@@ -114,26 +114,44 @@ export function generatePolicies(flows: FlowRecord[], opts: GenerateOptions = {}
 
   const known = [...targets.values()];
   /** checks that a selector picks out exactly the intended workload among those known */
-  const check = (what: string, ns: string, labels: Labels, intended: string) => {
+  /**
+   * The selector for exactly the intended workload among those known: its labels, plus
+   * `DoesNotExist` for a label that sets apart each other workload those labels also match
+   * (a canary with an extra track label); a warning when nothing sets one apart.
+   */
+  const selector = (what: string, ns: string, labels: Labels, intended: string): Record<string, unknown> => {
+    const sel: Record<string, unknown> = { matchLabels: { ...labels } };
     if (!Object.keys(labels).length) {
       warnings.push(`${what}: ${intended} has no labels; its selector matches every pod of namespace ${ns}`);
-      return;
+      return sel;
     }
-    const sel = { matchLabels: labels, matchExpressions: [] };
     const also = known.filter(
-      (w) => w.namespace === ns && endpointKey(w) !== intended && matches(sel, w.labels),
+      (w) =>
+        w.namespace === ns &&
+        endpointKey(w) !== intended &&
+        matches({ matchLabels: labels, matchExpressions: [] }, w.labels),
     );
-    if (also.length)
-      warnings.push(
-        `${what}: the selector for ${intended} also matches ${also.map((w) => endpointKey(w)).join(', ')}`,
-      );
+    const absent = new Set<string>();
+    const alike: string[] = [];
+    for (const w of also) {
+      const extra = Object.keys(w.labels)
+        .filter((k) => !(k in labels))
+        .sort();
+      if (extra.some((k) => absent.has(k))) continue;
+      if (extra.length) absent.add(extra[0]!);
+      else alike.push(endpointKey(w));
+    }
+    if (absent.size)
+      sel.matchExpressions = [...absent].sort().map((key) => ({ key, operator: 'DoesNotExist' }));
+    if (alike.length)
+      warnings.push(`${what}: the selector for ${intended} also matches ${alike.join(', ')} (same labels)`);
+    return sel;
   };
 
   const k8sPeer = (p: FlowEndpoint, what: string): Record<string, unknown> => {
     if (!p.namespace || !p.name) return { ipBlock: { cidr: hostCidr(p.ip ?? '0.0.0.0') } };
-    check(what, p.namespace, p.labels, endpointKey(p));
     return {
-      podSelector: { matchLabels: { ...p.labels } },
+      podSelector: selector(what, p.namespace, p.labels, endpointKey(p)),
       namespaceSelector: { matchLabels: { [NS_NAME_LABEL]: p.namespace } },
     };
   };
@@ -155,7 +173,7 @@ export function generatePolicies(flows: FlowRecord[], opts: GenerateOptions = {}
       warnings.push(`${key} has no labels: no policy can select it alone, none generated`);
       continue;
     }
-    check(what, t.namespace, t.labels, key);
+    const podSelector = selector(what, t.namespace, t.labels, key);
     const ins = sorted(ingress.get(key));
     const outs = sorted(egress.get(key));
     const meta = {
@@ -174,7 +192,7 @@ export function generatePolicies(flows: FlowRecord[], opts: GenerateOptions = {}
         kind: 'NetworkPolicy',
         metadata: meta,
         spec: {
-          podSelector: { matchLabels: { ...t.labels } },
+          podSelector,
           policyTypes: ['Ingress', 'Egress'],
           ingress: ins.map((e) => ({
             from: [k8sPeer(e.peer, what)],
@@ -187,7 +205,7 @@ export function generatePolicies(flows: FlowRecord[], opts: GenerateOptions = {}
         },
       },
     });
-    if (opts.cilium) policies.push(ciliumPolicy(t, meta, ins, outs));
+    if (opts.cilium) policies.push(ciliumPolicy(t, podSelector, meta, ins, outs));
   }
   return { policies, warnings };
 }
@@ -196,7 +214,13 @@ function ciliumEndpoint(p: FlowEndpoint): Record<string, unknown> {
   return { matchLabels: { ...p.labels, 'k8s:io.kubernetes.pod.namespace': p.namespace } };
 }
 
-function ciliumPolicy(t: Target, meta: Record<string, unknown>, ins: Edge[], outs: Edge[]): GeneratedPolicy {
+function ciliumPolicy(
+  t: Target,
+  endpointSelector: Record<string, unknown>,
+  meta: Record<string, unknown>,
+  ins: Edge[],
+  outs: Edge[],
+): GeneratedPolicy {
   const toPorts = (e: Edge, dns = false) => [
     {
       ports: [{ port: String(e.port), protocol: e.protocol }],
@@ -229,7 +253,7 @@ function ciliumPolicy(t: Target, meta: Record<string, unknown>, ins: Edge[], out
       kind: 'CiliumNetworkPolicy',
       metadata: meta,
       spec: {
-        endpointSelector: { matchLabels: { ...t.labels } },
+        endpointSelector,
         // an empty rule turns default deny on without allowing anything
         ingress: ingress.length ? ingress : [{}],
         egress: egress.length ? egress : [{}],

@@ -2,7 +2,8 @@
  * Flow import (Hubble JSON lines, conntrack lines) and policy generation. The property test
  * builds random topologies (namespaces, Deployments/StatefulSets/DaemonSets/bare Pods with
  * labels and ports, kube-dns, external addresses), random observed flows as Hubble JSON lines
- * (with replies), runs `netpol generate` through the CLI and checks that `netpol eval` over the
+ * (with replies), some workloads canaries of others (a superset of their labels), runs
+ * `netpol generate` through the CLI with the workload inventory and checks that `netpol eval` over the
  * topology and the generated policies allows exactly the observed (pair, port, protocol) set.
  * The Hubble lines follow the format of `hubble observe -o json` (observer.Flow as JSON); no
  * Cilium runs here, so they are written by the test.
@@ -129,11 +130,16 @@ function topology(r: () => number) {
       const p = { port: pick(PORTS), protocol: r() < 0.8 ? ('TCP' as const) : ('UDP' as const) };
       ports.set(`${p.protocol}${p.port}`, p);
     }
+    // now and then a canary: the labels of an earlier workload of its namespace plus a track label
+    const ns = pick(nss);
+    const base = r() < 0.25 ? ws.find((w) => w.ns === ns && !w.labels.track) : undefined;
     ws.push({
-      ns: pick(nss),
+      ns,
       name: `w${i}`,
       kind: pick(KINDS),
-      labels: { app: `w${i}`, tier: pick(['web', 'api', 'db']) },
+      labels: base
+        ? { ...base.labels, track: `canary-${i}` }
+        : { app: `w${i}`, tier: pick(['web', 'api', 'db']) },
       ports: [...ports.values()],
       ip: `10.244.${i >> 8}.${(i & 255) + 1}`,
     });
@@ -216,23 +222,37 @@ function topology(r: () => number) {
           },
     );
   }
-  return { manifests: docs.map((d) => stringify(d)).join('---\n'), lines, observed };
+  const inventory = {
+    workloads: ws.map((w) => ({
+      namespace: w.ns,
+      name: w.name,
+      kind: w.kind,
+      labels: w.labels,
+      ips: [w.ip],
+      ports: w.ports,
+    })),
+  };
+  return { manifests: docs.map((d) => stringify(d)).join('---\n'), lines, observed, inventory };
 }
 
 test('property: eval over the generated policies allows exactly the observed flows (random topologies)', async () => {
   const trials = Number(process.env.BULWARK_NETPOL_TRIALS ?? 40);
   for (let seed = 1; seed <= trials; seed++) {
     const t = topology(rng(seed));
-    const dir = join(tmp, `prop-${seed}`);
+    const dir = join(process.env.BULWARK_NETPOL_KEEP ?? tmp, `prop-${seed}`);
     mkdirSync(join(dir, 'topology'), { recursive: true });
     writeFileSync(join(dir, 'topology', 'apps.yaml'), t.manifests);
     writeFileSync(join(dir, 'flows.json'), t.lines.join('\n') + '\n');
+    // the inventory: workloads without flows get deny-all policies, canaries are told apart
+    writeFileSync(join(dir, 'workloads.json'), JSON.stringify(t.inventory));
     const g = await cli(
       '-q',
       'netpol',
       'generate',
       '--flows',
       join(dir, 'flows.json'),
+      '--workloads',
+      join(dir, 'workloads.json'),
       '-o',
       join(dir, 'policies'),
     );
@@ -447,4 +467,36 @@ test('attribution: a Service IP stands for the workload its selector picks; snoo
     'shop/web[Deployment] => kube-system/coredns[Deployment] : UDP 53',
   ]);
   assert.deepEqual(flows[1]!.destination.names, ['api.example.com']);
+});
+
+test('generate: a selector that would also match another workload gets DoesNotExist; unlabelled workloads are skipped', async () => {
+  const wl = join(tmp, 'collide.yaml');
+  writeFileSync(
+    wl,
+    [
+      'workloads:',
+      '  - {namespace: shop, name: web, kind: Deployment, labels: {app: web}, ips: [10.3.0.2]}',
+      '  - {namespace: shop, name: web-canary, kind: Deployment, labels: {app: web, track: canary}, ips: [10.3.0.3]}',
+      '  - {namespace: shop, name: bare, kind: Pod, labels: {}, ips: [10.3.0.4]}',
+    ].join('\n'),
+  );
+  const f = join(tmp, 'collide.txt');
+  writeFileSync(
+    f,
+    '[NEW] tcp 6 120 SYN_SENT src=10.3.0.3 dst=10.3.0.2 sport=40000 dport=80 [UNREPLIED] src=10.3.0.2 dst=10.3.0.3 sport=80 dport=40000\n',
+  );
+  const out = join(tmp, 'collide-out');
+  const r = await cli('netpol', 'generate', '--flows', f, '--workloads', wl, '-o', out);
+  assert.equal(r.code, 0, r.err);
+  assert.doesNotMatch(r.err, /also matches/);
+  const np = parse(readFileSync(join(out, 'shop.bulwark-web.yaml'), 'utf8'));
+  // app=web alone would select the canary too: the track label it lacks sets it apart
+  assert.deepEqual(np.spec.podSelector, {
+    matchLabels: { app: 'web' },
+    matchExpressions: [{ key: 'track', operator: 'DoesNotExist' }],
+  });
+  const canary = parse(readFileSync(join(out, 'shop.bulwark-web-canary.yaml'), 'utf8'));
+  assert.deepEqual(canary.spec.egress[0].to[0].podSelector, np.spec.podSelector);
+  assert.match(r.err, /shop\/bare\[Pod\] has no labels: no policy can select it alone, none generated/);
+  assert.deepEqual(readdirSync(out).sort(), ['shop.bulwark-web-canary.yaml', 'shop.bulwark-web.yaml']);
 });
