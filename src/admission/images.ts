@@ -39,8 +39,16 @@ export interface ImageCacheOptions {
   resolver?: DigestResolver;
   verifier?: SignatureVerifier;
   vulnerabilities?: VulnerabilitySource;
-  /** A verdict older than this is still served, and refreshed in the background (default 1 h). */
+  /**
+   * A digest's verdict (signature, vulnerabilities) older than this is still served, and refreshed
+   * in the background (default 1 h).
+   */
   ttlMs?: number;
+  /**
+   * How long a tag's digest is trusted before it is resolved again (default 60 s): a tag moved to
+   * another image gets that image's verdict within this time (pin digests to close the window).
+   */
+  tagTtlMs?: number;
   /** A failed verdict is retried after this (default 30 s). */
   errorTtlMs?: number;
   /** One fill (resolve + verify + scan) is abandoned after this (default 60 s). */
@@ -60,10 +68,13 @@ export function digestOfRef(ref: string): string | undefined {
 
 export class ImageCache {
   private readonly entries = new Map<string, ImageVerdict>();
+  /** Verdicts per `repo@digest`, shared by every tag that resolves to it. */
+  private readonly byDigest = new Map<string, Pick<ImageVerdict, 'signature' | 'vulnerabilities' | 'at'>>();
   private readonly inflight = new Map<string, Promise<ImageVerdict>>();
   private readonly queue: (() => void)[] = [];
   private running = 0;
   private readonly ttl: number;
+  private readonly tagTtl: number;
   private readonly errorTtl: number;
   private readonly fillTimeout: number;
   private readonly concurrency: number;
@@ -74,6 +85,7 @@ export class ImageCache {
 
   constructor(private readonly opts: ImageCacheOptions = {}) {
     this.ttl = opts.ttlMs ?? 3_600_000;
+    this.tagTtl = Math.min(this.ttl, opts.tagTtlMs ?? 60_000);
     this.errorTtl = opts.errorTtlMs ?? 30_000;
     this.fillTimeout = opts.fillTimeoutMs ?? 60_000;
     this.concurrency = Math.max(1, opts.concurrency ?? 4);
@@ -105,7 +117,7 @@ export class ImageCache {
     this.entries.delete(ref);
     this.entries.set(ref, v);
     const age = this.now() - v.at;
-    if (age > (v.error ? this.errorTtl : this.ttl)) {
+    if (age > (v.error ? this.errorTtl : digestOfRef(ref) ? this.ttl : this.tagTtl)) {
       if (v.error) {
         this.stats.misses++;
         void this.warm(ref);
@@ -172,25 +184,39 @@ export class ImageCache {
     const { resolver, verifier, vulnerabilities } = this.opts;
     try {
       let digest = digestOfRef(ref);
-      let signature: ImageVerdict['signature'];
-      if (verifier) {
-        const r = await verifier.verify(ref);
-        if (digest && r.digest && r.digest !== digest)
-          return { ref, error: `signature verifier checked ${r.digest}, not ${digest}`, at: this.now() };
-        digest ??= r.digest;
-        signature = { verified: r.verified, errors: r.errors };
-      }
       if (!digest && resolver) digest = await resolver.resolve(ref);
-      let vulns: ImageVerdict['vulnerabilities'];
-      if (vulnerabilities) {
-        if (!digest) return { ref, error: 'no digest to scan (no resolver configured)', at: this.now() };
-        const base = ref.lastIndexOf('@') >= 0 ? ref.slice(0, ref.lastIndexOf('@')) : ref;
-        vulns = await vulnerabilities.scan(`${stripTag(base)}@${digest}`);
+      if (digest) {
+        // the digest is what is verified and scanned (never the tag again: it may move meanwhile)
+        const key = `${stripTag(stripDigest(ref))}@${digest}`;
+        const known = this.byDigest.get(key);
+        if (known && this.now() - known.at <= this.ttl) return { ref, digest, ...known, at: this.now() };
+        let signature: ImageVerdict['signature'];
+        if (verifier) {
+          const r = await verifier.verify(key);
+          if (r.digest && r.digest !== digest)
+            return { ref, error: `signature verifier checked ${r.digest}, not ${digest}`, at: this.now() };
+          signature = { verified: r.verified, errors: r.errors };
+        }
+        const vulns = vulnerabilities ? await vulnerabilities.scan(key) : undefined;
+        const d = {
+          ...(signature ? { signature } : {}),
+          ...(vulns ? { vulnerabilities: vulns } : {}),
+          at: this.now(),
+        };
+        this.byDigest.delete(key);
+        this.byDigest.set(key, d);
+        while (this.byDigest.size > this.maxEntries) this.byDigest.delete(this.byDigest.keys().next().value!);
+        return { ref, digest, ...d };
       }
+      // no resolver: the verifier resolves the reference itself (and names the digest it checked)
+      if (!verifier) return { ref, error: 'no digest (no resolver configured)', at: this.now() };
+      const r = await verifier.verify(ref);
+      const vulns =
+        vulnerabilities && r.digest ? await vulnerabilities.scan(`${stripTag(ref)}@${r.digest}`) : undefined;
       return {
         ref,
-        ...(digest ? { digest } : {}),
-        ...(signature ? { signature } : {}),
+        ...(r.digest ? { digest: r.digest } : {}),
+        signature: { verified: r.verified, errors: r.errors },
         ...(vulns ? { vulnerabilities: vulns } : {}),
         at: this.now(),
       };
@@ -198,6 +224,12 @@ export class ImageCache {
       return { ref, error: e instanceof Error ? e.message : String(e), at: this.now() };
     }
   }
+}
+
+/** `repo@sha256:…` → `repo`. */
+export function stripDigest(ref: string): string {
+  const at = ref.lastIndexOf('@');
+  return at >= 0 ? ref.slice(0, at) : ref;
 }
 
 /** `repo:tag` → `repo` (a port in the registry host is kept). */

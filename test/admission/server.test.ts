@@ -335,3 +335,53 @@ test('--events-url: decisions POSTed as JSON lines in batches to a collector on 
     collector.close();
   }
 });
+
+test('verdicts per digest: two tags of one digest verified once; a tag moved to an unsigned digest is denied after the tag TTL', async () => {
+  const D1 = 'sha256:' + '1'.repeat(64);
+  const D2 = 'sha256:' + '2'.repeat(64);
+  const points: Record<string, string> = { 'registry.local/app:1.0': D1, 'registry.local/app:stable': D1 };
+  const verified: string[] = [];
+  let now = 1_000_000;
+  const cache = new ImageCache({
+    resolver: { resolve: async (ref) => points[ref]! },
+    verifier: {
+      async verify(ref) {
+        verified.push(ref);
+        const digest = ref.slice(ref.indexOf('@') + 1);
+        return { digest, verified: digest === D1, errors: digest === D1 ? [] : ['no signatures found'] };
+      },
+    },
+    tagTtlMs: 60_000,
+    now: () => now,
+  });
+  const s = await start({ images: cache, requireSignature: true });
+  const withImage = (image: string) => ({
+    ...clean,
+    spec: { ...clean.spec, containers: [{ ...clean.spec.containers[0]!, image }] },
+  });
+  const failed = (r: { auditAnnotations?: Record<string, string> }) => r.auditAnnotations?.decision;
+  // BW-K8S-027 (not pinned by digest) fails for tags: count only the image verdict here
+  const imageDenied = (r: { status?: { message?: string } }) =>
+    /has no valid signature/.test(r.status?.message ?? '');
+  assert.ok(
+    !imageDenied(await send(s, admissionReviewFor(withImage('registry.local/app:1.0'), { uid: 't1' }))),
+  );
+  assert.ok(
+    !imageDenied(await send(s, admissionReviewFor(withImage('registry.local/app:stable'), { uid: 't2' }))),
+  );
+  assert.deepEqual(verified, [`registry.local/app@${D1}`]);
+  // the tag moves to an unsigned image; within the tag TTL the old digest's verdict is kept
+  points['registry.local/app:1.0'] = D2;
+  now += 30_000;
+  assert.ok(
+    !imageDenied(await send(s, admissionReviewFor(withImage('registry.local/app:1.0'), { uid: 't3' }))),
+  );
+  // past it: served once more while it refreshes in the background, then the new digest's verdict
+  now += 31_000;
+  await send(s, admissionReviewFor(withImage('registry.local/app:1.0'), { uid: 't4' }));
+  await cache.warm('registry.local/app:1.0');
+  const after = await send(s, admissionReviewFor(withImage('registry.local/app:1.0'), { uid: 't5' }));
+  assert.ok(imageDenied(after), JSON.stringify(after));
+  assert.equal(failed(after), 'deny');
+  assert.deepEqual(verified, [`registry.local/app@${D1}`, `registry.local/app@${D2}`]);
+});
