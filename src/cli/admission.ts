@@ -249,7 +249,10 @@ export function register(ctx: CliContext): void {
       repeat,
       [] as string[],
     )
-    .option('--offline', 'verify signatures without Rekor/TUF network access')
+    .option(
+      '--offline',
+      'verify signatures with no Rekor or TUF access (always so; accepted for cosign parity)',
+    )
     .option(
       '--max-severity <severity>',
       'deny images with a vulnerability above this severity (needs the advisory DB)',
