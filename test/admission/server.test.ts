@@ -134,7 +134,7 @@ test('warn mode: allowed, every violation as a warning; DELETE allowed; UPDATE e
   assert.equal(events[1]!.skipped, 'DELETE is not evaluated');
 });
 
-test('workload controllers: the pod template of a Deployment and a CronJob is evaluated', async () => {
+test('workload controllers: the pod template of Deployment, CronJob, StatefulSet, DaemonSet, ReplicaSet, Job is evaluated', async () => {
   const s = await start();
   const dep = {
     apiVersion: 'apps/v1',
@@ -148,10 +148,27 @@ test('workload controllers: the pod template of a Deployment and a CronJob is ev
     metadata: { name: 'nightly', namespace: 'team-a' },
     spec: { schedule: '0 0 * * *', jobTemplate: { spec: { template: { spec: privileged.spec } } } },
   };
-  for (const o of [dep, cron]) {
+  const templated = (apiVersion: string, kind: string) => ({
+    apiVersion,
+    kind,
+    metadata: { name: kind.toLowerCase(), namespace: 'team-a' },
+    spec: { selector: {}, template: { metadata: {}, spec: privileged.spec } },
+  });
+  const others = [
+    templated('apps/v1', 'StatefulSet'),
+    templated('apps/v1', 'DaemonSet'),
+    templated('apps/v1', 'ReplicaSet'),
+    templated('batch/v1', 'Job'),
+  ];
+  for (const o of [dep, cron, ...others]) {
     const r = await send(s, admissionReviewFor(o, { uid: o.kind }));
     assert.equal(r.allowed, false, o.kind);
-    assert.match(r.status!.message!, /BW-K8S-001/);
+    const podPath = o.kind === 'CronJob' ? 'spec.jobTemplate.spec.template.spec' : 'spec.template.spec';
+    assert.ok(
+      r.status!.message!.includes(`BW-K8S-001`) &&
+        r.status!.message!.includes(`(${podPath}.containers[0].securityContext.privileged)`),
+      `${o.kind}: ${r.status!.message}`,
+    );
   }
 });
 
