@@ -297,6 +297,10 @@ export function runCheck(check: BenchCheck, out: AuditOutputs): SubjectResult {
     return { state: 'INFO', reason: out.error ?? 'not found' };
   if (out.error !== undefined && !out.audit && !out.auditConfig && !out.auditEnv)
     return { state: failState, reason: out.error };
+  if (check.applicable) {
+    const a = executeTests(check.applicable, out, { hasAuditConfig: Boolean(check.audit_config) });
+    if (!a.testResult) return { state: 'INFO', reason: `not applicable: ${a.expectedResult}` };
+  }
   const r = executeTests(check.tests, out, {
     hasAuditConfig: Boolean(check.audit_config),
     multiple: check.use_multiple_values,

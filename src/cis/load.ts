@@ -40,6 +40,10 @@ const testItem = z
     message: 'a test item needs flag, path or env',
   });
 
+const testsSchema = z
+  .object({ test_items: z.array(testItem), bin_op: z.enum(['and', 'or']).optional() })
+  .strict();
+
 const check = z
   .object({
     id: z.string().min(1),
@@ -49,10 +53,8 @@ const check = z
     audit_config: z.string().optional(),
     audit_env: z.string().optional(),
     use_multiple_values: z.boolean().optional(),
-    tests: z
-      .object({ test_items: z.array(testItem), bin_op: z.enum(['and', 'or']).optional() })
-      .strict()
-      .optional(),
+    tests: testsSchema.optional(),
+    applicable: testsSchema.optional(),
     type: z.enum(['manual', 'skip']).optional(),
     scored: z.boolean().optional(),
     remediation: z.string().optional(),

@@ -51,6 +51,8 @@ export interface BenchCheck {
   scored?: boolean;
   remediation?: string;
   scope?: CheckScope;
+  /** Tests over the same audit outputs that decide whether the check applies; INFO when they fail. */
+  applicable?: Tests;
   /** When every audit output is empty (the file/daemon does not exist): INFO instead of evaluating. */
   absent?: 'info';
   compliance?: ComplianceRef[];

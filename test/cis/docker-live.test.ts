@@ -33,7 +33,8 @@ const haveDockerd =
   spawnSync('sh', ['-c', 'command -v dockerd && command -v docker'], { encoding: 'utf8' }).status === 0;
 const skip = haveDockerd ? false : 'dockerd (Debian docker.io) not installed';
 
-const tmp = mkdtempSync(join(tmpdir(), 'bw-cis-dockerd-'));
+// (no "dockerd" in the path: docker-bench finds the daemon with pgrep -f dockerd)
+const tmp = mkdtempSync(join(tmpdir(), 'bw-cis-live-'));
 const sock = join(tmp, 'docker.sock');
 const dockerHost = `unix://${sock}`;
 let daemon: ChildProcess | undefined;
@@ -192,24 +193,28 @@ after(async () => {
   rmSync(tmp, { recursive: true, force: true });
 });
 
-/** docker-bench's verdicts for one container: check id → PASS / WARN / INFO / NOTE. */
-function dockerBench(containerId: string): Map<string, string> {
+/**
+ * docker-bench's verdicts (check id → PASS / WARN / INFO / NOTE) of its check functions `fns`,
+ * with `containers` set to one container (or none) and `images` to the daemon's images.
+ */
+function dockerBench(containerId: string, fns: string[]): Map<string, string> {
   const driver = join(tmp, 'docker-bench-driver.sh');
   writeFileSync(
     driver,
     `#!/bin/bash
-DB="$1"; containers="$2"
+DB="$1"; containers="$2"; shift 2
 logger=$(mktemp); nocolor=nocolor; printremediation=0; limit=0
 . "$DB/functions/output_lib.sh"
 . "$DB/functions/helper_lib.sh"
-. "$DB/tests/5_container_runtime.sh"
+for t in "$DB"/tests/[245]_*.sh; do . "$t"; done
 req_programs 'docker'
+images=$(docker images -q)
 logcheckresult() { echo "RESULT \${id} $1"; }
-for n in $(seq 1 32); do check_5_$n 2>/dev/null </dev/null | grep '^RESULT'; done
+for fn in "$@"; do $fn 2>/dev/null </dev/null | grep '^RESULT'; done
 rm -f "$logger" "$logger.json"
 `,
   );
-  const r = spawnSync('bash', [driver, join(CORPORA, 'docker-bench'), containerId], {
+  const r = spawnSync('bash', [driver, join(CORPORA, 'docker-bench'), containerId, ...fns], {
     encoding: 'utf8',
     env: { ...process.env, DOCKER_HOST: dockerHost },
     timeout: 180_000,
@@ -222,6 +227,8 @@ rm -f "$logger" "$logger.json"
   }
   return out;
 }
+
+const SECTION5 = Array.from({ length: 32 }, (_, i) => `check_5_${i + 1}`);
 
 /** Bulwark's verdict in docker-bench's vocabulary: FAIL → WARN, WARN/INFO (advisory) → INFO. */
 function asDockerBench(state: CheckState): string {
@@ -241,7 +248,7 @@ test(
     assert.equal(section5.length, 32);
     const summary: Record<string, Record<string, number>> = {};
     for (const [which, id] of Object.entries(ids)) {
-      const oracle = dockerBench(id);
+      const oracle = dockerBench(id, SECTION5);
       assert.equal(oracle.size, 32, `docker-bench reported ${oracle.size} checks for ${which}`);
       const diffs: string[] = [];
       const counts: Record<string, number> = {};
@@ -297,5 +304,32 @@ test(
     assert.deepEqual(byName('5.13'), { 'bw-hardened': 'PASS', 'bw-misconfig': 'FAIL' });
     assert.deepEqual(byName('5.5'), { 'bw-hardened': 'PASS', 'bw-misconfig': 'PASS' });
     assert.ok(existsSync(outFile));
+  },
+);
+
+test(
+  'section 2 (daemon) and 4.1/4.6: Bulwark equals docker-bench-security on the same dockerd',
+  { skip, timeout: 300_000 },
+  async () => {
+    const bench = loadBuiltinBenchmark('docker');
+    const report = evaluateBenchmark(bench, await collectFacts(bench, { root: '/', dockerHost }));
+    const byId = new Map(report.groups.flatMap((g) => g.checks).map((c) => [c.id, c]));
+    const fns = [...Array.from({ length: 18 }, (_, i) => `check_2_${i + 1}`), 'check_4_6'];
+    const oracle = dockerBench('', fns);
+    const diffs: string[] = [];
+    for (const [id, want] of oracle) {
+      const c = byId.get(id)!;
+      if (asDockerBench(c.state) !== normalize(want))
+        diffs.push(`${id}: bulwark ${c.state} (${c.reason ?? c.expected ?? ''}), docker-bench ${want}`);
+    }
+    // 4.1 is per container in docker-bench too
+    for (const [which, cid] of Object.entries(ids)) {
+      const want = dockerBench(cid, ['check_4_1']).get('4.1')!;
+      const mine = byId.get('4.1')!.subjects!.find((s) => s.id === cid)!.state;
+      if (asDockerBench(mine) !== normalize(want))
+        diffs.push(`4.1 ${which}: bulwark ${mine}, docker-bench ${want}`);
+    }
+    assert.equal(oracle.size, fns.length);
+    assert.deepEqual(diffs, []);
   },
 );

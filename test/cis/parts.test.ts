@@ -215,3 +215,18 @@ test('--compliance: controls rated from the mapped checks (cis-docker numbering,
     2,
   );
 });
+
+test('applicable: 2.7 is INFO without a TCP socket, FAIL on tcp:// without --tlsverify, PASS with it', () => {
+  const bench = loadBuiltinBenchmark('docker');
+  const c27 = bench.groups.flatMap((g) => g.checks).find((c) => c.id === '2.7')!;
+  const run = (audit: string, auditConfig = '') => runCheck(c27, { audit, auditConfig, auditEnv: '' }).state;
+  assert.equal(run('/usr/bin/dockerd -H fd://'), 'INFO');
+  assert.equal(run('/usr/bin/dockerd -H tcp://0.0.0.0:2376'), 'FAIL');
+  assert.equal(run('/usr/bin/dockerd -H tcp://0.0.0.0:2376 --tlsverify'), 'PASS');
+  assert.equal(
+    run('/usr/bin/dockerd', '{"hosts": ["unix:///run/docker.sock", "tcp://10.0.0.1:2376"]}'),
+    'FAIL',
+  );
+  assert.equal(run('/usr/bin/dockerd', '{"hosts": ["tcp://10.0.0.1:2376"], "tlsverify": true}'), 'PASS');
+  assert.equal(run('/usr/bin/dockerd', '{"hosts": ["unix:///run/docker.sock"]}'), 'INFO');
+});
