@@ -99,7 +99,7 @@ function allow(uid: string, extra: Partial<AdmissionResponse> = {}): AdmissionRe
 
 /**
  * Decides one request. Never throws: an internal error is decided by the failure policy.
- * `deadline` is the absolute time (ms, performance.now() clock) by which the answer must be ready.
+ * `start` (performance.now() clock) is when the request arrived; the deadline counts from it.
  */
 export async function admit(
   req: AdmissionRequest,
@@ -188,6 +188,10 @@ export async function admit(
           imageProblems.push(
             `image ${r}${v.digest ? ` (${v.digest})` : ''} has no valid signature${v.signature.errors.length ? `: ${oneLine(v.signature.errors.join('; '))}` : ''}`,
           );
+        if (o.maxSeverity && !v.vulnerabilities) {
+          unknown.push(`image ${r}: no vulnerability verdict (no scanner configured)`);
+          continue;
+        }
         if (o.maxSeverity && v.vulnerabilities) {
           const worst = worstSeverity(v.vulnerabilities);
           if (worst && severityRank(worst) > severityRank(o.maxSeverity))
@@ -205,7 +209,8 @@ export async function admit(
       ),
       ...imageProblems,
     ];
-    const blockingUnknown = o.failurePolicy === 'closed' ? unknown : [];
+    // warn mode never denies: what is unknown is a warning there, whatever the failure policy
+    const blockingUnknown = o.failurePolicy === 'closed' && o.mode === 'enforce' ? unknown : [];
     const annotations: Record<string, string> = {
       decision: '',
       mode: o.mode,
@@ -223,12 +228,14 @@ export async function admit(
     const deny = (o.mode === 'enforce' && violations.length > 0) || blockingUnknown.length > 0;
     const warnings = [
       ...(o.mode === 'warn' ? violations : []),
-      ...(o.failurePolicy === 'open' ? unknown.map((u) => `${u} (allowed: fail-open)`) : []),
+      ...(blockingUnknown.length
+        ? []
+        : unknown.map((u) => `${u} (allowed: ${o.mode === 'warn' ? 'warn mode' : 'fail-open'})`)),
     ];
     annotations.decision = deny ? 'deny' : violations.length ? 'allow-with-violations' : 'allow';
     const response: AdmissionResponse = { uid, allowed: !deny, auditAnnotations: annotations };
     if (deny) {
-      const reasons = o.mode === 'enforce' ? [...violations, ...blockingUnknown] : blockingUnknown;
+      const reasons = [...violations, ...blockingUnknown];
       response.status = {
         code: 403,
         reason: 'Forbidden',
@@ -261,10 +268,15 @@ export async function admit(
     const msg = e instanceof Error ? e.message : String(e);
     return done({
       ...base,
-      response: failureResponse(uid, o.failurePolicy, `could not evaluate: ${oneLine(msg)}`),
+      response: failureResponse(uid, effectivePolicy(o), `could not evaluate: ${oneLine(msg)}`),
       failurePolicyApplied: true,
     });
   }
+}
+
+/** Warn mode never denies, so there the failure policy is in effect always open. */
+function effectivePolicy(o: AdmitOptions): FailurePolicy {
+  return o.mode === 'warn' ? 'open' : o.failurePolicy;
 }
 
 /** The answer the failure policy gives when no decision could be reached. */
@@ -298,7 +310,7 @@ export async function admitWithin(
         resolve({
           response: failureResponse(
             req.uid,
-            o.failurePolicy,
+            effectivePolicy(o),
             `reached no decision within the ${o.deadlineMs} ms deadline`,
           ),
           failed: [],

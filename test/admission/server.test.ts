@@ -402,3 +402,16 @@ test('verdicts per digest: two tags of one digest verified once; a tag moved to 
   assert.equal(failed(after), 'deny');
   assert.deepEqual(verified, [`registry.local/app@${D1}`, `registry.local/app@${D2}`]);
 });
+
+test('warn mode never denies: an unknown verdict is a warning even with fail-closed', async () => {
+  const s = await start({
+    mode: 'warn',
+    failurePolicy: 'closed',
+    deadlineMs: 200,
+    images: new ImageCache({ verifier: hung }),
+    requireSignature: true,
+  });
+  const r = await send(s, admissionReviewFor(clean, { uid: 'wh' }));
+  assert.equal(r.allowed, true);
+  assert.match(r.warnings!.join('\n'), /no verdict within the 200 ms deadline \(allowed: warn mode\)/);
+});
