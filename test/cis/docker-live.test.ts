@@ -1,5 +1,5 @@
 /**
- * CIS Docker section 5 (container runtime) against a real dockerd (Debian's docker.io), with
+ * CIS Docker sections 1, 2, 4.1, 4.6 and 5 against a real dockerd (Debian's docker.io), with
  * docker-bench-security's own check functions as the oracle.
  *
  * The test starts its own dockerd (own --data-root, --exec-root, --pidfile and unix socket in a
@@ -206,7 +206,7 @@ DB="$1"; containers="$2"; shift 2
 logger=$(mktemp); nocolor=nocolor; printremediation=0; limit=0
 . "$DB/functions/output_lib.sh"
 . "$DB/functions/helper_lib.sh"
-for t in "$DB"/tests/[245]_*.sh; do . "$t"; done
+for t in "$DB"/tests/[1245]_*.sh; do . "$t"; done
 req_programs 'docker'
 images=$(docker images -q)
 logcheckresult() { echo "RESULT \${id} $1"; }
@@ -308,13 +308,19 @@ test(
 );
 
 test(
-  'section 2 (daemon) and 4.1/4.6: Bulwark equals docker-bench-security on the same dockerd',
+  'sections 1 (host) and 2 (daemon), 4.1 and 4.6: Bulwark equals docker-bench-security on the same dockerd',
   { skip, timeout: 300_000 },
   async () => {
     const bench = loadBuiltinBenchmark('docker');
     const report = evaluateBenchmark(bench, await collectFacts(bench, { root: '/', dockerHost }));
     const byId = new Map(report.groups.flatMap((g) => g.checks).map((c) => [c.id, c]));
-    const fns = [...Array.from({ length: 18 }, (_, i) => `check_2_${i + 1}`), 'check_4_6'];
+    const fns = [
+      ...Array.from({ length: 18 }, (_, i) => `check_1_1_${i + 1}`),
+      'check_1_2_1',
+      'check_1_2_2',
+      ...Array.from({ length: 18 }, (_, i) => `check_2_${i + 1}`),
+      'check_4_6',
+    ];
     const oracle = dockerBench('', fns);
     const diffs: string[] = [];
     for (const [id, want] of oracle) {
