@@ -302,7 +302,19 @@ export function register(ctx: CliContext): void {
       }
       const good = res.signatures.filter((s) => s.verified);
       const payloads = good.map((s) => {
-        if (!s.payload) return s.statement; // a Sigstore bundle: the signed in-toto statement
+        if (!s.payload)
+          // a Sigstore bundle: printed as cosign v3 prints it (the statement's type in critical.type)
+          return {
+            critical: {
+              identity: { 'docker-reference': image },
+              image: { 'docker-manifest-digest': res.digest },
+              type: (s.statement as { predicateType?: string } | undefined)?.predicateType,
+            },
+            optional:
+              s.signer?.kind === 'certificate'
+                ? { Issuer: s.signer.issuer, Subject: s.signer.subject.join(', ') }
+                : {},
+          };
         const optional: Record<string, unknown> = { ...(s.payload!.optional ?? {}) };
         if (s.signer?.kind === 'certificate') {
           optional.Issuer = s.signer.issuer;
@@ -345,12 +357,22 @@ export function register(ctx: CliContext): void {
       ).default('custom'),
     )
     .option('--replace', 'replace earlier attestations of the same predicate type')
+    .option(
+      '--bundle',
+      'also attach the attestation as a Sigstore bundle v0.3 referrer (tag sha256-<hex> without a referrers API)',
+    )
     .option('-y, --yes', 'accepted for cosign compatibility');
   addTargetOptions(attest);
   attest.action(
     async (
       image: string,
-      o: TargetCliOptions & { key: string; predicate: string; type: string; replace?: boolean },
+      o: TargetCliOptions & {
+        key: string;
+        predicate: string;
+        type: string;
+        replace?: boolean;
+        bundle?: boolean;
+      },
     ) => {
       const { t, registry } = await registryOpts(ctx, attest, o);
       let key;
@@ -374,10 +396,21 @@ export function register(ctx: CliContext): void {
       const disarm = armTimeout(t.timeoutMs, image);
       try {
         const { attestImage } = await loadSign();
-        const r = await attestImage(image, { ...registry, key, type: o.type, predicate, replace: o.replace });
+        const r = await attestImage(image, {
+          ...registry,
+          key,
+          type: o.type,
+          predicate,
+          replace: o.replace,
+          bundle: o.bundle,
+        });
         const { parseImageReference } = await import('../image/index.js');
         const ref = parseImageReference(image);
         process.stderr.write(`Pushing attestation to: ${ref.registry}/${ref.repository}:${r.tag}\n`);
+        if (r.bundle)
+          process.stderr.write(
+            `Pushing bundle to: ${ref.registry}/${ref.repository}@${r.bundle.manifestDigest}${r.bundle.fallbackTag ? ` (no referrers API: listed in tag ${r.bundle.fallbackTag})` : ''}\n`,
+          );
       } finally {
         disarm();
       }

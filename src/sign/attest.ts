@@ -23,6 +23,7 @@ import {
   type SignOptions,
   type SignResult,
 } from './sign.js';
+import { attachBundle, readBundles } from './bundle.js';
 import { attachmentTag, getAttachmentManifest, readAttachmentLayers } from './sources.js';
 import { ANNOTATION, verifySignedBytes, type SignatureLayer, type SignatureResult } from './verify.js';
 
@@ -90,6 +91,8 @@ export interface AttestOptions extends SignOptions {
   predicate: unknown;
   /** Replace earlier attestations of the same predicate type (cosign --replace). */
   replace?: boolean;
+  /** Also attach the statement as a Sigstore bundle referrer (cosign v3's layout). */
+  bundle?: boolean;
 }
 
 /** Attests an image (cosign attest --key K --type T --predicate FILE --tlog-upload=false). */
@@ -122,7 +125,10 @@ export async function attestImage(ref: string | ImageReference, opts: AttestOpti
   const manifestDigest = await appendAttachment(r, tag, envBytes, layer, opts, {
     replace: opts.replace ? (l) => l.annotations?.[ANNOTATION.predicateType] === predicateType : undefined,
   });
-  return { digest, tag, manifestDigest, payload: envBytes, layer };
+  const out: SignResult = { digest, tag, manifestDigest, payload: envBytes, layer };
+  if (opts.bundle)
+    out.bundle = await attachBundle(r, { ...opts, digest, name: dockerReference(r), statement });
+  return out;
 }
 
 export interface AttestationResult extends SignatureResult {
@@ -140,6 +146,8 @@ export interface AttestationResult extends SignatureResult {
 export interface VerifyAttestationOptions extends VerifyOptions {
   /** Expected type (cosign --type name or URI); default: any. */
   type?: string;
+  /** Also read Sigstore bundle referrers (default true). */
+  bundles?: boolean;
   /** For vuln attestations: the scan must have finished within this many ms. */
   maxAgeMs?: number;
   now?: Date;
@@ -261,7 +269,7 @@ export async function verifyImageAttestations(
     const tag = attachmentTag(digest, 'att');
     const m = await getAttachmentManifest(client, r.repository, tag);
     const layers = m ? await readAttachmentLayers(client, r.repository, m) : [];
-    const results = layers.map((l) => {
+    const results: AttestationResult[] = layers.map((l) => {
       try {
         return verifyAttestationLayer(l, opts, digest);
       } catch (e) {
@@ -270,6 +278,15 @@ export async function verifyImageAttestations(
         throw e;
       }
     });
+    if (opts.bundles !== false) {
+      const b = await readBundles(r, digest, opts, 'attestations');
+      for (const l of b.layers) {
+        const via = `via ${b.via === 'tag' ? `tag ${attachmentTag(digest, '')}` : 'referrers API'}`;
+        if (l.mediaType === 'invalid')
+          results.push({ verified: false, source: l.source, errors: [l.source ?? 'unreadable bundle'] });
+        else results.push({ ...verifyAttestationLayer(l, opts, digest), source: `${l.source} (${via})` });
+      }
+    }
     const verified = results.some((a) => a.verified);
     const errors: string[] = [];
     if (!results.length)

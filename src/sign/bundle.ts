@@ -60,13 +60,25 @@ function descJson(d: Descriptor): string {
 }
 
 /** The bundle for a key signature over the image digest (DSSE, no transparency log entry). */
-export function makeBundle(key: KeyObject, digest: string, name: string): Buffer {
-  const statement = {
+/** The in-toto statement of a cosign v3 image signature: the image digest as subject, an empty predicate. */
+export function signStatement(digest: string, name: string): InTotoStatement {
+  return {
     _type: 'https://in-toto.io/Statement/v1',
     subject: [{ name, digest: { sha256: digest.replace(/^sha256:/, '') } }],
     predicateType: COSIGN_SIGN_PREDICATE,
     predicate: {},
   };
+}
+
+export interface InTotoStatement {
+  _type: string;
+  subject: { name?: string; digest: Record<string, string> }[];
+  predicateType: string;
+  predicate: unknown;
+}
+
+/** A bundle holding a key-signed DSSE envelope of `statement` (no transparency log entry). */
+export function makeBundle(key: KeyObject, statement: InTotoStatement): Buffer {
   const body = Buffer.from(JSON.stringify(statement));
   const sig = signBytes(key, pae('application/vnd.in-toto+json', body));
   const spki = createPublicKey(key).export({ format: 'der', type: 'spki' });
@@ -92,13 +104,21 @@ export function makeBundle(key: KeyObject, digest: string, name: string): Buffer
  */
 export async function attachBundle(
   r: ImageReference,
-  o: RegistryOptions & { key: KeyObject; digest: string; name: string; now?: Date },
+  o: RegistryOptions & {
+    key: KeyObject;
+    digest: string;
+    name: string;
+    /** Default: a signature (cosign/sign/v1 statement); else an attestation's statement. */
+    statement?: InTotoStatement;
+    now?: Date;
+  },
 ): Promise<{ manifestDigest: string; fallbackTag?: string }> {
-  const bundle = makeBundle(o.key, o.digest, o.name);
+  const statement = o.statement ?? signStatement(o.digest, o.name);
+  const bundle = makeBundle(o.key, statement);
   const created = (o.now ?? new Date()).toISOString();
   const annotations = {
     'dev.sigstore.bundle.content': 'dsse-envelope',
-    'dev.sigstore.bundle.predicateType': COSIGN_SIGN_PREDICATE,
+    'dev.sigstore.bundle.predicateType': statement.predicateType,
     'org.opencontainers.image.created': created,
   };
   const p = new RegistryPusher(r.registry, o);
@@ -217,6 +237,7 @@ export async function readBundles(
   r: ImageReference,
   digest: string,
   o: RegistryOptions,
+  want: 'signatures' | 'attestations' = 'signatures',
 ): Promise<{ layers: SignatureLayer[]; via?: 'referrers' | 'tag' }> {
   const p = new RegistryPusher(r.registry, o);
   try {
@@ -237,12 +258,14 @@ export async function readBundles(
       throw new BulwarkError('PARSE', `referrers of ${digest} in ${r.repository}: not valid JSON`);
     }
     const layers: SignatureLayer[] = [];
-    // Signature bundles only: attestation bundles (another predicate type in the index) are not signatures.
-    const isSignature = (m: Descriptor) => {
+    // Signatures are the cosign/sign/v1 bundles, attestations the others (by the index's annotation;
+    // one without it is read for both and the predicate type check decides).
+    const kindOk = (m: Descriptor) => {
       const pt = m.annotations?.['dev.sigstore.bundle.predicateType'];
-      return pt === undefined || pt === COSIGN_SIGN_PREDICATE;
+      if (pt === undefined) return true;
+      return want === 'signatures' ? pt === COSIGN_SIGN_PREDICATE : pt !== COSIGN_SIGN_PREDICATE;
     };
-    const wanted = (j.manifests ?? []).filter((m) => m.artifactType === BUNDLE_MEDIA_TYPE && isSignature(m));
+    const wanted = (j.manifests ?? []).filter((m) => m.artifactType === BUNDLE_MEDIA_TYPE && kindOk(m));
     for (const d of wanted.slice(0, MAX_BUNDLES)) {
       const m = await p.getManifestRaw(r.repository, d.digest, [OCI_MANIFEST]);
       if (!m) continue;

@@ -34,6 +34,8 @@ export interface SignResult {
   /** The signed bytes (payload or DSSE envelope). */
   payload: Buffer;
   layer: LayerDescriptor;
+  /** The bundle referrer, when one was attached. */
+  bundle?: { manifestDigest: string; fallbackTag?: string };
 }
 
 /** The repository name cosign puts in docker-reference (go-containerregistry's Repository.Name()). */

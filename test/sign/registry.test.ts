@@ -378,7 +378,9 @@ test('--bundle: a Sigstore bundle referrer, through the sha256-<hex> tag index (
   assert.equal(v.code, 0, v.stderr);
   const out = JSON.parse(v.stdout);
   assert.equal(out.length, 2, 'the legacy signature and the bundle');
-  assert.equal(out[1].predicateType, 'https://sigstore.dev/cosign/sign/v1');
+  // printed as cosign v3 prints a bundle signature
+  assert.equal(out[1].critical.type, 'https://sigstore.dev/cosign/sign/v1');
+  assert.equal(out[1].critical.image['docker-manifest-digest'], digest);
 
   // a bundle alone (no .sig tag) verifies; without reading bundles nothing does; another key fails
   await reg.push(img, 'bulwark/bundleonly', 'v1');
@@ -398,4 +400,36 @@ test('--bundle: a Sigstore bundle referrer, through the sha256-<hex> tag index (
   const bad = await verifyImageSignatures(only, { ...regOpts(), keys: [otherPub] });
   assert.equal(bad.verified, false);
   assert.match(bad.errors.join(), /does not verify with the given public key/);
+
+  // attest --bundle: the attestation as a bundle too; verify-attestation reads both, verify ignores it
+  const sbomFile = join(tmp, 'sbom.cdx.json');
+  const onlyImage = `${reg.host}/bulwark/bundleonly:v1`;
+  const at = await runCli(
+    [
+      'attest',
+      onlyImage,
+      '--bundle',
+      '--type',
+      'cyclonedx',
+      '--predicate',
+      sbomFile,
+      '--key',
+      `${keyPrefix}.key`,
+      ...creds,
+    ],
+    env,
+  );
+  assert.equal(at.code, 0, at.stderr);
+  assert.match(at.stderr, /Pushing bundle to: .*listed in tag sha256-/);
+  const va = await runCli(
+    ['verify-attestation', onlyImage, '--type', 'cyclonedx', '--key', `${keyPrefix}.pub`, ...creds],
+    env,
+  );
+  assert.equal(va.code, 0, va.stderr);
+  assert.equal(va.stdout.trim().split('\n').length, 2, 'the .att layer and the bundle');
+  const viaBundle = await verifyImageAttestations(only, { ...regOpts(), keys: [pub], type: 'cyclonedx' });
+  assert.equal(viaBundle.attestations.filter((x) => x.verified).length, 2);
+  assert.match(viaBundle.attestations[1]!.source!, /via tag sha256-/);
+  const sigsAfter = await verifyImageSignatures(only, { ...regOpts(), keys: [pub] });
+  assert.equal(sigsAfter.signatures.length, 1, 'attestation bundles are not read as signatures');
 });
