@@ -4,7 +4,7 @@
  *
  * POST /validate  AdmissionReview v1 → AdmissionReview v1 (never patches)
  * POST /mutate    the same decision plus, with pinDigests, a JSONPatch pinning image tags to digests
- * GET  /healthz   liveness; GET /readyz readiness
+ * GET  /healthz   liveness; GET /readyz readiness; GET /metrics Prometheus metrics
  *
  * Bad requests get 400/404/405/413/415 with a plain message; every well-formed review is answered
  * within the deadline, decided by the failure policy when a verdict is missing.
@@ -14,6 +14,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { admitWithin, type AdmitOptions, type Decision } from './admit.js';
 import { decisionEvent, type EventSink } from './events.js';
+import { WebhookMetrics } from './metrics.js';
 import { parseAdmissionReview, reviewResponse, type AdmissionRequest } from './review.js';
 
 export interface WebhookServerOptions extends AdmitOptions {
@@ -81,44 +82,51 @@ function readBody(req: IncomingMessage, res: ServerResponse, max: number): Promi
 /** Builds the request handler (exported for tests that do not need TLS). */
 export function webhookHandler(o: WebhookServerOptions): (req: IncomingMessage, res: ServerResponse) => void {
   const max = o.maxBodyBytes ?? DEFAULT_MAX_BODY;
+  const metrics = new WebhookMetrics();
   return (req, res) => {
     const start = performance.now();
     const path = (req.url ?? '/').split('?')[0];
-    if (path === '/healthz' || path === '/readyz') {
+    if (path === '/healthz' || path === '/readyz' || path === '/metrics') {
       if (req.method !== 'GET' && req.method !== 'HEAD') return plain(res, 405, 'use GET', { allow: 'GET' });
-      return plain(res, 200, 'ok');
+      if (path !== '/metrics') return plain(res, 200, 'ok');
+      const text = metrics.render(o.images);
+      res.writeHead(200, {
+        'content-type': 'text/plain; version=0.0.4; charset=utf-8',
+        'content-length': Buffer.byteLength(text),
+      });
+      return res.end(text);
     }
+    const refuse = (code: number, msg: string, extra: Record<string, string> = {}) => {
+      metrics.badRequest(code);
+      plain(res, code, msg, extra);
+    };
     if (path !== '/validate' && path !== '/mutate')
-      return plain(res, 404, `no such endpoint ${path}; use /validate or /mutate`);
+      return refuse(404, `no such endpoint ${path}; use /validate or /mutate`);
     if (req.method !== 'POST')
-      return plain(res, 405, `${path} takes POST with an AdmissionReview`, { allow: 'POST' });
+      return refuse(405, `${path} takes POST with an AdmissionReview`, { allow: 'POST' });
     const ct = String(req.headers['content-type'] ?? '')
       .split(';')[0]!
       .trim()
       .toLowerCase();
     if (ct !== 'application/json') {
       req.resume();
-      return plain(
-        res,
-        415,
-        `content-type must be application/json, not ${ct ? JSON.stringify(ct) : 'missing'}`,
-      );
+      return refuse(415, `content-type must be application/json, not ${ct ? JSON.stringify(ct) : 'missing'}`);
     }
     readBody(req, res, max)
       .then(
         async (buf) => {
-          if (!buf) return;
+          if (!buf) return metrics.badRequest(413);
           let body: unknown;
           try {
             body = JSON.parse(buf.toString('utf8'));
           } catch (e) {
-            return plain(res, 400, `request body is not valid JSON: ${(e as Error).message}`);
+            return refuse(400, `request body is not valid JSON: ${(e as Error).message}`);
           }
           let ar: AdmissionRequest;
           try {
             ar = parseAdmissionReview(body);
           } catch (e) {
-            return plain(res, 400, (e as Error).message);
+            return refuse(400, (e as Error).message);
           }
           const mutate = path === '/mutate';
           const d = await admitWithin(ar, { ...o, pinDigests: mutate && o.pinDigests }, start);
@@ -128,6 +136,11 @@ export function webhookHandler(o: WebhookServerOptions): (req: IncomingMessage, 
             'content-length': Buffer.byteLength(out),
           });
           res.end(out);
+          metrics.decision(
+            d.response.auditAnnotations?.decision ?? (d.response.allowed ? 'allow' : 'deny'),
+            (performance.now() - start) / 1000,
+            d.failurePolicyApplied,
+          );
           try {
             o.events?.(decisionEvent(ar, d, o.mode));
             o.onDecision?.(ar, d);

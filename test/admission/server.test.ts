@@ -99,6 +99,10 @@ test('enforce: uid echoed, a privileged pod denied with the check and its field,
   const ok = await send(s, admissionReviewFor(clean, { uid: 'uid-2' }));
   assert.deepEqual([ok.uid, ok.allowed, ok.status], ['uid-2', true, undefined]);
   assert.equal(ok.auditAnnotations?.decision, 'allow');
+  const m = (await httpsRequest(`${s.url}/metrics`, tls.cert, { method: 'GET' })).body;
+  assert.match(m, /^bulwark_admission_decisions_total\{decision="deny"\} 1$/m);
+  assert.match(m, /^bulwark_admission_decisions_total\{decision="allow"\} 1$/m);
+  assert.match(m, /^bulwark_admission_duration_seconds_count 2$/m);
 });
 
 test('warn mode: allowed, every violation as a warning; DELETE allowed; UPDATE evaluated', async () => {
@@ -238,6 +242,17 @@ test('bad requests: malformed JSON 400, not an AdmissionReview 400, oversized bo
   assert.equal(get.status, 405);
   const health = await httpsRequest(`${s.url}/healthz`, tls.cert, { method: 'GET' });
   assert.deepEqual([health.status, health.body], [200, 'ok\n']);
+  // the refusals are counted in the Prometheus metrics
+  const m = await httpsRequest(`${s.url}/metrics`, tls.cert, { method: 'GET' });
+  assert.equal(m.status, 200);
+  assert.match(m.headers['content-type'] as string, /^text\/plain; version=0\.0\.4/);
+  for (const [code, n] of [
+    [400, 2 + 1],
+    [413, 2],
+    [415, 1],
+    [405, 1],
+  ])
+    assert.match(m.body, new RegExp(`^bulwark_admission_bad_requests_total\\{code="${code}"\\} ${n}$`, 'm'));
 });
 
 /** A verifier whose promise never settles, like a registry that accepts the connection and hangs. */
