@@ -20,8 +20,8 @@ export const SIGSTORE_PEM = 'ENCRYPTED SIGSTORE PRIVATE KEY';
 export const COSIGN_PEM = 'ENCRYPTED COSIGN PRIVATE KEY';
 
 const SCRYPT = { N: 32768, r: 8, p: 1 };
-/** Parameters accepted when reading (cosign's default; larger N up to 2^20 as newer securesystemslib writes). */
-const MAX_N = 1 << 20;
+/** Largest N read: cosign 3 writes 65536 (64 MiB of scrypt memory); more would let a key file take GBs. */
+const MAX_N = 1 << 16;
 
 interface EncryptedKeyJson {
   kdf: { name: string; params: { N: number; r: number; p: number }; salt: string };
