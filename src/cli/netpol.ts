@@ -240,6 +240,9 @@ Check the result with \`bulwark netpol eval\` before applying it.`,
     .option('--workloads <file...>', 'workload inventory (IPs of the pods selectors resolve to)')
     .option('--drop', 'DROP blocked connections instead of rejecting them')
     .addOption(
+      new Option('--family <n>', '4: iptables (IPv4), 6: ip6tables (IPv6)').choices(['4', '6']).default('4'),
+    )
+    .addOption(
       new Option(
         '--mode <mode>',
         'protect: reject outside the policies; monitor: NFLOG and accept; discover: only conntrack',
@@ -257,7 +260,12 @@ Prints iptables-restore input for the filter table; apply it inside the pod's na
     .action(
       async (
         paths: string[],
-        o: EvalOpts & { workload: string; drop?: boolean; mode: 'protect' | 'monitor' | 'discover' },
+        o: EvalOpts & {
+          workload: string;
+          drop?: boolean;
+          mode: 'protect' | 'monitor' | 'discover';
+          family: '4' | '6';
+        },
       ) => {
         const net = await network();
         const c = await loadCluster(paths, o);
@@ -271,7 +279,10 @@ Prints iptables-restore input for the filter table; apply it inside the pod's na
             ws.length ? 'USAGE' : 'NOT_FOUND',
             `--workload ${o.workload}: ${ws.length ? 'ambiguous, add [Kind]' : 'no such workload'}`,
           );
-        await writeOutput(net.iptablesRules(c, ws[0]!, { drop: o.drop, mode: o.mode }), o.output);
+        await writeOutput(
+          net.iptablesRules(c, ws[0]!, { drop: o.drop, mode: o.mode, family: o.family === '6' ? 6 : 4 }),
+          o.output,
+        );
       },
     );
 

@@ -8,7 +8,8 @@
  * Selector peers are resolved to the IPs of the matching workloads known at translation time
  * (re-translate when pods change); ipBlock peers become source/destination CIDRs with a chain
  * that returns for the except blocks; named ports are resolved against the destination's
- * container ports. IPv4 only (an ip6tables set would be the same with the v6 addresses).
+ * container ports. `family: 6` gives the ip6tables-restore input for the IPv6 addresses (with
+ * neighbour discovery let through).
  */
 import { parseIp } from './cidr.js';
 import type { Cluster, Policy, PolicyPort, Rule, Workload } from './model.js';
@@ -23,6 +24,8 @@ export interface IptablesOptions {
    * discover: no policy chains, only conntrack active so flows can be learned
    */
   mode?: WorkloadMode;
+  /** 4 (default): iptables-restore input for the IPv4 addresses; 6: ip6tables-restore input for the IPv6 ones */
+  family?: 4 | 6;
   /** DROP instead of REJECT for blocked connections */
   drop?: boolean;
   /** also log new connections to NFLOG group N (keeps conntrack events flowing for monitoring) */
@@ -37,22 +40,23 @@ interface Dest {
   workload?: Workload;
 }
 
-const v4 = (ip: string) => parseIp(ip)?.family === 4;
+const ofFamily = (fam: 4 | 6) => (ip: string) => parseIp(ip)?.family === fam;
+const host = (ip: string, fam: 4 | 6) => `${ip}/${fam === 4 ? 32 : 128}`;
 
 function selects(p: Policy, w: Workload): boolean {
   return p.namespace === w.namespace && matches(p.podSelector, w.labels);
 }
 
 /** The peers of a rule as address sets. */
-function peersOf(c: Cluster, policy: Policy, rule: Rule, self: Workload): Dest[] | undefined {
+function peersOf(c: Cluster, policy: Policy, rule: Rule, self: Workload, fam: 4 | 6): Dest[] | undefined {
   if (!rule.peers) return undefined;
   const out: Dest[] = [];
   for (const peer of rule.peers) {
     if (peer.ipBlock) {
-      if (peer.ipBlock.cidr.family === 4)
+      if (peer.ipBlock.cidr.family === fam)
         out.push({
           cidr: peer.ipBlock.cidr.text,
-          except: peer.ipBlock.except.filter((e) => e.family === 4).map((e) => e.text),
+          except: peer.ipBlock.except.filter((e) => e.family === fam).map((e) => e.text),
         });
       continue;
     }
@@ -64,7 +68,8 @@ function peersOf(c: Cluster, policy: Policy, rule: Rule, self: Workload): Dest[]
       )
         continue;
       if (peer.podSelector && !matches(peer.podSelector, w.labels)) continue;
-      for (const ip of w.ips.filter(v4)) out.push({ cidr: `${ip}/32`, except: [], workload: w });
+      for (const ip of w.ips.filter(ofFamily(fam)))
+        out.push({ cidr: host(ip, fam), except: [], workload: w });
     }
   }
   return out;
@@ -75,6 +80,7 @@ function portArgs(
   ports: PolicyPort[] | undefined,
   dst: Workload | undefined,
   all: Workload[],
+  fam: 4 | 6,
 ): { args: string; dst?: string }[] {
   if (!ports) return [{ args: '' }];
   const out: { args: string; dst?: string }[] = [];
@@ -96,8 +102,8 @@ function portArgs(
                 ? {}
                 : {
                     dst: w.ips
-                      .filter(v4)
-                      .map((ip) => `${ip}/32`)
+                      .filter(ofFamily(fam))
+                      .map((ip) => host(ip, fam))
                       .join(','),
                   }),
             });
@@ -113,7 +119,8 @@ export function iptablesRules(c: Cluster, w: Workload, opts: IptablesOptions = {
   const rules: string[] = [];
   const ingressPolicies = c.policies.filter((p) => p.types.ingress && selects(p, w));
   const egressPolicies = c.policies.filter((p) => p.types.egress && selects(p, w));
-  const selfIps = w.ips.filter(v4);
+  const fam = opts.family ?? 4;
+  const selfIps = w.ips.filter(ofFamily(fam));
   const mode = opts.mode ?? 'protect';
   const reject = (chain: string) =>
     mode === 'monitor'
@@ -125,7 +132,7 @@ export function iptablesRules(c: Cluster, w: Workload, opts: IptablesOptions = {
         ? [`-A ${chain} -j DROP`]
         : [
             `-A ${chain} -p tcp -j REJECT --reject-with tcp-reset`,
-            `-A ${chain} -j REJECT --reject-with icmp-port-unreachable`,
+            `-A ${chain} -j REJECT --reject-with ${fam === 4 ? 'icmp-port-unreachable' : 'icmp6-port-unreachable'}`,
           ];
   let n = 0;
   const emit = (dir: 'in' | 'out', policies: Policy[]) => {
@@ -135,12 +142,12 @@ export function iptablesRules(c: Cluster, w: Workload, opts: IptablesOptions = {
     for (const p of policies)
       for (const r of dir === 'in' ? p.ingress : p.egress) {
         const comment = `-m comment --comment "${p.namespace}/${p.name}"`;
-        const peers = peersOf(c, p, r, w);
+        const peers = peersOf(c, p, r, w, fam);
         const dests: Dest[] = peers ?? [{ except: [] }];
         for (const d of dests) {
           // for ingress the destination is the pod itself; for egress the peer
           const dstWl = dir === 'in' ? w : d.workload;
-          const ports = portArgs(r.ports, dstWl, dir === 'in' || d.cidr ? [] : c.workloads);
+          const ports = portArgs(r.ports, dstWl, dir === 'in' || d.cidr ? [] : c.workloads, fam);
           let chain = main;
           if (d.except.length) {
             chain = `BWK-${dir.toUpperCase()}-${++n}`;
@@ -164,6 +171,10 @@ export function iptablesRules(c: Cluster, w: Workload, opts: IptablesOptions = {
     ['OUTPUT', '-o lo'],
   ] as const) {
     head.push(`-A ${chain} ${iface} -j ACCEPT`);
+    // IPv6 needs neighbour discovery and router messages, which NetworkPolicy does not govern
+    if (fam === 6)
+      for (const t of [133, 134, 135, 136])
+        head.push(`-A ${chain} -p ipv6-icmp --icmpv6-type ${t} -j ACCEPT`);
     head.push(`-A ${chain} -m conntrack --ctstate ESTABLISHED,RELATED -j ACCEPT`);
     if (opts.nflogGroup !== undefined || mode === 'discover')
       head.push(`-A ${chain} -m conntrack --ctstate NEW -j NFLOG --nflog-group ${opts.nflogGroup ?? 1}`);

@@ -26,6 +26,8 @@ export interface PodSpec {
 export interface Pod extends PodSpec {
   netns: string;
   ip: string;
+  /** with setup(specs, {ipv6: true}): the pod's IPv6 address (fd77::N) */
+  ip6?: string;
 }
 
 export interface Probe {
@@ -33,17 +35,20 @@ export interface Probe {
   dst: Pod;
   protocol: 'TCP' | 'UDP';
   port: number;
+  /** probe the destination's IPv6 address */
+  v6?: boolean;
 }
 
 const LISTENER = `
 import net from 'node:net';
 import dgram from 'node:dgram';
 const ports = JSON.parse(process.argv[2]);
+const v6 = process.argv[3] === '6';
 let pending = ports.length;
 const ready = () => { if (--pending === 0) process.stdout.write('ready\\n'); };
 for (const p of ports) {
-  if (p.protocol === 'TCP') net.createServer((c) => { c.on('error', () => {}); c.end('ok\\n'); }).listen(p.port, '0.0.0.0', ready);
-  else { const s = dgram.createSocket('udp4'); s.on('message', (m, r) => s.send('ok', r.port, r.address)); s.bind(p.port, '0.0.0.0', ready); }
+  if (p.protocol === 'TCP') net.createServer((c) => { c.on('error', () => {}); c.end('ok\\n'); }).listen(p.port, v6 ? '::' : '0.0.0.0', ready);
+  else { const s = dgram.createSocket(v6 ? 'udp6' : 'udp4'); s.on('message', (m, r) => s.send('ok', r.port, r.address)); s.bind(p.port, v6 ? '::' : '0.0.0.0', ready); }
 }
 `;
 
@@ -63,7 +68,7 @@ function tcp(ip, port) {
 }
 function udp(ip, port) {
   return new Promise((resolve) => {
-    const s = dgram.createSocket('udp4');
+    const s = dgram.createSocket(ip.includes(':') ? 'udp6' : 'udp4');
     const t = setTimeout(() => { s.close(); resolve('timeout'); }, timeout);
     s.on('message', () => { clearTimeout(t); s.close(); resolve('ok'); });
     s.on('error', (e) => { clearTimeout(t); s.close(); resolve(e.code ?? 'error'); });
@@ -100,7 +105,7 @@ export class Harness {
   private conntrack: { proc: ChildProcess; lines: string[] }[] = [];
 
   /** Creates the bridge namespace and one namespace per pod with its veth, address and listener. */
-  async setup(specs: PodSpec[]): Promise<void> {
+  async setup(specs: PodSpec[], opts: { ipv6?: boolean } = {}): Promise<void> {
     writeFileSync(join(this.dir, 'listener.mjs'), LISTENER);
     writeFileSync(join(this.dir, 'client.mjs'), CLIENT);
     this.addNetns(this.node);
@@ -125,14 +130,17 @@ export class Harness {
         netns,
       ]);
       run('ip', ['-n', this.node, 'link', 'set', `v${i}`, 'master', 'br0', 'up']);
-      // IPv6 off: router solicitations and MLD reports would be flows nobody scripted
-      run('ip', ['netns', 'exec', netns, 'sysctl', '-qw', 'net.ipv6.conf.all.disable_ipv6=1']);
+      // IPv6 off unless asked for: router solicitations and MLD reports would be flows nobody scripted
+      if (!opts.ipv6)
+        run('ip', ['netns', 'exec', netns, 'sysctl', '-qw', 'net.ipv6.conf.all.disable_ipv6=1']);
       run('ip', ['-n', netns, 'addr', 'add', `${ip}/24`, 'dev', 'eth0']);
+      const ip6 = opts.ipv6 ? `fd77::${i + 2}` : undefined;
+      if (ip6) run('ip', ['-n', netns, 'addr', 'add', `${ip6}/64`, 'dev', 'eth0', 'nodad']);
       run('ip', ['-n', netns, 'link', 'set', 'eth0', 'up']);
       run('ip', ['-n', netns, 'link', 'set', 'lo', 'up']);
-      this.pods.push({ ...s, netns, ip });
+      this.pods.push({ ...s, netns, ip, ...(ip6 ? { ip6 } : {}) });
     });
-    await Promise.all(this.pods.map((p) => this.startListener(p)));
+    await Promise.all(this.pods.map((p) => this.startListener(p, opts.ipv6 === true)));
   }
 
   private addNetns(name: string): void {
@@ -140,10 +148,18 @@ export class Harness {
     this.netns.push(name);
   }
 
-  private startListener(p: Pod): Promise<void> {
+  private startListener(p: Pod, v6: boolean): Promise<void> {
     const proc = spawn(
       'ip',
-      ['netns', 'exec', p.netns, process.execPath, join(this.dir, 'listener.mjs'), JSON.stringify(p.ports)],
+      [
+        'netns',
+        'exec',
+        p.netns,
+        process.execPath,
+        join(this.dir, 'listener.mjs'),
+        JSON.stringify(p.ports),
+        v6 ? '6' : '4',
+      ],
       {
         stdio: ['ignore', 'pipe', 'pipe'],
       },
@@ -226,7 +242,7 @@ export class Harness {
     await Promise.all(
       [...bySrc].map(async ([src, idx]) => {
         const list = idx.map((i) => ({
-          ip: probes[i]!.dst.ip,
+          ip: probes[i]!.v6 ? probes[i]!.dst.ip6! : probes[i]!.dst.ip,
           protocol: probes[i]!.protocol,
           port: probes[i]!.port,
         }));
@@ -260,8 +276,8 @@ export class Harness {
   }
 
   /** Replaces the filter table of a pod's namespace (iptables-restore input). */
-  applyIptables(p: Pod, rules: string): void {
-    run('ip', ['netns', 'exec', p.netns, 'iptables-restore'], rules);
+  applyIptables(p: Pod, rules: string, family: 4 | 6 = 4): void {
+    run('ip', ['netns', 'exec', p.netns, family === 6 ? 'ip6tables-restore' : 'iptables-restore'], rules);
   }
 
   /** The pod namespace's rules (with packet counters when `counters`). */
