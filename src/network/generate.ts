@@ -167,7 +167,10 @@ export function generatePolicies(flows: FlowRecord[], opts: GenerateOptions = {}
   for (const t of [...targets.values()].sort((a, b) => endpointKey(a).localeCompare(endpointKey(b)))) {
     if (opts.namespace && t.namespace !== opts.namespace) continue;
     const key = endpointKey(t);
-    const name = dnsName(`bulwark-${t.name}`);
+    // two workloads of one name (a Deployment and a StatefulSet web) get the kind in theirs
+    const sameName =
+      [...targets.values()].filter((x) => x.namespace === t.namespace && x.name === t.name).length > 1;
+    const name = dnsName(`bulwark-${t.name}${sameName ? `-${t.kind}` : ''}`);
     const what = `NetworkPolicy ${t.namespace}/${name}`;
     if (!Object.keys(t.labels).length) {
       warnings.push(`${key} has no labels: no policy can select it alone, none generated`);

@@ -85,7 +85,7 @@ function portArgs(
   if (!ports) return [{ args: '' }];
   const out: { args: string; dst?: string }[] = [];
   for (const p of ports) {
-    const proto = `-p ${p.protocol.toLowerCase()}${p.protocol === 'SCTP' ? '' : ''}`;
+    const proto = `-p ${p.protocol.toLowerCase()}`;
     if (p.port === undefined) out.push({ args: proto });
     else if (typeof p.port === 'number')
       out.push({
