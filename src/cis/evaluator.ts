@@ -286,6 +286,19 @@ export function executeTests(
   };
 }
 
+const SECRET_FLAG = /((?:^|\s)--?[\w.-]*(?:token|password|passwd|secret|credential)[\w.-]*[=\s:]+)(\S+)/gi;
+const SECRET_KEY = /("?[\w.-]*(?:token|password|passwd|secret|credential)[\w.-]*"?\s*:\s*)("[^"]*"|\S+)/gi;
+
+/**
+ * The audit output shown as a check's actual value: bounded (4 KiB), with the values of flags and
+ * keys that name tokens, passwords, secrets or credentials replaced by ***. Per-container and
+ * per-image checks show none (an inspect document carries the container's environment).
+ */
+export function redactActual(s: string): string {
+  const cut = s.length > 4096 ? `${s.slice(0, 4096)}…` : s;
+  return cut.replace(SECRET_FLAG, '$1***').replace(SECRET_KEY, '$1***');
+}
+
 /** The verdict of one check on one subject's audit outputs (kube-bench's Check.run). */
 export function runCheck(check: BenchCheck, out: AuditOutputs): SubjectResult {
   const failState: CheckState = check.scored ? 'FAIL' : 'WARN';
@@ -308,7 +321,9 @@ export function runCheck(check: BenchCheck, out: AuditOutputs): SubjectResult {
   return {
     state: r.testResult ? 'PASS' : failState,
     expected: r.expectedResult,
-    actual: r.actualResult,
+    ...(check.scope === 'container' || check.scope === 'image'
+      ? {}
+      : { actual: redactActual(r.actualResult) }),
     ...(!r.testResult && (r.error ?? out.error) ? { reason: (r.error ?? out.error)! } : {}),
   };
 }

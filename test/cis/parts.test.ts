@@ -230,3 +230,36 @@ test('applicable: 2.7 is INFO without a TCP socket, FAIL on tcp:// without --tls
   assert.equal(run('/usr/bin/dockerd', '{"hosts": ["tcp://10.0.0.1:2376"], "tlsverify": true}'), 'PASS');
   assert.equal(run('/usr/bin/dockerd', '{"hosts": ["unix:///run/docker.sock"]}'), 'INFO');
 });
+
+test('reports never carry secrets: actual values redacted, no inspect documents for containers', async () => {
+  const { redactActual } = await import('../../src/cis/evaluator.js');
+  assert.equal(
+    redactActual('/usr/bin/kubelet --bootstrap-token=abc.def --v=2 --password hunter2'),
+    '/usr/bin/kubelet --bootstrap-token=*** --v=2 --password ***',
+  );
+  assert.equal(
+    redactActual('{"registry-password": "s3cr3t", "debug": true}'),
+    '{"registry-password": ***, "debug": true}',
+  );
+  const bench = loadBuiltinBenchmark('docker');
+  const inspect = {
+    Config: { User: '', Env: ['DB_PASSWORD=s3cr3t-value'] },
+    HostConfig: { Privileged: false },
+  };
+  const facts: Facts = {
+    target: 'docker',
+    root: '/',
+    vars: {},
+    host: { outputs: {} },
+    containers: [
+      {
+        id: 'c1',
+        name: 'db',
+        outputs: { container: JSON.stringify({ ...inspect, Bulwark: deriveContainerFacts(inspect, {}) }) },
+      },
+    ],
+    images: [],
+  };
+  const json = JSON.stringify(evaluateBenchmark(bench, facts));
+  assert.ok(!json.includes('s3cr3t'), 'the container environment leaked into the report');
+});
