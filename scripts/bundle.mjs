@@ -31,6 +31,8 @@ await build({
     '@cyclonedx/*',
     // loaded on first use (registry pulls, uploads): bundling it gains nothing
     'undici',
+    // only with --nats
+    '@nats-io/*',
   ],
   // CommonJS dependencies inside an ESM bundle need a require
   banner: {

@@ -3,7 +3,18 @@
  * OCI runtime's state, the disk buffer and the shipper that delivers runtime events to the console.
  */
 export { DiskBuffer, type Batch, type DiskBufferOptions } from './buffer.js';
-export { Shipper, alertEvent, type RuntimeEvent, type ShipperOptions, type ShipperStats } from './shipper.js';
+export {
+  Shipper,
+  alertEvent,
+  ensureEventsStream,
+  eventSubject,
+  subjectToken,
+  EVENTS_STREAM,
+  EVENTS_SUBJECTS,
+  type RuntimeEvent,
+  type ShipperOptions,
+  type ShipperStats,
+} from './shipper.js';
 export {
   RuntimeStateResolver,
   DEFAULT_RUNTIME_ROOTS,

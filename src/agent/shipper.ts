@@ -20,7 +20,7 @@ import type { Dispatcher } from 'undici';
 import type { Alert } from '../runtime/rules/index.js';
 import type { ContainerInfo } from '../runtime/state/index.js';
 import { isoTime } from '../runtime/rules/index.js';
-import { DiskBuffer, type Batch, type DiskBufferOptions } from './buffer.js';
+import { DiskBuffer, type DiskBufferOptions } from './buffer.js';
 
 /** One runtime event as the console's POST /api/runtime/events takes it. */
 export interface RuntimeEvent {
@@ -84,9 +84,13 @@ export function alertEvent(
 }
 
 export interface ShipperOptions extends DiskBufferOptions {
-  /** console base URL (http or https) */
-  server: string;
-  token: string;
+  /** console base URL (http or https); or, with `nats`, the JetStream event bus instead */
+  server?: string;
+  token?: string;
+  /** NATS server URL(s): publish to JetStream (subject bulwark.events.<cluster>.<node>) instead of HTTP */
+  nats?: string;
+  /** NATS credentials: token, or user:password */
+  natsAuth?: string;
   /** buffer directory */
   bufferDir: string;
   /** PEM CA certificate(s) for an https console */
@@ -117,8 +121,7 @@ export interface ShipperStats {
 
 export class Shipper {
   private readonly buffer: DiskBuffer<RuntimeEvent>;
-  private readonly endpoint: URL;
-  private dispatcher: Dispatcher | undefined;
+  private readonly sink: EventSink;
   private batchMax: number;
   private running: Promise<void> | undefined;
   private wake: (() => void) | undefined;
@@ -135,15 +138,21 @@ export class Shipper {
   private reportedDrops = 0;
 
   constructor(private readonly opts: ShipperOptions) {
-    let base: URL;
-    try {
-      base = new URL(opts.server);
-    } catch {
-      throw new Error(`--server: not a URL: ${opts.server}`);
+    if (opts.nats) this.sink = new NatsSink(opts);
+    else {
+      let base: URL;
+      try {
+        base = new URL(opts.server ?? '');
+      } catch {
+        throw new Error(`--server: not a URL: ${opts.server}`);
+      }
+      if (base.protocol !== 'http:' && base.protocol !== 'https:')
+        throw new Error(`--server: expected an http(s) URL, got ${base.protocol}`);
+      this.sink = new HttpSink(
+        new URL('api/runtime/events', base.href.endsWith('/') ? base.href : base.href + '/'),
+        opts,
+      );
     }
-    if (base.protocol !== 'http:' && base.protocol !== 'https:')
-      throw new Error(`--server: expected an http(s) URL, got ${base.protocol}`);
-    this.endpoint = new URL('api/runtime/events', base.href.endsWith('/') ? base.href : base.href + '/');
     this.buffer = new DiskBuffer<RuntimeEvent>(opts.bufferDir, opts);
     this.batchMax = opts.batchMax ?? 500;
   }
@@ -201,13 +210,6 @@ export class Shipper {
   }
 
   private async loop(): Promise<void> {
-    const { Agent } = await import('undici');
-    const timeout = this.opts.timeoutMs ?? 10_000;
-    this.dispatcher = new Agent({
-      connect: this.opts.caCertPem ? { ca: this.opts.caCertPem, timeout } : { timeout },
-      headersTimeout: timeout,
-      bodyTimeout: timeout,
-    });
     const minB = this.opts.minBackoffMs ?? 500;
     const maxB = this.opts.maxBackoffMs ?? 30_000;
     while (!this.stopped) {
@@ -216,13 +218,12 @@ export class Shipper {
         await this.sleep(1000);
         continue;
       }
-      const r = await this.post(batch);
+      const r = await this.sink.send(batch.items);
       if (r.ok) {
         this.buffer.ack(batch);
         this.st.sent += batch.items.length;
         this.st.batches++;
-        if (this.backoff)
-          this.warn(`console ${this.endpoint.origin} reachable again; sending the buffered events`);
+        if (this.backoff) this.warn(`${this.sink.where} reachable again; sending the buffered events`);
         this.backoff = 0;
         continue;
       }
@@ -245,23 +246,70 @@ export class Shipper {
       }
       this.st.retries++;
       this.st.lastError = r.error;
-      this.warn(
-        `cannot deliver events to ${this.endpoint.origin}${this.endpoint.pathname}: ${r.error}; buffering on disk`,
-      );
+      this.warn(`cannot deliver events to ${this.sink.where}: ${r.error}; buffering on disk`);
       this.backoff = this.backoff ? Math.min(maxB, this.backoff * 2) : minB;
       await this.sleep(r.retryAfterMs ?? this.backoff);
     }
   }
 
-  private async post(
-    b: Batch<RuntimeEvent>,
-  ): Promise<{ ok: boolean; rejected?: boolean; tooLarge?: boolean; error?: string; retryAfterMs?: number }> {
-    const { request } = await import('undici');
+  /**
+   * Stops sending: waits up to drainMs for the buffer to empty (0: not at all), then syncs the
+   * buffer to disk; what is left is sent by the next run.
+   */
+  async stop(drainMs = 0): Promise<void> {
+    const end = Date.now() + drainMs;
+    while (drainMs > 0 && !this.buffer.empty && Date.now() < end && this.running)
+      await new Promise((r) => setTimeout(r, 50));
+    this.stopped = true;
+    this.wake?.();
+    await this.running;
+    this.running = undefined;
+    this.buffer.close();
+    await this.sink.close();
+  }
+}
+
+interface SendResult {
+  ok: boolean;
+  rejected?: boolean;
+  tooLarge?: boolean;
+  error?: string;
+  retryAfterMs?: number;
+}
+
+/** Where a batch goes: the console over HTTP, or the JetStream event bus. */
+interface EventSink {
+  readonly where: string;
+  send(items: RuntimeEvent[]): Promise<SendResult>;
+  close(): Promise<void>;
+}
+
+class HttpSink implements EventSink {
+  readonly where: string;
+  private dispatcher: Dispatcher | undefined;
+
+  constructor(
+    private readonly endpoint: URL,
+    private readonly opts: ShipperOptions,
+  ) {
+    this.where = `${endpoint.origin}${endpoint.pathname}`;
+  }
+
+  async send(items: RuntimeEvent[]): Promise<SendResult> {
+    const { Agent, request } = await import('undici');
+    if (!this.dispatcher) {
+      const timeout = this.opts.timeoutMs ?? 10_000;
+      this.dispatcher = new Agent({
+        connect: this.opts.caCertPem ? { ca: this.opts.caCertPem, timeout } : { timeout },
+        headersTimeout: timeout,
+        bodyTimeout: timeout,
+      });
+    }
     try {
       const res = await request(this.endpoint, {
         method: 'POST',
-        headers: { authorization: `Bearer ${this.opts.token}`, 'content-type': 'application/json' },
-        body: JSON.stringify({ events: b.items }),
+        headers: { authorization: `Bearer ${this.opts.token ?? ''}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ events: items }),
         dispatcher: this.dispatcher,
       });
       const text = await res.body.text();
@@ -290,19 +338,111 @@ export class Shipper {
     }
   }
 
-  /**
-   * Stops sending: waits up to drainMs for the buffer to empty (0: not at all), then syncs the
-   * buffer to disk; what is left is sent by the next run.
-   */
-  async stop(drainMs = 0): Promise<void> {
-    const end = Date.now() + drainMs;
-    while (drainMs > 0 && !this.buffer.empty && Date.now() < end && this.running)
-      await new Promise((r) => setTimeout(r, 50));
-    this.stopped = true;
-    this.wake?.();
-    await this.running;
-    this.running = undefined;
-    this.buffer.close();
+  async close(): Promise<void> {
     await (this.dispatcher as { close?: () => Promise<void> } | undefined)?.close?.();
+  }
+}
+
+/** The JetStream stream agents publish to and servers consume from. */
+export const EVENTS_STREAM = 'BULWARK_EVENTS';
+export const EVENTS_SUBJECTS = 'bulwark.events.>';
+
+/** A subject token: NATS subjects cannot hold spaces, dots, '*' or '>'. */
+export function subjectToken(s: string): string {
+  return s.replace(/[^A-Za-z0-9_-]/g, '_') || '_';
+}
+
+/** The subject of one event: bulwark.events.<cluster>.<node>. */
+export function eventSubject(ev: { cluster?: string; node: string }): string {
+  return `bulwark.events.${subjectToken(ev.cluster ?? 'default')}.${subjectToken(ev.node)}`;
+}
+
+/**
+ * Creates (or updates) the events stream: file storage, bounded by age and bytes, duplicates
+ * dropped by message id within the window. Servers call it at start; agents only publish.
+ */
+export async function ensureEventsStream(
+  nc: import('@nats-io/transport-node').NatsConnection,
+  opts: { maxAgeMs?: number; maxBytes?: number; duplicateWindowMs?: number } = {},
+): Promise<void> {
+  const { jetstreamManager } = await import('@nats-io/jetstream');
+  const nanos = (ms: number): number => ms * 1_000_000;
+  const jsm = await jetstreamManager(nc);
+  const cfg = {
+    name: EVENTS_STREAM,
+    subjects: [EVENTS_SUBJECTS],
+    max_age: nanos(opts.maxAgeMs ?? 7 * 24 * 3600_000),
+    max_bytes: opts.maxBytes ?? 1024 ** 3,
+    duplicate_window: nanos(opts.duplicateWindowMs ?? 10 * 60_000),
+  };
+  try {
+    await jsm.streams.info(EVENTS_STREAM);
+    await jsm.streams.update(EVENTS_STREAM, cfg);
+  } catch (e) {
+    if (!/not found/i.test((e as Error).message)) throw e;
+    await jsm.streams.add(cfg);
+  }
+}
+
+/**
+ * Publishes each event to JetStream with its id as Nats-Msg-Id: the stream's duplicate window
+ * drops a re-published event (a batch re-sent after a lost ack), so delivery is at-least-once
+ * from the buffer and exactly-once into the stream within the window. One publish at a time, in
+ * order; a batch is acknowledged once the last PubAck arrived.
+ */
+class NatsSink implements EventSink {
+  readonly where: string;
+  private nc: import('@nats-io/transport-node').NatsConnection | undefined;
+  private js: import('@nats-io/jetstream').JetStreamClient | undefined;
+
+  constructor(private readonly opts: ShipperOptions) {
+    this.where = `NATS ${opts.nats}`;
+  }
+
+  private async connect(): Promise<void> {
+    if (this.js && this.nc && !this.nc.isClosed()) return;
+    const { connect } = await import('@nats-io/transport-node');
+    const { jetstream } = await import('@nats-io/jetstream');
+    const auth = this.opts.natsAuth;
+    const creds: { token?: string; user?: string; pass?: string } = {};
+    if (auth) {
+      const i = auth.indexOf(':');
+      if (i > 0) {
+        creds.user = auth.slice(0, i);
+        creds.pass = auth.slice(i + 1);
+      } else creds.token = auth;
+    }
+    this.nc = await connect({
+      servers: this.opts.nats!.split(','),
+      timeout: this.opts.timeoutMs ?? 10_000,
+      // the buffer is the retry queue: the client must not keep its own unbounded one
+      reconnect: false,
+      ...creds,
+    });
+    this.js = jetstream(this.nc, { timeout: this.opts.timeoutMs ?? 10_000 });
+  }
+
+  async send(items: RuntimeEvent[]): Promise<SendResult> {
+    try {
+      await this.connect();
+      // all of a batch in flight at once: one connection keeps them in order, and the batch
+      // counts as sent only when every PubAck came back
+      const js = this.js!;
+      await Promise.all(
+        items.map((ev) => js.publish(eventSubject(ev), JSON.stringify(ev), { msgID: ev.id })),
+      );
+      return { ok: true };
+    } catch (e) {
+      const err = e as Error & { code?: string };
+      // a closed or failed connection is re-made on the next attempt
+      await this.nc?.close().catch(() => {});
+      this.nc = undefined;
+      this.js = undefined;
+      return { ok: false, error: err.code ? `${err.code}: ${err.message}` : err.message };
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.nc?.drain().catch(() => {});
   }
 }

@@ -4,7 +4,6 @@
  * scripts/build-sensor.sh), tracks process/fd state, evaluates Falco rules on the live stream and
  * prints alerts (Falco's JSON lines or text). Stats (events and kernel drops per type) go to stderr
  * as JSON lines every --stats seconds and at exit. Stops on SIGINT/SIGTERM or after --duration.
- * Not yet: sending to the console (--server/--token), disk buffering, container runtime metadata.
  */
 import { readFile } from 'node:fs/promises';
 import { Option, type Command } from 'commander';
@@ -114,6 +113,11 @@ export function register(ctx: CliContext): void {
       '--server <url>',
       'also send alerts to this Bulwark console (buffered on disk while it is unreachable)',
     )
+    .option(
+      '--nats <url>',
+      'publish alerts to this NATS JetStream server (stream BULWARK_EVENTS) instead of --server; comma-separated URLs',
+    )
+    .option('--nats-auth <token|user:password>', 'NATS credentials (default: $BULWARK_NATS_AUTH)')
     .option('--token <token>', 'API token for --server (default: $BULWARK_TOKEN)')
     .option('--cacert <file>', 'PEM CA certificate to trust for an https --server')
     .option('--cluster <name>', 'cluster name carried by every event sent to the console')
@@ -141,6 +145,8 @@ export function register(ctx: CliContext): void {
         hostname?: string;
         sensor?: string;
         server?: string;
+        nats?: string;
+        natsAuth?: string;
         token?: string;
         cacert?: string;
         cluster?: string;
@@ -170,9 +176,11 @@ export function register(ctx: CliContext): void {
         const state = new StateTracker({ resolver: new RuntimeStateResolver({ roots: o.runtimeRoot }) });
         const node = o.hostname ?? hostname();
         let shipper: InstanceType<typeof Shipper> | undefined;
-        if (o.server) {
+        if (o.server && o.nats)
+          throw new BulwarkError('USAGE', '--server and --nats: choose one destination for events');
+        if (o.server || o.nats) {
           const token = o.token ?? process.env.BULWARK_TOKEN ?? '';
-          if (!token)
+          if (!token && !o.nats)
             throw new BulwarkError(
               'USAGE',
               '--token (or $BULWARK_TOKEN): an API token is needed to send alerts to the console',
@@ -197,6 +205,8 @@ export function register(ctx: CliContext): void {
             shipper = new Shipper({
               server: o.server,
               token,
+              nats: o.nats,
+              natsAuth: o.natsAuth ?? process.env.BULWARK_NATS_AUTH,
               caCertPem,
               bufferDir: o.bufferDir ?? join(homedir(), '.cache', 'bulwark', 'agent-buffer'),
               maxBytes: maxMb * 2 ** 20,
