@@ -20,6 +20,7 @@ PKGS=(
   runc                             # real containers for the live sensor tests
   iproute2 iptables conntrack      # network-namespace harness (test/network): netns, veth, bridge, protect mode, flows
   nats-server                      # the JetStream event bus between agents and servers (#15)
+  docker.io                        # a real dockerd for the CIS Docker live test (test/cis/docker-live), started by the test itself
 )
 # toolchains that may already come from elsewhere (rustup): install Debian's only when absent
 command -v cargo >/dev/null 2>&1 || PKGS+=(cargo)
