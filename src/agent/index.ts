@@ -6,6 +6,8 @@ export { DiskBuffer, type Batch, type DiskBufferOptions } from './buffer.js';
 export {
   Shipper,
   alertEvent,
+  processLineage,
+  type ProcessNode,
   ensureEventsStream,
   eventSubject,
   subjectToken,

@@ -18,7 +18,7 @@ import { appendFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Dispatcher } from 'undici';
 import type { Alert } from '../runtime/rules/index.js';
-import type { ContainerInfo } from '../runtime/state/index.js';
+import type { ContainerInfo, StateTracker, ThreadInfo } from '../runtime/state/index.js';
 import { isoTime } from '../runtime/rules/index.js';
 import { DiskBuffer, type DiskBufferOptions } from './buffer.js';
 
@@ -37,13 +37,40 @@ export interface RuntimeEvent {
   tags: string[];
   container?: { id: string; name?: string; image?: string; imageDigest?: string };
   k8s?: { namespace?: string; pod?: string; container?: string; labels?: Record<string, string> };
+  /** the process lineage: the process that fired first, then its parent, ... (the console's process tree) */
+  process?: ProcessNode[];
+}
+
+export interface ProcessNode {
+  pid: number;
+  name: string;
+  exe?: string;
+  cmdline?: string;
+  uid?: number;
+}
+
+/** Up to `depth` processes: the thread's process, its parent, grandparent... as the state tracker knows them. */
+export function processLineage(state: StateTracker, t: ThreadInfo | undefined, depth = 8): ProcessNode[] {
+  const out: ProcessNode[] = [];
+  const seen = new Set<number>();
+  for (let cur = t ? state.main(t) : undefined; cur && out.length < depth; cur = state.parent(cur)) {
+    if (seen.has(cur.pid)) break;
+    seen.add(cur.pid);
+    const n: ProcessNode = { pid: cur.vpid ?? cur.pid, name: cur.comm };
+    if (cur.exepath || cur.exe) n.exe = cur.exepath || cur.exe;
+    const cmd = [cur.comm, ...cur.args].join(' ');
+    if (cur.args.length) n.cmdline = cmd.length > 4096 ? cmd.slice(0, 4096) + '…' : cmd;
+    n.uid = cur.uid;
+    out.push(n);
+  }
+  return out;
 }
 
 /** Builds the console event of an alert, with the container and pod the thread belongs to. */
 export function alertEvent(
   a: Alert,
   id: string,
-  where: { node: string; cluster?: string; container?: ContainerInfo },
+  where: { node: string; cluster?: string; container?: ContainerInfo; process?: ProcessNode[] },
 ): RuntimeEvent {
   const fields: RuntimeEvent['output_fields'] = {};
   for (const [k, v] of Object.entries(a.output_fields))
@@ -80,6 +107,7 @@ export function alertEvent(
       if (c.k8s.labels) ev.k8s.labels = c.k8s.labels;
     }
   }
+  if (where.process?.length) ev.process = where.process;
   return ev;
 }
 
@@ -316,8 +344,10 @@ class HttpSink implements EventSink {
       if (res.statusCode >= 200 && res.statusCode < 300) return { ok: true };
       let msg = `HTTP ${res.statusCode}`;
       try {
-        const j = JSON.parse(text) as { error?: string; message?: string };
-        if (j.error || j.message) msg += `: ${String(j.message ?? j.error).slice(0, 200)}`;
+        // the console answers {error: {code, message}}; other servers {error: "..."} or {message}
+        const j = JSON.parse(text) as { error?: string | { message?: string }; message?: string };
+        const m = typeof j.error === 'object' ? j.error?.message : (j.message ?? j.error);
+        if (m) msg += `: ${String(m).slice(0, 300)}`;
       } catch {
         /* not JSON */
       }

@@ -172,7 +172,8 @@ export function register(ctx: CliContext): void {
         for (const e of rs.errors)
           process.stderr.write(`${e.file}:${e.line}:${e.column}: error ${e.code}: ${e.message}\n`);
         if (!rs.successful) throw new BulwarkError('PARSE', `rules have ${rs.errors.length} error(s)`);
-        const { RuntimeStateResolver, Shipper, alertEvent } = await import('../agent/index.js');
+        const { RuntimeStateResolver, Shipper, alertEvent, processLineage } =
+          await import('../agent/index.js');
         const state = new StateTracker({ resolver: new RuntimeStateResolver({ roots: o.runtimeRoot }) });
         const node = o.hostname ?? hostname();
         let shipper: InstanceType<typeof Shipper> | undefined;
@@ -252,6 +253,7 @@ export function register(ctx: CliContext): void {
                   node,
                   cluster: o.cluster,
                   container: state.current?.container,
+                  process: processLineage(state, state.current),
                 }),
               ]);
             }
