@@ -20,6 +20,7 @@ import { authRoutes } from './api/auth.js';
 import { scanRoutes } from './api/scans.js';
 import { registryRoutes } from './api/registries.js';
 import { notifyRoutes } from './api/notify.js';
+import { runtimeRoutes } from './api/runtime.js';
 import { systemGauges } from './api/system.js';
 import { JobRunner } from './jobs.js';
 import { Notifier } from './notify/index.js';
@@ -44,6 +45,8 @@ export interface ServerOptions {
   jobMaxAttempts?: number;
   notifyBackoffMs?: number;
   notifyMaxAttempts?: number;
+  /** Runtime notifications per rule, container and node in each window before the rest is summarised. */
+  runtimeNotify?: { burst?: number; windowMs?: number };
   env?: NodeJS.ProcessEnv;
   /** Serve HTTPS with this certificate chain and key (PEM). */
   tls?: { cert: string | Buffer; key: string | Buffer };
@@ -157,6 +160,7 @@ export async function createConsole(o: ServerOptions): Promise<Console> {
     dataDir: o.dataDir,
     advisoryDbPath: o.advisoryDbPath,
     onScanStored: [],
+    onRuntimeStored: [],
   };
 
   const requests = metrics.register(
@@ -204,10 +208,13 @@ export async function createConsole(o: ServerOptions): Promise<Console> {
     maxAttempts: o.jobMaxAttempts,
   });
   registryRoutes(ctx, jobs);
+  runtimeRoutes(ctx);
   const notifier = new Notifier(ctx, {
     pollMs: o.pollMs ?? 1000,
     backoffMs: o.notifyBackoffMs,
     maxAttempts: o.notifyMaxAttempts,
+    runtimeBurst: o.runtimeNotify?.burst,
+    runtimeWindowMs: o.runtimeNotify?.windowMs,
   });
   notifyRoutes(ctx, notifier);
   jobs.onFailed.push((j) => notifier.scanFailed(j));

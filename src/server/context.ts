@@ -7,6 +7,7 @@ import type { Database, Dialect, Store } from './db/index.js';
 import type { Router } from './http.js';
 import type { Registry } from './metrics.js';
 import type { LoginThrottle } from './throttle.js';
+import type { StoredRuntimeEvent } from './runtime.js';
 
 export interface ServerContext {
   store: Store;
@@ -27,6 +28,8 @@ export interface ServerContext {
    * so an event is queued if and only if the scan is stored).
    */
   onScanStored: ((e: ScanStoredEvent, tx: Kysely<Database>) => Promise<void>)[];
+  /** Called inside the transaction that stores a batch of runtime events, with the new ones. */
+  onRuntimeStored: ((stored: StoredRuntimeEvent[], tx: Kysely<Database>) => Promise<void>)[];
 }
 
 export interface ScanStoredEvent {

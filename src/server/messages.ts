@@ -63,6 +63,8 @@ export const SERVER_MESSAGES = {
   'job.reasonRequested': 'requested by {user}',
   'audit.wrongToken': 'wrong token',
   'audit.alreadyBootstrapped': 'already bootstrapped',
+  'runtime.notFound': 'runtime event {id} not found',
+  'runtime.batchTooLarge': 'a batch of {count} events is too large (at most {max}): send smaller batches',
 } as const;
 
 export type MessageKey = keyof typeof SERVER_MESSAGES;
@@ -79,6 +81,9 @@ export const VALIDATION_ZH: [RegExp, string][] = [
   [/^at least 12 characters$/, '至少 12 个字符'],
   [/^letters, digits and _ \. @ - \(1-64 characters\)$/, '只能包含字母、数字和 _ . @ -（1-64 个字符）'],
   [/^unknown severity (.*)$/, '未知的严重级别 $1'],
+  [/^unknown priority "(.*)" \(expected (.*)\)$/, '未知的优先级 "$1"（应为 $2 之一）'],
+  [/^an alert needs rule and priority$/, '告警必须包含 rule 和 priority'],
+  [/^at most 256 output fields$/, '输出字段最多 256 个'],
 ];
 export type MessageParams = Record<string, string | number>;
 

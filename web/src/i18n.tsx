@@ -219,6 +219,7 @@ const en = {
   'event.new-finding': 'New finding',
   'event.scan-completed': 'Scan completed',
   'event.scan-failed': 'Scan failed',
+  'event.runtime-alert': 'Runtime alert',
   'event.test': 'Test',
 
   'users.add': 'Add user',
@@ -306,6 +307,8 @@ const en = {
   'srv.job.reasonRequested': 'requested by {user}',
   'srv.audit.wrongToken': 'wrong token',
   'srv.audit.alreadyBootstrapped': 'already bootstrapped',
+  'srv.runtime.notFound': 'runtime event {id} not found',
+  'srv.runtime.batchTooLarge': 'a batch of {count} events is too large (at most {max}): send smaller batches',
   'audit.act.auth.login': 'Signed in',
   'audit.act.auth.logout': 'Signed out',
   'audit.act.auth.login_failed': 'Failed sign-in',
@@ -564,6 +567,7 @@ const zhCN: Record<Key, string> = {
   'event.new-finding': '新问题',
   'event.scan-completed': '扫描完成',
   'event.scan-failed': '扫描失败',
+  'event.runtime-alert': '运行时告警',
   'event.test': '测试',
 
   'users.add': '添加用户',
@@ -649,6 +653,8 @@ const zhCN: Record<Key, string> = {
   'srv.job.reasonRequested': '由 {user} 发起',
   'srv.audit.wrongToken': '令牌错误',
   'srv.audit.alreadyBootstrapped': '已完成初始化',
+  'srv.runtime.notFound': '未找到运行时事件 {id}',
+  'srv.runtime.batchTooLarge': '一批 {count} 个事件过大（最多 {max} 个）：请分批发送',
   'audit.act.auth.login': '登录',
   'audit.act.auth.logout': '退出登录',
   'audit.act.auth.login_failed': '登录失败',

@@ -257,10 +257,63 @@ function scanSources(): Migration {
   };
 }
 
+/**
+ * Runtime events from the node agents (alerts of the rules engine, profile deviations, responses):
+ * one row per event, unique by the agent's event id (a batch re-sent after a lost answer is not
+ * doubled), with the columns the runtime page filters and groups by; the whole event as JSON in
+ * `body`. Tags in their own table so events are filtered and counted by tag (ATT&CK techniques).
+ */
+function runtimeEvents(dialect: Dialect): Migration {
+  return {
+    async up(db: Kysely<any>) {
+      await withId(db.schema.createTable('runtime_events'), dialect)
+        .addColumn('event_id', 'text', (c) => c.notNull().unique())
+        .addColumn('kind', 'text', (c) => c.notNull())
+        .addColumn('time', 'text', (c) => c.notNull())
+        .addColumn('received_at', 'text', (c) => c.notNull())
+        .addColumn('node', 'text', (c) => c.notNull())
+        .addColumn('cluster', 'text', (c) => c.notNull())
+        .addColumn('rule', 'text', (c) => c.notNull())
+        .addColumn('priority', 'text', (c) => c.notNull())
+        .addColumn('priority_rank', 'integer', (c) => c.notNull())
+        .addColumn('source', 'text', (c) => c.notNull())
+        .addColumn('output', 'text', (c) => c.notNull())
+        .addColumn('container_id', 'text', (c) => c.notNull())
+        .addColumn('container_name', 'text', (c) => c.notNull())
+        .addColumn('image', 'text', (c) => c.notNull())
+        .addColumn('namespace', 'text', (c) => c.notNull())
+        .addColumn('pod', 'text', (c) => c.notNull())
+        .addColumn('submitted_by', 'text', (c) => c.notNull())
+        .addColumn('body', 'text', (c) => c.notNull())
+        .execute();
+      const idx = (name: string, cols: string[]) =>
+        db.schema.createIndex(name).on('runtime_events').columns(cols).execute();
+      await idx('runtime_events_time', ['time', 'id']);
+      await idx('runtime_events_rule', ['rule', 'time']);
+      await idx('runtime_events_prio', ['priority_rank', 'time']);
+      await idx('runtime_events_container', ['container_id', 'time']);
+      await idx('runtime_events_ns', ['namespace', 'time']);
+      await idx('runtime_events_image', ['image', 'time']);
+      await db.schema
+        .createTable('runtime_event_tags')
+        .addColumn('event_row', 'integer', (c) => c.notNull())
+        .addColumn('tag', 'text', (c) => c.notNull())
+        .addPrimaryKeyConstraint('runtime_event_tags_pk', ['tag', 'event_row'])
+        .execute();
+      await db.schema
+        .createIndex('runtime_event_tags_row')
+        .on('runtime_event_tags')
+        .columns(['event_row'])
+        .execute();
+    },
+  };
+}
+
 const MIGRATIONS: Record<string, (d: Dialect) => Migration> = {
   '0001_initial': initial,
   '0002_findings_rank_index': findingsRankIndex,
   '0003_scan_sources': scanSources,
+  '0004_runtime_events': runtimeEvents,
 };
 
 /** Migrates to the latest schema, or up to and including `target` (tests of upgrades). */

@@ -175,6 +175,40 @@ export interface OutboxTable {
   created_at: string;
   delivered_at: string | null;
 }
+/** One runtime event of a node agent (see migrations.ts 0004). */
+export interface RuntimeEventsTable {
+  id: Generated<number>;
+  /** The agent's id of the event (unique). */
+  event_id: string;
+  /** alert | deviation | response */
+  kind: string;
+  /** Event time, ISO-8601 UTC with milliseconds (the exact time is in body). */
+  time: string;
+  received_at: string;
+  node: string;
+  cluster: string;
+  rule: string;
+  /** Falco's priority name: Emergency ... Debug */
+  priority: string;
+  /** 7 Emergency ... 0 Debug */
+  priority_rank: number;
+  source: string;
+  output: string;
+  /** '' for events not in a container ("host") */
+  container_id: string;
+  container_name: string;
+  image: string;
+  namespace: string;
+  pod: string;
+  /** Token or user that posted it. */
+  submitted_by: string;
+  /** The event as posted (JSON). */
+  body: string;
+}
+export interface RuntimeEventTagsTable {
+  event_row: number;
+  tag: string;
+}
 
 export interface Database {
   users: UsersTable;
@@ -192,4 +226,6 @@ export interface Database {
   notify_destinations: DestinationsTable;
   notify_rules: RulesTable;
   outbox: OutboxTable;
+  runtime_events: RuntimeEventsTable;
+  runtime_event_tags: RuntimeEventTagsTable;
 }

@@ -12,6 +12,7 @@ import type { ServerContext, ScanStoredEvent } from '../context.js';
 import type { Database } from '../db/index.js';
 import type { EventType, NotifyEvent } from './format.js';
 import { deliver, type Destination } from './transport.js';
+import { priorityName, priorityToSeverity, type PostedEvent, type StoredRuntimeEvent } from '../runtime.js';
 
 export {
   EVENT_TYPES,
@@ -34,6 +35,59 @@ export interface NotifierOptions {
   maxAttempts?: number;
   /** How long a claimed delivery is reserved before another loop may take it again (default 60 s). */
   leaseMs?: number;
+  /** Runtime notifications per rule, container and node per minute before the rest is summarised (default 10). */
+  runtimeBurst?: number;
+  /** The window of runtimeBurst, ms (default 60 s). */
+  runtimeWindowMs?: number;
+}
+
+interface Burst {
+  start: number;
+  sent: number;
+  suppressed: number;
+  last: PostedEvent;
+  row: number;
+}
+
+function where(e: PostedEvent): string {
+  const c = e.container;
+  if (!c || !c.id || c.id === 'host') return `host ${e.node}`;
+  const pod = e.k8s?.pod ? `${e.k8s.namespace ?? ''}/${e.k8s.pod} ` : '';
+  return `${pod}container ${c.name ?? c.id.slice(0, 12)} (${c.image ?? c.id.slice(0, 12)}) on ${e.node}`;
+}
+
+/** The notification of one runtime event: Falco's JSON alert in `runtime.falco`. */
+export function runtimeNotifyEvent(e: PostedEvent, row: number): NotifyEvent {
+  const p = priorityName(e.priority) ?? 'Warning';
+  return {
+    id: randomUUID(),
+    type: 'runtime-alert',
+    time: new Date().toISOString(),
+    severity: priorityToSeverity(p),
+    summary: `${p}: ${e.rule} on ${where(e)}: ${e.output}`,
+    ...(e.container?.image
+      ? { image: { name: e.container.image, digest: e.container.imageDigest ?? '' } }
+      : {}),
+    runtime: {
+      eventId: e.id,
+      consoleId: row,
+      kind: e.kind,
+      node: e.node,
+      ...(e.cluster ? { cluster: e.cluster } : {}),
+      ...(e.container ? { container: e.container } : {}),
+      ...(e.k8s ? { k8s: e.k8s } : {}),
+      falco: {
+        hostname: e.node,
+        output: e.output,
+        output_fields: e.output_fields,
+        priority: p,
+        rule: e.rule,
+        source: e.source,
+        tags: e.tags,
+        time: e.time,
+      },
+    },
+  };
 }
 
 const now = () => new Date().toISOString();
@@ -45,6 +99,10 @@ export class Notifier {
   readonly backoffMs: number;
   readonly maxAttempts: number;
   private readonly leaseMs: number;
+  private readonly runtimeBurst: number;
+  private readonly windowMs: number;
+  private readonly bursts = new Map<string, Burst>();
+  private readonly pendingSummaries: Burst[] = [];
 
   constructor(
     private readonly s: ServerContext,
@@ -53,7 +111,10 @@ export class Notifier {
     this.backoffMs = o.backoffMs ?? 5000;
     this.maxAttempts = o.maxAttempts ?? 10;
     this.leaseMs = o.leaseMs ?? 60_000;
+    this.runtimeBurst = o.runtimeBurst ?? 10;
+    this.windowMs = o.runtimeWindowMs ?? 60_000;
     s.onScanStored.push((e, tx) => this.onScanStored(e, tx));
+    s.onRuntimeStored.push((e, tx) => this.onRuntimeStored(e, tx));
   }
 
   start(): void {
@@ -69,7 +130,8 @@ export class Notifier {
 
   private loop(): void {
     if (this.stopping) return;
-    this.ticking = this.deliverDue()
+    this.ticking = this.flushRuntimeSummaries()
+      .then(() => this.deliverDue())
       .then(() => undefined)
       .catch((e) => this.s.logger.warn(`notifications: ${describeError(e)}`))
       .finally(() => {
@@ -83,12 +145,25 @@ export class Notifier {
     ctx: { registryName?: string } = {},
     db: Kysely<Database> = this.s.db,
   ): Promise<number> {
-    const rules = await db
+    return this.emitWith(await this.rulesFor(db, event.type), event, ctx, db);
+  }
+
+  private rulesFor(db: Kysely<Database>, type: EventType) {
+    return db
       .selectFrom('notify_rules')
       .selectAll()
       .where('enabled', '=', 1)
-      .where('event', '=', event.type)
+      .where('event', '=', type)
+      .orderBy('id')
       .execute();
+  }
+
+  private async emitWith(
+    rules: Awaited<ReturnType<Notifier['rulesFor']>>,
+    event: NotifyEvent,
+    ctx: { registryName?: string },
+    db: Kysely<Database>,
+  ): Promise<number> {
     let queued = 0;
     const sent = new Set<number>();
     for (const r of rules) {
@@ -113,6 +188,55 @@ export class Notifier {
       queued++;
     }
     return queued;
+  }
+
+  /**
+   * New runtime alerts (and deviations/responses) → one notification each, with Falco's JSON
+   * fields, at most `runtimeBurst` per rule and container per minute: the rest of a burst is
+   * counted and sent as one summary when the minute is over (a noisy rule cannot flood a pager).
+   */
+  private async onRuntimeStored(stored: StoredRuntimeEvent[], db: Kysely<Database>): Promise<void> {
+    if (!stored.length) return;
+    const rules = await this.rulesFor(db, 'runtime-alert');
+    if (!rules.length) return;
+    const nowMs = Date.now();
+    for (const { row, event } of stored) {
+      const key = `${event.rule}\u0000${event.container?.id ?? ''}\u0000${event.node}`;
+      let w = this.bursts.get(key);
+      if (!w || nowMs - w.start >= this.windowMs) {
+        if (w?.suppressed) this.pendingSummaries.push(w);
+        w = { start: nowMs, sent: 0, suppressed: 0, last: event, row };
+        this.bursts.set(key, w);
+      }
+      w.last = event;
+      w.row = row;
+      if (w.sent >= this.runtimeBurst) {
+        w.suppressed++;
+        continue;
+      }
+      w.sent++;
+      await this.emitWith(rules, runtimeNotifyEvent(event, row), { registryName: undefined }, db);
+    }
+  }
+
+  /** Summaries of bursts whose minute is over (called by the delivery loop). */
+  async flushRuntimeSummaries(nowMs = Date.now()): Promise<number> {
+    for (const [k, w] of this.bursts)
+      if (nowMs - w.start >= this.windowMs) {
+        this.bursts.delete(k);
+        if (w.suppressed) this.pendingSummaries.push(w);
+      }
+    const due = this.pendingSummaries.splice(0);
+    if (!due.length) return 0;
+    const rules = await this.rulesFor(this.s.db, 'runtime-alert');
+    let n = 0;
+    for (const w of due) {
+      const e = runtimeNotifyEvent(w.last, w.row);
+      e.summary = `${w.suppressed} more "${w.last.rule}" alert(s) on ${where(w.last)} in ${Math.round(this.windowMs / 1000)} s (not sent one by one); last: ${w.last.output}`;
+      e.runtime!.suppressed = w.suppressed;
+      n += await this.emitWith(rules, e, {}, this.s.db);
+    }
+    return n;
   }
 
   async queue(db: Kysely<Database>, destinationId: number, e: NotifyEvent): Promise<void> {

@@ -4,7 +4,7 @@ import { del, post, SEVERITIES, type Delivery, type Destination, type Me, type R
 import { DataTable, ErrorBox, fmtDate, SimpleTable, useResource, useServerList } from '../components';
 import { useT, type Key } from '../i18n';
 
-const EVENTS = ['new-finding', 'scan-completed', 'scan-failed', 'test'] as const;
+const EVENTS = ['new-finding', 'scan-completed', 'scan-failed', 'runtime-alert', 'test'] as const;
 
 export function NotificationsPage({ me }: { me: Me['user'] }) {
   const { t } = useT();

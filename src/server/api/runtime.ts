@@ -1,0 +1,485 @@
+/**
+ * Runtime events: agents post batches (idempotent by event id); the runtime page lists, filters,
+ * groups and drills down (the process tree, the event as sent, the container's other events).
+ */
+import type { ExpressionBuilder, SelectQueryBuilder } from 'kysely';
+import { z } from 'zod';
+import { actorName } from '../auth.js';
+import type { ServerContext } from '../context.js';
+import type { Database } from '../db/index.js';
+import { msg } from '../messages.js';
+import { Counter } from '../metrics.js';
+import { countRows, HttpError, IdParams, page, pageOf, pagingQuery } from '../http.js';
+import {
+  EVENT_KINDS,
+  priorityName,
+  priorityRank,
+  PRIORITIES,
+  storeRuntimeEvents,
+  techniquesOf,
+  type PostedEvent,
+} from '../runtime.js';
+
+/** Largest batch body (bytes) and events per batch; larger batches get 413 (the agent halves them). */
+export const RUNTIME_BODY_LIMIT = 16 * 1024 * 1024;
+export const RUNTIME_MAX_BATCH = 5000;
+
+const Str = (max: number) => z.string().max(max);
+const Priority = z.string().transform((s, ctx) => {
+  const p = priorityName(s);
+  if (!p) {
+    ctx.addIssue({ code: 'custom', message: `unknown priority "${s}" (expected ${PRIORITIES.join(', ')})` });
+    return z.NEVER;
+  }
+  return p;
+});
+const FieldValue = z.union([z.string().max(8192), z.number(), z.boolean(), z.null()]);
+const RuntimeEventIn = z
+  .object({
+    id: Str(200).min(1),
+    kind: z.enum(EVENT_KINDS).default('alert'),
+    time: z.iso.datetime({ offset: true }),
+    node: Str(253).min(1),
+    cluster: Str(253).optional(),
+    rule: Str(500).optional(),
+    priority: Priority.optional(),
+    source: Str(100).default('syscall'),
+    output: Str(16384).default(''),
+    output_fields: z
+      .record(Str(200), FieldValue)
+      .default({})
+      .refine((r) => Object.keys(r).length <= 256, 'at most 256 output fields'),
+    tags: z.array(Str(200)).max(64).default([]),
+    container: z
+      .object({
+        id: Str(200),
+        name: Str(253).optional(),
+        image: Str(1000).optional(),
+        imageDigest: Str(200).optional(),
+      })
+      .optional(),
+    k8s: z
+      .object({
+        namespace: Str(253).optional(),
+        pod: Str(253).optional(),
+        container: Str(253).optional(),
+        labels: z.record(Str(317), Str(63 + 253)).optional(),
+      })
+      .optional(),
+    process: z
+      .array(
+        z.object({
+          pid: z.number().int().optional(),
+          name: Str(256).optional(),
+          exe: Str(4096).optional(),
+          cmdline: Str(8192).optional(),
+          uid: z.number().int().optional(),
+          user: Str(256).optional(),
+        }),
+      )
+      .max(32)
+      .optional()
+      .meta({ description: 'process lineage, the process first, then its ancestors' }),
+  })
+  // deviation/response events carry fields of their own (docs/runtime-profiles.md): kept as sent
+  .catchall(z.unknown())
+  .superRefine((e, ctx) => {
+    if (e.kind === 'alert' && (!e.rule || !e.priority))
+      ctx.addIssue({ code: 'custom', message: 'an alert needs rule and priority' });
+  })
+  .transform(
+    (e) =>
+      ({
+        ...e,
+        rule: e.rule ?? e.kind,
+        priority: e.priority ?? 'Warning',
+      }) as PostedEvent,
+  );
+
+const RuntimeBatch = z.object({
+  events: z.array(RuntimeEventIn).min(1),
+});
+
+const RuntimeEventOut = z
+  .object({
+    id: z.number().int(),
+    eventId: z.string(),
+    kind: z.string(),
+    time: z.string(),
+    node: z.string(),
+    cluster: z.string(),
+    rule: z.string(),
+    priority: z.string(),
+    source: z.string(),
+    output: z.string(),
+    container: z.object({ id: z.string(), name: z.string(), image: z.string() }),
+    k8s: z.object({ namespace: z.string(), pod: z.string() }),
+    tags: z.array(z.string()),
+    techniques: z.array(z.string()),
+  })
+  .meta({ id: 'RuntimeEvent' });
+
+const ProcessNode = z.object({
+  pid: z.number().int().optional(),
+  name: z.string(),
+  exe: z.string().optional(),
+  cmdline: z.string().optional(),
+  user: z.string().optional(),
+});
+
+const Filters = z.object({
+  kind: z.enum(EVENT_KINDS).optional(),
+  rule: Str(500).optional(),
+  priority: Priority.optional().meta({ description: 'this priority or more severe' }),
+  container: Str(200).optional().meta({ description: 'container id (prefix, 12+ chars) or name' }),
+  image: Str(1000).optional().meta({ description: 'image name prefix' }),
+  namespace: Str(253).optional(),
+  pod: Str(253).optional(),
+  node: Str(253).optional(),
+  cluster: Str(253).optional(),
+  tag: Str(200).optional().meta({ description: 'a rule tag: T1059, mitre_execution, container...' }),
+  q: Str(200).optional().meta({ description: 'text in the output' }),
+  since: z.iso.datetime({ offset: true }).optional(),
+  until: z.iso.datetime({ offset: true }).optional(),
+});
+type FilterQ = z.output<typeof Filters>;
+
+function like(s: string): string {
+  return s.replace(/[\\%_]/g, (c) => '\\' + c);
+}
+
+type EventsQuery<O> = SelectQueryBuilder<Database, 'runtime_events', O>;
+
+function applyFilters<O>(b: EventsQuery<O>, f: FilterQ): EventsQuery<O> {
+  if (f.kind) b = b.where('runtime_events.kind', '=', f.kind);
+  if (f.rule) b = b.where('runtime_events.rule', '=', f.rule);
+  if (f.priority) b = b.where('runtime_events.priority_rank', '>=', priorityRank(f.priority));
+  if (f.container) {
+    const c = f.container === 'host' ? '' : f.container;
+    b = b.where((eb: ExpressionBuilder<Database, 'runtime_events'>) =>
+      c.length >= 12 && /^[0-9a-f]+$/.test(c)
+        ? eb.or([
+            eb('runtime_events.container_id', 'like', `${like(c)}%`),
+            eb('runtime_events.container_name', '=', c),
+          ])
+        : eb.or([eb('runtime_events.container_id', '=', c), eb('runtime_events.container_name', '=', c)]),
+    );
+  }
+  if (f.image) b = b.where('runtime_events.image', 'like', `${like(f.image)}%`);
+  if (f.namespace) b = b.where('runtime_events.namespace', '=', f.namespace);
+  if (f.pod) b = b.where('runtime_events.pod', '=', f.pod);
+  if (f.node) b = b.where('runtime_events.node', '=', f.node);
+  if (f.cluster) b = b.where('runtime_events.cluster', '=', f.cluster);
+  if (f.q) b = b.where('runtime_events.output', 'like', `%${like(f.q)}%`);
+  if (f.since) b = b.where('runtime_events.time', '>=', new Date(f.since).toISOString());
+  if (f.until) b = b.where('runtime_events.time', '<', new Date(f.until).toISOString());
+  if (f.tag) {
+    const tag = f.tag;
+    b = b.where((eb: ExpressionBuilder<Database, 'runtime_events'>) =>
+      eb(
+        'runtime_events.id',
+        'in',
+        eb.selectFrom('runtime_event_tags').select('runtime_event_tags.event_row').where('tag', '=', tag),
+      ),
+    );
+  }
+  return b;
+}
+
+const COLS = [
+  'runtime_events.id',
+  'event_id',
+  'kind',
+  'time',
+  'node',
+  'cluster',
+  'rule',
+  'priority',
+  'source',
+  'output',
+  'container_id',
+  'container_name',
+  'image',
+  'namespace',
+  'pod',
+  'body',
+] as const;
+
+interface Row {
+  id: number;
+  event_id: string;
+  kind: string;
+  time: string;
+  node: string;
+  cluster: string;
+  rule: string;
+  priority: string;
+  source: string;
+  output: string;
+  container_id: string;
+  container_name: string;
+  image: string;
+  namespace: string;
+  pod: string;
+  body: string;
+}
+
+function eventOut(r: Row): z.input<typeof RuntimeEventOut> {
+  const body = JSON.parse(r.body) as PostedEvent;
+  return {
+    id: r.id,
+    eventId: r.event_id,
+    kind: r.kind,
+    // the exact time as the agent sent it (nanoseconds), not the column's milliseconds
+    time: body.time ?? r.time,
+    node: r.node,
+    cluster: r.cluster,
+    rule: r.rule,
+    priority: r.priority,
+    source: r.source,
+    output: r.output,
+    container: { id: r.container_id || 'host', name: r.container_name, image: r.image },
+    k8s: { namespace: r.namespace, pod: r.pod },
+    tags: body.tags ?? [],
+    techniques: techniquesOf(body.tags ?? []),
+  };
+}
+
+const str = (v: unknown) => (typeof v === 'string' && v !== '<NA>' && v !== '' ? v : undefined);
+const num = (v: unknown) =>
+  typeof v === 'number' ? v : typeof v === 'string' && /^\d+$/.test(v) ? Number(v) : undefined;
+
+/**
+ * The process tree of an event, root first: the lineage the agent sent, or what the rule's output
+ * fields tell (proc.*, proc.p*, proc.aname[N]).
+ */
+export function processTree(e: PostedEvent): z.input<typeof ProcessNode>[] {
+  const lineage = e.process as
+    { pid?: number; name?: string; exe?: string; cmdline?: string; user?: string }[] | undefined;
+  if (lineage?.length)
+    return lineage
+      .map((p) => ({
+        name: p.name ?? p.exe ?? '?',
+        ...(p.pid !== undefined ? { pid: p.pid } : {}),
+        ...(p.exe ? { exe: p.exe } : {}),
+        ...(p.cmdline ? { cmdline: p.cmdline } : {}),
+        ...(p.user ? { user: p.user } : {}),
+      }))
+      .reverse();
+  const f = e.output_fields;
+  const nodes: z.input<typeof ProcessNode>[] = [];
+  const self = str(f['proc.name']);
+  if (self) {
+    const n: z.input<typeof ProcessNode> = { name: self };
+    const pid = num(f['proc.pid']);
+    if (pid !== undefined) n.pid = pid;
+    const exe = str(f['proc.exepath']) ?? str(f['proc.exe']);
+    if (exe) n.exe = exe;
+    const cmd = str(f['proc.cmdline']);
+    if (cmd) n.cmdline = cmd;
+    const user = str(f['user.name']);
+    if (user) n.user = user;
+    nodes.push(n);
+  }
+  const parent = str(f['proc.pname']) ?? str(f['proc.aname[1]']);
+  if (parent) {
+    const n: z.input<typeof ProcessNode> = { name: parent };
+    const pid = num(f['proc.ppid']);
+    if (pid !== undefined) n.pid = pid;
+    const exe = str(f['proc.pexepath']) ?? str(f['proc.pexe']);
+    if (exe) n.exe = exe;
+    const cmd = str(f['proc.pcmdline']);
+    if (cmd) n.cmdline = cmd;
+    nodes.push(n);
+  }
+  for (let i = 2; i <= 16; i++) {
+    const a = str(f[`proc.aname[${i}]`]);
+    if (!a) break;
+    const n: z.input<typeof ProcessNode> = { name: a };
+    const pid = num(f[`proc.apid[${i}]`]);
+    if (pid !== undefined) n.pid = pid;
+    nodes.push(n);
+  }
+  return nodes.reverse();
+}
+
+const Group = z.array(z.object({ key: z.string(), count: z.number().int() }));
+
+export function runtimeRoutes(s: ServerContext): void {
+  const { router, db } = s;
+  const stored = s.metrics.register(
+    new Counter('bulwark_runtime_events_total', 'Runtime events stored, by kind and priority'),
+  );
+
+  router.add({
+    method: 'POST',
+    url: '/api/runtime/events',
+    tag: 'runtime',
+    access: 'operator',
+    summary:
+      'Store a batch of runtime events from a node agent (idempotent by event id: a re-sent batch is not doubled)',
+    bodyLimit: RUNTIME_BODY_LIMIT,
+    body: RuntimeBatch,
+    response: z.object({
+      accepted: z.number().int().meta({ description: 'events stored now' }),
+      duplicates: z.number().int().meta({ description: 'events already stored (or repeated in the batch)' }),
+    }),
+    async handler({ body, principal }) {
+      if (body.events.length > RUNTIME_MAX_BATCH)
+        throw new HttpError(
+          413,
+          'BATCH_TOO_LARGE',
+          msg('runtime.batchTooLarge', { count: body.events.length, max: RUNTIME_MAX_BATCH }),
+        );
+      const r = await storeRuntimeEvents(db, body.events, actorName(principal), s.onRuntimeStored);
+      for (const e of r.stored) stored.inc({ kind: e.event.kind, priority: e.event.priority });
+      return { accepted: r.accepted, duplicates: r.duplicates };
+    },
+  });
+
+  router.add({
+    method: 'GET',
+    url: '/api/runtime/events',
+    tag: 'runtime',
+    access: 'viewer',
+    summary: 'Runtime events (alerts, profile deviations, responses), newest first, with filters',
+    query: pagingQuery(['time'], 'time').extend(Filters.shape),
+    response: page(RuntimeEventOut),
+    async handler({ query }) {
+      const b = applyFilters(db.selectFrom('runtime_events'), query);
+      const total = await countRows(b);
+      const rows = await b
+        .select([...COLS])
+        .orderBy('runtime_events.time', query.order)
+        .orderBy('runtime_events.id', query.order)
+        .$call((q) => pageOf(q, query))
+        .execute();
+      return { items: rows.map(eventOut), total, page: query.page, pageSize: query.pageSize };
+    },
+  });
+
+  router.add({
+    method: 'GET',
+    url: '/api/runtime/summary',
+    tag: 'runtime',
+    access: 'viewer',
+    summary:
+      'Counts of the matching runtime events by priority, rule, ATT&CK technique, image, namespace, container and node',
+    query: Filters,
+    response: z.object({
+      total: z.number().int(),
+      byPriority: Group,
+      byRule: Group,
+      byTechnique: Group,
+      byTactic: Group,
+      byImage: Group,
+      byNamespace: Group,
+      byContainer: Group,
+      byNode: Group,
+      byKind: Group,
+    }),
+    async handler({ query }) {
+      const base = () => applyFilters(db.selectFrom('runtime_events'), query);
+      const total = await countRows(base());
+      const group = async (
+        col: 'priority' | 'rule' | 'image' | 'namespace' | 'container_id' | 'node' | 'kind',
+        limit = 20,
+      ) => {
+        const rows = await base()
+          .select((eb) => [`runtime_events.${col} as key` as const, eb.fn.countAll<number>().as('n')])
+          .groupBy(`runtime_events.${col}`)
+          .orderBy('n', 'desc')
+          .orderBy(`runtime_events.${col}`)
+          .limit(limit)
+          .execute();
+        return rows.map((r) => ({ key: String((r as { key: string }).key), count: Number(r.n) }));
+      };
+      const tags = await db
+        .selectFrom('runtime_event_tags')
+        .where('event_row', 'in', base().select('runtime_events.id'))
+        .select((eb) => ['tag', eb.fn.countAll<number>().as('n')])
+        .groupBy('tag')
+        .orderBy('n', 'desc')
+        .orderBy('tag')
+        .execute();
+      const tagGroup = (pred: (t: string) => boolean) =>
+        tags.filter((t) => pred(t.tag)).map((t) => ({ key: t.tag, count: Number(t.n) }));
+      const byPriority = (await group('priority', PRIORITIES.length)).sort(
+        (a, b) =>
+          PRIORITIES.indexOf(a.key as (typeof PRIORITIES)[number]) -
+          PRIORITIES.indexOf(b.key as (typeof PRIORITIES)[number]),
+      );
+      return {
+        total,
+        byPriority,
+        byRule: await group('rule'),
+        byTechnique: tagGroup((t) => techniquesOf([t]).length > 0).slice(0, 30),
+        byTactic: tagGroup((t) => t.startsWith('mitre_')),
+        byImage: await group('image'),
+        byNamespace: await group('namespace'),
+        byContainer: (await group('container_id')).map((g) => ({ ...g, key: g.key || 'host' })),
+        byNode: await group('node'),
+        byKind: await group('kind'),
+      };
+    },
+  });
+
+  router.add({
+    method: 'GET',
+    url: '/api/runtime/events/:id',
+    tag: 'runtime',
+    access: 'viewer',
+    summary:
+      'One runtime event: the event as the agent sent it (Falco JSON fields), its process tree and the same container’s events around it',
+    params: IdParams,
+    response: RuntimeEventOut.extend({
+      falco: z
+        .record(z.string(), z.unknown())
+        .meta({ description: "the alert in Falco's JSON output format" }),
+      event: z.record(z.string(), z.unknown()),
+      processTree: z.array(ProcessNode),
+      related: z.array(RuntimeEventOut),
+    }),
+    async handler({ params }) {
+      const r = await db
+        .selectFrom('runtime_events')
+        .select([...COLS])
+        .where('runtime_events.id', '=', params.id)
+        .executeTakeFirst();
+      if (!r) throw new HttpError(404, 'NOT_FOUND', msg('runtime.notFound', { id: params.id }));
+      const event = JSON.parse(r.body) as PostedEvent;
+      // the container's (or the host's, on that node) events 10 minutes either side
+      const t = Date.parse(r.time);
+      let rel = db
+        .selectFrom('runtime_events')
+        .select([...COLS])
+        .where('runtime_events.id', '!=', r.id)
+        .where('container_id', '=', r.container_id)
+        .where('time', '>=', new Date(t - 600_000).toISOString())
+        .where('time', '<=', new Date(t + 600_000).toISOString());
+      if (!r.container_id) rel = rel.where('node', '=', r.node);
+      const related = await rel.orderBy('time').orderBy('runtime_events.id').limit(50).execute();
+      return {
+        ...eventOut(r),
+        falco: falcoJson(event),
+        event,
+        processTree: processTree(event),
+        related: related.map(eventOut),
+      };
+    },
+  });
+}
+
+/** An alert in Falco's JSON output format (json_output: true, json_include_output_property, tags). */
+export function falcoJson(e: PostedEvent): Record<string, unknown> {
+  return {
+    hostname: e.node,
+    output: e.output,
+    output_fields: e.output_fields,
+    priority: e.priority,
+    rule: e.rule,
+    source: e.source,
+    tags: e.tags,
+    time: e.time,
+  };
+}

@@ -1,0 +1,392 @@
+/**
+ * Runtime events end to end, on SQLite and on a real PostgreSQL: the rules engine replays a real
+ * capture from Falco's regression corpus (cat_write.scap) with the corpus's own rule files, the
+ * agent's real Shipper (disk buffer, HTTP sink) delivers the alerts to a real console with an
+ * operator API token, and the runtime API lists, filters, groups and drills down into them. A
+ * re-sent batch is not doubled; malformed events get 400 with the field named; alerts reach a real
+ * webhook receiver on 127.0.0.1 with Falco's JSON fields, a noisy rule summarised instead of flooding.
+ * The container metadata attached to the capture's (host) threads is made up for the test: the
+ * capture has no containers; the live sensor tests (test/runtime/sensor-*.test.ts) cover real ones.
+ */
+import assert from 'node:assert/strict';
+import { createHmac } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, describe, test } from 'node:test';
+import { alertEvent, processLineage, Shipper, type RuntimeEvent } from '../../src/agent/index.js';
+import { loadRules } from '../../src/runtime/rules/index.js';
+import { readScapFile, stateFromCapture } from '../../src/runtime/scap/index.js';
+import type { ContainerInfo } from '../../src/runtime/state/index.js';
+import { toCef, toSyslog, type NotifyEvent } from '../../src/server/index.js';
+import { SHARED } from '../helpers/shared.js';
+import { BACKENDS, Client, startConsole, stopSharedPostgres } from './helpers.js';
+
+after(stopSharedPostgres);
+
+const T = `${SHARED}/corpora/falco/falco-legacy-regression-2023-08/test`;
+const tmp = mkdtempSync(join(tmpdir(), 'bulwark-runtime-'));
+after(() => rmSync(tmp, { recursive: true, force: true }));
+
+const POD: ContainerInfo = {
+  id: 'f3c0a9d2b7e14c55a1d0e9b8c7a6f5e4d3c2b1a0f9e8d7c6b5a4f3e2d1c0b9a8',
+  name: 'shop',
+  image: 'registry.example/team-a/shop:1.4',
+  imageDigest: 'sha256:' + 'ab'.repeat(32),
+  k8s: { namespace: 'team-a', podName: 'shop-7d9f-abcde', labels: { app: 'shop' } },
+};
+
+/** The alerts of the corpus's cat rules on cat_write.scap, as the agent would ship them. */
+async function captureEvents(): Promise<{ events: RuntimeEvent[]; byRule: Map<string, number> }> {
+  const rules = ['single_rule.yaml', 'double_rule.yaml'].map((f) => ({
+    name: join(T, 'rules', f),
+    content: readFileSync(join(T, 'rules', f), 'utf8'),
+  }));
+  // ATT&CK tags on the corpus's rules, the way users tag theirs (Falco's override/append)
+  rules.push({
+    name: 'tags.yaml',
+    content: `- rule: open_from_cat
+  tags: [T1005, mitre_collection, filesystem]
+  override:
+    tags: append
+- rule: exec_from_cat
+  tags: [T1059.004, mitre_execution, process]
+  override:
+    tags: append
+`,
+  });
+  const rs = loadRules(rules);
+  assert.ok(rs.successful, rs.errors.map((e) => e.message).join('; '));
+  rs.select(() => true);
+  const cap = await readScapFile(join(T, 'trace_files', 'cat_write.scap'));
+  const st = stateFromCapture(cap);
+  const events: RuntimeEvent[] = [];
+  const byRule = new Map<string, number>();
+  let n = 0;
+  for (const ev of cap.events()) {
+    st.process(ev);
+    for (const a of rs.evaluate(ev, st)) {
+      n++;
+      byRule.set(a.rule, (byRule.get(a.rule) ?? 0) + 1);
+      // every other alert "in a pod", the rest on the host
+      events.push(
+        alertEvent(a, `cap-${n}`, {
+          node: n % 2 ? 'node-a' : 'node-b',
+          cluster: 'prod-eu',
+          ...(n % 2 ? { container: POD } : {}),
+          process: processLineage(st, st.current),
+        }),
+      );
+    }
+  }
+  assert.ok(events.length >= 10, `the capture fires the corpus rules (${events.length} alerts)`);
+  return { events, byRule };
+}
+
+interface Hook {
+  url: string;
+  got: NotifyEvent[];
+  badSignatures: number;
+  close(): Promise<void>;
+}
+
+async function webhook(secret: string): Promise<Hook> {
+  const h: Hook = { url: '', got: [], badSignatures: 0, close: async () => {} };
+  const srv: Server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      const body = Buffer.concat(chunks).toString('utf8');
+      const ts = String(req.headers['x-bulwark-timestamp']);
+      const want = 'sha256=' + createHmac('sha256', secret).update(`${ts}.${body}`).digest('hex');
+      if (req.headers['x-bulwark-signature'] !== want) h.badSignatures++;
+      h.got.push(JSON.parse(body) as NotifyEvent);
+      res.writeHead(204).end();
+    });
+  });
+  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
+  const addr = srv.address() as { port: number };
+  h.url = `http://127.0.0.1:${addr.port}/hook`;
+  h.close = () => new Promise<void>((r) => srv.close(() => r()));
+  return h;
+}
+
+async function until(cond: () => boolean | Promise<boolean>, ms = 15_000, what = 'condition'): Promise<void> {
+  const end = Date.now() + ms;
+  while (!(await cond())) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+const { events, byRule } = await captureEvents();
+
+for (const backend of BACKENDS) {
+  describe(`runtime events (${backend})`, () => {
+    test('the agent ships alerts once; the API lists, filters, groups and drills down', async () => {
+      const hook = await webhook('hook-secret-1');
+      const con = await startConsole(backend, {
+        workers: true,
+        runtimeNotify: { burst: 3, windowMs: 1500 },
+      });
+      const dirs: string[] = [];
+      try {
+        const admin = await new Client(con.base).login();
+        const dest = await admin.post('/api/notifications/destinations', {
+          name: 'soc',
+          type: 'webhook',
+          config: { url: hook.url, secret: 'hook-secret-1' },
+        });
+        assert.equal(dest.status, 201, JSON.stringify(dest.body));
+        const rule = await admin.post('/api/notifications/rules', {
+          name: 'runtime to soc',
+          event: 'runtime-alert',
+          minSeverity: 'MEDIUM',
+          destinationId: dest.body.id,
+        });
+        assert.equal(rule.status, 201, JSON.stringify(rule.body));
+        const tok = await admin.post('/api/tokens', { name: 'agent node-a', role: 'operator' });
+        assert.equal(tok.status, 201);
+        const token = tok.body.token as string;
+
+        const ship = async (evs: RuntimeEvent[], batchMax: number) => {
+          const dir = mkdtempSync(join(tmp, 'buf-'));
+          dirs.push(dir);
+          const warnings: string[] = [];
+          const s = new Shipper({
+            server: con.base,
+            token,
+            bufferDir: dir,
+            batchMax,
+            onWarn: (m) => warnings.push(m),
+          });
+          s.start();
+          s.enqueue(evs);
+          await until(() => s.drained, 20_000, 'the shipper to drain');
+          await s.stop(0);
+          assert.equal(s.stats.rejected, 0, warnings.join('\n'));
+          assert.ok(!warnings.join('\n').includes(token), 'the token is never printed');
+          return s.stats;
+        };
+        const st = await ship(events, 7);
+        assert.equal(st.sent, events.length);
+
+        const viewer = admin;
+        const all = await viewer.get(`/api/runtime/events?pageSize=500`);
+        assert.equal(all.status, 200, JSON.stringify(all.body));
+        assert.equal(all.body.total, events.length);
+        // newest first, exact agent times kept
+        const times = all.body.items.map((e: { time: string }) => e.time);
+        assert.deepEqual([...times].sort().reverse(), times);
+        assert.ok(
+          times.every((t: string) => /\.\d{9}Z$/.test(t)),
+          'nanosecond times as Falco prints them',
+        );
+
+        // the agent re-sends everything (a lost answer): nothing doubles
+        await ship(events, 50);
+        assert.equal((await viewer.get('/api/runtime/events')).body.total, events.length);
+
+        // filters
+        const errors = await viewer.get('/api/runtime/events?priority=error&pageSize=500');
+        assert.equal(errors.body.total, byRule.get('exec_from_cat') ?? 0);
+        assert.ok(errors.body.items.every((e: { rule: string }) => e.rule === 'exec_from_cat'));
+        const warnUp = await viewer.get('/api/runtime/events?priority=WARNING');
+        assert.equal(
+          warnUp.body.total,
+          (byRule.get('exec_from_cat') ?? 0) + (byRule.get('open_from_cat') ?? 0),
+          'Warning and above: the Error and Warning rules, not the Info one',
+        );
+        const byTag = await viewer.get('/api/runtime/events?tag=T1005');
+        assert.equal(byTag.body.total, byRule.get('open_from_cat'));
+        const inPod = await viewer.get('/api/runtime/events?namespace=team-a&pageSize=500');
+        assert.equal(inPod.body.total, Math.ceil(events.length / 2));
+        assert.ok(
+          inPod.body.items.every(
+            (e: { container: { id: string; image: string }; k8s: { pod: string } }) =>
+              e.container.id === POD.id && e.container.image === POD.image && e.k8s.pod === POD.k8s!.podName,
+          ),
+        );
+        const byShortId = await viewer.get(`/api/runtime/events?container=${POD.id.slice(0, 12)}`);
+        assert.equal(byShortId.body.total, inPod.body.total);
+        const host = await viewer.get('/api/runtime/events?container=host');
+        assert.equal(host.body.total, events.length - inPod.body.total);
+        const img = await viewer.get('/api/runtime/events?image=registry.example/team-a/');
+        assert.equal(img.body.total, inPod.body.total);
+        const text = await viewer.get('/api/runtime/events?q=' + encodeURIComponent('An exec was seen'));
+        assert.equal(text.body.total, byRule.get('exec_from_cat'));
+        const none = await viewer.get('/api/runtime/events?since=2999-01-01T00:00:00Z');
+        assert.equal(none.body.total, 0);
+        const bad = await viewer.get('/api/runtime/events?priority=loud');
+        assert.equal(bad.status, 400);
+        assert.match(bad.body.error.message, /unknown priority "loud"/);
+
+        // summary
+        const sum = await viewer.get('/api/runtime/summary');
+        assert.equal(sum.status, 200, JSON.stringify(sum.body));
+        assert.equal(sum.body.total, events.length);
+        assert.deepEqual(
+          Object.fromEntries(sum.body.byRule.map((g: { key: string; count: number }) => [g.key, g.count])),
+          Object.fromEntries(byRule),
+        );
+        const tech = Object.fromEntries(
+          sum.body.byTechnique.map((g: { key: string; count: number }) => [g.key, g.count]),
+        );
+        assert.deepEqual(tech, {
+          T1005: byRule.get('open_from_cat'),
+          ...(byRule.get('exec_from_cat') ? { 'T1059.004': byRule.get('exec_from_cat') } : {}),
+        });
+        assert.ok(sum.body.byTactic.some((g: { key: string }) => g.key === 'mitre_collection'));
+        assert.deepEqual(
+          sum.body.byPriority.map((g: { key: string }) => g.key),
+          ['Error', 'Warning', 'Informational'].filter((p) => events.some((e) => e.priority === p)),
+          'most severe first',
+        );
+        const sumPod = await viewer.get('/api/runtime/summary?namespace=team-a');
+        assert.equal(sumPod.body.total, inPod.body.total);
+        assert.deepEqual(sumPod.body.byContainer, [{ key: POD.id, count: inPod.body.total }]);
+
+        // drill-down: the event as sent, Falco's JSON, the process tree root first, the container's other events
+        const exec = errors.body.items[0] ?? all.body.items[0];
+        const one = await viewer.get(`/api/runtime/events/${exec.id}`);
+        assert.equal(one.status, 200, JSON.stringify(one.body));
+        const sent = events.find((e) => e.id === one.body.eventId)!;
+        assert.deepEqual(one.body.falco, {
+          hostname: sent.node,
+          output: sent.output,
+          output_fields: sent.output_fields,
+          priority: sent.priority,
+          rule: sent.rule,
+          source: 'syscall',
+          tags: sent.tags,
+          time: sent.time,
+        });
+        assert.ok(one.body.processTree.length >= 1);
+        assert.equal(one.body.processTree.at(-1).name, 'cat', 'the process that fired is the leaf');
+        assert.deepEqual(
+          one.body.processTree.map((p: { pid: number }) => p.pid),
+          [...(sent.process ?? [])].reverse().map((p) => p.pid),
+        );
+        assert.ok(one.body.related.length > 0, 'other events of the same container nearby');
+        assert.ok(
+          one.body.related.every(
+            (r: { container: { id: string } }) => r.container.id === one.body.container.id,
+          ),
+        );
+        assert.equal((await viewer.get('/api/runtime/events/999999')).status, 404);
+
+        // webhook: each Warning+ alert with Falco's JSON fields, at most 3 per rule and container per window,
+        // the rest summarised once the window is over
+        const perKey = new Map<string, number>();
+        for (const e of events)
+          if (e.priority !== 'Informational') {
+            const k = `${e.rule}|${e.container?.id ?? ''}|${e.node}`;
+            perKey.set(k, (perKey.get(k) ?? 0) + 1);
+          }
+        const individual = [...perKey.values()].reduce((a, n) => a + Math.min(n, 3), 0);
+        const summaries = [...perKey.values()].filter((n) => n > 3).length;
+        await until(
+          () => hook.got.length >= individual + summaries,
+          20_000,
+          `${individual} alerts and ${summaries} summaries at the webhook (got ${hook.got.length})`,
+        );
+        await new Promise((r) => setTimeout(r, 300));
+        assert.equal(
+          hook.got.length,
+          individual + summaries,
+          'each stored alert notified once, not per re-send',
+        );
+        assert.equal(hook.badSignatures, 0);
+        assert.ok(hook.got.every((n) => n.type === 'runtime-alert'));
+        assert.ok(
+          hook.got.every((n) => n.runtime!.falco.priority !== 'Informational'),
+          'min severity MEDIUM',
+        );
+        const first = hook.got.find((n) => !n.runtime!.suppressed)!;
+        const orig = events.find((e) => e.id === first.runtime!.eventId)!;
+        assert.equal(first.runtime!.falco.rule, orig.rule);
+        assert.equal(first.runtime!.falco.output, orig.output);
+        assert.deepEqual(first.runtime!.falco.output_fields, orig.output_fields);
+        assert.deepEqual(first.runtime!.falco.tags, orig.tags);
+        const summary = hook.got.filter((n) => n.runtime!.suppressed);
+        assert.equal(summary.length, summaries);
+        for (const s of summary) {
+          const k = `${s.runtime!.falco.rule}|${s.runtime!.container?.id ?? ''}|${s.runtime!.node}`;
+          assert.equal(s.runtime!.suppressed, perKey.get(k)! - 3, `summary of ${k}`);
+          assert.match(s.summary, /more ".*" alert\(s\)/);
+        }
+        // the same notification as syslog RFC 5424 and CEF
+        const cef = toCef(first);
+        assert.match(cef, /^CEF:0\|Bulwark\|Bulwark console\|[^|]+\|runtime-alert:/);
+        assert.ok(cef.includes(`cs4=${orig.rule}`));
+        assert.match(toSyslog(first, { format: 'rfc5424' }), new RegExp(`rule="${orig.rule}"`));
+      } finally {
+        await con.close();
+        await hook.close();
+      }
+    });
+
+    test('bad batches get 400 naming the field; only operators may post; no token, no entry', async () => {
+      const con = await startConsole(backend);
+      try {
+        const admin = await new Client(con.base).login();
+        const op = new Client(
+          con.base,
+          (await admin.post('/api/tokens', { name: 'agent', role: 'operator' })).body.token,
+        );
+        const viewer = new Client(
+          con.base,
+          (await admin.post('/api/tokens', { name: 'ro', role: 'viewer' })).body.token,
+        );
+        const ok = { ...events[0]!, id: 'x-1' };
+        const r1 = await op.post('/api/runtime/events', {
+          events: [ok, { ...ok, id: 'x-2', priority: 'LOUD' }],
+        });
+        assert.equal(r1.status, 400);
+        assert.match(JSON.stringify(r1.body), /events\.1\.priority|events\[1\]/);
+        assert.match(r1.body.error.message, /unknown priority "LOUD"/);
+        const r2 = await op.post('/api/runtime/events', {
+          events: [{ ...ok, id: 'x-3', time: 'yesterday' }],
+        });
+        assert.equal(r2.status, 400);
+        const r3 = await op.post('/api/runtime/events', { events: [{ ...ok, id: 'x-4', rule: undefined }] });
+        assert.equal(r3.status, 400);
+        assert.match(r3.body.error.message, /an alert needs rule and priority/);
+        assert.equal((await op.post('/api/runtime/events', { events: [] })).status, 400);
+        assert.equal(
+          (await admin.get('/api/runtime/events')).body.total,
+          0,
+          'a refused batch stores nothing',
+        );
+        assert.equal((await viewer.post('/api/runtime/events', { events: [ok] })).status, 403);
+        assert.equal((await new Client(con.base).post('/api/runtime/events', { events: [ok] })).status, 401);
+        // a profile deviation (kind deviation) keeps its own fields
+        const dev = {
+          id: 'dev-1',
+          kind: 'deviation',
+          time: new Date().toISOString(),
+          node: 'node-a',
+          output: 'process /usr/bin/nc is not in the profile of team-a/shop',
+          container: { id: POD.id, name: 'shop', image: POD.image },
+          workload: 'team-a/shop',
+          deviation: { type: 'exe', value: '/usr/bin/nc' },
+          mode: 'monitor',
+        };
+        const r4 = await op.post('/api/runtime/events', { events: [ok, dev, ok] });
+        assert.equal(r4.status, 200, JSON.stringify(r4.body));
+        assert.deepEqual(r4.body, { accepted: 2, duplicates: 1 });
+        const list = await admin.get('/api/runtime/events?kind=deviation');
+        assert.equal(list.body.total, 1);
+        assert.equal(list.body.items[0].rule, 'deviation');
+        const d = await admin.get(`/api/runtime/events/${list.body.items[0].id}`);
+        assert.deepEqual(d.body.event.deviation, dev.deviation);
+        assert.equal(d.body.event.workload, 'team-a/shop');
+        const big = Array.from({ length: 5001 }, (_, i) => ({ ...ok, id: `b-${i}` }));
+        assert.equal((await op.post('/api/runtime/events', { events: big })).status, 413);
+      } finally {
+        await con.close();
+      }
+    });
+  });
+}
