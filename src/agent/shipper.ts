@@ -76,7 +76,10 @@ export function alertEvent(
   for (const [k, v] of Object.entries(a.output_fields))
     fields[k] =
       typeof v === 'bigint'
-        ? Number(v)
+        ? // evt.time and inode numbers exceed 2^53: as text, so no JSON reader rounds them
+          v <= BigInt(Number.MAX_SAFE_INTEGER) && v >= -BigInt(Number.MAX_SAFE_INTEGER)
+          ? Number(v)
+          : v.toString()
         : Array.isArray(v)
           ? JSON.stringify(v)
           : (v as string | number | boolean | null);

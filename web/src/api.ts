@@ -217,6 +217,44 @@ export interface ReportLocation {
 }
 
 /** An API error with the server's code and message ({"error": {code, message}}). */
+export interface RuntimeEvent {
+  id: number;
+  eventId: string;
+  kind: 'alert' | 'deviation' | 'response';
+  time: string;
+  node: string;
+  cluster: string;
+  rule: string;
+  priority: string;
+  source: string;
+  output: string;
+  container: { id: string; name: string; image: string };
+  k8s: { namespace: string; pod: string };
+  tags: string[];
+  techniques: string[];
+}
+
+export interface RuntimeEventDetail extends RuntimeEvent {
+  falco: Record<string, unknown>;
+  event: Record<string, unknown>;
+  processTree: { pid?: number; name: string; exe?: string; cmdline?: string; user?: string }[];
+  related: RuntimeEvent[];
+}
+
+type Groups = { key: string; count: number }[];
+export interface RuntimeSummary {
+  total: number;
+  byPriority: Groups;
+  byRule: Groups;
+  byTechnique: Groups;
+  byTactic: Groups;
+  byImage: Groups;
+  byNamespace: Groups;
+  byContainer: Groups;
+  byNode: Groups;
+  byKind: Groups;
+}
+
 export class ApiError extends Error {
   constructor(
     readonly status: number,

@@ -16,6 +16,7 @@ import { UsersPage } from './pages/users';
 import { AuditPage } from './pages/audit';
 import { SuppressionsPage } from './pages/suppressions';
 import { TokensPage } from './pages/tokens';
+import { RuntimePage, RuntimeEventPage } from './pages/runtime';
 import './styles.css';
 
 const NAV: { to: string; label: Key; role?: Role }[] = [
@@ -23,6 +24,7 @@ const NAV: { to: string; label: Key; role?: Role }[] = [
   { to: '/images', label: 'nav.images' },
   { to: '/advisories', label: 'nav.advisories' },
   { to: '/compliance', label: 'nav.compliance' },
+  { to: '/runtime', label: 'nav.runtime' },
   { to: '/registries', label: 'nav.registries' },
   { to: '/suppressions', label: 'nav.suppressions' },
   { to: '/notifications', label: 'nav.notifications' },
@@ -40,6 +42,8 @@ function Routes({ me }: { me: Me['user'] }): ReactNode {
   if ((m = match('/images/:id', path))) return <ImagePage id={Number(m.id)} me={me} />;
   if (path === '/advisories') return <AdvisoriesPage />;
   if (path === '/compliance') return <CompliancePage />;
+  if (path === '/runtime') return <RuntimePage />;
+  if ((m = match('/runtime/:id', path))) return <RuntimeEventPage id={Number(m.id)} />;
   if ((m = match('/advisories/:id', path))) return <AdvisoryPage id={m.id!} />;
   if (path === '/registries') return <RegistriesPage me={me} />;
   if (path === '/suppressions') return <SuppressionsPage me={me} />;
