@@ -1,0 +1,195 @@
+/**
+ * Behaviour profiles live (#10): real runc containers from the Debian fixture image (overlay
+ * root), the real eBPF sensor, the state tracker with the agent's runtime-state resolver (the
+ * container's name and image digest come from its spec's annotations, as a container manager
+ * writes them), and the profile engine.
+ *
+ *   discover   a workload run three times is learned: its executables (resolved paths, sha256
+ *              equal to the image's files), the directories it wrote, its syscalls
+ *   seccomp    the exported profile, given to runc, runs the learned workload, and an unlearned
+ *              syscall (ptrace) fails with EPERM inside the container
+ *   monitor    the learned workload raises no deviation; each unlearned exec raises one, an
+ *              unlearned directory one per container; nothing is blocked
+ *
+ * Named sensor-* so the test runner runs it alone, after the other files (it observes the whole
+ * machine). Needs root, runc and the sensor (built here). Containers, mounts and temp dirs are
+ * removed in `after`, whatever failed.
+ */
+import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { RuntimeStateResolver } from '../../src/agent/index.js';
+import {
+  loadProfileDir,
+  ProfileEngine,
+  toSeccomp,
+  workloadId,
+  writeProfile,
+  type DeviationRecord,
+  type Profile,
+} from '../../src/runtime/profile/index.js';
+import { Sensor, sensorBuildScript } from '../../src/runtime/sensor/index.js';
+import { StateTracker } from '../../src/runtime/state/index.js';
+import { ProfileBundle, type RunResult } from '../helpers/runc-profile.js';
+
+const DIGEST = 'sha256:' + createHash('sha256').update('bulwark-profile-fixture').digest('hex');
+const annotations = (name: string) => ({
+  'org.opencontainers.container.name': name,
+  'org.opencontainers.image.base.digest': DIGEST,
+  'org.opencontainers.image.ref.name': 'bulwark/debian:fixture',
+});
+const idOf = (name: string) =>
+  workloadId({ container: name, image: 'bulwark/debian:fixture', imageDigest: DIGEST });
+
+const state = new StateTracker({ resolver: new RuntimeStateResolver() });
+const devs: DeviationRecord[] = [];
+let engine = new ProfileEngine({ onDeviation: (d) => devs.push(d) });
+const execsOf = new Map<string, string[]>();
+let sensor: Sensor | undefined;
+const bundle = new ProfileBundle();
+const dir = mkdtempSync(join(tmpdir(), 'bulwark-profiles-'));
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Waits until the sensor delivered the container's exec of `marker` and what followed it. */
+async function settle(cid: string, marker: string): Promise<void> {
+  const end = Date.now() + 10_000;
+  while (Date.now() < end && !(execsOf.get(cid) ?? []).some((a) => a.includes(marker))) await sleep(20);
+  sensor!.requestStats();
+  await sleep(400);
+}
+
+const WORKLOAD = [
+  'ls / >/dev/null',
+  'cat /etc/hostname >/dev/null',
+  'echo x > /tmp/w.txt',
+  'grep -q root /etc/passwd',
+  '/bin/echo learned-done',
+].join('; ');
+
+async function run(name: string, script: string, marker: string, seccomp?: unknown): Promise<RunResult> {
+  const r = await bundle.run(['/bin/sh', '-c', script], { annotations: annotations(name), seccomp });
+  await settle(r.cid, marker);
+  return r;
+}
+
+describe('behaviour profiles on real containers', { timeout: 300_000 }, () => {
+  before(async () => {
+    execFileSync('bash', [sensorBuildScript(), '--require'], { stdio: ['ignore', 'ignore', 'inherit'] });
+    await bundle.open();
+    sensor = new Sensor({
+      state,
+      statsMs: 200,
+      onSyscalls: (_cg, cid, nrs) => engine.onSyscalls(cid, nrs),
+      onEvent: (ev) => {
+        engine.onEvent(ev, state);
+        const t = state.current;
+        if (ev.type === 'execve' && t && t.containerId !== 'host') {
+          const l = execsOf.get(t.containerId) ?? [];
+          l.push([String(ev.params.exe), ...((ev.params.args as string[]) ?? [])].join(' '));
+          execsOf.set(t.containerId, l);
+        }
+      },
+    });
+    await sensor.start();
+  });
+  after(async () => {
+    await sensor?.stop();
+    bundle.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('discover: learns the workload (resolved executables with the image files’ sha256, written dirs, syscalls)', async () => {
+    for (let i = 0; i < 3; i++) {
+      const r = await run('app', WORKLOAD, 'learned-done');
+      assert.equal(r.code, 0, r.stderr);
+      assert.equal(r.stdout, 'learned-done\n');
+    }
+    const p = engine.profiles.get(idOf('app'));
+    assert.ok(p, `a profile for ${idOf('app')}: ${[...engine.profiles.keys()].join(', ')}`);
+    const paths = p.executables.map((e) => e.path).sort();
+    // /bin/sh → /usr/bin/dash, /bin/echo → /usr/bin/echo: symlinks (merged /usr, alternatives) resolved in the container
+    for (const x of ['/usr/bin/dash', '/usr/bin/ls', '/usr/bin/cat', '/usr/bin/grep', '/usr/bin/echo'])
+      assert.ok(paths.includes(x), `${x} in ${paths.join(' ')}`);
+    assert.ok(!paths.includes('/bin/sh'), JSON.stringify(p.executables, null, 1));
+    for (const e of p.executables.filter((x) => x.path.startsWith('/usr/bin/'))) {
+      const want = createHash('sha256')
+        .update(readFileSync(join(bundle.lower, e.path)))
+        .digest('hex');
+      assert.equal(e.sha256, want, `sha256 of ${e.path}`);
+      assert.deepEqual(e.uids, [0]);
+    }
+    const ls = p.executables.find((e) => e.path === '/usr/bin/ls')!;
+    assert.deepEqual(ls.parents, ['/usr/bin/dash']);
+    assert.ok(p.filesWritten.includes('/tmp'), p.filesWritten.join(' '));
+    for (const s of ['execve', 'openat', 'read', 'write', 'exit_group'])
+      assert.ok(p.syscalls.includes(s), `${s} in ${p.syscalls.join(',')}`);
+    assert.ok(!p.syscalls.includes('ptrace'));
+    assert.equal(devs.length, 0);
+    // stored, read back: the same profile
+    const file = writeProfile(dir, p);
+    const loaded = loadProfileDir(dir);
+    assert.deepEqual(
+      loaded.profiles.get(idOf('app'))?.executables,
+      p.executables.sort((a, b) => (a.path < b.path ? -1 : 1)),
+    );
+    assert.equal(loaded.files.get(idOf('app')), file);
+  });
+
+  it('seccomp: the exported profile runs the learned workload under runc; an unlearned syscall fails with EPERM', async () => {
+    const LEARN = `perl -e 'print "perl-ok\\n"'; /bin/echo perl-learned`;
+    for (let i = 0; i < 2; i++) assert.equal((await run('perl', LEARN, 'perl-learned')).code, 0);
+    const p = engine.profiles.get(idOf('perl'));
+    assert.ok(p);
+    const { profile } = toSeccomp(p);
+    assert.ok(!profile.syscalls[0]!.names.includes('ptrace'));
+    // ptrace(PTRACE_TRACEME): succeeds (0) without the filter, EPERM (1) under it
+    const PROBE = `perl -e 'my $r = syscall(101,0,0,0,0); print "r=$r errno=".($r < 0 ? $!+0 : 0)."\\n"'`;
+    const free = await bundle.run(['/bin/sh', '-c', PROBE]);
+    assert.equal(free.stdout, 'r=0 errno=0\n', free.stderr);
+    const ok = await bundle.run(['/bin/sh', '-c', LEARN], { seccomp: profile });
+    assert.equal(ok.code, 0, ok.stderr);
+    assert.equal(ok.stdout, 'perl-ok\nperl-learned\n');
+    const denied = await bundle.run(['/bin/sh', '-c', PROBE], { seccomp: profile });
+    assert.equal(denied.stdout, 'r=-1 errno=1\n', denied.stderr);
+  });
+
+  it('monitor: the learned workload raises nothing; each unlearned exec one deviation, a new directory one per container; nothing blocked', async () => {
+    const profiles = new Map<string, Profile>(loadProfileDir(dir).profiles);
+    engine = new ProfileEngine({ profiles, mode: 'monitor', onDeviation: (d) => devs.push(d) });
+    devs.length = 0;
+    const quiet = await run('app', WORKLOAD, 'learned-done');
+    assert.equal(quiet.code, 0);
+    assert.deepEqual(
+      devs.map((d) => `${d.what} ${d.value}`),
+      [],
+    );
+    const r = await run(
+      'app',
+      `${WORKLOAD}; id >/dev/null; id -u >/dev/null; echo x > /etc/bwk-a; echo y > /etc/bwk-b; /bin/echo monitor-done`,
+      'monitor-done',
+    );
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stdout, 'learned-done\nmonitor-done\n', 'nothing was blocked');
+    const mine = devs.filter((d) => d.container.id === r.cid);
+    assert.deepEqual(
+      mine.filter((d) => d.what !== 'syscall').map((d) => [d.what, d.value, d.mode, d.action]),
+      [
+        ['exe', '/usr/bin/id', 'monitor', 'none'],
+        ['exe', '/usr/bin/id', 'monitor', 'none'],
+        ['file', '/etc', 'monitor', 'none'],
+      ],
+    );
+    // id(1) makes syscalls the learned workload never made (getgroups at least): each reported once
+    const sys = mine.filter((d) => d.what === 'syscall').map((d) => d.value);
+    assert.ok(sys.includes('getgroups'), sys.join(','));
+    assert.equal(new Set(sys).size, sys.length);
+    const learned = new Set(profiles.get(idOf('app'))!.syscalls);
+    for (const s of sys) assert.ok(!learned.has(s), `${s} was learned`);
+    assert.equal(mine[0]!.workloadId, idOf('app'));
+    assert.equal(mine[0]!.process?.parent, '/usr/bin/dash');
+  });
+});
