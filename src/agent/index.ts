@@ -14,6 +14,8 @@ export {
   EVENTS_STREAM,
   EVENTS_SUBJECTS,
   type RuntimeEvent,
+  type AgentStatsEvent,
+  type ShippedEvent,
   type ShipperOptions,
   type ShipperStats,
 } from './shipper.js';

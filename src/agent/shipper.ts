@@ -22,10 +22,14 @@ import type { ContainerInfo, StateTracker, ThreadInfo } from '../runtime/state/i
 import { isoTime } from '../runtime/rules/index.js';
 import { DiskBuffer, type DiskBufferOptions } from './buffer.js';
 
-/** One runtime event as the console's POST /api/runtime/events takes it. */
+/**
+ * One runtime event as the console's POST /api/runtime/events takes it: a Falco alert, or a
+ * behaviour-profile deviation (kind 'deviation', rule "deviation", with the fields below;
+ * docs/runtime-profiles.md).
+ */
 export interface RuntimeEvent {
   id: string;
-  kind: 'alert';
+  kind: 'alert' | 'deviation';
   time: string;
   node: string;
   cluster?: string;
@@ -39,7 +43,55 @@ export interface RuntimeEvent {
   k8s?: { namespace?: string; pod?: string; container?: string; labels?: Record<string, string> };
   /** the process lineage: the process that fired first, then its parent, ... (the console's process tree) */
   process?: ProcessNode[];
+  /** kind 'deviation': the workload's id (runtime/profile workloadId) and its parts */
+  workload?: string;
+  workloadRef?: {
+    container: string;
+    namespace?: string;
+    controller?: string;
+    image?: string;
+    imageDigest?: string;
+  };
+  /** kind 'deviation': what is outside the profile (exe, file, network, syscall), the value, and why when more than "not in it" */
+  deviation?: { type: 'exe' | 'file' | 'network' | 'syscall'; value: string; reason?: string };
+  /** kind 'deviation': the workload's mode, and what was done ("none": reported; "blocked": refused before it ran) */
+  mode?: 'discover' | 'monitor' | 'protect';
+  action?: 'none' | 'blocked';
 }
+
+/**
+ * The agent's periodic health record (`kind: 'stats'`), sent through the same buffer as alerts:
+ * the console keeps the latest per node (its Agents table) and raises an alert when the sensor's
+ * drop counters grow, so a node that loses events is seen, not silent.
+ */
+export interface AgentStatsEvent {
+  id: string;
+  kind: 'stats';
+  time: string;
+  node: string;
+  cluster?: string;
+  stats: {
+    /** one per agent process; counters restart with it */
+    runId: string;
+    startedAt: string;
+    version: string;
+    rules: number;
+    /** seconds between stats records (the console marks a node stale after three missed ones) */
+    heartbeatSeconds?: number;
+    kernelTypes: string[];
+    /** events decoded from the sensor */
+    events: number;
+    /** per kernel record type: events and drops (ring buffer full) */
+    kernel: Record<string, { events: number; drops: number }>;
+    drops: number;
+    alerts: number;
+    /** the disk buffer: bytes waiting, events dropped by its bound, refused as malformed */
+    buffer?: { pendingBytes: number; dropped: number; rejected: number; sent: number };
+  };
+}
+
+/** What the shipper carries: alerts (and, from the profiles, deviations/responses) and agent stats. */
+export type ShippedEvent = RuntimeEvent | AgentStatsEvent;
 
 export interface ProcessNode {
   pid: number;
@@ -151,7 +203,7 @@ export interface ShipperStats {
 }
 
 export class Shipper {
-  private readonly buffer: DiskBuffer<RuntimeEvent>;
+  private readonly buffer: DiskBuffer<ShippedEvent>;
   private readonly sink: EventSink;
   private batchMax: number;
   private running: Promise<void> | undefined;
@@ -184,7 +236,7 @@ export class Shipper {
         opts,
       );
     }
-    this.buffer = new DiskBuffer<RuntimeEvent>(opts.bufferDir, opts);
+    this.buffer = new DiskBuffer<ShippedEvent>(opts.bufferDir, opts);
     this.batchMax = opts.batchMax ?? 500;
   }
 
@@ -210,7 +262,7 @@ export class Shipper {
   }
 
   /** Queues events (written to disk at once) and wakes the sender. */
-  enqueue(events: RuntimeEvent[]): void {
+  enqueue(events: ShippedEvent[]): void {
     this.buffer.append(events);
     if (this.buffer.dropped > this.reportedDrops) {
       this.warn(
@@ -311,7 +363,7 @@ interface SendResult {
 /** Where a batch goes: the console over HTTP, or the JetStream event bus. */
 interface EventSink {
   readonly where: string;
-  send(items: RuntimeEvent[]): Promise<SendResult>;
+  send(items: ShippedEvent[]): Promise<SendResult>;
   close(): Promise<void>;
 }
 
@@ -326,7 +378,7 @@ class HttpSink implements EventSink {
     this.where = `${endpoint.origin}${endpoint.pathname}`;
   }
 
-  async send(items: RuntimeEvent[]): Promise<SendResult> {
+  async send(items: ShippedEvent[]): Promise<SendResult> {
     const { Agent, request } = await import('undici');
     if (!this.dispatcher) {
       const timeout = this.opts.timeoutMs ?? 10_000;
@@ -455,7 +507,7 @@ class NatsSink implements EventSink {
     this.js = jetstream(this.nc, { timeout: this.opts.timeoutMs ?? 10_000 });
   }
 
-  async send(items: RuntimeEvent[]): Promise<SendResult> {
+  async send(items: ShippedEvent[]): Promise<SendResult> {
     try {
       await this.connect();
       // all of a batch in flight at once: one connection keeps them in order, and the batch

@@ -334,17 +334,23 @@ function opId(method: string, url: string): string {
   return (method.toLowerCase() + '_' + parts.join('_')).replace(/[^A-Za-z0-9_]/g, '_');
 }
 
-function parse<T extends z.ZodType | undefined>(
+/**
+ * Validates a value, or throws 400 with every issue by path (English, and Chinese in `localized`).
+ * `prefix` is put before the paths (an item of a list validated on its own: "events.3").
+ */
+export function parse<T extends z.ZodType | undefined>(
   schema: T,
   value: unknown,
   what: string,
   key: MessageKey,
+  prefix: (string | number)[] = [],
 ): unknown {
   if (!schema) return value ?? {};
   const r = schema.safeParse(value ?? {});
+  const at = (p: PropertyKey[]) => [...prefix, ...p].map(String).join('.');
   if (!r.success) {
     const detail = r.error.issues
-      .map((i) => `${i.path.length ? i.path.join('.') : what}: ${i.message}`)
+      .map((i) => `${i.path.length || prefix.length ? at(i.path) : what}: ${i.message}`)
       .join('; ');
     // The same issues in Chinese: zod's zh-CN messages, our schemas' own ones from VALIDATION_ZH.
     const zh = schema.safeParse(value ?? {}, { error: zhCN.localeError });
@@ -356,7 +362,7 @@ function parse<T extends z.ZodType | undefined>(
           .map((i) => {
             let m = i.message;
             for (const [re, to] of VALIDATION_ZH) if (re.test(m)) m = m.replace(re, to);
-            return `${i.path.length ? i.path.join('.') : whatZh}：${m}`;
+            return `${i.path.length || prefix.length ? at(i.path) : whatZh}：${m}`;
           })
           .join('；');
     throw new HttpError(400, 'BAD_REQUEST', { key, params: { detail } }, { 'zh-CN': { detail: detailZh } });

@@ -170,3 +170,106 @@ export async function storeRuntimeEvents(
     return { accepted: stored.length, duplicates: events.length - stored.length, stored };
   });
 }
+
+/** An agent's stats record as posted (`kind: 'stats'`; src/agent/shipper.ts AgentStatsEvent). */
+export interface PostedStats {
+  id: string;
+  kind: 'stats';
+  time: string;
+  node: string;
+  cluster?: string;
+  stats: {
+    runId: string;
+    startedAt: string;
+    version: string;
+    rules: number;
+    heartbeatSeconds?: number;
+    kernelTypes: string[];
+    events: number;
+    kernel: Record<string, { events: number; drops: number }>;
+    drops: number;
+    alerts: number;
+    buffer?: { pendingBytes: number; dropped: number; rejected: number; sent: number };
+  };
+}
+
+export const DROPS_RULE = 'Bulwark sensor dropped events';
+
+/**
+ * Keeps each node's latest stats (older records re-sent from a buffer never overwrite newer ones)
+ * and returns an alert for every record whose drop counters grew since the previous record of the
+ * same agent run (a new run counts from 0): dropped events are seen in the console and notified,
+ * never silent. The alert's id derives from the stats record's, so a re-sent record repeats nothing.
+ */
+export async function storeAgentStats(
+  db: Kysely<Database>,
+  records: PostedStats[],
+  submittedBy: string,
+): Promise<PostedEvent[]> {
+  const alerts: PostedEvent[] = [];
+  const receivedAt = new Date().toISOString();
+  for (const r of records) {
+    const cluster = r.cluster ?? '';
+    const time = new Date(r.time).toISOString();
+    const prev = await db
+      .selectFrom('runtime_agents')
+      .select(['id', 'run_id', 'drops', 'last_seen', 'stats'])
+      .where('cluster', '=', cluster)
+      .where('node', '=', r.node)
+      .executeTakeFirst();
+    if (prev && prev.last_seen > time) continue; // an older record replayed late
+    const before =
+      prev && prev.run_id === r.stats.runId
+        ? (JSON.parse(prev.stats) as PostedStats['stats']).kernel
+        : ({} as PostedStats['stats']['kernel']);
+    const grown: Record<string, number> = {};
+    let n = 0;
+    for (const [type, k] of Object.entries(r.stats.kernel)) {
+      const d = k.drops - (before[type]?.drops ?? 0);
+      if (d > 0) {
+        grown[type] = d;
+        n += d;
+      }
+    }
+    if (n > 0)
+      alerts.push({
+        id: `${r.id}:drops`,
+        kind: 'alert',
+        time: r.time,
+        node: r.node,
+        ...(r.cluster ? { cluster: r.cluster } : {}),
+        rule: DROPS_RULE,
+        priority: 'Error',
+        source: 'bulwark',
+        output: `the sensor on ${r.node} dropped ${n} event(s) since its last report (${Object.entries(grown)
+          .map(([t, d]) => `${t}: ${d}`)
+          .join(', ')}): its ring buffer was full; ${r.stats.drops} dropped since the agent started`,
+        output_fields: {
+          'bulwark.drops': n,
+          'bulwark.drops_total': r.stats.drops,
+          ...Object.fromEntries(Object.entries(grown).map(([t, d]) => [`bulwark.drops.${t}`, d])),
+        },
+        tags: ['bulwark', 'sensor', 'drops'],
+      });
+    const row = {
+      cluster,
+      node: r.node,
+      run_id: r.stats.runId,
+      version: r.stats.version,
+      started_at: r.stats.startedAt,
+      last_seen: time,
+      received_at: receivedAt,
+      submitted_by: submittedBy,
+      drops: r.stats.drops,
+      stats: JSON.stringify(r.stats),
+    };
+    if (prev) await db.updateTable('runtime_agents').set(row).where('id', '=', prev.id).execute();
+    else
+      await db
+        .insertInto('runtime_agents')
+        .values(row)
+        .onConflict((oc) => oc.columns(['cluster', 'node']).doUpdateSet(row))
+        .execute();
+  }
+  return alerts;
+}

@@ -268,6 +268,85 @@ for (const backend of BACKENDS) {
       }
     });
 
+    test('agent stats: latest per node, stale marked, growing drops become one alert each', async () => {
+      const con = await startConsole(backend);
+      try {
+        const admin = await new Client(con.base).login();
+        const op = new Client(
+          con.base,
+          (await admin.post('/api/tokens', { name: 'agent', role: 'operator' })).body.token,
+        );
+        const t0 = Date.parse('2026-12-01T10:00:00Z');
+        const stats = (n: number, runId: string, drops: Record<string, number>, heartbeatSeconds = 30) => ({
+          id: `${runId}:stats:${n}`,
+          kind: 'stats',
+          time: new Date(t0 + n * 30_000).toISOString(),
+          node: 'node-a',
+          cluster: 'prod-eu',
+          stats: {
+            runId,
+            startedAt: new Date(t0).toISOString(),
+            version: '0.1.0',
+            rules: 87,
+            heartbeatSeconds,
+            kernelTypes: ['exec', 'openat'],
+            events: 1000 * n,
+            kernel: {
+              exec: { events: 100 * n, drops: drops.exec ?? 0 },
+              openat: { events: 900 * n, drops: drops.openat ?? 0 },
+            },
+            drops: (drops.exec ?? 0) + (drops.openat ?? 0),
+            alerts: n,
+            buffer: { pendingBytes: 0, dropped: 0, rejected: 0, sent: n },
+          },
+        });
+        const post = async (...items: unknown[]) => {
+          const r = await op.post('/api/runtime/events', { events: items });
+          assert.equal(r.status, 200, JSON.stringify(r.body));
+          return r.body;
+        };
+        await post(stats(1, 'run-1', {}));
+        await post(stats(2, 'run-1', { openat: 40 }), stats(3, 'run-1', { openat: 40 }));
+        await post(stats(4, 'run-1', { openat: 45, exec: 2 }));
+        await post(stats(4, 'run-1', { openat: 45, exec: 2 })); // re-sent
+        await post(stats(2, 'run-1', { openat: 40 })); // an older one replayed late
+        const agents = (await admin.get('/api/runtime/agents')).body.items;
+        assert.equal(agents.length, 1);
+        assert.equal(agents[0].node, 'node-a');
+        assert.equal(agents[0].cluster, 'prod-eu');
+        assert.equal(agents[0].drops, 47, 'the latest record wins, not the replayed older one');
+        assert.equal(agents[0].events, 4000);
+        assert.deepEqual(agents[0].kernel.openat, { events: 3600, drops: 45 });
+        assert.equal(agents[0].stale, false);
+        const drops = await admin.get(
+          '/api/runtime/events?rule=Bulwark%20sensor%20dropped%20events&order=asc',
+        );
+        assert.equal(drops.body.total, 2, 'one alert per record whose drops grew (records 2 and 4)');
+        assert.match(drops.body.items[0].output, /dropped 40 event\(s\).*openat: 40/);
+        assert.match(drops.body.items[1].output, /dropped 7 event\(s\).*exec: 2, openat: 5/);
+        assert.equal(drops.body.items[1].priority, 'Error');
+        // a restarted agent counts from zero: its first record with drops alerts on all of them
+        await post({ ...stats(5, 'run-2', { exec: 3 }) });
+        const after2 = await admin.get('/api/runtime/events?rule=Bulwark%20sensor%20dropped%20events');
+        assert.equal(after2.body.total, 3);
+        assert.match(after2.body.items[0].output, /dropped 3 event\(s\) since its last report \(exec: 3\)/);
+        // an agent that stopped reporting is stale (three heartbeats)
+        await post({ ...stats(6, 'run-3', {}, 0.1), node: 'node-b' });
+        await new Promise((r) => setTimeout(r, 400));
+        const nb = (await admin.get('/api/runtime/agents')).body.items.find(
+          (a: { node: string }) => a.node === 'node-b',
+        );
+        assert.equal(nb.stale, true);
+        const bad = await op.post('/api/runtime/events', {
+          events: [{ ...stats(7, 'run-1', {}), stats: { runId: 'x' } }],
+        });
+        assert.equal(bad.status, 400);
+        assert.match(bad.body.error.message, /events\.0\.stats\.startedAt/);
+      } finally {
+        await con.close();
+      }
+    });
+
     test('bad batches get 400 naming the field; only operators may post; no token, no entry', async () => {
       const con = await startConsole(backend);
       try {

@@ -58,10 +58,33 @@ test(
     });
     shipper.start();
     shipper.enqueue(events);
+    // the node's stats record, as `bulwark agent` sends it every heartbeat (here with drops)
+    shipper.enqueue([
+      {
+        id: 'web-run:stats:1',
+        kind: 'stats',
+        time: new Date().toISOString(),
+        node: 'node-a',
+        cluster: 'prod-eu',
+        stats: {
+          runId: 'web-run',
+          startedAt: new Date().toISOString(),
+          version: '0.1.0',
+          rules: 3,
+          heartbeatSeconds: 30,
+          kernelTypes: ['exec', 'openat'],
+          events: 123456,
+          kernel: { exec: { events: 456, drops: 0 }, openat: { events: 123000, drops: 12 } },
+          drops: 12,
+          alerts: events.length,
+          buffer: { pendingBytes: 0, dropped: 0, rejected: 0, sent: events.length },
+        },
+      },
+    ]);
     const end = Date.now() + 20_000;
     while (!shipper.drained && Date.now() < end) await new Promise((r) => setTimeout(r, 50));
     await shipper.stop(0);
-    assert.equal(shipper.stats.sent, events.length);
+    assert.equal(shipper.stats.sent, events.length + 1);
 
     const { page } = browser;
     const pageErrors: string[] = [];
@@ -73,12 +96,20 @@ test(
       await page.getByRole('button', { name: 'Sign in' }).click();
       await page.getByTestId('current-user').waitFor();
       await page.getByRole('link', { name: 'Runtime' }).click();
-      // the capture is from 2019: the default window (24 h) holds nothing, "all time" everything
-      await page.getByTestId('runtime-total').filter({ hasText: '0 event(s)' }).waitFor();
+      // the capture is from 2016: the default window (24 h) holds only the drops alert, "all time" everything
+      await page.getByTestId('runtime-total').filter({ hasText: '1 event(s)' }).waitFor();
+      const agentRow = page.getByTestId('runtime-agents').locator('tr', { hasText: 'node-a' });
+      await agentRow.filter({ hasText: '123,456' }).waitFor();
+      assert.match((await agentRow.textContent()) ?? '', /prod-eu/);
       await page.getByLabel('Time window').selectOption('all');
+      // the capture's alerts and the console's own alert for the 12 dropped events
       await page
         .getByTestId('runtime-total')
-        .filter({ hasText: `${events.length} event(s)` })
+        .filter({ hasText: `${events.length + 1} event(s)` })
+        .waitFor();
+      await page
+        .getByTestId('facet-rule')
+        .locator('li', { hasText: 'Bulwark sensor dropped events' })
         .waitFor();
       const openCount = byRule.get('open_from_cat')!;
       const ruleFacet = page.getByTestId('facet-rule');

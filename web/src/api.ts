@@ -241,6 +241,23 @@ export interface RuntimeEventDetail extends RuntimeEvent {
   related: RuntimeEvent[];
 }
 
+export interface RuntimeAgent {
+  node: string;
+  cluster: string;
+  runId: string;
+  version: string;
+  startedAt: string;
+  lastSeen: string;
+  receivedAt: string;
+  stale: boolean;
+  rules: number;
+  events: number;
+  drops: number;
+  alerts: number;
+  kernel: Record<string, { events: number; drops: number }>;
+  buffer?: { pendingBytes: number; dropped: number; rejected: number; sent: number };
+}
+
 type Groups = { key: string; count: number }[];
 export interface RuntimeSummary {
   total: number;

@@ -9,15 +9,17 @@ import type { ServerContext } from '../context.js';
 import type { Database } from '../db/index.js';
 import { msg } from '../messages.js';
 import { Counter } from '../metrics.js';
-import { countRows, HttpError, IdParams, page, pageOf, pagingQuery } from '../http.js';
+import { countRows, HttpError, IdParams, page, pageOf, pagingQuery, parse } from '../http.js';
 import {
   EVENT_KINDS,
   priorityName,
   priorityRank,
   PRIORITIES,
+  storeAgentStats,
   storeRuntimeEvents,
   techniquesOf,
   type PostedEvent,
+  type PostedStats,
 } from '../runtime.js';
 
 /** Largest batch body (bytes) and events per batch; larger batches get 413 (the agent halves them). */
@@ -96,9 +98,60 @@ const RuntimeEventIn = z
       }) as PostedEvent,
   );
 
-const RuntimeBatch = z.object({
-  events: z.array(RuntimeEventIn).min(1),
+const Count = z.number().int().min(0);
+const StatsIn = z.object({
+  id: Str(200).min(1),
+  kind: z.literal('stats'),
+  time: z.iso.datetime({ offset: true }),
+  node: Str(253).min(1),
+  cluster: Str(253).optional(),
+  stats: z.object({
+    runId: Str(300).min(1),
+    startedAt: z.iso.datetime({ offset: true }),
+    version: Str(100),
+    rules: Count,
+    heartbeatSeconds: z.number().positive().optional(),
+    kernelTypes: z.array(Str(50)).max(64),
+    events: Count,
+    kernel: z
+      .record(Str(50), z.object({ events: Count, drops: Count }))
+      .refine((r) => Object.keys(r).length <= 64, 'at most 64 record types'),
+    drops: Count,
+    alerts: Count,
+    buffer: z.object({ pendingBytes: Count, dropped: Count, rejected: Count, sent: Count }).optional(),
+  }),
 });
+
+/** Items are validated one by one (alert/deviation/response or stats), errors named `events.N.field`. */
+const RuntimeBatch = z.object({
+  events: z.array(z.looseObject({ kind: z.unknown().optional() })).min(1),
+});
+
+const AgentOut = z
+  .object({
+    node: z.string(),
+    cluster: z.string(),
+    runId: z.string(),
+    version: z.string(),
+    startedAt: z.string(),
+    lastSeen: z.string(),
+    receivedAt: z.string(),
+    stale: z.boolean().meta({ description: 'no stats for three heartbeats (or 5 minutes)' }),
+    rules: z.number().int(),
+    events: z.number().int(),
+    drops: z.number().int(),
+    alerts: z.number().int(),
+    kernel: z.record(z.string(), z.object({ events: z.number().int(), drops: z.number().int() })),
+    buffer: z
+      .object({
+        pendingBytes: z.number().int(),
+        dropped: z.number().int(),
+        rejected: z.number().int(),
+        sent: z.number().int(),
+      })
+      .optional(),
+  })
+  .meta({ id: 'RuntimeAgent' });
 
 const RuntimeEventOut = z
   .object({
@@ -331,9 +384,25 @@ export function runtimeRoutes(s: ServerContext): void {
           'BATCH_TOO_LARGE',
           msg('runtime.batchTooLarge', { count: body.events.length, max: RUNTIME_MAX_BATCH }),
         );
-      const r = await storeRuntimeEvents(db, body.events, actorName(principal), s.onRuntimeStored);
+      const events: PostedEvent[] = [];
+      const stats: PostedStats[] = [];
+      body.events.forEach((item, i) => {
+        if (item.kind === 'stats')
+          stats.push(
+            parse(StatsIn, item, 'request body', 'request.invalidBody', ['events', i]) as PostedStats,
+          );
+        else
+          events.push(
+            parse(RuntimeEventIn, item, 'request body', 'request.invalidBody', ['events', i]) as PostedEvent,
+          );
+      });
+      const who = actorName(principal);
+      if (stats.length) events.push(...(await storeAgentStats(db, stats, who)));
+      const r = events.length
+        ? await storeRuntimeEvents(db, events, who, s.onRuntimeStored)
+        : { accepted: 0, duplicates: 0, stored: [] };
       for (const e of r.stored) stored.inc({ kind: e.event.kind, priority: e.event.priority });
-      return { accepted: r.accepted, duplicates: r.duplicates };
+      return { accepted: r.accepted + stats.length, duplicates: r.duplicates };
     },
   });
 
@@ -355,6 +424,47 @@ export function runtimeRoutes(s: ServerContext): void {
         .$call((q) => pageOf(q, query))
         .execute();
       return { items: rows.map(eventOut), total, page: query.page, pageSize: query.pageSize };
+    },
+  });
+
+  router.add({
+    method: 'GET',
+    url: '/api/runtime/agents',
+    tag: 'runtime',
+    access: 'viewer',
+    summary:
+      'Node agents: the latest stats of each (events, sensor drops per record type, rules, disk buffer), stale ones marked',
+    response: z.object({ items: z.array(AgentOut) }),
+    async handler() {
+      const rows = await db
+        .selectFrom('runtime_agents')
+        .selectAll()
+        .orderBy('cluster')
+        .orderBy('node')
+        .execute();
+      const now = Date.now();
+      return {
+        items: rows.map((r) => {
+          const st = JSON.parse(r.stats) as PostedStats['stats'];
+          const staleMs = st.heartbeatSeconds ? st.heartbeatSeconds * 3000 : 300_000;
+          return {
+            node: r.node,
+            cluster: r.cluster,
+            runId: r.run_id,
+            version: r.version,
+            startedAt: r.started_at,
+            lastSeen: r.last_seen,
+            receivedAt: r.received_at,
+            stale: now - Date.parse(r.received_at) > staleMs,
+            rules: st.rules,
+            events: st.events,
+            drops: st.drops,
+            alerts: st.alerts,
+            kernel: st.kernel,
+            ...(st.buffer ? { buffer: st.buffer } : {}),
+          };
+        }),
+      };
     },
   });
 

@@ -300,6 +300,20 @@ function runtimeEvents(dialect: Dialect): Migration {
         .addColumn('tag', 'text', (c) => c.notNull())
         .addPrimaryKeyConstraint('runtime_event_tags_pk', ['tag', 'event_row'])
         .execute();
+      // the latest stats of each node agent
+      await withId(db.schema.createTable('runtime_agents'), dialect)
+        .addColumn('cluster', 'text', (c) => c.notNull())
+        .addColumn('node', 'text', (c) => c.notNull())
+        .addColumn('run_id', 'text', (c) => c.notNull())
+        .addColumn('version', 'text', (c) => c.notNull())
+        .addColumn('started_at', 'text', (c) => c.notNull())
+        .addColumn('last_seen', 'text', (c) => c.notNull())
+        .addColumn('received_at', 'text', (c) => c.notNull())
+        .addColumn('submitted_by', 'text', (c) => c.notNull())
+        .addColumn('drops', 'integer', (c) => c.notNull())
+        .addColumn('stats', 'text', (c) => c.notNull())
+        .addUniqueConstraint('runtime_agents_node', ['cluster', 'node'])
+        .execute();
       await db.schema
         .createIndex('runtime_event_tags_row')
         .on('runtime_event_tags')

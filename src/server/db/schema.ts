@@ -205,6 +205,24 @@ export interface RuntimeEventsTable {
   /** The event as posted (JSON). */
   body: string;
 }
+/** The latest stats record of each node agent. */
+export interface RuntimeAgentsTable {
+  id: Generated<number>;
+  /** '' when the agent has no --cluster */
+  cluster: string;
+  node: string;
+  run_id: string;
+  version: string;
+  started_at: string;
+  /** time of the latest stats record */
+  last_seen: string;
+  received_at: string;
+  submitted_by: string;
+  /** sensor drops of the current run */
+  drops: number;
+  /** the stats record as sent (JSON) */
+  stats: string;
+}
 export interface RuntimeEventTagsTable {
   event_row: number;
   tag: string;
@@ -228,4 +246,5 @@ export interface Database {
   outbox: OutboxTable;
   runtime_events: RuntimeEventsTable;
   runtime_event_tags: RuntimeEventTagsTable;
+  runtime_agents: RuntimeAgentsTable;
 }

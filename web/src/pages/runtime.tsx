@@ -4,7 +4,7 @@
  * and the event page with its process tree, Falco's JSON and the container's events around it.
  */
 import { useState, type ReactNode } from 'react';
-import type { RuntimeEvent, RuntimeEventDetail, RuntimeSummary } from '../api';
+import type { RuntimeAgent, RuntimeEvent, RuntimeEventDetail, RuntimeSummary } from '../api';
 import { DataTable, ErrorBox, fmtDate, Link, SimpleTable, useResource, useServerList } from '../components';
 import { useT, type Key } from '../i18n';
 import { navigate, useLocation } from '../router';
@@ -177,9 +177,72 @@ export function RuntimePage() {
   const summary = useResource<RuntimeSummary>(`/api/runtime/summary?${qsOf(filters)}`);
   const list = useServerList<RuntimeEvent>('/api/runtime/events', filters, { sort: 'time', order: 'desc' });
   const s = summary.data;
+  const agents = useResource<{ items: RuntimeAgent[] }>('/api/runtime/agents');
   return (
     <div>
       <h1>{t('nav.runtime')}</h1>
+      <h2>{t('runtime.agents')}</h2>
+      <SimpleTable
+        testId="runtime-agents"
+        rows={agents.data?.items}
+        rowKey={(a) => `${a.cluster}/${a.node}`}
+        columns={[
+          {
+            key: 'node',
+            label: 'runtime.node',
+            render: (a) => (
+              <span>
+                {a.node}
+                {a.cluster ? <span className="muted small"> {a.cluster}</span> : null}
+              </span>
+            ),
+          },
+          {
+            key: 'seen',
+            label: 'runtime.lastSeen',
+            render: (a) => (
+              <span className={a.stale ? 'sevtext-high' : ''}>
+                {fmtDate(a.lastSeen)}
+                {a.stale ? ` · ${t('runtime.stale')}` : ''}
+              </span>
+            ),
+          },
+          { key: 'rules', label: 'runtime.rules', className: 'num', render: (a) => a.rules },
+          {
+            key: 'events',
+            label: 'runtime.events',
+            className: 'num',
+            render: (a) => a.events.toLocaleString(),
+          },
+          {
+            key: 'drops',
+            label: 'runtime.drops',
+            className: 'num',
+            render: (a) => (
+              <span
+                className={a.drops ? 'sevtext-critical' : ''}
+                title={Object.entries(a.kernel)
+                  .filter(([, k]) => k.drops)
+                  .map(([ty, k]) => `${ty}: ${k.drops}`)
+                  .join(', ')}
+              >
+                {a.drops}
+              </span>
+            ),
+          },
+          {
+            key: 'buffer',
+            label: 'runtime.buffer',
+            className: 'num',
+            render: (a) =>
+              a.buffer
+                ? `${Math.round(a.buffer.pendingBytes / 1024)} KiB${a.buffer.dropped ? ` · −${a.buffer.dropped}` : ''}`
+                : '',
+          },
+          { key: 'version', label: 'runtime.version', render: (a) => a.version },
+        ]}
+      />
+      <h2>{t('runtime.events')}</h2>
       <div className="filters">
         <select
           value={windowKey}
