@@ -64,6 +64,8 @@ export interface ScanCliOptions extends TargetCliOptions {
   listAllPkgs?: boolean;
   showSuppressed?: boolean;
   secretConfig?: string;
+  malwareRules?: string[];
+  malwareMaxSize?: string;
   policy?: string[];
   server?: string;
   token?: string;
@@ -77,6 +79,7 @@ export const SCANNER_MODULES: Record<string, () => Promise<unknown>> = {
   secret: () => import('../secret/index.js'),
   misconfig: () => import('../misconfig/index.js'),
   license: () => import('../license/index.js'),
+  malware: () => import('../malware/index.js'),
 };
 export const SCANNER_NAMES = ['vuln', ...Object.keys(SCANNER_MODULES)];
 const DEFAULT_SCANNERS: Record<string, string[]> = {
@@ -205,6 +208,8 @@ export async function runScan(
     }
     const options: Record<string, unknown> = {
       secretConfig: o.secretConfig,
+      malwareRules: o.malwareRules ?? [],
+      malwareMaxSize: o.malwareMaxSize,
       policy: o.policy ?? [],
       includeOsOwned: o.includeOsOwned,
       artifactName: target,
@@ -354,6 +359,16 @@ export function register(ctx: CliContext): void {
         'extra misconfiguration check files or directories (repeatable)',
         (v: string, prev: string[] = []) => [...prev, v],
       );
+      cmd
+        .option(
+          '--malware-rules <path>',
+          'your own malware rules: a file or directory of .yar/.yara, .hdb/.hsb, .ndb (repeatable)',
+          (v: string, prev: string[] = []) => [...prev, v],
+        )
+        .option(
+          '--malware-max-size <size>',
+          'malware scanner: skip files above this size, with a warning (e.g. 64MiB, 500k; default 64MiB)',
+        );
       addTargetOptions(cmd);
     }
     cmd.option('--server <url>', 'upload the report to a Bulwark console (bulwark server)');

@@ -76,13 +76,34 @@ export interface LicenseFinding extends FindingBase {
   package?: { name: string; version: string; purl: string };
 }
 
-export type Finding = VulnerabilityFinding | SecretFinding | MisconfigFinding | LicenseFinding;
+export interface MalwareFinding extends FindingBase {
+  kind: 'malware';
+  /** What matched: a YARA rule, a ClamAV hash signature (.hdb/.hsb) or body signature (.ndb). */
+  engine: 'yara' | 'clamav-hash' | 'clamav-body';
+  /** "webshell", "test" (EICAR), "trojan"...: the rule's category or ClamAV name's second part. */
+  category: string;
+  /** The rule file that holds the rule: "policies/malware/webshells.yar" or a user's path. */
+  ruleFile: string;
+  /**
+   * Images: whether this version of the file is still in the final filesystem ("present"), was
+   * removed by a whiteout or opaque directory of a later layer ("deleted"), or replaced by a later
+   * layer's file at the same path ("replaced"). Either way it is in the image's layer blobs.
+   */
+  fileState: 'present' | 'deleted' | 'replaced';
+  /** SHA-256 of the file's content, for lookups elsewhere. */
+  sha256: string;
+  /** Offset of the (first) match in the file, for body signatures and YARA patterns. */
+  offset?: number;
+}
+
+export type Finding =
+  VulnerabilityFinding | SecretFinding | MisconfigFinding | LicenseFinding | MalwareFinding;
 
 /** One section of a report: an OS package set, a lock file, a manifest, a file with secrets. */
 export interface ScanResult {
   /** Human label: "debian 12 (dpkg)", "/app/package-lock.json", "deploy/web.yaml". */
   target: string;
-  class: 'os-pkgs' | 'lang-pkgs' | 'secret' | 'config' | 'license';
+  class: 'os-pkgs' | 'lang-pkgs' | 'secret' | 'config' | 'license' | 'malware';
   /** Ecosystem or file type: "debian", "npm", "kubernetes", "dockerfile". */
   type?: string;
   packages?: Package[];

@@ -17,6 +17,8 @@ export function subjectOf(f: Finding): string {
       return f.resource
         ? [f.resource.kind, f.resource.namespace, f.resource.name].filter(Boolean).join('/')
         : f.location.path;
+    case 'malware':
+      return f.location.path;
   }
 }
 
@@ -35,6 +37,14 @@ export function messageOf(f: Finding): string {
       return `${f.id}: ${f.message ?? f.title}${f.resource ? ` (${subjectOf(f)})` : ''}`;
     case 'license':
       return `License ${f.license} (${f.category}) of ${subjectOf(f)}`;
+    case 'malware': {
+      const l = f.location;
+      const layer =
+        l.layerIndex !== undefined
+          ? ` (layer ${l.layerIndex}${f.fileState !== 'present' ? `, ${f.fileState} in a later layer` : ''})`
+          : '';
+      return `${f.title} (${f.category}, ${f.engine} rule ${f.id}) matched ${l.path}${layer}.`;
+    }
   }
 }
 

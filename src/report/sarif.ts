@@ -31,7 +31,9 @@ function ruleName(f: Finding): string {
         ? 'Secret'
         : f.kind === 'misconfig'
           ? 'Misconfiguration'
-          : 'License';
+          : f.kind === 'malware'
+            ? 'Malware'
+            : 'License';
   if (f.kind === 'vulnerability' && !/^pkg:(deb|apk|rpm)\//.test(f.package.purl))
     return 'LanguagePackageVulnerability';
   return base;

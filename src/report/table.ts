@@ -37,8 +37,8 @@ export function renderTable(report: ScanReport, opts: TableOptions = {}): string
 
 /** Trivy-style "Report Summary": one row per target with the number of findings of each kind. */
 function summary(report: ScanReport): string[] {
-  const kinds = ['vulnerability', 'secret', 'misconfig', 'license'] as const;
-  const header = ['Target', 'Type', 'Vulnerabilities', 'Secrets', 'Misconfigurations', 'Licenses'];
+  const kinds = ['vulnerability', 'secret', 'misconfig', 'license', 'malware'] as const;
+  const header = ['Target', 'Type', 'Vulnerabilities', 'Secrets', 'Misconfigurations', 'Licenses', 'Malware'];
   const rows = report.results.map((r) => [
     r.target,
     r.type ?? r.class,
@@ -122,6 +122,21 @@ function table(list: Finding[], opts: TableOptions): string[] {
         group: m.type,
         severity: m.severity,
         cells: [m.type, m.id, m.severity, clip(subjectOf(m), 40), clip(m.message ?? m.title, w)],
+      };
+    });
+  } else if (kind === 'malware') {
+    header = ['Path', 'Rule', 'Engine', 'Severity', 'Category', 'Layer', 'Title'];
+    rows = findings.map((f) => {
+      const m = f as Extract<Finding, { kind: 'malware' }>;
+      const l = m.location;
+      const layer =
+        l.layerIndex === undefined
+          ? ''
+          : `${l.layerIndex}${l.layer ? ` ${l.layer.slice(0, 19)}` : ''}${m.fileState !== 'present' ? ` (${m.fileState} later)` : ''}`;
+      return {
+        group: l.path,
+        severity: m.severity,
+        cells: [l.path, m.id, m.engine, m.severity, m.category, layer, clip(m.title, w)],
       };
     });
   } else {
