@@ -26,8 +26,15 @@ export function register(ctx: CliContext): void {
       'reverse proxy whose X-Forwarded-For/-Proto is believed (address, CIDR or loopback; repeatable, comma-separated)',
       (v: string, prev: string[] = []) => [...prev, v],
     )
+    .option(
+      '--nats <url>',
+      "consume the node agents' events from NATS JetStream (agents run with --nats); replicas share one durable consumer",
+    )
+    .option('--nats-auth <token|user:password>', 'NATS credentials (default: $BULWARK_NATS_AUTH)')
     .action(
       async (o: {
+        nats?: string;
+        natsAuth?: string;
         listen: string;
         data?: string;
         database?: string;
@@ -45,6 +52,8 @@ export function register(ctx: CliContext): void {
           tlsCert: o.tlsCert,
           tlsKey: o.tlsKey,
           trustProxy: o.trustProxy,
+          nats: o.nats,
+          natsAuth: o.natsAuth ?? process.env.BULWARK_NATS_AUTH,
           logger,
         });
         await new Promise<void>((resolve) => {

@@ -21,6 +21,7 @@ import { scanRoutes } from './api/scans.js';
 import { registryRoutes } from './api/registries.js';
 import { notifyRoutes } from './api/notify.js';
 import { runtimeRoutes } from './api/runtime.js';
+import { BusConsumer, type BusOptions } from './bus.js';
 import { systemGauges } from './api/system.js';
 import { JobRunner } from './jobs.js';
 import { Notifier } from './notify/index.js';
@@ -47,6 +48,8 @@ export interface ServerOptions {
   notifyMaxAttempts?: number;
   /** Runtime notifications per rule, container and node in each window before the rest is summarised. */
   runtimeNotify?: { burst?: number; windowMs?: number };
+  /** Consume the agents' events from NATS JetStream (shared durable consumer across replicas). */
+  nats?: BusOptions;
   env?: NodeJS.ProcessEnv;
   /** Serve HTTPS with this certificate chain and key (PEM). */
   tls?: { cert: string | Buffer; key: string | Buffer };
@@ -64,6 +67,8 @@ export interface Console {
   ctx: ServerContext;
   jobs: JobRunner;
   notifier: Notifier;
+  /** The event bus consumer (with `nats`). */
+  bus?: BusConsumer;
   /** What to tell the operator at first start. */
   bootstrap: Awaited<ReturnType<Auth['bootstrap']>>;
   /** Every registered route (method, URL pattern). */
@@ -256,14 +261,28 @@ export async function createConsole(o: ServerOptions): Promise<Console> {
     jobs.start();
     notifier.start();
   }
+  let bus: BusConsumer | undefined;
+  if (o.nats) {
+    bus = new BusConsumer(ctx, o.nats);
+    try {
+      await bus.start();
+    } catch (e) {
+      await jobs.stop();
+      await notifier.stop();
+      await store.close();
+      throw e;
+    }
+  }
   return {
     app,
     ctx,
     jobs,
     notifier,
+    bus,
     bootstrap,
     routes,
     async close() {
+      await bus?.stop();
       await jobs.stop();
       await notifier.stop();
       await app.close();

@@ -7,7 +7,7 @@ import type { Database, Dialect, Store } from './db/index.js';
 import type { Router } from './http.js';
 import type { Registry } from './metrics.js';
 import type { LoginThrottle } from './throttle.js';
-import type { StoredRuntimeEvent } from './runtime.js';
+import type { PostedEvent, PostedStats, StoredRuntimeEvent } from './runtime.js';
 
 export interface ServerContext {
   store: Store;
@@ -30,6 +30,12 @@ export interface ServerContext {
   onScanStored: ((e: ScanStoredEvent, tx: Kysely<Database>) => Promise<void>)[];
   /** Called inside the transaction that stores a batch of runtime events, with the new ones. */
   onRuntimeStored: ((stored: StoredRuntimeEvent[], tx: Kysely<Database>) => Promise<void>)[];
+  /** Stores validated runtime items (set by the runtime routes; the event bus consumer uses it too). */
+  ingestRuntime?: (
+    events: PostedEvent[],
+    stats: PostedStats[],
+    who: string,
+  ) => Promise<{ accepted: number; duplicates: number }>;
 }
 
 export interface ScanStoredEvent {

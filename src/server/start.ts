@@ -19,6 +19,9 @@ export interface StartOptions {
   tlsKey?: string;
   /** Proxies whose X-Forwarded-Proto/-For are believed (addresses, CIDRs, "loopback"). */
   trustProxy?: string[];
+  /** NATS URL(s): consume the agents' events from JetStream; credentials token or user:password. */
+  nats?: string;
+  natsAuth?: string;
   /** Where the first-login line goes (default stderr). */
   out?: NodeJS.WritableStream;
 }
@@ -94,6 +97,7 @@ export async function startServer(o: StartOptions): Promise<RunningServer> {
       advisoryDbPath: o.advisoryDbPath,
       logger: o.logger,
       env,
+      ...(o.nats ? { nats: { servers: o.nats, auth: o.natsAuth } } : {}),
     });
   } catch (e) {
     // A key that does not match the certificate, or a malformed PEM, is the operator's mistake.

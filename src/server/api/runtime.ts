@@ -127,6 +127,19 @@ const RuntimeBatch = z.object({
   events: z.array(z.looseObject({ kind: z.unknown().optional() })).min(1),
 });
 
+/**
+ * One posted item validated: an agent stats record or an event (alert, deviation, response).
+ * Throws a 400 HttpError naming `path` and the field.
+ */
+export function classifyRuntimeItem(
+  item: unknown,
+  path: (string | number)[],
+): { event?: PostedEvent; stats?: PostedStats } {
+  if ((item as { kind?: unknown } | null)?.kind === 'stats')
+    return { stats: parse(StatsIn, item, 'request body', 'request.invalidBody', path) as PostedStats };
+  return { event: parse(RuntimeEventIn, item, 'request body', 'request.invalidBody', path) as PostedEvent };
+}
+
 const AgentOut = z
   .object({
     node: z.string(),
@@ -363,6 +376,16 @@ export function runtimeRoutes(s: ServerContext): void {
   const stored = s.metrics.register(
     new Counter('bulwark_runtime_events_total', 'Runtime events stored, by kind and priority'),
   );
+  /** Stores validated items (from the API or the event bus): stats first, then the events and drop alerts. */
+  const ingest = async (events: PostedEvent[], stats: PostedStats[], who: string) => {
+    if (stats.length) events = [...events, ...(await storeAgentStats(db, stats, who))];
+    const r = events.length
+      ? await storeRuntimeEvents(db, events, who, s.onRuntimeStored)
+      : { accepted: 0, duplicates: 0, stored: [] };
+    for (const e of r.stored) stored.inc({ kind: e.event.kind, priority: e.event.priority });
+    return { accepted: r.accepted + stats.length, duplicates: r.duplicates };
+  };
+  s.ingestRuntime = ingest;
 
   router.add({
     method: 'POST',
@@ -387,22 +410,11 @@ export function runtimeRoutes(s: ServerContext): void {
       const events: PostedEvent[] = [];
       const stats: PostedStats[] = [];
       body.events.forEach((item, i) => {
-        if (item.kind === 'stats')
-          stats.push(
-            parse(StatsIn, item, 'request body', 'request.invalidBody', ['events', i]) as PostedStats,
-          );
-        else
-          events.push(
-            parse(RuntimeEventIn, item, 'request body', 'request.invalidBody', ['events', i]) as PostedEvent,
-          );
+        const c = classifyRuntimeItem(item, ['events', i]);
+        if (c.stats) stats.push(c.stats);
+        else events.push(c.event!);
       });
-      const who = actorName(principal);
-      if (stats.length) events.push(...(await storeAgentStats(db, stats, who)));
-      const r = events.length
-        ? await storeRuntimeEvents(db, events, who, s.onRuntimeStored)
-        : { accepted: 0, duplicates: 0, stored: [] };
-      for (const e of r.stored) stored.inc({ kind: e.event.kind, priority: e.event.priority });
-      return { accepted: r.accepted + stats.length, duplicates: r.duplicates };
+      return ingest(events, stats, actorName(principal));
     },
   });
 
