@@ -86,7 +86,7 @@ export class BusConsumer {
         ...creds,
       });
     } catch (e) {
-      throw new Error(`cannot connect to NATS at ${this.o.servers}: ${describeError(e)}`);
+      throw new Error(`cannot connect to NATS at ${this.o.servers}: ${describeError(e)}`, { cause: e });
     }
     await ensureEventsStream(this.nc, { maxAgeMs: this.o.maxAgeMs, maxBytes: this.o.maxBytes });
     const jsm = await jetstreamManager(this.nc);
