@@ -56,7 +56,13 @@ function sample(): Profile {
   );
   p.executables.push(
     { path: '/usr/bin/python3.11', parents: ['/usr/bin/dash'], uids: [1000, 0] },
-    { path: '/usr/bin/dash', sha256: 'cd'.repeat(32), parents: ['/usr/sbin/runc'], uids: [0] },
+    {
+      path: '/usr/bin/dash',
+      aliases: ['/bin/sh'],
+      sha256: 'cd'.repeat(32),
+      parents: ['/usr/sbin/runc'],
+      uids: [0],
+    },
   );
   p.filesWritten.push('/tmp', '/var/log/app/**', '/tmp');
   p.outbound.push('tcp/10.0.0.5:5432', 'udp/[fd00::1]:53');
@@ -107,6 +113,8 @@ describe('profile YAML', () => {
     assert.equal(p.workload.imageDigest, DIGEST);
     assert.deepEqual(p.filesWritten, ['/tmp', '/var/log/app/**']);
     assert.equal(p.executables.find((e) => e.path === '/usr/bin/dash')?.sha256, 'cd'.repeat(32));
+    assert.deepEqual(p.executables.find((e) => e.path === '/usr/bin/dash')?.aliases, ['/bin/sh']);
+    assert.match(y, /- path: \/usr\/bin\/dash\n\s+aliases:\n\s+- \/bin\/sh\n\s+sha256: c/);
     assert.equal(profileToYaml(p), y);
   });
 
@@ -392,10 +400,10 @@ describe('profile engine on an event stream', () => {
       addr: { family: 'inet', ip, port },
     });
   const workload = [
-    exec(100, '/usr/bin/app'),
-    open(100, '/var/log/app.log', PPM_O_WRONLY | PPM_O_CREAT),
-    open(100, '/etc/passwd', PPM_O_RDONLY, 5),
-    connect(100, '10.0.0.5', 5432),
+    exec(4194500, '/usr/bin/app'),
+    open(4194500, '/var/log/app.log', PPM_O_WRONLY | PPM_O_CREAT),
+    open(4194500, '/etc/passwd', PPM_O_RDONLY, 5),
+    connect(4194500, '10.0.0.5', 5432),
   ];
 
   it('learns executables, written directories and endpoints in discover, then reports only what is new in monitor', () => {
@@ -428,12 +436,12 @@ describe('profile engine on an event stream', () => {
     m.onSyscalls(CID, [0, 1, 59]);
     assert.equal(devs.length, 0, JSON.stringify(devs.map((x) => x.value)));
     run(m, [
-      exec(200, '/usr/bin/app'),
-      exec(201, '/usr/bin/nc', 200),
-      exec(202, '/usr/bin/nc', 200),
-      open(200, '/etc/cron.d/x', PPM_O_WRONLY | PPM_O_CREAT),
-      open(200, '/etc/cron.d/y', PPM_O_WRONLY | PPM_O_CREAT),
-      connect(200, '203.0.113.9', 4444),
+      exec(4194600, '/usr/bin/app'),
+      exec(4194601, '/usr/bin/nc', 4194600),
+      exec(4194602, '/usr/bin/nc', 4194600),
+      open(4194600, '/etc/cron.d/x', PPM_O_WRONLY | PPM_O_CREAT),
+      open(4194600, '/etc/cron.d/y', PPM_O_WRONLY | PPM_O_CREAT),
+      connect(4194600, '203.0.113.9', 4444),
     ]);
     m.onSyscalls(CID, [0, 1, 59, 101]);
     m.onSyscalls(CID, [0, 1, 59, 101]);
@@ -449,7 +457,7 @@ describe('profile engine on an event stream', () => {
     );
     assert.equal(devs[0]!.workloadId, id);
     assert.equal(devs[0]!.container.id, CID);
-    assert.equal(devs[0]!.process?.pid, 201);
+    assert.equal(devs[0]!.process?.pid, 4194601);
     assert.deepEqual(
       stored.executables.map((e) => e.path),
       ['/usr/bin/app'],
@@ -471,12 +479,31 @@ describe('profile engine on an event stream', () => {
       profiles: new Map([[`image:${DIGEST}:web`, p]]),
       onDeviation: (x) => devs.push(x),
     });
-    const drifted = exec(300, '/usr/bin/app');
+    const drifted = exec(4194700, '/usr/bin/app');
     drifted.params.flags = 2; // PPM_EXE_UPPER_LAYER: the binary was written into the container
     run(z, [drifted]);
     assert.deepEqual(
       devs.map((x) => [x.what, x.value, x.reason, x.mode]),
       [['exe', '/usr/bin/app', 'drift', 'protect']],
+    );
+  });
+
+  it('knows an executable that can no longer be resolved by the aliases it was learned with', () => {
+    const p = emptyProfile({ container: 'web', image: 'reg/app:1', imageDigest: DIGEST });
+    p.executables.push({ path: '/usr/bin/dash', aliases: ['/bin/sh'], parents: [], uids: [0] });
+    const devs: DeviationRecord[] = [];
+    const m = new ProfileEngine({
+      hash: false,
+      mode: 'monitor',
+      profiles: new Map([[`image:${DIGEST}:web`, p]]),
+      onDeviation: (x) => devs.push(x),
+    });
+    // no process of the container is alive (pids above pid_max): nothing to resolve /bin/sh in
+    run(m, [exec(4194900, '/bin/sh'), exec(4194901, '/bin/bash', 4194900)]);
+    m.close();
+    assert.deepEqual(
+      devs.map((d) => [d.what, d.value, d.reason, d.process?.parent]),
+      [['exe', '/bin/bash', undefined, '/usr/bin/dash']],
     );
   });
 });

@@ -33,7 +33,7 @@ import {
   type WorkloadRef,
 } from './model.js';
 import { normalizeProfile } from './yaml.js';
-import { syscallNames } from './seccomp.js';
+import { RUNTIME_NOISE_SYSCALLS, syscallNames } from './seccomp.js';
 
 /** A deviation with where it happened, as the agent ships it (docs/runtime-profiles.md). */
 export interface DeviationRecord extends Deviation {
@@ -150,6 +150,12 @@ export function dirAllowed(entries: readonly string[], dir: string): boolean {
   return false;
 }
 
+/** The profile's path for an executable known by a path it was exec'd as (an alias), else the path itself. */
+export function canonicalExe(p: Profile, path: string): string {
+  if (!path || p.executables.some((e) => e.path === path)) return path;
+  return p.executables.find((e) => e.aliases?.includes(path))?.path ?? path;
+}
+
 interface Seen {
   /** deviations already reported for this container (file/network/syscall) */
   reported: Set<string>;
@@ -168,6 +174,12 @@ export class ProfileEngine {
   private readonly hashes = new Map<string, string>();
   /** container id → its metadata (for syscall sets, which carry only the id) */
   private readonly containers = new Map<string, ContainerInfo>();
+  /**
+   * container id → its root directory held open, so paths still resolve (and files hash) after
+   * the process that exec'd is gone, and the processes of it alive; closed 5 s after the last exits
+   */
+  private readonly roots = new Map<string, { fd: number; live: Set<number>; closeAt?: number }>();
+  private sweepIn = 256;
 
   constructor(private readonly opts: EngineOptions = {}) {
     this.profiles = opts.profiles ?? new Map();
@@ -199,8 +211,12 @@ export class ProfileEngine {
 
   /** Handles one event; call after state.process(ev). */
   onEvent(ev: SyscallEvent, state: StateTracker): void {
+    if (--this.sweepIn <= 0) this.sweep();
     if (ev.type === 'procexit') {
       this.exeOf.delete(ev.tid);
+      const t = state.current;
+      const r = t && t.tid === t.pid ? this.roots.get(t.containerId) : undefined;
+      if (r && r.live.delete(t!.pid) && r.live.size === 0) r.closeAt = Date.now() + 5000;
       return;
     }
     if (ev.dir !== '<') return;
@@ -209,6 +225,7 @@ export class ProfileEngine {
     if (ev.type === 'clone') {
       const parent = this.exeOf.get(Number(ev.params.ptid));
       if (parent && t.tid === t.pid) this.exeOf.set(t.pid, parent);
+      if (t.container && t.containerId !== 'host' && t.tid === t.pid) this.pin(t);
       return;
     }
     const c = t.container;
@@ -231,6 +248,7 @@ export class ProfileEngine {
     if (!wp) return;
     switch (ev.type) {
       case 'execve':
+        this.pin(t);
         if (returnValue(ev) === 0) this.exec(ev, t, state, c, wp);
         return;
       case 'open':
@@ -320,7 +338,8 @@ export class ProfileEngine {
     }
     const have = new Set(wp.p.syscalls);
     for (const n of names)
-      if (!have.has(n)) this.deviate(wp, c, { what: 'syscall', value: n }, ts, undefined, true);
+      if (!have.has(n) && !RUNTIME_NOISE_SYSCALLS.has(n))
+        this.deviate(wp, c, { what: 'syscall', value: n }, ts, undefined, true);
   }
 
   private learned(p: Profile, id: string, n: number): void {
@@ -390,8 +409,49 @@ export class ProfileEngine {
     this.opts.onDeviation?.(rec);
   }
 
-  /** A root directory of the container that is still there: the process's own, else another live process of it. */
+  /** Holds the container's root directory open (from a live process of it) and counts the process as live. */
+  private pin(t: ThreadInfo): void {
+    const r = this.roots.get(t.containerId);
+    if (r) {
+      r.live.add(t.pid);
+      r.closeAt = undefined;
+      return;
+    }
+    let fd: number;
+    try {
+      fd = openSync(`/proc/${t.pid}/root`, 'r');
+    } catch {
+      return; // gone already
+    }
+    if (this.roots.size >= 1024) {
+      const [k, old] = this.roots.entries().next().value!;
+      closeSync(old.fd);
+      this.roots.delete(k);
+    }
+    this.roots.set(t.containerId, { fd, live: new Set([t.pid]) });
+  }
+
+  /** Closes the roots of containers whose processes all exited a while ago. */
+  private sweep(): void {
+    this.sweepIn = 256;
+    const now = Date.now();
+    for (const [k, r] of this.roots)
+      if (r.closeAt !== undefined && r.closeAt <= now) {
+        closeSync(r.fd);
+        this.roots.delete(k);
+      }
+  }
+
+  /** Closes every root held open. */
+  close(): void {
+    for (const r of this.roots.values()) closeSync(r.fd);
+    this.roots.clear();
+  }
+
+  /** A root directory of the container that is still there: the one held open, the process's own, else another live process's. */
   private rootOf(t: ThreadInfo, state: StateTracker): string | undefined {
+    const held = this.roots.get(t.containerId);
+    if (held) return `/proc/self/fd/${held.fd}`;
     const ok = (pid: number) => {
       try {
         readlinkSync(`/proc/${pid}/root`);
@@ -459,14 +519,16 @@ export class ProfileEngine {
     wp: { id: string; p: Profile },
   ): void {
     this.counters.execs++;
-    const raw = String(ev.params.trusted_exepath ?? t.exepath ?? ev.params.exe ?? '');
-    const { path, root, resolved } = this.resolveExe(t, state, raw, wp.id);
-    const parent = this.exeOf.get(t.ptid) ?? state.parent(t)?.exepath ?? '';
-    this.exeOf.set(t.pid, path);
     const p = wp.p;
+    const raw = String(ev.params.trusted_exepath ?? t.exepath ?? ev.params.exe ?? '');
+    const r = this.resolveExe(t, state, raw, wp.id);
+    // a path that could not be resolved (every process of the container gone) is known by the aliases learned
+    const path = r.resolved ? r.path : canonicalExe(p, raw);
+    const parent = canonicalExe(p, this.exeOf.get(t.ptid) ?? state.parent(t)?.exepath ?? '');
+    this.exeOf.set(t.pid, path);
     const mode = this.modeOf(p);
     const ukey = `${wp.id}\0${raw}`;
-    if (!resolved) this.unresolved.add(ukey);
+    if (!r.resolved) this.unresolved.add(ukey);
     else if (raw !== path && this.unresolved.delete(ukey)) {
       // learned before under the path as exec'd: now that it resolves, the entry takes the real path
       const old = p.executables.findIndex((e) => e.path === raw);
@@ -481,12 +543,14 @@ export class ProfileEngine {
       }
     }
     const entry = p.executables.find((e) => e.path === path);
-    const hash = this.opts.hash !== false && root ? this.hashOf(root + path) : undefined;
+    const hash = this.opts.hash !== false && r.root && r.resolved ? this.hashOf(r.root + path) : undefined;
     const upper = (Number(ev.params.flags ?? 0) & PPM_EXE_UPPER_LAYER) !== 0;
     if (mode === 'discover') {
+      const alias = r.resolved && raw !== path && raw.startsWith('/') ? raw : undefined;
       if (!entry) {
         p.executables.push({
           path,
+          ...(alias ? { aliases: [alias] } : {}),
           ...(hash ? { sha256: hash } : {}),
           parents: parent ? [parent] : [],
           uids: [t.uid],
@@ -495,6 +559,10 @@ export class ProfileEngine {
         return;
       }
       let changed = false;
+      if (alias && !(entry.aliases ?? []).includes(alias)) {
+        entry.aliases = [...(entry.aliases ?? []), alias];
+        changed = true;
+      }
       if (hash && !entry.sha256) {
         entry.sha256 = hash;
         changed = true;

@@ -32,6 +32,7 @@ export {
   toSeccomp,
   syscallNames,
   SECCOMP_BASELINE,
+  RUNTIME_NOISE_SYSCALLS,
   type SeccompProfile,
   type SeccompExport,
 } from './seccomp.js';
@@ -46,3 +47,13 @@ export {
 } from './engine.js';
 export { loadProfileDir, writeProfile, findProfile, type LoadedProfiles } from './store.js';
 export { X86_64_SYSCALLS } from './syscalls-x86_64.js';
+export { deviationEvent, deviationText, type DeviationEvent } from './events.js';
+export {
+  ExecGuard,
+  defaultExecGuardBinary,
+  execGuardBuildScript,
+  type ExecGuardOptions,
+  type GuardDenial,
+  type GuardStats,
+} from './guard.js';
+export { ProfileRuntime, type ProfileRuntimeOptions } from './runtime.js';

@@ -31,6 +31,8 @@ export interface WorkloadRef {
 export interface ExecutableEntry {
   /** resolved path inside the container (symlinks followed) */
   path: string;
+  /** paths it was exec'd as that resolve to it (/bin/sh for /usr/bin/dash): how it is known when it cannot be resolved */
+  aliases?: string[];
   /** sha256 of the file, hex; absent when it could not be read while learning */
   sha256?: string;
   /** resolved paths of the parent processes that ran it ("*" allows any) */

@@ -12,6 +12,7 @@
  *   zeroDrift: false
  *   executables:
  *     - path: /usr/bin/dash
+ *       aliases: [/bin/sh]          # paths it was exec'd as
  *       sha256: 4f…
  *       parents: [/usr/bin/runc]
  *       uids: [0]
@@ -66,9 +67,15 @@ export function normalizeProfile(p: Profile): Profile {
   for (const e of p.executables) {
     const cur = exes.get(e.path);
     if (!cur) {
-      exes.set(e.path, { ...e, parents: [...e.parents], uids: [...e.uids] });
+      exes.set(e.path, {
+        ...e,
+        parents: [...e.parents],
+        uids: [...e.uids],
+        ...(e.aliases ? { aliases: [...e.aliases] } : {}),
+      });
       continue;
     }
+    if (e.aliases) cur.aliases = [...(cur.aliases ?? []), ...e.aliases];
     cur.parents.push(...e.parents);
     cur.uids.push(...e.uids);
     if (!cur.sha256 && e.sha256) cur.sha256 = e.sha256;
@@ -84,6 +91,8 @@ export function normalizeProfile(p: Profile): Profile {
           parents: uniqSorted(e.parents),
           uids: [...new Set(e.uids)].sort((a, b) => a - b),
         };
+        const al = uniqSorted((e.aliases ?? []).filter((a) => a !== e.path));
+        if (al.length) x.aliases = al;
         if (e.sha256) x.sha256 = e.sha256;
         return x;
       })
@@ -135,6 +144,7 @@ export function profileToYaml(p0: Profile): string {
     zeroDrift: p.zeroDrift,
     executables: p.executables.map((e) => {
       const x: Record<string, unknown> = { path: e.path };
+      if (e.aliases?.length) x.aliases = e.aliases;
       if (e.sha256) x.sha256 = e.sha256;
       x.parents = e.parents;
       x.uids = e.uids;
@@ -295,7 +305,7 @@ export function parseProfile(text: string, file = '<profile>'): Profile {
           at(it, 'executables: each entry is a mapping with path, sha256, parents, uids');
           continue;
         }
-        const ek = keysOf(it, ['path', 'sha256', 'parents', 'uids'], 'an executable');
+        const ek = keysOf(it, ['path', 'aliases', 'sha256', 'parents', 'uids'], 'an executable');
         const pn = ek.get('path');
         const path = pn ? str(pn, 'executables[].path') : (at(it, 'executables[].path missing'), undefined);
         if (path && !path.startsWith('/'))
@@ -307,6 +317,11 @@ export function parseProfile(text: string, file = '<profile>'): Profile {
           ),
           uids: [],
         };
+        const an = ek.get('aliases');
+        if (an !== undefined) {
+          const al = strList(an, 'executables[].aliases', absPath);
+          if (al.length) e.aliases = al;
+        }
         const sn = ek.get('sha256');
         if (sn !== undefined) {
           const s = str(sn, 'executables[].sha256');

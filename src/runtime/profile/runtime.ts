@@ -1,0 +1,170 @@
+/**
+ * Profiles in the node agent: the profile directory (loaded and validated at start, learned
+ * profiles written back every few seconds and at stop), the engine fed by the sensor's events, and
+ * in protect mode the execguard helper, told each protected workload's allow-list when its
+ * container first execs. Deviations (from the engine and the helper's refusals) go to one callback.
+ */
+import type { SyscallEvent } from '../event.js';
+import type { ContainerInfo, ContainerResolver, StateTracker } from '../state/index.js';
+import { ProfileEngine, resolveInRoot, type DeviationRecord } from './engine.js';
+import { ExecGuard, type GuardDenial } from './guard.js';
+import type { Profile, ProfileMode } from './model.js';
+import { loadProfileDir, writeProfile } from './store.js';
+
+export interface ProfileRuntimeOptions {
+  /** the profile directory (created when missing) */
+  dir: string;
+  /** mode for every workload with a profile this run (default: each profile's own) */
+  mode?: ProfileMode;
+  state: StateTracker;
+  /** container metadata for the helper's questions (the agent's runtime-state resolver) */
+  resolver: ContainerResolver;
+  /** execguard options; false: never start it (protect then reports, blocks nothing) */
+  guard?: false | { binary?: string; timeoutMs?: number; failClosed?: boolean; noOverlays?: boolean };
+  onDeviation: (d: DeviationRecord) => void;
+  onError?: (e: Error) => void;
+  /** how often learned profiles are written (default 2000 ms) */
+  writeEveryMs?: number;
+}
+
+export class ProfileRuntime {
+  readonly engine: ProfileEngine;
+  guard: ExecGuard | undefined;
+  private readonly files: Map<string, string>;
+  private readonly dirty = new Set<string>();
+  private timer: NodeJS.Timeout | undefined;
+  private readonly policyOf = new Map<string, number>();
+  private readonly workloadOfPolicy = new Map<number, string>();
+  /** cgroup path → container, from the helper's questions */
+  private readonly cgroupContainer = new Map<string, ContainerInfo>();
+  private readonly recentDenials = new Map<string, number>();
+  readonly counters = { denials: 0, policies: 0, written: 0 };
+
+  /** Loads and validates the directory (throws ProfileError naming file:line:column). */
+  constructor(private readonly opts: ProfileRuntimeOptions) {
+    const loaded = loadProfileDir(opts.dir);
+    this.files = loaded.files;
+    this.engine = new ProfileEngine({
+      profiles: loaded.profiles,
+      mode: opts.mode,
+      onDeviation: opts.onDeviation,
+      onLearn: (_p, id) => this.dirty.add(id),
+    });
+  }
+
+  /** True when some workload is held in protect mode this run. */
+  get protects(): boolean {
+    return (
+      this.opts.mode === 'protect' ||
+      [...this.engine.profiles.values()].some((p) => this.engine.modeOf(p) === 'protect')
+    );
+  }
+
+  async start(): Promise<void> {
+    if (this.protects && this.opts.guard !== false) {
+      const g = this.opts.guard || {};
+      this.guard = new ExecGuard({
+        ...g,
+        who: (pid, cg) => this.who(pid, cg),
+        onDeny: (d) => this.denied(d),
+        onError: this.opts.onError,
+      });
+      await this.guard.start();
+    }
+    this.timer = setInterval(() => this.flush(), this.opts.writeEveryMs ?? 2000);
+    this.timer.unref();
+  }
+
+  onEvent(ev: SyscallEvent): void {
+    this.engine.onEvent(ev, this.opts.state);
+  }
+
+  onSyscalls(containerId: string | undefined, nrs: number[]): void {
+    this.engine.onSyscalls(containerId, nrs);
+  }
+
+  /** The allow-list of a cgroup's workload when it is protected, else 0. */
+  private who(pid: number, cgroup: string): number {
+    const c = this.opts.resolver.resolve({ pid, cgroups: [`cgroup2=${cgroup}`] });
+    if (!c) return 0;
+    const wp = this.engine.profileFor(c);
+    if (!wp || this.engine.modeOf(wp.p) !== 'protect') return 0;
+    this.cgroupContainer.set(cgroup, c);
+    if (this.cgroupContainer.size > 8192)
+      this.cgroupContainer.delete(this.cgroupContainer.keys().next().value!);
+    let id = this.policyOf.get(wp.id);
+    if (id === undefined) {
+      id = this.policyOf.size + 1;
+      this.policyOf.set(wp.id, id);
+      this.workloadOfPolicy.set(id, wp.id);
+      this.guard!.setPolicy(id, this.allowList(wp.p, pid), wp.p.zeroDrift);
+      this.counters.policies++;
+    }
+    return id;
+  }
+
+  /**
+   * The paths the helper may allow: each executable's path and aliases, and what they resolve to
+   * in the asking process's root (it is alive: held in execve), so a hand-written `/bin/sh` also
+   * allows the `/usr/bin/dash` the kernel opens.
+   */
+  private allowList(p: Profile, pid: number): Set<string> {
+    const out = new Set<string>();
+    const root = `/proc/${pid}/root`;
+    for (const e of p.executables)
+      for (const x of [e.path, ...(e.aliases ?? [])]) {
+        out.add(x);
+        const r = resolveInRoot(root, x);
+        if (r) out.add(r);
+      }
+    return out;
+  }
+
+  private denied(d: GuardDenial): void {
+    const wid = this.workloadOfPolicy.get(d.policy);
+    const p = wid ? this.engine.profiles.get(wid) : undefined;
+    if (!wid || !p) return;
+    // a shell retries a refused command under each PATH entry (/usr/bin/x, then /bin/x): one refusal
+    const now = Date.now();
+    const k = `${d.pid}\0${d.path}`;
+    const last = this.recentDenials.get(k);
+    this.recentDenials.set(k, now);
+    if (this.recentDenials.size > 4096) this.recentDenials.delete(this.recentDenials.keys().next().value!);
+    if (last !== undefined && now - last < 1000) return;
+    this.counters.denials++;
+    const t = this.opts.state.thread(d.pid);
+    const c = this.cgroupContainer.get(d.cgroup) ?? t?.container;
+    if (!c) return;
+    this.engine.deviate(
+      { id: wid, p },
+      c,
+      { what: 'exe', value: d.path, ...(d.reason === 'drift' ? { reason: 'drift' } : {}) },
+      BigInt(now) * 1_000_000n,
+      t,
+      false,
+      'blocked',
+    );
+  }
+
+  /** Writes the profiles that learned something since the last write. */
+  flush(): void {
+    for (const id of [...this.dirty]) {
+      const p: Profile | undefined = this.engine.profiles.get(id);
+      this.dirty.delete(id);
+      if (!p) continue;
+      try {
+        this.files.set(id, writeProfile(this.opts.dir, p, this.files.get(id)));
+        this.counters.written++;
+      } catch (e) {
+        this.opts.onError?.(new Error(`cannot write the profile of ${id}: ${(e as Error).message}`));
+      }
+    }
+  }
+
+  async stop(): Promise<void> {
+    if (this.timer) clearInterval(this.timer);
+    await this.guard?.stop();
+    this.flush();
+    this.engine.close();
+  }
+}
