@@ -38,6 +38,7 @@ const nanos = (ms: number) => ms * 1_000_000;
 export class BusConsumer {
   private nc: NatsConnection | undefined;
   private consumer: Consumer | undefined;
+  private iter: { stop(): void } | undefined;
   private running: Promise<void> | undefined;
   private stopping = false;
   private lastWarn = '';
@@ -113,17 +114,43 @@ export class BusConsumer {
     this.running = this.loop();
   }
 
+  /**
+   * Pulls continuously (the client keeps up to 2 × batch messages in flight) and stores in micro
+   * batches: when `batch` messages are waiting, or 20 ms after the first of them arrived, so a
+   * busy stream is stored in large transactions and a quiet one without waiting for a batch to fill.
+   */
   private async loop(): Promise<void> {
     const max = this.o.batch ?? 1000;
+    let buf: JsMsg[] = [];
+    let timer: NodeJS.Timeout | undefined;
+    let chain: Promise<void> = Promise.resolve();
+    const flush = (): Promise<void> => {
+      if (timer) clearTimeout(timer);
+      timer = undefined;
+      const msgs = buf;
+      buf = [];
+      if (!msgs.length) return chain;
+      chain = chain.then(async () => {
+        try {
+          await this.handle(msgs);
+        } catch (e) {
+          this.stats.errors++;
+          this.warn(`cannot store ${msgs.length} events (${describeError(e)}); they are redelivered`);
+          for (const m of msgs) m.nak(1000);
+        }
+      });
+      return chain;
+    };
     while (!this.stopping) {
       try {
-        const batch = await this.consumer!.fetch({ max_messages: max, expires: 1000 });
-        const msgs: JsMsg[] = [];
-        for await (const m of batch) {
-          msgs.push(m);
+        const it = await this.consumer!.consume({ max_messages: 2 * max });
+        this.iter = it;
+        for await (const m of it) {
           if (this.stopping) break;
+          buf.push(m);
+          if (buf.length >= max) await flush();
+          else timer ??= setTimeout(() => void flush(), 20);
         }
-        if (msgs.length) await this.handle(msgs);
       } catch (e) {
         if (this.stopping) break;
         this.stats.errors++;
@@ -131,6 +158,9 @@ export class BusConsumer {
         await new Promise((r) => setTimeout(r, 1000));
       }
     }
+    // what was received but not stored stays unacknowledged: redelivered after the ack wait
+    if (timer) clearTimeout(timer);
+    await chain;
   }
 
   private async handle(msgs: JsMsg[]): Promise<void> {
@@ -165,6 +195,7 @@ export class BusConsumer {
 
   async stop(): Promise<void> {
     this.stopping = true;
+    this.iter?.stop();
     await this.running?.catch(() => {});
     await this.nc?.drain().catch(() => {});
   }

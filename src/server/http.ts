@@ -2,7 +2,7 @@
  * Route definitions with zod schemas: one `defineRoute` call registers the Fastify route, enforces
  * authentication, role and CSRF, validates params/query/body, and feeds the OpenAPI document.
  */
-import type { SelectQueryBuilder } from 'kysely';
+import { sql, type Expression, type RawBuilder, type SelectQueryBuilder, type SqlBool } from 'kysely';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { EXPORT_FORMATS, EXPORT_MAX_ROWS, toCsv } from './export.js';
@@ -411,6 +411,22 @@ export function page<T extends z.ZodType>(item: T) {
     page: z.number().int(),
     pageSize: z.number().int(),
   });
+}
+
+/** `s` for a LIKE pattern: % _ and \ taken literally (used with ESCAPE '\', see `likeSql`). */
+export function likeEscape(s: string): string {
+  return s.replace(/[%_\\]/g, (c) => '\\' + c);
+}
+
+/**
+ * `expr LIKE pattern ESCAPE '\'`: SQLite has no default escape character (PostgreSQL's is \), so
+ * without the ESCAPE clause an escaped "_" in a search matched nothing on SQLite.
+ */
+export function likeSql(
+  expr: Expression<unknown> | RawBuilder<unknown>,
+  pattern: string,
+): RawBuilder<SqlBool> {
+  return sql<SqlBool>`${expr} like ${pattern} escape '\\'`;
 }
 
 export const IdParams = z.object({ id: z.coerce.number().int().positive() });

@@ -62,6 +62,11 @@ export function techniquesOf(tags: string[]): string[] {
   return tags.filter((t) => /^T\d{4}(\.\d{3})?$/.test(t));
 }
 
+/** ATT&CK techniques and tactics (Falco's `mitre_*` tags): the ones counted in their own table. */
+export function isAttackTag(t: string): boolean {
+  return t.startsWith('mitre_') || /^T\d{4}(\.\d{3})?$/.test(t);
+}
+
 export const EVENT_KINDS = ['alert', 'deviation', 'response'] as const;
 export type EventKind = (typeof EVENT_KINDS)[number];
 
@@ -95,8 +100,8 @@ export interface StoreResult {
   stored: StoredRuntimeEvent[];
 }
 
-/** Rows per INSERT: 18 columns × 400 stays under SQLite's and PostgreSQL's parameter limits. */
-const CHUNK = 400;
+/** Rows per INSERT: 19 columns × 1000 stays under SQLite's (32766) and PostgreSQL's (65535) parameter limits. */
+const CHUNK = 1000;
 
 /** "host" and empty container ids are the host: stored as ''. */
 function containerIdOf(e: PostedEvent): string {
@@ -146,6 +151,7 @@ export async function storeRuntimeEvents(
             namespace: e.k8s?.namespace ?? '',
             pod: e.k8s?.pod ?? '',
             submitted_by: submittedBy,
+            tags: e.tags.length ? `,${e.tags.join(',')},` : '',
             body: JSON.stringify(e),
           })),
         )
@@ -157,12 +163,12 @@ export async function storeRuntimeEvents(
       for (const r of rows) {
         const e = byId.get(r.event_id)!;
         stored.push({ row: r.id, event: e });
-        for (const tag of new Set(e.tags)) tags.push({ event_row: r.id, tag });
+        for (const tag of new Set(e.tags)) if (isAttackTag(tag)) tags.push({ event_row: r.id, tag });
       }
-      for (let j = 0; j < tags.length; j += CHUNK * 4)
+      for (let j = 0; j < tags.length; j += CHUNK * 8)
         await tx
           .insertInto('runtime_event_tags')
-          .values(tags.slice(j, j + CHUNK * 4))
+          .values(tags.slice(j, j + CHUNK * 8))
           .execute();
     }
     stored.sort((a, b) => a.row - b.row);

@@ -402,6 +402,18 @@ for (const backend of BACKENDS) {
         const d = await admin.get(`/api/runtime/events/${list.body.items[0].id}`);
         assert.deepEqual(d.body.event.deviation, dev.deviation);
         assert.equal(d.body.event.workload, 'team-a/shop');
+        // text search takes % and _ literally, on SQLite too (LIKE … ESCAPE), and ignores case
+        const lit = await op.post('/api/runtime/events', {
+          events: [
+            { ...ok, id: 'l-1', output: 'opened /tmp/A_b%c by cat', tags: ['my_tag'] },
+            { ...ok, id: 'l-2', output: 'opened /tmp/aXbYc by cat', tags: ['myXtag'] },
+          ],
+        });
+        assert.equal(lit.status, 200, JSON.stringify(lit.body));
+        const q = async (p: string) => (await admin.get(`/api/runtime/events?${p}`)).body.total as number;
+        assert.equal(await q(`q=${encodeURIComponent('a_b%c')}`), 1);
+        assert.equal(await q(`q=${encodeURIComponent('/tmp/a')}`), 2);
+        assert.equal(await q('tag=my_tag'), 1);
         const big = Array.from({ length: 5001 }, (_, i) => ({ ...ok, id: `b-${i}` }));
         assert.equal((await op.post('/api/runtime/events', { events: big })).status, 413);
       } finally {

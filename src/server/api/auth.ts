@@ -1,8 +1,19 @@
 /** Login, bootstrap, users, API tokens and the audit log. */
+import { sql } from 'kysely';
 import { z } from 'zod';
 import { actorName, audit, type Role } from '../auth.js';
 import { format, msg } from '../messages.js';
-import { HttpError, IdParams, page, pagingQuery, ROLES, countRows, pageOf } from '../http.js';
+import {
+  HttpError,
+  IdParams,
+  page,
+  pagingQuery,
+  ROLES,
+  countRows,
+  pageOf,
+  likeEscape,
+  likeSql,
+} from '../http.js';
 import type { ServerContext } from '../context.js';
 import { throttleSource, type ThrottleVerdict } from '../throttle.js';
 import type { FastifyReply } from 'fastify';
@@ -377,7 +388,7 @@ export function authRoutes(s: ServerContext): void {
     async handler({ query }) {
       let q = db.selectFrom('audit_log');
       if (query.actor) q = q.where('actor', '=', query.actor);
-      if (query.action) q = q.where('action', 'like', `${query.action}%`);
+      if (query.action) q = q.where(likeSql(sql.ref('action'), `${likeEscape(query.action)}%`));
       const total = await countRows(q);
       const rows = await q
         .selectAll()

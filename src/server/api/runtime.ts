@@ -2,16 +2,27 @@
  * Runtime events: agents post batches (idempotent by event id); the runtime page lists, filters,
  * groups and drills down (the process tree, the event as sent, the container's other events).
  */
-import type { ExpressionBuilder, SelectQueryBuilder } from 'kysely';
+import { sql, type ExpressionBuilder, type SelectQueryBuilder } from 'kysely';
 import { z } from 'zod';
 import { actorName } from '../auth.js';
 import type { ServerContext } from '../context.js';
 import type { Database } from '../db/index.js';
 import { msg } from '../messages.js';
 import { Counter } from '../metrics.js';
-import { countRows, HttpError, IdParams, page, pageOf, pagingQuery, parse } from '../http.js';
+import {
+  countRows,
+  HttpError,
+  IdParams,
+  likeEscape,
+  likeSql,
+  page,
+  pageOf,
+  pagingQuery,
+  parse,
+} from '../http.js';
 import {
   EVENT_KINDS,
+  isAttackTag,
   priorityName,
   priorityRank,
   PRIORITIES,
@@ -210,10 +221,6 @@ const Filters = z.object({
 });
 type FilterQ = z.output<typeof Filters>;
 
-function like(s: string): string {
-  return s.replace(/[\\%_]/g, (c) => '\\' + c);
-}
-
 type EventsQuery<O> = SelectQueryBuilder<Database, 'runtime_events', O>;
 
 function applyFilters<O>(b: EventsQuery<O>, f: FilterQ): EventsQuery<O> {
@@ -225,29 +232,34 @@ function applyFilters<O>(b: EventsQuery<O>, f: FilterQ): EventsQuery<O> {
     b = b.where((eb: ExpressionBuilder<Database, 'runtime_events'>) =>
       c.length >= 12 && /^[0-9a-f]+$/.test(c)
         ? eb.or([
-            eb('runtime_events.container_id', 'like', `${like(c)}%`),
+            likeSql(eb.ref('runtime_events.container_id'), `${likeEscape(c)}%`),
             eb('runtime_events.container_name', '=', c),
           ])
         : eb.or([eb('runtime_events.container_id', '=', c), eb('runtime_events.container_name', '=', c)]),
     );
   }
-  if (f.image) b = b.where('runtime_events.image', 'like', `${like(f.image)}%`);
+  if (f.image) b = b.where(likeSql(sql.ref('runtime_events.image'), `${likeEscape(f.image)}%`));
   if (f.namespace) b = b.where('runtime_events.namespace', '=', f.namespace);
   if (f.pod) b = b.where('runtime_events.pod', '=', f.pod);
   if (f.node) b = b.where('runtime_events.node', '=', f.node);
   if (f.cluster) b = b.where('runtime_events.cluster', '=', f.cluster);
-  if (f.q) b = b.where('runtime_events.output', 'like', `%${like(f.q)}%`);
+  if (f.q)
+    b = b.where(
+      likeSql(sql`lower(${sql.ref('runtime_events.output')})`, `%${likeEscape(f.q.toLowerCase())}%`),
+    );
   if (f.since) b = b.where('runtime_events.time', '>=', new Date(f.since).toISOString());
   if (f.until) b = b.where('runtime_events.time', '<', new Date(f.until).toISOString());
   if (f.tag) {
     const tag = f.tag;
-    b = b.where((eb: ExpressionBuilder<Database, 'runtime_events'>) =>
-      eb(
-        'runtime_events.id',
-        'in',
-        eb.selectFrom('runtime_event_tags').select('runtime_event_tags.event_row').where('tag', '=', tag),
-      ),
-    );
+    b = isAttackTag(tag)
+      ? b.where((eb: ExpressionBuilder<Database, 'runtime_events'>) =>
+          eb(
+            'runtime_events.id',
+            'in',
+            eb.selectFrom('runtime_event_tags').select('runtime_event_tags.event_row').where('tag', '=', tag),
+          ),
+        )
+      : b.where(likeSql(sql.ref('runtime_events.tags'), `%,${likeEscape(tag)},%`));
   }
   return b;
 }

@@ -6,7 +6,17 @@ import { actorName, audit } from '../auth.js';
 import type { ServerContext } from '../context.js';
 import type { Database } from '../db/index.js';
 import { msg } from '../messages.js';
-import { HttpError, IdParams, page, pagingQuery, countRows, pageOf, UPLOAD_BODY_LIMIT } from '../http.js';
+import {
+  HttpError,
+  IdParams,
+  page,
+  pagingQuery,
+  countRows,
+  pageOf,
+  likeEscape,
+  likeSql,
+  UPLOAD_BODY_LIMIT,
+} from '../http.js';
 import { storeReport, validateReport } from '../scans.js';
 import type { ArtifactInfo } from '../../core/analyzer.js';
 import type { ScanReport } from '../../core/findings.js';
@@ -158,7 +168,7 @@ export function findingsBase(
         ? b.where('f.scan_id', '=', q.scanId)
         : b.whereRef('f.scan_id', '=', 'i.last_scan_id');
   if (q.imageId !== undefined) b = b.where('f.image_id', '=', q.imageId);
-  if (q.image) b = b.where(sql`lower(i.name)`, 'like', `%${likeEscape(q.image.toLowerCase())}%`);
+  if (q.image) b = b.where(likeSql(sql`lower(i.name)`, `%${likeEscape(q.image.toLowerCase())}%`));
   if (q.package) b = b.where('f.pkg_name', '=', q.package);
   if (q.advisory) b = b.where('f.advisory_id', '=', q.advisory);
   if (q.severity?.length)
@@ -173,19 +183,15 @@ export function findingsBase(
     const like = `%${likeEscape(q.q.toLowerCase())}%`;
     b = b.where((eb) =>
       eb.or([
-        eb(sql`lower(f.advisory_id)`, 'like', like),
-        eb(sql`lower(f.pkg_name)`, 'like', like),
-        eb(sql`lower(f.title)`, 'like', like),
+        likeSql(sql`lower(f.advisory_id)`, like),
+        likeSql(sql`lower(f.pkg_name)`, like),
+        likeSql(sql`lower(f.title)`, like),
       ]),
     );
   }
   if (q.suppressed === 'exclude') b = b.where((eb) => eb.not(suppressedExpr(eb as unknown as FEB, nowIso)));
   else if (q.suppressed === 'only') b = b.where((eb) => suppressedExpr(eb as unknown as FEB, nowIso));
   return { b, nowIso };
-}
-
-function likeEscape(s: string): string {
-  return s.replace(/[%_\\]/g, (c) => '\\' + c);
 }
 
 type SeverityCounts = { critical: number; high: number; medium: number; low: number; unknown: number };
@@ -583,7 +589,7 @@ export function scanRoutes(s: ServerContext): void {
     response: page(ImageOut),
     async handler({ query }) {
       let b = db.selectFrom('images').leftJoin('scans', 'scans.id', 'images.last_scan_id');
-      if (query.q) b = b.where(sql`lower(images.name)`, 'like', `%${likeEscape(query.q.toLowerCase())}%`);
+      if (query.q) b = b.where(likeSql(sql`lower(images.name)`, `%${likeEscape(query.q.toLowerCase())}%`));
       if (query.registryId !== undefined) b = b.where('images.registry_id', '=', query.registryId);
       const total = await countRows(b);
       const col = {

@@ -261,7 +261,8 @@ function scanSources(): Migration {
  * Runtime events from the node agents (alerts of the rules engine, profile deviations, responses):
  * one row per event, unique by the agent's event id (a batch re-sent after a lost answer is not
  * doubled), with the columns the runtime page filters and groups by; the whole event as JSON in
- * `body`. Tags in their own table so events are filtered and counted by tag (ATT&CK techniques).
+ * `body`; its tags as ",a,b," in `tags` (filtering by any tag). ATT&CK techniques and tactics also
+ * in their own table, so events are counted by technique without reading every row.
  */
 function runtimeEvents(dialect: Dialect): Migration {
   return {
@@ -284,6 +285,7 @@ function runtimeEvents(dialect: Dialect): Migration {
         .addColumn('namespace', 'text', (c) => c.notNull())
         .addColumn('pod', 'text', (c) => c.notNull())
         .addColumn('submitted_by', 'text', (c) => c.notNull())
+        .addColumn('tags', 'text', (c) => c.notNull())
         .addColumn('body', 'text', (c) => c.notNull())
         .execute();
       const idx = (name: string, cols: string[]) =>

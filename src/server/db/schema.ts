@@ -202,6 +202,8 @@ export interface RuntimeEventsTable {
   pod: string;
   /** Token or user that posted it. */
   submitted_by: string;
+  /** The rule's tags as ",a,b," (filter: LIKE '%,tag,%'). */
+  tags: string;
   /** The event as posted (JSON). */
   body: string;
 }
