@@ -92,6 +92,25 @@ export async function resolveRuleFiles(
   return out;
 }
 
+/** Kernel record types the behaviour profiles need on top of the rules' (#10). */
+export const PROFILE_SENSOR_TYPES = [
+  'exec',
+  'fork',
+  'exit',
+  'openat',
+  'connect',
+  'socket',
+  'inbound',
+  'close',
+  'syscalls',
+];
+
+/** The rule files for the agent: with --profiles and no -r, Falco's defaults when present, else none. */
+export async function agentRuleFiles(given: string[] | undefined, profiles: boolean): Promise<string[]> {
+  if (!profiles || given?.length) return resolveRuleFiles(given);
+  return resolveRuleFiles(undefined).catch(() => []);
+}
+
 export function register(ctx: CliContext): void {
   (ctx.program as Command)
     .command('agent')
@@ -131,6 +150,21 @@ export function register(ctx: CliContext): void {
       '--runtime-root <dir...>',
       'OCI runtime state roots read for container and pod metadata (default: runc, containerd, dockerd and crun roots under /run)',
     )
+    .option(
+      '--profiles <dir>',
+      'behaviour profiles: one YAML file per workload in DIR, learned, checked and enforced (docs/runtime-profiles.md)',
+    )
+    .addOption(
+      new Option(
+        '--mode <mode>',
+        "with --profiles: the mode of every workload that has a profile (default: each profile's own mode)",
+      ).choices(['discover', 'monitor', 'protect']),
+    )
+    .option(
+      '--execguard <path>',
+      'protect mode: the exec permission helper (default: $BULWARK_EXECGUARD or dist/native/bulwark-execguard)',
+    )
+    .option('--no-execguard', 'protect mode without the helper: deviations are reported, nothing is blocked')
     .addHelpText(
       'after',
       '\nNeeds root and a kernel with BTF. Exit codes: 0 stopped cleanly, 1 rules with errors or sensor failure, 2 usage error.',
@@ -153,13 +187,17 @@ export function register(ctx: CliContext): void {
         bufferDir?: string;
         bufferMaxMb: string;
         runtimeRoot?: string[];
+        profiles?: string;
+        mode?: 'discover' | 'monitor' | 'protect';
+        execguard?: string | boolean;
       }) => {
         const { loadRules, formatAlert } = await import('../runtime/rules/index.js');
         const { StateTracker } = await import('../runtime/state/index.js');
         const { Sensor } = await import('../runtime/sensor/index.js');
         const { hostname } = await import('node:os');
         const files = [];
-        for (const f of await resolveRuleFiles(o.rules)) {
+        if (o.mode && !o.profiles) throw new BulwarkError('USAGE', '--mode needs --profiles DIR');
+        for (const f of await agentRuleFiles(o.rules, !!o.profiles)) {
           try {
             files.push({ name: f, content: await readFile(f, 'utf8') });
           } catch (e) {
@@ -175,6 +213,38 @@ export function register(ctx: CliContext): void {
         const { RuntimeStateResolver, Shipper, alertEvent, processLineage } =
           await import('../agent/index.js');
         const state = new StateTracker({ resolver: new RuntimeStateResolver({ roots: o.runtimeRoot }) });
+        // behaviour profiles (#10): learned, checked and, in protect mode, enforced before exec
+        const prof = o.profiles ? await import('../runtime/profile/index.js') : undefined;
+        let deviations = 0;
+        let profileRt: InstanceType<NonNullable<typeof prof>['ProfileRuntime']> | undefined;
+        if (prof && o.profiles) {
+          try {
+            profileRt = new prof.ProfileRuntime({
+              dir: o.profiles,
+              mode: o.mode,
+              state,
+              resolver: new RuntimeStateResolver({ roots: o.runtimeRoot }),
+              guard:
+                o.execguard === false
+                  ? false
+                  : { binary: typeof o.execguard === 'string' ? o.execguard : undefined },
+              onDeviation: (d) => {
+                deviations++;
+                const ev = prof.deviationEvent(d, `${runId}:${++seq}`, { node, cluster: o.cluster });
+                out.stream.write(
+                  (o.format === 'json' ? JSON.stringify(ev) : `${ev.time}: ${ev.priority} ${ev.output}`) +
+                    '\n',
+                );
+                const t = d.process ? state.thread(d.process.pid) : undefined;
+                shipper?.enqueue([{ ...ev, ...(t ? { process: processLineage(state, t) } : {}) }]);
+              },
+              onError: (e) => process.stderr.write(`bulwark agent: ${e.message}\n`),
+            });
+          } catch (e) {
+            if (e instanceof prof.ProfileError) throw new BulwarkError('PARSE', e.message);
+            throw e;
+          }
+        }
         const node = o.hostname ?? hostname();
         let shipper: InstanceType<typeof Shipper> | undefined;
         if (o.server && o.nats)
@@ -223,7 +293,9 @@ export function register(ctx: CliContext): void {
         let alerts = 0;
         let lastDrops = 0;
         let onFailure: (e: Error) => void = (e) => process.stderr.write(`bulwark agent: ${e.message}\n`);
-        const types = sensorTypesFor(rs.eventTypes());
+        const types = profileRt
+          ? [...new Set([...sensorTypesFor(rs.eventTypes()), ...PROFILE_SENSOR_TYPES])]
+          : sensorTypesFor(rs.eventTypes());
         const sensor = new Sensor({
           binary: o.sensor,
           state,
@@ -244,7 +316,9 @@ export function register(ctx: CliContext): void {
             }
           },
           onError: (e) => onFailure(e),
+          onSyscalls: profileRt ? (_cg, cid, nrs) => profileRt.onSyscalls(cid, nrs) : undefined,
           onEvent: (ev) => {
+            profileRt?.onEvent(ev);
             for (const a of rs.evaluate(ev, state)) {
               alerts++;
               out.stream.write(formatAlert(a, o.format) + '\n');
@@ -269,12 +343,27 @@ export function register(ctx: CliContext): void {
               kernel: sensor.counters.kernel,
               drops: sensor.counters.drops,
               alerts,
+              ...(profileRt
+                ? {
+                    profiles: {
+                      workloads: profileRt.engine.profiles.size,
+                      ...profileRt.engine.counters,
+                      deviations,
+                      ...profileRt.counters,
+                      ...(profileRt.guard?.lastStats ? { execguard: profileRt.guard.lastStats } : {}),
+                    },
+                  }
+                : {}),
               ...(shipper ? { console: shipper.stats } : {}),
             },
           }) + '\n';
         shipper?.start();
         try {
           await sensor.start();
+          await profileRt?.start().catch(async (e: Error) => {
+            await sensor.stop();
+            throw e;
+          });
         } catch (e) {
           await shipper?.stop();
           await out.abort();
@@ -298,6 +387,8 @@ export function register(ctx: CliContext): void {
         });
         if (timer) clearInterval(timer);
         // a last stats record from the loader (it writes one on exit) before reporting
+        if (profileRt?.guard) await profileRt.guard.stats().catch(() => undefined);
+        await profileRt?.stop();
         const code = await sensor.stop();
         // give the console a few seconds for what is buffered; the rest stays on disk for the next run
         await shipper?.stop(5000);

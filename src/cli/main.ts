@@ -23,6 +23,7 @@ const GROUPS: Record<string, (() => Promise<Group>)[]> = {
   rules: [() => import('./rules.js')],
   waf: [() => import('./waf.js')],
   agent: [() => import('./agent.js')],
+  profile: [() => import('./profile.js')],
   admission: [() => import('./admission.js')],
   netpol: [() => import('./netpol.js')],
   benchmark: [() => import('./benchmark.js')],
