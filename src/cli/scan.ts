@@ -166,6 +166,8 @@ export async function runScan(
     throw new BulwarkError('USAGE', `--severity: ${(e as Error).message}`);
   }
   const { names, explicit } = parseScanners(o.scanners, kind);
+  if ((o.malwareRules?.length || o.malwareMaxSize !== undefined) && !names.includes('malware'))
+    logger.warn('--malware-rules/--malware-max-size have no effect without --scanners malware');
   const maxAge = o.dbMaxAge ?? process.env.BULWARK_DB_MAX_AGE;
   const maxAgeMs = maxAge !== undefined ? parseMaxAge(maxAge) : DEFAULT_MAX_AGE_MS;
   if (kind === 'sbom') {
