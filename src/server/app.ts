@@ -44,6 +44,8 @@ export interface ServerOptions {
   /** First retry delays (ms) of jobs and notification deliveries; attempts before giving up. */
   jobBackoffMs?: number;
   jobMaxAttempts?: number;
+  /** Lease of a running job without its runner's heartbeat before another replica takes it (default 60 s). */
+  jobLeaseMs?: number;
   notifyBackoffMs?: number;
   notifyMaxAttempts?: number;
   /** Runtime notifications per rule, container and node in each window before the rest is summarised. */
@@ -211,6 +213,7 @@ export async function createConsole(o: ServerOptions): Promise<Console> {
     pollMs: o.pollMs ?? 1000,
     backoffMs: o.jobBackoffMs,
     maxAttempts: o.jobMaxAttempts,
+    leaseMs: o.jobLeaseMs,
   });
   registryRoutes(ctx, jobs);
   runtimeRoutes(ctx);

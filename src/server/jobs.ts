@@ -44,10 +44,25 @@ export interface JobRunnerOptions {
   /** First retry delay; doubles per attempt (default 5 s, capped at 10 min). */
   backoffMs?: number;
   maxAttempts?: number;
+  /**
+   * How long a running job stays reserved without a heartbeat from its runner (default 60 s; the
+   * runner renews it every third of that). A replica that dies (kill -9, lost node) leaves its jobs
+   * running; once the lease is over another replica queues them again and runs them.
+   */
+  leaseMs?: number;
 }
+
+/** The job was taken over by another replica (its lease expired): this runner's result is dropped. */
+export class LeaseLost extends Error {}
 
 interface JobCtx {
   progress(pct: number, message: string): Promise<void>;
+  /**
+   * Marks the job succeeded inside the transaction that stores its result, if this runner still
+   * holds it (throws LeaseLost otherwise, rolling the result back): a result is stored once even
+   * when a replica that lost its lease finishes late.
+   */
+  succeed(tx: Kysely<Database>): Promise<void>;
 }
 
 const now = () => new Date().toISOString();
@@ -94,6 +109,7 @@ export class JobRunner {
   private ticking: Promise<void> | undefined;
   private readonly backoffMs: number;
   readonly maxAttempts: number;
+  readonly leaseMs: number;
   /** Hook for notifications: a job failed for good. */
   onFailed: ((job: { id: number; type: string; payload: unknown; message: string }) => Promise<void>)[] = [];
 
@@ -103,6 +119,7 @@ export class JobRunner {
   ) {
     this.backoffMs = o.backoffMs ?? 5000;
     this.maxAttempts = o.maxAttempts ?? 3;
+    this.leaseMs = o.leaseMs ?? 60_000;
     s.metrics.register(
       new Gauge('bulwark_jobs', 'Jobs in the queue by type and status', async () => {
         const rows = await s.db
@@ -122,14 +139,10 @@ export class JobRunner {
 
   start(): void {
     this.stopping = false;
-    // Jobs left running by a previous process of this host are queued again.
-    void this.s.db
-      .updateTable('jobs')
-      .set({ status: 'queued', locked_by: null, message: format('job.requeued'), updated_at: now() })
-      .where('status', '=', 'running')
-      .where('locked_by', 'like', `${hostname()}:%`)
-      .execute()
-      .then(() => this.loop());
+    // Jobs of a runner that is gone (this host's previous process, or another replica) are taken
+    // back once their lease is over (reclaimExpired, every tick); a live replica's jobs never are,
+    // even on the same host.
+    this.loop();
   }
 
   private loop(): void {
@@ -151,6 +164,7 @@ export class JobRunner {
   /** One scheduling round (exposed for tests): schedule due work, then claim jobs up to the limit. */
   async tick(): Promise<void> {
     await this.schedule();
+    await this.reclaimExpired();
     const free = this.o.concurrency - this.running.size;
     if (free <= 0) return;
     const candidates = await this.s.db
@@ -181,6 +195,39 @@ export class JobRunner {
     }
   }
 
+  /** Running jobs whose runner stopped renewing the lease: queued again (or failed after the last attempt). */
+  private async reclaimExpired(): Promise<void> {
+    const expired = new Date(Date.now() - this.leaseMs).toISOString();
+    const db = this.s.db;
+    const lost = await db
+      .selectFrom('jobs')
+      .select(['id', 'locked_by', 'attempts', 'max_attempts'])
+      .where('status', '=', 'running')
+      .where('locked_at', '<', expired)
+      .execute();
+    for (const j of lost) {
+      const last = j.attempts >= j.max_attempts;
+      const r = await db
+        .updateTable('jobs')
+        .set({
+          status: last ? 'failed' : 'queued',
+          locked_by: null,
+          locked_at: null,
+          message: format('job.leaseExpired', { runner: j.locked_by ?? '?' }),
+          updated_at: now(),
+          ...(last ? { finished_at: now() } : {}),
+        })
+        .where('id', '=', j.id)
+        .where('status', '=', 'running')
+        .where('locked_at', '<', expired)
+        .executeTakeFirst();
+      if (Number(r.numUpdatedRows) === 1)
+        this.s.logger.warn(
+          `job ${j.id}: its runner ${j.locked_by} stopped renewing the lease; ${last ? 'failed' : 'queued again'}`,
+        );
+    }
+  }
+
   /** Waits until no job is queued or running (tests). */
   async drain(timeoutMs = 120_000): Promise<void> {
     const end = Date.now() + timeoutMs;
@@ -202,7 +249,34 @@ export class JobRunner {
       : never,
   ): Promise<void> {
     const db = this.s.db;
+    const mine = this.id;
+    // renew the lease while the job runs
+    const beat = setInterval(
+      () =>
+        void db
+          .updateTable('jobs')
+          .set({ locked_at: now() })
+          .where('id', '=', job.id)
+          .where('locked_by', '=', mine)
+          .where('status', '=', 'running')
+          .execute()
+          .catch((e) => this.s.logger.warn(`job ${job.id}: cannot renew its lease: ${describeError(e)}`)),
+      Math.max(50, Math.floor(this.leaseMs / 3)),
+    );
+    let finished = false;
     const ctx: JobCtx = {
+      succeed: async (tx) => {
+        const r = await tx
+          .updateTable('jobs')
+          .set({ status: 'succeeded', progress: 100, locked_by: null, updated_at: now(), finished_at: now() })
+          .where('id', '=', job.id)
+          .where('locked_by', '=', mine)
+          .where('status', '=', 'running')
+          .executeTakeFirst();
+        if (Number(r.numUpdatedRows) !== 1)
+          throw new LeaseLost(`job ${job.id} was taken over by another runner; this result is dropped`);
+        finished = true;
+      },
       progress: async (pct, message) => {
         await db
           .updateTable('jobs')
@@ -220,12 +294,12 @@ export class JobRunner {
       if (job.type === 'registry-sync') await this.registrySync(payload as RegistrySyncPayload, ctx);
       else if (job.type === 'image-scan') await this.imageScan(payload as ImageScanPayload, ctx);
       else throw new Error(`unknown job type ${job.type}`);
-      await db
-        .updateTable('jobs')
-        .set({ status: 'succeeded', progress: 100, locked_by: null, updated_at: now(), finished_at: now() })
-        .where('id', '=', job.id)
-        .execute();
+      if (!finished) await ctx.succeed(db);
     } catch (e) {
+      if (e instanceof LeaseLost) {
+        this.s.logger.warn(e.message);
+        return;
+      }
       const message = describeError(e).slice(0, 1000);
       if (job.attempts < job.max_attempts) {
         const delay = Math.min(this.backoffMs * 2 ** (job.attempts - 1), 600_000);
@@ -239,16 +313,20 @@ export class JobRunner {
             updated_at: now(),
           })
           .where('id', '=', job.id)
+          .where('locked_by', '=', mine)
           .execute();
       } else {
         await db
           .updateTable('jobs')
           .set({ status: 'failed', locked_by: null, message, updated_at: now(), finished_at: now() })
           .where('id', '=', job.id)
+          .where('locked_by', '=', mine)
           .execute();
         for (const h of this.onFailed)
           await h({ id: job.id, type: job.type, payload: JSON.parse(job.payload), message }).catch(() => {});
       }
+    } finally {
+      clearInterval(beat);
     }
   }
 
@@ -343,6 +421,9 @@ export class JobRunner {
         imageName: `${host}/${p.repository}`,
       },
       async (st, tx) => {
+        // the job is done in the transaction that stores its scan: stored once, even if this
+        // runner lost its lease meanwhile (then nothing is stored here)
+        await ctx.succeed(tx);
         for (const h of this.s.onScanStored) await h({ ...st, registryId: reg.id }, tx);
       },
     );

@@ -50,6 +50,7 @@ export const SERVER_MESSAGES = {
   internal: 'internal server error',
   'job.queued': 'queued',
   'job.requeued': 'requeued after restart',
+  'job.leaseExpired': 'its runner {runner} stopped renewing the lease (server gone?)',
   'job.started': 'started',
   'job.retrying': 'attempt {attempt} failed: {error}; retrying',
   'job.listing': 'listing repositories of {host}',

@@ -98,6 +98,8 @@ export async function startServer(o: StartOptions): Promise<RunningServer> {
       logger: o.logger,
       env,
       ...(o.nats ? { nats: { servers: o.nats, auth: o.natsAuth } } : {}),
+      // how long a dead replica's running jobs stay reserved (default 60 s)
+      ...(env.BULWARK_JOB_LEASE_SECONDS ? { jobLeaseMs: Number(env.BULWARK_JOB_LEASE_SECONDS) * 1000 } : {}),
     });
   } catch (e) {
     // A key that does not match the certificate, or a malformed PEM, is the operator's mistake.

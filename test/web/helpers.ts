@@ -51,6 +51,7 @@ function newestSource(dir: string): number {
 
 export interface ServerProcess {
   url: string;
+  pid: number;
   /** The one-time bootstrap token the server printed at first start ('' when none). */
   token: string;
   /** Everything the server wrote to stderr so far. */
@@ -110,6 +111,7 @@ export async function startServerProcess(
   const token = /one-time token ([^\s)]+)/.exec(line)?.[1] ?? '';
   return {
     url: `http://127.0.0.1:${port}`,
+    pid: child.pid!,
     token,
     log: () => err,
     async stop() {

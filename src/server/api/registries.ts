@@ -86,6 +86,10 @@ const JobOut = z
     runAfter: z.string(),
     progress: z.number().int(),
     message: z.string(),
+    runner: z
+      .string()
+      .nullable()
+      .meta({ description: 'the server process running it (host:pid:id), while it runs' }),
     createdAt: z.string(),
     updatedAt: z.string(),
     finishedAt: z.string().nullable(),
@@ -121,6 +125,7 @@ function jobOut(r: JobRow) {
     runAfter: r.run_after,
     progress: r.progress,
     message: r.message,
+    runner: r.locked_by,
     createdAt: r.created_at,
     updatedAt: r.updated_at,
     finishedAt: r.finished_at,
