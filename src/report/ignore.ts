@@ -95,6 +95,7 @@ const SECTIONS: Record<string, FindingKind> = {
   secrets: 'secret',
   misconfigurations: 'misconfig',
   licenses: 'license',
+  malware: 'malware',
 };
 
 function parseYamlIgnore(text: string, file: string): IgnoreList {

@@ -49,7 +49,7 @@ export function* formatReportChunks(
     const { bom, omitted } = toCycloneDx(report);
     if (omitted)
       opts.warn?.(
-        `cyclonedx: ${omitted} non-vulnerability finding(s) (secrets, misconfigurations, licenses) have no place in CycloneDX and were left out`,
+        `cyclonedx: ${omitted} non-vulnerability finding(s) (secrets, misconfigurations, licenses, malware) have no place in CycloneDX and were left out`,
       );
     doc = bom;
   } else return yield formatReport(report, format, opts);
@@ -88,7 +88,7 @@ export function formatReport(report: ScanReport, format: string, opts: FormatOpt
       const { bom, omitted } = toCycloneDx(report);
       if (omitted)
         opts.warn?.(
-          `cyclonedx: ${omitted} non-vulnerability finding(s) (secrets, misconfigurations, licenses) have no place in CycloneDX and were left out`,
+          `cyclonedx: ${omitted} non-vulnerability finding(s) (secrets, misconfigurations, licenses, malware) have no place in CycloneDX and were left out`,
         );
       return JSON.stringify(bom, null, 2) + '\n';
     }
