@@ -23,6 +23,8 @@ export interface Principal {
   role: Role;
   via: 'session' | 'token';
   tokenId?: number;
+  /** A cluster token: the cluster its agents' events and uploads belong to. */
+  cluster?: string;
   /** sha256 of the session cookie (session logins). */
   sessionHash?: string;
 }
@@ -100,6 +102,7 @@ export class Auth implements Authenticator {
         'api_tokens.token_hash',
         'api_tokens.role as tokenRole',
         'api_tokens.last_used_at',
+        'api_tokens.cluster',
         'users.id',
         'users.username',
         'users.role',
@@ -122,6 +125,7 @@ export class Auth implements Authenticator {
       role: minRole(row.tokenRole as Role, row.role as Role),
       via: 'token',
       tokenId: row.tokenId,
+      ...(row.cluster ? { cluster: row.cluster } : {}),
     };
   }
 
@@ -182,6 +186,7 @@ export class Auth implements Authenticator {
     userId: number,
     name: string,
     role: Role,
+    cluster = '',
   ): Promise<{ id: number; token: string; prefix: string }> {
     const prefix = randomToken(12)
       .replace(/[^A-Za-z0-9]/g, '')
@@ -198,6 +203,7 @@ export class Auth implements Authenticator {
         role,
         created_at: now(),
         last_used_at: null,
+        cluster,
       })
       .returning('id')
       .executeTakeFirstOrThrow();

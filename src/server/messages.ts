@@ -65,6 +65,7 @@ export const SERVER_MESSAGES = {
   'audit.wrongToken': 'wrong token',
   'audit.alreadyBootstrapped': 'already bootstrapped',
   'runtime.notFound': 'runtime event {id} not found',
+  'runtime.wrongCluster': 'events.{index} is of cluster {cluster}, but this token belongs to cluster {token}',
   'runtime.batchTooLarge': 'a batch of {count} events is too large (at most {max}): send smaller batches',
 } as const;
 

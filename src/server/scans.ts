@@ -142,6 +142,8 @@ export async function storeReport(
     imageName?: string;
     /** Default sourceKeyOf(opts). */
     sourceKey?: string;
+    /** The uploading token's cluster. */
+    cluster?: string;
   },
   /** Runs in the same transaction once the scan is stored (outbox writes). */
   onStored?: (stored: StoredScan, tx: Kysely<Database>) => Promise<void>,
@@ -194,6 +196,7 @@ export async function storeReport(
       source_key: sourceKey,
       merged_from: null,
       report: JSON.stringify(report),
+      cluster: opts.cluster ?? '',
     });
     await tx
       .deleteFrom('image_sources')
@@ -292,6 +295,7 @@ async function insertScan(
     source_key: string;
     merged_from: string | null;
     report: string;
+    cluster?: string;
   },
 ): Promise<number> {
   const counts = { critical: 0, high: 0, medium: 0, low: 0, unknown: 0 };

@@ -258,6 +258,18 @@ export interface RuntimeAgent {
   buffer?: { pendingBytes: number; dropped: number; rejected: number; sent: number };
 }
 
+export interface ClusterRow {
+  cluster: string;
+  agents: number;
+  staleAgents: number;
+  drops: number;
+  events24h: number;
+  byPriority24h: Record<string, number>;
+  images: number;
+  critical: number;
+  high: number;
+}
+
 type Groups = { key: string; count: number }[];
 export interface RuntimeSummary {
   total: number;

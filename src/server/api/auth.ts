@@ -47,6 +47,7 @@ const Token = z
     username: z.string(),
     createdAt: z.string(),
     lastUsedAt: z.string().nullable(),
+    cluster: z.string().meta({ description: "'' = not bound to a cluster" }),
   })
   .meta({ id: 'ApiToken' });
 const AuditEntry = z
@@ -318,6 +319,7 @@ export function authRoutes(s: ServerContext): void {
           'users.username',
           'api_tokens.created_at',
           'api_tokens.last_used_at',
+          'api_tokens.cluster',
         ])
         .orderBy('api_tokens.id');
       if (principal.role !== 'admin') q = q.where('api_tokens.user_id', '=', principal.userId);
@@ -332,6 +334,7 @@ export function authRoutes(s: ServerContext): void {
           username: r.username,
           createdAt: r.created_at,
           lastUsedAt: r.last_used_at,
+          cluster: r.cluster,
         })),
       };
     },
@@ -344,16 +347,43 @@ export function authRoutes(s: ServerContext): void {
     access: 'viewer',
     status: 201,
     summary: 'Create an API token for CI (the secret is in this response only)',
-    body: z.object({ name: z.string().min(1).max(100), role: RoleSchema.optional() }),
-    response: z.object({ id: z.number().int(), token: z.string(), prefix: z.string(), role: RoleSchema }),
+    body: z.object({
+      name: z.string().min(1).max(100),
+      role: RoleSchema.optional(),
+      cluster: z
+        .string()
+        .regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/, 'a cluster name: letters, digits, . _ - (1-63)')
+        .optional()
+        .meta({
+          description:
+            "a cluster token: the agents' events and the uploads made with it belong to this cluster (and no other)",
+        }),
+    }),
+    response: z.object({
+      id: z.number().int(),
+      token: z.string(),
+      prefix: z.string(),
+      role: RoleSchema,
+      cluster: z.string().optional(),
+    }),
     async handler({ body, principal }) {
       if (principal.via === 'token') throw new HttpError(403, 'FORBIDDEN', msg('token.byToken'));
       const role = body.role ?? principal.role;
       if (ROLES.indexOf(role) > ROLES.indexOf(principal.role))
         throw new HttpError(403, 'FORBIDDEN', msg('token.tooStrong', { role, owner: principal.role }));
-      const t = await auth.createToken(principal.userId, body.name, role);
-      await audit(db, actorName(principal), 'token.create', `token:${t.id}`, { name: body.name, role });
-      return { id: t.id, token: t.token, prefix: t.prefix, role };
+      const t = await auth.createToken(principal.userId, body.name, role, body.cluster ?? '');
+      await audit(db, actorName(principal), 'token.create', `token:${t.id}`, {
+        name: body.name,
+        role,
+        ...(body.cluster ? { cluster: body.cluster } : {}),
+      });
+      return {
+        id: t.id,
+        token: t.token,
+        prefix: t.prefix,
+        role,
+        ...(body.cluster ? { cluster: body.cluster } : {}),
+      };
     },
   });
 

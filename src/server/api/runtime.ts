@@ -151,6 +151,18 @@ export function classifyRuntimeItem(
   return { event: parse(RuntimeEventIn, item, 'request body', 'request.invalidBody', path) as PostedEvent };
 }
 
+const ClusterRow = z.object({
+  cluster: z.string(),
+  agents: z.number().int(),
+  staleAgents: z.number().int(),
+  drops: z.number().int(),
+  events24h: z.number().int(),
+  byPriority24h: z.record(z.string(), z.number().int()),
+  images: z.number().int(),
+  critical: z.number().int(),
+  high: z.number().int(),
+});
+
 const AgentOut = z
   .object({
     node: z.string(),
@@ -421,8 +433,20 @@ export function runtimeRoutes(s: ServerContext): void {
         );
       const events: PostedEvent[] = [];
       const stats: PostedStats[] = [];
+      const bound = principal.cluster;
       body.events.forEach((item, i) => {
         const c = classifyRuntimeItem(item, ['events', i]);
+        const rec = (c.stats ?? c.event)!;
+        // a cluster token's events belong to its cluster: unnamed ones get it, others are refused
+        if (bound) {
+          if (rec.cluster && rec.cluster !== bound)
+            throw new HttpError(
+              403,
+              'WRONG_CLUSTER',
+              msg('runtime.wrongCluster', { index: i, cluster: rec.cluster, token: bound }),
+            );
+          rec.cluster = bound;
+        }
         if (c.stats) stats.push(c.stats);
         else events.push(c.event!);
       });
@@ -489,6 +513,88 @@ export function runtimeRoutes(s: ServerContext): void {
           };
         }),
       };
+    },
+  });
+
+  router.add({
+    method: 'GET',
+    url: '/api/clusters',
+    tag: 'runtime',
+    access: 'viewer',
+    summary:
+      'Clusters side by side: node agents (reporting / stale), runtime events of the last 24 h by priority, images scanned by its CI tokens and their findings',
+    response: z.object({
+      items: z.array(ClusterRow.meta({ id: 'Cluster' })),
+    }),
+    async handler() {
+      const now = Date.now();
+      const since = new Date(now - 86_400_000).toISOString();
+      const out = new Map<string, z.input<typeof ClusterRow>>();
+      const row = (c: string) => {
+        let r = out.get(c);
+        if (!r) {
+          r = {
+            cluster: c,
+            agents: 0,
+            staleAgents: 0,
+            drops: 0,
+            events24h: 0,
+            byPriority24h: {},
+            images: 0,
+            critical: 0,
+            high: 0,
+          };
+          out.set(c, r);
+        }
+        return r;
+      };
+      for (const a of await db
+        .selectFrom('runtime_agents')
+        .select(['cluster', 'received_at', 'drops', 'stats'])
+        .execute()) {
+        const r = row(a.cluster);
+        r.agents++;
+        r.drops += a.drops;
+        const hb = (JSON.parse(a.stats) as PostedStats['stats']).heartbeatSeconds;
+        if (now - Date.parse(a.received_at) > (hb ? hb * 3000 : 300_000)) r.staleAgents++;
+      }
+      const ev = await db
+        .selectFrom('runtime_events')
+        .select((eb) => ['cluster', 'priority', eb.fn.countAll<number>().as('n')])
+        .where('time', '>=', since)
+        .groupBy(['cluster', 'priority'])
+        .execute();
+      for (const e of ev) {
+        const r = row(e.cluster);
+        r.events24h += Number(e.n);
+        r.byPriority24h[e.priority] = Number(e.n);
+      }
+      // each image's latest scan uploaded by the cluster's tokens
+      const latest = await db
+        .selectFrom('scans')
+        .select((eb) => ['cluster', 'image_id', eb.fn.max('id').as('id')])
+        .where('cluster', '!=', '')
+        .where('source', '!=', 'merged')
+        .groupBy(['cluster', 'image_id'])
+        .execute();
+      if (latest.length) {
+        const counts = await db
+          .selectFrom('scans')
+          .select(['id', 'cluster', 'critical', 'high'])
+          .where(
+            'id',
+            'in',
+            latest.map((l) => Number(l.id)),
+          )
+          .execute();
+        for (const c of counts) {
+          const r = row(c.cluster);
+          r.images++;
+          r.critical += c.critical;
+          r.high += c.high;
+        }
+      }
+      return { items: [...out.values()].sort((a, b) => a.cluster.localeCompare(b.cluster)) };
     },
   });
 

@@ -79,6 +79,7 @@ export const ScanOut = z
     createdAt: z.string(),
     source: z.string(),
     submittedBy: z.string(),
+    cluster: z.string().meta({ description: "the uploading token's cluster ('' for none)" }),
     counts: Counts,
   })
   .meta({ id: 'Scan' });
@@ -323,10 +324,12 @@ function scanOut(r: {
   medium: number;
   low: number;
   unknown: number;
+  cluster: string;
 }) {
   return {
     id: r.id,
     imageId: r.image_id,
+    cluster: r.cluster,
     imageName: r.name,
     digest: r.digest,
     createdAt: r.created_at,
@@ -349,6 +352,7 @@ const SCAN_COLS = [
   'scans.medium',
   'scans.low',
   'scans.unknown',
+  'scans.cluster',
 ] as const;
 
 export function scanRoutes(s: ServerContext): void {
@@ -398,7 +402,11 @@ export function scanRoutes(s: ServerContext): void {
       const stored = await storeReport(
         db,
         body,
-        { source: 'upload', submittedBy: actorName(principal) },
+        {
+          source: 'upload',
+          submittedBy: actorName(principal),
+          ...(principal.cluster ? { cluster: principal.cluster } : {}),
+        },
         async (st, tx) => {
           await audit(tx, actorName(principal), 'scan.upload', `image:${st.imageName}@${st.digest}`, {
             scanId: st.scanId,
@@ -418,7 +426,10 @@ export function scanRoutes(s: ServerContext): void {
     tag: 'scans',
     access: 'viewer',
     summary: 'Scan history, newest first (optionally of one image)',
-    query: pagingQuery(['createdAt'], 'createdAt').extend({ imageId: z.coerce.number().int().optional() }),
+    query: pagingQuery(['createdAt'], 'createdAt').extend({
+      imageId: z.coerce.number().int().optional(),
+      cluster: z.string().max(63).optional(),
+    }),
     response: page(ScanOut),
     async handler({ query }) {
       // Merged views are not reports of their own: the history lists what each source sent.
@@ -427,6 +438,7 @@ export function scanRoutes(s: ServerContext): void {
         .innerJoin('images', 'images.id', 'scans.image_id')
         .where('scans.source', '!=', 'merged');
       if (query.imageId !== undefined) b = b.where('scans.image_id', '=', query.imageId);
+      if (query.cluster !== undefined) b = b.where('scans.cluster', '=', query.cluster);
       const total = await countRows(b);
       const rows = await b
         .select([...SCAN_COLS])

@@ -264,6 +264,7 @@ function scanSources(): Migration {
  * `body`; its tags as ",a,b," in `tags` (filtering by any tag). ATT&CK techniques and tactics also
  * in their own table, so events are counted by technique without reading every row.
  */
+/** (also: the cluster of API tokens and scans) */
 function runtimeEvents(dialect: Dialect): Migration {
   return {
     async up(db: Kysely<any>) {
@@ -316,6 +317,16 @@ function runtimeEvents(dialect: Dialect): Migration {
         .addColumn('stats', 'text', (c) => c.notNull())
         .addUniqueConstraint('runtime_agents_node', ['cluster', 'node'])
         .execute();
+      // multi-cluster: a token may belong to one cluster (its agents' events and CI uploads carry it)
+      await db.schema
+        .alterTable('api_tokens')
+        .addColumn('cluster', 'text', (c) => c.notNull().defaultTo(''))
+        .execute();
+      await db.schema
+        .alterTable('scans')
+        .addColumn('cluster', 'text', (c) => c.notNull().defaultTo(''))
+        .execute();
+      await db.schema.createIndex('scans_cluster').on('scans').columns(['cluster', 'image_id']).execute();
       await db.schema
         .createIndex('runtime_event_tags_row')
         .on('runtime_event_tags')

@@ -30,6 +30,8 @@ export interface ApiTokensTable {
   role: string;
   created_at: string;
   last_used_at: string | null;
+  /** '' = any cluster; else the cluster its agents' events and uploads belong to */
+  cluster: Generated<string>;
 }
 export interface AuditTable {
   id: Generated<number>;
@@ -72,6 +74,8 @@ export interface ScansTable {
   merged_from: string | null;
   /** 1 when the row was its image's view (what the console shows) when stored. */
   is_view: Generated<number>;
+  /** The cluster of the token that uploaded it ('' for none / registry scans). */
+  cluster: Generated<string>;
 }
 /** The latest scan of each source of an image. */
 export interface ImageSourcesTable {

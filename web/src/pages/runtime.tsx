@@ -4,7 +4,7 @@
  * and the event page with its process tree, Falco's JSON and the container's events around it.
  */
 import { useState, type ReactNode } from 'react';
-import type { RuntimeAgent, RuntimeEvent, RuntimeEventDetail, RuntimeSummary } from '../api';
+import type { ClusterRow, RuntimeAgent, RuntimeEvent, RuntimeEventDetail, RuntimeSummary } from '../api';
 import { DataTable, ErrorBox, fmtDate, Link, SimpleTable, useResource, useServerList } from '../components';
 import { useT, type Key } from '../i18n';
 import { navigate, useLocation } from '../router';
@@ -163,12 +163,13 @@ export function RuntimePage() {
   const [image, setImage] = useState(query.get('image') ?? '');
   const [container, setContainer] = useState(query.get('container') ?? '');
   const [kind, setKind] = useState(query.get('kind') ?? '');
+  const [cluster, setCluster] = useState(query.get('cluster') ?? '');
   const [q, setQ] = useState('');
   // the window's start, fixed while the filters stay the same (so paging does not shift)
   const [since] = useState(() => new Date().toISOString());
   const span = WINDOWS[windowKey];
   const sinceIso = span === undefined ? undefined : new Date(Date.parse(since) - span).toISOString();
-  const filters = { since: sinceIso, priority, rule, tag, namespace, image, container, kind, q };
+  const filters = { since: sinceIso, priority, rule, tag, namespace, image, container, kind, cluster, q };
   const qsOf = (f: Record<string, string | undefined>) =>
     Object.entries(f)
       .filter(([, v]) => v)
@@ -178,9 +179,69 @@ export function RuntimePage() {
   const list = useServerList<RuntimeEvent>('/api/runtime/events', filters, { sort: 'time', order: 'desc' });
   const s = summary.data;
   const agents = useResource<{ items: RuntimeAgent[] }>('/api/runtime/agents');
+  const clusters = useResource<{ items: ClusterRow[] }>('/api/clusters');
+  const named = (clusters.data?.items ?? []).filter((c) => c.cluster);
   return (
     <div>
       <h1>{t('nav.runtime')}</h1>
+      {named.length > 0 && (
+        <>
+          <h2>{t('runtime.clusters')}</h2>
+          <SimpleTable
+            testId="runtime-clusters"
+            rows={clusters.data?.items}
+            rowKey={(c) => c.cluster}
+            columns={[
+              {
+                key: 'cluster',
+                label: 'runtime.cluster',
+                render: (c) => (
+                  <button
+                    className={`linkbtn ${cluster === c.cluster ? 'active' : ''}`}
+                    onClick={() => setCluster(cluster === c.cluster ? '' : c.cluster)}
+                  >
+                    {c.cluster || '—'}
+                  </button>
+                ),
+              },
+              {
+                key: 'agents',
+                label: 'runtime.agents',
+                className: 'num',
+                render: (c) => `${c.agents - c.staleAgents}/${c.agents}`,
+              },
+              {
+                key: 'drops',
+                label: 'runtime.drops',
+                className: 'num',
+                render: (c) => <span className={c.drops ? 'sevtext-critical' : ''}>{c.drops}</span>,
+              },
+              {
+                key: 'events',
+                label: 'runtime.events24h',
+                className: 'num',
+                render: (c) => (
+                  <span
+                    title={Object.entries(c.byPriority24h)
+                      .map(([p, n]) => `${p}: ${n}`)
+                      .join(', ')}
+                  >
+                    {c.events24h}
+                  </span>
+                ),
+              },
+              { key: 'images', label: 'nav.images', className: 'num', render: (c) => c.images },
+              {
+                key: 'crit',
+                label: 'sev.CRITICAL',
+                className: 'num sevtext-critical',
+                render: (c) => c.critical,
+              },
+              { key: 'high', label: 'sev.HIGH', className: 'num sevtext-high', render: (c) => c.high },
+            ]}
+          />
+        </>
+      )}
       <h2>{t('runtime.agents')}</h2>
       <SimpleTable
         testId="runtime-agents"
@@ -275,6 +336,12 @@ export function RuntimePage() {
             </option>
           ))}
         </select>
+        <input
+          placeholder={t('runtime.cluster')}
+          value={cluster}
+          onChange={(e) => setCluster(e.target.value)}
+          aria-label={t('runtime.cluster')}
+        />
         <input
           placeholder={t('runtime.rule')}
           value={rule}

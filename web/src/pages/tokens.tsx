@@ -13,6 +13,7 @@ interface ApiToken {
   username: string;
   createdAt: string;
   lastUsedAt: string | null;
+  cluster: string;
 }
 
 export function TokensPage({ me }: { me: Me['user'] }) {
@@ -20,6 +21,7 @@ export function TokensPage({ me }: { me: Me['user'] }) {
   const list = useResource<{ items: ApiToken[] }>('/api/tokens');
   const [name, setName] = useState('');
   const [role, setRole] = useState<Role>(me.role === 'viewer' ? 'viewer' : 'operator');
+  const [cluster, setCluster] = useState('');
   const [created, setCreated] = useState<string>('');
   const [error, setError] = useState<unknown>();
   // A token's role is at most its owner's.
@@ -28,7 +30,7 @@ export function TokensPage({ me }: { me: Me['user'] }) {
     e.preventDefault();
     setError(undefined);
     try {
-      const r = await post<{ token: string }>('/api/tokens', { name, role });
+      const r = await post<{ token: string }>('/api/tokens', { name, role, ...(cluster ? { cluster } : {}) });
       setCreated(r.token);
       setName('');
       list.reload();
@@ -65,6 +67,13 @@ export function TokensPage({ me }: { me: Me['user'] }) {
             </option>
           ))}
         </select>
+        <input
+          placeholder={t('tokens.cluster')}
+          value={cluster}
+          onChange={(e) => setCluster(e.target.value)}
+          aria-label={t('tokens.cluster')}
+          title={t('tokens.clusterHelp')}
+        />
         <button type="submit" className="primary">
           {t('tokens.create')}
         </button>
@@ -81,6 +90,7 @@ export function TokensPage({ me }: { me: Me['user'] }) {
           { key: 'name', label: 'col.name', render: (r) => r.name },
           { key: 'prefix', label: 'tokens.prefix', render: (r) => <code>{r.prefix}…</code> },
           { key: 'role', label: 'col.role', render: (r) => t(`role.${r.role}` as Key) },
+          { key: 'cluster', label: 'tokens.cluster', render: (r) => r.cluster || '—' },
           { key: 'user', label: 'auth.username', render: (r) => r.username },
           { key: 'created', label: 'col.created', render: (r) => fmtDate(r.createdAt) },
           { key: 'used', label: 'tokens.lastUsed', render: (r) => fmtDate(r.lastUsedAt) },
