@@ -27,3 +27,4 @@ export {
   splitImage,
   type RuntimeResolverOptions,
 } from './containers.js';
+export { FlowCollector, type FlowCollectorOptions, type FlowEvent } from './flows.js';

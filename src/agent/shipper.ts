@@ -21,15 +21,16 @@ import type { Alert } from '../runtime/rules/index.js';
 import type { ContainerInfo, StateTracker, ThreadInfo } from '../runtime/state/index.js';
 import { isoTime } from '../runtime/rules/index.js';
 import { DiskBuffer, type DiskBufferOptions } from './buffer.js';
+import type { FlowEvent } from './flows.js';
 
 /**
- * One runtime event as the console's POST /api/runtime/events takes it: a Falco alert, or a
- * behaviour-profile deviation (kind 'deviation', rule "deviation", with the fields below;
- * docs/runtime-profiles.md).
+ * One runtime event as the console's POST /api/runtime/events takes it: a Falco alert, a
+ * behaviour-profile deviation (kind 'deviation', rule "deviation"), or an automatic response
+ * taken (kind 'response', rule "response"), with the fields below (docs/runtime-profiles.md).
  */
 export interface RuntimeEvent {
   id: string;
-  kind: 'alert' | 'deviation';
+  kind: 'alert' | 'deviation' | 'response';
   time: string;
   node: string;
   cluster?: string;
@@ -57,6 +58,20 @@ export interface RuntimeEvent {
   /** kind 'deviation': the workload's mode, and what was done ("none": reported; "blocked": refused before it ran) */
   mode?: 'discover' | 'monitor' | 'protect';
   action?: 'none' | 'blocked';
+  /** kind 'response': the action (kill, pause, quarantine, resume, release), its outcome and what triggered it */
+  response?: {
+    action: string;
+    status: 'done' | 'failed' | 'skipped';
+    policy: string;
+    source: string;
+    trigger: { id: string; kind: string; rule?: string; workload?: string; deviation?: string };
+    target: { containerId?: string; pid?: number };
+    latencyMs: number;
+    reversible: boolean;
+    undoes?: string;
+    automatic?: boolean;
+    error?: string;
+  };
 }
 
 /**
@@ -90,8 +105,8 @@ export interface AgentStatsEvent {
   };
 }
 
-/** What the shipper carries: alerts (and, from the profiles, deviations/responses) and agent stats. */
-export type ShippedEvent = RuntimeEvent | AgentStatsEvent;
+/** What the shipper carries: alerts (and, from the profiles, deviations/responses), flows and agent stats. */
+export type ShippedEvent = RuntimeEvent | AgentStatsEvent | FlowEvent;
 
 export interface ProcessNode {
   pid: number;

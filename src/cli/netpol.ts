@@ -173,10 +173,15 @@ Formats:
   netpol
     .command('generate')
     .description('generate one NetworkPolicy per workload that allows exactly the observed flows')
-    .requiredOption(
+    .option(
       '--flows <file...>',
       'flow files: `hubble observe -o json` lines, conntrack -E/-L lines, Bulwark records',
     )
+    .option('--server <url>', "the flows the console's agents observed (instead of, or with, --flows)")
+    .option('--token <token>', 'API token for --server (default: $BULWARK_TOKEN)')
+    .option('--cluster <name>', 'with --server: the flows of this cluster')
+    .option('--since <time>', 'with --server: flows last seen at or after this ISO time')
+    .option('--cacert <file>', 'PEM CA certificate to trust for an https --server')
     .option(
       '--workloads <file...>',
       'workload inventory (IPs and netns to pods); its workloads without flows get deny-all policies',
@@ -195,14 +200,26 @@ Check the result with \`bulwark netpol eval\` before applying it.`,
     )
     .action(
       async (o: {
-        flows: string[];
+        flows?: string[];
+        server?: string;
+        token?: string;
+        cluster?: string;
+        since?: string;
+        cacert?: string;
         workloads?: string[];
         namespace?: string;
         output: string;
         cilium?: boolean;
       }) => {
         const net = await network();
-        const flows = await readFlows(o.flows, o.workloads);
+        if (!o.flows?.length && !o.server)
+          throw new BulwarkError('USAGE', 'netpol generate: give --flows FILE... or --server URL');
+        const remote = o.server ? await fetchFlows(o) : '';
+        const flows = await readFlows(
+          o.flows ?? [],
+          o.workloads,
+          remote ? [{ where: o.server!, text: remote }] : [],
+        );
         const inventory = (o.workloads ?? []).flatMap((f) => net.readInventory(f).workloads);
         const r = net.generatePolicies(flows, { namespace: o.namespace, inventory, cilium: o.cilium });
         const { stringify } = await import('yaml');
@@ -354,7 +371,65 @@ JSON alerts: {rule, time, connection, source, destination, protocol, port, denie
 }
 
 /** Reads flow files line by line (a stream: memory grows with the distinct connections only). */
-async function readFlows(files: string[], workloads: string[] | undefined) {
+/** GET /api/network/flows.jsonl of a console: the agents' flow records as JSON lines. */
+async function fetchFlows(o: {
+  server?: string;
+  token?: string;
+  cluster?: string;
+  since?: string;
+  cacert?: string;
+}) {
+  const token = o.token ?? process.env.BULWARK_TOKEN ?? '';
+  if (!token) throw new BulwarkError('USAGE', '--server needs --token (or $BULWARK_TOKEN)');
+  let url: URL;
+  try {
+    url = new URL('api/network/flows.jsonl', o.server!.endsWith('/') ? o.server : o.server + '/');
+  } catch {
+    throw new BulwarkError('USAGE', `--server: not a URL: ${o.server}`);
+  }
+  if (o.cluster !== undefined) url.searchParams.set('cluster', o.cluster);
+  if (o.since) url.searchParams.set('since', o.since);
+  const { Agent, request } = await import('undici');
+  const { readFileSync } = await import('node:fs');
+  const ca = o.cacert ? readFileSync(o.cacert, 'utf8') : undefined;
+  const dispatcher = new Agent({
+    connect: ca ? { ca, timeout: 10_000 } : { timeout: 10_000 },
+    headersTimeout: 30_000,
+    bodyTimeout: 60_000,
+  });
+  try {
+    const res = await request(url, { headers: { authorization: `Bearer ${token}` }, dispatcher });
+    const text = await res.body.text();
+    if (res.statusCode !== 200) {
+      let m = '';
+      try {
+        m = (JSON.parse(text) as { error?: { message?: string } }).error?.message ?? '';
+      } catch {
+        /* not JSON */
+      }
+      throw new BulwarkError(
+        'NETWORK',
+        `${url.origin}${url.pathname}: HTTP ${res.statusCode}${m ? `: ${m}` : ''}`,
+      );
+    }
+    return text;
+  } catch (e) {
+    if (e instanceof BulwarkError) throw e;
+    throw new BulwarkError(
+      'NETWORK',
+      `${url.origin}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`,
+      { cause: e },
+    );
+  } finally {
+    await dispatcher.close();
+  }
+}
+
+async function readFlows(
+  files: string[],
+  workloads: string[] | undefined,
+  texts: { where: string; text: string }[] = [],
+) {
   const net = await network();
   const { createReadStream } = await import('node:fs');
   const { createInterface } = await import('node:readline');
@@ -380,5 +455,6 @@ async function readFlows(files: string[], workloads: string[] | undefined) {
       for (const rec of net.parseFlows(line, f, n)) agg.add(rec);
     }
   }
+  for (const t of texts) for (const rec of net.parseFlows(t.text, t.where)) agg.add(rec);
   return agg.results();
 }

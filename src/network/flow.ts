@@ -493,6 +493,16 @@ export class FlowAggregator {
     if (f.l7 && !have.l7) have.l7 = f.l7;
   }
 
+  /**
+   * The records aggregated since the last drain, and forgets them (an agent ships one interval at
+   * a time); the de-duplication of 5-tuples seen twice spans intervals.
+   */
+  drain(): FlowRecord[] {
+    const r = this.results();
+    this.out.clear();
+    return r;
+  }
+
   /** The aggregated records, sorted; external destinations get the DNS names seen for them. */
   results(): FlowRecord[] {
     const merged = new Map<string, FlowRecord>();

@@ -21,6 +21,7 @@ import { scanRoutes } from './api/scans.js';
 import { registryRoutes } from './api/registries.js';
 import { notifyRoutes } from './api/notify.js';
 import { runtimeRoutes } from './api/runtime.js';
+import { networkRoutes } from './api/network.js';
 import { BusConsumer, type BusOptions } from './bus.js';
 import { systemGauges } from './api/system.js';
 import { JobRunner } from './jobs.js';
@@ -217,6 +218,7 @@ export async function createConsole(o: ServerOptions): Promise<Console> {
   });
   registryRoutes(ctx, jobs);
   runtimeRoutes(ctx);
+  networkRoutes(ctx);
   const notifier = new Notifier(ctx, {
     pollMs: o.pollMs ?? 1000,
     backoffMs: o.notifyBackoffMs,

@@ -16,6 +16,7 @@ import { classifyRuntimeItem } from './api/runtime.js';
 import type { ServerContext } from './context.js';
 import { Counter } from './metrics.js';
 import type { PostedEvent, PostedStats } from './runtime.js';
+import type { PostedFlow } from './network.js';
 
 export interface BusOptions {
   /** nats://host:port[,...] */
@@ -166,11 +167,13 @@ export class BusConsumer {
   private async handle(msgs: JsMsg[]): Promise<void> {
     const events: PostedEvent[] = [];
     const stats: PostedStats[] = [];
+    const flows: PostedFlow[] = [];
     const good: JsMsg[] = [];
     for (const m of msgs) {
       try {
         const c = classifyRuntimeItem(m.json(), [m.subject]);
         if (c.stats) stats.push(c.stats);
+        else if (c.flow) flows.push(c.flow);
         else events.push(c.event!);
         good.push(m);
       } catch (e) {
@@ -182,7 +185,7 @@ export class BusConsumer {
     }
     if (good.length) {
       // not acknowledged on failure: redelivered after the ack wait (to this or another replica)
-      const r = await this.s.ingestRuntime!(events, stats, 'nats');
+      const r = await this.s.ingestRuntime!(events, stats, 'nats', flows);
       this.stats.stored += r.accepted;
       this.stats.duplicates += r.duplicates;
       this.consumed.inc({ outcome: 'stored' }, r.accepted);

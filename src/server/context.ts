@@ -8,6 +8,7 @@ import type { Router } from './http.js';
 import type { Registry } from './metrics.js';
 import type { LoginThrottle } from './throttle.js';
 import type { PostedEvent, PostedStats, StoredRuntimeEvent } from './runtime.js';
+import type { PostedFlow } from './network.js';
 
 export interface ServerContext {
   store: Store;
@@ -35,6 +36,7 @@ export interface ServerContext {
     events: PostedEvent[],
     stats: PostedStats[],
     who: string,
+    flows?: PostedFlow[],
   ) => Promise<{ accepted: number; duplicates: number }>;
 }
 

@@ -173,8 +173,11 @@ export class Harness {
     });
   }
 
-  /** Starts `conntrack -E` in every pod namespace (after the rule that makes conntrack report there). */
-  async startConntrack(): Promise<void> {
+  /**
+   * Starts `conntrack -E` in every pod namespace (after the rule that makes conntrack report there);
+   * `onLine` sees each line (prefixed netns=NAME) as it arrives.
+   */
+  async startConntrack(onLine?: (line: string) => void): Promise<void> {
     for (const p of this.pods) {
       run('ip', [
         'netns',
@@ -218,7 +221,11 @@ export class Harness {
         buf += d;
         const parts = buf.split('\n');
         buf = parts.pop()!;
-        for (const l of parts) if (l.trim()) rec.lines.push(`netns=${p.netns} ${l}`);
+        for (const l of parts)
+          if (l.trim()) {
+            rec.lines.push(`netns=${p.netns} ${l}`);
+            onLine?.(`netns=${p.netns} ${l}`);
+          }
       });
       this.conntrack.push(rec);
     }

@@ -9,6 +9,7 @@ import type { ServerContext } from '../context.js';
 import type { Database } from '../db/index.js';
 import { msg } from '../messages.js';
 import { Counter } from '../metrics.js';
+import { parseFlowRecord, storeFlows, type PostedFlow } from '../network.js';
 import {
   countRows,
   HttpError,
@@ -110,6 +111,14 @@ const RuntimeEventIn = z
   );
 
 const Count = z.number().int().min(0);
+const FlowIn = z.object({
+  id: Str(200).min(1),
+  kind: z.literal('flow'),
+  time: z.iso.datetime({ offset: true }),
+  node: Str(253).min(1),
+  cluster: Str(253).optional(),
+  flow: z.record(z.string(), z.unknown()),
+});
 const StatsIn = z.object({
   id: Str(200).min(1),
   kind: z.literal('stats'),
@@ -145,9 +154,29 @@ const RuntimeBatch = z.object({
 export function classifyRuntimeItem(
   item: unknown,
   path: (string | number)[],
-): { event?: PostedEvent; stats?: PostedStats } {
-  if ((item as { kind?: unknown } | null)?.kind === 'stats')
+): { event?: PostedEvent; stats?: PostedStats; flow?: PostedFlow } {
+  const kind = (item as { kind?: unknown } | null)?.kind;
+  if (kind === 'stats')
     return { stats: parse(StatsIn, item, 'request body', 'request.invalidBody', path) as PostedStats };
+  if (kind === 'flow') {
+    const env = parse(FlowIn, item, 'request body', 'request.invalidBody', path) as Omit<
+      PostedFlow,
+      'flow'
+    > & {
+      flow: unknown;
+    };
+    let flow;
+    try {
+      flow = parseFlowRecord(env.flow, [...path, 'flow'].join('.'));
+    } catch (e) {
+      throw new HttpError(
+        400,
+        'BAD_REQUEST',
+        msg('request.invalidBody', { detail: `${[...path, 'flow'].join('.')}: ${(e as Error).message}` }),
+      );
+    }
+    return { flow: { ...env, flow } };
+  }
   return { event: parse(RuntimeEventIn, item, 'request body', 'request.invalidBody', path) as PostedEvent };
 }
 
@@ -401,13 +430,22 @@ export function runtimeRoutes(s: ServerContext): void {
     new Counter('bulwark_runtime_events_total', 'Runtime events stored, by kind and priority'),
   );
   /** Stores validated items (from the API or the event bus): stats first, then the events and drop alerts. */
-  const ingest = async (events: PostedEvent[], stats: PostedStats[], who: string) => {
+  const ingest = async (
+    events: PostedEvent[],
+    stats: PostedStats[],
+    who: string,
+    flows: PostedFlow[] = [],
+  ) => {
+    const newFlows = await storeFlows(db, flows);
     if (stats.length) events = [...events, ...(await storeAgentStats(db, stats, who))];
     const r = events.length
       ? await storeRuntimeEvents(db, events, who, s.onRuntimeStored)
       : { accepted: 0, duplicates: 0, stored: [] };
     for (const e of r.stored) stored.inc({ kind: e.event.kind, priority: e.event.priority });
-    return { accepted: r.accepted + stats.length, duplicates: r.duplicates };
+    return {
+      accepted: r.accepted + stats.length + newFlows,
+      duplicates: r.duplicates + flows.length - newFlows,
+    };
   };
   s.ingestRuntime = ingest;
 
@@ -433,10 +471,11 @@ export function runtimeRoutes(s: ServerContext): void {
         );
       const events: PostedEvent[] = [];
       const stats: PostedStats[] = [];
+      const flows: PostedFlow[] = [];
       const bound = principal.cluster;
       body.events.forEach((item, i) => {
         const c = classifyRuntimeItem(item, ['events', i]);
-        const rec = (c.stats ?? c.event)!;
+        const rec = (c.stats ?? c.flow ?? c.event)!;
         // a cluster token's events belong to its cluster: unnamed ones get it, others are refused
         if (bound) {
           if (rec.cluster && rec.cluster !== bound)
@@ -448,9 +487,10 @@ export function runtimeRoutes(s: ServerContext): void {
           rec.cluster = bound;
         }
         if (c.stats) stats.push(c.stats);
+        else if (c.flow) flows.push(c.flow);
         else events.push(c.event!);
       });
-      return ingest(events, stats, actorName(principal));
+      return ingest(events, stats, actorName(principal), flows);
     },
   });
 

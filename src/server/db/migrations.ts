@@ -317,6 +317,31 @@ function runtimeEvents(dialect: Dialect): Migration {
         .addColumn('stats', 'text', (c) => c.notNull())
         .addUniqueConstraint('runtime_agents_node', ['cluster', 'node'])
         .execute();
+      // east-west flows: one row per (cluster, source, destination, protocol, port, verdict)
+      await withId(db.schema.createTable('network_flows'), dialect)
+        .addColumn('cluster', 'text', (c) => c.notNull())
+        .addColumn('edge', 'text', (c) => c.notNull())
+        .addColumn('src', 'text', (c) => c.notNull())
+        .addColumn('src_ns', 'text', (c) => c.notNull())
+        .addColumn('dst', 'text', (c) => c.notNull())
+        .addColumn('dst_ns', 'text', (c) => c.notNull())
+        .addColumn('protocol', 'text', (c) => c.notNull())
+        .addColumn('port', 'integer', (c) => c.notNull())
+        .addColumn('verdict', 'text', (c) => c.notNull())
+        .addColumn('count', 'integer', (c) => c.notNull())
+        .addColumn('first_seen', 'text', (c) => c.notNull())
+        .addColumn('last_seen', 'text', (c) => c.notNull())
+        .addColumn('nodes', 'text', (c) => c.notNull())
+        .addColumn('record', 'text', (c) => c.notNull())
+        .addUniqueConstraint('network_flows_edge', ['cluster', 'edge'])
+        .execute();
+      await db.schema.createIndex('network_flows_seen').on('network_flows').columns(['last_seen']).execute();
+      // flow records already counted (agents re-send after a lost answer)
+      await db.schema
+        .createTable('network_flow_ids')
+        .addColumn('event_id', 'text', (c) => c.primaryKey())
+        .addColumn('received_at', 'text', (c) => c.notNull())
+        .execute();
       // multi-cluster: a token may belong to one cluster (its agents' events and CI uploads carry it)
       await db.schema
         .alterTable('api_tokens')

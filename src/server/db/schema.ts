@@ -229,6 +229,33 @@ export interface RuntimeAgentsTable {
   /** the stats record as sent (JSON) */
   stats: string;
 }
+/** An east-west edge aggregated over time (see migrations.ts 0004). */
+export interface NetworkFlowsTable {
+  id: Generated<number>;
+  cluster: string;
+  /** "ns/a[Deployment] => ns/b[Deployment] : TCP 80 FORWARDED" */
+  edge: string;
+  /** endpoint keys: "ns/name[Kind]" or "IP[External]" */
+  src: string;
+  src_ns: string;
+  dst: string;
+  dst_ns: string;
+  protocol: string;
+  /** -1 for none (ICMP) */
+  port: number;
+  verdict: string;
+  count: number;
+  first_seen: string;
+  last_seen: string;
+  /** JSON array of the nodes that reported it */
+  nodes: string;
+  /** the aggregated flow record (JSON), as `netpol generate --flows` reads it */
+  record: string;
+}
+export interface NetworkFlowIdsTable {
+  event_id: string;
+  received_at: string;
+}
 export interface RuntimeEventTagsTable {
   event_row: number;
   tag: string;
@@ -253,4 +280,6 @@ export interface Database {
   runtime_events: RuntimeEventsTable;
   runtime_event_tags: RuntimeEventTagsTable;
   runtime_agents: RuntimeAgentsTable;
+  network_flows: NetworkFlowsTable;
+  network_flow_ids: NetworkFlowIdsTable;
 }
