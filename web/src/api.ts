@@ -270,6 +270,26 @@ export interface ClusterRow {
   high: number;
 }
 
+export interface NetworkFlow {
+  id: number;
+  cluster: string;
+  source: string;
+  destination: string;
+  protocol: string;
+  port: number | null;
+  verdict: string;
+  count: number;
+  firstSeen: string;
+  lastSeen: string;
+  nodes: string[];
+}
+
+export interface NetworkMap {
+  nodes: { id: string; namespace: string; name: string; kind: string }[];
+  edges: NetworkFlow[];
+  truncated: boolean;
+}
+
 type Groups = { key: string; count: number }[];
 export interface RuntimeSummary {
   total: number;

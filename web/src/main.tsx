@@ -17,6 +17,7 @@ import { AuditPage } from './pages/audit';
 import { SuppressionsPage } from './pages/suppressions';
 import { TokensPage } from './pages/tokens';
 import { RuntimePage, RuntimeEventPage } from './pages/runtime';
+import { NetworkPage } from './pages/network';
 import './styles.css';
 
 const NAV: { to: string; label: Key; role?: Role }[] = [
@@ -25,6 +26,7 @@ const NAV: { to: string; label: Key; role?: Role }[] = [
   { to: '/advisories', label: 'nav.advisories' },
   { to: '/compliance', label: 'nav.compliance' },
   { to: '/runtime', label: 'nav.runtime' },
+  { to: '/network', label: 'nav.network' },
   { to: '/registries', label: 'nav.registries' },
   { to: '/suppressions', label: 'nav.suppressions' },
   { to: '/notifications', label: 'nav.notifications' },
@@ -43,6 +45,7 @@ function Routes({ me }: { me: Me['user'] }): ReactNode {
   if (path === '/advisories') return <AdvisoriesPage />;
   if (path === '/compliance') return <CompliancePage />;
   if (path === '/runtime') return <RuntimePage />;
+  if (path === '/network') return <NetworkPage />;
   if ((m = match('/runtime/:id', path))) return <RuntimeEventPage id={Number(m.id)} />;
   if ((m = match('/advisories/:id', path))) return <AdvisoryPage id={m.id!} />;
   if (path === '/registries') return <RegistriesPage me={me} />;
