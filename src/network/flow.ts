@@ -342,6 +342,15 @@ export class Attributor {
     }
   }
 
+  /**
+   * A container's workload learned at run time (the agent reads it from the container runtime's
+   * state): flows of the container, and of the addresses it used, are attributed to it.
+   */
+  learnContainer(containerId: string, w: InventoryEntry): void {
+    const k = containerId.slice(0, 12);
+    if (!this.byContainer.has(k)) this.byContainer.set(k, w);
+  }
+
   /** Records the DNS answer a flow carries, if any. */
   observe(f: FlowRecord): void {
     const d = f.l7?.dns;
