@@ -7,6 +7,7 @@ PKGS=(
   docker-registry apache2-utils    # a real registry with htpasswd auth
   openssl ca-certificates          # TLS for the test registry
   golang-go                        # a real Go binary for the Go cataloger
+  golang-github-masterminds-sprig-dev golang-gopkg-yaml.v2-dev  # the Helm chart renderer (deploy/helm/render: text/template + sprig, offline)
   zip unzip zstd                   # jar / zip fixtures, zstd layers
   openjdk-17-jdk-headless maven    # real jars (javac/jar; Debian's /usr/share/java and maven-repo)
   ruby ruby-rack                   # real installed gemspecs
