@@ -1,12 +1,14 @@
 /**
- * Admission decisions as events. The console (src/server) has no event-ingest API yet, so a decision
- * is one JSON line on a stream (stdout by default) and, with `--events-url`, batched JSON lines
- * (application/x-ndjson) POSTed to a collector. Posting never blocks a request: the queue is bounded
- * and dropped events are counted.
+ * Admission decisions as events: one JSON line on a stream (stdout by default); with `--server` the
+ * console's runtime events (kind 'admission', through the agent's disk buffer and shipper, see
+ * consoleEvent); with `--events-url`, batched JSON lines (application/x-ndjson) POSTed to a
+ * collector. Neither blocks a request: the shipper appends to its buffer, the collector's queue is
+ * bounded and dropped events are counted.
  */
 import { request } from 'undici';
 import type { Decision } from './admit.js';
 import type { AdmissionRequest } from './review.js';
+import type { RuntimeEvent } from '../agent/shipper.js';
 
 export interface AdmissionEvent {
   type: 'admission.decision';
@@ -29,6 +31,51 @@ export interface AdmissionEvent {
 }
 
 export type EventSink = (e: AdmissionEvent) => void;
+
+/** A decision as a console runtime event (kind 'admission'; the decision itself in `admission`). */
+export function consoleEvent(e: AdmissionEvent, id: string, node: string, cluster?: string): RuntimeEvent {
+  const what = `${e.kind} ${e.namespace ? `${e.namespace}/` : ''}${e.name ?? ''}`.trim();
+  const why = [...e.failedChecks, ...e.imageProblems];
+  const verdict = !e.allowed
+    ? 'denied'
+    : e.decision === 'warn' || why.length
+      ? 'allowed with warnings'
+      : 'allowed';
+  return {
+    id,
+    kind: 'admission' as const,
+    time: e.time,
+    node,
+    ...(cluster ? { cluster } : {}),
+    rule: `Admission ${verdict}`,
+    priority: !e.allowed ? 'Warning' : why.length ? 'Notice' : 'Informational',
+    source: 'admission',
+    output: `${e.operation} ${what} ${verdict}${why.length ? `: ${why.join('; ')}` : ''}${e.user ? ` (by ${e.user})` : ''}`,
+    output_fields: {
+      'ka.uid': e.uid,
+      'ka.verb': e.operation,
+      'ka.target.resource': e.kind,
+      ...(e.namespace ? { 'ka.target.namespace': e.namespace } : {}),
+      ...(e.name ? { 'ka.target.name': e.name } : {}),
+      ...(e.user ? { 'ka.user.name': e.user } : {}),
+      'ka.allowed': e.allowed,
+      'bulwark.mode': e.mode,
+      'bulwark.duration_ms': e.durationMs,
+    },
+    tags: ['admission', ...e.failedChecks],
+    ...(e.images[0]
+      ? {
+          container: {
+            id: '',
+            image: e.images[0].ref,
+            ...(e.images[0].digest ? { imageDigest: e.images[0].digest } : {}),
+          },
+        }
+      : {}),
+    ...(e.namespace ? { k8s: { namespace: e.namespace, ...(e.name ? { pod: e.name } : {}) } } : {}),
+    admission: { ...e },
+  };
+}
 
 export function decisionEvent(req: AdmissionRequest, d: Decision, mode: string): AdmissionEvent {
   const meta = (req.object?.metadata ?? {}) as Record<string, unknown>;

@@ -51,7 +51,14 @@ export {
   WEBHOOK_RULES,
   type ManifestOptions,
 } from './manifests.js';
-export { decisionEvent, streamSink, HttpEventSink, type AdmissionEvent, type EventSink } from './events.js';
+export {
+  decisionEvent,
+  consoleEvent,
+  streamSink,
+  HttpEventSink,
+  type AdmissionEvent,
+  type EventSink,
+} from './events.js';
 export {
   evaluateVap,
   loadVapObjects,

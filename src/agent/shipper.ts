@@ -30,7 +30,7 @@ import type { FlowEvent } from './flows.js';
  */
 export interface RuntimeEvent {
   id: string;
-  kind: 'alert' | 'deviation' | 'response';
+  kind: 'alert' | 'deviation' | 'response' | 'admission' | 'waf';
   time: string;
   node: string;
   cluster?: string;
@@ -58,6 +58,10 @@ export interface RuntimeEvent {
   /** kind 'deviation': the workload's mode, and what was done ("none": reported; "blocked": refused before it ran) */
   mode?: 'discover' | 'monitor' | 'protect';
   action?: 'none' | 'blocked';
+  /** kind 'admission': the webhook's decision (src/admission/events.ts AdmissionEvent) */
+  admission?: Record<string, unknown>;
+  /** kind 'waf': the blocked request's summary (src/waf) */
+  waf?: Record<string, unknown>;
   /** kind 'response': the action (kill, pause, quarantine, resume, release), its outcome and what triggered it */
   response?: {
     action: string;

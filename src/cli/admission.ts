@@ -40,6 +40,10 @@ interface ServeOptions {
   exemptNamespace: string[];
   warm: string[];
   eventsUrl?: string;
+  server?: string;
+  token?: string;
+  cluster?: string;
+  bufferDir?: string;
   events: string;
   db?: string;
   offline?: boolean;
@@ -193,6 +197,32 @@ async function serve(ctx: CliContext, o: ServeOptions): Promise<void> {
     http = new HttpEventSink(u.href, { onError: (m) => log.warn(m) });
     sinks.push(http.sink);
   }
+  // decisions to the console: through a disk buffer, in order, never lost while it is away
+  let shipper: import('../agent/index.js').Shipper | undefined;
+  if (o.server) {
+    const token = o.token ?? process.env.BULWARK_TOKEN ?? '';
+    if (!token) throw new BulwarkError('USAGE', '--server needs --token (or $BULWARK_TOKEN)');
+    const { Shipper } = await import('../agent/index.js');
+    const { consoleEvent } = await import('../admission/index.js');
+    const { homedir, hostname } = await import('node:os');
+    const { join } = await import('node:path');
+    try {
+      shipper = new Shipper({
+        server: o.server,
+        token,
+        bufferDir: o.bufferDir ?? join(homedir(), '.cache', 'bulwark', 'admission-buffer'),
+        onWarn: (m) => log.warn(m),
+      });
+    } catch (e) {
+      throw new BulwarkError('USAGE', (e as Error).message);
+    }
+    shipper.start();
+    const sh = shipper;
+    const node = hostname();
+    const run = `admission:${node}:${Date.now().toString(36)}`;
+    let n = 0;
+    sinks.push((e) => sh.enqueue([consoleEvent(e, `${run}:${++n}`, node, o.cluster)]));
+  }
   for (const ref of o.warm) void images.warm(ref);
   const hook = await startWebhook(
     {
@@ -225,6 +255,7 @@ async function serve(ctx: CliContext, o: ServeOptions): Promise<void> {
   log.info('shutting down');
   await hook.close();
   await http?.flush();
+  await shipper?.stop(5000);
   await resolver?.close();
 }
 
@@ -283,6 +314,10 @@ export function register(ctx: CliContext): void {
     )
     .option('--events <file>', 'decisions as JSON lines: "-" for stdout, a file, or "none"', '-')
     .option('--events-url <url>', 'also POST decisions (JSON lines, batched) to this URL')
+    .option('--server <url>', "send decisions to the console's runtime events (kind admission)")
+    .option('--token <token>', 'API token for --server (default: $BULWARK_TOKEN)')
+    .option('--cluster <name>', 'cluster name on the decisions sent to the console')
+    .option('--buffer-dir <dir>', 'disk buffer for --server (default ~/.cache/bulwark/admission-buffer)')
     .option('--registry-ca-cert <file>', 'CA certificate(s) for registries')
     .option('--insecure-registry', 'registries over plain HTTP or unverified TLS')
     .action((o: ServeOptions) => serve(ctx, o));

@@ -67,7 +67,7 @@ export function isAttackTag(t: string): boolean {
   return t.startsWith('mitre_') || /^T\d{4}(\.\d{3})?$/.test(t);
 }
 
-export const EVENT_KINDS = ['alert', 'deviation', 'response'] as const;
+export const EVENT_KINDS = ['alert', 'deviation', 'response', 'admission', 'waf'] as const;
 export type EventKind = (typeof EVENT_KINDS)[number];
 
 /** One event as posted by an agent, validated (see api/runtime.ts for the schema). */

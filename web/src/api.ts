@@ -220,7 +220,7 @@ export interface ReportLocation {
 export interface RuntimeEvent {
   id: number;
   eventId: string;
-  kind: 'alert' | 'deviation' | 'response';
+  kind: 'alert' | 'deviation' | 'response' | 'admission' | 'waf';
   time: string;
   node: string;
   cluster: string;

@@ -27,6 +27,7 @@ const NAV: { to: string; label: Key; role?: Role }[] = [
   { to: '/compliance', label: 'nav.compliance' },
   { to: '/runtime', label: 'nav.runtime' },
   { to: '/network', label: 'nav.network' },
+  { to: '/admission', label: 'nav.admission' },
   { to: '/registries', label: 'nav.registries' },
   { to: '/suppressions', label: 'nav.suppressions' },
   { to: '/notifications', label: 'nav.notifications' },
@@ -44,8 +45,10 @@ function Routes({ me }: { me: Me['user'] }): ReactNode {
   if ((m = match('/images/:id', path))) return <ImagePage id={Number(m.id)} me={me} />;
   if (path === '/advisories') return <AdvisoriesPage />;
   if (path === '/compliance') return <CompliancePage />;
-  if (path === '/runtime') return <RuntimePage />;
+  if (path === '/runtime') return <RuntimePage key="runtime" />;
   if (path === '/network') return <NetworkPage />;
+  if (path === '/admission')
+    return <RuntimePage key="admission" fixedKind="admission" title="nav.admission" />;
   if ((m = match('/runtime/:id', path))) return <RuntimeEventPage id={Number(m.id)} />;
   if ((m = match('/advisories/:id', path))) return <AdvisoryPage id={m.id!} />;
   if (path === '/registries') return <RegistriesPage me={me} />;

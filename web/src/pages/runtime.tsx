@@ -152,7 +152,8 @@ function Facet({
   );
 }
 
-export function RuntimePage() {
+/** The runtime page; with `fixedKind` one kind of event only (the admission decisions page). */
+export function RuntimePage({ fixedKind, title }: { fixedKind?: string; title?: Key } = {}) {
   const { t } = useT();
   const { query } = useLocation();
   const [windowKey, setWindowKey] = useState(query.get('window') ?? '24h');
@@ -162,7 +163,8 @@ export function RuntimePage() {
   const [namespace, setNamespace] = useState(query.get('namespace') ?? '');
   const [image, setImage] = useState(query.get('image') ?? '');
   const [container, setContainer] = useState(query.get('container') ?? '');
-  const [kind, setKind] = useState(query.get('kind') ?? '');
+  const [kindSel, setKind] = useState(query.get('kind') ?? '');
+  const kind = fixedKind ?? kindSel;
   const [cluster, setCluster] = useState(query.get('cluster') ?? '');
   const [q, setQ] = useState('');
   // the window's start, fixed while the filters stay the same (so paging does not shift)
@@ -183,7 +185,7 @@ export function RuntimePage() {
   const named = (clusters.data?.items ?? []).filter((c) => c.cluster);
   return (
     <div>
-      <h1>{t('nav.runtime')}</h1>
+      <h1>{t(title ?? 'nav.runtime')}</h1>
       {named.length > 0 && (
         <>
           <h2>{t('runtime.clusters')}</h2>
@@ -242,68 +244,70 @@ export function RuntimePage() {
           />
         </>
       )}
-      <h2>{t('runtime.agents')}</h2>
-      <SimpleTable
-        testId="runtime-agents"
-        rows={agents.data?.items}
-        rowKey={(a) => `${a.cluster}/${a.node}`}
-        columns={[
-          {
-            key: 'node',
-            label: 'runtime.node',
-            render: (a) => (
-              <span>
-                {a.node}
-                {a.cluster ? <span className="muted small"> {a.cluster}</span> : null}
-              </span>
-            ),
-          },
-          {
-            key: 'seen',
-            label: 'runtime.lastSeen',
-            render: (a) => (
-              <span className={a.stale ? 'sevtext-high' : ''}>
-                {fmtDate(a.lastSeen)}
-                {a.stale ? ` · ${t('runtime.stale')}` : ''}
-              </span>
-            ),
-          },
-          { key: 'rules', label: 'runtime.rules', className: 'num', render: (a) => a.rules },
-          {
-            key: 'events',
-            label: 'runtime.events',
-            className: 'num',
-            render: (a) => a.events.toLocaleString(),
-          },
-          {
-            key: 'drops',
-            label: 'runtime.drops',
-            className: 'num',
-            render: (a) => (
-              <span
-                className={a.drops ? 'sevtext-critical' : ''}
-                title={Object.entries(a.kernel)
-                  .filter(([, k]) => k.drops)
-                  .map(([ty, k]) => `${ty}: ${k.drops}`)
-                  .join(', ')}
-              >
-                {a.drops}
-              </span>
-            ),
-          },
-          {
-            key: 'buffer',
-            label: 'runtime.buffer',
-            className: 'num',
-            render: (a) =>
-              a.buffer
-                ? `${Math.round(a.buffer.pendingBytes / 1024)} KiB${a.buffer.dropped ? ` · −${a.buffer.dropped}` : ''}`
-                : '',
-          },
-          { key: 'version', label: 'runtime.version', render: (a) => a.version },
-        ]}
-      />
-      <h2>{t('runtime.events')}</h2>
+      {!fixedKind && <h2>{t('runtime.agents')}</h2>}
+      {!fixedKind && (
+        <SimpleTable
+          testId="runtime-agents"
+          rows={agents.data?.items}
+          rowKey={(a) => `${a.cluster}/${a.node}`}
+          columns={[
+            {
+              key: 'node',
+              label: 'runtime.node',
+              render: (a) => (
+                <span>
+                  {a.node}
+                  {a.cluster ? <span className="muted small"> {a.cluster}</span> : null}
+                </span>
+              ),
+            },
+            {
+              key: 'seen',
+              label: 'runtime.lastSeen',
+              render: (a) => (
+                <span className={a.stale ? 'sevtext-high' : ''}>
+                  {fmtDate(a.lastSeen)}
+                  {a.stale ? ` · ${t('runtime.stale')}` : ''}
+                </span>
+              ),
+            },
+            { key: 'rules', label: 'runtime.rules', className: 'num', render: (a) => a.rules },
+            {
+              key: 'events',
+              label: 'runtime.events',
+              className: 'num',
+              render: (a) => a.events.toLocaleString(),
+            },
+            {
+              key: 'drops',
+              label: 'runtime.drops',
+              className: 'num',
+              render: (a) => (
+                <span
+                  className={a.drops ? 'sevtext-critical' : ''}
+                  title={Object.entries(a.kernel)
+                    .filter(([, k]) => k.drops)
+                    .map(([ty, k]) => `${ty}: ${k.drops}`)
+                    .join(', ')}
+                >
+                  {a.drops}
+                </span>
+              ),
+            },
+            {
+              key: 'buffer',
+              label: 'runtime.buffer',
+              className: 'num',
+              render: (a) =>
+                a.buffer
+                  ? `${Math.round(a.buffer.pendingBytes / 1024)} KiB${a.buffer.dropped ? ` · −${a.buffer.dropped}` : ''}`
+                  : '',
+            },
+            { key: 'version', label: 'runtime.version', render: (a) => a.version },
+          ]}
+        />
+      )}
+      {!fixedKind && <h2>{t('runtime.events')}</h2>}
       <div className="filters">
         <select
           value={windowKey}
@@ -328,9 +332,14 @@ export function RuntimePage() {
             </option>
           ))}
         </select>
-        <select value={kind} onChange={(e) => setKind(e.target.value)} aria-label={t('runtime.kind')}>
+        <select
+          value={kind}
+          onChange={(e) => setKind(e.target.value)}
+          aria-label={t('runtime.kind')}
+          disabled={!!fixedKind}
+        >
           <option value="">{t('runtime.allKinds')}</option>
-          {(['alert', 'deviation', 'response'] as const).map((k) => (
+          {(['alert', 'deviation', 'response', 'admission', 'waf'] as const).map((k) => (
             <option key={k} value={k}>
               {t(`runtime.kind.${k}`)}
             </option>
@@ -487,7 +496,11 @@ export function RuntimeEventPage({ id }: { id: number }) {
   return (
     <div data-testid="runtime-event">
       <p>
-        <Link to="/runtime">← {t('nav.runtime')}</Link>
+        {e.kind === 'admission' ? (
+          <Link to="/admission">← {t('nav.admission')}</Link>
+        ) : (
+          <Link to="/runtime">← {t('nav.runtime')}</Link>
+        )}
       </p>
       <h1>
         <PriorityBadge p={e.priority} /> {e.rule}
@@ -587,9 +600,9 @@ export function RuntimeEventPage({ id }: { id: number }) {
           },
         ]}
       />
-      <h2>{t('runtime.falcoJson')}</h2>
+      <h2>{t(e.kind === 'alert' ? 'runtime.falcoJson' : 'runtime.eventJson')}</h2>
       <pre className="json" data-testid="falco-json">
-        {JSON.stringify(e.falco, null, 2)}
+        {JSON.stringify(e.kind === 'alert' ? e.falco : e.event, null, 2)}
       </pre>
     </div>
   );
