@@ -165,6 +165,10 @@ export function register(ctx: CliContext): void {
       'protect mode: the exec permission helper (default: $BULWARK_EXECGUARD or dist/native/bulwark-execguard)',
     )
     .option('--no-execguard', 'protect mode without the helper: deviations are reported, nothing is blocked')
+    .option(
+      '--responses <file>',
+      'response policy (YAML): alerts and deviations that kill the process, pause or quarantine the container (docs/runtime-profiles.md#responses)',
+    )
     .addHelpText(
       'after',
       '\nNeeds root and a kernel with BTF. Exit codes: 0 stopped cleanly, 1 rules with errors or sensor failure, 2 usage error.',
@@ -190,6 +194,7 @@ export function register(ctx: CliContext): void {
         profiles?: string;
         mode?: 'discover' | 'monitor' | 'protect';
         execguard?: string | boolean;
+        responses?: string;
       }) => {
         const { loadRules, formatAlert } = await import('../runtime/rules/index.js');
         const { StateTracker } = await import('../runtime/state/index.js');
@@ -213,8 +218,69 @@ export function register(ctx: CliContext): void {
         const { RuntimeStateResolver, Shipper, alertEvent, processLineage } =
           await import('../agent/index.js');
         const state = new StateTracker({ resolver: new RuntimeStateResolver({ roots: o.runtimeRoot }) });
+        // responses (#10): a policy binding alerts and deviations to kill / pause / quarantine
+        const resp = o.responses ? await import('../runtime/respond/index.js') : undefined;
+        const responseContainers = new Map<string, import('../runtime/state/index.js').ContainerInfo>();
+        let responder: InstanceType<NonNullable<typeof resp>['Responder']> | undefined;
+        if (resp && o.responses) {
+          let text: string;
+          try {
+            text = await readFile(o.responses, 'utf8');
+          } catch (e) {
+            throw new BulwarkError(
+              'NOT_FOUND',
+              `cannot read ${o.responses}: ${(e as NodeJS.ErrnoException).code}`,
+            );
+          }
+          let rules;
+          try {
+            rules = resp.parseResponsePolicy(text, o.responses);
+          } catch (e) {
+            if (e instanceof resp.ResponsePolicyError) throw new BulwarkError('PARSE', e.message);
+            throw e;
+          }
+          // quarantine keeps the console reachable
+          const allow: string[] = [];
+          for (const u of [o.server, ...(o.nats ?? '').split(',')].filter((x): x is string => !!x)) {
+            try {
+              const { lookup } = await import('node:dns/promises');
+              for (const a of await lookup(new URL(u).hostname, { all: true, family: 4 }))
+                allow.push(a.address);
+            } catch {
+              /* unresolvable: nothing to keep open */
+            }
+          }
+          responder = new resp.Responder({
+            rules,
+            quarantineAllow: allow,
+            idPrefix: `${o.hostname ?? hostname()}:${Date.now().toString(36)}:response`,
+            onResponse: (r) => {
+              const ev = resp.responseEvent(r, r.id, {
+                node,
+                cluster: o.cluster,
+                container: responseContainers.get(r.trigger.id),
+              });
+              responseContainers.delete(r.trigger.id);
+              out.stream.write(
+                (o.format === 'json' ? JSON.stringify(ev) : `${ev.time}: ${ev.priority} ${ev.output}`) + '\n',
+              );
+              shipper?.enqueue([ev]);
+            },
+          });
+        }
+        const respond = (t: Parameters<NonNullable<typeof responder>['handle']>[0]) => {
+          if (!responder) return;
+          if (t.container) {
+            responseContainers.set(t.id, t.container);
+            t.containerPids = [...state.threads.values()]
+              .filter((x) => x.containerId === t.container!.id && x.tid === x.pid && x.pid !== t.pid)
+              .map((x) => x.pid)
+              .reverse();
+          }
+          void responder.handle(t);
+        };
         // behaviour profiles (#10): learned, checked and, in protect mode, enforced before exec
-        const prof = o.profiles ? await import('../runtime/profile/index.js') : undefined;
+        const prof = o.profiles || o.responses ? await import('../runtime/profile/index.js') : undefined;
         let deviations = 0;
         let profileRt: InstanceType<NonNullable<typeof prof>['ProfileRuntime']> | undefined;
         if (prof && o.profiles) {
@@ -224,6 +290,7 @@ export function register(ctx: CliContext): void {
               mode: o.mode,
               state,
               resolver: new RuntimeStateResolver({ roots: o.runtimeRoot }),
+              refreshResolver: new RuntimeStateResolver({ roots: o.runtimeRoot, missTtlMs: 100 }),
               guard:
                 o.execguard === false
                   ? false
@@ -231,6 +298,15 @@ export function register(ctx: CliContext): void {
               onDeviation: (d) => {
                 deviations++;
                 const ev = prof.deviationEvent(d, `${runId}:${++seq}`, { node, cluster: o.cluster });
+                respond({
+                  kind: 'deviation',
+                  id: ev.id,
+                  ts: d.ts,
+                  pid: d.process?.pid,
+                  container: d.container,
+                  workload: d.workloadId,
+                  deviation: d.what,
+                });
                 out.stream.write(
                   (o.format === 'json' ? JSON.stringify(ev) : `${ev.time}: ${ev.priority} ${ev.output}`) +
                     '\n',
@@ -322,14 +398,30 @@ export function register(ctx: CliContext): void {
             for (const a of rs.evaluate(ev, state)) {
               alerts++;
               out.stream.write(formatAlert(a, o.format) + '\n');
+              const id = `${runId}:${++seq}`;
               shipper?.enqueue([
-                alertEvent(a, `${runId}:${++seq}`, {
+                alertEvent(a, id, {
                   node,
                   cluster: o.cluster,
                   container: state.current?.container,
                   process: processLineage(state, state.current),
                 }),
               ]);
+              if (responder) {
+                const c = state.current?.container;
+                const w = c && prof ? prof.workloadOf(c) : undefined;
+                respond({
+                  kind: 'alert',
+                  id,
+                  ts: a.ts,
+                  rule: a.rule,
+                  priority: a.priority,
+                  tags: a.tags,
+                  pid: state.current?.pid,
+                  container: c,
+                  ...(w && prof ? { workload: prof.workloadId(w) } : {}),
+                });
+              }
             }
           },
         });
@@ -354,6 +446,7 @@ export function register(ctx: CliContext): void {
                     },
                   }
                 : {}),
+              ...(responder ? { responses: { ...responder.counters, active: responder.list().length } } : {}),
               ...(shipper ? { console: shipper.stats } : {}),
             },
           }) + '\n';
@@ -389,6 +482,8 @@ export function register(ctx: CliContext): void {
         // a last stats record from the loader (it writes one on exit) before reporting
         if (profileRt?.guard) await profileRt.guard.stats().catch(() => undefined);
         await profileRt?.stop();
+        // pauses and quarantines end with the agent: no container is left frozen or cut off
+        await responder?.stop();
         const code = await sensor.stop();
         // give the console a few seconds for what is buffered; the rest stays on disk for the next run
         await shipper?.stop(5000);

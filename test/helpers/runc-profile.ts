@@ -60,16 +60,25 @@ export class ProfileBundle {
     return join(this.tmp, 'upper');
   }
 
-  /** Runs a container to its end; the host network namespace (loopback reachable). */
+  /**
+   * Runs a container to its end; the host network namespace (loopback reachable), or the named
+   * network namespace at `netns` (a path such as /var/run/netns/NAME).
+   */
   async run(
     args: string[],
-    opts: { annotations?: Record<string, string>; seccomp?: unknown; timeoutMs?: number } = {},
+    opts: {
+      annotations?: Record<string, string>;
+      seccomp?: unknown;
+      timeoutMs?: number;
+      netns?: string;
+    } = {},
   ): Promise<RunResult> {
     const cfg = JSON.parse(this.specJson) as Spec;
     cfg.process.terminal = false;
     cfg.process.args = args;
     cfg.root = { path: 'rootfs', readonly: false };
     cfg.linux.namespaces = cfg.linux.namespaces.filter((n) => n.type !== 'network');
+    if (opts.netns) cfg.linux.namespaces.push({ type: 'network', path: opts.netns } as { type: string });
     if (opts.annotations) cfg.annotations = opts.annotations;
     if (opts.seccomp) cfg.linux.seccomp = opts.seccomp;
     const id = randomBytes(32).toString('hex');

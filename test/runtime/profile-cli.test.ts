@@ -123,5 +123,13 @@ describe('bulwark profile', { timeout: 60_000 }, () => {
     const ag = cli('agent', '--profiles', bad, '--duration', '1');
     assert.equal(ag.code, 1);
     assert.match(ag.err, /x\.yaml:4:7: mode: expected one of/);
+    const rp = join(tmp, 'responses.yaml');
+    writeFileSync(
+      rp,
+      'apiVersion: bulwark.dev/v1alpha1\nkind: ResponsePolicy\nresponses:\n  - name: k\n    actions: [explode]\n',
+    );
+    const ar = cli('agent', '--profiles', dir, '--responses', rp, '--duration', '1');
+    assert.equal(ar.code, 1);
+    assert.match(ar.err, /responses\.yaml:5:15: actions: "explode" is not one of kill, pause, quarantine/);
   });
 });

@@ -58,6 +58,11 @@ export interface EngineOptions {
   onLearn?: (p: Profile, id: string) => void;
   /** hash executables while learning (default true) */
   hash?: boolean;
+  /**
+   * fresh metadata for a container the state knows only by id (its runtime state was not readable
+   * when the state first looked, e.g. before runc wrote it): asked at its execs until it has a name
+   */
+  refresh?: (c: ContainerInfo, pid: number) => ContainerInfo | undefined;
 }
 
 const EINPROGRESS = -115;
@@ -192,8 +197,39 @@ export class ProfileEngine {
     return this.opts.mode ?? p.mode;
   }
 
+  /**
+   * Sets a workload's mode for this run, also for a workload learned for the first time in this
+   * run (it is then enforced like a reviewed profile); false when there is no such profile.
+   */
+  setMode(id: string, mode: ProfileMode): boolean {
+    const p = this.profiles.get(id);
+    if (!p) return false;
+    this.fresh.delete(p);
+    p.mode = mode;
+    return true;
+  }
+
   /** Profiles created this run (no file existed for the workload). */
   private readonly fresh = new WeakSet<Profile>();
+
+  /**
+   * The container's metadata, asked again (refresh) at an exec when the state has no name for it:
+   * by its processes' first exec the runtime's state is written, whereas events of the runtime's
+   * own setup in the container's cgroup can come before it (and the state caches that miss).
+   */
+  private named(c: ContainerInfo, t: ThreadInfo, ev: SyscallEvent): ContainerInfo {
+    if (c.name || !this.opts.refresh) return c;
+    const known = this.containers.get(c.id);
+    if (known?.name) {
+      t.container = known;
+      return known;
+    }
+    if (ev.type !== 'execve') return c;
+    const up = this.opts.refresh(c, t.pid);
+    if (!up?.name) return c;
+    t.container = up;
+    return up;
+  }
 
   /** The workload profile of a container (created in discover mode when missing). */
   profileFor(c: ContainerInfo): { id: string; p: Profile } | undefined {
@@ -228,8 +264,8 @@ export class ProfileEngine {
       if (t.container && t.containerId !== 'host' && t.tid === t.pid) this.pin(t);
       return;
     }
-    const c = t.container;
-    if (!c || t.containerId === 'host') {
+    const c0 = t.container;
+    if (!c0 || t.containerId === 'host') {
       if (ev.type === 'execve') this.exeOf.set(t.pid, t.exepath);
       return;
     }
@@ -242,10 +278,12 @@ export class ProfileEngine {
       ev.type !== 'bind'
     )
       return;
-    this.containers.set(c.id, c);
+    const c2 = this.named(c0, t, ev);
+    this.containers.set(c2.id, c2);
     if (this.containers.size > 8192) this.containers.delete(this.containers.keys().next().value!);
-    const wp = this.profileFor(c);
+    const wp = this.profileFor(c2);
     if (!wp) return;
+    const c = c2;
     switch (ev.type) {
       case 'execve':
         this.pin(t);

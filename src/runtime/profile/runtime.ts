@@ -19,6 +19,12 @@ export interface ProfileRuntimeOptions {
   state: StateTracker;
   /** container metadata for the helper's questions (the agent's runtime-state resolver) */
   resolver: ContainerResolver;
+  /**
+   * another resolver for containers the state could not name yet (their runtime state was not
+   * there when it first looked), best with a short miss TTL; separate from `resolver`, so a miss
+   * cached here before the container's state was written never answers the helper's question
+   */
+  refreshResolver?: ContainerResolver;
   /** execguard options; false: never start it (protect then reports, blocks nothing) */
   guard?: false | { binary?: string; timeoutMs?: number; failClosed?: boolean; noOverlays?: boolean };
   onDeviation: (d: DeviationRecord) => void;
@@ -49,6 +55,9 @@ export class ProfileRuntime {
       mode: opts.mode,
       onDeviation: opts.onDeviation,
       onLearn: (_p, id) => this.dirty.add(id),
+      refresh: opts.refreshResolver
+        ? (c, pid) => opts.refreshResolver!.resolve({ pid, containerId: c.id })
+        : undefined,
     });
   }
 
@@ -83,9 +92,18 @@ export class ProfileRuntime {
     this.engine.onSyscalls(containerId, nrs);
   }
 
-  /** The allow-list of a cgroup's workload when it is protected, else 0. */
-  private who(pid: number, cgroup: string): number {
-    const c = this.opts.resolver.resolve({ pid, cgroups: [`cgroup2=${cgroup}`] });
+  /**
+   * The allow-list of a cgroup's workload when it is protected, else 0. A container without a
+   * name yet (its runtime state not readable) is asked again a few times before the answer, which
+   * the helper keeps for the cgroup, is given.
+   */
+  private async who(pid: number, cgroup: string): Promise<number> {
+    const hint = { pid, cgroups: [`cgroup2=${cgroup}`] };
+    let c = this.opts.resolver.resolve(hint);
+    for (let i = 0; c && !c.name && this.opts.refreshResolver && i < 3; i++) {
+      await new Promise((r) => setTimeout(r, 120));
+      c = this.opts.refreshResolver.resolve(hint);
+    }
     if (!c) return 0;
     const wp = this.engine.profileFor(c);
     if (!wp || this.engine.modeOf(wp.p) !== 'protect') return 0;

@@ -80,6 +80,10 @@ export function normalizeProfile(p: Profile): Profile {
     cur.uids.push(...e.uids);
     if (!cur.sha256 && e.sha256) cur.sha256 = e.sha256;
   }
+  // a parent known by a path it was exec'd as (an alias) is named by its entry's path
+  const canon = new Map<string, string>();
+  for (const e of exes.values()) for (const al of e.aliases ?? []) if (!exes.has(al)) canon.set(al, e.path);
+  for (const e of exes.values()) e.parents = e.parents.map((x) => canon.get(x) ?? x);
   const out: Profile = {
     workload: { ...p.workload },
     mode: p.mode,
