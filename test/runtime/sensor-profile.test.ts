@@ -262,9 +262,19 @@ describe('behaviour profiles on real containers', { timeout: 300_000 }, () => {
         }),
       );
     }
-    await sleep(500);
+    // and 1,000 times in one container: the unlearned binary never runs (no output from it), the learned one always does
+    const loop = await bundle.run(
+      [
+        '/bin/sh',
+        '-c',
+        'ran=0; ok=0; i=0; while [ $i -lt 1000 ]; do /usr/bin/id 2>/dev/null && ran=$((ran+1)); ls / >/dev/null && ok=$((ok+1)); i=$((i+1)); done; echo "ran=$ran ok=$ok"',
+      ],
+      { annotations: annotations('app'), timeoutMs: 120_000 },
+    );
+    await sleep(1000);
     a.kill('SIGTERM');
     assert.equal(await exited, 0, err);
+    assert.deepEqual([loop.code, loop.stdout], [0, 'ran=0 ok=1000\n'], loop.stderr.slice(0, 500));
     const diag = `agent: ${err.split('\n')[0]} ${JSON.stringify((JSON.parse(err.trim().split('\n').pop() ?? '{}') as { stats?: { profiles?: unknown } }).stats?.profiles)}`;
     for (const r of learned) assert.deepEqual([r.code, r.stdout, r.stderr], [0, 'learned-done\n', '']);
     for (const r of refused) {
@@ -295,12 +305,14 @@ describe('behaviour profiles on real containers', { timeout: 300_000 }, () => {
         JSON.stringify(mine),
       );
     }
+    const loopBlocked = devEvents.filter((e) => e.container.id === loop.cid && e.action === 'blocked');
+    assert.equal(loopBlocked.length, 1000, 'one blocked deviation per refused exec');
     const stats = JSON.parse(err.trim().split('\n').pop()!) as {
       stats: { profiles: { denials: number; execguard?: { denied: number } } };
     };
-    assert.equal(stats.stats.profiles.denials, REPS);
+    assert.equal(stats.stats.profiles.denials, REPS + 1000);
     console.log(
-      `protect: ${REPS}/${REPS} refused before exec, ${REPS}/${REPS} learned runs unaffected; execguard ${JSON.stringify(stats.stats.profiles.execguard)}`,
+      `protect: ${REPS}/${REPS} containers and 1000/1000 execs in one refused before exec, ${REPS}/${REPS} learned runs and 1000/1000 learned execs unaffected; execguard ${JSON.stringify(stats.stats.profiles.execguard)}`,
     );
   });
 
