@@ -63,6 +63,11 @@ export function register(ctx: CliContext): void {
     .option('--upstream-timeout <ms>', 'upstream response timeout (504 after it)', '30000')
     .option('--marker-header <name>', 'request header copied into the log line (for test harnesses)')
     .option('--workers <n>', 'processes sharing the listening socket (node:cluster)', '1')
+    .option('--server <url>', 'report blocked requests to the console (kind waf; a summary, never bodies)')
+    .option('--token <token>', 'API token for --server (default: $BULWARK_TOKEN)')
+    .option('--service <name>', 'the protected service, as the console shows it (default: the upstream host)')
+    .option('--cluster <name>', 'cluster name on the events sent to the console')
+    .option('--buffer-dir <dir>', 'disk buffer for --server (default ~/.cache/bulwark/waf-buffer)')
     .action(
       async (o: {
         listen: string;
@@ -75,6 +80,11 @@ export function register(ctx: CliContext): void {
         upstreamTimeout: string;
         markerHeader?: string;
         workers: string;
+        server?: string;
+        token?: string;
+        service?: string;
+        cluster?: string;
+        bufferDir?: string;
       }) => {
         if (!o.upstream) throw new BulwarkError('USAGE', 'waf: --upstream URL is required');
         if (!o.rules?.length) throw new BulwarkError('USAGE', 'waf: --rules DIR|FILE is required');
@@ -124,7 +134,40 @@ export function register(ctx: CliContext): void {
             : o.log === '-'
               ? process.stdout
               : createWriteStream(o.log, { flags: 'a' });
+        // blocks to the console: through a disk buffer per process, in order
+        let shipper: import('../agent/index.js').Shipper | undefined;
+        let onBlock: ((rec: import('../waf/proxy.js').WafLogRecord) => void) | undefined;
+        if (o.server) {
+          const token = o.token ?? process.env.BULWARK_TOKEN ?? '';
+          if (!token) throw new BulwarkError('USAGE', '--server needs --token (or $BULWARK_TOKEN)');
+          const { Shipper } = await import('../agent/index.js');
+          const { wafConsoleEvent } = await import('../waf/proxy.js');
+          const { homedir, hostname } = await import('node:os');
+          const { join } = await import('node:path');
+          const base = o.bufferDir ?? join(homedir(), '.cache', 'bulwark', 'waf-buffer');
+          try {
+            shipper = new Shipper({
+              server: o.server,
+              token,
+              bufferDir: cluster.isWorker ? join(base, `worker-${cluster.worker!.id}`) : base,
+              onWarn: (m) => ctx.logger().warn(m),
+            });
+          } catch (e) {
+            throw new BulwarkError('USAGE', (e as Error).message);
+          }
+          shipper.start();
+          const sh = shipper;
+          const where = {
+            node: hostname(),
+            service: o.service ?? new URL(o.upstream).host,
+            cluster: o.cluster,
+          };
+          const run = `waf:${where.node}:${process.pid}:${Date.now().toString(36)}`;
+          let n = 0;
+          onBlock = (rec) => sh.enqueue([wafConsoleEvent(rec, `${run}:${++n}`, where)]);
+        }
         const proxy = createWafProxy({
+          onBlock,
           waf: w,
           upstream: o.upstream,
           log,
@@ -146,6 +189,7 @@ export function register(ctx: CliContext): void {
           process.on('SIGINT', stop);
           process.on('SIGTERM', stop);
         });
+        await shipper?.stop(5000);
         if (log && log !== process.stdout)
           await new Promise<void>((r) => (log as ReturnType<typeof createWriteStream>).end(() => r()));
         // a cluster worker's IPC channel would keep it alive

@@ -12,6 +12,7 @@ import type { Writable } from 'node:stream';
 import type { Waf } from './index.js';
 import type { Transaction, WafResponse } from './engine.js';
 import { checkHost, checkTarget } from './http1.js';
+import type { RuntimeEvent } from '../agent/shipper.js';
 
 export interface ProxyOptions {
   waf: Waf;
@@ -27,6 +28,24 @@ export interface ProxyOptions {
   upstreamTimeoutMs?: number;
   /** a request header whose value is copied into the log line, so a harness can bracket requests */
   markerHeader?: string;
+  /** called with the log record of every request blocked (or, in detection mode, that would be) */
+  onBlock?: (rec: WafLogRecord) => void;
+}
+
+/** The JSON log line of one request. */
+export interface WafLogRecord {
+  time: string;
+  id?: string;
+  client?: string;
+  method?: string;
+  uri: string;
+  status: number;
+  action: 'block' | 'detect' | 'pass';
+  score: number;
+  rules: { id: number; msg?: string; data?: string; severity?: string | number }[];
+  ms: number;
+  marker?: string;
+  [extra: string]: unknown;
 }
 
 export interface WafProxy {
@@ -73,7 +92,7 @@ export function createWafProxy(o: ProxyOptions): WafProxy {
     tx: Transaction | null,
     extra: Record<string, unknown> = {},
   ) => {
-    if (!o.log) return;
+    if (!o.log && !o.onBlock) return;
     const rules = tx
       ? tx.matches
           .filter((m) => m.logged)
@@ -87,7 +106,7 @@ export function createWafProxy(o: ProxyOptions): WafProxy {
     const score = tx ? tx.inboundScore() : 0;
     const blocked = tx?.intervention != null;
     const wouldBlock = rules.some((r) => r.id === 949110 || r.id === 959100);
-    writeLog({
+    const rec: WafLogRecord = {
       time: new Date().toISOString(),
       id: tx?.uniqueId,
       client: req.socket.remoteAddress,
@@ -100,7 +119,9 @@ export function createWafProxy(o: ProxyOptions): WafProxy {
       ms: Date.now() - t0,
       ...(marker && typeof req.headers[marker] === 'string' ? { marker: req.headers[marker] } : {}),
       ...extra,
-    });
+    };
+    writeLog(rec);
+    if (rec.action !== 'pass') o.onBlock?.(rec);
   };
 
   const deny = (res: http.ServerResponse, status: number, close = false) => {
@@ -361,5 +382,60 @@ export function createWafProxy(o: ProxyOptions): WafProxy {
         server.close(() => resolve());
         server.closeAllConnections();
       }),
+  };
+}
+
+/**
+ * A blocked (or detected) request as a console runtime event (kind 'waf'): the summary only — the
+ * method, the path, the names of the query parameters, the rules and the score — never the query
+ * values, the body or the matched data, which may hold credentials.
+ */
+export function wafConsoleEvent(
+  rec: WafLogRecord,
+  id: string,
+  where: { node: string; service: string; cluster?: string },
+): RuntimeEvent {
+  const [path = '', query = ''] = rec.uri.split('?', 2);
+  const params = [...new URLSearchParams(query).keys()].slice(0, 50);
+  const attack = rec.rules.filter((r) => r.id < 949000 || r.id >= 960000);
+  const top = attack[0] ?? rec.rules[0];
+  const verb = rec.action === 'block' ? 'blocked' : 'detected (not blocked)';
+  return {
+    id,
+    kind: 'waf',
+    time: rec.time,
+    node: where.node,
+    ...(where.cluster ? { cluster: where.cluster } : {}),
+    rule: top?.msg ? `WAF: ${top.msg}` : `WAF: request ${verb}`,
+    priority: rec.action === 'block' ? 'Warning' : 'Notice',
+    source: 'waf',
+    output: `${rec.status} ${rec.method ?? ''} ${path} ${verb} on ${where.service}: ${attack
+      .slice(0, 5)
+      .map((r) => r.id)
+      .join(', ')} (anomaly score ${rec.score}) from ${rec.client ?? '?'}`,
+    output_fields: {
+      'http.method': rec.method ?? null,
+      'http.path': path.slice(0, 512),
+      'http.status': rec.status,
+      'waf.score': rec.score,
+      'waf.action': rec.action,
+      'waf.rules': attack.map((r) => r.id).join(','),
+      'net.client': rec.client ?? null,
+    },
+    tags: ['waf', ...new Set(attack.map((r) => `crs-${String(r.id).slice(0, 3)}`))],
+    container: { id: '', name: where.service },
+    waf: {
+      service: where.service,
+      requestId: rec.id,
+      method: rec.method,
+      path: path.slice(0, 512),
+      queryParameters: params,
+      status: rec.status,
+      action: rec.action,
+      score: rec.score,
+      rules: rec.rules.map((r) => ({ id: r.id, msg: r.msg, severity: r.severity })),
+      client: rec.client,
+      ms: rec.ms,
+    },
   };
 }

@@ -187,3 +187,76 @@ test('--workers 2: both workers serve and block, and SIGTERM stops them all', as
     up.close();
   }
 });
+
+test('waf --server: blocked requests reach the console as waf events, a summary without values', async () => {
+  const { Client, startConsole } = await import('../server/helpers.js');
+  const con = await startConsole('sqlite');
+  const up = http.createServer((req, res) => {
+    req.resume();
+    req.on('end', () => res.end('ok'));
+  });
+  await new Promise<void>((r) => up.listen(0, '127.0.0.1', () => r()));
+  const upPort = (up.address() as AddressInfo).port;
+  const dir = mkdtempSync(join(tmpdir(), 'bw-waf-console-'));
+  const port = 20000 + Math.floor(Math.random() * 20000);
+  let proxy: ReturnType<typeof spawn> | undefined;
+  try {
+    const admin = await new Client(con.base).login();
+    const token = (await admin.post('/api/tokens', { name: 'waf', role: 'operator' })).body.token as string;
+    proxy = spawn(
+      process.execPath,
+      cliArgs([
+        'waf',
+        '--listen',
+        `127.0.0.1:${port}`,
+        '--upstream',
+        `http://127.0.0.1:${upPort}`,
+        '--rules',
+        join(CRS, 'rules'),
+        '--server',
+        con.base,
+        '--service',
+        'shop-api',
+        '--buffer-dir',
+        join(dir, 'buffer'),
+      ]),
+      { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, BULWARK_TOKEN: token } },
+    );
+    let err = '';
+    proxy.stderr!.on('data', (d: Buffer) => (err += d.toString()));
+    const get = (path: string) =>
+      new Promise<number>((r) => {
+        const q = http.get({ host: '127.0.0.1', port, path, headers: { host: 'localhost' } }, (res) => {
+          res.resume();
+          r(res.statusCode ?? 0);
+        });
+        q.on('error', () => r(0));
+      });
+    for (let i = 0; i < 150 && (await get('/')) === 0; i++) await new Promise((r) => setTimeout(r, 100));
+    assert.equal(await get('/?q=shoes'), 200);
+    const secret = "1' OR '1'='1";
+    assert.equal(await get(`/search?id=${encodeURIComponent(secret)}&session=s3cr3t-token`), 403);
+    type Item = { id: number; rule: string; output: string; container: { name: string } };
+    let items: Item[] = [];
+    for (let i = 0; i < 150 && !items.length; i++) {
+      items = (await admin.get('/api/runtime/events?kind=waf')).body.items;
+      if (!items.length) await new Promise((r) => setTimeout(r, 100));
+    }
+    assert.equal(items.length, 1, `only the blocked request: ${err}`);
+    assert.match(items[0]!.rule, /^WAF: SQL Injection/i);
+    assert.match(items[0]!.output, /^403 GET \/search blocked on shop-api: .*942/);
+    assert.equal(items[0]!.container.name, 'shop-api');
+    const one = (await admin.get(`/api/runtime/events/${items[0]!.id}`)).body;
+    assert.deepEqual(one.event.waf.queryParameters, ['id', 'session']);
+    const all = JSON.stringify(one);
+    assert.ok(!all.includes('s3cr3t-token') && !all.includes("OR '1'"), 'no query values in the console');
+    proxy.kill('SIGTERM');
+    await new Promise((r) => proxy!.once('exit', r));
+    assert.ok(!err.includes(token));
+  } finally {
+    if (proxy && proxy.exitCode === null) proxy.kill('SIGKILL');
+    await new Promise<void>((r) => up.close(() => r()));
+    await con.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

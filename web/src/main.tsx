@@ -28,6 +28,7 @@ const NAV: { to: string; label: Key; role?: Role }[] = [
   { to: '/runtime', label: 'nav.runtime' },
   { to: '/network', label: 'nav.network' },
   { to: '/admission', label: 'nav.admission' },
+  { to: '/waf', label: 'nav.waf' },
   { to: '/registries', label: 'nav.registries' },
   { to: '/suppressions', label: 'nav.suppressions' },
   { to: '/notifications', label: 'nav.notifications' },
@@ -47,6 +48,7 @@ function Routes({ me }: { me: Me['user'] }): ReactNode {
   if (path === '/compliance') return <CompliancePage />;
   if (path === '/runtime') return <RuntimePage key="runtime" />;
   if (path === '/network') return <NetworkPage />;
+  if (path === '/waf') return <RuntimePage key="waf" fixedKind="waf" title="nav.waf" />;
   if (path === '/admission')
     return <RuntimePage key="admission" fixedKind="admission" title="nav.admission" />;
   if ((m = match('/runtime/:id', path))) return <RuntimeEventPage id={Number(m.id)} />;
