@@ -12,38 +12,14 @@
 import assert from 'node:assert/strict';
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import {
-  existsSync,
-  mkdirSync,
-  mkdtempSync,
-  readFileSync,
-  readdirSync,
-  renameSync,
-  rmSync,
-  writeFileSync,
-} from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { freePort, repoRoot, startRegistry, type FixtureImage } from '../fixtures/index.js';
 import { FALCO_DATA } from '../helpers/shared.js';
 import { advisoryDbCopy } from '../server/data.js';
-import { bulwarkImage, ociBlob, type BuiltImage } from './helpers.js';
-
-interface OciSpec {
-  process: {
-    terminal: boolean;
-    user: { uid: number; gid: number };
-    args: string[];
-    env: string[];
-    cwd: string;
-    capabilities: Record<string, string[]>;
-    noNewPrivileges?: boolean;
-  };
-  root: { path: string; readonly: boolean };
-  mounts: { destination: string; type: string; source: string; options?: string[] }[];
-  linux: { namespaces: { type: string }[] };
-}
+import { bulwarkImage, ociBlob, runContainer, unpacked, type BuiltImage, type OciSpec } from './helpers.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'bulwark-image-'));
 const started: string[] = [];
@@ -61,28 +37,6 @@ after(() => {
 let img: BuiltImage;
 let rootfs: string;
 let spec: OciSpec;
-
-/** umoci unpack of the image, cached per manifest digest (read-only use: containers get ro roots). */
-function unpacked(image: BuiltImage): { rootfs: string; spec: OciSpec } {
-  const dir = join(repoRoot, '.cache', 'image', `bundle-${image.digest.slice(7, 19)}`);
-  if (!existsSync(join(dir, 'config.json'))) {
-    rmSync(`${dir}.tmp`, { recursive: true, force: true });
-    execFileSync('umoci', ['unpack', '--image', `${image.ociDir}:${image.tag}`, `${dir}.tmp`], {
-      stdio: 'ignore',
-    });
-    rmSync(dir, { recursive: true, force: true });
-    renameSync(`${dir}.tmp`, dir);
-    // unpacked older images are ~300 MB each and only this file uses them
-    const parent = join(repoRoot, '.cache', 'image');
-    for (const n of readdirSync(parent))
-      if (n.startsWith('bundle-') && join(parent, n) !== dir)
-        rmSync(join(parent, n), { recursive: true, force: true });
-  }
-  return {
-    rootfs: join(dir, 'rootfs'),
-    spec: JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8')) as OciSpec,
-  };
-}
 
 /** A container of the image: the spec umoci derived from the image config, adjusted. */
 function container(adjust: (s: OciSpec) => void): { id: string; bundle: string } {
@@ -104,22 +58,6 @@ function container(adjust: (s: OciSpec) => void): { id: string; bundle: string }
   writeFileSync(join(bundle, 'config.json'), JSON.stringify(s));
   started.push(id);
   return { id, bundle };
-}
-
-function runContainer(c: { id: string; bundle: string }, timeoutMs = 60_000) {
-  return new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve, reject) => {
-    const p = spawn('runc', ['run', '--bundle', c.bundle, c.id], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    p.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    p.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    const t = setTimeout(() => p.kill('SIGKILL'), timeoutMs);
-    p.once('error', reject);
-    p.once('exit', (code) => {
-      clearTimeout(t);
-      resolve({ code, stdout, stderr });
-    });
-  });
 }
 
 const hostNetwork = (s: OciSpec) => {
