@@ -21,9 +21,10 @@ import { randomBytes } from 'node:crypto';
 import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, before, describe, it } from 'node:test';
+import { after, before, describe, it, type TestContext } from 'node:test';
 import { parseAllDocuments } from 'yaml';
 import { freePort } from '../fixtures/index.js';
+import { TestNats } from '../helpers/nats.js';
 import { FALCO_DATA } from '../helpers/shared.js';
 import {
   bulwarkImage,
@@ -198,133 +199,163 @@ describe('the chart’s pods under runc (a minimal kubelet; not Kubernetes)', ()
     ({ rootfs, spec } = unpacked(img));
   });
 
-  it('console pod (uid 10001, read-only root, Secrets) + agent pod (chart capabilities, hostPID): an alert arrives with its cluster and node', async (t) => {
-    if (
-      !existsSync(join(rootfs, 'opt', 'bulwark', 'dist', 'native', 'bulwark-sensor')) ||
-      !existsSync('/sys/kernel/btf/vmlinux')
-    ) {
-      t.skip('the image has no eBPF sensor or the kernel no BTF');
-      return;
-    }
-    const port = await freePort();
-    // runc keeps its container state in /run/runc: the agent reads it as it reads containerd's on a node
-    const values = join(tmp, 'values.yaml');
-    writeFileSync(
-      values,
-      [
-        'secretKey: { existingSecret: bulwark-secret-key }',
-        `server: { port: ${port}, service: { port: ${port} }, adminPassword: { existingSecret: bulwark-admin } }`,
-        `agent:`,
-        `  cluster: pods-test`,
-        `  serverURL: http://127.0.0.1:${port}`,
-        `  rulesConfigMap: falco-rules`,
-        `  runtimePaths: [/run/runc]`,
-        `  extraArgs: [--duration, "8", --heartbeat, "2"]`,
-      ].join('\n'),
-    );
-    const docs = parseAllDocuments(renderChart(['--namespace', 'bulwark', '-f', values]))
-      .map((d) => d.toJS() as Record<string, unknown> | null)
-      .filter((d): d is Record<string, unknown> => d !== null);
-    const password = randomBytes(12).toString('hex');
-    const cluster: Cluster = {
-      nodeName: 'node-a',
-      configMaps: { 'falco-rules': FALCO_DATA },
-      secrets: {
-        'bulwark-secret-key': { 'secret-key': randomBytes(32).toString('base64') },
-        'bulwark-admin': { password },
-      },
-    };
+  it('console pod (uid 10001, read-only root, Secrets) + agent pod (chart capabilities, hostPID): an alert arrives with its cluster and node', (t) =>
+    scenario(t, { rootfs, spec }, 'pods-test'));
 
-    // the console: its Deployment's pod
-    const serverPod = podSpec(docs, 'Deployment', 'bulwark-server');
-    const server = podBundle(spec, rootfs, serverPod, cluster);
-    const sp: ChildProcess = spawn('runc', ['run', '--bundle', server.bundle, server.id], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let serverLog = '';
-    sp.stdout!.on('data', (d: Buffer) => (serverLog += d.toString()));
-    sp.stderr!.on('data', (d: Buffer) => (serverLog += d.toString()));
-    const base = `http://127.0.0.1:${port}`;
+  it('with nats.url: the agent pod publishes to JetStream, the console pod consumes (NATS auth from a Secret)', async (t) => {
+    const nats = new TestNats();
+    await nats.start();
     try {
-      let healthy = false;
-      for (let i = 0; i < 120 && !healthy; i++) {
-        healthy = await fetch(`${base}/healthz`).then(
-          (r) => r.ok,
-          () => false,
-        );
-        if (!healthy) await new Promise((r) => setTimeout(r, 250));
-      }
-      assert.ok(healthy, `the console pod did not answer /healthz:\n${serverLog}`);
-      const pids = JSON.parse(
-        execFileSync('runc', ['ps', '--format', 'json', server.id], { encoding: 'utf8' }),
-      ) as number[];
-      assert.match(
-        execFileSync('ps', ['-o', 'uid=', '-p', String(pids[0])], { encoding: 'utf8' }),
-        /^\s*10001\s*$/,
-      );
-
-      // an API token for the agents, made as an operator would (admin login from the Secret)
-      const login = await fetch(`${base}/api/auth/login`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ username: 'admin', password }),
-      });
-      assert.equal(login.status, 200, await login.clone().text());
-      const csrf = ((await login.json()) as { csrfToken: string }).csrfToken;
-      const cookie = login.headers
-        .getSetCookie()
-        .map((c) => c.split(';')[0])
-        .join('; ');
-      const tok = await fetch(`${base}/api/tokens`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', cookie, 'x-csrf-token': csrf },
-        body: JSON.stringify({ name: 'agents', role: 'operator' }),
-      });
-      assert.equal(tok.status, 201, await tok.clone().text());
-      const token = ((await tok.json()) as { token: string }).token;
-      cluster.secrets['bulwark-agent-token'] = { token };
-
-      // the agent: its DaemonSet's pod
-      const agentPod = podSpec(docs, 'DaemonSet', 'bulwark-agent');
-      assert.equal(agentPod.hostPID, true);
-      const agent = podBundle(spec, rootfs, agentPod, cluster);
-      const marker = `/tmp/bulwark-pods-test-${randomBytes(4).toString('hex')}`;
-      const run = runContainer(agent);
-      await new Promise((r) => setTimeout(r, 3000));
-      spawn('cat', ['/etc/shadow', marker], { stdio: 'ignore' });
-      const r = await run;
-      assert.equal(r.code, 0, r.stderr);
-      assert.match(r.stderr, /sensor attached/);
-
-      const q = new URLSearchParams({
-        rule: 'Read sensitive file untrusted',
-        cluster: 'pods-test',
-        pageSize: '200',
-      });
-      let mine: Record<string, unknown>[] = [];
-      for (let i = 0; i < 40 && !mine.length; i++) {
-        const ev = await fetch(`${base}/api/runtime/events?${q}`, {
-          headers: { authorization: `Bearer ${token}` },
-        });
-        assert.equal(ev.status, 200);
-        const items = ((await ev.json()) as { items: Record<string, unknown>[] }).items;
-        mine = items.filter((e) => JSON.stringify(e).includes(marker));
-        if (!mine.length) await new Promise((res) => setTimeout(res, 250));
-      }
-      assert.equal(
-        mine.length,
-        1,
-        `alerts on the console: ${mine.length}\nagent stderr:\n${r.stderr.slice(-2000)}`,
-      );
-      assert.equal(mine[0]!.cluster, 'pods-test');
-      assert.equal(mine[0]!.node, 'node-a');
+      await scenario(t, { rootfs, spec }, 'pods-nats', nats);
     } finally {
-      try {
-        execFileSync('runc', ['kill', server.id, 'SIGTERM']);
-      } catch {
-        /* exited already */
-      }
-      await new Promise((res) => (sp.exitCode !== null ? res(null) : sp.once('exit', res)));
+      await nats.kill();
     }
   });
 });
+
+/** The console pod and the agent pod from one render; with `nats` both go through JetStream. */
+async function scenario(
+  t: TestContext,
+  img: { rootfs: string; spec: OciSpec },
+  clusterName: string,
+  nats?: TestNats,
+) {
+  const { rootfs, spec } = img;
+  if (
+    !existsSync(join(rootfs, 'opt', 'bulwark', 'dist', 'native', 'bulwark-sensor')) ||
+    !existsSync('/sys/kernel/btf/vmlinux')
+  ) {
+    t.skip('the image has no eBPF sensor or the kernel no BTF');
+    return;
+  }
+  const port = await freePort();
+  // runc keeps its container state in /run/runc: the agent reads it as it reads containerd's on a node
+  const values = join(tmp, `values-${clusterName}.yaml`);
+  writeFileSync(
+    values,
+    [
+      'secretKey: { existingSecret: bulwark-secret-key }',
+      `server: { port: ${port}, service: { port: ${port} }, adminPassword: { existingSecret: bulwark-admin } }`,
+      ...(nats ? [`nats: { url: '${nats.url}', existingSecret: bulwark-nats }`] : []),
+      `agent:`,
+      `  cluster: ${clusterName}`,
+      `  serverURL: http://127.0.0.1:${port}`,
+      `  rulesConfigMap: falco-rules`,
+      `  runtimePaths: [/run/runc]`,
+      `  extraArgs: [--duration, "8", --heartbeat, "2"]`,
+    ].join('\n'),
+  );
+  const docs = parseAllDocuments(renderChart(['--namespace', 'bulwark', '-f', values]))
+    .map((d) => d.toJS() as Record<string, unknown> | null)
+    .filter((d): d is Record<string, unknown> => d !== null);
+  const password = randomBytes(12).toString('hex');
+  const cluster: Cluster = {
+    nodeName: 'node-a',
+    configMaps: { 'falco-rules': FALCO_DATA },
+    secrets: {
+      'bulwark-secret-key': { 'secret-key': randomBytes(32).toString('base64') },
+      'bulwark-admin': { password },
+      ...(nats ? { 'bulwark-nats': { auth: nats.token } } : {}),
+    },
+  };
+
+  // the console: its Deployment's pod
+  const serverPod = podSpec(docs, 'Deployment', 'bulwark-server');
+  const server = podBundle(spec, rootfs, serverPod, cluster);
+  const sp: ChildProcess = spawn('runc', ['run', '--bundle', server.bundle, server.id], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let serverLog = '';
+  sp.stdout!.on('data', (d: Buffer) => (serverLog += d.toString()));
+  sp.stderr!.on('data', (d: Buffer) => (serverLog += d.toString()));
+  const base = `http://127.0.0.1:${port}`;
+  try {
+    let healthy = false;
+    for (let i = 0; i < 120 && !healthy; i++) {
+      healthy = await fetch(`${base}/healthz`).then(
+        (r) => r.ok,
+        () => false,
+      );
+      if (!healthy) await new Promise((r) => setTimeout(r, 250));
+    }
+    assert.ok(healthy, `the console pod did not answer /healthz:\n${serverLog}`);
+    const pids = JSON.parse(
+      execFileSync('runc', ['ps', '--format', 'json', server.id], { encoding: 'utf8' }),
+    ) as number[];
+    assert.match(
+      execFileSync('ps', ['-o', 'uid=', '-p', String(pids[0])], { encoding: 'utf8' }),
+      /^\s*10001\s*$/,
+    );
+
+    // an API token for the agents, made as an operator would (admin login from the Secret)
+    const login = await fetch(`${base}/api/auth/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ username: 'admin', password }),
+    });
+    assert.equal(login.status, 200, await login.clone().text());
+    const csrf = ((await login.json()) as { csrfToken: string }).csrfToken;
+    const cookie = login.headers
+      .getSetCookie()
+      .map((c) => c.split(';')[0])
+      .join('; ');
+    const tok = await fetch(`${base}/api/tokens`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', cookie, 'x-csrf-token': csrf },
+      body: JSON.stringify({ name: 'agents', role: 'operator' }),
+    });
+    assert.equal(tok.status, 201, await tok.clone().text());
+    const token = ((await tok.json()) as { token: string }).token;
+    cluster.secrets['bulwark-agent-token'] = { token };
+
+    // the agent: its DaemonSet's pod
+    const agentPod = podSpec(docs, 'DaemonSet', 'bulwark-agent');
+    assert.equal(agentPod.hostPID, true);
+    const agentArgs = agentPod.containers[0]!.args.join(' ');
+    if (nats) assert.match(agentArgs, /--nats nats:\/\/127\.0\.0\.1:\d+/);
+    else assert.match(agentArgs, /--server http:\/\/127\.0\.0\.1:\d+/);
+    const agent = podBundle(spec, rootfs, agentPod, cluster);
+    const marker = `/tmp/bulwark-pods-test-${randomBytes(4).toString('hex')}`;
+    const run = runContainer(agent);
+    await new Promise((r) => setTimeout(r, 3000));
+    spawn('cat', ['/etc/shadow', marker], { stdio: 'ignore' });
+    const r = await run;
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stderr, /sensor attached/);
+
+    const t0 = Date.now();
+    const q = new URLSearchParams({
+      rule: 'Read sensitive file untrusted',
+      cluster: clusterName,
+      pageSize: '200',
+    });
+    let mine: Record<string, unknown>[] = [];
+    for (let i = 0; i < 240 && !mine.length; i++) {
+      const ev = await fetch(`${base}/api/runtime/events?${q}`, {
+        headers: { authorization: `Bearer ${token}` },
+      });
+      assert.equal(ev.status, 200);
+      const items = ((await ev.json()) as { items: Record<string, unknown>[] }).items;
+      mine = items.filter((e) => JSON.stringify(e).includes(marker));
+      if (!mine.length) await new Promise((res) => setTimeout(res, 250));
+      else
+        t.diagnostic(
+          `${clusterName}: the alert was on the console ${((Date.now() - t0) / 1000).toFixed(1)} s after the agent stopped`,
+        );
+    }
+    assert.equal(
+      mine.length,
+      1,
+      `alerts on the console: ${mine.length}\nagent stderr:\n${r.stderr.slice(-2000)}`,
+    );
+    assert.equal(mine[0]!.cluster, clusterName);
+    assert.equal(mine[0]!.node, 'node-a');
+  } finally {
+    try {
+      execFileSync('runc', ['kill', server.id, 'SIGTERM']);
+    } catch {
+      /* exited already */
+    }
+    await new Promise((res) => (sp.exitCode !== null ? res(null) : sp.once('exit', res)));
+  }
+}
