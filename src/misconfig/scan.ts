@@ -24,7 +24,11 @@ const SKIP_IN_TREE =
 /** Type of a configuration file from its name alone (undefined: not a config file we read). */
 export function configTypeOfName(path: string): ConfigFileType | 'yaml' | undefined {
   const name = basename(path);
-  if (/^(Dockerfile|Containerfile)(\..+)?$/i.test(name) || /\.(dockerfile|containerfile)$/i.test(name))
+  // Dockerfile, Dockerfile.prod, api.Dockerfile; but dockerfile.yaml / .json is a data file
+  if (
+    (/^(Dockerfile|Containerfile)(\..+)?$/i.test(name) && !/\.(ya?ml|json)$/i.test(name)) ||
+    /\.(dockerfile|containerfile)$/i.test(name)
+  )
     return 'dockerfile';
   if (/^(docker-)?compose([.-].*)?\.ya?ml$/i.test(name)) return 'compose';
   if (/\.(ya?ml|json)$/i.test(name)) return 'yaml';

@@ -100,3 +100,20 @@ test('fs: a project directory; YAML files that are not manifests are ignored', a
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('file types from names: Dockerfile variants are Dockerfiles, dockerfile.yaml is YAML', async () => {
+  const { configTypeOfName } = await import('../../src/misconfig/scan.js');
+  for (const n of [
+    'Dockerfile',
+    'dockerfile',
+    'Dockerfile.prod',
+    'Containerfile',
+    'api.Dockerfile',
+    'x/build.containerfile',
+  ])
+    assert.equal(configTypeOfName(n), 'dockerfile', n);
+  // a policy or data file named after Dockerfiles (Bulwark's own policies/docker/dockerfile.yaml)
+  for (const n of ['dockerfile.yaml', 'policies/docker/Dockerfile.yml', 'Dockerfile.json'])
+    assert.equal(configTypeOfName(n), 'yaml', n);
+  assert.equal(configTypeOfName('docker-compose.yml'), 'compose');
+});
