@@ -19,6 +19,7 @@ PKGS=(
   sysdig                           # a real peer for Falco filter semantics on .scap captures (runtime rules)
   clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev make  # the eBPF sensor (native/sensor, scripts/build-sensor.sh)
   runc                             # real containers for the live sensor tests
+  tcpdump                          # response 'capture': a bounded packet ring in a container's netns (#10)
   iproute2 iptables conntrack      # network-namespace harness (test/network): netns, veth, bridge, protect mode, flows
   nats-server                      # the JetStream event bus between agents and servers (#15)
   docker.io                        # a real dockerd for the CIS Docker live test (test/cis/docker-live), started by the test itself

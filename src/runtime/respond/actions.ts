@@ -6,9 +6,21 @@
  *   quarantine  in the container's network namespace only, iptables chains that drop every packet
  *               in and out except loopback and the addresses allowed (the agent's console); release
  *               removes them. Refused when the container shares the host's network namespace.
+ *   capture     tcpdump in the container's network namespace, all its interfaces, into a bounded
+ *               ring of pcap files (files × MB), stopping by itself after N seconds; stop ends it early
  */
-import { execFile } from 'node:child_process';
-import { closeSync, existsSync, openSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import {
+  closeSync,
+  existsSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  readlinkSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 
@@ -126,4 +138,94 @@ export async function release(q: Quarantined): Promise<void> {
     await quiet(['-X', c]);
   }
   closeSync(q.fd);
+}
+
+export interface Capture {
+  /** the directory holding the ring's pcap files */
+  dir: string;
+  /** the pcap files written (when stopped) */
+  files: string[];
+  /** resolves when tcpdump ended (by its timer or stop()) */
+  done: Promise<void>;
+  stop(): Promise<void>;
+}
+
+/**
+ * Captures the container's traffic: tcpdump in its network namespace on every interface, into a
+ * ring of `files` pcap files of `mb` MB each (the oldest overwritten: at most files × mb MB), for
+ * `seconds` at most. Refused for a process in the host's network namespace.
+ */
+export async function capture(
+  pid: number,
+  dir: string,
+  opts: { seconds: number; files?: number; mb?: number; snaplen?: number },
+): Promise<Capture> {
+  containerNetns(pid);
+  mkdirSync(dir, { recursive: true });
+  const fd = openSync(`/proc/${pid}/ns/net`, 'r');
+  const ns = `/proc/${process.pid}/fd/${fd}`;
+  const child: ChildProcess = spawn(
+    'nsenter',
+    [
+      `--net=${ns}`,
+      'tcpdump',
+      // it writes raw packets (no dissection) into the agent's directory: no switch to user tcpdump
+      '-Z',
+      'root',
+      '-i',
+      'any',
+      '-n',
+      '-U',
+      '-s',
+      String(opts.snaplen ?? 262144),
+      '-C',
+      String(opts.mb ?? 1),
+      '-W',
+      String(opts.files ?? 4),
+      '-w',
+      join(dir, 'capture.pcap'),
+    ],
+    { stdio: ['ignore', 'ignore', 'pipe'] },
+  );
+  let stderr = '';
+  child.stderr!.setEncoding('utf8').on('data', (d: string) => (stderr = (stderr + d).slice(-2000)));
+  const done = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  // tcpdump says "listening on any" once the socket is open: packets from then on are in the ring
+  await new Promise<void>((resolve, reject) => {
+    const t = setTimeout(() => reject(new Error(`tcpdump did not start: ${stderr.trim()}`)), 5000);
+    const check = () => {
+      if (stderr.includes('listening on')) {
+        clearTimeout(t);
+        resolve();
+      }
+    };
+    child.stderr!.on('data', check);
+    child.once('exit', (code) => {
+      clearTimeout(t);
+      reject(new Error(`tcpdump exited (${code}): ${stderr.trim()}`));
+    });
+  }).catch((e: Error) => {
+    closeSync(fd);
+    throw e;
+  });
+  closeSync(fd); // tcpdump holds the namespace now
+  const timer = setTimeout(() => child.kill('SIGINT'), opts.seconds * 1000);
+  timer.unref();
+  const c: Capture = {
+    dir,
+    files: [],
+    done: done.then(() => {
+      clearTimeout(timer);
+      c.files = readdirSync(dir)
+        .filter((n) => n.startsWith('capture.pcap'))
+        .sort()
+        .map((n) => join(dir, n))
+        .filter((f) => statSync(f).size > 0);
+    }),
+    stop: async () => {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGINT');
+      await c.done;
+    },
+  };
+  return c;
 }

@@ -32,6 +32,8 @@ export interface ResponseEvent {
     undoes?: string;
     automatic?: boolean;
     error?: string;
+    /** capture: where the pcap ring is (and, at capture-end, its files) */
+    capture?: { dir: string; files?: string[] };
   };
 }
 
@@ -76,6 +78,7 @@ export function responseEvent(
       latencyMs: r.latencyMs,
       reversible: r.reversible,
       ...(r.undoes ? { undoes: r.undoes, automatic: r.automatic === true } : {}),
+      ...(r.capture ? { capture: r.capture } : {}),
       ...(r.error ? { error: r.error } : {}),
     },
   };

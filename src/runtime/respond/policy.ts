@@ -13,13 +13,14 @@
  *         tags: [T1059]              # any of the alert's tags
  *         workloads: ["image:*:web"] # globs on the workload id (runtime/profile workloadId)
  *         deviations: [exe, network] # deviation types
- *       actions: [kill]              # kill | pause | quarantine
+ *       actions: [kill]              # kill | pause | quarantine | capture
  *       pauseSeconds: 0              # pause: resume by itself after N s (0: until resumed)
  *       quarantineSeconds: 0         # quarantine: release by itself after N s (0: until released)
+ *       capture: { seconds: 30, files: 4, mb: 1 }   # capture: duration and ring bound (defaults)
  */
 import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Node, type YAMLMap } from 'yaml';
 
-export const RESPONSE_ACTIONS = ['kill', 'pause', 'quarantine'] as const;
+export const RESPONSE_ACTIONS = ['kill', 'pause', 'quarantine', 'capture'] as const;
 export type ResponseAction = (typeof RESPONSE_ACTIONS)[number];
 export const PRIORITY_ORDER = [
   'Debug',
@@ -45,6 +46,8 @@ export interface ResponseRule {
   actions: ResponseAction[];
   pauseSeconds: number;
   quarantineSeconds: number;
+  /** capture: how long (it stops by itself) and the ring's bound: files × mb */
+  capture: { seconds: number; files: number; mb: number };
   /** where it was defined, for audit records */
   source: string;
 }
@@ -168,7 +171,11 @@ export function parseResponsePolicy(text: string, file = '<policy>'): ResponseRu
         at(it, 'responses: each entry is a mapping with name, match, actions');
         continue;
       }
-      const k = keys(it, ['name', 'match', 'actions', 'pauseSeconds', 'quarantineSeconds'], 'a response');
+      const k = keys(
+        it,
+        ['name', 'match', 'actions', 'pauseSeconds', 'quarantineSeconds', 'capture'],
+        'a response',
+      );
       const nameN = k.get('name');
       const name = isScalar(nameN) && typeof nameN.value === 'string' ? nameN.value : '';
       if (!name) at(nameN ?? it, 'name: expected a non-empty string');
@@ -179,6 +186,7 @@ export function parseResponsePolicy(text: string, file = '<policy>'): ResponseRu
         actions: [],
         pauseSeconds: 0,
         quarantineSeconds: 0,
+        capture: { seconds: 30, files: 4, mb: 1 },
         source: `${file}:${pos.line}`,
       };
       const mN = k.get('match');
@@ -208,8 +216,20 @@ export function parseResponsePolicy(text: string, file = '<policy>'): ResponseRu
       }
       const acts = strs(k.get('actions'), 'actions', RESPONSE_ACTIONS);
       if (!acts?.length)
-        at(k.get('actions') ?? it, 'actions: expected a non-empty list (kill, pause, quarantine)');
+        at(k.get('actions') ?? it, 'actions: expected a non-empty list (kill, pause, quarantine, capture)');
       else rule.actions = acts as ResponseAction[];
+      const cN = k.get('capture');
+      if (cN !== undefined) {
+        if (!isMap(cN)) at(cN, 'capture: expected a mapping with seconds, files, mb');
+        else
+          for (const [ck, cv] of keys(cN, ['seconds', 'files', 'mb'], 'capture')) {
+            const f = ck as 'seconds' | 'files' | 'mb';
+            const max = { seconds: 3600, files: 100, mb: 1000 }[f];
+            const v = isScalar(cv) && typeof cv.value === 'number' ? cv.value : NaN;
+            if (v > 0 && v <= max && (f === 'seconds' || Number.isInteger(v))) rule.capture[f] = v;
+            else at(cv, `capture.${f}: expected a number in (0, ${max}]${f === 'seconds' ? '' : ', whole'}`);
+          }
+      }
       for (const f of ['pauseSeconds', 'quarantineSeconds'] as const) {
         const n = k.get(f);
         if (n === undefined) continue;

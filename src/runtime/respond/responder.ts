@@ -9,12 +9,15 @@
  */
 import { existsSync } from 'node:fs';
 import type { ContainerInfo } from '../state/index.js';
+import { join } from 'node:path';
 import {
+  capture,
   freezerOf,
   killProcess,
   quarantine,
   release,
   setFrozen,
+  type Capture,
   type FreezeTarget,
   type Quarantined,
 } from './actions.js';
@@ -39,7 +42,7 @@ export interface ResponseRecord {
   id: string;
   /** when the action completed, ns since the epoch */
   ts: bigint;
-  action: ResponseAction | 'resume' | 'release';
+  action: ResponseAction | 'resume' | 'release' | 'capture-end';
   status: 'done' | 'failed' | 'skipped';
   /** the policy rule (and where it is defined) */
   policy: string;
@@ -50,7 +53,9 @@ export interface ResponseRecord {
   latencyMs: number;
   /** can be undone (undo(id)) */
   reversible: boolean;
-  /** for resume/release: the response undone, and whether by itself (timer) */
+  /** capture: the pcap files (at capture-end) and their directory */
+  capture?: { dir: string; files?: string[] };
+  /** for resume/release/capture-end: the response undone or ended, and whether by itself (timer) */
   undoes?: string;
   automatic?: boolean;
   error?: string;
@@ -71,6 +76,8 @@ export interface ResponderOptions {
   quarantineAllow?: string[];
   /** response record ids: prefix + sequence */
   idPrefix?: string;
+  /** where captures go: <dir>/<response id>/capture.pcap* (default /var/lib/bulwark/captures) */
+  captureDir?: string;
 }
 
 const nowNs = () => BigInt(Date.now()) * 1_000_000n;
@@ -135,16 +142,34 @@ export class Responder {
     if (a !== 'kill' && this.byContainer.has(key))
       return this.record(r, a, t, {
         status: 'skipped',
-        error: `already ${a === 'pause' ? 'paused' : 'quarantined'} by ${this.byContainer.get(key)}`,
+        error: `already ${a === 'pause' ? 'paused' : a === 'capture' ? 'captured' : 'quarantined'} by ${this.byContainer.get(key)}`,
       });
-    try {
-      if (a === 'kill') {
+    if (a === 'kill') {
+      try {
         killProcess(t.pid);
         return this.record(r, a, t, {});
+      } catch (e) {
+        return this.record(r, a, t, { status: 'failed', error: (e as Error).message });
       }
+    }
+    // taken before the first await: a second trigger arriving meanwhile is skipped, not applied twice
+    this.byContainer.set(key, `${t.id} (in progress)`);
+    const rec = await this.applyToContainer(r, a, t, key, t.pid);
+    if (!rec.reversible || rec.status !== 'done') this.byContainer.delete(key);
+    return rec;
+  }
+
+  private async applyToContainer(
+    r: ResponseRule,
+    a: ResponseAction,
+    t: Trigger,
+    key: string,
+    pid: number,
+  ): Promise<ResponseRecord> {
+    try {
       // the container, through the first of its processes still there (each may exit meanwhile)
       let lastErr: Error | undefined;
-      for (const via of [t.pid, ...(t.containerPids ?? [])]) {
+      for (const via of [pid, ...(t.containerPids ?? [])]) {
         if (!existsSync(`/proc/${via}`)) continue;
         try {
           if (a === 'pause') {
@@ -152,6 +177,7 @@ export class Responder {
             await setFrozen(fz, true);
             return this.activate(r, a, t, key, r.pauseSeconds, 'resume', () => setFrozen(fz, false));
           }
+          if (a === 'capture') return await this.startCapture(r, t, key, via);
           const q: Quarantined = await quarantine(via, this.opts.quarantineAllow);
           return this.activate(r, a, t, key, r.quarantineSeconds, 'release', () => release(q));
         } catch (e) {
@@ -175,10 +201,11 @@ export class Responder {
     t: Trigger,
     key: string,
     seconds: number,
-    undoAction: 'resume' | 'release',
-    undoFn: () => Promise<void>,
+    undoAction: 'resume' | 'release' | 'capture-end',
+    undoFn: () => Promise<Partial<ResponseRecord> | void>,
+    extra: Partial<ResponseRecord> = {},
   ): ResponseRecord {
-    const rec = this.record(r, a, t, { reversible: true });
+    const rec = this.record(r, a, t, { reversible: true, ...extra });
     const act: Active = {
       rec,
       auto: false,
@@ -187,13 +214,15 @@ export class Responder {
         this.byContainer.delete(key);
         if (act.timer) clearTimeout(act.timer);
         let err: string | undefined;
+        let more: Partial<ResponseRecord> | void = undefined;
         try {
-          await undoFn();
+          more = await undoFn();
         } catch (e) {
           err = (e as Error).message;
         }
         this.counters.undone++;
         this.record(r, undoAction, t, {
+          ...(more || {}),
           undoes: rec.id,
           automatic: act.auto === true,
           ...(err ? { status: 'failed', error: err } : {}),
@@ -210,6 +239,30 @@ export class Responder {
       }, seconds * 1000);
       act.timer.unref();
     }
+    return rec;
+  }
+
+  /** A bounded capture that ends by itself; its end (with the files) is a record too. */
+  private async startCapture(r: ResponseRule, t: Trigger, key: string, via: number): Promise<ResponseRecord> {
+    const id = `${this.opts.idPrefix ?? 'response'}:${this.seq + 1}`;
+    const dir = join(
+      this.opts.captureDir ?? '/var/lib/bulwark/captures',
+      id.replace(/[^A-Za-z0-9._-]+/g, '_'),
+    );
+    const cap: Capture = await capture(via, dir, r.capture);
+    const end = async () => {
+      await cap.stop();
+      return { capture: { dir, files: cap.files } };
+    };
+    const rec = this.activate(r, 'capture', t, key, 0, 'capture-end', end, { capture: { dir } });
+    // it stops by itself (its duration): that end is recorded like an undo, with the files
+    void cap.done.then(async () => {
+      const a = this.active.get(rec.id);
+      if (a) {
+        a.auto = true;
+        await a.undo();
+      }
+    });
     return rec;
   }
 
