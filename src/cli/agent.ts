@@ -57,11 +57,14 @@ export const FALCO_DEFAULT_RULES = [
 
 /**
  * The rule files to load, as Falco resolves rules_files: files as given, directories expanded to
- * their *.yaml/*.yml files in name order; without -r, Falco's default paths that exist.
+ * their *.yaml/*.yml files in name order; without -r, Falco's default paths that exist, else the
+ * upstream default rules Bulwark ships (rules/falco/falco_rules.yaml).
  */
 export async function resolveRuleFiles(
   given: string[] | undefined,
   defaults = FALCO_DEFAULT_RULES,
+  /** without -r and none of the defaults: Falco's upstream default rules shipped with Bulwark */
+  shipped = true,
 ): Promise<string[]> {
   const { stat, readdir } = await import('node:fs/promises');
   const { join } = await import('node:path');
@@ -81,6 +84,12 @@ export async function resolveRuleFiles(
       const names = (await readdir(p)).filter((n) => /\.ya?ml$/.test(n)).sort();
       out.push(...names.map((n) => join(p, n)));
     } else out.push(p);
+  }
+  if (!out.length && !given?.length && shipped) {
+    // a node without Falco's rules gets the upstream default rules shipped with Bulwark
+    const { shippedFalcoRules } = await import('../runtime/rules/shipped.js');
+    const p = shippedFalcoRules();
+    if ((await stat(p).catch(() => undefined))?.isFile()) out.push(p);
   }
   if (!out.length)
     throw new BulwarkError(
@@ -108,7 +117,7 @@ export const PROFILE_SENSOR_TYPES = [
 /** The rule files for the agent: with --profiles and no -r, Falco's defaults when present, else none. */
 export async function agentRuleFiles(given: string[] | undefined, profiles: boolean): Promise<string[]> {
   if (!profiles || given?.length) return resolveRuleFiles(given);
-  return resolveRuleFiles(undefined).catch(() => []);
+  return resolveRuleFiles(undefined, FALCO_DEFAULT_RULES, false).catch(() => []);
 }
 
 export function register(ctx: CliContext): void {
@@ -117,7 +126,7 @@ export function register(ctx: CliContext): void {
     .description('run the eBPF sensor with Falco rules on this node and print alerts (JSON lines or text)')
     .option(
       '-r, --rules <file|dir...>',
-      "Falco rules files or directories (their *.yaml, sorted), loaded in order (default: Falco's /etc/falco/falco_rules.yaml, falco_rules.local.yaml, rules.d/)",
+      "Falco rules files or directories (their *.yaml, sorted), loaded in order (default: Falco's /etc/falco/falco_rules.yaml, falco_rules.local.yaml, rules.d/; without them, the upstream default rules shipped with Bulwark)",
     )
     .addOption(new Option('-f, --format <format>', 'alert format').choices(['json', 'text']).default('json'))
     .option('-o, --output <file>', 'write alerts to FILE instead of standard output')
@@ -140,6 +149,19 @@ export function register(ctx: CliContext): void {
     .option('--token <token>', 'API token for --server (default: $BULWARK_TOKEN)')
     .option('--cacert <file>', 'PEM CA certificate to trust for an https --server')
     .option('--cluster <name>', 'cluster name carried by every event sent to the console')
+    .option(
+      '--heartbeat <seconds>',
+      'with --server/--nats: send the agent stats (events, drops per type, rules, buffer) every N seconds',
+      '30',
+    )
+    .option(
+      '--flows',
+      "east-west flows from the sensor's connect/accept events, attributed to pods and sent with --server/--nats every second",
+    )
+    .option(
+      '--workloads <file...>',
+      'with --flows: workload inventory mapping IPs, network namespaces and container ids to pods (where no kubelet tells)',
+    )
     .option('--buffer-dir <dir>', 'disk buffer for --server (default: ~/.cache/bulwark/agent-buffer)')
     .option(
       '--buffer-max-mb <n>',
@@ -190,6 +212,9 @@ export function register(ctx: CliContext): void {
         cluster?: string;
         bufferDir?: string;
         bufferMaxMb: string;
+        heartbeat: string;
+        flows?: boolean;
+        workloads?: string[];
         runtimeRoot?: string[];
         profiles?: string;
         mode?: 'discover' | 'monitor' | 'protect';
@@ -372,6 +397,30 @@ export function register(ctx: CliContext): void {
         const types = profileRt
           ? [...new Set([...sensorTypesFor(rs.eventTypes()), ...PROFILE_SENSOR_TYPES])]
           : sensorTypesFor(rs.eventTypes());
+        // east-west flows (#11): the sensor's connect/accept events, attributed and aggregated
+        let flows: InstanceType<typeof import('../agent/flows.js').FlowCollector> | undefined;
+        let flowAttr: InstanceType<typeof import('../network/flow.js').Attributor> | undefined;
+        const knownContainers = new Set<string>();
+        const net = o.flows ? await import('../network/index.js') : undefined;
+        if (net) {
+          if (!shipper)
+            throw new BulwarkError('USAGE', '--flows needs --server or --nats (where the flows go)');
+          const invs = (o.workloads ?? []).map((f) => net.readInventory(f));
+          flowAttr = new net.Attributor(
+            invs.flatMap((i) => i.workloads),
+            invs.flatMap((i) => i.services),
+          );
+          const { FlowCollector } = await import('../agent/flows.js');
+          const sh = shipper;
+          flows = new FlowCollector({
+            node,
+            cluster: o.cluster,
+            runId,
+            attributor: flowAttr,
+            emit: (recs) => sh.enqueue(recs),
+          });
+          types.push(...['connect', 'inbound', 'socket', 'close'].filter((t) => !types.includes(t)));
+        }
         const sensor = new Sensor({
           binary: o.sensor,
           state,
@@ -395,6 +444,25 @@ export function register(ctx: CliContext): void {
           onSyscalls: profileRt ? (_cg, cid, nrs) => profileRt.onSyscalls(cid, nrs) : undefined,
           onEvent: (ev) => {
             profileRt?.onEvent(ev);
+            if (flows && net && (ev.type === 'connect' || ev.type === 'accept' || ev.type === 'accept4')) {
+              // the pod of the event's container, from the runtime's state, names its flows
+              const c = state.current?.container;
+              if (c?.k8s?.namespace && c.k8s.podName && !knownContainers.has(c.id)) {
+                knownContainers.add(c.id);
+                flowAttr!.learnContainer(c.id, {
+                  namespace: c.k8s.namespace,
+                  name: c.k8s.podName,
+                  kind: 'Pod',
+                  labels: c.k8s.labels ?? {},
+                  ips: [],
+                  netns: [],
+                  containers: [c.id],
+                  pods: [c.k8s.podName],
+                  ports: [],
+                });
+              }
+              flows.add(net.fromSyscallEvent(ev));
+            }
             for (const a of rs.evaluate(ev, state)) {
               alerts++;
               out.stream.write(formatAlert(a, o.format) + '\n');
@@ -451,6 +519,7 @@ export function register(ctx: CliContext): void {
             },
           }) + '\n';
         shipper?.start();
+        flows?.start();
         try {
           await sensor.start();
           await profileRt?.start().catch(async (e: Error) => {
@@ -465,6 +534,45 @@ export function register(ctx: CliContext): void {
         process.stderr.write(
           `bulwark agent: sensor attached (loader pid ${sensor.loaderPid}; ${types.join(',')}), ${rs.rules.length} rules\n`,
         );
+        // the console's view of this node: stats through the same buffer as the alerts
+        const startedAt = new Date().toISOString();
+        let beats = 0;
+        const { VERSION } = await import('./version.js');
+        const heartbeat = () => {
+          const st = shipper!.stats;
+          shipper!.enqueue([
+            {
+              id: `${runId}:stats:${++beats}`,
+              kind: 'stats',
+              time: new Date().toISOString(),
+              node,
+              ...(o.cluster ? { cluster: o.cluster } : {}),
+              stats: {
+                runId,
+                startedAt,
+                version: VERSION,
+                rules: rs.rules.length,
+                heartbeatSeconds: beatMs / 1000,
+                kernelTypes: types,
+                events: sensor.counters.events,
+                kernel: sensor.counters.kernel,
+                drops: sensor.counters.drops,
+                alerts,
+                buffer: {
+                  pendingBytes: st.pendingBytes,
+                  dropped: st.dropped,
+                  rejected: st.rejected,
+                  sent: st.sent,
+                },
+              },
+            },
+          ]);
+        };
+        const beatMs = Number(o.heartbeat) * 1000;
+        if (shipper && !(beatMs > 0))
+          throw new BulwarkError('USAGE', `--heartbeat: not a positive number: ${o.heartbeat}`);
+        if (shipper) heartbeat();
+        const beatTimer = shipper ? setInterval(heartbeat, beatMs) : undefined;
         const every = Number(o.stats) * 1000;
         const timer = every > 0 ? setInterval(() => process.stderr.write(stats()), every) : undefined;
         let failed: Error | undefined;
@@ -479,12 +587,15 @@ export function register(ctx: CliContext): void {
           if (o.duration !== undefined) setTimeout(done, Number(o.duration) * 1000);
         });
         if (timer) clearInterval(timer);
+        if (beatTimer) clearInterval(beatTimer);
         // a last stats record from the loader (it writes one on exit) before reporting
         if (profileRt?.guard) await profileRt.guard.stats().catch(() => undefined);
         await profileRt?.stop();
         // pauses and quarantines end with the agent: no container is left frozen or cut off
         await responder?.stop();
         const code = await sensor.stop();
+        flows?.stop();
+        if (shipper) heartbeat();
         // give the console a few seconds for what is buffered; the rest stays on disk for the next run
         await shipper?.stop(5000);
         process.stderr.write(stats());

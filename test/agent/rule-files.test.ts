@@ -9,6 +9,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { resolveRuleFiles } from '../../src/cli/agent.js';
+import { shippedFalcoRules } from '../../src/runtime/rules/shipped.js';
 import { BulwarkError } from '../../src/core/errors.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'bulwark-rulefiles-'));
@@ -30,14 +31,20 @@ describe('agent rule files', () => {
     ]);
   });
 
-  it('a missing given file is an error naming it; no defaults at all is a usage error', async () => {
+  it('a missing given file is an error naming it; no Falco rules on the node: the shipped upstream rules', async () => {
     await assert.rejects(resolveRuleFiles([join(tmp, 'nope.yaml')]), (e: unknown) => {
       assert.ok(e instanceof BulwarkError && e.code === 'NOT_FOUND' && e.message.includes('nope.yaml'));
       return true;
     });
-    await assert.rejects(resolveRuleFiles(undefined, [join(tmp, 'x', 'falco_rules.yaml')]), (e: unknown) => {
-      assert.ok(e instanceof BulwarkError && e.code === 'USAGE' && /pass -r/.test(e.message));
-      return true;
-    });
+    assert.deepEqual(await resolveRuleFiles(undefined, [join(tmp, 'x', 'falco_rules.yaml')]), [
+      shippedFalcoRules(),
+    ]);
+    await assert.rejects(
+      resolveRuleFiles(undefined, [join(tmp, 'x', 'falco_rules.yaml')], false),
+      (e: unknown) => {
+        assert.ok(e instanceof BulwarkError && e.code === 'USAGE' && /pass -r/.test(e.message));
+        return true;
+      },
+    );
   });
 });

@@ -100,6 +100,23 @@ describe('bulwark agent --server', { timeout: 90_000 }, () => {
       assert.equal(leaf.cmdline, 'cat -- /etc/shadow');
       assert.equal(tree.at(-2)?.pid, process.pid, 'its parent is this test process');
       assert.ok(!err.includes(token), 'the token is never printed');
+      // the agent's stats (sent at start, every heartbeat and at exit) are the console's view of the node
+      const agents = (await admin.get('/api/runtime/agents')).body.items as {
+        node: string;
+        cluster: string;
+        rules: number;
+        events: number;
+        alerts: number;
+        drops: number;
+        kernel: Record<string, { events: number; drops: number }>;
+      }[];
+      const me = agents.find((x) => x.node === 'node-live');
+      assert.ok(me, JSON.stringify(agents));
+      assert.equal(me.cluster, 'lab');
+      assert.ok(me.rules > 20, `rules loaded: ${me.rules}`);
+      assert.ok(me.events > 0 && me.kernel.openat!.events > 0, JSON.stringify(me));
+      assert.ok(me.alerts >= 1);
+      assert.equal(typeof me.drops, 'number');
     } finally {
       await con.close();
     }
