@@ -28,6 +28,12 @@ PKGS=(
 command -v cargo >/dev/null 2>&1 || PKGS+=(cargo)
 command -v objcopy >/dev/null 2>&1 || PKGS+=(binutils)
 command -v git >/dev/null 2>&1 || PKGS+=(git)
+# the fixture builders download .debs with apt-get download: the package lists must exist
+if ! compgen -G '/var/lib/apt/lists/*_Packages*' >/dev/null; then
+  SUDO=""; [ "$(id -u)" = 0 ] || SUDO=sudo
+  echo "apt package lists are empty: apt-get update" >&2
+  $SUDO apt-get update -qq
+fi
 missing=()
 for p in "${PKGS[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
