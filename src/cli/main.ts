@@ -7,6 +7,7 @@ import { describeError, isBulwarkError } from '../core/errors.js';
 import { makeContext } from './context.js';
 import type { CliContext } from './context.js';
 import { VERSION } from './version.js';
+import { loadSecretFiles } from './secret-env.js';
 
 type Group = { register(ctx: CliContext): void };
 
@@ -58,6 +59,7 @@ export async function main(argv: string[]): Promise<number> {
   const ctx = makeContext(program, scan);
   for (const g of await loadGroups(argv)) g.register(ctx);
   try {
+    loadSecretFiles();
     await program.parseAsync(argv);
     return ctx.exitCode;
   } catch (e) {

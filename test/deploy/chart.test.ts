@@ -83,11 +83,7 @@ const AGENT_NEEDS = [
   // no health endpoint: the agent exits when its sensor fails, and is restarted
   `BW-K8S-030 ${POD}.containers[0].livenessProbe`,
   `BW-K8S-031 ${POD}.containers[0].readinessProbe`,
-  // its token (or NATS credentials) from a Secret as an env var: the CLI reads it from the env
-  `BW-K8S-034 ${POD}.containers[0].env`,
 ].map((s) => `DaemonSet/bulwark-agent ${s}`);
-// the console reads BULWARK_SECRET_KEY / BULWARK_DATABASE_URL only from its environment
-const SERVER_ENV = `Deployment/bulwark-server BW-K8S-034 ${POD}.containers[0].env`;
 const UNPINNED = (kind: string, name: string) => `${kind}/${name} BW-K8S-027 ${POD}.containers[0].image`;
 const DIGEST = 'sha256:' + 'b'.repeat(64);
 
@@ -148,15 +144,14 @@ describe('Helm chart deploy/helm/bulwark (rendered by deploy/helm/render, not He
     assert.equal((c.readinessProbe as { httpGet: { path: string } }).httpGet.path, '/healthz');
     assert.deepEqual(
       (c.volumeMounts as { mountPath: string }[]).map((v) => v.mountPath),
-      ['/var/lib/bulwark', '/var/cache/bulwark', '/tmp'],
+      ['/var/lib/bulwark', '/var/cache/bulwark', '/tmp', '/etc/bulwark/secrets/secret-key'],
     );
   });
 
-  it('default values: scan config finds only the agent’s documented needs (+ the unpinned image tag, the Secret env vars)', () => {
+  it('default values: scan config finds only the agent’s documented needs (+ the unpinned image tag)', () => {
     const got = keyed(findings(defaults));
     const want = [
       ...AGENT_NEEDS,
-      SERVER_ENV,
       UNPINNED('DaemonSet', 'bulwark-agent'),
       UNPINNED('Deployment', 'bulwark-server'),
     ].sort();
@@ -178,7 +173,9 @@ describe('Helm chart deploy/helm/bulwark (rendered by deploy/helm/render, not He
       'ValidatingWebhookConfiguration/bulwark-admission',
     ]);
     const got = keyed(findings(production));
-    assert.deepEqual(got, [...AGENT_NEEDS, SERVER_ENV].sort());
+    assert.deepEqual(got, [...AGENT_NEEDS].sort(), 'secrets are files (NAME_FILE), never environment values');
+    // no Secret is read into an environment value anywhere
+    assert.ok(!readFileSync(production, 'utf8').includes('secretKeyRef'));
   });
 
   it('pss-restricted: every failed control is the agent DaemonSet’s; the console and the webhook pass all 15', () => {
@@ -213,18 +210,28 @@ describe('Helm chart deploy/helm/bulwark (rendered by deploy/helm/render, not He
     assert.equal(server.spec!.replicas, 3);
     const pod = (server.spec!.template as { spec: Record<string, unknown> }).spec;
     const c = (pod.containers as Record<string, unknown>[])[0]!;
+    // each secret a file (NAME_FILE) from its Secret volume
     const env = Object.fromEntries(
-      (c.env as { name: string; valueFrom: { secretKeyRef: { name: string; key: string } } }[]).map((e) => [
-        e.name,
-        `${e.valueFrom.secretKeyRef.name}/${e.valueFrom.secretKeyRef.key}`,
-      ]),
+      (c.env as { name: string; value: string }[]).map((e) => [e.name, e.value]),
     );
     assert.deepEqual(env, {
-      BULWARK_SECRET_KEY: 'bulwark-secret-key/secret-key',
-      BULWARK_DATABASE_URL: 'bulwark-postgres/url',
-      BULWARK_NATS_AUTH: 'bulwark-nats/auth',
-      BULWARK_ADMIN_PASSWORD: 'bulwark-admin/password',
+      BULWARK_SECRET_KEY_FILE: '/etc/bulwark/secrets/secret-key/secret-key',
+      BULWARK_DATABASE_URL_FILE: '/etc/bulwark/secrets/database/url',
+      BULWARK_NATS_AUTH_FILE: '/etc/bulwark/secrets/nats/auth',
+      BULWARK_ADMIN_PASSWORD_FILE: '/etc/bulwark/secrets/admin-password/password',
     });
+    const vols = Object.fromEntries(
+      (pod.volumes as { name: string; secret?: { secretName: string } }[])
+        .filter((v) => v.secret)
+        .map((v) => [v.name, v.secret!.secretName]),
+    );
+    for (const [name, secret] of [
+      ['secret-key', 'bulwark-secret-key'],
+      ['database', 'bulwark-postgres'],
+      ['nats-auth', 'bulwark-nats'],
+      ['admin-password', 'bulwark-admin'],
+    ])
+      assert.equal(vols[name], secret, `volume ${name}`);
     const args = (c.args as string[]).join(' ');
     assert.match(args, /--tls-cert \/etc\/bulwark\/tls\/tls\.crt --tls-key \/etc\/bulwark\/tls\/tls\.key/);
     assert.match(args, /--nats nats:\/\/nats\.nats\.svc:4222/);

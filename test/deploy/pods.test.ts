@@ -165,7 +165,14 @@ function podBundle(
         if (!data) throw new Error(`secret ${v.secret!.secretName} not found`);
         dir = join(bundle, `secret-${v.name}`);
         mkdirSync(dir);
-        for (const [k, val] of Object.entries(data)) writeFileSync(join(dir, k), val, { mode: 0o440 });
+        // kubelet: the files in defaultMode, owned by root and, with an fsGroup, by that group
+        const mode = (v.secret as { defaultMode?: number }).defaultMode ?? 0o644;
+        for (const [k, val] of Object.entries(data)) {
+          writeFileSync(join(dir, k), val, { mode });
+          if (psc.fsGroup !== undefined) chownSync(join(dir, k), 0, psc.fsGroup);
+          chmodSync(join(dir, k), mode);
+        }
+        if (psc.fsGroup !== undefined) chownSync(dir, 0, psc.fsGroup);
       }
       s.mounts.push({ destination: m.mountPath, type: 'bind', source: dir, options: ['rbind', 'ro'] });
     } else if (v.hostPath) {
