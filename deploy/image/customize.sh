@@ -3,6 +3,9 @@
 # after the packages are installed (scripts/build-image.sh).
 set -eu
 R="$1"
+# never the host: the hook gets the image's root directory, nothing else
+case "$R" in "" | / | //*) echo "customize.sh: refusing root directory '$R'" >&2; exit 1 ;; esac
+[ -d "$R/etc" ] || { echo "customize.sh: $R is not a root filesystem" >&2; exit 1; }
 # the server's user: uid/gid 10001, no login shell, no password
 grep -q '^bulwark:' "$R/etc/group" || echo 'bulwark:x:10001:' >>"$R/etc/group"
 grep -q '^bulwark:' "$R/etc/passwd" ||
