@@ -46,7 +46,7 @@ export {
   type EngineOptions,
 } from './engine.js';
 export { loadProfileDir, writeProfile, findProfile, type LoadedProfiles } from './store.js';
-export { X86_64_SYSCALLS } from './syscalls-x86_64.js';
+export { X86_64_SYSCALLS } from '../scap/syscalls.js';
 export { deviationEvent, deviationText, type DeviationEvent } from './events.js';
 export {
   ExecGuard,

@@ -8,7 +8,7 @@
  * workload that never made one should get.
  */
 import type { Profile } from './model.js';
-import { X86_64_SYSCALLS } from './syscalls-x86_64.js';
+import { X86_64_SYSCALLS } from '../scap/syscalls.js';
 
 export interface SeccompProfile {
   defaultAction: 'SCMP_ACT_ERRNO';

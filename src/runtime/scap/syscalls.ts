@@ -1,4 +1,8 @@
-/** x86_64 system call numbers → names (for libscap's generic "syscall" events, whose nativeID is the native number). */
+/**
+ * x86_64 system call numbers → names: for libscap's generic "syscall" events (whose nativeID is the
+ * native number) and for seccomp profiles (the sensor reports numbers, seccomp names them). Checked
+ * equal, entry for entry, to the kernel headers' asm/unistd_64.h (0–450) by test/runtime/profile.test.ts.
+ */
 export const X86_64_SYSCALLS: Record<number, string> = {
   0: 'read',
   1: 'write',
