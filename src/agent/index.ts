@@ -9,6 +9,7 @@ export {
   processLineage,
   type ProcessNode,
   ensureEventsStream,
+  natsCredentials,
   eventSubject,
   subjectToken,
   EVENTS_STREAM,

@@ -488,6 +488,13 @@ export async function ensureEventsStream(
   }
 }
 
+/** NATS connection options of `--nats-auth`: a token, or user:password. */
+export function natsCredentials(auth: string | undefined): { token?: string; user?: string; pass?: string } {
+  if (!auth) return {};
+  const i = auth.indexOf(':');
+  return i > 0 ? { user: auth.slice(0, i), pass: auth.slice(i + 1) } : { token: auth };
+}
+
 /**
  * Publishes each event to JetStream with its id as Nats-Msg-Id: the stream's duplicate window
  * drops a re-published event (a batch re-sent after a lost ack), so delivery is at-least-once
@@ -507,15 +514,7 @@ class NatsSink implements EventSink {
     if (this.js && this.nc && !this.nc.isClosed()) return;
     const { connect } = await import('@nats-io/transport-node');
     const { jetstream } = await import('@nats-io/jetstream');
-    const auth = this.opts.natsAuth;
-    const creds: { token?: string; user?: string; pass?: string } = {};
-    if (auth) {
-      const i = auth.indexOf(':');
-      if (i > 0) {
-        creds.user = auth.slice(0, i);
-        creds.pass = auth.slice(i + 1);
-      } else creds.token = auth;
-    }
+    const creds = natsCredentials(this.opts.natsAuth);
     this.nc = await connect({
       servers: this.opts.nats!.split(','),
       timeout: this.opts.timeoutMs ?? 10_000,

@@ -200,23 +200,14 @@ async function serve(ctx: CliContext, o: ServeOptions): Promise<void> {
   // decisions to the console: through a disk buffer, in order, never lost while it is away
   let shipper: import('../agent/index.js').Shipper | undefined;
   if (o.server) {
-    const token = o.token ?? process.env.BULWARK_TOKEN ?? '';
-    if (!token) throw new BulwarkError('USAGE', '--server needs --token (or $BULWARK_TOKEN)');
-    const { Shipper } = await import('../agent/index.js');
+    const { consoleShipper } = await import('./console-shipper.js');
     const { consoleEvent } = await import('../admission/index.js');
-    const { homedir, hostname } = await import('node:os');
-    const { join } = await import('node:path');
-    try {
-      shipper = new Shipper({
-        server: o.server,
-        token,
-        bufferDir: o.bufferDir ?? join(homedir(), '.cache', 'bulwark', 'admission-buffer'),
-        onWarn: (m) => log.warn(m),
-      });
-    } catch (e) {
-      throw new BulwarkError('USAGE', (e as Error).message);
-    }
-    shipper.start();
+    const { hostname } = await import('node:os');
+    shipper = await consoleShipper(
+      { server: o.server, token: o.token, bufferDir: o.bufferDir },
+      'admission-buffer',
+      (m) => log.warn(m),
+    );
     const sh = shipper;
     const node = hostname();
     const run = `admission:${node}:${Date.now().toString(36)}`;

@@ -138,24 +138,21 @@ export function register(ctx: CliContext): void {
         let shipper: import('../agent/index.js').Shipper | undefined;
         let onBlock: ((rec: import('../waf/proxy.js').WafLogRecord) => void) | undefined;
         if (o.server) {
-          const token = o.token ?? process.env.BULWARK_TOKEN ?? '';
-          if (!token) throw new BulwarkError('USAGE', '--server needs --token (or $BULWARK_TOKEN)');
-          const { Shipper } = await import('../agent/index.js');
+          const { consoleShipper } = await import('./console-shipper.js');
           const { wafConsoleEvent } = await import('../waf/proxy.js');
           const { homedir, hostname } = await import('node:os');
           const { join } = await import('node:path');
+          // one buffer per worker process
           const base = o.bufferDir ?? join(homedir(), '.cache', 'bulwark', 'waf-buffer');
-          try {
-            shipper = new Shipper({
+          shipper = await consoleShipper(
+            {
               server: o.server,
-              token,
+              token: o.token,
               bufferDir: cluster.isWorker ? join(base, `worker-${cluster.worker!.id}`) : base,
-              onWarn: (m) => ctx.logger().warn(m),
-            });
-          } catch (e) {
-            throw new BulwarkError('USAGE', (e as Error).message);
-          }
-          shipper.start();
+            },
+            'waf-buffer',
+            (m) => ctx.logger().warn(m),
+          );
           const sh = shipper;
           const where = {
             node: hostname(),

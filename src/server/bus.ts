@@ -11,7 +11,7 @@
 import type { NatsConnection } from '@nats-io/transport-node';
 import type { Consumer, JsMsg } from '@nats-io/jetstream';
 import { describeError } from '../core/errors.js';
-import { EVENTS_STREAM, ensureEventsStream } from '../agent/index.js';
+import { EVENTS_STREAM, ensureEventsStream, natsCredentials } from '../agent/index.js';
 import { classifyRuntimeItem } from './api/runtime.js';
 import type { ServerContext } from './context.js';
 import { Counter } from './metrics.js';
@@ -68,15 +68,7 @@ export class BusConsumer {
   async start(): Promise<void> {
     const { connect } = await import('@nats-io/transport-node');
     const { jetstream, jetstreamManager, AckPolicy, DeliverPolicy } = await import('@nats-io/jetstream');
-    const creds: { token?: string; user?: string; pass?: string } = {};
-    const a = this.o.auth;
-    if (a) {
-      const i = a.indexOf(':');
-      if (i > 0) {
-        creds.user = a.slice(0, i);
-        creds.pass = a.slice(i + 1);
-      } else creds.token = a;
-    }
+    const creds = natsCredentials(this.o.auth);
     try {
       this.nc = await connect({
         servers: this.o.servers.split(','),
