@@ -113,17 +113,7 @@ test(
       port,
     }));
     const learned = [...new Set(script.map(line))].sort();
-    const inventoryText = JSON.stringify({
-      workloads: harness.pods.map((p) => ({
-        namespace: p.namespace,
-        name: p.name,
-        kind: p.kind,
-        labels: p.labels,
-        ips: [p.ip],
-        netns: [p.netns],
-        ports: p.ports,
-      })),
-    });
+    const inventoryText = JSON.stringify(harness.inventory());
     const wl = join(tmp, 'workloads.json');
     writeFileSync(wl, inventoryText);
     const inv = parseInventory(inventoryText, wl);

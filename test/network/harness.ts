@@ -173,6 +173,21 @@ export class Harness {
     });
   }
 
+  /** The workload inventory (`--workloads` file) of the pods: each one's IP and network namespace. */
+  inventory(): { workloads: Record<string, unknown>[] } {
+    return {
+      workloads: this.pods.map((p) => ({
+        namespace: p.namespace,
+        name: p.name,
+        kind: p.kind,
+        labels: p.labels,
+        ips: [p.ip],
+        netns: [p.netns],
+        ports: p.ports,
+      })),
+    };
+  }
+
   /**
    * Starts `conntrack -E` in every pod namespace (after the rule that makes conntrack report there);
    * `onLine` sees each line (prefixed netns=NAME) as it arrives.

@@ -145,20 +145,7 @@ test(
 
     // the inventory: netns and IPs to pods, where no kubelet says who is who
     const wl = join(tmp, 'workloads.json');
-    writeFileSync(
-      wl,
-      JSON.stringify({
-        workloads: harness.pods.map((p) => ({
-          namespace: p.namespace,
-          name: p.name,
-          kind: p.kind,
-          labels: p.labels,
-          ips: [p.ip],
-          netns: [p.netns],
-          ports: p.ports,
-        })),
-      }),
-    );
+    writeFileSync(wl, JSON.stringify(harness.inventory()));
 
     // discover: scripted connections (twice each) observed by conntrack in every pod namespace
     await harness.startConntrack();

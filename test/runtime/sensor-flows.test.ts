@@ -73,20 +73,7 @@ test(
       port,
     }));
     const wl = join(tmp, 'workloads.json');
-    writeFileSync(
-      wl,
-      JSON.stringify({
-        workloads: harness.pods.map((p) => ({
-          namespace: p.namespace,
-          name: p.name,
-          kind: p.kind,
-          labels: p.labels,
-          ips: [p.ip],
-          netns: [p.netns],
-          ports: p.ports,
-        })),
-      }),
-    );
+    writeFileSync(wl, JSON.stringify(harness.inventory()));
     const con = await startConsole('sqlite');
     try {
       const admin = await new Client(con.base).login();
