@@ -91,7 +91,9 @@ export function NetworkPage() {
       groups.get(c)!.forEach((n, j) => pos.set(n.id, { x: 20 + i * COL_W, y: TOP + j * ROW_H })),
     );
     const height = TOP + Math.max(1, ...[...groups.values()].map((g) => g.length)) * ROW_H + 10;
-    return { cols, groups, pos, width: Math.max(400, cols.length * COL_W + 20), height };
+    // each edge's curve and label position, for the lines and the labels drawn above them
+    const geo = new Map(m.edges.map((e) => [e.id, curve(pos.get(e.source)!, pos.get(e.destination)!)]));
+    return { cols, groups, pos, geo, width: Math.max(400, cols.length * COL_W + 20), height };
   }, [map.data]);
   const edges = map.data?.edges ?? [];
   const shown = picked.edge
@@ -170,9 +172,7 @@ export function NetworkPage() {
               </text>
             ))}
             {edges.map((e) => {
-              const a = layout.pos.get(e.source)!;
-              const b = layout.pos.get(e.destination)!;
-              const { d } = curve(a, b);
+              const { d } = layout.geo.get(e.id)!;
               const bad = e.verdict !== 'FORWARDED';
               const on = picked.edge === e.id || picked.node === e.source || picked.node === e.destination;
               return (
@@ -190,9 +190,7 @@ export function NetworkPage() {
             })}
             {/* labels above every edge line, so each can be clicked */}
             {edges.map((e) => {
-              const a = layout.pos.get(e.source)!;
-              const b = layout.pos.get(e.destination)!;
-              const { lx, ly } = curve(a, b);
+              const { lx, ly } = layout.geo.get(e.id)!;
               return (
                 <text
                   key={`l${e.id}`}

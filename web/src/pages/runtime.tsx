@@ -345,48 +345,25 @@ export function RuntimePage({ fixedKind, title }: { fixedKind?: string; title?: 
             </option>
           ))}
         </select>
-        <input
-          placeholder={t('runtime.cluster')}
-          value={cluster}
-          onChange={(e) => setCluster(e.target.value)}
-          aria-label={t('runtime.cluster')}
-        />
-        <input
-          placeholder={t('runtime.rule')}
-          value={rule}
-          onChange={(e) => setRule(e.target.value)}
-          aria-label={t('runtime.rule')}
-        />
-        <input
-          placeholder={t('runtime.namespace')}
-          value={namespace}
-          onChange={(e) => setNamespace(e.target.value)}
-          aria-label={t('runtime.namespace')}
-        />
-        <input
-          placeholder={t('runtime.image')}
-          value={image}
-          onChange={(e) => setImage(e.target.value)}
-          aria-label={t('runtime.image')}
-        />
-        <input
-          placeholder={t('runtime.container')}
-          value={container}
-          onChange={(e) => setContainer(e.target.value)}
-          aria-label={t('runtime.container')}
-        />
-        <input
-          placeholder={t('runtime.tag')}
-          value={tag}
-          onChange={(e) => setTag(e.target.value)}
-          aria-label={t('runtime.tag')}
-        />
-        <input
-          placeholder={t('runtime.search')}
-          value={q}
-          onChange={(e) => setQ(e.target.value)}
-          aria-label={t('runtime.search')}
-        />
+        {(
+          [
+            ['runtime.cluster', cluster, setCluster],
+            ['runtime.rule', rule, setRule],
+            ['runtime.namespace', namespace, setNamespace],
+            ['runtime.image', image, setImage],
+            ['runtime.container', container, setContainer],
+            ['runtime.tag', tag, setTag],
+            ['runtime.search', q, setQ],
+          ] as [Key, string, (v: string) => void][]
+        ).map(([label, value, set]) => (
+          <input
+            key={label}
+            placeholder={t(label)}
+            value={value}
+            onChange={(e) => set(e.target.value)}
+            aria-label={t(label)}
+          />
+        ))}
       </div>
       <ErrorBox error={summary.error} />
       <p className="muted" data-testid="runtime-total">
