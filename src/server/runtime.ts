@@ -57,14 +57,16 @@ export function priorityToSeverity(p: Priority): Severity {
   }
 }
 
+const TECHNIQUE = /^T\d{4}(\.\d{3})?$/;
+
 /** ATT&CK technique ids among a rule's tags ("T1059", "T1059.004"). */
 export function techniquesOf(tags: string[]): string[] {
-  return tags.filter((t) => /^T\d{4}(\.\d{3})?$/.test(t));
+  return tags.filter((t) => TECHNIQUE.test(t));
 }
 
 /** ATT&CK techniques and tactics (Falco's `mitre_*` tags): the ones counted in their own table. */
 export function isAttackTag(t: string): boolean {
-  return t.startsWith('mitre_') || /^T\d{4}(\.\d{3})?$/.test(t);
+  return t.startsWith('mitre_') || TECHNIQUE.test(t);
 }
 
 export const EVENT_KINDS = ['alert', 'deviation', 'response', 'admission', 'waf'] as const;
