@@ -15,6 +15,11 @@ import type { OsvRecord } from '../osv.js';
 
 export const SCHEMA_VERSION = 1;
 
+const INDEXES = `
+CREATE INDEX IF NOT EXISTS affected_pkg ON affected (ecosystem, name, advisory_id);
+CREATE INDEX IF NOT EXISTS affected_adv ON affected (advisory_id);
+`;
+
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS advisory (
@@ -30,9 +35,7 @@ CREATE TABLE IF NOT EXISTS affected (
   advisory_id TEXT NOT NULL,
   full_ecosystem TEXT NOT NULL  -- as in the record: "Debian:12"
 );
-CREATE INDEX IF NOT EXISTS affected_pkg ON affected (ecosystem, name, advisory_id);
-CREATE INDEX IF NOT EXISTS affected_adv ON affected (advisory_id);
-CREATE TABLE IF NOT EXISTS source (
+${INDEXES}CREATE TABLE IF NOT EXISTS source (
   url TEXT PRIMARY KEY,
   etag TEXT,
   size INTEGER,
@@ -255,9 +258,19 @@ export class AdvisoryDb {
     );
     this.db.exec('BEGIN IMMEDIATE');
     try {
+      // Into an empty database (a first import, `db update` on a fresh cache): the lookup indexes
+      // are built once at the end, sorted, instead of row by row (same transaction, so a failure
+      // still leaves the previous state), and only ids already written by this import can have a
+      // stored copy to compare with.
+      const fresh = this.db.prepare(`SELECT 1 FROM advisory LIMIT 1`).get() === undefined;
+      const written = fresh ? new Set<string>() : undefined;
+      if (fresh) this.db.exec(`DROP INDEX IF EXISTS affected_pkg; DROP INDEX IF EXISTS affected_adv;`);
       for await (const { record, source, raw } of records) {
         stats.read++;
-        const prev = getMod.get(record.id);
+        let prev: { modified: string } | undefined;
+        if (!written) prev = getMod.get(record.id);
+        else if (written.has(record.id)) prev = getMod.get(record.id);
+        else written.add(record.id);
         if (prev && Date.parse(prev.modified) >= Date.parse(record.modified)) {
           stats.unchanged++;
           continue;
@@ -285,6 +298,7 @@ export class AdvisoryDb {
         }
         if (opts.onProgress && stats.read % 5000 === 0) opts.onProgress(stats);
       }
+      if (fresh) this.db.exec(INDEXES);
       this.db
         .prepare(`INSERT OR REPLACE INTO meta (key, value) VALUES ('last_import', ?)`)
         .run(new Date().toISOString());
