@@ -48,6 +48,7 @@ char LICENSE[] SEC("license") = "GPL";
 #define NR_ACCEPT4 288
 #define NR_BIND 49
 #define NR_LISTEN 50
+#define NR_CAPSET 126
 #define AF_UNIX 1
 #define AF_INET 2
 #define AF_INET6 10
@@ -205,6 +206,30 @@ static __always_inline __u32 exe_flags(struct linux_binprm *bprm)
 	return fl;
 }
 
+/* kernel_cap_t before Linux 6.3: struct kernel_cap_struct { __u32 cap[2]; } (one u64 `val` since) */
+struct kernel_cap_struct___pre63 {
+	__u32 cap[2];
+};
+struct cred___pre63 {
+	struct kernel_cap_struct___pre63 cap_inheritable, cap_permitted, cap_effective;
+};
+
+static __always_inline void read_caps(struct bwk_caps *c, struct task_struct *t)
+{
+	const struct cred *cr = BPF_CORE_READ(t, cred);
+	if (bpf_core_field_exists(cr->cap_effective.val)) {
+		c->inheritable = BPF_CORE_READ(cr, cap_inheritable.val);
+		c->permitted = BPF_CORE_READ(cr, cap_permitted.val);
+		c->effective = BPF_CORE_READ(cr, cap_effective.val);
+	} else {
+		const struct cred___pre63 *o = (const void *)cr;
+		c->inheritable = BPF_CORE_READ(o, cap_inheritable.cap[0]) |
+				 ((__u64)BPF_CORE_READ(o, cap_inheritable.cap[1]) << 32);
+		c->permitted = BPF_CORE_READ(o, cap_permitted.cap[0]) | ((__u64)BPF_CORE_READ(o, cap_permitted.cap[1]) << 32);
+		c->effective = BPF_CORE_READ(o, cap_effective.cap[0]) | ((__u64)BPF_CORE_READ(o, cap_effective.cap[1]) << 32);
+	}
+}
+
 SEC("tp_btf/sched_process_exec")
 int BPF_PROG(on_exec, struct task_struct *p, pid_t old_pid, struct linux_binprm *bprm)
 {
@@ -257,6 +282,7 @@ int BPF_PROG(on_exec, struct task_struct *p, pid_t old_pid, struct linux_binprm 
 		coff = 0;
 	e->cwd_len = coff;
 	e->exe_flags = exe_flags(bprm);
+	read_caps(&e->caps, t);
 	emit(s->b, off + coff, BWK_T_EXEC);
 	return 0;
 }
@@ -335,6 +361,8 @@ int BPF_PROG(on_sys_enter, struct pt_regs *regs, long id)
 		type = BWK_T_SETID;
 	else if (id == NR_ACCEPT || id == NR_ACCEPT4 || id == NR_BIND || id == NR_LISTEN)
 		type = BWK_T_INBOUND;
+	else if (id == NR_CAPSET)
+		type = BWK_T_CAPSET;
 	else if (id == NR_CONNECT)
 		type = BWK_T_CONNECT;
 	else if (id == NR_DUP || id == NR_DUP2 || id == NR_DUP3)
@@ -544,6 +572,7 @@ int BPF_PROG(on_sys_exit, struct pt_regs *regs, long ret)
 		si->a = (__u32)args.a[0];
 		si->b = (__u32)args.a[1];
 		si->c = (__u32)args.a[2];
+		read_caps(&si->caps, t);
 		emit(s->b, sizeof(*h) + sizeof(*si), BWK_T_SETID);
 	} else if (args.nr == NR_ACCEPT || args.nr == NR_ACCEPT4 || args.nr == NR_BIND || args.nr == NR_LISTEN) {
 		fill_hdr(h, BWK_T_INBOUND, t, ret);
@@ -641,6 +670,11 @@ int BPF_PROG(on_sys_exit, struct pt_regs *regs, long ret)
 		n = (n - 1) & (BWK_MAX_PATH - 1);
 		md->uargs_len = n;
 		emit(s->b, off + n, BWK_T_MODULE);
+	} else if (args.nr == NR_CAPSET) {
+		fill_hdr(h, BWK_T_CAPSET, t, ret);
+		struct bwk_caps *cs = (void *)(s->b + sizeof(*h));
+		read_caps(cs, t);
+		emit(s->b, sizeof(*h) + sizeof(*cs), BWK_T_CAPSET);
 	} else if (args.nr == NR_SOCKET) {
 		fill_hdr(h, BWK_T_SOCKET, t, ret);
 		struct bwk_socket *so = (void *)(s->b + sizeof(*h));

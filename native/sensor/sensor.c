@@ -4,7 +4,7 @@
  * record (per-type events and drops, summed over CPUs) every --stats-ms and on SIGUSR1.
  * Exits 0 on SIGTERM/SIGINT or when stdin reaches EOF; diagnostics go to stderr.
  *
- * usage: bulwark-sensor [--ignore-pid PID] [--types exec,fork,exit,openat,connect,dup,close,socket,ptrace,link,module,syscalls,fileop,setid,inbound] [--stats-ms N]
+ * usage: bulwark-sensor [--ignore-pid PID] [--types exec,fork,exit,openat,connect,dup,close,socket,ptrace,link,module,syscalls,fileop,setid,inbound,capset] [--stats-ms N]
  */
 #include <errno.h>
 #include <poll.h>
@@ -128,7 +128,7 @@ static void write_syscalls(struct sensor_bpf *skel)
 
 static unsigned long long parse_types(const char *s)
 {
-	static const char *names[BWK_T_NTYPES] = {"meta", "exec", "fork", "exit", "openat", "connect", "dup", "close", "socket", "ptrace", "link", "module", "syscalls", "fileop", "setid", "inbound"};
+	static const char *names[BWK_T_NTYPES] = {"meta", "exec", "fork", "exit", "openat", "connect", "dup", "close", "socket", "ptrace", "link", "module", "syscalls", "fileop", "setid", "inbound", "capset"};
 	unsigned long long m = 0;
 	char *dup = strdup(s), *save = NULL;
 	for (char *tok = strtok_r(dup, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
@@ -160,7 +160,7 @@ int main(int argc, char **argv)
 		else if (!strcmp(argv[i], "--stats-ms") && i + 1 < argc)
 			stats_ms = strtol(argv[++i], NULL, 10);
 		else {
-			fprintf(stderr, "usage: %s [--ignore-pid PID] [--types exec,fork,exit,openat,connect,dup,close,socket,ptrace,link,module,syscalls,fileop,setid,inbound] [--stats-ms N]\n", argv[0]);
+			fprintf(stderr, "usage: %s [--ignore-pid PID] [--types exec,fork,exit,openat,connect,dup,close,socket,ptrace,link,module,syscalls,fileop,setid,inbound,capset] [--stats-ms N]\n", argv[0]);
 			return 2;
 		}
 	}

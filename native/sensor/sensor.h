@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * Bulwark sensor record format v1, shared by the BPF program (sensor.bpf.c), the loader (sensor.c)
+ * Bulwark sensor record format v2, shared by the BPF program (sensor.bpf.c), the loader (sensor.c)
  * and the TypeScript decoder (src/runtime/sensor/record.ts mirrors these constants; keep them equal).
  *
  * Stream (the loader's stdout): records back to back, little-endian, each starting with struct
@@ -10,7 +10,7 @@
 #ifndef BWK_SENSOR_H
 #define BWK_SENSOR_H
 
-#define BWK_VERSION 1
+#define BWK_VERSION 2 /* 2: capabilities in exec and setid records, capset records */
 
 enum bwk_type {
 	BWK_T_META = 0,    /* loader: struct bwk_meta */
@@ -29,7 +29,8 @@ enum bwk_type {
 	BWK_T_FILEOP = 13, /* unlink/rename/mkdir/rmdir/chmod families and memfd_create exit: struct bwk_link layout, path(s) */
 	BWK_T_SETID = 14,  /* setuid/setgid/setreuid/setregid/setresuid/setresgid exit: struct bwk_setid */
 	BWK_T_INBOUND = 15, /* accept/accept4 (res = new fd), bind, listen exit: struct bwk_inbound */
-	BWK_T_NTYPES = 16,
+	BWK_T_CAPSET = 16, /* capset exit (res): struct bwk_caps, the thread's sets after the call */
+	BWK_T_NTYPES = 17,
 	BWK_T_STATS = 100, /* loader: struct bwk_stats */
 };
 
@@ -48,6 +49,11 @@ struct bwk_hdr {
 	char comm[16];
 }; /* 80 bytes */
 
+/* a thread's capability sets (task->cred), bit n = capability n */
+struct bwk_caps {
+	unsigned long long inheritable, permitted, effective;
+};
+
 struct bwk_exec {
 	unsigned int filename_len; /* bytes of linux_binprm->filename following this struct */
 	unsigned int argv_len;     /* bytes of argv (NUL-separated, as in /proc/PID/cmdline) after it */
@@ -55,6 +61,7 @@ struct bwk_exec {
 	unsigned int loginuid;
 	unsigned int cwd_len;      /* bytes of cwd after argv: path components leaf first, each NUL-terminated */
 	unsigned int exe_flags;    /* BWK_EXE_* */
+	struct bwk_caps caps;      /* after the exec (file capabilities and setuid-root applied) */
 };
 
 /* exec flags, as Falco's PPM_EXE_* (execve exit `flags`) */
@@ -136,6 +143,7 @@ enum bwk_fileop {
 struct bwk_setid {
 	unsigned int syscall; /* 0 setuid, 1 setgid, 2 setreuid, 3 setregid, 4 setresuid, 5 setresgid */
 	unsigned int a, b, c; /* the ids as passed (-1 = unchanged) */
+	struct bwk_caps caps; /* after the call: a uid change can clear the permitted and effective sets */
 };
 
 struct bwk_inbound {

@@ -11,9 +11,13 @@ import { BulwarkError } from '../core/errors.js';
 import type { CliContext } from './context.js';
 import { openOutput } from './output.js';
 
-/** Kernel record types needed for a set of Falco event types (exec/fork/exit always: the state needs them). */
+/**
+ * Kernel record types needed for a set of Falco event types. Always: exec/fork/exit (the process
+ * table) and setid/capset, rare calls that keep each thread's uid and capabilities right
+ * (user.uid, thread.cap_*).
+ */
 export function sensorTypesFor(evtTypes: Set<string>): string[] {
-  const t = ['exec', 'fork', 'exit'];
+  const t = ['exec', 'fork', 'exit', 'setid', 'capset'];
   const any = evtTypes.has('*');
   if (any || ['open', 'openat', 'openat2', 'creat'].some((e) => evtTypes.has(e))) t.push('openat');
   if (any || evtTypes.has('connect')) t.push('connect', 'socket');
@@ -36,11 +40,6 @@ export function sensorTypesFor(evtTypes: Set<string>): string[] {
     'memfd_create',
   ];
   if (any || FILEOPS.some((e) => evtTypes.has(e))) t.push('fileop');
-  if (
-    any ||
-    ['setuid', 'setgid', 'setreuid', 'setregid', 'setresuid', 'setresgid'].some((e) => evtTypes.has(e))
-  )
-    t.push('setid');
   if (any || ['accept', 'accept4', 'bind', 'listen'].some((e) => evtTypes.has(e))) t.push('inbound');
   // the fd table needs closes whenever fds are tracked (a reused fd number must not keep the old name)
   if (['openat', 'connect', 'dup', 'inbound', 'fileop'].some((x) => t.includes(x)) || evtTypes.has('close'))
@@ -348,6 +347,7 @@ export function register(ctx: CliContext): void {
         }
         const node = o.hostname ?? hostname();
         let shipper: InstanceType<typeof Shipper> | undefined;
+        let consoleAuth: { token: string; caCertPem?: string } | undefined;
         if (o.server && o.nats)
           throw new BulwarkError('USAGE', '--server and --nats: choose one destination for events');
         if (o.server || o.nats) {
@@ -373,6 +373,7 @@ export function register(ctx: CliContext): void {
           }
           const { homedir } = await import('node:os');
           const { join } = await import('node:path');
+          consoleAuth = { token, caCertPem };
           try {
             shipper = new Shipper({
               server: o.server,
@@ -538,6 +539,22 @@ export function register(ctx: CliContext): void {
         const startedAt = new Date().toISOString();
         let beats = 0;
         const { VERSION } = await import('./version.js');
+        // profiles reported to the console; its mode switches and undo commands pulled (#10)
+        const control =
+          shipper && (profileRt || responder)
+            ? (await import('../agent/control.js')).agentControl({
+                server: o.server,
+                ...consoleAuth,
+                node,
+                cluster: o.cluster,
+                idPrefix: runId,
+                profiles: profileRt,
+                responder,
+                enqueue: (evs) => shipper!.enqueue(evs),
+                onInfo: (m) => process.stderr.write(`bulwark agent: ${m}\n`),
+                onError: (e) => process.stderr.write(`bulwark agent: ${e.message}\n`),
+              })
+            : undefined;
         const heartbeat = () => {
           const st = shipper!.stats;
           shipper!.enqueue([
@@ -567,6 +584,7 @@ export function register(ctx: CliContext): void {
               },
             },
           ]);
+          void control?.tick();
         };
         const beatMs = Number(o.heartbeat) * 1000;
         if (shipper && !(beatMs > 0))
@@ -588,6 +606,7 @@ export function register(ctx: CliContext): void {
         });
         if (timer) clearInterval(timer);
         if (beatTimer) clearInterval(beatTimer);
+        await control?.close();
         // a last stats record from the loader (it writes one on exit) before reporting
         if (profileRt?.guard) await profileRt.guard.stats().catch(() => undefined);
         await profileRt?.stop();

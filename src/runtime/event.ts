@@ -69,6 +69,18 @@ export interface SyscallEvent {
   cgroupId?: bigint;
   /** live sensor hint: container id when already known (12+ hex chars), "host" for the host */
   containerId?: string;
+  /**
+   * live sensor hint: the thread's capability sets after this event, where libscap's event has no
+   * parameter for them (a setuid can clear the permitted and effective sets)
+   */
+  caps?: ThreadCaps;
+}
+
+/** A thread's capability sets, bit n = capability n (linux/capability.h). */
+export interface ThreadCaps {
+  inheritable: number;
+  permitted: number;
+  effective: number;
 }
 
 /** Event source name as Falco has it (rules' `source:`), for alerts. */

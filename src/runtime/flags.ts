@@ -33,3 +33,59 @@ export const PPM_EXE_LOWER_LAYER = 1 << 3;
 export const PPM_AF_UNIX = 1;
 export const PPM_AF_INET = 2;
 export const PPM_AF_INET6 = 10;
+
+/** Linux capability names by number (linux/capability.h), as thread.cap_* renders them. */
+export const CAP_NAMES = [
+  'CAP_CHOWN',
+  'CAP_DAC_OVERRIDE',
+  'CAP_DAC_READ_SEARCH',
+  'CAP_FOWNER',
+  'CAP_FSETID',
+  'CAP_KILL',
+  'CAP_SETGID',
+  'CAP_SETUID',
+  'CAP_SETPCAP',
+  'CAP_LINUX_IMMUTABLE',
+  'CAP_NET_BIND_SERVICE',
+  'CAP_NET_BROADCAST',
+  'CAP_NET_ADMIN',
+  'CAP_NET_RAW',
+  'CAP_IPC_LOCK',
+  'CAP_IPC_OWNER',
+  'CAP_SYS_MODULE',
+  'CAP_SYS_RAWIO',
+  'CAP_SYS_CHROOT',
+  'CAP_SYS_PTRACE',
+  'CAP_SYS_PACCT',
+  'CAP_SYS_ADMIN',
+  'CAP_SYS_BOOT',
+  'CAP_SYS_NICE',
+  'CAP_SYS_RESOURCE',
+  'CAP_SYS_TIME',
+  'CAP_SYS_TTY_CONFIG',
+  'CAP_MKNOD',
+  'CAP_LEASE',
+  'CAP_AUDIT_WRITE',
+  'CAP_AUDIT_CONTROL',
+  'CAP_SETFCAP',
+  'CAP_MAC_OVERRIDE',
+  'CAP_MAC_ADMIN',
+  'CAP_SYSLOG',
+  'CAP_WAKE_ALARM',
+  'CAP_BLOCK_SUSPEND',
+  'CAP_AUDIT_READ',
+  'CAP_PERFMON',
+  'CAP_BPF',
+  'CAP_CHECKPOINT_RESTORE',
+] as const;
+
+/**
+ * A capability set (bit n = capability n) as libsinsp renders thread.cap_*: the names of the
+ * set bits in number order, space-separated ("" for none); bits without a name are left out.
+ */
+export function capsToString(mask: number | bigint): string {
+  const m = BigInt(mask);
+  const out: string[] = [];
+  for (let i = 0; i < CAP_NAMES.length; i++) if ((m >> BigInt(i)) & 1n) out.push(CAP_NAMES[i]!);
+  return out.join(' ');
+}

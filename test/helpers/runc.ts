@@ -14,7 +14,7 @@ import { debianImage } from '../fixtures/index.js';
 
 interface Spec {
   annotations?: Record<string, string>;
-  process: { terminal: boolean; args: string[] };
+  process: { terminal: boolean; args: string[]; capabilities?: Record<string, string[]> };
   root: { path: string; readonly: boolean };
   linux: { namespaces: { type: string }[] };
 }
@@ -52,11 +52,17 @@ export class RuncBundle {
   /**
    * Runs a container to its end with these args (no terminal; the host's network namespace when
    * hostNetwork, to reach a server on 127.0.0.1; annotations in its spec, as a container manager
-   * writes them); resolves with its container.id (12 hex digits).
+   * writes them; capAdd: capabilities added to runc's default three, as `docker run --cap-add`
+   * does); resolves with its container.id (12 hex digits).
    */
   async run(
     args: string[],
-    opts: { hostNetwork?: boolean; annotations?: Record<string, string>; id?: string } = {},
+    opts: {
+      hostNetwork?: boolean;
+      annotations?: Record<string, string>;
+      id?: string;
+      capAdd?: string[];
+    } = {},
   ): Promise<string> {
     const cfg = JSON.parse(this.specJson) as Spec;
     cfg.process.terminal = false;
@@ -64,6 +70,11 @@ export class RuncBundle {
     cfg.root = { path: 'rootfs', readonly: false };
     if (opts.hostNetwork) cfg.linux.namespaces = cfg.linux.namespaces.filter((n) => n.type !== 'network');
     if (opts.annotations) cfg.annotations = opts.annotations;
+    if (opts.capAdd?.length && cfg.process.capabilities)
+      for (const set of ['bounding', 'effective', 'permitted'])
+        cfg.process.capabilities[set] = [
+          ...new Set([...(cfg.process.capabilities[set] ?? []), ...opts.capAdd]),
+        ];
     writeFileSync(join(this.tmp, 'bundle', 'config.json'), JSON.stringify(cfg));
     const id = opts.id ?? randomBytes(32).toString('hex');
     this.ids.push(id);

@@ -7,7 +7,10 @@
  * non-shell parent (perl under the name nginx, a protected shell spawner), a bash reverse shell
  * (stdin/stdout on a TCP socket to 127.0.0.1), a binary written into the upper layer and run,
  * execution from /dev/shm, a memfd exec, ptrace attach of another process, PTRACE_TRACEME, a
- * symlink and a hardlink over /etc/shadow.
+ * symlink and a hardlink over /etc/shadow. Two upstream rules test the thread's capabilities
+ * (thread.cap_effective): a write to a cgroup `release_agent` file and a kernel module load; the
+ * attack container (runc's default capabilities) does both and must fire neither, and a container
+ * given CAP_SYS_ADMIN and CAP_SYS_MODULE (as `--cap-add` does) doing the same fires each once.
  *
  * Rules: the upstream stable rules (../shared/data/falco) and, for 'Write below etc' (not in the
  * stable set), the upstream sandbox file loaded after them as Falco loads it; alerts of other
@@ -73,9 +76,21 @@ function attackScript(): string {
     `perl -e 'syscall(101,0,0,0,0)'`,
     'ln -s /etc/shadow /tmp/bwk-sl',
     'ln /etc/shadow /tmp/bwk-hl',
+    ...CAP_GATED,
     '/bin/echo attacks-done >/dev/null',
   ].join('\n');
 }
+
+// a release_agent write (the cgroup v1 escape's step; a plain file here, never the host's cgroup)
+// and finit_module(-1): this kernel has no module loading (ENOSYS; EBADF elsewhere), nothing is loaded, but the attempt is what the rule looks for
+const CAP_GATED = [
+  'mkdir -p /tmp/bwk-cg && echo /tmp/x > /tmp/bwk-cg/release_agent',
+  `perl -e 'my $p = ""; syscall(313, -1, $p, 0)'`,
+];
+const CAP_EXPECTED: Record<string, number> = {
+  'Detect release_agent File Container Escapes': 1,
+  'Linux Kernel Module Injection Detected': 1,
+};
 
 const BENIGN = [
   'cat /etc/hostname >/dev/null',
@@ -180,6 +195,22 @@ describe('upstream rules on attacks in real containers, 20 runs each', { timeout
     );
     // and nothing else counted fired in any run
     for (const c of perRep) assert.deepEqual(c, EXPECTED);
+  });
+
+  it(`with CAP_SYS_ADMIN and CAP_SYS_MODULE the capability-gated rules fire, ${REPS}/${REPS}`, async () => {
+    const perRep: Record<string, number>[] = [];
+    for (let i = 0; i < REPS; i++) {
+      const cid = await bundle.run(['/bin/bash', '-c', [...CAP_GATED, '/bin/echo caps-done'].join('\n')], {
+        capAdd: ['CAP_SYS_ADMIN', 'CAP_SYS_MODULE'],
+      });
+      await waitExec(cid, 'caps-done');
+      perRep.push(countsOf(cid));
+    }
+    for (const c of perRep) assert.deepEqual(c, CAP_EXPECTED, JSON.stringify(perRep, null, 1));
+    // the output shows the sets as Falco renders them
+    const release = alerts.find((a) => a.alert.rule === 'Detect release_agent File Container Escapes')!;
+    assert.match(release.alert.output, /cap_effective=[A-Z_ ]*CAP_SYS_ADMIN/);
+    assert.match(String(release.alert.output_fields['thread.cap_effective']), /^CAP_\w+( CAP_\w+)*$/);
   });
 
   it(`a benign workload in the same image fires nothing, ${REPS}/${REPS}`, async () => {

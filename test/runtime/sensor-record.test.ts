@@ -17,11 +17,19 @@ import {
 import {
   addrText,
   HDR_SIZE,
+  RECORD_VERSION,
+  T_CAPSET,
   T_CONNECT,
+  T_EXEC,
+  T_FORK,
   T_LINK,
   T_OPENAT,
   T_PTRACE,
+  T_SETID,
 } from '../../src/runtime/sensor/record.js';
+import { FIELDS } from '../../src/runtime/rules/fields.js';
+import { StateTracker } from '../../src/runtime/state/index.js';
+import { capsToString } from '../../src/runtime/flags.js';
 import {
   openFlagsToPpm,
   RecordFormatError,
@@ -30,7 +38,7 @@ import {
 } from '../../src/runtime/sensor/index.js';
 import { renderParam } from '../../src/runtime/rules/render.js';
 
-function hdr(type: number, len: number, tid: number, version = 1): Buffer {
+function hdr(type: number, len: number, tid: number, version = RECORD_VERSION): Buffer {
   const b = Buffer.alloc(HDR_SIZE);
   b.writeUInt16LE(version, 0);
   b.writeUInt16LE(type, 2);
@@ -88,7 +96,7 @@ describe('sensor record stream', () => {
 
   it('rejects another record version and lengths shorter than the payload', () => {
     assert.throws(
-      () => new RecordStream().push(Buffer.concat([hdr(T_OPENAT, HDR_SIZE + 24, 1, 2), Buffer.alloc(24)])),
+      () => new RecordStream().push(Buffer.concat([hdr(T_OPENAT, HDR_SIZE + 24, 1, 1), Buffer.alloc(24)])),
       RecordFormatError,
     );
     assert.throws(() => new RecordStream().push(hdr(T_CONNECT, HDR_SIZE, 1)), RecordFormatError);
@@ -161,5 +169,79 @@ describe('sensor record stream', () => {
       newpath: 'x',
       flags: 0x400,
     });
+  });
+
+  it('exec, setid and capset records carry the capability sets into thread.cap_* (fork inherits them)', () => {
+    const CAP_SYS_ADMIN = 2 ** 21;
+    const CAP_DAC_OVERRIDE = 2 ** 1;
+    const CAP_SYS_MODULE = 2 ** 16;
+    const caps = (inh: number, prm: number, eff: number) => {
+      const b = Buffer.alloc(24);
+      b.writeBigUInt64LE(BigInt(inh), 0);
+      b.writeBigUInt64LE(BigInt(prm), 8);
+      b.writeBigUInt64LE(BigInt(eff), 16);
+      return b;
+    };
+    const full = 2 ** 41 - 1; // CAP_CHOWN … CAP_CHECKPOINT_RESTORE
+    const file = Buffer.from('/usr/bin/perl');
+    const ex = Buffer.alloc(24);
+    ex.writeUInt32LE(file.length, 0);
+    const execRec = Buffer.concat([
+      hdr(T_EXEC, HDR_SIZE + 48 + file.length, 50),
+      ex,
+      caps(0, full, full),
+      file,
+    ]);
+    const fk = Buffer.alloc(16);
+    fk.writeUInt32LE(51, 0);
+    fk.writeUInt32LE(51, 4);
+    const forkRec = Buffer.concat([hdr(T_FORK, HDR_SIZE + 16, 50), fk]);
+    // the child calls setuid(1000): the kernel clears its permitted and effective sets
+    const si = Buffer.alloc(16);
+    si.writeUInt32LE(0, 0);
+    si.writeInt32LE(1000, 4);
+    const setidRec = Buffer.concat([hdr(T_SETID, HDR_SIZE + 40, 51), si, caps(0, 0, 0)]);
+    // the parent drops to DAC_OVERRIDE|SYS_ADMIN with capset
+    const capsetHdr = hdr(T_CAPSET, HDR_SIZE + 24, 50);
+    capsetHdr.writeBigInt64LE(0n, 56); // res: a failed capset (res < 0) changes nothing
+    const capsetRec = Buffer.concat([
+      capsetHdr,
+      caps(0, CAP_DAC_OVERRIDE | CAP_SYS_ADMIN | CAP_SYS_MODULE, CAP_DAC_OVERRIDE | CAP_SYS_ADMIN),
+    ]);
+    const st = new StateTracker();
+    const ctx = { bootToRealtime: 0n, num: 1, procfs: false, thread: (t: number) => st.thread(t) };
+    const val = (field: string, ev: Parameters<(typeof FIELDS)[string]['get']>[0]) =>
+      FIELDS[field]!.get(ev, st, undefined);
+    const seen: [string, string, unknown, unknown][] = [];
+    for (const rec of new RecordStream().push(Buffer.concat([execRec, forkRec, setidRec, capsetRec]))) {
+      for (const ev of recordToEvents(rec, ctx)) {
+        st.process(ev);
+        if (ev.dir === '<')
+          seen.push([
+            ev.type,
+            String(ev.tid),
+            val('thread.cap_effective', ev),
+            val('thread.cap_permitted', ev),
+          ]);
+      }
+    }
+    const all = capsToString(full);
+    assert.equal(all.split(' ').length, 41);
+    assert.ok(all.startsWith('CAP_CHOWN CAP_DAC_OVERRIDE ') && all.endsWith(' CAP_CHECKPOINT_RESTORE'));
+    assert.deepEqual(seen, [
+      ['execve', '50', all, all],
+      ['clone', '51', all, all],
+      ['setuid', '51', '', ''],
+      ['capset', '50', 'CAP_DAC_OVERRIDE CAP_SYS_ADMIN', 'CAP_DAC_OVERRIDE CAP_SYS_MODULE CAP_SYS_ADMIN'],
+    ]);
+    // a thread known from nothing has no capability value (<NA>), not an empty set
+    assert.equal(
+      FIELDS['thread.cap_effective']!.get(
+        { num: 9, ts: 0n, tid: 999, cpu: 0, type: 'openat', dir: '<', params: {} },
+        new StateTracker(),
+        undefined,
+      ),
+      undefined,
+    );
   });
 });

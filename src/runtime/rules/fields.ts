@@ -5,7 +5,7 @@
  */
 import type { SockAddr, SockTuple, SyscallEvent } from '../event.js';
 import { SYSCALL_SOURCE, returnValue } from '../event.js';
-import { PPM_O_CREAT, PPM_O_RDONLY, PPM_O_WRONLY, PPM_O_F_CREATED } from '../flags.js';
+import { PPM_O_CREAT, PPM_O_RDONLY, PPM_O_WRONLY, PPM_O_F_CREATED, capsToString } from '../flags.js';
 import { FD_TYPECHAR, type FdInfo, type StateTracker, type ThreadInfo } from '../state/index.js';
 import { renderParam } from './render.js';
 
@@ -28,6 +28,9 @@ export interface FieldDef {
 
 const U32_NONE = 0xffffffff;
 const OPEN_TYPES = new Set(['open', 'openat', 'openat2', 'creat', 'open_by_handle_at']);
+
+const capsText = (m: number | undefined): string | undefined =>
+  m === undefined ? undefined : capsToString(m);
 
 function thr(st: StateTracker): ThreadInfo | undefined {
   return st.current;
@@ -340,8 +343,9 @@ export const FIELDS: Record<string, FieldDef> = {
     return t && t.cloneTs ? t.cloneTs : undefined;
   }),
   'thread.cpu': f('uint', () => undefined),
-  'thread.cap_effective': f('string', () => undefined),
-  'thread.cap_permitted': f('string', () => undefined),
+  'thread.cap_effective': f('string', (_ev, st) => capsText(thr(st)?.caps?.effective)),
+  'thread.cap_permitted': f('string', (_ev, st) => capsText(thr(st)?.caps?.permitted)),
+  'thread.cap_inheritable': f('string', (_ev, st) => capsText(thr(st)?.caps?.inheritable)),
   // user / group
   'user.uid': f('uint', (_ev, st) => thr(st)?.uid),
   'user.name': f('string', (_ev, st) => {

@@ -1,7 +1,8 @@
 /**
  * Sensor records → the runtime event model (../event.ts), shaped as libscap has the same events
  * so the state tracker and the rules engine treat live and replayed streams alike:
- *   exec    → execve '<' (res 0, exe = argv[0], args, pid, ptid, comm, cwd (kernel), uid/gid, loginuid, cgroups, trusted_exepath)
+ *   exec    → execve '<' (res 0, exe = argv[0], args, pid, ptid, comm, cwd (kernel), uid/gid, loginuid, cgroups, trusted_exepath,
+ *             cap_inheritable/cap_permitted/cap_effective)
  *   fork    → clone '<' in the child (res 0, pid, ptid, flags CLONE_THREAD|CLONE_FILES for threads, parent's exe/args/comm)
  *   exit    → procexit '>' (status, ret, sig, core)
  *   openat  → open/openat/openat2 '<' (fd, dirfd, name, flags as PPM_O_*, mode[, resolve])
@@ -9,7 +10,8 @@
  *   link    → symlink/symlinkat/link/linkat '<' (res, target/oldpath, linkpath/newpath, dirfds, flags)
  *   module  → init_module/finit_module '<' (res, fd, uargs, flags, length)
  *   fileop  → unlink/unlinkat/rename/renameat/renameat2/mkdir/mkdirat/rmdir/chmod/fchmodat/fchmod/memfd_create '<'
- *   setid   → setuid/setgid/setresuid/setresgid/setreuid/setregid '>' (ids) and '<' (res)
+ *   setid   → setuid/setgid/setresuid/setresgid/setreuid/setregid '>' (ids) and '<' (res; the capability sets after it as the `caps` hint)
+ *   capset  → capset '>' and '<' (res, cap_inheritable, cap_permitted, cap_effective: the sets after the call)
  *   inbound → accept/accept4 '<' (fd, tuple peer→local), bind '>' (fd) '<' (res, addr), listen '>' (fd, backlog) '<' (res)
  *   connect → connect '<' (res, fd, tuple local→remote); addr as given
  *   dup     → dup/dup2/dup3 '<' (res, oldfd, newfd, flags)
@@ -161,6 +163,9 @@ export function recordToEvents(r: SensorRecord, ctx: DecodeContext): SyscallEven
         loginuid: r.loginuid,
         flags: r.exeFlags,
         trusted_exepath: exepath,
+        cap_inheritable: r.caps.inheritable,
+        cap_permitted: r.caps.permitted,
+        cap_effective: r.caps.effective,
       };
       if (proc.cgroups) params.cgroups = proc.cgroups;
       return [base('execve', '<', h.tid, params)];
@@ -265,8 +270,20 @@ export function recordToEvents(r: SensorRecord, ctx: DecodeContext): SyscallEven
                 : r.syscall === 'setreuid'
                   ? { ruid: a, euid: b2 }
                   : { rgid: a, egid: b2 };
-      return [base(r.syscall, '>', h.tid, enter), base(r.syscall, '<', h.tid, { res: h.res })];
+      const exit = base(r.syscall, '<', h.tid, { res: h.res });
+      exit.caps = r.caps;
+      return [base(r.syscall, '>', h.tid, enter), exit];
     }
+    case 'capset':
+      return [
+        base('capset', '>', h.tid, {}),
+        base('capset', '<', h.tid, {
+          res: h.res,
+          cap_inheritable: r.caps.inheritable,
+          cap_permitted: r.caps.permitted,
+          cap_effective: r.caps.effective,
+        }),
+      ];
     case 'inbound': {
       const fam = (n: number): SockTuple['family'] =>
         n === 2 ? 'inet' : n === 10 ? 'inet6' : n === 1 ? 'unix' : 'other';

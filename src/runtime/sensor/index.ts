@@ -297,6 +297,17 @@ function procThread(pid: number, tid: number): Parameters<StateTracker['addThrea
     const status = readFileSync(`/proc/${pid}/status`, 'utf8');
     const uid = Number(/^Uid:\s+\d+\s+(\d+)/m.exec(status)?.[1] ?? 0xffffffff);
     const gid = Number(/^Gid:\s+\d+\s+(\d+)/m.exec(status)?.[1] ?? 0xffffffff);
+    const capHex = (k: string) => {
+      const m = new RegExp(`^${k}:\\s+([0-9a-f]+)`, 'm').exec(status);
+      return m ? Number.parseInt(m[1]!, 16) : undefined;
+    };
+    const inheritable = capHex('CapInh');
+    const permitted = capHex('CapPrm');
+    const effective = capHex('CapEff');
+    const caps =
+      inheritable !== undefined && permitted !== undefined && effective !== undefined
+        ? { inheritable, permitted, effective }
+        : undefined;
     let loginuid = 0xffffffff;
     try {
       loginuid = Number(readFileSync(`/proc/${pid}/loginuid`, 'utf8'));
@@ -328,6 +339,7 @@ function procThread(pid: number, tid: number): Parameters<StateTracker['addThrea
       gid,
       loginuid,
       cgroups,
+      caps,
     };
   } catch {
     return undefined;

@@ -1,10 +1,10 @@
 /**
- * Decoder for the sensor's binary record stream (native/sensor/sensor.h, version 1): records back
+ * Decoder for the sensor's binary record stream (native/sensor/sensor.h, version 2): records back
  * to back, little-endian, each with an 80-byte header whose `len` covers the whole record.
  * Constants here mirror sensor.h; keep them equal.
  */
 
-export const RECORD_VERSION = 1;
+export const RECORD_VERSION = 2;
 export const HDR_SIZE = 80;
 
 export const T_META = 0;
@@ -23,7 +23,8 @@ export const T_SYSCALLS = 12;
 export const T_FILEOP = 13;
 export const T_SETID = 14;
 export const T_INBOUND = 15;
-export const T_NTYPES = 16;
+export const T_CAPSET = 16;
+export const T_NTYPES = 17;
 export const T_STATS = 100;
 
 /** Names of the kernel record types (index = type), as the loader's --types takes them. */
@@ -44,6 +45,7 @@ export const RECORD_TYPE_NAMES = [
   'fileop',
   'setid',
   'inbound',
+  'capset',
 ] as const;
 
 /** BWK_OP_* of fileop records (sensor.h), index = code */
@@ -64,6 +66,13 @@ export const FILEOP_SYSCALLS = [
 export type FileopSyscall = (typeof FILEOP_SYSCALLS)[number];
 const SETID_SYSCALLS = ['setuid', 'setgid', 'setreuid', 'setregid', 'setresuid', 'setresgid'] as const;
 const INBOUND_SYSCALLS = ['accept', 'accept4', 'bind', 'listen'] as const;
+
+/** A thread's capability sets (struct bwk_caps): bit n = capability n. */
+export interface Caps {
+  inheritable: number;
+  permitted: number;
+  effective: number;
+}
 
 export interface RecordHeader {
   version: number;
@@ -103,6 +112,8 @@ export type SensorRecord =
       exeFlags: number;
       oldTid: number;
       loginuid: number;
+      /** after the exec */
+      caps: Caps;
     }
   | { kind: 'fork'; h: RecordHeader; childTid: number; childPid: number; isThread: boolean }
   | { kind: 'exit'; h: RecordHeader; exitCode: number }
@@ -181,7 +192,11 @@ export type SensorRecord =
       h: RecordHeader;
       syscall: (typeof SETID_SYSCALLS)[number];
       ids: [number, number, number];
+      /** after the call */
+      caps: Caps;
     }
+  /** capset exit: the thread's sets after the call */
+  | { kind: 'capset'; h: RecordHeader; caps: Caps }
   | {
       kind: 'inbound';
       h: RecordHeader;
@@ -241,6 +256,15 @@ export function addrText(family: number, b: Buffer, off: number): string {
   return '';
 }
 
+function readCaps(b: Buffer, o: number): Caps {
+  // capability numbers stay below 64, and below 53 on every kernel so far (CAP_LAST_CAP is 40)
+  return {
+    inheritable: Number(b.readBigUInt64LE(o)),
+    permitted: Number(b.readBigUInt64LE(o + 8)),
+    effective: Number(b.readBigUInt64LE(o + 16)),
+  };
+}
+
 export function decodeHeader(b: Buffer, o: number): RecordHeader {
   return {
     version: b.readUInt16LE(o),
@@ -285,12 +309,12 @@ export function decodeRecord(b: Buffer, o: number): SensorRecord {
         enabledMask: b.readBigUInt64LE(p + 16),
       };
     case T_EXEC: {
-      need(24);
+      need(48);
       const fl = b.readUInt32LE(p);
       const al = b.readUInt32LE(p + 4);
       const cl = b.readUInt32LE(p + 16);
-      need(24 + fl + al + cl);
-      const q = p + 24;
+      need(48 + fl + al + cl);
+      const q = p + 48;
       const filename = b.toString('utf8', q, q + fl);
       const argv = al > 0 ? b.toString('utf8', q + fl, q + fl + al).split('\0') : [];
       // cwd: components leaf first, each NUL-terminated; none = "/"
@@ -308,6 +332,7 @@ export function decodeRecord(b: Buffer, o: number): SensorRecord {
         exeFlags: b.readUInt32LE(p + 20),
         oldTid: b.readUInt32LE(p + 8),
         loginuid: b.readUInt32LE(p + 12),
+        caps: readCaps(b, p + 24),
       };
     }
     case T_FORK:
@@ -442,7 +467,7 @@ export function decodeRecord(b: Buffer, o: number): SensorRecord {
       };
     }
     case T_SETID: {
-      need(16);
+      need(40);
       const sc = SETID_SYSCALLS[b.readUInt32LE(p)];
       if (!sc) return { kind: 'unknown', h };
       return {
@@ -450,8 +475,12 @@ export function decodeRecord(b: Buffer, o: number): SensorRecord {
         h,
         syscall: sc,
         ids: [b.readInt32LE(p + 4), b.readInt32LE(p + 8), b.readInt32LE(p + 12)],
+        caps: readCaps(b, p + 16),
       };
     }
+    case T_CAPSET:
+      need(24);
+      return { kind: 'capset', h, caps: readCaps(b, p) };
     case T_INBOUND: {
       need(56);
       const sc = INBOUND_SYSCALLS[b.readUInt32LE(p)];

@@ -8,7 +8,7 @@
  * Use: for each event, `state.process(ev)` then evaluate rules with `state` as the context.
  * Removals (close, procexit) are deferred to the next process() call, as libsinsp does.
  */
-import type { SockAddr, SockTuple, SyscallEvent } from '../event.js';
+import type { SockAddr, SockTuple, SyscallEvent, ThreadCaps } from '../event.js';
 import { FD_RETURNING, FD_USING, returnValue } from '../event.js';
 import {
   PPM_CL_CLONE_FILES,
@@ -141,6 +141,8 @@ export interface ThreadInfo {
   containerId: string;
   container?: ContainerInfo;
   cgroups?: string[];
+  /** capability sets (thread.cap_*); undefined while unknown */
+  caps?: ThreadCaps;
   shared: ProcessShared;
   /** true while the thread is known only from an event (no clone/exec seen) */
   incomplete: boolean;
@@ -183,6 +185,7 @@ export const STATE_EVENT_TYPES: ReadonlySet<string> = new Set([
   'setresuid',
   'setgid',
   'setresgid',
+  'capset',
   'signalfd',
   'signalfd4',
   'inotify_init',
@@ -378,6 +381,7 @@ export class StateTracker {
     }
     const t = this.getThread(ev);
     this.current = t;
+    if (ev.caps) t.caps = ev.caps;
     this.currentFd = undefined;
     this.currentFdNum = undefined;
     const p = ev.params;
@@ -589,6 +593,12 @@ export class StateTracker {
         if (res === 0 && typeof gid === 'number' && gid !== 0xffffffff && gid !== -1) t.gid = gid;
         break;
       }
+      case 'capset':
+        if (res === 0) {
+          const c = capsFromParams(p);
+          if (c) t.caps = c;
+        }
+        break;
       default:
         break;
     }
@@ -664,7 +674,10 @@ export class StateTracker {
     if (flags & PPM_CL_CLONE_THREAD) {
       const leader = this.threads.get(pid);
       c.ptid = leader ? leader.ptid : ptid;
-      if (leader) c.shared = leader.shared;
+      if (leader) {
+        c.shared = leader.shared;
+        c.caps ??= leader.caps;
+      }
     } else {
       c.ptid = ptid;
       if (parent) {
@@ -676,6 +689,7 @@ export class StateTracker {
         c.exeFromMemfd = parent.exeFromMemfd;
         c.exeWritable = parent.exeWritable;
         c.tty = parent.tty;
+        c.caps ??= parent.caps;
       }
     }
     this.fillFromCloneParams(c, p);
@@ -719,6 +733,9 @@ export class StateTracker {
     if (typeof p.loginuid === 'number') t.loginuid = p.loginuid;
     if (typeof p.tty === 'number') t.tty = p.tty;
     if (typeof p.pgid === 'number') t.pgid = p.pgid;
+    // the sets after the exec (file capabilities, setuid-root); older captures' execve lacks them
+    const caps = capsFromParams(p);
+    if (caps) t.caps = caps;
     const flags = typeof p.flags === 'number' ? p.flags : 0;
     t.exeWritable = (flags & PPM_EXE_WRITABLE) !== 0;
     t.exeUpperLayer = (flags & PPM_EXE_UPPER_LAYER) !== 0;
@@ -744,6 +761,17 @@ const NEEDS_ENTER = new Set([
   'setgid',
   'setresgid',
 ]);
+
+/** The cap_inheritable/cap_permitted/cap_effective parameters of execve or capset, when all three are there. */
+function capsFromParams(p: SyscallEvent['params']): ThreadCaps | undefined {
+  const n = (v: unknown): number | undefined =>
+    typeof v === 'number' ? v : typeof v === 'bigint' ? Number(v) : undefined;
+  const inheritable = n(p.cap_inheritable);
+  const permitted = n(p.cap_permitted);
+  const effective = n(p.cap_effective);
+  if (inheritable === undefined || permitted === undefined || effective === undefined) return undefined;
+  return { inheritable, permitted, effective };
+}
 
 /** Collapses "//", "/./" and "/../" like libsinsp's path concatenation. */
 export function normalizePath(p: string): string {
