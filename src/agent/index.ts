@@ -29,3 +29,16 @@ export {
   type RuntimeResolverOptions,
 } from './containers.js';
 export { FlowCollector, type FlowCollectorOptions, type FlowEvent } from './flows.js';
+export {
+  ConsoleControl,
+  ControlLoop,
+  agentControl,
+  ProfileReporter,
+  applyCommands,
+  profileReport,
+  type ConsoleCommands,
+  type ConsoleControlOptions,
+  type ControlLoopOptions,
+  type ControlTarget,
+  type ProfileReportEvent,
+} from './control.js';

@@ -22,6 +22,7 @@ import type { ContainerInfo, StateTracker, ThreadInfo } from '../runtime/state/i
 import { isoTime } from '../runtime/rules/index.js';
 import { DiskBuffer, type DiskBufferOptions } from './buffer.js';
 import type { FlowEvent } from './flows.js';
+import type { ProfileReportEvent } from './control.js';
 
 /**
  * One runtime event as the console's POST /api/runtime/events takes it: a Falco alert, a
@@ -74,6 +75,8 @@ export interface RuntimeEvent {
     reversible: boolean;
     undoes?: string;
     automatic?: boolean;
+    /** an undo the console asked for: its command id */
+    command?: number;
     error?: string;
   };
 }
@@ -110,7 +113,7 @@ export interface AgentStatsEvent {
 }
 
 /** What the shipper carries: alerts (and, from the profiles, deviations/responses), flows and agent stats. */
-export type ShippedEvent = RuntimeEvent | AgentStatsEvent | FlowEvent;
+export type ShippedEvent = RuntimeEvent | AgentStatsEvent | FlowEvent | ProfileReportEvent;
 
 export interface ProcessNode {
   pid: number;

@@ -17,6 +17,7 @@ import type { ServerContext } from './context.js';
 import { Counter } from './metrics.js';
 import type { PostedEvent, PostedStats } from './runtime.js';
 import type { PostedFlow } from './network.js';
+import type { PostedProfile } from './profiles.js';
 
 export interface BusOptions {
   /** nats://host:port[,...] */
@@ -160,12 +161,14 @@ export class BusConsumer {
     const events: PostedEvent[] = [];
     const stats: PostedStats[] = [];
     const flows: PostedFlow[] = [];
+    const profiles: PostedProfile[] = [];
     const good: JsMsg[] = [];
     for (const m of msgs) {
       try {
         const c = classifyRuntimeItem(m.json(), [m.subject]);
         if (c.stats) stats.push(c.stats);
         else if (c.flow) flows.push(c.flow);
+        else if (c.profile) profiles.push(c.profile);
         else events.push(c.event!);
         good.push(m);
       } catch (e) {
@@ -177,7 +180,7 @@ export class BusConsumer {
     }
     if (good.length) {
       // not acknowledged on failure: redelivered after the ack wait (to this or another replica)
-      const r = await this.s.ingestRuntime!(events, stats, 'nats', flows);
+      const r = await this.s.ingestRuntime!(events, stats, 'nats', flows, profiles);
       this.stats.stored += r.accepted;
       this.stats.duplicates += r.duplicates;
       this.consumed.inc({ outcome: 'stored' }, r.accepted);

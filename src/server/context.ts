@@ -9,6 +9,7 @@ import type { Registry } from './metrics.js';
 import type { LoginThrottle } from './throttle.js';
 import type { PostedEvent, PostedStats, StoredRuntimeEvent } from './runtime.js';
 import type { PostedFlow } from './network.js';
+import type { PostedProfile } from './profiles.js';
 
 export interface ServerContext {
   store: Store;
@@ -37,6 +38,7 @@ export interface ServerContext {
     stats: PostedStats[],
     who: string,
     flows?: PostedFlow[],
+    profiles?: PostedProfile[],
   ) => Promise<{ accepted: number; duplicates: number }>;
 }
 

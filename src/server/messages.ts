@@ -67,6 +67,12 @@ export const SERVER_MESSAGES = {
   'runtime.notFound': 'runtime event {id} not found',
   'runtime.wrongCluster': 'events.{index} is of cluster {cluster}, but this token belongs to cluster {token}',
   'runtime.batchTooLarge': 'a batch of {count} events is too large (at most {max}): send smaller batches',
+  'workload.notFound': 'no agent reported a profile of workload {workload} (cluster "{cluster}")',
+  'response.notReversible':
+    'event {id} is not a response that can be undone (only a pause, quarantine or capture that was done)',
+  'response.alreadyUndone': 'response {id} was undone already',
+  'response.undoPending': 'an undo of response {id} is already waiting for the agent of {node}',
+  'command.wrongCluster': 'cluster {cluster} is not the cluster of this token ({token})',
 } as const;
 
 export type MessageKey = keyof typeof SERVER_MESSAGES;

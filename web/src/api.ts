@@ -241,6 +241,83 @@ export interface RuntimeEventDetail extends RuntimeEvent {
   related: RuntimeEvent[];
 }
 
+export interface ProfileCounts {
+  executables: number;
+  filesWritten: number;
+  outbound: number;
+  listening: number;
+  syscalls: number;
+}
+/** A workload with a behaviour profile (GET /api/runtime/workloads). */
+export interface ProfileWorkload {
+  cluster: string;
+  workload: string;
+  ref: Record<string, string>;
+  mode: string;
+  modes: Record<string, string>;
+  desired: { mode: string; setBy: string; setAt: string } | null;
+  counts: ProfileCounts;
+  deviations: number;
+  responses: number;
+  lastReport: string | null;
+}
+/** One workload (GET /api/runtime/workload). */
+export interface WorkloadDetail {
+  cluster: string;
+  workload: string;
+  desired: { mode: string; setBy: string; setAt: string } | null;
+  nodes: { node: string; mode: string; reportedAt: string; counts: ProfileCounts }[];
+  profile: {
+    workloadRef: Record<string, string>;
+    mode: string;
+    zeroDrift: boolean;
+    executables: { path: string; aliases?: string[]; sha256?: string; parents: string[]; uids: number[] }[];
+    filesWritten: string[];
+    outbound: string[];
+    listening: string[];
+    syscalls: string[];
+    learnedSince?: string;
+    updated?: string;
+  } | null;
+  deviations: {
+    id: number;
+    time: string;
+    node: string;
+    containerId: string;
+    type: string;
+    value: string;
+    reason: string;
+    mode: string;
+    action: string;
+    output: string;
+  }[];
+  responses: {
+    id: number;
+    eventId: string;
+    time: string;
+    node: string;
+    containerId: string;
+    action: string;
+    status: string;
+    policy: string;
+    latencyMs: number | null;
+    reversible: boolean;
+    undoes: string;
+    error: string;
+    output: string;
+    state: string;
+    undoneBy?: { eventId: string; action: string; status: string; automatic: boolean };
+    command?: {
+      id: number;
+      state: string;
+      createdBy: string;
+      createdAt: string;
+      error: string | null;
+      resultEvent: string | null;
+    };
+  }[];
+}
+
 export interface RuntimeAgent {
   node: string;
   cluster: string;
@@ -340,7 +417,7 @@ export function setUnauthorizedHandler(f: () => void): void {
 }
 
 export async function api<T>(
-  method: 'GET' | 'POST' | 'PATCH' | 'DELETE',
+  method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE',
   path: string,
   body?: unknown,
 ): Promise<T> {
@@ -378,6 +455,7 @@ export async function api<T>(
 export const get = <T>(path: string) => api<T>('GET', path);
 export const post = <T>(path: string, body?: unknown) => api<T>('POST', path, body ?? {});
 export const patch = <T>(path: string, body: unknown) => api<T>('PATCH', path, body);
+export const put = <T>(path: string, body: unknown) => api<T>('PUT', path, body);
 export const del = <T>(path: string) => api<T>('DELETE', path);
 
 /** A query string from the non-empty values (the server filters, sorts and pages). */

@@ -18,6 +18,7 @@ import { SuppressionsPage } from './pages/suppressions';
 import { TokensPage } from './pages/tokens';
 import { RuntimePage, RuntimeEventPage } from './pages/runtime';
 import { NetworkPage } from './pages/network';
+import { ProfilesPage, WorkloadPage } from './pages/profiles';
 import './styles.css';
 
 const NAV: { to: string; label: Key; role?: Role }[] = [
@@ -26,6 +27,7 @@ const NAV: { to: string; label: Key; role?: Role }[] = [
   { to: '/advisories', label: 'nav.advisories' },
   { to: '/compliance', label: 'nav.compliance' },
   { to: '/runtime', label: 'nav.runtime' },
+  { to: '/profiles', label: 'nav.profiles' },
   { to: '/network', label: 'nav.network' },
   { to: '/admission', label: 'nav.admission' },
   { to: '/waf', label: 'nav.waf' },
@@ -48,6 +50,8 @@ function Routes({ me }: { me: Me['user'] }): ReactNode {
   if (path === '/compliance') return <CompliancePage />;
   if (path === '/runtime') return <RuntimePage key="runtime" />;
   if (path === '/network') return <NetworkPage />;
+  if (path === '/profiles') return <ProfilesPage />;
+  if (path === '/profiles/workload') return <WorkloadPage me={me} />;
   if (path === '/waf') return <RuntimePage key="waf" fixedKind="waf" title="nav.waf" />;
   if (path === '/admission')
     return <RuntimePage key="admission" fixedKind="admission" title="nav.admission" />;

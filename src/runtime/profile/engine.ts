@@ -194,7 +194,7 @@ export class ProfileEngine {
   modeOf(p: Profile): ProfileMode {
     // a workload met for the first time this run has no reviewed profile: it is learned, never enforced
     if (this.fresh.has(p)) return 'discover';
-    return this.opts.mode ?? p.mode;
+    return this.forced.get(p) ?? this.opts.mode ?? p.mode;
   }
 
   /**
@@ -206,8 +206,13 @@ export class ProfileEngine {
     if (!p) return false;
     this.fresh.delete(p);
     p.mode = mode;
+    // over the run's --mode too: a mode set for one workload (from the console) is the one it is held in
+    this.forced.set(p, mode);
     return true;
   }
+
+  /** Modes set for one workload this run (setMode), above the run's `mode`. */
+  private readonly forced = new WeakMap<Profile, ProfileMode>();
 
   /** Profiles created this run (no file existed for the workload). */
   private readonly fresh = new WeakSet<Profile>();

@@ -44,6 +44,8 @@ export class ProfileRuntime {
   /** cgroup path → container, from the helper's questions */
   private readonly cgroupContainer = new Map<string, ContainerInfo>();
   private readonly recentDenials = new Map<string, number>();
+  /** cgroup path → the workload, a process and the container the helper asked about */
+  private readonly asked = new Map<string, { wid: string; pid: number; c: ContainerInfo }>();
   readonly counters = { denials: 0, policies: 0, written: 0 };
 
   /** Loads and validates the directory (throws ProfileError naming file:line:column). */
@@ -70,18 +72,59 @@ export class ProfileRuntime {
   }
 
   async start(): Promise<void> {
-    if (this.protects && this.opts.guard !== false) {
-      const g = this.opts.guard || {};
-      this.guard = new ExecGuard({
-        ...g,
-        who: (pid, cg) => this.who(pid, cg),
-        onDeny: (d) => this.denied(d),
-        onError: this.opts.onError,
-      });
-      await this.guard.start();
-    }
+    if (this.protects) await this.startGuard();
     this.timer = setInterval(() => this.flush(), this.opts.writeEveryMs ?? 2000);
     this.timer.unref();
+  }
+
+  /** Starts the execguard helper unless it runs or is disabled (guard: false). */
+  private async startGuard(): Promise<void> {
+    if (this.guard || this.opts.guard === false) return;
+    const g = this.opts.guard || {};
+    const guard = new ExecGuard({
+      ...g,
+      who: (pid, cg) => this.who(pid, cg),
+      onDeny: (d) => this.denied(d),
+      onError: this.opts.onError,
+    });
+    this.guard = guard;
+    try {
+      await guard.start();
+    } catch (e) {
+      this.guard = undefined;
+      throw e;
+    }
+  }
+
+  /** The mode a workload is held in now; undefined when there is no profile for it. */
+  modeOf(id: string): ProfileMode | undefined {
+    const p = this.engine.profiles.get(id);
+    return p ? this.engine.modeOf(p) : undefined;
+  }
+
+  /**
+   * Holds a workload in another mode from now on, without a restart (the console's mode switch):
+   * the engine checks its next events in that mode, the profile file records it, and the execguard
+   * helper — started now if this is the first protected workload — guards the workload's
+   * containers it has met (their cgroups are re-bound: to the allow-list for protect, to none
+   * otherwise) and those it meets from now on. False when there is no profile for the workload.
+   */
+  async setMode(id: string, mode: ProfileMode): Promise<boolean> {
+    if (!this.engine.setMode(id, mode)) return false;
+    const p = this.engine.profiles.get(id)!;
+    this.dirty.add(id);
+    this.flush();
+    if (mode === 'protect') await this.startGuard();
+    const g = this.guard;
+    if (!g) return true;
+    for (const [cg, k] of this.asked) {
+      if (k.wid !== id) continue;
+      if (mode === 'protect') {
+        g.bind(cg, this.policyFor(id, p, k.pid, true));
+        this.cgroupContainer.set(cg, k.c);
+      } else g.bind(cg, 0);
+    }
+    return true;
   }
 
   onEvent(ev: SyscallEvent): void {
@@ -106,18 +149,28 @@ export class ProfileRuntime {
     }
     if (!c) return 0;
     const wp = this.engine.profileFor(c);
-    if (!wp || this.engine.modeOf(wp.p) !== 'protect') return 0;
+    if (!wp) return 0;
+    // every cgroup asked about, protected or not: a mode switch re-binds them (setMode)
+    this.asked.set(cgroup, { wid: wp.id, pid, c });
+    if (this.asked.size > 8192) this.asked.delete(this.asked.keys().next().value!);
+    if (this.engine.modeOf(wp.p) !== 'protect') return 0;
     this.cgroupContainer.set(cgroup, c);
     if (this.cgroupContainer.size > 8192)
       this.cgroupContainer.delete(this.cgroupContainer.keys().next().value!);
-    let id = this.policyOf.get(wp.id);
+    return this.policyFor(wp.id, wp.p, pid, false);
+  }
+
+  /** The helper's allow-list id of a workload, sent when new (or again, with `resend`). */
+  private policyFor(wid: string, p: Profile, pid: number, resend: boolean): number {
+    let id = this.policyOf.get(wid);
+    if (id !== undefined && !resend) return id;
     if (id === undefined) {
       id = this.policyOf.size + 1;
-      this.policyOf.set(wp.id, id);
-      this.workloadOfPolicy.set(id, wp.id);
-      this.guard!.setPolicy(id, this.allowList(wp.p, pid), wp.p.zeroDrift);
+      this.policyOf.set(wid, id);
+      this.workloadOfPolicy.set(id, wid);
       this.counters.policies++;
     }
+    this.guard!.setPolicy(id, this.allowList(p, pid), p.zeroDrift);
     return id;
   }
 

@@ -31,6 +31,8 @@ export interface ResponseEvent {
     reversible: boolean;
     undoes?: string;
     automatic?: boolean;
+    /** the console command an undo carried out */
+    command?: number;
     error?: string;
     /** capture: where the pcap ring is (and, at capture-end, its files) */
     capture?: { dir: string; files?: string[] };
@@ -78,6 +80,7 @@ export function responseEvent(
       latencyMs: r.latencyMs,
       reversible: r.reversible,
       ...(r.undoes ? { undoes: r.undoes, automatic: r.automatic === true } : {}),
+      ...(r.command !== undefined ? { command: r.command } : {}),
       ...(r.capture ? { capture: r.capture } : {}),
       ...(r.error ? { error: r.error } : {}),
     },

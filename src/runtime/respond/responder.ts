@@ -42,7 +42,8 @@ export interface ResponseRecord {
   id: string;
   /** when the action completed, ns since the epoch */
   ts: bigint;
-  action: ResponseAction | 'resume' | 'release' | 'capture-end';
+  /** 'undo': an undo asked for (by the console) of a response not in force here */
+  action: ResponseAction | 'resume' | 'release' | 'capture-end' | 'undo';
   status: 'done' | 'failed' | 'skipped';
   /** the policy rule (and where it is defined) */
   policy: string;
@@ -58,12 +59,14 @@ export interface ResponseRecord {
   /** for resume/release/capture-end: the response undone or ended, and whether by itself (timer) */
   undoes?: string;
   automatic?: boolean;
+  /** the console command this undo carried out (its id in the console) */
+  command?: number;
   error?: string;
 }
 
 interface Active {
   rec: ResponseRecord;
-  undo: () => Promise<void>;
+  undo: (extra?: Partial<ResponseRecord>) => Promise<ResponseRecord>;
   timer?: NodeJS.Timeout;
   /** undone by its own timer */
   auto?: boolean;
@@ -209,7 +212,7 @@ export class Responder {
     const act: Active = {
       rec,
       auto: false,
-      undo: async () => {
+      undo: async (extra: Partial<ResponseRecord> = {}) => {
         this.active.delete(rec.id);
         this.byContainer.delete(key);
         if (act.timer) clearTimeout(act.timer);
@@ -221,10 +224,11 @@ export class Responder {
           err = (e as Error).message;
         }
         this.counters.undone++;
-        this.record(r, undoAction, t, {
+        return this.record(r, undoAction, t, {
           ...(more || {}),
           undoes: rec.id,
           automatic: act.auto === true,
+          ...extra,
           ...(err ? { status: 'failed', error: err } : {}),
           latencyMs: 0,
         });
@@ -277,6 +281,36 @@ export class Responder {
     if (!a) return false;
     await a.undo();
     return true;
+  }
+
+  /**
+   * Carries out the console's command to undo response `id`: the undo record names the command;
+   * a response not in force here (ended by its timer, undone, made by an earlier run of the agent)
+   * is a record too (action 'undo', skipped), so the console always learns the outcome.
+   */
+  async undoCommand(id: string, command: number): Promise<ResponseRecord> {
+    const a = this.active.get(id);
+    if (a) return a.undo({ command });
+    const ts = nowNs();
+    const rec: ResponseRecord = {
+      id: `${this.opts.idPrefix ?? 'response'}:${++this.seq}`,
+      ts,
+      action: 'undo',
+      status: 'skipped',
+      policy: '',
+      source: 'console',
+      trigger: { id: `command:${command}`, kind: 'command' },
+      target: {},
+      latencyMs: 0,
+      reversible: false,
+      undoes: id,
+      automatic: false,
+      command,
+      error: `response ${id} is not in force on this agent (ended, undone, or made by an earlier run)`,
+    };
+    this.counters.skipped++;
+    this.opts.onResponse(rec);
+    return rec;
   }
 
   /** Undoes everything still active. */

@@ -10,6 +10,7 @@ import type { Database } from '../db/index.js';
 import { msg } from '../messages.js';
 import { Counter } from '../metrics.js';
 import { parseFlowRecord, storeFlows, type PostedFlow } from '../network.js';
+import { ProfileReportIn, storeProfiles, type PostedProfile } from '../profiles.js';
 import {
   countRows,
   HttpError,
@@ -154,8 +155,12 @@ const RuntimeBatch = z.object({
 export function classifyRuntimeItem(
   item: unknown,
   path: (string | number)[],
-): { event?: PostedEvent; stats?: PostedStats; flow?: PostedFlow } {
+): { event?: PostedEvent; stats?: PostedStats; flow?: PostedFlow; profile?: PostedProfile } {
   const kind = (item as { kind?: unknown } | null)?.kind;
+  if (kind === 'profile')
+    return {
+      profile: parse(ProfileReportIn, item, 'request body', 'request.invalidBody', path) as PostedProfile,
+    };
   if (kind === 'stats')
     return { stats: parse(StatsIn, item, 'request body', 'request.invalidBody', path) as PostedStats };
   if (kind === 'flow') {
@@ -435,16 +440,18 @@ export function runtimeRoutes(s: ServerContext): void {
     stats: PostedStats[],
     who: string,
     flows: PostedFlow[] = [],
+    profiles: PostedProfile[] = [],
   ) => {
     const newFlows = await storeFlows(db, flows);
+    const newProfiles = profiles.length ? await storeProfiles(db, profiles, who) : 0;
     if (stats.length) events = [...events, ...(await storeAgentStats(db, stats, who))];
     const r = events.length
       ? await storeRuntimeEvents(db, events, who, s.onRuntimeStored)
       : { accepted: 0, duplicates: 0, stored: [] };
     for (const e of r.stored) stored.inc({ kind: e.event.kind, priority: e.event.priority });
     return {
-      accepted: r.accepted + stats.length + newFlows,
-      duplicates: r.duplicates + flows.length - newFlows,
+      accepted: r.accepted + stats.length + newFlows + newProfiles,
+      duplicates: r.duplicates + flows.length - newFlows + profiles.length - newProfiles,
     };
   };
   s.ingestRuntime = ingest;
@@ -472,10 +479,11 @@ export function runtimeRoutes(s: ServerContext): void {
       const events: PostedEvent[] = [];
       const stats: PostedStats[] = [];
       const flows: PostedFlow[] = [];
+      const profiles: PostedProfile[] = [];
       const bound = principal.cluster;
       body.events.forEach((item, i) => {
         const c = classifyRuntimeItem(item, ['events', i]);
-        const rec = (c.stats ?? c.flow ?? c.event)!;
+        const rec = (c.stats ?? c.flow ?? c.profile ?? c.event)!;
         // a cluster token's events belong to its cluster: unnamed ones get it, others are refused
         if (bound) {
           if (rec.cluster && rec.cluster !== bound)
@@ -488,9 +496,10 @@ export function runtimeRoutes(s: ServerContext): void {
         }
         if (c.stats) stats.push(c.stats);
         else if (c.flow) flows.push(c.flow);
+        else if (c.profile) profiles.push(c.profile);
         else events.push(c.event!);
       });
-      return ingest(events, stats, actorName(principal), flows);
+      return ingest(events, stats, actorName(principal), flows, profiles);
     },
   });
 

@@ -361,11 +361,178 @@ function runtimeEvents(dialect: Dialect): Migration {
   };
 }
 
+/**
+ * Behaviour profiles in the console (#10): the latest profile each node agent reported per workload
+ * (runtime_profiles), the deviation and response events indexed by workload and by what a response
+ * undoes (runtime_workload_events, filled as events are stored; existing ones backfilled here), the
+ * modes operators set per cluster and workload (runtime_modes) and the commands waiting for an agent
+ * to pull them (runtime_commands: undo a response).
+ */
+function runtimeProfiles(dialect: Dialect): Migration {
+  return {
+    async up(db: Kysely<any>) {
+      await withId(db.schema.createTable('runtime_profiles'), dialect)
+        .addColumn('cluster', 'text', (c) => c.notNull())
+        .addColumn('node', 'text', (c) => c.notNull())
+        .addColumn('workload', 'text', (c) => c.notNull())
+        .addColumn('mode', 'text', (c) => c.notNull())
+        .addColumn('reported_at', 'text', (c) => c.notNull())
+        .addColumn('received_at', 'text', (c) => c.notNull())
+        .addColumn('submitted_by', 'text', (c) => c.notNull())
+        .addColumn('counts', 'text', (c) => c.notNull())
+        .addColumn('profile', 'text', (c) => c.notNull())
+        .addUniqueConstraint('runtime_profiles_key', ['cluster', 'node', 'workload'])
+        .execute();
+      await db.schema
+        .createTable('runtime_workload_events')
+        .addColumn('event_row', 'integer', (c) => c.primaryKey())
+        .addColumn('event_id', 'text', (c) => c.notNull())
+        .addColumn('kind', 'text', (c) => c.notNull())
+        .addColumn('cluster', 'text', (c) => c.notNull())
+        .addColumn('node', 'text', (c) => c.notNull())
+        .addColumn('workload', 'text', (c) => c.notNull())
+        .addColumn('time', 'text', (c) => c.notNull())
+        .addColumn('action', 'text', (c) => c.notNull())
+        .addColumn('status', 'text', (c) => c.notNull())
+        .addColumn('reversible', 'integer', (c) => c.notNull())
+        .addColumn('undoes', 'text', (c) => c.notNull())
+        .addColumn('command', 'integer')
+        .execute();
+      await db.schema
+        .createIndex('runtime_workload_events_wl')
+        .on('runtime_workload_events')
+        .columns(['cluster', 'workload', 'kind', 'time'])
+        .execute();
+      await db.schema
+        .createIndex('runtime_workload_events_undoes')
+        .on('runtime_workload_events')
+        .columns(['undoes'])
+        .execute();
+      await db.schema
+        .createIndex('runtime_workload_events_eid')
+        .on('runtime_workload_events')
+        .columns(['event_id'])
+        .execute();
+      await db.schema
+        .createTable('runtime_modes')
+        .addColumn('cluster', 'text', (c) => c.notNull())
+        .addColumn('workload', 'text', (c) => c.notNull())
+        .addColumn('mode', 'text', (c) => c.notNull())
+        .addColumn('set_by', 'text', (c) => c.notNull())
+        .addColumn('set_at', 'text', (c) => c.notNull())
+        .addPrimaryKeyConstraint('runtime_modes_pk', ['cluster', 'workload'])
+        .execute();
+      await withId(db.schema.createTable('runtime_commands'), dialect)
+        .addColumn('cluster', 'text', (c) => c.notNull())
+        .addColumn('node', 'text', (c) => c.notNull())
+        .addColumn('action', 'text', (c) => c.notNull())
+        .addColumn('target', 'text', (c) => c.notNull())
+        .addColumn('state', 'text', (c) => c.notNull())
+        .addColumn('created_by', 'text', (c) => c.notNull())
+        .addColumn('created_at', 'text', (c) => c.notNull())
+        .addColumn('pulled_at', 'text')
+        .addColumn('done_at', 'text')
+        .addColumn('result_event', 'text')
+        .addColumn('error', 'text')
+        .execute();
+      await db.schema
+        .createIndex('runtime_commands_agent')
+        .on('runtime_commands')
+        .columns(['cluster', 'node', 'state'])
+        .execute();
+      await db.schema
+        .createIndex('runtime_commands_target')
+        .on('runtime_commands')
+        .columns(['target'])
+        .execute();
+      // deviations and responses stored before this migration
+      let after = 0;
+      for (;;) {
+        const rows = (await db
+          .selectFrom('runtime_events')
+          .select(['id', 'event_id', 'kind', 'cluster', 'node', 'time', 'body'])
+          .where('kind', 'in', ['deviation', 'response'])
+          .where('id', '>', after)
+          .orderBy('id')
+          .limit(500)
+          .execute()) as {
+          id: number;
+          event_id: string;
+          kind: string;
+          cluster: string;
+          node: string;
+          time: string;
+          body: string;
+        }[];
+        if (!rows.length) break;
+        after = rows[rows.length - 1]!.id;
+        const vals = rows.map((r) =>
+          workloadEventRow(
+            r.id,
+            r.event_id,
+            r.kind,
+            r.cluster,
+            r.node,
+            r.time,
+            JSON.parse(r.body) as Record<string, unknown>,
+          ),
+        );
+        await db.insertInto('runtime_workload_events').values(vals).execute();
+      }
+    },
+  };
+}
+
+/** The runtime_workload_events row of a deviation or response event (also used as events are stored). */
+export function workloadEventRow(
+  row: number,
+  eventId: string,
+  kind: string,
+  cluster: string,
+  node: string,
+  time: string,
+  body: Record<string, unknown>,
+): {
+  event_row: number;
+  event_id: string;
+  kind: string;
+  cluster: string;
+  node: string;
+  workload: string;
+  time: string;
+  action: string;
+  status: string;
+  reversible: number;
+  undoes: string;
+  command: number | null;
+} {
+  const r = (body.response ?? {}) as Record<string, unknown>;
+  const trig = (r.trigger ?? {}) as Record<string, unknown>;
+  const dev = (body.deviation ?? {}) as Record<string, unknown>;
+  const s = (v: unknown) => (typeof v === 'string' ? v : '');
+  const workload = s(body.workload) || s(trig.workload);
+  return {
+    event_row: row,
+    event_id: eventId,
+    kind,
+    cluster,
+    node,
+    workload,
+    time,
+    action: kind === 'response' ? s(r.action) : s(body.action) || s(dev.type),
+    status: kind === 'response' ? s(r.status) : s(body.action),
+    reversible: r.reversible === true ? 1 : 0,
+    undoes: s(r.undoes),
+    command: typeof r.command === 'number' && Number.isInteger(r.command) ? r.command : null,
+  };
+}
+
 const MIGRATIONS: Record<string, (d: Dialect) => Migration> = {
   '0001_initial': initial,
   '0002_findings_rank_index': findingsRankIndex,
   '0003_scan_sources': scanSources,
   '0004_runtime_events': runtimeEvents,
+  '0005_runtime_profiles': runtimeProfiles,
 };
 
 /** Migrates to the latest schema, or up to and including `target` (tests of upgrades). */

@@ -261,6 +261,73 @@ export interface RuntimeEventTagsTable {
   tag: string;
 }
 
+/** The latest behaviour profile a node agent reported for a workload (migrations.ts 0005). */
+export interface RuntimeProfilesTable {
+  id: Generated<number>;
+  cluster: string;
+  node: string;
+  /** runtime/profile workloadId */
+  workload: string;
+  /** the mode the agent holds it in */
+  mode: string;
+  /** the agent's time of the report */
+  reported_at: string;
+  received_at: string;
+  submitted_by: string;
+  /** {executables, filesWritten, outbound, listening, syscalls} (JSON) */
+  counts: string;
+  /** the profile as reported (JSON) */
+  profile: string;
+}
+/** Deviation and response events by workload; responses by what they undo (0005). */
+export interface RuntimeWorkloadEventsTable {
+  event_row: number;
+  event_id: string;
+  /** deviation | response */
+  kind: string;
+  cluster: string;
+  node: string;
+  /** '' when the event named none */
+  workload: string;
+  time: string;
+  /** response: kill, pause, quarantine, capture, resume, release, capture-end, undo; deviation: none | blocked */
+  action: string;
+  /** response: done | failed | skipped */
+  status: string;
+  reversible: number;
+  /** response: the response event id it undoes ('' for none) */
+  undoes: string;
+  /** response: the console command it carried out */
+  command: number | null;
+}
+/** The mode an operator set for a workload of a cluster (0005). */
+export interface RuntimeModesTable {
+  cluster: string;
+  workload: string;
+  mode: string;
+  set_by: string;
+  set_at: string;
+}
+/** A command waiting for (or carried out by) the agent of a node: undo a response (0005). */
+export interface RuntimeCommandsTable {
+  id: Generated<number>;
+  cluster: string;
+  node: string;
+  /** undo */
+  action: string;
+  /** the response event id */
+  target: string;
+  /** pending | done | failed | skipped */
+  state: string;
+  created_by: string;
+  created_at: string;
+  /** when the agent last pulled it */
+  pulled_at: string | null;
+  done_at: string | null;
+  /** the agent's response event carrying it out */
+  result_event: string | null;
+  error: string | null;
+}
 export interface Database {
   users: UsersTable;
   sessions: SessionsTable;
@@ -282,4 +349,8 @@ export interface Database {
   runtime_agents: RuntimeAgentsTable;
   network_flows: NetworkFlowsTable;
   network_flow_ids: NetworkFlowIdsTable;
+  runtime_profiles: RuntimeProfilesTable;
+  runtime_workload_events: RuntimeWorkloadEventsTable;
+  runtime_modes: RuntimeModesTable;
+  runtime_commands: RuntimeCommandsTable;
 }
