@@ -1,0 +1,438 @@
+/**
+ * The console's half of profiles and responses, live (#10): a real `bulwark server` process
+ * (SQLite), a real `bulwark agent --profiles DIR --responses FILE --server URL --heartbeat 1`
+ * process with the eBPF sensor and the execguard helper, and real runc containers (Debian
+ * fixture image). Nothing of the console's or the agent's code is called in this process: the test
+ * talks to the console's API as an operator would, runs containers, and looks at what they print.
+ *
+ *   report   the agent learns two workloads (discover) and reports their profiles: the console
+ *            lists them with their executables
+ *   protect  an operator sets "webapp" to protect in the console; the agent pulls it at its next
+ *            heartbeat and applies it without a restart (it starts the execguard): the console
+ *            shows the mode it holds, and an unlearned binary in a new container is refused
+ *            before exec (no output from it, exit 126), a blocked deviation in the console
+ *   undo     "pauseme" set to monitor from the console; an unlearned exec in it triggers the
+ *            policy's pause (the container frozen: nothing runs); the operator undoes the pause in
+ *            the console; the agent pulls the command, resumes the container (the script completes)
+ *            and reports the resume, naming the command: the console shows the response undone
+ * Both changes are in the console's audit log. Quarantine and capture are undone by the same
+ * command (Responder.undoCommand, the same undo as pause); live here is the pause, whose effect a
+ * container shows most plainly — quarantine and capture undo live are in
+ * test/runtime/sensor-profile-respond.test.ts through the responder's own undo.
+ * Named sensor-* so the runner runs it alone. Everything (agent, console, containers, a frozen
+ * cgroup) is cleaned up in `after`, whatever failed.
+ */
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { request } from 'undici';
+import { freezerOf, isFrozen, setFrozen, type FreezeTarget } from '../../src/runtime/respond/index.js';
+import { workloadId } from '../../src/runtime/profile/index.js';
+import { sensorBuildScript } from '../../src/runtime/sensor/index.js';
+import { freePort } from '../fixtures/index.js';
+import { ProfileBundle } from '../helpers/runc-profile.js';
+
+const ROOT = resolve(fileURLToPath(new URL('../..', import.meta.url)));
+const DIGEST = 'sha256:' + createHash('sha256').update('bulwark-profile-console-fixture').digest('hex');
+const annotations = (name: string) => ({
+  'org.opencontainers.container.name': name,
+  'org.opencontainers.image.base.digest': DIGEST,
+});
+const idOf = (name: string) => workloadId({ container: name, imageDigest: DIGEST });
+const PASSWORD = 'correct horse battery staple 10';
+const POLICY = `apiVersion: bulwark.dev/v1alpha1
+kind: ResponsePolicy
+responses:
+  - name: pause-unlearned
+    match: { kinds: [deviation], deviations: [exe], workloads: ["image:*:pauseme"] }
+    actions: [pause]
+`;
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const tmp = mkdtempSync(join(tmpdir(), 'bulwark-profile-console-'));
+const bundle = new ProfileBundle();
+const procs: ChildProcess[] = [];
+let frozen: FreezeTarget | undefined;
+let base = '';
+let agentErr = '';
+let agentOut = '';
+let agent: ChildProcess | undefined;
+
+function cli(args: string[], env: NodeJS.ProcessEnv = {}): ChildProcess {
+  const c = spawn(
+    process.execPath,
+    [
+      '--import',
+      'tsx',
+      '-e',
+      `import('./src/cli/main.ts').then(async (m) => { process.exitCode = await m.main(process.argv); })`,
+      'bulwark',
+      ...args,
+    ],
+    { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } },
+  );
+  procs.push(c);
+  return c;
+}
+
+/** A console client: session cookie and CSRF header, as the web UI sends them. */
+class Api {
+  private cookie = '';
+  private csrf = '';
+  async login(username: string, password: string): Promise<this> {
+    const r = await request(`${base}/api/auth/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ username, password }),
+    });
+    await r.body.text();
+    assert.equal(r.statusCode, 200, `login ${username}`);
+    const set = ([] as string[]).concat(r.headers['set-cookie'] ?? []);
+    this.cookie = set.map((c) => c.split(';')[0]).join('; ');
+    this.csrf = /bulwark_csrf=([^;]*)/.exec(this.cookie)?.[1] ?? '';
+    return this;
+  }
+  async req<T = any>(
+    method: 'GET' | 'POST' | 'PUT',
+    path: string,
+    body?: unknown,
+  ): Promise<{ status: number; body: T }> {
+    const r = await request(base + path, {
+      method,
+      headers: {
+        cookie: this.cookie,
+        ...(method !== 'GET' ? { 'x-csrf-token': this.csrf } : {}),
+        ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
+      },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    const text = await r.body.text();
+    return { status: r.statusCode, body: (text ? JSON.parse(text) : undefined) as T };
+  }
+}
+
+async function until<T>(what: string, f: () => Promise<T | undefined>, ms = 30_000): Promise<T> {
+  const end = Date.now() + ms;
+  for (;;) {
+    const v = await f();
+    if (v !== undefined && v !== false) return v;
+    if (Date.now() > end)
+      throw new Error(`timed out waiting for ${what}\nagent stderr:\n${agentErr.slice(-3000)}`);
+    await sleep(100);
+  }
+}
+
+interface Workload {
+  workload: string;
+  mode: string;
+  counts: { executables: number };
+}
+interface Detail {
+  nodes: { node: string; mode: string }[];
+  deviations: {
+    id: number;
+    type: string;
+    value: string;
+    action: string;
+    mode: string;
+    containerId: string;
+  }[];
+  responses: {
+    id: number;
+    eventId: string;
+    action: string;
+    state: string;
+    containerId: string;
+    undoneBy?: { action: string; automatic: boolean; eventId: string };
+    command?: { id: number; state: string; createdBy: string; resultEvent: string | null };
+  }[];
+}
+
+describe(
+  'console: profiles reported, mode switch and undo pulled by a live agent',
+  { timeout: 240_000 },
+  () => {
+    let op: Api;
+    let admin: Api;
+    const detail = async (name: string) =>
+      (
+        await op.req<Detail>(
+          'GET',
+          `/api/runtime/workload?cluster=live&workload=${encodeURIComponent(idOf(name))}`,
+        )
+      ).body;
+
+    before(async () => {
+      execFileSync('bash', [sensorBuildScript(), '--require'], { stdio: ['ignore', 'ignore', 'inherit'] });
+      execFileSync('bash', [join(ROOT, 'scripts', 'build-execguard.sh'), '--require'], {
+        stdio: ['ignore', 'ignore', 'inherit'],
+      });
+      await bundle.open();
+      const port = await freePort();
+      const server = cli(
+        [
+          'server',
+          '--listen',
+          `127.0.0.1:${port}`,
+          '--data',
+          join(tmp, 'data'),
+          '--db',
+          join(tmp, 'no-advisories.db'),
+        ],
+        { BULWARK_ADMIN_USER: 'admin', BULWARK_ADMIN_PASSWORD: PASSWORD },
+      );
+      let serr = '';
+      server.stderr!.setEncoding('utf8').on('data', (d: string) => (serr += d));
+      server.stdout!.resume();
+      const end = Date.now() + 60_000;
+      while (!/Bulwark console: /.test(serr)) {
+        if (Date.now() > end || server.exitCode !== null) throw new Error(`console did not start: ${serr}`);
+        await sleep(50);
+      }
+      base = `http://127.0.0.1:${port}`;
+      admin = await new Api().login('admin', PASSWORD);
+      assert.equal(
+        (
+          await admin.req('POST', '/api/users', {
+            username: 'otto',
+            password: 'operator password 1',
+            role: 'operator',
+          })
+        ).status,
+        201,
+      );
+      op = await new Api().login('otto', 'operator password 1');
+      const tok = await admin.req<{ token: string }>('POST', '/api/tokens', {
+        name: 'agent',
+        role: 'operator',
+        cluster: 'live',
+      });
+      assert.equal(tok.status, 201);
+      writeFileSync(join(tmp, 'responses.yaml'), POLICY);
+      agent = cli(
+        [
+          'agent',
+          '--profiles',
+          join(tmp, 'profiles'),
+          '--responses',
+          join(tmp, 'responses.yaml'),
+          '--server',
+          base,
+          '--cluster',
+          'live',
+          '--hostname',
+          'node-live',
+          '--heartbeat',
+          '1',
+          '--buffer-dir',
+          join(tmp, 'buffer'),
+          '-f',
+          'json',
+        ],
+        { BULWARK_TOKEN: tok.body.token },
+      );
+      agent.stderr!.setEncoding('utf8').on('data', (d: string) => (agentErr += d));
+      agent.stdout!.setEncoding('utf8').on('data', (d: string) => (agentOut += d));
+      const end2 = Date.now() + 60_000;
+      while (!agentErr.includes('sensor attached')) {
+        if (Date.now() > end2 || agent.exitCode !== null) throw new Error(`agent did not start: ${agentErr}`);
+        await sleep(50);
+      }
+    });
+
+    after(async () => {
+      // a container left frozen by a failed test is thawed before it is deleted
+      if (frozen) await setFrozen(frozen, false).catch(() => undefined);
+      for (const p of procs.reverse())
+        if (p.exitCode === null && p.signalCode === null) {
+          p.kill('SIGTERM');
+          const gone = await Promise.race([
+            new Promise<boolean>((r) => p.once('exit', () => r(true))),
+            sleep(10_000).then(() => false),
+          ]);
+          if (!gone) p.kill('SIGKILL');
+        }
+      bundle.close();
+      rmSync(tmp, { recursive: true, force: true });
+    });
+
+    it('the agent reports what it learned; the console lists the workloads in discover mode', async () => {
+      for (const name of ['webapp', 'pauseme']) {
+        await until(`the console to list ${name}`, async () => {
+          const r = await bundle.run(['/bin/sh', '-c', 'echo start; sleep 0.05; echo end; sleep 0.3'], {
+            annotations: annotations(name),
+          });
+          assert.equal(r.code, 0, r.stderr);
+          const end = Date.now() + 5000;
+          while (Date.now() < end) {
+            const w = (
+              await op.req<{ items: Workload[] }>('GET', '/api/runtime/workloads?cluster=live')
+            ).body.items.find((x) => x.workload === idOf(name));
+            if (w && w.counts.executables >= 2) return w;
+            await sleep(200);
+          }
+          return undefined;
+        });
+      }
+      const items = (await op.req<{ items: Workload[] }>('GET', '/api/runtime/workloads?cluster=live')).body
+        .items;
+      for (const name of ['webapp', 'pauseme']) {
+        const w = items.find((x) => x.workload === idOf(name))!;
+        assert.equal(w.mode, 'discover');
+      }
+      const d = await detail('webapp');
+      const p = (
+        await op.req<{ profile: { executables: { path: string }[] } }>(
+          'GET',
+          `/api/runtime/workload?cluster=live&workload=${encodeURIComponent(idOf('webapp'))}`,
+        )
+      ).body.profile;
+      assert.ok(
+        p.executables.some((e) => e.path === '/usr/bin/sleep'),
+        JSON.stringify(p.executables),
+      );
+      assert.deepEqual(
+        d.nodes.map((n) => [n.node, n.mode]),
+        [['node-live', 'discover']],
+      );
+    });
+
+    it('protect set in the console: the agent applies it without a restart and an unlearned binary is refused before exec', async () => {
+      const t0 = Date.now();
+      const set = await op.req('PUT', '/api/runtime/workloads/mode', {
+        cluster: 'live',
+        workload: idOf('webapp'),
+        mode: 'protect',
+      });
+      assert.equal(set.status, 200, JSON.stringify(set.body));
+      await until(
+        'the agent to report webapp in protect mode',
+        async () => (await detail('webapp')).nodes.every((n) => n.mode === 'protect') || undefined,
+      );
+      const applied = Date.now() - t0;
+      assert.match(agentErr, /webapp: discover → protect mode \(set in the console\)/);
+      const r = await bundle.run(['/bin/sh', '-c', `perl -e 'print "ran\\n"'; echo perl=$?; echo end`], {
+        annotations: annotations('webapp'),
+      });
+      assert.deepEqual([r.code, r.stdout], [0, 'perl=126\nend\n'], `${r.stderr}\n${agentErr.slice(-2000)}`);
+      assert.match(r.stderr, /perl: Operation not permitted/);
+      const dev = await until('the blocked deviation in the console', async () =>
+        (await detail('webapp')).deviations.find((x) => x.containerId === r.cid && x.type === 'exe'),
+      );
+      assert.deepEqual([dev.value, dev.action, dev.mode], ['/usr/bin/perl', 'blocked', 'protect']);
+      // a learned run is unaffected
+      const ok = await bundle.run(['/bin/sh', '-c', 'echo start; sleep 0.05; echo end'], {
+        annotations: annotations('webapp'),
+      });
+      assert.deepEqual([ok.code, ok.stdout], [0, 'start\nend\n'], ok.stderr);
+      console.log(
+        `mode switch: protect set in the console → held by the agent (reported back) in ${applied} ms (heartbeat 1 s)`,
+      );
+    });
+
+    it('undo from the console: the paused container resumes and the console shows the response undone', async () => {
+      const set = await op.req('PUT', '/api/runtime/workloads/mode', {
+        cluster: 'live',
+        workload: idOf('pauseme'),
+        mode: 'monitor',
+      });
+      assert.equal(set.status, 200);
+      await until(
+        'the agent to hold pauseme in monitor mode',
+        async () => (await detail('pauseme')).nodes.every((n) => n.mode === 'monitor') || undefined,
+      );
+      const TICKS = '/tmp/bwk-console-ticks';
+      const tickFile = join(bundle.rootfs, TICKS);
+      rmSync(tickFile, { force: true });
+      const running = bundle.run(
+        [
+          '/bin/sh',
+          '-c',
+          `perl -e '$|=1; open(my $f, ">>", "${TICKS}") or die; for (1..40) { print $f "t\\n"; select(undef,undef,undef,0.05) }'; echo done`,
+        ],
+        { annotations: annotations('pauseme'), timeoutMs: 120_000 },
+      );
+      const resp = await until('the pause in the console', async () =>
+        (await detail('pauseme')).responses.find((x) => x.action === 'pause' && x.state === 'active'),
+      );
+      const ev = (
+        await op.req<{ event: { response: { target: { pid: number }; latencyMs: number } } }>(
+          'GET',
+          `/api/runtime/events/${resp.id}`,
+        )
+      ).body.event;
+      frozen = freezerOf(ev.response.target.pid);
+      assert.ok(isFrozen(frozen), 'the container’s cgroup is frozen');
+      const ticks = () => (existsSync(tickFile) ? readFileSync(tickFile, 'utf8').length : 0);
+      const n0 = ticks();
+      await sleep(700);
+      assert.equal(ticks(), n0, 'nothing ran while paused');
+      assert.ok(n0 < 80, 'paused before perl was done');
+
+      const t0 = Date.now();
+      const u = await op.req<{ command: { id: number } }>('POST', `/api/runtime/events/${resp.id}/undo`);
+      assert.equal(u.status, 202, JSON.stringify(u.body));
+      await until('the container to run again', async () => (ticks() > n0 ? true : undefined));
+      const resumed = Date.now() - t0;
+      const r = await running;
+      frozen = undefined;
+      assert.deepEqual([r.code, r.stdout], [0, 'done\n'], r.stderr);
+      assert.equal(readFileSync(tickFile, 'utf8'), 't\n'.repeat(40), 'every tick ran after the resume');
+      const done = await until('the console to show the pause undone', async () => {
+        const x = (await detail('pauseme')).responses.find((y) => y.eventId === resp.eventId);
+        return x?.state === 'undone' ? x : undefined;
+      });
+      const shown = Date.now() - t0;
+      assert.deepEqual(
+        [done.undoneBy?.action, done.undoneBy?.automatic, done.command?.state, done.command?.createdBy],
+        ['resume', false, 'done', 'otto'],
+      );
+      assert.equal(done.command?.resultEvent, done.undoneBy?.eventId);
+      // the agent printed the resume it made for the command
+      const printed = agentOut
+        .split('\n')
+        .filter(Boolean)
+        .map(
+          (l) =>
+            JSON.parse(l) as {
+              kind: string;
+              response?: { action: string; undoes?: string; command?: number };
+            },
+        )
+        .filter((e) => e.kind === 'response' && e.response?.undoes === resp.eventId);
+      assert.deepEqual(
+        printed.map((e) => [e.response!.action, e.response!.command]),
+        [['resume', u.body.command.id]],
+      );
+      const again = await op.req('POST', `/api/runtime/events/${resp.id}/undo`);
+      assert.equal(again.status, 409);
+      const audit = (
+        await admin.req<{ items: { actor: string; action: string; target: string }[] }>(
+          'GET',
+          '/api/audit?pageSize=100',
+        )
+      ).body.items;
+      assert.deepEqual(
+        audit
+          .filter((a) => a.action === 'profile.mode' || a.action === 'response.undo')
+          .map((a) => [a.actor, a.action])
+          .reverse(),
+        [
+          ['otto', 'profile.mode'],
+          ['otto', 'profile.mode'],
+          ['otto', 'response.undo'],
+        ],
+      );
+      console.log(
+        `undo: pause ${ev.response.latencyMs.toFixed(1)} ms after the exec; undo asked in the console → container running again in ${resumed} ms, shown undone in the console after ${shown} ms (heartbeat 1 s)`,
+      );
+      agent!.kill('SIGTERM');
+      const code = await new Promise<number | null>((res) => agent!.once('exit', (c) => res(c)));
+      assert.equal(code, 0, agentErr.slice(-2000));
+    });
+  },
+);
