@@ -244,6 +244,11 @@ for (const backend of BACKENDS) {
           (await viewer.post(`/api/runtime/events/${rowOf('node-a:run:response:1')}/undo`)).status,
           403,
         );
+        assert.equal(
+          (await otherC.post(`/api/runtime/events/${rowOf('node-a:run:response:1')}/undo`)).status,
+          403,
+          'not with a token of another cluster',
+        );
         const k = await operator.post(`/api/runtime/events/${rowOf('node-a:run:response:2')}/undo`);
         assert.equal(k.status, 409);
         assert.equal(k.body.error.key, 'response.notReversible');

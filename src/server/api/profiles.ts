@@ -443,7 +443,12 @@ export function profileRoutes(s: ServerContext): void {
       }
       if (!e || e.kind !== 'response' || e.undoes || !e.reversible || e.status !== 'done')
         throw new HttpError(409, 'NOT_REVERSIBLE', msg('response.notReversible', { id: params.id }));
-      clusterOf(principal, e.cluster);
+      if (principal.cluster && principal.cluster !== e.cluster)
+        throw new HttpError(
+          403,
+          'WRONG_CLUSTER',
+          msg('command.wrongCluster', { cluster: e.cluster, token: principal.cluster }),
+        );
       const undone = await db
         .selectFrom('runtime_workload_events')
         .select('event_id')
