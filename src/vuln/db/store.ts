@@ -147,10 +147,9 @@ export function formatAge(hours: number): string {
 export class AdvisoryDb {
   readonly path: string;
   private readonly db: Database.Database;
-  private readonly idsStmt: Database.Statement<[string, string], { id: string }>;
-  private readonly recordStmt: Database.Statement<[string], { json: string; withdrawn: string | null }>;
-  /** Parsed records by id; null for withdrawn ones. */
-  private readonly cache = new Map<string, OsvRecord | null>();
+  private readonly recordsStmt: Database.Statement<[string, string], { id: string; json: string }>;
+  /** Parsed records (never withdrawn ones) by id. */
+  private readonly cache = new Map<string, OsvRecord>();
   /** Every (ecosystem, name) with an advisory, loaded on the first lookup: most packages have none. */
   private names?: Set<string>;
   /** Lookup results by (ecosystem, name): images share most of their packages. */
@@ -162,11 +161,15 @@ export class AdvisoryDb {
   private constructor(path: string, db: Database.Database) {
     this.path = path;
     this.db = db;
-    // ids from the covering index only; record text fetched (and parsed) once per id
-    this.idsStmt = db.prepare(
-      `SELECT DISTINCT advisory_id AS id FROM affected WHERE ecosystem = ? AND name = ?`,
+    // one query per package name: ids in id order from the covering index (an id twice when the
+    // record names the package in two releases: adjacent, skipped below), joined to the
+    // non-withdrawn records' text; a record's text is parsed once per id (cache below)
+    this.recordsStmt = db.prepare(
+      `SELECT a.id AS id, a.json AS json
+         FROM affected f JOIN advisory a ON a.id = f.advisory_id
+        WHERE f.ecosystem = ? AND f.name = ? AND a.withdrawn IS NULL
+        ORDER BY f.advisory_id`,
     );
-    this.recordStmt = db.prepare(`SELECT json, withdrawn FROM advisory WHERE id = ?`);
   }
 
   static open(path: string, opts: OpenOptions = {}): AdvisoryDb {
@@ -332,17 +335,18 @@ export class AdvisoryDb {
     if (!this.names.has(key)) return [];
     const hit = this.results.get(key);
     if (hit) return hit;
-    const rows = this.idsStmt.all(base, norm);
     const out: OsvRecord[] = [];
-    for (const { id } of rows) {
+    let last: string | undefined;
+    for (const { id, json } of this.recordsStmt.all(base, norm)) {
+      if (id === last) continue;
+      last = id;
       let rec = this.cache.get(id);
       if (rec === undefined) {
-        const row = this.recordStmt.get(id);
-        rec = row && row.withdrawn === null ? (JSON.parse(row.json) as OsvRecord) : null;
+        rec = JSON.parse(json) as OsvRecord;
         if (this.cache.size > 50_000) this.cache.clear();
         this.cache.set(id, rec);
       }
-      if (rec) out.push(rec);
+      out.push(rec);
     }
     if (this.results.size >= 20_000) this.results.clear();
     this.results.set(key, out);

@@ -84,7 +84,7 @@ export function matchCatalog(
       continue;
     }
     stats.lookups++;
-    findings.push(...matchPackage(pkg, eco, db, warnOnce));
+    for (const f of matchPackage(pkg, eco, db, warnOnce)) findings.push(f);
   }
   return { findings, stats };
 }
@@ -192,7 +192,23 @@ export function compareIds(a: string, b: string): number {
 
 /** The parts of a finding that depend only on the matched records (not on the package). */
 type GroupFinding = Omit<VulnerabilityFinding, 'location' | 'package'>;
-const groupFindings = new WeakMap<Hit[], GroupFinding>();
+/** A group's finding part and its optional fields present, in the order groupFinding set them. */
+interface GroupPart {
+  g: GroupFinding;
+  extra: (keyof GroupFinding)[];
+}
+const groupFindings = new WeakMap<Hit[], GroupPart>();
+const FIXED_KEYS = new Set<string>([
+  'kind',
+  'id',
+  'title',
+  'severity',
+  'aliases',
+  'cvss',
+  'fixedVersions',
+  'status',
+  'references',
+]);
 
 function toFinding(
   pkg: Package,
@@ -202,32 +218,40 @@ function toFinding(
   db?: AdvisorySource,
 ): VulnerabilityFinding {
   // groups are memoised per package version, so their record-derived part is built once
-  let g = groupFindings.get(group);
-  if (!g) groupFindings.set(group, (g = groupFinding(group, warn, db)));
-  const { kind, id, title, severity, aliases, cvss, fixedVersions, status, references, ...rest } = g;
-  return {
-    kind,
-    id,
-    title,
-    severity,
-    location: pkg.locations[0] ?? { path: '' },
-    // arrays are copied: a report's consumer may edit one finding without touching the others
-    aliases: [...aliases],
-    cvss: [...cvss],
-    package: {
-      name: pkg.name,
-      version: pkg.version,
-      purl: pkg.purl,
-      ecosystem: eco,
-      ...(pkg.sourceName ? { sourceName: pkg.sourceName } : {}),
-      ...(pkg.sourceVersion ? { sourceVersion: pkg.sourceVersion } : {}),
-      id: pkg.id,
-    },
-    fixedVersions: [...fixedVersions],
-    status,
-    references: [...(references ?? [])],
-    ...rest,
+  let part = groupFindings.get(group);
+  if (!part) {
+    const g = groupFinding(group, warn, db);
+    part = { g, extra: (Object.keys(g) as (keyof GroupFinding)[]).filter((k) => !FIXED_KEYS.has(k)) };
+    groupFindings.set(group, part);
+  }
+  const g = part.g;
+  const pkgRef: VulnerabilityFinding['package'] = {
+    name: pkg.name,
+    version: pkg.version,
+    purl: pkg.purl,
+    ecosystem: eco,
   };
+  if (pkg.sourceName) pkgRef.sourceName = pkg.sourceName;
+  if (pkg.sourceVersion) pkgRef.sourceVersion = pkg.sourceVersion;
+  pkgRef.id = pkg.id;
+  // one literal and the group's optional fields after it: the same keys in the same order as
+  // before (reports unchanged), without a rest-spread copy per finding. Arrays are copied: a
+  // report's consumer may edit one finding without touching the others.
+  const f: VulnerabilityFinding = {
+    kind: g.kind,
+    id: g.id,
+    title: g.title,
+    severity: g.severity,
+    location: pkg.locations[0] ?? { path: '' },
+    aliases: g.aliases.slice(),
+    cvss: g.cvss.slice(),
+    package: pkgRef,
+    fixedVersions: g.fixedVersions.slice(),
+    status: g.status,
+    references: g.references ? g.references.slice() : [],
+  };
+  for (const k of part.extra) (f as unknown as Record<string, unknown>)[k] = g[k];
+  return f;
 }
 
 function groupFinding(group: Hit[], warn?: (m: string) => void, db?: AdvisorySource): GroupFinding {
