@@ -458,8 +458,8 @@ export function orient(f0: FlowRecord): FlowRecord | undefined {
  */
 export class FlowAggregator {
   private readonly out = new Map<string, FlowRecord>();
-  /** recent connections by 5-tuple → time seen (ms; NaN when unknown), oldest first */
-  private readonly recent = new Map<string, number>();
+  /** recent connections by 5-tuple → time seen (ms; NaN when unknown) and the vantages that saw it, oldest first */
+  private readonly recent = new Map<string, { t: number; vantages: Set<string> }>();
   constructor(
     private readonly attributor?: Attributor,
     /** the same 5-tuple within this window is one connection (seen at both ends, or by two observers) */
@@ -467,17 +467,33 @@ export class FlowAggregator {
     private readonly maxRecent = 200_000,
   ) {}
 
-  /** True when this record's connection (protocol, client ip:port, server ip:port) was already counted. */
+  /**
+   * True when this record's connection (protocol, client ip:port, server ip:port) was already
+   * counted: the same 5-tuple within the window, seen from another vantage (the other end, another
+   * namespace's conntrack, another observer). The sensor's connect/accept and conntrack's NEW see
+   * each connection once per vantage, so the same 5-tuple from the same vantage is a new
+   * connection on a reused client port (a busy client reuses ports within seconds); Hubble reports
+   * every packet event of a connection, so its repeats stay one connection.
+   */
   private duplicate(f: FlowRecord): boolean {
     if (f.source.port === undefined || !f.source.ip || !f.destination.ip || f.port === undefined)
       return false;
     const k = `${f.protocol} ${f.source.ip} ${f.source.port} ${f.destination.ip} ${f.port} ${f.verdict}`;
     const t = f.firstSeen ? Date.parse(f.firstSeen) : NaN;
+    const vantage = `${f.observer} ${f.observedIn ?? ''} ${f.trafficDirection ?? ''} ${f.node ?? ''}`;
     const prev = this.recent.get(k);
-    if (prev !== undefined && (Number.isNaN(prev) || Number.isNaN(t) || Math.abs(t - prev) < this.dedupeMs))
-      return true;
+    if (
+      prev !== undefined &&
+      (Number.isNaN(prev.t) || Number.isNaN(t) || Math.abs(t - prev.t) < this.dedupeMs)
+    ) {
+      if (!prev.vantages.has(vantage)) {
+        prev.vantages.add(vantage);
+        return true;
+      }
+      if (f.observer === 'hubble') return true;
+    }
     this.recent.delete(k);
-    this.recent.set(k, t);
+    this.recent.set(k, { t, vantages: new Set([vantage]) });
     if (this.recent.size > this.maxRecent) this.recent.delete(this.recent.keys().next().value!);
     return false;
   }

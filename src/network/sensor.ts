@@ -48,6 +48,8 @@ export function fromSyscallEvent(ev: SyscallEvent, opts: SensorFlowOptions = {})
     protocol,
     port: t.dport,
     verdict: 'FORWARDED',
+    // where it was seen: leaving the client (connect) or arriving at the server (accept)
+    trafficDirection: accept ? 'INGRESS' : 'EGRESS',
     count: 1,
     firstSeen: time,
     lastSeen: time,
