@@ -61,6 +61,8 @@ let base = '';
 let agentErr = '';
 let agentOut = '';
 let agent: ChildProcess | undefined;
+/** when the agent said it carried out each console command */
+const carriedAt = new Map<number, number>();
 
 function cli(args: string[], env: NodeJS.ProcessEnv = {}): ChildProcess {
   const c = spawn(
@@ -235,7 +237,11 @@ describe(
         ],
         { BULWARK_TOKEN: tok.body.token },
       );
-      agent.stderr!.setEncoding('utf8').on('data', (d: string) => (agentErr += d));
+      agent.stderr!.setEncoding('utf8').on('data', (d: string) => {
+        agentErr += d;
+        for (const m of d.matchAll(/console command (\d+) carried out/g))
+          carriedAt.set(Number(m[1]), Date.now());
+      });
       agent.stdout!.setEncoding('utf8').on('data', (d: string) => (agentOut += d));
       const end2 = Date.now() + 60_000;
       while (!agentErr.includes('sensor attached')) {
@@ -352,7 +358,7 @@ describe(
         [
           '/bin/sh',
           '-c',
-          `perl -e '$|=1; open(my $f, ">>", "${TICKS}") or die; for (1..40) { print $f "t\\n"; select(undef,undef,undef,0.05) }'; echo done`,
+          `perl -e '$|=1; open(my $f, ">>", "${TICKS}") or die; $f->autoflush(1); for (1..40) { print $f "t\\n"; select(undef,undef,undef,0.05) }'; echo done`,
         ],
         { annotations: annotations('pauseme'), timeoutMs: 120_000 },
       );
@@ -378,15 +384,16 @@ describe(
       assert.equal(u.status, 202, JSON.stringify(u.body));
       await until('the container to run again', async () => (ticks() > n0 ? true : undefined));
       const resumed = Date.now() - t0;
-      const r = await running;
-      frozen = undefined;
-      assert.deepEqual([r.code, r.stdout], [0, 'done\n'], r.stderr);
-      assert.equal(readFileSync(tickFile, 'utf8'), 't\n'.repeat(40), 'every tick ran after the resume');
+      const carried = (carriedAt.get(u.body.command.id) ?? NaN) - t0;
       const done = await until('the console to show the pause undone', async () => {
         const x = (await detail('pauseme')).responses.find((y) => y.eventId === resp.eventId);
         return x?.state === 'undone' ? x : undefined;
       });
       const shown = Date.now() - t0;
+      const r = await running;
+      frozen = undefined;
+      assert.deepEqual([r.code, r.stdout], [0, 'done\n'], r.stderr);
+      assert.equal(readFileSync(tickFile, 'utf8'), 't\n'.repeat(40), 'every tick ran after the resume');
       assert.deepEqual(
         [done.undoneBy?.action, done.undoneBy?.automatic, done.command?.state, done.command?.createdBy],
         ['resume', false, 'done', 'otto'],
@@ -428,7 +435,7 @@ describe(
         ],
       );
       console.log(
-        `undo: pause ${ev.response.latencyMs.toFixed(1)} ms after the exec; undo asked in the console → container running again in ${resumed} ms, shown undone in the console after ${shown} ms (heartbeat 1 s)`,
+        `undo: pause ${ev.response.latencyMs.toFixed(1)} ms after the exec; undo asked in the console → carried out by the agent after ${carried} ms, container running again after ${resumed} ms, shown undone in the console after ${shown} ms (heartbeat 1 s)`,
       );
       agent!.kill('SIGTERM');
       const code = await new Promise<number | null>((res) => agent!.once('exit', (c) => res(c)));

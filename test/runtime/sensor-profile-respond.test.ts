@@ -203,7 +203,7 @@ describe('responses to deviations in real containers', { timeout: 180_000 }, () 
       [
         '/bin/sh',
         '-c',
-        `perl -e '$|=1; open(my $f, ">>", "${TICKS}") or die; for (1..40) { print $f "t\\n"; select(undef,undef,undef,0.05) }'; echo done`,
+        `perl -e '$|=1; open(my $f, ">>", "${TICKS}") or die; $f->autoflush(1); for (1..40) { print $f "t\\n"; select(undef,undef,undef,0.05) }'; echo done`,
       ],
       { annotations: annotations('pauseme') },
     );
