@@ -9,7 +9,7 @@ import { BulwarkError } from '../core/errors.js';
 import type { MisconfigFinding } from '../core/findings.js';
 import { CheckSet, evaluate, type PolicyInput } from '../policy/index.js';
 import { composeInputs, dockerfileInput, imageConfigInput } from './inputs.js';
-import { eachManifest } from './kubernetes.js';
+import { eachManifest, isKubernetesObject, kubernetesInput } from './kubernetes.js';
 
 export type ConfigFileType = 'dockerfile' | 'compose' | 'kubernetes';
 
@@ -119,7 +119,12 @@ export async function scanConfigPaths(
   // Each resource is evaluated as soon as it is parsed; what is kept of it afterwards has no
   // syntax tree (positions are in the findings already), so memory follows one document, not the
   // whole input. A file's results count only once the whole file has parsed.
-  const lighten = (i: PolicyInput): PolicyInput => ({ ...i, locate: () => undefined });
+  // (A manifest input's own closures share one context with its document's syntax tree, so a
+  // Kubernetes input is rebuilt from its object alone: about 8 KB less per resource.)
+  const lighten = (i: PolicyInput): PolicyInput =>
+    (i.type === 'kubernetes' || i.type === 'rbac') && isKubernetesObject(i.object)
+      ? kubernetesInput(i.object, i.file)
+      : { ...i, locate: () => undefined };
   const addText = (text: string, file: string, type: ConfigFileType | 'yaml') => {
     const fileFindings: MisconfigFinding[] = [];
     const fileWarnings: string[] = [];
