@@ -15,16 +15,18 @@
  *            policy's pause (the container frozen: nothing runs); the operator undoes the pause in
  *            the console; the agent pulls the command, resumes the container (the script completes)
  *            and reports the resume, naming the command: the console shows the response undone
- * Both changes are in the console's audit log. Quarantine and capture are undone by the same
- * command (Responder.undoCommand, the same undo as pause); live here is the pause, whose effect a
- * container shows most plainly — quarantine and capture undo live are in
- * test/runtime/sensor-profile-respond.test.ts through the responder's own undo.
+ *   quarantine, capture  "isolate" (its own network namespace, a veth to the host) in monitor
+ *            mode; an unlearned exec triggers quarantine and a capture: an open TCP connection stops
+ *            delivering; the operator releases it from the console (it delivers again, everything
+ *            arrives) and stops the capture from the console (its pcap files hold the packets)
+ * The mode switches and the undos are in the console's audit log.
  * Named sensor-* so the runner runs it alone. Everything (agent, console, containers, a frozen
- * cgroup) is cleaned up in `after`, whatever failed.
+ * cgroup, the netns and its veth, the capture files) is cleaned up in `after`, whatever failed.
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, type AddressInfo, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -51,6 +53,10 @@ responses:
   - name: pause-unlearned
     match: { kinds: [deviation], deviations: [exe], workloads: ["image:*:pauseme"] }
     actions: [pause]
+  - name: isolate-unlearned
+    match: { kinds: [deviation], deviations: [exe], workloads: ["image:*:isolate"] }
+    actions: [quarantine, capture]
+    capture: { seconds: 60, files: 2, mb: 1 }
 `;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const tmp = mkdtempSync(join(tmpdir(), 'bulwark-profile-console-'));
@@ -61,6 +67,13 @@ let base = '';
 let agentErr = '';
 let agentOut = '';
 let agent: ChildProcess | undefined;
+const NS = `bwk-pcon-${process.pid}`;
+const HOST_IF = `bwkc${process.pid % 100000}a`;
+const NS_IF = `bwkc${process.pid % 100000}b`;
+const NET = `10.238.${process.pid % 250}`;
+let netnsMade = false;
+let tcp: Server | undefined;
+const captureDirs: string[] = [];
 /** when the agent said it carried out each console command */
 const carriedAt = new Map<number, number>();
 
@@ -263,6 +276,9 @@ describe(
           if (!gone) p.kill('SIGKILL');
         }
       bundle.close();
+      tcp?.close();
+      if (netnsMade) execFileSync('ip', ['netns', 'del', NS], { stdio: 'ignore' });
+      for (const d of captureDirs) rmSync(d, { recursive: true, force: true });
       rmSync(tmp, { recursive: true, force: true });
     });
 
@@ -437,6 +453,128 @@ describe(
       console.log(
         `undo: pause ${ev.response.latencyMs.toFixed(1)} ms after the exec; undo asked in the console → carried out by the agent after ${carried} ms, container running again after ${resumed} ms, shown undone in the console after ${shown} ms (heartbeat 1 s)`,
       );
+    });
+
+    it('quarantine and capture undone from the console: the open connection delivers again, the capture stops with its packets', async () => {
+      // the container's network: its own namespace with a veth to the host (NET.2 ↔ NET.1)
+      execFileSync('ip', ['netns', 'add', NS]);
+      netnsMade = true;
+      execFileSync('ip', ['link', 'add', HOST_IF, 'type', 'veth', 'peer', 'name', NS_IF]);
+      execFileSync('ip', ['link', 'set', NS_IF, 'netns', NS]);
+      execFileSync('ip', ['addr', 'add', `${NET}.1/30`, 'dev', HOST_IF]);
+      execFileSync('ip', ['link', 'set', HOST_IF, 'up']);
+      execFileSync('ip', ['-n', NS, 'addr', 'add', `${NET}.2/30`, 'dev', NS_IF]);
+      execFileSync('ip', ['-n', NS, 'link', 'set', NS_IF, 'up']);
+      execFileSync('ip', ['-n', NS, 'link', 'set', 'lo', 'up']);
+      let bytes = 0;
+      tcp = createServer((sock) => {
+        sock.on('data', (d: Buffer) => (bytes += d.length));
+        sock.on('error', () => {});
+      });
+      await new Promise<void>((r) => tcp!.listen(0, `${NET}.1`, r));
+      const port = (tcp.address() as AddressInfo).port;
+      const netns = `/var/run/netns/${NS}`;
+      const client = (extra: string) =>
+        `perl -MIO::Socket::INET -e '$|=1; my $s = IO::Socket::INET->new(PeerAddr => "${NET}.1:${port}") or die "connect: $!"; $s->autoflush(1); for my $i (1..120) { print $s "tick\\n"; ${extra} select(undef,undef,undef,0.05) }'; echo client-done`;
+      await until('the console to list isolate with what it learned', async () => {
+        const r = await bundle.run(['/bin/sh', '-c', `${client('')}; sleep 0.3`], {
+          annotations: annotations('isolate'),
+          netns,
+        });
+        assert.equal(r.code, 0, r.stderr);
+        const end = Date.now() + 5000;
+        while (Date.now() < end) {
+          const w = (
+            await op.req<{ items: Workload[] }>('GET', '/api/runtime/workloads?cluster=live')
+          ).body.items.find((x) => x.workload === idOf('isolate'));
+          if (w && w.counts.executables >= 2) return w;
+          await sleep(200);
+        }
+        return undefined;
+      });
+      assert.equal(
+        (
+          await op.req('PUT', '/api/runtime/workloads/mode', {
+            cluster: 'live',
+            workload: idOf('isolate'),
+            mode: 'monitor',
+          })
+        ).status,
+        200,
+      );
+      await until(
+        'the agent to hold isolate in monitor mode',
+        async () => (await detail('isolate')).nodes.every((n) => n.mode === 'monitor') || undefined,
+      );
+      bytes = 0;
+      const running = bundle.run(['/bin/sh', '-c', client('system("/usr/bin/id >/dev/null") if $i == 10;')], {
+        annotations: annotations('isolate'),
+        netns,
+        timeoutMs: 120_000,
+      });
+      const active = await until('the quarantine and the capture in force in the console', async () => {
+        const rs = (await detail('isolate')).responses.filter((x) => x.state === 'active');
+        const q = rs.find((x) => x.action === 'quarantine');
+        const c = rs.find((x) => x.action === 'capture');
+        return q && c ? { q, c } : undefined;
+      });
+      const atQuarantine = bytes;
+      await sleep(1500);
+      const during = bytes - atQuarantine;
+      assert.ok(during <= 10, `${during} bytes arrived while quarantined`);
+
+      const t0 = Date.now();
+      assert.equal((await op.req('POST', `/api/runtime/events/${active.q.id}/undo`)).status, 202);
+      await until('the connection to deliver again', async () =>
+        bytes > atQuarantine + during ? true : undefined,
+      );
+      const released = Date.now() - t0;
+      await sleep(500);
+      const t1 = Date.now();
+      assert.equal((await op.req('POST', `/api/runtime/events/${active.c.id}/undo`)).status, 202);
+      const stopped = await until('the capture undone in the console', async () => {
+        const x = (await detail('isolate')).responses.find((y) => y.eventId === active.c.eventId);
+        return x?.state === 'undone' ? x : undefined;
+      });
+      const captureStopped = Date.now() - t1;
+      const r = await running;
+      assert.deepEqual([r.code, r.stdout], [0, 'client-done\n'], r.stderr);
+      const end = Date.now() + 10_000;
+      while (Date.now() < end && bytes < 120 * 5) await sleep(50);
+      assert.equal(bytes, 120 * 5, 'everything delivered after the release');
+      const q = (await detail('isolate')).responses.find((y) => y.eventId === active.q.eventId)!;
+      assert.deepEqual([q.state, q.undoneBy?.action, q.command?.state], ['undone', 'release', 'done']);
+      assert.deepEqual(
+        [stopped.undoneBy?.action, stopped.undoneBy?.automatic, stopped.command?.state],
+        ['capture-end', false, 'done'],
+      );
+      // the capture-end record lists the pcap files: the ticks sent after the release are in them
+      const endRow = (await detail('isolate')).responses.find(
+        (y) => y.eventId === stopped.undoneBy!.eventId,
+      )!;
+      const cap = (
+        await op.req<{ event: { response: { capture?: { dir: string; files?: string[] } } } }>(
+          'GET',
+          `/api/runtime/events/${endRow.id}`,
+        )
+      ).body.event.response.capture!;
+      captureDirs.push(cap.dir);
+      assert.ok(cap.files?.length, JSON.stringify(cap));
+      let text = '';
+      for (const f of cap.files!)
+        text += execFileSync('tcpdump', ['-r', f, '-A', '-n'], {
+          encoding: 'utf8',
+          stdio: ['ignore', 'pipe', 'ignore'],
+        });
+      assert.match(text, /tick/);
+      // the host's own network namespace was never touched
+      assert.doesNotMatch(execFileSync('iptables', ['-S'], { encoding: 'utf8' }), /BULWARK-QUARANTINE/);
+      console.log(
+        `quarantine/capture: ${during} bytes during 1.5 s of quarantine; released from the console → delivering again after ${released} ms; capture stopped from the console → shown undone after ${captureStopped} ms, ${cap.files!.length} pcap file(s) with the packets`,
+      );
+    });
+
+    it('the agent stops cleanly', async () => {
       agent!.kill('SIGTERM');
       const code = await new Promise<number | null>((res) => agent!.once('exit', (c) => res(c)));
       assert.equal(code, 0, agentErr.slice(-2000));
