@@ -6,6 +6,7 @@
  * switch modes, an operator can (audited) and the agent's pull returns it, applied through the
  * control loop; a reversible response is undone through a command the agent pulls (audited), the
  * response event carrying it out marks it done, and what cannot be undone is refused with 409.
+ * Profile reports also arrive through NATS JetStream (agent --nats, a real nats-server).
  * The live end to end (real runc containers, the real agent process) is in
  * test/runtime/sensor-profile-console.test.ts.
  */
@@ -395,3 +396,45 @@ test('migration 0005 indexes the deviations and responses stored before it', asy
     await db.destroy();
   }
 });
+
+test(
+  'profile reports through NATS JetStream (agent --nats) reach the console',
+  { timeout: 60_000 },
+  async () => {
+    const { TestNats } = await import('../helpers/nats.js');
+    const nats = new TestNats();
+    await nats.start();
+    let con: Awaited<ReturnType<typeof startConsole>> | undefined;
+    try {
+      con = await startConsole('sqlite', { nats: { servers: nats.url, auth: nats.token, ackWaitMs: 5000 } });
+      const sh = new Shipper({
+        nats: nats.url,
+        natsAuth: nats.token,
+        bufferDir: join(tmp, 'nats'),
+        onWarn: () => {},
+      });
+      sh.start();
+      sh.enqueue(
+        new ProfileReporter('node-n:run', { node: 'node-n', cluster: 'edge' }).due([
+          [WID, learned(), 'protect'],
+        ]),
+      );
+      const admin = await new Client(con.base).login();
+      const end = Date.now() + 20_000;
+      let items: { workload: string; mode: string; modes: Record<string, string> }[] = [];
+      while (Date.now() < end) {
+        items = (await admin.get('/api/runtime/workloads?cluster=edge')).body.items;
+        if (items.length) break;
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      await sh.stop(0);
+      assert.deepEqual(
+        items.map((i) => [i.workload, i.mode, i.modes]),
+        [[WID, 'protect', { 'node-n': 'protect' }]],
+      );
+    } finally {
+      await con?.close();
+      await nats.kill();
+    }
+  },
+);
