@@ -199,7 +199,13 @@ test(
         .waitFor();
       assert.match((await page.getByTestId('profile-syscalls').textContent()) ?? '', /epoll_wait/);
       assert.match((await page.getByTestId('profile-listening').textContent()) ?? '', /tcp\/0\.0\.0\.0:8080/);
-      await page.getByTestId('workload-deviations').locator('tr', { hasText: '/usr/bin/curl' }).waitFor();
+      const devRow = page.getByTestId('workload-deviations').locator('tr', { hasText: '/usr/bin/curl' });
+      await devRow.waitFor();
+      // the deviation's event page links back to the workload's profile
+      await devRow.getByRole('link').click();
+      await page.getByTestId('runtime-event').waitFor();
+      await page.getByTestId('runtime-event').getByRole('link', { name: WID }).click();
+      await page.getByTestId('workload-page').waitFor();
       const state = page.getByTestId('state-node-a:run:response:1');
       assert.equal(await state.getAttribute('data-state'), 'active');
       assert.equal((await state.textContent())?.trim(), 'In force');

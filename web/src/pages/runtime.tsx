@@ -8,6 +8,7 @@ import type { ClusterRow, RuntimeAgent, RuntimeEvent, RuntimeEventDetail, Runtim
 import { DataTable, ErrorBox, fmtDate, Link, SimpleTable, useResource, useServerList } from '../components';
 import { useT, type Key } from '../i18n';
 import { navigate, useLocation } from '../router';
+import { workloadUrl } from './profiles';
 
 export const PRIORITIES = [
   'Emergency',
@@ -517,6 +518,14 @@ export function RuntimeEventPage({ id }: { id: number }) {
             <dt>{t('runtime.pod')}</dt>
             <dd>
               {e.k8s.namespace}/{e.k8s.pod}
+            </dd>
+          </>
+        )}
+        {typeof e.event.workload === 'string' && e.event.workload && (
+          <>
+            <dt>{t('profiles.workload')}</dt>
+            <dd>
+              <Link to={workloadUrl(e.cluster, e.event.workload)}>{e.event.workload}</Link>
             </dd>
           </>
         )}
