@@ -150,7 +150,7 @@ export function register(ctx: CliContext): void {
     .option('--cluster <name>', 'cluster name carried by every event sent to the console')
     .option(
       '--heartbeat <seconds>',
-      'with --server/--nats: send the agent stats (events, drops per type, rules, buffer) every N seconds',
+      'with --server/--nats: send the agent stats (events, drops per type, rules, buffer) every N seconds; with --server also report the profiles and pull the modes and undo commands set in the console',
       '30',
     )
     .option(
@@ -178,7 +178,7 @@ export function register(ctx: CliContext): void {
     .addOption(
       new Option(
         '--mode <mode>',
-        "with --profiles: the mode of every workload that has a profile (default: each profile's own mode)",
+        "with --profiles: the mode of every workload that has a profile (default: each profile's own mode; a mode set in the console for a workload wins)",
       ).choices(['discover', 'monitor', 'protect']),
     )
     .option(
