@@ -141,9 +141,20 @@ test(
         ...where,
         container: CONTAINER,
       }),
+      // a quarantine for an alert, of no workload (an agent without --profiles): undone from its event page
+      responseEvent(
+        rec('node-a:run:response:3', 'quarantine', {
+          trigger: { id: 'node-a:run:0', kind: 'alert', rule: 'Terminal shell in container' },
+          policy: 'isolate-shells',
+          reversible: true,
+        }),
+        'node-a:run:response:3',
+        { ...where, container: CONTAINER },
+      ),
     ]);
     await flush();
     const shipped: ShippedEvent[] = [];
+    let undoSeq = 3;
     const loop = new ControlLoop({
       control: new ConsoleControl({ server: server.url, token, ...where }),
       reporter,
@@ -152,7 +163,7 @@ test(
         modeOf: (id) => (engine.profiles.get(id) ? engine.modeOf(engine.profiles.get(id)!) : undefined),
         setMode: async (id, m) => engine.setMode(id, m),
         undo: async (id, command) => {
-          const r = rec('node-a:run:response:2', 'resume', {
+          const r = rec(`node-a:run:response:${++undoSeq}`, id.endsWith(':3') ? 'release' : 'resume', {
             undoes: id,
             automatic: false,
             command,
@@ -237,7 +248,26 @@ test(
       );
       await browser.shot('profiles-03-undone');
 
-      // the audit log has both
+      // the quarantine of no workload: undone from its event page
+      const quar = (
+        await api.get('/api/runtime/events?kind=response&window=all&pageSize=50')
+      ).body.items.find((x: { eventId: string }) => x.eventId === 'node-a:run:response:3');
+      await page.goto(`${server.url}/runtime/${quar.id}`);
+      await page.getByTestId('event-undo').click();
+      await page.getByTestId('event-undo-asked').waitFor();
+      await beat();
+      const cmds = (await api.get(`/api/runtime/events?kind=response&pageSize=50`)).body.items.map(
+        (x: { eventId: string; output: string }) => x.output,
+      );
+      assert.ok(
+        cmds.some((o: string) => /^response release \(undoes node-a:run:response:3\) done/.test(o)),
+        cmds.join('\n'),
+      );
+      await page.reload();
+      await page.getByTestId('event-undo').click();
+      await page.getByRole('alert').filter({ hasText: 'was undone already' }).waitFor();
+
+      // the audit log has all three
       await page.getByRole('link', { name: 'Audit log' }).click();
       await page.getByRole('cell', { name: 'Workload mode set' }).first().waitFor();
       await page.getByRole('cell', { name: 'Response undo requested' }).first().waitFor();

@@ -55,7 +55,7 @@ function Routes({ me }: { me: Me['user'] }): ReactNode {
   if (path === '/waf') return <RuntimePage key="waf" fixedKind="waf" title="nav.waf" />;
   if (path === '/admission')
     return <RuntimePage key="admission" fixedKind="admission" title="nav.admission" />;
-  if ((m = match('/runtime/:id', path))) return <RuntimeEventPage id={Number(m.id)} />;
+  if ((m = match('/runtime/:id', path))) return <RuntimeEventPage id={Number(m.id)} me={me} />;
   if ((m = match('/advisories/:id', path))) return <AdvisoryPage id={m.id!} />;
   if (path === '/registries') return <RegistriesPage me={me} />;
   if (path === '/suppressions') return <SuppressionsPage me={me} />;

@@ -4,7 +4,15 @@
  * and the event page with its process tree, Falco's JSON and the container's events around it.
  */
 import { useState, type ReactNode } from 'react';
-import type { ClusterRow, RuntimeAgent, RuntimeEvent, RuntimeEventDetail, RuntimeSummary } from '../api';
+import {
+  post,
+  type ClusterRow,
+  type Me,
+  type RuntimeAgent,
+  type RuntimeEvent,
+  type RuntimeEventDetail,
+  type RuntimeSummary,
+} from '../api';
 import { DataTable, ErrorBox, fmtDate, Link, SimpleTable, useResource, useServerList } from '../components';
 import { useT, type Key } from '../i18n';
 import { navigate, useLocation } from '../router';
@@ -465,12 +473,21 @@ export function RuntimePage({ fixedKind, title }: { fixedKind?: string; title?: 
   );
 }
 
-export function RuntimeEventPage({ id }: { id: number }) {
+export function RuntimeEventPage({ id, me }: { id: number; me?: Me['user'] }) {
   const { t } = useT();
   const r = useResource<RuntimeEventDetail>(`/api/runtime/events/${id}`);
+  const [undo, setUndo] = useState<{ error?: unknown; asked?: boolean }>({});
   const e = r.data;
   if (r.error) return <ErrorBox error={r.error} />;
   if (!e) return <p className="muted">{t('common.loading')}</p>;
+  const resp = e.event.response as { reversible?: boolean; status?: string; undoes?: string } | undefined;
+  // a response in force can be undone here too (also one of no workload); the server says when it cannot
+  const undoable =
+    e.kind === 'response' &&
+    resp?.reversible &&
+    resp.status === 'done' &&
+    !resp.undoes &&
+    (me?.role === 'operator' || me?.role === 'admin');
   return (
     <div data-testid="runtime-event">
       <p>
@@ -486,6 +503,29 @@ export function RuntimeEventPage({ id }: { id: number }) {
       <p className="output" data-testid="runtime-output">
         {e.output}
       </p>
+      {undoable && (
+        <p>
+          <button
+            data-testid="event-undo"
+            disabled={undo.asked}
+            onClick={() =>
+              post(`/api/runtime/events/${e.id}/undo`).then(
+                () => setUndo({ asked: true }),
+                (error: unknown) => setUndo({ error }),
+              )
+            }
+          >
+            {t('profiles.undo')}
+          </button>
+          {undo.asked && (
+            <span className="muted small" data-testid="event-undo-asked">
+              {' '}
+              {t('profiles.state.undoing')}
+            </span>
+          )}
+        </p>
+      )}
+      <ErrorBox error={undo.error} />
       <dl className="facts">
         <dt>{t('col.date')}</dt>
         <dd>{e.time}</dd>
