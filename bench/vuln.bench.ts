@@ -38,6 +38,7 @@ const root = fileURLToPath(new URL('..', import.meta.url));
 const OSV = `${SHARED}/data/osv`;
 const COPIES = 15;
 const SCAN_RATIO_TARGET = 2.0; // issue #8: scan image (vuln+secret) ≤ 2.0x gunzip
+const MATCH_GOAL = 100_000; // issue #8: package lookups/s on ≥ 100k advisories
 
 function rename(rec: Record<string, any>, k: number): Record<string, any> {
   const r = structuredClone(rec);
@@ -133,17 +134,74 @@ async function dbBench(): Promise<void> {
       const { findings, stats: ms } = matchCatalog({ packages, warnings: [] }, reader);
       const s = (performance.now() - t2) / 1000;
       const rate = ms.lookups / s;
-      // cold: a fresh process (records parsed as they are met); warm: a console rescanning its
-      // registries with the DB handle open, where the same package versions recur (goal 100k/s)
+      // cold: a fresh process (records parsed as they are met); warm: the same package versions
+      // again in the same process
       console.log(
-        `match (${round ? 'warm' : 'cold'} cache): ${ms.lookups} package lookups in ${s.toFixed(2)} s = ${Math.round(rate)} lookups/s (${findings.length} findings)${round ? ` — goal ≥ 100000/s: ${rate >= 100_000 ? 'met' : 'NOT met'}` : ''}`,
+        `match (${round ? 'warm' : 'cold'} cache): ${ms.lookups} package lookups in ${s.toFixed(2)} s = ${Math.round(rate)} lookups/s (${findings.length} findings) — goal ≥ ${MATCH_GOAL}/s: ${rate >= MATCH_GOAL ? 'met' : 'NOT met'}`,
       );
     }
     reader.close();
+    // a DB update (one record changed), then the rescan it triggers: caches start empty
+    const sampleRec = JSON.parse(readFileSync(join(OSV, 'npm', readdirSync(join(OSV, 'npm'))[0]!), 'utf8'));
+    sampleRec.modified = new Date().toISOString();
+    writeFileSync(join(tmp, 'update.json'), JSON.stringify(sampleRec));
+    await importOsv(db, [join(tmp, 'update.json')]);
+    rescanBench(join(tmp, 'db.sqlite'), packages, AdvisoryDb, matchCatalog);
     db.close();
   } finally {
     rmSync(tmp, { recursive: true, force: true });
   }
+}
+
+/**
+ * A registry rescan after a DB update, the way the console runs one: one image-scan job per image,
+ * each opening its own read-only DB handle (runScan), in one long-lived process whose caches start
+ * empty (the DB just changed). IMAGES images of PER_IMAGE packages: most from a shared pool (base
+ * images and common libraries: 2,000 package versions), the rest from the whole bench set (20,000,
+ * half of them names without advisories). Deterministic (seeded).
+ */
+function rescanBench(
+  dbPath: string,
+  pool: Package[],
+  Db: typeof import('../src/vuln/db/index.js').AdvisoryDb,
+  match: typeof import('../src/vuln/match/index.js').matchCatalog,
+): void {
+  const IMAGES = 300;
+  const PER_IMAGE = 400;
+  let seed = 0x9e3779b9;
+  const rand = () => {
+    seed = (seed + 0x6d2b79f5) | 0;
+    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+  const images: Package[][] = [];
+  const distinct = new Set<Package>();
+  for (let i = 0; i < IMAGES; i++) {
+    const pkgs: Package[] = [];
+    for (let j = 0; j < PER_IMAGE; j++) {
+      const p =
+        j < PER_IMAGE * 0.75 ? pool[Math.floor(rand() * 2000)]! : pool[Math.floor(rand() * pool.length)]!;
+      pkgs.push(p);
+      distinct.add(p);
+    }
+    images.push(pkgs);
+  }
+  const t = performance.now();
+  let lookups = 0;
+  let findings = 0;
+  for (const pkgs of images) {
+    const db = Db.open(dbPath, { readonly: true });
+    const r = match({ packages: pkgs, warnings: [] }, db);
+    lookups += r.stats.lookups;
+    findings += r.findings.length;
+    db.close();
+  }
+  const s = (performance.now() - t) / 1000;
+  const rate = lookups / s;
+  console.log(
+    `registry rescan after a DB update: ${IMAGES} images x ${PER_IMAGE} packages (${distinct.size} distinct package versions), a DB handle per image as the console's scan jobs open: ${lookups} lookups in ${s.toFixed(2)} s = ${Math.round(rate)} lookups/s (${findings} findings) — goal ≥ ${MATCH_GOAL}/s: ${rate >= MATCH_GOAL ? 'met' : 'NOT met'}`,
+  );
 }
 
 /** Layer blobs of the OCI layout's first manifest. */
@@ -261,5 +319,5 @@ if (process.argv[2] === '--scan-child') {
   await scanChild(process.argv[3]!, process.argv[4]!, process.argv[5]!);
 } else {
   if (process.argv[2] !== '--scan-only') await dbBench();
-  await scanBench();
+  if (process.argv[2] !== '--db-only') await scanBench();
 }

@@ -8,7 +8,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { AdvisoryDb, importOsv } from '../../src/vuln/db/index.js';
@@ -146,4 +146,66 @@ test('store + memoised matcher give exactly the findings of a plain, unmemoised 
   const again = matchCatalog({ packages: pkgs, warnings: [] }, db).findings;
   assert.equal(JSON.stringify(again.find((f) => key(f) === key(a!))), aBefore);
   db.close();
+});
+
+test('handles on the same content share caches; an import starts new ones; warnings repeat in every scan', async () => {
+  const dbPath = join(tmp, 'shared.sqlite');
+  const w = AdvisoryDb.open(dbPath);
+  await importOsv(w, [join(OSV, 'PyPI')]);
+  const rec = records.find((r) => r.id.startsWith('PYSEC-') && r.affected?.[0]?.ranges?.length)!;
+  const name = rec.affected![0]!.package!.name;
+  const pkgs = (version: string): Package[] => [
+    {
+      id: 'p',
+      name,
+      version,
+      type: 'pypi',
+      ecosystem: 'PyPI',
+      purl: `pkg:pypi/${name}@${version}`,
+      licenses: [],
+      locations: [{ path: '/site-packages' }],
+      foundBy: 'test',
+    },
+  ];
+  const scan = (version: string) => {
+    const db = AdvisoryDb.open(dbPath, { readonly: true });
+    const warnings: string[] = [];
+    const r = matchCatalog({ packages: pkgs(version), warnings: [] }, db, { warn: (m) => warnings.push(m) });
+    const scope = db.memoScope();
+    db.close();
+    return { findings: r.findings, warnings, scope };
+  };
+  const a = scan('0.0.0.dev0');
+  const b = scan('0.0.0.dev0');
+  assert.equal(a.scope, b.scope, 'two handles on the same content share one memo scope');
+  assert.ok(a.findings.some((f) => f.id === rec.id));
+  assert.deepEqual(
+    b.findings.map((f) => JSON.stringify(f)),
+    a.findings.map((f) => JSON.stringify(f)),
+  );
+  // a version PEP 440 cannot read: the warning is reported by every scan, memoised or not
+  const bad1 = scan('not a version!');
+  const bad2 = scan('not a version!');
+  assert.ok(
+    bad1.warnings.some((m) => /cannot compare/.test(m)),
+    bad1.warnings.join('\n'),
+  );
+  assert.deepEqual(bad2.warnings, bad1.warnings);
+
+  // an import that changes the record: new handles see the change at once
+  const changed = structuredClone(rec);
+  changed.modified = '2099-01-01T00:00:00Z';
+  changed.summary = 'changed by the test';
+  writeFileSync(join(tmp, 'changed.json'), JSON.stringify(changed));
+  const held = AdvisoryDb.open(dbPath, { readonly: true });
+  const heldScope = held.memoScope();
+  await importOsv(w, [join(tmp, 'changed.json')]);
+  const c = scan('0.0.0.dev0');
+  assert.notEqual(c.scope, a.scope);
+  assert.equal(c.findings.find((f) => f.id === rec.id)?.title, 'changed by the test');
+  assert.equal(held.memoScope(), heldScope, 'a handle keeps the caches it started with');
+  held.close();
+  // the writer's own lookups after its import see the new content too
+  assert.equal(w.lookup('PyPI', name).find((r) => r.id === rec.id)?.summary, 'changed by the test');
+  w.close();
 });

@@ -7,7 +7,7 @@
  * WAL mode so scans reading it are not blocked by an import and never see half an import.
  */
 import Database from 'better-sqlite3';
-import { mkdirSync, existsSync } from 'node:fs';
+import { mkdirSync, existsSync, realpathSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { BulwarkError } from '../../core/errors.js';
 import { ecosystemBase, normalizePackageName } from '../ecosystem.js';
@@ -144,23 +144,46 @@ export function formatAge(hours: number): string {
   return `${Math.round(hours / 24)}d`;
 }
 
+/**
+ * Lookup caches of one database content (file and content stamp), shared by the handles open on
+ * it in this process and kept SHARED_STATE_LINGER_MS after the last one closes: a registry rescan
+ * opens a handle per image, back to back. Bounded (results, records) like a handle's own were.
+ */
+interface SharedState {
+  key: string;
+  handles: number;
+  timer?: NodeJS.Timeout;
+  /** Every (ecosystem, name) with an advisory, loaded on the first lookup: most packages have none. */
+  names?: Set<string>;
+  /** Every advisory id, loaded on the first get(): most alias ids (CVE-, GHSA-) are not in the DB. */
+  ids?: Set<string>;
+  /** Lookup results by (ecosystem, name): images share most of their packages. */
+  results: Map<string, OsvRecord[]>;
+  /** Parsed records (never withdrawn ones) by id. */
+  records: Map<string, OsvRecord>;
+}
+const sharedStates = new Map<string, SharedState>();
+const SHARED_STATE_LINGER_MS = 60_000;
+
 export class AdvisoryDb {
   readonly path: string;
+  /** The file's real path: handles opened through different spellings share caches. */
+  private readonly file: string;
   private readonly db: Database.Database;
   private readonly recordsStmt: Database.Statement<[string, string], { id: string; json: string }>;
-  /** Parsed records (never withdrawn ones) by id. */
-  private readonly cache = new Map<string, OsvRecord>();
-  /** Every (ecosystem, name) with an advisory, loaded on the first lookup: most packages have none. */
-  private names?: Set<string>;
-  /** Lookup results by (ecosystem, name): images share most of their packages. */
-  private readonly results = new Map<string, OsvRecord[]>();
   private getStmt?: Database.Statement<[string], { json: string }>;
-  /** Every advisory id, loaded on the first get(): most alias ids (CVE-, GHSA-) are not in the DB. */
-  private ids?: Set<string>;
+  /** The lookup caches, shared with the process's other handles on the same content. */
+  private state?: SharedState;
+  private closed = false;
 
   private constructor(path: string, db: Database.Database) {
     this.path = path;
     this.db = db;
+    try {
+      this.file = realpathSync(path);
+    } catch {
+      this.file = path;
+    }
     // one query per package name: ids in id order from the covering index (an id twice when the
     // record names the package in two releases: adjacent, skipped below), joined to the
     // non-withdrawn records' text; a record's text is parsed once per id (cache below)
@@ -233,6 +256,8 @@ export class AdvisoryDb {
   }
 
   close(): void {
+    if (!this.closed) this.release();
+    this.closed = true;
     this.db.close();
   }
 
@@ -305,15 +330,20 @@ export class AdvisoryDb {
       this.db
         .prepare(`INSERT OR REPLACE INTO meta (key, value) VALUES ('last_import', ?)`)
         .run(new Date().toISOString());
+      // the content's generation: caches shared between handles are keyed by it (contentStamp)
+      this.db
+        .prepare(
+          `INSERT OR REPLACE INTO meta (key, value) VALUES ('import_seq',
+             CAST(COALESCE((SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'import_seq'), 0) + 1 AS TEXT))`,
+        )
+        .run();
       this.db.exec('COMMIT');
     } catch (e) {
       if (this.db.inTransaction) this.db.exec('ROLLBACK');
       throw e;
     }
-    this.cache.clear();
-    this.results.clear();
-    this.names = undefined;
-    this.ids = undefined;
+    // the content changed: this handle's next lookup finds (or starts) the caches of the new content
+    this.release();
     return stats;
   }
 
@@ -325,43 +355,93 @@ export class AdvisoryDb {
     const base = ecosystemBase(ecosystem);
     const norm = normalizePackageName(base, name);
     const key = `${base}\0${norm}`;
-    this.names ??= new Set(
+    const st = this.shared();
+    st.names ??= new Set(
       (
         this.db.prepare(`SELECT DISTINCT ecosystem || char(0) || name AS k FROM affected`).all() as {
           k: string;
         }[]
       ).map((r) => r.k),
     );
-    if (!this.names.has(key)) return [];
-    const hit = this.results.get(key);
+    if (!st.names.has(key)) return [];
+    const hit = st.results.get(key);
     if (hit) return hit;
     const out: OsvRecord[] = [];
     let last: string | undefined;
     for (const { id, json } of this.recordsStmt.all(base, norm)) {
       if (id === last) continue;
       last = id;
-      let rec = this.cache.get(id);
+      let rec = st.records.get(id);
       if (rec === undefined) {
         rec = JSON.parse(json) as OsvRecord;
-        if (this.cache.size > 50_000) this.cache.clear();
-        this.cache.set(id, rec);
+        if (st.records.size > 50_000) st.records.clear();
+        st.records.set(id, rec);
       }
       out.push(rec);
     }
-    if (this.results.size >= 20_000) this.results.clear();
-    this.results.set(key, out);
+    if (st.results.size >= 20_000) st.results.clear();
+    st.results.set(key, out);
     return out;
   }
 
   /** One record by id (withdrawn included), or undefined. */
   get(id: string): OsvRecord | undefined {
-    this.ids ??= new Set(
+    const st = this.shared();
+    st.ids ??= new Set(
       (this.db.prepare(`SELECT id FROM advisory`).all() as { id: string }[]).map((r) => r.id),
     );
-    if (!this.ids.has(id)) return undefined;
+    if (!st.ids.has(id)) return undefined;
     this.getStmt ??= this.db.prepare<[string], { json: string }>(`SELECT json FROM advisory WHERE id = ?`);
     const row = this.getStmt.get(id);
     return row ? (JSON.parse(row.json) as OsvRecord) : undefined;
+  }
+
+  /**
+   * The object the matcher keys its memos by (see AdvisorySource.memoScope): the same for every
+   * handle on the same database content in this process, so a console's image-scan jobs, each
+   * opening its own handle, share what the previous scans looked up and matched.
+   */
+  memoScope(): object {
+    return this.shared();
+  }
+
+  /** This handle's shared caches: those of its file's current content, created on first use. */
+  private shared(): SharedState {
+    if (this.state) return this.state;
+    const key = `${this.file}\0${this.contentStamp()}`;
+    let st = sharedStates.get(key);
+    if (!st) sharedStates.set(key, (st = { key, handles: 0, results: new Map(), records: new Map() }));
+    if (st.timer) clearTimeout(st.timer);
+    st.timer = undefined;
+    st.handles++;
+    this.state = st;
+    return st;
+  }
+
+  /** Lets go of the shared caches; the last handle to leave them drops them after a short while. */
+  private release(): void {
+    const st = this.state;
+    this.state = undefined;
+    if (!st || --st.handles > 0) return;
+    st.timer = setTimeout(() => {
+      if (st.handles === 0 && sharedStates.get(st.key) === st) sharedStates.delete(st.key);
+    }, SHARED_STATE_LINGER_MS);
+    st.timer.unref();
+  }
+
+  /**
+   * What identifies the database's content: every import (one transaction) bumps `import_seq` and
+   * sets `last_import`; the highest rowid and the count cover databases written before import_seq.
+   */
+  private contentStamp(): string {
+    const meta = this.db
+      .prepare(`SELECT key, value FROM meta WHERE key IN ('import_seq', 'last_import') ORDER BY key`)
+      .all() as { key: string; value: string }[];
+    const rows = this.db.prepare(`SELECT MAX(rowid) AS r, COUNT(*) AS n FROM advisory`).get() as {
+      r: number | null;
+      n: number;
+    };
+    return JSON.stringify([meta.map((m) => m.value), rows.r, rows.n]);
   }
 
   sourceState(url: string): SourceState | undefined {

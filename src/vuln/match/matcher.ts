@@ -27,6 +27,12 @@ export interface AdvisorySource {
    * record) rate advisories that carry no severity of their own (most GO- and PYSEC- records).
    */
   get?(id: string): OsvRecord | undefined;
+  /**
+   * The object the matcher keys its memos (matched groups per package version, alias records)
+   * by; sources returning the same object for the same content share them (the store's handles
+   * on one database do). Default: the source itself.
+   */
+  memoScope?(): object;
 }
 
 export interface MatchOptions {
@@ -101,20 +107,28 @@ export function matchPackage(
   const lookupName = sourceKeyed ? (pkg.sourceName ?? pkg.name) : pkg.name;
   const version = sourceKeyed ? (pkg.sourceVersion ?? pkg.version) : pkg.version;
   // the same package version recurs across images and layers: its matching records are computed once
-  let memo = groupMemo.get(db);
-  if (!memo) groupMemo.set(db, (memo = new Map()));
+  const scope = db.memoScope?.() ?? db;
+  let memo = groupMemo.get(scope);
+  if (!memo) groupMemo.set(scope, (memo = new Map()));
   const memoKey = `${eco}\0${lookupName}\0${version}`;
-  let groups = memo.get(memoKey);
-  if (!groups) {
-    groups = mergeAliases(matchingHits(eco, base, lookupName, version, db, warn));
+  let entry = memo.get(memoKey);
+  if (!entry) {
+    // the warnings of the computation are kept with its result and repeated on every later use:
+    // a later scan (memos outlive a scan) must report them as the first one did
+    const warnings: string[] = [];
+    const groups = mergeAliases(matchingHits(eco, base, lookupName, version, db, (m) => warnings.push(m)));
+    entry = { groups, warnings };
     if (memo.size >= 50_000) memo.clear();
-    memo.set(memoKey, groups);
+    memo.set(memoKey, entry);
   }
-  return groups.map((group) => toFinding(pkg, group, eco, warn, db));
+  if (warn) for (const m of entry.warnings) warn(m);
+  const out: VulnerabilityFinding[] = [];
+  for (const group of entry.groups) out.push(toFinding(pkg, group, eco, warn, db));
+  return out;
 }
 
-/** Merged hit groups per (ecosystem, name, version), per advisory source. */
-const groupMemo = new WeakMap<AdvisorySource, Map<string, Hit[][]>>();
+/** Merged hit groups (and the warnings met computing them) per (ecosystem, name, version), per memo scope. */
+const groupMemo = new WeakMap<object, Map<string, { groups: Hit[][]; warnings: string[] }>>();
 
 function matchingHits(
   eco: string,
@@ -196,6 +210,8 @@ type GroupFinding = Omit<VulnerabilityFinding, 'location' | 'package'>;
 interface GroupPart {
   g: GroupFinding;
   extra: (keyof GroupFinding)[];
+  /** Warnings met building it (unreadable CVSS vectors...), repeated on every use. */
+  warnings: string[];
 }
 const groupFindings = new WeakMap<Hit[], GroupPart>();
 const FIXED_KEYS = new Set<string>([
@@ -220,10 +236,16 @@ function toFinding(
   // groups are memoised per package version, so their record-derived part is built once
   let part = groupFindings.get(group);
   if (!part) {
-    const g = groupFinding(group, warn, db);
-    part = { g, extra: (Object.keys(g) as (keyof GroupFinding)[]).filter((k) => !FIXED_KEYS.has(k)) };
+    const warnings: string[] = [];
+    const g = groupFinding(group, (m) => warnings.push(m), db);
+    part = {
+      g,
+      extra: (Object.keys(g) as (keyof GroupFinding)[]).filter((k) => !FIXED_KEYS.has(k)),
+      warnings,
+    };
     groupFindings.set(group, part);
   }
+  if (warn && part.warnings.length) for (const m of part.warnings) warn(m);
   const g = part.g;
   const pkgRef: VulnerabilityFinding['package'] = {
     name: pkg.name,
@@ -316,12 +338,16 @@ function groupFinding(group: Hit[], warn?: (m: string) => void, db?: AdvisorySou
 }
 
 /** Alias records by source and id (a scan asks for the same GHSA/CVE ids many times). */
-const aliasMemo = new WeakMap<AdvisorySource, Map<string, OsvRecord | null>>();
+const aliasMemo = new WeakMap<object, Map<string, OsvRecord | null>>();
 
 function aliasRecord(db: AdvisorySource, id: string): OsvRecord | undefined {
-  let m = aliasMemo.get(db);
-  if (!m) aliasMemo.set(db, (m = new Map()));
-  if (!m.has(id)) m.set(id, db.get?.(id) ?? null);
+  const scope = db.memoScope?.() ?? db;
+  let m = aliasMemo.get(scope);
+  if (!m) aliasMemo.set(scope, (m = new Map()));
+  if (!m.has(id)) {
+    if (m.size >= 100_000) m.clear();
+    m.set(id, db.get?.(id) ?? null);
+  }
   return m.get(id) ?? undefined;
 }
 
