@@ -8,6 +8,7 @@
  */
 import Database from 'better-sqlite3';
 import { mkdirSync, existsSync, realpathSync } from 'node:fs';
+import { randomUUID } from 'node:crypto';
 import { dirname } from 'node:path';
 import { BulwarkError } from '../../core/errors.js';
 import { ecosystemBase, normalizePackageName } from '../ecosystem.js';
@@ -229,6 +230,9 @@ export class AdvisoryDb {
         db.prepare(`INSERT OR REPLACE INTO meta (key, value) VALUES ('schema_version', ?)`).run(
           String(SCHEMA_VERSION),
         );
+        // this database's identity (part of the content stamp: a file deleted and created again at
+        // the same path is another database)
+        db.prepare(`INSERT OR REPLACE INTO meta (key, value) VALUES ('db_id', ?)`).run(randomUUID());
       } else if (version > SCHEMA_VERSION) {
         throw new BulwarkError(
           'DB',
@@ -430,12 +434,13 @@ export class AdvisoryDb {
   }
 
   /**
-   * What identifies the database's content: every import (one transaction) bumps `import_seq` and
-   * sets `last_import`; the highest rowid and the count cover databases written before import_seq.
+   * What identifies the database's content: its `db_id` (set at creation), and every import (one
+   * transaction) bumps `import_seq` and sets `last_import`; the highest rowid and the count cover
+   * databases written before these keys existed.
    */
   private contentStamp(): string {
     const meta = this.db
-      .prepare(`SELECT key, value FROM meta WHERE key IN ('import_seq', 'last_import') ORDER BY key`)
+      .prepare(`SELECT key, value FROM meta WHERE key IN ('db_id', 'import_seq', 'last_import') ORDER BY key`)
       .all() as { key: string; value: string }[];
     const rows = this.db.prepare(`SELECT MAX(rowid) AS r, COUNT(*) AS n FROM advisory`).get() as {
       r: number | null;
