@@ -435,18 +435,16 @@ export class AdvisoryDb {
 
   /**
    * What identifies the database's content: its `db_id` (set at creation), and every import (one
-   * transaction) bumps `import_seq` and sets `last_import`; the highest rowid and the count cover
-   * databases written before these keys existed.
+   * transaction) bumps `import_seq` and sets `last_import`; the highest rowid too, for databases
+   * written before these keys existed.
    */
   private contentStamp(): string {
     const meta = this.db
       .prepare(`SELECT key, value FROM meta WHERE key IN ('db_id', 'import_seq', 'last_import') ORDER BY key`)
       .all() as { key: string; value: string }[];
-    const rows = this.db.prepare(`SELECT MAX(rowid) AS r, COUNT(*) AS n FROM advisory`).get() as {
-      r: number | null;
-      n: number;
-    };
-    return JSON.stringify([meta.map((m) => m.value), rows.r, rows.n]);
+    // (MAX(rowid) is one b-tree descent; COUNT(*) would read the whole table at every open)
+    const rows = this.db.prepare(`SELECT MAX(rowid) AS r FROM advisory`).get() as { r: number | null };
+    return JSON.stringify([meta.map((m) => m.value), rows.r]);
   }
 
   sourceState(url: string): SourceState | undefined {
