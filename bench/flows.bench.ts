@@ -42,6 +42,15 @@ function procCpu(pid: number): number {
   const rest = f.slice(f.lastIndexOf(')') + 2).split(' ');
   return (Number(rest[11]) + Number(rest[12])) / 100;
 }
+/** voluntary context switches (each a wake-up) of a process's threads */
+function wakeups(pid: number): number {
+  let n = 0;
+  for (const t of readdirSync(`/proc/${pid}/task`)) {
+    const m = /voluntary_ctxt_switches:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/task/${t}/status`, 'utf8'));
+    n += m ? Number(m[1]) : 0;
+  }
+  return n;
+}
 function children(pid: number): number[] {
   const out: number[] = [];
   for (const t of readdirSync(`/proc/${pid}/task`)) {
@@ -152,11 +161,13 @@ try {
   const idle = [(procCpu(apid) - idle0[0]!) / idleS, loader ? (procCpu(loader) - idle0[1]!) / idleS : 0];
 
   const c0 = [procCpu(apid), loader ? procCpu(loader) : 0];
+  const k0 = [wakeups(apid), loader ? wakeups(loader) : 0];
   const w0 = Date.now();
   const withAgent = await load(client.netns, web.ip, RATE, SECONDS);
   await sleep(2000); // the last second's flows are aggregated and shipped
   const wallS = (Date.now() - w0) / 1000;
   const used = [(procCpu(apid) - c0[0]!) / wallS, loader ? (procCpu(loader) - c0[1]!) / wallS : 0];
+  const wake = [(wakeups(apid) - k0[0]!) / wallS, loader ? (wakeups(loader) - k0[1]!) / wallS : 0];
 
   type Edge = { source: string; destination: string; port: number; count: number };
   const countedNow = async () => {
@@ -191,6 +202,9 @@ try {
   console.log(
     `agent at ${rate.toFixed(0)} new connections/s: ${pct(used[0]!)} of a core, sensor loader ${pct(used[1]!)}; ` +
       `together ${pct(used[0]! + used[1]!)} (goal ≤ ${GOAL}%: ${(used[0]! + used[1]!) * 100 <= GOAL ? 'met' : 'NOT met'})`,
+  );
+  console.log(
+    `wake-ups/s under the load: agent ${wake[0]!.toFixed(0)}, sensor loader ${wake[1]!.toFixed(0)}`,
   );
   console.log(
     `console counted ${counted} of ${withAgent.n} connections on bench/client => bench/web : TCP 8080 (${((counted / withAgent.n) * 100).toFixed(1)}%)`,

@@ -57,6 +57,9 @@ char LICENSE[] SEC("license") = "GPL";
 const volatile __u32 self_tgid = 0;
 const volatile __u32 ignore_tgid = 0;
 const volatile __u64 enabled_mask = ~0ULL;
+/* batched delivery (the loader's --batch-ms): records wake the loader only for exec (it reads
+ * /proc while the process lives); the rest wait for its next timed poll */
+const volatile __u32 batch_wakeup = 0;
 
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
@@ -142,7 +145,8 @@ static __always_inline void emit(void *buf, __u32 len, __u32 type)
 	if (c)
 		c->events++;
 	((struct bwk_hdr *)buf)->len = len;
-	if (bpf_ringbuf_output(&rb, buf, len & (SCRATCH - 1), 0) != 0 && c)
+	__u64 fl = !batch_wakeup ? 0 : type == BWK_T_EXEC ? BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP;
+	if (bpf_ringbuf_output(&rb, buf, len & (SCRATCH - 1), fl) != 0 && c)
 		c->drops++;
 }
 
@@ -283,7 +287,18 @@ int BPF_PROG(on_exec, struct task_struct *p, pid_t old_pid, struct linux_binprm 
 	e->cwd_len = coff;
 	e->exe_flags = exe_flags(bprm);
 	read_caps(&e->caps, t);
-	emit(s->b, off + coff, BWK_T_EXEC);
+	e->pad = 0;
+	/* the cgroup v2 leaf ("<id>", "docker-<id>.scope", "cri-containerd-<id>.scope"): names the
+	 * container even when the process is gone before /proc/PID/cgroup can be read */
+	off += coff;
+	long gn = 0;
+	if (off <= SCRATCH - BWK_MAX_CGROUP) {
+		const char *cg = BPF_CORE_READ(t, cgroups, dfl_cgrp, kn, name);
+		gn = bpf_probe_read_kernel_str(s->b + off, BWK_MAX_CGROUP, cg);
+		gn = gn > 0 ? (gn - 1) & (BWK_MAX_CGROUP - 1) : 0;
+	}
+	e->cgroup_len = gn;
+	emit(s->b, off + gn, BWK_T_EXEC);
 	return 0;
 }
 

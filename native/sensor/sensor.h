@@ -14,7 +14,7 @@
 
 enum bwk_type {
 	BWK_T_META = 0,    /* loader: struct bwk_meta */
-	BWK_T_EXEC = 1,    /* sched_process_exec: struct bwk_exec, filename, argv, cwd components */
+	BWK_T_EXEC = 1,    /* sched_process_exec: struct bwk_exec, filename, argv, cwd components, cgroup leaf */
 	BWK_T_FORK = 2,    /* sched_process_fork (header = parent): struct bwk_fork */
 	BWK_T_EXIT = 3,    /* sched_process_exit (every thread): struct bwk_exit */
 	BWK_T_OPENAT = 4,  /* open/openat/openat2 exit (res = fd or -errno): struct bwk_open, path */
@@ -61,6 +61,8 @@ struct bwk_exec {
 	unsigned int loginuid;
 	unsigned int cwd_len;      /* bytes of cwd after argv: path components leaf first, each NUL-terminated */
 	unsigned int exe_flags;    /* BWK_EXE_* */
+	unsigned int cgroup_len;   /* bytes of the cgroup v2 leaf name after cwd (a container's id is in it) */
+	unsigned int pad;
 	struct bwk_caps caps;      /* after the exec (file capabilities and setuid-root applied) */
 };
 
@@ -194,5 +196,6 @@ struct bwk_stats {
 #define BWK_MAX_FILENAME 512
 #define BWK_MAX_ARGV 4096
 #define BWK_CWD_DEPTH 32
+#define BWK_MAX_CGROUP 256
 
 #endif

@@ -397,6 +397,16 @@ export class Attributor {
     };
   }
 
+  /** What attribute() learns from a record (a container's or namespace's address), without building the attributed copy. */
+  learn(f: FlowRecord): void {
+    const s = f.source;
+    const d = f.destination;
+    if (!d.ip || (!this.byIp.has(d.ip) && !this.bySvc.has(d.ip))) this.container(d);
+    if (!s.ip || !this.byIp.has(s.ip)) {
+      if (!this.netns(s)) this.container(s);
+    }
+  }
+
   attribute(f: FlowRecord): FlowRecord {
     const src = f.source;
     const dst = f.destination;
@@ -500,8 +510,16 @@ export class FlowAggregator {
 
   add(f0: FlowRecord): void {
     this.attributor?.observe(f0);
+    // the other end's record of a counted connection (half of the sensor's): only what it teaches
+    // about addresses matters, so it skips attribution (attribution keeps addresses and ports, and
+    // only a reply is turned around, so the 5-tuple is the same before and after)
+    const reply = (f0 as FlowRecord & { reply?: boolean }).reply === true;
+    if (!reply && this.duplicate(f0)) {
+      this.attributor?.learn(f0);
+      return;
+    }
     const f = orient(this.attributor ? this.attributor.attribute(f0) : f0);
-    if (!f || this.duplicate(f)) return;
+    if (!f || (reply && this.duplicate(f))) return;
     const k = `${endpointKey(f.source)} ${endpointKey(f.destination)} ${f.protocol} ${f.port ?? ''} ${f.verdict}`;
     const have = this.out.get(k);
     if (!have) {

@@ -171,7 +171,7 @@ describe('sensor record stream', () => {
     });
   });
 
-  it('exec, setid and capset records carry the capability sets into thread.cap_* (fork inherits them)', () => {
+  it('exec, setid and capset records carry the capability sets into thread.cap_* (fork inherits them); exec names its cgroup', () => {
     const CAP_SYS_ADMIN = 2 ** 21;
     const CAP_DAC_OVERRIDE = 2 ** 1;
     const CAP_SYS_MODULE = 2 ** 16;
@@ -184,13 +184,17 @@ describe('sensor record stream', () => {
     };
     const full = 2 ** 41 - 1; // CAP_CHOWN … CAP_CHECKPOINT_RESTORE
     const file = Buffer.from('/usr/bin/perl');
-    const ex = Buffer.alloc(24);
+    // the process is gone before /proc is read (procfs: false here): the kernel's cgroup leaf names the container
+    const leaf = Buffer.from('docker-' + 'ab12'.repeat(16) + '.scope');
+    const ex = Buffer.alloc(32);
     ex.writeUInt32LE(file.length, 0);
+    ex.writeUInt32LE(leaf.length, 24);
     const execRec = Buffer.concat([
-      hdr(T_EXEC, HDR_SIZE + 48 + file.length, 50),
+      hdr(T_EXEC, HDR_SIZE + 56 + file.length + leaf.length, 50),
       ex,
       caps(0, full, full),
       file,
+      leaf,
     ]);
     const fk = Buffer.alloc(16);
     fk.writeUInt32LE(51, 0);
@@ -225,6 +229,7 @@ describe('sensor record stream', () => {
           ]);
       }
     }
+    assert.equal(st.thread(50)?.containerId, 'ab12ab12ab12');
     const all = capsToString(full);
     assert.equal(all.split(' ').length, 41);
     assert.ok(all.startsWith('CAP_CHOWN CAP_DAC_OVERRIDE ') && all.endsWith(' CAP_CHECKPOINT_RESTORE'));

@@ -137,11 +137,13 @@ describe('live sensor on a runc container', { timeout: 120_000 }, () => {
   });
 
   it('reports the syscall numbers each container used, per cgroup (for seccomp profiles)', async () => {
-    // perl: ptrace(PTRACE_TRACEME) = 101 and getppid = 110, neither of which sh/runc init need to start
+    // perl: ptrace(PTRACE_TRACEME) = 101 and getppid = 110, neither of which sh/runc init need to
+    // start; TRACEME in a forked child (traced by perl): in the container's first process it would
+    // make `runc run` its tracer, and any signal to it would then stop it for good
     const cid = await runContainer([
       '/usr/bin/perl',
       '-e',
-      'syscall(101,0,0,0,0); syscall(110); select(undef,undef,undef,0.5)',
+      'my $p = fork; if (!$p) { syscall(101,0,0,0,0); exit 0 } waitpid($p, 0); syscall(110); select(undef,undef,undef,0.5)',
     ]);
     const other = await runContainer(['/bin/true']);
     const end = Date.now() + 5000;

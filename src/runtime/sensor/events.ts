@@ -1,7 +1,8 @@
 /**
  * Sensor records → the runtime event model (../event.ts), shaped as libscap has the same events
  * so the state tracker and the rules engine treat live and replayed streams alike:
- *   exec    → execve '<' (res 0, exe = argv[0], args, pid, ptid, comm, cwd (kernel), uid/gid, loginuid, cgroups, trusted_exepath,
+ *   exec    → execve '<' (res 0, exe = argv[0], args, pid, ptid, comm, cwd (kernel), uid/gid, loginuid, trusted_exepath,
+ *             cgroups (/proc; the kernel's cgroup v2 leaf when the process is already gone),
  *             cap_inheritable/cap_permitted/cap_effective)
  *   fork    → clone '<' in the child (res 0, pid, ptid, flags CLONE_THREAD|CLONE_FILES for threads, parent's exe/args/comm)
  *   exit    → procexit '>' (status, ret, sig, core)
@@ -168,6 +169,9 @@ export function recordToEvents(r: SensorRecord, ctx: DecodeContext): SyscallEven
         cap_effective: r.caps.effective,
       };
       if (proc.cgroups) params.cgroups = proc.cgroups;
+      // gone before /proc could be read (a short-lived process): the kernel's cgroup leaf still
+      // names its container ("<id>", "docker-<id>.scope", ...)
+      else if (r.cgroupLeaf) params.cgroups = [`cgroup2=/${r.cgroupLeaf}`];
       return [base('execve', '<', h.tid, params)];
     }
     case 'fork': {

@@ -155,10 +155,22 @@ export class Sensor {
 
   /** cgroup id → container id, learned from execs */
   private readonly cgroupContainer = new Map<bigint, string>();
+  /**
+   * syscall sets of cgroups not yet tied to a container: a container's first syscalls (runc's
+   * init, before it execs the container's process) can be reported before that exec is decoded;
+   * they are reported again with the container id once an exec names it
+   */
+  private readonly unmappedSyscalls = new Map<bigint, number[]>();
 
   private handle(r: SensorRecord): void {
     if (r.kind === 'syscalls') {
-      this.opts.onSyscalls?.(r.h.cgroupId, this.cgroupContainer.get(r.h.cgroupId), r.nrs);
+      const cid = this.cgroupContainer.get(r.h.cgroupId);
+      if (cid === undefined) {
+        if (this.unmappedSyscalls.size >= 4096)
+          this.unmappedSyscalls.delete(this.unmappedSyscalls.keys().next().value!);
+        this.unmappedSyscalls.set(r.h.cgroupId, r.nrs);
+      }
+      this.opts.onSyscalls?.(r.h.cgroupId, cid, r.nrs);
       return;
     }
     if (r.kind === 'stats') {
@@ -191,6 +203,11 @@ export class Sensor {
       if (cid) {
         if (this.cgroupContainer.size > 65536) this.cgroupContainer.clear();
         this.cgroupContainer.set(r.h.cgroupId, cid);
+        const early = this.unmappedSyscalls.get(r.h.cgroupId);
+        if (early) {
+          this.unmappedSyscalls.delete(r.h.cgroupId);
+          this.opts.onSyscalls?.(r.h.cgroupId, cid, early);
+        }
       }
     }
   }

@@ -114,6 +114,8 @@ export type SensorRecord =
       loginuid: number;
       /** after the exec */
       caps: Caps;
+      /** the cgroup v2 directory's name (leaf), from the kernel */
+      cgroupLeaf: string;
     }
   | { kind: 'fork'; h: RecordHeader; childTid: number; childPid: number; isThread: boolean }
   | { kind: 'exit'; h: RecordHeader; exitCode: number }
@@ -309,12 +311,13 @@ export function decodeRecord(b: Buffer, o: number): SensorRecord {
         enabledMask: b.readBigUInt64LE(p + 16),
       };
     case T_EXEC: {
-      need(48);
+      need(56);
       const fl = b.readUInt32LE(p);
       const al = b.readUInt32LE(p + 4);
       const cl = b.readUInt32LE(p + 16);
-      need(48 + fl + al + cl);
-      const q = p + 48;
+      const gl = b.readUInt32LE(p + 24);
+      need(56 + fl + al + cl + gl);
+      const q = p + 56;
       const filename = b.toString('utf8', q, q + fl);
       const argv = al > 0 ? b.toString('utf8', q + fl, q + fl + al).split('\0') : [];
       // cwd: components leaf first, each NUL-terminated; none = "/"
@@ -332,7 +335,8 @@ export function decodeRecord(b: Buffer, o: number): SensorRecord {
         exeFlags: b.readUInt32LE(p + 20),
         oldTid: b.readUInt32LE(p + 8),
         loginuid: b.readUInt32LE(p + 12),
-        caps: readCaps(b, p + 24),
+        caps: readCaps(b, p + 32),
+        cgroupLeaf: b.toString('utf8', q + fl + al + cl, q + fl + al + cl + gl),
       };
     }
     case T_FORK:
