@@ -221,7 +221,7 @@ export function* zipEntries(path: string, maxEntryBytes: number): Generator<ZipE
         } catch (e) {
           fail(where, `invalid deflate data (${(e as Error).message})`);
         }
-      } else data = Buffer.from(raw); // a view into a cached block would change under the caller
+      } else data = Buffer.from(raw); // a copy: a view would keep its whole 1 MiB block alive
       if (data.length !== size)
         throw new BulwarkError('CORRUPT', `${where}: size mismatch (damaged archive)`, { subject: where });
       if (crc32(data) >>> 0 !== crc >>> 0)
