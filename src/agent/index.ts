@@ -42,3 +42,17 @@ export {
   type ControlTarget,
   type ProfileReportEvent,
 } from './control.js';
+export {
+  BenchmarkScheduler,
+  BENCHMARK_TARGETS,
+  benchmarkChildScript,
+  childProcessRunner,
+  parseBenchmarkTargets,
+  parseDuration,
+  type BenchmarkChildResult,
+  type BenchmarkChildSpec,
+  type BenchmarkRunEvent,
+  type BenchmarkRunner,
+  type BenchmarkSchedulerOptions,
+  type BenchmarkTarget,
+} from './benchmarks.js';

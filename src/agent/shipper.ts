@@ -23,6 +23,7 @@ import { isoTime } from '../runtime/rules/index.js';
 import { DiskBuffer, type DiskBufferOptions } from './buffer.js';
 import type { FlowEvent } from './flows.js';
 import type { ProfileReportEvent } from './control.js';
+import type { BenchmarkRunEvent } from './benchmarks.js';
 
 /**
  * One runtime event as the console's POST /api/runtime/events takes it: a Falco alert, a
@@ -112,8 +113,9 @@ export interface AgentStatsEvent {
   };
 }
 
-/** What the shipper carries: alerts (and, from the profiles, deviations/responses), flows and agent stats. */
-export type ShippedEvent = RuntimeEvent | AgentStatsEvent | FlowEvent | ProfileReportEvent;
+/** What the shipper carries: alerts (and, from the profiles, deviations/responses), flows, agent stats, profiles and benchmark runs. */
+export type ShippedEvent =
+  RuntimeEvent | AgentStatsEvent | FlowEvent | ProfileReportEvent | BenchmarkRunEvent;
 
 export interface ProcessNode {
   pid: number;

@@ -187,6 +187,28 @@ export function register(ctx: CliContext): void {
     )
     .option('--no-execguard', 'protect mode without the helper: deviations are reported, nothing is blocked')
     .option(
+      '--benchmark <names...>',
+      'with --server/--nats: run CIS benchmarks on a schedule and send each result to the console (docker, k8s-node; repeatable or comma-separated)',
+    )
+    .option(
+      '--benchmark-interval <duration>',
+      'with --benchmark: time between runs (24h, 6h, 30m, 90s); the first runs shortly after start',
+      '24h',
+    )
+    .option(
+      '--root <dir>',
+      "with --benchmark: the host's root directory the benchmarks read (a mounted host)",
+      '/',
+    )
+    .option(
+      '--docker-host <url>',
+      'with --benchmark docker: the Docker Engine API (default unix://<root>/var/run/docker.sock)',
+    )
+    .option(
+      '--benchmark-version <version>',
+      'with --benchmark k8s-node: cis-1.5 ... cis-1.24 (default cis-1.9)',
+    )
+    .option(
       '--responses <file>',
       'response policy (YAML): alerts and deviations that kill the process, pause or quarantine the container (docs/runtime-profiles.md#responses)',
     )
@@ -219,6 +241,11 @@ export function register(ctx: CliContext): void {
         mode?: 'discover' | 'monitor' | 'protect';
         execguard?: string | boolean;
         responses?: string;
+        benchmark?: string[];
+        benchmarkInterval: string;
+        root: string;
+        dockerHost?: string;
+        benchmarkVersion?: string;
       }) => {
         const { loadRules, formatAlert } = await import('../runtime/rules/index.js');
         const { StateTracker } = await import('../runtime/state/index.js');
@@ -422,6 +449,40 @@ export function register(ctx: CliContext): void {
           });
           types.push(...['connect', 'inbound', 'socket', 'close'].filter((t) => !types.includes(t)));
         }
+        // CIS benchmarks on a schedule (#14), each run in a child process, results through the buffer
+        let benchmarks: InstanceType<typeof import('../agent/benchmarks.js').BenchmarkScheduler> | undefined;
+        if (o.benchmark?.length) {
+          const bm = await import('../agent/benchmarks.js');
+          let targets: import('../agent/benchmarks.js').BenchmarkTarget[];
+          let intervalMs: number;
+          try {
+            targets = bm.parseBenchmarkTargets(o.benchmark);
+            intervalMs = bm.parseDuration(o.benchmarkInterval);
+          } catch (e) {
+            throw new BulwarkError('USAGE', (e as Error).message);
+          }
+          if (!shipper)
+            throw new BulwarkError('USAGE', '--benchmark needs --server or --nats (where the results go)');
+          if (o.benchmarkVersion && !targets.includes('k8s-node'))
+            throw new BulwarkError('USAGE', '--benchmark-version is for --benchmark k8s-node');
+          const cis = await import('../cis/index.js');
+          if (o.benchmarkVersion) cis.loadBuiltinBenchmark('k8s-node', o.benchmarkVersion); // a usage error now, not at 3 am
+          const sh = shipper;
+          benchmarks = new bm.BenchmarkScheduler({
+            benchmarks: targets.map((t) => ({
+              target: t,
+              root: o.root,
+              ...(t === 'docker' && o.dockerHost ? { dockerHost: o.dockerHost } : {}),
+              ...(t === 'k8s-node' && o.benchmarkVersion ? { version: o.benchmarkVersion } : {}),
+            })),
+            intervalMs,
+            node,
+            cluster: o.cluster,
+            idPrefix: runId,
+            enqueue: (evs) => sh.enqueue(evs),
+            onInfo: (m) => process.stderr.write(`bulwark agent: ${m}\n`),
+          });
+        }
         const sensor = new Sensor({
           binary: o.sensor,
           state,
@@ -517,10 +578,12 @@ export function register(ctx: CliContext): void {
                 : {}),
               ...(responder ? { responses: { ...responder.counters, active: responder.list().length } } : {}),
               ...(shipper ? { console: shipper.stats } : {}),
+              ...(benchmarks ? { benchmarks: benchmarks.counters } : {}),
             },
           }) + '\n';
         shipper?.start();
         flows?.start();
+        benchmarks?.start();
         try {
           await sensor.start();
           await profileRt?.start().catch(async (e: Error) => {
@@ -528,6 +591,7 @@ export function register(ctx: CliContext): void {
             throw e;
           });
         } catch (e) {
+          await benchmarks?.stop();
           await shipper?.stop();
           await out.abort();
           throw new BulwarkError('INTERNAL', (e as Error).message);
@@ -607,6 +671,7 @@ export function register(ctx: CliContext): void {
         if (timer) clearInterval(timer);
         if (beatTimer) clearInterval(beatTimer);
         await control?.close();
+        await benchmarks?.stop();
         // a last stats record from the loader (it writes one on exit) before reporting
         if (profileRt?.guard) await profileRt.guard.stats().catch(() => undefined);
         await profileRt?.stop();
