@@ -38,9 +38,14 @@ execFileSync('bash', [join(root, 'scripts/build-sensor.sh'), '--require'], {
 
 /** CPU seconds (user+sys) of a process from /proc/PID/stat */
 function procCpu(pid: number): number {
+  const [u, k] = procUserSys(pid);
+  return u + k;
+}
+/** user and system CPU seconds */
+function procUserSys(pid: number): [number, number] {
   const f = readFileSync(`/proc/${pid}/stat`, 'utf8');
   const rest = f.slice(f.lastIndexOf(')') + 2).split(' ');
-  return (Number(rest[11]) + Number(rest[12])) / 100;
+  return [Number(rest[11]) / 100, Number(rest[12]) / 100];
 }
 /** voluntary context switches (each a wake-up) of a process's threads */
 function wakeups(pid: number): number {
@@ -132,9 +137,8 @@ try {
       RULES,
       '--server',
       con.base,
-      '--flows',
-      '--workloads',
-      wl,
+      // BENCH_FLOWS_OFF=1: the same agent without flow collection (what the flows themselves cost)
+      ...(process.env.BENCH_FLOWS_OFF ? [] : ['--flows', '--workloads', wl]),
       '--buffer-dir',
       join(tmp, 'buffer'),
       '-o',
@@ -162,11 +166,13 @@ try {
 
   const c0 = [procCpu(apid), loader ? procCpu(loader) : 0];
   const k0 = [wakeups(apid), loader ? wakeups(loader) : 0];
+  const us0 = procUserSys(apid);
   const w0 = Date.now();
   const withAgent = await load(client.netns, web.ip, RATE, SECONDS);
   await sleep(2000); // the last second's flows are aggregated and shipped
   const wallS = (Date.now() - w0) / 1000;
   const used = [(procCpu(apid) - c0[0]!) / wallS, loader ? (procCpu(loader) - c0[1]!) / wallS : 0];
+  const us1 = procUserSys(apid);
   const wake = [(wakeups(apid) - k0[0]!) / wallS, loader ? (wakeups(loader) - k0[1]!) / wallS : 0];
 
   type Edge = { source: string; destination: string; port: number; count: number };
@@ -202,6 +208,9 @@ try {
   console.log(
     `agent at ${rate.toFixed(0)} new connections/s: ${pct(used[0]!)} of a core, sensor loader ${pct(used[1]!)}; ` +
       `together ${pct(used[0]! + used[1]!)} (goal ≤ ${GOAL}%: ${(used[0]! + used[1]!) * 100 <= GOAL ? 'met' : 'NOT met'})`,
+  );
+  console.log(
+    `agent user ${pct((us1[0] - us0[0]) / wallS)}, system ${pct((us1[1] - us0[1]) / wallS)} of a core under the load`,
   );
   console.log(
     `wake-ups/s under the load: agent ${wake[0]!.toFixed(0)}, sensor loader ${wake[1]!.toFixed(0)}`,

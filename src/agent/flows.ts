@@ -39,10 +39,12 @@ export class FlowCollector {
     this.agg = new FlowAggregator(o.attributor);
   }
 
+  /** Adds a record (taken over: its `node` is set to this agent's when it has none). */
   add(rec: FlowRecord | undefined): void {
     if (!rec) return;
     this.stats.records++;
-    this.agg.add({ ...rec, node: rec.node ?? this.o.node });
+    rec.node ??= this.o.node;
+    this.agg.add(rec);
   }
 
   /** Ships what was aggregated since the last flush; returns how many edges. */

@@ -323,6 +323,8 @@ export class Attributor {
   private readonly byContainer = new Map<string, InventoryEntry>();
   private readonly bySvc = new Map<string, InventoryEntry>();
   private readonly dns = new Map<string, Set<string>>();
+  /** grows whenever an address or container is learned (attributions made before may change) */
+  version = 0;
 
   constructor(inventory: InventoryEntry[] = [], services: ServiceEntry[] = []) {
     for (const w of inventory) {
@@ -348,7 +350,10 @@ export class Attributor {
    */
   learnContainer(containerId: string, w: InventoryEntry): void {
     const k = containerId.slice(0, 12);
-    if (!this.byContainer.has(k)) this.byContainer.set(k, w);
+    if (!this.byContainer.has(k)) {
+      this.byContainer.set(k, w);
+      this.version++;
+    }
   }
 
   /** Records the DNS answer a flow carries, if any. */
@@ -370,13 +375,19 @@ export class Attributor {
   private container(e: FlowEndpoint): InventoryEntry | undefined {
     const w = e.containerId ? this.byContainer.get(e.containerId.slice(0, 12)) : undefined;
     // the address a container (or namespace) used is its pod's: learn it for the other end's records
-    if (w && e.ip && !this.byIp.has(e.ip)) this.byIp.set(e.ip, w);
+    if (w && e.ip && !this.byIp.has(e.ip)) {
+      this.byIp.set(e.ip, w);
+      this.version++;
+    }
     return w;
   }
 
   private netns(e: FlowEndpoint): InventoryEntry | undefined {
     const w = e.netns ? this.byNetns.get(e.netns) : undefined;
-    if (w && e.ip && !this.byIp.has(e.ip)) this.byIp.set(e.ip, w);
+    if (w && e.ip && !this.byIp.has(e.ip)) {
+      this.byIp.set(e.ip, w);
+      this.version++;
+    }
     return w;
   }
 
@@ -469,7 +480,17 @@ export function orient(f0: FlowRecord): FlowRecord | undefined {
 export class FlowAggregator {
   private readonly out = new Map<string, FlowRecord>();
   /** recent connections by 5-tuple → time seen (ms; NaN when unknown) and the vantages that saw it, oldest first */
-  private readonly recent = new Map<string, { t: number; vantages: Set<string> }>();
+  private recent = new Map<string, RecentConn>();
+  /** the generation before `recent`: two generations of maxRecent/2 bound the memory, and
+   * dropping a whole generation costs nothing per record (deleting the oldest key of one big
+   * Map, record after record, made every lookup slow) */
+  private older = new Map<string, RecentConn>();
+  /** the last firstSeen parsed (records of one interval share their timestamps' text) */
+  private lastIso = '';
+  private lastT = NaN;
+  /** raw ends of a record → the key of its aggregated edge (null: dropped), for the attributor's version */
+  private readonly edgeOf = new Map<string, string | null>();
+  private edgeVersion = -1;
   constructor(
     private readonly attributor?: Attributor,
     /** the same 5-tuple within this window is one connection (seen at both ends, or by two observers) */
@@ -489,38 +510,74 @@ export class FlowAggregator {
     if (f.source.port === undefined || !f.source.ip || !f.destination.ip || f.port === undefined)
       return false;
     const k = `${f.protocol} ${f.source.ip} ${f.source.port} ${f.destination.ip} ${f.port} ${f.verdict}`;
-    const t = f.firstSeen ? Date.parse(f.firstSeen) : NaN;
+    let t = NaN;
+    if (f.firstSeen) {
+      if (f.firstSeen !== this.lastIso) {
+        this.lastIso = f.firstSeen;
+        this.lastT = Date.parse(f.firstSeen);
+      }
+      t = this.lastT;
+    }
     const vantage = `${f.observer} ${f.observedIn ?? ''} ${f.trafficDirection ?? ''} ${f.node ?? ''}`;
-    const prev = this.recent.get(k);
+    const prev = this.recent.get(k) ?? this.older.get(k);
     if (
       prev !== undefined &&
       (Number.isNaN(prev.t) || Number.isNaN(t) || Math.abs(t - prev.t) < this.dedupeMs)
     ) {
-      if (!prev.vantages.has(vantage)) {
-        prev.vantages.add(vantage);
+      if (prev.v !== vantage && !prev.more?.includes(vantage)) {
+        (prev.more ??= []).push(vantage);
         return true;
       }
       if (f.observer === 'hubble') return true;
     }
-    this.recent.delete(k);
-    this.recent.set(k, { t, vantages: new Set([vantage]) });
-    if (this.recent.size > this.maxRecent) this.recent.delete(this.recent.keys().next().value!);
+    this.recent.set(k, { t, v: vantage });
+    if (this.recent.size >= this.maxRecent / 2) {
+      this.older = this.recent;
+      this.recent = new Map();
+    }
     return false;
   }
 
   add(f0: FlowRecord): void {
-    this.attributor?.observe(f0);
+    const a = this.attributor;
+    a?.observe(f0);
     // the other end's record of a counted connection (half of the sensor's): only what it teaches
     // about addresses matters, so it skips attribution (attribution keeps addresses and ports, and
     // only a reply is turned around, so the 5-tuple is the same before and after)
     const reply = (f0 as FlowRecord & { reply?: boolean }).reply === true;
     if (!reply && this.duplicate(f0)) {
-      this.attributor?.learn(f0);
+      a?.learn(f0);
       return;
     }
-    const f = orient(this.attributor ? this.attributor.attribute(f0) : f0);
-    if (!f || (reply && this.duplicate(f))) return;
-    const k = `${endpointKey(f.source)} ${endpointKey(f.destination)} ${f.protocol} ${f.port ?? ''} ${f.verdict}`;
+    // a raw record (addresses, namespace, container: the sensor's and conntrack's) of an edge
+    // already aggregated: its edge is known from the same raw ends, so attribution is skipped
+    // (the cache is dropped whenever the attributor learns an address)
+    let raw: string | undefined;
+    if (!reply && isRaw(f0)) {
+      if (a && a.version !== this.edgeVersion) {
+        this.edgeOf.clear();
+        this.edgeVersion = a.version;
+      }
+      const s = f0.source;
+      const d = f0.destination;
+      raw = `${f0.protocol} ${f0.port ?? ''} ${f0.verdict} ${s.ip ?? ''} ${s.netns ?? ''} ${s.containerId ?? ''} ${d.ip ?? ''} ${d.netns ?? ''} ${d.containerId ?? ''}`;
+      const k = this.edgeOf.get(raw);
+      if (k === null) return; // loopback, or a workload's traffic to itself
+      const have = k !== undefined ? this.out.get(k) : undefined;
+      if (have) {
+        mergeInto(have, f0);
+        return;
+      }
+    }
+    const f = orient(a ? a.attribute(f0) : f0);
+    const k = f
+      ? `${endpointKey(f.source)} ${endpointKey(f.destination)} ${f.protocol} ${f.port ?? ''} ${f.verdict}`
+      : null;
+    if (raw !== undefined && (!a || a.version === this.edgeVersion)) {
+      if (this.edgeOf.size >= 100_000) this.edgeOf.clear();
+      this.edgeOf.set(raw, k);
+    }
+    if (!f || k === null || (reply && this.duplicate(f))) return;
     const have = this.out.get(k);
     if (!have) {
       const { port: _sp, ...src } = f.source;
@@ -528,12 +585,7 @@ export class FlowAggregator {
       this.out.set(k, { ...f, source: src, destination: { ...f.destination }, count: f.count });
       return;
     }
-    have.count += f.count;
-    if (f.firstSeen && (!have.firstSeen || f.firstSeen < have.firstSeen)) have.firstSeen = f.firstSeen;
-    if (f.lastSeen && (!have.lastSeen || f.lastSeen > have.lastSeen)) have.lastSeen = f.lastSeen;
-    if (f.destination.names)
-      have.destination.names = [...new Set([...(have.destination.names ?? []), ...f.destination.names])];
-    if (f.l7 && !have.l7) have.l7 = f.l7;
+    mergeInto(have, f);
   }
 
   /**
@@ -577,6 +629,31 @@ export function aggregate(flows: FlowRecord[]): FlowRecord[] {
   const a = new FlowAggregator();
   for (const f of flows) a.add(f);
   return a.results();
+}
+
+/** A connection's 5-tuple seen recently: when (ms), and from which vantages. */
+interface RecentConn {
+  t: number;
+  v: string;
+  more?: string[];
+}
+
+/** A record whose ends carry only addresses, ports, a namespace or a container id (no identity yet). */
+function isRaw(f: FlowRecord): boolean {
+  if (f.l7) return false;
+  for (const e of [f.source, f.destination])
+    if (e.namespace || e.name || e.pod || e.names || e.reserved || e.identity !== undefined) return false;
+  return true;
+}
+
+/** Adds a record's count, times, DNS names and L7 identity to its aggregated edge. */
+function mergeInto(have: FlowRecord, f: FlowRecord): void {
+  have.count += f.count;
+  if (f.firstSeen && (!have.firstSeen || f.firstSeen < have.firstSeen)) have.firstSeen = f.firstSeen;
+  if (f.lastSeen && (!have.lastSeen || f.lastSeen > have.lastSeen)) have.lastSeen = f.lastSeen;
+  if (f.destination.names)
+    have.destination.names = [...new Set([...(have.destination.names ?? []), ...f.destination.names])];
+  if (f.l7 && !have.l7) have.l7 = f.l7;
 }
 
 /** `ns/a[Deployment] => ns/b[Deployment] : TCP 80`, as `netpol eval` prints connections. */

@@ -24,6 +24,17 @@ function isTuple(v: unknown): v is SockTuple {
 }
 
 /** The flow a sensor event opens, or undefined (other events, failed connects, unix sockets). */
+let lastMs = -1;
+let lastIso = '';
+/** ISO text of a millisecond time; consecutive events share it (ns → ms needs no BigInt division) */
+function isoMs(ms: number): string {
+  if (ms !== lastMs) {
+    lastMs = ms;
+    lastIso = new Date(ms).toISOString();
+  }
+  return lastIso;
+}
+
 export function fromSyscallEvent(ev: SyscallEvent, opts: SensorFlowOptions = {}): FlowRecord | undefined {
   if (ev.dir !== '<') return undefined;
   const accept = ev.type === 'accept' || ev.type === 'accept4';
@@ -39,7 +50,7 @@ export function fromSyscallEvent(ev: SyscallEvent, opts: SensorFlowOptions = {})
     if (typeof res !== 'number' || (res !== 0 && res !== EINPROGRESS)) return undefined;
   }
   const protocol = opts.protocolOf?.(ev) ?? 'TCP';
-  const time = new Date(Number(ev.ts / 1_000_000n)).toISOString();
+  const time = isoMs(Math.floor(Number(ev.ts) / 1e6));
   const container = ev.containerId && ev.containerId !== 'host' ? { containerId: ev.containerId } : {};
   // the tuple is source → destination as the kernel saw it: for connect local → remote, for accept peer → local
   return {

@@ -425,12 +425,28 @@ function ipMatcher(s: string): (ip: string) => boolean {
   }
   throw new CompileError(`'${s}' is not a valid IP address`);
 }
+/** Dotted-quad IPv4 text → its 32-bit value; undefined for anything else. Runs per event on
+ * fd.net-style comparisons, so it parses by hand (no regex, no allocation). */
 function ipv4(s: string): number | undefined {
-  const m = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.exec(s);
-  if (!m) return undefined;
-  const p = m.slice(1).map(Number);
-  if (p.some((x) => x > 255)) return undefined;
-  return ((p[0]! << 24) | (p[1]! << 16) | (p[2]! << 8) | p[3]!) >>> 0;
+  let v = 0;
+  let part = 0;
+  let digits = 0;
+  let dots = 0;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c === 46) {
+      if (digits === 0 || ++dots > 3) return undefined;
+      v = v * 256 + part;
+      part = 0;
+      digits = 0;
+    } else if (c >= 48 && c <= 57) {
+      if (++digits > 3) return undefined;
+      part = part * 10 + (c - 48);
+      if (part > 255) return undefined;
+    } else return undefined;
+  }
+  if (dots !== 3 || digits === 0) return undefined;
+  return (v * 256 + part) >>> 0;
 }
 function expand6(s: string): string {
   const [h, t] = s.split('::');

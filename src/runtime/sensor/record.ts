@@ -282,7 +282,8 @@ export function decodeHeader(b: Buffer, o: number): RecordHeader {
     cgroupId: b.readBigUInt64LE(o + 40),
     pidns: b.readUInt32LE(o + 48),
     mntns: b.readUInt32LE(o + 52),
-    res: Number(b.readBigInt64LE(o + 56)),
+    // int64 without a BigInt: syscall results are far below 2^53
+    res: b.readInt32LE(o + 60) * 0x100000000 + b.readUInt32LE(o + 56),
     comm: cstr(b, o + 64, 16),
   };
 }
