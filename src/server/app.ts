@@ -23,6 +23,7 @@ import { notifyRoutes } from './api/notify.js';
 import { runtimeRoutes } from './api/runtime.js';
 import { networkRoutes } from './api/network.js';
 import { profileRoutes } from './api/profiles.js';
+import { benchmarkRoutes } from './api/benchmarks.js';
 import { BusConsumer, type BusOptions } from './bus.js';
 import { systemGauges } from './api/system.js';
 import { JobRunner } from './jobs.js';
@@ -220,6 +221,7 @@ export async function createConsole(o: ServerOptions): Promise<Console> {
   registryRoutes(ctx, jobs);
   runtimeRoutes(ctx);
   profileRoutes(ctx);
+  benchmarkRoutes(ctx);
   networkRoutes(ctx);
   const notifier = new Notifier(ctx, {
     pollMs: o.pollMs ?? 1000,

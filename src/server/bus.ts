@@ -18,6 +18,7 @@ import { Counter } from './metrics.js';
 import type { PostedEvent, PostedStats } from './runtime.js';
 import type { PostedFlow } from './network.js';
 import type { PostedProfile } from './profiles.js';
+import type { PostedBenchmark } from './benchmarks.js';
 
 export interface BusOptions {
   /** nats://host:port[,...] */
@@ -162,6 +163,7 @@ export class BusConsumer {
     const stats: PostedStats[] = [];
     const flows: PostedFlow[] = [];
     const profiles: PostedProfile[] = [];
+    const benchmarks: PostedBenchmark[] = [];
     const good: JsMsg[] = [];
     for (const m of msgs) {
       try {
@@ -169,6 +171,7 @@ export class BusConsumer {
         if (c.stats) stats.push(c.stats);
         else if (c.flow) flows.push(c.flow);
         else if (c.profile) profiles.push(c.profile);
+        else if (c.benchmark) benchmarks.push(c.benchmark);
         else events.push(c.event!);
         good.push(m);
       } catch (e) {
@@ -180,7 +183,7 @@ export class BusConsumer {
     }
     if (good.length) {
       // not acknowledged on failure: redelivered after the ack wait (to this or another replica)
-      const r = await this.s.ingestRuntime!(events, stats, 'nats', flows, profiles);
+      const r = await this.s.ingestRuntime!(events, stats, 'nats', flows, profiles, benchmarks);
       this.stats.stored += r.accepted;
       this.stats.duplicates += r.duplicates;
       this.consumed.inc({ outcome: 'stored' }, r.accepted);

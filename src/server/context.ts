@@ -10,6 +10,7 @@ import type { LoginThrottle } from './throttle.js';
 import type { PostedEvent, PostedStats, StoredRuntimeEvent } from './runtime.js';
 import type { PostedFlow } from './network.js';
 import type { PostedProfile } from './profiles.js';
+import type { PostedBenchmark } from './benchmarks.js';
 
 export interface ServerContext {
   store: Store;
@@ -39,6 +40,7 @@ export interface ServerContext {
     who: string,
     flows?: PostedFlow[],
     profiles?: PostedProfile[],
+    benchmarks?: PostedBenchmark[],
   ) => Promise<{ accepted: number; duplicates: number }>;
 }
 

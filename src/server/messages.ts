@@ -73,6 +73,8 @@ export const SERVER_MESSAGES = {
   'response.alreadyUndone': 'response {id} was undone already',
   'response.undoPending': 'an undo of response {id} is already waiting for the agent of {node}',
   'command.wrongCluster': 'cluster {cluster} is not the cluster of this token ({token})',
+  'benchmark.notFound': 'node {node} (cluster "{cluster}") sent no {target} benchmark results',
+  'benchmark.wrongCluster': 'cluster {cluster} is not the cluster of this token ({token})',
 } as const;
 
 export type MessageKey = keyof typeof SERVER_MESSAGES;

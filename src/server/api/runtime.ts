@@ -11,6 +11,7 @@ import { msg } from '../messages.js';
 import { Counter } from '../metrics.js';
 import { parseFlowRecord, storeFlows, type PostedFlow } from '../network.js';
 import { ProfileReportIn, storeProfiles, type PostedProfile } from '../profiles.js';
+import { BenchmarkRunIn, storeBenchmarkRuns, type PostedBenchmark } from '../benchmarks.js';
 import {
   countRows,
   HttpError,
@@ -155,8 +156,18 @@ const RuntimeBatch = z.object({
 export function classifyRuntimeItem(
   item: unknown,
   path: (string | number)[],
-): { event?: PostedEvent; stats?: PostedStats; flow?: PostedFlow; profile?: PostedProfile } {
+): {
+  event?: PostedEvent;
+  stats?: PostedStats;
+  flow?: PostedFlow;
+  profile?: PostedProfile;
+  benchmark?: PostedBenchmark;
+} {
   const kind = (item as { kind?: unknown } | null)?.kind;
+  if (kind === 'benchmark')
+    return {
+      benchmark: parse(BenchmarkRunIn, item, 'request body', 'request.invalidBody', path) as PostedBenchmark,
+    };
   if (kind === 'profile')
     return {
       profile: parse(ProfileReportIn, item, 'request body', 'request.invalidBody', path) as PostedProfile,
@@ -441,17 +452,20 @@ export function runtimeRoutes(s: ServerContext): void {
     who: string,
     flows: PostedFlow[] = [],
     profiles: PostedProfile[] = [],
+    benchmarks: PostedBenchmark[] = [],
   ) => {
     const newFlows = await storeFlows(db, flows);
     const newProfiles = profiles.length ? await storeProfiles(db, profiles, who) : 0;
+    const newRuns = benchmarks.length ? await storeBenchmarkRuns(db, benchmarks, who) : 0;
     if (stats.length) events = [...events, ...(await storeAgentStats(db, stats, who))];
     const r = events.length
       ? await storeRuntimeEvents(db, events, who, s.onRuntimeStored)
       : { accepted: 0, duplicates: 0, stored: [] };
     for (const e of r.stored) stored.inc({ kind: e.event.kind, priority: e.event.priority });
     return {
-      accepted: r.accepted + stats.length + newFlows + newProfiles,
-      duplicates: r.duplicates + flows.length - newFlows + profiles.length - newProfiles,
+      accepted: r.accepted + stats.length + newFlows + newProfiles + newRuns,
+      duplicates:
+        r.duplicates + flows.length - newFlows + profiles.length - newProfiles + benchmarks.length - newRuns,
     };
   };
   s.ingestRuntime = ingest;
@@ -480,10 +494,11 @@ export function runtimeRoutes(s: ServerContext): void {
       const stats: PostedStats[] = [];
       const flows: PostedFlow[] = [];
       const profiles: PostedProfile[] = [];
+      const benchmarks: PostedBenchmark[] = [];
       const bound = principal.cluster;
       body.events.forEach((item, i) => {
         const c = classifyRuntimeItem(item, ['events', i]);
-        const rec = (c.stats ?? c.flow ?? c.profile ?? c.event)!;
+        const rec = (c.stats ?? c.flow ?? c.profile ?? c.benchmark ?? c.event)!;
         // a cluster token's events belong to its cluster: unnamed ones get it, others are refused
         if (bound) {
           if (rec.cluster && rec.cluster !== bound)
@@ -497,9 +512,10 @@ export function runtimeRoutes(s: ServerContext): void {
         if (c.stats) stats.push(c.stats);
         else if (c.flow) flows.push(c.flow);
         else if (c.profile) profiles.push(c.profile);
+        else if (c.benchmark) benchmarks.push(c.benchmark);
         else events.push(c.event!);
       });
-      return ingest(events, stats, actorName(principal), flows, profiles);
+      return ingest(events, stats, actorName(principal), flows, profiles, benchmarks);
     },
   });
 

@@ -527,12 +527,50 @@ export function workloadEventRow(
   };
 }
 
+/** CIS benchmark runs sent by node agents (#14): the last runs per cluster + node + benchmark. */
+function benchmarkRuns(dialect: Dialect): Migration {
+  return {
+    async up(db: Kysely<any>) {
+      await withId(db.schema.createTable('benchmark_runs'), dialect)
+        .addColumn('event_id', 'text', (c) => c.notNull().unique())
+        .addColumn('cluster', 'text', (c) => c.notNull())
+        .addColumn('node', 'text', (c) => c.notNull())
+        .addColumn('target', 'text', (c) => c.notNull())
+        .addColumn('benchmark_id', 'text', (c) => c.notNull())
+        .addColumn('version', 'text', (c) => c.notNull())
+        .addColumn('title', 'text', (c) => c.notNull())
+        .addColumn('status', 'text', (c) => c.notNull())
+        .addColumn('error', 'text', (c) => c.notNull())
+        .addColumn('time', 'text', (c) => c.notNull())
+        .addColumn('started_at', 'text', (c) => c.notNull())
+        .addColumn('received_at', 'text', (c) => c.notNull())
+        .addColumn('submitted_by', 'text', (c) => c.notNull())
+        .addColumn('duration_ms', 'integer', (c) => c.notNull())
+        .addColumn('interval_seconds', 'integer', (c) => c.notNull())
+        .addColumn('pass', 'integer', (c) => c.notNull())
+        .addColumn('fail', 'integer', (c) => c.notNull())
+        .addColumn('warn', 'integer', (c) => c.notNull())
+        .addColumn('info', 'integer', (c) => c.notNull())
+        .addColumn('score', 'integer')
+        .addColumn('has_report', 'integer', (c) => c.notNull())
+        .addColumn('report', 'text')
+        .execute();
+      await db.schema
+        .createIndex('benchmark_runs_key')
+        .on('benchmark_runs')
+        .columns(['cluster', 'node', 'target', 'time'])
+        .execute();
+    },
+  };
+}
+
 const MIGRATIONS: Record<string, (d: Dialect) => Migration> = {
   '0001_initial': initial,
   '0002_findings_rank_index': findingsRankIndex,
   '0003_scan_sources': scanSources,
   '0004_runtime_events': runtimeEvents,
   '0005_runtime_profiles': runtimeProfiles,
+  '0006_benchmark_runs': benchmarkRuns,
 };
 
 /** Migrates to the latest schema, or up to and including `target` (tests of upgrades). */

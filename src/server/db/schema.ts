@@ -328,6 +328,40 @@ export interface RuntimeCommandsTable {
   result_event: string | null;
   error: string | null;
 }
+/** A CIS benchmark run sent by a node agent (0006): the last runs per cluster + node + target. */
+export interface BenchmarkRunsTable {
+  id: Generated<number>;
+  /** the agent's item id (idempotency) */
+  event_id: string;
+  cluster: string;
+  node: string;
+  /** docker | k8s-node */
+  target: string;
+  /** cis-docker-1.6.0, cis-1.9, ... */
+  benchmark_id: string;
+  version: string;
+  title: string;
+  /** ok | error */
+  status: string;
+  error: string;
+  /** when the run ended (the agent's clock) */
+  time: string;
+  started_at: string;
+  received_at: string;
+  submitted_by: string;
+  duration_ms: number;
+  interval_seconds: number;
+  pass: number;
+  fail: number;
+  warn: number;
+  info: number;
+  /** PASS / (PASS + FAIL) in percent; null without either */
+  score: number | null;
+  /** 1 while `report` is kept (the newest runs) */
+  has_report: number;
+  /** JSON {report, compliance} (server/benchmarks.ts StoredReport); null for older runs */
+  report: string | null;
+}
 export interface Database {
   users: UsersTable;
   sessions: SessionsTable;
@@ -353,4 +387,5 @@ export interface Database {
   runtime_workload_events: RuntimeWorkloadEventsTable;
   runtime_modes: RuntimeModesTable;
   runtime_commands: RuntimeCommandsTable;
+  benchmark_runs: BenchmarkRunsTable;
 }
