@@ -466,3 +466,57 @@ export function qs(params: Record<string, string | number | boolean | undefined 
   const s = u.toString();
   return s ? `?${s}` : '';
 }
+
+/** A node's latest run of one CIS benchmark (GET /api/benchmarks/nodes). */
+export interface BenchmarkSummary {
+  target: string;
+  benchmarkId: string;
+  version: string;
+  title: string;
+  status: 'ok' | 'error';
+  error: string;
+  time: string;
+  receivedAt: string;
+  durationMs: number;
+  intervalSeconds: number;
+  stale: boolean;
+  totals: { pass: number; fail: number; warn: number; info: number };
+  score: number | null;
+  runs: number;
+  trend: { time: string; status: string; score: number | null; fail: number }[];
+}
+export interface BenchmarkNode {
+  cluster: string;
+  node: string;
+  benchmarks: BenchmarkSummary[];
+}
+export interface BenchmarkCheck {
+  id: string;
+  title: string;
+  section: string;
+  sectionTitle: string;
+  status: 'PASS' | 'FAIL' | 'WARN' | 'INFO';
+  scored: boolean;
+  type?: string;
+  scope: string;
+  expected?: string;
+  actual?: string;
+  reason?: string;
+  remediation?: string;
+  compliance: { framework: string; control: string; title?: string }[];
+  subjects?: { id?: string; name?: string; state: string; reason?: string }[];
+  previous?: string;
+}
+export interface BenchmarkNodeDetail {
+  cluster: string;
+  node: string;
+  target: string;
+  summary: BenchmarkSummary;
+  checksFrom: { time: string; root: string; source?: string } | null;
+  sections: {
+    id: string;
+    title: string;
+    totals: { pass: number; fail: number; warn: number; info: number; total: number };
+  }[];
+  checks: BenchmarkCheck[];
+}

@@ -19,6 +19,7 @@ import { TokensPage } from './pages/tokens';
 import { RuntimePage, RuntimeEventPage } from './pages/runtime';
 import { NetworkPage } from './pages/network';
 import { ProfilesPage, WorkloadPage } from './pages/profiles';
+import { BenchmarksPage, BenchmarkNodePage } from './pages/benchmarks';
 import './styles.css';
 
 const NAV: { to: string; label: Key; role?: Role }[] = [
@@ -29,6 +30,7 @@ const NAV: { to: string; label: Key; role?: Role }[] = [
   { to: '/runtime', label: 'nav.runtime' },
   { to: '/profiles', label: 'nav.profiles' },
   { to: '/network', label: 'nav.network' },
+  { to: '/benchmarks', label: 'nav.benchmarks' },
   { to: '/admission', label: 'nav.admission' },
   { to: '/waf', label: 'nav.waf' },
   { to: '/registries', label: 'nav.registries' },
@@ -52,6 +54,8 @@ function Routes({ me }: { me: Me['user'] }): ReactNode {
   if (path === '/network') return <NetworkPage />;
   if (path === '/profiles') return <ProfilesPage />;
   if (path === '/profiles/workload') return <WorkloadPage me={me} />;
+  if (path === '/benchmarks') return <BenchmarksPage />;
+  if (path === '/benchmarks/node') return <BenchmarkNodePage />;
   if (path === '/waf') return <RuntimePage key="waf" fixedKind="waf" title="nav.waf" />;
   if (path === '/admission')
     return <RuntimePage key="admission" fixedKind="admission" title="nav.admission" />;

@@ -9,6 +9,7 @@ import {
   type ClusterRow,
   type Me,
   type RuntimeAgent,
+  type BenchmarkNode,
   type RuntimeEvent,
   type RuntimeEventDetail,
   type RuntimeSummary,
@@ -17,6 +18,7 @@ import { DataTable, ErrorBox, fmtDate, Link, SimpleTable, useResource, useServer
 import { useT, type Key } from '../i18n';
 import { navigate, useLocation } from '../router';
 import { workloadUrl } from './profiles';
+import { benchmarkUrl } from './benchmarks';
 
 export const PRIORITIES = [
   'Emergency',
@@ -190,6 +192,8 @@ export function RuntimePage({ fixedKind, title }: { fixedKind?: string; title?: 
   const list = useServerList<RuntimeEvent>('/api/runtime/events', filters, { sort: 'time', order: 'desc' });
   const s = summary.data;
   const agents = useResource<{ items: RuntimeAgent[] }>('/api/runtime/agents');
+  // the agents' CIS benchmark results (#14), linked from their row
+  const benches = useResource<{ items: BenchmarkNode[] }>(fixedKind ? null : '/api/benchmarks/nodes');
   const clusters = useResource<{ items: ClusterRow[] }>('/api/clusters');
   const named = (clusters.data?.items ?? []).filter((c) => c.cluster);
   return (
@@ -311,6 +315,26 @@ export function RuntimePage({ fixedKind, title }: { fixedKind?: string; title?: 
                 a.buffer
                   ? `${Math.round(a.buffer.pendingBytes / 1024)} KiB${a.buffer.dropped ? ` · −${a.buffer.dropped}` : ''}`
                   : '',
+            },
+            {
+              key: 'benchmarks',
+              label: 'runtime.benchmarks',
+              render: (a) => {
+                const n = benches.data?.items.find((b) => b.node === a.node && b.cluster === a.cluster);
+                if (!n) return <span className="muted">—</span>;
+                return (
+                  <span data-testid={`agent-bench-${a.node}`}>
+                    {n.benchmarks.map((b) => (
+                      <span key={b.target} className="small">
+                        <Link to={benchmarkUrl(n.cluster, n.node, b.target)}>
+                          {t(`bench.target.${b.target}` as Key)} {b.score === null ? '—' : `${b.score}%`}
+                        </Link>
+                        {b.status === 'error' ? ' ⚠' : ''}{' '}
+                      </span>
+                    ))}
+                  </span>
+                );
+              },
             },
             { key: 'version', label: 'runtime.version', render: (a) => a.version },
           ]}
