@@ -300,7 +300,7 @@ export class BenchmarkScheduler {
         ...(error ? { error: error.slice(0, 2000) } : {}),
         startedAt: started.toISOString(),
         durationMs,
-        intervalSeconds: Math.round(this.intervalMs / 1000),
+        intervalSeconds: Math.max(1, Math.round(this.intervalMs / 1000)),
         root: rep?.root ?? spec.root ?? '/',
         ...(rep ? { totals: rep.totals, report: rep, compliance: r!.compliance } : {}),
       },
