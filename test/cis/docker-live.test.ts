@@ -308,6 +308,65 @@ test(
 );
 
 test(
+  'the agent’s scheduled run on the same dockerd reaches the console: status ok, the misconfigured container named (#14)',
+  { skip, timeout: 120_000 },
+  async () => {
+    const { BenchmarkScheduler, Shipper } = await import('../../src/agent/index.js');
+    const { Client, startConsole } = await import('../server/helpers.js');
+    const evs: import('../../src/agent/index.js').BenchmarkRunEvent[] = [];
+    await new BenchmarkScheduler({
+      benchmarks: [{ target: 'docker', dockerHost }],
+      node: 'docker-node',
+      idPrefix: 'docker-node:run',
+      enqueue: (e) => evs.push(...e),
+    }).runAll();
+    assert.equal(evs.length, 1);
+    const b = evs[0]!.benchmark;
+    assert.equal(b.status, 'ok', b.error);
+    // the same verdicts as the CLI's evaluation of the same dockerd
+    const bench = loadBuiltinBenchmark('docker');
+    const direct = evaluateBenchmark(bench, await collectFacts(bench, { dockerHost }));
+    const states = (r: typeof direct) =>
+      Object.fromEntries(
+        r.groups
+          .flatMap((g) => g.checks)
+          .filter((c) => c.id.startsWith('5.'))
+          .map((c) => [c.id, c.state]),
+      );
+    assert.deepEqual(states(b.report!), states(direct));
+    const con = await startConsole('sqlite');
+    try {
+      const admin = await new Client(con.base).login();
+      const token = (await admin.post('/api/tokens', { name: 'agent', role: 'operator' })).body
+        .token as string;
+      const sh = new Shipper({
+        server: con.base,
+        token,
+        bufferDir: join(tmp, 'agent-buffer'),
+        onWarn: () => {},
+      });
+      sh.start();
+      sh.enqueue(evs);
+      const end = Date.now() + 15_000;
+      while (!sh.drained && Date.now() < end) await new Promise((r) => setTimeout(r, 20));
+      await sh.stop(0);
+      const d = await admin.get('/api/benchmarks/node?node=docker-node&target=docker&status=FAIL&section=5');
+      assert.equal(d.status, 200, JSON.stringify(d.body));
+      assert.equal(d.body.summary.status, 'ok');
+      const c510 = (d.body.checks as { id: string; subjects: { name: string; state: string }[] }[]).find(
+        (c) => c.id === '5.10',
+      )!;
+      assert.deepEqual(Object.fromEntries(c510.subjects.map((x) => [x.name, x.state])), {
+        'bw-hardened': 'PASS',
+        'bw-misconfig': 'FAIL',
+      });
+    } finally {
+      await con.close();
+    }
+  },
+);
+
+test(
   'sections 1 (host) and 2 (daemon), 4.1 and 4.6: Bulwark equals docker-bench-security on the same dockerd',
   { skip, timeout: 300_000 },
   async () => {
