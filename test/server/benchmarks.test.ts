@@ -8,7 +8,8 @@
  * token to a real console. The console lists the nodes with counts, scores and errors, one node's
  * checks with filters by status and section, the status in the run before, compliance mappings and
  * redacted actual values; re-sent runs are not doubled; history is bounded; old results are stale;
- * viewers read, cluster tokens read and write their own cluster only.
+ * viewers read, cluster tokens read and write their own cluster only; runs also arrive through NATS
+ * JetStream (agent --nats, a real nats-server).
  * The live `bulwark agent --benchmark` process is test/agent/benchmark-live.test.ts.
  */
 import assert from 'node:assert/strict';
@@ -327,3 +328,41 @@ for (const backend of BACKENDS) {
     });
   });
 }
+
+test(
+  'benchmark runs through NATS JetStream (agent --nats) reach the console',
+  { timeout: 60_000 },
+  async () => {
+    const { TestNats } = await import('../helpers/nats.js');
+    const nats = new TestNats();
+    await nats.start();
+    let con: Awaited<ReturnType<typeof startConsole>> | undefined;
+    try {
+      con = await startConsole('sqlite', { nats: { servers: nats.url, auth: nats.token, ackWaitMs: 5000 } });
+      const sh = new Shipper({
+        nats: nats.url,
+        natsAuth: nats.token,
+        bufferDir: join(tmp, 'nats'),
+        onWarn: () => {},
+      });
+      sh.start();
+      sh.enqueue(first.map((e) => ({ ...e, id: `nats:${e.id}`, cluster: 'edge' })));
+      const admin = await new Client(con.base).login();
+      const end = Date.now() + 20_000;
+      let items: { node: string; benchmarks: { target: string; status: string }[] }[] = [];
+      while (Date.now() < end) {
+        items = (await admin.get('/api/benchmarks/nodes?cluster=edge')).body.items;
+        if (items.length === 3) break;
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      await sh.stop(0);
+      assert.deepEqual(
+        items.map((i) => `${i.node}:${i.benchmarks.map((b) => `${b.target}=${b.status}`).join(',')}`),
+        ['node-bad:docker=error,k8s-node=ok', 'node-broken:k8s-node=error', 'node-good:k8s-node=ok'],
+      );
+    } finally {
+      await con?.close();
+      await nats.kill();
+    }
+  },
+);
