@@ -8,7 +8,8 @@
  *
  *   network error, timeout, 5xx  → retry with exponential backoff (0.5 s … 30 s)
  *   429 / 503 with Retry-After   → wait as told (capped at 5 min)
- *   413                          → halve the batch size and retry
+ *   413                          → halve the batch size and retry; a single event refused as too
+ *                                  large (413, NATS max_payload) is kept aside as for 400
  *   400                          → the console refused the batch as malformed: it is moved to
  *                                  `rejected.jsonl` in the buffer directory (kept, reported), not retried
  *   401 / 403                    → the token is wrong: keep buffering, report, retry slowly
@@ -334,7 +335,9 @@ export class Shipper {
         this.backoff = 0;
         continue;
       }
-      if (r.rejected) {
+      // one event larger than the destination takes (413, NATS max_payload: a benchmark report of a
+      // host with very many containers) can never be delivered: kept aside like a malformed one
+      if (r.rejected || (r.tooLarge && batch.items.length === 1)) {
         appendFileSync(
           join(this.opts.bufferDir, 'rejected.jsonl'),
           batch.items.map((i) => JSON.stringify(i)).join('\n') + '\n',
@@ -343,12 +346,14 @@ export class Shipper {
         this.buffer.ack(batch);
         this.st.rejected += batch.items.length;
         this.warn(
-          `console refused ${batch.items.length} events as malformed (${r.error}); kept in rejected.jsonl`,
+          r.rejected
+            ? `console refused ${batch.items.length} events as malformed (${r.error}); kept in rejected.jsonl`
+            : `${this.sink.where} refused an event as too large (${r.error}); kept in rejected.jsonl`,
         );
         continue;
       }
-      if (r.tooLarge && this.batchMax > 1) {
-        this.batchMax = Math.max(1, Math.floor(this.batchMax / 2));
+      if (r.tooLarge) {
+        this.batchMax = Math.max(1, Math.floor(Math.min(this.batchMax, batch.items.length) / 2));
         continue;
       }
       this.st.retries++;
@@ -542,6 +547,7 @@ class NatsSink implements EventSink {
       return { ok: true };
     } catch (e) {
       const err = e as Error & { code?: string };
+      if (/max_payload/i.test(err.message)) return { ok: false, tooLarge: true, error: err.message };
       // a closed or failed connection is re-made on the next attempt
       await this.nc?.close().catch(() => {});
       this.nc = undefined;

@@ -219,6 +219,13 @@ describe('agent shipper', () => {
     assert.match(readFileSync(join(dir, 'rejected.jsonl'), 'utf8'), /node-1:run:6/);
     s2.enqueue([ev(7)]);
     await until(() => con.received.length === 6);
+    // one event too large for the console (413 with a batch of one) is kept aside, not retried forever
+    con.script.push(413);
+    s2.enqueue([ev(8)]);
+    await until(() => s2.stats.rejected === 2);
+    assert.match(readFileSync(join(dir, 'rejected.jsonl'), 'utf8'), /node-1:run:8/);
+    s2.enqueue([ev(9)]);
+    await until(() => con.received.length === 7);
     await s2.stop(2000);
     await con.close();
   });
