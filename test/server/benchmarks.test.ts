@@ -316,6 +316,10 @@ for (const backend of BACKENDS) {
           ),
           ['lab/lab-node'],
         );
+        // a cluster token asking without a cluster reads its own
+        const own = await lab.get('/api/benchmarks/node?node=lab-node&target=k8s-node');
+        assert.equal(own.status, 200, JSON.stringify(own.body));
+        assert.equal(own.body.cluster, 'lab');
         // malformed runs are refused with the field named
         const bad400 = await prodTok.post('/api/runtime/events', {
           events: [{ ...base, id: 'x', benchmark: { ...base.benchmark, status: 'maybe' } }],

@@ -235,7 +235,11 @@ export function benchmarkRoutes(s: ServerContext): void {
     summary:
       "One node's results of one benchmark: the latest run and every check of the latest report (status, actual value redacted, remediation, compliance mapping, the status in the run before), filtered by status and section",
     query: z.object({
-      cluster: z.string().max(253).default(''),
+      cluster: z
+        .string()
+        .max(253)
+        .optional()
+        .meta({ description: "default: '' (no cluster), or a cluster token's own" }),
       node: z.string().min(1).max(253),
       target: Target,
       status: z.string().max(50).optional().meta({ description: 'comma-separated: PASS,FAIL,WARN,INFO' }),
