@@ -191,7 +191,11 @@ test(
       BAD_NODE_FAILS.filter((id) => id.startsWith('4.1.')),
     );
 
-    // the Docker run failed; the checks it could run are shown with their compliance mapping
+    // the node's other benchmark, one click away: the Docker run failed; the checks it could run
+    // are shown with their compliance mapping
+    await page.getByTestId('bench-targets').getByRole('link', { name: 'CIS Docker' }).click();
+    await page.waitForURL(/target=docker/);
+    await page.getByTestId('run-error').waitFor();
     await page.goto(`${srv.url}/benchmarks/node?cluster=prod-eu&node=node-bad&target=docker&section=5`);
     await page.getByTestId('run-error').filter({ hasText: 'Docker Engine API not reachable' }).waitFor();
     const c52 = page.getByTestId('check-5.2');

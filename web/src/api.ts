@@ -519,4 +519,5 @@ export interface BenchmarkNodeDetail {
     totals: { pass: number; fail: number; warn: number; info: number; total: number };
   }[];
   checks: BenchmarkCheck[];
+  targets: string[];
 }

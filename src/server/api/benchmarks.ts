@@ -260,6 +260,7 @@ export function benchmarkRoutes(s: ServerContext): void {
         z.object({ id: z.string(), title: z.string(), totals: Totals.extend({ total: z.number().int() }) }),
       ),
       checks: z.array(CheckOut),
+      targets: z.array(z.string()).meta({ description: 'every benchmark this node sent' }),
     }),
     async handler({ query, principal }) {
       const cluster = clusterFor(principal, query.cluster) ?? '';
@@ -360,6 +361,16 @@ export function benchmarkRoutes(s: ServerContext): void {
           : null,
         sections,
         checks,
+        targets: (
+          await db
+            .selectFrom('benchmark_runs')
+            .select('target')
+            .distinct()
+            .where('cluster', '=', cluster)
+            .where('node', '=', query.node)
+            .orderBy('target')
+            .execute()
+        ).map((x) => x.target),
       };
     },
   });

@@ -292,6 +292,19 @@ export function BenchmarkNodePage() {
       <h1>
         {d.node} · {s.title || s.benchmarkId}
       </h1>
+      {d.targets.length > 1 && (
+        <p className="filters" data-testid="bench-targets">
+          {d.targets.map((tg) =>
+            tg === d.target ? (
+              <strong key={tg}>{t(`bench.target.${tg}` as Key)}</strong>
+            ) : (
+              <Link key={tg} to={benchmarkUrl(d.cluster, d.node, tg)}>
+                {t(`bench.target.${tg}` as Key)}
+              </Link>
+            ),
+          )}
+        </p>
+      )}
       <dl className="facts">
         <dt>{t('runtime.cluster')}</dt>
         <dd>{d.cluster || '—'}</dd>
