@@ -83,6 +83,29 @@ struct {
 	__type(value, struct scratch);
 } heap SEC(".maps");
 
+/* exec backstop: cgroup id → policy, and (policy, path hash) → allowed */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 16384);
+	__type(key, __u64);
+	__type(value, __u32);
+} guard_cg SEC(".maps");
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 262144);
+	__type(key, struct bwk_allow_key);
+	__type(value, __u8);
+} guard_allow SEC(".maps");
+/* the exe path walk's own scratch (the record being built uses `heap`) */
+#define EXE_BUF 8192
+struct exe_scratch { char b[EXE_BUF]; };
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct exe_scratch);
+} exe_heap SEC(".maps");
+
 struct sc_bits {
 	__u64 b[8];
 };
@@ -234,11 +257,92 @@ static __always_inline void read_caps(struct bwk_caps *c, struct task_struct *t)
 	}
 }
 
+/* one step of the exe path walk (bpf_loop): a component into exe_heap, or a mount crossing */
+static long exe_step(__u32 i, void *ctx)
+{
+	struct cwd_walk *w = ctx;
+	struct dentry *d = w->d;
+	struct vfsmount *vm = w->vm;
+	struct mount *mnt = w->mnt;
+	__u32 z = 0;
+	struct exe_scratch *x = bpf_map_lookup_elem(&exe_heap, &z);
+	if (!x)
+		return 1;
+	struct dentry *mroot = BPF_CORE_READ(vm, mnt_root);
+	if (d == mroot) {
+		struct mount *mp = BPF_CORE_READ(mnt, mnt_parent);
+		if (mp == mnt)
+			return 1;
+		w->d = BPF_CORE_READ(mnt, mnt_mountpoint);
+		w->mnt = mp;
+		w->vm = &mp->mnt;
+		return 0;
+	}
+	struct dentry *parent = BPF_CORE_READ(d, d_parent);
+	if (parent == d)
+		return 1;
+	__u32 co = w->coff;
+	if (co >= EXE_BUF - 256)
+		return 1;
+	long k = bpf_probe_read_kernel_str(x->b + co, 256, BPF_CORE_READ(d, d_name.name));
+	if (k < 1 || k > 256)
+		return 1;
+	w->coff = co + k;
+	w->d = parent;
+	return 0;
+}
+
+struct hash_ctx {
+	__u64 h;
+	__u32 len;
+	struct exe_scratch *x;
+};
+
+static long hash_step(__u32 i, void *ctx)
+{
+	struct hash_ctx *c = ctx;
+	if (i >= c->len)
+		return 1;
+	c->h ^= (__u8)c->x->b[i & (EXE_BUF - 1)];
+	c->h *= 0x100000001b3ULL;
+	return 0;
+}
+
+/* true when the exec must be killed: its cgroup is guarded and the executable is not allowed */
+static __always_inline int backstop(struct linux_binprm *bprm)
+{
+	__u64 cg = bpf_get_current_cgroup_id();
+	__u32 *policy = bpf_map_lookup_elem(&guard_cg, &cg);
+	if (!policy)
+		return 0;
+	__u32 z = 0;
+	struct exe_scratch *x = bpf_map_lookup_elem(&exe_heap, &z);
+	if (!x)
+		return 0;
+	struct file *f = BPF_CORE_READ(bprm, file);
+	struct cwd_walk w = {};
+	w.d = BPF_CORE_READ(f, f_path.dentry);
+	w.vm = BPF_CORE_READ(f, f_path.mnt);
+	w.mnt = container_of(w.vm, struct mount, mnt);
+	bpf_loop(BWK_CWD_DEPTH * 2, exe_step, &w, 0);
+	struct hash_ctx hc = {.h = 0xcbf29ce484222325ULL, .len = w.coff, .x = x};
+	bpf_loop(EXE_BUF, hash_step, &hc, 0);
+	struct bwk_allow_key k = {.policy = *policy, .pad = 0, .hash = hc.h};
+	if (bpf_map_lookup_elem(&guard_allow, &k))
+		return 0;
+	bpf_send_signal(9);
+	return 1;
+}
+
 SEC("tp_btf/sched_process_exec")
 int BPF_PROG(on_exec, struct task_struct *p, pid_t old_pid, struct linux_binprm *bprm)
 {
 	struct task_struct *t = bpf_get_current_task_btf();
-	if (!enabled(BWK_T_EXEC) || ignored(t->tgid))
+	if (ignored(t->tgid))
+		return 0;
+	/* the backstop acts whether or not exec records are asked for */
+	int killed = backstop(bprm);
+	if (!enabled(BWK_T_EXEC))
 		return 0;
 	struct scratch *s = get_heap();
 	if (!s)
@@ -285,7 +389,7 @@ int BPF_PROG(on_exec, struct task_struct *p, pid_t old_pid, struct linux_binprm 
 	if (coff > 0 && bpf_probe_read_kernel(s->b + off, coff, s->b + CWD_HALF) != 0)
 		coff = 0;
 	e->cwd_len = coff;
-	e->exe_flags = exe_flags(bprm);
+	e->exe_flags = exe_flags(bprm) | (killed ? BWK_EXE_KILLED : 0);
 	read_caps(&e->caps, t);
 	e->pad = 0;
 	/* the cgroup v2 leaf ("<id>", "docker-<id>.scope", "cri-containerd-<id>.scope"): names the

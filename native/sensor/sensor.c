@@ -2,7 +2,8 @@
 /* Bulwark sensor loader: loads and attaches sensor.bpf.c (libbpf skeleton) and writes the ring
  * buffer's records to stdout (format: sensor.h). A BWK_T_META record comes first; a BWK_T_STATS
  * record (per-type events and drops, summed over CPUs) every --stats-ms and on SIGUSR1.
- * Exits 0 on SIGTERM/SIGINT or when stdin reaches EOF; diagnostics go to stderr.
+ * Exits 0 on SIGTERM/SIGINT or when stdin reaches EOF; diagnostics go to stderr. Lines on stdin
+ * command the exec backstop (guard/unguard/allow/clear, sensor.h).
  *
  * usage: bulwark-sensor [--ignore-pid PID] [--types exec,fork,exit,openat,connect,dup,close,socket,ptrace,link,module,syscalls,fileop,setid,inbound,capset] [--stats-ms N] [--batch-ms N]
  */
@@ -126,6 +127,53 @@ static void write_syscalls(struct sensor_bpf *skel)
 	}
 }
 
+/* the exec backstop's commands on stdin (sensor.h): one line each; unknown lines are reported */
+static void guard_command(struct sensor_bpf *skel, char *line)
+{
+	char cmd[16];
+	unsigned long long a = 0, b = 0;
+	int n = sscanf(line, "%15s %llu %llx", cmd, &a, &b);
+	if (n >= 2 && !strcmp(cmd, "guard")) {
+		unsigned long long cg = a;
+		unsigned int policy = 0;
+		if (sscanf(line, "%*s %llu %u", &cg, &policy) != 2 || !policy)
+			goto bad;
+		if (bpf_map__update_elem(skel->maps.guard_cg, &cg, sizeof(cg), &policy, sizeof(policy), BPF_ANY))
+			fprintf(stderr, "bulwark-sensor: guard %llu: %s\n", cg, strerror(errno));
+	} else if (n >= 2 && !strcmp(cmd, "unguard")) {
+		unsigned long long cg = a;
+		bpf_map__delete_elem(skel->maps.guard_cg, &cg, sizeof(cg), 0);
+	} else if (n == 3 && !strcmp(cmd, "allow")) {
+		struct bwk_allow_key k = {.policy = (unsigned int)a, .pad = 0, .hash = b};
+		unsigned char one = 1;
+		if (bpf_map__update_elem(skel->maps.guard_allow, &k, sizeof(k), &one, sizeof(one), BPF_ANY))
+			fprintf(stderr, "bulwark-sensor: allow %llu: %s\n", a, strerror(errno));
+	} else if (n >= 2 && !strcmp(cmd, "clear")) {
+		struct bwk_allow_key k, next;
+		int first = 1;
+		/* collect first, delete after: deleting while iterating restarts the walk */
+		static struct bwk_allow_key doomed[4096];
+		for (;;) {
+			int cnt = 0;
+			first = 1;
+			while (cnt < 4096 &&
+			       !bpf_map__get_next_key(skel->maps.guard_allow, first ? NULL : &k, &next, sizeof(next))) {
+				first = 0;
+				k = next;
+				if (next.policy == (unsigned int)a)
+					doomed[cnt++] = next;
+			}
+			for (int i = 0; i < cnt; i++)
+				bpf_map__delete_elem(skel->maps.guard_allow, &doomed[i], sizeof(doomed[i]), 0);
+			if (cnt < 4096)
+				break;
+		}
+	} else {
+	bad:
+		fprintf(stderr, "bulwark-sensor: unknown command: %s\n", line);
+	}
+}
+
 static unsigned long long parse_types(const char *s)
 {
 	static const char *names[BWK_T_NTYPES] = {"meta", "exec", "fork", "exit", "openat", "connect", "dup", "close", "socket", "ptrace", "link", "module", "syscalls", "fileop", "setid", "inbound", "capset"};
@@ -214,14 +262,20 @@ int main(int argc, char **argv)
 	fflush(stdout);
 	fprintf(stderr, "bulwark-sensor: attached (pid %d)\n", getpid());
 
+	static char cmdbuf[4096];
+	size_t cmdlen = 0;
 	long long last_stats = now_ns(CLOCK_MONOTONIC);
 	while (!stop) {
-		int n = ring_buffer__poll(rb, batch_ms > 0 ? (int)batch_ms : 100);
-		/* a timed-out poll processes nothing: what arrived without a wake-up is consumed here */
-		if (n >= 0 && batch_ms > 0)
-			n = ring_buffer__consume(rb);
+		/* wait for the ring (a wake-up: exec, or any record unbatched) or a command on stdin, at
+		 * most batch_ms; then drain the ring, what arrived without a wake-up included */
+		struct pollfd w[2] = {{.fd = ring_buffer__epoll_fd(rb), .events = POLLIN}, {.fd = 0, .events = POLLIN}};
+		if (poll(w, 2, batch_ms > 0 ? (int)batch_ms : 100) < 0 && errno != EINTR) {
+			fprintf(stderr, "bulwark-sensor: poll: %s\n", strerror(errno));
+			break;
+		}
+		int n = ring_buffer__consume(rb);
 		if (n < 0 && n != -EINTR) {
-			fprintf(stderr, "bulwark-sensor: poll: %s\n", strerror(-n));
+			fprintf(stderr, "bulwark-sensor: ring: %s\n", strerror(-n));
 			break;
 		}
 		long long t = now_ns(CLOCK_MONOTONIC);
@@ -236,10 +290,24 @@ int main(int argc, char **argv)
 			break;
 		struct pollfd p = {.fd = 0, .events = POLLIN};
 		if (poll(&p, 1, 0) > 0) {
-			char c[256];
-			if (p.revents & (POLLHUP | POLLERR | POLLNVAL))
-				break;
-			if (read(0, c, sizeof(c)) <= 0)
+			if (p.revents & POLLIN) {
+				ssize_t r = read(0, cmdbuf + cmdlen, sizeof(cmdbuf) - 1 - cmdlen);
+				if (r <= 0)
+					break;
+				cmdlen += r;
+				cmdbuf[cmdlen] = 0;
+				char *line = cmdbuf, *nl;
+				while ((nl = strchr(line, '\n'))) {
+					*nl = 0;
+					if (*line)
+						guard_command(skel, line);
+					line = nl + 1;
+				}
+				cmdlen = strlen(line);
+				memmove(cmdbuf, line, cmdlen + 1);
+				if (cmdlen == sizeof(cmdbuf) - 1)
+					cmdlen = 0; /* an overlong line: dropped */
+			} else if (p.revents & (POLLHUP | POLLERR | POLLNVAL))
 				break;
 		}
 	}

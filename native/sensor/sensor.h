@@ -70,6 +70,25 @@ struct bwk_exec {
 #define BWK_EXE_UPPER_LAYER (1 << 1) /* executable on an overlayfs with an upper-layer dentry */
 #define BWK_EXE_FROM_MEMFD (1 << 2)  /* executable is a memfd ("memfd:" dentry) */
 #define BWK_EXE_LOWER_LAYER (1 << 3) /* executable on an overlayfs, lower layer only */
+#define BWK_EXE_KILLED (1 << 8)      /* the exec backstop sent SIGKILL: not in its cgroup's allow-list */
+
+/*
+ * Exec backstop (behind the fanotify execguard): the loader's stdin takes lines
+ *   guard CGROUP_ID POLICY     a cgroup's execs are checked against POLICY's allow-list
+ *   unguard CGROUP_ID
+ *   allow POLICY HASH          HASH (16 hex digits) = bwk_path_hash of an allowed executable
+ *   clear POLICY               (the loader drops every HASH of POLICY it was given)
+ * and at sched_process_exec a guarded cgroup's exec whose executable (the file that runs, its
+ * path walked from the dentry to the mount namespace's root) is not allowed gets SIGKILL from
+ * bpf_send_signal before its first instruction; the exec record has BWK_EXE_KILLED.
+ * bwk_path_hash: FNV-1a 64 over the path's components leaf first, each followed by a NUL
+ * ("/usr/bin/id" hashes "id\0bin\0usr\0"), the cwd encoding of exec records.
+ */
+struct bwk_allow_key {
+	unsigned int policy;
+	unsigned int pad;
+	unsigned long long hash;
+};
 
 struct bwk_fork {
 	unsigned int child_tid, child_pid;

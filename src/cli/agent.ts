@@ -185,7 +185,10 @@ export function register(ctx: CliContext): void {
       '--execguard <path>',
       'protect mode: the exec permission helper (default: $BULWARK_EXECGUARD or dist/native/bulwark-execguard)',
     )
-    .option('--no-execguard', 'protect mode without the helper: deviations are reported, nothing is blocked')
+    .option(
+      '--no-execguard',
+      "protect mode without the helper: the sensor's exec backstop kills an unlearned binary at exec, before its first instruction",
+    )
     .option(
       '--benchmark <names...>',
       'with --server/--nats: run CIS benchmarks on a schedule and send each result to the console (docker, k8s-node; repeatable or comma-separated)',
@@ -330,6 +333,12 @@ export function register(ctx: CliContext): void {
           }
           void responder.handle(t);
         };
+        let sensorRef:
+          | {
+              backstopPolicy(id: number, paths: Iterable<string>): void;
+              backstopBind(cg: bigint, policy: number): void;
+            }
+          | undefined;
         // behaviour profiles (#10): learned, checked and, in protect mode, enforced before exec
         const prof = o.profiles || o.responses ? await import('../runtime/profile/index.js') : undefined;
         let deviations = 0;
@@ -346,6 +355,11 @@ export function register(ctx: CliContext): void {
                 o.execguard === false
                   ? false
                   : { binary: typeof o.execguard === 'string' ? o.execguard : undefined },
+              // the sensor's exec backstop (it starts below, before any event reaches the runtime)
+              backstop: {
+                policy: (id, paths) => sensorRef?.backstopPolicy(id, paths),
+                bind: (cg, policy) => sensorRef?.backstopBind(cg, policy),
+              },
               onDeviation: (d) => {
                 deviations++;
                 const ev = prof.deviationEvent(d, `${runId}:${++seq}`, { node, cluster: o.cluster });
@@ -585,6 +599,7 @@ export function register(ctx: CliContext): void {
         flows?.start();
         benchmarks?.start();
         try {
+          sensorRef = sensor;
           await sensor.start();
           await profileRt?.start().catch(async (e: Error) => {
             await sensor.stop();

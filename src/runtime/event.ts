@@ -74,6 +74,8 @@ export interface SyscallEvent {
    * parameter for them (a setuid can clear the permitted and effective sets)
    */
   caps?: ThreadCaps;
+  /** live sensor hint (execve): the exec backstop killed the process before its first instruction */
+  killed?: boolean;
 }
 
 /** A thread's capability sets, bit n = capability n (linux/capability.h). */

@@ -79,6 +79,9 @@ const WORKLOAD = [
   '/bin/echo learned-done',
 ].join('; ');
 
+/** about 0.1 s of shell builtins, no exec */
+const WAIT = 'i=0; while [ $i -lt 30000 ]; do i=$((i+1)); done';
+
 /** N execs of /bin/true, timed inside the container (ns) */
 const LOOP = (n: number) =>
   `s=$(date +%s%N); i=0; while [ $i -lt ${n} ]; do /bin/true; i=$((i+1)); done; e=$(date +%s%N); echo $((e-s)); /bin/echo loop-done`;
@@ -156,6 +159,7 @@ describe('behaviour profiles on real containers', { timeout: 300_000 }, () => {
     assert.deepEqual(
       loaded.profiles.get(idOf('app'))?.executables,
       p.executables.sort((a, b) => (a.path < b.path ? -1 : 1)),
+      JSON.stringify([loaded.profiles.get(idOf('app'))?.executables, p.executables]),
     );
     assert.equal(loaded.files.get(idOf('app')), file);
   });
@@ -314,6 +318,81 @@ describe('behaviour profiles on real containers', { timeout: 300_000 }, () => {
     console.log(
       `protect: ${REPS}/${REPS} containers and 1000/1000 execs in one refused before exec, ${REPS}/${REPS} learned runs and 1000/1000 learned execs unaffected; execguard ${JSON.stringify(stats.stats.profiles.execguard)}`,
     );
+  });
+
+  it(`protect without the execguard (--no-execguard): the sensor's exec backstop kills an unlearned binary before its first instruction, ${REPS}/${REPS}`, async () => {
+    const a: ChildProcess = spawn(
+      process.execPath,
+      [
+        '--import',
+        'tsx',
+        '-e',
+        `import('./src/cli/main.ts').then(async (m) => { process.exitCode = await m.main(process.argv); })`,
+        'bulwark',
+        'agent',
+        '--profiles',
+        dir,
+        '--mode',
+        'protect',
+        '--no-execguard',
+        '-f',
+        'json',
+      ],
+      { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    cleanups.push(() => a.exitCode === null && a.signalCode === null && a.kill('SIGKILL'));
+    let out = '';
+    let err = '';
+    a.stdout!.setEncoding('utf8').on('data', (d: string) => (out += d));
+    a.stderr!.setEncoding('utf8').on('data', (d: string) => (err += d));
+    const exited = new Promise<number | null>((r) => a.once('exit', (c) => r(c)));
+    const end = Date.now() + 60_000;
+    while (!err.includes('sensor attached')) {
+      if (Date.now() > end || a.exitCode !== null) throw new Error(`agent did not start: ${err}`);
+      await sleep(50);
+    }
+    // the backstop covers a cgroup from its first exec the agent has seen (a few ms): the shell
+    // waits that long (with builtins: `sleep` is not in the profile either) before the unlearned
+    // exec; `id` would print before anything else it does
+    const killed: RunResult[] = [];
+    const learned: RunResult[] = [];
+    for (let i = 0; i < REPS; i++) {
+      killed.push(
+        await bundle.run(['/bin/sh', '-c', `${WAIT}; /usr/bin/id; echo id=$?; ${WORKLOAD}`], {
+          annotations: annotations('app'),
+        }),
+      );
+      learned.push(
+        await bundle.run(['/bin/sh', '-c', `${WAIT}; ${WORKLOAD}`], { annotations: annotations('app') }),
+      );
+    }
+    await sleep(800);
+    a.kill('SIGTERM');
+    assert.equal(await exited, 0, err);
+    for (const r of learned) assert.deepEqual([r.code, r.stdout, r.stderr], [0, 'learned-done\n', '']);
+    // SIGKILL at exec: the shell sees 137 (128 + 9) and id's output never exists
+    for (const r of killed)
+      assert.deepEqual([r.code, r.stdout], [0, 'id=137\nlearned-done\n'], `${r.stderr}\n${err}`);
+    const devEvents = out
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => JSON.parse(l) as Record<string, unknown> & { container: { id: string } })
+      .filter((e) => e.kind === 'deviation' && (e.deviation as { type: string }).type === 'exe');
+    for (const r of killed)
+      assert.deepEqual(
+        devEvents.filter((e) => e.container.id === r.cid).map((e) => [e.deviation, e.action]),
+        [[{ type: 'exe', value: '/usr/bin/id', reason: 'killed at exec' }, 'blocked']],
+        JSON.stringify(devEvents.filter((e) => e.container.id === r.cid).map((e) => e.output)),
+      );
+    for (const r of learned)
+      assert.deepEqual(
+        devEvents.filter((e) => e.container.id === r.cid),
+        [],
+      );
+    const stats = JSON.parse(err.trim().split('\n').pop()!) as {
+      stats: { profiles: { backstopKills: number } };
+    };
+    assert.equal(stats.stats.profiles.backstopKills, REPS);
   });
 
   it('protect: exec latency with the execguard vs without, and zero-drift refuses a learned binary replaced at run time', async () => {

@@ -31,6 +31,15 @@ export interface ProfileRuntimeOptions {
   onError?: (e: Error) => void;
   /** how often learned profiles are written (default 2000 ms) */
   writeEveryMs?: number;
+  /**
+   * the sensor's exec backstop (Sensor.backstopPolicy/backstopBind): a protected workload's
+   * cgroups, met at their execs, get its allow-list in the kernel, where an exec outside it is
+   * killed before its first instruction — behind the execguard, or alone where it cannot run
+   */
+  backstop?: {
+    policy(id: number, paths: Iterable<string>): void;
+    bind(cgroupId: bigint, policy: number): void;
+  };
 }
 
 export class ProfileRuntime {
@@ -46,7 +55,9 @@ export class ProfileRuntime {
   private readonly recentDenials = new Map<string, number>();
   /** cgroup path → the workload, a process and the container the helper asked about */
   private readonly asked = new Map<string, { wid: string; pid: number; c: ContainerInfo }>();
-  readonly counters = { denials: 0, policies: 0, written: 0 };
+  /** cgroup id → the workload, a process and the container met at an exec (the backstop's bindings) */
+  private readonly backstopSeen = new Map<bigint, { wid: string; pid: number; c: ContainerInfo }>();
+  readonly counters = { denials: 0, policies: 0, written: 0, backstopKills: 0 };
 
   /** Loads and validates the directory (throws ProfileError naming file:line:column). */
   constructor(private readonly opts: ProfileRuntimeOptions) {
@@ -115,6 +126,14 @@ export class ProfileRuntime {
     this.dirty.add(id);
     this.flush();
     if (mode === 'protect') await this.startGuard();
+    for (const [cg, k] of this.backstopSeen) {
+      if (k.wid !== id) continue;
+      try {
+        this.opts.backstop?.bind(cg, mode === 'protect' ? this.policyFor(id, p, k.pid, true) : 0);
+      } catch (e) {
+        this.opts.onError?.(new Error(`exec backstop: ${(e as Error).message}`));
+      }
+    }
     const g = this.guard;
     if (!g) return true;
     for (const [cg, k] of this.asked) {
@@ -128,7 +147,56 @@ export class ProfileRuntime {
   }
 
   onEvent(ev: SyscallEvent): void {
+    if (ev.killed && ev.type === 'execve') {
+      this.backstopKilled(ev);
+      return;
+    }
     this.engine.onEvent(ev, this.opts.state);
+    if (
+      this.opts.backstop &&
+      ev.type === 'execve' &&
+      ev.cgroupId !== undefined &&
+      !this.backstopSeen.has(ev.cgroupId)
+    )
+      this.bindBackstop(ev, ev.cgroupId);
+  }
+
+  /** A cgroup's first exec seen: its workload's allow-list into the kernel when it is protected. */
+  private bindBackstop(ev: SyscallEvent, cg: bigint): void {
+    const t = this.opts.state.thread(ev.tid);
+    const c = t?.container;
+    if (!c?.name) return; // not named yet: asked again at the cgroup's next exec
+    const wp = this.engine.profileFor(c);
+    if (!wp) return;
+    if (this.engine.modeOf(wp.p) === 'protect') {
+      try {
+        this.opts.backstop!.bind(cg, this.policyFor(wp.id, wp.p, ev.tid, false));
+      } catch (e) {
+        this.opts.onError?.(new Error(`exec backstop: ${(e as Error).message}`));
+        return; // asked again at the cgroup's next exec
+      }
+    }
+    // every cgroup met, protected or not: a mode switch re-binds them (setMode)
+    this.backstopSeen.set(cg, { wid: wp.id, pid: ev.tid, c });
+    if (this.backstopSeen.size > 8192) this.backstopSeen.delete(this.backstopSeen.keys().next().value!);
+  }
+
+  /** An exec the backstop killed: one blocked deviation, as for a refusal by the execguard. */
+  private backstopKilled(ev: SyscallEvent): void {
+    const t = this.opts.state.thread(ev.tid);
+    const c = t?.container;
+    const wp = c ? this.engine.profileFor(c) : undefined;
+    if (!t || !c || !wp) return;
+    this.counters.backstopKills++;
+    this.engine.deviate(
+      { id: wp.id, p: wp.p },
+      c,
+      { what: 'exe', value: t.exepath || t.exe, reason: 'killed at exec' },
+      ev.ts,
+      t,
+      false,
+      'blocked',
+    );
   }
 
   onSyscalls(containerId: string | undefined, nrs: number[]): void {
@@ -170,7 +238,13 @@ export class ProfileRuntime {
       this.workloadOfPolicy.set(id, wid);
       this.counters.policies++;
     }
-    this.guard!.setPolicy(id, this.allowList(p, pid), p.zeroDrift);
+    const allow = this.allowList(p, pid);
+    this.guard?.setPolicy(id, allow, p.zeroDrift);
+    try {
+      this.opts.backstop?.policy(id, allow);
+    } catch (e) {
+      this.opts.onError?.(new Error(`exec backstop: ${(e as Error).message}`));
+    }
     return id;
   }
 

@@ -43,6 +43,9 @@ import {
 import type { ThreadInfo } from '../state/index.js';
 import type { FileopSyscall, SensorRecord } from './record.js';
 
+/** BWK_EXE_KILLED (sensor.h): the exec backstop killed the process; not a PPM_EXE_* flag */
+const EXE_KILLED = 1 << 8;
+
 /** Linux O_* open flags (x86_64/arm64 generic values) → libscap's PPM_O_* as scap files carry them. */
 export function openFlagsToPpm(f: number): number {
   let r = 0;
@@ -162,17 +165,23 @@ export function recordToEvents(r: SensorRecord, ctx: DecodeContext): SyscallEven
         uid: h.uid,
         gid: h.gid,
         loginuid: r.loginuid,
-        flags: r.exeFlags,
+        flags: r.exeFlags & ~EXE_KILLED,
         trusted_exepath: exepath,
         cap_inheritable: r.caps.inheritable,
         cap_permitted: r.caps.permitted,
         cap_effective: r.caps.effective,
       };
-      if (proc.cgroups) params.cgroups = proc.cgroups;
-      // gone before /proc could be read (a short-lived process): the kernel's cgroup leaf still
-      // names its container ("<id>", "docker-<id>.scope", ...)
-      else if (r.cgroupLeaf) params.cgroups = [`cgroup2=/${r.cgroupLeaf}`];
-      return [base('execve', '<', h.tid, params)];
+      // the kernel's cgroup v2 leaf at the exec ("<id>", "docker-<id>.scope", ...) is the truth:
+      // /proc gives the full paths, but only while the process lives, and after the exec (runc
+      // moves its init into the container's cgroup after init's own execs)
+      const leaf = r.cgroupLeaf;
+      const v2 = proc.cgroups?.find((c) => c.startsWith('cgroup2='));
+      if (proc.cgroups && (v2 === undefined || v2.slice(v2.lastIndexOf('/') + 1) === leaf))
+        params.cgroups = proc.cgroups;
+      else if (proc.cgroups || leaf) params.cgroups = [`cgroup2=/${leaf}`];
+      const ev = base('execve', '<', h.tid, params);
+      if (r.exeFlags & EXE_KILLED) ev.killed = true;
+      return [ev];
     }
     case 'fork': {
       const parent = ctx.thread?.(h.tid) ?? ctx.thread?.(h.pid);

@@ -212,6 +212,28 @@ export class Sensor {
     }
   }
 
+  /**
+   * Exec backstop (sensor.h): the executables policy `id` allows, as paths inside the container
+   * (replacing what the policy allowed before). Execs of a cgroup bound to the policy whose file
+   * is not among them get SIGKILL in the kernel before their first instruction.
+   */
+  backstopPolicy(id: number, paths: Iterable<string>): void {
+    const lines = [`clear ${id}`];
+    for (const p of new Set(paths)) lines.push(`allow ${id} ${execPathHash(p)}`);
+    this.command(lines);
+  }
+
+  /** Binds a cgroup (its id, as bpf_get_current_cgroup_id gives it) to a backstop policy; 0 unbinds. */
+  backstopBind(cgroupId: bigint, policy: number): void {
+    this.command([policy > 0 ? `guard ${cgroupId} ${policy}` : `unguard ${cgroupId}`]);
+  }
+
+  private command(lines: string[]): void {
+    const w = this.child?.stdin;
+    if (!w || w.destroyed) throw new Error('the sensor is not running');
+    w.write(lines.join('\n') + '\n');
+  }
+
   /** Asks the loader for a stats record now (SIGUSR1). */
   requestStats(): void {
     this.child?.kill('SIGUSR1');
@@ -281,6 +303,22 @@ function ensureSocketFd(state: StateTracker, ev: SyscallEvent, r: SensorRecord):
   state.addFd(ev.tid, info);
   state.currentFd = info;
   state.currentFdNum = r.fd;
+}
+
+/**
+ * The exec backstop's hash of a path inside a container (sensor.h bwk_path_hash): FNV-1a 64 over
+ * its components leaf first, each followed by a NUL; 16 hex digits.
+ */
+export function execPathHash(path: string): string {
+  const comps = path.split('/').filter((c) => c !== '' && c !== '.');
+  let h = 0xcbf29ce484222325n;
+  const M = 0xffffffffffffffffn;
+  for (const c of comps.reverse())
+    for (const b of [...Buffer.from(c, 'utf8'), 0]) {
+      h ^= BigInt(b);
+      h = (h * 0x100000001b3n) & M;
+    }
+  return h.toString(16).padStart(16, '0');
 }
 
 /** Registers a thread first seen in an event, from /proc when it is still there, else the record header. */
