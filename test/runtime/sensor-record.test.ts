@@ -31,6 +31,7 @@ import { FIELDS } from '../../src/runtime/rules/fields.js';
 import { StateTracker } from '../../src/runtime/state/index.js';
 import { capsToString } from '../../src/runtime/flags.js';
 import {
+  execPathHash,
   openFlagsToPpm,
   RecordFormatError,
   RecordStream,
@@ -248,5 +249,17 @@ describe('sensor record stream', () => {
       ),
       undefined,
     );
+  });
+
+  it('the exec backstop hashes container paths as the kernel walks them (FNV-1a 64, leaf first, NUL after each)', () => {
+    // FNV-1a 64 of nothing is its offset basis; of "a\0": (basis ^ 0x61) * prime, then ^ 0 * prime
+    assert.equal(execPathHash('/'), 'cbf29ce484222325');
+    const P = 0x100000001b3n;
+    const M = 2n ** 64n - 1n;
+    const a0 = ((((0xcbf29ce484222325n ^ 0x61n) * P) & M) * P) & M;
+    assert.equal(execPathHash('/a'), a0.toString(16).padStart(16, '0'));
+    // the same path written differently is the same file; the order of components matters
+    assert.equal(execPathHash('/usr/bin/id'), execPathHash('//usr/./bin/id'));
+    assert.notEqual(execPathHash('/usr/bin/id'), execPathHash('/bin/usr/id'));
   });
 });
