@@ -31,6 +31,15 @@ export function register(ctx: CliContext): void {
       "consume the node agents' events from NATS JetStream (agents run with --nats); replicas share one durable consumer",
     )
     .option('--nats-auth <token|user:password>', 'NATS credentials (default: $BULWARK_NATS_AUTH)')
+    .option(
+      '--verify-key <file>',
+      "registry scans verify images' cosign signatures and attestations with this public key (PEM; repeatable)",
+      (v: string, prev: string[] = []) => [...prev, v],
+    )
+    .option('--certificate-identity <san>', 'keyless signatures: the signing certificate identity to accept')
+    .option('--certificate-identity-regexp <re>', 'keyless signatures: identities matching this expression')
+    .option('--certificate-oidc-issuer <url>', 'keyless signatures: the OIDC issuer to accept')
+    .option('--certificate-oidc-issuer-regexp <re>', 'keyless signatures: issuers matching this expression')
     .action(
       async (o: {
         nats?: string;
@@ -42,6 +51,11 @@ export function register(ctx: CliContext): void {
         tlsCert?: string;
         tlsKey?: string;
         trustProxy?: string[];
+        verifyKey?: string[];
+        certificateIdentity?: string;
+        certificateIdentityRegexp?: string;
+        certificateOidcIssuer?: string;
+        certificateOidcIssuerRegexp?: string;
       }) => {
         const logger = ctx.logger();
         const srv = await startServer({
@@ -54,6 +68,11 @@ export function register(ctx: CliContext): void {
           trustProxy: o.trustProxy,
           nats: o.nats,
           natsAuth: o.natsAuth ?? process.env.BULWARK_NATS_AUTH,
+          verifyKeys: o.verifyKey,
+          certificateIdentity: o.certificateIdentity,
+          certificateIdentityRegexp: o.certificateIdentityRegexp,
+          certificateOidcIssuer: o.certificateOidcIssuer,
+          certificateOidcIssuerRegexp: o.certificateOidcIssuerRegexp,
           logger,
         });
         await new Promise<void>((resolve) => {

@@ -24,6 +24,7 @@ import { runtimeRoutes } from './api/runtime.js';
 import { networkRoutes } from './api/network.js';
 import { profileRoutes } from './api/profiles.js';
 import { benchmarkRoutes } from './api/benchmarks.js';
+import { signatureRoutes } from './api/signatures.js';
 import { BusConsumer, type BusOptions } from './bus.js';
 import { systemGauges } from './api/system.js';
 import { JobRunner } from './jobs.js';
@@ -36,6 +37,8 @@ export interface ServerOptions {
   /** postgres://... ; default SQLite DATA/bulwark.db. */
   database?: string;
   advisoryDbPath: string;
+  /** Verify registry images' cosign signatures and attestations against these keys / identities. */
+  signaturePolicy?: import('./signatures.js').SignaturePolicyOptions;
   logger: Logger;
   /** Start the job runner and notification delivery (default true). */
   workers?: boolean;
@@ -169,6 +172,7 @@ export async function createConsole(o: ServerOptions): Promise<Console> {
     logger: o.logger,
     dataDir: o.dataDir,
     advisoryDbPath: o.advisoryDbPath,
+    signaturePolicy: o.signaturePolicy,
     onScanStored: [],
     onRuntimeStored: [],
   };
@@ -222,6 +226,7 @@ export async function createConsole(o: ServerOptions): Promise<Console> {
   runtimeRoutes(ctx);
   profileRoutes(ctx);
   benchmarkRoutes(ctx);
+  signatureRoutes(ctx);
   networkRoutes(ctx);
   const notifier = new Notifier(ctx, {
     pollMs: o.pollMs ?? 1000,

@@ -26,6 +26,8 @@ export interface ServerContext {
   dataDir: string;
   /** Advisory DB used by registry scan jobs (path of the SQLite file). */
   advisoryDbPath: string;
+  /** What registry images' signatures are verified against (server/signatures.ts); none: listed only. */
+  signaturePolicy?: import('./signatures.js').SignaturePolicyOptions;
   /**
    * Called inside the transaction that stores a scan (notifications write their outbox rows there,
    * so an event is queued if and only if the scan is stored).

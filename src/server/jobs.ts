@@ -24,7 +24,8 @@ import { getSetting, setSetting } from './auth.js';
 import type { ServerContext } from './context.js';
 import type { Database } from './db/index.js';
 import { Gauge } from './metrics.js';
-import { storeReport } from './scans.js';
+import { digestOf, storeReport } from './scans.js';
+import { checkImageSignatures, isAttachmentTag, storeImageSignatures } from './signatures.js';
 import { format } from './messages.js';
 
 export type JobType = 'registry-sync' | 'image-scan';
@@ -360,7 +361,10 @@ export class JobRunner {
       const filter = reg.tag_filter ? new RegExp(reg.tag_filter) : undefined;
       let queued = 0;
       for (const [i, repo] of repos.entries()) {
-        const tags = (await client.listTags(repo)).filter((t) => !filter || filter.test(t));
+        // cosign's signature/attestation tags are not images (their content is read with the image's scan)
+        const tags = (await client.listTags(repo)).filter(
+          (t) => !isAttachmentTag(t) && (!filter || filter.test(t)),
+        );
         for (const tag of tags) {
           const payload: ImageScanPayload = { registryId: reg.id, repository: repo, tag };
           const dup = await this.s.db
@@ -409,6 +413,22 @@ export class JobRunner {
       },
       logger,
     );
+    // signatures and attestations of the digest scanned, stored with the scan; never fails the
+    // scan (a registry error is recorded in the summary)
+    const digest = digestOf(run.report);
+    const sig = digest.startsWith('sha256:')
+      ? await checkImageSignatures(
+          `${host}/${p.repository}@${digest}`,
+          {
+            username: reg.username || undefined,
+            password: reg.username ? password : undefined,
+            caCertFile: caFile,
+            insecure: !!reg.insecure,
+            logger: quietLogger(this.s.logger),
+          },
+          this.s.signaturePolicy,
+        )
+      : undefined;
     await ctx.progress(90, format('job.storing', { ref }));
     const stored = await storeReport(
       this.s.db,
@@ -424,6 +444,7 @@ export class JobRunner {
         // the job is done in the transaction that stores its scan: stored once, even if this
         // runner lost its lease meanwhile (then nothing is stored here)
         await ctx.succeed(tx);
+        if (sig) await storeImageSignatures(tx, st.imageId, sig);
         for (const h of this.s.onScanStored) await h({ ...st, registryId: reg.id }, tx);
       },
     );

@@ -7,6 +7,8 @@ import { BulwarkError } from '../core/errors.js';
 import type { Logger } from '../core/log.js';
 import { createConsole, type Console } from './app.js';
 
+import { validatePolicy, type SignaturePolicyOptions } from './signatures.js';
+
 export interface StartOptions {
   listen?: string;
   dataDir?: string;
@@ -22,6 +24,12 @@ export interface StartOptions {
   /** NATS URL(s): consume the agents' events from JetStream; credentials token or user:password. */
   nats?: string;
   natsAuth?: string;
+  /** Registry images' signatures: public key files (PEM) and certificate identities to verify against. */
+  verifyKeys?: string[];
+  certificateIdentity?: string;
+  certificateIdentityRegexp?: string;
+  certificateOidcIssuer?: string;
+  certificateOidcIssuerRegexp?: string;
   /** Where the first-login line goes (default stderr). */
   out?: NodeJS.WritableStream;
 }
@@ -67,6 +75,46 @@ export function parseTrustProxy(values: string[]): string[] {
   return out;
 }
 
+/** The signature policy from the options; a key that cannot be read or parsed is a usage error now. */
+function readSignaturePolicy(o: StartOptions): SignaturePolicyOptions | undefined {
+  const p: SignaturePolicyOptions = {
+    ...(o.verifyKeys?.length
+      ? {
+          keys: o.verifyKeys.map((f) => {
+            try {
+              return readFileSync(f, 'utf8');
+            } catch (e) {
+              throw new BulwarkError('USAGE', `--verify-key: cannot read ${f}: ${(e as Error).message}`, {
+                cause: e,
+              });
+            }
+          }),
+        }
+      : {}),
+    ...(o.certificateIdentity ? { certificateIdentity: o.certificateIdentity } : {}),
+    ...(o.certificateIdentityRegexp ? { certificateIdentityRegexp: o.certificateIdentityRegexp } : {}),
+    ...(o.certificateOidcIssuer ? { certificateOidcIssuer: o.certificateOidcIssuer } : {}),
+    ...(o.certificateOidcIssuerRegexp ? { certificateOidcIssuerRegexp: o.certificateOidcIssuerRegexp } : {}),
+  };
+  if (!Object.keys(p).length) return undefined;
+  if (
+    (p.certificateOidcIssuer || p.certificateOidcIssuerRegexp) &&
+    !p.keys &&
+    !p.certificateIdentity &&
+    !p.certificateIdentityRegexp
+  )
+    throw new BulwarkError(
+      'USAGE',
+      '--certificate-oidc-issuer needs --certificate-identity (or --certificate-identity-regexp)',
+    );
+  try {
+    validatePolicy(p);
+  } catch (e) {
+    throw new BulwarkError('USAGE', `signature policy: ${(e as Error).message}`, { cause: e });
+  }
+  return p;
+}
+
 function readTls(o: StartOptions): { cert: Buffer; key: Buffer } | undefined {
   if (!o.tlsCert && !o.tlsKey) return undefined;
   if (!o.tlsCert || !o.tlsKey)
@@ -87,6 +135,7 @@ export async function startServer(o: StartOptions): Promise<RunningServer> {
   const dataDir = o.dataDir ?? defaultDataDir(env);
   const tls = readTls(o);
   const trustProxy = parseTrustProxy(o.trustProxy ?? []);
+  const signaturePolicy = readSignaturePolicy(o);
   let c: Console;
   try {
     c = await createConsole({
@@ -95,6 +144,7 @@ export async function startServer(o: StartOptions): Promise<RunningServer> {
       trustProxy,
       database: o.database,
       advisoryDbPath: o.advisoryDbPath,
+      ...(signaturePolicy ? { signaturePolicy } : {}),
       logger: o.logger,
       env,
       ...(o.nats ? { nats: { servers: o.nats, auth: o.natsAuth } } : {}),

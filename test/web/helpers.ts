@@ -64,6 +64,8 @@ export async function startServerProcess(
   dataDir: string,
   advisoryDb: string,
   env: NodeJS.ProcessEnv = {},
+  /** more `bulwark server` options */
+  args: string[] = [],
 ): Promise<ServerProcess> {
   if (!existsSync(join(repoRoot, 'dist', 'cli', 'main.js')))
     throw new Error('dist/ is missing: run `npm run build` first');
@@ -79,6 +81,7 @@ export async function startServerProcess(
       dataDir,
       '--db',
       advisoryDb,
+      ...args,
     ],
     {
       cwd: repoRoot,

@@ -564,6 +564,19 @@ function benchmarkRuns(dialect: Dialect): Migration {
   };
 }
 
+function imageSignatures(dialect: Dialect): Migration {
+  return {
+    async up(db) {
+      await withId(db.schema.createTable('image_signatures'), dialect)
+        .addColumn('image_id', 'integer', (c) => c.notNull().unique())
+        .addColumn('digest', 'text', (c) => c.notNull())
+        .addColumn('checked_at', 'text', (c) => c.notNull())
+        .addColumn('summary', 'text', (c) => c.notNull())
+        .execute();
+    },
+  };
+}
+
 const MIGRATIONS: Record<string, (d: Dialect) => Migration> = {
   '0001_initial': initial,
   '0002_findings_rank_index': findingsRankIndex,
@@ -571,6 +584,7 @@ const MIGRATIONS: Record<string, (d: Dialect) => Migration> = {
   '0004_runtime_events': runtimeEvents,
   '0005_runtime_profiles': runtimeProfiles,
   '0006_benchmark_runs': benchmarkRuns,
+  '0007_image_signatures': imageSignatures,
 };
 
 /** Migrates to the latest schema, or up to and including `target` (tests of upgrades). */

@@ -362,6 +362,15 @@ export interface BenchmarkRunsTable {
   /** JSON {report, compliance} (server/benchmarks.ts StoredReport); null for older runs */
   report: string | null;
 }
+/** An image's signatures and attestations as the last registry scan read them (0007). */
+export interface ImageSignaturesTable {
+  id: Generated<number>;
+  image_id: number;
+  digest: string;
+  checked_at: string;
+  /** JSON server/signatures.ts ImageSignatures */
+  summary: string;
+}
 export interface Database {
   users: UsersTable;
   sessions: SessionsTable;
@@ -388,4 +397,5 @@ export interface Database {
   runtime_modes: RuntimeModesTable;
   runtime_commands: RuntimeCommandsTable;
   benchmark_runs: BenchmarkRunsTable;
+  image_signatures: ImageSignaturesTable;
 }

@@ -114,7 +114,7 @@ function useSbomRoute(): boolean {
   return has;
 }
 
-type Tab = 'findings' | 'packages' | 'layers' | 'scans';
+type Tab = 'findings' | 'packages' | 'layers' | 'scans' | 'signatures';
 
 export function ImagePage({ id, me }: { id: number; me: Me['user'] }) {
   const { t } = useT();
@@ -178,6 +178,7 @@ export function ImagePage({ id, me }: { id: number; me: Me['user'] }) {
             <span>
               {t('col.lastScan')}: {fmtDate(image.lastScanAt)}
             </span>
+            <SignedBadge imageId={image.id} />
           </div>
           <table className="counts">
             <thead>
@@ -212,7 +213,7 @@ export function ImagePage({ id, me }: { id: number; me: Me['user'] }) {
             </div>
           )}
           <div className="tabs" role="tablist">
-            {(['findings', 'packages', 'layers', 'scans'] as Tab[]).map((k) => (
+            {(['findings', 'packages', 'layers', 'scans', 'signatures'] as Tab[]).map((k) => (
               <button
                 key={k}
                 role="tab"
@@ -232,6 +233,7 @@ export function ImagePage({ id, me }: { id: number; me: Me['user'] }) {
           )}
           {tab === 'layers' && image.lastScanId !== null && <LayersView scanId={image.lastScanId} />}
           {tab === 'scans' && <ScansView imageId={image.id} />}
+          {tab === 'signatures' && <SignaturesView imageId={image.id} />}
         </>
       )}
     </div>
@@ -691,6 +693,112 @@ interface ScanRow {
   source: string;
   submittedBy: string;
   counts: Counts;
+}
+
+interface SignatureCheck {
+  kind: 'signature' | 'attestation';
+  verified: boolean | null;
+  predicateType?: string;
+  signer?: string;
+  tlog?: { logIndex: number; integratedTime: string };
+  source?: string;
+  errors: string[];
+}
+interface ImageSignatures {
+  checked: boolean;
+  digest?: string;
+  checkedAt?: string;
+  policy: boolean;
+  signed: boolean;
+  attested: string[];
+  items: SignatureCheck[];
+  error?: string;
+}
+
+/** "Signed" / "Not signed" beside the image's digest (only once its signatures were read). */
+function SignedBadge({ imageId }: { imageId: number }) {
+  const { t } = useT();
+  const s = useResource<ImageSignatures>(`/api/images/${imageId}/signatures`).data;
+  if (!s?.checked) return null;
+  const present = s.items.some((i) => i.kind === 'signature');
+  const text = s.signed ? t('sig.signed') : present && !s.policy ? t('sig.verified.null') : t('sig.unsigned');
+  return (
+    <span data-testid="signed-badge" className={`status ${s.signed ? 'status-succeeded' : 'status-failed'}`}>
+      {text}
+    </span>
+  );
+}
+
+/** Layer digests shortened (the whole source stays in the title). */
+function shortSource(s: string | undefined): string {
+  return (s ?? '').replace(/sha256:[0-9a-f]{64}/g, (d) => shortDigest(d));
+}
+
+function SignaturesView({ imageId }: { imageId: number }) {
+  const { t } = useT();
+  const r = useResource<ImageSignatures>(`/api/images/${imageId}/signatures`);
+  const s = r.data;
+  return (
+    <div data-testid="signatures">
+      <ErrorBox error={r.error} />
+      {s && !s.checked && <p className="muted">{t('sig.notChecked')}</p>}
+      {s?.checked && (
+        <>
+          <p>
+            <strong>{s.signed ? t('sig.signed') : t('sig.unsigned')}</strong>
+            {s.attested.length > 0 && <> · {t('sig.attested', { types: s.attested.join(', ') })}</>}
+            {s.checkedAt && (
+              <span className="muted"> · {t('sig.checkedAt', { time: fmtDate(s.checkedAt) })}</span>
+            )}
+          </p>
+          {!s.policy && <p className="muted">{t('sig.unverified')}</p>}
+          {s.error && <p className="error">{t('sig.error', { error: s.error })}</p>}
+          {s.items.length === 0 ? (
+            <p className="muted">{t('sig.none')}</p>
+          ) : (
+            <SimpleTable
+              testId="signatures-table"
+              rows={s.items}
+              rowKey={(i) => `${i.kind}:${i.source ?? ''}:${i.predicateType ?? ''}`}
+              columns={[
+                { key: 'kind', label: 'col.kind', render: (i) => t(`sig.kind.${i.kind}` as Key) },
+                {
+                  key: 'verified',
+                  label: 'col.verified',
+                  render: (i) => (
+                    <span
+                      className={
+                        i.verified === true
+                          ? 'status status-succeeded'
+                          : i.verified === false
+                            ? 'status status-failed'
+                            : 'muted'
+                      }
+                    >
+                      {t(`sig.verified.${String(i.verified)}` as Key)}
+                    </span>
+                  ),
+                },
+                { key: 'predicateType', label: 'col.predicateType', render: (i) => i.predicateType ?? '—' },
+                { key: 'signer', label: 'col.signer', render: (i) => i.signer ?? '—' },
+                {
+                  key: 'tlog',
+                  label: 'col.tlog',
+                  render: (i) => (i.tlog ? `#${i.tlog.logIndex} · ${fmtDate(i.tlog.integratedTime)}` : '—'),
+                },
+                {
+                  key: 'source',
+                  label: 'col.source',
+                  render: (i) => <code title={i.source}>{shortSource(i.source)}</code>,
+                },
+                { key: 'errors', label: 'col.problems', render: (i) => i.errors.join('; ') || '—' },
+              ]}
+            />
+          )}
+        </>
+      )}
+    </div>
+  );
 }
 
 function ScansView({ imageId }: { imageId: number }) {
