@@ -80,12 +80,12 @@ test(
         workers: true,
         nats: { servers: nats.url, auth: nats.token, batch: 500, ackWaitMs: 5000 },
         runtimeNotify: { burst: 1_000_000 },
-      // replicas share the key that seals destination secrets (as a deployment must)
-      env: {
-        BULWARK_SECRET_KEY: randomBytes(32).toString('base64'),
-        BULWARK_ADMIN_PASSWORD: 'correct horse battery',
-        BULWARK_ADMIN_USER: 'admin',
-      },
+        // replicas share the key that seals destination secrets (as a deployment must)
+        env: {
+          BULWARK_SECRET_KEY: randomBytes(32).toString('base64'),
+          BULWARK_ADMIN_PASSWORD: 'correct horse battery',
+          BULWARK_ADMIN_USER: 'admin',
+        },
       };
       consoles.push(await startConsole('postgres', opts));
       consoles.push(await startConsole('postgres', { ...opts, dataDir: mkdtempSync(join(tmp, 'c2-')) }));
@@ -223,7 +223,8 @@ test(
       await until(
         () => hookIds.length >= warn,
         60_000,
-        async () => `${hookIds.length} of ${warn} notifications; ${JSON.stringify((await admin2.get("/api/notifications/deliveries?pageSize=5&status=pending")).body).slice(0, 1500)}`,
+        async () =>
+          `${hookIds.length} of ${warn} notifications; ${JSON.stringify((await admin2.get('/api/notifications/deliveries?pageSize=5&status=pending')).body).slice(0, 1500)}`,
       );
       await new Promise((r) => setTimeout(r, 500));
       assert.equal(new Set(hookIds).size, warn);

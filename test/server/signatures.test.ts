@@ -100,7 +100,7 @@ for (const backend of ['sqlite'] as Backend[]) {
         const idOf = (repo: string) => images.find((i) => i.name === `${reg.host}/${repo}`)!.id;
 
         const sig = (await admin.get(`/api/images/${idOf('team/signed')}/signatures`)).body;
-        assert.equal(sig.checked, true, JSON.stringify(sig) + t.logger.warnings.join("\n"));
+        assert.equal(sig.checked, true, JSON.stringify(sig) + t.logger.warnings.join('\n'));
         assert.equal(sig.digest, s.digest);
         assert.equal(sig.policy, true);
         assert.equal(sig.signed, true, JSON.stringify(sig));
