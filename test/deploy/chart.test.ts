@@ -260,6 +260,62 @@ describe('Helm chart deploy/helm/bulwark (rendered by deploy/helm/render, not He
     assert.equal(w.failurePolicy, 'Fail');
   });
 
+  it('agent.benchmarks: the CIS node benchmark on a schedule, with the node files read-only under /host', () => {
+    const ms = manifests(
+      renderChart([
+        '--namespace',
+        'bulwark',
+        '--set',
+        'agent.benchmarks.enabled=true,agent.benchmarks.interval=6h',
+      ]),
+    );
+    const ds = ms.find((m) => m.kind === 'DaemonSet')!;
+    const pod = (ds.spec!.template as { spec: Record<string, unknown> }).spec;
+    const c = (
+      pod.containers as {
+        args: string[];
+        volumeMounts: { name: string; mountPath: string; readOnly?: boolean }[];
+      }[]
+    )[0]!;
+    const at = c.args.indexOf('--benchmark');
+    assert.deepEqual(c.args.slice(at, at + 6), [
+      '--benchmark',
+      'k8s-node',
+      '--benchmark-interval',
+      '6h',
+      '--root',
+      '/host',
+    ]);
+    const mounts = c.volumeMounts.filter((m) => m.name.startsWith('bench-'));
+    assert.deepEqual(
+      mounts.map((m) => [m.mountPath, m.readOnly]),
+      [
+        '/etc/kubernetes',
+        '/var/lib/kubelet',
+        '/etc/systemd',
+        '/lib/systemd',
+        '/etc/cni/net.d',
+        '/opt/cni/bin',
+      ].map((p) => [`/host${p}`, true]),
+    );
+    const vols = (pod.volumes as { name: string; hostPath?: { path: string } }[]).filter((v) =>
+      v.name.startsWith('bench-'),
+    );
+    assert.deepEqual(
+      vols.map((v) => v.hostPath?.path),
+      mounts.map((m) => m.mountPath.slice('/host'.length)),
+    );
+    // the agent takes these options (its --help names them)
+    const help = execFileSync(process.execPath, [join(repoRoot, 'bin', 'bulwark'), 'agent', '--help'], {
+      encoding: 'utf8',
+    });
+    for (const o of ['--benchmark ', '--benchmark-interval', '--root'])
+      assert.ok(help.includes(o), `agent --help lists ${o}`);
+    // off by default: nothing mounted
+    const def = manifests(renderChart(['--namespace', 'bulwark'])).find((m) => m.kind === 'DaemonSet')!;
+    assert.ok(!JSON.stringify(def).includes('--benchmark'));
+  });
+
   it('refuses configurations that cannot work, with the reason', () => {
     assert.match(renderError(['--set', 'server.replicas=3']), /server\.replicas > 1 needs PostgreSQL/);
     assert.match(renderError(['--set', 'server.tls.enabled=true']), /needs server\.tls\.secretName/);
