@@ -145,6 +145,10 @@ export function register(ctx: CliContext): void {
       'publish alerts to this NATS JetStream server (stream BULWARK_EVENTS) instead of --server; comma-separated URLs',
     )
     .option('--nats-auth <token|user:password>', 'NATS credentials (default: $BULWARK_NATS_AUTH)')
+    .option(
+      '--console <url>',
+      "with --nats: the console to pull the operators' mode switches and undo commands from (events still go through NATS; needs --token or $BULWARK_TOKEN)",
+    )
     .option('--token <token>', 'API token for --server (default: $BULWARK_TOKEN)')
     .option('--cacert <file>', 'PEM CA certificate to trust for an https --server')
     .option('--cluster <name>', 'cluster name carried by every event sent to the console')
@@ -230,6 +234,7 @@ export function register(ctx: CliContext): void {
         sensor?: string;
         server?: string;
         nats?: string;
+        console?: string;
         natsAuth?: string;
         token?: string;
         cacert?: string;
@@ -391,6 +396,16 @@ export function register(ctx: CliContext): void {
         let consoleAuth: { token: string; caCertPem?: string } | undefined;
         if (o.server && o.nats)
           throw new BulwarkError('USAGE', '--server and --nats: choose one destination for events');
+        if (o.console && !o.nats)
+          throw new BulwarkError(
+            'USAGE',
+            '--console is for --nats (with --server the agent pulls from that console)',
+          );
+        if (o.console && !(o.token ?? process.env.BULWARK_TOKEN))
+          throw new BulwarkError(
+            'USAGE',
+            '--console: an API token (--token or $BULWARK_TOKEN) is needed to pull from the console',
+          );
         if (o.server || o.nats) {
           const token = o.token ?? process.env.BULWARK_TOKEN ?? '';
           if (!token && !o.nats)
@@ -622,7 +637,8 @@ export function register(ctx: CliContext): void {
         const control =
           shipper && (profileRt || responder)
             ? (await import('../agent/control.js')).agentControl({
-                server: o.server,
+                // with --nats, --console: events through NATS, commands pulled over HTTP
+                server: o.server ?? o.console,
                 ...consoleAuth,
                 node,
                 cluster: o.cluster,
