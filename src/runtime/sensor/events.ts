@@ -20,7 +20,7 @@
  *   socket  → socket '>' (domain, type, proto) and socket '<' (fd)
  */
 import { readFileSync } from 'node:fs';
-import type { SockAddr, SockTuple, SyscallEvent } from '../event.js';
+import type { SockAddr, SockTuple, SyscallEvent, ThreadCaps } from '../event.js';
 import {
   PPM_CL_CLONE_FILES,
   PPM_CL_CLONE_THREAD,
@@ -42,6 +42,11 @@ import {
 } from '../flags.js';
 import type { ThreadInfo } from '../state/index.js';
 import type { FileopSyscall, SensorRecord } from './record.js';
+
+/** A thread's capability sets as libscap's execve and capset exit events name them. */
+function capParams(c: ThreadCaps): SyscallEvent['params'] {
+  return { cap_inheritable: c.inheritable, cap_permitted: c.permitted, cap_effective: c.effective };
+}
 
 /** BWK_EXE_KILLED (sensor.h): the exec backstop killed the process; not a PPM_EXE_* flag */
 const EXE_KILLED = 1 << 8;
@@ -167,9 +172,7 @@ export function recordToEvents(r: SensorRecord, ctx: DecodeContext): SyscallEven
         loginuid: r.loginuid,
         flags: r.exeFlags & ~EXE_KILLED,
         trusted_exepath: exepath,
-        cap_inheritable: r.caps.inheritable,
-        cap_permitted: r.caps.permitted,
-        cap_effective: r.caps.effective,
+        ...capParams(r.caps),
       };
       // the kernel's cgroup v2 leaf at the exec ("<id>", "docker-<id>.scope", ...) is the truth:
       // /proc gives the full paths, but only while the process lives, and after the exec (runc
@@ -290,12 +293,7 @@ export function recordToEvents(r: SensorRecord, ctx: DecodeContext): SyscallEven
     case 'capset':
       return [
         base('capset', '>', h.tid, {}),
-        base('capset', '<', h.tid, {
-          res: h.res,
-          cap_inheritable: r.caps.inheritable,
-          cap_permitted: r.caps.permitted,
-          cap_effective: r.caps.effective,
-        }),
+        base('capset', '<', h.tid, { res: h.res, ...capParams(r.caps) }),
       ];
     case 'inbound': {
       const fam = (n: number): SockTuple['family'] =>

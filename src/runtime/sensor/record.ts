@@ -4,6 +4,8 @@
  * Constants here mirror sensor.h; keep them equal.
  */
 
+import type { ThreadCaps } from '../event.js';
+
 export const RECORD_VERSION = 2;
 export const HDR_SIZE = 80;
 
@@ -67,13 +69,6 @@ export type FileopSyscall = (typeof FILEOP_SYSCALLS)[number];
 const SETID_SYSCALLS = ['setuid', 'setgid', 'setreuid', 'setregid', 'setresuid', 'setresgid'] as const;
 const INBOUND_SYSCALLS = ['accept', 'accept4', 'bind', 'listen'] as const;
 
-/** A thread's capability sets (struct bwk_caps): bit n = capability n. */
-export interface Caps {
-  inheritable: number;
-  permitted: number;
-  effective: number;
-}
-
 export interface RecordHeader {
   version: number;
   type: number;
@@ -113,7 +108,7 @@ export type SensorRecord =
       oldTid: number;
       loginuid: number;
       /** after the exec */
-      caps: Caps;
+      caps: ThreadCaps;
       /** the cgroup v2 directory's name (leaf), from the kernel */
       cgroupLeaf: string;
     }
@@ -195,10 +190,10 @@ export type SensorRecord =
       syscall: (typeof SETID_SYSCALLS)[number];
       ids: [number, number, number];
       /** after the call */
-      caps: Caps;
+      caps: ThreadCaps;
     }
   /** capset exit: the thread's sets after the call */
-  | { kind: 'capset'; h: RecordHeader; caps: Caps }
+  | { kind: 'capset'; h: RecordHeader; caps: ThreadCaps }
   | {
       kind: 'inbound';
       h: RecordHeader;
@@ -258,7 +253,8 @@ export function addrText(family: number, b: Buffer, off: number): string {
   return '';
 }
 
-function readCaps(b: Buffer, o: number): Caps {
+/** struct bwk_caps */
+function readCaps(b: Buffer, o: number): ThreadCaps {
   // capability numbers stay below 64, and below 53 on every kernel so far (CAP_LAST_CAP is 40)
   return {
     inheritable: Number(b.readBigUInt64LE(o)),
