@@ -134,9 +134,10 @@ static void guard_command(struct sensor_bpf *skel, char *line)
 	unsigned long long a = 0, b = 0;
 	int n = sscanf(line, "%15s %llu %llx", cmd, &a, &b);
 	if (n >= 2 && !strcmp(cmd, "guard")) {
+		/* guard CGROUP_ID POLICY: the policy is decimal (the third field read above as hex) */
 		unsigned long long cg = a;
 		unsigned int policy = 0;
-		if (sscanf(line, "%*s %llu %u", &cg, &policy) != 2 || !policy)
+		if (sscanf(line, "%*s %*llu %u", &policy) != 1 || !policy)
 			goto bad;
 		if (bpf_map__update_elem(skel->maps.guard_cg, &cg, sizeof(cg), &policy, sizeof(policy), BPF_ANY))
 			fprintf(stderr, "bulwark-sensor: guard %llu: %s\n", cg, strerror(errno));
@@ -150,12 +151,10 @@ static void guard_command(struct sensor_bpf *skel, char *line)
 			fprintf(stderr, "bulwark-sensor: allow %llu: %s\n", a, strerror(errno));
 	} else if (n >= 2 && !strcmp(cmd, "clear")) {
 		struct bwk_allow_key k, next;
-		int first = 1;
 		/* collect first, delete after: deleting while iterating restarts the walk */
 		static struct bwk_allow_key doomed[4096];
 		for (;;) {
-			int cnt = 0;
-			first = 1;
+			int cnt = 0, first = 1;
 			while (cnt < 4096 &&
 			       !bpf_map__get_next_key(skel->maps.guard_allow, first ? NULL : &k, &next, sizeof(next))) {
 				first = 0;

@@ -126,14 +126,9 @@ export class ProfileRuntime {
     this.dirty.add(id);
     this.flush();
     if (mode === 'protect') await this.startGuard();
-    for (const [cg, k] of this.backstopSeen) {
-      if (k.wid !== id) continue;
-      try {
-        this.opts.backstop?.bind(cg, mode === 'protect' ? this.policyFor(id, p, k.pid, true) : 0);
-      } catch (e) {
-        this.opts.onError?.(new Error(`exec backstop: ${(e as Error).message}`));
-      }
-    }
+    for (const [cg, k] of this.backstopSeen)
+      if (k.wid === id)
+        this.toBackstop((b) => b.bind(cg, mode === 'protect' ? this.policyFor(id, p, k.pid, true) : 0));
     const g = this.guard;
     if (!g) return true;
     for (const [cg, k] of this.asked) {
@@ -168,14 +163,12 @@ export class ProfileRuntime {
     if (!c?.name) return; // not named yet: asked again at the cgroup's next exec
     const wp = this.engine.profileFor(c);
     if (!wp) return;
-    if (this.engine.modeOf(wp.p) === 'protect') {
-      try {
-        this.opts.backstop!.bind(cg, this.policyFor(wp.id, wp.p, ev.tid, false));
-      } catch (e) {
-        this.opts.onError?.(new Error(`exec backstop: ${(e as Error).message}`));
-        return; // asked again at the cgroup's next exec
-      }
-    }
+    // not bound (the sensor is gone): asked again at the cgroup's next exec
+    if (
+      this.engine.modeOf(wp.p) === 'protect' &&
+      !this.toBackstop((b) => b.bind(cg, this.policyFor(wp.id, wp.p, ev.tid, false)))
+    )
+      return;
     // every cgroup met, protected or not: a mode switch re-binds them (setMode)
     this.backstopSeen.set(cg, { wid: wp.id, pid: ev.tid, c });
     if (this.backstopSeen.size > 8192) this.backstopSeen.delete(this.backstopSeen.keys().next().value!);
@@ -240,12 +233,21 @@ export class ProfileRuntime {
     }
     const allow = this.allowList(p, pid);
     this.guard?.setPolicy(id, allow, p.zeroDrift);
+    this.toBackstop((b) => b.policy(id, allow));
+    return id;
+  }
+
+  /** Sends to the exec backstop, if any; false (reported) when it could not take it. */
+  private toBackstop(f: (b: NonNullable<ProfileRuntimeOptions['backstop']>) => void): boolean {
+    const b = this.opts.backstop;
+    if (!b) return true;
     try {
-      this.opts.backstop?.policy(id, allow);
+      f(b);
+      return true;
     } catch (e) {
       this.opts.onError?.(new Error(`exec backstop: ${(e as Error).message}`));
+      return false;
     }
-    return id;
   }
 
   /**
