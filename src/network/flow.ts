@@ -640,10 +640,11 @@ interface RecentConn {
 
 /** A record whose ends carry only addresses, ports, a namespace or a container id (no identity yet). */
 function isRaw(f: FlowRecord): boolean {
-  if (f.l7) return false;
-  for (const e of [f.source, f.destination])
-    if (e.namespace || e.name || e.pod || e.names || e.reserved || e.identity !== undefined) return false;
-  return true;
+  return !f.l7 && isRawEnd(f.source) && isRawEnd(f.destination);
+}
+
+function isRawEnd(e: FlowEndpoint): boolean {
+  return !(e.namespace || e.name || e.pod || e.names || e.reserved || e.identity !== undefined);
 }
 
 /** Adds a record's count, times, DNS names and L7 identity to its aggregated edge. */

@@ -23,7 +23,6 @@ function isTuple(v: unknown): v is SockTuple {
   );
 }
 
-/** The flow a sensor event opens, or undefined (other events, failed connects, unix sockets). */
 let lastMs = -1;
 let lastIso = '';
 /** ISO text of a millisecond time; consecutive events share it (ns → ms needs no BigInt division) */
@@ -35,6 +34,7 @@ function isoMs(ms: number): string {
   return lastIso;
 }
 
+/** The flow a sensor event opens, or undefined (other events, failed connects, unix sockets). */
 export function fromSyscallEvent(ev: SyscallEvent, opts: SensorFlowOptions = {}): FlowRecord | undefined {
   if (ev.dir !== '<') return undefined;
   const accept = ev.type === 'accept' || ev.type === 'accept4';
