@@ -92,6 +92,52 @@ async function run(name: string, script: string, marker: string, seccomp?: unkno
   return r;
 }
 
+/** `bulwark agent --profiles DIR --mode protect -f json [extra]` as a process, once its sensor is attached. */
+async function startProtectAgent(extra: string[] = []): Promise<{
+  out: () => string;
+  err: () => string;
+  stop: () => Promise<number | null>;
+}> {
+  const a: ChildProcess = spawn(
+    process.execPath,
+    [
+      '--import',
+      'tsx',
+      '-e',
+      `import('./src/cli/main.ts').then(async (m) => { process.exitCode = await m.main(process.argv); })`,
+      'bulwark',
+      'agent',
+      '--profiles',
+      dir,
+      '--mode',
+      'protect',
+      ...extra,
+      '-f',
+      'json',
+    ],
+    { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  cleanups.push(() => a.exitCode === null && a.signalCode === null && a.kill('SIGKILL'));
+  let out = '';
+  let err = '';
+  a.stdout!.setEncoding('utf8').on('data', (d: string) => (out += d));
+  a.stderr!.setEncoding('utf8').on('data', (d: string) => (err += d));
+  const exited = new Promise<number | null>((r) => a.once('exit', (c) => r(c)));
+  const end = Date.now() + 60_000;
+  while (!err.includes('sensor attached')) {
+    if (Date.now() > end || a.exitCode !== null) throw new Error(`agent did not start: ${err}`);
+    await sleep(50);
+  }
+  return {
+    out: () => out,
+    err: () => err,
+    stop: () => {
+      a.kill('SIGTERM');
+      return exited;
+    },
+  };
+}
+
 describe('behaviour profiles on real containers', { timeout: 300_000 }, () => {
   before(async () => {
     execFileSync('bash', [sensorBuildScript(), '--require'], { stdio: ['ignore', 'ignore', 'inherit'] });
@@ -227,35 +273,7 @@ describe('behaviour profiles on real containers', { timeout: 300_000 }, () => {
   });
 
   it(`protect (bulwark agent --profiles DIR --mode protect): an unlearned binary is refused before it runs ${REPS}/${REPS}, the learned workload runs ${REPS}/${REPS}`, async () => {
-    const a: ChildProcess = spawn(
-      process.execPath,
-      [
-        '--import',
-        'tsx',
-        '-e',
-        `import('./src/cli/main.ts').then(async (m) => { process.exitCode = await m.main(process.argv); })`,
-        'bulwark',
-        'agent',
-        '--profiles',
-        dir,
-        '--mode',
-        'protect',
-        '-f',
-        'json',
-      ],
-      { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] },
-    );
-    cleanups.push(() => a.exitCode === null && a.signalCode === null && a.kill('SIGKILL'));
-    let out = '';
-    let err = '';
-    a.stdout!.setEncoding('utf8').on('data', (d: string) => (out += d));
-    a.stderr!.setEncoding('utf8').on('data', (d: string) => (err += d));
-    const exited = new Promise<number | null>((r) => a.once('exit', (c) => r(c)));
-    const end = Date.now() + 60_000;
-    while (!err.includes('sensor attached')) {
-      if (Date.now() > end || a.exitCode !== null) throw new Error(`agent did not start: ${err}`);
-      await sleep(50);
-    }
+    const agent = await startProtectAgent();
     const learned: RunResult[] = [];
     const refused: RunResult[] = [];
     for (let i = 0; i < REPS; i++) {
@@ -276,8 +294,10 @@ describe('behaviour profiles on real containers', { timeout: 300_000 }, () => {
       { annotations: annotations('app'), timeoutMs: 120_000 },
     );
     await sleep(1000);
-    a.kill('SIGTERM');
-    assert.equal(await exited, 0, err);
+    const code = await agent.stop();
+    const err = agent.err();
+    const out = agent.out();
+    assert.equal(code, 0, err);
     assert.deepEqual([loop.code, loop.stdout], [0, 'ran=0 ok=1000\n'], loop.stderr.slice(0, 500));
     const diag = `agent: ${err.split('\n')[0]} ${JSON.stringify((JSON.parse(err.trim().split('\n').pop() ?? '{}') as { stats?: { profiles?: unknown } }).stats?.profiles)}`;
     for (const r of learned) assert.deepEqual([r.code, r.stdout, r.stderr], [0, 'learned-done\n', '']);
@@ -321,36 +341,7 @@ describe('behaviour profiles on real containers', { timeout: 300_000 }, () => {
   });
 
   it(`protect without the execguard (--no-execguard): the sensor's exec backstop kills an unlearned binary before its first instruction, ${REPS}/${REPS}`, async () => {
-    const a: ChildProcess = spawn(
-      process.execPath,
-      [
-        '--import',
-        'tsx',
-        '-e',
-        `import('./src/cli/main.ts').then(async (m) => { process.exitCode = await m.main(process.argv); })`,
-        'bulwark',
-        'agent',
-        '--profiles',
-        dir,
-        '--mode',
-        'protect',
-        '--no-execguard',
-        '-f',
-        'json',
-      ],
-      { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] },
-    );
-    cleanups.push(() => a.exitCode === null && a.signalCode === null && a.kill('SIGKILL'));
-    let out = '';
-    let err = '';
-    a.stdout!.setEncoding('utf8').on('data', (d: string) => (out += d));
-    a.stderr!.setEncoding('utf8').on('data', (d: string) => (err += d));
-    const exited = new Promise<number | null>((r) => a.once('exit', (c) => r(c)));
-    const end = Date.now() + 60_000;
-    while (!err.includes('sensor attached')) {
-      if (Date.now() > end || a.exitCode !== null) throw new Error(`agent did not start: ${err}`);
-      await sleep(50);
-    }
+    const agent = await startProtectAgent(['--no-execguard']);
     // the backstop covers a cgroup from its first exec the agent has seen (a few ms): the shell
     // waits that long (with builtins: `sleep` is not in the profile either) before the unlearned
     // exec; `id` would print before anything else it does
@@ -367,8 +358,10 @@ describe('behaviour profiles on real containers', { timeout: 300_000 }, () => {
       );
     }
     await sleep(800);
-    a.kill('SIGTERM');
-    assert.equal(await exited, 0, err);
+    const code = await agent.stop();
+    const err = agent.err();
+    const out = agent.out();
+    assert.equal(code, 0, err);
     for (const r of learned) assert.deepEqual([r.code, r.stdout, r.stderr], [0, 'learned-done\n', '']);
     // SIGKILL at exec: the shell sees 137 (128 + 9) and id's output never exists
     for (const r of killed)
