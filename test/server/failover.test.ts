@@ -14,19 +14,9 @@ import { after, test } from 'node:test';
 import { startRegistry, type TestRegistry } from '../fixtures/index.js';
 import { startServerProcess, type ServerProcess } from '../web/helpers.js';
 import { advisoryDbCopy, debianReport } from './data.js';
-import { Client, sharedPostgres, stopSharedPostgres } from './helpers.js';
+import { Client, sharedPostgres, stopSharedPostgres, waitFor } from './helpers.js';
 
 after(stopSharedPostgres);
-
-async function waitFor<T>(what: string, f: () => Promise<T | undefined | false>, ms = 120_000): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await f();
-    if (v) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 test(
   'a replica killed during a registry scan: the other finishes the job, once',
@@ -66,20 +56,30 @@ test(
       assert.equal(add.status, 201, JSON.stringify(add.body));
       assert.equal((await api[0]!.post(`/api/registries/${add.body.id}/scan`)).status, 202);
       // the image scan starts on one of the replicas
-      const running = await waitFor('the image scan to run', async () => {
-        const j = (await api[1]!.get('/api/jobs?type=image-scan')).body.items?.[0];
-        return j?.status === 'running' && j.runner ? j : undefined;
-      });
+      const running = await waitFor(
+        'the image scan to run',
+        async () => {
+          const j = (await api[1]!.get('/api/jobs?type=image-scan')).body.items?.[0];
+          return j?.status === 'running' && j.runner ? j : undefined;
+        },
+        120_000,
+        50,
+      );
       const runnerPid = Number(String(running.runner).split(':')[1]);
       const victim = servers.findIndex((s) => s.pid === runnerPid);
       assert.ok(victim >= 0, `runner ${running.runner} is one of the servers (${servers.map((s) => s.pid)})`);
       process.kill(runnerPid, 'SIGKILL');
       const killedAt = Date.now();
       const survivor = api[1 - victim]!;
-      const done = await waitFor('the other replica to finish the job', async () => {
-        const j = (await survivor.get(`/api/jobs/${running.id}`)).body;
-        return j.status === 'succeeded' || j.status === 'failed' ? j : undefined;
-      });
+      const done = await waitFor(
+        'the other replica to finish the job',
+        async () => {
+          const j = (await survivor.get(`/api/jobs/${running.id}`)).body;
+          return j.status === 'succeeded' || j.status === 'failed' ? j : undefined;
+        },
+        120_000,
+        50,
+      );
       assert.equal(done.status, 'succeeded', done.message);
       assert.equal(done.attempts, 2, 'run twice: on the killed replica, then on the other');
       assert.ok(Date.now() - killedAt >= 3000, 'taken over only after the lease');

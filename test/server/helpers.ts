@@ -129,3 +129,19 @@ export class Client {
     return this;
   }
 }
+
+/** Polls `f` until it gives a value (every `everyMs`); throws naming `what` after `timeoutMs`. */
+export async function waitFor<T>(
+  what: string,
+  f: () => Promise<T | undefined | false>,
+  timeoutMs = 120_000,
+  everyMs = 100,
+): Promise<T> {
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await f();
+    if (v) return v;
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, everyMs));
+  }
+}

@@ -11,21 +11,7 @@ import type { ScanReport } from '../../src/core/findings.js';
 import { AdvisoryDb, importOsv } from '../../src/vuln/index.js';
 import { startRegistry } from '../fixtures/index.js';
 import { OSV, advisoryDbCopy, debianReport } from './data.js';
-import { Client, startConsole, type Backend } from './helpers.js';
-
-async function waitFor<T>(
-  what: string,
-  f: () => Promise<T | undefined | false>,
-  timeoutMs = 120_000,
-): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await f();
-    if (v) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
+import { Client, startConsole, waitFor, type Backend } from './helpers.js';
 
 export async function registryFlow(backend: Backend): Promise<void> {
   const { image } = await debianReport();

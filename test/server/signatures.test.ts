@@ -15,19 +15,9 @@ import { attestImage, generateKeyPair, readPrivateKey, signImage } from '../../s
 import { checkImageSignatures } from '../../src/server/signatures.js';
 import { startRegistry } from '../fixtures/index.js';
 import { advisoryDbCopy, debianReport } from './data.js';
-import { Client, startConsole, type Backend } from './helpers.js';
+import { Client, startConsole, waitFor, type Backend } from './helpers.js';
 
 const VULN = 'https://cosign.sigstore.dev/attestation/vuln/v1';
-
-async function waitFor<T>(what: string, f: () => Promise<T | undefined | false>, ms = 180_000): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await f();
-    if (v) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 for (const backend of ['sqlite'] as Backend[]) {
   test(
@@ -77,20 +67,28 @@ for (const backend of ['sqlite'] as Backend[]) {
         });
         assert.equal(add.status, 201, JSON.stringify(add.body));
         const { jobId } = (await admin.post(`/api/registries/${add.body.id}/scan`)).body;
-        const sync = await waitFor('registry-sync', async () => {
-          const j = (await admin.get(`/api/jobs/${jobId}`)).body;
-          return j.status === 'succeeded' || j.status === 'failed' ? j : undefined;
-        });
+        const sync = await waitFor(
+          'registry-sync',
+          async () => {
+            const j = (await admin.get(`/api/jobs/${jobId}`)).body;
+            return j.status === 'succeeded' || j.status === 'failed' ? j : undefined;
+          },
+          180_000,
+        );
         assert.equal(sync.status, 'succeeded', sync.message);
-        const scans = await waitFor('image scans', async () => {
-          const items = (await admin.get('/api/jobs?type=image-scan')).body.items as {
-            status: string;
-            payload: { repository: string; tag: string };
-          }[];
-          return items.length >= 2 && items.every((j) => j.status === 'succeeded' || j.status === 'failed')
-            ? items
-            : undefined;
-        });
+        const scans = await waitFor(
+          'image scans',
+          async () => {
+            const items = (await admin.get('/api/jobs?type=image-scan')).body.items as {
+              status: string;
+              payload: { repository: string; tag: string };
+            }[];
+            return items.length >= 2 && items.every((j) => j.status === 'succeeded' || j.status === 'failed')
+              ? items
+              : undefined;
+          },
+          180_000,
+        );
         // the .sig / .att tags next to team/signed:1.0 are cosign's, not images
         assert.deepEqual(scans.map((j) => `${j.payload.repository}:${j.payload.tag} ${j.status}`).sort(), [
           'team/plain:1.0 succeeded',
