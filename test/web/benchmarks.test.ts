@@ -9,41 +9,15 @@
  * Runtime page links to it; zh-CN throughout. Screenshots go to test-results/web/.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import { BenchmarkScheduler, Shipper, type BenchmarkRunEvent } from '../../src/agent/index.js';
 import { BAD_NODE_FAILS, badNode, goodNode, NODE_SECRET } from '../cis/node-roots.js';
 import { Client } from '../server/helpers.js';
-import {
-  ensureWebBuilt,
-  openBrowser,
-  startServerProcess,
-  type Browser,
-  type ServerProcess,
-} from './helpers.js';
+import { signIn, webConsole } from './helpers.js';
 
 const PASSWORD = 'correct horse battery staple 14';
-let dir: string;
-let server: ServerProcess | undefined;
-let browser: Browser | undefined;
-
-before(async () => {
-  ensureWebBuilt();
-  dir = mkdtempSync(join(tmpdir(), 'bulwark-web-bench-'));
-  server = await startServerProcess(join(dir, 'data'), join(dir, 'no-advisories.db'), {
-    BULWARK_ADMIN_USER: 'admin',
-    BULWARK_ADMIN_PASSWORD: PASSWORD,
-  });
-  browser = await openBrowser();
-});
-
-after(async () => {
-  await browser?.close();
-  await server?.stop();
-  if (dir) rmSync(dir, { recursive: true, force: true });
-});
+const wc = webConsole('bulwark-web-bench-', PASSWORD);
 
 async function runNode(
   node: string,
@@ -64,22 +38,22 @@ test(
   'benchmarks page: nodes × benchmarks, drill-down with filters, runtime link, zh-CN',
   { timeout: 180_000 },
   async () => {
-    const srv = server!;
-    const { page, shot } = browser!;
+    const srv = wc.server!;
+    const { page, shot } = wc.browser!;
     const api = await new Client(srv.url).login('admin', PASSWORD);
     const tok = await api.post('/api/tokens', { name: 'agent', role: 'operator', cluster: 'prod-eu' });
     assert.equal(tok.status, 201, JSON.stringify(tok.body));
     const runs = [
-      ...(await runNode('node-good', [{ target: 'k8s-node', root: goodNode(join(dir, 'good')) }])),
+      ...(await runNode('node-good', [{ target: 'k8s-node', root: goodNode(join(wc.dir, 'good')) }])),
       ...(await runNode('node-bad', [
-        { target: 'k8s-node', root: badNode(join(dir, 'bad')) },
-        { target: 'docker', root: goodNode(join(dir, 'docker')) },
+        { target: 'k8s-node', root: badNode(join(wc.dir, 'bad')) },
+        { target: 'docker', root: goodNode(join(wc.dir, 'docker')) },
       ])),
     ];
     const shipper = new Shipper({
       server: srv.url,
       token: tok.body.token as string,
-      bufferDir: join(dir, 'buffer'),
+      bufferDir: join(wc.dir, 'buffer'),
       onWarn: () => {},
     });
     shipper.start();
@@ -112,10 +86,7 @@ test(
     assert.ok(shipper.drained, 'delivered');
 
     await page.goto(srv.url);
-    await page.locator('input[name=username]').fill('admin');
-    await page.locator('input[name=password]').fill(PASSWORD);
-    await page.getByRole('button', { name: 'Sign in' }).click();
-    await page.getByTestId('current-user').waitFor();
+    await signIn(page, 'admin', PASSWORD);
 
     // the node agents table links to the node's benchmarks
     await page.getByRole('link', { name: 'Runtime', exact: true }).click();

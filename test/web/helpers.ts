@@ -6,6 +6,7 @@ import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { after, before } from 'node:test';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { freePort, repoRoot } from '../fixtures/index.js';
 
@@ -173,4 +174,43 @@ export async function openBrowser(): Promise<Browser> {
       rmSync(profile, { recursive: true, force: true });
     },
   };
+}
+
+/** Signs in through the console's login form and waits for the signed-in header. */
+export async function signIn(page: Page, username: string, password: string): Promise<void> {
+  await page.locator('input[name=username]').fill(username);
+  await page.locator('input[name=password]').fill(password);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.getByTestId('current-user').waitFor();
+}
+
+export interface WebConsole {
+  /** the test file's temp directory (the server's data under data/) */
+  dir: string;
+  server: ServerProcess;
+  browser: Browser;
+}
+
+/**
+ * One `bulwark server` process (fresh data, user `admin` with `password`, no advisory DB) and one
+ * browser for a test file: started in before(), stopped and removed in after() whatever failed.
+ * The fields are set once before() ran.
+ */
+export function webConsole(prefix: string, password: string): WebConsole {
+  const w = {} as WebConsole;
+  before(async () => {
+    ensureWebBuilt();
+    w.dir = mkdtempSync(join(tmpdir(), prefix));
+    w.server = await startServerProcess(join(w.dir, 'data'), join(w.dir, 'no-advisories.db'), {
+      BULWARK_ADMIN_USER: 'admin',
+      BULWARK_ADMIN_PASSWORD: password,
+    });
+    w.browser = await openBrowser();
+  });
+  after(async () => {
+    await w.browser?.close();
+    await w.server?.stop();
+    if (w.dir) rmSync(w.dir, { recursive: true, force: true });
+  });
+  return w;
 }

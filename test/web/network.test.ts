@@ -6,41 +6,15 @@
  * an edge per flow with its port, the dropped one in red, a click shows the edge's flows.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import { Shipper, type FlowEvent } from '../../src/agent/index.js';
 import type { FlowRecord } from '../../src/network/index.js';
 import { Client } from '../server/helpers.js';
-import {
-  ensureWebBuilt,
-  openBrowser,
-  startServerProcess,
-  type Browser,
-  type ServerProcess,
-} from './helpers.js';
+import { signIn, webConsole } from './helpers.js';
 
 const PASSWORD = 'correct horse battery staple 44';
-let dir: string;
-let server: ServerProcess;
-let browser: Browser;
-
-before(async () => {
-  ensureWebBuilt();
-  dir = mkdtempSync(join(tmpdir(), 'bulwark-web-network-'));
-  server = await startServerProcess(join(dir, 'data'), join(dir, 'no-advisories.db'), {
-    BULWARK_ADMIN_USER: 'admin',
-    BULWARK_ADMIN_PASSWORD: PASSWORD,
-  });
-  browser = await openBrowser();
-});
-
-after(async () => {
-  await browser?.close();
-  await server?.stop();
-  if (dir) rmSync(dir, { recursive: true, force: true });
-});
+const wc = webConsole('bulwark-web-network-', PASSWORD);
 
 const wl = (namespace: string, name: string, kind: string) => ({
   namespace,
@@ -81,9 +55,14 @@ test(
       cluster: 'prod-eu',
       flow: { ...f, firstSeen: now, lastSeen: now },
     }));
-    const c = await new Client(server.url).login('admin', PASSWORD);
+    const c = await new Client(wc.server.url).login('admin', PASSWORD);
     const tok = (await c.post('/api/tokens', { name: 'agent', role: 'operator' })).body.token as string;
-    const s = new Shipper({ server: server.url, token: tok, bufferDir: join(dir, 'buf'), onWarn: () => {} });
+    const s = new Shipper({
+      server: wc.server.url,
+      token: tok,
+      bufferDir: join(wc.dir, 'buf'),
+      onWarn: () => {},
+    });
     s.start();
     s.enqueue(events);
     const end = Date.now() + 20_000;
@@ -91,15 +70,12 @@ test(
     await s.stop(0);
     assert.equal(s.stats.sent, recs.length);
 
-    const { page } = browser;
+    const { page } = wc.browser;
     const errors: string[] = [];
     page.on('pageerror', (e) => errors.push(e.message));
     try {
-      await page.goto(server.url);
-      await page.locator('input[name=username]').fill('admin');
-      await page.locator('input[name=password]').fill(PASSWORD);
-      await page.getByRole('button', { name: 'Sign in' }).click();
-      await page.getByTestId('current-user').waitFor();
+      await page.goto(wc.server.url);
+      await signIn(page, 'admin', PASSWORD);
       await page.getByRole('link', { name: 'Network' }).click();
       const map = page.getByTestId('network-map');
       await map.waitFor();
@@ -112,7 +88,7 @@ test(
         (await map.locator('.edge.bad title').textContent()) ?? '',
         /shop\/web\[Deployment\] → data\/db\[StatefulSet\] TCP 5432 \(DROPPED, 3\)/,
       );
-      await browser.shot('network-01-map');
+      await wc.browser.shot('network-01-map');
       await map.locator('.edge-label.bad').click();
       const detail = page.getByTestId('network-detail');
       await detail.waitFor();
@@ -126,11 +102,11 @@ test(
         .first()
         .filter({ hasText: '4 total' })
         .waitFor();
-      await browser.shot('network-02-detail');
+      await wc.browser.shot('network-02-detail');
       assert.deepEqual(errors, []);
     } catch (e) {
-      await browser.shot('network-failure').catch(() => undefined);
-      throw new Error(`${(e as Error).message}\nserver log:\n${server.log().slice(-3000)}`, { cause: e });
+      await wc.browser.shot('network-failure').catch(() => undefined);
+      throw new Error(`${(e as Error).message}\nserver log:\n${wc.server.log().slice(-3000)}`, { cause: e });
     }
   },
 );

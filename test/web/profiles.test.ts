@@ -9,10 +9,8 @@
  * test/runtime/sensor-profile-console.test.ts. Screenshots go to test-results/web/.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import {
   ConsoleControl,
   ControlLoop,
@@ -23,34 +21,10 @@ import {
 import { deviationEvent, emptyProfile, ProfileEngine, workloadId } from '../../src/runtime/profile/index.js';
 import { responseEvent, type ResponseRecord } from '../../src/runtime/respond/index.js';
 import { Client } from '../server/helpers.js';
-import {
-  ensureWebBuilt,
-  openBrowser,
-  startServerProcess,
-  type Browser,
-  type ServerProcess,
-} from './helpers.js';
+import { signIn, webConsole } from './helpers.js';
 
 const PASSWORD = 'correct horse battery staple 10';
-let dir: string;
-let server: ServerProcess;
-let browser: Browser;
-
-before(async () => {
-  ensureWebBuilt();
-  dir = mkdtempSync(join(tmpdir(), 'bulwark-web-profiles-'));
-  server = await startServerProcess(join(dir, 'data'), join(dir, 'no-advisories.db'), {
-    BULWARK_ADMIN_USER: 'admin',
-    BULWARK_ADMIN_PASSWORD: PASSWORD,
-  });
-  browser = await openBrowser();
-});
-
-after(async () => {
-  await browser?.close();
-  await server?.stop();
-  if (dir) rmSync(dir, { recursive: true, force: true });
-});
+const wc = webConsole('bulwark-web-profiles-', PASSWORD);
 
 const REF = { container: 'shop', namespace: 'team-a', controller: 'deployment/shop' };
 const WID = workloadId(REF);
@@ -65,7 +39,7 @@ test(
   'profiles page: list, workload profile, mode switch and undo as an operator, zh-CN, viewer',
   { timeout: 180_000 },
   async () => {
-    const api = await new Client(server.url).login('admin', PASSWORD);
+    const api = await new Client(wc.server.url).login('admin', PASSWORD);
     assert.equal(
       (await api.post('/api/users', { username: 'vera', password: 'viewer password 1', role: 'viewer' }))
         .status,
@@ -75,9 +49,9 @@ test(
     assert.equal(tok.status, 201, JSON.stringify(tok.body));
     const token = tok.body.token as string;
     const shipper = new Shipper({
-      server: server.url,
+      server: wc.server.url,
       token,
-      bufferDir: join(dir, 'buffer'),
+      bufferDir: join(wc.dir, 'buffer'),
       onWarn: () => {},
     });
     shipper.start();
@@ -156,7 +130,7 @@ test(
     const shipped: ShippedEvent[] = [];
     let undoSeq = 3;
     const loop = new ControlLoop({
-      control: new ConsoleControl({ server: server.url, token, ...where }),
+      control: new ConsoleControl({ server: wc.server.url, token, ...where }),
       reporter,
       profiles: () => held().map(([a, b, c]) => [a, b, c]),
       target: {
@@ -181,15 +155,12 @@ test(
       await flush();
     };
 
-    const { page } = browser;
+    const { page } = wc.browser;
     const pageErrors: string[] = [];
     page.on('pageerror', (e) => pageErrors.push(e.message));
     try {
-      await page.goto(server.url);
-      await page.locator('input[name=username]').fill('admin');
-      await page.locator('input[name=password]').fill(PASSWORD);
-      await page.getByRole('button', { name: 'Sign in' }).click();
-      await page.getByTestId('current-user').waitFor();
+      await page.goto(wc.server.url);
+      await signIn(page, 'admin', PASSWORD);
       await page.getByRole('link', { name: 'Profiles' }).click();
       const row = page.getByTestId('profiles-table').locator('tbody tr', { hasText: WID });
       await row.waitFor();
@@ -199,7 +170,7 @@ test(
         [WID, 'prod-eu', 'Discover', '2', '1', '2', '4', '1', '1'],
         cells.join(' | '),
       );
-      await browser.shot('profiles-01-list');
+      await wc.browser.shot('profiles-01-list');
 
       await row.getByRole('link', { name: WID }).click();
       const wp = page.getByTestId('workload-page');
@@ -225,7 +196,7 @@ test(
       await page.getByTestId('mode-select').selectOption('protect');
       await page.getByTestId('mode-apply').click();
       await page.getByTestId('mode-desired').filter({ hasText: 'Set to Protect by admin' }).waitFor();
-      await browser.shot('profiles-02-mode-set');
+      await wc.browser.shot('profiles-02-mode-set');
       await beat();
       assert.equal(engine.modeOf(p), 'protect', 'the agent holds it in protect mode');
       await page
@@ -246,13 +217,13 @@ test(
         0,
         'no undo for an undone response',
       );
-      await browser.shot('profiles-03-undone');
+      await wc.browser.shot('profiles-03-undone');
 
       // the quarantine of no workload: undone from its event page
       const quar = (
         await api.get('/api/runtime/events?kind=response&window=all&pageSize=50')
       ).body.items.find((x: { eventId: string }) => x.eventId === 'node-a:run:response:3');
-      await page.goto(`${server.url}/runtime/${quar.id}`);
+      await page.goto(`${wc.server.url}/runtime/${quar.id}`);
       await page.getByTestId('event-undo').click();
       await page.getByTestId('event-undo-asked').waitFor();
       await beat();
@@ -280,24 +251,23 @@ test(
       await page.getByTestId('profiles-table').getByRole('link', { name: WID }).click();
       await page.locator('[data-testid="state-node-a:run:response:1"]', { hasText: '已撤销' }).waitFor();
       await page.getByRole('heading', { name: '偏离' }).waitFor();
-      await browser.shot('profiles-04-zh');
+      await wc.browser.shot('profiles-04-zh');
       await page.getByLabel('语言').selectOption('en');
 
       // a viewer: no mode switch, no undo
       await page.getByRole('button', { name: 'Sign out' }).click();
-      await page.locator('input[name=username]').fill('vera');
-      await page.locator('input[name=password]').fill('viewer password 1');
-      await page.getByRole('button', { name: 'Sign in' }).click();
-      await page.getByTestId('current-user').waitFor();
-      await page.goto(`${server.url}/profiles/workload?cluster=prod-eu&workload=${encodeURIComponent(WID)}`);
+      await signIn(page, 'vera', 'viewer password 1');
+      await page.goto(
+        `${wc.server.url}/profiles/workload?cluster=prod-eu&workload=${encodeURIComponent(WID)}`,
+      );
       await page.getByTestId('workload-page').waitFor();
       assert.equal(await page.getByTestId('mode-apply').count(), 0);
       assert.ok(await page.getByTestId('mode-select').isDisabled());
       await page.getByText('Only operators and administrators can change the mode.').waitFor();
       assert.deepEqual(pageErrors, []);
     } catch (e) {
-      await browser.shot('profiles-failure').catch(() => undefined);
-      throw new Error(`${(e as Error).message}\nserver log:\n${server.log().slice(-3000)}`, { cause: e });
+      await wc.browser.shot('profiles-failure').catch(() => undefined);
+      throw new Error(`${(e as Error).message}\nserver log:\n${wc.server.log().slice(-3000)}`, { cause: e });
     } finally {
       await loop.close();
       await shipper.stop(0);

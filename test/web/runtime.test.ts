@@ -6,54 +6,28 @@
  * process tree, the tags with their ATT&CK links and Falco's JSON. Screenshots go to test-results/web/.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import { Shipper } from '../../src/agent/index.js';
 import { Client } from '../server/helpers.js';
 import { captureEvents } from '../server/runtime-data.js';
-import {
-  ensureWebBuilt,
-  openBrowser,
-  startServerProcess,
-  type Browser,
-  type ServerProcess,
-} from './helpers.js';
+import { signIn, webConsole } from './helpers.js';
 
 const PASSWORD = 'correct horse battery staple 43';
-let dir: string;
-let server: ServerProcess;
-let browser: Browser;
-
-before(async () => {
-  ensureWebBuilt();
-  dir = mkdtempSync(join(tmpdir(), 'bulwark-web-runtime-'));
-  server = await startServerProcess(join(dir, 'data'), join(dir, 'no-advisories.db'), {
-    BULWARK_ADMIN_USER: 'admin',
-    BULWARK_ADMIN_PASSWORD: PASSWORD,
-  });
-  browser = await openBrowser();
-});
-
-after(async () => {
-  await browser?.close();
-  await server?.stop();
-  if (dir) rmSync(dir, { recursive: true, force: true });
-});
+const wc = webConsole('bulwark-web-runtime-', PASSWORD);
 
 test(
   'runtime page: counts, click-to-filter, event drill-down with process tree',
   { timeout: 120_000 },
   async () => {
     const { events, byRule } = await captureEvents();
-    const api = await new Client(server.url).login('admin', PASSWORD);
+    const api = await new Client(wc.server.url).login('admin', PASSWORD);
     const tok = await api.post('/api/tokens', { name: 'agent', role: 'operator' });
     assert.equal(tok.status, 201, JSON.stringify(tok.body));
     const shipper = new Shipper({
-      server: server.url,
+      server: wc.server.url,
       token: tok.body.token,
-      bufferDir: join(dir, 'buffer'),
+      bufferDir: join(wc.dir, 'buffer'),
       onWarn: () => {},
     });
     shipper.start();
@@ -86,15 +60,12 @@ test(
     await shipper.stop(0);
     assert.equal(shipper.stats.sent, events.length + 1);
 
-    const { page } = browser;
+    const { page } = wc.browser;
     const pageErrors: string[] = [];
     page.on('pageerror', (e) => pageErrors.push(e.message));
     try {
-      await page.goto(server.url);
-      await page.locator('input[name=username]').fill('admin');
-      await page.locator('input[name=password]').fill(PASSWORD);
-      await page.getByRole('button', { name: 'Sign in' }).click();
-      await page.getByTestId('current-user').waitFor();
+      await page.goto(wc.server.url);
+      await signIn(page, 'admin', PASSWORD);
       await page.getByRole('link', { name: 'Runtime' }).click();
       // the capture is from 2016: the default window (24 h) holds only the drops alert, "all time" everything
       await page.getByTestId('runtime-total').filter({ hasText: '1 event(s)' }).waitFor();
@@ -119,7 +90,7 @@ test(
         .waitFor();
       const techFacet = page.getByTestId('facet-technique');
       await techFacet.locator('li', { hasText: 'T1005 Data from Local System' }).waitFor();
-      await browser.shot('runtime-01-overview');
+      await wc.browser.shot('runtime-01-overview');
 
       // click the technique: the list and the counts follow
       await techFacet.getByRole('button', { name: /T1005/ }).click();
@@ -153,16 +124,16 @@ test(
       assert.equal(json.rule, 'open_from_cat');
       assert.equal(json.priority, 'Warning');
       assert.ok('proc.cmdline' in json.output_fields);
-      await browser.shot('runtime-02-event');
+      await wc.browser.shot('runtime-02-event');
 
       // zh-CN
       await page.getByLabel('Language').selectOption('zh-CN');
       await page.getByRole('heading', { name: '进程树' }).waitFor();
-      await browser.shot('runtime-03-event-zh');
+      await wc.browser.shot('runtime-03-event-zh');
       assert.deepEqual(pageErrors, []);
     } catch (e) {
-      await browser.shot('runtime-failure').catch(() => undefined);
-      throw new Error(`${(e as Error).message}\nserver log:\n${server.log().slice(-3000)}`, { cause: e });
+      await wc.browser.shot('runtime-failure').catch(() => undefined);
+      throw new Error(`${(e as Error).message}\nserver log:\n${wc.server.log().slice(-3000)}`, { cause: e });
     }
   },
 );

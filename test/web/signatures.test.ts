@@ -16,11 +16,12 @@ import { startRegistry, type TestRegistry } from '../fixtures/index.js';
 import { advisoryDbCopy, debianReport } from '../server/data.js';
 import { Client } from '../server/helpers.js';
 import {
-  ensureWebBuilt,
-  openBrowser,
-  startServerProcess,
   type Browser,
   type ServerProcess,
+  ensureWebBuilt,
+  openBrowser,
+  signIn,
+  startServerProcess,
 } from './helpers.js';
 
 const PASSWORD = 'correct horse battery staple 13';
@@ -92,10 +93,7 @@ test(
     browser = await openBrowser();
     const { page, shot } = browser;
     await page.goto(server.url);
-    await page.locator('input[name=username]').fill('admin');
-    await page.locator('input[name=password]').fill(PASSWORD);
-    await page.getByRole('button', { name: 'Sign in' }).click();
-    await page.getByTestId('current-user').waitFor();
+    await signIn(page, 'admin', PASSWORD);
     await page.goto(`${server.url}/images/${img.id}`);
     await page.getByTestId('image-name').waitFor();
     assert.equal(await page.getByTestId('signed-badge').textContent(), 'Signed');
