@@ -10,9 +10,9 @@
  */
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { chmodSync, chownSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import {
   benchmarkVersions,
   collectFacts,
@@ -25,6 +25,16 @@ import {
   type CheckResult,
 } from '../../src/cis/index.js';
 import { CORPORA } from '../helpers/shared.js';
+import {
+  CA,
+  CONFIG,
+  KUBECONFIG,
+  PROXYCONF,
+  SVC,
+  goodSpec,
+  writeRoot as writeRootAt,
+  type NodeSpec,
+} from './node-roots.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'bw-cis-node-'));
 after(() => rmSync(tmp, { recursive: true, force: true }));
@@ -46,86 +56,10 @@ test('the shipped node benchmarks are the conversion of kube-bench cfg/<version>
 // ------------------------------------------------------------------ fake-root node
 
 type Json = Record<string, unknown>;
-interface NodeSpec {
-  kubeletArgv: string[];
-  proxyArgv: string[];
-  config: Json;
-  files: Record<string, { mode: number; uid: number; gid: number; content?: string }>;
-}
-
-const CONFIG = '/var/lib/kubelet/config.yaml';
-const SVC = '/etc/systemd/system/kubelet.service.d/10-kubeadm.conf';
-const KUBECONFIG = '/etc/kubernetes/kubelet.conf';
-const CA = '/etc/kubernetes/pki/ca.crt';
-const PROXYCONF = '/var/lib/kube-proxy/kubeconfig.conf';
-
-function goodNode(): NodeSpec {
-  return {
-    kubeletArgv: [
-      '/usr/bin/kubelet',
-      `--config=${CONFIG}`,
-      `--kubeconfig=${KUBECONFIG}`,
-      '--container-runtime-endpoint=unix:///run/containerd/containerd.sock',
-    ],
-    proxyArgv: [
-      '/usr/local/bin/kube-proxy',
-      `--kubeconfig=${PROXYCONF}`,
-      '--metrics-bind-address=127.0.0.1:10249',
-    ],
-    config: {
-      apiVersion: 'kubelet.config.k8s.io/v1beta1',
-      kind: 'KubeletConfiguration',
-      authentication: {
-        anonymous: { enabled: false },
-        webhook: { enabled: true },
-        x509: { clientCAFile: CA },
-      },
-      authorization: { mode: 'Webhook' },
-      readOnlyPort: 0,
-      streamingConnectionIdleTimeout: '4h0m0s',
-      makeIPTablesUtilChains: true,
-      eventRecordQPS: 5,
-      tlsCertFile: '/var/lib/kubelet/pki/kubelet.crt',
-      tlsPrivateKeyFile: '/var/lib/kubelet/pki/kubelet.key',
-      rotateCertificates: true,
-      featureGates: { RotateKubeletServerCertificate: true },
-      tlsCipherSuites: ['TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256', 'TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384'],
-      podPidsLimit: 4096,
-    },
-    files: {
-      [CONFIG]: { mode: 0o600, uid: 0, gid: 0 },
-      [SVC]: {
-        mode: 0o600,
-        uid: 0,
-        gid: 0,
-        content: '[Service]\nExecStart=/usr/bin/kubelet $KUBELET_KUBEADM_ARGS\n',
-      },
-      [KUBECONFIG]: { mode: 0o600, uid: 0, gid: 0, content: 'apiVersion: v1\nkind: Config\n' },
-      [CA]: { mode: 0o600, uid: 0, gid: 0, content: '-----BEGIN CERTIFICATE-----\n' },
-      [PROXYCONF]: { mode: 0o600, uid: 0, gid: 0, content: 'apiVersion: v1\nkind: Config\n' },
-    },
-  };
-}
-
 let rootN = 0;
-/** Writes the node under a fresh root: files with modes and owners, /proc/<pid>/cmdline. */
-function writeRoot(spec: NodeSpec): string {
-  const root = join(tmp, `root${rootN++}`);
-  const put = (p: string, content: string) => {
-    mkdirSync(dirname(join(root, p)), { recursive: true });
-    writeFileSync(join(root, p), content);
-  };
-  put('/etc/passwd', 'root:x:0:0:root:/root:/bin/sh\nkube:x:1000:1000::/home/kube:/bin/sh\n');
-  put('/etc/group', 'root:x:0:\nkube:x:1000:\n');
-  for (const [p, f] of Object.entries(spec.files)) {
-    put(p, f.content ?? (p === CONFIG ? JSON.stringify(spec.config, null, 2) : ''));
-    chmodSync(join(root, p), f.mode);
-    chownSync(join(root, p), f.uid, f.gid);
-  }
-  put('/proc/4242/cmdline', spec.kubeletArgv.join('\0') + '\0');
-  put('/proc/4343/cmdline', spec.proxyArgv.join('\0') + '\0');
-  return root;
-}
+/** Writes the node under a fresh root (node-roots.ts). */
+const writeRoot = (spec: NodeSpec): string => writeRootAt(join(tmp, `root${rootN++}`), spec);
+const goodNode = goodSpec;
 
 async function evaluateNode(spec: NodeSpec, version = 'cis-1.9'): Promise<Map<string, CheckResult>> {
   const bench = loadBuiltinBenchmark('k8s-node', version);

@@ -8,22 +8,24 @@
 import { chmodSync, chownSync, mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 
-const CONFIG = '/var/lib/kubelet/config.yaml';
-const SVC = '/etc/systemd/system/kubelet.service.d/10-kubeadm.conf';
-const KUBECONFIG = '/etc/kubernetes/kubelet.conf';
-const CA = '/etc/kubernetes/pki/ca.crt';
-const PROXYCONF = '/var/lib/kube-proxy/kubeconfig.conf';
+export const CONFIG = '/var/lib/kubelet/config.yaml';
+export const SVC = '/etc/systemd/system/kubelet.service.d/10-kubeadm.conf';
+export const KUBECONFIG = '/etc/kubernetes/kubelet.conf';
+export const CA = '/etc/kubernetes/pki/ca.crt';
+export const PROXYCONF = '/var/lib/kube-proxy/kubeconfig.conf';
 
 export const NODE_SECRET = 'Sup3rSecretRegistryPassw0rd';
 
-interface NodeSpec {
+/** A node for the CIS Kubernetes node checks: the kubelet's and kube-proxy's command lines, the kubelet config, files with modes and owners. */
+export interface NodeSpec {
   kubeletArgv: string[];
   proxyArgv: string[];
   config: Record<string, unknown>;
   files: Record<string, { mode: number; uid: number; gid: number; content?: string }>;
 }
 
-function goodSpec(): NodeSpec {
+/** A node that passes every cis-1.9 check with tests. */
+export function goodSpec(): NodeSpec {
   return {
     kubeletArgv: [
       '/usr/bin/kubelet',
@@ -71,7 +73,8 @@ function goodSpec(): NodeSpec {
   };
 }
 
-function writeRoot(root: string, spec: NodeSpec): string {
+/** Writes the node under `root`: files with modes and owners, /proc/<pid>/cmdline; returns root. */
+export function writeRoot(root: string, spec: NodeSpec): string {
   const put = (p: string, content: string) => {
     mkdirSync(dirname(join(root, p)), { recursive: true });
     writeFileSync(join(root, p), content);
