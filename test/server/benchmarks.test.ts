@@ -25,7 +25,7 @@ import {
 } from '../../src/agent/index.js';
 import { RETAIN_REPORTS, RETAIN_RUNS } from '../../src/server/benchmarks.js';
 import { BAD_NODE_FAILS, badNode, goodNode, NODE_SECRET } from '../cis/node-roots.js';
-import { BACKENDS, Client, startConsole, stopSharedPostgres } from './helpers.js';
+import { BACKENDS, Client, startConsole, stopSharedPostgres, viaNats } from './helpers.js';
 
 after(stopSharedPostgres);
 const tmp = mkdtempSync(join(tmpdir(), 'bulwark-benchmarks-'));
@@ -337,19 +337,7 @@ test(
   'benchmark runs through NATS JetStream (agent --nats) reach the console',
   { timeout: 60_000 },
   async () => {
-    const { TestNats } = await import('../helpers/nats.js');
-    const nats = new TestNats();
-    await nats.start();
-    let con: Awaited<ReturnType<typeof startConsole>> | undefined;
-    try {
-      con = await startConsole('sqlite', { nats: { servers: nats.url, auth: nats.token, ackWaitMs: 5000 } });
-      const sh = new Shipper({
-        nats: nats.url,
-        natsAuth: nats.token,
-        bufferDir: join(tmp, 'nats'),
-        onWarn: () => {},
-      });
-      sh.start();
+    await viaNats(join(tmp, 'nats'), async ({ con, shipper: sh }) => {
       sh.enqueue(first.map((e) => ({ ...e, id: `nats:${e.id}`, cluster: 'edge' })));
       const admin = await new Client(con.base).login();
       const end = Date.now() + 20_000;
@@ -359,14 +347,10 @@ test(
         if (items.length === 3) break;
         await new Promise((r) => setTimeout(r, 100));
       }
-      await sh.stop(0);
       assert.deepEqual(
         items.map((i) => `${i.node}:${i.benchmarks.map((b) => `${b.target}=${b.status}`).join(',')}`),
         ['node-bad:docker=error,k8s-node=ok', 'node-broken:k8s-node=error', 'node-good:k8s-node=ok'],
       );
-    } finally {
-      await con?.close();
-      await nats.kill();
-    }
+    });
   },
 );

@@ -145,3 +145,30 @@ export async function waitFor<T>(
     await new Promise((r) => setTimeout(r, everyMs));
   }
 }
+
+/**
+ * A real nats-server, a console consuming it (SQLite) and an agent-side Shipper publishing to it
+ * (disk buffer in `bufferDir`): `f` enqueues and checks; the shipper, console and server are
+ * stopped afterwards whatever failed.
+ */
+export async function viaNats<T>(
+  bufferDir: string,
+  f: (x: { con: TestConsole; shipper: import('../../src/agent/index.js').Shipper }) => Promise<T>,
+): Promise<T> {
+  const { TestNats } = await import('../helpers/nats.js');
+  const { Shipper } = await import('../../src/agent/index.js');
+  const nats = new TestNats();
+  await nats.start();
+  let con: TestConsole | undefined;
+  let shipper: import('../../src/agent/index.js').Shipper | undefined;
+  try {
+    con = await startConsole('sqlite', { nats: { servers: nats.url, auth: nats.token, ackWaitMs: 5000 } });
+    shipper = new Shipper({ nats: nats.url, natsAuth: nats.token, bufferDir, onWarn: () => {} });
+    shipper.start();
+    return await f({ con, shipper });
+  } finally {
+    await shipper?.stop(0);
+    await con?.close();
+    await nats.kill();
+  }
+}

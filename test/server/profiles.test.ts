@@ -31,7 +31,7 @@ import {
 } from '../../src/runtime/profile/index.js';
 import { responseEvent, type ResponseRecord } from '../../src/runtime/respond/index.js';
 import { migrate } from '../../src/server/db/migrations.js';
-import { BACKENDS, Client, startConsole, stopSharedPostgres } from './helpers.js';
+import { BACKENDS, Client, startConsole, stopSharedPostgres, viaNats } from './helpers.js';
 
 after(stopSharedPostgres);
 const tmp = mkdtempSync(join(tmpdir(), 'bulwark-profiles-'));
@@ -401,19 +401,7 @@ test(
   'profile reports through NATS JetStream (agent --nats) reach the console',
   { timeout: 60_000 },
   async () => {
-    const { TestNats } = await import('../helpers/nats.js');
-    const nats = new TestNats();
-    await nats.start();
-    let con: Awaited<ReturnType<typeof startConsole>> | undefined;
-    try {
-      con = await startConsole('sqlite', { nats: { servers: nats.url, auth: nats.token, ackWaitMs: 5000 } });
-      const sh = new Shipper({
-        nats: nats.url,
-        natsAuth: nats.token,
-        bufferDir: join(tmp, 'nats'),
-        onWarn: () => {},
-      });
-      sh.start();
+    await viaNats(join(tmp, 'nats'), async ({ con, shipper: sh }) => {
       sh.enqueue(
         new ProfileReporter('node-n:run', { node: 'node-n', cluster: 'edge' }).due([
           [WID, learned(), 'protect'],
@@ -427,14 +415,10 @@ test(
         if (items.length) break;
         await new Promise((r) => setTimeout(r, 100));
       }
-      await sh.stop(0);
       assert.deepEqual(
         items.map((i) => [i.workload, i.mode, i.modes]),
         [[WID, 'protect', { 'node-n': 'protect' }]],
       );
-    } finally {
-      await con?.close();
-      await nats.kill();
-    }
+    });
   },
 );
