@@ -119,16 +119,33 @@ function addVerifyOptions(cmd: Command): Command {
     .option('-o, --output-file <file>', 'write the verified payloads to FILE instead of standard output');
 }
 
-async function verifyOptions(o: VerifyCli) {
-  const keys = await Promise.all((o.key ?? []).map((k) => readText(k, '--key')));
+/** The verification policy of the flags (what `bulwark server --verify-key …` takes too, with `keyFlag`). */
+export async function verifyOptions(
+  o: Pick<
+    VerifyCli,
+    | 'key'
+    | 'certificateIdentity'
+    | 'certificateIdentityRegexp'
+    | 'certificateOidcIssuer'
+    | 'certificateOidcIssuerRegexp'
+    | 'trustedRoot'
+    | 'caRoots'
+    | 'caIntermediates'
+    | 'insecureIgnoreTlog'
+    | 'requireTlog'
+    | 'matchReference'
+  >,
+  keyFlag = '--key',
+) {
+  const keys = await Promise.all((o.key ?? []).map((k) => readText(k, keyFlag)));
   const keyless = o.certificateIdentity !== undefined || o.certificateIdentityRegexp !== undefined;
   if (!keys.length && !keyless)
     throw new BulwarkError(
       'USAGE',
-      'pass --key FILE, or --certificate-identity(-regexp) with --certificate-oidc-issuer(-regexp) for keyless',
+      `pass ${keyFlag} FILE, or --certificate-identity(-regexp) with --certificate-oidc-issuer(-regexp) for keyless`,
     );
   if (keys.length && keyless)
-    throw new BulwarkError('USAGE', '--key and --certificate-identity cannot be used together');
+    throw new BulwarkError('USAGE', `${keyFlag} and --certificate-identity cannot be used together`);
   if (
     keyless &&
     !o.caRoots &&

@@ -18,6 +18,7 @@ import {
   DSSE_MEDIA_TYPE,
   type SignatureResult,
   type SignatureLayer,
+  type TrustedRoot,
 } from '../sign/index.js';
 import { attachmentTag, getAttachmentManifest, readAttachmentLayers } from '../sign/sources.js';
 import type { Database } from './db/schema.js';
@@ -30,6 +31,8 @@ export interface SignaturePolicyOptions {
   certificateIdentityRegexp?: string;
   certificateOidcIssuer?: string;
   certificateOidcIssuerRegexp?: string;
+  /** loaded once (default: the shipped Sigstore root, loaded at each check) */
+  trustedRoot?: TrustedRoot;
 }
 
 export interface SignatureCheck {
@@ -64,7 +67,6 @@ export interface ImageSignatures {
 /** Checks the policy's keys parse (at start, so a bad key file fails the server, not every scan). */
 export function validatePolicy(p: SignaturePolicyOptions): void {
   if (p.keys?.length) toPublicKeys(p.keys);
-  for (const r of [p.certificateIdentityRegexp, p.certificateOidcIssuerRegexp]) if (r) new RegExp(r);
 }
 
 export function hasPolicy(p: SignaturePolicyOptions | undefined): p is SignaturePolicyOptions {

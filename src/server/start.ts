@@ -75,42 +75,45 @@ export function parseTrustProxy(values: string[]): string[] {
   return out;
 }
 
-/** The signature policy from the options; a key that cannot be read or parsed is a usage error now. */
-function readSignaturePolicy(o: StartOptions): SignaturePolicyOptions | undefined {
-  const p: SignaturePolicyOptions = {
-    ...(o.verifyKeys?.length
-      ? {
-          keys: o.verifyKeys.map((f) => {
-            try {
-              return readFileSync(f, 'utf8');
-            } catch (e) {
-              throw new BulwarkError('USAGE', `--verify-key: cannot read ${f}: ${(e as Error).message}`, {
-                cause: e,
-              });
-            }
-          }),
-        }
-      : {}),
-    ...(o.certificateIdentity ? { certificateIdentity: o.certificateIdentity } : {}),
-    ...(o.certificateIdentityRegexp ? { certificateIdentityRegexp: o.certificateIdentityRegexp } : {}),
-    ...(o.certificateOidcIssuer ? { certificateOidcIssuer: o.certificateOidcIssuer } : {}),
-    ...(o.certificateOidcIssuerRegexp ? { certificateOidcIssuerRegexp: o.certificateOidcIssuerRegexp } : {}),
-  };
-  if (!Object.keys(p).length) return undefined;
+/**
+ * The signature policy of the options, checked as `bulwark verify` checks its flags (one
+ * verifyOptions: keyless needs an issuer, a key and an identity exclude each other); a key file
+ * that cannot be read or parsed is a usage error now, not at every scan.
+ */
+async function readSignaturePolicy(o: StartOptions): Promise<SignaturePolicyOptions | undefined> {
   if (
-    (p.certificateOidcIssuer || p.certificateOidcIssuerRegexp) &&
-    !p.keys &&
-    !p.certificateIdentity &&
-    !p.certificateIdentityRegexp
+    !o.verifyKeys?.length &&
+    [
+      o.certificateIdentity,
+      o.certificateIdentityRegexp,
+      o.certificateOidcIssuer,
+      o.certificateOidcIssuerRegexp,
+    ].every((x) => x === undefined)
   )
-    throw new BulwarkError(
-      'USAGE',
-      '--certificate-oidc-issuer needs --certificate-identity (or --certificate-identity-regexp)',
-    );
+    return undefined;
+  const { verifyOptions } = await import('../cli/sign.js');
+  const v = await verifyOptions(
+    {
+      key: o.verifyKeys,
+      certificateIdentity: o.certificateIdentity,
+      certificateIdentityRegexp: o.certificateIdentityRegexp,
+      certificateOidcIssuer: o.certificateOidcIssuer,
+      certificateOidcIssuerRegexp: o.certificateOidcIssuerRegexp,
+    },
+    '--verify-key',
+  );
+  const p: SignaturePolicyOptions = {
+    keys: v.keys,
+    certificateIdentity: v.certificateIdentity,
+    certificateIdentityRegexp: v.certificateIdentityRegexp,
+    certificateOidcIssuer: v.certificateOidcIssuer,
+    certificateOidcIssuerRegexp: v.certificateOidcIssuerRegexp,
+    trustedRoot: v.trustedRoot,
+  };
   try {
     validatePolicy(p);
   } catch (e) {
-    throw new BulwarkError('USAGE', `signature policy: ${(e as Error).message}`, { cause: e });
+    throw new BulwarkError('USAGE', `--verify-key: ${(e as Error).message}`, { cause: e });
   }
   return p;
 }
@@ -135,7 +138,7 @@ export async function startServer(o: StartOptions): Promise<RunningServer> {
   const dataDir = o.dataDir ?? defaultDataDir(env);
   const tls = readTls(o);
   const trustProxy = parseTrustProxy(o.trustProxy ?? []);
-  const signaturePolicy = readSignaturePolicy(o);
+  const signaturePolicy = await readSignaturePolicy(o);
   let c: Console;
   try {
     c = await createConsole({

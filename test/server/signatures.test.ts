@@ -161,3 +161,42 @@ for (const backend of ['sqlite'] as Backend[]) {
     },
   );
 }
+
+test('bulwark server checks its signature policy as bulwark verify checks its flags, before it starts', async () => {
+  const { startServer } = await import('../../src/server/start.js');
+  const { memoryLogger } = await import('../../src/core/log.js');
+  const { mkdtempSync, rmSync, writeFileSync } = await import('node:fs');
+  const { tmpdir } = await import('node:os');
+  const { join } = await import('node:path');
+  const dir = mkdtempSync(join(tmpdir(), 'bulwark-sig-policy-'));
+  try {
+    const base = {
+      dataDir: dir,
+      advisoryDbPath: join(dir, 'none.db'),
+      logger: memoryLogger(),
+      listen: '127.0.0.1:0',
+    };
+    await assert.rejects(
+      startServer({ ...base, certificateIdentity: 'ci@example.com' }),
+      /--certificate-oidc-issuer/,
+    );
+    writeFileSync(join(dir, 'k.pub'), generateKeyPair('pw').publicPem);
+    await assert.rejects(
+      startServer({
+        ...base,
+        verifyKeys: [join(dir, 'k.pub')],
+        certificateIdentity: 'ci@example.com',
+        certificateOidcIssuer: 'https://x',
+      }),
+      /--verify-key and --certificate-identity cannot be used together/,
+    );
+    await assert.rejects(
+      startServer({ ...base, verifyKeys: [join(dir, 'missing.pub')] }),
+      /--verify-key .*missing\.pub: cannot read/,
+    );
+    writeFileSync(join(dir, 'bad.pub'), 'not a key');
+    await assert.rejects(startServer({ ...base, verifyKeys: [join(dir, 'bad.pub')] }), /--verify-key/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
