@@ -20,6 +20,7 @@ import { fileURLToPath } from 'node:url';
 import { Harness, harnessUnavailable, type PodSpec } from '../test/network/harness.js';
 import { Client, startConsole } from '../test/server/helpers.js';
 import { SHARED } from '../test/helpers/shared.js';
+import { procCpu, procUserSys } from './proc.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const RATE = Number(process.env.BENCH_FLOWS_RATE ?? 1000);
@@ -36,17 +37,6 @@ execFileSync('bash', [join(root, 'scripts/build-sensor.sh'), '--require'], {
   stdio: ['ignore', 'ignore', 'inherit'],
 });
 
-/** CPU seconds (user+sys) of a process from /proc/PID/stat */
-function procCpu(pid: number): number {
-  const [u, k] = procUserSys(pid);
-  return u + k;
-}
-/** user and system CPU seconds */
-function procUserSys(pid: number): [number, number] {
-  const f = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const rest = f.slice(f.lastIndexOf(')') + 2).split(' ');
-  return [Number(rest[11]) / 100, Number(rest[12]) / 100];
-}
 /** voluntary context switches (each a wake-up) of a process's threads */
 function wakeups(pid: number): number {
   let n = 0;

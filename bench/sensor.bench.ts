@@ -19,6 +19,7 @@ import { loadRules } from '../src/runtime/rules/index.js';
 import { Sensor, sensorBuildScript } from '../src/runtime/sensor/index.js';
 import { StateTracker } from '../src/runtime/state/index.js';
 import { sensorTypesFor } from '../src/cli/agent.js';
+import { procCpu, procRssMb } from './proc.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const shared = process.env.BULWARK_SHARED_DIR ?? join(root, '..', 'shared');
@@ -28,17 +29,6 @@ const STALL_S = Number(process.env.BENCH_SENSOR_STALL ?? 5);
 const NAME = '/nonexistent-bulwark-bench';
 
 execFileSync('bash', [sensorBuildScript(), '--require'], { stdio: ['ignore', 'ignore', 'inherit'] });
-
-/** CPU seconds (user+sys) of a process from /proc/PID/stat */
-function procCpu(pid: number): number {
-  const f = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const rest = f.slice(f.lastIndexOf(')') + 2).split(' ');
-  return (Number(rest[11]) + Number(rest[12])) / 100;
-}
-function procRssMb(pid: number): number {
-  const m = /VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-  return m ? Number(m[1]) / 1024 : 0;
-}
 
 /** Runs the producer; resolves with its pid-independent result: opens made and its CPU seconds. */
 function produce(

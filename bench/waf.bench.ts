@@ -10,11 +10,12 @@
  * rules). Prints the ratios Bulwark / ModSecurity. BENCH_WAF_N sets the requests per scenario.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync, existsSync } from 'node:fs';
 import http from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { procCpu, procRssMb } from './proc.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const shared = process.env.BULWARK_SHARED_DIR ?? join(root, '..', 'shared');
@@ -41,12 +42,8 @@ const cleanup = () => {
 };
 process.on('exit', cleanup);
 
-function cpuOf(pid: number): number {
-  // utime + stime in clock ticks (100 Hz) → ms
-  const f = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const rest = f.slice(f.lastIndexOf(')') + 2).split(' ');
-  return (Number(rest[11]) + Number(rest[12])) * 10;
-}
+/** utime + stime of a process, ms */
+const cpuOf = (pid: number): number => procCpu(pid) * 1000;
 
 async function waitPort(port: number): Promise<void> {
   for (let i = 0; i < 300; i++) {
@@ -277,8 +274,7 @@ for (const post of [false, true]) {
     `  ratio Bulwark/ModSecurity: CPU ${(b.cpuMs / ms.cpuMs).toFixed(2)}x, req/s ${(b.rps / ms.rps).toFixed(2)}x, p99 ${(b.p99 / ms.p99).toFixed(2)}x`,
   );
 }
-const rss = (pid: number) =>
-  Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0) / 1024;
+const rss = procRssMb;
 console.log(
   `\nresident memory after the runs: nginx worker ${rss(nginxWorker).toFixed(0)} MB, Bulwark ${rss(bw.pid!).toFixed(0)} MB`,
 );
