@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { SHARED } from '../helpers/shared.js';
+import { BULWARK_FROM_SOURCE } from '../helpers/cli.js';
 
 const ROOT = resolve(fileURLToPath(new URL('../..', import.meta.url)));
 const RULES = `${SHARED}/corpora/falco/falcosecurity-rules/rules`;
@@ -17,18 +18,7 @@ const tmp = mkdtempSync(join(tmpdir(), 'bulwark-rules-cli-'));
 after(() => rmSync(tmp, { recursive: true, force: true }));
 
 function bulwark(...args: string[]): { code: number; out: string; err: string } {
-  const r = spawnSync(
-    process.execPath,
-    [
-      '--import',
-      'tsx',
-      '-e',
-      `import('./src/cli/main.ts').then(async (m) => { process.exitCode = await m.main(process.argv); })`,
-      'bulwark',
-      ...args,
-    ],
-    { cwd: ROOT, encoding: 'utf8' },
-  );
+  const r = spawnSync(process.execPath, [...BULWARK_FROM_SOURCE, ...args], { cwd: ROOT, encoding: 'utf8' });
   return { code: r.status ?? -1, out: r.stdout, err: r.stderr };
 }
 

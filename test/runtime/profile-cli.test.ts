@@ -11,24 +11,18 @@ import { fileURLToPath } from 'node:url';
 import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { emptyProfile, parseProfile, toSeccomp, writeProfile } from '../../src/runtime/profile/index.js';
+import { BULWARK_FROM_SOURCE } from '../helpers/cli.js';
 
 const ROOT = resolve(fileURLToPath(new URL('../..', import.meta.url)));
 const tmp = mkdtempSync(join(tmpdir(), 'bulwark-profile-cli-'));
 after(() => rmSync(tmp, { recursive: true, force: true }));
 
 function cli(...args: string[]) {
-  const r = spawnSync(
-    process.execPath,
-    [
-      '--import',
-      'tsx',
-      '-e',
-      `import('./src/cli/main.ts').then(async (m) => { process.exitCode = await m.main(process.argv); })`,
-      'bulwark',
-      ...args,
-    ],
-    { cwd: ROOT, encoding: 'utf8', env: { ...process.env, BULWARK_PROFILES: '' } },
-  );
+  const r = spawnSync(process.execPath, [...BULWARK_FROM_SOURCE, ...args], {
+    cwd: ROOT,
+    encoding: 'utf8',
+    env: { ...process.env, BULWARK_PROFILES: '' },
+  });
   return { code: r.status, out: r.stdout, err: r.stderr };
 }
 

@@ -10,6 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { SHARED } from '../helpers/shared.js';
+import { BULWARK_FROM_SOURCE } from '../helpers/cli.js';
 
 const ROOT = resolve(fileURLToPath(new URL('../..', import.meta.url)));
 const RULES = `${SHARED}/data/falco/falco_rules.yaml`;
@@ -24,22 +25,10 @@ describe('bulwark agent', { timeout: 60_000 }, () => {
     execFileSync('bash', [`${ROOT}/scripts/build-sensor.sh`, '--require'], {
       stdio: ['ignore', 'ignore', 'inherit'],
     });
-    const a = spawn(
-      process.execPath,
-      [
-        '--import',
-        'tsx',
-        '-e',
-        `import('./src/cli/main.ts').then(async (m) => { process.exitCode = await m.main(process.argv); })`,
-        'bulwark',
-        'agent',
-        '--rules',
-        RULES,
-        '-f',
-        'json',
-      ],
-      { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] },
-    );
+    const a = spawn(process.execPath, [...BULWARK_FROM_SOURCE, 'agent', '--rules', RULES, '-f', 'json'], {
+      cwd: ROOT,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     agent = a;
     let out = '';
     let err = '';
@@ -93,20 +82,10 @@ describe('bulwark agent', { timeout: 60_000 }, () => {
   });
 
   it('exits 1 with the reason when the sensor loader dies (never silently)', async () => {
-    const a = spawn(
-      process.execPath,
-      [
-        '--import',
-        'tsx',
-        '-e',
-        `import('./src/cli/main.ts').then(async (m) => { process.exitCode = await m.main(process.argv); })`,
-        'bulwark',
-        'agent',
-        '--rules',
-        RULES,
-      ],
-      { cwd: ROOT, stdio: ['ignore', 'ignore', 'pipe'] },
-    );
+    const a = spawn(process.execPath, [...BULWARK_FROM_SOURCE, 'agent', '--rules', RULES], {
+      cwd: ROOT,
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
     agent = a;
     let err = '';
     a.stderr!.setEncoding('utf8').on('data', (d: string) => (err += d));

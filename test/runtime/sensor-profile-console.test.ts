@@ -38,6 +38,7 @@ import { workloadId } from '../../src/runtime/profile/index.js';
 import { sensorBuildScript } from '../../src/runtime/sensor/index.js';
 import { freePort } from '../fixtures/index.js';
 import { ProfileBundle } from '../helpers/runc-profile.js';
+import { BULWARK_FROM_SOURCE } from '../helpers/cli.js';
 
 const ROOT = resolve(fileURLToPath(new URL('../..', import.meta.url)));
 const DIGEST = 'sha256:' + createHash('sha256').update('bulwark-profile-console-fixture').digest('hex');
@@ -78,18 +79,11 @@ const captureDirs: string[] = [];
 const carriedAt = new Map<number, number>();
 
 function cli(args: string[], env: NodeJS.ProcessEnv = {}): ChildProcess {
-  const c = spawn(
-    process.execPath,
-    [
-      '--import',
-      'tsx',
-      '-e',
-      `import('./src/cli/main.ts').then(async (m) => { process.exitCode = await m.main(process.argv); })`,
-      'bulwark',
-      ...args,
-    ],
-    { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } },
-  );
+  const c = spawn(process.execPath, [...BULWARK_FROM_SOURCE, ...args], {
+    cwd: ROOT,
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, ...env },
+  });
   procs.push(c);
   return c;
 }

@@ -21,6 +21,7 @@ import { freePort } from '../fixtures/index.js';
 import { TestNats } from '../helpers/nats.js';
 import { ProfileBundle } from '../helpers/runc-profile.js';
 import { Client } from '../server/helpers.js';
+import { BULWARK_FROM_SOURCE } from '../helpers/cli.js';
 
 const ROOT = resolve(fileURLToPath(new URL('../..', import.meta.url)));
 const DIGEST = 'sha256:' + createHash('sha256').update('bulwark-profile-nats-fixture').digest('hex');
@@ -37,18 +38,11 @@ const nats = new TestNats();
 const procs: ChildProcess[] = [];
 
 function cli(args: string[], env: NodeJS.ProcessEnv = {}): { p: ChildProcess; err: () => string } {
-  const p = spawn(
-    process.execPath,
-    [
-      '--import',
-      'tsx',
-      '-e',
-      `import('./src/cli/main.ts').then(async (m) => { process.exitCode = await m.main(process.argv); })`,
-      'bulwark',
-      ...args,
-    ],
-    { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } },
-  );
+  const p = spawn(process.execPath, [...BULWARK_FROM_SOURCE, ...args], {
+    cwd: ROOT,
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, ...env },
+  });
   procs.push(p);
   let err = '';
   let out = '';

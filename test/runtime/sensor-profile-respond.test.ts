@@ -38,6 +38,7 @@ import {
 import { Sensor, sensorBuildScript } from '../../src/runtime/sensor/index.js';
 import { StateTracker } from '../../src/runtime/state/index.js';
 import { ProfileBundle, type RunResult } from '../helpers/runc-profile.js';
+import { BULWARK_FROM_SOURCE } from '../helpers/cli.js';
 
 const DIGEST = 'sha256:' + createHash('sha256').update('bulwark-respond-fixture').digest('hex');
 const annotations = (name: string) => ({
@@ -358,20 +359,7 @@ describe('responses to deviations in real containers', { timeout: 180_000 }, () 
     writeFileSync(policy, POLICY);
     const a = spawn(
       process.execPath,
-      [
-        '--import',
-        'tsx',
-        '-e',
-        `import('./src/cli/main.ts').then(async (m) => { process.exitCode = await m.main(process.argv); })`,
-        'bulwark',
-        'agent',
-        '--profiles',
-        dir,
-        '--mode',
-        'monitor',
-        '--responses',
-        policy,
-      ],
+      [...BULWARK_FROM_SOURCE, 'agent', '--profiles', dir, '--mode', 'monitor', '--responses', policy],
       { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] },
     );
     agent = a;

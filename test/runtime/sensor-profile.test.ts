@@ -39,6 +39,7 @@ import {
 import { Sensor, sensorBuildScript } from '../../src/runtime/sensor/index.js';
 import { StateTracker } from '../../src/runtime/state/index.js';
 import { ProfileBundle, type RunResult } from '../helpers/runc-profile.js';
+import { BULWARK_FROM_SOURCE } from '../helpers/cli.js';
 
 const DIGEST = 'sha256:' + createHash('sha256').update('bulwark-profile-fixture').digest('hex');
 const annotations = (name: string) => ({
@@ -100,21 +101,7 @@ async function startProtectAgent(extra: string[] = []): Promise<{
 }> {
   const a: ChildProcess = spawn(
     process.execPath,
-    [
-      '--import',
-      'tsx',
-      '-e',
-      `import('./src/cli/main.ts').then(async (m) => { process.exitCode = await m.main(process.argv); })`,
-      'bulwark',
-      'agent',
-      '--profiles',
-      dir,
-      '--mode',
-      'protect',
-      ...extra,
-      '-f',
-      'json',
-    ],
+    [...BULWARK_FROM_SOURCE, 'agent', '--profiles', dir, '--mode', 'protect', ...extra, '-f', 'json'],
     { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] },
   );
   cleanups.push(() => a.exitCode === null && a.signalCode === null && a.kill('SIGKILL'));
@@ -450,18 +437,7 @@ describe('behaviour profiles on real containers', { timeout: 300_000 }, () => {
 });
 
 function cliRun(args: string[]) {
-  return spawnSync(
-    process.execPath,
-    [
-      '--import',
-      'tsx',
-      '-e',
-      `import('./src/cli/main.ts').then(async (m) => { process.exitCode = await m.main(process.argv); })`,
-      'bulwark',
-      ...args,
-    ],
-    { cwd: ROOT, encoding: 'utf8' },
-  );
+  return spawnSync(process.execPath, [...BULWARK_FROM_SOURCE, ...args], { cwd: ROOT, encoding: 'utf8' });
 }
 
 function readdirSyncYaml(d: string): string[] {

@@ -15,6 +15,7 @@ import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { SHARED } from '../helpers/shared.js';
 import { Client, startConsole } from '../server/helpers.js';
+import { BULWARK_FROM_SOURCE } from '../helpers/cli.js';
 
 const ROOT = resolve(fileURLToPath(new URL('../..', import.meta.url)));
 const RULES = `${SHARED}/data/falco/falco_rules.yaml`;
@@ -39,11 +40,7 @@ describe('bulwark agent --server', { timeout: 90_000 }, () => {
       const a = spawn(
         process.execPath,
         [
-          '--import',
-          'tsx',
-          '-e',
-          `import('./src/cli/main.ts').then(async (m) => { process.exitCode = await m.main(process.argv); })`,
-          'bulwark',
+          ...BULWARK_FROM_SOURCE,
           'agent',
           '--rules',
           RULES,
